@@ -1,0 +1,102 @@
+"""Runs one AgentRun: claim, execute, record, finish or schedule a retry."""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from datetime import datetime
+
+from django.utils import timezone
+
+from agents.context import RunContext
+from agents.registry import get_agent
+from neonhub.core.errors import Cancelled, ConnectorError, NeonHubError
+from runs import services as run_services
+from runs.models import AgentRun, RunStatus
+from runs.recorder import RunRecorder
+
+logger = logging.getLogger(__name__)
+
+
+def _cancellation_check(run: AgentRun):
+    def check() -> None:
+        # One query per step: the heartbeat write and the cancel read together.
+        run_services.run_heartbeat(run=run)
+        if AgentRun.objects.filter(pk=run.pk, cancel_requested_at__isnull=False).exists():
+            raise Cancelled("Cancelled while running")
+
+    return check
+
+
+def failure_context(run: AgentRun, exc: BaseException, *, step: str | None = None) -> dict:
+    context: dict = {
+        "agent": run.agent,
+        "intent": run.intent,
+        "attempt": run.attempt,
+        "exception": type(exc).__name__,
+        "stack": "".join(traceback.format_exception(exc))[-8000:],
+    }
+    if step:
+        context["step"] = step
+    if isinstance(exc, ConnectorError):
+        context.update(exc.as_context())
+    if isinstance(exc, NeonHubError) and exc.details is not None:
+        context["details"] = exc.details
+    if isinstance(exc, NeonHubError):
+        context.update(exc.context)
+    return context
+
+
+def execute_run(run_id) -> datetime | None:
+    """Execute a queued run if it is ours to take.  Returns the retry time if one was scheduled."""
+    run = run_services.run_claim(run_id=run_id)
+    if run is None:
+        return None
+    recorder = RunRecorder(run, before_step=_cancellation_check(run))
+    ctx = RunContext(organization=run.organization, recorder=recorder, run_id=run.id, attempt=run.attempt,
+                     user_id=run.created_by_id)
+    started = timezone.now()
+    try:
+        agent = get_agent(run.agent)
+        output = agent.execute(ctx, run.intent, run.input)
+    except Cancelled:
+        run_services.run_mark_cancelled(run=run)
+        return None
+    except NeonHubError as exc:
+        return _handle_failure(run, ctx, exc)
+    except Exception as exc:
+        logger.exception("Run %s failed with an unexpected error", run.id)
+        run_services.run_fail(run=run, code="INTERNAL", message=f"Internal error ({type(exc).__name__})",
+                              context=failure_context(run, exc), metrics=_metrics(ctx, started))
+        return None
+    run_services.run_complete(run=run, output=output, metrics=_metrics(ctx, started))
+    return None
+
+
+def _metrics(ctx: RunContext, started: datetime) -> dict:
+    return {**ctx.metrics, "durationMs": int((timezone.now() - started).total_seconds() * 1000)}
+
+
+def _last_step_name(run: AgentRun) -> str | None:
+    step = run.steps.filter(status="failed").order_by("-seq").first()
+    return step.name if step else None
+
+
+def _handle_failure(run: AgentRun, ctx: RunContext, exc: NeonHubError) -> datetime | None:
+    context = failure_context(run, exc, step=_last_step_name(run))
+    if exc.transient and run.attempt < run.max_attempts:
+        delay = run_services.retry_delay(attempt=run.attempt, retry_after=getattr(exc, "retry_after", None))
+        when = run_services.run_requeue(run=run, code=exc.code, message=exc.message, context=context, delay=delay)
+        if when is not None:
+            from agents import tasks  # tasks imports the executor
+
+            tasks.enqueue_run_at(run.id, when)
+        return when
+    run_services.run_fail(run=run, code=exc.code, message=exc.message, context=context,
+                          metrics={**ctx.metrics})
+    return None
+
+
+def is_finished(run_id) -> bool:
+    return AgentRun.objects.filter(pk=run_id, status__in=[RunStatus.COMPLETED, RunStatus.FAILED,
+                                                          RunStatus.CANCELLED]).exists()

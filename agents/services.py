@@ -1,0 +1,102 @@
+"""Starting, retrying, cancelling and recovering runs."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from agents import tasks
+from agents.registry import get_agent
+from neonhub.core.errors import Conflict
+from neonhub.core.models import Organization
+from runs import services as run_services
+from runs.models import AgentRun, RunStatus, Trigger
+
+logger = logging.getLogger(__name__)
+
+
+def run_start(
+    *,
+    organization: Organization,
+    agent: str,
+    intent: str,
+    payload: dict,
+    trigger: str = Trigger.API,
+    created_by=None,
+    idempotency_key: str | None = None,
+    parent: AgentRun | None = None,
+    **extra,
+) -> tuple[AgentRun, bool]:
+    """Validate and queue a run; it is enqueued when the transaction commits.
+
+    Returns ``(run, created)``; ``created`` is False when an idempotency key matched.
+    Raises ``AgentNotRegistered``, ``UnsupportedIntent`` or ``InvalidInput`` before
+    anything is written.
+    """
+    impl = get_agent(agent)
+    impl.validate(intent, payload)
+    with transaction.atomic():
+        run, created = run_services.run_create(
+            organization=organization, agent=impl.slug, intent=intent, payload=payload, trigger=trigger,
+            max_attempts=impl.max_attempts, created_by=created_by, idempotency_key=idempotency_key,
+            parent=parent, **extra,
+        )
+        if created:
+            tasks.enqueue_run(run.id)
+    return run, created
+
+
+def run_retry(*, run: AgentRun, created_by=None) -> AgentRun:
+    """A person's retry: a new run with the same request, linked to the old one."""
+    if run.status not in (RunStatus.FAILED, RunStatus.CANCELLED):
+        raise Conflict(f"Only failed or cancelled runs can be retried; this one is {run.status}")
+    new_run, _ = run_start(
+        organization=run.organization, agent=run.agent, intent=run.intent, payload=run.input,
+        trigger=Trigger.RETRY, created_by=created_by, parent=run,
+    )
+    return new_run
+
+
+def run_cancel(*, run: AgentRun) -> AgentRun:
+    if run.is_terminal:
+        raise Conflict(f"The run is already {run.status}")
+    return run_services.run_request_cancel(run=run)
+
+
+def runs_recover(*, now=None) -> dict:
+    """The watchdog: no run stays ``running`` without a heartbeat, no queued run is forgotten.
+
+    A run whose heartbeat is older than ``NEONHUB_RUN_HEARTBEAT_TIMEOUT`` lost its worker:
+    it is queued again while it has attempts left, otherwise failed with WORKER_LOST.  A
+    queued run that is due but was not picked up (its task was lost with a broker) is
+    enqueued again; the claim makes duplicates harmless.
+    """
+    now = now or timezone.now()
+    stale_before = now - timedelta(seconds=settings.NEONHUB_RUN_HEARTBEAT_TIMEOUT)
+    requeued = failed = 0
+    stale = AgentRun.objects.filter(status=RunStatus.RUNNING, heartbeat_at__lt=stale_before)
+    for run in stale.only("id", "attempt", "max_attempts", "agent", "intent", "started_at")[:500]:
+        context = {"agent": run.agent, "intent": run.intent, "attempt": run.attempt,
+                   "reason": "no heartbeat since the worker took the run"}
+        message = "The worker running this run stopped responding"
+        if run.attempt < run.max_attempts:
+            if run_services.run_requeue(run=run, code="WORKER_LOST", message=message, context=context, delay=0):
+                tasks.enqueue_run(run.id)
+                requeued += 1
+        elif run_services.run_fail(run=run, code="WORKER_LOST", message=message, context=context):
+            failed += 1
+    forgotten_before = now - timedelta(seconds=settings.NEONHUB_RUN_HEARTBEAT_TIMEOUT)
+    forgotten = AgentRun.objects.filter(status=RunStatus.QUEUED).exclude(next_attempt_at__gt=forgotten_before)
+    forgotten = forgotten.filter(queued_at__lt=forgotten_before, updated_at__lt=forgotten_before)
+    redelivered = 0
+    for run_id in forgotten.values_list("id", flat=True)[:500]:
+        AgentRun.objects.filter(pk=run_id, status=RunStatus.QUEUED).update(updated_at=now)
+        tasks.enqueue_run(run_id)
+        redelivered += 1
+    if requeued or failed or redelivered:
+        logger.warning("watchdog: requeued=%s failed=%s redelivered=%s", requeued, failed, redelivered)
+    return {"requeued": requeued, "failed": failed, "redelivered": redelivered}

@@ -1,0 +1,46 @@
+"""The only django-q2 entry points.  Tasks take ids, never model instances or secrets."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import transaction
+from django_q.models import Schedule
+from django_q.tasks import async_task
+
+from agents import executor, services
+
+WATCHDOG_NAME = "neonhub-watchdog"
+
+
+def execute_run(run_id: str) -> None:
+    executor.execute_run(run_id)
+
+
+def watchdog() -> dict:
+    return services.runs_recover()
+
+
+def enqueue_run(run_id) -> None:
+    """Enqueue after the surrounding transaction commits, so the worker sees the row."""
+    transaction.on_commit(lambda: async_task("agents.tasks.execute_run", str(run_id), group="runs"))
+
+
+def enqueue_run_at(run_id, when: datetime) -> None:
+    """A retry later: a one-off django-q2 schedule (checked about every 30 s by the cluster)."""
+    Schedule.objects.create(
+        name=f"retry-{run_id}-{when.timestamp():.0f}"[:100],
+        func="agents.tasks.execute_run",
+        args=repr(str(run_id)),
+        schedule_type=Schedule.ONCE,
+        repeats=-1,
+        next_run=when,
+    )
+
+
+def ensure_schedules() -> None:
+    """Create the periodic watchdog once; safe to call at every start."""
+    Schedule.objects.update_or_create(
+        name=WATCHDOG_NAME,
+        defaults={"func": "agents.tasks.watchdog", "schedule_type": Schedule.MINUTES, "minutes": 1, "repeats": -1},
+    )

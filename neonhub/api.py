@@ -1,0 +1,89 @@
+"""The JSON API root: one NinjaAPI, routers mounted by dotted path, errors mapped once."""
+
+from __future__ import annotations
+
+import logging
+
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+from neonhub.core.auth import ApiKeyBearer, SessionAuth
+from neonhub.core.errors import NeonHubError
+
+logger = logging.getLogger(__name__)
+
+api = NinjaAPI(
+    title="NeonHub API",
+    version="1.0.0",
+    description="Run marketing agents, manage connectors and read every run's record. "
+    "Authenticate with `Authorization: Bearer <api key>` or the browser session.",
+    auth=[ApiKeyBearer(), SessionAuth()],
+    urls_namespace="api",
+)
+
+ROUTERS = [
+    ("/agents", "agents.api.agents_router"),
+    ("/runs", "agents.api.runs_router"),
+]
+
+
+def _mount() -> None:
+    from django.utils.module_loading import import_string
+
+    for prefix, path in ROUTERS:
+        api.add_router(prefix, import_string(path))
+
+
+def error_body(code: str, message: str, details=None) -> dict:
+    return {"error": {"code": code, "message": message, "details": details}}
+
+
+@api.exception_handler(NeonHubError)
+def _domain_error(request: HttpRequest, exc: NeonHubError) -> HttpResponse:
+    return api.create_response(request, error_body(exc.code, exc.message, exc.details), status=exc.status)
+
+
+def _location(loc) -> str:
+    parts = [str(p) for p in loc]
+    # Ninja prefixes body fields with ("body", "<param name>"); the user knows neither.
+    if len(parts) >= 2 and parts[0] == "body":
+        parts = parts[2:] or parts[1:]
+    elif parts and parts[0] in ("query", "path", "header"):
+        parts = parts[1:]
+    return ".".join(parts) or "body"
+
+
+@api.exception_handler(ValidationError)
+def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    details = [{"field": _location(e.get("loc", ())), "message": e.get("msg", "invalid")} for e in exc.errors]
+    summary = "; ".join(f"{d['field']}: {d['message']}" for d in details[:5])
+    return api.create_response(request, error_body("INVALID_INPUT", f"Invalid request: {summary}", details), status=422)
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return api.create_response(
+        request, error_body("UNAUTHENTICATED", "Send 'Authorization: Bearer <api key>' or log in"), status=401
+    )
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    code = {400: "BAD_REQUEST", 403: "FORBIDDEN", 404: "NOT_FOUND", 413: "PAYLOAD_TOO_LARGE",
+            429: "RATE_LIMITED"}.get(exc.status_code, "ERROR")
+    return api.create_response(request, error_body(code, str(exc)), status=exc.status_code)
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return api.create_response(request, error_body("NOT_FOUND", "Not found"), status=404)
+
+
+@api.exception_handler(Exception)
+def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
+    logger.exception("Unhandled API error on %s %s", request.method, request.path)
+    return api.create_response(request, error_body("INTERNAL", "Internal error; it has been logged"), status=500)
+
+
+_mount()

@@ -1,0 +1,34 @@
+"""Reads for tenancy."""
+
+from __future__ import annotations
+
+import hmac
+from datetime import timedelta
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from neonhub.core.models import ApiKey, Membership, Organization
+from neonhub.core.services import hash_secret
+
+
+def api_key_authenticate(*, token: str) -> ApiKey | None:
+    prefix, _, _ = token.partition(".")
+    if not prefix:
+        return None
+    key = ApiKey.objects.select_related("organization").filter(prefix=prefix).first()
+    if key is None or not key.is_active or not hmac.compare_digest(key.hashed_secret, hash_secret(token)):
+        return None
+    now = timezone.now()
+    # Touch last_used_at at most once a minute: a busy key must not write on every request.
+    if key.last_used_at is None or now - key.last_used_at > timedelta(minutes=1):
+        ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+    return key
+
+
+def membership_list_for_user(*, user) -> QuerySet[Membership]:
+    return Membership.objects.filter(user=user).select_related("organization").order_by("organization__name")
+
+
+def membership_get(*, user, organization: Organization) -> Membership | None:
+    return Membership.objects.filter(user=user, organization=organization).first()

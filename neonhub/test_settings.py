@@ -1,0 +1,25 @@
+"""Test speed-ups only; everything else comes from the real settings."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("NEONHUB_SECRET_KEY", "test-secret-key-not-for-production-0123456789-abcdefghij")
+os.environ.setdefault("NEONHUB_ENCRYPTION_KEYS", "dGVzdC1rZXktMDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY=")
+
+from neonhub.settings import *  # noqa: E402,F403
+from neonhub.settings import Q_CLUSTER  # noqa: E402
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Unit tests run tasks inline.  The end-to-end tests start a real qcluster subprocess with
+# NEONHUB_TEST_WORKER=1, which must use the broker for real.
+Q_CLUSTER = {**Q_CLUSTER, "sync": os.environ.get("NEONHUB_TEST_WORKER") != "1", "workers": 2}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    # A file, not memory, so a worker process shares the test database.
+    DATABASES["default"]["TEST"] = {"NAME": os.environ.get("NEONHUB_TEST_DB", str(VAR_DIR / "test.sqlite3"))}  # noqa: F405
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+NEONHUB_EXTRA_AGENTS = {"testing": "tests.agents.testing_agent.TestingAgent"}
+NEONHUB_ALLOW_PRIVATE_URLS = True

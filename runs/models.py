@@ -1,0 +1,140 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from neonhub.core.models import BaseModel, Organization
+
+
+class RunStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    COMPLETED = "completed", "Completed"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+TERMINAL_STATUSES = frozenset({RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELLED})
+ACTIVE_STATUSES = frozenset({RunStatus.QUEUED, RunStatus.RUNNING})
+
+
+class Trigger(models.TextChoices):
+    API = "api", "API"
+    UI = "ui", "UI"
+    SCHEDULE = "schedule", "Schedule"
+    WEBHOOK = "webhook", "Webhook"
+    BATCH = "batch", "Batch"
+    RETRY = "retry", "Retry"
+
+
+class AgentRun(BaseModel):
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="runs")
+    agent = models.CharField(max_length=64)
+    intent = models.CharField(max_length=64)
+    trigger = models.CharField(max_length=16, choices=Trigger.choices, default=Trigger.API)
+    status = models.CharField(max_length=16, choices=RunStatus.choices, default=RunStatus.QUEUED)
+
+    input = models.JSONField(default=dict)
+    input_hash = models.CharField(max_length=64)
+    output = models.JSONField(null=True, blank=True)
+    metrics = models.JSONField(default=dict, blank=True)
+
+    error_code = models.CharField(max_length=32, blank=True, default="")
+    error_message = models.CharField(max_length=500, blank=True, default="")
+    error_context = models.JSONField(default=dict, blank=True)
+
+    attempt = models.PositiveSmallIntegerField(default=0)
+    max_attempts = models.PositiveSmallIntegerField(default=3)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+
+    queued_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    cancel_requested_at = models.DateTimeField(null=True, blank=True)
+
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children")
+    idempotency_key = models.CharField(max_length=255, null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    cost = models.DecimalField(max_digits=12, decimal_places=6, default=Decimal("0"))
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(status__in=RunStatus.values), name="agentrun_status_valid"),
+            models.CheckConstraint(condition=models.Q(trigger__in=Trigger.values), name="agentrun_trigger_valid"),
+            models.UniqueConstraint(
+                fields=["organization", "idempotency_key"],
+                condition=models.Q(idempotency_key__isnull=False),
+                name="agentrun_unique_idempotency_key",
+            ),
+        ]
+        indexes = [
+            # GET /runs and the run page: newest first within an organization, keyset on (created_at, id).
+            models.Index(fields=["organization", "-created_at", "-id"], name="run_org_created"),
+            # The same list filtered by agent or by status.
+            models.Index(fields=["organization", "agent", "-created_at", "-id"], name="run_org_agent_created"),
+            models.Index(fields=["organization", "status", "-created_at", "-id"], name="run_org_status_created"),
+            # The watchdog: running runs by heartbeat, queued runs by due time; both partial.
+            models.Index(
+                fields=["heartbeat_at"], name="run_running_heartbeat", condition=models.Q(status="running")
+            ),
+            models.Index(
+                fields=["next_attempt_at"], name="run_queued_due", condition=models.Q(status="queued")
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agent}/{self.intent} {self.id} ({self.status})"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in TERMINAL_STATUSES
+
+
+class StepKind(models.TextChoices):
+    STEP = "step", "Step"
+    CALL = "call", "Outside call"
+    LLM = "llm", "LLM call"
+
+
+class StepStatus(models.TextChoices):
+    RUNNING = "running", "Running"
+    COMPLETED = "completed", "Completed"
+    FAILED = "failed", "Failed"
+    SKIPPED = "skipped", "Skipped"
+
+
+class RunStep(models.Model):
+    run = models.ForeignKey(AgentRun, on_delete=models.CASCADE, related_name="steps")
+    seq = models.PositiveIntegerField()
+    attempt = models.PositiveSmallIntegerField(default=1)
+    name = models.CharField(max_length=120)
+    kind = models.CharField(max_length=8, choices=StepKind.choices, default=StepKind.STEP)
+    status = models.CharField(max_length=16, choices=StepStatus.choices, default=StepStatus.RUNNING)
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    provider = models.CharField(max_length=64, blank=True, default="")
+    action = models.CharField(max_length=64, blank=True, default="")
+    http_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    provider_error_code = models.CharField(max_length=64, blank=True, default="")
+    error = models.CharField(max_length=500, blank=True, default="")
+    detail = models.JSONField(default=dict, blank=True)
+    cost = models.DecimalField(max_digits=12, decimal_places=6, default=Decimal("0"))
+
+    class Meta:
+        ordering = ["run", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "seq"], name="runstep_unique_run_seq"),
+            models.CheckConstraint(condition=models.Q(status__in=StepStatus.values), name="runstep_status_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.seq}. {self.name} ({self.status})"

@@ -1,0 +1,101 @@
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from ninja import Schema
+
+
+class StepOut(Schema):
+    seq: int
+    attempt: int
+    name: str
+    kind: str
+    status: str
+    started_at: datetime
+    finished_at: datetime | None
+    duration_ms: int | None
+    provider: str
+    action: str
+    http_status: int | None
+    provider_error_code: str
+    error: str
+    detail: dict[str, Any]
+    cost: Decimal
+
+
+class RunLinks(Schema):
+    self: str
+    steps: str
+    cancel: str
+    retry: str
+    page: str
+
+
+class RunOut(Schema):
+    id: UUID
+    agent: str
+    intent: str
+    trigger: str
+    status: str
+    attempt: int
+    max_attempts: int
+    error_code: str
+    error_message: str
+    queued_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    next_attempt_at: datetime | None
+    duration_ms: int | None
+    cost: Decimal
+    parent_id: UUID | None
+    created_at: datetime
+    links: RunLinks
+
+    @staticmethod
+    def resolve_links(obj) -> dict:
+        base = f"/api/v1/runs/{obj.id}"
+        return {"self": base, "steps": base, "cancel": f"{base}/cancel", "retry": f"{base}/retry",
+                "page": f"/runs/{obj.id}/"}
+
+
+class RunDetailOut(RunOut):
+    input: Any
+    input_hash: str
+    output: Any
+    metrics: dict[str, Any]
+    error_context: dict[str, Any]
+    heartbeat_at: datetime | None
+    cancel_requested_at: datetime | None
+    idempotency_key: str | None
+    steps: list[StepOut]
+    children: list[UUID]
+
+    @staticmethod
+    def resolve_steps(obj) -> list:
+        return list(obj.steps.order_by("seq"))
+
+    @staticmethod
+    def resolve_children(obj) -> list:
+        return [c.id for c in obj.children.order_by("created_at")]
+
+
+class RunPageOut(Schema):
+    items: list[RunOut]
+    next_cursor: str | None
+
+
+class AgentStatsOut(Schema):
+    agent: str
+    completed: int
+    p50_ms: int | None
+    p95_ms: int | None
+
+
+class RunStatsOut(Schema):
+    window_start: datetime
+    window_end: datetime
+    totals: dict[str, int]
+    agents: list[AgentStatsOut]

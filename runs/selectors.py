@@ -1,0 +1,135 @@
+"""Reads for the run record.  Every function takes the organization."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from neonhub.core.errors import InvalidInput, NotFound
+from neonhub.core.models import Organization
+from runs.models import AgentRun, RunStatus, RunStep
+
+
+@dataclass(frozen=True)
+class RunFilters:
+    agent: str | None = None
+    intent: str | None = None
+    status: str | None = None
+    trigger: str | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    run_id: uuid.UUID | None = None
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[AgentRun]
+    next_cursor: str | None
+
+
+def encode_cursor(run: AgentRun) -> str:
+    raw = json.dumps([run.created_at.isoformat(), str(run.id)])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        created, run_id = json.loads(base64.urlsafe_b64decode(padded.encode()).decode())
+        when = parse_datetime(created)
+        if when is None:
+            raise ValueError(created)
+        return when, uuid.UUID(run_id)
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidInput("The cursor is not valid; use next_cursor from a previous page",
+                           details=[{"field": "cursor", "message": "malformed cursor"}]) from exc
+
+
+def run_queryset(*, organization: Organization, filters: RunFilters | None = None) -> QuerySet[AgentRun]:
+    qs = AgentRun.objects.filter(organization=organization)
+    f = filters or RunFilters()
+    if f.run_id:
+        qs = qs.filter(pk=f.run_id)
+    if f.agent:
+        qs = qs.filter(agent=f.agent)
+    if f.intent:
+        qs = qs.filter(intent=f.intent)
+    if f.status:
+        qs = qs.filter(status=f.status)
+    if f.trigger:
+        qs = qs.filter(trigger=f.trigger)
+    if f.created_after:
+        qs = qs.filter(created_at__gte=f.created_after)
+    if f.created_before:
+        qs = qs.filter(created_at__lt=f.created_before)
+    return qs
+
+
+def run_page(*, organization: Organization, filters: RunFilters | None = None, cursor: str | None = None,
+             limit: int = 25) -> Page:
+    """Newest first, keyset on (created_at, id): no OFFSET and no COUNT(*) over all runs."""
+    qs = run_queryset(organization=organization, filters=filters).order_by("-created_at", "-id")
+    if cursor:
+        created, run_id = decode_cursor(cursor)
+        qs = qs.filter(Q(created_at__lt=created) | Q(created_at=created, id__lt=run_id))
+    items = list(qs[: limit + 1])
+    next_cursor = encode_cursor(items[limit - 1]) if len(items) > limit else None
+    return Page(items=items[:limit], next_cursor=next_cursor)
+
+
+def parse_uuid(value) -> uuid.UUID:
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise NotFound("Run not found") from None
+
+
+def run_get(*, organization: Organization, run_id) -> AgentRun:
+    try:
+        return AgentRun.objects.select_related("parent").get(organization=organization, pk=parse_uuid(run_id))
+    except AgentRun.DoesNotExist:
+        raise NotFound("Run not found") from None
+
+
+def run_steps(*, run: AgentRun) -> list[RunStep]:
+    return list(RunStep.objects.filter(run=run).order_by("seq"))
+
+
+def run_children(*, run: AgentRun) -> list[AgentRun]:
+    return list(AgentRun.objects.filter(organization_id=run.organization_id, parent=run).order_by("created_at"))
+
+
+def _percentile(sorted_values: list[int], fraction: float) -> int | None:
+    if not sorted_values:
+        return None
+    index = min(len(sorted_values) - 1, max(0, round(fraction * (len(sorted_values) - 1))))
+    return sorted_values[index]
+
+
+def run_stats(*, organization: Organization, window_hours: int) -> dict:
+    """Totals by status and p50/p95 duration per agent over the window."""
+    end = timezone.now()
+    start = end - timedelta(hours=window_hours)
+    qs = AgentRun.objects.filter(organization=organization, created_at__gte=start)
+    totals = {s: 0 for s in RunStatus.values}
+    for row in qs.values("status").annotate(n=Count("id")):
+        totals[row["status"]] = row["n"]
+    durations: dict[str, list[int]] = {}
+    finished = qs.filter(status=RunStatus.COMPLETED, duration_ms__isnull=False)
+    for agent, duration in finished.values_list("agent", "duration_ms").order_by("agent", "duration_ms"):
+        durations.setdefault(agent, []).append(duration)
+    per_agent = [
+        {"agent": agent, "completed": len(values), "p50_ms": _percentile(values, 0.5), "p95_ms": _percentile(values, 0.95)}
+        for agent, values in sorted(durations.items())
+    ]
+    return {"window_start": start, "window_end": end, "totals": totals, "agents": per_agent}

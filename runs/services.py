@@ -1,0 +1,161 @@
+"""Writes for the run record: creation and every status transition.
+
+Each transition is one conditional UPDATE, so a worker, the watchdog and a person pressing
+Cancel can race without corrupting a run: whoever's UPDATE changes no row has lost and stops.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from neonhub.core.errors import Conflict
+from neonhub.core.models import Organization
+from runs.models import AgentRun, RunStatus
+
+
+def input_hash(*, agent: str, intent: str, payload: Any) -> str:
+    canonical = json.dumps({"agent": agent, "intent": intent, "payload": payload}, sort_keys=True, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def run_create(
+    *,
+    organization: Organization,
+    agent: str,
+    intent: str,
+    payload: dict,
+    trigger: str,
+    max_attempts: int,
+    created_by=None,
+    idempotency_key: str | None = None,
+    parent: AgentRun | None = None,
+    **extra: Any,
+) -> tuple[AgentRun, bool]:
+    """Create a queued run; with an idempotency key, a repeat returns the first run.
+
+    Returns ``(run, created)``.  A repeated key with a different request raises ``Conflict``.
+    """
+    digest = input_hash(agent=agent, intent=intent, payload=payload)
+    if idempotency_key:
+        existing = _run_for_key(organization, idempotency_key, digest)
+        if existing is not None:
+            return existing, False
+    try:
+        with transaction.atomic():
+            run = AgentRun.objects.create(
+                organization=organization, agent=agent, intent=intent, trigger=trigger, input=payload,
+                input_hash=digest, max_attempts=max_attempts, created_by=created_by,
+                idempotency_key=idempotency_key or None, parent=parent, **extra,
+            )
+    except IntegrityError:
+        # Two requests with the same key raced; the other one's run is the answer.
+        existing = _run_for_key(organization, idempotency_key or "", digest) if idempotency_key else None
+        if existing is None:
+            raise
+        return existing, False
+    return run, True
+
+
+def _run_for_key(organization: Organization, key: str, digest: str) -> AgentRun | None:
+    existing = AgentRun.objects.filter(organization=organization, idempotency_key=key).first()
+    if existing is not None and existing.input_hash != digest:
+        raise Conflict(
+            "This Idempotency-Key was already used with a different request",
+            details={"idempotency_key": key, "run_id": str(existing.id)},
+        )
+    return existing
+
+
+def run_claim(*, run_id) -> AgentRun | None:
+    """queued → running, if it is still queued and due; ``None`` if someone else has it."""
+    now = timezone.now()
+    due = AgentRun.objects.filter(pk=run_id, status=RunStatus.QUEUED).exclude(next_attempt_at__gt=now)
+    run = due.select_related("organization").first()
+    if run is None:
+        return None
+    changed = AgentRun.objects.filter(pk=run_id, status=RunStatus.QUEUED, attempt=run.attempt).update(
+        status=RunStatus.RUNNING, attempt=run.attempt + 1, started_at=now, heartbeat_at=now,
+        next_attempt_at=None, updated_at=now,
+    )
+    if not changed:
+        return None
+    run.refresh_from_db()
+    return run
+
+
+def _finish(run: AgentRun, **fields: Any) -> bool:
+    now = timezone.now()
+    started = run.started_at or now
+    fields.setdefault("finished_at", now)
+    fields.setdefault("duration_ms", max(0, int((now - started).total_seconds() * 1000)))
+    changed = AgentRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING, attempt=run.attempt).update(
+        updated_at=now, **fields
+    )
+    if changed:
+        for key, value in fields.items():
+            setattr(run, key, value)
+    return bool(changed)
+
+
+def run_complete(*, run: AgentRun, output: Any, metrics: dict) -> bool:
+    return _finish(run, status=RunStatus.COMPLETED, output=output, metrics=metrics,
+                   error_code="", error_message="", error_context={})
+
+
+def run_fail(*, run: AgentRun, code: str, message: str, context: dict, metrics: dict | None = None) -> bool:
+    return _finish(run, status=RunStatus.FAILED, error_code=code, error_message=message[:500],
+                   error_context=context, metrics=metrics or run.metrics)
+
+
+def run_mark_cancelled(*, run: AgentRun) -> bool:
+    return _finish(run, status=RunStatus.CANCELLED, error_code="CANCELLED",
+                   error_message="Cancelled while running", error_context={})
+
+
+def retry_delay(*, attempt: int, retry_after: float | None = None) -> float:
+    """Exponential backoff with full jitter, never shorter than the provider's Retry-After."""
+    base = settings.NEONHUB_RETRY_BASE_SECONDS * (2 ** max(0, attempt - 1))
+    delay = min(settings.NEONHUB_RETRY_MAX_SECONDS, base) * random.uniform(0.5, 1.5)
+    return max(delay, retry_after or 0.0)
+
+
+def run_requeue(*, run: AgentRun, code: str, message: str, context: dict, delay: float) -> datetime | None:
+    """running → queued for another attempt after ``delay`` seconds; ``None`` if it lost the race."""
+    when = timezone.now() + timedelta(seconds=delay)
+    changed = AgentRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING, attempt=run.attempt).update(
+        status=RunStatus.QUEUED, next_attempt_at=when, error_code=code, error_message=message[:500],
+        error_context=context, heartbeat_at=None, updated_at=timezone.now(),
+    )
+    return when if changed else None
+
+
+def run_request_cancel(*, run: AgentRun) -> AgentRun:
+    """A queued run cancels at once; a running one is asked to stop at its next step."""
+    now = timezone.now()
+    if AgentRun.objects.filter(pk=run.pk, status=RunStatus.QUEUED).update(
+        status=RunStatus.CANCELLED, finished_at=now, error_code="CANCELLED",
+        error_message="Cancelled before it started", cancel_requested_at=now, updated_at=now,
+    ):
+        run.refresh_from_db()
+        return run
+    if run.status == RunStatus.RUNNING or AgentRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).exists():
+        AgentRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(cancel_requested_at=now, updated_at=now)
+    run.refresh_from_db()
+    return run
+
+
+def run_heartbeat(*, run: AgentRun) -> None:
+    AgentRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(heartbeat_at=timezone.now())
+
+
+def run_cost_set(*, run: AgentRun, cost: Decimal) -> None:
+    AgentRun.objects.filter(pk=run.pk).update(cost=cost)

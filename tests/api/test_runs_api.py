@@ -1,0 +1,244 @@
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from runs.models import AgentRun, RunStatus
+from tests.factories import AgentRunFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def start(api, payload=None, **kw):
+    body = {"agent": "support", "intent": "triage", "payload": payload or {"content": "Site is down, urgent!"}}
+    return api.post("/runs", body, **kw)
+
+
+def test_start_run_answers_202_and_completes_with_steps(api, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        resp = start(api)
+    assert resp.status_code == 202, resp.content
+    data = resp.json()
+    assert data["status"] == "queued"
+    assert data["links"]["self"] == f"/api/v1/runs/{data['id']}"
+    detail = api.get(f"/runs/{data['id']}").json()
+    assert detail["status"] == "completed"
+    assert detail["output"]["priority"] == "high"
+    assert detail["output"]["category"] == "general_question"
+    assert detail["metrics"]["priority"] == "high"
+    assert [s["name"] for s in detail["steps"]] == ["classify"]
+    assert detail["steps"][0]["status"] == "completed"
+    assert detail["duration_ms"] is not None
+    assert detail["attempt"] == 1
+
+
+def test_agent_aliases_resolve(api):
+    for alias in ("support", "support-agent", "SupportAgent"):
+        resp = api.post("/runs", {"agent": alias, "intent": "triage", "payload": {"content": "hi"}})
+        assert resp.status_code == 202
+        assert resp.json()["agent"] == "support"
+
+
+def test_unknown_agent_is_422_naming_the_field(api):
+    resp = api.post("/runs", {"agent": "nope", "intent": "x", "payload": {}})
+    assert resp.status_code == 422
+    err = resp.json()["error"]
+    assert err["code"] == "AGENT_NOT_REGISTERED"
+    assert err["details"][0]["field"] == "agent"
+    assert AgentRun.objects.count() == 0
+
+
+def test_unknown_intent_is_422(api):
+    resp = api.post("/runs", {"agent": "support", "intent": "dance", "payload": {}})
+    assert resp.status_code == 422
+    assert resp.json()["error"]["code"] == "UNSUPPORTED_INTENT"
+
+
+def test_invalid_payload_names_the_field(api):
+    resp = api.post("/runs", {"agent": "support", "intent": "triage", "payload": {"content": "", "channel": "fax"}})
+    assert resp.status_code == 422
+    err = resp.json()["error"]
+    assert err["code"] == "INVALID_INPUT"
+    fields = {d["field"] for d in err["details"]}
+    assert {"payload.content", "payload.channel"} <= fields
+    assert AgentRun.objects.count() == 0
+
+
+@pytest.mark.parametrize("body", [
+    {"agent": 5, "intent": "triage", "payload": {}},
+    {"agent": "support", "intent": "triage", "payload": "not an object"},
+    {"intent": "triage"},
+    {"agent": "support", "intent": "triage", "payload": {}, "extra": 1},
+    [],
+])
+def test_wrong_types_are_422(api, body):
+    resp = api.client.post("/api/v1/runs", data=body, content_type="application/json", headers=api.headers) \
+        if not isinstance(body, list) else api.client.post("/api/v1/runs", data="[]", content_type="application/json", headers=api.headers)
+    assert resp.status_code == 422, resp.content
+    assert resp.json()["error"]["code"] == "INVALID_INPUT"
+
+
+def test_malformed_json_is_400(api):
+    resp = api.client.post("/api/v1/runs", data="{not json", content_type="application/json", headers=api.headers)
+    assert resp.status_code == 400
+    assert resp.json()["error"]["code"] == "BAD_REQUEST"
+
+
+def test_huge_body_is_413(api, settings):
+    big = "x" * (settings.NEONHUB_MAX_BODY_BYTES + 10)
+    resp = api.post("/runs", {"agent": "support", "intent": "triage", "payload": {"content": big}})
+    assert resp.status_code == 413
+    assert resp.json()["error"]["code"] == "PAYLOAD_TOO_LARGE"
+
+
+def test_no_auth_is_401(client):
+    resp = client.get("/api/v1/runs")
+    assert resp.status_code == 401
+    assert resp.json()["error"]["code"] == "UNAUTHENTICATED"
+
+
+def test_revoked_and_expired_keys_are_refused(client, org):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from neonhub.core.services import api_key_create, api_key_revoke
+
+    revoked = api_key_create(organization=org, name="r")
+    api_key_revoke(api_key=revoked.api_key)
+    expired = api_key_create(organization=org, name="e", expires_at=timezone.now() - timedelta(seconds=1))
+    for token in (revoked.token, expired.token, revoked.token + "x", "garbage"):
+        assert client.get("/api/v1/runs", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+
+
+def test_idempotency_key_returns_first_run_and_conflicts_on_other_body(api):
+    first = start(api, headers={"Idempotency-Key": "abc-1"})
+    again = start(api, headers={"Idempotency-Key": "abc-1"})
+    assert first.status_code == again.status_code == 202
+    assert first.json()["id"] == again.json()["id"]
+    assert again["Idempotent-Replayed"] == "true"
+    other = start(api, {"content": "something else"}, headers={"Idempotency-Key": "abc-1"})
+    assert other.status_code == 409
+    assert other.json()["error"]["code"] == "CONFLICT"
+    assert AgentRun.objects.count() == 1
+
+
+def test_idempotency_key_too_long_is_422(api):
+    resp = start(api, headers={"Idempotency-Key": "k" * 256})
+    assert resp.status_code == 422
+
+
+def test_viewer_cannot_start_or_cancel(viewer_api, org):
+    assert start(viewer_api).status_code == 403
+    run = AgentRunFactory(organization=org)
+    assert viewer_api.post(f"/runs/{run.id}/cancel").status_code == 403
+    assert viewer_api.get(f"/runs/{run.id}").status_code == 200
+
+
+def test_list_filters_and_cursor(api, org):
+    runs = [AgentRunFactory(organization=org, status=RunStatus.COMPLETED if i % 2 else RunStatus.FAILED)
+            for i in range(7)]
+    AgentRunFactory()  # another organization's run never shows
+    page1 = api.get("/runs", {"limit": 3}).json()
+    assert len(page1["items"]) == 3 and page1["next_cursor"]
+    page2 = api.get("/runs", {"limit": 3, "cursor": page1["next_cursor"]}).json()
+    page3 = api.get("/runs", {"limit": 3, "cursor": page2["next_cursor"]}).json()
+    ids = [r["id"] for p in (page1, page2, page3) for r in p["items"]]
+    assert len(ids) == len(set(ids)) == 7
+    assert page3["next_cursor"] is None
+    assert set(ids) == {str(r.id) for r in runs}
+    failed = api.get("/runs", {"status": "failed"}).json()["items"]
+    assert {r["status"] for r in failed} == {"failed"} and len(failed) == 4
+
+
+def test_list_bad_filters_are_422(api):
+    for params in ({"status": "bogus"}, {"limit": 0}, {"limit": 101}, {"created_after": "yesterday"},
+                   {"cursor": "%%%"}, {"cursor": "bm90IGpzb24"}, {"agent": "nope"}):
+        resp = api.get("/runs", params)
+        assert resp.status_code == 422, (params, resp.content)
+
+
+def test_list_date_filters(api, org):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    old = AgentRunFactory(organization=org, created_at=timezone.now() - timedelta(days=3))
+    new = AgentRunFactory(organization=org)
+    cutoff = (timezone.now() - timedelta(days=1)).isoformat()
+    after = api.get("/runs", {"created_after": cutoff}).json()["items"]
+    before = api.get("/runs", {"created_before": cutoff}).json()["items"]
+    assert [r["id"] for r in after] == [str(new.id)]
+    assert [r["id"] for r in before] == [str(old.id)]
+
+
+def test_foreign_and_unknown_ids_are_404(api, other_org):
+    foreign = AgentRunFactory(organization=other_org)
+    for path in (f"/runs/{foreign.id}", f"/runs/{uuid.uuid4()}", "/runs/not-a-uuid"):
+        resp = api.get(path)
+        assert resp.status_code == 404
+        assert resp.json()["error"]["code"] == "NOT_FOUND"
+    assert api.post(f"/runs/{foreign.id}/cancel").status_code == 404
+    assert api.post(f"/runs/{foreign.id}/retry").status_code == 404
+
+
+def test_cancel_queued_run(api, org):
+    run = AgentRunFactory(organization=org)
+    resp = api.post(f"/runs/{run.id}/cancel")
+    assert resp.status_code == 202
+    assert resp.json()["status"] == "cancelled"
+    assert api.post(f"/runs/{run.id}/cancel").status_code == 409
+
+
+def test_retry_creates_linked_run(api, org, django_capture_on_commit_callbacks):
+    run = AgentRunFactory(organization=org, status=RunStatus.FAILED, input={"content": "login broken"})
+    with django_capture_on_commit_callbacks(execute=True):
+        resp = api.post(f"/runs/{run.id}/retry")
+    assert resp.status_code == 202
+    new = api.get(f"/runs/{resp.json()['id']}").json()
+    assert new["parent_id"] == str(run.id)
+    assert new["trigger"] == "retry"
+    assert new["status"] == "completed"
+    assert api.get(f"/runs/{run.id}").json()["children"] == [new["id"]]
+
+
+def test_retry_of_running_run_is_409(api, org):
+    run = AgentRunFactory(organization=org, status=RunStatus.RUNNING)
+    assert api.post(f"/runs/{run.id}/retry").status_code == 409
+
+
+def test_stats(api, org):
+    for ms in (10, 20, 30, 40, 1000):
+        AgentRunFactory(organization=org, status=RunStatus.COMPLETED, duration_ms=ms)
+    AgentRunFactory(organization=org, status=RunStatus.FAILED)
+    data = api.get("/runs/stats", {"window_hours": 24}).json()
+    assert data["totals"]["completed"] == 5 and data["totals"]["failed"] == 1
+    assert data["agents"] == [{"agent": "support", "completed": 5, "p50_ms": 30, "p95_ms": 1000}]
+    assert api.get("/runs/stats", {"window_hours": 0}).status_code == 422
+
+
+def test_agent_catalog_lists_intents_with_schemas(api):
+    data = api.get("/agents").json()
+    support = next(a for a in data if a["slug"] == "support")
+    names = {i["name"] for i in support["intents"]}
+    assert names == {"support", "triage", "macro-suggest"}
+    triage = next(i for i in support["intents"] if i["name"] == "triage")
+    assert "content" in triage["input_schema"]["properties"]
+
+
+def test_openapi_and_docs(client):
+    assert client.get("/api/v1/openapi.json").status_code == 200
+    assert client.get("/api/v1/docs").status_code == 200
+
+
+def test_session_auth_uses_chosen_organization(client, owner, org):
+    client.force_login(owner)
+    resp = client.get("/api/v1/runs")
+    assert resp.status_code == 200
+    # Unsafe methods need the CSRF token with a session.
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(owner)
+    assert strict.post("/api/v1/runs", data={}, content_type="application/json").status_code == 403
