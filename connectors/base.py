@@ -1,0 +1,246 @@
+"""The provider contract: one small class per provider under ``connectors/providers/``.
+
+A provider declares:
+
+- ``slug``, ``label``, ``auth_kind`` and ``default_base_url``;
+- ``Credentials``: a pydantic model whose secret fields are ``SecretStr`` (stored encrypted,
+  never shown again);
+- ``Config``: a pydantic model of non-secret settings; it always has ``base_url`` (an
+  override for regional endpoints, proxies and test servers);
+- its actions, each a method marked with ``@action(name, InputSchema, safe_to_repeat=...,
+  side_effect=...)`` returning a JSON-safe dict;
+- ``test()``, which never raises and answers ``TestResult(ok, message)``;
+- ``classify(response)``, which turns a provider answer into ``None`` (success) or a
+  ``ConnectorError`` of the taxonomy (auth, rate limited, unavailable, rejected), with the
+  provider's own error code and a message of at most 200 characters;
+- ``sandbox(action, data)``, the answer a sandbox connector gives instead of calling out;
+- optionally ``budgets`` (outbound limits such as Reddit's 100 requests a minute).
+
+Providers make HTTP calls only through ``self.request(...)``, which goes through the HTTP
+seam, records a RunStep per call and classifies the answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, ClassVar
+
+import requests
+from pydantic import BaseModel, ConfigDict, Field
+
+from connectors.http import HttpClient, check_public_url, client_for
+from connectors.recording import NullRecorder, Recorder
+from neonhub.core.errors import (
+    ConnectorAuth,
+    ConnectorError,
+    ConnectorRateLimited,
+    ConnectorRejected,
+    ConnectorUnavailable,
+)
+
+
+class Schema(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class BaseConfig(Schema):
+    base_url: str | None = Field(default=None, description="Override the provider's API address (regional endpoint, proxy, test server)")
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    schema: type[BaseModel]
+    method: Callable[..., dict]
+    safe_to_repeat: bool
+    side_effect: bool
+    description: str = ""
+
+
+def action(name: str, schema: type[BaseModel], *, safe_to_repeat: bool, side_effect: bool = False,
+           description: str = ""):
+    """Mark a provider method as an action.
+
+    ``safe_to_repeat``: the HTTP seam may retry it within the request (reads, or writes the
+    provider de-duplicates).  ``side_effect``: it changes something outside (a message, a
+    post); it gets an outbox row and is never repeated once sent.
+    """
+
+    def mark(func: Callable[..., dict]) -> Callable[..., dict]:
+        func._action = Action(name=name, schema=schema, method=func, safe_to_repeat=safe_to_repeat,
+                              side_effect=side_effect, description=description)
+        return func
+
+    return mark
+
+
+@dataclass(frozen=True)
+class Budget:
+    """An outbound limit shared by all processes: at most ``limit`` units per ``per_seconds``."""
+
+    name: str
+    limit: int
+    per_seconds: int
+    actions: tuple[str, ...] = ()  # empty: every action counts
+    cost: Callable[[str, dict], int] | None = None  # units an action uses (YouTube quota); default 1
+
+
+@dataclass(frozen=True)
+class TestResult:
+    ok: bool
+    message: str = ""
+    details: dict = field(default_factory=dict)
+
+
+@dataclass
+class CallResult:
+    """What an action returns to the caller, with what it cost and its outbox facts."""
+
+    output: dict
+    cost: Decimal = Decimal("0")
+    provider_id: str = ""
+    status: str = "sent"
+
+
+class Provider:
+    slug: ClassVar[str]
+    label: ClassVar[str]
+    auth_kind: ClassVar[str] = "api_key"  # api_key | oauth2 | basic | password
+    default_base_url: ClassVar[str] = ""
+    docs_url: ClassVar[str] = ""
+    Credentials: ClassVar[type[BaseModel]] = Schema
+    Config: ClassVar[type[BaseModel]] = BaseConfig
+    budgets: ClassVar[tuple[Budget, ...]] = ()
+    actions: ClassVar[dict[str, Action]] = {}
+    http_attempts: ClassVar[int] = 2
+    timeout: ClassVar[tuple[float, float]] = (5.0, 30.0)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        found = dict(getattr(cls, "actions", {}))
+        for attr in vars(cls).values():
+            marked = getattr(attr, "_action", None)
+            if marked is not None:
+                found[marked.name] = marked
+        cls.actions = found
+
+    def __init__(self, *, credentials: BaseModel, config: BaseModel, recorder: Recorder | None = None,
+                 state: dict | None = None):
+        self.credentials = credentials
+        self.config = config
+        self.recorder: Recorder = recorder or NullRecorder()
+        # Provider-owned, non-secret runtime state persisted on the connector (e.g. token
+        # expiry); secrets that change (refreshed tokens) go through ``updated_credentials``.
+        self.state = state if state is not None else {}
+        self.updated_credentials: dict[str, str] | None = None
+        self._action: Action | None = None
+
+    # --- for subclasses -------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        override = getattr(self.config, "base_url", None)
+        if override:
+            return check_public_url(override.rstrip("/"), field="config.base_url")
+        return self.default_base_url
+
+    @property
+    def http(self) -> HttpClient:
+        return client_for(self.slug, attempts=self.http_attempts, timeout=self.timeout)
+
+    def secret(self, name: str) -> str:
+        value = getattr(self.credentials, name)
+        return value.get_secret_value() if hasattr(value, "get_secret_value") else value
+
+    def request(self, method: str, path_or_url: str, *, step: str | None = None, safe_to_repeat: bool | None = None,
+                **kwargs: Any) -> requests.Response:
+        """One outside call: recorded as a RunStep, classified, raised as a ConnectorError on failure."""
+        url = path_or_url if path_or_url.startswith(("http://", "https://")) else f"{self.base_url}{path_or_url}"
+        act = self._action
+        safe = safe_to_repeat if safe_to_repeat is not None else (act.safe_to_repeat if act else method in ("GET", "HEAD"))
+        action_name = act.name if act else "test"
+        with self.recorder.step(step or f"{self.slug}.{action_name}", kind="call", provider=self.slug,
+                                action=action_name) as rec:
+            rec.detail = {"method": method, "url": _redact_url(url)}
+            try:
+                response = self.http.request(method, url, safe_to_repeat=safe, **kwargs)
+            except ConnectorError as exc:
+                exc.provider, exc.action = self.slug, action_name
+                raise
+            rec.http_status = response.status_code
+            error = self.classify(response)
+            if error is not None:
+                error.provider, error.action = self.slug, action_name
+                error.http_status = error.http_status or response.status_code
+                rec.provider_error_code = error.provider_code or ""
+                raise error
+            return response
+
+    def classify(self, response: requests.Response) -> ConnectorError | None:
+        """Default taxonomy by HTTP status; providers override to read their error bodies."""
+        status = response.status_code
+        if status < 400:
+            return None
+        message = f"{self.label} answered HTTP {status}"
+        return error_for_status(status, message, retry_after=retry_after_seconds(response))
+
+    def sandbox(self, action_name: str, data: BaseModel) -> CallResult:
+        """The answer a sandbox connector gives, shaped like the provider's."""
+        raise NotImplementedError
+
+    def test(self) -> TestResult:
+        """Check the credentials with a cheap read.  Never raises."""
+        raise NotImplementedError
+
+    # --- used by the connector service ------------------------------------------------------
+
+    def run_action(self, name: str, data: BaseModel) -> CallResult:
+        act = self.actions[name]
+        self._action = act
+        try:
+            result = act.method(self, data)
+        finally:
+            self._action = None
+        return result if isinstance(result, CallResult) else CallResult(output=result)
+
+
+def error_for_status(status: int, message: str, *, provider_code: str | None = None,
+                     retry_after: float | None = None) -> ConnectorError:
+    if status in (401, 403):
+        return ConnectorAuth(message, http_status=status, provider_code=provider_code)
+    if status == 429:
+        return ConnectorRateLimited(message, http_status=status, provider_code=provider_code, retry_after=retry_after)
+    if status >= 500 or status in (408,):
+        return ConnectorUnavailable(message, http_status=status, provider_code=provider_code, retry_after=retry_after)
+    return ConnectorRejected(message, http_status=status, provider_code=provider_code)
+
+
+def retry_after_seconds(response: requests.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        from email.utils import parsedate_to_datetime
+
+        from django.utils import timezone
+
+        try:
+            return max(0.0, (parsedate_to_datetime(value) - timezone.now()).total_seconds())
+        except (TypeError, ValueError):
+            return None
+
+
+def _redact_url(url: str) -> str:
+    """Query strings may carry tokens (Graph API ``access_token``); keep only parameter names."""
+    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if not parts.query:
+        return url
+    query = urlencode([(k, "…" if "token" in k.lower() or "key" in k.lower() or "secret" in k.lower() else v)
+                       for k, v in parse_qsl(parts.query, keep_blank_values=True)])
+    return urlunsplit(parts._replace(query=query))
