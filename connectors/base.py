@@ -31,7 +31,7 @@ import requests
 from pydantic import BaseModel, ConfigDict, Field
 
 from connectors.http import HttpClient, check_public_url, client_for
-from connectors.recording import NullRecorder, Recorder
+from connectors.recording import NullRecorder, Recorder, StepRecord
 from neonhub.core.errors import (
     ConnectorAuth,
     ConnectorError,
@@ -155,13 +155,19 @@ class Provider:
         return value.get_secret_value() if hasattr(value, "get_secret_value") else value
 
     def request(self, method: str, path_or_url: str, *, step: str | None = None, safe_to_repeat: bool | None = None,
+                kind: str = "call", measure: Callable[[requests.Response, StepRecord], None] | None = None,
                 **kwargs: Any) -> requests.Response:
-        """One outside call: recorded as a RunStep, classified, raised as a ConnectorError on failure."""
+        """One outside call: recorded as a RunStep, classified, raised as a ConnectorError on failure.
+
+        ``kind`` is the RunStep kind ("call", or "llm" for model calls); ``measure``, called with
+        a successful answer while the step is still open, fills in its cost and detail (segments,
+        tokens).
+        """
         url = path_or_url if path_or_url.startswith(("http://", "https://")) else f"{self.base_url}{path_or_url}"
         act = self._action
         safe = safe_to_repeat if safe_to_repeat is not None else (act.safe_to_repeat if act else method in ("GET", "HEAD"))
         action_name = act.name if act else "test"
-        with self.recorder.step(step or f"{self.slug}.{action_name}", kind="call", provider=self.slug,
+        with self.recorder.step(step or f"{self.slug}.{action_name}", kind=kind, provider=self.slug,
                                 action=action_name) as rec:
             rec.detail = {"method": method, "url": _redact_url(url)}
             try:
@@ -176,6 +182,8 @@ class Provider:
                 error.http_status = error.http_status or response.status_code
                 rec.provider_error_code = error.provider_code or ""
                 raise error
+            if measure is not None:
+                measure(response, rec)
             return response
 
     def classify(self, response: requests.Response) -> ConnectorError | None:
