@@ -6,6 +6,8 @@ embedded defaults: SQLite under ``var/``, django-q2's ORM broker and a local-mem
 
 from __future__ import annotations
 
+import json
+from decimal import Decimal
 from pathlib import Path
 
 import environ
@@ -164,6 +166,28 @@ NEONHUB_RETRY_BASE_SECONDS = env.float("NEONHUB_RETRY_BASE_SECONDS", default=5.0
 NEONHUB_RETRY_MAX_SECONDS = env.float("NEONHUB_RETRY_MAX_SECONDS", default=900.0)
 NEONHUB_IDEMPOTENCY_HOURS = env.int("NEONHUB_IDEMPOTENCY_HOURS", default=24)
 NEONHUB_EXTRA_AGENTS: dict[str, str] = {}
+
+# --- Prices (USD) for the cost of a run: list prices at the time of writing; override them
+# with NEONHUB_PRICES_JSON (same shape; "llm" entries are merged by model name).
+NEONHUB_PRICES: dict = {
+    "sms_segment": Decimal("0.0083"),
+    "whatsapp_message": Decimal("0.005"),
+    "email_message": Decimal("0"),
+    "llm": {
+        "default": {"input_per_1k": Decimal("0.00015"), "output_per_1k": Decimal("0.0006")},
+        "gpt-4o-mini": {"input_per_1k": Decimal("0.00015"), "output_per_1k": Decimal("0.0006")},
+        "gpt-4o": {"input_per_1k": Decimal("0.0025"), "output_per_1k": Decimal("0.01")},
+        "gpt-4.1": {"input_per_1k": Decimal("0.002"), "output_per_1k": Decimal("0.008")},
+        "gpt-4.1-mini": {"input_per_1k": Decimal("0.0004"), "output_per_1k": Decimal("0.0016")},
+        "gpt-4.1-nano": {"input_per_1k": Decimal("0.0001"), "output_per_1k": Decimal("0.0004")},
+    },
+}
+_prices_override = json.loads(env.str("NEONHUB_PRICES_JSON", default="{}"), parse_float=Decimal)
+NEONHUB_PRICES = {
+    **NEONHUB_PRICES,
+    **_prices_override,
+    "llm": {**NEONHUB_PRICES["llm"], **_prices_override.get("llm", {})},
+}
 
 # --- Security (production) ------------------------------------------------------------------
 SESSION_COOKIE_SECURE = env.bool("NEONHUB_SECURE_COOKIES", default=not DEBUG and NEONHUB_PUBLIC_URL.startswith("https"))
