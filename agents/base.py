@@ -54,8 +54,8 @@ def intent(name: str, schema: type[BaseModel], description: str = "", *, side_ef
 def validation_details(exc: ValidationError) -> list[dict[str, str]]:
     details = []
     for err in exc.errors(include_url=False, include_input=False):
-        field = ".".join(str(part) for part in err["loc"]) or "payload"
-        details.append({"field": field, "message": err["msg"]})
+        field = ".".join(str(part) for part in err["loc"])
+        details.append({"field": field, "message": err["msg"].removeprefix("Value error, ")})
     return details
 
 
@@ -93,7 +93,8 @@ class Agent:
         try:
             return spec.schema.model_validate(payload)
         except ValidationError as exc:
-            details = [{**d, "field": f"payload.{d['field']}"} for d in validation_details(exc)]
+            details = [{**d, "field": f"payload.{d['field']}" if d["field"] else "payload"}
+                       for d in validation_details(exc)]
             summary = "; ".join(f"{d['field']}: {d['message']}" for d in details[:5])
             raise InvalidInput(f"Invalid payload for {self.slug}/{intent_name}: {summary}", details=details) from None
 

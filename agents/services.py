@@ -83,6 +83,7 @@ def runs_recover(*, now=None) -> dict:
         context = {"agent": run.agent, "intent": run.intent, "attempt": run.attempt,
                    "reason": "no heartbeat since the worker took the run"}
         message = "The worker running this run stopped responding"
+        run_services.run_steps_abandon(run=run, reason=message)
         if run.attempt < run.max_attempts:
             if run_services.run_requeue(run=run, code="WORKER_LOST", message=message, context=context, delay=0):
                 tasks.enqueue_run(run.id)

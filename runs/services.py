@@ -153,6 +153,15 @@ def run_request_cancel(*, run: AgentRun) -> AgentRun:
     return run
 
 
+def run_steps_abandon(*, run: AgentRun, reason: str) -> int:
+    """Close the steps a dead worker left open, so the timeline does not show them running."""
+    from runs.models import RunStep, StepStatus
+
+    return RunStep.objects.filter(run_id=run.pk, status=StepStatus.RUNNING).update(
+        status=StepStatus.FAILED, error=reason[:500], finished_at=timezone.now()
+    )
+
+
 def run_heartbeat(*, run: AgentRun) -> None:
     AgentRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(heartbeat_at=timezone.now())
 
