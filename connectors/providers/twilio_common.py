@@ -1,0 +1,316 @@
+"""What Twilio SMS and Twilio WhatsApp share: the Messages resource, its errors and SMS segments.
+
+Twilio's REST API takes form-encoded bodies with Basic auth (account SID and auth token)
+and answers in snake_case JSON (``sid``, ``status``, ``num_segments``, ``error_code``, ...).
+Errors carry Twilio's own code in the body: ``{"code": 21610, "message": ..., "more_info":
+..., "status": 400}``.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from decimal import Decimal
+from typing import Annotated, Any, ClassVar
+from urllib.parse import parse_qs, urlsplit
+
+import requests
+from django.conf import settings
+from pydantic import AfterValidator, Field, SecretStr, ValidationInfo, field_validator
+
+from connectors.base import (
+    BaseConfig,
+    CallResult,
+    Provider,
+    Schema,
+    TestResult,
+    action,
+    retry_after_seconds,
+)
+from connectors.recording import StepRecord
+from neonhub.core.errors import (
+    ConnectorAuth,
+    ConnectorError,
+    ConnectorRateLimited,
+    ConnectorRejected,
+    ConnectorUnavailable,
+    NeonHubError,
+    OutcomeUnknown,
+)
+
+E164 = r"^\+[1-9]\d{6,14}$"
+API_VERSION = "2010-04-01"
+
+# Twilio statuses of a message Twilio holds but has not yet handed to the carrier.
+PENDING_STATUSES = frozenset({"accepted", "queued", "scheduled", "sending"})
+# Errors about the account or the sender, not this message: the connector needs a person.
+ACCOUNT_ERRORS = frozenset({10001, 21212, 21606})
+
+
+# --- SMS segments ----------------------------------------------------------------------------
+
+GSM7_BASIC = frozenset(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+# The extension table: each character is sent as ESC + character, two septets.
+GSM7_EXTENDED = frozenset("\f^{}\\[~]|€")
+
+
+def sms_segments(text: str) -> tuple[str, int]:
+    """The encoding Twilio will use for ``text`` and how many SMS segments it takes.
+
+    GSM-7 fits 160 septets in one SMS, 153 per part of a longer one (the rest is the
+    concatenation header); any character outside GSM-7 switches the whole message to
+    UCS-2: 70 UTF-16 units alone, 67 per part.  A two-unit character (an extension-table
+    character in GSM-7, a surrogate pair in UCS-2) is never split across parts.
+    """
+    if all(ch in GSM7_BASIC or ch in GSM7_EXTENDED for ch in text):
+        units = [2 if ch in GSM7_EXTENDED else 1 for ch in text]
+        return "GSM-7", _pack(units, single=160, part=153)
+    units = [2 if ord(ch) > 0xFFFF else 1 for ch in text]
+    return "UCS-2", _pack(units, single=70, part=67)
+
+
+def _pack(units: list[int], *, single: int, part: int) -> int:
+    total = sum(units)
+    if total <= single:
+        return 1 if total else 0
+    segments, used = 1, 0
+    for size in units:
+        if used + size > part:
+            segments, used = segments + 1, 0
+        used += size
+    return segments
+
+
+# --- schemas ---------------------------------------------------------------------------------
+
+def _web_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError("must be an http(s) URL")
+    return value
+
+
+WebUrl = Annotated[str, AfterValidator(_web_url)]
+Phone = Annotated[str, Field(pattern=E164, description="E.164 phone number, e.g. +14155550100")]
+
+
+class TwilioCredentials(Schema):
+    account_sid: str = Field(pattern=r"^AC[0-9a-f]{32}$", description="Account SID from the Twilio console (AC…)")
+    auth_token: SecretStr = Field(min_length=1, description="Auth token from the Twilio console")
+
+
+class TwilioConfig(BaseConfig):
+    from_number: str | None = Field(default=None, pattern=E164, description="Sender number in E.164 form")
+    messaging_service_sid: str | None = Field(
+        default=None, pattern=r"^MG[0-9a-f]{32}$", validate_default=True,
+        description="Messaging Service SID (MG…), instead of a sender number",
+    )
+
+    @field_validator("messaging_service_sid")
+    @classmethod
+    def _exactly_one_sender(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if "from_number" not in info.data:  # from_number itself was invalid and is reported
+            return value
+        if value and info.data["from_number"]:
+            raise ValueError("set either from_number or messaging_service_sid, not both")
+        if not value and not info.data["from_number"]:
+            raise ValueError("from_number or messaging_service_sid is required")
+        return value
+
+
+class GetMessageIn(Schema):
+    sid: str = Field(pattern=r"^(SM|MM)[0-9a-f]{32}$", description="Message SID (SM… or MM…)")
+
+
+# --- prices ----------------------------------------------------------------------------------
+
+def price(key: str) -> Decimal:
+    return Decimal(str(settings.NEONHUB_PRICES.get(key, 0)))
+
+
+# --- the shared provider ---------------------------------------------------------------------
+
+class TwilioMessaging(Provider):
+    """Twilio's Messages resource; subclasses add their send actions and address form."""
+
+    channel: ClassVar[str] = "sms"
+    address_prefix: ClassVar[str] = ""
+    auth_kind = "basic"
+    default_base_url = "https://api.twilio.com"
+    docs_url = "https://www.twilio.com/docs/messaging/api/message-resource"
+    Credentials = TwilioCredentials
+    Config = TwilioConfig
+
+    # --- actions --------------------------------------------------------------------------
+
+    @action("get_message", GetMessageIn, safe_to_repeat=True,
+            description="Fetch a message's delivery status, segments, price and error")
+    def get_message(self, data: GetMessageIn) -> CallResult:
+        response = self.request("GET", self._messages_path(f"/{data.sid}.json"), auth=self._auth())
+        message = response.json()
+        return CallResult(output=self._summary(message), provider_id=message.get("sid", data.sid),
+                          status=message.get("status") or "")
+
+    # --- for subclasses -------------------------------------------------------------------
+
+    def address(self, number: str) -> str:
+        return f"{self.address_prefix}{number}"
+
+    def send(self, form: list[tuple[str, str]], *, to: str, cost: Decimal, extra: dict[str, Any]) -> CallResult:
+        """Create a Message (one POST; never repeated here) and return its summary and cost."""
+        form = [("To", self.address(to)), *self._sender(), *form]
+
+        def measure(response: requests.Response, rec: StepRecord) -> None:
+            rec.cost = cost
+            rec.detail.update({key: value for key, value in extra.items() if key != "cost"})
+
+        response = self.request("POST", self._messages_path(".json"), data=form, auth=self._auth(), measure=measure)
+        message = response.json()
+        output = {**self._summary(message), **extra, "cost": str(cost)}
+        status = "queued" if message.get("status") in PENDING_STATUSES else "sent"
+        return CallResult(output=output, cost=cost, provider_id=message.get("sid", ""), status=status)
+
+    def sandbox_message(self, *, to: str, body: str, cost: Decimal, extra: dict[str, Any]) -> CallResult:
+        sid = f"SM{uuid.uuid4().hex}"
+        output = {
+            "sid": sid, "status": "queued", "to": self.address(to), "from": self._from_display(),
+            "body": body, "num_segments": extra.get("segments", 1), "price": None, "price_unit": "USD",
+            "error_code": None, "error_message": None, "date_created": None, "date_sent": None,
+            "date_updated": None, **extra, "cost": str(cost), "sandbox": True,
+        }
+        return CallResult(output=output, cost=cost, provider_id=sid, status="queued")
+
+    def sandbox_lookup(self, data: GetMessageIn) -> CallResult:
+        output = {"sid": data.sid, "status": "delivered", "to": None, "from": None, "body": None,
+                  "num_segments": None, "price": None, "price_unit": "USD", "error_code": None,
+                  "error_message": None, "date_created": None, "date_sent": None, "date_updated": None,
+                  "sandbox": True}
+        return CallResult(output=output, provider_id=data.sid, status="delivered")
+
+    # --- the contract ---------------------------------------------------------------------
+
+    def classify(self, response: requests.Response) -> ConnectorError | None:
+        status = response.status_code
+        if status < 400:
+            return None
+        body = _json_object(response)
+        code = body.get("code") if isinstance(body.get("code"), int) else None
+        label = f" ({code})" if code else f" (HTTP {status})"
+        provider_code = str(code) if code else None
+        if code == 20003 or status == 401:
+            return ConnectorAuth(f"Twilio rejected the credentials{label}", provider_code=provider_code)
+        if code == 20429 or status == 429:
+            return ConnectorRateLimited(f"Twilio is limiting the request rate{label}; try again later",
+                                        provider_code=provider_code, retry_after=retry_after_seconds(response))
+        if status >= 500:
+            return ConnectorUnavailable(f"Twilio is unavailable{label}", provider_code=provider_code,
+                                        retry_after=retry_after_seconds(response))
+        if code == 21610:
+            to = _sent_to(response).removeprefix("whatsapp:")
+            return ConnectorRejected(
+                f"The recipient replied STOP and has unsubscribed{label}; the number is now suppressed",
+                provider_code=provider_code,
+                context={"suppress": {"channel": self.channel, "address": to}} if to else {},
+            )
+        if code == 63016:
+            return ConnectorRejected(
+                f"Outside the WhatsApp 24-hour window: send an approved template with send_template{label}",
+                provider_code=provider_code,
+            )
+        detail = str(body.get("message") or "the request was refused")
+        return ConnectorRejected(f"Twilio: {detail}{label}", provider_code=provider_code,
+                                 context={"disable": True} if code in ACCOUNT_ERRORS else {})
+
+    def test(self) -> TestResult:
+        sid = self.credentials.account_sid
+        try:
+            response = self.request("GET", f"/{API_VERSION}/Accounts/{sid}.json", auth=self._auth(),
+                                    safe_to_repeat=False)
+        except OutcomeUnknown:
+            return TestResult(False, "Twilio did not answer in time")
+        except NeonHubError as exc:
+            return TestResult(False, exc.message)
+        except Exception as exc:  # test() never raises; the type is enough for a person
+            return TestResult(False, f"Unexpected error ({type(exc).__name__})")
+        account = _json_object(response)
+        if account.get("status") != "active":
+            return TestResult(False, f"The Twilio account is {account.get('status') or 'not active'}")
+        return TestResult(True, f"Connected to Twilio account {account.get('friendly_name') or sid}",
+                          details={"account_status": "active", "type": account.get("type")})
+
+    # --- helpers --------------------------------------------------------------------------
+
+    def _auth(self) -> tuple[str, str]:
+        return (self.credentials.account_sid, self.secret("auth_token"))
+
+    def _messages_path(self, suffix: str) -> str:
+        return f"/{API_VERSION}/Accounts/{self.credentials.account_sid}/Messages{suffix}"
+
+    def _sender(self) -> list[tuple[str, str]]:
+        if self.config.messaging_service_sid:
+            return [("MessagingServiceSid", self.config.messaging_service_sid)]
+        return [("From", self.address(self.config.from_number))]
+
+    def _from_display(self) -> str:
+        if self.config.messaging_service_sid:
+            return self.config.messaging_service_sid
+        return self.address(self.config.from_number)
+
+    @staticmethod
+    def _summary(message: dict) -> dict:
+        """Twilio's own snake_case fields, as documented for the Message resource."""
+        return {
+            "sid": message.get("sid"),
+            "status": message.get("status"),
+            "to": message.get("to"),
+            "from": message.get("from"),
+            "body": message.get("body"),
+            "num_segments": _int_or_none(message.get("num_segments")),
+            "num_media": _int_or_none(message.get("num_media")),
+            "price": message.get("price"),
+            "price_unit": message.get("price_unit"),
+            "error_code": message.get("error_code"),
+            "error_message": message.get("error_message"),
+            "messaging_service_sid": message.get("messaging_service_sid"),
+            "date_created": message.get("date_created"),
+            "date_sent": message.get("date_sent"),
+            "date_updated": message.get("date_updated"),
+        }
+
+
+def _json_object(response: requests.Response) -> dict:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _sent_to(response: requests.Response) -> str:
+    """The ``To`` of the form we posted, read back from the request the answer belongs to."""
+    body = getattr(response.request, "body", None) or ""
+    if isinstance(body, bytes):
+        body = body.decode("utf-8", "replace")
+    values = parse_qs(body).get("To") or [""]
+    return values[0]
+
+
+def _int_or_none(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def content_variables(values: dict[str, str]) -> str:
+    """Twilio takes ContentVariables as a JSON string keyed by placeholder ("1", "2", ...)."""
+    return json.dumps(values, ensure_ascii=False, separators=(",", ":"))
+
+
+def segments_extra(body: str) -> dict[str, Any]:
+    encoding, segments = sms_segments(body)
+    return {"encoding": encoding, "segments": segments}
+
