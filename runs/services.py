@@ -15,11 +15,13 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from neonhub.core.errors import Conflict
 from neonhub.core.models import Organization
 from runs.models import AgentRun, RunStatus
+from runs.rollups import rollup_add
 
 
 def input_hash(*, agent: str, intent: str, payload: Any) -> str:
@@ -76,20 +78,20 @@ def _run_for_key(organization: Organization, key: str, digest: str) -> AgentRun 
 
 
 def run_claim(*, run_id) -> AgentRun | None:
-    """queued → running, if it is still queued and due; ``None`` if someone else has it."""
+    """queued → running, if it is still queued and due; ``None`` if someone else has it.
+
+    One conditional UPDATE decides; a duplicate delivery changes no row and stops.
+    """
     now = timezone.now()
-    due = AgentRun.objects.filter(pk=run_id, status=RunStatus.QUEUED).exclude(next_attempt_at__gt=now)
-    run = due.select_related("organization").first()
-    if run is None:
-        return None
-    changed = AgentRun.objects.filter(pk=run_id, status=RunStatus.QUEUED, attempt=run.attempt).update(
-        status=RunStatus.RUNNING, attempt=run.attempt + 1, started_at=now, heartbeat_at=now,
-        next_attempt_at=None, updated_at=now,
+    changed = (
+        AgentRun.objects.filter(pk=run_id, status=RunStatus.QUEUED)
+        .exclude(next_attempt_at__gt=now)
+        .update(status=RunStatus.RUNNING, attempt=F("attempt") + 1, started_at=now, heartbeat_at=now,
+                next_attempt_at=None, updated_at=now)
     )
     if not changed:
         return None
-    run.refresh_from_db()
-    return run
+    return AgentRun.objects.select_related("organization").get(pk=run_id)
 
 
 def _finish(run: AgentRun, **fields: Any) -> bool:
@@ -97,12 +99,16 @@ def _finish(run: AgentRun, **fields: Any) -> bool:
     started = run.started_at or now
     fields.setdefault("finished_at", now)
     fields.setdefault("duration_ms", max(0, int((now - started).total_seconds() * 1000)))
-    changed = AgentRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING, attempt=run.attempt).update(
-        updated_at=now, **fields
-    )
-    if changed:
-        for key, value in fields.items():
-            setattr(run, key, value)
+    with transaction.atomic():
+        changed = AgentRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING, attempt=run.attempt).update(
+            updated_at=now, **fields
+        )
+        if changed:
+            for key, value in fields.items():
+                setattr(run, key, value)
+            # The recorder adds step costs with F() updates; read the sum the run ended with.
+            run.cost = AgentRun.objects.filter(pk=run.pk).values_list("cost", flat=True).get()
+            rollup_add(run=run)
     return bool(changed)
 
 
@@ -141,12 +147,14 @@ def run_requeue(*, run: AgentRun, code: str, message: str, context: dict, delay:
 def run_request_cancel(*, run: AgentRun) -> AgentRun:
     """A queued run cancels at once; a running one is asked to stop at its next step."""
     now = timezone.now()
-    if AgentRun.objects.filter(pk=run.pk, status=RunStatus.QUEUED).update(
-        status=RunStatus.CANCELLED, finished_at=now, error_code="CANCELLED",
-        error_message="Cancelled before it started", cancel_requested_at=now, updated_at=now,
-    ):
-        run.refresh_from_db()
-        return run
+    with transaction.atomic():
+        if AgentRun.objects.filter(pk=run.pk, status=RunStatus.QUEUED).update(
+            status=RunStatus.CANCELLED, finished_at=now, error_code="CANCELLED",
+            error_message="Cancelled before it started", cancel_requested_at=now, updated_at=now,
+        ):
+            run.refresh_from_db()
+            rollup_add(run=run)
+            return run
     if run.status == RunStatus.RUNNING or AgentRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).exists():
         AgentRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(cancel_requested_at=now, updated_at=now)
     run.refresh_from_db()
@@ -162,8 +170,12 @@ def run_steps_abandon(*, run: AgentRun, reason: str) -> int:
     )
 
 
-def run_heartbeat(*, run: AgentRun) -> None:
-    AgentRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(heartbeat_at=timezone.now())
+def run_heartbeat(*, run: AgentRun) -> bool:
+    """Beat, unless a cancel was asked for; False means the run should stop."""
+    return bool(
+        AgentRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING, attempt=run.attempt,
+                                cancel_requested_at__isnull=True).update(heartbeat_at=timezone.now())
+    )
 
 
 def run_cost_set(*, run: AgentRun, cost: Decimal) -> None:
