@@ -15,6 +15,10 @@ from agents.base import Agent
 from neonhub.core.errors import AgentNotRegistered
 
 AGENTS: dict[str, str] = {
+    "content": "agents.library.content.ContentAgent",
+    "email": "agents.library.email.EmailAgent",
+    "seo": "agents.library.seo.SEOAgent",
+    "social": "agents.library.social.SocialAgent",
     "support": "agents.library.support.SupportAgent",
 }
 

@@ -1,0 +1,209 @@
+"""SocialAgent: posts and captions per platform, hashtag packs, and publishing for real.
+
+``publish`` adapts one piece of content to each chosen platform (length limits, hashtags,
+a title for Reddit and YouTube), refuses before sending anything a platform would reject,
+and sends each post through the outbox keyed by platform, so a re-executed run never
+posts twice.  A ``publishAt`` in the future becomes a scheduled child run due at that time.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from typing import Literal
+
+from django.utils import timezone
+from pydantic import BaseModel, Field, field_validator, model_validator
+
+from agents import llm, publishing, writer
+from agents.base import Agent, IntentInput, intent
+from agents.context import RunContext
+from agents.selectors import brand_resolve
+from agents.seo.text import STOPWORDS
+from neonhub.core.errors import ConnectorRejected, OutcomeUnknown
+
+Platform = Literal["twitter", "linkedin", "facebook", "instagram"]
+Tone = Literal["professional", "casual", "engaging", "authoritative"]
+HASHTAG_RE = re.compile(r"#\w+")
+TOKEN_RE = re.compile(r"[A-Za-z0-9]+")
+
+PLATFORM_GUIDE = {
+    "twitter": "X (Twitter): at most 280 characters, one clear idea, at most 2 hashtags.",
+    "linkedin": "LinkedIn: professional, a strong first line, short paragraphs, up to 3000 characters.",
+    "facebook": "Facebook: conversational, about 250 characters, invite comments.",
+    "instagram": "Instagram: a hook in the first 125 characters, emoji allowed, hashtags at the end.",
+}
+
+
+class GeneratePostIn(IntentInput):
+    content: str = Field(min_length=1, max_length=10_000)
+    platform: Platform = "instagram"
+    tone: Tone = "engaging"
+    includeHashtags: bool = False
+    hashtags: list[str] = Field(default_factory=list, max_length=30)
+    callToAction: str = Field(default="Learn more", max_length=200)
+    topic: str = Field(default="brand", max_length=200)
+    brandId: str = Field(default="default-brand", max_length=100)
+    createdById: str | None = None
+
+
+class OptimizeCaptionIn(IntentInput):
+    content: str = Field(min_length=1, max_length=10_000)
+    platform: Platform
+    createdById: str | None = None
+
+
+class HashtagPackIn(IntentInput):
+    content: str = Field(min_length=1, max_length=10_000)
+    topic: str | None = Field(default=None, max_length=200)
+    platform: Platform = "instagram"
+    createdById: str | None = None
+
+
+class PublishIn(IntentInput):
+    text: str = Field(min_length=1, max_length=40_000)
+    link: str | None = Field(default=None, max_length=2000)
+    imageUrl: str | None = Field(default=None, max_length=2000)
+    videoUrl: str | None = Field(default=None, max_length=2000)
+    hashtags: list[str] = Field(default_factory=list, max_length=30)
+    platforms: list[publishing.Target] = Field(min_length=1, max_length=4)
+    publishAt: datetime | None = Field(default=None, description="Publish at this time instead of now")
+    reddit: publishing.RedditOptions | None = None
+    youtube: publishing.YouTubeOptions | None = None
+    instagram: publishing.InstagramOptions | None = None
+    connectors: dict[publishing.Target, str] = Field(default_factory=dict,
+                                                     description="Connector name per platform, when there are several")
+
+    @field_validator("platforms")
+    @classmethod
+    def _unique(cls, value: list[str]) -> list[str]:
+        return list(dict.fromkeys(value))
+
+    @field_validator("publishAt")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and timezone.is_naive(value):
+            raise ValueError("needs a time zone, e.g. 2026-01-31T09:00:00Z")
+        if value is not None and value > timezone.now() + timedelta(days=365):
+            raise ValueError("at most one year ahead")
+        return value
+
+    @model_validator(mode="after")
+    def _urls(self) -> PublishIn:
+        for name in ("link", "imageUrl", "videoUrl"):
+            value = getattr(self, name)
+            if value is not None and not re.match(r"^https?://[^\s/]+", value):
+                raise ValueError(f"{name} must be an http(s) URL")
+        return self
+
+
+class PostOut(BaseModel):
+    content: str = Field(min_length=1)
+    hashtags: list[str] = Field(default_factory=list)
+
+
+def hashtag_pack(*, content: str, topic: str | None) -> list[str]:
+    """The original's deterministic rule: existing tags, then topic and content words."""
+    candidates = HASHTAG_RE.findall(content)
+    for token in TOKEN_RE.findall(f"{topic or ''} {content}"):
+        if len(token) >= 3 and token.lower() not in STOPWORDS:
+            candidates.append(token)
+    unique: list[str] = []
+    for candidate in candidates:
+        if candidate.lower().lstrip("#") not in (u.lower().lstrip("#") for u in unique):
+            unique.append(candidate)
+    tags = writer.normalize_hashtags(unique[:12])[:8]
+    return tags or ["#neonhub"]
+
+
+class SocialAgent(Agent):
+    slug = "social"
+    name = "SocialAgent"
+    version = "4.0.0"
+    description = "Writes posts and captions per platform, builds hashtag packs and publishes posts."
+
+    @intent("generate-post", GeneratePostIn, "Write a post for one social platform")
+    def generate_post(self, ctx: RunContext, data: GeneratePostIn) -> dict:
+        voice = writer.Voice.of(brand_resolve(organization=ctx.organization, ref=data.brandId))
+
+        def builtin() -> dict:
+            return writer.social_post(content=data.content, platform=data.platform, tone=data.tone,
+                                      hashtags=data.hashtags or hashtag_pack(content=data.content, topic=data.topic),
+                                      call_to_action=data.callToAction, topic=data.topic,
+                                      include_hashtags=data.includeHashtags)
+
+        prompt = (f"Write a {data.tone} {data.platform} post about {data.topic!r} from this content:\n{data.content}\n"
+                  f"End with the call to action {data.callToAction!r}. "
+                  + ("Include relevant hashtags" + (f" such as {' '.join(data.hashtags)}" if data.hashtags else "")
+                     if data.includeHashtags else "Do not use hashtags.")
+                  + ' Return {"content": "...", "hashtags": ["#..."]}')
+        with ctx.step("write post"):
+            written = llm.write(ctx, system=_system(data.platform, voice), prompt=prompt, schema=PostOut,
+                                builtin=builtin, temperature=0.8, max_tokens=500, max_attempts=self.max_attempts)
+        return self._post_output(ctx, data.platform, written)
+
+    @intent("optimize-caption", OptimizeCaptionIn, "Tighten a caption for a platform")
+    def optimize_caption(self, ctx: RunContext, data: OptimizeCaptionIn) -> dict:
+        voice = writer.Voice.of(brand_resolve(organization=ctx.organization, ref=None))
+        prompt = (f"Improve this {data.platform} caption for engagement while keeping its meaning:\n{data.content}\n"
+                  'Return {"content": "...", "hashtags": ["#..."]}')
+        with ctx.step("optimize caption"):
+            written = llm.write(ctx, system=_system(data.platform, voice), prompt=prompt, schema=PostOut,
+                                builtin=lambda: writer.optimize_caption(content=data.content, platform=data.platform),
+                                temperature=0.7, max_tokens=400, max_attempts=self.max_attempts)
+        return self._post_output(ctx, data.platform, written)
+
+    @staticmethod
+    def _post_output(ctx: RunContext, platform: str, written: llm.Written) -> dict:
+        content = writer.fit_platform(written.data["content"].strip(), platform)
+        hashtags = writer.normalize_hashtags(written.data.get("hashtags") or HASHTAG_RE.findall(content)[:5])
+        ctx.metrics.update(platform=platform, contentLength=len(content), hashtagCount=len(hashtags))
+        # No reach figure is invented: there is no audience data behind one.
+        return {"jobId": str(ctx.run_id), "content": content, "hashtags": hashtags, "estimatedReach": None,
+                **written.label()}
+
+    @intent("hashtag-pack", HashtagPackIn, "Pick up to 8 hashtags for a post (deterministic)")
+    def hashtag_pack(self, ctx: RunContext, data: HashtagPackIn) -> dict:
+        with ctx.step("pick hashtags"):
+            tags = hashtag_pack(content=data.content, topic=data.topic)
+        ctx.metrics.update(platform=data.platform, hashtagCount=len(tags))
+        return {"jobId": str(ctx.run_id), "platform": data.platform, "hashtags": tags}
+
+    @intent("publish", PublishIn, "Publish a post to Facebook, Instagram, Reddit and YouTube, now or later",
+            side_effects=True)
+    def publish(self, ctx: RunContext, data: PublishIn) -> dict:
+        if data.publishAt is not None and data.publishAt > timezone.now() + timedelta(seconds=30):
+            with ctx.step("schedule"):
+                child = publishing.schedule(ctx, data.model_dump(mode="json", exclude_none=True), data.publishAt)
+            ctx.metrics.update(scheduled=len(data.platforms))
+            return {"jobId": str(ctx.run_id), "status": "scheduled", "publishAt": data.publishAt.isoformat(),
+                    "scheduledRunId": str(child.id), "results": {}}
+        with ctx.step("adapt and check") as rec:
+            plans = [publishing.plan(data, platform) for platform in data.platforms]
+            handles = {p.platform: ctx.connector(p.platform, name=data.connectors.get(p.platform)) for p in plans}
+            rec.detail = {"platforms": [p.platform for p in plans]}
+        results: dict[str, dict] = {}
+        for plan in plans:
+            results[plan.platform] = self._send(handles[plan.platform], plan)
+        published = sum(1 for r in results.values() if r["status"] == "published")
+        ctx.metrics.update(published=published, failed=len(results) - published)
+        status = "published" if published == len(results) else ("partial" if published else "failed")
+        return {"jobId": str(ctx.run_id), "status": status, "results": results}
+
+    @staticmethod
+    def _send(handle, plan: publishing.Plan) -> dict:
+        try:
+            result = handle.call(plan.action, plan.input, key=f"post:{plan.platform}")
+        except ConnectorRejected as exc:
+            return {"status": "failed", "code": exc.code, "providerCode": exc.provider_code, "message": exc.message}
+        except OutcomeUnknown as exc:
+            return {"status": "unknown", "code": exc.code, "message": exc.message}
+        output = result.output or {}
+        return {"status": "published", "postId": result.provider_id or publishing.post_id(output),
+                "permalink": publishing.permalink(output), "action": plan.action, "sandbox": handle.sandbox}
+
+
+def _system(platform: str, voice: writer.Voice) -> str:
+    described = voice.describe()
+    return (f"You are a social media copywriter. {PLATFORM_GUIDE[platform]}"
+            + (f"\n{described}" if described else ""))

@@ -1,0 +1,167 @@
+"""Adapting one piece of content to each social platform, and refusing what it would reject.
+
+Each ``plan`` returns the connector action and its input for one platform, or raises
+``InvalidInput`` naming the field, before anything is sent anywhere.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import Field
+
+from agents.base import IntentInput
+from agents.seo.text import clip, sentences
+from agents.writer import normalize_hashtags
+from connectors.http import check_public_url
+from neonhub.core.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from agents.context import RunContext
+
+Target = Literal["facebook_page", "instagram", "reddit", "youtube"]
+
+FACEBOOK_LIMIT = 63206
+INSTAGRAM_CAPTION = 2200
+INSTAGRAM_HASHTAGS = 30
+REDDIT_TITLE = 300
+REDDIT_TEXT = 40_000
+YOUTUBE_TITLE = 100
+YOUTUBE_DESCRIPTION = 5000
+
+
+class RedditOptions(IntentInput):
+    subreddit: str = Field(pattern=r"^(?:r/)?[A-Za-z0-9_]{2,21}$")
+    title: str | None = Field(default=None, max_length=REDDIT_TITLE)
+    flairId: str | None = Field(default=None, max_length=64)
+
+
+class YouTubeOptions(IntentInput):
+    title: str | None = Field(default=None, max_length=YOUTUBE_TITLE)
+    privacyStatus: Literal["public", "private", "unlisted"] = "public"
+    categoryId: str | None = Field(default=None, pattern=r"^\d{1,3}$")
+
+
+class InstagramOptions(IntentInput):
+    story: bool = Field(default=False, description="Publish as a story instead of a feed post")
+
+
+@dataclass(frozen=True)
+class Plan:
+    platform: str
+    action: str
+    input: dict
+
+
+def plan(data: Any, platform: str) -> Plan:
+    return {"facebook_page": _facebook, "instagram": _instagram, "reddit": _reddit, "youtube": _youtube}[platform](data)
+
+
+def _refuse(field: str, message: str) -> InvalidInput:
+    return InvalidInput(message, details=[{"field": f"payload.{field}", "message": message}])
+
+
+def _tag_line(tags: list[str]) -> str:
+    return " ".join(normalize_hashtags(tags))
+
+
+def _with_tags(text: str, tags: list[str], limit: int) -> str:
+    line = _tag_line(tags)
+    room = limit - (len(line) + 2 if line else 0)
+    body = clip(text, room)
+    return f"{body}\n\n{line}" if line else body
+
+
+def _facebook(data: Any) -> Plan:
+    message = _with_tags(data.text, data.hashtags, FACEBOOK_LIMIT)
+    link = data.link or data.imageUrl or data.videoUrl
+    return Plan("facebook_page", "create_post", {"message": message, **({"link": link} if link else {})})
+
+
+def _instagram(data: Any) -> Plan:
+    media = data.videoUrl or data.imageUrl
+    if not media:
+        raise _refuse("imageUrl", "Instagram posts need an image or video at a public URL")
+    check_public_url(media, field="payload.videoUrl" if data.videoUrl else "payload.imageUrl")
+    tags = normalize_hashtags(data.hashtags)
+    if len(tags) + len(re.findall(r"#\w+", data.text)) > INSTAGRAM_HASHTAGS:
+        raise _refuse("hashtags", f"Instagram allows at most {INSTAGRAM_HASHTAGS} hashtags in a caption")
+    story = bool(data.instagram and data.instagram.story)
+    key = "video_url" if data.videoUrl else "image_url"
+    if story:
+        return Plan("instagram", "publish_story", {key: media})
+    caption = _with_tags(data.text, tags, INSTAGRAM_CAPTION)
+    action = "publish_video" if data.videoUrl else "publish_image"
+    return Plan("instagram", action, {key: media, "caption": caption})
+
+
+def _reddit(data: Any) -> Plan:
+    if data.reddit is None:
+        raise _refuse("reddit.subreddit", "Reddit needs a subreddit")
+    title = data.reddit.title or clip((sentences(data.text) or [data.text])[0], REDDIT_TITLE)
+    post: dict[str, Any] = {"subreddit": data.reddit.subreddit.removeprefix("r/"), "title": title}
+    # Reddit has no hashtags; a link (or media URL) makes a link post, otherwise a self post.
+    url = data.link or data.videoUrl or data.imageUrl
+    if url:
+        post["url"] = url
+    else:
+        if len(data.text) > REDDIT_TEXT:
+            raise _refuse("text", f"Reddit self posts are limited to {REDDIT_TEXT} characters")
+        post["text"] = data.text
+    if data.reddit.flairId:
+        post["flair_id"] = data.reddit.flairId
+    return Plan("reddit", "submit_post", post)
+
+
+def _youtube(data: Any) -> Plan:
+    if not data.videoUrl:
+        raise _refuse("videoUrl", "YouTube needs a video URL")
+    check_public_url(data.videoUrl, field="payload.videoUrl")
+    options = data.youtube or YouTubeOptions()
+    title = options.title or clip((sentences(data.text) or [data.text])[0], YOUTUBE_TITLE)
+    # YouTube rejects angle brackets in titles and descriptions.
+    if "<" in title or ">" in title:
+        raise _refuse("youtube.title", "YouTube titles cannot contain < or >")
+    description = _with_tags(data.text.replace("<", "‹").replace(">", "›"), data.hashtags, YOUTUBE_DESCRIPTION)
+    if data.link:
+        description = clip(description, YOUTUBE_DESCRIPTION - len(data.link) - 2) + f"\n\n{data.link}"
+    video: dict[str, Any] = {"source_url": data.videoUrl, "title": title, "description": description,
+                             "privacy_status": options.privacyStatus,
+                             "tags": [t.lstrip("#") for t in normalize_hashtags(data.hashtags)]}
+    if options.categoryId:
+        video["category_id"] = options.categoryId
+    return Plan("youtube", "upload_video", video)
+
+
+def post_id(output: dict) -> str:
+    for key in ("post_id", "media_id", "video_id", "id", "name"):
+        if output.get(key):
+            return str(output[key])
+    return ""
+
+
+def permalink(output: dict) -> str:
+    for key in ("permalink", "url", "permalink_url"):
+        if output.get(key):
+            return str(output[key])
+    return ""
+
+
+def schedule(ctx: RunContext, payload: dict, when: datetime):
+    """A child run of this one, due at ``when``; a re-executed run finds the same child."""
+    from agents import tasks
+    from agents.services import run_start
+    from runs.models import AgentRun, Trigger
+
+    parent = AgentRun.objects.get(pk=ctx.run_id)
+    child, created = run_start(
+        organization=ctx.organization, agent="social", intent="publish", payload=payload,
+        trigger=Trigger.SCHEDULE, created_by=parent.created_by, idempotency_key=f"scheduled:{ctx.run_id}",
+        parent=parent, next_attempt_at=when,
+    )
+    if created:
+        tasks.enqueue_run_at(child.id, when)
+    return child

@@ -1,0 +1,1 @@
+"""SEO analysis the SEOAgent and ContentAgent share: text statistics, page audits, keyword research."""
