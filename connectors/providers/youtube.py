@@ -1,0 +1,611 @@
+"""YouTube Data API v3 with an OAuth client and a refresh token.
+
+Uploads use Google's resumable protocol: one POST opens an upload session (its address
+comes back in ``Location``), then the video goes up in chunks (multiples of 256 KiB) with
+``Content-Range``; YouTube answers 308 with a ``Range`` header until the last chunk.  After a
+failed chunk we ask the session how much it has (``Content-Range: bytes */total``) and carry
+on from there.  The video is never held in memory whole: a local file is read chunk by
+chunk, a download of known size is relayed one chunk at a time, and a download of unknown
+size is first spooled to a bounded temporary file.
+
+Quota (reset at midnight Pacific): ``videos.insert`` has its own bucket of 100 calls a day;
+everything else shares 10,000 units a day (videos.list 1, videos.update 50,
+commentThreads.insert 50).
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import re
+import secrets
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from datetime import time as clock
+from pathlib import Path
+from typing import IO, Any, ClassVar, Literal
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+import requests
+from django.conf import settings
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from pydantic import Field, HttpUrl, SecretStr, field_validator, model_validator
+
+from connectors.base import (
+    BaseConfig,
+    Budget,
+    CallResult,
+    Provider,
+    Schema,
+    TestResult,
+    action,
+    check_public_url,
+    error_for_status,
+    retry_after_seconds,
+)
+from neonhub.core.errors import (
+    ConnectorAuth,
+    ConnectorError,
+    ConnectorRateLimited,
+    ConnectorRejected,
+    ConnectorUnavailable,
+    NeonHubError,
+    OutcomeUnknown,
+)
+
+API_HOST = "https://www.googleapis.com"
+TOKEN_HOST = "https://oauth2.googleapis.com"
+TOKEN_PATH = "/token"
+CHUNK_UNIT = 256 * 1024
+DEFAULT_CHUNK = 8 * 1024 * 1024
+PACIFIC = ZoneInfo("America/Los_Angeles")
+TOKEN_MARGIN = timedelta(seconds=60)
+VIDEO_ID = r"^[A-Za-z0-9_-]{11}$"
+CHANNEL_ID = r"^UC[A-Za-z0-9_-]{22}$"
+# What videos.update may set; everything else in the snippet/status is read-only.
+WRITABLE_SNIPPET = ("title", "description", "tags", "categoryId", "defaultLanguage")
+WRITABLE_STATUS = ("privacyStatus", "embeddable", "license", "publicStatsViewable", "publishAt",
+                   "selfDeclaredMadeForKids", "containsSyntheticMedia")
+QUOTA_REASONS = frozenset({"quotaExceeded", "dailyLimitExceeded"})
+RATE_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded", "uploadRateLimitExceeded"})
+AUTH_REASONS = frozenset({"authError", "insufficientPermissions", "youtubeSignupRequired", "accessNotConfigured",
+                          "ACCESS_TOKEN_SCOPE_INSUFFICIENT"})
+Privacy = Literal["private", "public", "unlisted"]
+
+
+def quota_cost(action_name: str, data: dict) -> int:
+    """Units of the shared daily quota an action uses (uploads have their own bucket)."""
+    if action_name == "post_comment":
+        return 50 + (0 if data.get("channel_id") else 1)  # + videos.list to find the channel
+    return {"update_video": 51, "get_video_stats": 1}.get(action_name, 1)
+
+
+def upload_dir() -> Path:
+    """Local files an upload may read: only under this directory (never arbitrary server files)."""
+    return Path(getattr(settings, "NEONHUB_UPLOAD_DIR", settings.VAR_DIR / "uploads")).resolve()
+
+
+def local_video(value: str) -> Path:
+    base = upload_dir()
+    path = (base / value).resolve()
+    if not path.is_relative_to(base):
+        raise ValueError("must be a file inside the upload directory")
+    if not path.is_file():
+        raise ValueError("no such file")
+    if path.stat().st_size == 0:
+        raise ValueError("the file is empty")
+    return path
+
+
+def _plain_text(value: str | None) -> str | None:
+    if value is not None and re.search(r"[<>]", value):
+        raise ValueError("YouTube does not accept < or > here")
+    return value
+
+
+def _tags(value: list[str] | None) -> list[str] | None:
+    if value is not None and sum(len(t) + (2 if " " in t else 0) for t in value) + max(len(value) - 1, 0) > 500:
+        raise ValueError("tags may have 500 characters in all")
+    return value
+
+
+class VideoMetadata(Schema):
+    title: str = Field(min_length=1, max_length=100)
+    description: str = Field(default="", max_length=5000)
+    tags: list[str] = Field(default_factory=list)
+    category_id: str = Field(default="22", pattern=r"^\d{1,3}$", description="22 is People & Blogs")
+    privacy_status: Privacy = "private"
+    made_for_kids: bool | None = None
+
+    @field_validator("title", "description")
+    @classmethod
+    def _text(cls, value: str) -> str:
+        return _plain_text(value)
+
+    @field_validator("tags")
+    @classmethod
+    def _tag_length(cls, value: list[str]) -> list[str]:
+        return _tags(value)
+
+
+class UploadVideoIn(VideoMetadata):
+    file_path: str | None = Field(default=None, description="A file under the upload directory")
+    video_url: HttpUrl | None = Field(default=None, description="A public address to fetch the video from")
+    content_type: str | None = Field(default=None, pattern=r"^(video/[\w.+-]+|application/octet-stream)$")
+
+    @field_validator("file_path")
+    @classmethod
+    def _file(cls, value: str | None) -> str | None:
+        if value is not None:
+            local_video(value)
+        return value
+
+    @model_validator(mode="after")
+    def _one_source(self) -> UploadVideoIn:
+        if (self.file_path is None) == (self.video_url is None):
+            raise ValueError("give exactly one of file_path or video_url")
+        return self
+
+
+class UpdateVideoIn(Schema):
+    video_id: str = Field(pattern=VIDEO_ID)
+    title: str | None = Field(default=None, min_length=1, max_length=100)
+    description: str | None = Field(default=None, max_length=5000)
+    tags: list[str] | None = None
+    category_id: str | None = Field(default=None, pattern=r"^\d{1,3}$")
+    privacy_status: Privacy | None = None
+
+    @field_validator("title", "description")
+    @classmethod
+    def _text(cls, value: str | None) -> str | None:
+        return _plain_text(value)
+
+    @field_validator("tags")
+    @classmethod
+    def _tag_length(cls, value: list[str] | None) -> list[str] | None:
+        return _tags(value)
+
+    @model_validator(mode="after")
+    def _something(self) -> UpdateVideoIn:
+        if all(getattr(self, f) is None for f in ("title", "description", "tags", "category_id", "privacy_status")):
+            raise ValueError("give at least one field to change")
+        return self
+
+
+class VideoIn(Schema):
+    video_id: str = Field(pattern=VIDEO_ID)
+
+
+class PostCommentIn(Schema):
+    video_id: str = Field(pattern=VIDEO_ID)
+    text: str = Field(min_length=1, max_length=10000)
+    channel_id: str | None = Field(default=None, pattern=CHANNEL_ID,
+                                   description="The video's channel; looked up when left out")
+
+
+class YouTube(Provider):
+    slug: ClassVar[str] = "youtube"
+    label: ClassVar[str] = "YouTube"
+    auth_kind: ClassVar[str] = "oauth2"
+    default_base_url: ClassVar[str] = API_HOST
+    docs_url: ClassVar[str] = "https://developers.google.com/youtube/v3"
+    budgets: ClassVar[tuple[Budget, ...]] = (
+        Budget(name="youtube_quota", limit=10_000, per_seconds=86400,
+               actions=("update_video", "get_video_stats", "post_comment"), cost=quota_cost),
+        Budget(name="youtube_uploads", limit=100, per_seconds=86400, actions=("upload_video",)),
+    )
+    max_resumes: ClassVar[int] = 3
+    resume_backoff: ClassVar[float] = 1.0
+    max_spool_bytes: ClassVar[int] = 8 * 1024**3
+
+    class Credentials(Schema):
+        client_id: str = Field(min_length=10, description="OAuth client id (Google Cloud console)")
+        client_secret: SecretStr
+        refresh_token: SecretStr = Field(description="Granted with the youtube.upload and youtube.force-ssl scopes")
+        access_token: SecretStr | None = Field(default=None, description="Kept up to date by NeonHub")
+
+    class Config(BaseConfig):
+        auth_base_url: str | None = Field(default=None, description="Override the token endpoint host "
+                                                                    "(oauth2.googleapis.com)")
+        channel_id: str | None = Field(default=None, pattern=CHANNEL_ID,
+                                       description="The channel the token must belong to (checked by the test)")
+        upload_chunk_size: int = Field(default=DEFAULT_CHUNK, ge=CHUNK_UNIT, le=256 * 1024 * 1024,
+                                       description="Bytes per upload request, a multiple of 256 KiB")
+
+        @field_validator("upload_chunk_size")
+        @classmethod
+        def _multiple(cls, value: int) -> int:
+            if value % CHUNK_UNIT:
+                raise ValueError("must be a multiple of 262144 (256 KiB)")
+            return value
+
+    # --- actions ------------------------------------------------------------------------
+
+    @action("upload_video", UploadVideoIn, safe_to_repeat=False, side_effect=True,
+            description="Upload a video from a local file or a public URL (resumable, in chunks)")
+    def upload_video(self, data: UploadVideoIn) -> CallResult:
+        with self._source(data) as source:
+            session = self._open_session(data, source)
+            video = self._send(session, source)
+        video_id = str(video["id"])
+        output = {"video_id": video_id, "url": f"https://www.youtube.com/watch?v={video_id}",
+                  "title": (video.get("snippet") or {}).get("title", data.title),
+                  "privacy_status": (video.get("status") or {}).get("privacyStatus", data.privacy_status),
+                  "upload_status": (video.get("status") or {}).get("uploadStatus"), "bytes": source.size}
+        return CallResult(output=output, provider_id=video_id)
+
+    @action("update_video", UpdateVideoIn, safe_to_repeat=False, side_effect=True,
+            description="Change a video's title, description, tags, category or privacy; "
+                        "fields not given keep their current value")
+    def update_video(self, data: UpdateVideoIn) -> CallResult:
+        part = "snippet,status" if data.privacy_status else "snippet"
+        current = self._video(data.video_id, part)
+        body = {"id": data.video_id, "snippet": _merged_snippet(current.get("snippet") or {}, data)}
+        if data.privacy_status:
+            body["status"] = _merged_status(current.get("status") or {}, data.privacy_status)
+        video = self._api("PUT", "/youtube/v3/videos", params={"part": part}, json=body).json()
+        snippet, status = video.get("snippet") or {}, video.get("status") or {}
+        output = {"video_id": data.video_id, "title": snippet.get("title"), "description": snippet.get("description"),
+                  "tags": snippet.get("tags", []), "category_id": snippet.get("categoryId"),
+                  "privacy_status": status.get("privacyStatus")}
+        return CallResult(output=output, provider_id=data.video_id)
+
+    @action("get_video_stats", VideoIn, safe_to_repeat=True, description="Views, likes and comments of a video")
+    def get_video_stats(self, data: VideoIn) -> dict:
+        stats = self._video(data.video_id, "statistics").get("statistics") or {}
+        # Counts come as strings; likeCount is absent when the owner hides it.
+        return {"video_id": data.video_id, "views": _count(stats, "viewCount"), "likes": _count(stats, "likeCount"),
+                "comments": _count(stats, "commentCount"), "favorites": _count(stats, "favoriteCount")}
+
+    @action("post_comment", PostCommentIn, safe_to_repeat=False, side_effect=True,
+            description="Post a top-level comment on a video (commentThreads.insert)")
+    def post_comment(self, data: PostCommentIn) -> CallResult:
+        channel_id = data.channel_id or (self._video(data.video_id, "snippet").get("snippet") or {}).get("channelId")
+        body = {"snippet": {"channelId": channel_id, "videoId": data.video_id,
+                            "topLevelComment": {"snippet": {"textOriginal": data.text}}}}
+        thread = self._api("POST", "/youtube/v3/commentThreads", params={"part": "snippet"}, json=body).json()
+        comment = (thread.get("snippet") or {}).get("topLevelComment") or {}
+        comment_id = comment.get("id") or thread.get("id")
+        output = {"comment_thread_id": thread.get("id"), "comment_id": comment_id, "video_id": data.video_id,
+                  "channel_id": channel_id, "text": (comment.get("snippet") or {}).get("textOriginal", data.text),
+                  "url": f"https://www.youtube.com/watch?v={data.video_id}&lc={comment_id}"}
+        return CallResult(output=output, provider_id=str(thread.get("id") or ""))
+
+    # --- reads --------------------------------------------------------------------------
+
+    def _video(self, video_id: str, part: str) -> dict:
+        body = self._api("GET", "/youtube/v3/videos", params={"part": part, "id": video_id},
+                         safe_to_repeat=True, step=f"youtube.videos_list.{part.split(',')[0]}").json()
+        items = body.get("items") or []
+        if not items:
+            raise ConnectorRejected(f"YouTube: video {video_id} not found (or not visible to this account)",
+                                    provider_code="videoNotFound", http_status=404, provider=self.slug)
+        return items[0]
+
+    # --- upload -------------------------------------------------------------------------
+
+    @contextmanager
+    def _source(self, data: UploadVideoIn) -> Iterator[VideoSource]:
+        if data.file_path is not None:
+            path = local_video(data.file_path)
+            with path.open("rb") as handle:
+                yield VideoSource(handle, path.stat().st_size, data.content_type or _guess_type(path.name))
+            return
+        url = check_public_url(str(data.video_url), field="input.video_url")
+        response = self.request("GET", url, stream=True, safe_to_repeat=True, step="youtube.fetch_video",
+                                headers={"Accept-Encoding": "identity"})
+        try:
+            content_type = data.content_type or _download_type(response, url)
+            size = _int_or_none(response.headers.get("Content-Length"))
+            if size:
+                yield VideoSource(response.raw, size, content_type, stream=True)
+            else:
+                with self._spool(response) as (handle, spooled):
+                    yield VideoSource(handle, spooled, content_type)
+        finally:
+            response.close()
+
+    @contextmanager
+    def _spool(self, response: requests.Response) -> Iterator[tuple[IO[bytes], int]]:
+        """A download without a length goes to a temporary file first, up to a bound."""
+        with tempfile.TemporaryFile(prefix="neonhub-video-") as handle:
+            size = 0
+            for piece in response.iter_content(chunk_size=1024 * 1024):
+                size += len(piece)
+                if size > self.max_spool_bytes:
+                    raise ConnectorRejected(f"YouTube: the video at input.video_url is larger than "
+                                            f"{self.max_spool_bytes} bytes", provider=self.slug)
+                handle.write(piece)
+            if size == 0:
+                raise ConnectorRejected("YouTube: the video at input.video_url is empty", provider=self.slug)
+            yield handle, size
+
+    def _open_session(self, data: UploadVideoIn, source: VideoSource) -> str:
+        status: dict[str, Any] = {"privacyStatus": data.privacy_status}
+        if data.made_for_kids is not None:
+            status["selfDeclaredMadeForKids"] = data.made_for_kids
+        metadata = {"snippet": {"title": data.title, "description": data.description, "tags": data.tags,
+                                "categoryId": data.category_id}, "status": status}
+        # Opening a session uploads nothing and creates no video, so it may be repeated.
+        response = self._api("POST", "/upload/youtube/v3/videos", params={"uploadType": "resumable",
+                                                                          "part": "snippet,status"},
+                             json=metadata, safe_to_repeat=True, step="youtube.upload_start",
+                             headers={"X-Upload-Content-Length": str(source.size),
+                                      "X-Upload-Content-Type": source.content_type})
+        location = response.headers.get("Location")
+        if not location:
+            raise ConnectorUnavailable("YouTube opened no upload session (no Location header)",
+                                       http_status=response.status_code, provider=self.slug)
+        return check_public_url(location, field="upload session")
+
+    def _send(self, session: str, source: VideoSource) -> dict:
+        offset, resumes = 0, 0
+        while True:
+            try:
+                response = self._put_chunk(session, source, offset) if offset < source.size \
+                    else self._upload_status(session, source.size)
+            except (ConnectorUnavailable, OutcomeUnknown):
+                resumes += 1
+                if resumes > self.max_resumes:
+                    raise
+                time.sleep(self.resume_backoff * resumes)
+                response = self._upload_status(session, source.size)
+            if response.status_code in (200, 201):
+                return response.json()
+            offset = _acknowledged(response)
+
+    def _put_chunk(self, session: str, source: VideoSource, offset: int) -> requests.Response:
+        chunk = source.read(offset, self.config.upload_chunk_size)
+        if len(chunk) != min(self.config.upload_chunk_size, source.size - offset):
+            raise ConnectorUnavailable("YouTube: the video source ended before its announced length",
+                                       provider=self.slug)
+        headers = {"Content-Range": f"bytes {offset}-{offset + len(chunk) - 1}/{source.size}",
+                   "Content-Type": source.content_type}
+        return self._api("PUT", session, data=chunk, headers=headers, safe_to_repeat=False,
+                         step="youtube.upload_chunk", allow_redirects=False)
+
+    def _upload_status(self, session: str, size: int) -> requests.Response:
+        """Ask the session how many bytes it has (308 + Range), or for the video if complete."""
+        try:
+            return self._api("PUT", session, data=b"", headers={"Content-Range": f"bytes */{size}"},
+                             safe_to_repeat=True, step="youtube.upload_status", allow_redirects=False)
+        except ConnectorRejected as exc:
+            if exc.http_status in (404, 410):
+                raise ConnectorUnavailable("YouTube: the upload session expired; the upload will start over",
+                                           http_status=exc.http_status, provider=self.slug) from exc
+            raise
+
+    # --- calls and tokens -----------------------------------------------------------------
+
+    def _api(self, method: str, path_or_url: str, *, headers: dict | None = None, **kwargs: Any) -> requests.Response:
+        """An API call with the bearer token; on a 401 the token is renewed once."""
+        try:
+            return self.request(method, path_or_url, headers={**(headers or {}), **self._auth(self._token())},
+                                **kwargs)
+        except ConnectorAuth as exc:
+            if exc.http_status != 401:
+                raise
+        return self.request(method, path_or_url, headers={**(headers or {}), **self._auth(self._new_token())},
+                            **kwargs)
+
+    @staticmethod
+    def _auth(token: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {token}"}
+
+    def _token(self) -> str:
+        current = self.credentials.access_token
+        expires_at = parse_datetime(self.state.get("token_expires_at") or "")
+        if current is not None and expires_at is not None and expires_at - TOKEN_MARGIN > timezone.now():
+            return current.get_secret_value()
+        return self._new_token()
+
+    def _token_url(self) -> str:
+        base = self.config.auth_base_url
+        host = check_public_url(base.rstrip("/"), field="config.auth_base_url") if base else TOKEN_HOST
+        return f"{host}{TOKEN_PATH}"
+
+    def _new_token(self) -> str:
+        response = self.request("POST", self._token_url(), step="youtube.token", safe_to_repeat=True,
+                                data={"client_id": self.credentials.client_id,
+                                      "client_secret": self.secret("client_secret"),
+                                      "refresh_token": self.secret("refresh_token"),
+                                      "grant_type": "refresh_token"})
+        body = response.json()
+        token = str(body["access_token"])
+        self.credentials = self.credentials.model_copy(update={"access_token": SecretStr(token)})
+        self.updated_credentials = {"access_token": token}
+        expires_in = int(body.get("expires_in") or 3600)
+        self.state["token_expires_at"] = (timezone.now() + timedelta(seconds=expires_in)).isoformat()
+        return token
+
+    # --- classification -------------------------------------------------------------------
+
+    def classify(self, response: requests.Response) -> ConnectorError | None:
+        url = response.url or ""
+        if urlsplit(url).path.endswith(TOKEN_PATH) and url.startswith(self._token_url()):
+            return _token_error(response)
+        if url.startswith(self.base_url):
+            return _google_error(response)
+        # The video download: its own status, never parsed as a Google error.
+        if response.status_code >= 400:
+            return (ConnectorUnavailable if response.status_code >= 500 else ConnectorRejected)(
+                f"The video at input.video_url answered HTTP {response.status_code}",
+                http_status=response.status_code)
+        return None
+
+    # --- connection test and sandbox ----------------------------------------------------
+
+    def test(self) -> TestResult:
+        try:
+            body = self._api("GET", "/youtube/v3/channels", params={"part": "id", "mine": "true"}).json()
+        except (NeonHubError, ValueError, KeyError) as exc:
+            return TestResult(ok=False, message=getattr(exc, "message", "") or "YouTube answered unexpectedly")
+        channels = [item.get("id") for item in body.get("items") or []]
+        if not channels:
+            return TestResult(ok=False, message="The Google account has no YouTube channel")
+        expected = self.config.channel_id
+        if expected and expected not in channels:
+            return TestResult(ok=False, message=f"The token belongs to channel {channels[0]}, not {expected}")
+        return TestResult(ok=True, message=f"Connected to YouTube channel {channels[0]}")
+
+    def sandbox(self, action_name: str, data: Schema) -> CallResult:
+        if action_name == "upload_video":
+            video_id = secrets.token_urlsafe(8)[:11]
+            output = {"video_id": video_id, "url": f"https://www.youtube.com/watch?v={video_id}", "title": data.title,
+                      "privacy_status": data.privacy_status, "upload_status": "uploaded", "bytes": None}
+            return CallResult(output=output, provider_id=video_id)
+        if action_name == "update_video":
+            output = {"video_id": data.video_id, "title": data.title, "description": data.description,
+                      "tags": data.tags, "category_id": data.category_id, "privacy_status": data.privacy_status}
+            return CallResult(output=output, provider_id=data.video_id)
+        if action_name == "post_comment":
+            thread_id = "Ug" + secrets.token_urlsafe(18)[:24]
+            output = {"comment_thread_id": thread_id, "comment_id": thread_id, "video_id": data.video_id,
+                      "channel_id": data.channel_id or self.config.channel_id, "text": data.text,
+                      "url": f"https://www.youtube.com/watch?v={data.video_id}&lc={thread_id}"}
+            return CallResult(output=output, provider_id=thread_id)
+        return CallResult(output={"video_id": data.video_id, "views": 0, "likes": 0, "comments": 0, "favorites": 0})
+
+
+class VideoSource:
+    """The bytes being uploaded, read by offset: a seekable file, or a one-way download.
+
+    A download is relayed chunk by chunk; only the chunk in flight is kept, so a chunk the
+    session did not fully take can be sent again, but nothing before it.
+    """
+
+    def __init__(self, handle: Any, size: int, content_type: str, *, stream: bool = False):
+        self.handle, self.size, self.content_type, self.stream = handle, size, content_type, stream
+        self._kept, self._kept_from = bytearray(), 0
+
+    def read(self, offset: int, length: int) -> bytes:
+        if not self.stream:
+            self.handle.seek(offset)
+            return self.handle.read(length)
+        if offset < self._kept_from:
+            raise ConnectorUnavailable("YouTube: the upload lost bytes that the video download cannot replay")
+        skip = offset - self._kept_from
+        kept = self._kept[skip:] if skip <= len(self._kept) else self._discard(skip - len(self._kept))
+        while len(kept) < length:
+            piece = self.handle.read(length - len(kept), decode_content=False)
+            if not piece:
+                break
+            kept += piece
+        self._kept, self._kept_from = kept, offset
+        return bytes(kept[:length])
+
+    def _discard(self, count: int) -> bytearray:
+        while count > 0:
+            piece = self.handle.read(min(count, CHUNK_UNIT), decode_content=False)
+            if not piece:
+                break
+            count -= len(piece)
+        return bytearray()
+
+
+def _merged_snippet(current: dict, data: UpdateVideoIn) -> dict:
+    # videos.update replaces the whole snippet and requires title and categoryId: start from
+    # what is there now and change only what was asked.
+    snippet = {key: current[key] for key in WRITABLE_SNIPPET if key in current}
+    changes = {"title": data.title, "description": data.description, "tags": data.tags,
+               "categoryId": data.category_id}
+    snippet.update({key: value for key, value in changes.items() if value is not None})
+    return snippet
+
+
+def _merged_status(current: dict, privacy: str) -> dict:
+    status = {key: current[key] for key in WRITABLE_STATUS if key in current}
+    status["privacyStatus"] = privacy
+    if privacy != "private":
+        status.pop("publishAt", None)  # a scheduled publish time only goes with private
+    return status
+
+
+def _acknowledged(response: requests.Response) -> int:
+    """The next byte to send after a 308: ``Range: bytes=0-N`` means N+1 bytes are stored."""
+    match = re.match(r"^bytes=0-(\d+)$", response.headers.get("Range", ""))
+    return int(match.group(1)) + 1 if match else 0
+
+
+def _count(stats: dict, key: str) -> int | None:
+    value = stats.get(key)
+    return int(value) if value is not None else None
+
+
+def _int_or_none(value: str | None) -> int | None:
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None
+
+
+def _guess_type(name: str) -> str:
+    guessed = mimetypes.guess_type(name)[0] or ""
+    return guessed if guessed.startswith("video/") else "application/octet-stream"
+
+
+def _download_type(response: requests.Response, url: str) -> str:
+    declared = (response.headers.get("Content-Type") or "").split(";")[0].strip()
+    return declared if declared.startswith("video/") else _guess_type(urlsplit(url).path)
+
+
+def seconds_until_quota_reset(now: datetime | None = None) -> float:
+    """YouTube quotas reset at midnight Pacific time."""
+    local = (now or timezone.now()).astimezone(PACIFIC)
+    midnight = datetime.combine(local.date() + timedelta(days=1), clock.min, tzinfo=PACIFIC)
+    # Compare in UTC: subtracting two times in the same zone ignores a DST change between them.
+    return max(60.0, (midnight.astimezone(UTC) - local.astimezone(UTC)).total_seconds())
+
+
+def _json(response: requests.Response) -> dict:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _token_error(response: requests.Response) -> ConnectorError | None:
+    body = _json(response)
+    if response.status_code < 400 and body.get("access_token"):
+        return None
+    code = str(body.get("error") or response.status_code)
+    detail = str(body.get("error_description") or "")[:80]
+    if response.status_code >= 500:
+        return ConnectorUnavailable(f"Google's token endpoint answered HTTP {response.status_code}",
+                                    http_status=response.status_code, provider_code=code)
+    if code == "invalid_grant":
+        return ConnectorAuth(f"Google rejected the refresh token (invalid_grant: {detail}); reconnect the account",
+                             http_status=response.status_code, provider_code=code)
+    if code in ("invalid_client", "unauthorized_client"):
+        return ConnectorAuth(f"Google rejected the OAuth client id or client secret ({code})",
+                             http_status=response.status_code, provider_code=code)
+    return ConnectorAuth(f"Google refused to refresh the access token ({code})", http_status=response.status_code,
+                         provider_code=code)
+
+
+def _google_error(response: requests.Response) -> ConnectorError | None:
+    status = response.status_code
+    if status < 400:
+        return None
+    error = _json(response).get("error")
+    if not isinstance(error, dict):
+        return error_for_status(status, f"YouTube answered HTTP {status}", retry_after=retry_after_seconds(response))
+    reasons = [item.get("reason") for item in error.get("errors") or [] if isinstance(item, dict)]
+    reason = str(reasons[0] if reasons else error.get("status") or status)
+    message = f"YouTube: {error.get('message') or reason}"
+    kwargs: dict[str, Any] = {"http_status": status, "provider_code": reason}
+    if reason in QUOTA_REASONS:
+        return ConnectorRateLimited(message, retry_after=seconds_until_quota_reset(), **kwargs)
+    if reason in RATE_REASONS or status == 429:
+        return ConnectorRateLimited(message, retry_after=retry_after_seconds(response) or 60.0, **kwargs)
+    if status == 401 or reason in AUTH_REASONS:
+        return ConnectorAuth(message, **kwargs)
+    if status >= 500:
+        return ConnectorUnavailable(message, retry_after=retry_after_seconds(response), **kwargs)
+    # videoNotFound, forbidden (not this account's video), invalidTitle, commentsDisabled...
+    return ConnectorRejected(message, **kwargs)
