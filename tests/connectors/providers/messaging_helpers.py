@@ -18,3 +18,14 @@ def short_timeouts(monkeypatch, provider_class, timeout=(1.0, 0.3)):
     """Fresh pooled clients (restored after the test) so a short read timeout takes effect."""
     monkeypatch.setattr(http, "_clients", {})
     monkeypatch.setattr(provider_class, "timeout", timeout)
+
+
+def wait_for_log(httpserver, count, within=3.0):
+    """How many requests reached the server, once ``count`` have or ``within`` seconds passed."""
+    import time
+
+    deadline = time.monotonic() + within
+    while len(httpserver.log) < count and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.35)  # a further (unexpected) request would show up by now
+    return len(httpserver.log)

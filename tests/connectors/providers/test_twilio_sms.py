@@ -19,7 +19,7 @@ from neonhub.core.errors import (
     ConnectorUnavailable,
     OutcomeUnknown,
 )
-from tests.connectors.providers.messaging_helpers import fixture, short_timeouts
+from tests.connectors.providers.messaging_helpers import fixture, short_timeouts, wait_for_log
 
 SID = "AC3f2a9e0d5b7c41e8a6d9f0b1c2e3d4a5"
 TOKEN = "test-auth-token-9f3e"
@@ -209,7 +209,7 @@ def test_send_timeout_is_an_unknown_outcome_and_not_repeated(httpserver, monkeyp
     with pytest.raises(OutcomeUnknown):
         send(provider)
 
-    assert _wait_for_log(httpserver, 1) == 1
+    assert wait_for_log(httpserver, 1) == 1
     assert isinstance(recorder.errors[0], OutcomeUnknown)
 
 
@@ -222,15 +222,8 @@ def test_get_message_timeout_is_unavailable(httpserver, monkeypatch):
         get(provider)
 
     # A read is safe to repeat: the first try and two retries reached the server.
-    assert _wait_for_log(httpserver, 3) == 3
+    assert wait_for_log(httpserver, 3) == 3
 
-
-def _wait_for_log(httpserver, count, within=3.0):
-    deadline = time.monotonic() + within
-    while len(httpserver.log) < count and time.monotonic() < deadline:
-        time.sleep(0.05)
-    time.sleep(0.35)  # a further (unexpected) request would show up by now
-    return len(httpserver.log)
 
 
 def test_send_to_a_closed_port_is_unavailable():

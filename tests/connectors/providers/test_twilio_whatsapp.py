@@ -12,8 +12,13 @@ from pydantic import ValidationError
 from werkzeug import Response
 
 from connectors.providers.twilio_whatsapp import TwilioWhatsApp
-from neonhub.core.errors import ConnectorAuth, ConnectorRejected, ConnectorUnavailable, OutcomeUnknown
-from tests.connectors.providers.messaging_helpers import fixture, short_timeouts
+from neonhub.core.errors import (
+    ConnectorAuth,
+    ConnectorRejected,
+    ConnectorUnavailable,
+    OutcomeUnknown,
+)
+from tests.connectors.providers.messaging_helpers import fixture, short_timeouts, wait_for_log
 
 SID = "AC3f2a9e0d5b7c41e8a6d9f0b1c2e3d4a5"
 TOKEN = "test-auth-token-9f3e"
@@ -152,8 +157,7 @@ def test_template_timeout_is_an_unknown_outcome(httpserver, monkeypatch):
 
     with pytest.raises(OutcomeUnknown):
         template(make(base_url=httpserver.url_for("").rstrip("/")))
-    time.sleep(0.4)
-    assert len(httpserver.log) == 1
+    assert wait_for_log(httpserver, 1) == 1
 
 
 def test_invalid_credentials_are_named(mocked):
