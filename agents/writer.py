@@ -109,6 +109,7 @@ OBJECTIVE_CTA = {
 def email_sequence(*, topic: str, audience: str, tone: str, objective: str, length: int, voice: Voice,
                    seed: Any = None) -> list[dict]:
     cta = OBJECTIVE_CTA.get(objective, f"Learn more about {objective}")
+    audience = "you" if audience.strip().lower() in ("", "general", "everyone") else audience
     opener = OPENERS.get(tone, OPENERS["professional"])
     emails = []
     for i in range(length):

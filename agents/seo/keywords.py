@@ -14,32 +14,33 @@ from collections import Counter, defaultdict
 
 from agents.seo.text import STOPWORDS, words
 
-# (modifier template, kind); "{k}" is the seed.
+# (modifier template, kind); "{k}" is the seed.  Ordered so that a small limit still covers
+# every kind of intent.
 MODIFIERS = [
     ("{k}", "seed"),
-    ("{k} strategy", "informational"),
     ("{k} tools", "commercial"),
-    ("{k} best practices", "informational"),
     ("how to {k}", "informational"),
-    ("what is {k}", "informational"),
-    ("{k} guide", "informational"),
-    ("{k} examples", "informational"),
-    ("{k} checklist", "informational"),
-    ("{k} template", "informational"),
-    ("{k} for beginners", "informational"),
-    ("{k} for small business", "commercial"),
-    ("best {k} software", "commercial"),
-    ("{k} software", "commercial"),
-    ("{k} services", "commercial"),
-    ("{k} vs {alt}", "commercial"),
     ("{k} pricing", "transactional"),
+    ("{k} strategy", "informational"),
+    ("best {k} software", "commercial"),
+    ("what is {k}", "informational"),
     ("{k} cost", "transactional"),
+    ("{k} best practices", "informational"),
+    ("{k} vs {alt}", "commercial"),
+    ("{k} guide", "informational"),
     ("buy {k}", "transactional"),
-    ("{k} agency", "commercial"),
-    ("{k} tips", "informational"),
-    ("{k} trends", "informational"),
+    ("{k} examples", "informational"),
+    ("{k} services", "commercial"),
+    ("{k} checklist", "informational"),
     ("{k} course", "transactional"),
+    ("{k} template", "informational"),
+    ("{k} software", "commercial"),
+    ("{k} for beginners", "informational"),
     ("{k} near me", "transactional"),
+    ("{k} tips", "informational"),
+    ("{k} agency", "commercial"),
+    ("{k} trends", "informational"),
+    ("{k} for small business", "commercial"),
 ]
 
 INTENT_PATTERNS = {

@@ -18,6 +18,7 @@ nor not now of off on once only or other our ours ourselves out over own same sh
 that the their theirs them themselves then there these they this those through to too under until up very
 was we were what when where which while who whom why will with would you your yours yourself yourselves
 get got make made use using new one two via per vs your we're it's don't can't won't us
+way ways thing things like want need really
 """.split())
 
 WORD_RE = re.compile(r"[A-Za-z0-9]+(?:['’][A-Za-z]+)?")
@@ -97,8 +98,11 @@ def contains_phrase(text: str, phrase: str) -> bool:
 
 
 def top_terms(text: str, *, min_length: int = 4, limit: int = 5) -> list[str]:
-    counts = Counter(t for t in tokens(text) if len(t) >= min_length and not t.isdigit())
-    return [term for term, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]]
+    found = [t for t in tokens(text) if len(t) >= min_length and not t.isdigit()]
+    counts = Counter(found)
+    first = {term: found.index(term) for term in counts}
+    # Most frequent first; ties go to the term that appears first in the text.
+    return sorted(counts, key=lambda term: (-counts[term], first[term]))[:limit]
 
 
 def clip(text: str, limit: int, *, ellipsis: str = "...") -> str:
