@@ -34,6 +34,9 @@ DEFAULT_API_VERSION = "v26.0"
 THROTTLE_CODES = frozenset({4, 9, 17, 32, 341, 613, *range(80001, 80015)})
 UNAVAILABLE_CODES = frozenset({1, 2, -1, -2})
 AUTH_CODES = frozenset({3, 10, 102, 190, *range(200, 300)})
+# Invalid parameter, blocked for a policy (often flagged is_transient, but repeating it
+# only prolongs the block), duplicate post.
+REJECTED_CODES = frozenset({100, 368, 506})
 DEFAULT_THROTTLE_SECONDS = 60.0
 
 
@@ -123,12 +126,13 @@ def _classified(error: dict, response: requests.Response, label: str, secret: st
         return ConnectorAuth(f"{label}: permission missing ({text})", **kwargs)
     if code in THROTTLE_CODES:
         return ConnectorRateLimited(message, retry_after=_throttle_seconds(response, subcode), **kwargs)
+    if code in REJECTED_CODES:
+        return ConnectorRejected(message, **kwargs)
     if code in UNAVAILABLE_CODES or error.get("is_transient") is True:
         return ConnectorUnavailable(message, retry_after=retry_after_seconds(response), **kwargs)
     if response.status_code >= 500:
         return ConnectorUnavailable(message, **kwargs)
-    # 100 (invalid parameter), 368 (blocked for policy), 506 (duplicate post), media errors...
-    return ConnectorRejected(message, **kwargs)
+    return ConnectorRejected(message, **kwargs)  # media errors and anything else the caller must fix
 
 
 # Instagram's "maximum number of posts published through the API in 24 hours": the
