@@ -6,6 +6,7 @@ import logging
 import traceback
 from datetime import datetime
 
+from django.db import transaction
 from django.utils import timezone
 
 from agents.context import RunContext
@@ -20,9 +21,9 @@ logger = logging.getLogger(__name__)
 
 def _cancellation_check(run: AgentRun):
     def check() -> None:
-        # One query per step: the heartbeat write and the cancel read together.
-        run_services.run_heartbeat(run=run)
-        if AgentRun.objects.filter(pk=run.pk, cancel_requested_at__isnull=False).exists():
+        # One query per step: the heartbeat write only matches a run nobody asked to cancel
+        # (and that the watchdog has not taken back).
+        if not run_services.run_heartbeat(run=run):
             raise Cancelled("Cancelled while running")
 
     return check
@@ -60,16 +61,24 @@ def execute_run(run_id) -> datetime | None:
         agent = get_agent(run.agent)
         output = agent.execute(ctx, run.intent, run.input)
     except Cancelled:
-        run_services.run_mark_cancelled(run=run)
+        with transaction.atomic():
+            recorder.flush()
+            run_services.run_mark_cancelled(run=run)
         return None
     except NeonHubError as exc:
-        return _handle_failure(run, ctx, exc)
+        return _handle_failure(run, ctx, recorder, exc)
     except Exception as exc:
         logger.exception("Run %s failed with an unexpected error", run.id)
-        run_services.run_fail(run=run, code="INTERNAL", message=f"Internal error ({type(exc).__name__})",
-                              context=failure_context(run, exc), metrics=_metrics(ctx, started))
+        with transaction.atomic():
+            recorder.flush()
+            run_services.run_fail(run=run, code="INTERNAL", message=f"Internal error ({type(exc).__name__})",
+                                  context=failure_context(run, exc, step=recorder.failed_step),
+                                  metrics=_metrics(ctx, started))
         return None
-    run_services.run_complete(run=run, output=output, metrics=_metrics(ctx, started))
+    # The last steps, the run's completion and its rollup commit together.
+    with transaction.atomic():
+        recorder.flush()
+        run_services.run_complete(run=run, output=output, metrics=_metrics(ctx, started), cost=recorder.cost)
     return None
 
 
@@ -77,23 +86,21 @@ def _metrics(ctx: RunContext, started: datetime) -> dict:
     return {**ctx.metrics, "durationMs": int((timezone.now() - started).total_seconds() * 1000)}
 
 
-def _last_step_name(run: AgentRun) -> str | None:
-    step = run.steps.filter(status="failed").order_by("-seq").first()
-    return step.name if step else None
+def _handle_failure(run: AgentRun, ctx: RunContext, recorder: RunRecorder, exc: NeonHubError) -> datetime | None:
+    context = failure_context(run, exc, step=recorder.failed_step)
+    with transaction.atomic():
+        recorder.flush()
+        if exc.transient and run.attempt < run.max_attempts:
+            delay = run_services.retry_delay(attempt=run.attempt, retry_after=getattr(exc, "retry_after", None))
+            when = run_services.run_requeue(run=run, code=exc.code, message=exc.message, context=context,
+                                            delay=delay)
+            if when is not None:
+                from agents import tasks  # tasks imports the executor
 
-
-def _handle_failure(run: AgentRun, ctx: RunContext, exc: NeonHubError) -> datetime | None:
-    context = failure_context(run, exc, step=_last_step_name(run))
-    if exc.transient and run.attempt < run.max_attempts:
-        delay = run_services.retry_delay(attempt=run.attempt, retry_after=getattr(exc, "retry_after", None))
-        when = run_services.run_requeue(run=run, code=exc.code, message=exc.message, context=context, delay=delay)
-        if when is not None:
-            from agents import tasks  # tasks imports the executor
-
-            tasks.enqueue_run_at(run.id, when)
-        return when
-    run_services.run_fail(run=run, code=exc.code, message=exc.message, context=context,
-                          metrics={**ctx.metrics})
+                tasks.enqueue_run_at(run.id, when)
+            return when
+        run_services.run_fail(run=run, code=exc.code, message=exc.message, context=context,
+                              metrics={**ctx.metrics})
     return None
 
 

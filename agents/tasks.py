@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db import transaction
+from django_q.conf import Conf
 from django_q.models import Schedule
 from django_q.tasks import async_task
 
@@ -22,8 +23,18 @@ def watchdog() -> dict:
 
 
 def enqueue_run(run_id) -> None:
-    """Enqueue after the surrounding transaction commits, so the worker sees the row."""
-    transaction.on_commit(lambda: async_task("agents.tasks.execute_run", str(run_id), group="runs"))
+    """Enqueue so that the worker sees the run row when it gets the task.
+
+    With the ORM broker the task row is written in the same transaction as the run (one
+    commit, and no run can be committed without its task); with Redis, after the commit.
+    """
+    def send() -> None:
+        async_task("agents.tasks.execute_run", str(run_id), group="runs")
+
+    if Conf.ORM and not Conf.SYNC:
+        send()
+    else:
+        transaction.on_commit(send)
 
 
 def enqueue_run_at(run_id, when: datetime) -> None:

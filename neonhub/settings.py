@@ -85,6 +85,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "neonhub.core.context_processors.organization",
+                "agents.context_processors.agents",
             ],
         },
     },
@@ -104,9 +105,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
-else:
-    DATABASES["default"].setdefault("CONN_MAX_AGE", 60)
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Persistent connections: django-q2 closes "old" connections around every task and broker
+# poll, which with the default of 0 means a new connection (and, on SQLite, the PRAGMAs
+# above) for each of them.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("NEONHUB_CONN_MAX_AGE", default=600)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and broker -----------------------------------------------------------------------
@@ -162,6 +165,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = NEONHUB_MAX_BODY_BYTES
 
 # --- Runs -----------------------------------------------------------------------------------
 NEONHUB_RUN_HEARTBEAT_TIMEOUT = env.int("NEONHUB_RUN_HEARTBEAT_TIMEOUT", default=120)
+# Least seconds between heartbeat writes (each is also the cancellation check).
+NEONHUB_HEARTBEAT_MIN_INTERVAL = env.float("NEONHUB_HEARTBEAT_MIN_INTERVAL", default=1.0)
 NEONHUB_RETRY_BASE_SECONDS = env.float("NEONHUB_RETRY_BASE_SECONDS", default=5.0)
 NEONHUB_RETRY_MAX_SECONDS = env.float("NEONHUB_RETRY_MAX_SECONDS", default=900.0)
 NEONHUB_IDEMPOTENCY_HOURS = env.int("NEONHUB_IDEMPOTENCY_HOURS", default=24)
@@ -208,7 +213,7 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("NEONHUB_LOG_LEVEL", default="INFO")},
-    "loggers": {"django_q": {"level": "WARNING"}},
+    "loggers": {"django-q": {"level": "WARNING"}},
 }
 
 SENTRY_DSN = env.str("SENTRY_DSN", default="")

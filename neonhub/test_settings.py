@@ -26,6 +26,7 @@ STORAGES = {
 }
 NEONHUB_EXTRA_AGENTS = {"testing": "tests.agents.testing_agent.TestingAgent"}
 NEONHUB_ALLOW_PRIVATE_URLS = True
+NEONHUB_HEARTBEAT_MIN_INTERVAL = 0.0  # every step checks for cancellation, so tests are exact
 
 if os.environ.get("NEONHUB_TEST_WORKER") == "1" and os.environ.get("NEONHUB_TEST_DB_NAME"):
     # A worker started by the end-to-end tests uses the test process's database by its real name.

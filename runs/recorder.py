@@ -12,7 +12,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 
-from django.db.models import F, Max
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from connectors.recording import StepRecord
@@ -21,22 +23,39 @@ from runs.models import AgentRun, RunStep, StepStatus
 
 
 class RunRecorder:
+    """Steps are inserted when they start and completed lazily.
+
+    A finished step's row is written with the next write the run makes anyway (the next
+    step's start, or the run's finish), so a one-step run costs one INSERT plus the finish
+    transaction.  Heartbeats (with the cancellation check) are written at step starts, at
+    most every ``NEONHUB_HEARTBEAT_MIN_INTERVAL`` seconds; the claim itself is a heartbeat.
+    """
+
     def __init__(self, run: AgentRun, *, before_step: Callable[[], None] | None = None):
         self.run = run
         self.before_step = before_step
-        self._seq = RunStep.objects.filter(run=run).aggregate(m=Max("seq"))["m"] or 0
-        self.cost = Decimal("0")
+        # A first attempt has no steps yet; later attempts continue the numbering.
+        self._seq = (RunStep.objects.filter(run=run).aggregate(m=Max("seq"))["m"] or 0) if run.attempt > 1 else 0
+        self.cost = run.cost or Decimal("0")
+        self._written_cost = self.cost
+        self._pending: list[RunStep] = []
+        self.failed_step: str | None = None  # the name of the last step that failed
+        self._last_beat = time.monotonic()
+        self._beat_every = getattr(settings, "NEONHUB_HEARTBEAT_MIN_INTERVAL", 1.0)
 
     @contextmanager
     def step(self, name: str, *, kind: str = "step", provider: str = "", action: str = "") -> Iterator[StepRecord]:
-        if self.before_step is not None:
-            self.before_step()
         self._seq += 1
         record = StepRecord(name=name, kind=kind, provider=provider, action=action, attempt=self.run.attempt)
-        row = RunStep.objects.create(
-            run=self.run, seq=self._seq, attempt=self.run.attempt, name=name[:120], kind=kind,
-            provider=provider, action=action,
-        )
+        with transaction.atomic():
+            self.flush()
+            if self.before_step is not None and time.monotonic() - self._last_beat >= self._beat_every:
+                self.before_step()
+                self._last_beat = time.monotonic()
+            row = RunStep.objects.create(
+                run=self.run, seq=self._seq, attempt=self.run.attempt, name=name[:120], kind=kind,
+                provider=provider, action=action,
+            )
         started = time.monotonic()
         try:
             yield record
@@ -47,9 +66,16 @@ class RunRecorder:
             self._finish(row, record, started, StepStatus.COMPLETED, None)
 
     def add_cost(self, amount: Decimal) -> None:
-        if amount:
-            self.cost += amount
-            AgentRun.objects.filter(pk=self.run.pk).update(cost=F("cost") + amount)
+        self.cost += amount
+
+    def flush(self) -> None:
+        """Write finished steps and the run's cost; call inside the transaction that follows."""
+        for row in self._pending:
+            row.save(update_fields=STEP_END_FIELDS)
+        self._pending.clear()
+        if self.cost != self._written_cost:
+            AgentRun.objects.filter(pk=self.run.pk).update(cost=self.cost)
+            self._written_cost = self.cost
 
     def _finish(self, row: RunStep, record: StepRecord, started: float, status: str, exc: BaseException | None) -> None:
         row.status = status
@@ -61,15 +87,25 @@ class RunRecorder:
         row.cost = record.cost
         row.attempt = record.attempt
         if exc is not None:
+            self.failed_step = row.name
             row.error = _short_error(exc)
             if isinstance(exc, NeonHubError):
                 row.detail = {**row.detail, "error_code": exc.code}
                 http_status = getattr(exc, "http_status", None)
                 row.http_status = row.http_status or http_status
                 row.provider_error_code = row.provider_error_code or (getattr(exc, "provider_code", None) or "")[:64]
-        row.save()
+        self._pending.append(row)
         self.add_cost(record.cost)
-        AgentRun.objects.filter(pk=self.run.pk).update(heartbeat_at=timezone.now())
+        # A long step beats when it ends too, and its row is written then.
+        if time.monotonic() - self._last_beat > 5:
+            with transaction.atomic():
+                self.flush()
+                AgentRun.objects.filter(pk=self.run.pk, status="running").update(heartbeat_at=timezone.now())
+            self._last_beat = time.monotonic()
+
+
+STEP_END_FIELDS = ["status", "finished_at", "duration_ms", "http_status", "provider_error_code", "detail",
+                   "cost", "attempt", "error"]
 
 
 def _short_error(exc: BaseException) -> str:

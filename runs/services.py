@@ -99,22 +99,23 @@ def _finish(run: AgentRun, **fields: Any) -> bool:
     started = run.started_at or now
     fields.setdefault("finished_at", now)
     fields.setdefault("duration_ms", max(0, int((now - started).total_seconds() * 1000)))
-    with transaction.atomic():
+    # savepoint=False: the executor calls this inside its own transaction (with the last steps).
+    with transaction.atomic(savepoint=False):
         changed = AgentRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING, attempt=run.attempt).update(
             updated_at=now, **fields
         )
         if changed:
             for key, value in fields.items():
                 setattr(run, key, value)
-            # The recorder adds step costs with F() updates; read the sum the run ended with.
-            run.cost = AgentRun.objects.filter(pk=run.pk).values_list("cost", flat=True).get()
+            if "cost" not in fields:
+                run.cost = AgentRun.objects.filter(pk=run.pk).values_list("cost", flat=True).get()
             rollup_add(run=run)
     return bool(changed)
 
 
-def run_complete(*, run: AgentRun, output: Any, metrics: dict) -> bool:
+def run_complete(*, run: AgentRun, output: Any, metrics: dict, **extra: Any) -> bool:
     return _finish(run, status=RunStatus.COMPLETED, output=output, metrics=metrics,
-                   error_code="", error_message="", error_context={})
+                   error_code="", error_message="", error_context={}, **extra)
 
 
 def run_fail(*, run: AgentRun, code: str, message: str, context: dict, metrics: dict | None = None) -> bool:
