@@ -116,6 +116,10 @@ class Provider:
     actions: ClassVar[dict[str, Action]] = {}
     http_attempts: ClassVar[int] = 2
     timeout: ClassVar[tuple[float, float]] = (5.0, 30.0)
+    # Whether the provider renews its own access tokens (a refresh token, a password grant), so
+    # a short ``state["token_expires_at"]`` is routine and does not make the connector
+    # "expiring".  None: inferred from the credentials (a refresh_token or client_secret field).
+    token_renewal: ClassVar[bool | None] = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -176,6 +180,9 @@ class Provider:
                 exc.provider, exc.action = self.slug, action_name
                 raise
             rec.http_status = response.status_code
+            retries = _retries_of(response)
+            if retries:
+                rec.detail["retries"] = retries
             error = self.classify(response)
             if error is not None:
                 error.provider, error.action = self.slug, action_name
@@ -201,6 +208,25 @@ class Provider:
     def test(self) -> TestResult:
         """Check the credentials with a cheap read.  Never raises."""
         raise NotImplementedError
+
+    def close(self) -> None:
+        """Release what the instance holds open (an SMTP connection); called when a run ends."""
+        return None
+
+    def outbox_target(self, action_name: str, data: BaseModel) -> str:
+        """Who or where a side effect goes to, for its outbox row: a phone, an address, a subreddit."""
+        for name in ("to", "recipient", "email", "subreddit", "video_id", "post_id", "page_id", "channel_id"):
+            value = getattr(data, name, None)
+            if isinstance(value, str) and value:
+                return value[:255]
+        return ""
+
+    @classmethod
+    def renews_tokens(cls) -> bool:
+        if cls.token_renewal is not None:
+            return cls.token_renewal
+        fields = getattr(cls.Credentials, "model_fields", {})
+        return "refresh_token" in fields or "client_secret" in fields
 
     # --- used by the connector service ------------------------------------------------------
 
@@ -240,6 +266,12 @@ def retry_after_seconds(response: requests.Response) -> float | None:
             return max(0.0, (parsedate_to_datetime(value) - timezone.now()).total_seconds())
         except (TypeError, ValueError):
             return None
+
+
+def _retries_of(response: requests.Response) -> int:
+    """How many times the seam retried this request (urllib3 keeps the history on the raw answer)."""
+    retries = getattr(getattr(response, "raw", None), "retries", None)
+    return len(getattr(retries, "history", ()) or ())
 
 
 def _redact_url(url: str) -> str:

@@ -4,11 +4,18 @@
 - connect and read timeouts and a User-Agent on every request;
 - urllib3's ``Retry`` for short in-request retries: connection errors always (nothing
   was sent), and 429/502/503/504 and read errors only for requests that are safe to
-  repeat, honouring ``Retry-After`` with jitter;
-- a ``Retry-After`` longer than ``max_retry_after`` is not slept in a worker: it becomes
-  ``ConnectorRateLimited(retry_after=...)`` and the run is rescheduled;
+  repeat, honouring ``Retry-After`` with jitter.  A request that is not safe to repeat
+  is retried only when the provider makes it safe (an idempotency key it sends) and says
+  so with ``safe_to_repeat=True``;
+- a ``Retry-After`` longer than ``max_retry_after`` is not slept in a worker: the answer
+  comes back at once for the provider to classify (``ConnectorRateLimited`` with
+  ``retry_after``), and the run is rescheduled;
 - a read timeout on a request that is not safe to repeat is ``OutcomeUnknown``: it may
-  have happened, so it is never blindly repeated.
+  have happened, so it is never blindly repeated;
+- sessions keep no cookies: one provider's session serves every organization, and a
+  cookie set for one tenant must never ride along on another tenant's request;
+- redirects to private, loopback or link-local addresses are refused like any other
+  organization-supplied address (``check_public_url``).
 
 This module is the only place that imports ``requests``.
 """
@@ -18,28 +25,45 @@ from __future__ import annotations
 import ipaddress
 import socket
 import threading
+from http.cookiejar import DefaultCookiePolicy
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import requests
 from django.conf import settings
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import (
+    ConnectTimeoutError,
+    MaxRetryError,
+    NameResolutionError,
+    NewConnectionError,
+    ProxyError,
+    ReadTimeoutError,
+)
+from urllib3.exceptions import SSLError as Urllib3SSLError
 from urllib3.util.retry import Retry
 
-from neonhub.core.errors import ConnectorUnavailable, InvalidInput, OutcomeUnknown
+from neonhub.core.errors import (
+    ConnectorRejected,
+    ConnectorUnavailable,
+    InvalidInput,
+    OutcomeUnknown,
+)
 
 USER_AGENT = "NeonHub/1.0 (+https://github.com/neonhub; marketing operations hub)"
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
+RETRY_AFTER_BODY_LIMIT = 65536
 
 
 class RetryAfterTooLong(Exception):
     """The provider asked us to wait longer than a worker should sleep."""
 
-    def __init__(self, status: int, retry_after: float, headers: dict):
+    def __init__(self, status: int, retry_after: float, headers: dict, body: bytes = b""):
         super().__init__(f"Retry-After {retry_after}s")
         self.status = status
         self.retry_after = retry_after
         self.headers = headers
+        self.body = body
 
 
 class CappedRetry(Retry):
@@ -52,18 +76,30 @@ class CappedRetry(Retry):
         new.max_retry_after = self.max_retry_after
         return new
 
-    def sleep_for_retry(self, response) -> bool:
-        retry_after = self.get_retry_after(response)
-        if retry_after is not None and retry_after > self.max_retry_after:
-            response.drain_conn()
-            raise RetryAfterTooLong(response.status, retry_after, dict(response.headers))
-        return super().sleep_for_retry(response)
+    def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):
+        # Checked here rather than in sleep_for_retry: urllib3 discards the body between the
+        # two, and the provider's error code is in it (Twilio 20429, Meta code 4).
+        if response is not None:
+            retry_after = self.get_retry_after(response)
+            if retry_after is not None and retry_after > self.max_retry_after:
+                raise RetryAfterTooLong(response.status, retry_after, dict(response.headers), _drain(response))
+        return super().increment(method, url, response=response, error=error, _pool=_pool, _stacktrace=_stacktrace)
+
+
+def _drain(response) -> bytes:
+    try:
+        body = response.read(amt=RETRY_AFTER_BODY_LIMIT, decode_content=True) or b""
+    except Exception:  # a broken body must not hide the Retry-After itself
+        body = b""
+    response.drain_conn()
+    response.release_conn()
+    return body
 
 
 def _retry(*, attempts: int, backoff: float, safe: bool, max_retry_after: float) -> CappedRetry:
     retry = CappedRetry(
         total=attempts,
-        connect=attempts,
+        connect=attempts,  # the connection was never made, so nothing was sent
         read=attempts if safe else 0,
         status=attempts if safe else 0,
         other=0,
@@ -77,6 +113,21 @@ def _retry(*, attempts: int, backoff: float, safe: bool, max_retry_after: float)
     )
     retry.max_retry_after = max_retry_after
     return retry
+
+
+class _Session(requests.Session):
+    """A session that checks where it is redirected to, and that never stores cookies."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
+        self.headers["User-Agent"] = USER_AGENT
+
+    def get_redirect_target(self, resp: requests.Response) -> str | None:
+        target = super().get_redirect_target(resp)
+        if target:
+            check_public_url(urljoin(resp.url, target), field="redirect")
+        return target
 
 
 class HttpClient:
@@ -93,11 +144,10 @@ class HttpClient:
 
     @staticmethod
     def _session(retry: Retry) -> requests.Session:
-        session = requests.Session()
+        session = _Session()
         adapter = HTTPAdapter(max_retries=retry, pool_connections=4, pool_maxsize=16)
         session.mount("https://", adapter)
         session.mount("http://", adapter)
-        session.headers["User-Agent"] = USER_AGENT
         return session
 
     def request(self, method: str, url: str, *, safe_to_repeat: bool, timeout: tuple[float, float] | None = None,
@@ -107,26 +157,57 @@ class HttpClient:
             return session.request(method, url, timeout=timeout or self.timeout, **kwargs)
         except RetryAfterTooLong as exc:
             return _synthetic_response(exc, url)
+        except InvalidInput as exc:  # a redirect to a private address
+            raise ConnectorRejected(f"{self.name}: {exc.message}", provider=self.name) from exc
         except requests.exceptions.ConnectTimeout as exc:
             raise ConnectorUnavailable(f"{self.name}: connection timed out", provider=self.name) from exc
         except requests.exceptions.ReadTimeout as exc:
-            if safe_to_repeat:
-                raise ConnectorUnavailable(f"{self.name}: no answer in time", provider=self.name) from exc
-            raise OutcomeUnknown(
-                f"{self.name}: no answer in time; the request may have been carried out", provider=self.name
-            ) from exc
+            raise self._timed_out(safe_to_repeat) from exc
         except requests.exceptions.RetryError as exc:
             raise ConnectorUnavailable(f"{self.name}: still failing after retries", provider=self.name) from exc
         except requests.exceptions.ConnectionError as exc:
-            if safe_to_repeat or _nothing_sent(exc):
-                raise ConnectorUnavailable(f"{self.name}: could not connect", provider=self.name) from exc
-            raise OutcomeUnknown(f"{self.name}: connection lost mid-request", provider=self.name) from exc
+            raise self._connection_failed(exc, safe_to_repeat) from exc
+        except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema,
+                requests.exceptions.InvalidSchema) as exc:
+            raise ConnectorRejected(f"{self.name}: the request URL is not valid", provider=self.name) from exc
+        except requests.exceptions.RequestException as exc:
+            # The answer started but broke off (chunked encoding, decoding): it was received.
+            if safe_to_repeat:
+                raise ConnectorUnavailable(f"{self.name}: the answer broke off", provider=self.name) from exc
+            raise OutcomeUnknown(f"{self.name}: the answer broke off; the request may have been carried out",
+                                 provider=self.name) from exc
+
+    def _timed_out(self, safe_to_repeat: bool) -> ConnectorUnavailable | OutcomeUnknown:
+        if safe_to_repeat:
+            return ConnectorUnavailable(f"{self.name}: no answer in time", provider=self.name)
+        return OutcomeUnknown(f"{self.name}: no answer in time; the request may have been carried out",
+                              provider=self.name)
+
+    def _connection_failed(self, exc: requests.exceptions.ConnectionError, safe_to_repeat: bool):
+        reason = _reason(exc)
+        # requests reports a read timeout that exhausted urllib3's retries as a ConnectionError.
+        if isinstance(reason, ReadTimeoutError):
+            return self._timed_out(safe_to_repeat)
+        if _nothing_sent(reason):
+            return ConnectorUnavailable(f"{self.name}: could not connect", provider=self.name)
+        if safe_to_repeat:
+            return ConnectorUnavailable(f"{self.name}: connection lost", provider=self.name)
+        return OutcomeUnknown(f"{self.name}: connection lost mid-request; it may have been carried out",
+                              provider=self.name)
 
 
-def _nothing_sent(exc: requests.exceptions.ConnectionError) -> bool:
-    text = repr(exc)
-    return any(marker in text for marker in ("NewConnectionError", "NameResolutionError", "ConnectionRefused",
-                                             "Failed to establish"))
+def _reason(exc: Exception) -> BaseException | None:
+    """The urllib3 error under a requests exception (unwrapping MaxRetryError)."""
+    inner = exc.args[0] if exc.args else None
+    if isinstance(inner, MaxRetryError):
+        return inner.reason
+    return inner if isinstance(inner, BaseException) else None
+
+
+def _nothing_sent(reason: BaseException | None) -> bool:
+    # NewConnectionError and NameResolutionError subclass ConnectTimeoutError in urllib3 2.
+    return isinstance(reason, (ConnectTimeoutError, NewConnectionError, NameResolutionError, ProxyError,
+                               Urllib3SSLError))
 
 
 def _synthetic_response(exc: RetryAfterTooLong, url: str) -> requests.Response:
@@ -135,7 +216,8 @@ def _synthetic_response(exc: RetryAfterTooLong, url: str) -> requests.Response:
     response.status_code = exc.status
     response.headers.update(exc.headers)
     response.url = url
-    response._content = b""
+    response._content = exc.body
+    response.encoding = "utf-8"
     return response
 
 
@@ -144,17 +226,30 @@ _lock = threading.Lock()
 
 
 def client_for(name: str, **kwargs: Any) -> HttpClient:
-    """The shared client of a provider, created on first use (never at import time)."""
+    """The shared client of a provider, created on first use (never at import time).
+
+    ``settings.NEONHUB_HTTP_BACKOFF`` (seconds, default 0.5) scales the wait between
+    in-request retries.
+    """
     with _lock:
         if name not in _clients:
+            kwargs.setdefault("backoff", getattr(settings, "NEONHUB_HTTP_BACKOFF", 0.5))
             _clients[name] = HttpClient(name=name, **kwargs)
         return _clients[name]
+
+
+def _is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped  # ::ffff:127.0.0.1 is loopback too
+    return address.is_global and not address.is_multicast
 
 
 def check_public_url(url: str, *, field: str = "url") -> str:
     """Refuse private, loopback and link-local targets for addresses an organization supplies.
 
-    Allowed when ``NEONHUB_ALLOW_PRIVATE_URLS`` is true (tests, local set-ups).
+    Allowed when ``NEONHUB_ALLOW_PRIVATE_URLS`` is true (tests, local set-ups).  Every
+    address the host resolves to must be public (shared, reserved and unspecified ranges
+    are refused too).
     """
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -162,13 +257,14 @@ def check_public_url(url: str, *, field: str = "url") -> str:
     if settings.NEONHUB_ALLOW_PRIVATE_URLS:
         return url
     try:
-        infos = socket.getaddrinfo(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
-    except socket.gaierror as exc:
-        raise InvalidInput(f"{field}: cannot resolve {parts.hostname}", details=[{"field": field, "message": "unresolvable host"}]) from exc
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        infos = socket.getaddrinfo(parts.hostname, port, proto=socket.IPPROTO_TCP)
+    except (socket.gaierror, UnicodeError, ValueError) as exc:
+        raise InvalidInput(f"{field}: cannot resolve {parts.hostname}",
+                           details=[{"field": field, "message": "unresolvable host"}]) from exc
     for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if address.is_private or address.is_loopback or address.is_link_local or address.is_reserved \
-                or address.is_multicast or address.is_unspecified:
+        address = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])  # drop an IPv6 scope id
+        if not _is_public(address):
             raise InvalidInput(
                 f"{field} points to a private or local address, which is not allowed",
                 details=[{"field": field, "message": "private, loopback or link-local address"}],

@@ -1,12 +1,16 @@
 """Providers by slug, as dotted paths imported on first use.
 
 Never derive model ``choices`` from this dict: a new provider must not need a migration.
+``settings.NEONHUB_EXTRA_PROVIDERS`` (slug → dotted path) adds providers without editing
+this file (the test suite registers a provider of its own that way).
 """
 
 from __future__ import annotations
 
 from functools import cache
 
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
 
 from connectors.base import Provider
@@ -24,14 +28,30 @@ PROVIDERS: dict[str, str] = {
 }
 
 
+def all_paths() -> dict[str, str]:
+    return {**PROVIDERS, **getattr(settings, "NEONHUB_EXTRA_PROVIDERS", {})}
+
+
 @cache
+def _load(slug: str, path: str) -> type[Provider]:
+    try:
+        cls = import_string(path)
+    except ImportError as exc:
+        # A registry entry whose module is missing or broken is a deployment error: say which.
+        raise ImproperlyConfigured(f"Provider {slug!r} is registered as {path} but cannot be imported: {exc}") from exc
+    if not (isinstance(cls, type) and issubclass(cls, Provider)) or getattr(cls, "slug", None) != slug:
+        raise ImproperlyConfigured(f"{path} is not a Provider with slug {slug!r}")
+    return cls
+
+
 def get_provider_class(slug: str) -> type[Provider]:
-    if slug not in PROVIDERS:
-        known = ", ".join(sorted(PROVIDERS))
+    paths = all_paths()
+    if slug not in paths:
+        known = ", ".join(sorted(paths))
         raise InvalidInput(f"Unknown provider {slug!r}; known providers: {known}",
                            details=[{"field": "provider", "message": f"expected one of: {known}"}])
-    return import_string(PROVIDERS[slug])
+    return _load(slug, paths[slug])
 
 
 def all_provider_classes() -> list[type[Provider]]:
-    return [get_provider_class(slug) for slug in sorted(PROVIDERS)]
+    return [get_provider_class(slug) for slug in sorted(all_paths())]

@@ -1,0 +1,334 @@
+"""Running a connector's actions: validation, budgets, the outbox, sandbox mode and health.
+
+A ``ConnectorSession`` keeps one provider instance for as long as it is open (a run's
+handle keeps it for the whole run, so SMTP reuses one connection across a batch of sends),
+and ``close()`` releases it.  ``connectors.services.connector_execute`` is a one-call session.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from pydantic import BaseModel, ValidationError
+
+from connectors.base import Action, CallResult, Provider
+from connectors.budgets import budget_consume
+from connectors.models import Connector, Health, OutboundMessage, OutboxStatus
+from connectors.recording import Recorder
+from connectors.registry import get_provider_class
+from connectors.runtime import (
+    ScrubbingRecorder,
+    connector_mark,
+    connector_persist,
+    provider_build,
+    scrub,
+    scrub_error,
+    secrets_of,
+)
+from neonhub.core.errors import (
+    ConnectorAuth,
+    ConnectorError,
+    ConnectorRateLimited,
+    ConnectorRejected,
+    ConnectorUnavailable,
+    InvalidInput,
+    NeonHubError,
+    OutcomeUnknown,
+)
+
+logger = logging.getLogger(__name__)
+
+# last_used_at is kept to the minute: a write per call would double the cost of fast calls.
+LAST_USED_RESOLUTION = timedelta(seconds=60)
+OUTBOX_RESPONSE_LIMIT = 16_384
+DELIVERED_STATUSES = frozenset({"delivered", "read"})
+FAILED_STATUSES = frozenset({"failed", "undelivered", "canceled", "cancelled"})
+
+
+def action_get(provider_cls: type[Provider], name: str) -> Action:
+    act = provider_cls.actions.get(name)
+    if act is None:
+        known = ", ".join(sorted(provider_cls.actions))
+        raise InvalidInput(f"{provider_cls.label} has no action {name!r}; it has {known}",
+                           details=[{"field": "action", "message": f"unknown action, expected one of: {known}"}])
+    return act
+
+
+def action_input(act: Action, input: Any) -> BaseModel:
+    """The action's input, validated; errors name ``input.<field>``."""
+    if not isinstance(input, dict):
+        raise InvalidInput("input must be a JSON object", details=[{"field": "input", "message": "must be an object"}])
+    try:
+        return act.schema.model_validate(input)
+    except ValidationError as exc:
+        details = [{"field": ".".join(["input", *map(str, err["loc"])]), "message": err["msg"]}
+                   for err in exc.errors(include_url=False, include_input=False)]
+        summary = "; ".join(f"{d['field']}: {d['message']}" for d in details[:5])
+        raise InvalidInput(f"Invalid input for {act.name}: {summary}", details=details) from None
+
+
+def derived_key(*, run_id, action: str, input: dict) -> str:
+    """The idempotency key of a side effect the caller did not key: its run, action and input."""
+    if run_id is None:
+        return f"once:{uuid.uuid4()}"  # outside a run there is nothing to repeat
+    digest = hashlib.sha256(json.dumps(input, sort_keys=True, default=str).encode()).hexdigest()[:32]
+    return f"{run_id}:{action}:{digest}"
+
+
+class ConnectorSession:
+    """One connector ready for calls, with one provider instance built on first use."""
+
+    def __init__(self, *, connector: Connector, recorder: Recorder):
+        self.connector = connector
+        self.recorder = recorder
+        self.provider_cls = get_provider_class(connector.provider)
+        self._provider: Provider | None = None
+        self._secrets: list[str] = []
+
+    @property
+    def provider(self) -> Provider:
+        if self._provider is None:
+            self._provider = provider_build(connector=self.connector, recorder=self.recorder)
+            self._secrets = secrets_of(self._provider)
+            self._provider.recorder = ScrubbingRecorder(self.recorder, self._secrets)
+        return self._provider
+
+    def close(self) -> None:
+        if self._provider is not None:
+            try:
+                self._provider.close()
+            except Exception:  # closing must not turn a finished run into a failed one
+                logger.warning("closing the %s provider failed", self.connector.provider, exc_info=True)
+            self._provider = None
+
+    # --- the one entry point --------------------------------------------------------------
+
+    def execute(self, *, action: str, input: dict, idempotency_key: str | None = None, run_id=None,
+                contact_id=None) -> CallResult:
+        """Run ``action`` with ``input`` and answer its ``CallResult``.
+
+        Raises ``InvalidInput`` (naming ``action`` or ``input.<field>``) before anything
+        else; a refused connector (switched off, needing reconnection, disabled) raises
+        without calling out.  Side effects go through the outbox keyed by
+        ``idempotency_key`` (derived from the run, action and input when not given).
+        """
+        act = action_get(self.provider_cls, action)
+        data = action_input(act, input)
+        self._check_usable()
+        if act.side_effect:
+            key = idempotency_key or derived_key(run_id=run_id, action=action, input=input)
+            return self._side_effect(act, data, key=key, run_id=run_id, contact_id=contact_id)
+        if self.connector.is_sandbox:
+            return self._sandbox(act, data)
+        self._spend(act, data)
+        return self._live(act, data)
+
+    def _check_usable(self) -> None:
+        c = self.connector
+        if not c.enabled:
+            raise ConnectorRejected(f"The connector {c.name!r} is switched off", provider=c.provider)
+        if c.is_sandbox:
+            return
+        if c.health == Health.NEEDS_RECONNECT:
+            raise ConnectorAuth(f"The connector {c.name!r} needs reconnecting: {c.last_error}", provider=c.provider)
+        if c.health == Health.DISABLED:
+            raise ConnectorRejected(f"The connector {c.name!r} is disabled: {c.last_error}", provider=c.provider)
+
+    def _spend(self, act: Action, data: BaseModel) -> None:
+        try:
+            budget_consume(connector=self.connector, budgets=self.provider_cls.budgets, action=act.name, data=data)
+        except ConnectorRateLimited as exc:
+            connector_mark(connector=self.connector, health=Health.RATE_LIMITED, error=exc.message)
+            raise
+
+    # --- live and sandbox calls -----------------------------------------------------------
+
+    def _live(self, act: Action, data: BaseModel) -> CallResult:
+        provider = self.provider
+        try:
+            result = provider.run_action(act.name, data)
+        except ConnectorError as exc:
+            self._failed(exc)
+            raise
+        finally:
+            self._persist()
+        self._succeeded()
+        return result
+
+    def _sandbox(self, act: Action, data: BaseModel) -> CallResult:
+        slug = self.connector.provider
+        with self.recorder.step(f"{slug}.{act.name}", kind="call", provider=slug, action=act.name) as rec:
+            rec.detail = {"sandbox": True}
+            try:
+                result = self.provider.sandbox(act.name, data)
+            except NotImplementedError:
+                raise ConnectorRejected(f"{self.provider_cls.label} has no sandbox answer for {act.name}",
+                                        provider=slug, action=act.name) from None
+            # Nothing was spent: the would-be cost is shown, not charged to the run.
+            rec.detail["would_cost"] = str(result.cost)
+        self._succeeded()
+        return result
+
+    def _persist(self) -> None:
+        if self._provider is None:
+            return
+        self._secrets[:] = sorted({*self._secrets, *secrets_of(self._provider)}, key=len, reverse=True)
+        connector_persist(connector=self.connector, provider=self._provider)
+
+    def _succeeded(self) -> None:
+        now = timezone.now()
+        fields: dict[str, Any] = {}
+        used = self.connector.last_used_at
+        if used is None or now - used >= LAST_USED_RESOLUTION:
+            fields["last_used_at"] = now
+        if self.connector.health == Health.RATE_LIMITED:
+            fields["health"] = Health.HEALTHY
+        connector_mark(connector=self.connector, **fields)
+
+    def _failed(self, exc: ConnectorError) -> None:
+        """Classified failures mark the connector; a provider error may suppress an address."""
+        scrub_error(exc, self._secrets)
+        exc.provider = exc.provider or self.connector.provider
+        health = None
+        if isinstance(exc, ConnectorAuth):
+            health = Health.NEEDS_RECONNECT
+        elif isinstance(exc, ConnectorRateLimited):
+            health = Health.RATE_LIMITED
+        elif isinstance(exc, ConnectorRejected) and exc.context.get("disable"):
+            health = Health.DISABLED
+        connector_mark(connector=self.connector, health=health, error=exc.message)
+        suppress = exc.context.get("suppress")
+        if isinstance(suppress, dict) and suppress.get("address"):
+            self._suppress(suppress, exc)
+
+    def _suppress(self, suppress: dict, exc: ConnectorError) -> None:
+        from connectors.services import suppression_add  # services imports this module
+
+        try:
+            suppression_add(organization=self.connector.organization, channel=str(suppress.get("channel", "")),
+                            address=str(suppress["address"]), reason=exc.message, source="provider_error")
+        except InvalidInput:
+            logger.warning("provider %s asked to suppress an address that is not valid", self.connector.provider)
+
+    # --- side effects through the outbox ---------------------------------------------------
+
+    def _side_effect(self, act: Action, data: BaseModel, *, key: str, run_id, contact_id) -> CallResult:
+        row = OutboundMessage.objects.filter(organization_id=self.connector.organization_id,
+                                             idempotency_key=key).first()
+        if row is not None:
+            replay = self._replay(row)
+            if replay is not None:
+                return replay
+        if not self.connector.is_sandbox:
+            self._spend(act, data)
+        row = self._claim(row, act, data, key=key, run_id=run_id, contact_id=contact_id)
+        try:
+            result = self._sandbox(act, data) if self.connector.is_sandbox else self._live(act, data)
+        except ConnectorError as exc:
+            self._outbox_failed(row, exc)
+            raise
+        except NeonHubError as exc:
+            # Refused by our own checks (input, policy, cancellation) before anything left.
+            self._outbox_update(row, status=OutboxStatus.FAILED, error_code=exc.code, error=exc.message[:200])
+            raise
+        except BaseException as exc:
+            # Something broke after the request may have left: never assume it did not.
+            self._outbox_update(row, status=OutboxStatus.UNKNOWN, error_code="INTERNAL",
+                                error=f"Interrupted by {type(exc).__name__}")
+            raise
+        self._outbox_sent(row, result)
+        return result
+
+    def _replay(self, row: OutboundMessage) -> CallResult | None:
+        """A side effect already carried out answers its stored result; an unknown one refuses."""
+        if row.status in (OutboxStatus.SENT, OutboxStatus.DELIVERED):
+            return CallResult(output=dict(row.response), cost=row.cost, provider_id=row.provider_id,
+                              status=row.provider_status or row.status)
+        if row.status == OutboxStatus.PENDING and row.attempted_at is not None:
+            # The process died during the call: it may have been sent.
+            self._outbox_update(row, status=OutboxStatus.UNKNOWN, error_code="TIMEOUT",
+                                error="Interrupted during the call; it may have been carried out")
+        if row.status == OutboxStatus.UNKNOWN:
+            raise OutcomeUnknown(
+                f"{row.provider}.{row.action} to {row.target or 'its target'} may already have happened "
+                f"(outbox {row.pk}); a person must check with the provider before it is repeated",
+                provider=row.provider, action=row.action, context={"outbox_id": str(row.pk)},
+            )
+        return None
+
+    def _claim(self, row: OutboundMessage | None, act: Action, data: BaseModel, *, key: str, run_id,
+               contact_id) -> OutboundMessage:
+        """Mark the row as being attempted (creating it), so an interruption is never repeated blindly."""
+        now = timezone.now()
+        if row is None:
+            try:
+                with transaction.atomic():
+                    return OutboundMessage.objects.create(
+                        organization_id=self.connector.organization_id, connector=self.connector,
+                        provider=self.connector.provider, action=act.name, idempotency_key=key,
+                        run_id=run_id, contact_id=contact_id, target=self._target(act, data),
+                        sandbox=self.connector.is_sandbox, attempts=1, attempted_at=now,
+                    )
+            except IntegrityError:
+                row = None
+        elif OutboundMessage.objects.filter(pk=row.pk, status=row.status, attempts=row.attempts).update(
+                status=OutboxStatus.PENDING, attempts=F("attempts") + 1, attempted_at=now, error="",
+                error_code="", connector=self.connector, sandbox=self.connector.is_sandbox):
+            row.refresh_from_db()
+            return row
+        raise ConnectorUnavailable("Another attempt is carrying out this side effect right now",
+                                   provider=self.connector.provider, action=act.name, retry_after=30)
+
+    def _target(self, act: Action, data: BaseModel) -> str:
+        try:
+            return str(self.provider.outbox_target(act.name, data))[:255]
+        except Exception:  # the target is a label for people; it must not stop the send
+            return ""
+
+    def _outbox_sent(self, row: OutboundMessage, result: CallResult) -> None:
+        provider_status = str(result.status or "")
+        status = OutboxStatus.SENT
+        if provider_status in DELIVERED_STATUSES:
+            status = OutboxStatus.DELIVERED
+        elif provider_status in FAILED_STATUSES:
+            status = OutboxStatus.FAILED
+        self._outbox_update(row, status=status, provider_id=str(result.provider_id or "")[:255],
+                            provider_status=provider_status[:64], cost=result.cost,
+                            response=self._summary(result.output), sent_at=timezone.now())
+
+    def _outbox_failed(self, row: OutboundMessage, exc: ConnectorError) -> None:
+        status = OutboxStatus.UNKNOWN if isinstance(exc, OutcomeUnknown) else OutboxStatus.FAILED
+        self._outbox_update(row, status=status, error_code=exc.code, error=exc.message[:200])
+
+    def _summary(self, output: Any) -> dict:
+        clean = scrub(output if isinstance(output, dict) else {"output": output}, self._secrets)
+        text = json.dumps(clean, default=str)
+        if len(text) > OUTBOX_RESPONSE_LIMIT:
+            return {"truncated": True, "keys": sorted(clean)[:50]}
+        return json.loads(text)
+
+    @staticmethod
+    def _outbox_update(row: OutboundMessage, **fields: Any) -> None:
+        OutboundMessage.objects.filter(pk=row.pk).update(updated_at=timezone.now(), **fields)
+        for key, value in fields.items():
+            setattr(row, key, value)
+
+
+@contextmanager
+def connector_session(*, connector: Connector, recorder: Recorder) -> Iterator[ConnectorSession]:
+    """A session closed on exit: ``with connector_session(...) as s: s.execute(...)``."""
+    session = ConnectorSession(connector=connector, recorder=recorder)
+    try:
+        yield session
+    finally:
+        session.close()

@@ -1,0 +1,190 @@
+"""An organization's connectors, the outbox of side effects, suppressions and budget usage.
+
+``Connector.provider`` holds a registry slug without ``choices``: a new provider must not
+need a migration (STYLE.md).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from neonhub.core.models import BaseModel, Organization
+
+
+class Mode(models.TextChoices):
+    LIVE = "live", "Live"
+    SANDBOX = "sandbox", "Sandbox"
+
+
+class Health(models.TextChoices):
+    HEALTHY = "healthy", "Healthy"
+    EXPIRING = "expiring", "Expiring"
+    NEEDS_RECONNECT = "needs_reconnect", "Needs reconnect"
+    RATE_LIMITED = "rate_limited", "Rate limited"
+    DISABLED = "disabled", "Disabled"
+
+
+class Connector(BaseModel):
+    """One account at an outside service.
+
+    ``credentials`` is one AES-256-GCM token (see ``connectors.crypto``) holding the JSON of
+    the provider's Credentials schema; ``credentials_masks`` keeps what may be shown of each
+    field (``AC12…9f3e``), so lists never decrypt.  ``state`` is provider-owned, non-secret
+    runtime state (rate-limit headers, a pending upload) persisted between calls.
+    """
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="connectors")
+    provider = models.CharField(max_length=64)
+    name = models.CharField(max_length=100)
+    mode = models.CharField(max_length=16, choices=Mode.choices, default=Mode.LIVE)
+    enabled = models.BooleanField(default=True)
+    credentials = models.TextField(blank=True, default="", editable=False)
+    credentials_masks = models.JSONField(default=dict, blank=True, editable=False)
+    config = models.JSONField(default=dict, blank=True)
+    state = models.JSONField(default=dict, blank=True, editable=False)
+    health = models.CharField(max_length=16, choices=Health.choices, default=Health.HEALTHY)
+    last_error = models.CharField(max_length=200, blank=True, default="")
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    last_tested_at = models.DateTimeField(null=True, blank=True)
+    token_expires_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["provider", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "provider", "name"], name="connector_unique_org_provider_name"),
+            models.CheckConstraint(condition=models.Q(mode__in=Mode.values), name="connector_mode_valid"),
+            models.CheckConstraint(condition=models.Q(health__in=Health.values), name="connector_health_valid"),
+        ]
+        indexes = [
+            # connector_for(): an organization's enabled connectors of one provider, newest edit first.
+            models.Index(fields=["organization", "provider", "enabled", "-updated_at"], name="connector_org_provider"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.provider}, {self.mode})"
+
+    @property
+    def is_sandbox(self) -> bool:
+        return self.mode == Mode.SANDBOX
+
+
+class OutboxStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENT = "sent", "Sent"
+    DELIVERED = "delivered", "Delivered"
+    FAILED = "failed", "Failed"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class OutboundMessage(BaseModel):
+    """One side effect (a message, a post, an email, an upload), keyed so it happens once.
+
+    The idempotency key is made from the run and the step, so a re-executed run finds the
+    row and returns what was sent instead of sending again.  ``attempted_at`` is set just
+    before the request leaves: a ``pending`` row with it set was interrupted mid-call and is
+    treated as ``unknown``, never blindly repeated.
+    """
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="outbound_messages")
+    connector = models.ForeignKey(Connector, null=True, blank=True, on_delete=models.SET_NULL, related_name="outbox")
+    provider = models.CharField(max_length=64)
+    action = models.CharField(max_length=64)
+    idempotency_key = models.CharField(max_length=255)
+    run_id = models.UUIDField(null=True, blank=True)  # not a FK: connectors does not import runs
+    contact_id = models.UUIDField(null=True, blank=True)
+    target = models.CharField(max_length=255, blank=True, default="")
+    status = models.CharField(max_length=16, choices=OutboxStatus.choices, default=OutboxStatus.PENDING)
+    sandbox = models.BooleanField(default=False)
+    provider_id = models.CharField(max_length=255, blank=True, default="")
+    provider_status = models.CharField(max_length=64, blank=True, default="")
+    response = models.JSONField(default=dict, blank=True)
+    error_code = models.CharField(max_length=32, blank=True, default="")
+    error = models.CharField(max_length=200, blank=True, default="")
+    cost = models.DecimalField(max_digits=12, decimal_places=6, default=Decimal("0"))
+    attempts = models.PositiveSmallIntegerField(default=0)
+    attempted_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "idempotency_key"], name="outbox_unique_org_key"),
+            models.CheckConstraint(condition=models.Q(status__in=OutboxStatus.values), name="outbox_status_valid"),
+        ]
+        indexes = [
+            # The run page: the side effects of one run.
+            models.Index(fields=["run_id"], name="outbox_run", condition=models.Q(run_id__isnull=False)),
+            # Delivery callbacks (Twilio status): find the row by the provider's id.
+            models.Index(fields=["provider", "provider_id"], name="outbox_provider_id"),
+            # The connector page: its latest side effects.
+            models.Index(fields=["connector", "-created_at"], name="outbox_connector_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider}.{self.action} → {self.target or '?'} ({self.status})"
+
+
+class SuppressionChannel(models.TextChoices):
+    SMS = "sms", "SMS"
+    WHATSAPP = "whatsapp", "WhatsApp"
+    EMAIL = "email", "Email"
+
+
+class SuppressionSource(models.TextChoices):
+    OPT_OUT_KEYWORD = "opt_out_keyword", "Opt-out keyword"
+    UNSUBSCRIBE_LINK = "unsubscribe_link", "Unsubscribe link"
+    BOUNCE = "bounce", "Bounce"
+    STAFF = "staff", "Staff"
+    PROVIDER_ERROR = "provider_error", "Provider error"
+
+
+class Suppression(BaseModel):
+    """An address that must not be sent to on a channel (E.164 phones, lowercased emails)."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="suppressions")
+    channel = models.CharField(max_length=16, choices=SuppressionChannel.choices)
+    address = models.CharField(max_length=254)
+    reason = models.CharField(max_length=200, blank=True, default="")
+    source = models.CharField(max_length=32, choices=SuppressionSource.choices)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            # Also the index of suppression_exists(): one lookup per recipient before a send.
+            models.UniqueConstraint(fields=["organization", "channel", "address"], name="suppression_unique_org_channel_address"),
+            models.CheckConstraint(condition=models.Q(channel__in=SuppressionChannel.values), name="suppression_channel_valid"),
+            models.CheckConstraint(condition=models.Q(source__in=SuppressionSource.values), name="suppression_source_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel}:{self.address}"
+
+
+class BudgetUsage(models.Model):
+    """The database counter of outbound budgets: one row per unit-spending call.
+
+    Used when no Redis is configured.  Rows older than the budget's window are pruned as
+    new ones are written, so a connector keeps at most one window's worth.
+    """
+
+    connector = models.ForeignKey(Connector, on_delete=models.CASCADE, related_name="+")
+    budget = models.CharField(max_length=64)
+    used_at = models.DateTimeField(default=timezone.now)
+    units = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        indexes = [
+            # budget_consume(): the units a connector spent on one budget within the window.
+            models.Index(fields=["connector", "budget", "used_at"], name="budgetusage_window"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.budget}: {self.units} at {self.used_at:%Y-%m-%d %H:%M:%S}"

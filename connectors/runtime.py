@@ -1,0 +1,180 @@
+"""What running a connector needs underneath the services: decrypted credentials in memory,
+a provider instance, runtime updates of the connector row, and keeping secrets out of records.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from pydantic import BaseModel, SecretBytes, SecretStr, ValidationError
+
+from connectors import crypto
+from connectors.base import Provider
+from connectors.health import mask
+from connectors.models import Connector
+from connectors.recording import Recorder, StepRecord
+from connectors.registry import get_provider_class
+from neonhub.core.errors import ConnectorAuth, ConnectorRejected, NeonHubError
+
+REDACTED = "[redacted]"
+MIN_SECRET_LENGTH = 4
+
+
+# --- secrets ----------------------------------------------------------------------------------
+
+def reveal(value: Any) -> Any:
+    """A model dump with secret values unwrapped, for encryption (and nothing else)."""
+    if isinstance(value, SecretStr | SecretBytes):
+        return reveal(value.get_secret_value())
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    if isinstance(value, dict):
+        return {key: reveal(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [reveal(item) for item in value]
+    return value
+
+
+def secrets_of(provider: Provider | None) -> list[str]:
+    """The provider's secret values (its SecretStr fields and refreshed tokens), longest first."""
+    if provider is None:
+        return []
+    values = [str(reveal(v)) for v in vars(provider.credentials).values() if isinstance(v, SecretStr | SecretBytes)]
+    values += [str(v) for v in (provider.updated_credentials or {}).values() if v]
+    return sorted({v for v in values if len(v) >= MIN_SECRET_LENGTH}, key=len, reverse=True)
+
+
+def scrub(value: Any, secrets: list[str]) -> Any:
+    """``value`` with every secret replaced: the last line of defence before anything is stored."""
+    if not secrets:
+        return value
+    if isinstance(value, str):
+        for secret in secrets:
+            value = value.replace(secret, REDACTED)
+        return value
+    if isinstance(value, dict):
+        return {key: scrub(item, secrets) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [scrub(item, secrets) for item in value]
+    return value
+
+
+def scrub_error(exc: BaseException, secrets: list[str]) -> None:
+    """Scrub an error in place: its message, its arguments (the run's stack shows them) and context."""
+    if not secrets:
+        return
+    if isinstance(exc, NeonHubError):
+        exc.message = scrub(exc.message, secrets)
+        exc.context = scrub(exc.context, secrets)
+        exc.details = scrub(exc.details, secrets)
+    exc.args = tuple(scrub(arg, secrets) if isinstance(arg, str) else arg for arg in exc.args)
+
+
+class ScrubbingRecorder:
+    """Wraps the run's recorder so no step detail or step error carries a secret."""
+
+    def __init__(self, inner: Recorder, secrets: list[str]):
+        self.inner = inner
+        self.secrets = secrets
+
+    @contextmanager
+    def step(self, name: str, *, kind: str = "step", provider: str = "", action: str = "") -> Iterator[StepRecord]:
+        with self.inner.step(name, kind=kind, provider=provider, action=action) as record:
+            try:
+                yield record
+            except BaseException as exc:
+                scrub_error(exc, self.secrets)
+                raise
+            finally:
+                record.detail = scrub(record.detail, self.secrets)
+
+    def add_cost(self, amount) -> None:
+        self.inner.add_cost(amount)
+
+
+# --- credentials ------------------------------------------------------------------------------
+
+def credentials_load(*, connector: Connector) -> dict:
+    """The decrypted credentials, in memory only.  Raises ``CredentialsUnreadable``."""
+    if not connector.credentials:
+        return {}
+    return json.loads(crypto.decrypt(connector.credentials, aad=connector.pk.bytes))
+
+
+def credentials_store(connector: Connector, values: dict) -> None:
+    """Encrypt ``values`` onto the (unsaved) connector, with the masks lists may show."""
+    connector.credentials = crypto.encrypt(json.dumps(values, default=str), aad=connector.pk.bytes) if values else ""
+    connector.credentials_masks = {name: mask(str(value)) for name, value in sorted(values.items())
+                                   if value not in ("", None)}
+
+
+def _model(schema: type[BaseModel], values: dict, *, lenient: bool, what: str, error: type[NeonHubError]) -> BaseModel:
+    try:
+        return schema.model_validate(values)
+    except ValidationError as exc:
+        if lenient:
+            # A sandbox connector may lack fields; its provider only answers sandbox calls.
+            missing = {name: None for name in schema.model_fields if name not in values}
+            return schema.model_construct(**{**missing, **values})
+        fields = sorted({".".join([what, *map(str, e["loc"])]) for e in exc.errors()})
+        raise error(f"The stored {what} are not valid for this provider ({', '.join(fields)}); enter them again",
+                    details=[{"field": field, "message": "invalid"} for field in fields]) from None
+
+
+def provider_build(*, connector: Connector, recorder: Recorder) -> Provider:
+    """A provider instance for one connector, its credentials decrypted into memory."""
+    cls = get_provider_class(connector.provider)
+    lenient = connector.is_sandbox
+    credentials = _model(cls.Credentials, credentials_load(connector=connector), lenient=lenient,
+                         what="credentials", error=ConnectorAuth)
+    config = _model(cls.Config, dict(connector.config), lenient=lenient, what="config", error=ConnectorRejected)
+    return cls(credentials=credentials, config=config, recorder=recorder, state=json.loads(json.dumps(connector.state)))
+
+
+# --- runtime updates of the connector row -----------------------------------------------------
+
+def connector_mark(*, connector: Connector, health: str | None = None, error: str | None = None,
+                   **fields: Any) -> None:
+    """Update runtime fields with one UPDATE (``updated_at`` stays the time of the last edit)."""
+    if health is not None:
+        fields["health"] = health
+    if error is not None:
+        fields["last_error"] = error[:200]
+        fields["last_error_at"] = timezone.now()
+    if not fields:
+        return
+    Connector.objects.filter(pk=connector.pk).update(**fields)
+    for key, value in fields.items():
+        setattr(connector, key, value)
+
+
+def token_expiry_from_state(state: dict) -> datetime | None:
+    value = state.get("token_expires_at")
+    if isinstance(value, datetime):
+        return value
+    parsed = parse_datetime(value) if isinstance(value, str) else None
+    if parsed is not None and timezone.is_naive(parsed):
+        parsed = timezone.make_aware(parsed, UTC)
+    return parsed
+
+
+def connector_persist(*, connector: Connector, provider: Provider, **fields: Any) -> None:
+    """Save what the provider changed during a call: its state and refreshed credentials."""
+    state = json.loads(json.dumps(provider.state, default=str))
+    if state != connector.state:
+        fields["state"] = state
+        if not provider.renews_tokens():
+            fields["token_expires_at"] = token_expiry_from_state(state) or connector.token_expires_at
+    if provider.updated_credentials:
+        values = {**credentials_load(connector=connector), **provider.updated_credentials}
+        credentials_store(connector, values)
+        fields.update(credentials=connector.credentials, credentials_masks=connector.credentials_masks)
+        provider.updated_credentials = None
+    connector_mark(connector=connector, **fields)
+

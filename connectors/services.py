@@ -1,0 +1,321 @@
+"""Writes for connectors: create, edit, test and delete them, run their actions, suppress addresses.
+
+Running an action (``connector_execute`` / ``ConnectorSession.execute``) is where the
+connector layer's promises are kept: the input is validated against the action's schema,
+the credentials are decrypted only in memory, the outbound budgets are spent or the call is
+rescheduled, side effects go through the outbox so they happen once, sandbox connectors
+answer without the network, and every failure updates the connector's health.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from pydantic import BaseModel, ValidationError
+
+from connectors.addresses import normalize_address
+from connectors.base import CallResult, Provider, TestResult
+from connectors.crypto import CredentialsUnreadable
+from connectors.execution import ConnectorSession, connector_session
+from connectors.http import check_public_url
+from connectors.models import Connector, Health, Mode, Suppression
+from connectors.recording import NullRecorder, StepRecord
+from connectors.registry import all_paths, get_provider_class
+from connectors.runtime import (
+    connector_mark,
+    connector_persist,
+    credentials_load,
+    credentials_store,
+    provider_build,
+    reveal,
+    scrub,
+    secrets_of,
+)
+from neonhub.core.errors import (
+    Conflict,
+    ConnectorAuth,
+    ConnectorError,
+    ConnectorRejected,
+    InvalidInput,
+    NeonHubError,
+)
+from neonhub.core.models import Organization
+
+__all__ = [
+    "ConnectorSession", "connector_create", "connector_delete", "connector_execute", "connector_mark",
+    "connector_session", "connector_test", "connector_update", "credentials_load", "demo_connectors_ensure",
+    "normalize_address", "placeholders", "suppression_add", "suppression_remove", "validate_values",
+]
+
+logger = logging.getLogger(__name__)
+UNSET: Any = object()
+
+
+# --- validation of credentials and config -----------------------------------------------------
+
+def _details(exc: ValidationError, prefix: str, given: dict, lenient: bool) -> list[dict[str, str]]:
+    details = []
+    for err in exc.errors(include_url=False, include_input=False):
+        loc = [str(part) for part in err["loc"]]
+        # A sandbox connector may leave fields out: only what was given must be right.
+        if lenient and (not loc or loc[0] not in given):
+            continue
+        details.append({"field": ".".join([prefix, *loc]), "message": err["msg"]})
+    return details
+
+
+def validate_values(schema: type[BaseModel], values: Any, *, prefix: str, lenient: bool) -> dict:
+    """Validate against a provider schema; answer the JSON-safe values to store (secrets revealed).
+
+    ``lenient`` (sandbox mode) accepts missing fields; anything given must still be valid.
+    Raises ``InvalidInput`` naming each bad field as ``<prefix>.<field>``.
+    """
+    if not isinstance(values, dict):
+        raise InvalidInput(f"{prefix} must be an object", details=[{"field": prefix, "message": "must be an object"}])
+    try:
+        return reveal(schema.model_validate(values).model_dump(exclude_none=True))
+    except ValidationError as exc:
+        details = _details(exc, prefix, values, lenient)
+        if details:
+            summary = "; ".join(f"{d['field']}: {d['message']}" for d in details[:5])
+            raise InvalidInput(f"Invalid {prefix}: {summary}", details=details) from None
+    return {key: value for key, value in values.items() if value is not None}
+
+
+def _check_base_url(config: dict) -> None:
+    if config.get("base_url"):
+        check_public_url(str(config["base_url"]), field="config.base_url")
+
+
+def _mode(mode: str) -> str:
+    if mode not in Mode.values:
+        raise InvalidInput(f"mode must be one of {', '.join(Mode.values)}",
+                           details=[{"field": "mode", "message": "expected live or sandbox"}])
+    return mode
+
+
+# --- create, edit, delete ---------------------------------------------------------------------
+
+def connector_create(*, organization: Organization, provider: str, name: str, mode: str = Mode.LIVE,
+                     credentials: dict | None = None, config: dict | None = None, enabled: bool = True,
+                     token_expires_at: datetime | None = None, created_by=None) -> Connector:
+    """Validate against the provider's schemas, encrypt the credentials and save the connector.
+
+    A live connector needs complete, valid credentials and config; a sandbox one may leave
+    fields out (it never calls the provider).  Raises ``InvalidInput`` naming the field
+    (``provider``, ``credentials.auth_token``, ``config.base_url``) or ``Conflict`` when
+    the name is taken for that provider.
+    """
+    cls = get_provider_class(provider)
+    lenient = _mode(mode) == Mode.SANDBOX
+    creds = validate_values(cls.Credentials, credentials or {}, prefix="credentials", lenient=lenient)
+    conf = validate_values(cls.Config, config or {}, prefix="config", lenient=lenient)
+    _check_base_url(conf)
+    connector = Connector(organization=organization, provider=provider, name=name, mode=mode, config=conf,
+                          enabled=enabled, token_expires_at=token_expires_at, created_by=created_by)
+    credentials_store(connector, creds)
+    _save(connector, name=name, provider=provider)
+    logger.info("connector %s (%s) created for organization %s", connector.pk, provider, organization.pk)
+    return connector
+
+
+def _save(connector: Connector, *, name: str, provider: str) -> None:
+    try:
+        with transaction.atomic():
+            connector.save()
+    except IntegrityError:
+        raise Conflict(f"A {provider} connector named {name!r} already exists",
+                       details=[{"field": "name", "message": "already used for this provider"}]) from None
+
+
+def _merge(current: dict, patch: dict | None, prefix: str) -> dict:
+    """JSON merge patch: given fields replace, a null removes, the rest is kept."""
+    if patch is None:
+        return current
+    if not isinstance(patch, dict):
+        raise InvalidInput(f"{prefix} must be an object", details=[{"field": prefix, "message": "must be an object"}])
+    merged = {**current, **patch}
+    return {key: value for key, value in merged.items() if value is not None}
+
+
+def connector_update(*, connector: Connector, name: str = UNSET, mode: str = UNSET, enabled: bool = UNSET,
+                     credentials: dict | None = None, config: dict | None = None,
+                     token_expires_at: datetime | None = UNSET) -> Connector:
+    """Change a connector.  ``credentials`` and ``config`` are merge patches (null removes a field).
+
+    Switching to live validates everything strictly (a sandbox connector without real
+    credentials cannot go live).  New credentials or config clear ``needs_reconnect`` and
+    ``disabled``: the reason referred to what was just replaced.
+    """
+    cls = get_provider_class(connector.provider)
+    new_mode = _mode(mode) if mode is not UNSET else connector.mode
+    lenient = new_mode == Mode.SANDBOX
+    touched = credentials is not None or config is not None or new_mode != connector.mode
+    if touched:
+        creds = validate_values(cls.Credentials, _merge(_current_credentials(connector), credentials, "credentials"),
+                                prefix="credentials", lenient=lenient)
+        conf = validate_values(cls.Config, _merge(connector.config, config, "config"), prefix="config",
+                               lenient=lenient)
+        _check_base_url(conf)
+        credentials_store(connector, creds)
+        connector.config = conf
+    if (credentials is not None or config is not None) and connector.health in (Health.NEEDS_RECONNECT,
+                                                                                 Health.DISABLED):
+        connector.health, connector.last_error = Health.HEALTHY, ""
+    for field, value in (("name", name), ("enabled", enabled), ("token_expires_at", token_expires_at)):
+        if value is not UNSET:
+            setattr(connector, field, value)
+    connector.mode = new_mode
+    _save(connector, name=connector.name, provider=connector.provider)
+    return connector
+
+
+def _current_credentials(connector: Connector) -> dict:
+    try:
+        return credentials_load(connector=connector)
+    except CredentialsUnreadable:
+        # Its key is gone: the person editing is entering them again, so start from nothing.
+        return {}
+
+
+def connector_delete(*, connector: Connector) -> None:
+    """Delete the connector; its outbox rows stay (with the connector unset) as the record."""
+    connector.delete()
+
+
+# --- testing and health ---------------------------------------------------------------------
+
+class _CapturingRecorder(NullRecorder):
+    """Keeps the last classified error raised inside a test's calls, which ``test()`` swallows."""
+
+    def __init__(self) -> None:
+        self.error: ConnectorError | None = None
+
+    @contextmanager
+    def step(self, name: str, *, kind: str = "step", provider: str = "", action: str = "") -> Iterator[StepRecord]:
+        try:
+            yield StepRecord(name=name, kind=kind, provider=provider, action=action)
+        except ConnectorError as exc:
+            self.error = exc
+            raise
+
+
+def connector_test(*, connector: Connector) -> TestResult:
+    """Run the provider's "test connection" (never raises); a pass heals the connector.
+
+    A failure caused by rejected credentials marks it ``needs_reconnect`` (an account-level
+    refusal: ``disabled``); a failure to reach the provider leaves its health alone.
+    Sandbox connectors pass without calling out.
+    """
+    now = timezone.now()
+    if connector.is_sandbox:
+        result = TestResult(True, "Sandbox connector: nothing leaves NeonHub; actions answer like the provider")
+        connector_mark(connector=connector, health=Health.HEALTHY, last_error="", last_tested_at=now)
+        return result
+    recorder = _CapturingRecorder()
+    provider: Provider | None = None
+    try:
+        provider = provider_build(connector=connector, recorder=recorder)
+        result = provider.test()
+    except NeonHubError as exc:
+        recorder.error = exc if isinstance(exc, ConnectorError) else recorder.error
+        result = TestResult(False, exc.message)
+    except Exception as exc:  # test() must never raise, even when a provider's does
+        logger.warning("connector %s test raised %s", connector.pk, type(exc).__name__)
+        result = TestResult(False, f"Unexpected error ({type(exc).__name__})")
+    finally:
+        if provider is not None:
+            connector_persist(connector=connector, provider=provider)
+            provider.close()
+    message = scrub(result.message, secrets_of(provider)) if provider else result.message
+    result = TestResult(result.ok, message, result.details)
+    if result.ok:
+        connector_mark(connector=connector, health=Health.HEALTHY, last_error="", last_tested_at=now)
+    else:
+        connector_mark(connector=connector, health=_health_after_failed_test(recorder.error, connector),
+                       error=message or "The test failed", last_tested_at=now)
+    return result
+
+
+def _health_after_failed_test(error: ConnectorError | None, connector: Connector) -> str:
+    if isinstance(error, ConnectorAuth):
+        return Health.NEEDS_RECONNECT
+    if isinstance(error, ConnectorRejected) and error.context.get("disable"):
+        return Health.DISABLED
+    return connector.health
+
+
+# --- running actions --------------------------------------------------------------------------
+
+def connector_execute(*, connector: Connector, action: str, input: dict, recorder, idempotency_key: str | None = None,
+                      run_id=None, contact_id=None) -> CallResult:
+    """Run one action of a connector and answer its ``CallResult`` (see ``ConnectorSession.execute``)."""
+    with connector_session(connector=connector, recorder=recorder) as session:
+        return session.execute(action=action, input=input, idempotency_key=idempotency_key, run_id=run_id,
+                               contact_id=contact_id)
+
+
+# --- suppressions -----------------------------------------------------------------------------
+
+def suppression_add(*, organization: Organization, channel: str, address: str, reason: str = "",
+                    source: str) -> Suppression:
+    """Never send to this address on this channel again (idempotent; the first reason is kept)."""
+    normalized = normalize_address(channel=channel, address=address)
+    try:
+        with transaction.atomic():
+            suppression, _ = Suppression.objects.get_or_create(
+                organization=organization, channel=channel, address=normalized,
+                defaults={"reason": reason[:200], "source": source},
+            )
+    except IntegrityError:  # a concurrent add won
+        suppression = Suppression.objects.get(organization=organization, channel=channel, address=normalized)
+    return suppression
+
+
+def suppression_remove(*, organization: Organization, channel: str, address: str) -> bool:
+    """Allow the address again (START/UNSTOP, staff); answers whether a suppression was removed."""
+    normalized = normalize_address(channel=channel, address=address)
+    deleted, _ = Suppression.objects.filter(organization=organization, channel=channel, address=normalized).delete()
+    return bool(deleted)
+
+
+# --- the demo organization --------------------------------------------------------------------
+
+PLACEHOLDER_CANDIDATES = ("sandbox@example.com", "+15005550006", "https://example.com", "sandbox-placeholder-0000")
+
+
+def placeholders(schema: type[BaseModel]) -> dict:
+    """Placeholder values for a schema's required fields, keeping only those the schema accepts."""
+    values: dict = {}
+    for name, field in schema.model_fields.items():
+        if not field.is_required():
+            continue
+        for candidate in PLACEHOLDER_CANDIDATES:
+            try:
+                schema.model_validate({**values, name: candidate})
+            except ValidationError as exc:
+                if any(str(err["loc"][0]) == name for err in exc.errors() if err["loc"]):
+                    continue
+            values[name] = candidate
+            break
+    return values
+
+
+def demo_connectors_ensure(organization: Organization) -> list[Connector]:
+    """One sandbox connector per registered provider for the demo organization (idempotent)."""
+    created = []
+    for slug in sorted(all_paths()):
+        if Connector.objects.filter(organization=organization, provider=slug).exists():
+            continue
+        cls = get_provider_class(slug)
+        created.append(connector_create(
+            organization=organization, provider=slug, name=f"{cls.label} (sandbox)", mode=Mode.SANDBOX,
+            credentials=placeholders(cls.Credentials), config=placeholders(cls.Config),
+        ))
+    return created
