@@ -6,7 +6,6 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db.models.query import QuerySet
 
 from agents import services as agent_services
 from runs import rollups, services
@@ -89,22 +88,17 @@ def test_runs_executed_by_the_worker_land_in_the_rollups(org, run_now):
 
 def test_a_concurrent_creator_of_the_row_makes_the_upsert_increment_it(org, monkeypatch):
     """Another transaction inserts the cell between our UPDATE (no row yet) and our INSERT."""
-    original_update, original_cell = QuerySet.update, rollups._cell
+    original_increment = rollups._increment
     seen: dict = {}
 
-    def cell(run):
-        seen["cell"] = original_cell(run)
-        return seen["cell"]
-
-    def update_racing(self, **kwargs):
-        if self.model is RunRollup and not seen.get("raced"):
+    def increment_racing(cell, values):
+        if not seen.get("raced"):
             seen["raced"] = True
-            RunRollup.objects.create(**seen["cell"], count=5)
+            RunRollup.objects.create(**cell, count=5)
             return 0
-        return original_update(self, **kwargs)
+        return original_increment(cell, values)
 
-    monkeypatch.setattr(rollups, "_cell", cell)
-    monkeypatch.setattr(QuerySet, "update", update_racing)
+    monkeypatch.setattr(rollups, "_increment", increment_racing)
     finished_run(org)
     assert RunRollup.objects.get().count == 6
 
