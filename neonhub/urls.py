@@ -14,4 +14,5 @@ urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("metrics", core_views.metrics, name="metrics"),
     path("", include("runs.urls")),
+    path("", include("agents.urls")),
 ]

@@ -1,43 +1,132 @@
-"""Server-rendered run pages."""
+"""Server-rendered run pages: the overview, the run list with live rows, and a run's detail.
+
+Times are shown in the organization's timezone (activated by the organization middleware).
+Starting, cancelling and retrying need the agents, so those pages live in ``agents/views.py``.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
 
 from neonhub.core.errors import InvalidInput, NotFound
 from neonhub.core.views_util import organization_required
-from runs import selectors
-from runs.models import RunStatus, Trigger
+from runs import charts, rollups, selectors
+from runs.forms import RunFilterForm
+from runs.models import ACTIVE_STATUSES, AgentRun, RunStatus, RunStep
+
+PAGE_SIZE = 50
+IN_FLIGHT_CAP = 1000  # counted up to here; beyond it the page says "1000+"
+
+
+def not_found(request: HttpRequest, message: str) -> HttpResponse:
+    return render(request, "404.html", {"message": message}, status=404)
 
 
 @login_required
 @organization_required
-def run_list(request: HttpRequest) -> HttpResponse:
+@require_GET
+def overview(request: HttpRequest) -> HttpResponse:
     org = request.principal.organization
-    filters = selectors.RunFilters(
-        agent=request.GET.get("agent") or None,
-        status=request.GET.get("status") if request.GET.get("status") in RunStatus.values else None,
-        trigger=request.GET.get("trigger") if request.GET.get("trigger") in Trigger.values else None,
-        intent=request.GET.get("intent") or None,
-    )
-    try:
-        page = selectors.run_page(organization=org, filters=filters, cursor=request.GET.get("cursor"), limit=50)
-    except InvalidInput:
-        page = selectors.run_page(organization=org, filters=filters, limit=50)
-    return render(request, "runs/list.html", {
-        "page": page, "filters": filters, "statuses": RunStatus.choices, "triggers": Trigger.choices,
+    window = request.GET.get("window", rollups.DEFAULT_WINDOW)
+    window = window if window in rollups.WINDOWS else rollups.DEFAULT_WINDOW
+    agent = (request.GET.get("agent") or "").strip()[:64] or None
+    data = rollups.rollup_overview(organization=org, window=window, agent=agent)
+    step = rollups.WINDOWS[window]["bucket_hours"]
+    return render(request, "runs/overview.html", {
+        "ov": data, "windows": rollups.WINDOWS, "window_label": rollups.WINDOWS[window]["label"], "agent": agent,
+        "status_chart": charts.status_chart(data.buckets, step),
+        "cost_chart": charts.cost_chart(data.buckets, step),
+        "in_flight": _in_flight(org, agent),
     })
 
 
+def _in_flight(org, agent: str | None) -> dict[str, str]:
+    """Queued and running runs right now, counted through the status index and capped."""
+    counts = {}
+    for status in (RunStatus.QUEUED, RunStatus.RUNNING):
+        qs = selectors.run_queryset(organization=org, filters=selectors.RunFilters(status=status, agent=agent))
+        n = qs.order_by()[: IN_FLIGHT_CAP + 1].count()
+        counts[status] = f"{IN_FLIGHT_CAP}+" if n > IN_FLIGHT_CAP else str(n)
+    return counts
+
+
 @login_required
 @organization_required
+@require_GET
+def run_list(request: HttpRequest) -> HttpResponse:
+    org = request.principal.organization
+    form = RunFilterForm(request.GET or None)
+    status = 200
+    if form.is_bound and not form.is_valid():
+        page, status = selectors.Page(items=[], next_cursor=None), 422
+    else:
+        filters = form.filters() if form.is_bound else selectors.RunFilters()
+        try:
+            page = selectors.run_page(organization=org, filters=filters, cursor=request.GET.get("cursor"),
+                                      limit=PAGE_SIZE)
+        except InvalidInput:  # a cursor mangled in a shared link: show the first page
+            page = selectors.run_page(organization=org, filters=filters, limit=PAGE_SIZE)
+    return render(request, "runs/list.html", {
+        "page": page, "form": form, "paged": bool(request.GET.get("cursor")),
+    }, status=status)
+
+
+@login_required
+@organization_required
+@require_GET
+def run_row(request: HttpRequest, run_id) -> HttpResponse:
+    """One row of the run list, polled by htmx while the run is queued or running."""
+    try:
+        run = selectors.run_get(organization=request.principal.organization, run_id=run_id)
+    except NotFound:
+        return not_found(request, "Run not found")
+    return render(request, "runs/list.html#run-row", {"run": run})
+
+
+@dataclass
+class TimelineStep:
+    step: RunStep
+    offset: float
+    width: float
+
+
+def timeline(run: AgentRun, steps: list[RunStep], now: datetime) -> tuple[list[TimelineStep], int]:
+    """Each step's start and length as percentages of the run's span, drawn to scale."""
+    if not steps:
+        return [], 0
+    origin = min(s.started_at for s in steps)
+    ends = [s.finished_at or now for s in steps] + ([run.finished_at] if run.finished_at else [])
+    span = max(1.0, (max(ends) - origin).total_seconds() * 1000)
+    rows = []
+    for s in steps:
+        start = (s.started_at - origin).total_seconds() * 1000
+        length = ((s.finished_at or now) - s.started_at).total_seconds() * 1000
+        offset = min(99.5, 100 * start / span)
+        rows.append(TimelineStep(step=s, offset=offset, width=max(0.5, min(100 - offset, 100 * length / span))))
+    return rows, round(span)
+
+
+@login_required
+@organization_required
+@require_GET
 def run_detail(request: HttpRequest, run_id) -> HttpResponse:
     try:
         run = selectors.run_get(organization=request.principal.organization, run_id=run_id)
     except NotFound:
-        return render(request, "404.html", {"message": "Run not found"}, status=404)
-    context = {"run": run, "steps": selectors.run_steps(run=run), "children": selectors.run_children(run=run)}
+        return not_found(request, "Run not found")
+    steps = selectors.run_steps(run=run)
+    rows, span_ms = timeline(run, steps, timezone.now())
+    context = {
+        "run": run, "timeline": rows, "span_ms": span_ms, "children": selectors.run_children(run=run),
+        "can_cancel": run.status in ACTIVE_STATUSES and not run.cancel_requested_at,
+        "can_retry": run.status in (RunStatus.FAILED, RunStatus.CANCELLED),
+    }
     template = "runs/detail.html#run-body" if request.htmx else "runs/detail.html"
     return render(request, template, context)

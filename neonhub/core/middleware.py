@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.http import HttpRequest, JsonResponse
+from django.utils import timezone
 
 from neonhub.core.auth import Principal
 from neonhub.core.selectors import membership_list_for_user
@@ -54,4 +55,7 @@ class OrganizationMiddleware:
             chosen = chosen or (memberships[0] if memberships else None)
             if chosen is not None:
                 request.principal = Principal(organization=chosen.organization, role=chosen.role, user=user)
+                # Pages show times in the organization's timezone.
+                with timezone.override(chosen.organization.tz):
+                    return self.get_response(request)
         return self.get_response(request)

@@ -1,0 +1,117 @@
+"""Pages that need the agents: start a run from a form, cancel and retry a run.
+
+They live here, not in ``runs/views.py``, because ``runs`` must not import ``agents``.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import redirect, render
+
+from agents import services
+from agents.forms import IntentForm
+from agents.registry import all_agents, get_agent
+from neonhub.core.errors import Conflict, InvalidInput, NeonHubError, NotFound
+from neonhub.core.views_util import organization_required
+from runs import selectors
+from runs.models import AgentRun, Trigger
+
+
+def agent_catalog() -> list[dict]:
+    """Agents and their intents, for choosers and filters."""
+    return [
+        {"slug": a.slug, "name": a.name, "description": a.description,
+         "intents": [{"name": i.name, "description": i.description, "side_effects": i.side_effects,
+                      "value": f"{a.slug}/{i.name}"} for i in a.intents.values()]}
+        for a in all_agents()
+    ]
+
+
+def forbidden(request: HttpRequest, message: str) -> HttpResponse:
+    return render(request, "403.html", {"message": message}, status=403)
+
+
+def _chosen(task: str):
+    """``agent/intent`` from the chooser → (agent, intent); raises the registry's 422 errors."""
+    agent_name, _, intent_name = task.partition("/")
+    agent = get_agent(agent_name)
+    return agent, agent.get_intent(intent_name)
+
+
+@login_required
+@organization_required
+def run_new(request: HttpRequest) -> HttpResponse:
+    principal = request.principal
+    if request.method not in ("GET", "POST"):
+        return HttpResponseNotAllowed(["GET", "POST"])
+    if request.method == "POST" and not principal.can_write:
+        return forbidden(request, "Your role in this organization can look at runs but not start them.")
+    task = (request.POST.get("task") if request.method == "POST" else request.GET.get("task")) or ""
+    context = {"catalog": agent_catalog(), "task": task, "form": None, "task_error": None}
+    if not task:
+        return render(request, "agents/run_new.html", context)
+    try:
+        agent, intent = _chosen(task)
+    except NeonHubError as exc:
+        context["task_error"] = exc.message
+        return render(request, "agents/run_new.html", context, status=422)
+    form = IntentForm(request.POST if request.method == "POST" else None, schema=intent.json_schema(),
+                      prefix="input")
+    context.update(form=form, agent=agent, intent=intent)
+    if request.method == "GET" or not form.is_valid():
+        return render(request, "agents/run_new.html", context, status=200 if request.method == "GET" else 422)
+    try:
+        run, _ = services.run_start(organization=principal.organization, agent=agent.slug, intent=intent.name,
+                                    payload=form.payload(), trigger=Trigger.UI, created_by=request.user)
+    except InvalidInput as exc:
+        form.add_payload_errors(exc.details)
+        return render(request, "agents/run_new.html", context, status=422)
+    return redirect("runs:detail", run_id=run.id)
+
+
+def _run_or_404(request: HttpRequest, run_id) -> AgentRun | None:
+    try:
+        return selectors.run_get(organization=request.principal.organization, run_id=run_id)
+    except NotFound:
+        return None
+
+
+@login_required
+@organization_required
+def run_cancel(request: HttpRequest, run_id) -> HttpResponse:
+    run = _run_or_404(request, run_id)
+    if run is None:
+        return render(request, "404.html", {"message": "Run not found"}, status=404)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    if not request.principal.can_write:
+        return forbidden(request, "Your role in this organization can look at runs but not cancel them.")
+    try:
+        run = services.run_cancel(run=run)
+    except Conflict as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "Run cancelled." if run.is_terminal else
+                         "Cancel requested; the run stops at its next step.")
+    return redirect("runs:detail", run_id=run.id)
+
+
+@login_required
+@organization_required
+def run_retry(request: HttpRequest, run_id) -> HttpResponse:
+    run = _run_or_404(request, run_id)
+    if run is None:
+        return render(request, "404.html", {"message": "Run not found"}, status=404)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    if not request.principal.can_write:
+        return forbidden(request, "Your role in this organization can look at runs but not retry them.")
+    try:
+        new_run = services.run_retry(run=run, created_by=request.user)
+    except NeonHubError as exc:
+        messages.error(request, exc.message)
+        return redirect("runs:detail", run_id=run.id)
+    messages.success(request, "Retry started as a new run, linked to the failed one.")
+    return redirect("runs:detail", run_id=new_run.id)

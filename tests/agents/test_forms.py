@@ -1,0 +1,111 @@
+from __future__ import annotations
+
+from typing import Literal
+
+import pytest
+from pydantic import BaseModel, Field, HttpUrl
+
+from agents.base import IntentInput
+from agents.forms import IntentForm, field_label
+from agents.registry import all_agents
+
+
+class Address(BaseModel):
+    city: str
+
+
+class EverythingIn(IntentInput):
+    title: str = Field(min_length=1, max_length=80, description="Shown on top")
+    body: str = Field(max_length=5000)
+    tone: Literal["formal", "casual"] = "casual"
+    level: Literal[1, 2, 3] | None = None
+    urgent: bool = False
+    notify: bool | None = None
+    count: int = Field(default=3, ge=1, le=10)
+    ratio: float | None = Field(default=None, gt=0)
+    tags: list[str] = Field(default_factory=list)
+    keywords: list[str] | None = None
+    address: Address | None = None
+    extra: dict | None = None
+    link: HttpUrl | None = None
+    createdById: str | None = None
+
+
+def make(data=None):
+    return IntentForm(data, schema=EverythingIn.model_json_schema(), prefix="input")
+
+
+def test_fields_follow_the_schema_types():
+    form = make()
+    kinds = {name: type(field).__name__ for name, field in form.fields.items()}
+    assert kinds == {
+        "title": "CharField", "body": "CharField", "tone": "TypedChoiceField", "level": "TypedChoiceField",
+        "urgent": "BooleanField", "notify": "BooleanField", "count": "IntegerField", "ratio": "FloatField",
+        "tags": "CharField", "keywords": "CharField", "address": "CharField", "extra": "CharField",
+        "link": "CharField", "createdById": "CharField",
+    }
+    html = form.as_div()
+    assert 'maxlength="80"' in html and "<textarea" in html
+    assert form.fields["title"].required and form.fields["body"].required and not form.fields["tone"].required
+    assert form.fields["title"].help_text == "Shown on top"
+    assert form.fields["count"].initial == 3 and form.fields["count"].min_value == 1
+    assert form.fields["ratio"].min_value == 0
+    assert "One value per line" in form.fields["tags"].help_text
+    assert form.fields["extra"].help_text == "JSON."
+    assert form.fields["link"].widget.input_type == "url"
+    assert form.fields["createdById"].label == "Created by id"
+
+
+def test_payload_leaves_out_empty_optional_answers_and_converts_types():
+    form = make({
+        "input-title": " Hello ", "input-body": "text", "input-tone": "formal", "input-level": "2",
+        "input-urgent": "on", "input-count": "4", "input-ratio": "0.5", "input-tags": "a, b ,,c",
+        "input-keywords": "one\ntwo, three\n", "input-address": '{"city": "Oslo"}', "input-extra": "",
+    })
+    assert form.is_valid(), form.errors
+    assert form.payload() == {
+        "title": "Hello", "body": "text", "tone": "formal", "level": 2, "urgent": True, "count": 4,
+        "ratio": 0.5, "tags": ["a", "b", "c"], "keywords": ["one", "two, three"], "address": {"city": "Oslo"},
+    }
+    EverythingIn.model_validate(form.payload())
+
+
+def test_an_unchecked_plain_boolean_is_sent_as_false():
+    form = make({"input-title": "x", "input-body": "y"})
+    assert form.is_valid()
+    assert form.payload() == {"title": "x", "body": "y", "urgent": False}
+
+
+def test_bad_json_is_a_field_error():
+    form = make({"input-title": "x", "input-body": "y", "input-extra": "{nope"})
+    assert not form.is_valid()
+    assert "Not valid JSON" in form.errors["extra"][0]
+
+
+def test_schema_errors_land_next_to_their_fields():
+    form = make({"input-title": "x", "input-body": "y"})
+    assert form.is_valid()
+    form.add_payload_errors([
+        {"field": "payload.title", "message": "too short"},
+        {"field": "payload.address.city", "message": "Field required"},
+        {"field": "payload", "message": "notes or subject is required"},
+        {"field": "payload.unknown", "message": "Extra inputs are not permitted"},
+    ])
+    assert form.errors["title"] == ["too short"]
+    assert form.errors["address"] == ["city: Field required"]
+    assert form.non_field_errors() == ["notes or subject is required", "Extra inputs are not permitted"]
+
+
+@pytest.mark.parametrize("name, label", [("content", "Content"), ("createdById", "Created by id"),
+                                         ("succeed_on_attempt", "Succeed on attempt"), ("macro-suggest", "Macro suggest")])
+def test_field_labels_are_readable(name, label):
+    assert field_label(name) == label
+
+
+def test_every_registered_intent_renders_a_form():
+    for agent in all_agents():
+        for intent in agent.intents.values():
+            form = IntentForm(schema=intent.json_schema(), prefix="input")
+            assert form.as_div() is not None, (agent.slug, intent.name)
+            for name, field in form.fields.items():
+                assert field.label, (agent.slug, intent.name, name)
