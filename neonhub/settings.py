@@ -86,6 +86,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "neonhub.core.context_processors.organization",
                 "agents.context_processors.agents",
+                "agents.context_processors.agents",
             ],
         },
     },
