@@ -86,7 +86,6 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "neonhub.core.context_processors.organization",
                 "agents.context_processors.agents",
-                "agents.context_processors.agents",
             ],
         },
     },
