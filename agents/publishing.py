@@ -128,7 +128,7 @@ def _youtube(data: Any) -> Plan:
     description = _with_tags(data.text.replace("<", "‹").replace(">", "›"), data.hashtags, YOUTUBE_DESCRIPTION)
     if data.link:
         description = clip(description, YOUTUBE_DESCRIPTION - len(data.link) - 2) + f"\n\n{data.link}"
-    video: dict[str, Any] = {"source_url": data.videoUrl, "title": title, "description": description,
+    video: dict[str, Any] = {"video_url": data.videoUrl, "title": title, "description": description,
                              "privacy_status": options.privacyStatus,
                              "tags": [t.lstrip("#") for t in normalize_hashtags(data.hashtags)]}
     if options.categoryId:

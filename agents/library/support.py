@@ -10,10 +10,14 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
+from agents import knowledge, llm, writer
 from agents.base import Agent, IntentInput, intent
 from agents.context import RunContext
+from agents.selectors import knowledge_articles_active
+from agents.seo.text import clip, sentences
+from neonhub.core.errors import InvalidInput
 
 Sentiment = Literal["positive", "neutral", "negative"]
 Channel = Literal["email", "chat", "phone"]
@@ -161,6 +165,56 @@ class MacroSuggestIn(IntentInput):
     createdById: str | None = None
 
 
+# Twilio's default keywords: opt-out, opt-in and help (single word, any case).
+OPT_OUT = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"})
+OPT_IN = frozenset({"START", "UNSTOP", "YES"})
+HELP = frozenset({"HELP", "INFO"})
+# Twilio's standard confirmations, which carriers expect.
+KEYWORD_REPLIES = {
+    "opted_out": "You have successfully been unsubscribed. You will not receive any more messages from this "
+                 "number. Reply START to resubscribe.",
+    "opted_in": "You have successfully been re-subscribed to messages from this number. Reply HELP for help. "
+                "Reply STOP to unsubscribe. Msg&Data Rates May Apply.",
+    "help": "Reply STOP to unsubscribe. Msg&Data Rates May Apply.",
+}
+REPLY_LIMIT = {"sms": 320, "whatsapp": 1000}  # two SMS segments; WhatsApp reads well up to here
+CONFIDENCE_THRESHOLD = 0.5
+HOLDING_REPLY = ("Thanks for your message. A member of our team will get back to you shortly.")
+
+
+class ReplyIn(IntentInput):
+    channel: Literal["sms", "whatsapp"] = "sms"
+    from_: str = Field(alias="from", min_length=7, max_length=40, description="The customer's number (E.164)")
+    body: str = Field(min_length=1, max_length=1600)
+    messageSid: str | None = Field(default=None, max_length=64, description="The inbound message's SID")
+    priority: Literal["low", "medium", "high"] | None = None
+    keywordReplies: Literal["auto", "twilio", "neonhub"] = Field(
+        default="auto", description="Who answers STOP/START/HELP: Twilio itself (SMS default) or this agent")
+    connector: str | None = Field(default=None, max_length=100, description="Connector name, when there are several")
+    send: bool = True
+
+
+class ReplyOut(BaseModel):
+    reply: str = Field(min_length=1, max_length=1600)
+
+
+def keyword_of(body: str) -> str | None:
+    word = body.strip().upper().rstrip(".!")
+    if word in OPT_OUT:
+        return "opted_out"
+    if word in OPT_IN:
+        return "opted_in"
+    if word in HELP:
+        return "help"
+    return None
+
+
+def builtin_answer(article, channel: str) -> str:
+    gist = " ".join(sentences(article.body)[:3]) or article.body
+    text = f"Hi! {gist}"
+    return clip(text, REPLY_LIMIT[channel])
+
+
 class SupportAgent(Agent):
     slug = "support"
     name = "SupportAgent"
@@ -201,6 +255,91 @@ class SupportAgent(Agent):
             "macros": macros,
             "context": {k: triage[k] for k in ("category", "priority", "sentiment")},
         }
+
+    @intent("reply", ReplyIn, "Answer an inbound SMS or WhatsApp message from the knowledge base",
+            side_effects=True)
+    def reply(self, ctx: RunContext, data: ReplyIn) -> dict:
+        from connectors.addresses import normalize_address
+        from connectors.selectors import suppression_exists
+
+        try:
+            address = normalize_address(channel=data.channel, address=data.from_)
+        except InvalidInput:
+            raise InvalidInput("from must be a phone number in E.164 form",
+                               details=[{"field": "payload.from", "message": "expected an E.164 phone number"}]) from None
+        provider = "twilio_sms" if data.channel == "sms" else "twilio_whatsapp"
+        keyword = keyword_of(data.body)
+        if keyword:
+            return self._keyword(ctx, data, address, provider, keyword)
+        base = {"jobId": str(ctx.run_id), "channel": data.channel, "to": address}
+        if suppression_exists(organization=ctx.organization, channel=data.channel, address=address):
+            ctx.metrics.update(status="suppressed")
+            return {**base, "status": "suppressed", "reply": None, "sent": False}
+        with ctx.step("triage"):
+            triage = self._triage(data.body)
+            priority = data.priority or triage["priority"]
+        with ctx.step("search knowledge base") as rec:
+            matches = knowledge.rank(data.body, knowledge_articles_active(organization=ctx.organization))
+            confidence = knowledge.confidence(matches)
+            rec.detail = {"matches": len(matches), "confidence": confidence}
+        needs_human = priority == "high" or confidence < CONFIDENCE_THRESHOLD
+        written = self._answer(ctx, data, matches[0].article if matches and not needs_human else None)
+        result = self._send(ctx, data, provider, address, written.data["reply"])
+        ctx.metrics.update(status="needs_human" if needs_human else "answered", confidence=confidence,
+                           priority=priority, category=triage["category"])
+        return {
+            **base, "status": "needs_human" if needs_human else "answered", "reply": written.data["reply"],
+            "confidence": confidence, "category": triage["category"], "priority": priority,
+            "sentiment": triage["sentiment"],
+            "escalationReason": ("high priority" if priority == "high" else "low confidence") if needs_human else None,
+            "articles": [{"id": str(m.article.id), "title": m.article.title, "score": m.score} for m in matches],
+            **result, **written.label(),
+        }
+
+    def _answer(self, ctx: RunContext, data: ReplyIn, article) -> llm.Written:
+        if article is None:
+            return llm.Written(data={"reply": HOLDING_REPLY}, model=writer.BUILTIN)
+        limit = REPLY_LIMIT[data.channel]
+        with ctx.step("write reply"):
+            written = llm.write(
+                ctx, system="You answer customer messages briefly and kindly, only from the article given.",
+                prompt=(f"Customer message: {data.body}\nArticle {article.title!r}:\n{article.body[:4000]}\n"
+                        f"Answer in at most {limit} characters. Return {{\"reply\": \"...\"}}"),
+                schema=ReplyOut, builtin=lambda: {"reply": builtin_answer(article, data.channel)},
+                temperature=0.3, max_tokens=300, max_attempts=self.max_attempts)
+        written.data["reply"] = clip(written.data["reply"], limit)
+        return written
+
+    def _keyword(self, ctx: RunContext, data: ReplyIn, address: str, provider: str, keyword: str) -> dict:
+        from connectors.services import suppression_add, suppression_remove
+
+        with ctx.step(f"keyword {keyword}"):
+            if keyword == "opted_out":
+                suppression_add(organization=ctx.organization, channel=data.channel, address=address,
+                                reason=f"Replied {data.body.strip().upper()}", source="opt_out_keyword")
+            elif keyword == "opted_in":
+                suppression_remove(organization=ctx.organization, channel=data.channel, address=address)
+        # Twilio answers these keywords itself on SMS numbers (and refuses our messages to an
+        # opted-out number), so by default only WhatsApp replies are sent from here.
+        by_twilio = data.keywordReplies == "twilio" or (data.keywordReplies == "auto" and data.channel == "sms")
+        reply = KEYWORD_REPLIES[keyword]
+        result = {"sent": False, "answeredBy": "twilio"} if by_twilio else {
+            **self._send(ctx, data, provider, address, reply), "answeredBy": "neonhub"}
+        ctx.metrics.update(status=keyword)
+        return {"jobId": str(ctx.run_id), "channel": data.channel, "to": address, "status": keyword,
+                "reply": reply, **result}
+
+    @staticmethod
+    def _send(ctx: RunContext, data: ReplyIn, provider: str, address: str, text: str) -> dict:
+        if not data.send:
+            return {"sent": False}
+        handle = ctx.connector(provider, name=data.connector)
+        action = "send_sms" if data.channel == "sms" else "send_message"
+        # The one message sent to a number that has just opted out is the confirmation the rules
+        # require; every other reply was checked against the suppression list before this.
+        result = handle.call(action, {"to": address, "body": text}, key=f"reply:{data.messageSid or 'inbound'}")
+        return {"sent": True, "messageSid": result.provider_id, "deliveryStatus": result.status,
+                "sandbox": handle.sandbox}
 
     @staticmethod
     def _triage(content: str) -> dict:
