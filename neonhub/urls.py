@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from agents.public_views import unsubscribe
 from neonhub.api import api
 from neonhub.core import views as core_views
 
@@ -13,6 +14,7 @@ urlpatterns = [
     path("org/switch/", core_views.organization_switch, name="org-switch"),
     path("healthz", core_views.healthz, name="healthz"),
     path("metrics", core_views.metrics, name="metrics"),
+    path("unsubscribe/<str:token>/", unsubscribe, name="unsubscribe"),
     path("", include("runs.urls")),
     path("", include("agents.urls")),
 ]
