@@ -37,7 +37,7 @@ from neonhub.core.errors import (
     OutcomeUnknown,
 )
 
-HOSTNAME = r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
+HOSTNAME = r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
 EMAIL = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 HEADER_NAME = re.compile(r"^[A-Za-z0-9-]{1,76}$")
 # Headers a caller may add; the rest (From, To, Subject, Date, Message-ID, MIME, routing) are ours.
@@ -67,7 +67,8 @@ OneLine = Annotated[str, AfterValidator(_one_line)]
 
 class Credentials(Schema):
     username: str = Field(default="", max_length=254, description="SMTP user name (empty: no login)")
-    password: SecretStr = Field(default=SecretStr(""), description="SMTP password or API key")
+    password: SecretStr = Field(default=SecretStr(""), validate_default=True,
+                                description="SMTP password or API key")
 
     @field_validator("password")
     @classmethod
@@ -78,7 +79,7 @@ class Credentials(Schema):
 
 
 class Config(BaseConfig):
-    host: str = Field(pattern=HOSTNAME, description="SMTP server host name, e.g. smtp.postmarkapp.com")
+    host: str = Field(pattern=HOSTNAME, max_length=253, description="SMTP server host name, e.g. smtp.postmarkapp.com")
     port: int = Field(default=587, ge=1, le=65535, description="587 for STARTTLS, 465 for SSL")
     tls_mode: Literal["starttls", "ssl", "none"] = Field(default="starttls",
                                                          description="starttls (587), ssl (465) or none")
