@@ -27,6 +27,8 @@ STORAGES = {
 NEONHUB_EXTRA_AGENTS = {"testing": "tests.agents.testing_agent.TestingAgent"}
 NEONHUB_ALLOW_PRIVATE_URLS = True
 NEONHUB_HEARTBEAT_MIN_INTERVAL = 0.0  # every step checks for cancellation, so tests are exact
+NEONHUB_EXTRA_PROVIDERS = {"fake": "tests.connectors.fake_provider.FakeProvider"}
+NEONHUB_HTTP_BACKOFF = 0.01  # in-request retries without the production waits
 
 if os.environ.get("NEONHUB_TEST_WORKER") == "1" and os.environ.get("NEONHUB_TEST_DB_NAME"):
     # A worker started by the end-to-end tests uses the test process's database by its real name.
