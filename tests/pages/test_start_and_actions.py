@@ -1,0 +1,139 @@
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from agents import services
+from runs.models import AgentRun, RunStatus
+from tests.factories import AgentRunFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_start_page_lists_every_agent_and_intent(owner_client):
+    page = owner_client.get("/runs/new/").content.decode()
+    assert '<option value="support/triage"' in page and '<a href="?task=support/triage">triage</a>' in page
+    assert "<title>Start a run · NeonHub</title>" in page
+
+
+def test_choosing_an_intent_shows_labelled_fields_from_its_schema(owner_client):
+    page = owner_client.get("/runs/new/?task=support/triage").content.decode()
+    assert '<label for="id_input-content">Content' in page and 'id="id_input-content"' in page
+    assert '<select name="input-channel" id="id_input-channel">' in page
+    assert '<input type="hidden" name="task" value="support/triage">' in page
+
+
+def test_submitting_the_form_starts_a_ui_run_and_lands_on_it(owner_client, owner, org, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        resp = owner_client.post("/runs/new/", {"task": "support/triage", "input-content": "Site is down, urgent!",
+                                                "input-channel": "email"})
+    run = AgentRun.objects.get()
+    assert resp.status_code == 302 and resp["Location"] == f"/runs/{run.id}/"
+    assert (run.trigger, run.created_by, run.input) == ("ui", owner, {"content": "Site is down, urgent!",
+                                                                      "channel": "email"})
+    run.refresh_from_db()
+    assert run.status == RunStatus.COMPLETED and run.output["priority"] == "high"
+
+
+def test_schema_errors_come_back_next_to_the_field_with_422(owner_client):
+    resp = owner_client.post("/runs/new/", {"task": "support/triage", "input-content": "x" * 20_001})
+    assert resp.status_code == 422
+    page = resp.content.decode()
+    assert "at most 20000 characters" in page and 'class="field invalid"' in page
+    assert AgentRun.objects.count() == 0
+
+
+def test_whole_input_errors_are_shown_above_the_fields(owner_client):
+    resp = owner_client.post("/runs/new/", {"task": "support/support"})
+    assert resp.status_code == 422
+    assert "notes or subject is required" in resp.content.decode()
+
+
+def test_form_errors_are_422_and_nothing_starts(owner_client):
+    resp = owner_client.post("/runs/new/", {"task": "support/triage", "input-content": "", "input-metadata": "{"})
+    assert resp.status_code == 422
+    page = resp.content.decode()
+    assert "This field is required." in page and "Not valid JSON" in page
+    assert AgentRun.objects.count() == 0
+
+
+@pytest.mark.parametrize("task", ["nope/triage", "support/dance"])
+def test_unknown_agent_or_intent_is_422_on_the_chooser(owner_client, task):
+    resp = owner_client.get(f"/runs/new/?task={task}")
+    assert resp.status_code == 422
+    assert 'id="task-error"' in resp.content.decode()
+
+
+def test_viewers_see_no_form_and_cannot_post(viewer_client):
+    page = viewer_client.get("/runs/new/?task=support/triage").content.decode()
+    assert "can look at runs but not start them" in page and "input-content" not in page
+    assert "Start a run</a>" not in page.split("<main")[0]  # not in the navigation either
+    resp = viewer_client.post("/runs/new/", {"task": "support/triage", "input-content": "hi"})
+    assert resp.status_code == 403 and AgentRun.objects.count() == 0
+
+
+def test_start_page_refuses_other_methods(owner_client):
+    assert owner_client.put("/runs/new/").status_code == 405
+
+
+def test_cancel_a_queued_run(owner_client, org):
+    run = AgentRunFactory(organization=org)
+    resp = owner_client.post(f"/runs/{run.id}/cancel/", follow=True)
+    run.refresh_from_db()
+    assert run.status == RunStatus.CANCELLED
+    assert resp.redirect_chain[-1][0] == f"/runs/{run.id}/" and "Run cancelled." in resp.content.decode()
+
+
+def test_cancel_a_running_run_asks_it_to_stop(owner_client, org):
+    run = AgentRunFactory(organization=org, status=RunStatus.RUNNING)
+    page = owner_client.post(f"/runs/{run.id}/cancel/", follow=True).content.decode()
+    run.refresh_from_db()
+    assert run.cancel_requested_at is not None and "stops at its next step" in page
+
+
+def test_cancelling_a_finished_run_explains_why_not(owner_client, org):
+    run = AgentRunFactory(organization=org, status=RunStatus.COMPLETED)
+    page = owner_client.post(f"/runs/{run.id}/cancel/", follow=True).content.decode()
+    assert "The run is already completed" in page
+
+
+def test_retry_a_failed_run_lands_on_the_new_linked_run(owner_client, owner, org, run_now):
+    failed, _ = run_now(services.run_start, organization=org, agent="testing", intent="reject", payload={"text": "x"})
+    resp = run_now(owner_client.post, f"/runs/{failed.id}/retry/")
+    new = AgentRun.objects.get(parent=failed)
+    assert resp.status_code == 302 and resp["Location"] == f"/runs/{new.id}/"
+    assert (new.trigger, new.created_by, new.input) == ("retry", owner, {"text": "x"})
+
+
+def test_retrying_a_completed_run_explains_why_not(owner_client, org):
+    run = AgentRunFactory(organization=org, status=RunStatus.COMPLETED)
+    page = owner_client.post(f"/runs/{run.id}/retry/", follow=True).content.decode()
+    assert "Only failed or cancelled runs can be retried" in page
+
+
+@pytest.mark.parametrize("action", ["cancel", "retry"])
+def test_viewers_cannot_cancel_or_retry(viewer_client, org, action):
+    run = AgentRunFactory(organization=org, status=RunStatus.FAILED if action == "retry" else RunStatus.QUEUED)
+    assert viewer_client.post(f"/runs/{run.id}/{action}/").status_code == 403
+    run.refresh_from_db()
+    assert run.status in (RunStatus.FAILED, RunStatus.QUEUED) and not AgentRun.objects.filter(parent=run).exists()
+
+
+@pytest.mark.parametrize("action", ["cancel", "retry"])
+def test_actions_need_post_and_a_run_of_this_organization(owner_client, org, other_org, action):
+    mine = AgentRunFactory(organization=org)
+    assert owner_client.get(f"/runs/{mine.id}/{action}/").status_code == 405
+    assert owner_client.post(f"/runs/{uuid.uuid4()}/{action}/").status_code == 404
+    assert owner_client.post(f"/runs/{AgentRunFactory(organization=other_org).id}/{action}/").status_code == 404
+
+
+def test_viewers_see_everything_but_no_buttons(viewer_client, org):
+    failed = AgentRunFactory(organization=org, status=RunStatus.FAILED, error_code="TIMEOUT")
+    queued = AgentRunFactory(organization=org)
+    assert str(failed.id) in viewer_client.get("/").content.decode()
+    assert "Start a run" not in viewer_client.get("/").content.decode()
+    for run in (failed, queued):
+        page = viewer_client.get(f"/runs/{run.id}/").content.decode()
+        assert "/retry/" not in page and "/cancel/" not in page
+    assert viewer_client.get("/overview/").status_code == 200
