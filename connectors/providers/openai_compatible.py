@@ -136,10 +136,7 @@ class OpenAICompatible(Provider):
         return {"Authorization": f"Bearer {self.secret('api_key')}"}
 
     def _scrub(self, text: str) -> str:
-        key = self.secret("api_key")
-        if key:
-            text = text.replace(key, "…")
-        return KEY_LIKE.sub("…", text)
+        return KEY_LIKE.sub("…", text.replace(self.secret("api_key"), "…"))
 
 
 def _body(data: ChatIn, model: str) -> dict:

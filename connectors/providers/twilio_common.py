@@ -291,9 +291,7 @@ def _json_object(response: requests.Response) -> dict:
 
 def _sent_to(response: requests.Response) -> str:
     """The ``To`` of the form we posted, read back from the request the answer belongs to."""
-    body = getattr(response.request, "body", None) or ""
-    if isinstance(body, bytes):
-        body = body.decode("utf-8", "replace")
+    body = getattr(response.request, "body", None) or ""  # requests encodes our form as str
     values = parse_qs(body).get("To") or [""]
     return values[0]
 

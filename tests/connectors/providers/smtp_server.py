@@ -42,7 +42,11 @@ class Mailbox:
     data_delay: float = 0.0
     drop_reused: bool = False  # close a connection that already delivered, as an idle timeout would
     closing_reused: str | None = None  # answer MAIL on a used connection with this (421 ...)
+    noop_reply: str = "250 OK"
     _used: set = field(default_factory=set)
+
+    async def handle_NOOP(self, server, session, envelope, arg):
+        return self.noop_reply
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
         if session.peer in self._used:

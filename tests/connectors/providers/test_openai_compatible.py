@@ -320,3 +320,10 @@ def test_sandbox_answer_is_labelled_and_free(mocked):
     assert plain.output["usage"] == {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
     assert plain.cost == Decimal("0")
     assert json.loads(as_json.output["text"])["sandbox"] is True
+
+
+def test_an_error_page_without_an_error_body_is_classified_by_status(mocked):
+    mocked.add(responses.POST, URL, body="<html>Bad request</html>", status=400)
+
+    with pytest.raises(ConnectorRejected, match=r"\(HTTP 400\)$"):
+        chat(make())

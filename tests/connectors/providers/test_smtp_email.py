@@ -430,3 +430,46 @@ def test_sandbox_builds_the_message_without_a_server():
     assert result.provider_id.startswith("<") and result.provider_id.endswith("@acme.example>")
     assert result.output["size"] > 0
     assert provider._smtp is None
+
+
+def test_without_reply_to_no_reply_to_header(server, mailbox):
+    provider = make(server.port, reply_to=None)
+    send(provider)
+    provider.close()
+
+    assert mailbox.messages[0]["message"]["Reply-To"] is None
+
+
+def test_relay_refusal_of_a_recipient_does_not_suppress(provider, mailbox):
+    mailbox.rcpt_replies["ada@example.org"] = "554 5.7.1 <ada@example.org>: Relay access denied"
+
+    with pytest.raises(ConnectorRejected) as caught:
+        send(provider)
+
+    assert caught.value.context == {} and caught.value.provider_code == "554"
+
+
+def test_plain_550_without_enhanced_status_is_a_hard_bounce(provider, mailbox):
+    mailbox.rcpt_replies["ada@example.org"] = "550 No such user here"
+
+    with pytest.raises(ConnectorRejected) as caught:
+        send(provider)
+
+    assert caught.value.context == {"suppress": {"channel": "email", "address": "ada@example.org"}}
+
+
+def test_close_after_the_server_went_away_does_not_raise(mailbox, trusted):
+    with smtp_server(mailbox, mode="starttls", certs=trusted) as controller:
+        provider = make(controller.port)
+        send(provider)
+    provider.close()  # the server is gone: QUIT fails, the socket is closed all the same
+
+    assert provider._smtp is None
+
+
+def test_connection_test_reports_a_refused_noop(server, mailbox):
+    mailbox.noop_reply = "502 5.5.1 NOOP not implemented"
+
+    result = make(server.port).test()
+
+    assert (result.ok, result.message) == (False, "The SMTP server answered NOOP with 502")

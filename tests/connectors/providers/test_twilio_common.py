@@ -47,3 +47,11 @@ def test_extension_character_is_not_split_across_parts():
 def test_surrogate_pair_is_not_split_across_parts():
     text = "ç" * 66 + "😀" + "ç" * 66
     assert sms_segments(text) == ("UCS-2", 3)
+
+
+def test_message_summary_tolerates_missing_fields():
+    from connectors.providers.twilio_common import TwilioMessaging
+
+    summary = TwilioMessaging._summary({"sid": "SMx", "num_segments": "2", "num_media": None})
+
+    assert (summary["sid"], summary["num_segments"], summary["num_media"], summary["price"]) == ("SMx", 2, None, None)
