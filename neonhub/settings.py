@@ -171,6 +171,9 @@ NEONHUB_RETRY_BASE_SECONDS = env.float("NEONHUB_RETRY_BASE_SECONDS", default=5.0
 NEONHUB_RETRY_MAX_SECONDS = env.float("NEONHUB_RETRY_MAX_SECONDS", default=900.0)
 NEONHUB_IDEMPOTENCY_HOURS = env.int("NEONHUB_IDEMPOTENCY_HOURS", default=24)
 NEONHUB_EXTRA_AGENTS: dict[str, str] = {}
+# The admin's Retry and Cancel run actions: agents' services, named here because the runs
+# app must not import agents.
+NEONHUB_RUN_ACTIONS = {"retry": "agents.services.run_retry", "cancel": "agents.services.run_cancel"}
 
 # --- Prices (USD) for the cost of a run: list prices at the time of writing; override them
 # with NEONHUB_PRICES_JSON (same shape; "llm" entries are merged by model name).
