@@ -28,7 +28,6 @@ FACEBOOK_LIMIT = 63206
 INSTAGRAM_CAPTION = 2200
 INSTAGRAM_HASHTAGS = 30
 REDDIT_TITLE = 300
-REDDIT_TEXT = 40_000
 YOUTUBE_TITLE = 100
 YOUTUBE_DESCRIPTION = 5000
 
@@ -108,9 +107,7 @@ def _reddit(data: Any) -> Plan:
     if url:
         post["url"] = url
     else:
-        if len(data.text) > REDDIT_TEXT:
-            raise _refuse("text", f"Reddit self posts are limited to {REDDIT_TEXT} characters")
-        post["text"] = data.text
+        post["text"] = data.text  # the input schema already caps text at Reddit's 40,000
     if data.reddit.flairId:
         post["flair_id"] = data.reddit.flairId
     return Plan("reddit", "submit_post", post)
@@ -144,9 +141,12 @@ def post_id(output: dict) -> str:
 
 
 def permalink(output: dict) -> str:
-    for key in ("permalink", "url", "permalink_url"):
-        if output.get(key):
-            return str(output[key])
+    for key in ("permalink", "permalink_url", "url"):
+        value = str(output.get(key) or "")
+        if value.startswith("/r/"):  # Reddit answers a path
+            return f"https://www.reddit.com{value}"
+        if value:
+            return value
     return ""
 
 
