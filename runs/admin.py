@@ -1,6 +1,21 @@
-from django.contrib import admin
+"""Runs in the admin: read-only, filterable, searchable by id, with Retry and Cancel actions.
 
-from runs.models import AgentRun, RunStep
+Retry and Cancel are agents' services (a retry starts a new run through the agent registry),
+and ``runs`` must not import ``agents``.  The project settings name them by dotted path
+(``NEONHUB_RUN_ACTIONS``), the same way registries name agents and providers; the wiring
+lives in the project, not in this app.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.contrib import admin, messages
+from django.utils.module_loading import import_string
+
+from neonhub.core.errors import NeonHubError
+from runs.models import AgentRun, RunRollup, RunStep
 
 
 class RunStepInline(admin.TabularInline):
@@ -8,27 +23,89 @@ class RunStepInline(admin.TabularInline):
     extra = 0
     can_delete = False
     fields = ["seq", "attempt", "name", "kind", "status", "provider", "action", "http_status",
-              "provider_error_code", "duration_ms", "error"]
+              "provider_error_code", "duration_ms", "cost", "error"]
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):
         return False
 
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class AgentFilter(admin.SimpleListFilter):
+    """Agents that have finished runs, read from the rollups: no DISTINCT over every run."""
+
+    title = "agent"
+    parameter_name = "agent"
+
+    def lookups(self, request, model_admin):
+        agents = RunRollup.objects.values_list("agent", flat=True).distinct().order_by("agent")
+        return [(agent, agent) for agent in agents]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(agent=self.value()) if self.value() else queryset
+
+
+def run_service(name: str):
+    return import_string(settings.NEONHUB_RUN_ACTIONS[name])
+
 
 @admin.register(AgentRun)
 class AgentRunAdmin(admin.ModelAdmin):
-    list_display = ["id", "organization", "agent", "intent", "status", "trigger", "attempt", "created_at", "duration_ms"]
-    list_filter = ["status", "trigger", "agent", "organization", "created_at"]
+    list_display = ["id", "organization", "agent", "intent", "status", "error_code", "trigger", "attempt",
+                    "created_at", "duration_ms", "cost"]
+    list_filter = ["status", "trigger", AgentFilter, "organization", "created_at"]
     list_select_related = ["organization"]
     search_fields = ["=id"]
-    show_full_result_count = False  # no COUNT(*) over all runs
+    show_full_result_count = False  # no COUNT(*) over all runs besides the filtered one
     inlines = [RunStepInline]
+    actions = ["retry_runs", "cancel_runs"]
+    list_per_page = 50
 
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in self.model._meta.fields]
+
+    def get_search_results(self, request, queryset, search_term):
+        # An id is a UUID; anything else cannot match (and must not become a database error).
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        try:
+            return queryset.filter(pk=uuid.UUID(term)), False
+        except ValueError:
+            return queryset.none(), False
 
     def has_add_permission(self, request):
         return False
 
     def has_change_permission(self, request, obj=None):
-        return request.method in ("GET", "HEAD") and super().has_view_permission(request, obj)
+        return False  # the record is read-only; actions below are the only way to act on it
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_operate_permission(self, request):
+        return request.user.has_perm("runs.change_agentrun")
+
+    @admin.action(description="Retry selected failed or cancelled runs (as new runs)", permissions=["operate"])
+    def retry_runs(self, request, queryset):
+        self._each(request, queryset, run_service("retry"), "retried as new runs",
+                   created_by=request.user)
+
+    @admin.action(description="Cancel selected queued or running runs", permissions=["operate"])
+    def cancel_runs(self, request, queryset):
+        self._each(request, queryset, run_service("cancel"), "cancelled or asked to stop")
+
+    def _each(self, request, queryset, service, done: str, **kwargs) -> None:
+        succeeded, refused = 0, []
+        for run in queryset.select_related("organization"):
+            try:
+                service(run=run, **kwargs)
+                succeeded += 1
+            except NeonHubError as exc:
+                refused.append(f"{str(run.id)[:8]}: {exc.message}")
+        if succeeded:
+            self.message_user(request, f"{succeeded} run(s) {done}.", messages.SUCCESS)
+        if refused:
+            self.message_user(request, "Not done: " + "; ".join(refused[:10]), messages.WARNING)

@@ -78,6 +78,8 @@ class AgentRun(BaseModel):
         indexes = [
             # GET /runs and the run page: newest first within an organization, keyset on (created_at, id).
             models.Index(fields=["organization", "-created_at", "-id"], name="run_org_created"),
+            # The admin's list of every organization's runs, newest first, and its date filter.
+            models.Index(fields=["-created_at", "-id"], name="run_created"),
             # The same list filtered by agent or by status.
             models.Index(fields=["organization", "agent", "-created_at", "-id"], name="run_org_agent_created"),
             models.Index(fields=["organization", "status", "-created_at", "-id"], name="run_org_status_created"),

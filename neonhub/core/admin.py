@@ -1,4 +1,8 @@
+from __future__ import annotations
+
 from django.contrib import admin
+from django.db.models import Count
+from django.utils import timezone
 
 from neonhub.core.models import ApiKey, Membership, Organization
 
@@ -23,17 +27,35 @@ class ApiKeyInline(admin.TabularInline):
 
 @admin.register(Organization)
 class OrganizationAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "timezone", "created_at"]
+    list_display = ["name", "slug", "timezone", "member_count", "created_at"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [MembershipInline, ApiKeyInline]
+
+    def get_queryset(self, request):
+        # The member count comes with the page's one query instead of one query per row.
+        return super().get_queryset(request).annotate(member_total=Count("memberships", distinct=True))
+
+    @admin.display(description="members", ordering="member_total")
+    def member_count(self, obj) -> int:
+        return obj.member_total
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "organization", "role", "created_at"]
+    list_filter = ["role", "organization"]
+    list_select_related = ["user", "organization"]
+    search_fields = ["user__username", "user__email", "organization__name", "organization__slug"]
+    autocomplete_fields = ["user", "organization"]
 
 
 @admin.register(ApiKey)
 class ApiKeyAdmin(admin.ModelAdmin):
     list_display = ["name", "prefix", "organization", "role", "expires_at", "revoked_at", "last_used_at"]
-    list_filter = ["role"]
+    list_filter = ["role", "organization"]
     list_select_related = ["organization"]
+    search_fields = ["name", "prefix", "organization__name"]
     readonly_fields = ["prefix", "last_used_at", "organization"]
     exclude = ["hashed_secret"]
     actions = ["revoke"]
@@ -43,6 +65,5 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
     @admin.action(description="Revoke selected keys")
     def revoke(self, request, queryset):
-        from django.utils import timezone
-
-        queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        revoked = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        self.message_user(request, f"{revoked} key(s) revoked.")
