@@ -175,6 +175,7 @@ class Provider:
                                 action=action_name) as rec:
             rec.detail = {"method": method, "url": _redact_url(url)}
             try:
+                kwargs.setdefault("timeout", self.timeout)
                 response = self.http.request(method, url, safe_to_repeat=safe, **kwargs)
             except ConnectorError as exc:
                 exc.provider, exc.action = self.slug, action_name
