@@ -39,6 +39,7 @@ from neonhub.core.errors import (
 
 HOSTNAME = r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
 EMAIL = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+SANDBOX_SENDER = "sandbox@sandbox.invalid"
 HEADER_NAME = re.compile(r"^[A-Za-z0-9-]{1,76}$")
 # Headers a caller may add; the rest (From, To, Subject, Date, Message-ID, MIME, routing) are ours.
 SAFE_HEADERS = frozenset({"list-id", "precedence", "auto-submitted", "in-reply-to", "references", "keywords",
@@ -137,8 +138,9 @@ class SmtpEmail(Provider):
 
     def build_message(self, data: SendEmailIn) -> EmailMessage:
         message = EmailMessage()
-        domain = self.config.from_address.rsplit("@", 1)[1]
-        message["From"] = Address(display_name=self.config.from_name, addr_spec=self.config.from_address)
+        sender = self._from_address()
+        domain = sender.rsplit("@", 1)[1]
+        message["From"] = Address(display_name=self.config.from_name or "", addr_spec=sender)
         message["To"] = data.to
         message["Subject"] = data.subject
         message["Date"] = formatdate(usegmt=True)
@@ -159,10 +161,14 @@ class SmtpEmail(Provider):
 
     def sandbox(self, action_name: str, data: SendEmailIn) -> CallResult:
         message = self.build_message(data)
-        output = {"message_id": message["Message-ID"], "to": data.to, "from": self.config.from_address,
+        output = {"message_id": message["Message-ID"], "to": data.to, "from": self._from_address(),
                   "subject": data.subject, "size": len(message.as_bytes(policy=SMTP_POLICY)), "cost": "0",
                   "sandbox": True}
         return CallResult(output=output, provider_id=message["Message-ID"], status="sent")
+
+    def _from_address(self) -> str:
+        # Live connectors always have one; a sandbox connector may not be configured yet.
+        return self.config.from_address or SANDBOX_SENDER
 
     # --- the contract ---------------------------------------------------------------------
 

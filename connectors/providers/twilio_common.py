@@ -254,10 +254,11 @@ class TwilioMessaging(Provider):
             return [("MessagingServiceSid", self.config.messaging_service_sid)]
         return [("From", self.address(self.config.from_number))]
 
-    def _from_display(self) -> str:
+    def _from_display(self) -> str | None:
+        # A sandbox connector may have no sender configured yet.
         if self.config.messaging_service_sid:
             return self.config.messaging_service_sid
-        return self.address(self.config.from_number)
+        return self.address(self.config.from_number) if self.config.from_number else None
 
     @staticmethod
     def _summary(message: dict) -> dict:

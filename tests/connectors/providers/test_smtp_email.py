@@ -473,3 +473,17 @@ def test_connection_test_reports_a_refused_noop(server, mailbox):
     result = make(server.port).test()
 
     assert (result.ok, result.message) == (False, "The SMTP server answered NOOP with 502")
+
+
+def test_sandbox_works_for_a_connector_without_config():
+    provider = SmtpEmail(
+        credentials=SmtpEmail.Credentials.model_construct(username=None, password=None),
+        config=SmtpEmail.Config.model_construct(base_url=None, host=None, port=None, tls_mode=None,
+                                                from_address=None, from_name=None, reply_to=None),
+    )
+    data = SmtpEmail.actions["send_email"].schema(to="ada@example.org", subject="Hi", text="Hello", html="<p>Hello</p>")
+
+    result = provider.sandbox("send_email", data)
+
+    assert result.output["from"] == "sandbox@sandbox.invalid"
+    assert result.provider_id.endswith("@sandbox.invalid>")

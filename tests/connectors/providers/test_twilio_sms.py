@@ -414,3 +414,13 @@ def test_sandbox_lookup_answers_delivered(mocked):
     data = TwilioSms.actions["get_message"].schema(sid=MESSAGE_SID)
     result = make().sandbox("get_message", data)
     assert (result.status, result.output["sid"], result.output["sandbox"]) == ("delivered", MESSAGE_SID, True)
+
+
+def test_sandbox_works_for_a_connector_without_a_sender():
+    # A sandbox connector may be saved with fields left out (built with model_construct).
+    provider = TwilioSms(
+        credentials=TwilioSms.Credentials.model_construct(account_sid=None, auth_token=None),
+        config=TwilioSms.Config.model_construct(base_url=None, from_number=None, messaging_service_sid=None),
+    )
+    result = provider.sandbox("send_sms", TwilioSms.actions["send_sms"].schema(to="+14155550123", body="hi"))
+    assert (result.status, result.output["from"]) == ("queued", None)
