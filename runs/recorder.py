@@ -20,6 +20,7 @@ from django.utils import timezone
 from connectors.recording import StepRecord
 from neonhub.core.errors import NeonHubError
 from runs.models import AgentRun, RunStep, StepStatus
+from runs.services import relax_commit_durability
 
 
 class RunRecorder:
@@ -48,6 +49,8 @@ class RunRecorder:
         self._seq += 1
         record = StepRecord(name=name, kind=kind, provider=provider, action=action, attempt=self.run.attempt)
         with transaction.atomic():
+            if not self._pending and self.cost == self._written_cost:
+                relax_commit_durability()  # nothing here that must survive a database crash
             self.flush()
             if self.before_step is not None and time.monotonic() - self._last_beat >= self._beat_every:
                 self.before_step()

@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -77,18 +77,33 @@ def _run_for_key(organization: Organization, key: str, digest: str) -> AgentRun 
     return existing
 
 
+def relax_commit_durability() -> None:
+    """On PostgreSQL, let this transaction commit without waiting for its WAL flush.
+
+    For the claim and step starts only.  WAL order is kept, so once the run's finishing
+    transaction (a normal, durable commit) is on disk, so is everything before it; a database
+    crash can only lose a claim or a step start, which looks like a lost worker and is
+    recovered by the watchdog.  Measured: one fsync less per step and per claim.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+
+
 def run_claim(*, run_id) -> AgentRun | None:
     """queued → running, if it is still queued and due; ``None`` if someone else has it.
 
     One conditional UPDATE decides; a duplicate delivery changes no row and stops.
     """
     now = timezone.now()
-    changed = (
-        AgentRun.objects.filter(pk=run_id, status=RunStatus.QUEUED)
-        .exclude(next_attempt_at__gt=now)
-        .update(status=RunStatus.RUNNING, attempt=F("attempt") + 1, started_at=now, heartbeat_at=now,
-                next_attempt_at=None, updated_at=now)
-    )
+    with transaction.atomic():
+        relax_commit_durability()
+        changed = (
+            AgentRun.objects.filter(pk=run_id, status=RunStatus.QUEUED)
+            .exclude(next_attempt_at__gt=now)
+            .update(status=RunStatus.RUNNING, attempt=F("attempt") + 1, started_at=now, heartbeat_at=now,
+                    next_attempt_at=None, updated_at=now)
+        )
     if not changed:
         return None
     return AgentRun.objects.select_related("organization").get(pk=run_id)
