@@ -222,7 +222,7 @@ def test_agent_catalog_lists_intents_with_schemas(api):
     data = api.get("/agents").json()
     support = next(a for a in data if a["slug"] == "support")
     names = {i["name"] for i in support["intents"]}
-    assert names == {"support", "triage", "macro-suggest"}
+    assert {"support", "triage", "macro-suggest"} <= names
     triage = next(i for i in support["intents"] if i["name"] == "triage")
     assert "content" in triage["input_schema"]["properties"]
 
