@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -17,11 +18,14 @@ class ConnectorHandle:
 
     ``call`` validates the input, checks the budget, records the call as a RunStep and, for
     side effects, writes an outbox row keyed by ``key`` so a re-executed run never sends
-    twice.  It returns the action's ``CallResult``.
+    twice.  It returns the action's ``CallResult``.  The handle keeps one provider instance
+    (one connector session) for the whole run, so a batch of sends shares its connection;
+    the executor closes it when the run ends.
     """
 
     connector: Any
     ctx: RunContext
+    _session: Any = field(default=None, repr=False)
 
     @property
     def provider(self) -> str:
@@ -32,12 +36,26 @@ class ConnectorHandle:
         return self.connector.mode == "sandbox"
 
     def call(self, action: str, input: dict, *, key: str | None = None, contact: Any = None):
-        from connectors.services import connector_execute
+        if self._session is None:
+            from connectors.services import ConnectorSession
 
-        return connector_execute(
-            connector=self.connector, action=action, input=input, recorder=self.ctx.recorder,
-            idempotency_key=self.ctx.idempotency_key(key) if key else None, run_id=self.ctx.run_id,
+            self._session = ConnectorSession(connector=self.connector, recorder=self.ctx.recorder)
+        return self._session.execute(
+            action=action, input=input, idempotency_key=self.ctx.idempotency_key(key) if key else None,
+            run_id=self.ctx.run_id, contact_id=_uuid_or_none(getattr(contact, "pk", contact)),
         )
+
+    def close(self) -> None:
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+
+
+def _uuid_or_none(value: Any) -> uuid.UUID | None:
+    try:
+        return value if isinstance(value, uuid.UUID) or value is None else uuid.UUID(str(value))
+    except ValueError:
+        return None
 
 
 @dataclass
@@ -48,6 +66,7 @@ class RunContext:
     attempt: int = 1
     user_id: Any = None
     metrics: dict[str, Any] = field(default_factory=dict)
+    _handles: dict[Any, ConnectorHandle] = field(default_factory=dict, repr=False)
 
     @contextmanager
     def step(self, name: str, **kwargs: Any) -> Iterator[StepRecord]:
@@ -66,4 +85,19 @@ class RunContext:
         from connectors.selectors import connector_for
 
         connector = connector_for(organization=self.organization, provider=provider, name=name, required=required)
-        return ConnectorHandle(connector=connector, ctx=self) if connector is not None else None
+        if connector is None:
+            return None
+        return self.connector_handle(connector)
+
+    def connector_handle(self, connector: Any) -> ConnectorHandle:
+        """The run's one handle for this connector (created on first use)."""
+        handle = self._handles.get(connector.pk)
+        if handle is None:
+            handle = self._handles[connector.pk] = ConnectorHandle(connector=connector, ctx=self)
+        return handle
+
+    def close(self) -> None:
+        """Release the connectors' provider instances (an SMTP connection); called when the run ends."""
+        for handle in self._handles.values():
+            handle.close()
+        self._handles.clear()

@@ -75,6 +75,8 @@ def execute_run(run_id) -> datetime | None:
                                   context=failure_context(run, exc, step=recorder.failed_step),
                                   metrics=_metrics(ctx, started))
         return None
+    finally:
+        ctx.close()  # the connectors' provider instances (an SMTP connection) end with the run
     # The last steps, the run's completion and its rollup commit together.
     with transaction.atomic():
         recorder.flush()

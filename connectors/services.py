@@ -234,7 +234,7 @@ def connector_test(*, connector: Connector) -> TestResult:
             connector_persist(connector=connector, provider=provider)
             provider.close()
     message = scrub(result.message, secrets_of(provider)) if provider else result.message
-    result = TestResult(result.ok, message, result.details)
+    result = TestResult(result.ok, message, scrub(dict(result.details), secrets_of(provider)))
     if result.ok:
         connector_mark(connector=connector, health=Health.HEALTHY, last_error="", last_tested_at=now)
     else:

@@ -25,6 +25,9 @@ api = NinjaAPI(
 ROUTERS = [
     ("/agents", "agents.api.agents_router"),
     ("/runs", "agents.api.runs_router"),
+    ("/connectors", "connectors.api.router"),
+    # Running an action records a run, so it lives in agents; same prefix, different paths.
+    ("/connectors", "agents.connector_actions.router"),
 ]
 
 
