@@ -163,7 +163,7 @@ class ConnectorSession:
         finally:
             self._persist()
         self._succeeded()
-        return result
+        return self._clean(result)
 
     def _sandbox(self, act: Action, data: BaseModel) -> CallResult:
         slug = self.connector.provider
@@ -177,6 +177,12 @@ class ConnectorSession:
             # Nothing was spent: the would-be cost is shown, not charged to the run.
             rec.detail["would_cost"] = str(result.cost)
         self._succeeded()
+        return self._clean(result)
+
+    def _clean(self, result: CallResult) -> CallResult:
+        """A provider's answer never hands a secret back (it would land in the run's output)."""
+        if self._secrets:
+            result.output = scrub(result.output, self._secrets)
         return result
 
     def _persist(self) -> None:
