@@ -64,6 +64,7 @@ CHUNK_UNIT = 256 * 1024
 DEFAULT_CHUNK = 8 * 1024 * 1024
 PACIFIC = ZoneInfo("America/Los_Angeles")
 TOKEN_MARGIN = timedelta(seconds=60)
+SESSION_EXPIRED = "uploadSessionExpired"
 VIDEO_ID = r"^[A-Za-z0-9_-]{11}$"
 CHANNEL_ID = r"^UC[A-Za-z0-9_-]{22}$"
 # What videos.update may set; everything else in the snippet/status is read-only.
@@ -201,6 +202,7 @@ class YouTube(Provider):
     max_resumes: ClassVar[int] = 3
     resume_backoff: ClassVar[float] = 1.0
     max_spool_bytes: ClassVar[int] = 8 * 1024**3
+    _downloading: bool = False
 
     class Credentials(Schema):
         client_id: str = Field(min_length=10, description="OAuth client id (Google Cloud console)")
@@ -296,8 +298,12 @@ class YouTube(Provider):
                 yield VideoSource(handle, path.stat().st_size, data.content_type or _guess_type(path.name))
             return
         url = check_public_url(str(data.video_url), field="input.video_url")
-        response = self.request("GET", url, stream=True, safe_to_repeat=True, step="youtube.fetch_video",
-                                headers={"Accept-Encoding": "identity"})
+        self._downloading = True  # classify() judges this answer as a download, not an API call
+        try:
+            response = self.request("GET", url, stream=True, safe_to_repeat=True, step="youtube.fetch_video",
+                                    headers={"Accept-Encoding": "identity"})
+        finally:
+            self._downloading = False
         try:
             content_type = data.content_type or _download_type(response, url)
             size = _int_or_none(response.headers.get("Content-Length"))
@@ -343,20 +349,22 @@ class YouTube(Provider):
         return check_public_url(location, field="upload session")
 
     def _send(self, session: str, source: VideoSource) -> dict:
-        offset, resumes = 0, 0
+        offset, resumes, ask = 0, 0, False
         while True:
             try:
-                response = self._put_chunk(session, source, offset) if offset < source.size \
-                    else self._upload_status(session, source.size)
-            except (ConnectorUnavailable, OutcomeUnknown):
+                response = self._upload_status(session, source.size) if ask or offset >= source.size \
+                    else self._put_chunk(session, source, offset)
+            except (ConnectorUnavailable, OutcomeUnknown) as exc:
                 resumes += 1
-                if resumes > self.max_resumes:
+                if resumes > self.max_resumes or exc.provider_code == SESSION_EXPIRED:
                     raise
+                # The chunk may or may not have arrived: ask the session before sending more.
                 time.sleep(self.resume_backoff * resumes)
-                response = self._upload_status(session, source.size)
+                ask = True
+                continue
             if response.status_code in (200, 201):
                 return response.json()
-            offset = _acknowledged(response)
+            offset, ask = _acknowledged(response), False
 
     def _put_chunk(self, session: str, source: VideoSource, offset: int) -> requests.Response:
         chunk = source.read(offset, self.config.upload_chunk_size)
@@ -376,7 +384,8 @@ class YouTube(Provider):
         except ConnectorRejected as exc:
             if exc.http_status in (404, 410):
                 raise ConnectorUnavailable("YouTube: the upload session expired; the upload will start over",
-                                           http_status=exc.http_status, provider=self.slug) from exc
+                                           http_status=exc.http_status, provider_code=SESSION_EXPIRED,
+                                           provider=self.slug) from exc
             raise
 
     # --- calls and tokens -----------------------------------------------------------------
@@ -425,17 +434,16 @@ class YouTube(Provider):
     # --- classification -------------------------------------------------------------------
 
     def classify(self, response: requests.Response) -> ConnectorError | None:
-        url = response.url or ""
-        if urlsplit(url).path.endswith(TOKEN_PATH) and url.startswith(self._token_url()):
-            return _token_error(response)
-        if url.startswith(self.base_url):
-            return _google_error(response)
-        # The video download: its own status, never parsed as a Google error.
-        if response.status_code >= 400:
+        if self._downloading:
+            # The video download: judged by its status alone, never parsed as a Google error.
+            if response.status_code < 400:
+                return None
             return (ConnectorUnavailable if response.status_code >= 500 else ConnectorRejected)(
                 f"The video at input.video_url answered HTTP {response.status_code}",
                 http_status=response.status_code)
-        return None
+        if (response.url or "").startswith(self._token_url()):
+            return _token_error(response)
+        return _google_error(response)
 
     # --- connection test and sandbox ----------------------------------------------------
 
