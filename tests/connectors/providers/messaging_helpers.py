@@ -20,7 +20,7 @@ def short_timeouts(monkeypatch, provider_class, timeout=(1.0, 0.3)):
     monkeypatch.setattr(provider_class, "timeout", timeout)
 
 
-def wait_for_log(httpserver, count, within=3.0):
+def wait_for_log(httpserver, count, within=8.0):
     """How many requests reached the server, once ``count`` have or ``within`` seconds passed."""
     import time
 
