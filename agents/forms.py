@@ -67,6 +67,14 @@ def _number_field(prop: dict, kind: str, required: bool) -> forms.Field:
     return forms.FloatField(required=required, widget=forms.NumberInput(attrs={"step": "any"}), **bounds)
 
 
+def _json_hint(prop: dict) -> str:
+    if prop.get("type") == "object" or "properties" in prop:
+        return 'A JSON object, like {"key": "value"}.'
+    if prop.get("type") == "array":
+        return 'A JSON list, like ["a", "b"] or [{"key": "value"}].'
+    return "A JSON value."
+
+
 def build_field(prop: dict, *, required: bool, defs: dict) -> tuple[forms.Field, str, bool]:
     """A form field for one schema property; returns (field, kind, nullable)."""
     prop, nullable = _resolve(prop, defs)
@@ -85,7 +93,7 @@ def build_field(prop: dict, *, required: bool, defs: dict) -> tuple[forms.Field,
     elif kind == "string":
         field = _text_field(prop, required)
     else:
-        help_text = "One value per line, or separated by commas." if kind == "list" else "JSON."
+        help_text = "One value per line, or separated by commas." if kind == "list" else _json_hint(prop)
         field = forms.CharField(required=required, widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false"}),
                                 help_text=help_text)
     default = prop.get("default")

@@ -95,8 +95,10 @@ def _scale(maximum: float) -> tuple[float, float]:
     return top, (HEIGHT - BOTTOM - TOP) / top
 
 
-def _ticks(top: float, unit: float, fmt) -> list[Tick]:
-    return [Tick(y=HEIGHT - BOTTOM - top * f * unit, label=fmt(top * f)) for f in (0, 0.5, 1)]
+def _ticks(top: float, unit: float, fmt, *, whole: bool = False) -> list[Tick]:
+    # Counts get no half-way line between 0 and 1 (or 5): "2.5 runs" reads oddly.
+    fractions = (0, 1) if whole and (top / 2) % 1 else (0, 0.5, 1)
+    return [Tick(y=HEIGHT - BOTTOM - top * f * unit, label=fmt(top * f)) for f in fractions]
 
 
 def _x_labels(buckets: list[Bucket], bucket_hours: int, slot: float) -> list[XLabel]:
@@ -130,7 +132,7 @@ def status_chart(buckets: list[Bucket], bucket_hours: int) -> Chart:
     summary = f"{total} finished runs in {len(buckets)} periods"
     if busiest is not None and busiest.total:
         summary += f"; busiest {bucket_label(busiest.start, bucket_hours)} with {busiest.total}"
-    return Chart(bars=bars, ticks=_ticks(top, unit, lambda v: f"{v:g}"),
+    return Chart(bars=bars, ticks=_ticks(top, unit, lambda v: f"{v:g}", whole=True),
                  x_labels=_x_labels(buckets, bucket_hours, slot), summary=summary)
 
 

@@ -51,7 +51,8 @@ def test_fields_follow_the_schema_types():
     assert form.fields["count"].initial == 3 and form.fields["count"].min_value == 1
     assert form.fields["ratio"].min_value == 0
     assert "One value per line" in form.fields["tags"].help_text
-    assert form.fields["extra"].help_text == "JSON."
+    assert form.fields["extra"].help_text.startswith("A JSON object")
+    assert form.fields["address"].help_text.startswith("A JSON object")
     assert form.fields["link"].widget.input_type == "url"
     assert form.fields["createdById"].label == "Created by id"
 

@@ -54,6 +54,9 @@ def test_status_chart_stacks_segments_to_scale():
     assert chart.bars[1].segments == [] and chart.bars[1].title == "01:00: no runs"
     assert chart.summary == "15 finished runs in 3 periods; busiest 00:00 with 10"
     assert [t.label for t in chart.ticks] == ["0", "5", "10"]
+    buckets[0].counts = {"completed": 4}
+    with timezone.override(UTC):
+        assert [t.label for t in charts.status_chart(buckets, 1).ticks] == ["0", "5"]
 
 
 def test_cost_chart_and_labels_for_longer_buckets():

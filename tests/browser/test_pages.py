@@ -1,0 +1,179 @@
+"""Marketer pages in a real Chromium: log in, start and watch a run, filter and share, retry."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from agents import executor
+from agents import services as agent_services
+from neonhub.core.models import Role
+from runs import services as run_services
+from runs.models import AgentRun, RunStatus
+from tests.factories import AgentRunFactory, MembershipFactory, OrganizationFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_log_in_and_see_the_overview(browser_page, marketer):
+    page = browser_page.page
+    browser_page.goto("/overview/")
+    expect(page).to_have_title("Log in · NeonHub")
+    browser_page.shot("login")
+    page.get_by_label("Email").fill(marketer.username)
+    page.get_by_label("Password").fill("pw-123456")
+    page.get_by_role("button", name="Log in").click()
+    expect(page).to_have_title("Overview · NeonHub")
+    expect(page.get_by_role("heading", name="No finished runs in the last 24 hours")).to_be_visible()
+    browser_page.shot("overview-empty")
+
+
+def test_start_a_run_from_the_form_and_watch_it_finish_without_reloading(browser_page, marketer, broker, worker):
+    cluster = worker()  # a real qcluster process executes the run
+    page = browser_page.page
+    browser_page.login(marketer)
+    page.get_by_role("link", name="Start a run").first.click()
+    expect(page).to_have_title("Start a run · NeonHub")
+    page.get_by_label("Agent and intent").select_option("support/triage")
+    expect(page.get_by_label("Content")).to_be_visible()  # fields swapped in by htmx
+    assert "task=support%2Ftriage" in page.url or "task=support/triage" in page.url
+    page.get_by_label("Content").fill("Checkout is down for every customer, urgent!")
+    page.get_by_label("Channel").select_option("email")
+    browser_page.shot("start-form")
+    page.get_by_role("button", name="Start run").click()
+    page.wait_for_url(re.compile(r"/runs/[0-9a-f-]{36}/$"))
+    browser_page.mark_document()
+    browser_page.shot("run-started")
+    expect(page.locator("#run-status")).to_have_text("completed", timeout=45_000)
+    assert browser_page.same_document(), "the page reloaded instead of updating in place"
+    expect(page.locator("pre[aria-labelledby=output-title]")).to_contain_text('"priority": "high"')
+    expect(page.locator(".timeline .step")).to_have_count(1)
+    browser_page.shot("run-completed")
+    cluster.kill()  # nothing left for it to do; a graceful stop takes seconds
+    run = AgentRun.objects.get()
+    assert (run.status, run.trigger, run.created_by_id) == (RunStatus.COMPLETED, "ui", marketer.pk)
+
+
+def test_filter_the_run_list_and_share_the_url(browser_page, chromium, live_server, marketer):
+    org = marketer.memberships.get().organization
+    failed = AgentRunFactory(organization=org, agent="support", intent="triage", status=RunStatus.FAILED,
+                             error_code="CONNECTOR_AUTH")
+    AgentRunFactory(organization=org, agent="support", intent="triage", status=RunStatus.COMPLETED)
+    AgentRunFactory(organization=org, agent="seo", intent="seo-audit", status=RunStatus.FAILED)
+    page = browser_page.page
+    browser_page.login(marketer)
+    expect(page.locator("tbody tr")).to_have_count(3)
+    page.get_by_label("Agent").fill("support")
+    page.get_by_label("Status").select_option("failed")
+    page.get_by_role("button", name="Filter").click()
+    expect(page.locator("tbody tr")).to_have_count(1)
+    expect(page.locator(f"#run-{failed.id}")).to_contain_text("CONNECTOR_AUTH")
+    shared = page.url
+    assert "agent=support" in shared and "status=failed" in shared
+    browser_page.shot("runs-filtered")
+
+    # A colleague in the same organization opens the shared link and sees the same view.
+    colleague = MembershipFactory(organization=org, role=Role.VIEWER).user
+    context = chromium.new_context()
+    other = context.new_page()
+    other.goto(live_server.url + "/login/?next=" + shared.removeprefix(live_server.url).replace("&", "%26"))
+    other.get_by_label("Email").fill(colleague.username)
+    other.get_by_label("Password").fill("pw-123456")
+    other.get_by_role("button", name="Log in").click()
+    expect(other.locator("tbody tr")).to_have_count(1)
+    expect(other.get_by_label("Status")).to_have_value("failed")
+    assert other.url == shared
+    context.close()
+
+
+def test_rows_of_active_runs_update_live(browser_page, marketer):
+    org = marketer.memberships.get().organization
+    run, _ = run_services.run_create(organization=org, agent="testing", intent="echo", payload={"text": "hi"},
+                                     trigger="api", max_attempts=1)
+    done = AgentRunFactory(organization=org, status=RunStatus.COMPLETED)
+    page = browser_page.page
+    browser_page.login(marketer)
+    row = page.locator(f"#run-{run.id}")
+    expect(row).to_contain_text("queued")
+    browser_page.mark_document()
+    polled: list[str] = []
+    page.on("request", lambda r: polled.append(r.url) if "/row/" in r.url else None)
+    executor.execute_run(run.id)  # the worker's work, done here
+    expect(row).to_contain_text("completed", timeout=10_000)
+    assert browser_page.same_document()
+    assert polled and all(str(run.id) in url for url in polled)  # only the active row polled
+    assert not any(str(done.id) in url for url in polled)
+    count = len(polled)
+    page.wait_for_timeout(2500)
+    assert len(polled) == count, "a finished row kept polling"
+    browser_page.shot("runs-live")
+
+
+def test_open_a_failed_run_and_retry_it(browser_page, marketer, django_capture_on_commit_callbacks):
+    org = marketer.memberships.get().organization
+    failed, _ = agent_services.run_start(organization=org, agent="testing", intent="reject", payload={"text": "x"})
+    page = browser_page.page
+    browser_page.login(marketer)
+    expect(page.locator(f"#run-{failed.id}")).to_contain_text("failed")
+    page.locator(f"#run-{failed.id} a").click()
+    expect(page.get_by_role("heading", name="CONNECTOR_REJECTED")).to_be_visible()
+    expect(page.get_by_role("region", name="CONNECTOR_REJECTED")).to_contain_text("Provider refused the post")
+    browser_page.shot("run-failed")
+    page.get_by_role("button", name="Retry").click()
+    page.wait_for_url(re.compile(r"/runs/[0-9a-f-]{36}/$"))
+    expect(page.get_by_text("Retry started as a new run")).to_be_visible()
+    expect(page.get_by_text("Retry of")).to_be_visible()
+    retry = AgentRun.objects.get(parent=failed)
+    assert page.url.endswith(f"/runs/{retry.id}/") and retry.trigger == "retry"
+    browser_page.shot("run-retried")
+
+
+def test_overview_charts_and_keyboard_use(browser_page, marketer, run_now):
+    org = marketer.memberships.get().organization
+    for text in ("a", "b", "c"):
+        agent_services.run_start(organization=org, agent="testing", intent="echo", payload={"text": text})
+    agent_services.run_start(organization=org, agent="testing", intent="reject", payload={"text": "x"})
+    page = browser_page.page
+    browser_page.login(marketer)
+    browser_page.goto("/overview/")
+    expect(page.locator("svg[role=img]")).to_have_count(1)  # no cost chart: these runs cost nothing
+    expect(page.get_by_text("No cost recorded in this window")).to_be_visible()
+    expect(page.locator(".stat").first).to_contain_text("4")
+    expect(page.get_by_text("75.0%").first).to_be_visible()
+    browser_page.shot("overview")
+    # Keyboard: the first Tab reaches the skip link, which is visible when focused.
+    page.keyboard.press("Tab")
+    expect(page.locator(".skip-link")).to_be_focused()
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline != "none"
+    page.get_by_role("link", name="7 days").click()
+    expect(page).to_have_url(re.compile(r"window=7d"))
+
+
+def test_pages_fit_a_phone(phone_page, marketer):
+    org = marketer.memberships.get().organization
+    run, _ = agent_services.run_start(organization=org, agent="testing", intent="reject", payload={"text": "x"})
+    phone_page.login(marketer)
+    for path, name in (("/", "runs"), (f"/runs/{run.id}/", "run"), ("/overview/", "overview"),
+                       ("/runs/new/?task=support/triage", "start")):
+        phone_page.goto(path)
+        width = phone_page.page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 375, f"{path} is {width}px wide on a 375px screen"
+        phone_page.shot(name)
+
+
+def test_a_viewer_in_two_organizations_switches_and_changes_nothing(browser_page, marketer):
+    second = OrganizationFactory(name="Globex", slug="globex")
+    MembershipFactory(organization=second, user=marketer, role=Role.VIEWER)
+    theirs = AgentRunFactory(organization=second, status=RunStatus.FAILED)
+    page = browser_page.page
+    browser_page.login(marketer)
+    page.get_by_label("Organization").select_option(label="Globex")
+    page.get_by_role("button", name="Switch").click()
+    expect(page.locator(f"#run-{theirs.id}")).to_be_visible()
+    expect(page.locator(".role")).to_have_text("viewer")
+    page.locator(f"#run-{theirs.id} a").click()
+    expect(page.get_by_role("button", name="Retry")).to_have_count(0)
+    browser_page.shot("viewer-run")
