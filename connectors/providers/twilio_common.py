@@ -149,8 +149,9 @@ class TwilioMessaging(Provider):
     @action("get_message", GetMessageIn, safe_to_repeat=True,
             description="Fetch a message's delivery status, segments, price and error")
     def get_message(self, data: GetMessageIn) -> CallResult:
-        response = self.request("GET", self._messages_path(f"/{data.sid}.json"), auth=self._auth())
-        message = response.json()
+        message: dict = {}
+        self.request("GET", self._messages_path(f"/{data.sid}.json"), auth=self._auth(),
+                     measure=lambda response, rec: message.update(self._read(response, action="get_message")))
         return CallResult(output=self._summary(message), provider_id=message.get("sid", data.sid),
                           status=message.get("status") or "")
 
@@ -163,12 +164,14 @@ class TwilioMessaging(Provider):
         """Create a Message (one POST; never repeated here) and return its summary and cost."""
         form = [("To", self.address(to)), *self._sender(), *form]
 
+        message: dict = {}
+
         def measure(response: requests.Response, rec: StepRecord) -> None:
+            message.update(self._read(response, action=self._action.name if self._action else "send", sent=True))
             rec.cost = cost
             rec.detail.update({key: value for key, value in extra.items() if key != "cost"})
 
-        response = self.request("POST", self._messages_path(".json"), data=form, auth=self._auth(), measure=measure)
-        message = response.json()
+        self.request("POST", self._messages_path(".json"), data=form, auth=self._auth(), measure=measure)
         output = {**self._summary(message), **extra, "cost": str(cost)}
         status = "queued" if message.get("status") in PENDING_STATUSES else "sent"
         return CallResult(output=output, cost=cost, provider_id=message.get("sid", ""), status=status)
@@ -242,6 +245,17 @@ class TwilioMessaging(Provider):
                           details={"account_status": "active", "type": account.get("type")})
 
     # --- helpers --------------------------------------------------------------------------
+
+    def _read(self, response: requests.Response, *, action: str, sent: bool = False) -> dict:
+        """A Message resource from a successful answer; an unreadable one after a send may hide a sent message."""
+        message = _json_object(response)
+        if message.get("sid"):
+            return message
+        if sent:
+            raise OutcomeUnknown("Twilio accepted the request but its answer could not be read; the message may "
+                                 "have been sent", provider=self.slug, action=action, http_status=response.status_code)
+        raise ConnectorUnavailable("Twilio answered without a message", provider=self.slug, action=action,
+                                   http_status=response.status_code)
 
     def _auth(self) -> tuple[str, str]:
         return (self.credentials.account_sid, self.secret("auth_token"))

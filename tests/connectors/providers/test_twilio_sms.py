@@ -424,3 +424,20 @@ def test_sandbox_works_for_a_connector_without_a_sender():
     )
     result = provider.sandbox("send_sms", TwilioSms.actions["send_sms"].schema(to="+14155550123", body="hi"))
     assert (result.status, result.output["from"]) == ("queued", None)
+
+
+def test_an_unreadable_answer_to_a_send_is_an_unknown_outcome(mocked, recorder):
+    mocked.add(responses.POST, MESSAGES, body="<html>accepted</html>", status=201)
+
+    with pytest.raises(OutcomeUnknown, match="may have been sent") as caught:
+        send(make(recorder))
+
+    assert (caught.value.provider, caught.value.action) == ("twilio_sms", "send_sms")
+    assert isinstance(recorder.errors[0], OutcomeUnknown)
+
+
+def test_an_unreadable_answer_to_a_lookup_is_unavailable(mocked):
+    mocked.add(responses.GET, f"https://api.twilio.com{MESSAGE_PATH}", json={"unexpected": True})
+
+    with pytest.raises(ConnectorUnavailable, match="without a message"):
+        get(make())
