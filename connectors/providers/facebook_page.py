@@ -164,6 +164,9 @@ class FacebookPage(GraphProvider):
         return {"page_id": self.config.page_id, "period": data.period, "metrics": latest_values(body),
                 "series": series(body)}
 
+    def outbox_target(self, action_name: str, data: Schema) -> str:
+        return f"Facebook Page {self.config.page_id}"
+
     def test(self) -> TestResult:
         try:
             page = self.graph("GET", self.config.page_id, params={"fields": "id,name"})

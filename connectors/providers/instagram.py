@@ -258,7 +258,10 @@ class Instagram(GraphProvider):
         if pending.pop(key, None) is not None:
             self.state[PENDING_KEY] = pending
 
-    # --- connection test and sandbox ----------------------------------------------------
+    # --- connection test, outbox and sandbox ---------------------------------------------
+
+    def outbox_target(self, action_name: str, data: BaseModel) -> str:
+        return f"Instagram account {self.config.ig_user_id}"
 
     def test(self) -> TestResult:
         try:

@@ -267,7 +267,11 @@ class Reddit(Provider):
         errors = (body.get("json") or {}).get("errors") if isinstance(body.get("json"), dict) else None
         return _json_errors(errors) if errors else None
 
-    # --- connection test and sandbox ----------------------------------------------------
+    # --- connection test, outbox and sandbox ---------------------------------------------
+
+    def outbox_target(self, action_name: str, data: Schema) -> str:
+        subreddit = getattr(data, "subreddit", None)
+        return f"r/{subreddit}" if subreddit else str(getattr(data, "parent_id", ""))
 
     def test(self) -> TestResult:
         try:

@@ -78,10 +78,16 @@ AUTH_REASONS = frozenset({"authError", "insufficientPermissions", "youtubeSignup
 Privacy = Literal["private", "public", "unlisted"]
 
 
-def quota_cost(action_name: str, data: dict) -> int:
-    """Units of the shared daily quota an action uses (uploads have their own bucket)."""
+def quota_cost(action_name: str, data: Any) -> int:
+    """Units of the shared daily quota an action uses (uploads have their own bucket).
+
+    ``data`` is the validated input (or its dict); update_video is a videos.list and a
+    videos.update, post_comment a commentThreads.insert plus a videos.list when the
+    video's channel is not given.
+    """
     if action_name == "post_comment":
-        return 50 + (0 if data.get("channel_id") else 1)  # + videos.list to find the channel
+        channel = data.get("channel_id") if isinstance(data, dict) else getattr(data, "channel_id", None)
+        return 50 + (0 if channel else 1)
     return {"update_video": 51, "get_video_stats": 1}.get(action_name, 1)
 
 
@@ -445,7 +451,10 @@ class YouTube(Provider):
             return _token_error(response)
         return _google_error(response)
 
-    # --- connection test and sandbox ----------------------------------------------------
+    # --- connection test, outbox and sandbox ---------------------------------------------
+
+    def outbox_target(self, action_name: str, data: Schema) -> str:
+        return getattr(data, "video_id", None) or self.config.channel_id or "YouTube channel"
 
     def test(self) -> TestResult:
         try:

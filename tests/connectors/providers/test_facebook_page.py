@@ -433,3 +433,28 @@ def test_requests_go_to_the_configured_base_url(httpserver, local):
     run(local, "get_post_insights", post_id=POST_ID, metrics=["post_clicks"])
 
     assert parse_qs(urlsplit(httpserver.log[0][0].url).query) == {"metric": ["post_clicks"]}
+
+
+def test_outbox_target_names_the_page():
+    data = FacebookPage.actions["create_post"].schema(message="Hi")
+    assert make().outbox_target("create_post", data) == f"Facebook Page {PAGE_ID}"
+
+
+def test_an_unknown_graph_error_on_a_server_error_is_unavailable(mocked):
+    body = {"error": {"message": "Something broke", "type": "GraphMethodException", "code": 12345, "fbtrace_id": "Z"}}
+    mocked.add(responses.GET, f"{GRAPH}/{POST_ID}/insights", json=body, status=500)
+
+    with pytest.raises(ConnectorUnavailable) as caught:
+        run(make(), "get_post_insights", post_id=POST_ID)
+
+    assert caught.value.provider_code == "12345"
+
+
+def test_a_retry_after_header_wins_over_the_usage_header(mocked):
+    mocked.add(responses.GET, f"{GRAPH}/{POST_ID}/insights", json=fb("error_32_page_throttled.json"), status=400,
+               headers={"Retry-After": "90", "X-Business-Use-Case-Usage": "{}"})
+
+    with pytest.raises(ConnectorRateLimited) as caught:
+        run(make(), "get_post_insights", post_id=POST_ID)
+
+    assert caught.value.retry_after == 90.0

@@ -426,3 +426,8 @@ def test_sandbox_answers_like_instagram_without_network(mocked):
     assert story.output["permalink"].startswith("https://www.instagram.com/stories/")
     assert insights.output == {"media_id": MEDIA, "metrics": {"reach": 0}}
     assert len(mocked.calls) == 0
+
+
+def test_outbox_target_names_the_account():
+    data = Instagram.actions["publish_image"].schema(image_url=IMAGE)
+    assert make().outbox_target("publish_image", data) == f"Instagram account {IG}"

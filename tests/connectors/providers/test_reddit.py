@@ -509,3 +509,11 @@ def test_a_refreshed_token_is_used_for_the_rest_of_the_action(mocked):
     run(provider, "get_subreddit", subreddit="Coffee")
 
     assert provider.credentials.access_token == SecretStr(TOKEN)
+
+
+def test_outbox_target_names_the_subreddit_or_the_parent():
+    provider = make()
+    post = Reddit.actions["submit_post"].schema(**POST)
+    comment = Reddit.actions["submit_comment"].schema(parent_id="1h2k3l4", text="hi")
+    assert provider.outbox_target("submit_post", post) == "r/Coffee"
+    assert provider.outbox_target("submit_comment", comment) == "t3_1h2k3l4"

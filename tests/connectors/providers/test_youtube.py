@@ -693,6 +693,17 @@ def test_budgets_follow_the_quota_buckets():
     assert quota_cost("post_comment", {}) == 51
     assert quota_cost("post_comment", {"channel_id": OTHER_CHANNEL}) == 50
     assert quota.cost is quota_cost
+    # The framework hands the validated input, not a dict.
+    comment = YouTube.actions["post_comment"].schema(video_id=VIDEO_ID, text="Hi", channel_id=OTHER_CHANNEL)
+    assert quota_cost("post_comment", comment) == 50
+
+
+def test_outbox_target_names_the_video_or_the_channel(uploads):
+    provider = make(channel_id=CHANNEL)
+    comment = YouTube.actions["post_comment"].schema(video_id=VIDEO_ID, text="Hi")
+    upload = YouTube.actions["upload_video"].schema(video_url="https://cdn.acme.example/a.mp4", title="x")
+    assert provider.outbox_target("post_comment", comment) == VIDEO_ID
+    assert provider.outbox_target("upload_video", upload) == CHANNEL
 
 
 def test_action_flags():
