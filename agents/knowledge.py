@@ -1,8 +1,10 @@
 """Ranking knowledge-base articles against a customer's message (Okapi BM25).
 
 Title and tags count double, since they name what an article is about.  The confidence of
-the best match is the share of the message's meaningful words it covers, damped when the
-runner-up scores almost as well (the message is ambiguous).
+the best match is how much of the message it covers: half over the message's words the
+knowledge base knows at all, half over all its meaningful words (so "how long does
+delivery take" is well covered by a delivery article, while a message about something the
+knowledge base never mentions is not), damped when the runner-up scores almost as well.
 """
 
 from __future__ import annotations
@@ -56,7 +58,9 @@ def rank(query: str, articles: list[Any], *, limit: int = 3) -> list[Match]:
             tf = counts[term]
             score += idf * tf * (K1 + 1) / (tf + K1 * (1 - B + B * len(doc) / average))
         if score > 0:
-            coverage = sum(1 for term in terms if counts[term]) / len(terms)
+            known = [term for term in terms if frequency[term]]
+            matched = sum(1 for term in terms if counts[term])
+            coverage = 0.5 * matched / len(known) + 0.5 * matched / len(terms)
             matches.append(Match(article=article, score=round(score, 4), coverage=round(coverage, 3)))
     matches.sort(key=lambda m: (-m.score, str(m.article.title)))
     return matches[:limit]

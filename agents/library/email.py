@@ -22,7 +22,7 @@ from agents.context import RunContext
 from agents.models import ABTest
 from agents.selectors import brand_resolve
 from agents.unsubscribe import unsubscribe_url
-from neonhub.core.errors import ConnectorRejected, InvalidInput, OutcomeUnknown
+from neonhub.core.errors import ConnectorRejected, InvalidInput, OutcomeUnknown, PolicyBlocked
 
 Tone = Literal["witty", "professional", "casual", "friendly", "authoritative"]
 PLACEHOLDER_RE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\|\s*([^}]*?)\s*)?\}\}")
@@ -212,6 +212,12 @@ class EmailAgent(Agent):
                 continue
             except OutcomeUnknown as exc:
                 unknown.append({"email": message["to"], "message": exc.message})
+                continue
+            except PolicyBlocked as exc:
+                if exc.transient:  # quiet hours: the run is retried when they end
+                    raise
+                skipped.append({"email": message["to"], "reason": exc.context.get("policy", "policy"),
+                                "message": exc.message})
                 continue
             results.append({"email": message["to"], "messageId": result.provider_id, "status": result.status})
         ctx.metrics.update(sent=len(results), skipped=len(skipped), failed=len(failed), unknown=len(unknown))

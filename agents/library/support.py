@@ -323,21 +323,24 @@ class SupportAgent(Agent):
         # opted-out number), so by default only WhatsApp replies are sent from here.
         by_twilio = data.keywordReplies == "twilio" or (data.keywordReplies == "auto" and data.channel == "sms")
         reply = KEYWORD_REPLIES[keyword]
+        purpose = "opt_out_confirmation" if keyword == "opted_out" else "reply"
         result = {"sent": False, "answeredBy": "twilio"} if by_twilio else {
-            **self._send(ctx, data, provider, address, reply), "answeredBy": "neonhub"}
+            **self._send(ctx, data, provider, address, reply, purpose=purpose), "answeredBy": "neonhub"}
         ctx.metrics.update(status=keyword)
         return {"jobId": str(ctx.run_id), "channel": data.channel, "to": address, "status": keyword,
                 "reply": reply, **result}
 
     @staticmethod
-    def _send(ctx: RunContext, data: ReplyIn, provider: str, address: str, text: str) -> dict:
+    def _send(ctx: RunContext, data: ReplyIn, provider: str, address: str, text: str, *,
+              purpose: str = "reply") -> dict:
         if not data.send:
             return {"sent": False}
         handle = ctx.connector(provider, name=data.connector)
         action = "send_sms" if data.channel == "sms" else "send_message"
-        # The one message sent to a number that has just opted out is the confirmation the rules
-        # require; every other reply was checked against the suppression list before this.
-        result = handle.call(action, {"to": address, "body": text}, key=f"reply:{data.messageSid or 'inbound'}")
+        # An answer to a person who just wrote: the compliance gate skips caps and quiet hours
+        # for it; the one message to a number that has just opted out is its confirmation.
+        result = handle.call(action, {"to": address, "body": text}, key=f"reply:{data.messageSid or 'inbound'}",
+                             purpose=purpose)
         return {"sent": True, "messageSid": result.provider_id, "deliveryStatus": result.status,
                 "sandbox": handle.sandbox}
 

@@ -142,3 +142,12 @@ def test_unsubscribe_page_confirms_on_get_and_refuses_bad_tokens(client, org):
     assert client.post(f"/unsubscribe/{token}/").status_code == 200
     assert client.post(f"/unsubscribe/{token}/").status_code == 200  # twice is fine
     assert Suppression.objects.get().address == "carol@example.org"
+
+
+def test_recipients_blocked_by_policy_are_skipped_with_the_reason(run_intent, smtp, mailbox, org):
+    org.settings = {"require_consent": ["email"]}
+    org.save()
+    run = run_intent("email", "send", payload())
+    assert run.status == "completed" and run.output["sent"] == 0
+    assert [s["reason"] for s in run.output["skipped"]] == ["consent", "consent"]
+    assert mailbox.messages == []

@@ -112,8 +112,12 @@ def test_start_removes_the_suppression_and_help_answers(run_intent, twilio_sms, 
 
 
 def test_whatsapp_stop_is_confirmed_by_the_agent_and_costs_one_message(run_intent, org):
+    from agents.triggers.models import InboundMessage
+
     connector_create(organization=org, provider="twilio_whatsapp", name="WA", mode="live",
                      credentials={"account_sid": SID, "auth_token": "t"}, config={"from_number": "+14155550100"})
+    # The STOP itself arrived through the webhook, which opens WhatsApp's 24-hour window.
+    InboundMessage.objects.create(organization=org, channel="whatsapp", address=CUSTOMER, body="STOP")
     with responses.RequestsMock() as rsps:
         rsps.add(responses.POST, MESSAGES, body=(TWILIO / "message_whatsapp_queued.json").read_text(), status=201,
                  content_type="application/json")
@@ -134,6 +138,13 @@ def test_sandbox_twilio_records_the_reply_in_the_outbox(run_intent, org, article
     run = run_intent("support", "reply", {"from": CUSTOMER, "body": "How do I reset my password?"})
     assert run.output["sandbox"] is True and run.output["messageSid"].startswith("SM")
     assert OutboundMessage.objects.get(run_id=run.id).sandbox
+
+
+def test_whatsapp_outside_the_24_hour_window_is_blocked_by_policy(run_intent, org):
+    connector_create(organization=org, provider="twilio_whatsapp", name="WA", mode="live",
+                     credentials={"account_sid": SID, "auth_token": "t"}, config={"from_number": "+14155550100"})
+    run = run_intent("support", "reply", {"channel": "whatsapp", "from": CUSTOMER, "body": "HELP"})
+    assert run.status == "failed" and run.error_code == "POLICY_BLOCKED" and "24-hour" in run.error_message
 
 
 def test_suppressed_numbers_get_no_reply(run_intent, articles, twilio_sms, org):
