@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "connectors",
     "runs",
     "agents",
+    "agents.triggers",
 ]
 
 MIDDLEWARE = [
@@ -162,11 +163,27 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 # Request bodies: larger answers 413 (NeonHub's middleware) instead of Django's 400.
 NEONHUB_MAX_BODY_BYTES = env.int("NEONHUB_MAX_BODY_BYTES", default=1_048_576)
 DATA_UPLOAD_MAX_MEMORY_SIZE = NEONHUB_MAX_BODY_BYTES
+# CSV uploads (contacts, batches) may be larger; they are streamed to a file, never held whole.
+NEONHUB_MAX_UPLOAD_BYTES = env.int("NEONHUB_MAX_UPLOAD_BYTES", default=52_428_800)
+# Stored uploads (batch input files, contact imports awaiting confirmation).
+MEDIA_ROOT = Path(env.str("NEONHUB_MEDIA_DIR", default=str(VAR_DIR / "media")))
+
+# --- Triggers, schedules and batches --------------------------------------------------------
+# Webhook bodies larger than this answer 413 (and the rejection is recorded).
+NEONHUB_WEBHOOK_MAX_BYTES = env.int("NEONHUB_WEBHOOK_MAX_BYTES", default=262_144)
+# Runs of one organization queued or running at once; batches feed only within it.
+NEONHUB_ORG_MAX_IN_FLIGHT = env.int("NEONHUB_ORG_MAX_IN_FLIGHT", default=50)
+# A batch pauses itself when more than this share of its finished inputs failed, once at
+# least NEONHUB_BATCH_FAILURE_MIN have finished.
+NEONHUB_BATCH_FAILURE_THRESHOLD = env.float("NEONHUB_BATCH_FAILURE_THRESHOLD", default=0.2)
+NEONHUB_BATCH_FAILURE_MIN = env.int("NEONHUB_BATCH_FAILURE_MIN", default=50)
 
 # --- Runs -----------------------------------------------------------------------------------
 NEONHUB_RUN_HEARTBEAT_TIMEOUT = env.int("NEONHUB_RUN_HEARTBEAT_TIMEOUT", default=120)
 # Least seconds between heartbeat writes (each is also the cancellation check).
 NEONHUB_HEARTBEAT_MIN_INTERVAL = env.float("NEONHUB_HEARTBEAT_MIN_INTERVAL", default=1.0)
+# A run's steps in its first seconds are written with its finish (see runs/recorder.py).
+NEONHUB_STEP_BUFFER_SECONDS = env.float("NEONHUB_STEP_BUFFER_SECONDS", default=1.0)
 NEONHUB_RETRY_BASE_SECONDS = env.float("NEONHUB_RETRY_BASE_SECONDS", default=5.0)
 NEONHUB_RETRY_MAX_SECONDS = env.float("NEONHUB_RETRY_MAX_SECONDS", default=900.0)
 NEONHUB_IDEMPOTENCY_HOURS = env.int("NEONHUB_IDEMPOTENCY_HOURS", default=24)

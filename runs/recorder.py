@@ -24,12 +24,17 @@ from runs.services import relax_commit_durability
 
 
 class RunRecorder:
-    """Steps are inserted when they start and completed lazily.
+    """Writes steps with as few write transactions as the run's liveness allows.
 
-    A finished step's row is written with the next write the run makes anyway (the next
-    step's start, or the run's finish), so a one-step run costs one INSERT plus the finish
-    transaction.  Heartbeats (with the cancellation check) are written at step starts, at
-    most every ``NEONHUB_HEARTBEAT_MIN_INTERVAL`` seconds; the claim itself is a heartbeat.
+    - In a run's first ``NEONHUB_STEP_BUFFER_SECONDS`` its steps are kept in memory and
+      inserted with the run's next write (usually its finish): a run that short finishes
+      before anyone could watch its steps, and if its worker dies meanwhile the watchdog
+      retries it like any lost run.  After that, each step is inserted when it starts, so a
+      long run's timeline is live.
+    - A finished step's completion is written with the next write the run makes anyway (the
+      next step's start, or the run's finish).
+    - Heartbeats, each also the cancellation check, are written at step starts, at most every
+      ``NEONHUB_HEARTBEAT_MIN_INTERVAL`` seconds; the claim itself is a heartbeat.
     """
 
     def __init__(self, run: AgentRun, *, before_step: Callable[[], None] | None = None):
@@ -39,26 +44,32 @@ class RunRecorder:
         self._seq = (RunStep.objects.filter(run=run).aggregate(m=Max("seq"))["m"] or 0) if run.attempt > 1 else 0
         self.cost = run.cost or Decimal("0")
         self._written_cost = self.cost
-        self._pending: list[RunStep] = []
+        self._unsaved: list[RunStep] = []  # started, not inserted yet
+        self._pending: list[RunStep] = []  # inserted, finished, completion not written yet
         self.failed_step: str | None = None  # the name of the last step that failed
-        self._last_beat = time.monotonic()
+        self._started = self._last_beat = time.monotonic()
         self._beat_every = getattr(settings, "NEONHUB_HEARTBEAT_MIN_INTERVAL", 1.0)
+        self._buffer_for = getattr(settings, "NEONHUB_STEP_BUFFER_SECONDS", 1.0)
 
     @contextmanager
     def step(self, name: str, *, kind: str = "step", provider: str = "", action: str = "") -> Iterator[StepRecord]:
         self._seq += 1
         record = StepRecord(name=name, kind=kind, provider=provider, action=action, attempt=self.run.attempt)
-        with transaction.atomic():
-            if not self._pending and self.cost == self._written_cost:
-                relax_commit_durability()  # nothing here that must survive a database crash
-            self.flush()
-            if self.before_step is not None and time.monotonic() - self._last_beat >= self._beat_every:
-                self.before_step()
-                self._last_beat = time.monotonic()
-            row = RunStep.objects.create(
-                run=self.run, seq=self._seq, attempt=self.run.attempt, name=name[:120], kind=kind,
-                provider=provider, action=action,
-            )
+        row = RunStep(run=self.run, seq=self._seq, attempt=self.run.attempt, name=name[:120], kind=kind,
+                      provider=provider, action=action, started_at=timezone.now())
+        now = time.monotonic()
+        beat_due = self.before_step is not None and now - self._last_beat >= self._beat_every
+        if not beat_due and now - self._started < self._buffer_for:
+            self._unsaved.append(row)
+        else:
+            with transaction.atomic():
+                if not self._pending and self.cost == self._written_cost:
+                    relax_commit_durability()  # nothing here that must survive a database crash
+                self.flush()
+                if beat_due:
+                    self.before_step()
+                    self._last_beat = time.monotonic()
+                row.save(force_insert=True)
         started = time.monotonic()
         try:
             yield record
@@ -72,7 +83,12 @@ class RunRecorder:
         self.cost += amount
 
     def flush(self) -> None:
-        """Write finished steps and the run's cost; call inside the transaction that follows."""
+        """Write buffered and finished steps and the run's cost, inside the caller's transaction."""
+        if self._unsaved:
+            inserted = {id(row) for row in self._unsaved}
+            RunStep.objects.bulk_create(self._unsaved)
+            self._pending = [row for row in self._pending if id(row) not in inserted]
+            self._unsaved.clear()
         for row in self._pending:
             row.save(update_fields=STEP_END_FIELDS)
         self._pending.clear()
