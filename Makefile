@@ -18,9 +18,9 @@ install: $(VENV)/.installed
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput -v0
-	$(PY) manage.py demo
+	NEONHUB_PUBLIC_URL=$${NEONHUB_PUBLIC_URL:-http://$(HOST):$(PORT)} $(PY) manage.py demo
 	@# One web server and one worker; Ctrl-C stops both.
-	@bash -c 'trap "kill 0" EXIT INT TERM; \
+	@NEONHUB_PUBLIC_URL=$${NEONHUB_PUBLIC_URL:-http://$(HOST):$(PORT)} bash -c 'trap "kill 0" EXIT INT TERM; \
 	  $(PY) manage.py qcluster & \
 	  $(PY) manage.py runserver $(HOST):$(PORT) --noreload & \
 	  wait'
