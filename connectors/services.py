@@ -48,7 +48,7 @@ from neonhub.core.errors import (
 from neonhub.core.models import Organization
 
 __all__ = [
-    "ConnectorSession", "connector_create", "connector_delete", "connector_execute", "connector_mark",
+    "ConnectorSession", "connector_check", "connector_create", "connector_delete", "connector_execute", "connector_mark",
     "connector_session", "connector_test", "connector_update", "credentials_load", "demo_connectors_ensure",
     "normalize_address", "placeholders", "suppression_add", "suppression_remove", "validate_values",
 ]
@@ -102,6 +102,35 @@ def _mode(mode: str) -> str:
 
 # --- create, edit, delete ---------------------------------------------------------------------
 
+def connector_check(*, provider: str, mode: str, credentials: dict | None, config: dict | None,
+                    connector: Connector | None = None) -> tuple[dict, dict]:
+    """Validate what a create (or, with ``connector``, an edit) would store; raise ``InvalidInput``.
+
+    ``credentials`` and ``config`` are complete values for a new connector and merge
+    patches for an existing one.  Answers the values to store; forms call it to show
+    errors next to their fields before anything is saved.
+    """
+    cls = get_provider_class(provider)
+    lenient = _mode(mode) == Mode.SANDBOX
+    if connector is not None:
+        credentials = _merge(_current_credentials(connector), credentials, "credentials")
+        config = _merge(connector.config, config, "config")
+    details: list[dict] = []
+    values = []
+    for schema, given, prefix in ((cls.Credentials, credentials, "credentials"), (cls.Config, config, "config")):
+        try:
+            values.append(validate_values(schema, given or {}, prefix=prefix, lenient=lenient))
+        except InvalidInput as exc:  # report both schemas' errors at once
+            details += exc.details or []
+            values.append({})
+    if details:
+        summary = "; ".join(f"{d['field']}: {d['message']}" for d in details[:5])
+        raise InvalidInput(f"Invalid connector: {summary}", details=details)
+    creds, conf = values
+    _check_base_url(conf)
+    return creds, conf
+
+
 def connector_create(*, organization: Organization, provider: str, name: str, mode: str = Mode.LIVE,
                      credentials: dict | None = None, config: dict | None = None, enabled: bool = True,
                      token_expires_at: datetime | None = None, created_by=None) -> Connector:
@@ -112,11 +141,7 @@ def connector_create(*, organization: Organization, provider: str, name: str, mo
     (``provider``, ``credentials.auth_token``, ``config.base_url``) or ``Conflict`` when
     the name is taken for that provider.
     """
-    cls = get_provider_class(provider)
-    lenient = _mode(mode) == Mode.SANDBOX
-    creds = validate_values(cls.Credentials, credentials or {}, prefix="credentials", lenient=lenient)
-    conf = validate_values(cls.Config, config or {}, prefix="config", lenient=lenient)
-    _check_base_url(conf)
+    creds, conf = connector_check(provider=provider, mode=mode, credentials=credentials, config=config)
     connector = Connector(organization=organization, provider=provider, name=name, mode=mode, config=conf,
                           enabled=enabled, token_expires_at=token_expires_at, created_by=created_by)
     credentials_store(connector, creds)
@@ -153,16 +178,10 @@ def connector_update(*, connector: Connector, name: str = UNSET, mode: str = UNS
     credentials cannot go live).  New credentials or config clear ``needs_reconnect`` and
     ``disabled``: the reason referred to what was just replaced.
     """
-    cls = get_provider_class(connector.provider)
     new_mode = _mode(mode) if mode is not UNSET else connector.mode
-    lenient = new_mode == Mode.SANDBOX
-    touched = credentials is not None or config is not None or new_mode != connector.mode
-    if touched:
-        creds = validate_values(cls.Credentials, _merge(_current_credentials(connector), credentials, "credentials"),
-                                prefix="credentials", lenient=lenient)
-        conf = validate_values(cls.Config, _merge(connector.config, config, "config"), prefix="config",
-                               lenient=lenient)
-        _check_base_url(conf)
+    if credentials is not None or config is not None or new_mode != connector.mode:
+        creds, conf = connector_check(provider=connector.provider, mode=new_mode, credentials=credentials,
+                                      config=config, connector=connector)
         credentials_store(connector, creds)
         connector.config = conf
     if (credentials is not None or config is not None) and connector.health in (Health.NEEDS_RECONNECT,
