@@ -21,6 +21,7 @@ from pydantic import BaseModel, ValidationError
 
 from connectors.addresses import normalize_address
 from connectors.base import CallResult, Provider, TestResult
+from connectors import crypto
 from connectors.crypto import CredentialsUnreadable
 from connectors.execution import ConnectorSession, connector_session
 from connectors.http import check_public_url
@@ -49,7 +50,7 @@ from neonhub.core.models import Organization
 
 __all__ = [
     "ConnectorSession", "connector_check", "connector_create", "connector_delete", "connector_execute", "connector_mark",
-    "connector_session", "connector_test", "connector_update", "credentials_load", "demo_connectors_ensure",
+    "connector_session", "connector_test", "connector_update", "credentials_load", "credentials_rotate", "demo_connectors_ensure",
     "normalize_address", "placeholders", "suppression_add", "suppression_remove", "validate_values",
 ]
 
@@ -278,6 +279,35 @@ def connector_execute(*, connector: Connector, action: str, input: dict, recorde
     with connector_session(connector=connector, recorder=recorder) as session:
         return session.execute(action=action, input=input, idempotency_key=idempotency_key, run_id=run_id,
                                contact_id=contact_id)
+
+
+# --- key rotation -----------------------------------------------------------------------------
+
+def credentials_rotate(*, dry_run: bool = False) -> dict:
+    """Re-encrypt every connector's credentials with the newest key (the first of the ring).
+
+    An operator's command across organizations.  Each row is updated only if its stored
+    value is still the one read (a token refreshed meanwhile is already under the new key).
+    Answers counts and the ids of connectors whose credentials no key can read.
+    """
+    current = crypto.current_key_id()
+    counts: dict = {"rotated": 0, "current": 0, "unreadable": []}
+    rows = Connector.objects.exclude(credentials="").only("id", "credentials", "credentials_masks")
+    for connector in rows.iterator(chunk_size=200):
+        if crypto.token_key_id(connector.credentials) == current:
+            counts["current"] += 1
+            continue
+        try:
+            values = credentials_load(connector=connector)
+        except CredentialsUnreadable:
+            counts["unreadable"].append(str(connector.pk))
+            continue
+        old = connector.credentials
+        credentials_store(connector, values)
+        if not dry_run:
+            Connector.objects.filter(pk=connector.pk, credentials=old).update(credentials=connector.credentials)
+        counts["rotated"] += 1
+    return counts
 
 
 # --- suppressions -----------------------------------------------------------------------------

@@ -188,6 +188,10 @@ NEONHUB_RETRY_BASE_SECONDS = env.float("NEONHUB_RETRY_BASE_SECONDS", default=5.0
 NEONHUB_RETRY_MAX_SECONDS = env.float("NEONHUB_RETRY_MAX_SECONDS", default=900.0)
 NEONHUB_IDEMPOTENCY_HOURS = env.int("NEONHUB_IDEMPOTENCY_HOURS", default=24)
 NEONHUB_EXTRA_AGENTS: dict[str, str] = {}
+# Providers beyond connectors/registry.py (slug → dotted path); the tests add one.
+NEONHUB_EXTRA_PROVIDERS: dict[str, str] = {}
+# Called by `manage.py demo` with the demo organization: one sandbox connector per provider.
+NEONHUB_DEMO_HOOKS = ["connectors.services.demo_connectors_ensure"]
 # The admin's Retry and Cancel run actions: agents' services, named here because the runs
 # app must not import agents.
 NEONHUB_RUN_ACTIONS = {"retry": "agents.services.run_retry", "cancel": "agents.services.run_cancel"}
