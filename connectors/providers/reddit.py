@@ -145,7 +145,7 @@ class Reddit(Provider):
                 "kind": "link" if data.url else "self", "nsfw": _flag(data.nsfw),
                 "spoiler": _flag(data.spoiler), "sendreplies": _flag(data.send_replies)}
         if data.url:
-            form["url"] = check_public_url(str(data.url), field="input.url")
+            form["url"] = str(data.url)  # Reddit fetches it, not us: no address check needed here
         else:
             form["text"] = data.text or ""
         if data.flair_id:

@@ -7,7 +7,6 @@ from urllib.parse import parse_qsl
 
 import pytest
 import responses
-from django.test import override_settings
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from pydantic import SecretStr, ValidationError
@@ -19,7 +18,6 @@ from neonhub.core.errors import (
     ConnectorRateLimited,
     ConnectorRejected,
     ConnectorUnavailable,
-    InvalidInput,
     OutcomeUnknown,
 )
 from tests.connectors.providers.messaging_helpers import fixture, short_timeouts, wait_for_log
@@ -377,14 +375,6 @@ def test_comment_parent_must_be_a_post_or_comment():
     with pytest.raises(ValidationError) as caught:
         Reddit.actions["submit_comment"].schema(parent_id="t5_2qhze", text="hi")
     assert caught.value.errors()[0]["loc"] == ("parent_id",)
-
-
-@override_settings(NEONHUB_ALLOW_PRIVATE_URLS=False)
-def test_a_link_to_a_private_address_is_refused(mocked):
-    with pytest.raises(InvalidInput) as caught:
-        run(make(state=fresh_token_state(), access_token=TOKEN), "submit_post", subreddit="Coffee", title="t",
-            url="http://10.0.0.5/admin")
-    assert caught.value.details[0]["field"] == "input.url"
 
 
 def test_action_flags_and_budget():
