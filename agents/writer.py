@@ -170,12 +170,14 @@ def subject_suggestions(*, original: str, context: str | None, voice: Voice) -> 
 
 
 def _fit(text: str, low: int, high: int) -> str:
+    """The text within [low, high] characters: cut if long, one filler added if short."""
     text = clip(" ".join(text.split()), high, ellipsis="…")
-    for filler in (" - read on", " - here is how", " - a short guide for you"):
-        if len(text) >= low:
-            break
-        text = clip(text + filler, high, ellipsis="…")
-    return text if low <= len(text) <= high else ""
+    if len(text) >= low:
+        return text
+    for filler in (": a quick guide", " - here is what changed", " - what you need to know today"):
+        if low <= len(text.rstrip("?") + filler) <= high:
+            return text.rstrip("?") + filler
+    return ""
 
 
 # --- social ------------------------------------------------------------------------------------
@@ -183,7 +185,7 @@ def _fit(text: str, low: int, high: int) -> str:
 HOOKS = {
     "professional": "{lead}",
     "casual": "So, {lead_lower}",
-    "engaging": "Ever wondered about {topic}? {lead}",
+    "engaging": "{question}{lead}",
     "authoritative": "Fact: {lead_lower}",
 }
 
@@ -192,7 +194,9 @@ def social_post(*, content: str, platform: str, tone: str, hashtags: list[str], 
                 topic: str, include_hashtags: bool) -> dict:
     limit, optimal = PLATFORM_LIMITS[platform]
     lead = " ".join(content.split())
-    hook = HOOKS.get(tone, "{lead}").format(lead=lead, lead_lower=lead[:1].lower() + lead[1:], topic=topic)
+    # "brand" is the original's default topic: no question about it.
+    question = f"Ever wondered about {topic}? " if topic and topic != "brand" else ""
+    hook = HOOKS.get(tone, "{lead}").format(lead=lead, lead_lower=lead[:1].lower() + lead[1:], question=question)
     tags = normalize_hashtags(hashtags) if include_hashtags else []
     tail = f"\n\n{call_to_action}" if call_to_action else ""
     tag_line = ("\n\n" + " ".join(tags)) if tags else ""
