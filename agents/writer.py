@@ -175,6 +175,8 @@ def _fit(text: str, low: int, high: int) -> str:
     if len(text) >= low:
         return text
     for filler in (": a quick guide", " - here is what changed", " - what you need to know today"):
+        if filler.startswith(":") and (":" in text or "guide" in text.lower()):
+            continue  # one colon, one "guide" per subject line
         if low <= len(text.rstrip("?") + filler) <= high:
             return text.rstrip("?") + filler
     return ""
