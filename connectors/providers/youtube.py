@@ -15,22 +15,16 @@ commentThreads.insert 50).
 
 from __future__ import annotations
 
-import mimetypes
 import re
 import secrets
 import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
-from datetime import time as clock
-from pathlib import Path
+from datetime import timedelta
 from typing import IO, Any, ClassVar, Literal
-from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
 import requests
-from django.conf import settings
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from pydantic import Field, HttpUrl, SecretStr, field_validator, model_validator
@@ -44,13 +38,20 @@ from connectors.base import (
     TestResult,
     action,
     check_public_url,
-    error_for_status,
-    retry_after_seconds,
+)
+from connectors.providers.google_common import TOKEN_HOST, TOKEN_PATH, google_error, token_error
+from connectors.providers.youtube_upload import (
+    CHUNK_UNIT,
+    VideoSource,
+    acknowledged,
+    download_type,
+    guess_type,
+    int_or_none,
+    local_video,
 )
 from neonhub.core.errors import (
     ConnectorAuth,
     ConnectorError,
-    ConnectorRateLimited,
     ConnectorRejected,
     ConnectorUnavailable,
     NeonHubError,
@@ -58,11 +59,7 @@ from neonhub.core.errors import (
 )
 
 API_HOST = "https://www.googleapis.com"
-TOKEN_HOST = "https://oauth2.googleapis.com"
-TOKEN_PATH = "/token"
-CHUNK_UNIT = 256 * 1024
 DEFAULT_CHUNK = 8 * 1024 * 1024
-PACIFIC = ZoneInfo("America/Los_Angeles")
 TOKEN_MARGIN = timedelta(seconds=60)
 SESSION_EXPIRED = "uploadSessionExpired"
 VIDEO_ID = r"^[A-Za-z0-9_-]{11}$"
@@ -71,10 +68,6 @@ CHANNEL_ID = r"^UC[A-Za-z0-9_-]{22}$"
 WRITABLE_SNIPPET = ("title", "description", "tags", "categoryId", "defaultLanguage")
 WRITABLE_STATUS = ("privacyStatus", "embeddable", "license", "publicStatsViewable", "publishAt",
                    "selfDeclaredMadeForKids", "containsSyntheticMedia")
-QUOTA_REASONS = frozenset({"quotaExceeded", "dailyLimitExceeded"})
-RATE_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded", "uploadRateLimitExceeded"})
-AUTH_REASONS = frozenset({"authError", "insufficientPermissions", "youtubeSignupRequired", "accessNotConfigured",
-                          "ACCESS_TOKEN_SCOPE_INSUFFICIENT"})
 Privacy = Literal["private", "public", "unlisted"]
 
 
@@ -89,23 +82,6 @@ def quota_cost(action_name: str, data: Any) -> int:
         channel = data.get("channel_id") if isinstance(data, dict) else getattr(data, "channel_id", None)
         return 50 + (0 if channel else 1)
     return {"update_video": 51, "get_video_stats": 1}.get(action_name, 1)
-
-
-def upload_dir() -> Path:
-    """Local files an upload may read: only under this directory (never arbitrary server files)."""
-    return Path(getattr(settings, "NEONHUB_UPLOAD_DIR", settings.VAR_DIR / "uploads")).resolve()
-
-
-def local_video(value: str) -> Path:
-    base = upload_dir()
-    path = (base / value).resolve()
-    if not path.is_relative_to(base):
-        raise ValueError("must be a file inside the upload directory")
-    if not path.is_file():
-        raise ValueError("no such file")
-    if path.stat().st_size == 0:
-        raise ValueError("the file is empty")
-    return path
 
 
 def _plain_text(value: str | None) -> str | None:
@@ -301,7 +277,7 @@ class YouTube(Provider):
         if data.file_path is not None:
             path = local_video(data.file_path)
             with path.open("rb") as handle:
-                yield VideoSource(handle, path.stat().st_size, data.content_type or _guess_type(path.name))
+                yield VideoSource(handle, path.stat().st_size, data.content_type or guess_type(path.name))
             return
         url = check_public_url(str(data.video_url), field="input.video_url")
         self._downloading = True  # classify() judges this answer as a download, not an API call
@@ -311,8 +287,8 @@ class YouTube(Provider):
         finally:
             self._downloading = False
         try:
-            content_type = data.content_type or _download_type(response, url)
-            size = _int_or_none(response.headers.get("Content-Length"))
+            content_type = data.content_type or download_type(response, url)
+            size = int_or_none(response.headers.get("Content-Length"))
             if size:
                 yield VideoSource(response.raw, size, content_type, stream=True)
             else:
@@ -370,7 +346,7 @@ class YouTube(Provider):
                 continue
             if response.status_code in (200, 201):
                 return response.json()
-            offset, ask = _acknowledged(response), False
+            offset, ask = acknowledged(response), False
 
     def _put_chunk(self, session: str, source: VideoSource, offset: int) -> requests.Response:
         chunk = source.read(offset, self.config.upload_chunk_size)
@@ -448,8 +424,8 @@ class YouTube(Provider):
                 f"The video at input.video_url answered HTTP {response.status_code}",
                 http_status=response.status_code)
         if (response.url or "").startswith(self._token_url()):
-            return _token_error(response)
-        return _google_error(response)
+            return token_error(response)
+        return google_error(response)
 
     # --- connection test, outbox and sandbox ---------------------------------------------
 
@@ -488,42 +464,6 @@ class YouTube(Provider):
         return CallResult(output={"video_id": data.video_id, "views": 0, "likes": 0, "comments": 0, "favorites": 0})
 
 
-class VideoSource:
-    """The bytes being uploaded, read by offset: a seekable file, or a one-way download.
-
-    A download is relayed chunk by chunk; only the chunk in flight is kept, so a chunk the
-    session did not fully take can be sent again, but nothing before it.
-    """
-
-    def __init__(self, handle: Any, size: int, content_type: str, *, stream: bool = False):
-        self.handle, self.size, self.content_type, self.stream = handle, size, content_type, stream
-        self._kept, self._kept_from = bytearray(), 0
-
-    def read(self, offset: int, length: int) -> bytes:
-        if not self.stream:
-            self.handle.seek(offset)
-            return self.handle.read(length)
-        if offset < self._kept_from:
-            raise ConnectorUnavailable("YouTube: the upload lost bytes that the video download cannot replay")
-        skip = offset - self._kept_from
-        kept = self._kept[skip:] if skip <= len(self._kept) else self._discard(skip - len(self._kept))
-        while len(kept) < length:
-            piece = self.handle.read(length - len(kept), decode_content=False)
-            if not piece:
-                break
-            kept += piece
-        self._kept, self._kept_from = kept, offset
-        return bytes(kept[:length])
-
-    def _discard(self, count: int) -> bytearray:
-        while count > 0:
-            piece = self.handle.read(min(count, CHUNK_UNIT), decode_content=False)
-            if not piece:
-                break
-            count -= len(piece)
-        return bytearray()
-
-
 def _merged_snippet(current: dict, data: UpdateVideoIn) -> dict:
     # videos.update replaces the whole snippet and requires title and categoryId: start from
     # what is there now and change only what was asked.
@@ -542,87 +482,8 @@ def _merged_status(current: dict, privacy: str) -> dict:
     return status
 
 
-def _acknowledged(response: requests.Response) -> int:
-    """The next byte to send after a 308: ``Range: bytes=0-N`` means N+1 bytes are stored."""
-    match = re.match(r"^bytes=0-(\d+)$", response.headers.get("Range", ""))
-    return int(match.group(1)) + 1 if match else 0
-
-
 def _count(stats: dict, key: str) -> int | None:
     value = stats.get(key)
     return int(value) if value is not None else None
 
 
-def _int_or_none(value: str | None) -> int | None:
-    try:
-        return int(value) if value else None
-    except ValueError:
-        return None
-
-
-def _guess_type(name: str) -> str:
-    guessed = mimetypes.guess_type(name)[0] or ""
-    return guessed if guessed.startswith("video/") else "application/octet-stream"
-
-
-def _download_type(response: requests.Response, url: str) -> str:
-    declared = (response.headers.get("Content-Type") or "").split(";")[0].strip()
-    return declared if declared.startswith("video/") else _guess_type(urlsplit(url).path)
-
-
-def seconds_until_quota_reset(now: datetime | None = None) -> float:
-    """YouTube quotas reset at midnight Pacific time."""
-    local = (now or timezone.now()).astimezone(PACIFIC)
-    midnight = datetime.combine(local.date() + timedelta(days=1), clock.min, tzinfo=PACIFIC)
-    # Compare in UTC: subtracting two times in the same zone ignores a DST change between them.
-    return max(60.0, (midnight.astimezone(UTC) - local.astimezone(UTC)).total_seconds())
-
-
-def _json(response: requests.Response) -> dict:
-    try:
-        body = response.json()
-    except ValueError:
-        return {}
-    return body if isinstance(body, dict) else {}
-
-
-def _token_error(response: requests.Response) -> ConnectorError | None:
-    body = _json(response)
-    if response.status_code < 400 and body.get("access_token"):
-        return None
-    code = str(body.get("error") or response.status_code)
-    detail = str(body.get("error_description") or "")[:80]
-    if response.status_code >= 500:
-        return ConnectorUnavailable(f"Google's token endpoint answered HTTP {response.status_code}",
-                                    http_status=response.status_code, provider_code=code)
-    if code == "invalid_grant":
-        return ConnectorAuth(f"Google rejected the refresh token (invalid_grant: {detail}); reconnect the account",
-                             http_status=response.status_code, provider_code=code)
-    if code in ("invalid_client", "unauthorized_client"):
-        return ConnectorAuth(f"Google rejected the OAuth client id or client secret ({code})",
-                             http_status=response.status_code, provider_code=code)
-    return ConnectorAuth(f"Google refused to refresh the access token ({code})", http_status=response.status_code,
-                         provider_code=code)
-
-
-def _google_error(response: requests.Response) -> ConnectorError | None:
-    status = response.status_code
-    if status < 400:
-        return None
-    error = _json(response).get("error")
-    if not isinstance(error, dict):
-        return error_for_status(status, f"YouTube answered HTTP {status}", retry_after=retry_after_seconds(response))
-    reasons = [item.get("reason") for item in error.get("errors") or [] if isinstance(item, dict)]
-    reason = str(reasons[0] if reasons else error.get("status") or status)
-    message = f"YouTube: {error.get('message') or reason}"
-    kwargs: dict[str, Any] = {"http_status": status, "provider_code": reason}
-    if reason in QUOTA_REASONS:
-        return ConnectorRateLimited(message, retry_after=seconds_until_quota_reset(), **kwargs)
-    if reason in RATE_REASONS or status == 429:
-        return ConnectorRateLimited(message, retry_after=retry_after_seconds(response) or 60.0, **kwargs)
-    if status == 401 or reason in AUTH_REASONS:
-        return ConnectorAuth(message, **kwargs)
-    if status >= 500:
-        return ConnectorUnavailable(message, retry_after=retry_after_seconds(response), **kwargs)
-    # videoNotFound, forbidden (not this account's video), invalidTitle, commentsDisabled...
-    return ConnectorRejected(message, **kwargs)

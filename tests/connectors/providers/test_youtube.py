@@ -15,7 +15,9 @@ from django.utils.dateparse import parse_datetime
 from pydantic import ValidationError
 from werkzeug import Response
 
-from connectors.providers.youtube import YouTube, quota_cost, seconds_until_quota_reset
+from connectors.providers.google_common import seconds_until_quota_reset
+from connectors.providers.youtube import YouTube, quota_cost
+from connectors.providers.youtube_upload import VideoSource
 from neonhub.core.errors import (
     ConnectorAuth,
     ConnectorRateLimited,
@@ -317,7 +319,6 @@ def test_a_download_shorter_than_announced_is_unavailable(uploads):
         def read(self, amount, decode_content=False):
             return b""
 
-    from connectors.providers.youtube import VideoSource
 
     source = VideoSource(Truncated(), 5000, "video/mp4", stream=True)
     with pytest.raises(ConnectorUnavailable, match="ended before its announced length"):
@@ -325,7 +326,6 @@ def test_a_download_shorter_than_announced_is_unavailable(uploads):
 
 
 def test_a_stream_cannot_rewind_past_the_chunk_it_keeps():
-    from connectors.providers.youtube import VideoSource
 
     class Stream:
         def __init__(self):
