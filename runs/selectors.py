@@ -79,7 +79,9 @@ def run_page(*, organization: Organization, filters: RunFilters | None = None, c
     qs = run_queryset(organization=organization, filters=filters).order_by("-created_at", "-id")
     if cursor:
         created, run_id = decode_cursor(cursor)
-        qs = qs.filter(Q(created_at__lt=created) | Q(created_at=created, id__lt=run_id))
+        # The redundant "<=" bound lets the database seek in the index; with the OR alone
+        # SQLite scanned from the newest run down to the cursor (measured: 100 ms at 1M runs).
+        qs = qs.filter(Q(created_at__lt=created) | Q(created_at=created, id__lt=run_id), created_at__lte=created)
     items = list(qs[: limit + 1])
     next_cursor = encode_cursor(items[limit - 1]) if len(items) > limit else None
     return Page(items=items[:limit], next_cursor=next_cursor)
