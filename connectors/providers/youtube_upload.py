@@ -21,8 +21,8 @@ CHUNK_UNIT = 256 * 1024
 
 
 def upload_dir() -> Path:
-    """Local files an upload may read: only under this directory (never arbitrary server files)."""
-    return Path(getattr(settings, "NEONHUB_UPLOAD_DIR", settings.VAR_DIR / "uploads")).resolve()
+    """Local files an upload may read: only under ``NEONHUB_UPLOAD_DIR``, never arbitrary server files."""
+    return Path(settings.NEONHUB_UPLOAD_DIR).resolve()
 
 
 def local_video(value: str) -> Path:
