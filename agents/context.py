@@ -35,14 +35,31 @@ class ConnectorHandle:
     def sandbox(self) -> bool:
         return self.connector.mode == "sandbox"
 
-    def call(self, action: str, input: dict, *, key: str | None = None, contact: Any = None):
+    def call(self, action: str, input: dict, *, key: str | None = None, contact: Any = None,
+             purpose: str = "marketing"):
+        """Run ``action``; a message to a person first passes the compliance gate.
+
+        ``contact`` (a Contact or its id) links the message to its contact; without it the
+        gate finds the contact by the address.  ``purpose`` is ``marketing`` (every rule),
+        ``reply`` (an answer to a person who just wrote: no caps or quiet hours) or
+        ``opt_out_confirmation`` (see ``agents.triggers.compliance``).
+        """
+        from agents.triggers import compliance
+
         if self._session is None:
             from connectors.services import ConnectorSession
 
             self._session = ConnectorSession(connector=self.connector, recorder=self.ctx.recorder)
+        idempotency_key = self.ctx.idempotency_key(key) if key else None
+        contact_id = _uuid_or_none(getattr(contact, "pk", contact))
+        if compliance.message_kind(self.connector.provider, action) is not None:
+            contact_id = compliance.message_gate(
+                connector=self.connector, action=action, input=input, key=idempotency_key, run_id=self.ctx.run_id,
+                contact=contact, purpose=purpose, recorder=self.ctx.recorder,
+            )
         return self._session.execute(
-            action=action, input=input, idempotency_key=self.ctx.idempotency_key(key) if key else None,
-            run_id=self.ctx.run_id, contact_id=_uuid_or_none(getattr(contact, "pk", contact)),
+            action=action, input=input, idempotency_key=idempotency_key, run_id=self.ctx.run_id,
+            contact_id=contact_id,
         )
 
     def close(self) -> None:

@@ -18,6 +18,7 @@ AGENTS: dict[str, str] = {
     "connector": "agents.library.connector.ConnectorAgent",
     "content": "agents.library.content.ContentAgent",
     "email": "agents.library.email.EmailAgent",
+    "messaging": "agents.library.messaging.MessagingAgent",
     "seo": "agents.library.seo.SEOAgent",
     "social": "agents.library.social.SocialAgent",
     "support": "agents.library.support.SupportAgent",

@@ -120,6 +120,9 @@ class Provider:
     # a short ``state["token_expires_at"]`` is routine and does not make the connector
     # "expiring".  None: inferred from the credentials (a refresh_token or client_secret field).
     token_renewal: ClassVar[bool | None] = None
+    # Where the provider calls us: a name per URL ("inbound", "status") → the URL name of the
+    # route that receives it; ``webhook_urls()`` builds the addresses to paste into its console.
+    webhook_routes: ClassVar[dict[str, str]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -221,6 +224,15 @@ class Provider:
             if isinstance(value, str) and value:
                 return value[:255]
         return ""
+
+    @classmethod
+    def webhook_urls(cls, connector_id: Any) -> dict[str, str]:
+        """The public URLs of this connector's webhooks, from ``NEONHUB_PUBLIC_URL``."""
+        from django.conf import settings
+        from django.urls import reverse
+
+        return {name: f"{settings.NEONHUB_PUBLIC_URL}{reverse(route, args=[str(connector_id)])}"
+                for name, route in cls.webhook_routes.items()}
 
     @classmethod
     def renews_tokens(cls) -> bool:

@@ -11,6 +11,7 @@ from pydantic import ConfigDict, Field
 
 from connectors.base import Provider
 from connectors.health import effective_health
+from connectors.registry import get_provider_class
 
 Mode = Literal["live", "sandbox"]
 HealthName = Literal["healthy", "expiring", "needs_reconnect", "rate_limited", "disabled"]
@@ -81,7 +82,7 @@ class ConnectorOut(Schema):
 
     @staticmethod
     def resolve_webhook_urls(obj) -> dict[str, str]:
-        return {}
+        return get_provider_class(obj.provider).webhook_urls(obj.id)
 
     @staticmethod
     def resolve_links(obj) -> dict[str, str]:

@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from agents.public_views import unsubscribe
+from agents.triggers.urls import hook_patterns
 from neonhub.api import api
 from neonhub.core import views as core_views
 
@@ -15,6 +16,8 @@ urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("metrics", core_views.metrics, name="metrics"),
     path("unsubscribe/<str:token>/", unsubscribe, name="unsubscribe"),
+    # Public webhook endpoints that providers call; each request proves itself with a signature.
+    path("hooks/", include((hook_patterns, "hooks"))),
     path("", include("runs.urls")),
     path("", include("agents.urls")),
 ]

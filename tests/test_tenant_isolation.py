@@ -8,7 +8,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from neonhub.api import api as ninja_api
-from tests.isolation import FOREIGN_OBJECTS, PLAIN_VALUES
+from tests.isolation import FOREIGN_OBJECTS, PLAIN_VALUES, PUBLIC_PREFIXES
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +28,7 @@ def api_routes():
 def page_routes(patterns=None, prefix=""):
     for pattern in patterns if patterns is not None else get_resolver().url_patterns:
         text = prefix + str(pattern.pattern)
-        if text.startswith(("admin/", "api/", "static/")):
+        if text.startswith(("admin/", "api/", "static/", *PUBLIC_PREFIXES)):
             continue
         if isinstance(pattern, URLResolver):
             yield from page_routes(pattern.url_patterns, text)

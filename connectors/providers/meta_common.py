@@ -44,7 +44,11 @@ class GraphCredentials(Schema):
     app_secret: SecretStr | None = Field(
         default=None,
         description="The Meta app secret; when set, every call carries appsecret_proof "
-                    "(needed if the app requires it)",
+                    "(needed if the app requires it), and webhook events are verified with it",
+    )
+    webhook_verify_token: SecretStr | None = Field(
+        default=None, min_length=8, max_length=200,
+        description="A token you choose and also enter in the Meta app's webhook settings (the GET handshake)",
     )
 
 
@@ -57,6 +61,8 @@ class GraphProvider(Provider):
     """A provider on graph.facebook.com authenticated with one access token."""
 
     default_base_url: ClassVar[str] = GRAPH_HOST
+    # The Meta app's webhook callback URL: the GET handshake and the signed POST events.
+    webhook_routes: ClassVar[dict[str, str]] = {"events": "hooks:meta"}
     docs_url: ClassVar[str] = "https://developers.facebook.com/docs/graph-api"
     token_field: ClassVar[str] = "access_token"
 

@@ -143,6 +143,9 @@ class TwilioMessaging(Provider):
     docs_url = "https://www.twilio.com/docs/messaging/api/message-resource"
     Credentials = TwilioCredentials
     Config = TwilioConfig
+    # Paste "inbound" as the number's "A message comes in" webhook; "status" is sent with
+    # each message as its StatusCallback.  Both are signed with the auth token.
+    webhook_routes = {"inbound": "hooks:twilio-inbound", "status": "hooks:twilio-status"}
 
     # --- actions --------------------------------------------------------------------------
 

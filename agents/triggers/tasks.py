@@ -1,0 +1,23 @@
+"""django-q2 entry points of triggers: the minute task and the batch feeder.  They take ids."""
+
+from __future__ import annotations
+
+from django_q.models import Schedule
+
+from agents.triggers import schedules
+
+MINUTE_TASK_NAME = "neonhub-triggers-minute"
+
+
+def schedules_due() -> dict:
+    """Every minute: start the due schedules."""
+    return {"schedules": schedules.schedules_run_due()}
+
+
+def ensure_schedules() -> None:
+    """Create the minute task once; safe to call at every start."""
+    Schedule.objects.update_or_create(
+        name=MINUTE_TASK_NAME,
+        defaults={"func": "agents.triggers.tasks.schedules_due", "schedule_type": Schedule.MINUTES, "minutes": 1,
+                  "repeats": -1},
+    )
