@@ -96,15 +96,15 @@ def main() -> None:
                 services.run_start(organization=org, agent="support", intent="triage",
                                    payload={"content": f"Checkout is down, order {i}"})
             done_runs += per_round
-            wait_until(lambda: AgentRun.objects.filter(organization=org, status=RunStatus.COMPLETED).count()
-                       >= done_runs, timeout=600)
+            wait_until(lambda n=done_runs: AgentRun.objects.filter(organization=org, status=RunStatus.COMPLETED)
+                       .count() >= n, timeout=600)
             run_time += time.perf_counter() - start
 
             start = time.perf_counter()
             for _ in range(per_round):
                 async_task("bench.run_throughput.noop", str(marker))
             done_noops += per_round
-            wait_until(lambda: marker.stat().st_size >= done_noops, timeout=600)
+            wait_until(lambda n=done_noops: marker.stat().st_size >= n, timeout=600)
             noop_time += time.perf_counter() - start
     finally:
         os.killpg(worker.pid, signal.SIGTERM)

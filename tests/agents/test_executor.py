@@ -152,7 +152,8 @@ def test_watchdog_requeues_lost_runs_and_fails_exhausted_ones(org, settings):
     AgentRun.objects.filter(pk=fresh.pk).update(status=RunStatus.RUNNING, attempt=1, heartbeat_at=timezone.now())
     result = services.runs_recover()
     assert result["requeued"] == 1 and result["failed"] == 1
-    lost.refresh_from_db(); done.refresh_from_db(); fresh.refresh_from_db()
+    for run in (lost, done, fresh):
+        run.refresh_from_db()
     assert lost.status == RunStatus.QUEUED and lost.error_code == "WORKER_LOST"
     assert done.status == RunStatus.FAILED and done.error_code == "WORKER_LOST"
     assert fresh.status == RunStatus.RUNNING
