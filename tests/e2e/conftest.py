@@ -44,9 +44,10 @@ class Worker:
 
     def stop(self) -> None:
         if self.proc.poll() is None:
+            # The tests are over: no need to wait for django-q2's graceful drain.
             os.killpg(self.proc.pid, signal.SIGTERM)
             try:
-                self.proc.wait(timeout=15)
+                self.proc.wait(timeout=3)
             except subprocess.TimeoutExpired:
                 self.kill()
         self.log.close()
