@@ -15,7 +15,11 @@ WATCHDOG_NAME = "neonhub-watchdog"
 
 
 def execute_run(run_id: str) -> None:
+    from agents.triggers.batches import batch_run_finished  # triggers imports the services
+
     executor.execute_run(run_id)
+    # A finished batch run frees a place in its organization's in-flight limit: feed the next.
+    batch_run_finished(run_id=run_id)
 
 
 def watchdog() -> dict:

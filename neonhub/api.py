@@ -28,6 +28,11 @@ ROUTERS = [
     ("/connectors", "connectors.api.router"),
     # Running an action records a run, so it lives in agents; same prefix, different paths.
     ("/connectors", "agents.connector_actions.router"),
+    ("/triggers", "agents.triggers.api.triggers_router"),
+    ("/schedules", "agents.triggers.api.schedules_router"),
+    ("/contacts", "agents.triggers.api.contacts_router"),
+    ("/contact-lists", "agents.triggers.api.lists_router"),
+    ("/batches", "agents.triggers.api.batches_router"),
 ]
 
 

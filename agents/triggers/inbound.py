@@ -18,7 +18,13 @@ from django.utils import timezone
 
 from agents.services import run_start
 from agents.triggers.mapping import apply_mapping
-from agents.triggers.models import DeliveryStatus, InboundMessage, Trigger, TriggerSource, WebhookDelivery
+from agents.triggers.models import (
+    DeliveryStatus,
+    InboundMessage,
+    Trigger,
+    TriggerSource,
+    WebhookDelivery,
+)
 from connectors.addresses import normalize_address
 from connectors.models import Connector, OutboundMessage, OutboxStatus
 from neonhub.core.errors import InvalidInput, NeonHubError

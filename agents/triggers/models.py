@@ -92,7 +92,8 @@ class WebhookDelivery(BaseModel):
     http_status = models.PositiveSmallIntegerField()
     reason = models.CharField(max_length=300, blank=True, default="")
     event_id = models.CharField(max_length=255, blank=True, default="")
-    dedupe_key = models.CharField(max_length=255, null=True, blank=True)
+    # NULL (not ""): only first deliveries of an event take part in the unique constraint.
+    dedupe_key = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001
     run = models.ForeignKey("runs.AgentRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     remote_addr = models.CharField(max_length=64, blank=True, default="")
     headers = models.JSONField(default=dict, blank=True)

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from django_q.models import Schedule
 
-from agents.triggers import schedules
+from agents.triggers import batches, schedules
 
 MINUTE_TASK_NAME = "neonhub-triggers-minute"
 
 
 def schedules_due() -> dict:
-    """Every minute: start the due schedules."""
-    return {"schedules": schedules.schedules_run_due()}
+    """Every minute: start the due schedules, and nudge batches whose nudge was lost."""
+    return {"schedules": schedules.schedules_run_due(), "batches_nudged": batches.batches_sweep()}
+
+
+def batch_feed(batch_id: str) -> dict:
+    return batches.batch_feed(batch_id=batch_id)
 
 
 def ensure_schedules() -> None:
