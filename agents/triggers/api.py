@@ -287,6 +287,9 @@ def contact_update(request: HttpRequest, contact_id: str, body: ContactPatch):
 def contact_consent(request: HttpRequest, contact_id: str, body: ConsentSetIn):
     contact = selectors.contact_get(organization=request.auth.organization, contact_id=contact_id)
     request.auth.require_write()
+    for field in ("channel", "status"):
+        if getattr(body, field) is None:
+            raise InvalidInput(f"{field} is required", details=[{"field": field, "message": "Field required"}])
     return contacts.contact_consent_set(contact=contact, channel=body.channel, status=body.status, source=body.source,
                                         at=body.at)
 
@@ -330,11 +333,18 @@ def list_delete(request: HttpRequest, list_id: str):
     return Status(204, None)
 
 
+def _members(body: MembersIn) -> list:
+    if not body.contact_ids:
+        raise InvalidInput("contact_ids must name at least one contact",
+                           details=[{"field": "contact_ids", "message": "at least one id"}])
+    return body.contact_ids
+
+
 @lists_router.post("/{list_id}/members", response=MembersOut, summary="Add contacts to the list")
 def list_add(request: HttpRequest, list_id: str, body: MembersIn):
     contact_list = selectors.contact_list_get(organization=request.auth.organization, list_id=list_id)
     request.auth.require_write()
-    changed = contacts.contact_list_add(contact_list=contact_list, contact_ids=body.contact_ids)
+    changed = contacts.contact_list_add(contact_list=contact_list, contact_ids=_members(body))
     return {"changed": changed, "size": contact_list.memberships.count()}
 
 
@@ -342,7 +352,7 @@ def list_add(request: HttpRequest, list_id: str, body: MembersIn):
 def list_remove(request: HttpRequest, list_id: str, body: MembersIn):
     contact_list = selectors.contact_list_get(organization=request.auth.organization, list_id=list_id)
     request.auth.require_write()
-    changed = contacts.contact_list_remove(contact_list=contact_list, contact_ids=body.contact_ids)
+    changed = contacts.contact_list_remove(contact_list=contact_list, contact_ids=_members(body))
     return {"changed": changed, "size": contact_list.memberships.count()}
 
 

@@ -201,8 +201,12 @@ class ContactPatch(In):
     attributes: dict[str, str | int | float | bool | None] | None = None
 
 
-class ConsentSetIn(ConsentIn):
-    channel: Literal["sms", "whatsapp", "email"]
+class ConsentSetIn(In):
+    # Optional here so an unknown contact answers 404 before the body is judged; required by the view.
+    channel: Literal["sms", "whatsapp", "email"] | None = None
+    status: Literal["granted", "revoked"] | None = None
+    source: str = Field(default="", max_length=100)
+    at: datetime | None = None
 
 
 class ContactOut(Schema):
@@ -289,7 +293,8 @@ class ContactListOut(Schema):
 
 
 class MembersIn(In):
-    contact_ids: list[UUID] = Field(min_length=1, max_length=1000)
+    # May be empty here so an unknown list answers 404 first; an empty list is then refused.
+    contact_ids: list[UUID] = Field(default_factory=list, max_length=1000)
 
 
 class MembersOut(Schema):
