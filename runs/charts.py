@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from runs.rollups import Bucket
+from runs.overview import Bucket
 
 WIDTH, HEIGHT = 720, 220
 LEFT, RIGHT, TOP, BOTTOM = 44, 8, 10, 26

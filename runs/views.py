@@ -17,7 +17,8 @@ from django.views.decorators.http import require_GET
 
 from neonhub.core.errors import InvalidInput, NotFound
 from neonhub.core.views_util import organization_required
-from runs import charts, rollups, selectors
+from runs import charts, selectors
+from runs import overview as overviews
 from runs.forms import RunFilterForm
 from runs.models import ACTIVE_STATUSES, AgentRun, RunStatus, RunStep
 
@@ -34,13 +35,13 @@ def not_found(request: HttpRequest, message: str) -> HttpResponse:
 @require_GET
 def overview(request: HttpRequest) -> HttpResponse:
     org = request.principal.organization
-    window = request.GET.get("window", rollups.DEFAULT_WINDOW)
-    window = window if window in rollups.WINDOWS else rollups.DEFAULT_WINDOW
+    window = request.GET.get("window", overviews.DEFAULT_WINDOW)
+    window = window if window in overviews.WINDOWS else overviews.DEFAULT_WINDOW
     agent = (request.GET.get("agent") or "").strip()[:64] or None
-    data = rollups.rollup_overview(organization=org, window=window, agent=agent)
-    step = rollups.WINDOWS[window]["bucket_hours"]
+    data = overviews.rollup_overview(organization=org, window=window, agent=agent)
+    step = overviews.WINDOWS[window]["bucket_hours"]
     return render(request, "runs/overview.html", {
-        "ov": data, "windows": rollups.WINDOWS, "window_label": rollups.WINDOWS[window]["label"], "agent": agent,
+        "ov": data, "windows": overviews.WINDOWS, "window_label": overviews.WINDOWS[window]["label"], "agent": agent,
         "status_chart": charts.status_chart(data.buckets, step),
         "cost_chart": charts.cost_chart(data.buckets, step),
         "in_flight": _in_flight(org, agent),

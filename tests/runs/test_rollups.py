@@ -5,10 +5,11 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
 from django.core.management import CommandError, call_command
 
 from agents import services as agent_services
-from runs import rollups, services
+from runs import overview, rollups, services
 from runs.models import (
     ROLLUP_BUCKET_BOUNDS_MS,
     ROLLUP_BUCKET_FIELDS,
@@ -19,6 +20,16 @@ from runs.models import (
 from tests.factories import OrganizationFactory
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    cache.clear()  # the overview caches past hours; these tests write into past hours
+
+
+@pytest.fixture
+def django_capture_on_commit(django_capture_on_commit_callbacks):
+    return lambda: django_capture_on_commit_callbacks(execute=True)
 
 
 def finished_run(org, *, status="completed", agent="support", duration_ms=120, finished_at=None,
@@ -158,18 +169,18 @@ def test_bucket_index_puts_each_bound_in_the_next_bucket():
 
 def test_percentiles_from_the_histogram_land_in_the_right_bucket():
     counts = [0] * len(ROLLUP_BUCKET_FIELDS)
-    assert rollups.percentile_from_histogram(counts, 0.5) is None
+    assert overview.percentile_from_histogram(counts, 0.5) is None
     counts[rollups.bucket_index(150)] = 90   # 100–178 ms
     counts[rollups.bucket_index(2000)] = 10  # 1778–3162 ms
-    p50 = rollups.percentile_from_histogram(counts, 0.5)
-    p95 = rollups.percentile_from_histogram(counts, 0.95)
+    p50 = overview.percentile_from_histogram(counts, 0.5)
+    p95 = overview.percentile_from_histogram(counts, 0.95)
     assert 100 <= p50 < 178
     assert 1778 <= p95 < 3162
     counts = [0] * len(ROLLUP_BUCKET_FIELDS)
     counts[-1] = 1
-    assert rollups.percentile_from_histogram(counts, 0.95) >= ROLLUP_BUCKET_BOUNDS_MS[-1]
+    assert overview.percentile_from_histogram(counts, 0.95) >= ROLLUP_BUCKET_BOUNDS_MS[-1]
     counts = [1] + [0] * (len(ROLLUP_BUCKET_FIELDS) - 1)
-    assert 1 <= rollups.percentile_from_histogram(counts, 0.5) < 10
+    assert 1 <= overview.percentile_from_histogram(counts, 0.5) < 10
 
 
 def test_overview_of_a_day_counts_by_status_agent_code_and_connector(org):
@@ -182,7 +193,7 @@ def test_overview_of_a_day_counts_by_status_agent_code_and_connector(org):
     finished_run(org, finished_at=now - timedelta(hours=30))  # outside the window
     finished_run(OrganizationFactory(), finished_at=now)  # another organization
 
-    ov = rollups.rollup_overview(organization=org, window="24h", now=now)
+    ov = overview.rollup_overview(organization=org, window="24h", now=now)
     assert len(ov.buckets) == 24
     assert ov.buckets[-1].start == datetime(2025, 6, 10, 15, tzinfo=UTC)
     assert ov.buckets[-1].counts == {"completed": 3}
@@ -199,7 +210,7 @@ def test_overview_of_a_day_counts_by_status_agent_code_and_connector(org):
     assert ov.agent_choices == ["seo", "support"]
     assert ov.cost == Decimal("0.3")
 
-    only_seo = rollups.rollup_overview(organization=org, window="24h", agent="seo", now=now)
+    only_seo = overview.rollup_overview(organization=org, window="24h", agent="seo", now=now)
     assert only_seo.totals == {"completed": 1, "failed": 0, "cancelled": 0}
     assert only_seo.agent_choices == ["seo", "support"]
 
@@ -207,9 +218,9 @@ def test_overview_of_a_day_counts_by_status_agent_code_and_connector(org):
 def test_overview_of_an_agent_with_only_failures_has_no_durations(org):
     now = datetime(2025, 6, 10, 15, 20, tzinfo=UTC)
     finished_run(org, status="failed", code="TIMEOUT", finished_at=now)
-    ov = rollups.rollup_overview(organization=org, agent="support", now=now)
+    ov = overview.rollup_overview(organization=org, agent="support", now=now)
     assert ov.agents[0].p50_ms is None and ov.agents[0].avg_ms is None and ov.agents[0].success_rate == 0
-    empty = rollups.rollup_overview(organization=org, agent="nobody", now=now, window="bogus")
+    empty = overview.rollup_overview(organization=org, agent="nobody", now=now, window="bogus")
     assert empty.window == "24h" and empty.finished == 0 and empty.success_rate is None
     assert empty.p50_ms is None and empty.agent_choices == ["nobody", "support"]
 
@@ -219,11 +230,10 @@ def test_overview_of_an_agent_with_only_failures_has_no_durations(org):
 def test_longer_windows_group_hours_into_local_buckets(org, tz_name, window, buckets):
     tz = zoneinfo.ZoneInfo(tz_name)
     now = datetime(2025, 3, 10, 3, 45, tzinfo=UTC)  # near the US DST change
-    ov0 = rollups.rollup_overview(organization=org, window=window, now=now, tz=tz)
-    for bucket in ov0.buckets:
+    for bucket in overview.window_buckets(window=window, now=now, tz=tz):
         finished_run(org, finished_at=bucket.start + timedelta(minutes=31))  # half-hour zones
     finished_run(org, finished_at=now)
-    ov = rollups.rollup_overview(organization=org, window=window, now=now, tz=tz)
+    ov = overview.rollup_overview(organization=org, window=window, now=now, tz=tz)
     assert len(ov.buckets) == buckets
     assert all(a.end == b.start for a, b in zip(ov.buckets, ov.buckets[1:]))
     assert ov.buckets[0].start <= ov.buckets[-1].start < now < ov.buckets[-1].end
@@ -231,3 +241,35 @@ def test_longer_windows_group_hours_into_local_buckets(org, tz_name, window, buc
     assert local_starts <= ({0, 6, 12, 18} if window == "7d" else {0})
     assert sum(b.total for b in ov.buckets) == ov.finished == buckets + 1
     assert ov.buckets[-1].total == 2
+
+
+def test_past_hours_are_summed_once_and_served_from_the_cache(org, django_assert_num_queries):
+    now = datetime(2025, 6, 10, 15, 20, tzinfo=UTC)
+    finished_run(org, finished_at=now - timedelta(hours=5))
+    cold = overview.rollup_overview(organization=org, now=now)
+    with django_assert_num_queries(5):  # only the live hours are read again
+        warm = overview.rollup_overview(organization=org, now=now)
+    assert warm.totals == cold.totals == {"completed": 1, "failed": 0, "cancelled": 0}
+    # A run finishing now lands in a live hour and shows at once.
+    finished_run(org, finished_at=now)
+    assert overview.rollup_overview(organization=org, now=now).finished == 2
+
+
+def test_a_rebuild_invalidates_the_cached_past(org, django_capture_on_commit):
+    now = datetime(2025, 6, 10, 15, 20, tzinfo=UTC)
+    run = finished_run(org, finished_at=now - timedelta(hours=5))
+    assert overview.rollup_overview(organization=org, now=now).finished == 1
+    AgentRun.objects.filter(pk=run.pk).update(status="failed", error_code="TIMEOUT")
+    with django_capture_on_commit():
+        rollups.rollups_rebuild(organization=org)
+    assert overview.rollup_overview(organization=org, now=now).totals["failed"] == 1
+
+
+def test_the_generation_starts_again_when_the_cache_lost_it(org):
+    from django.core.cache import cache
+
+    cache.delete(rollups.GENERATION_KEY)
+    rollups._generation_bump()
+    assert rollups.rollups_generation() == 2
+    rollups._generation_bump()
+    assert rollups.rollups_generation() == 3

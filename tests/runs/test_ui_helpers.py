@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from runs import charts
-from runs.rollups import Bucket
+from runs.overview import Bucket
 from runs.templatetags import neonhub_ui as ui
 
 
