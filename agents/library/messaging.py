@@ -54,8 +54,8 @@ class MessagingAgent(Agent):
 
     @intent("send-sms", SendSmsIn, "Send one SMS through the Twilio SMS connector", side_effects=True)
     def send_sms(self, ctx: RunContext, data: SendSmsIn) -> dict:
-        contact = _contact(ctx, data.contactId)
         to = data.to.removeprefix("whatsapp:")
+        contact = _contact(ctx, data.contactId, to)
         with ctx.step("render"):
             body = _render(data.body, data.variables, contact)
         handle = ctx.connector("twilio_sms", name=data.connector)
@@ -69,8 +69,8 @@ class MessagingAgent(Agent):
     @intent("send-whatsapp", SendWhatsAppIn, "Send one WhatsApp message (session text or template)",
             side_effects=True)
     def send_whatsapp(self, ctx: RunContext, data: SendWhatsAppIn) -> dict:
-        contact = _contact(ctx, data.contactId)
         to = data.to.removeprefix("whatsapp:")
+        contact = _contact(ctx, data.contactId, to)
         handle = ctx.connector("twilio_whatsapp", name=data.connector)
         if data.contentSid:
             action, message = "send_template", {"to": to, "content_sid": data.contentSid,
@@ -82,11 +82,13 @@ class MessagingAgent(Agent):
         return _answer(ctx, to, result, handle, contact)
 
 
-def _contact(ctx: RunContext, contact_id: UUID | None):
-    if contact_id is None:
-        return None
+def _contact(ctx: RunContext, contact_id: UUID | None, to: str):
+    """The contact given by id, else the one with this phone number (or none)."""
+    from agents.triggers.compliance import contact_resolve
     from agents.triggers.models import Contact
 
+    if contact_id is None:
+        return contact_resolve(organization=ctx.organization, channel="sms", address=to)
     contact = Contact.objects.filter(organization=ctx.organization, pk=contact_id).first()
     if contact is None:
         raise InvalidInput("No such contact in this organization",
