@@ -12,11 +12,11 @@ import json
 import logging
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import timedelta
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from pydantic import BaseModel, ValidationError
@@ -229,15 +229,9 @@ class ConnectorSession:
     # --- side effects through the outbox ---------------------------------------------------
 
     def _side_effect(self, act: Action, data: BaseModel, *, key: str, run_id, contact_id) -> CallResult:
-        row = OutboundMessage.objects.filter(organization_id=self.connector.organization_id,
-                                             idempotency_key=key).first()
-        if row is not None:
-            replay = self._replay(row)
-            if replay is not None:
-                return replay
-        if not self.connector.is_sandbox:
-            self._spend(act, data)
-        row = self._claim(row, act, data, key=key, run_id=run_id, contact_id=contact_id)
+        row, replay = self._begin(act, data, key=key, run_id=run_id, contact_id=contact_id)
+        if replay is not None:
+            return replay
         try:
             result = self._sandbox(act, data) if self.connector.is_sandbox else self._live(act, data)
         except ConnectorError as exc:
@@ -254,6 +248,33 @@ class ConnectorSession:
             raise
         self._outbox_sent(row, result)
         return result
+
+    def _begin(self, act: Action, data: BaseModel, *, key: str, run_id,
+               contact_id) -> tuple[OutboundMessage | None, CallResult | None]:
+        """The outbox row this attempt owns, or the stored result of an earlier one."""
+        row = None
+        if not self.connector.is_sandbox and self._budgeted(act):
+            row = self._existing(key)  # a replay must not spend budget, so look before spending
+            replay = self._replay(row) if row is not None else None
+            if replay is not None:
+                return None, replay
+            self._spend(act, data)
+        if row is None:
+            row = self._insert(act, data, key=key, run_id=run_id, contact_id=contact_id)
+            if row is not None:  # the common case: one INSERT
+                return row, None
+            row = self._existing(key)  # the key was used before
+            replay = self._replay(row) if row is not None else None
+            if replay is not None:
+                return None, replay
+        return self._reclaim(row, act), None
+
+    def _budgeted(self, act: Action) -> bool:
+        return any(not b.actions or act.name in b.actions for b in self.provider_cls.budgets)
+
+    def _existing(self, key: str) -> OutboundMessage | None:
+        return OutboundMessage.objects.filter(organization_id=self.connector.organization_id,
+                                              idempotency_key=key).first()
 
     def _replay(self, row: OutboundMessage) -> CallResult | None:
         """A side effect already carried out answers its stored result; an unknown one refuses."""
@@ -272,23 +293,23 @@ class ConnectorSession:
             )
         return None
 
-    def _claim(self, row: OutboundMessage | None, act: Action, data: BaseModel, *, key: str, run_id,
-               contact_id) -> OutboundMessage:
-        """Mark the row as being attempted (creating it), so an interruption is never repeated blindly."""
-        now = timezone.now()
-        if row is None:
-            try:
-                with transaction.atomic():
-                    return OutboundMessage.objects.create(
-                        organization_id=self.connector.organization_id, connector=self.connector,
-                        provider=self.connector.provider, action=act.name, idempotency_key=key,
-                        run_id=run_id, contact_id=contact_id, target=self._target(act, data),
-                        sandbox=self.connector.is_sandbox, attempts=1, attempted_at=now,
-                    )
-            except IntegrityError:
-                row = None
-        elif OutboundMessage.objects.filter(pk=row.pk, status=row.status, attempts=row.attempts).update(
-                status=OutboxStatus.PENDING, attempts=F("attempts") + 1, attempted_at=now, error="",
+    def _insert(self, act: Action, data: BaseModel, *, key: str, run_id, contact_id) -> OutboundMessage | None:
+        """Create the row marked as being attempted, so an interruption is never repeated blindly."""
+        try:
+            with _savepoint_if_nested():
+                return OutboundMessage.objects.create(
+                    organization_id=self.connector.organization_id, connector=self.connector,
+                    provider=self.connector.provider, action=act.name, idempotency_key=key, run_id=run_id,
+                    contact_id=contact_id, target=self._target(act, data), sandbox=self.connector.is_sandbox,
+                    attempts=1, attempted_at=timezone.now(),
+                )
+        except IntegrityError:
+            return None
+
+    def _reclaim(self, row: OutboundMessage | None, act: Action) -> OutboundMessage:
+        """Take a failed row for another attempt, unless another process just did."""
+        if row is not None and OutboundMessage.objects.filter(pk=row.pk, status=row.status, attempts=row.attempts).update(
+                status=OutboxStatus.PENDING, attempts=F("attempts") + 1, attempted_at=timezone.now(), error="",
                 error_code="", connector=self.connector, sandbox=self.connector.is_sandbox):
             row.refresh_from_db()
             return row
@@ -328,6 +349,15 @@ class ConnectorSession:
         OutboundMessage.objects.filter(pk=row.pk).update(updated_at=timezone.now(), **fields)
         for key, value in fields.items():
             setattr(row, key, value)
+
+
+def _savepoint_if_nested():
+    """A savepoint only inside a transaction, so a duplicate key cannot break the caller's.
+
+    In autocommit mode the INSERT is its own transaction: one round trip fewer per send
+    than BEGIN/INSERT/COMMIT (measured on PostgreSQL).
+    """
+    return transaction.atomic() if connection.in_atomic_block else nullcontext()
 
 
 @contextmanager

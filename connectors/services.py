@@ -19,9 +19,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from pydantic import BaseModel, ValidationError
 
+from connectors import crypto
 from connectors.addresses import normalize_address
 from connectors.base import CallResult, Provider, TestResult
-from connectors import crypto
 from connectors.crypto import CredentialsUnreadable
 from connectors.execution import ConnectorSession, connector_session
 from connectors.http import check_public_url
