@@ -177,7 +177,14 @@ def _run_one(schedule_id, now: datetime) -> str:
     schedule = RecurringSchedule.objects.select_related("organization", "last_run").filter(pk=schedule_id).first()
     if schedule is None or schedule.paused or schedule.next_run_at is None:
         return "gone"
+    return occurrence_start(schedule, now)
+
+
+def occurrence_start(schedule: RecurringSchedule, now: datetime) -> str:
+    """Start the occurrence ``schedule.next_run_at`` (as this worker read it) if no one else has."""
     occurrence = schedule.next_run_at
+    if occurrence is None or occurrence > now:
+        return "not due"
     with transaction.atomic():
         claimed = RecurringSchedule.objects.filter(pk=schedule.pk, paused=False, next_run_at=occurrence).update(
             next_run_at=_next_time(schedule, now), updated_at=now)
