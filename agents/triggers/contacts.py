@@ -12,7 +12,7 @@ import csv
 import io
 import zoneinfo
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
@@ -89,7 +89,7 @@ def consent_entry(status: str, source: str = "", at: Any = None) -> dict:
         raise _invalid("consent", "at must be an ISO 8601 time")
     when = when or timezone.now()
     if timezone.is_naive(when):
-        when = timezone.make_aware(when, timezone.utc)
+        when = timezone.make_aware(when, UTC)
     return {"status": status, "source": str(source or "")[:100], "at": when.isoformat()}
 
 
