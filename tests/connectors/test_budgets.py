@@ -52,7 +52,6 @@ def age(connector, budget: Budget, seconds: float, counter: str) -> None:
             row.save()
         return
     import redis
-
     from django.conf import settings
 
     client = redis.Redis.from_url(settings.REDIS_URL)
