@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from agents import services
 from agents.forms import IntentForm
 from agents.registry import all_agents, get_agent
+from connectors.selectors import outbox_for_run
 from neonhub.core.errors import Conflict, InvalidInput, NeonHubError, NotFound
 from neonhub.core.views_util import organization_required
 from runs import selectors
@@ -115,3 +116,17 @@ def run_retry(request: HttpRequest, run_id) -> HttpResponse:
         return redirect("runs:detail", run_id=run.id)
     messages.success(request, "Retry started as a new run, linked to the failed one.")
     return redirect("runs:detail", run_id=new_run.id)
+
+
+@login_required
+@organization_required
+def run_outbox(request: HttpRequest, run_id) -> HttpResponse:
+    """The run's side effects (outbox rows), an htmx fragment of the run page.
+
+    Served here because ``runs`` must not import ``connectors``; it polls while the run is active.
+    """
+    run = _run_or_404(request, run_id)
+    if run is None:
+        return render(request, "404.html", {"message": "Run not found"}, status=404)
+    rows = outbox_for_run(organization=request.principal.organization, run_id=run.id)
+    return render(request, "agents/_run_outbox.html", {"run": run, "rows": rows})

@@ -20,4 +20,5 @@ urlpatterns = [
     path("hooks/", include((hook_patterns, "hooks"))),
     path("", include("runs.urls")),
     path("", include("agents.urls")),
+    path("", include("connectors.urls")),
 ]
