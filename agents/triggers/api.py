@@ -80,7 +80,8 @@ def trigger_create(request: HttpRequest, body: TriggerIn):
         agent=body.agent, intent=body.intent, mapping=body.mapping, defaults=body.defaults, enabled=body.enabled,
         created_by=principal.user,
     )
-    return Status(201, {**TriggerOut.from_orm(trigger).model_dump(), "secret": secret})
+    trigger.secret_once = secret
+    return Status(201, trigger)
 
 
 class DeliveryQuery(Schema):

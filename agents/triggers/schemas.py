@@ -82,6 +82,11 @@ class TriggerOut(Schema):
 class TriggerCreatedOut(TriggerOut):
     secret: str | None = Field(default=None, description="Shown once: sign generic webhooks with it")
 
+    @staticmethod
+    def resolve_secret(obj) -> str | None:
+        # Never the stored (encrypted) column: only the value just generated, once.
+        return getattr(obj, "secret_once", None)
+
 
 class SecretOut(Schema):
     secret: str
