@@ -157,7 +157,7 @@ def test_pages_fit_a_phone(phone_page, marketer):
     run, _ = agent_services.run_start(organization=org, agent="testing", intent="reject", payload={"text": "x"})
     phone_page.login(marketer)
     for path, name in (("/", "runs"), (f"/runs/{run.id}/", "run"), ("/overview/", "overview"),
-                       ("/runs/new/?task=support/triage", "start")):
+                       ("/runs/new/?task=support/triage", "start"), ("/connectors/", "connectors")):
         phone_page.goto(path)
         width = phone_page.page.evaluate("document.documentElement.scrollWidth")
         assert width <= 375, f"{path} is {width}px wide on a 375px screen"
@@ -177,3 +177,52 @@ def test_a_viewer_in_two_organizations_switches_and_changes_nothing(browser_page
     page.locator(f"#run-{theirs.id} a").click()
     expect(page.get_by_role("button", name="Retry")).to_have_count(0)
     browser_page.shot("viewer-run")
+
+
+def test_test_connectors_inline(browser_page, marketer, httpserver):
+    from connectors.services import connector_create
+
+    org = marketer.memberships.get().organization
+    httpserver.expect_request("/ok/me").respond_with_json({"account": "acct_main"})
+    httpserver.expect_request("/revoked/me").respond_with_json({"error": {"code": "401", "message": "token revoked"}},
+                                                               status=401)
+    made = {}
+    for name, path in (("Good", "ok"), ("Revoked", "revoked")):
+        made[name] = connector_create(organization=org, provider="fake", name=name, mode="live",
+                                      credentials={"api_token": "tok_live_4f9a2c7e1b3d5f60", "account": "acct_main"},
+                                      config={"base_url": httpserver.url_for(f"/{path}")})
+    connector_create(organization=org, provider="fake", name="Try-out", mode="sandbox")
+    page = browser_page.page
+    browser_page.login(marketer)
+    page.get_by_role("link", name="Connectors").click()
+    expect(page.locator(".badge.sandbox")).to_have_count(1)
+    browser_page.mark_document()
+    good, revoked = (page.locator(f"#connector-{made[n].id}") for n in ("Good", "Revoked"))
+    good.get_by_role("button", name="Test Good").click()
+    expect(good.locator("output")).to_have_text("✓ Passed: Connected to acct_main")
+    revoked.get_by_role("button", name="Test Revoked").click()
+    expect(revoked.locator("output")).to_contain_text("✗ Failed")
+    expect(revoked.locator(".badge")).to_have_text("Needs reconnect")
+    assert browser_page.same_document()
+    assert "tok_live_4f9a2c7e1b3d5f60" not in page.content()
+    browser_page.shot("connectors-tested")
+
+
+def test_an_owner_adds_a_sandbox_connector(browser_page, marketer):
+    membership = marketer.memberships.get()
+    membership.role = Role.OWNER
+    membership.save()
+    page = browser_page.page
+    browser_page.login(marketer)
+    browser_page.goto("/connectors/")
+    expect(page.get_by_role("heading", name="No connectors yet")).to_be_visible()
+    page.get_by_role("link", name="Add a connector").click()
+    page.get_by_role("link", name="Fake Messaging").click()
+    page.get_by_label("Name").fill("Try-out line")
+    page.get_by_label("Mode").select_option("sandbox")
+    page.get_by_label("Sender").fill("Acme")
+    browser_page.shot("connector-form")
+    page.get_by_role("button", name="Add connector").click()
+    expect(page.get_by_text("Try-out line saved.")).to_be_visible()
+    expect(page.locator("tbody tr")).to_have_count(1)
+    browser_page.shot("connectors")
