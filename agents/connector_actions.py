@@ -54,8 +54,9 @@ class ActionRunOut(Schema):
 def connector_action(request: HttpRequest, response: HttpResponse, connector_id: str, action: str, body: ActionIn,
                      idempotency_key: str | None = Header(default=None, alias="Idempotency-Key")):
     principal = request.auth
-    principal.require_write()
+    # The lookup comes first: another organization's id answers 404 whatever the caller's role.
     connector = connector_get(organization=principal.organization, connector_id=connector_id)
+    principal.require_write()
     action_input(action_get(get_provider_class(connector.provider), action), body.input)
     if idempotency_key is not None and not (1 <= len(idempotency_key) <= 255):
         raise InvalidInput("Idempotency-Key must be 1 to 255 characters",

@@ -58,8 +58,9 @@ def connector_detail(request: HttpRequest, connector_id: str):
 @router.patch("/{connector_id}", response=ConnectorOut, summary="Change a connector (owners and admins)")
 def connector_update(request: HttpRequest, connector_id: str, body: ConnectorPatch):
     principal = request.auth
-    principal.require_manage()
+    # The lookup comes first: another organization's id answers 404 whatever the caller's role.
     connector = selectors.connector_get(organization=principal.organization, connector_id=connector_id)
+    principal.require_manage()
     given = body.model_fields_set
     plain = {name: getattr(body, name) if name in given else UNSET
              for name in ("name", "mode", "enabled", "token_expires_at")}
@@ -72,17 +73,17 @@ def connector_update(request: HttpRequest, connector_id: str, body: ConnectorPat
 @router.delete("/{connector_id}", response={204: None}, summary="Delete a connector (owners and admins)")
 def connector_delete(request: HttpRequest, connector_id: str):
     principal = request.auth
+    connector = selectors.connector_get(organization=principal.organization, connector_id=connector_id)
     principal.require_manage()
-    services.connector_delete(connector=selectors.connector_get(organization=principal.organization,
-                                                                connector_id=connector_id))
+    services.connector_delete(connector=connector)
     return Status(204, None)
 
 
 @router.post("/{connector_id}/test", response=TestOut, summary="Test the connection (a pass heals the connector)")
 def connector_test(request: HttpRequest, connector_id: str):
     principal = request.auth
-    principal.require_write()
     connector = selectors.connector_get(organization=principal.organization, connector_id=connector_id)
+    principal.require_write()
     result = services.connector_test(connector=connector)
     return {"ok": result.ok, "message": result.message, "health": effective_health(connector),
             "last_tested_at": connector.last_tested_at, "details": result.details}
