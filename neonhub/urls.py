@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from agents.public_views import unsubscribe
-from agents.triggers.urls import hook_patterns
+from agents.triggers.urls import hook_patterns, page_patterns
 from neonhub.api import api
 from neonhub.core import views as core_views
 
@@ -21,4 +21,5 @@ urlpatterns = [
     path("", include("runs.urls")),
     path("", include("agents.urls")),
     path("", include("connectors.urls")),
+    path("", include((page_patterns, "triggers"))),
 ]
