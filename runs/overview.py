@@ -219,8 +219,6 @@ def rollup_sums(*, organization: Organization, start: datetime, end: datetime, a
 
 def _past_sums(*, organization: Organization, start: datetime, split: datetime, agent: str | None,
                slot: Callable[[datetime], Hashable], slot_name: str) -> Sums:
-    if split <= start:
-        return Sums()
     key = (f"runs:overview:{organization.pk}:{agent or ''}:{slot_name}:{start:%Y%m%d%H%M}:"
            f"{split:%Y%m%d%H}:{rollups_generation()}")
     sums = cache.get(key)

@@ -117,6 +117,9 @@ def _bucket_aggregates() -> dict:
     return aggregates
 
 
+REBUILD_BATCH = 1000  # rows per bulk INSERT
+
+
 def rollups_rebuild(*, organization: Organization | None = None, since: datetime | None = None) -> int:
     """Recompute the rollups from the runs (all, or one organization's, from ``since``).
 
@@ -151,7 +154,7 @@ def rollups_rebuild(*, organization: Organization | None = None, since: datetime
         batch: list[RunRollup] = []
         for row in grouped.iterator(chunk_size=2000):
             batch.append(_rollup_from_row(row))
-            if len(batch) >= 1000:
+            if len(batch) >= REBUILD_BATCH:
                 written += len(RunRollup.objects.bulk_create(batch))
                 batch = []
         written += len(RunRollup.objects.bulk_create(batch))

@@ -196,3 +196,36 @@ def test_run_page_loads_the_runs_outbox(owner_client, org):
 def test_outbox_of_another_organizations_run_is_404(owner_client, other_org):
     foreign = AgentRunFactory(organization=other_org)
     assert owner_client.get(f"/runs/{foreign.id}/outbox/").status_code == 404
+
+
+def test_a_connector_of_a_provider_no_longer_installed_still_lists(owner_client, org):
+    gone = Connector.objects.create(organization=org, provider="carrier_pigeon", name="Old", mode="sandbox")
+    page = owner_client.get("/connectors/").content.decode()
+    assert "carrier_pigeon (not installed)" in page
+    resp = owner_client.get(f"/connectors/{gone.id}/edit/")
+    assert resp.status_code == 404 and "provider is not installed" in resp.content.decode()
+
+
+def test_unknown_or_foreign_connectors_are_404(owner_client, other_org):
+    import uuid
+
+    foreign = fake(other_org, mode="sandbox")
+    for connector_id in (foreign.id, uuid.uuid4()):
+        assert owner_client.get(f"/connectors/{connector_id}/edit/").status_code == 404
+        assert owner_client.post(f"/connectors/{connector_id}/test/").status_code == 404
+
+
+def test_wrong_methods_are_405(owner_client, org):
+    connector = fake(org, mode="sandbox")
+    assert owner_client.post("/connectors/").status_code == 405
+    assert owner_client.get(f"/connectors/{connector.id}/test/").status_code == 405
+
+
+def test_a_name_taken_between_check_and_save_is_a_field_error(owner_client, org, monkeypatch):
+    """Another request saves the same name after this form checked it (the unique constraint decides)."""
+    from connectors.views import PageConnectorForm
+
+    fake(org, name="Main", mode="sandbox")
+    monkeypatch.setattr(PageConnectorForm, "_check_name", lambda self, cleaned: None)
+    resp = owner_client.post("/connectors/new/?provider=fake", {"name": "Main", "mode": "sandbox"})
+    assert resp.status_code == 422 and "already exists" in resp.content.decode()

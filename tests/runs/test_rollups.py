@@ -131,6 +131,13 @@ def test_rebuild_reproduces_the_incremental_rollups(org, other_org):
     assert snapshot() == before
 
 
+def test_rebuild_writes_in_batches(org, monkeypatch):
+    monkeypatch.setattr(rollups, "REBUILD_BATCH", 2)
+    for hour in range(5):
+        finished_run(org, finished_at=datetime(2025, 3, 1, hour, tzinfo=UTC))
+    assert rollups.rollups_rebuild() == 5 and RunRollup.objects.count() == 5
+
+
 def test_rebuild_for_one_organization_since_a_date_leaves_the_rest(org, other_org):
     old = datetime(2025, 1, 1, 8, tzinfo=UTC)
     new = datetime(2025, 2, 1, 8, tzinfo=UTC)
