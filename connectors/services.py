@@ -49,9 +49,10 @@ from neonhub.core.errors import (
 from neonhub.core.models import Organization
 
 __all__ = [
-    "ConnectorSession", "connector_check", "connector_create", "connector_delete", "connector_execute", "connector_mark",
-    "connector_session", "connector_test", "connector_update", "credentials_load", "credentials_rotate", "demo_connectors_ensure",
-    "normalize_address", "placeholders", "suppression_add", "suppression_remove", "validate_values",
+    "ConnectorSession", "connector_check", "connector_create", "connector_delete", "connector_execute",
+    "connector_mark", "connector_session", "connector_test", "connector_update", "credentials_load",
+    "credentials_rotate", "demo_connectors_ensure", "normalize_address", "placeholders", "suppression_add",
+    "suppression_remove", "validate_values",
 ]
 
 logger = logging.getLogger(__name__)
