@@ -113,6 +113,8 @@ class Provider:
     Credentials: ClassVar[type[BaseModel]] = Schema
     Config: ClassVar[type[BaseModel]] = BaseConfig
     budgets: ClassVar[tuple[Budget, ...]] = ()
+    demo_credentials: ClassVar[dict] = {}  # well-formed sample values for the demo's sandbox connector
+    demo_config: ClassVar[dict] = {}
     actions: ClassVar[dict[str, Action]] = {}
     http_attempts: ClassVar[int] = 2
     timeout: ClassVar[tuple[float, float]] = (5.0, 30.0)

@@ -366,6 +366,7 @@ def demo_connectors_ensure(organization: Organization) -> list[Connector]:
         cls = get_provider_class(slug)
         created.append(connector_create(
             organization=organization, provider=slug, name=f"{cls.label} (sandbox)", mode=Mode.SANDBOX,
-            credentials=placeholders(cls.Credentials), config=placeholders(cls.Config),
+            credentials={**placeholders(cls.Credentials), **cls.demo_credentials},
+            config={**placeholders(cls.Config), **cls.demo_config},
         ))
     return created

@@ -108,6 +108,9 @@ class PageInsightsIn(Schema):
 
 
 class FacebookPage(GraphProvider):
+    # Sandbox connectors of the `demo` organization (`make run`): well-formed, not real.
+    demo_credentials = {'page_access_token': 'demo-page-token'}
+    demo_config = {'page_id': '104857600012345'}
     slug: ClassVar[str] = "facebook_page"
     label: ClassVar[str] = "Facebook Page"
     auth_kind: ClassVar[str] = "api_key"

@@ -116,6 +116,9 @@ class MediaInsightsIn(Schema):
 
 
 class Instagram(GraphProvider):
+    # Sandbox connectors of the `demo` organization (`make run`): well-formed, not real.
+    demo_credentials = {'access_token': 'demo-access-token'}
+    demo_config = {'ig_user_id': '17841400000000001'}
     slug: ClassVar[str] = "instagram"
     label: ClassVar[str] = "Instagram"
     auth_kind: ClassVar[str] = "api_key"

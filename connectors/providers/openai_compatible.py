@@ -62,6 +62,9 @@ class ChatIn(Schema):
 
 
 class OpenAICompatible(Provider):
+    # Sandbox connectors of the `demo` organization (`make run`): well-formed, not real.
+    demo_credentials = {'api_key': 'demo-api-key'}
+    demo_config = {}
     slug = "openai_compatible"
     label = "OpenAI-compatible LLM"
     auth_kind = "api_key"

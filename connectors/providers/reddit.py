@@ -111,6 +111,9 @@ class SubredditIn(Schema):
 
 
 class Reddit(Provider):
+    # Sandbox connectors of the `demo` organization (`make run`): well-formed, not real.
+    demo_credentials = {'client_id': 'demo-client', 'client_secret': 'demo-secret', 'username': 'neonhub_demo', 'password': 'demo-password'}
+    demo_config = {'user_agent': 'web:neonhub-demo:1.0 (by /u/neonhub_demo)'}
     slug: ClassVar[str] = "reddit"
     label: ClassVar[str] = "Reddit"
     auth_kind: ClassVar[str] = "password"

@@ -46,6 +46,9 @@ class GetOrderIn(Schema):
 
 
 class Shopify(Provider):
+    # Sandbox connectors of the `demo` organization (`make run`): well-formed, not real.
+    demo_credentials = {'access_token': 'demo-access-token'}
+    demo_config = {'shop_domain': 'demo-store.myshopify.com'}
     slug: ClassVar[str] = "shopify"
     label: ClassVar[str] = "Shopify"
     auth_kind: ClassVar[str] = "api_key"

@@ -109,6 +109,9 @@ class SendEmailIn(Schema):
 
 
 class SmtpEmail(Provider):
+    # Sandbox connectors of the `demo` organization (`make run`): well-formed, not real.
+    demo_credentials = {'username': 'demo', 'password': 'demo-password'}
+    demo_config = {'host': 'smtp.example.com', 'from_address': 'news@demo.example.com', 'from_name': 'Demo Marketing Co'}
     slug = "smtp_email"
     label = "SMTP email"
     auth_kind = "password"

@@ -46,6 +46,9 @@ class SendTemplateIn(Schema):
 
 
 class TwilioWhatsApp(TwilioMessaging):
+    # Sandbox connectors of the `demo` organization (`make run`): well-formed, not real.
+    demo_credentials = {'account_sid': 'AC00000000000000000000000000000000', 'auth_token': 'demo-auth-token'}
+    demo_config = {'from_number': '+15005550006'}
     slug = "twilio_whatsapp"
     label = "Twilio WhatsApp"
     channel = "whatsapp"

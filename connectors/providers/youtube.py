@@ -171,6 +171,9 @@ class PostCommentIn(Schema):
 
 
 class YouTube(Provider):
+    # Sandbox connectors of the `demo` organization (`make run`): well-formed, not real.
+    demo_credentials = {'client_id': 'demo-client.apps.googleusercontent.com', 'client_secret': 'demo-secret', 'refresh_token': 'demo-refresh-token'}
+    demo_config = {'channel_id': 'UCdemo000000000000000000'}
     slug: ClassVar[str] = "youtube"
     label: ClassVar[str] = "YouTube"
     auth_kind: ClassVar[str] = "oauth2"
