@@ -9,13 +9,14 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from neonhub.core.errors import InvalidInput, NotFound
 from neonhub.core.models import Organization
-from runs.models import AgentRun, RunStatus, RunStep
+from runs.models import ACTIVE_STATUSES, ROLLUP_BUCKET_FIELDS, AgentRun, RunRollup, RunStatus, RunStep
+from runs.rollups import hour_of
 
 
 @dataclass(frozen=True)
@@ -114,27 +115,30 @@ def run_children(*, run: AgentRun) -> list[AgentRun]:
     return list(AgentRun.objects.filter(parent=run).order_by("created_at"))
 
 
-def _percentile(sorted_values: list[int], fraction: float) -> int | None:
-    if not sorted_values:
-        return None
-    index = min(len(sorted_values) - 1, max(0, round(fraction * (len(sorted_values) - 1))))
-    return sorted_values[index]
-
-
 def run_stats(*, organization: Organization, window_hours: int) -> dict:
-    """Totals by status and p50/p95 duration per agent over the window."""
+    """Totals by status and p50/p95 duration per agent over the window.
+
+    Finished runs come from the hourly rollups (the window starts at a whole hour), so the
+    cost does not grow with the number of runs; percentiles come from the rollups' duration
+    histograms, like the overview's.  Queued and running runs are counted live.
+    """
+    from runs.overview import percentile_from_histogram
+
     end = timezone.now()
-    start = end - timedelta(hours=window_hours)
-    qs = AgentRun.objects.filter(organization=organization, created_at__gte=start)
+    start = hour_of(end) - timedelta(hours=window_hours - 1)
+    rows = RunRollup.objects.filter(organization=organization, hour__gte=start)
     totals = {s: 0 for s in RunStatus.values}
-    for row in qs.values("status").annotate(n=Count("id")):
+    for row in rows.values("status").annotate(n=Sum("count")).order_by():
         totals[row["status"]] = row["n"]
-    durations: dict[str, list[int]] = {}
-    finished = qs.filter(status=RunStatus.COMPLETED, duration_ms__isnull=False)
-    for agent, duration in finished.values_list("agent", "duration_ms").order_by("agent", "duration_ms"):
-        durations.setdefault(agent, []).append(duration)
-    per_agent = [
-        {"agent": agent, "completed": len(values), "p50_ms": _percentile(values, 0.5), "p95_ms": _percentile(values, 0.95)}
-        for agent, values in sorted(durations.items())
-    ]
+    for row in AgentRun.objects.filter(organization=organization, status__in=ACTIVE_STATUSES).values(
+            "status").annotate(n=Count("id")).order_by():
+        totals[row["status"]] = row["n"]
+    histogram = {name: Sum(name) for name in ROLLUP_BUCKET_FIELDS}
+    completed = rows.filter(status=RunStatus.COMPLETED).values("agent").annotate(n=Sum("count"), **histogram)
+    per_agent = []
+    for row in completed.order_by("agent"):
+        counts = [row[name] or 0 for name in ROLLUP_BUCKET_FIELDS]
+        per_agent.append({"agent": row["agent"], "completed": row["n"],
+                          "p50_ms": percentile_from_histogram(counts, 0.5),
+                          "p95_ms": percentile_from_histogram(counts, 0.95)})
     return {"window_start": start, "window_end": end, "totals": totals, "agents": per_agent}

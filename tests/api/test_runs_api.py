@@ -209,12 +209,23 @@ def test_retry_of_running_run_is_409(api, org):
 
 
 def test_stats(api, org):
+    from django.utils import timezone
+
+    from runs.rollups import rollups_rebuild
+
     for ms in (10, 20, 30, 40, 1000):
-        AgentRunFactory(organization=org, status=RunStatus.COMPLETED, duration_ms=ms)
-    AgentRunFactory(organization=org, status=RunStatus.FAILED)
+        AgentRunFactory(organization=org, status=RunStatus.COMPLETED, duration_ms=ms, finished_at=timezone.now())
+    AgentRunFactory(organization=org, status=RunStatus.FAILED, finished_at=timezone.now())
+    AgentRunFactory(organization=org, status=RunStatus.QUEUED)
+    AgentRunFactory()  # another organization's
+    rollups_rebuild(organization=org)
     data = api.get("/runs/stats", {"window_hours": 24}).json()
-    assert data["totals"]["completed"] == 5 and data["totals"]["failed"] == 1
-    assert data["agents"] == [{"agent": "support", "completed": 5, "p50_ms": 30, "p95_ms": 1000}]
+    assert data["totals"] == {"queued": 1, "running": 0, "completed": 5, "failed": 1, "cancelled": 0}
+    [support] = data["agents"]
+    assert support["agent"] == "support" and support["completed"] == 5
+    # Percentiles come from the rollups' log-spaced histogram: right to within a bucket.
+    assert 20 <= support["p50_ms"] <= 45
+    assert 700 <= support["p95_ms"] <= 2000
     assert api.get("/runs/stats", {"window_hours": 0}).status_code == 422
 
 
