@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run worker test test-fast lint bench lock clean
+.PHONY: install run worker test test-fast lint bench bench-dashboard bench-batch lock clean
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,13 @@ lint: install
 
 bench: install
 	$(PY) bench/run_throughput.py
+	$(PY) bench/connector_overhead.py
+
+bench-dashboard: install
+	$(PY) bench/dashboard.py
+
+bench-batch: install
+	$(PY) bench/batch.py
 
 lock:
 	$(VENV)/bin/pip freeze --exclude-editable | grep -v '^-e ' > requirements.lock
