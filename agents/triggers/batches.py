@@ -204,6 +204,9 @@ def _enqueue(batch_id) -> None:
 
 def batch_nudge(*, batch_id) -> bool:
     """Ask for a feeder run unless one is already asked for; answers whether one was enqueued."""
+    # Most finishing runs find a feeder already asked for: a read, not a write lock, tells them.
+    if not Batch.objects.filter(pk=batch_id, feed_pending=False).exists():
+        return False
     with transaction.atomic():
         changed = (Batch.objects.filter(pk=batch_id, feed_pending=False).exclude(status=BatchStatus.COMPLETED)
                    .update(feed_pending=True, feed_requested_at=timezone.now()))
