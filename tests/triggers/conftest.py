@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 import pytest
 
 from connectors.services import connector_create
+from tests.e2e.conftest import worker  # noqa: F401 - real qcluster workers for the batch end-to-end test
 
 AUTH_TOKEN = "f3c9a1e07b5d42c8a6e1d9b0c7f2e4a1"
 ACCOUNT_SID = "AC" + "0123456789abcdef" * 2

@@ -14,7 +14,7 @@ from agents import services as run_services
 from agents.triggers import batches
 from agents.triggers.models import Batch, BatchItem
 from runs.models import AgentRun
-from tests.e2e.conftest import wait_for, worker  # noqa: F401 - the fixture
+from tests.e2e.conftest import wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 INPUTS = 10_000
