@@ -161,6 +161,7 @@ def _form_page(request: HttpRequest, form_class, provider_cls, *, connector: Con
         "config_fields": [form[name] for name in config_field_names(provider_cls)],
         "recent": selectors.outbox_for_connector(organization=organization, connector=connector, limit=10)
         if connector is not None else [],
+        "webhook_urls": provider_cls.webhook_urls(connector.pk) if connector is not None else {},
     }
     status = 422 if request.method == "POST" else 200
     return _page(request, "connectors/form.html", context, status=status)

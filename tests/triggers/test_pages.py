@@ -234,3 +234,10 @@ def test_nav_links_to_the_new_pages(owner_client):
     for name in ("batch-list", "schedule-list", "contact-list", "trigger-list"):
         assert f'href="{reverse("triggers:" + name)}"' in html
     assert 'aria-current="page">Contacts' in html
+
+
+def test_the_connector_page_shows_the_webhook_urls_to_paste(owner_client, twilio_sms, smtp):
+    html = owner_client.get(reverse("connectors:edit", args=[twilio_sms.pk])).content.decode()
+    assert f"https://hub.example.com/hooks/twilio/{twilio_sms.pk}/inbound" in html
+    assert f"https://hub.example.com/hooks/twilio/{twilio_sms.pk}/status" in html
+    assert "Webhook URLs" not in owner_client.get(reverse("connectors:edit", args=[smtp.pk])).content.decode()
