@@ -53,6 +53,9 @@ class ConnectorHandle:
         idempotency_key = self.ctx.idempotency_key(key) if key else None
         contact_id = _uuid_or_none(getattr(contact, "pk", contact))
         if compliance.message_kind(self.connector.provider, action) is not None:
+            from agents.triggers.inbound import with_status_callback
+
+            input = with_status_callback(connector=self.connector, action=action, input=input)
             contact_id = compliance.message_gate(
                 connector=self.connector, action=action, input=input, key=idempotency_key, run_id=self.ctx.run_id,
                 contact=contact, purpose=purpose, recorder=self.ctx.recorder,

@@ -8,11 +8,14 @@ so a repeated delivery is recorded as ``duplicate`` and starts nothing.  Rejecte
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -183,6 +186,30 @@ def inbound_message_record(*, connector: Connector, channel: str, params: dict[s
                         reason=f"Replied {body.strip().upper()[:20]}", source="opt_out_keyword")
     elif keyword == "opted_in":
         suppression_remove(organization=organization, channel=channel, address=address)
+
+
+def with_status_callback(*, connector: Connector, action: str, input: dict) -> dict:
+    """A Twilio send carries this connector's status webhook, so delivery updates reach its outbox row.
+
+    Left out when the input names its own, and when ``NEONHUB_PUBLIC_URL`` is a loopback or
+    private address Twilio could never call (a laptop).
+    """
+    if connector.provider not in ("twilio_sms", "twilio_whatsapp") or input.get("status_callback"):
+        return input
+    host = urlsplit(settings.NEONHUB_PUBLIC_URL).hostname or ""
+    if host == "localhost" or _private(host):
+        return input
+    from connectors.registry import get_provider_class
+
+    return {**input, "status_callback": get_provider_class(connector.provider).webhook_urls(connector.pk)["status"]}
+
+
+def _private(host: str) -> bool:
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_private or address.is_loopback or address.is_link_local
 
 
 def outbox_status_update(*, connector: Connector, params: dict[str, str]) -> int:

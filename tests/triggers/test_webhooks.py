@@ -493,3 +493,47 @@ def test_delivery_bodies_keep_no_signature_values(hooks, twilio_sms):
     hooks.twilio(_inbound(twilio_sms), fixture("twilio", "webhook_inbound_sms.json"), signature="c2VjcmV0LXNpZw==")
     delivery = WebhookDelivery.objects.get()
     assert "c2VjcmV0LXNpZw==" not in json.dumps(delivery.headers)
+
+
+def test_twilio_sends_carry_the_status_webhook_when_the_public_url_is_reachable(run_now, org, twilio_sms, settings):
+    from agents.services import run_start as start
+    from agents.triggers.inbound import with_status_callback
+
+    run, _ = run_now(start, organization=org, agent="messaging", intent="send-sms",
+                     payload={"to": "+14155550100", "body": "Hello"})
+    assert run.input == {"to": "+14155550100", "body": "Hello"}
+    sent = OutboundMessage.objects.get(run_id=run.pk)
+    assert sent.status == "sent"
+    expected = f"{PUBLIC_URL}/hooks/twilio/{twilio_sms.pk}/status"
+    assert with_status_callback(connector=twilio_sms, action="send_sms", input={"to": "x"})["status_callback"] == expected
+    assert with_status_callback(connector=twilio_sms, action="send_sms",
+                                input={"status_callback": "https://elsewhere.example/cb"})["status_callback"] \
+        == "https://elsewhere.example/cb"
+    for local in ("http://127.0.0.1:8000", "http://localhost:8000", "http://10.0.0.5"):
+        settings.NEONHUB_PUBLIC_URL = local
+        assert "status_callback" not in with_status_callback(connector=twilio_sms, action="send_sms", input={})
+    settings.NEONHUB_PUBLIC_URL = "http://hub.internal.example"
+    assert "status_callback" in with_status_callback(connector=twilio_sms, action="send_sms", input={})
+
+
+def test_a_live_send_asks_twilio_for_status_callbacks(run_now, org):
+    from urllib.parse import parse_qs
+
+    import responses
+
+    from agents.services import run_start as start
+    from connectors.services import connector_create
+    from tests.triggers.conftest import ACCOUNT_SID, AUTH_TOKEN
+
+    live = connector_create(organization=org, provider="twilio_sms", name="Live", mode="live",
+                            credentials={"account_sid": ACCOUNT_SID, "auth_token": AUTH_TOKEN},
+                            config={"from_number": "+15005550006"})
+    with responses.RequestsMock() as mock:
+        mock.add(responses.POST, f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json",
+                 json=fixture("twilio", "message_created.json"), status=201)
+        run, _ = run_now(start, organization=org, agent="messaging", intent="send-sms",
+                         payload={"to": "+14155550100", "body": "Hello"})
+        form = parse_qs(mock.calls[0].request.body)
+    assert form["StatusCallback"] == [f"{PUBLIC_URL}/hooks/twilio/{live.pk}/status"]
+    run.refresh_from_db()
+    assert run.status == "completed"
