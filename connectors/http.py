@@ -76,6 +76,13 @@ class CappedRetry(Retry):
         new.max_retry_after = self.max_retry_after
         return new
 
+    def parse_retry_after(self, retry_after: str) -> float:
+        # Shopify sends decimal seconds ("Retry-After: 2.0"), which urllib3 refuses as invalid.
+        try:
+            return max(0.0, float(retry_after))
+        except ValueError:
+            return super().parse_retry_after(retry_after)
+
     def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):
         # Checked here rather than in sleep_for_retry: urllib3 discards the body between the
         # two, and the provider's error code is in it (Twilio 20429, Meta code 4).
