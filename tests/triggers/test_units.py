@@ -1,0 +1,61 @@
+"""Small pieces: mapping paths, the trigger services' checks, the template helper."""
+
+from __future__ import annotations
+
+import pytest
+
+from agents.triggers import services
+from agents.triggers.mapping import MISSING, apply_mapping, assign, lookup, mapping_validate
+from agents.triggers.templatetags.triggers_ui import eta
+from connectors.models import Connector
+from neonhub.core.errors import InvalidInput
+
+pytestmark = pytest.mark.django_db
+
+
+def test_lookup_follows_keys_dots_and_list_indexes():
+    record = {"entry": [{"id": "1", "changes": [{"value": {"text": "hi"}}]}], "a.b": "exact"}
+    assert lookup(record, "entry.0.changes.0.value.text") == "hi"
+    assert lookup(record, "a.b") == "exact"
+    assert lookup(record, "entry.5.id") is MISSING
+    assert lookup(record, "entry.x") is MISSING
+    assert lookup("not a dict", "x") is MISSING
+
+
+def test_apply_mapping_builds_nested_fields_and_leaves_missing_ones_out():
+    payload = apply_mapping({"Phone": "+1", "Name": "", "Age": None}, {"to": "Phone", "variables.name": "Name",
+                                                                       "age": "Age", "gone": "Nope"},
+                            {"body": "hi", "variables": {"x": 1}})
+    assert payload == {"body": "hi", "variables": {"x": 1}, "to": "+1"}
+    target = {"a": "not a dict"}
+    assign(target, "a.b", 1)
+    assert target == {"a": {"b": 1}}
+
+
+@pytest.mark.parametrize("mapping", [[], {"": "x"}, {"a": 1}, {"a": "x" * 201}])
+def test_bad_mappings_are_refused(mapping):
+    with pytest.raises(InvalidInput):
+        mapping_validate(mapping)
+
+
+def test_trigger_checks(org, other_org, twilio_sms):
+    with pytest.raises(InvalidInput, match="source"):
+        services.trigger_create(organization=org, name="x", source="fax", agent="support", intent="triage")
+    foreign = Connector.objects.create(organization=other_org, provider="twilio_sms", name="F", mode="sandbox")
+    with pytest.raises(InvalidInput, match="unknown connector"):
+        services.trigger_create(organization=org, name="x", source="twilio_sms.inbound", connector=foreign,
+                                agent="support", intent="reply")
+    with pytest.raises(InvalidInput, match="defaults"):
+        services.trigger_create(organization=org, name="x", source="generic", agent="support", intent="triage",
+                                defaults=["x"])
+    trigger, secret = services.trigger_create(organization=org, name="x", source="twilio_sms.inbound",
+                                              connector=twilio_sms, agent="support", intent="reply")
+    assert secret is None and str(trigger).startswith("x (twilio_sms.inbound")
+    services.trigger_update(trigger=trigger, mapping={"from": "From"}, defaults={"channel": "sms"})
+    assert trigger.mapping == {"from": "From"}
+    with pytest.raises(InvalidInput, match="defaults"):
+        services.trigger_update(trigger=trigger, defaults="nope")
+
+
+def test_eta_reads_like_a_person_would_say_it():
+    assert [eta(v) for v in (None, 45, 600, 3600, 12_000)] == ["–", "45 s", "10 min", "1 h", "3 h 20 min"]
