@@ -22,6 +22,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 from django_q.conf import Conf
@@ -349,6 +350,9 @@ def _maybe_complete(batch: Batch) -> None:
     if batch.fed_all and batch.status in (BatchStatus.RUNNING, BatchStatus.PAUSED):
         batch.status, batch.finished_at = BatchStatus.COMPLETED, timezone.now()
         logger.info("batch %s completed: %s done, %s failed", batch.pk, batch.done, batch.failed)
+    if batch.status in (BatchStatus.COMPLETED, BatchStatus.CANCELLED) and batch.source_file:
+        # Nothing will read it again, and each item keeps its own input.
+        transaction.on_commit(lambda name=batch.source_file.name: default_storage.delete(name))
 
 
 # --- pause, resume, cancel ------------------------------------------------------------------

@@ -200,6 +200,20 @@ def test_csv_is_read_in_chunks_from_the_byte_offset_including_quoted_newlines(or
     assert (batch.status, batch.done, batch.fed_all) == ("completed", 5, True)
 
 
+def test_the_stored_input_file_is_deleted_once_the_batch_is_over(org, django_capture_on_commit_callbacks):
+    from django.core.files.storage import default_storage
+
+    batch = batches.batch_create_csv(organization=org, name="x", agent="support", intent="triage",
+                                     upload=_csv("content\nHello\n"))
+    name = batch.source_file.name
+    batches.batch_feed(batch_id=batch.pk)
+    _finish_runs(batch)
+    assert default_storage.exists(name)
+    with django_capture_on_commit_callbacks(execute=True):
+        batches.batch_feed(batch_id=batch.pk)
+    assert not default_storage.exists(name)
+
+
 def test_an_input_the_intent_refuses_fails_alone(org):
     batch = batches.batch_create_json(organization=org, name="x", agent="support", intent="triage",
                                       items=[{"content": "ok"}, {"content": ""}, {"content": "ok too"}])
