@@ -173,6 +173,8 @@ NEONHUB_UPLOAD_DIR = Path(env.str("NEONHUB_UPLOAD_DIR", default=str(VAR_DIR / "u
 # --- Triggers, schedules and batches --------------------------------------------------------
 # Webhook bodies larger than this answer 413 (and the rejection is recorded).
 NEONHUB_WEBHOOK_MAX_BYTES = env.int("NEONHUB_WEBHOOK_MAX_BYTES", default=262_144)
+# Webhook deliveries (accepted and refused) are kept this long, then pruned by the minute task.
+NEONHUB_WEBHOOK_RETENTION_DAYS = env.int("NEONHUB_WEBHOOK_RETENTION_DAYS", default=30)
 # Runs of one organization queued or running at once; batches feed only within it.
 NEONHUB_ORG_MAX_IN_FLIGHT = env.int("NEONHUB_ORG_MAX_IN_FLIGHT", default=50)
 # A batch pauses itself when more than this share of its finished inputs failed, once at

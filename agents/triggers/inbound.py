@@ -84,6 +84,17 @@ def delivery_reject(*, facts: RequestFacts, source: str, http_status: int, reaso
     )
 
 
+def deliveries_prune(*, now=None, limit: int = 5000) -> int:
+    """Delete deliveries older than ``NEONHUB_WEBHOOK_RETENTION_DAYS``, a chunk at a time."""
+    from datetime import timedelta
+
+    cutoff = (now or timezone.now()) - timedelta(days=settings.NEONHUB_WEBHOOK_RETENTION_DAYS)
+    # The delivery_created index: the oldest rows first.
+    old = list(WebhookDelivery.objects.filter(created_at__lt=cutoff).order_by("created_at")
+               .values_list("id", flat=True)[:limit])
+    return WebhookDelivery.objects.filter(pk__in=old).delete()[0] if old else 0
+
+
 def triggers_for_event(*, organization: Organization, source: str, connector: Connector | None) -> list[Trigger]:
     qs = Trigger.objects.filter(organization=organization, source=source, enabled=True)
     if connector is not None:

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from django_q.models import Schedule
 
-from agents.triggers import batches, schedules
+from agents.triggers import batches, inbound, schedules
 
 MINUTE_TASK_NAME = "neonhub-triggers-minute"
 
 
 def schedules_due() -> dict:
-    """Every minute: start the due schedules, and nudge batches whose nudge was lost."""
-    return {"schedules": schedules.schedules_run_due(), "batches_nudged": batches.batches_sweep()}
+    """Every minute: start the due schedules, nudge batches whose nudge was lost, prune old deliveries."""
+    return {"schedules": schedules.schedules_run_due(), "batches_nudged": batches.batches_sweep(),
+            "deliveries_pruned": inbound.deliveries_prune()}
 
 
 def batch_feed(batch_id: str) -> dict:

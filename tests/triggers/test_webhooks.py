@@ -537,3 +537,21 @@ def test_a_live_send_asks_twilio_for_status_callbacks(run_now, org):
     assert form["StatusCallback"] == [f"{PUBLIC_URL}/hooks/twilio/{live.pk}/status"]
     run.refresh_from_db()
     assert run.status == "completed"
+
+
+def test_old_deliveries_are_pruned_by_the_minute_task(hooks, twilio_sms, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from agents.triggers.inbound import deliveries_prune
+    from agents.triggers.tasks import schedules_due
+
+    settings.NEONHUB_WEBHOOK_RETENTION_DAYS = 30
+    for _ in range(3):
+        hooks.twilio(_inbound(twilio_sms), {"From": "+1"}, signature="forged")
+    WebhookDelivery.objects.filter(pk__in=WebhookDelivery.objects.values("pk")[:2]).update(
+        created_at=timezone.now() - timedelta(days=31))
+    assert deliveries_prune(limit=1) == 1
+    assert schedules_due()["deliveries_pruned"] == 1
+    assert WebhookDelivery.objects.count() == 1
