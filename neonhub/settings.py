@@ -195,7 +195,7 @@ NEONHUB_EXTRA_AGENTS: dict[str, str] = {}
 # Providers beyond connectors/registry.py (slug → dotted path); the tests add one.
 NEONHUB_EXTRA_PROVIDERS: dict[str, str] = {}
 # Called by `manage.py demo` with the demo organization: one sandbox connector per provider.
-NEONHUB_DEMO_HOOKS = ["connectors.services.demo_connectors_ensure"]
+NEONHUB_DEMO_HOOKS = ["connectors.services.demo_connectors_ensure", "agents.triggers.services.demo_automation_ensure"]
 # The admin's Retry and Cancel run actions: agents' services, named here because the runs
 # app must not import agents.
 NEONHUB_RUN_ACTIONS = {"retry": "agents.services.run_retry", "cancel": "agents.services.run_cancel"}

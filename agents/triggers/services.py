@@ -110,3 +110,28 @@ def trigger_rotate_secret(*, trigger: Trigger) -> str:
 
 def trigger_delete(*, trigger: Trigger) -> None:
     trigger.delete()
+
+
+def demo_automation_ensure(organization: Organization) -> None:
+    """The demo organization's automation (idempotent): a text starts a support reply, a weekly
+    post, and a few contacts on a list to start a batch from.  Everything uses sandbox connectors."""
+    from agents.triggers import contacts, schedules
+    from agents.triggers.models import ContactList, RecurringSchedule
+
+    sms = Connector.objects.filter(organization=organization, provider="twilio_sms").first()
+    if sms is not None and not Trigger.objects.filter(organization=organization, name="SMS replies").exists():
+        trigger_create(organization=organization, name="SMS replies", source=TriggerSource.TWILIO_SMS,
+                       connector=sms, agent="support", intent="reply")
+    if not RecurringSchedule.objects.filter(organization=organization, name="Tuesday tip").exists():
+        schedules.schedule_create(organization=organization, name="Tuesday tip", agent="social", intent="publish",
+                                  cron="0 9 * * 2", payload={"text": "Tip of the week: reply STOP to any of our "
+                                                                     "texts and you will never hear from us again.",
+                                                             "platforms": ["facebook_page"]})
+    if ContactList.objects.filter(organization=organization, name="Demo customers").exists():
+        return
+    customers = contacts.contact_list_create(organization=organization, name="Demo customers")
+    people = [("Ada Lovelace", "+15005550101"), ("Grace Hopper", "+15005550102"), ("Alan Turing", "+15005550103")]
+    ids = [contacts.contact_create(organization=organization, name=name, phone=phone,
+                                   consent={"sms": {"status": "granted", "source": "demo"}}).pk
+           for name, phone in people]
+    contacts.contact_list_add(contact_list=customers, contact_ids=ids)

@@ -59,3 +59,15 @@ def test_trigger_checks(org, other_org, twilio_sms):
 
 def test_eta_reads_like_a_person_would_say_it():
     assert [eta(v) for v in (None, 45, 600, 3600, 12_000)] == ["–", "45 s", "10 min", "1 h", "3 h 20 min"]
+
+
+def test_the_demo_organization_gets_a_reply_trigger_a_weekly_post_and_contacts(org):
+    from agents.triggers.models import ContactList, RecurringSchedule, Trigger
+    from connectors.services import demo_connectors_ensure
+
+    demo_connectors_ensure(org)
+    services.demo_automation_ensure(org)
+    services.demo_automation_ensure(org)  # idempotent
+    assert Trigger.objects.get(organization=org).intent == "reply"
+    assert RecurringSchedule.objects.get(organization=org).next_run_at is not None
+    assert ContactList.objects.get(organization=org).memberships.count() == 3
