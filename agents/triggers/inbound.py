@@ -107,15 +107,21 @@ def events_accept(*, facts: RequestFacts, organization: Organization, events: li
                   http_status: int = 200) -> list[WebhookDelivery]:
     """Record each event and start its triggers' runs; a repeated event id starts nothing."""
     deliveries = []
+    off = connector is not None and not connector.enabled
     for event in events:
-        triggers = [trigger] if trigger is not None else triggers_for_event(
-            organization=organization, source=event.source, connector=connector)
-        deliveries += _accept_one(facts, organization, connector, event, triggers, http_status)
+        if off:  # recorded (and its opt-out honoured) but nothing runs for a switched-off connector
+            triggers = []
+        elif trigger is not None:
+            triggers = [trigger]
+        else:
+            triggers = triggers_for_event(organization=organization, source=event.source, connector=connector)
+        deliveries += _accept_one(facts, organization, connector, event, triggers, http_status,
+                                  reason="The connector is switched off" if off else "")
     return deliveries
 
 
 def _accept_one(facts: RequestFacts, organization: Organization, connector: Connector | None, event: Event,
-                triggers: list[Trigger], http_status: int) -> list[WebhookDelivery]:
+                triggers: list[Trigger], http_status: int, reason: str = "") -> list[WebhookDelivery]:
     common = {"organization": organization, "connector": connector, "source": event.source,
               "http_status": http_status, "event_id": event.event_id[:255], "remote_addr": facts.remote_addr[:64],
               "headers": facts.headers, "body_excerpt": facts.body_excerpt}
@@ -124,7 +130,7 @@ def _accept_one(facts: RequestFacts, organization: Organization, connector: Conn
             first = WebhookDelivery.objects.create(
                 **common, dedupe_key=event.event_id[:255] or None, status=DeliveryStatus.IGNORED,
                 trigger=triggers[0] if triggers else None,
-                reason="" if triggers else f"No enabled trigger for {event.source}",
+                reason="" if triggers else (reason or f"No enabled trigger for {event.source}"),
             )
             if event.on_new is not None:
                 event.on_new()

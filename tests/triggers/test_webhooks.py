@@ -555,3 +555,15 @@ def test_old_deliveries_are_pruned_by_the_minute_task(hooks, twilio_sms, setting
     assert deliveries_prune(limit=1) == 1
     assert schedules_due()["deliveries_pruned"] == 1
     assert WebhookDelivery.objects.count() == 1
+
+
+def test_a_switched_off_connector_records_deliveries_but_starts_nothing(hooks, org, twilio_sms):
+    _trigger(org, "twilio_sms.inbound", connector=twilio_sms)
+    twilio_sms.enabled = False
+    twilio_sms.save(update_fields=["enabled"])
+    params = {**fixture("twilio", "webhook_inbound_sms.json"), "Body": "STOP"}
+    assert hooks.twilio(_inbound(twilio_sms), params).status_code == 200
+    delivery = WebhookDelivery.objects.get()
+    assert (delivery.status, delivery.reason) == ("ignored", "The connector is switched off")
+    assert not AgentRun.objects.exists()
+    assert Suppression.objects.filter(organization=org).exists()  # an opt-out is honoured regardless
