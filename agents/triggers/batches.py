@@ -232,7 +232,7 @@ def org_in_flight(organization_id) -> int:
 def batch_feed(*, batch_id) -> dict:
     """One feeder pass (see the module docstring); answers what it did."""
     with transaction.atomic():
-        batch = Batch.objects.select_for_update().select_related("organization").filter(pk=batch_id).first()
+        batch = Batch.objects.select_for_update(of=("self",)).select_related("organization").filter(pk=batch_id).first()
         if batch is None:
             return {"gone": True}
         batch.feed_pending = False
