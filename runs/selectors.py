@@ -15,7 +15,14 @@ from django.utils.dateparse import parse_datetime
 
 from neonhub.core.errors import InvalidInput, NotFound
 from neonhub.core.models import Organization
-from runs.models import ACTIVE_STATUSES, ROLLUP_BUCKET_FIELDS, AgentRun, RunRollup, RunStatus, RunStep
+from runs.models import (
+    ACTIVE_STATUSES,
+    ROLLUP_BUCKET_FIELDS,
+    AgentRun,
+    RunRollup,
+    RunStatus,
+    RunStep,
+)
 from runs.rollups import hour_of
 
 

@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from tests.factories import AgentRunFactory
 
+
 def _connector(org):
     from connectors.models import Connector
 
