@@ -14,7 +14,7 @@ from agents import services
 from agents.forms import IntentForm
 from agents.registry import all_agents, get_agent
 from connectors.selectors import outbox_for_run
-from neonhub.core.errors import Conflict, InvalidInput, NeonHubError, NotFound
+from neonhub.core.errors import InvalidInput, NeonHubError, NotFound
 from neonhub.core.views_util import organization_required
 from runs import selectors
 from runs.models import AgentRun, Trigger
@@ -79,43 +79,43 @@ def _run_or_404(request: HttpRequest, run_id) -> AgentRun | None:
         return None
 
 
-@login_required
-@organization_required
-def run_cancel(request: HttpRequest, run_id) -> HttpResponse:
+def _run_action(request: HttpRequest, run_id, *, verb: str, act) -> HttpResponse:
+    """The checks both run buttons share: the run is ours, the method is POST, the role may write."""
     run = _run_or_404(request, run_id)
     if run is None:
         return render(request, "404.html", {"message": "Run not found"}, status=404)
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     if not request.principal.can_write:
-        return forbidden(request, "Your role in this organization can look at runs but not cancel them.")
+        return forbidden(request, f"Your role in this organization can look at runs but not {verb} them.")
     try:
-        run = services.run_cancel(run=run)
-    except Conflict as exc:
+        target, message = act(run)
+    except NeonHubError as exc:
         messages.error(request, exc.message)
-    else:
-        messages.success(request, "Run cancelled." if run.is_terminal else
-                         "Cancel requested; the run stops at its next step.")
-    return redirect("runs:detail", run_id=run.id)
+        return redirect("runs:detail", run_id=run.id)
+    messages.success(request, message)
+    return redirect("runs:detail", run_id=target.id)
+
+
+def _cancel(run: AgentRun) -> tuple[AgentRun, str]:
+    run = services.run_cancel(run=run)
+    return run, "Run cancelled." if run.is_terminal else "Cancel requested; the run stops at its next step."
+
+
+@login_required
+@organization_required
+def run_cancel(request: HttpRequest, run_id) -> HttpResponse:
+    return _run_action(request, run_id, verb="cancel", act=_cancel)
 
 
 @login_required
 @organization_required
 def run_retry(request: HttpRequest, run_id) -> HttpResponse:
-    run = _run_or_404(request, run_id)
-    if run is None:
-        return render(request, "404.html", {"message": "Run not found"}, status=404)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
-    if not request.principal.can_write:
-        return forbidden(request, "Your role in this organization can look at runs but not retry them.")
-    try:
-        new_run = services.run_retry(run=run, created_by=request.user)
-    except NeonHubError as exc:
-        messages.error(request, exc.message)
-        return redirect("runs:detail", run_id=run.id)
-    messages.success(request, "Retry started as a new run, linked to the failed one.")
-    return redirect("runs:detail", run_id=new_run.id)
+    def retry(run: AgentRun) -> tuple[AgentRun, str]:
+        return (services.run_retry(run=run, created_by=request.user),
+                "Retry started as a new run, linked to the failed one.")
+
+    return _run_action(request, run_id, verb="retry", act=retry)
 
 
 @login_required
