@@ -2,46 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from decimal import Decimal
-
 import pytest
 
-from connectors.recording import StepRecord
+from tests.connectors.recorders import ListRecorder
 
 TOKEN = "tok_live_4f9a2c7e1b3d5f60"
 
 
-class StepsRecorder:
-    """Satisfies the Recorder protocol; keeps each StepRecord with the error it ended with."""
-
-    def __init__(self) -> None:
-        self.steps: list[StepRecord] = []
-        self.errors: list[BaseException | None] = []
-        self.cost = Decimal("0")
-
-    @contextmanager
-    def step(self, name: str, *, kind: str = "step", provider: str = "", action: str = "") -> Iterator[StepRecord]:
-        record = StepRecord(name=name, kind=kind, provider=provider, action=action)
-        self.steps.append(record)
-        try:
-            yield record
-        except BaseException as exc:
-            self.errors.append(exc)
-            raise
-        else:
-            self.errors.append(None)
-        finally:
-            self.cost += record.cost
-
-    def add_cost(self, amount: Decimal) -> None:
-        self.cost += amount
-
-
 @pytest.fixture
-def steps() -> StepsRecorder:
-    return StepsRecorder()
+def steps() -> ListRecorder:
+    return ListRecorder()
 
 
 @pytest.fixture
