@@ -13,7 +13,7 @@ from agents.context import RunContext
 from agents.registry import get_agent
 from neonhub.core.errors import Cancelled, ConnectorError, NeonHubError
 from runs import services as run_services
-from runs.models import AgentRun, RunStatus
+from runs.models import AgentRun
 from runs.recorder import RunRecorder
 
 logger = logging.getLogger(__name__)
@@ -104,8 +104,3 @@ def _handle_failure(run: AgentRun, ctx: RunContext, recorder: RunRecorder, exc: 
         run_services.run_fail(run=run, code=exc.code, message=exc.message, context=context,
                               metrics={**ctx.metrics})
     return None
-
-
-def is_finished(run_id) -> bool:
-    return AgentRun.objects.filter(pk=run_id, status__in=[RunStatus.COMPLETED, RunStatus.FAILED,
-                                                          RunStatus.CANCELLED]).exists()

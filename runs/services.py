@@ -10,7 +10,6 @@ import hashlib
 import json
 import random
 from datetime import datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -192,7 +191,3 @@ def run_heartbeat(*, run: AgentRun) -> bool:
         AgentRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING, attempt=run.attempt,
                                 cancel_requested_at__isnull=True).update(heartbeat_at=timezone.now())
     )
-
-
-def run_cost_set(*, run: AgentRun, cost: Decimal) -> None:
-    AgentRun.objects.filter(pk=run.pk).update(cost=cost)
