@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import traceback
+from collections.abc import Callable
 from datetime import datetime
 
 from django.db import transaction
@@ -13,7 +14,7 @@ from agents.context import RunContext
 from agents.registry import get_agent
 from neonhub.core.errors import Cancelled, ConnectorError, NeonHubError
 from runs import services as run_services
-from runs.models import AgentRun
+from runs.models import TERMINAL_STATUSES, AgentRun
 from runs.recorder import RunRecorder
 
 logger = logging.getLogger(__name__)
@@ -48,11 +49,22 @@ def failure_context(run: AgentRun, exc: BaseException, *, step: str | None = Non
     return context
 
 
-def execute_run(run_id) -> datetime | None:
-    """Execute a queued run if it is ours to take.  Returns the retry time if one was scheduled."""
+def execute_run(run_id, *, on_finish: Callable[[AgentRun], None] | None = None) -> datetime | None:
+    """Execute a queued run if it is ours to take.  Returns the retry time if one was scheduled.
+
+    ``on_finish`` is called with the run once it is completed, failed or cancelled (not when it
+    was queued for another attempt), so callers need not read it back.
+    """
     run = run_services.run_claim(run_id=run_id)
     if run is None:
         return None
+    when = _execute(run)
+    if on_finish is not None and run.status in TERMINAL_STATUSES:
+        on_finish(run)
+    return when
+
+
+def _execute(run: AgentRun) -> datetime | None:
     recorder = RunRecorder(run, before_step=_cancellation_check(run))
     ctx = RunContext(organization=run.organization, recorder=recorder, run_id=run.id, attempt=run.attempt,
                      user_id=run.created_by_id)

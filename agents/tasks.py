@@ -17,9 +17,8 @@ WATCHDOG_NAME = "neonhub-watchdog"
 def execute_run(run_id: str) -> None:
     from agents.triggers.batches import batch_run_finished  # triggers imports the services
 
-    executor.execute_run(run_id)
     # A finished batch run frees a place in its organization's in-flight limit: feed the next.
-    batch_run_finished(run_id=run_id)
+    executor.execute_run(run_id, on_finish=lambda run: batch_run_finished(run=run))
 
 
 def watchdog() -> dict:

@@ -216,13 +216,18 @@ def batch_nudge(*, batch_id) -> bool:
     return bool(changed)
 
 
-def batch_run_finished(*, run_id) -> None:
-    """Called after each run: a batch run that finished frees a place, so its feeder runs again."""
-    found = (AgentRun.objects.filter(pk=run_id, trigger=RunTrigger.BATCH)
-             .values_list("idempotency_key", "status").first())
-    if found is None or found[1] not in TERMINAL_STATUSES or not (found[0] or "").startswith("batch:"):
+def batch_run_finished(*, run: AgentRun | None = None, run_id=None) -> None:
+    """Called after each run: a batch run that finished frees a place, so its feeder runs again.
+
+    The worker passes the run it just finished (no query); ``run_id`` reads it.
+    """
+    if run is None:
+        run = AgentRun.objects.filter(pk=run_id).only("trigger", "idempotency_key", "status").first()
+    key = (run.idempotency_key or "") if run is not None else ""
+    if run is None or run.trigger != RunTrigger.BATCH or run.status not in TERMINAL_STATUSES \
+            or not key.startswith("batch:"):
         return
-    batch_nudge(batch_id=found[0].split(":")[1])
+    batch_nudge(batch_id=key.split(":")[1])
 
 
 def org_in_flight(organization_id) -> int:

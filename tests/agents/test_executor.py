@@ -205,3 +205,12 @@ def test_retry_delay_grows_and_is_capped(settings):
     assert 10 <= retry_delay(attempt=2) <= 30
     assert retry_delay(attempt=10) <= 90
     assert retry_delay(attempt=1, retry_after=500) == 500
+
+
+def test_on_finish_gets_finished_runs_but_not_requeued_ones(org):
+    seen = []
+    done = queued(org, "echo", {"text": "x"})
+    flaky = queued(org, "flaky", {"succeed_on_attempt": 2})
+    executor.execute_run(done.id, on_finish=seen.append)
+    executor.execute_run(flaky.id, on_finish=seen.append)
+    assert [(r.id, r.status) for r in seen] == [(done.id, RunStatus.COMPLETED)]
