@@ -9,6 +9,7 @@ from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 
 from agents.context import RunContext
 from agents.registry import get_agent
@@ -66,8 +67,10 @@ def execute_run(run_id, *, on_finish: Callable[[AgentRun], None] | None = None) 
 
 def _execute(run: AgentRun) -> datetime | None:
     recorder = RunRecorder(run, before_step=_cancellation_check(run))
-    ctx = RunContext(organization=run.organization, recorder=recorder, run_id=run.id, attempt=run.attempt,
-                     user_id=run.created_by_id)
+    # The organization is read when the agent first needs it (a connector, a suppression list);
+    # a run that only computes never does.
+    ctx = RunContext(organization=SimpleLazyObject(lambda: run.organization), recorder=recorder, run_id=run.id,
+                     attempt=run.attempt, user_id=run.created_by_id)
     started = timezone.now()
     try:
         agent = get_agent(run.agent)

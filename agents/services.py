@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from contextlib import nullcontext
 from datetime import timedelta
 
 from django.conf import settings
@@ -39,7 +40,10 @@ def run_start(
     """
     impl = get_agent(agent)
     impl.validate(intent, payload)
-    with transaction.atomic():
+    # With the ORM broker the run and its task commit together.  Otherwise the run's INSERT is
+    # one statement (its own commit, unless the caller holds a transaction) and the task is
+    # sent once it is committed.
+    with transaction.atomic() if tasks.enqueue_in_transaction() else nullcontext():
         run, created = run_services.run_create(
             organization=organization, agent=impl.slug, intent=intent, payload=payload, trigger=trigger,
             max_attempts=impl.max_attempts, created_by=created_by, idempotency_key=idempotency_key,

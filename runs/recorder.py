@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from connectors.recording import StepRecord
 from neonhub.core.errors import NeonHubError
+from runs import sql
 from runs.models import AgentRun, RunStep, StepStatus
 from runs.services import relax_commit_durability
 
@@ -86,11 +87,11 @@ class RunRecorder:
         """Write buffered and finished steps and the run's cost, inside the caller's transaction."""
         if self._unsaved:
             inserted = {id(row) for row in self._unsaved}
-            RunStep.objects.bulk_create(self._unsaved)
+            sql.insert(self._unsaved)
             self._pending = [row for row in self._pending if id(row) not in inserted]
             self._unsaved.clear()
         for row in self._pending:
-            row.save(update_fields=STEP_END_FIELDS)
+            sql.update(RunStep, where={"id": row.pk}, values={name: getattr(row, name) for name in STEP_END_FIELDS})
         self._pending.clear()
         if self.cost != self._written_cost:
             AgentRun.objects.filter(pk=self.run.pk).update(cost=self.cost)

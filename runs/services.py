@@ -13,12 +13,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from neonhub.core.errors import Conflict
 from neonhub.core.models import Organization
+from runs import sql
 from runs.models import AgentRun, RunStatus
 from runs.rollups import rollup_add
 
@@ -50,16 +51,17 @@ def run_create(
         existing = _run_for_key(organization, idempotency_key, digest)
         if existing is not None:
             return existing, False
+    fields = dict(organization=organization, agent=agent, intent=intent, trigger=trigger, input=payload,
+                  input_hash=digest, max_attempts=max_attempts, created_by=created_by,
+                  idempotency_key=idempotency_key or None, parent=parent, **extra)
+    if not idempotency_key:
+        return AgentRun.objects.create(**fields), True
     try:
-        with transaction.atomic():
-            run = AgentRun.objects.create(
-                organization=organization, agent=agent, intent=intent, trigger=trigger, input=payload,
-                input_hash=digest, max_attempts=max_attempts, created_by=created_by,
-                idempotency_key=idempotency_key or None, parent=parent, **extra,
-            )
+        with transaction.atomic():  # a savepoint: the unique key may be taken by a racing request
+            run = AgentRun.objects.create(**fields)
     except IntegrityError:
         # Two requests with the same key raced; the other one's run is the answer.
-        existing = _run_for_key(organization, idempotency_key or "", digest) if idempotency_key else None
+        existing = _run_for_key(organization, idempotency_key, digest)
         if existing is None:
             raise
         return existing, False
@@ -92,20 +94,22 @@ def relax_commit_durability() -> None:
 def run_claim(*, run_id) -> AgentRun | None:
     """queued → running, if it is still queued and due; ``None`` if someone else has it.
 
-    One conditional UPDATE decides; a duplicate delivery changes no row and stops.
+    One conditional ``UPDATE … RETURNING`` decides and reads the run back in the same statement
+    (its own commit); a duplicate delivery changes no row and stops.
     """
-    now = timezone.now()
-    with transaction.atomic():
-        relax_commit_durability()
-        changed = (
-            AgentRun.objects.filter(pk=run_id, status=RunStatus.QUEUED)
-            .exclude(next_attempt_at__gt=now)
-            .update(status=RunStatus.RUNNING, attempt=F("attempt") + 1, started_at=now, heartbeat_at=now,
-                    next_attempt_at=None, updated_at=now)
-        )
-    if not changed:
+    try:
+        run_pk = AgentRun._meta.pk.to_python(run_id)
+    except ValidationError:
         return None
-    return AgentRun.objects.select_related("organization").get(pk=run_id)
+    now = timezone.now()
+    return sql.update_returning(
+        AgentRun, where={"id": run_pk, "status": RunStatus.QUEUED},
+        values={"status": RunStatus.RUNNING, "started_at": now, "heartbeat_at": now, "next_attempt_at": None,
+                "updated_at": now},
+        add={"attempt": 1},
+        extra_where='AND ("next_attempt_at" IS NULL OR "next_attempt_at" <= %s)',
+        extra_params=[connection.ops.adapt_datetimefield_value(now)],
+    )
 
 
 def _finish(run: AgentRun, **fields: Any) -> bool:
@@ -115,9 +119,8 @@ def _finish(run: AgentRun, **fields: Any) -> bool:
     fields.setdefault("duration_ms", max(0, int((now - started).total_seconds() * 1000)))
     # savepoint=False: the executor calls this inside its own transaction (with the last steps).
     with transaction.atomic(savepoint=False):
-        changed = AgentRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING, attempt=run.attempt).update(
-            updated_at=now, **fields
-        )
+        changed = sql.update(AgentRun, where={"id": run.pk, "status": RunStatus.RUNNING, "attempt": run.attempt},
+                             values={"updated_at": now, **fields})
         if changed:
             for key, value in fields.items():
                 setattr(run, key, value)
