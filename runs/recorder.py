@@ -18,8 +18,8 @@ from django.db.models import Max
 from django.utils import timezone
 
 from connectors.recording import StepRecord
+from neonhub.core import sql
 from neonhub.core.errors import NeonHubError
-from runs import sql
 from runs.models import AgentRun, RunStep, StepStatus
 from runs.services import relax_commit_durability
 

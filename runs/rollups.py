@@ -17,8 +17,8 @@ from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Coalesce, Substr, TruncHour
 from django.utils import timezone
 
+from neonhub.core import sql
 from neonhub.core.models import Organization
-from runs import sql
 from runs.models import (
     ROLLUP_BUCKET_BOUNDS_MS,
     ROLLUP_BUCKET_FIELDS,

@@ -17,9 +17,9 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from neonhub.core import sql
 from neonhub.core.errors import Conflict
 from neonhub.core.models import Organization
-from runs import sql
 from runs.models import AgentRun, RunStatus
 from runs.rollups import rollup_add
 

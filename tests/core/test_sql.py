@@ -9,7 +9,8 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from runs import services, sql
+from neonhub.core import sql
+from runs import services
 from runs.models import AgentRun, RunStatus, RunStep
 from tests.factories import AgentRunFactory
 
