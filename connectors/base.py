@@ -181,7 +181,7 @@ class Provider:
             rec.detail = {"method": method, "url": _redact_url(url)}
             try:
                 kwargs.setdefault("timeout", self.timeout)
-                response = self.http.request(method, url, safe_to_repeat=safe, **kwargs)
+                response = self.http.request(method, url, safe_to_repeat=safe, is_final=self._is_final, **kwargs)
             except ConnectorError as exc:
                 exc.provider, exc.action = self.slug, action_name
                 raise
@@ -198,6 +198,11 @@ class Provider:
             if measure is not None:
                 measure(response, rec)
             return response
+
+    def _is_final(self, response: requests.Response) -> bool:
+        """A retryable status whose error the provider calls permanent is not retried."""
+        error = self.classify(response)
+        return error is not None and not error.transient
 
     def classify(self, response: requests.Response) -> ConnectorError | None:
         """Default taxonomy by HTTP status; providers override to read their error bodies."""

@@ -10,6 +10,8 @@
 - a ``Retry-After`` longer than ``max_retry_after`` is not slept in a worker: the answer
   comes back at once for the provider to classify (``ConnectorRateLimited`` with
   ``retry_after``), and the run is rescheduled;
+- an answer with a retryable status that the provider classifies as permanent (``is_final``:
+  OpenAI's 429 ``insufficient_quota``) comes back at once too, instead of costing more calls;
 - a read timeout on a request that is not safe to repeat is ``OutcomeUnknown``: it may
   have happened, so it is never blindly repeated;
 - sessions keep no cookies: one provider's session serves every organization, and a
@@ -25,6 +27,8 @@ from __future__ import annotations
 import ipaddress
 import socket
 import threading
+from collections.abc import Callable
+from contextvars import ContextVar
 from http.cookiejar import DefaultCookiePolicy
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -55,19 +59,33 @@ RETRY_STATUSES = frozenset({429, 502, 503, 504})
 RETRY_AFTER_BODY_LIMIT = 65536
 
 
-class RetryAfterTooLong(Exception):
-    """The provider asked us to wait longer than a worker should sleep."""
+class KeptAnswer(Exception):  # noqa: N818 (control flow, not an error)
+    """An answer that ends the in-request retries; it goes back to the provider as it is."""
 
-    def __init__(self, status: int, retry_after: float, headers: dict, body: bytes = b""):
-        super().__init__(f"Retry-After {retry_after}s")
+    def __init__(self, status: int, headers: dict, body: bytes = b""):
+        super().__init__(f"HTTP {status}")
         self.status = status
-        self.retry_after = retry_after
         self.headers = headers
         self.body = body
 
 
+class RetryAfterTooLong(KeptAnswer):
+    """The provider asked us to wait longer than a worker should sleep."""
+
+    def __init__(self, status: int, retry_after: float, headers: dict, body: bytes = b""):
+        super().__init__(status, headers, body)
+        self.retry_after = retry_after
+
+
+# The provider's judgement of a retryable status, for the request in progress: True when the
+# answer is final whatever its status (OpenAI's 429 "insufficient_quota", Twilio's 20003 on a
+# 503).  A context variable because the Retry object belongs to the provider's shared session.
+_is_final: ContextVar[Callable[[requests.Response], bool] | None] = ContextVar("neonhub_http_is_final", default=None)
+
+
 class CappedRetry(Retry):
-    """urllib3 Retry that refuses to sleep past ``max_retry_after`` seconds."""
+    """urllib3 Retry that refuses to sleep past ``max_retry_after`` seconds, and that asks the
+    provider whether a retryable status is worth retrying."""
 
     max_retry_after: float = 10.0
 
@@ -90,7 +108,14 @@ class CappedRetry(Retry):
             retry_after = self.get_retry_after(response)
             if retry_after is not None and retry_after > self.max_retry_after:
                 raise RetryAfterTooLong(response.status, retry_after, dict(response.headers), _drain(response))
-        return super().increment(method, url, response=response, error=error, _pool=_pool, _stacktrace=_stacktrace)
+        # Raises MaxRetryError when the retries are spent: urllib3 then returns the answer whole.
+        new = super().increment(method, url, response=response, error=error, _pool=_pool, _stacktrace=_stacktrace)
+        is_final = _is_final.get()
+        if response is not None and is_final is not None:
+            kept = KeptAnswer(response.status, dict(response.headers), _drain(response))
+            if is_final(_as_response(kept, url or "")):
+                raise kept
+        return new
 
 
 def _drain(response) -> bytes:
@@ -158,12 +183,15 @@ class HttpClient:
         return session
 
     def request(self, method: str, url: str, *, safe_to_repeat: bool, timeout: tuple[float, float] | None = None,
-                **kwargs: Any) -> requests.Response:
+                is_final: Callable[[requests.Response], bool] | None = None, **kwargs: Any) -> requests.Response:
+        """``is_final``, given an answer with a retryable status (429, 502–504), says whether it is
+        final anyway; then it comes back at once instead of being retried."""
         session = self._sessions[safe_to_repeat]
+        token = _is_final.set(is_final)
         try:
             return session.request(method, url, timeout=timeout or self.timeout, **kwargs)
-        except RetryAfterTooLong as exc:
-            return _synthetic_response(exc, url)
+        except KeptAnswer as exc:
+            return _as_response(exc, url)
         except InvalidInput as exc:  # a redirect to a private address
             raise ConnectorRejected(f"{self.name}: {exc.message}", provider=self.name) from exc
         except requests.exceptions.ConnectTimeout as exc:
@@ -183,6 +211,8 @@ class HttpClient:
                 raise ConnectorUnavailable(f"{self.name}: the answer broke off", provider=self.name) from exc
             raise OutcomeUnknown(f"{self.name}: the answer broke off; the request may have been carried out",
                                  provider=self.name) from exc
+        finally:
+            _is_final.reset(token)
 
     def _timed_out(self, safe_to_repeat: bool) -> ConnectorUnavailable | OutcomeUnknown:
         if safe_to_repeat:
@@ -217,8 +247,8 @@ def _nothing_sent(reason: BaseException | None) -> bool:
                                Urllib3SSLError))
 
 
-def _synthetic_response(exc: RetryAfterTooLong, url: str) -> requests.Response:
-    """Turn a refused long Retry-After into an ordinary response for the provider to classify."""
+def _as_response(exc: KeptAnswer, url: str) -> requests.Response:
+    """A kept answer as an ordinary response, for the provider to classify."""
     response = requests.Response()
     response.status_code = exc.status
     response.headers.update(exc.headers)

@@ -77,6 +77,29 @@ def test_long_retry_after_comes_back_at_once_with_its_body(httpserver, client):
     assert response.json()["code"] == 20429
 
 
+def test_a_retryable_status_the_provider_calls_final_comes_back_at_once_with_its_body(httpserver, client):
+    body = '{"error": {"code": "insufficient_quota"}}'
+    seen = answers(httpserver, "/x", Response(body, 429), Response("ok", 200))
+    judged = []
+
+    def is_final(response):
+        judged.append(response.status_code)
+        return response.json()["error"]["code"] == "insufficient_quota"
+
+    response = client.request("GET", httpserver.url_for("/x"), safe_to_repeat=True, is_final=is_final)
+    assert (response.status_code, response.json()["error"]["code"], len(seen), judged) == (
+        429, "insufficient_quota", 1, [429])
+
+
+def test_a_retryable_status_the_provider_calls_transient_is_retried_and_the_last_answer_is_whole(httpserver, client):
+    seen = answers(httpserver, "/x", Response('{"n": 1}', 503), Response('{"n": 2}', 503), Response('{"n": 3}', 503))
+    response = client.request("GET", httpserver.url_for("/x"), safe_to_repeat=True, is_final=lambda r: False)
+    assert (response.status_code, response.json(), len(seen)) == (503, {"n": 3}, 3)
+    # The judgement applies to that request only: the shared session retries as before.
+    answers(httpserver, "/y", Response("busy", 503), Response("ok", 200))
+    assert client.request("GET", httpserver.url_for("/y"), safe_to_repeat=True).status_code == 200
+
+
 def test_long_retry_after_on_an_unsafe_request_is_not_retried(httpserver, client):
     seen = answers(httpserver, "/send", Response("", 503, headers={"Retry-After": "3600"}), method="POST")
     response = client.request("POST", httpserver.url_for("/send"), safe_to_repeat=False)

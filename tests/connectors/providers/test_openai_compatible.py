@@ -200,6 +200,7 @@ def test_insufficient_quota_is_permanent_and_disables(httpserver, local):
     assert not caught.value.transient
     assert caught.value.provider_code == "insufficient_quota"
     assert caught.value.context == {"disable": True}
+    assert len(httpserver.log) == 1  # a permanent 429 is not retried
 
 
 def test_unknown_model_is_rejected_and_disables(mocked):
