@@ -6,6 +6,7 @@ Starting, cancelling and retrying need the agents, so those pages live in ``agen
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -114,6 +115,19 @@ def timeline(run: AgentRun, steps: list[RunStep], now: datetime) -> tuple[list[T
     return rows, round(span)
 
 
+def _detail_version(run, steps, now) -> str:
+    """What the run page shows, in a few bytes: it changes when the run or a step does.
+
+    While a step is running its bar grows with the clock, so the version also moves every
+    five seconds then.
+    """
+    state = [run.status, run.attempt, run.updated_at, run.cost, run.cancel_requested_at, run.next_attempt_at]
+    state += [(step.pk, step.status, step.finished_at) for step in steps]
+    if any(step.finished_at is None for step in steps):
+        state.append(int(now.timestamp()) // 5)
+    return hashlib.blake2b(repr(state).encode(), digest_size=8).hexdigest()
+
+
 @login_required
 @organization_required
 @require_GET
@@ -123,11 +137,18 @@ def run_detail(request: HttpRequest, run_id) -> HttpResponse:
     except NotFound:
         return not_found(request, "Run not found")
     steps = selectors.run_steps(run=run)
-    rows, span_ms = timeline(run, steps, timezone.now())
+    now = timezone.now()
+    version = _detail_version(run, steps, now)
+    if request.htmx and request.GET.get("v") == version:
+        # The poll of an active run: nothing changed, so nothing is swapped (focus, scroll, an
+        # open <details> and a text selection stay as they are).
+        return HttpResponse(status=204)
+    rows, span_ms = timeline(run, steps, now)
     context = {
         "run": run, "timeline": rows, "span_ms": span_ms, "children": selectors.run_children(run=run),
         "can_cancel": run.status in ACTIVE_STATUSES and not run.cancel_requested_at,
         "can_retry": run.status in (RunStatus.FAILED, RunStatus.CANCELLED),
+        "version": version,
     }
     template = "runs/detail.html#run-body" if request.htmx else "runs/detail.html"
     return render(request, template, context)

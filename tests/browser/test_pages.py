@@ -111,6 +111,26 @@ def test_rows_of_active_runs_update_live(browser_page, marketer):
     browser_page.shot("runs-live")
 
 
+def test_keyboard_focus_survives_the_live_updates_of_a_run(browser_page, marketer):
+    org = marketer.memberships.get().organization
+    run, _ = run_services.run_create(organization=org, agent="testing", intent="echo", payload={"text": "hi"},
+                                     trigger="api", max_attempts=1)
+    page = browser_page.page
+    browser_page.login(marketer)
+    browser_page.goto(f"/runs/{run.id}/")
+    polls: list[int] = []
+    page.on("response", lambda r: polls.append(r.status) if f"/runs/{run.id}/?v=" in r.url else None)
+    page.locator("#run-cancel").focus()
+    page.wait_for_timeout(2500)
+    assert polls and set(polls) == {204}, polls  # polled, and nothing to swap
+    expect(page.locator("#run-cancel")).to_be_focused()
+    run_services.run_claim(run_id=run.id)  # a worker takes it: the body changes and is swapped
+    expect(page.locator("#run-status")).to_have_text("running", timeout=5_000)
+    expect(page.locator("#run-cancel")).to_be_focused()
+    page.keyboard.press("Enter")  # still where the user left it: cancel by keyboard
+    expect(page.locator("#run-body .notice")).to_contain_text("Cancel requested")
+
+
 def test_open_a_failed_run_and_retry_it(browser_page, marketer, django_capture_on_commit_callbacks):
     org = marketer.memberships.get().organization
     failed, _ = agent_services.run_start(organization=org, agent="testing", intent="reject", payload={"text": "x"})

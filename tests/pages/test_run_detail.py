@@ -96,6 +96,39 @@ def test_htmx_poll_gets_only_the_run_body(owner_client, org):
     assert "<html" not in body and body.strip().startswith('<div id="run-body"')
 
 
+def _poll_version(body: str) -> str:
+    return re.search(r'hx-get="/runs/[0-9a-f-]+/\?v=([0-9a-f]+)"', body).group(1)
+
+
+def test_a_poll_that_finds_nothing_changed_swaps_nothing(owner_client, org):
+    run = AgentRunFactory(organization=org, status=RunStatus.RUNNING, started_at=timezone.now())
+    version = _poll_version(owner_client.get(f"/runs/{run.id}/").content.decode())
+    poll = owner_client.get(f"/runs/{run.id}/?v={version}", headers={"HX-Request": "true"})
+    assert poll.status_code == 204 and poll.content == b""
+    # A full page load always renders, whatever it is given.
+    assert owner_client.get(f"/runs/{run.id}/?v={version}").status_code == 200
+
+
+def test_a_poll_after_a_change_gets_the_new_body_and_version(owner_client, org):
+    run = AgentRunFactory(organization=org, status=RunStatus.RUNNING, started_at=timezone.now())
+    version = _poll_version(owner_client.get(f"/runs/{run.id}/").content.decode())
+    step = RunStep.objects.create(run=run, seq=1, name="fetch", status="completed", finished_at=timezone.now(),
+                                  duration_ms=5)
+    poll = owner_client.get(f"/runs/{run.id}/?v={version}", headers={"HX-Request": "true"})
+    assert poll.status_code == 200 and "fetch" in poll.content.decode()
+    newer = _poll_version(poll.content.decode())
+    assert newer != version
+    RunStep.objects.filter(pk=step.pk).update(status="failed")
+    again = owner_client.get(f"/runs/{run.id}/?v={newer}", headers={"HX-Request": "true"})
+    assert again.status_code == 200 and _poll_version(again.content.decode()) != newer
+
+
+def test_focusable_parts_of_the_run_body_have_ids_for_htmx_to_refocus(owner_client, org):
+    run = AgentRunFactory(organization=org, status=RunStatus.RUNNING, started_at=timezone.now())
+    body = owner_client.get(f"/runs/{run.id}/", headers={"HX-Request": "true"}).content.decode()
+    assert 'id="run-cancel"' in body and 'id="run-input"' in body
+
+
 def test_unknown_and_foreign_runs_are_404(owner_client, other_org):
     assert owner_client.get(f"/runs/{uuid.uuid4()}/").status_code == 404
     assert owner_client.get(f"/runs/{AgentRunFactory(organization=other_org).id}/").status_code == 404
