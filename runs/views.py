@@ -16,8 +16,8 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from neonhub.core.errors import InvalidInput, NotFound
-from neonhub.core.views_util import organization_required
+from neonhub.core.errors import NotFound
+from neonhub.core.views_util import organization_required, page_or_first
 from runs import charts, selectors
 from runs import overview as overviews
 from runs.forms import RunFilterForm
@@ -70,11 +70,8 @@ def run_list(request: HttpRequest) -> HttpResponse:
         page, status = selectors.Page(items=[], next_cursor=None), 422
     else:
         filters = form.filters() if form.is_bound else selectors.RunFilters()
-        try:
-            page = selectors.run_page(organization=org, filters=filters, cursor=request.GET.get("cursor"),
-                                      limit=PAGE_SIZE)
-        except InvalidInput:  # a cursor mangled in a shared link: show the first page
-            page = selectors.run_page(organization=org, filters=filters, limit=PAGE_SIZE)
+        page = page_or_first(selectors.run_page, cursor=request.GET.get("cursor"), organization=org,
+                             filters=filters, limit=PAGE_SIZE)
     return render(request, "runs/list.html", {
         "page": page, "form": form, "paged": bool(request.GET.get("cursor")),
     }, status=status)

@@ -26,7 +26,7 @@ from agents.triggers.schemas import trigger_webhook_url
 from agents.views import agent_catalog, forbidden
 from connectors.selectors import connector_list
 from neonhub.core.errors import InvalidInput, NeonHubError, NotFound
-from neonhub.core.views_util import organization_required
+from neonhub.core.views_util import organization_required, page_or_first
 
 
 def not_found(request: HttpRequest, message: str) -> HttpResponse:
@@ -207,10 +207,8 @@ def schedule_action(request: HttpRequest, schedule_id, action: str) -> HttpRespo
 def contact_list(request: HttpRequest) -> HttpResponse:
     org = request.principal.organization
     search = (request.GET.get("q") or "").strip()[:100]
-    try:
-        page = selectors.contact_page(organization=org, search=search, cursor=request.GET.get("cursor"), limit=50)
-    except InvalidInput:
-        page = selectors.contact_page(organization=org, search=search, limit=50)
+    page = page_or_first(selectors.contact_page, cursor=request.GET.get("cursor"), organization=org, search=search,
+                         limit=50)
     return render(request, "triggers/contact_list.html", {
         "page": page, "q": search, "lists": selectors.contact_list_all(organization=org),
         "import_form": ContactImportForm()})

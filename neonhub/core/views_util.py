@@ -1,8 +1,14 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import wraps
+from typing import Any, TypeVar
 
 from django.shortcuts import render
+
+from neonhub.core.errors import InvalidInput
+
+T = TypeVar("T")
 
 
 def organization_required(view):
@@ -15,3 +21,11 @@ def organization_required(view):
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def page_or_first(fetch: Callable[..., T], *, cursor: str | None, **kwargs: Any) -> T:
+    """The page at ``cursor``; a cursor mangled in a shared link gives the first page instead."""
+    try:
+        return fetch(cursor=cursor, **kwargs)
+    except InvalidInput:
+        return fetch(**kwargs)

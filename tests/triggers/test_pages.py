@@ -241,3 +241,9 @@ def test_the_connector_page_shows_the_webhook_urls_to_paste(owner_client, twilio
     assert f"https://hub.example.com/hooks/twilio/{twilio_sms.pk}/inbound" in html
     assert f"https://hub.example.com/hooks/twilio/{twilio_sms.pk}/status" in html
     assert "Webhook URLs" not in owner_client.get(reverse("connectors:edit", args=[smtp.pk])).content.decode()
+
+
+def test_the_contact_list_survives_a_mangled_cursor(owner_client, org):
+    contacts.contact_create(organization=org, phone="+14155550100", name="Ada")
+    resp = owner_client.get(reverse("triggers:contact-list"), {"cursor": "%%%not-a-cursor"})
+    assert resp.status_code == 200 and "+14155550100" in resp.content.decode()
