@@ -136,9 +136,12 @@ class Provider:
         cls.actions = found
 
     def __init__(self, *, credentials: BaseModel, config: BaseModel, recorder: Recorder | None = None,
-                 state: dict | None = None):
+                 state: dict | None = None, organization: str = ""):
         self.credentials = credentials
         self.config = config
+        # The slug of the organization the connector belongs to ("" outside one), for what a
+        # provider keeps per organization (YouTube's local upload files).
+        self.organization = organization
         self.recorder: Recorder = recorder or NullRecorder()
         # Provider-owned, non-secret runtime state persisted on the connector (e.g. token
         # expiry); secrets that change (refreshed tokens) go through ``updated_credentials``.

@@ -134,7 +134,8 @@ def provider_build(*, connector: Connector, recorder: Recorder) -> Provider:
     credentials = _model(cls.Credentials, credentials_load(connector=connector), lenient=lenient,
                          what="credentials", error=ConnectorAuth)
     config = _model(cls.Config, dict(connector.config), lenient=lenient, what="config", error=ConnectorRejected)
-    return cls(credentials=credentials, config=config, recorder=recorder, state=json.loads(json.dumps(connector.state)))
+    return cls(credentials=credentials, config=config, recorder=recorder, state=json.loads(json.dumps(connector.state)),
+               organization=connector.organization.slug)
 
 
 # --- runtime updates of the connector row -----------------------------------------------------

@@ -167,7 +167,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = NEONHUB_MAX_BODY_BYTES
 NEONHUB_MAX_UPLOAD_BYTES = env.int("NEONHUB_MAX_UPLOAD_BYTES", default=52_428_800)
 # Stored uploads (batch input files, contact imports awaiting confirmation).
 MEDIA_ROOT = Path(env.str("NEONHUB_MEDIA_DIR", default=str(VAR_DIR / "media")))
-# Local video files a YouTube connector may upload (input file_path); nothing outside it is read.
+# Local video files a YouTube connector may upload (input file_path), in <dir>/<organization slug>/;
+# nothing outside the organization's own directory is read.
 NEONHUB_UPLOAD_DIR = Path(env.str("NEONHUB_UPLOAD_DIR", default=str(VAR_DIR / "uploads")))
 
 # --- Triggers, schedules and batches --------------------------------------------------------

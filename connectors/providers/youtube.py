@@ -44,6 +44,7 @@ from connectors.providers.youtube_upload import (
     CHUNK_UNIT,
     VideoSource,
     acknowledged,
+    check_relative,
     download_type,
     guess_type,
     int_or_none,
@@ -123,9 +124,9 @@ class UploadVideoIn(VideoMetadata):
     @field_validator("file_path")
     @classmethod
     def _file(cls, value: str | None) -> str | None:
-        if value is not None:
-            local_video(value)
-        return value
+        # Whether the file exists is checked when the run reads it, in its organization's
+        # directory (the schema does not know the organization).
+        return check_relative(value) if value is not None else None
 
     @model_validator(mode="after")
     def _one_source(self) -> UploadVideoIn:
@@ -278,7 +279,11 @@ class YouTube(Provider):
     @contextmanager
     def _source(self, data: UploadVideoIn) -> Iterator[VideoSource]:
         if data.file_path is not None:
-            path = local_video(data.file_path)
+            try:
+                path = local_video(data.file_path, organization=self.organization)
+            except ValueError as exc:
+                raise ConnectorRejected(f"YouTube: input.file_path: {exc}", provider=self.slug,
+                                        details=[{"field": "input.file_path", "message": str(exc)}]) from None
             with path.open("rb") as handle:
                 yield VideoSource(handle, path.stat().st_size, data.content_type or guess_type(path.name))
             return

@@ -20,18 +20,34 @@ from neonhub.core.errors import ConnectorUnavailable
 CHUNK_UNIT = 256 * 1024
 
 
-def upload_dir() -> Path:
-    """Local files an upload may read: only under ``NEONHUB_UPLOAD_DIR``, never arbitrary server files."""
-    return Path(settings.NEONHUB_UPLOAD_DIR).resolve()
+def upload_dir(organization: str) -> Path:
+    """Local files an organization's uploads may read: only under ``NEONHUB_UPLOAD_DIR/<its slug>/``,
+    never another organization's files or arbitrary server files."""
+    if not organization:
+        raise ValueError("local files can only be uploaded by an organization's connector")
+    return (Path(settings.NEONHUB_UPLOAD_DIR) / organization).resolve()
 
 
-def local_video(value: str) -> Path:
-    base = upload_dir()
-    path = (base / value).resolve()
-    if not path.is_relative_to(base):
+def check_relative(value: str) -> str:
+    """A path inside the upload directory, checked before any run: relative to the organization's
+    directory without climbing out of it, or absolute under ``NEONHUB_UPLOAD_DIR``."""
+    root = Path(settings.NEONHUB_UPLOAD_DIR).resolve()
+    if Path(value).is_absolute():
+        inside = Path(value).resolve().is_relative_to(root)
+    else:
+        inside = bool(value.strip()) and (root / "_org" / value).resolve().is_relative_to(root / "_org")
+    if not inside:
+        raise ValueError("must be a file inside the upload directory")
+    return value
+
+
+def local_video(value: str, *, organization: str) -> Path:
+    base = upload_dir(organization)
+    path = (base / check_relative(value)).resolve()
+    if not path.is_relative_to(base):  # a symlink pointing out
         raise ValueError("must be a file inside the upload directory")
     if not path.is_file():
-        raise ValueError("no such file")
+        raise ValueError(f"no such file in this organization's upload directory ({organization}/{value})")
     if path.stat().st_size == 0:
         raise ValueError("the file is empty")
     return path

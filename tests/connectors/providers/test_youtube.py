@@ -47,7 +47,7 @@ def make(recorder=None, base_url=None, auth_base_url=None, state=None, access_to
                                       access_token=access_token)
     if state is None and access_token:
         state = {"token_expires_at": (timezone.now() + timedelta(minutes=30)).isoformat()}
-    return YouTube(credentials=credentials, recorder=recorder, state=state,
+    return YouTube(credentials=credentials, recorder=recorder, state=state, organization="acme",
                    config=YouTube.Config(base_url=base_url, auth_base_url=auth_base_url, **config))
 
 
@@ -72,8 +72,10 @@ def mocked():
 
 @pytest.fixture
 def uploads(settings, tmp_path):
+    """The upload directory of the organization "acme" (the providers of these tests)."""
     settings.NEONHUB_UPLOAD_DIR = tmp_path
-    return tmp_path
+    (tmp_path / "acme").mkdir()
+    return tmp_path / "acme"
 
 
 def video_file(directory, size, name="pour-over.mp4"):
@@ -366,19 +368,38 @@ def test_a_session_without_location_is_unavailable(mocked, uploads):
 def test_a_local_file_must_be_inside_the_upload_directory(uploads, tmp_path_factory):
     outside = tmp_path_factory.mktemp("elsewhere") / "secrets.json"
     outside.write_text("{}")
-    for path in (str(outside), "../" + outside.parent.name + "/secrets.json"):
+    for path in (str(outside), "../" + outside.parent.name + "/secrets.json", "../other/clip.mp4", " "):
         with pytest.raises(ValidationError) as caught:
             YouTube.actions["upload_video"].schema(file_path=path, title="x")
         assert caught.value.errors()[0]["loc"] == ("file_path",)
         assert "inside the upload directory" in caught.value.errors()[0]["msg"]
 
 
-@pytest.mark.parametrize(("size", "message"), [(None, "no such file"), (0, "empty")])
+@pytest.mark.parametrize(("size", "message"), [(None, "no such file in this organization's upload directory"),
+                                               (0, "empty")])
 def test_a_local_file_must_exist_and_hold_bytes(uploads, size, message):
     if size is not None:
         (uploads / "clip.mp4").write_bytes(b"")
-    with pytest.raises(ValidationError, match=message):
-        YouTube.actions["upload_video"].schema(file_path="clip.mp4", title="x")
+    with pytest.raises(ConnectorRejected, match=message) as caught:
+        run(make(), "upload_video", file_path="clip.mp4", title="x")
+    assert caught.value.details[0]["field"] == "input.file_path" and not caught.value.transient
+
+
+def test_an_organization_reads_only_its_own_upload_directory(uploads):
+    other = uploads.parent / "globex"
+    other.mkdir()
+    video_file(other, 100, name="launch.mp4")
+    video_file(uploads.parent, 100, name="shared.mp4")  # the old shared root is not read either
+    for name in ("launch.mp4", "shared.mp4"):
+        with pytest.raises(ConnectorRejected, match="no such file"):
+            run(make(), "upload_video", file_path=name, title="x")
+    with pytest.raises(ConnectorRejected, match="inside the upload directory"):
+        run(make(), "upload_video", file_path=str(other / "launch.mp4"), title="x")  # absolute, someone else's
+    stranger = make()
+    stranger.organization = ""
+    video_file(uploads, 100, name="launch.mp4")
+    with pytest.raises(ConnectorRejected, match="only be uploaded by an organization's connector"):
+        run(stranger, "upload_video", file_path="launch.mp4", title="x")
 
 
 @pytest.mark.parametrize("data", [{"title": "x"}, {"title": "x", "file_path": "a.mp4",
