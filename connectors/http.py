@@ -17,7 +17,9 @@
 - sessions keep no cookies: one provider's session serves every organization, and a
   cookie set for one tenant must never ride along on another tenant's request;
 - redirects to private, loopback or link-local addresses are refused like any other
-  organization-supplied address (``check_public_url``).
+  organization-supplied address (``check_public_url``), and every connection's peer address is
+  checked once connected, so a name that resolves differently a moment later (DNS rebinding)
+  cannot reach a private address either.
 
 This module is the only place that imports ``requests``.
 """
@@ -34,6 +36,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
+import urllib3
 from django.conf import settings
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import (
@@ -147,6 +150,48 @@ def _retry(*, attempts: int, backoff: float, safe: bool, max_retry_after: float)
     return retry
 
 
+class _PublicPeer:
+    """Checks the address a connection actually reached, not only the one a name resolved to
+    earlier: a host that answers public for ``check_public_url`` and private a moment later (DNS
+    rebinding) is refused here, after connecting and before anything is sent.  Connections
+    through a proxy reach the proxy, which is the operator's choice, and are not checked."""
+
+    host: str
+    proxy: Any
+
+    def _new_conn(self) -> socket.socket:
+        sock = super()._new_conn()  # type: ignore[misc]
+        if self.proxy is None and not settings.NEONHUB_ALLOW_PRIVATE_URLS:
+            peer = ipaddress.ip_address(str(sock.getpeername()[0]).split("%", 1)[0])
+            if not _is_public(peer):
+                sock.close()
+                raise InvalidInput(f"{self.host} reached a private or local address ({peer}), which is not allowed",
+                                   details=[{"field": "url", "message": "private, loopback or link-local address"}])
+        return sock
+
+
+class _HTTPConnection(_PublicPeer, urllib3.connection.HTTPConnection):
+    pass
+
+
+class _HTTPSConnection(_PublicPeer, urllib3.connection.HTTPSConnection):
+    pass
+
+
+class _HTTPPool(urllib3.HTTPConnectionPool):
+    ConnectionCls = _HTTPConnection
+
+
+class _HTTPSPool(urllib3.HTTPSConnectionPool):
+    ConnectionCls = _HTTPSConnection
+
+
+class _Adapter(HTTPAdapter):
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
+
+
 class _Session(requests.Session):
     """A session that checks where it is redirected to, and that never stores cookies."""
 
@@ -177,7 +222,7 @@ class HttpClient:
     @staticmethod
     def _session(retry: Retry) -> requests.Session:
         session = _Session()
-        adapter = HTTPAdapter(max_retries=retry, pool_connections=4, pool_maxsize=16)
+        adapter = _Adapter(max_retries=retry, pool_connections=4, pool_maxsize=16)
         session.mount("https://", adapter)
         session.mount("http://", adapter)
         return session

@@ -9,6 +9,7 @@ import time
 import pytest
 from werkzeug import Response
 
+from connectors import http
 from connectors.http import USER_AGENT, HttpClient, check_public_url, client_for
 from neonhub.core.errors import (
     ConnectorRateLimited,
@@ -213,11 +214,43 @@ def test_client_for_reuses_one_client_per_provider():
     assert client_for("reuse-test") is not client_for("reuse-test-2")
 
 
-def test_redirect_to_a_private_address_is_refused_when_not_allowed(httpserver, client, settings):
+def test_redirect_to_a_private_address_is_refused_when_not_allowed(httpserver, client, settings, monkeypatch):
     settings.NEONHUB_ALLOW_PRIVATE_URLS = False
+    public = http._is_public
+    monkeypatch.setattr(http, "_is_public", lambda address: address.is_loopback or public(address))  # the test server
     answers(httpserver, "/x", Response("", 302, headers={"Location": "http://169.254.169.254/latest/meta-data"}))
-    with pytest.raises(ConnectorRejected, match="private or local"):
+    with pytest.raises(ConnectorRejected, match="redirect points to a private or local address"):
         client.request("GET", httpserver.url_for("/x"), safe_to_repeat=True)
+
+
+def test_a_connection_that_reaches_a_private_address_sends_nothing(httpserver, client, settings):
+    settings.NEONHUB_ALLOW_PRIVATE_URLS = False
+    seen = answers(httpserver, "/x", Response("ok", 200))
+    with pytest.raises(ConnectorRejected, match=r"reached a private or local address \(127.0.0.1\)"):
+        client.request("POST", httpserver.url_for("/x"), safe_to_repeat=False, data={"a": "1"})
+    assert seen == []
+
+
+def test_a_name_that_turns_private_after_the_check_is_refused_at_connect(httpserver, client, settings, monkeypatch):
+    """DNS rebinding: public when checked, loopback when connected."""
+    settings.NEONHUB_ALLOW_PRIVATE_URLS = False
+    seen = answers(httpserver, "/x", Response("ok", 200))
+    resolve = socket.getaddrinfo
+    lookups = []
+
+    def rebinding(host, port, *args, **kwargs):
+        if host != "rebind.example":
+            return resolve(host, port, *args, **kwargs)
+        lookups.append(host)
+        address = "93.184.215.14" if len(lookups) == 1 else "127.0.0.1"
+        return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (address, port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    url = f"http://rebind.example:{httpserver.port}/x"
+    assert check_public_url(url, field="config.base_url") == url
+    with pytest.raises(ConnectorRejected, match="rebind.example reached a private or local address"):
+        client.request("GET", url, safe_to_repeat=True)
+    assert seen == [] and len(lookups) >= 2
 
 
 def test_redirects_are_followed_when_allowed(httpserver, client):
