@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import random
 import traceback
 from collections.abc import Callable
 from datetime import datetime
@@ -19,6 +20,12 @@ from runs.models import TERMINAL_STATUSES, AgentRun
 from runs.recorder import RunRecorder
 
 logger = logging.getLogger(__name__)
+
+# A run deferred again and again (quiet hours every night, a budget always spent) still ends.
+MAX_ATTEMPTS_WITH_DEFERRALS = 50
+# Seconds of jitter after a deferral ends, so a campaign held by quiet hours does not all
+# start in the same second.
+DEFERRAL_SPREAD = 30.0
 
 
 def _cancellation_check(run: AgentRun):
@@ -107,10 +114,14 @@ def _handle_failure(run: AgentRun, ctx: RunContext, recorder: RunRecorder, exc: 
     context = failure_context(run, exc, step=recorder.failed_step)
     with transaction.atomic():
         recorder.flush()
-        if exc.transient and run.attempt < run.max_attempts:
-            delay = run_services.retry_delay(attempt=run.attempt, retry_after=getattr(exc, "retry_after", None))
+        deferral = exc.defers and run.attempt < MAX_ATTEMPTS_WITH_DEFERRALS
+        if exc.transient and (run.attempt < run.max_attempts or deferral):
+            if deferral:  # a wait of our own: exactly until it ends, and the attempt is given back
+                delay = max(1.0, float(getattr(exc, "retry_after", None) or 0)) + random.uniform(0, DEFERRAL_SPREAD)
+            else:
+                delay = run_services.retry_delay(attempt=run.attempt, retry_after=getattr(exc, "retry_after", None))
             when = run_services.run_requeue(run=run, code=exc.code, message=exc.message, context=context,
-                                            delay=delay)
+                                            delay=delay, extra_attempt=deferral)
             if when is not None:
                 from agents import tasks  # tasks imports the executor
 

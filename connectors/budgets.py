@@ -2,9 +2,9 @@
 
 A provider declares its budgets (``Provider.budgets``: Reddit's 100 requests a minute,
 Instagram's 50 posts a day, YouTube's daily quota units); ``budget_consume`` is called
-before a live call and either records the units or raises ``ConnectorRateLimited`` with
-``retry_after`` = when enough units leave the window, so the run is rescheduled instead of
-the call being sent.
+before a live call and either records the units or raises ``BudgetSpent`` (a
+``ConnectorRateLimited``) with ``retry_after`` = when enough units leave the window, so the run
+is rescheduled instead of the call being sent; the wait does not use up one of its attempts.
 
 The counter is shared by every process: Redis when ``REDIS_URL`` is set (one sorted set
 per connector and budget, checked and written by one Lua script), the database otherwise
@@ -29,7 +29,7 @@ from pydantic import BaseModel
 
 from connectors.base import Budget
 from connectors.models import BudgetUsage, Connector
-from neonhub.core.errors import ConnectorRateLimited, ConnectorRejected
+from neonhub.core.errors import BudgetSpent, ConnectorRejected
 
 
 @dataclass(frozen=True)
@@ -57,14 +57,14 @@ def charges_for(*, budgets: Sequence[Budget], action: str, data: BaseModel | dic
 
 def budget_consume(*, connector: Connector, budgets: Sequence[Budget], action: str,
                    data: BaseModel | dict | None = None) -> None:
-    """Spend the units ``action`` costs on each budget that covers it, or raise ConnectorRateLimited."""
+    """Spend the units ``action`` costs on each budget that covers it, or raise BudgetSpent."""
     charges = charges_for(budgets=budgets, action=action, data=data)
     if not charges:
         return
     wait = _redis_consume(connector, charges) if settings.REDIS_URL else _db_consume(connector, charges)
     if wait is not None:
         names = ", ".join(c.budget.name for c in charges)
-        raise ConnectorRateLimited(
+        raise BudgetSpent(
             f"The connector's outbound budget ({names}) is spent; try again in {int(wait) + 1} s",
             provider=connector.provider, action=action, retry_after=round(wait, 3),
         )

@@ -15,6 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from neonhub.core import sql
@@ -152,13 +153,21 @@ def retry_delay(*, attempt: int, retry_after: float | None = None) -> float:
     return max(delay, retry_after or 0.0)
 
 
-def run_requeue(*, run: AgentRun, code: str, message: str, context: dict, delay: float) -> datetime | None:
-    """running → queued for another attempt after ``delay`` seconds; ``None`` if it lost the race."""
+def run_requeue(*, run: AgentRun, code: str, message: str, context: dict, delay: float,
+                extra_attempt: bool = False) -> datetime | None:
+    """running → queued for another attempt after ``delay`` seconds; ``None`` if it lost the race.
+
+    ``extra_attempt`` (a deferral) raises ``max_attempts`` by one, so the wait does not use up
+    an attempt.
+    """
     when = timezone.now() + timedelta(seconds=delay)
+    extra = {"max_attempts": F("max_attempts") + 1} if extra_attempt else {}
     changed = AgentRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING, attempt=run.attempt).update(
         status=RunStatus.QUEUED, next_attempt_at=when, error_code=code, error_message=message[:500],
-        error_context=context, heartbeat_at=None, updated_at=timezone.now(),
+        error_context=context, heartbeat_at=None, updated_at=timezone.now(), **extra,
     )
+    if changed and extra_attempt:
+        run.max_attempts += 1
     return when if changed else None
 
 

@@ -65,9 +65,10 @@ DEFAULT_QUIET_CHANNELS = ("sms", "whatsapp")
 
 
 class QuietHoursBlocked(PolicyBlocked):
-    """Blocked only until the quiet window ends: the run is retried then."""
+    """Blocked only until the quiet window ends: the run is retried then, without using an attempt."""
 
     transient = True
+    defers = True
 
     def __init__(self, message: str, *, retry_after: float, **kwargs: Any):
         super().__init__(message, **kwargs)

@@ -2,7 +2,9 @@
 
 ``code`` is the stable error code of DESIGN.md (also stored on failed runs); ``status`` is
 the HTTP answer when the error reaches the API; ``transient`` says whether a run failing
-with it may be retried.
+with it may be retried; ``defers`` marks a wait NeonHub decided on itself before anything went
+out (quiet hours, an outbound budget): the run is queued again for when it ends without using
+up one of its attempts.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ class NeonHubError(Exception):
     code = "INTERNAL"
     status = 500
     transient = False
+    defers = False
 
     def __init__(self, message: str = "", *, details: Any = None, context: dict | None = None):
         super().__init__(message or self.default_message())
@@ -106,6 +109,12 @@ class ConnectorRateLimited(ConnectorError):
     code = "CONNECTOR_RATE_LIMITED"
     status = 429
     transient = True
+
+
+class BudgetSpent(ConnectorRateLimited):
+    """The connector's own outbound budget is spent: nothing was sent, the run waits."""
+
+    defers = True
 
 
 class ConnectorUnavailable(ConnectorError):

@@ -87,6 +87,38 @@ def test_transient_failure_fails_after_max_attempts(org):
     assert run.error_code == "CONNECTOR_UNAVAILABLE"
 
 
+def _due_again(run):
+    AgentRun.objects.filter(pk=run.pk).update(next_attempt_at=None)
+    executor.execute_run(run.id)
+    run.refresh_from_db()
+    return run
+
+
+def test_a_deferral_waits_until_it_ends_without_using_an_attempt(org):
+    run = queued(org, "wait", {"until_attempt": 6, "retry_after": 600})  # the agent allows 3 attempts
+    before = timezone.now()
+    executor.execute_run(run.id)
+    run.refresh_from_db()
+    assert (run.status, run.error_code, run.attempt, run.max_attempts) == ("queued", "CONNECTOR_RATE_LIMITED", 1, 4)
+    assert before + timedelta(seconds=600) <= run.next_attempt_at <= timezone.now() + timedelta(seconds=631)
+    for _ in range(4):
+        run = _due_again(run)
+    assert (run.status, run.attempt, run.max_attempts) == ("queued", 5, 8)
+    run = _due_again(run)
+    assert (run.status, run.attempt, run.output) == ("completed", 6, {"attempt": 6})
+    # Each deferral is a failed step of its attempt, as it happened.
+    assert list(run.steps.values_list("attempt", "status")) == [(n, "failed") for n in range(1, 6)] + [(6, "completed")]
+
+
+def test_deferrals_end_too(org, monkeypatch):
+    monkeypatch.setattr(executor, "MAX_ATTEMPTS_WITH_DEFERRALS", 3)
+    run = queued(org, "wait", {"until_attempt": 99})
+    executor.execute_run(run.id)
+    for _ in range(4):  # two attempts granted, then deferrals use up the agent's own three
+        run = _due_again(run)
+    assert (run.status, run.attempt, run.max_attempts, run.error_code) == ("failed", 5, 5, "CONNECTOR_RATE_LIMITED")
+
+
 def test_permanent_failure_fails_at_once_with_context(org):
     run = queued(org, "reject", {"text": "x"})
     executor.execute_run(run.id)

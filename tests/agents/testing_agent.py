@@ -12,7 +12,7 @@ from pydantic import Field
 
 from agents.base import Agent, IntentInput, intent
 from agents.context import RunContext
-from neonhub.core.errors import ConnectorRejected, ConnectorUnavailable
+from neonhub.core.errors import BudgetSpent, ConnectorRejected, ConnectorUnavailable
 
 
 class EchoIn(IntentInput):
@@ -27,6 +27,11 @@ class SleepIn(IntentInput):
 class FlakyIn(IntentInput):
     succeed_on_attempt: int = Field(ge=1)
     retry_after: float | None = None
+
+
+class WaitIn(IntentInput):
+    until_attempt: int = Field(ge=1)
+    retry_after: float = Field(default=60, ge=0)
 
 
 class TestingAgent(Agent):
@@ -56,6 +61,15 @@ class TestingAgent(Agent):
                 raise ConnectorUnavailable("Provider answered 503", provider="example", action="ping",
                                            http_status=503, retry_after=data.retry_after)
             rec.http_status = 200
+        return {"attempt": ctx.attempt}
+
+    @intent("wait", WaitIn)
+    def wait(self, ctx: RunContext, data: WaitIn) -> dict:
+        """Deferred by its connector's own budget until ``until_attempt``."""
+        with ctx.step("check budget"):
+            if ctx.attempt < data.until_attempt:
+                raise BudgetSpent("The connector's outbound budget (example) is spent", provider="example",
+                                  action="post", retry_after=data.retry_after)
         return {"attempt": ctx.attempt}
 
     @intent("reject", EchoIn)
