@@ -35,6 +35,7 @@ from connectors.runtime import (
     scrub_error,
     secrets_of,
 )
+from neonhub.core import sql
 from neonhub.core.errors import (
     ConnectorAuth,
     ConnectorError,
@@ -296,13 +297,15 @@ class ConnectorSession:
     def _insert(self, act: Action, data: BaseModel, *, key: str, run_id, contact_id) -> OutboundMessage | None:
         """Create the row marked as being attempted, so an interruption is never repeated blindly."""
         try:
+            row = OutboundMessage(
+                organization_id=self.connector.organization_id, connector=self.connector,
+                provider=self.connector.provider, action=act.name, idempotency_key=key, run_id=run_id,
+                contact_id=contact_id, target=self._target(act, data), sandbox=self.connector.is_sandbox,
+                attempts=1, attempted_at=timezone.now(),
+            )
             with _savepoint_if_nested():
-                return OutboundMessage.objects.create(
-                    organization_id=self.connector.organization_id, connector=self.connector,
-                    provider=self.connector.provider, action=act.name, idempotency_key=key, run_id=run_id,
-                    contact_id=contact_id, target=self._target(act, data), sandbox=self.connector.is_sandbox,
-                    attempts=1, attempted_at=timezone.now(),
-                )
+                sql.insert([row])
+            return row
         except IntegrityError:
             return None
 
@@ -329,7 +332,9 @@ class ConnectorSession:
             status = OutboxStatus.DELIVERED
         elif provider_status in FAILED_STATUSES:
             status = OutboxStatus.FAILED
-        self._outbox_update(row, status=status, provider_id=str(result.provider_id or "")[:255],
+        # Need not wait for the WAL flush: if a database crash loses it, the row reads as
+        # attempted-and-pending, which becomes ``unknown`` and is never sent again.
+        self._outbox_update(row, durable=False, status=status, provider_id=str(result.provider_id or "")[:255],
                             provider_status=provider_status[:64], cost=result.cost,
                             response=self._summary(result.output), sent_at=timezone.now())
 
@@ -345,8 +350,9 @@ class ConnectorSession:
         return json.loads(text)
 
     @staticmethod
-    def _outbox_update(row: OutboundMessage, **fields: Any) -> None:
-        OutboundMessage.objects.filter(pk=row.pk).update(updated_at=timezone.now(), **fields)
+    def _outbox_update(row: OutboundMessage, *, durable: bool = True, **fields: Any) -> None:
+        sql.update(OutboundMessage, where={"id": row.pk}, values={"updated_at": timezone.now(), **fields},
+                   durable=durable)
         for key, value in fields.items():
             setattr(row, key, value)
 

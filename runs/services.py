@@ -96,7 +96,8 @@ def run_claim(*, run_id) -> AgentRun | None:
     """queued → running, if it is still queued and due; ``None`` if someone else has it.
 
     One conditional ``UPDATE … RETURNING`` decides and reads the run back in the same statement
-    (its own commit); a duplicate delivery changes no row and stops.
+    (its own commit, which need not wait for the WAL flush: see ``relax_commit_durability``); a
+    duplicate delivery changes no row and stops.
     """
     try:
         run_pk = AgentRun._meta.pk.to_python(run_id)
@@ -110,6 +111,7 @@ def run_claim(*, run_id) -> AgentRun | None:
         add={"attempt": 1},
         extra_where='AND ("next_attempt_at" IS NULL OR "next_attempt_at" <= %s)',
         extra_params=[connection.ops.adapt_datetimefield_value(now)],
+        durable=False,
     )
 
 

@@ -50,19 +50,32 @@ def _update_params(model: type[models.Model], values: Mapping, add: Mapping, whe
     return [prep(model, n, v) for part in (values, add, where) for n, v in part.items()]
 
 
+def _relaxed(text: str, durable: bool) -> tuple[str, bool]:
+    """On PostgreSQL in autocommit, a statement that may commit without waiting for its WAL flush
+    is sent as ``SET LOCAL synchronous_commit TO OFF; <statement>``: one round trip, one implicit
+    transaction.  WAL order still puts it behind every earlier commit; a database crash can lose
+    it, never reorder it.  Inside a caller's transaction it stays as durable as the rest."""
+    if durable or connection.vendor != "postgresql" or connection.in_atomic_block:
+        return text, False
+    return f"SET LOCAL synchronous_commit TO OFF; {text}", True
+
+
 def update(model: type[models.Model], *, where: Mapping[str, Any], values: Mapping[str, Any] = {},  # noqa: B006
-           add: Mapping[str, Any] = {}) -> int:  # noqa: B006 (read only)
+           add: Mapping[str, Any] = {}, durable: bool = True) -> int:  # noqa: B006 (read only)
     """``UPDATE … SET`` each of ``values``, adding each of ``add`` to its column, ``WHERE`` every
-    ``where`` item equals; answers the number of rows changed."""
-    text = _update_text(connection.vendor, model, tuple(values), tuple(add), tuple(where), False)
+    ``where`` item equals; answers the number of rows changed.  ``durable=False``: see ``_relaxed``."""
+    text, relaxed = _relaxed(_update_text(connection.vendor, model, tuple(values), tuple(add), tuple(where), False),
+                             durable)
     with connection.cursor() as cursor:
         cursor.execute(text, _update_params(model, values, add, where))
+        if relaxed:
+            cursor.nextset()
         return cursor.rowcount
 
 
 def update_returning(model: type[M], *, where: Mapping[str, Any], values: Mapping[str, Any] = {},  # noqa: B006
                      add: Mapping[str, Any] = {}, extra_where: str = "",  # noqa: B006
-                     extra_params: Sequence[Any] = ()) -> M | None:
+                     extra_params: Sequence[Any] = (), durable: bool = True) -> M | None:
     """Like ``update`` for one row, answering the changed row as an instance (None if none changed).
 
     ``extra_where`` is more SQL for the condition (``AND …``), with its own parameters.
@@ -71,8 +84,11 @@ def update_returning(model: type[M], *, where: Mapping[str, Any], values: Mappin
     if extra_where:
         head, _, tail = text.partition(" RETURNING ")
         text = f"{head} {extra_where} RETURNING {tail}"
+    text, relaxed = _relaxed(text, durable)
     with connection.cursor() as cursor:
         cursor.execute(text, [*_update_params(model, values, add, where), *extra_params])
+        if relaxed:
+            cursor.nextset()
         rows = cursor.fetchall()
     return from_row(model, rows[0]) if rows else None
 

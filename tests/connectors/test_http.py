@@ -305,3 +305,34 @@ def test_long_retry_after_through_a_provider_is_rate_limited_with_retry_after(ht
     assert err.value.retry_after == 90
     assert err.value.provider_code == "slow"
     assert steps.steps[0].http_status == 429
+
+
+@pytest.fixture
+def proxy_env(monkeypatch):
+    for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "NO_PROXY", "no_proxy", "ALL_PROXY",
+                 "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    http.env_settings_clear()
+    yield monkeypatch
+    http.env_settings_clear()
+
+
+def test_the_proxy_environment_is_honoured_per_origin(httpserver, client, proxy_env, settings):
+    settings.NEONHUB_ALLOW_PRIVATE_URLS = False  # a proxy is the operator's choice: its address is not checked
+    seen = answers(httpserver, "/x", Response("via proxy", 200))
+    proxy_env.setenv("HTTP_PROXY", httpserver.url_for("/").rstrip("/"))
+    proxy_env.setenv("NO_PROXY", "direct.invalid")
+    response = client.request("GET", "http://api.provider.invalid/x", safe_to_repeat=True)
+    assert response.text == "via proxy" and seen[0].headers["Host"] == "api.provider.invalid"
+    with pytest.raises(ConnectorUnavailable, match="could not connect"):  # NO_PROXY: straight to a name
+        client.request("GET", "http://direct.invalid/x", safe_to_repeat=True)  # that does not resolve
+    assert len(seen) == 1
+
+
+def test_the_environment_is_read_once_per_origin(client, proxy_env, monkeypatch):
+    reads = []
+    real = http.requests.utils.get_environ_proxies
+    monkeypatch.setattr(http.requests.utils, "get_environ_proxies", lambda *a, **k: reads.append(a) or real(*a, **k))
+    for _ in range(3):
+        assert http._env_proxies("https", "api.twilio.com") == {}
+    assert len(reads) == 1

@@ -73,3 +73,20 @@ def test_claim_leaves_a_run_that_is_not_due_or_not_there(org):
     assert services.run_claim(run_id=due.pk).next_attempt_at is None
     assert services.run_claim(run_id="not-a-uuid") is None
     assert services.run_claim(run_id=uuid.uuid4()) is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_statement_that_need_not_wait_for_the_wal_flush_answers_the_same(org):
+    """Outside a transaction on PostgreSQL it goes as SET LOCAL + the statement, in one round trip."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    run = AgentRunFactory(organization=org)
+    with CaptureQueriesContext(connection) as queries:
+        assert sql.update(AgentRun, where={"id": run.pk}, values={"error_code": "A"}, durable=False) == 1
+        assert sql.update(AgentRun, where={"id": uuid.uuid4()}, values={"error_code": "B"}, durable=False) == 0
+        got = sql.update_returning(AgentRun, where={"id": run.pk}, values={"error_code": "C"}, durable=False)
+    assert got.pk == run.pk and got.error_code == "C" and got.input == {"content": "hello"}
+    assert AgentRun.objects.get(pk=run.pk).error_code == "C"
+    relaxed = [q["sql"].startswith("SET LOCAL synchronous_commit TO OFF; UPDATE") for q in queries.captured_queries]
+    assert relaxed == [connection.vendor == "postgresql"] * 3
