@@ -52,7 +52,8 @@ class ConnectorHandle:
             self._session = ConnectorSession(connector=self.connector, recorder=self.ctx.recorder)
         idempotency_key = self.ctx.idempotency_key(key) if key else None
         contact_id = _uuid_or_none(getattr(contact, "pk", contact))
-        if compliance.message_kind(self.connector.provider, action) is not None:
+        message = compliance.message_kind(self.connector.provider, action) is not None
+        if message:
             from agents.triggers.inbound import with_status_callback
 
             input = with_status_callback(connector=self.connector, action=action, input=input)
@@ -62,7 +63,7 @@ class ConnectorHandle:
             )
         return self._session.execute(
             action=action, input=input, idempotency_key=idempotency_key, run_id=self.ctx.run_id,
-            contact_id=contact_id,
+            contact_id=contact_id, purpose=purpose if message else "",
         )
 
     def close(self) -> None:

@@ -156,7 +156,7 @@ class OutboundMessageAdmin(admin.ModelAdmin):
 
     list_display = ["created_at", "organization", "provider", "action", "target", "status", "sandbox", "provider_id",
                     "cost", "run_id"]
-    list_filter = ["status", "provider", "sandbox"]
+    list_filter = ["status", "provider", "purpose", "sandbox"]
     list_select_related = ["organization"]
     search_fields = ["=provider_id", "=idempotency_key", "target", "=run_id"]
     show_full_result_count = False

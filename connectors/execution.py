@@ -115,7 +115,7 @@ class ConnectorSession:
     # --- the one entry point --------------------------------------------------------------
 
     def execute(self, *, action: str, input: dict, idempotency_key: str | None = None, run_id=None,
-                contact_id=None) -> CallResult:
+                contact_id=None, purpose: str = "") -> CallResult:
         """Run ``action`` with ``input`` and answer its ``CallResult``.
 
         Raises ``InvalidInput`` (naming ``action`` or ``input.<field>``) before anything
@@ -128,7 +128,7 @@ class ConnectorSession:
         self._check_usable()
         if act.side_effect:
             key = idempotency_key or derived_key(run_id=run_id, action=action, input=input)
-            return self._side_effect(act, data, key=key, run_id=run_id, contact_id=contact_id)
+            return self._side_effect(act, data, key=key, run_id=run_id, contact_id=contact_id, purpose=purpose)
         if self.connector.is_sandbox:
             return self._sandbox(act, data)
         self._spend(act, data)
@@ -229,8 +229,9 @@ class ConnectorSession:
 
     # --- side effects through the outbox ---------------------------------------------------
 
-    def _side_effect(self, act: Action, data: BaseModel, *, key: str, run_id, contact_id) -> CallResult:
-        row, replay = self._begin(act, data, key=key, run_id=run_id, contact_id=contact_id)
+    def _side_effect(self, act: Action, data: BaseModel, *, key: str, run_id, contact_id,
+                     purpose: str = "") -> CallResult:
+        row, replay = self._begin(act, data, key=key, run_id=run_id, contact_id=contact_id, purpose=purpose)
         if replay is not None:
             return replay
         try:
@@ -250,8 +251,8 @@ class ConnectorSession:
         self._outbox_sent(row, result)
         return result
 
-    def _begin(self, act: Action, data: BaseModel, *, key: str, run_id,
-               contact_id) -> tuple[OutboundMessage | None, CallResult | None]:
+    def _begin(self, act: Action, data: BaseModel, *, key: str, run_id, contact_id,
+               purpose: str = "") -> tuple[OutboundMessage | None, CallResult | None]:
         """The outbox row this attempt owns, or the stored result of an earlier one."""
         row = None
         if not self.connector.is_sandbox and self._budgeted(act):
@@ -261,7 +262,7 @@ class ConnectorSession:
                 return None, replay
             self._spend(act, data)
         if row is None:
-            row = self._insert(act, data, key=key, run_id=run_id, contact_id=contact_id)
+            row = self._insert(act, data, key=key, run_id=run_id, contact_id=contact_id, purpose=purpose)
             if row is not None:  # the common case: one INSERT
                 return row, None
             row = self._existing(key)  # the key was used before
@@ -294,14 +295,15 @@ class ConnectorSession:
             )
         return None
 
-    def _insert(self, act: Action, data: BaseModel, *, key: str, run_id, contact_id) -> OutboundMessage | None:
+    def _insert(self, act: Action, data: BaseModel, *, key: str, run_id, contact_id,
+                purpose: str = "") -> OutboundMessage | None:
         """Create the row marked as being attempted, so an interruption is never repeated blindly."""
         try:
             row = OutboundMessage(
                 organization_id=self.connector.organization_id, connector=self.connector,
                 provider=self.connector.provider, action=act.name, idempotency_key=key, run_id=run_id,
                 contact_id=contact_id, target=self._target(act, data), sandbox=self.connector.is_sandbox,
-                attempts=1, attempted_at=timezone.now(),
+                attempts=1, attempted_at=timezone.now(), purpose=purpose,
             )
             with _savepoint_if_nested():
                 sql.insert([row])

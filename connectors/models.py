@@ -101,6 +101,12 @@ class OutboundMessage(BaseModel):
     run_id = models.UUIDField(null=True, blank=True)  # not a FK: connectors does not import runs
     contact_id = models.UUIDField(null=True, blank=True)
     target = models.CharField(max_length=255, blank=True, default="")
+    # Why a message was sent, as the compliance gate was told ("marketing", "reply",
+    # "opt_out_confirmation"); "" for side effects that are not messages to a person, and for
+    # rows written before it was recorded.  Frequency caps count only marketing messages.
+    purpose = models.CharField(max_length=32, blank=True, default="", choices=[
+        ("", "Not a message"), ("marketing", "Marketing"), ("reply", "Reply"),
+        ("opt_out_confirmation", "Opt-out confirmation")])
     status = models.CharField(max_length=16, choices=OutboxStatus.choices, default=OutboxStatus.PENDING)
     sandbox = models.BooleanField(default=False)
     provider_id = models.CharField(max_length=255, blank=True, default="")

@@ -109,7 +109,8 @@ def message_gate(*, connector, action: str, input: dict, key: str | None, run_id
         message_check(organization=organization, channel=kind.channel, address=address, contact=found,
                       session=kind.session, purpose=purpose, now=now, exclude_key=key)
     except PolicyBlocked as exc:
-        _record_blocked(connector, action, key=key, run_id=run_id, contact=found, address=address, exc=exc)
+        _record_blocked(connector, action, key=key, run_id=run_id, contact=found, address=address, exc=exc,
+                        purpose=purpose)
         if recorder is not None:
             _blocked_step(recorder, connector.provider, action, address, exc)
         raise
@@ -161,9 +162,11 @@ def _check_caps(organization: Organization, settings: dict, channel: str, addres
                if isinstance((limit := caps.get(name)), int | float) and limit >= 0]
     if not windows:
         return
+    # Marketing messages count; replies and opt-out confirmations do not ("" is a row written
+    # before purposes were recorded, counted as before).
     sent = OutboundMessage.objects.filter(
         organization=organization, provider__in=providers_of(channel), target=address, status__in=COUNTED_STATUSES,
-        created_at__gte=now - max(delta for _, _, delta in windows),
+        created_at__gte=now - max(delta for _, _, delta in windows), purpose__in=("marketing", ""),
     ).exclude(idempotency_key=exclude_key)
     times = list(sent.values_list("created_at", flat=True)[:1000])
     for name, limit, delta in windows:
@@ -240,7 +243,8 @@ def _contact_id(contact: Any) -> uuid.UUID | None:
         return None
 
 
-def _record_blocked(connector, action: str, *, key: str, run_id, contact, address: str, exc: PolicyBlocked) -> None:
+def _record_blocked(connector, action: str, *, key: str, run_id, contact, address: str, exc: PolicyBlocked,
+                    purpose: str = "") -> None:
     fields = {"status": OutboxStatus.FAILED, "error_code": exc.code, "error": exc.message[:200],
               "updated_at": timezone.now()}
     updated = OutboundMessage.objects.filter(organization_id=connector.organization_id, idempotency_key=key,
@@ -252,7 +256,7 @@ def _record_blocked(connector, action: str, *, key: str, run_id, contact, addres
             OutboundMessage.objects.create(
                 organization_id=connector.organization_id, connector=connector, provider=connector.provider,
                 action=action, idempotency_key=key, run_id=run_id, contact_id=getattr(contact, "pk", None),
-                target=address, sandbox=connector.is_sandbox, **fields,
+                target=address, sandbox=connector.is_sandbox, purpose=purpose, **fields,
             )
     except IntegrityError:
         pass  # a row in another state (sent, interrupted) already says what happened

@@ -55,6 +55,27 @@ def test_frequency_caps_per_day_count_messages_to_the_same_number(run_now, org, 
     assert third.error_code == "POLICY_BLOCKED" and "2 sms message(s) per day" in third.error_message
 
 
+def test_caps_count_marketing_messages_not_replies(run_now, org, twilio_sms):
+    _settings(org, frequency_caps={"sms": {"day": 1}})
+    for n in range(3):  # a support conversation today
+        OutboundMessage.objects.create(organization=org, provider="twilio_sms", action="send_sms",
+                                       idempotency_key=f"reply-{n}", target=TO, status="sent", purpose="reply")
+    first = _sms(run_now, org)
+    assert first.status == "completed"
+    assert OutboundMessage.objects.get(run_id=first.pk).purpose == "marketing"
+    second = _sms(run_now, org, body="Reminder")
+    assert second.error_code == "POLICY_BLOCKED" and "1 sms message(s) per day" in second.error_message
+    assert OutboundMessage.objects.get(run_id=second.pk).purpose == "marketing"
+
+
+def test_rows_from_before_purposes_were_recorded_count_as_marketing(org):
+    _settings(org, frequency_caps={"sms": {"day": 1}})
+    OutboundMessage.objects.create(organization=org, provider="twilio_sms", action="send_sms", idempotency_key="old",
+                                   target=TO, status="sent")
+    with pytest.raises(PolicyBlocked, match="per day"):
+        compliance.message_check(organization=org, channel="sms", address=TO)
+
+
 def test_weekly_cap_counts_older_messages_too(org, twilio_sms):
     _settings(org, frequency_caps={"sms": {"week": 1}})
     OutboundMessage.objects.create(organization=org, provider="twilio_sms", action="send_sms",
