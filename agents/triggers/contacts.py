@@ -285,6 +285,7 @@ class _Importer:
         if self.write:
             self._flush()
 
+    @transaction.atomic
     def _flush(self) -> None:
         Contact.objects.bulk_create(self.new.values())
         changed = [c for pk, c in self.changed.items() if pk not in self.new]
@@ -360,20 +361,31 @@ def contacts_import_preview(*, organization: Organization, import_id: str) -> di
 
 def contacts_import_commit(*, organization: Organization, import_id: str,
                            contact_list: ContactList | None = None) -> dict:
-    """Import every row in one transaction, or nothing: any bad row raises ``InvalidInput`` listing the errors."""
+    """Import every row, or nothing: any bad row raises ``InvalidInput`` listing the errors.
+
+    A first pass checks every row without writing; the second writes chunk by chunk, each in
+    its own short transaction, so a large file never holds SQLite's one write lock (and with it
+    every worker) for the whole import.  Rows are matched by phone and email, so an import cut
+    short by a crash can simply be run again.
+    """
     path = _import_path(organization, import_id)
+    check = _Importer(organization, write=False)
+    check.run(path)
+    _raise_errors(check)
     importer = _Importer(organization, write=True, contact_list=contact_list)
-    with transaction.atomic():
-        importer.run(path)
-        if importer.error_count:
-            transaction.set_rollback(True)
-    result = importer.answer()
-    if importer.error_count:
-        raise InvalidInput(f"{importer.error_count} row(s) have errors; nothing was imported",
-                           details=[{"field": f"row {e['row']}.{e['field']}", "message": e["message"]}
-                                    for e in importer.errors])
+    importer.run(path)
+    _raise_errors(importer, written=True)  # a contact changed by someone else between the passes
     default_storage.delete(path)
-    return {"import_id": import_id, **result}
+    return {"import_id": import_id, **importer.answer()}
+
+
+def _raise_errors(importer: _Importer, *, written: bool = False) -> None:
+    if not importer.error_count:
+        return
+    outcome = "the other rows were imported" if written else "nothing was imported"
+    raise InvalidInput(f"{importer.error_count} row(s) have errors; {outcome}",
+                       details=[{"field": f"row {e['row']}.{e['field']}", "message": e["message"]}
+                                for e in importer.errors])
 
 
 # --- export ---------------------------------------------------------------------------------

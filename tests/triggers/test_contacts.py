@@ -157,6 +157,27 @@ def test_large_imports_are_written_in_chunks(org, monkeypatch):
     assert Contact.objects.count() == 30
 
 
+@pytest.mark.django_db(transaction=True)
+def test_each_chunk_of_an_import_commits_on_its_own(org, monkeypatch):
+    """No transaction spans the import: SQLite's write lock is taken one chunk at a time."""
+    from django.db import connection
+
+    monkeypatch.setattr(contacts, "IMPORT_CHUNK", 5)
+    seen = []
+    load = contacts._Importer._load_existing
+
+    def watching(self, cleaned):
+        if self.write:
+            seen.append((connection.in_atomic_block, Contact.objects.count()))
+        return load(self, cleaned)
+
+    monkeypatch.setattr(contacts._Importer, "_load_existing", watching)
+    rows = "".join(f"+1415555{i:04d}\n" for i in range(12))
+    import_id = contacts.contacts_import_store(organization=org, upload=_upload("phone\n" + rows))
+    assert contacts.contacts_import_commit(organization=org, import_id=import_id)["create"] == 12
+    assert seen == [(False, 0), (False, 5), (False, 10)]
+
+
 @pytest.mark.parametrize("text, message", [
     ("", "no header"), ("name,name\nA,B\n", "distinct"), ("name,plan\nAda,pro\n", "phone or an email column"),
 ])
