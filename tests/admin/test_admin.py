@@ -41,6 +41,22 @@ def test_run_changelist_queries_do_not_grow_with_rows(admin_client, django_asser
     assert "?agent=support" in page  # the agent filter, from the rollups
 
 
+def test_the_run_list_counts_only_up_to_its_cap(admin_client, monkeypatch):
+    from runs.admin import CappedCountPaginator
+
+    monkeypatch.setattr(CappedCountPaginator, "cap", 3)
+    org = OrganizationFactory()
+    AgentRunFactory.create_batch(3, organization=org, status=RunStatus.FAILED)
+    page = admin_client.get("/admin/runs/agentrun/?status__exact=failed").content.decode()
+    assert "3 agent runs" in page and "more than" not in page
+    AgentRunFactory.create_batch(2, organization=org, status=RunStatus.FAILED)
+    with CaptureQueriesContext(connection) as queries:
+        page = admin_client.get("/admin/runs/agentrun/?status__exact=failed").content.decode()
+    assert "more than 3 agent runs" in page
+    counts = [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"].upper()]
+    assert counts and all("LIMIT 4" in sql for sql in counts)
+
+
 def test_organization_changelist_queries_do_not_grow_with_rows(admin_client, django_assert_num_queries):
     def make(n):
         for org in OrganizationFactory.create_batch(n):
