@@ -85,6 +85,9 @@ class Budget:
     per_seconds: int
     actions: tuple[str, ...] = ()  # empty: every action counts
     cost: Callable[[str, dict], int] | None = None  # units an action uses (YouTube quota); default 1
+    # True when the provider counts only what succeeded (Instagram counts published posts): a
+    # call that failed gives its units back.  False when every request counts (Reddit, YouTube).
+    successes_only: bool = False
 
 
 @dataclass(frozen=True)

@@ -55,24 +55,53 @@ def charges_for(*, budgets: Sequence[Budget], action: str, data: BaseModel | dic
     return charges
 
 
+@dataclass
+class Receipt:
+    """What a call spent on budgets that count only successes, to give back if it fails."""
+
+    connector: Connector
+    entries: list[tuple[Budget, str]]  # (budget, the usage row id or the Redis member)
+
+
 def budget_consume(*, connector: Connector, budgets: Sequence[Budget], action: str,
-                   data: BaseModel | dict | None = None) -> None:
-    """Spend the units ``action`` costs on each budget that covers it, or raise BudgetSpent."""
+                   data: BaseModel | dict | None = None) -> Receipt | None:
+    """Spend the units ``action`` costs on each budget that covers it, or raise BudgetSpent.
+
+    Answers a receipt when a budget that counts only successes was charged (``budget_refund``).
+    """
     charges = charges_for(budgets=budgets, action=action, data=data)
     if not charges:
-        return
-    wait = _redis_consume(connector, charges) if settings.REDIS_URL else _db_consume(connector, charges)
+        return None
+    if settings.REDIS_URL:
+        tokens = [f"{c.units}:{uuid.uuid4().hex}" for c in charges]  # the sorted set's members
+        wait = _redis_consume(connector, charges, tokens)
+    else:
+        wait, tokens = _db_consume(connector, charges)
     if wait is not None:
         names = ", ".join(c.budget.name for c in charges)
         raise BudgetSpent(
             f"The connector's outbound budget ({names}) is spent; try again in {int(wait) + 1} s",
             provider=connector.provider, action=action, retry_after=round(wait, 3),
         )
+    entries = [(c.budget, token) for c, token in zip(charges, tokens, strict=True) if c.budget.successes_only]
+    return Receipt(connector=connector, entries=entries) if entries else None
+
+
+def budget_refund(receipt: Receipt | None) -> None:
+    """Give back what a failed call spent on budgets that count only successes."""
+    if receipt is None:
+        return
+    if settings.REDIS_URL:
+        client = _redis_script(settings.REDIS_URL).registered_client
+        for budget, member in receipt.entries:
+            client.zrem(redis_key(receipt.connector, budget), member)
+    else:
+        BudgetUsage.objects.filter(pk__in=[int(token) for _, token in receipt.entries]).delete()
 
 
 # --- the database counter ---------------------------------------------------------------------
 
-def _db_consume(connector: Connector, charges: list[Charge]) -> float | None:
+def _db_consume(connector: Connector, charges: list[Charge]) -> tuple[float | None, list[str]]:
     now = timezone.now()
     with transaction.atomic():
         # The row lock serializes concurrent spenders on PostgreSQL; SQLite's IMMEDIATE
@@ -81,11 +110,11 @@ def _db_consume(connector: Connector, charges: list[Charge]) -> float | None:
         waits = [_db_wait(connector, c, now) for c in charges]
         wait = max((w for w in waits if w is not None), default=None)
         if wait is not None:
-            return wait
-        BudgetUsage.objects.bulk_create(
+            return wait, []
+        rows = BudgetUsage.objects.bulk_create(
             [BudgetUsage(connector=connector, budget=c.budget.name, used_at=now, units=c.units) for c in charges]
         )
-    return None
+    return None, [str(row.pk) for row in rows]
 
 
 def _db_wait(connector: Connector, charge: Charge, now) -> float | None:
@@ -153,10 +182,10 @@ def redis_key(connector: Connector, budget: Budget) -> str:
     return f"neonhub:budget:{connector.pk}:{budget.name}"
 
 
-def _redis_consume(connector: Connector, charges: list[Charge]) -> float | None:
+def _redis_consume(connector: Connector, charges: list[Charge], members: list[str]) -> float | None:
     keys = [redis_key(connector, c.budget) for c in charges]
     args: list[str] = [repr(timezone.now().timestamp())]
-    for c in charges:
-        args += [str(c.budget.per_seconds), str(c.budget.limit), str(c.units), uuid.uuid4().hex]
+    for c, member in zip(charges, members, strict=True):
+        args += [str(c.budget.per_seconds), str(c.budget.limit), str(c.units), member.split(":", 1)[1]]
     wait = float(_redis_script(settings.REDIS_URL)(keys=keys, args=args))
     return wait if wait > 0 else None

@@ -22,7 +22,7 @@ from django.utils import timezone
 from pydantic import BaseModel, ValidationError
 
 from connectors.base import Action, CallResult, Provider
-from connectors.budgets import budget_consume
+from connectors.budgets import Receipt, budget_consume, budget_refund
 from connectors.models import Connector, Health, OutboundMessage, OutboxStatus
 from connectors.recording import Recorder
 from connectors.registry import get_provider_class
@@ -131,8 +131,12 @@ class ConnectorSession:
             return self._side_effect(act, data, key=key, run_id=run_id, contact_id=contact_id, purpose=purpose)
         if self.connector.is_sandbox:
             return self._sandbox(act, data)
-        self._spend(act, data)
-        return self._live(act, data)
+        receipt = self._spend(act, data)
+        try:
+            return self._live(act, data)
+        except ConnectorError as exc:
+            self._refund(receipt, exc)
+            raise
 
     def _check_usable(self) -> None:
         c = self.connector
@@ -145,9 +149,10 @@ class ConnectorSession:
         if c.health == Health.DISABLED:
             raise ConnectorRejected(f"The connector {c.name!r} is disabled: {c.last_error}", provider=c.provider)
 
-    def _spend(self, act: Action, data: BaseModel) -> None:
+    def _spend(self, act: Action, data: BaseModel) -> Receipt | None:
         try:
-            budget_consume(connector=self.connector, budgets=self.provider_cls.budgets, action=act.name, data=data)
+            return budget_consume(connector=self.connector, budgets=self.provider_cls.budgets, action=act.name,
+                                  data=data)
         except ConnectorRateLimited as exc:
             connector_mark(connector=self.connector, health=Health.RATE_LIMITED, error=exc.message)
             raise
@@ -231,13 +236,14 @@ class ConnectorSession:
 
     def _side_effect(self, act: Action, data: BaseModel, *, key: str, run_id, contact_id,
                      purpose: str = "") -> CallResult:
-        row, replay = self._begin(act, data, key=key, run_id=run_id, contact_id=contact_id, purpose=purpose)
+        row, replay, receipt = self._begin(act, data, key=key, run_id=run_id, contact_id=contact_id, purpose=purpose)
         if replay is not None:
             return replay
         try:
             result = self._sandbox(act, data) if self.connector.is_sandbox else self._live(act, data)
         except ConnectorError as exc:
             self._outbox_failed(row, exc)
+            self._refund(receipt, exc)
             raise
         except NeonHubError as exc:
             # Refused by our own checks (input, policy, cancellation) before anything left.
@@ -252,24 +258,34 @@ class ConnectorSession:
         return result
 
     def _begin(self, act: Action, data: BaseModel, *, key: str, run_id, contact_id,
-               purpose: str = "") -> tuple[OutboundMessage | None, CallResult | None]:
-        """The outbox row this attempt owns, or the stored result of an earlier one."""
-        row = None
+               purpose: str = "") -> tuple[OutboundMessage | None, CallResult | None, Receipt | None]:
+        """The outbox row this attempt owns (and what it spent), or the stored result of an earlier one."""
+        row = receipt = None
         if not self.connector.is_sandbox and self._budgeted(act):
             row = self._existing(key)  # a replay must not spend budget, so look before spending
             replay = self._replay(row) if row is not None else None
             if replay is not None:
-                return None, replay
-            self._spend(act, data)
+                return None, replay, None
+            receipt = self._spend(act, data)
         if row is None:
             row = self._insert(act, data, key=key, run_id=run_id, contact_id=contact_id, purpose=purpose)
             if row is not None:  # the common case: one INSERT
-                return row, None
+                return row, None, receipt
             row = self._existing(key)  # the key was used before
             replay = self._replay(row) if row is not None else None
             if replay is not None:
-                return None, replay
-        return self._reclaim(row, act), None
+                return None, replay, None
+        try:
+            return self._reclaim(row, act), None, receipt
+        except ConnectorError as exc:  # another attempt has it: this one sends nothing
+            self._refund(receipt, exc)
+            raise
+
+    @staticmethod
+    def _refund(receipt: Receipt | None, exc: ConnectorError) -> None:
+        """A call that surely did not happen gives back what budgets counting successes charged."""
+        if receipt is not None and not isinstance(exc, OutcomeUnknown):
+            budget_refund(receipt)
 
     def _budgeted(self, act: Action) -> bool:
         return any(not b.actions or act.name in b.actions for b in self.provider_cls.budgets)

@@ -125,7 +125,8 @@ class Instagram(GraphProvider):
     docs_url: ClassVar[str] = "https://developers.facebook.com/docs/instagram-platform/content-publishing"
     token_field: ClassVar[str] = "access_token"
     budgets: ClassVar[tuple[Budget, ...]] = (
-        Budget(name="instagram_publishes", limit=50, per_seconds=86400, actions=PUBLISH_ACTIONS),
+        # The limit counts posts published in the last 24 hours: a failed attempt gives its unit back.
+        Budget(name="instagram_publishes", limit=50, per_seconds=86400, actions=PUBLISH_ACTIONS, successes_only=True),
     )
     # Waiting for a container: a few short polls inside the worker, then the run is
     # rescheduled (the container id is kept in the connector state, see _container).

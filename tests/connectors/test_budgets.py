@@ -11,7 +11,7 @@ from werkzeug import Response
 
 from connectors import services
 from connectors.base import Budget
-from connectors.budgets import budget_consume, charges_for, redis_key
+from connectors.budgets import budget_consume, budget_refund, charges_for, redis_key
 from connectors.models import BudgetUsage, Health
 from neonhub.core.errors import ConnectorRateLimited, ConnectorRejected
 
@@ -138,6 +138,43 @@ def test_a_refused_call_spends_nothing_on_any_budget(counter, live, cleanup_redi
     budget_consume(connector=live, budgets=[large], action="a")
     if counter == "database":
         assert BudgetUsage.objects.filter(budget="large").count() == 2
+
+
+def test_a_refund_gives_back_only_what_budgets_counting_successes_charged(counter, live, cleanup_redis):
+    published = Budget("published", limit=1, per_seconds=86400, successes_only=True)
+    requests = Budget("requests", limit=2, per_seconds=60)
+    cleanup_redis.extend(redis_key(live, b) for b in (published, requests))
+    receipt = budget_consume(connector=live, budgets=[published, requests], action="publish")
+    assert [budget.name for budget, _ in receipt.entries] == ["published"]
+    budget_refund(receipt)
+    budget_consume(connector=live, budgets=[published, requests], action="publish")  # the unit came back
+    with pytest.raises(ConnectorRateLimited):  # but both requests still count
+        budget_consume(connector=live, budgets=[requests], action="publish")
+    assert budget_consume(connector=live, budgets=[Budget("plain", limit=5, per_seconds=60)], action="a") is None
+    budget_refund(None)
+
+
+def _failing_publishes(monkeypatch, httpserver, status):
+    from tests.connectors.fake_provider import FakeProvider
+
+    monkeypatch.setattr(FakeProvider, "budgets", (
+        Budget("sends_per_day", limit=1, per_seconds=86400, actions=("send",), successes_only=True),))
+    answers = iter([Response('{"error": {"message": "bad media"}}', status),
+                    Response(json.dumps({"id": "m1", "status": "sent"}), 200)])
+    httpserver.expect_request("/messages", method="POST").respond_with_handler(lambda r: next(answers))
+    return FakeProvider.budgets[0]
+
+
+def test_a_failed_send_gives_its_unit_back_to_a_budget_counting_successes(counter, httpserver, live, steps,
+                                                                          monkeypatch, cleanup_redis):
+    budget = _failing_publishes(monkeypatch, httpserver, 400)
+    cleanup_redis.append(redis_key(live, budget))
+    with pytest.raises(ConnectorRejected):
+        services.connector_execute(connector=live, action="send", input=SEND, recorder=steps, idempotency_key="k1")
+    # The refused attempt published nothing: the day's one unit is still there for the next.
+    services.connector_execute(connector=live, action="send", input=SEND, recorder=steps, idempotency_key="k2")
+    with pytest.raises(ConnectorRateLimited):
+        services.connector_execute(connector=live, action="send", input=SEND, recorder=steps, idempotency_key="k3")
 
 
 def test_an_action_costing_more_than_the_budget_is_rejected():
