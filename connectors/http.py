@@ -85,7 +85,8 @@ class RetryAfterTooLong(KeptAnswer):
 # The provider's judgement of a retryable status, for the request in progress: True when the
 # answer is final whatever its status (OpenAI's 429 "insufficient_quota", Twilio's 20003 on a
 # 503).  A context variable because the Retry object belongs to the provider's shared session.
-_is_final: ContextVar[Callable[[requests.Response], bool] | None] = ContextVar("neonhub_http_is_final", default=None)
+_is_final: ContextVar[tuple[Callable[[requests.Response], bool], str] | None] = ContextVar(
+    "neonhub_http_is_final", default=None)  # (the judgement, the request's full URL)
 
 
 class CappedRetry(Retry):
@@ -115,10 +116,11 @@ class CappedRetry(Retry):
                 raise RetryAfterTooLong(response.status, retry_after, dict(response.headers), _drain(response))
         # Raises MaxRetryError when the retries are spent: urllib3 then returns the answer whole.
         new = super().increment(method, url, response=response, error=error, _pool=_pool, _stacktrace=_stacktrace)
-        is_final = _is_final.get()
-        if response is not None and is_final is not None:
+        final = _is_final.get()
+        if response is not None and final is not None:
+            is_final, full_url = final
             kept = KeptAnswer(response.status, dict(response.headers), _drain(response))
-            if is_final(_as_response(kept, url or "")):
+            if is_final(_as_response(kept, full_url)):  # urllib3's url is only the path
                 raise kept
         return new
 
@@ -270,7 +272,7 @@ class HttpClient:
         """``is_final``, given an answer with a retryable status (429, 502–504), says whether it is
         final anyway; then it comes back at once instead of being retried."""
         session = self._sessions[safe_to_repeat]
-        token = _is_final.set(is_final)
+        token = _is_final.set((is_final, url) if is_final is not None else None)
         try:
             return session.request(method, url, timeout=timeout or self.timeout, **kwargs)
         except KeptAnswer as exc:

@@ -84,12 +84,12 @@ def test_a_retryable_status_the_provider_calls_final_comes_back_at_once_with_its
     judged = []
 
     def is_final(response):
-        judged.append(response.status_code)
+        judged.append((response.status_code, response.url))
         return response.json()["error"]["code"] == "insufficient_quota"
 
-    response = client.request("GET", httpserver.url_for("/x"), safe_to_repeat=True, is_final=is_final)
+    response = client.request("GET", httpserver.url_for("/x?a=1"), safe_to_repeat=True, is_final=is_final)
     assert (response.status_code, response.json()["error"]["code"], len(seen), judged) == (
-        429, "insufficient_quota", 1, [429])
+        429, "insufficient_quota", 1, [(429, httpserver.url_for("/x?a=1"))])
 
 
 def test_a_retryable_status_the_provider_calls_transient_is_retried_and_the_last_answer_is_whole(httpserver, client):
