@@ -89,6 +89,12 @@ def test_a_contact_list_batch_links_each_message_to_its_contact(org, twilio_sms,
     assert rows == {people[0].pk: "Hello Ada", people[1].pk: "Hello Grace"}
 
 
+def test_without_an_in_flight_limit_the_feeder_goes_a_chunk_at_a_time(org, settings):
+    settings.NEONHUB_ORG_MAX_IN_FLIGHT = 0
+    batch = batches.batch_create_json(organization=org, name="x", agent="support", intent="triage", items=_triage(8))
+    assert batches.batch_feed(batch_id=batch.pk)["fed"] == 8
+
+
 def test_feeding_respects_the_organizations_in_flight_limit(org, settings):
     settings.NEONHUB_ORG_MAX_IN_FLIGHT = 3
     batch = batches.batch_create_json(organization=org, name="x", agent="support", intent="triage", items=_triage(8))
