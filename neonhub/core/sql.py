@@ -1,11 +1,13 @@
-"""Plain statements for the run pipeline's hot path: the claim, a run's finish and its steps.
+"""Plain statements for the hot paths: a run's claim, finish and steps, and a connector call's
+outbox writes.
 
 Measured: building an UPDATE or INSERT through the ORM's query compiler cost 0.2–0.4 ms of CPU
 per statement, more than the database took to run it, and a run's claim and finish are four
-such statements of the same shape every time (docs/PERFORMANCE.md).  These helpers keep what
+such statements of the same shape every time, a side effect two more (docs/PERFORMANCE.md).  These helpers keep what
 the ORM does to values — each field's ``get_db_prep_save`` on the way in, the backend's and the
 field's converters on the way out — and cache the statement text per shape.  Only plain
-equality conditions; anything richer goes through the ORM.
+equality conditions (``None`` is not ``IS NULL``: pass that as ``extra_where``); anything richer
+goes through the ORM.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any, TypeVar
 
-from django.db import connection, models
+from django.db import connection, connections, models
 
 M = TypeVar("M", bound=models.Model)
 
@@ -94,8 +96,9 @@ def update_returning(model: type[M], *, where: Mapping[str, Any], values: Mappin
 
 
 def _converters(model: type[models.Model]) -> list[tuple[int, list, Any]]:
-    # Bound to this connection's operations (its time zone), so cached on the connection.
-    cache = connection.__dict__.setdefault("_neonhub_converters", {})
+    # Bound to this thread's connection and its operations (its time zone), so cached on it, not
+    # on the module-wide proxy.
+    cache = connections[connection.alias].__dict__.setdefault("_neonhub_converters", {})
     found = cache.get(model)
     if found is None:
         found = []
