@@ -118,7 +118,11 @@ REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # The overview keeps one small entry per organization, window and agent filter; Django's
+    # default of 300 entries would start evicting at about a hundred organizations, and with them
+    # the rollups' generation number.
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                          "OPTIONS": {"MAX_ENTRIES": 20_000}}}
 
 NEONHUB_TASK_TIMEOUT = env.int("NEONHUB_TASK_TIMEOUT", default=300)
 Q_CLUSTER = {
