@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Q, Sum, Value
+from django.db.models import Count, Q, Sum, Value
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Coalesce, Substr, TruncHour
 from django.utils import timezone
@@ -68,18 +68,17 @@ def rollup_add(*, run: AgentRun) -> None:
     """Count one finished run in its hour's row.
 
     Call it inside the transaction that finished the run, so the rollup and the run agree.
-    The row is updated with F() increments; when it does not exist yet it is created, and a
+    The row is incremented in place; when it does not exist yet it is created, and a
     concurrent creator (unique constraint) makes us fall back to the increment.
     """
     cell, values = _cell(run), _increments(run)
-    increments = {name: F(name) + amount for name, amount in values.items()}
     if _increment(cell, values):
         return
     try:
         with transaction.atomic():
             RunRollup.objects.create(**cell, **values)
     except IntegrityError:
-        RunRollup.objects.filter(**cell).update(**increments)
+        _increment(cell, values)
 
 
 def _increment(cell: dict, values: dict) -> int:
