@@ -21,7 +21,6 @@ from connectors.recording import StepRecord
 from neonhub.core import sql
 from neonhub.core.errors import NeonHubError
 from runs.models import AgentRun, RunStep, StepStatus
-from runs.services import relax_commit_durability
 
 
 class RunRecorder:
@@ -65,7 +64,7 @@ class RunRecorder:
         else:
             with transaction.atomic():
                 if not self._pending and self.cost == self._written_cost:
-                    relax_commit_durability()  # nothing here that must survive a database crash
+                    sql.relax_transaction()  # nothing here that must survive a database crash
                 self.flush()
                 if beat_due:
                     self.before_step()

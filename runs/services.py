@@ -79,25 +79,13 @@ def _run_for_key(organization: Organization, key: str, digest: str) -> AgentRun 
     return existing
 
 
-def relax_commit_durability() -> None:
-    """On PostgreSQL, let this transaction commit without waiting for its WAL flush.
-
-    For the claim and step starts only.  WAL order is kept, so once the run's finishing
-    transaction (a normal, durable commit) is on disk, so is everything before it; a database
-    crash can only lose a claim or a step start, which looks like a lost worker and is
-    recovered by the watchdog.  Measured: one fsync less per step and per claim.
-    """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
-
-
 def run_claim(*, run_id) -> AgentRun | None:
     """queued → running, if it is still queued and due; ``None`` if someone else has it.
 
     One conditional ``UPDATE … RETURNING`` decides and reads the run back in the same statement
-    (its own commit, which need not wait for the WAL flush: see ``relax_commit_durability``); a
-    duplicate delivery changes no row and stops.
+    (its own commit, which need not wait for the WAL flush: a database crash can only lose a
+    claim, which looks like a lost worker and is recovered by the watchdog); a duplicate delivery
+    changes no row and stops.
     """
     try:
         run_pk = AgentRun._meta.pk.to_python(run_id)

@@ -52,14 +52,28 @@ def _update_params(model: type[models.Model], values: Mapping, add: Mapping, whe
     return [prep(model, n, v) for part in (values, add, where) for n, v in part.items()]
 
 
+# Commits that need not wait for their WAL flush (PostgreSQL; SQLite's WAL with
+# synchronous=NORMAL never waits).  WAL order still puts such a commit behind every earlier one
+# and before every later durable one, so a database crash can lose it, never reorder it: use it
+# only for writes whose loss reads as something the system already recovers from (a claim or a
+# step start looks like a lost worker; a lost "sent" reads as an attempted, unknown send).
+_RELAX = "SET LOCAL synchronous_commit TO OFF"
+
+
+def relax_transaction() -> None:
+    """Let the transaction in progress commit without waiting for its WAL flush (see ``_RELAX``)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_RELAX)
+
+
 def _relaxed(text: str, durable: bool) -> tuple[str, bool]:
-    """On PostgreSQL in autocommit, a statement that may commit without waiting for its WAL flush
-    is sent as ``SET LOCAL synchronous_commit TO OFF; <statement>``: one round trip, one implicit
-    transaction.  WAL order still puts it behind every earlier commit; a database crash can lose
-    it, never reorder it.  Inside a caller's transaction it stays as durable as the rest."""
+    """In autocommit, a statement that need not be durable goes as ``SET LOCAL …; <statement>``:
+    one round trip, one implicit transaction.  Inside a caller's transaction it stays as durable
+    as the rest (``relax_transaction`` is for that)."""
     if durable or connection.vendor != "postgresql" or connection.in_atomic_block:
         return text, False
-    return f"SET LOCAL synchronous_commit TO OFF; {text}", True
+    return f"{_RELAX}; {text}", True
 
 
 def update(model: type[models.Model], *, where: Mapping[str, Any], values: Mapping[str, Any] = {},  # noqa: B006
