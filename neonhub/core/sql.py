@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
+from types import MappingProxyType
 from typing import Any, TypeVar
 
 from django.db import connection, connections, models
@@ -52,6 +53,9 @@ def _update_params(model: type[models.Model], values: Mapping, add: Mapping, whe
     return [prep(model, n, v) for part in (values, add, where) for n, v in part.items()]
 
 
+_NOTHING: Mapping[str, Any] = MappingProxyType({})
+
+
 # Commits that need not wait for their WAL flush (PostgreSQL; SQLite's WAL with
 # synchronous=NORMAL never waits).  WAL order still puts such a commit behind every earlier one
 # and before every later durable one, so a database crash can lose it, never reorder it: use it
@@ -76,8 +80,8 @@ def _relaxed(text: str, durable: bool) -> tuple[str, bool]:
     return f"{_RELAX}; {text}", True
 
 
-def update(model: type[models.Model], *, where: Mapping[str, Any], values: Mapping[str, Any] = {},  # noqa: B006
-           add: Mapping[str, Any] = {}, durable: bool = True) -> int:  # noqa: B006 (read only)
+def update(model: type[models.Model], *, where: Mapping[str, Any], values: Mapping[str, Any] = _NOTHING,
+           add: Mapping[str, Any] = _NOTHING, durable: bool = True) -> int:
     """``UPDATE … SET`` each of ``values``, adding each of ``add`` to its column, ``WHERE`` every
     ``where`` item equals; answers the number of rows changed.  ``durable=False``: see ``_relaxed``."""
     text, relaxed = _relaxed(_update_text(connection.vendor, model, tuple(values), tuple(add), tuple(where), False),
@@ -89,8 +93,8 @@ def update(model: type[models.Model], *, where: Mapping[str, Any], values: Mappi
         return cursor.rowcount
 
 
-def update_returning(model: type[M], *, where: Mapping[str, Any], values: Mapping[str, Any] = {},  # noqa: B006
-                     add: Mapping[str, Any] = {}, extra_where: str = "",  # noqa: B006
+def update_returning(model: type[M], *, where: Mapping[str, Any], values: Mapping[str, Any] = _NOTHING,
+                     add: Mapping[str, Any] = _NOTHING, extra_where: str = "",
                      extra_params: Sequence[Any] = (), durable: bool = True) -> M | None:
     """Like ``update`` for one row, answering the changed row as an instance (None if none changed).
 
