@@ -27,7 +27,15 @@ class ContentDraftAdmin(admin.ModelAdmin):
     list_filter = ("status", "organization")
     search_fields = ("title", "topic", "primary_keyword")
     list_select_related = ("organization",)
-    readonly_fields = ("run_id", "meta", "schema", "quality", "keyword_insights", "model", "created_at")
+    readonly_fields = (
+        "run_id",
+        "meta",
+        "schema",
+        "quality",
+        "keyword_insights",
+        "model",
+        "created_at",
+    )
 
 
 @admin.register(ABTest)

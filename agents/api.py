@@ -25,14 +25,23 @@ agents_router = Router(tags=["agents"])
 runs_router = Router(tags=["runs"])
 
 
-@agents_router.get("", response=list[AgentOut], summary="The agent catalog with each intent's input schema")
+@agents_router.get(
+    "", response=list[AgentOut], summary="The agent catalog with each intent's input schema"
+)
 def agent_list(request: HttpRequest):
     return [
         {
-            "slug": agent.slug, "name": agent.name, "version": agent.version, "description": agent.description,
+            "slug": agent.slug,
+            "name": agent.name,
+            "version": agent.version,
+            "description": agent.description,
             "intents": [
-                {"name": i.name, "description": i.description, "side_effects": i.side_effects,
-                 "input_schema": i.json_schema()}
+                {
+                    "name": i.name,
+                    "description": i.description,
+                    "side_effects": i.side_effects,
+                    "input_schema": i.json_schema(),
+                }
                 for i in agent.intents.values()
             ],
         }
@@ -53,17 +62,25 @@ class RunListQuery(Schema):
 
 @runs_router.post("", response={202: RunOut}, summary="Start a run")
 def run_create(
-    request: HttpRequest, response: HttpResponse, body: RunIn,
+    request: HttpRequest,
+    response: HttpResponse,
+    body: RunIn,
     idempotency_key: str | None = Header(default=None, alias="Idempotency-Key"),
 ):
     principal = request.auth
     principal.require_write()
     if idempotency_key is not None and not (1 <= len(idempotency_key) <= 255):
-        raise InvalidInput("Idempotency-Key must be 1 to 255 characters",
-                           details=[{"field": "Idempotency-Key", "message": "1 to 255 characters"}])
+        raise InvalidInput(
+            "Idempotency-Key must be 1 to 255 characters",
+            details=[{"field": "Idempotency-Key", "message": "1 to 255 characters"}],
+        )
     run, created = services.run_start(
-        organization=principal.organization, agent=body.agent, intent=body.intent, payload=body.payload,
-        trigger=Trigger.API if principal.api_key else Trigger.UI, created_by=principal.user,
+        organization=principal.organization,
+        agent=body.agent,
+        intent=body.intent,
+        payload=body.payload,
+        trigger=Trigger.API if principal.api_key else Trigger.UI,
+        created_by=principal.user,
         idempotency_key=idempotency_key,
     )
     if not created:
@@ -75,15 +92,25 @@ def run_create(
 @runs_router.get("", response=RunPageOut, summary="List runs, newest first, with a cursor")
 def run_list(request: HttpRequest, query: Query[RunListQuery]):
     filters = selectors.RunFilters(
-        agent=get_agent(query.agent).slug if query.agent else None, intent=query.intent, status=query.status,
-        trigger=query.trigger, created_after=query.created_after, created_before=query.created_before,
+        agent=get_agent(query.agent).slug if query.agent else None,
+        intent=query.intent,
+        status=query.status,
+        trigger=query.trigger,
+        created_after=query.created_after,
+        created_before=query.created_before,
     )
-    page = selectors.run_page(organization=request.auth.organization, filters=filters, cursor=query.cursor,
-                              limit=query.limit)
+    page = selectors.run_page(
+        organization=request.auth.organization,
+        filters=filters,
+        cursor=query.cursor,
+        limit=query.limit,
+    )
     return {"items": page.items, "next_cursor": page.next_cursor}
 
 
-@runs_router.get("/stats", response=RunStatsOut, summary="Totals by status and p50/p95 duration per agent")
+@runs_router.get(
+    "/stats", response=RunStatsOut, summary="Totals by status and p50/p95 duration per agent"
+)
 def run_stats(request: HttpRequest, window_hours: int = Query(24, ge=1, le=24 * 90)):
     return selectors.run_stats(organization=request.auth.organization, window_hours=window_hours)
 
@@ -93,14 +120,18 @@ def run_detail(request: HttpRequest, run_id: str):
     return selectors.run_get(organization=request.auth.organization, run_id=run_id)
 
 
-@runs_router.post("/{run_id}/cancel", response={202: RunOut}, summary="Cancel a queued or running run")
+@runs_router.post(
+    "/{run_id}/cancel", response={202: RunOut}, summary="Cancel a queued or running run"
+)
 def run_cancel(request: HttpRequest, run_id: str):
     request.auth.require_write()
     run = selectors.run_get(organization=request.auth.organization, run_id=run_id)
     return Status(202, services.run_cancel(run=run))
 
 
-@runs_router.post("/{run_id}/retry", response={202: RunOut}, summary="Start a new run with the same request")
+@runs_router.post(
+    "/{run_id}/retry", response={202: RunOut}, summary="Start a new run with the same request"
+)
 def run_retry(request: HttpRequest, run_id: str):
     request.auth.require_write()
     run = selectors.run_get(organization=request.auth.organization, run_id=run_id)

@@ -42,10 +42,17 @@ class Intent:
         return self.schema.model_json_schema(by_alias=False)
 
 
-def intent(name: str, schema: type[BaseModel], description: str = "", *, side_effects: bool = False):
+def intent(
+    name: str, schema: type[BaseModel], description: str = "", *, side_effects: bool = False
+):
     def mark(func: Callable[..., dict]) -> Callable[..., dict]:
-        func._intent = Intent(name=name, schema=schema, handler=func, description=description,
-                              side_effects=side_effects)
+        func._intent = Intent(
+            name=name,
+            schema=schema,
+            handler=func,
+            description=description,
+            side_effects=side_effects,
+        )
         return func
 
     return mark
@@ -83,20 +90,29 @@ class Agent:
             known = ", ".join(sorted(self.intents))
             raise UnsupportedIntent(
                 f"{self.name} has no intent {name!r}; it supports {known}",
-                details=[{"field": "intent", "message": f"unsupported intent, expected one of: {known}"}],
+                details=[
+                    {"field": "intent", "message": f"unsupported intent, expected one of: {known}"}
+                ],
             ) from None
 
     def validate(self, intent_name: str, payload: Any) -> BaseModel:
         spec = self.get_intent(intent_name)
         if not isinstance(payload, dict):
-            raise InvalidInput("payload must be a JSON object", details=[{"field": "payload", "message": "must be an object"}])
+            raise InvalidInput(
+                "payload must be a JSON object",
+                details=[{"field": "payload", "message": "must be an object"}],
+            )
         try:
             return spec.schema.model_validate(payload)
         except ValidationError as exc:
-            details = [{**d, "field": f"payload.{d['field']}" if d["field"] else "payload"}
-                       for d in validation_details(exc)]
+            details = [
+                {**d, "field": f"payload.{d['field']}" if d["field"] else "payload"}
+                for d in validation_details(exc)
+            ]
             summary = "; ".join(f"{d['field']}: {d['message']}" for d in details[:5])
-            raise InvalidInput(f"Invalid payload for {self.slug}/{intent_name}: {summary}", details=details) from None
+            raise InvalidInput(
+                f"Invalid payload for {self.slug}/{intent_name}: {summary}", details=details
+            ) from None
 
     def execute(self, ctx: RunContext, intent_name: str, payload: Any) -> dict:
         spec = self.get_intent(intent_name)

@@ -34,7 +34,9 @@ WAIT_FOR_WORKER_SECONDS = 30.0
 class ActionIn(Schema):
     model_config = ConfigDict(extra="forbid")
 
-    input: dict[str, Any] = Field(default_factory=dict, description="The action's input (see the catalog)")
+    input: dict[str, Any] = Field(
+        default_factory=dict, description="The action's input (see the catalog)"
+    )
 
 
 class ActionError(Schema):
@@ -49,22 +51,36 @@ class ActionRunOut(Schema):
     error: ActionError | None
 
 
-@router.post("/{connector_id}/actions/{action}", response=ActionRunOut,
-             summary="Run one connector action now, recorded as a one-step run")
-def connector_action(request: HttpRequest, response: HttpResponse, connector_id: str, action: str, body: ActionIn,
-                     idempotency_key: str | None = Header(default=None, alias="Idempotency-Key")):
+@router.post(
+    "/{connector_id}/actions/{action}",
+    response=ActionRunOut,
+    summary="Run one connector action now, recorded as a one-step run",
+)
+def connector_action(
+    request: HttpRequest,
+    response: HttpResponse,
+    connector_id: str,
+    action: str,
+    body: ActionIn,
+    idempotency_key: str | None = Header(default=None, alias="Idempotency-Key"),
+):
     principal = request.auth
     # The lookup comes first: another organization's id answers 404 whatever the caller's role.
     connector = connector_get(organization=principal.organization, connector_id=connector_id)
     principal.require_write()
     action_input(action_get(get_provider_class(connector.provider), action), body.input)
     if idempotency_key is not None and not (1 <= len(idempotency_key) <= 255):
-        raise InvalidInput("Idempotency-Key must be 1 to 255 characters",
-                           details=[{"field": "Idempotency-Key", "message": "1 to 255 characters"}])
+        raise InvalidInput(
+            "Idempotency-Key must be 1 to 255 characters",
+            details=[{"field": "Idempotency-Key", "message": "1 to 255 characters"}],
+        )
     run, created = services.run_start(
-        organization=principal.organization, agent="connector", intent="action",
+        organization=principal.organization,
+        agent="connector",
+        intent="action",
         payload={"connector_id": str(connector.pk), "action": action, "input": body.input},
-        trigger=Trigger.API if principal.api_key else Trigger.UI, created_by=principal.user,
+        trigger=Trigger.API if principal.api_key else Trigger.UI,
+        created_by=principal.user,
         idempotency_key=idempotency_key,
     )
     if created:

@@ -35,8 +35,15 @@ class ConnectorHandle:
     def sandbox(self) -> bool:
         return self.connector.mode == "sandbox"
 
-    def call(self, action: str, input: dict, *, key: str | None = None, contact: Any = None,
-             purpose: str = "marketing"):
+    def call(
+        self,
+        action: str,
+        input: dict,
+        *,
+        key: str | None = None,
+        contact: Any = None,
+        purpose: str = "marketing",
+    ):
         """Run ``action``; a message to a person first passes the compliance gate.
 
         ``contact`` (a Contact or its id) links the message to its contact; without it the
@@ -58,12 +65,22 @@ class ConnectorHandle:
 
             input = with_status_callback(connector=self.connector, action=action, input=input)
             contact_id = compliance.message_gate(
-                connector=self.connector, action=action, input=input, key=idempotency_key, run_id=self.ctx.run_id,
-                contact=contact, purpose=purpose, recorder=self.ctx.recorder,
+                connector=self.connector,
+                action=action,
+                input=input,
+                key=idempotency_key,
+                run_id=self.ctx.run_id,
+                contact=contact,
+                purpose=purpose,
+                recorder=self.ctx.recorder,
             )
         return self._session.execute(
-            action=action, input=input, idempotency_key=idempotency_key, run_id=self.ctx.run_id,
-            contact_id=contact_id, purpose=purpose if message else "",
+            action=action,
+            input=input,
+            idempotency_key=idempotency_key,
+            run_id=self.ctx.run_id,
+            contact_id=contact_id,
+            purpose=purpose if message else "",
         )
 
     def close(self) -> None:
@@ -98,14 +115,18 @@ class RunContext:
         """A key for a side effect, stable across re-executions of this run."""
         return ":".join([str(self.run_id), *map(str, parts)])
 
-    def connector(self, provider: str, *, name: str | None = None, required: bool = True) -> ConnectorHandle | None:
+    def connector(
+        self, provider: str, *, name: str | None = None, required: bool = True
+    ) -> ConnectorHandle | None:
         """The organization's enabled connector for ``provider`` (or the one called ``name``).
 
         Raises ``ConnectorMissing`` naming the provider when there is none and ``required``.
         """
         from connectors.selectors import connector_for
 
-        connector = connector_for(organization=self.organization, provider=provider, name=name, required=required)
+        connector = connector_for(
+            organization=self.organization, provider=provider, name=name, required=required
+        )
         if connector is None:
             return None
         return self.connector_handle(connector)

@@ -76,8 +76,13 @@ def _execute(run: AgentRun) -> datetime | None:
     recorder = RunRecorder(run, before_step=_cancellation_check(run))
     # The organization is read when the agent first needs it (a connector, a suppression list);
     # a run that only computes never does.
-    ctx = RunContext(organization=SimpleLazyObject(lambda: run.organization), recorder=recorder, run_id=run.id,
-                     attempt=run.attempt, user_id=run.created_by_id)
+    ctx = RunContext(
+        organization=SimpleLazyObject(lambda: run.organization),
+        recorder=recorder,
+        run_id=run.id,
+        attempt=run.attempt,
+        user_id=run.created_by_id,
+    )
     started = timezone.now()
     try:
         agent = get_agent(run.agent)
@@ -93,16 +98,22 @@ def _execute(run: AgentRun) -> datetime | None:
         logger.exception("Run %s failed with an unexpected error", run.id)
         with transaction.atomic():
             recorder.flush()
-            run_services.run_fail(run=run, code="INTERNAL", message=f"Internal error ({type(exc).__name__})",
-                                  context=failure_context(run, exc, step=recorder.failed_step),
-                                  metrics=_metrics(ctx, started))
+            run_services.run_fail(
+                run=run,
+                code="INTERNAL",
+                message=f"Internal error ({type(exc).__name__})",
+                context=failure_context(run, exc, step=recorder.failed_step),
+                metrics=_metrics(ctx, started),
+            )
         return None
     finally:
         ctx.close()  # the connectors' provider instances (an SMTP connection) end with the run
     # The last steps, the run's completion and its rollup commit together.
     with transaction.atomic():
         recorder.flush()
-        run_services.run_complete(run=run, output=output, metrics=_metrics(ctx, started), cost=recorder.cost)
+        run_services.run_complete(
+            run=run, output=output, metrics=_metrics(ctx, started), cost=recorder.cost
+        )
     return None
 
 
@@ -110,23 +121,36 @@ def _metrics(ctx: RunContext, started: datetime) -> dict:
     return {**ctx.metrics, "durationMs": int((timezone.now() - started).total_seconds() * 1000)}
 
 
-def _handle_failure(run: AgentRun, ctx: RunContext, recorder: RunRecorder, exc: NeonHubError) -> datetime | None:
+def _handle_failure(
+    run: AgentRun, ctx: RunContext, recorder: RunRecorder, exc: NeonHubError
+) -> datetime | None:
     context = failure_context(run, exc, step=recorder.failed_step)
     with transaction.atomic():
         recorder.flush()
         deferral = exc.defers and run.attempt < MAX_ATTEMPTS_WITH_DEFERRALS
         if exc.transient and (run.attempt < run.max_attempts or deferral):
             if deferral:  # a wait of our own: exactly until it ends, and the attempt is given back
-                delay = max(1.0, float(getattr(exc, "retry_after", None) or 0)) + random.uniform(0, DEFERRAL_SPREAD)
+                delay = max(1.0, float(getattr(exc, "retry_after", None) or 0)) + random.uniform(
+                    0, DEFERRAL_SPREAD
+                )
             else:
-                delay = run_services.retry_delay(attempt=run.attempt, retry_after=getattr(exc, "retry_after", None))
-            when = run_services.run_requeue(run=run, code=exc.code, message=exc.message, context=context,
-                                            delay=delay, extra_attempt=deferral)
+                delay = run_services.retry_delay(
+                    attempt=run.attempt, retry_after=getattr(exc, "retry_after", None)
+                )
+            when = run_services.run_requeue(
+                run=run,
+                code=exc.code,
+                message=exc.message,
+                context=context,
+                delay=delay,
+                extra_attempt=deferral,
+            )
             if when is not None:
                 from agents import tasks  # tasks imports the executor
 
                 tasks.enqueue_run_at(run.id, when)
             return when
-        run_services.run_fail(run=run, code=exc.code, message=exc.message, context=context,
-                              metrics={**ctx.metrics})
+        run_services.run_fail(
+            run=run, code=exc.code, message=exc.message, context=context, metrics={**ctx.metrics}
+        )
     return None

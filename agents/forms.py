@@ -34,7 +34,10 @@ def _resolve(prop: dict, defs: dict) -> tuple[dict, bool]:
             prop.pop("anyOf", None)
     ref = prop.get("$ref", "")
     if ref.startswith("#/$defs/"):
-        prop = {**defs.get(ref.removeprefix("#/$defs/"), {}), **{k: v for k, v in prop.items() if k != "$ref"}}
+        prop = {
+            **defs.get(ref.removeprefix("#/$defs/"), {}),
+            **{k: v for k, v in prop.items() if k != "$ref"},
+        }
     return prop, nullable
 
 
@@ -54,17 +57,25 @@ def _text_field(prop: dict, required: bool) -> forms.Field:
     attrs = {"maxlength": max_length} if max_length else {}
     if prop.get("format") == "uri":
         return forms.CharField(required=required, widget=forms.URLInput(attrs=attrs))
-    widget = forms.Textarea(attrs={"rows": 5, **attrs}) if (max_length or 0) > LONG_TEXT else forms.TextInput(attrs=attrs)
+    widget = (
+        forms.Textarea(attrs={"rows": 5, **attrs})
+        if (max_length or 0) > LONG_TEXT
+        else forms.TextInput(attrs=attrs)
+    )
     return forms.CharField(required=required, strip=True, widget=widget)
 
 
 def _number_field(prop: dict, kind: str, required: bool) -> forms.Field:
-    bounds = {"min_value": prop.get("minimum", prop.get("exclusiveMinimum")),
-              "max_value": prop.get("maximum", prop.get("exclusiveMaximum"))}
+    bounds = {
+        "min_value": prop.get("minimum", prop.get("exclusiveMinimum")),
+        "max_value": prop.get("maximum", prop.get("exclusiveMaximum")),
+    }
     bounds = {k: v for k, v in bounds.items() if v is not None}
     if kind == "integer":
         return forms.IntegerField(required=required, **bounds)
-    return forms.FloatField(required=required, widget=forms.NumberInput(attrs={"step": "any"}), **bounds)
+    return forms.FloatField(
+        required=required, widget=forms.NumberInput(attrs={"step": "any"}), **bounds
+    )
 
 
 def _json_hint(prop: dict) -> str:
@@ -83,8 +94,10 @@ def build_field(prop: dict, *, required: bool, defs: dict) -> tuple[forms.Field,
         values = {str(v): v for v in prop.get("enum", [prop.get("const")])}
         choices = [(key, key) for key in values]
         field: forms.Field = forms.TypedChoiceField(
-            required=required, choices=choices if required else [("", "—"), *choices],
-            coerce=values.__getitem__, empty_value=None,
+            required=required,
+            choices=choices if required else [("", "—"), *choices],
+            coerce=values.__getitem__,
+            empty_value=None,
         )
     elif kind == "boolean":
         field = forms.BooleanField(required=False)
@@ -93,12 +106,21 @@ def build_field(prop: dict, *, required: bool, defs: dict) -> tuple[forms.Field,
     elif kind == "string":
         field = _text_field(prop, required)
     else:
-        help_text = "One value per line, or separated by commas." if kind == "list" else _json_hint(prop)
-        field = forms.CharField(required=required, widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false"}),
-                                help_text=help_text)
+        help_text = (
+            "One value per line, or separated by commas." if kind == "list" else _json_hint(prop)
+        )
+        field = forms.CharField(
+            required=required,
+            widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false"}),
+            help_text=help_text,
+        )
     default = prop.get("default")
     if default is not None:
-        field.initial = json.dumps(default) if kind == "json" else ("\n".join(default) if kind == "list" else default)
+        field.initial = (
+            json.dumps(default)
+            if kind == "json"
+            else ("\n".join(default) if kind == "list" else default)
+        )
     description = prop.get("description")
     if description:
         field.help_text = f"{description} {field.help_text}".strip()
@@ -127,7 +149,9 @@ class IntentForm(forms.Form):
                 try:
                     data[name] = json.loads(raw)
                 except json.JSONDecodeError as exc:
-                    self.add_error(name, f"Not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno}).")
+                    self.add_error(
+                        name, f"Not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})."
+                    )
         return data
 
     def payload(self) -> dict:

@@ -61,7 +61,9 @@ def rank(query: str, articles: list[Any], *, limit: int = 3) -> list[Match]:
             known = [term for term in terms if frequency[term]]
             matched = sum(1 for term in terms if counts[term])
             coverage = 0.5 * matched / len(known) + 0.5 * matched / len(terms)
-            matches.append(Match(article=article, score=round(score, 4), coverage=round(coverage, 3)))
+            matches.append(
+                Match(article=article, score=round(score, 4), coverage=round(coverage, 3))
+            )
     matches.sort(key=lambda m: (-m.score, str(m.article.title)))
     return matches[:limit]
 
@@ -70,5 +72,7 @@ def confidence(matches: list[Match]) -> float:
     if not matches:
         return 0.0
     best = matches[0]
-    margin = 1.0 if len(matches) == 1 else min(1.0, (best.score - matches[1].score) / best.score + 0.5)
+    margin = (
+        1.0 if len(matches) == 1 else min(1.0, (best.score - matches[1].score) / best.score + 0.5)
+    )
     return round(best.coverage * margin, 3)

@@ -39,7 +39,10 @@ class Written:
 
     def label(self) -> dict:
         """The fields every writing intent adds to its output."""
-        return {"model": self.model, **({"fallback_reason": self.fallback_reason} if self.fallback_reason else {})}
+        return {
+            "model": self.model,
+            **({"fallback_reason": self.fallback_reason} if self.fallback_reason else {}),
+        }
 
 
 def parse_json(text: str, schema: type[BaseModel]) -> tuple[dict | None, str]:
@@ -62,7 +65,8 @@ def parse_json(text: str, schema: type[BaseModel]) -> tuple[dict | None, str]:
         return schema.model_validate(value).model_dump(), ""
     except ValidationError as exc:
         problems = "; ".join(
-            f"{'.'.join(map(str, e['loc'])) or 'root'}: {e['msg']}" for e in exc.errors(include_url=False)[:6]
+            f"{'.'.join(map(str, e['loc'])) or 'root'}: {e['msg']}"
+            for e in exc.errors(include_url=False)[:6]
         )
         return None, f"JSON does not match the expected shape ({problems})"
 
@@ -92,35 +96,64 @@ def write(
     if handle is None:
         return Written(data=builtin(), model=BUILTIN)
     messages = [
-        {"role": "system", "content": f"{system}\nAnswer with one JSON object matching this JSON schema: "
-                                      f"{schema_hint(schema)}"},
+        {
+            "role": "system",
+            "content": f"{system}\nAnswer with one JSON object matching this JSON schema: "
+            f"{schema_hint(schema)}",
+        },
         {"role": "user", "content": prompt},
     ]
     try:
         text, model = _chat(ctx, handle, messages, temperature, max_tokens)
         if handle.sandbox:
-            return Written(data=builtin(), model=BUILTIN,
-                           fallback_reason="sandbox connector: no language model was called")
+            return Written(
+                data=builtin(),
+                model=BUILTIN,
+                fallback_reason="sandbox connector: no language model was called",
+            )
         data, problem = parse_json(text, schema)
         if data is not None:
             return Written(data=data, model=model)
-        repair = [*messages, {"role": "assistant", "content": text},
-                  {"role": "user", "content": f"Your answer could not be used: {problem}. Reply with only the "
-                                              "corrected JSON object, nothing else."}]
+        repair = [
+            *messages,
+            {"role": "assistant", "content": text},
+            {
+                "role": "user",
+                "content": f"Your answer could not be used: {problem}. Reply with only the "
+                "corrected JSON object, nothing else.",
+            },
+        ]
         text, model = _chat(ctx, handle, repair, 0.0, max_tokens)
     except ConnectorError as exc:
         if exc.transient and ctx.attempt < max_attempts:
             raise
-        return Written(data=builtin(), model=BUILTIN, fallback_reason=f"LLM call failed ({exc.code}): {exc.message}"[:200])
+        return Written(
+            data=builtin(),
+            model=BUILTIN,
+            fallback_reason=f"LLM call failed ({exc.code}): {exc.message}"[:200],
+        )
     data, problem = parse_json(text, schema)
     if data is not None:
         return Written(data=data, model=model, repaired=True)
-    return Written(data=builtin(), model=BUILTIN, fallback_reason=f"LLM answer unusable after one repair: {problem}"[:200])
+    return Written(
+        data=builtin(),
+        model=BUILTIN,
+        fallback_reason=f"LLM answer unusable after one repair: {problem}"[:200],
+    )
 
 
-def _chat(ctx: RunContext, handle: Any, messages: list[dict], temperature: float, max_tokens: int) -> tuple[str, str]:
-    result = handle.call("chat", {"messages": messages, "temperature": temperature, "max_tokens": max_tokens,
-                                  "json_mode": True})
+def _chat(
+    ctx: RunContext, handle: Any, messages: list[dict], temperature: float, max_tokens: int
+) -> tuple[str, str]:
+    result = handle.call(
+        "chat",
+        {
+            "messages": messages,
+            "temperature": temperature,
+            "max_tokens": max_tokens,
+            "json_mode": True,
+        },
+    )
     output = result.output or {}
     usage = output.get("usage") or {}
     ctx.metrics["llmCalls"] = ctx.metrics.get("llmCalls", 0) + 1

@@ -16,10 +16,18 @@ class Brand(BaseModel):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=64)
     description = models.TextField(blank=True, default="")
-    tone = models.CharField(max_length=64, blank=True, default="", help_text="e.g. friendly, witty, authoritative")
-    vocabulary = models.JSONField(default=list, blank=True, help_text="Words and phrases the brand uses")
-    do_examples = models.JSONField(default=list, blank=True, help_text="Sentences that sound like the brand")
-    dont_examples = models.JSONField(default=list, blank=True, help_text="Sentences the brand would never write")
+    tone = models.CharField(
+        max_length=64, blank=True, default="", help_text="e.g. friendly, witty, authoritative"
+    )
+    vocabulary = models.JSONField(
+        default=list, blank=True, help_text="Words and phrases the brand uses"
+    )
+    do_examples = models.JSONField(
+        default=list, blank=True, help_text="Sentences that sound like the brand"
+    )
+    dont_examples = models.JSONField(
+        default=list, blank=True, help_text="Sentences the brand would never write"
+    )
     website = models.URLField(blank=True, default="")
     slogan = models.CharField(max_length=200, blank=True, default="")
 
@@ -42,8 +50,12 @@ class DraftStatus(models.TextChoices):
 
 
 class ContentDraft(BaseModel):
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="content_drafts")
-    brand = models.ForeignKey(Brand, null=True, blank=True, on_delete=models.SET_NULL, related_name="drafts")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="content_drafts"
+    )
+    brand = models.ForeignKey(
+        Brand, null=True, blank=True, on_delete=models.SET_NULL, related_name="drafts"
+    )
     title = models.CharField(max_length=300)
     topic = models.CharField(max_length=300)
     body = models.TextField()
@@ -64,10 +76,15 @@ class ContentDraft(BaseModel):
     class Meta:
         ordering = ["-created_at"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(status__in=DraftStatus.values), name="contentdraft_status_valid"),
+            models.CheckConstraint(
+                condition=models.Q(status__in=DraftStatus.values), name="contentdraft_status_valid"
+            ),
             # One draft per run: a re-executed generate-draft run updates its draft instead of adding one.
-            models.UniqueConstraint(fields=["organization", "run_id"], condition=models.Q(run_id__isnull=False),
-                                    name="contentdraft_unique_org_run"),
+            models.UniqueConstraint(
+                fields=["organization", "run_id"],
+                condition=models.Q(run_id__isnull=False),
+                name="contentdraft_unique_org_run",
+            ),
         ]
         indexes = [
             # An organization's drafts, newest first (admin list, later the drafts page).
@@ -81,7 +98,9 @@ class ContentDraft(BaseModel):
 class KnowledgeArticle(BaseModel):
     """An answer the SupportAgent may send; ranked by relevance to the customer's message."""
 
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="knowledge_articles")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="knowledge_articles"
+    )
     title = models.CharField(max_length=300)
     body = models.TextField()
     tags = models.JSONField(default=list, blank=True)
@@ -99,7 +118,9 @@ class KnowledgeArticle(BaseModel):
 
 
 class ABTest(BaseModel):
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="ab_tests")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="ab_tests"
+    )
     campaign_id = models.CharField(max_length=100)
     name = models.CharField(max_length=200)
     variants = models.JSONField(default=list)
@@ -113,12 +134,17 @@ class ABTest(BaseModel):
         ordering = ["-started_at"]
         constraints = [
             # A re-executed ab-test run finds its test instead of creating a second one.
-            models.UniqueConstraint(fields=["organization", "run_id"], condition=models.Q(run_id__isnull=False),
-                                    name="abtest_unique_org_run"),
+            models.UniqueConstraint(
+                fields=["organization", "run_id"],
+                condition=models.Q(run_id__isnull=False),
+                name="abtest_unique_org_run",
+            ),
         ]
         indexes = [
             # A campaign's tests, newest first.
-            models.Index(fields=["organization", "campaign_id", "-started_at"], name="abtest_org_campaign"),
+            models.Index(
+                fields=["organization", "campaign_id", "-started_at"], name="abtest_org_campaign"
+            ),
         ]
 
     def __str__(self) -> str:

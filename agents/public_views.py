@@ -28,15 +28,22 @@ TEMPLATE = "agents/unsubscribe.html"
 @require_http_methods(["GET", "POST"])
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     target = unsubscribe_target(token)
-    organization = Organization.objects.filter(pk=target.organization_id).first() if target else None
+    organization = (
+        Organization.objects.filter(pk=target.organization_id).first() if target else None
+    )
     if target is None or organization is None:
         return render(request, TEMPLATE, {"state": "invalid"}, status=404)
     context = {"organization": organization, "address": _masked(target.address), "token": token}
     if request.method == "GET":
         return render(request, TEMPLATE, {**context, "state": "confirm"})
     try:
-        suppression_add(organization=organization, channel=target.channel, address=target.address,
-                        reason="Unsubscribed with the link in an email", source="unsubscribe_link")
+        suppression_add(
+            organization=organization,
+            channel=target.channel,
+            address=target.address,
+            reason="Unsubscribed with the link in an email",
+            source="unsubscribe_link",
+        )
     except InvalidInput:
         return render(request, TEMPLATE, {"state": "invalid"}, status=404)
     logger.info("unsubscribe link used for organization %s (%s)", organization.pk, target.channel)

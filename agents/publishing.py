@@ -56,7 +56,12 @@ class Plan:
 
 
 def plan(data: Any, platform: str) -> Plan:
-    return {"facebook_page": _facebook, "instagram": _instagram, "reddit": _reddit, "youtube": _youtube}[platform](data)
+    return {
+        "facebook_page": _facebook,
+        "instagram": _instagram,
+        "reddit": _reddit,
+        "youtube": _youtube,
+    }[platform](data)
 
 
 def _refuse(field: str, message: str) -> InvalidInput:
@@ -77,7 +82,9 @@ def _with_tags(text: str, tags: list[str], limit: int) -> str:
 def _facebook(data: Any) -> Plan:
     message = _with_tags(data.text, data.hashtags, FACEBOOK_LIMIT)
     link = data.link or data.imageUrl or data.videoUrl
-    return Plan("facebook_page", "create_post", {"message": message, **({"link": link} if link else {})})
+    return Plan(
+        "facebook_page", "create_post", {"message": message, **({"link": link} if link else {})}
+    )
 
 
 def _instagram(data: Any) -> Plan:
@@ -87,7 +94,9 @@ def _instagram(data: Any) -> Plan:
     check_public_url(media, field="payload.videoUrl" if data.videoUrl else "payload.imageUrl")
     tags = normalize_hashtags(data.hashtags)
     if len(tags) + len(re.findall(r"#\w+", data.text)) > INSTAGRAM_HASHTAGS:
-        raise _refuse("hashtags", f"Instagram allows at most {INSTAGRAM_HASHTAGS} hashtags in a caption")
+        raise _refuse(
+            "hashtags", f"Instagram allows at most {INSTAGRAM_HASHTAGS} hashtags in a caption"
+        )
     story = bool(data.instagram and data.instagram.story)
     key = "video_url" if data.videoUrl else "image_url"
     if story:
@@ -122,12 +131,20 @@ def _youtube(data: Any) -> Plan:
     # YouTube rejects angle brackets in titles and descriptions.
     if "<" in title or ">" in title:
         raise _refuse("youtube.title", "YouTube titles cannot contain < or >")
-    description = _with_tags(data.text.replace("<", "‹").replace(">", "›"), data.hashtags, YOUTUBE_DESCRIPTION)
+    description = _with_tags(
+        data.text.replace("<", "‹").replace(">", "›"), data.hashtags, YOUTUBE_DESCRIPTION
+    )
     if data.link:
-        description = clip(description, YOUTUBE_DESCRIPTION - len(data.link) - 2) + f"\n\n{data.link}"
-    video: dict[str, Any] = {"video_url": data.videoUrl, "title": title, "description": description,
-                             "privacy_status": options.privacyStatus,
-                             "tags": [t.lstrip("#") for t in normalize_hashtags(data.hashtags)]}
+        description = (
+            clip(description, YOUTUBE_DESCRIPTION - len(data.link) - 2) + f"\n\n{data.link}"
+        )
+    video: dict[str, Any] = {
+        "video_url": data.videoUrl,
+        "title": title,
+        "description": description,
+        "privacy_status": options.privacyStatus,
+        "tags": [t.lstrip("#") for t in normalize_hashtags(data.hashtags)],
+    }
     if options.categoryId:
         video["category_id"] = options.categoryId
     return Plan("youtube", "upload_video", video)
@@ -158,9 +175,15 @@ def schedule(ctx: RunContext, payload: dict, when: datetime):
 
     parent = AgentRun.objects.get(pk=ctx.run_id)
     child, created = run_start(
-        organization=ctx.organization, agent="social", intent="publish", payload=payload,
-        trigger=Trigger.SCHEDULE, created_by=parent.created_by, idempotency_key=f"scheduled:{ctx.run_id}",
-        parent=parent, next_attempt_at=when,
+        organization=ctx.organization,
+        agent="social",
+        intent="publish",
+        payload=payload,
+        trigger=Trigger.SCHEDULE,
+        created_by=parent.created_by,
+        idempotency_key=f"scheduled:{ctx.run_id}",
+        parent=parent,
+        next_attempt_at=when,
     )
     if created:
         tasks.enqueue_run_at(child.id, when)

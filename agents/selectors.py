@@ -12,7 +12,9 @@ from neonhub.core.models import Organization
 DEFAULT_BRAND_REFS = frozenset({"", "default", "default-brand"})
 
 
-def brand_resolve(*, organization: Organization, ref: str | None, field: str = "payload.brandId") -> Brand | None:
+def brand_resolve(
+    *, organization: Organization, ref: str | None, field: str = "payload.brandId"
+) -> Brand | None:
     """The organization's brand by id or slug; the oldest brand for the default reference.
 
     An explicit reference that matches no brand of this organization is bad input (another
@@ -28,10 +30,18 @@ def brand_resolve(*, organization: Organization, ref: str | None, field: str = "
         brand = None
     brand = brand or brands.filter(slug=ref).first()
     if brand is None:
-        raise InvalidInput(f"No brand {ref!r} in this organization",
-                           details=[{"field": field, "message": "no brand with this id or slug"}])
+        raise InvalidInput(
+            f"No brand {ref!r} in this organization",
+            details=[{"field": field, "message": "no brand with this id or slug"}],
+        )
     return brand
 
 
-def knowledge_articles_active(*, organization: Organization, limit: int = 2000) -> list[KnowledgeArticle]:
-    return list(KnowledgeArticle.objects.filter(organization=organization, active=True).order_by("created_at")[:limit])
+def knowledge_articles_active(
+    *, organization: Organization, limit: int = 2000
+) -> list[KnowledgeArticle]:
+    return list(
+        KnowledgeArticle.objects.filter(organization=organization, active=True).order_by(
+            "created_at"
+        )[:limit]
+    )

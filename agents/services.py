@@ -45,9 +45,16 @@ def run_start(
     # sent once it is committed.
     with transaction.atomic() if tasks.enqueue_in_transaction() else nullcontext():
         run, created = run_services.run_create(
-            organization=organization, agent=impl.slug, intent=intent, payload=payload, trigger=trigger,
-            max_attempts=impl.max_attempts, created_by=created_by, idempotency_key=idempotency_key,
-            parent=parent, **extra,
+            organization=organization,
+            agent=impl.slug,
+            intent=intent,
+            payload=payload,
+            trigger=trigger,
+            max_attempts=impl.max_attempts,
+            created_by=created_by,
+            idempotency_key=idempotency_key,
+            parent=parent,
+            **extra,
         )
         if created:
             tasks.enqueue_run(run.id)
@@ -59,8 +66,13 @@ def run_retry(*, run: AgentRun, created_by=None) -> AgentRun:
     if run.status not in (RunStatus.FAILED, RunStatus.CANCELLED):
         raise Conflict(f"Only failed or cancelled runs can be retried; this one is {run.status}")
     new_run, _ = run_start(
-        organization=run.organization, agent=run.agent, intent=run.intent, payload=run.input,
-        trigger=Trigger.RETRY, created_by=created_by, parent=run,
+        organization=run.organization,
+        agent=run.agent,
+        intent=run.intent,
+        payload=run.input,
+        trigger=Trigger.RETRY,
+        created_by=created_by,
+        parent=run,
     )
     return new_run
 
@@ -84,18 +96,26 @@ def runs_recover(*, now=None) -> dict:
     requeued = failed = 0
     stale = AgentRun.objects.filter(status=RunStatus.RUNNING, heartbeat_at__lt=stale_before)
     for run in stale.only("id", "attempt", "max_attempts", "agent", "intent", "started_at")[:500]:
-        context = {"agent": run.agent, "intent": run.intent, "attempt": run.attempt,
-                   "reason": "no heartbeat since the worker took the run"}
+        context = {
+            "agent": run.agent,
+            "intent": run.intent,
+            "attempt": run.attempt,
+            "reason": "no heartbeat since the worker took the run",
+        }
         message = "The worker running this run stopped responding"
         run_services.run_steps_abandon(run=run, reason=message)
         if run.attempt < run.max_attempts:
-            if run_services.run_requeue(run=run, code="WORKER_LOST", message=message, context=context, delay=0):
+            if run_services.run_requeue(
+                run=run, code="WORKER_LOST", message=message, context=context, delay=0
+            ):
                 tasks.enqueue_run(run.id)
                 requeued += 1
         elif run_services.run_fail(run=run, code="WORKER_LOST", message=message, context=context):
             failed += 1
     forgotten_before = now - timedelta(seconds=settings.NEONHUB_RUN_HEARTBEAT_TIMEOUT)
-    forgotten = AgentRun.objects.filter(status=RunStatus.QUEUED).exclude(next_attempt_at__gt=forgotten_before)
+    forgotten = AgentRun.objects.filter(status=RunStatus.QUEUED).exclude(
+        next_attempt_at__gt=forgotten_before
+    )
     forgotten = forgotten.filter(queued_at__lt=forgotten_before, updated_at__lt=forgotten_before)
     redelivered = 0
     for run_id in forgotten.values_list("id", flat=True)[:500]:
@@ -103,5 +123,7 @@ def runs_recover(*, now=None) -> dict:
         tasks.enqueue_run(run_id)
         redelivered += 1
     if requeued or failed or redelivered:
-        logger.warning("watchdog: requeued=%s failed=%s redelivered=%s", requeued, failed, redelivered)
+        logger.warning(
+            "watchdog: requeued=%s failed=%s redelivered=%s", requeued, failed, redelivered
+        )
     return {"requeued": requeued, "failed": failed, "redelivered": redelivered}

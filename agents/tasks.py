@@ -54,6 +54,7 @@ def enqueue_run(run_id) -> None:
     With the ORM broker the task row is written in the same transaction as the run (one
     commit, and no run can be committed without its task); with Redis, after the commit.
     """
+
     def send() -> None:
         async_task("agents.tasks.execute_run", str(run_id), group="runs", broker=broker())
 
@@ -79,5 +80,10 @@ def ensure_schedules() -> None:
     """Create the periodic watchdog once; safe to call at every start."""
     Schedule.objects.update_or_create(
         name=WATCHDOG_NAME,
-        defaults={"func": "agents.tasks.watchdog", "schedule_type": Schedule.MINUTES, "minutes": 1, "repeats": -1},
+        defaults={
+            "func": "agents.tasks.watchdog",
+            "schedule_type": Schedule.MINUTES,
+            "minutes": 1,
+            "repeats": -1,
+        },
     )

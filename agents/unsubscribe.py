@@ -24,7 +24,9 @@ class UnsubscribeTarget:
 
 
 def unsubscribe_token(*, organization_id: object, channel: str, address: str) -> str:
-    return signing.dumps({"o": str(organization_id), "c": channel, "a": address}, salt=SALT, compress=True)
+    return signing.dumps(
+        {"o": str(organization_id), "c": channel, "a": address}, salt=SALT, compress=True
+    )
 
 
 def unsubscribe_url(*, organization_id: object, channel: str, address: str) -> str:

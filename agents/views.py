@@ -23,9 +23,20 @@ from runs.models import AgentRun, Trigger
 def agent_catalog() -> list[dict]:
     """Agents and their intents, for choosers and filters."""
     return [
-        {"slug": a.slug, "name": a.name, "description": a.description,
-         "intents": [{"name": i.name, "description": i.description, "side_effects": i.side_effects,
-                      "value": f"{a.slug}/{i.name}"} for i in a.intents.values()]}
+        {
+            "slug": a.slug,
+            "name": a.name,
+            "description": a.description,
+            "intents": [
+                {
+                    "name": i.name,
+                    "description": i.description,
+                    "side_effects": i.side_effects,
+                    "value": f"{a.slug}/{i.name}",
+                }
+                for i in a.intents.values()
+            ],
+        }
         for a in all_agents()
     ]
 
@@ -48,7 +59,9 @@ def run_new(request: HttpRequest) -> HttpResponse:
     if request.method not in ("GET", "POST"):
         return HttpResponseNotAllowed(["GET", "POST"])
     if request.method == "POST" and not principal.can_write:
-        return forbidden(request, "Your role in this organization can look at runs but not start them.")
+        return forbidden(
+            request, "Your role in this organization can look at runs but not start them."
+        )
     task = (request.POST.get("task") if request.method == "POST" else request.GET.get("task")) or ""
     context = {"catalog": agent_catalog(), "task": task, "form": None, "task_error": None}
     if not task:
@@ -58,14 +71,25 @@ def run_new(request: HttpRequest) -> HttpResponse:
     except NeonHubError as exc:
         context["task_error"] = exc.message
         return render(request, "agents/run_new.html", context, status=422)
-    form = IntentForm(request.POST if request.method == "POST" else None, schema=intent.json_schema(),
-                      prefix="input")
+    form = IntentForm(
+        request.POST if request.method == "POST" else None,
+        schema=intent.json_schema(),
+        prefix="input",
+    )
     context.update(form=form, agent=agent, intent=intent)
     if request.method == "GET" or not form.is_valid():
-        return render(request, "agents/run_new.html", context, status=200 if request.method == "GET" else 422)
+        return render(
+            request, "agents/run_new.html", context, status=200 if request.method == "GET" else 422
+        )
     try:
-        run, _ = services.run_start(organization=principal.organization, agent=agent.slug, intent=intent.name,
-                                    payload=form.payload(), trigger=Trigger.UI, created_by=request.user)
+        run, _ = services.run_start(
+            organization=principal.organization,
+            agent=agent.slug,
+            intent=intent.name,
+            payload=form.payload(),
+            trigger=Trigger.UI,
+            created_by=request.user,
+        )
     except InvalidInput as exc:
         form.add_payload_errors(exc.details)
         return render(request, "agents/run_new.html", context, status=422)
@@ -87,7 +111,9 @@ def _run_action(request: HttpRequest, run_id, *, verb: str, act) -> HttpResponse
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     if not request.principal.can_write:
-        return forbidden(request, f"Your role in this organization can look at runs but not {verb} them.")
+        return forbidden(
+            request, f"Your role in this organization can look at runs but not {verb} them."
+        )
     try:
         target, message = act(run)
     except NeonHubError as exc:
@@ -99,7 +125,12 @@ def _run_action(request: HttpRequest, run_id, *, verb: str, act) -> HttpResponse
 
 def _cancel(run: AgentRun) -> tuple[AgentRun, str]:
     run = services.run_cancel(run=run)
-    return run, "Run cancelled." if run.is_terminal else "Cancel requested; the run stops at its next step."
+    return (
+        run,
+        "Run cancelled."
+        if run.is_terminal
+        else "Cancel requested; the run stops at its next step.",
+    )
 
 
 @login_required
@@ -112,8 +143,10 @@ def run_cancel(request: HttpRequest, run_id) -> HttpResponse:
 @organization_required
 def run_retry(request: HttpRequest, run_id) -> HttpResponse:
     def retry(run: AgentRun) -> tuple[AgentRun, str]:
-        return (services.run_retry(run=run, created_by=request.user),
-                "Retry started as a new run, linked to the failed one.")
+        return (
+            services.run_retry(run=run, created_by=request.user),
+            "Retry started as a new run, linked to the failed one.",
+        )
 
     return _run_action(request, run_id, verb="retry", act=retry)
 

@@ -39,9 +39,15 @@ class Voice:
     def of(cls, brand: Any) -> Voice:
         if brand is None:
             return cls()
-        return cls(name=brand.name, tone=brand.tone, vocabulary=list(brand.vocabulary or []),
-                   do_examples=list(brand.do_examples or []), dont_examples=list(brand.dont_examples or []),
-                   website=brand.website, slogan=brand.slogan)
+        return cls(
+            name=brand.name,
+            tone=brand.tone,
+            vocabulary=list(brand.vocabulary or []),
+            do_examples=list(brand.do_examples or []),
+            dont_examples=list(brand.dont_examples or []),
+            website=brand.website,
+            slogan=brand.slogan,
+        )
 
     @property
     def signature(self) -> str:
@@ -51,7 +57,9 @@ class Voice:
         """The voice as prompt text for the LLM."""
         parts = []
         if self.name:
-            parts.append(f"Brand: {self.name}." + (f" Slogan: {self.slogan}." if self.slogan else ""))
+            parts.append(
+                f"Brand: {self.name}." + (f" Slogan: {self.slogan}." if self.slogan else "")
+            )
         if self.tone:
             parts.append(f"Brand tone: {self.tone}.")
         if self.vocabulary:
@@ -81,18 +89,36 @@ OPENERS = {
     "authoritative": "Here is what the evidence says about {topic}.",
 }
 STAGES = [
-    ("introduce", ["Why {topic} matters now", "A better way to handle {topic}", "{topic}: where to start"],
-     "In this series we show {audience} how {topic} can make a measurable difference, one practical step at a time."),
-    ("educate", ["3 things most people miss about {topic}", "The {topic} basics, done right"],
-     "Start with the basics: set a clear goal, measure where you are today, and change one thing at a time."),
-    ("proof", ["How teams get results with {topic}", "What good {topic} looks like"],
-     "Teams that treat {topic} as a habit rather than a project see steadier results and fewer surprises."),
-    ("objection", ["Worried {topic} takes too long?", "{topic} without the overhead"],
-     "It does not need a big budget or a long project. A focused hour a week is enough to get going."),
-    ("offer", ["Ready to put {topic} to work?", "Your next step with {topic}"],
-     "When you are ready, we can help you plan the first steps and avoid the usual detours."),
-    ("last call", ["Last call: {topic}", "Before you go: {topic}"],
-     "This is the last note in the series. Everything we covered is waiting for you whenever you need it."),
+    (
+        "introduce",
+        ["Why {topic} matters now", "A better way to handle {topic}", "{topic}: where to start"],
+        "In this series we show {audience} how {topic} can make a measurable difference, one practical step at a time.",
+    ),
+    (
+        "educate",
+        ["3 things most people miss about {topic}", "The {topic} basics, done right"],
+        "Start with the basics: set a clear goal, measure where you are today, and change one thing at a time.",
+    ),
+    (
+        "proof",
+        ["How teams get results with {topic}", "What good {topic} looks like"],
+        "Teams that treat {topic} as a habit rather than a project see steadier results and fewer surprises.",
+    ),
+    (
+        "objection",
+        ["Worried {topic} takes too long?", "{topic} without the overhead"],
+        "It does not need a big budget or a long project. A focused hour a week is enough to get going.",
+    ),
+    (
+        "offer",
+        ["Ready to put {topic} to work?", "Your next step with {topic}"],
+        "When you are ready, we can help you plan the first steps and avoid the usual detours.",
+    ),
+    (
+        "last call",
+        ["Last call: {topic}", "Before you go: {topic}"],
+        "This is the last note in the series. Everything we covered is waiting for you whenever you need it.",
+    ),
 ]
 OBJECTIVE_CTA = {
     "awareness": "Read the full guide",
@@ -106,8 +132,16 @@ OBJECTIVE_CTA = {
 }
 
 
-def email_sequence(*, topic: str, audience: str, tone: str, objective: str, length: int, voice: Voice,
-                   seed: Any = None) -> list[dict]:
+def email_sequence(
+    *,
+    topic: str,
+    audience: str,
+    tone: str,
+    objective: str,
+    length: int,
+    voice: Voice,
+    seed: Any = None,
+) -> list[dict]:
     cta = OBJECTIVE_CTA.get(objective, f"Learn more about {objective}")
     audience = "you" if audience.strip().lower() in ("", "general", "everyone") else audience
     opener = OPENERS.get(tone, OPENERS["professional"])
@@ -115,10 +149,25 @@ def email_sequence(*, topic: str, audience: str, tone: str, objective: str, leng
     for i in range(length):
         stage, subjects, idea = STAGES[_stage_index(i, length)]
         subject = clip(pick(subjects, topic, i, seed).format(topic=topic), 78)
-        first = opener.format(topic=topic, audience=audience) if i == 0 else idea.format(topic=topic, audience=audience)
-        second = idea.format(topic=topic, audience=audience) if i == 0 else _follow_up_line(topic, stage)
-        lines = ["Hi {{first_name|there}},", "", _cap(first), "", second, "", f"{cta}: {voice.website or '{{cta_url}}'}",
-                 "", voice.signature]
+        first = (
+            opener.format(topic=topic, audience=audience)
+            if i == 0
+            else idea.format(topic=topic, audience=audience)
+        )
+        second = (
+            idea.format(topic=topic, audience=audience) if i == 0 else _follow_up_line(topic, stage)
+        )
+        lines = [
+            "Hi {{first_name|there}},",
+            "",
+            _cap(first),
+            "",
+            second,
+            "",
+            f"{cta}: {voice.website or '{{cta_url}}'}",
+            "",
+            voice.signature,
+        ]
         if voice.slogan:
             lines.append(voice.slogan)
         emails.append({"day": i * 3, "subject": subject, "body": "\n".join(lines), "stage": stage})
@@ -192,17 +241,31 @@ HOOKS = {
 }
 
 
-def social_post(*, content: str, platform: str, tone: str, hashtags: list[str], call_to_action: str,
-                topic: str, include_hashtags: bool) -> dict:
+def social_post(
+    *,
+    content: str,
+    platform: str,
+    tone: str,
+    hashtags: list[str],
+    call_to_action: str,
+    topic: str,
+    include_hashtags: bool,
+) -> dict:
     limit, optimal = PLATFORM_LIMITS[platform]
     lead = " ".join(content.split())
     # "brand" is the original's default topic: no question about it.
     question = f"Ever wondered about {topic}? " if topic and topic != "brand" else ""
-    hook = HOOKS.get(tone, "{lead}").format(lead=lead, lead_lower=lead[:1].lower() + lead[1:], question=question)
+    hook = HOOKS.get(tone, "{lead}").format(
+        lead=lead, lead_lower=lead[:1].lower() + lead[1:], question=question
+    )
     tags = normalize_hashtags(hashtags) if include_hashtags else []
     tail = f"\n\n{call_to_action}" if call_to_action else ""
     tag_line = ("\n\n" + " ".join(tags)) if tags else ""
-    room = max(40, optimal - len(tail) - len(tag_line)) if platform != "linkedin" else limit - len(tail) - len(tag_line)
+    room = (
+        max(40, optimal - len(tail) - len(tag_line))
+        if platform != "linkedin"
+        else limit - len(tail) - len(tag_line)
+    )
     body = clip(hook, room)
     return {"content": fit_platform(body + tail + tag_line, platform), "hashtags": tags}
 
@@ -220,7 +283,10 @@ def optimize_caption(*, content: str, platform: str) -> dict:
     tag_line = ("\n\n" + " ".join(dict.fromkeys(tags))) if tags else ""
     if len(body) + len(tag_line) > optimal and platform in ("twitter", "instagram"):
         body = clip(body, max(40, optimal - len(tag_line)))
-    return {"content": fit_platform(body + tag_line, platform), "hashtags": list(dict.fromkeys(tags))[:30]}
+    return {
+        "content": fit_platform(body + tag_line, platform),
+        "hashtags": list(dict.fromkeys(tags))[:30],
+    }
 
 
 def fit_platform(text: str, platform: str) -> str:
@@ -240,9 +306,13 @@ def normalize_hashtags(tags: list[str]) -> list[str]:
 
 # --- long form ---------------------------------------------------------------------------------
 
+
 def default_outline(*, topic: str, keyword: str, secondary: list[str], audience: str) -> list[str]:
-    outline = [f"What {keyword} means for {audience}", f"Why {keyword} matters",
-               f"How to get started with {keyword}"]
+    outline = [
+        f"What {keyword} means for {audience}",
+        f"Why {keyword} matters",
+        f"How to get started with {keyword}",
+    ]
     outline += [f"{_cap(term)} and {keyword}" for term in secondary[:3]]
     outline += [f"Common {keyword} mistakes to avoid", f"Measuring {keyword} results"]
     return outline
@@ -260,22 +330,50 @@ SECTION_SENTENCES = [
 ]
 
 
-def article(*, topic: str, keyword: str, secondary: list[str], outline: list[str], tone: str, audience: str,
-            call_to_action: str, word_count: int, voice: Voice) -> dict:
-    headings = outline or default_outline(topic=topic, keyword=keyword, secondary=secondary, audience=audience)
+def article(
+    *,
+    topic: str,
+    keyword: str,
+    secondary: list[str],
+    outline: list[str],
+    tone: str,
+    audience: str,
+    call_to_action: str,
+    word_count: int,
+    voice: Voice,
+) -> dict:
+    headings = outline or default_outline(
+        topic=topic, keyword=keyword, secondary=secondary, audience=audience
+    )
     per_section = max(60, (word_count - 120) // max(1, len(headings)))
     sections = []
     for index, heading in enumerate(headings):
-        body = _paragraphs(heading=heading, topic=topic, keyword=keyword, audience=audience,
-                           secondary=secondary, index=index, target=per_section)
+        body = _paragraphs(
+            heading=heading,
+            topic=topic,
+            keyword=keyword,
+            audience=audience,
+            secondary=secondary,
+            index=index,
+            target=per_section,
+        )
         sections.append({"heading": heading, "body": body})
     title = article_title(topic=topic, keyword=keyword)
-    summary = (f"A practical guide to {keyword} for {audience}: what it is, why it matters and how to put "
-               f"{topic} into practice step by step.")
-    conclusion = (f"{_cap(keyword)} rewards steady, measured work. Pick one idea from this guide, try it this "
-                  f"week and build from there." + (f" {voice.slogan}" if voice.slogan else ""))
-    return {"title": title, "summary": summary, "sections": sections, "conclusion": conclusion,
-            "callToAction": call_to_action or f"Talk to {voice.name or 'us'} about {keyword}"}
+    summary = (
+        f"A practical guide to {keyword} for {audience}: what it is, why it matters and how to put "
+        f"{topic} into practice step by step."
+    )
+    conclusion = (
+        f"{_cap(keyword)} rewards steady, measured work. Pick one idea from this guide, try it this "
+        f"week and build from there." + (f" {voice.slogan}" if voice.slogan else "")
+    )
+    return {
+        "title": title,
+        "summary": summary,
+        "sections": sections,
+        "conclusion": conclusion,
+        "callToAction": call_to_action or f"Talk to {voice.name or 'us'} about {keyword}",
+    }
 
 
 def article_title(*, topic: str, keyword: str) -> str:
@@ -285,8 +383,16 @@ def article_title(*, topic: str, keyword: str) -> str:
     return base
 
 
-def _paragraphs(*, heading: str, topic: str, keyword: str, audience: str, secondary: list[str], index: int,
-                target: int) -> str:
+def _paragraphs(
+    *,
+    heading: str,
+    topic: str,
+    keyword: str,
+    audience: str,
+    secondary: list[str],
+    index: int,
+    target: int,
+) -> str:
     values = {"heading": heading, "topic": topic, "keyword": keyword, "audience": audience}
     chosen: list[str] = []
     i = index
@@ -294,9 +400,11 @@ def _paragraphs(*, heading: str, topic: str, keyword: str, audience: str, second
         chosen.append(SECTION_SENTENCES[i % len(SECTION_SENTENCES)].format(**values))
         i += 1
         if len(chosen) % 4 == 0 and secondary:
-            chosen.append(f"Pay attention to {secondary[(i // 4) % len(secondary)]} as well; it supports "
-                          f"the same goal.")
-    paragraphs = [" ".join(chosen[j:j + 4]) for j in range(0, len(chosen), 4)]
+            chosen.append(
+                f"Pay attention to {secondary[(i // 4) % len(secondary)]} as well; it supports "
+                f"the same goal."
+            )
+    paragraphs = [" ".join(chosen[j : j + 4]) for j in range(0, len(chosen), 4)]
     return "\n\n".join(paragraphs)
 
 
@@ -304,14 +412,25 @@ def article_markdown(article_data: dict) -> str:
     parts = [f"# {article_data['title']}", "", article_data["summary"], ""]
     for section in article_data["sections"]:
         parts += [f"## {section['heading']}", "", section["body"], ""]
-    parts += ["## Conclusion", "", article_data["conclusion"], "", f"**{article_data['callToAction']}**"]
+    parts += [
+        "## Conclusion",
+        "",
+        article_data["conclusion"],
+        "",
+        f"**{article_data['callToAction']}**",
+    ]
     return "\n".join(parts).strip() + "\n"
 
 
 def social_snippets(*, title: str, summary: str, keyword: str, voice: Voice) -> dict:
     tag = normalize_hashtags([keyword])[:1]
     linkedin = f"{title}\n\n{summary}\n\nWhat is your experience with {keyword}?"
-    twitter = clip(f"{title}: {summary}", 250 - (len(tag[0]) + 1 if tag else 0)) + (f" {tag[0]}" if tag else "")
+    twitter = clip(f"{title}: {summary}", 250 - (len(tag[0]) + 1 if tag else 0)) + (
+        f" {tag[0]}" if tag else ""
+    )
     subject = clip(f"New guide: {title}", 60, ellipsis="…")
-    return {"linkedin": fit_platform(linkedin, "linkedin"), "twitter": fit_platform(twitter, "twitter"),
-            "emailSubject": subject}
+    return {
+        "linkedin": fit_platform(linkedin, "linkedin"),
+        "twitter": fit_platform(twitter, "twitter"),
+        "emailSubject": subject,
+    }

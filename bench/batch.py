@@ -46,10 +46,21 @@ class FakeTwilio(BaseHTTPRequestHandler):
         to = next((part.split("=", 1)[1] for part in body.split("&") if part.startswith("To=")), "")
         with self.lock:
             self.sent[to] = self.sent.get(to, 0) + 1
-        message = {"sid": "SM" + uuid.uuid4().hex, "status": "queued", "to": to, "from": "+15005550006",
-                   "body": "", "num_segments": "1", "num_media": "0", "price": None, "price_unit": "USD",
-                   "error_code": None, "error_message": None, "account_sid": SID,
-                   "date_created": "Thu, 01 May 2025 10:00:00 +0000"}
+        message = {
+            "sid": "SM" + uuid.uuid4().hex,
+            "status": "queued",
+            "to": to,
+            "from": "+15005550006",
+            "body": "",
+            "num_segments": "1",
+            "num_media": "0",
+            "price": None,
+            "price_unit": "USD",
+            "error_code": None,
+            "error_message": None,
+            "account_sid": SID,
+            "date_created": "Thu, 01 May 2025 10:00:00 +0000",
+        }
         data = json.dumps(message).encode()
         self.send_response(201)
         self.send_header("Content-Type", "application/json")
@@ -120,11 +131,18 @@ def prepare(twilio_url: str) -> tuple[str, str]:
     from neonhub.core.services import api_key_create
 
     call_command("migrate", verbosity=0)
-    org, _ = Organization.objects.get_or_create(slug="bench-batch", defaults={"name": "Bench batch"})
+    org, _ = Organization.objects.get_or_create(
+        slug="bench-batch", defaults={"name": "Bench batch"}
+    )
     if not org.connectors.filter(provider="twilio_sms").exists():
-        connector_create(organization=org, provider="twilio_sms", name="Bench", mode="live",
-                         credentials={"account_sid": SID, "auth_token": "bench-token-0123456789"},
-                         config={"from_number": "+15005550006", "base_url": twilio_url})
+        connector_create(
+            organization=org,
+            provider="twilio_sms",
+            name="Bench",
+            mode="live",
+            credentials={"account_sid": SID, "auth_token": "bench-token-0123456789"},
+            config={"from_number": "+15005550006", "base_url": twilio_url},
+        )
     token = api_key_create(organization=org, name=f"bench {uuid.uuid4().hex[:6]}").token
     connection.close()
     return str(org.pk), token
@@ -140,10 +158,20 @@ def write_csv(path: Path, n: int, offset: int) -> None:
 class Processes:
     def __init__(self, var: Path, port: int):
         self.log = (var / "processes.log").open("ab")
-        self.web = subprocess.Popen([sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
-                                    cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
-        self.worker = subprocess.Popen([sys.executable, "manage.py", "qcluster"], cwd=ROOT, stdout=self.log,
-                                       stderr=subprocess.STDOUT, start_new_session=True)
+        self.web = subprocess.Popen(
+            [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
+            cwd=ROOT,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self.worker = subprocess.Popen(
+            [sys.executable, "manage.py", "qcluster"],
+            cwd=ROOT,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         self.worker_peak = 0
         self.worker_total_peak = 0
 
@@ -192,11 +220,24 @@ def run_size(n: int, offset: int, var: Path, token: str) -> dict:
         headers = {"Authorization": f"Bearer {token}"}
         start = time.perf_counter()
         with csv_path.open("rb") as fh:
-            resp = requests.post(f"{base}/api/v1/batches/upload", headers=headers, timeout=600, files={"file": fh},
-                                 data={"agent": "messaging", "intent": "send-sms", "name": f"bench {n}",
-                                       "mapping": json.dumps({"to": "phone", "variables.name": "first_name"}),
-                                       "defaults": json.dumps({"body": "Hi {{name}}, our spring sale starts "
-                                                                       "today. Reply STOP to opt out."})})
+            resp = requests.post(
+                f"{base}/api/v1/batches/upload",
+                headers=headers,
+                timeout=600,
+                files={"file": fh},
+                data={
+                    "agent": "messaging",
+                    "intent": "send-sms",
+                    "name": f"bench {n}",
+                    "mapping": json.dumps({"to": "phone", "variables.name": "first_name"}),
+                    "defaults": json.dumps(
+                        {
+                            "body": "Hi {{name}}, our spring sale starts "
+                            "today. Reply STOP to opt out."
+                        }
+                    ),
+                },
+            )
         if resp.status_code != 202:
             raise SystemExit(f"upload failed: {resp.status_code} {resp.text[:300]}")
         batch_id = resp.json()["id"]
@@ -204,12 +245,21 @@ def run_size(n: int, offset: int, var: Path, token: str) -> dict:
         while batch["status"] not in ("completed", "cancelled", "paused"):
             time.sleep(2)
             procs.sample()
-            batch = requests.get(f"{base}/api/v1/batches/{batch_id}", headers=headers, timeout=60).json()
+            batch = requests.get(
+                f"{base}/api/v1/batches/{batch_id}", headers=headers, timeout=60
+            ).json()
         elapsed = time.perf_counter() - start
         procs.sample()
-        return {"n": n, "status": batch["status"], "progress": batch["progress"], "seconds": elapsed,
-                "runs_per_s": n / elapsed, "web_peak_mb": procs.web_peak() / 1024,
-                "worker_peak_mb": procs.worker_peak / 1024, "worker_total_peak_mb": procs.worker_total_peak / 1024}
+        return {
+            "n": n,
+            "status": batch["status"],
+            "progress": batch["progress"],
+            "seconds": elapsed,
+            "runs_per_s": n / elapsed,
+            "web_peak_mb": procs.web_peak() / 1024,
+            "worker_peak_mb": procs.worker_peak / 1024,
+            "worker_total_peak_mb": procs.worker_total_peak / 1024,
+        }
     finally:
         procs.stop()
 
@@ -230,11 +280,16 @@ def main() -> None:
         offset += n
         sent_twice = sum(1 for count in FakeTwilio.sent.values() if count > 1)
         results.append(result)
-        print(f"n={n} status={result['status']} seconds={result['seconds']:.0f} runs/s={result['runs_per_s']:.1f} "
-              f"done={result['progress']['done']} failed={result['progress']['failed']} "
-              f"web_peak_mb={result['web_peak_mb']:.1f} worker_peak_mb={result['worker_peak_mb']:.1f} "
-              f"worker_total_peak_mb={result['worker_total_peak_mb']:.1f} sent_twice={sent_twice}", flush=True)
-    print(f"requests_to_twilio={sum(FakeTwilio.sent.values())} distinct_numbers={len(FakeTwilio.sent)}")
+        print(
+            f"n={n} status={result['status']} seconds={result['seconds']:.0f} runs/s={result['runs_per_s']:.1f} "
+            f"done={result['progress']['done']} failed={result['progress']['failed']} "
+            f"web_peak_mb={result['web_peak_mb']:.1f} worker_peak_mb={result['worker_peak_mb']:.1f} "
+            f"worker_total_peak_mb={result['worker_total_peak_mb']:.1f} sent_twice={sent_twice}",
+            flush=True,
+        )
+    print(
+        f"requests_to_twilio={sum(FakeTwilio.sent.values())} distinct_numbers={len(FakeTwilio.sent)}"
+    )
     if len(results) > 1:
         small, large = results[0], results[-1]
         print(f"web_memory_ratio={large['web_peak_mb'] / small['web_peak_mb']:.2f}")

@@ -53,18 +53,34 @@ def twilio_server():
 
     def messages(request):
         n = next(counter)
-        body = json.dumps({
-            "sid": f"SM{n:032x}", "status": "queued", "to": request.form["To"], "from": request.form["From"],
-            "body": request.form["Body"], "num_segments": "1", "num_media": "0", "price": None, "price_unit": "USD",
-            "error_code": None, "error_message": None, "messaging_service_sid": None,
-            "date_created": "Mon, 24 Nov 2026 02:00:00 +0000", "date_sent": None,
-            "date_updated": "Mon, 24 Nov 2026 02:00:00 +0000",
-        })
+        body = json.dumps(
+            {
+                "sid": f"SM{n:032x}",
+                "status": "queued",
+                "to": request.form["To"],
+                "from": request.form["From"],
+                "body": request.form["Body"],
+                "num_segments": "1",
+                "num_media": "0",
+                "price": None,
+                "price_unit": "USD",
+                "error_code": None,
+                "error_message": None,
+                "messaging_service_sid": None,
+                "date_created": "Mon, 24 Nov 2026 02:00:00 +0000",
+                "date_sent": None,
+                "date_updated": "Mon, 24 Nov 2026 02:00:00 +0000",
+            }
+        )
         return Response(body, 201, content_type="application/json")
 
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # a log line per request is not the point
+    logging.getLogger("werkzeug").setLevel(
+        logging.WARNING
+    )  # a log line per request is not the point
     server = HTTPServer(host="127.0.0.1", port=0)
-    server.expect_request(f"/2010-04-01/Accounts/{SID}/Messages.json", method="POST").respond_with_handler(messages)
+    server.expect_request(
+        f"/2010-04-01/Accounts/{SID}/Messages.json", method="POST"
+    ).respond_with_handler(messages)
     server.start()
     return server
 
@@ -73,7 +89,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=2000, help="calls on each side")
     parser.add_argument("--rounds", type=int, default=10)
-    parser.add_argument("--profile", action="store_true", help="print where the connector side spends its time")
+    parser.add_argument(
+        "--profile", action="store_true", help="print where the connector side spends its time"
+    )
     args = parser.parse_args()
     setup_environment()
 
@@ -92,21 +110,33 @@ def main() -> None:
     base = server.url_for("").rstrip("/")
     org, _ = Organization.objects.get_or_create(slug="bench", defaults={"name": "Bench"})
     org.connectors.all().delete()
-    connector = connector_create(organization=org, provider="twilio_sms", name=f"bench-{uuid.uuid4().hex[:6]}",
-                                 credentials={"account_sid": SID, "auth_token": TOKEN},
-                                 config={"from_number": FROM, "base_url": base})
+    connector = connector_create(
+        organization=org,
+        provider="twilio_sms",
+        name=f"bench-{uuid.uuid4().hex[:6]}",
+        credentials={"account_sid": SID, "auth_token": TOKEN},
+        config={"from_number": FROM, "base_url": base},
+    )
     url = f"{base}/2010-04-01/Accounts/{SID}/Messages.json"
     raw = requests.Session()
     batch = uuid.uuid4().hex
 
     with connector_session(connector=connector, recorder=NullRecorder()) as session:
+
         def through_connector(i: int) -> None:
-            session.execute(action="send_sms", input={"to": "+14155550100", "body": f"Hello {i}"},
-                            idempotency_key=f"bench:{batch}:{i}")
+            session.execute(
+                action="send_sms",
+                input={"to": "+14155550100", "body": f"Hello {i}"},
+                idempotency_key=f"bench:{batch}:{i}",
+            )
 
         def bare(i: int) -> None:
-            response = raw.post(url, data={"To": "+14155550100", "From": FROM, "Body": f"Hello {i}"},
-                                auth=(SID, TOKEN), timeout=(5, 30))
+            response = raw.post(
+                url,
+                data={"To": "+14155550100", "From": FROM, "Body": f"Hello {i}"},
+                auth=(SID, TOKEN),
+                timeout=(5, 30),
+            )
             response.raise_for_status()
             response.json()
 
@@ -122,7 +152,9 @@ def main() -> None:
 
             profiler = cProfile.Profile()
             profiler.runcall(lambda: [through_connector(10**6 + i) for i in range(300)])
-            pstats.Stats(profiler).sort_stats(os.environ.get("BENCH_SORT", "cumulative")).print_stats(45)
+            pstats.Stats(profiler).sort_stats(
+                os.environ.get("BENCH_SORT", "cumulative")
+            ).print_stats(45)
         for r in range(args.rounds):
             order = [("connector", through_connector), ("raw", bare)]
             for name, call in order if r % 2 == 0 else order[::-1]:
@@ -135,7 +167,9 @@ def main() -> None:
 
     connector_rate, raw_rate = done / spent["connector"], done / spent["raw"]
     ratio = connector_rate / raw_rate
-    print(f"send_sms calls: {done} through the connector, {done} raw, in {args.rounds} interleaved rounds")
+    print(
+        f"send_sms calls: {done} through the connector, {done} raw, in {args.rounds} interleaved rounds"
+    )
     print(f"connector: {connector_rate:.0f} calls/s ({1000 / connector_rate:.2f} ms per call)")
     print(f"raw requests: {raw_rate:.0f} calls/s ({1000 / raw_rate:.2f} ms per call)")
     print(f"overhead per call: {1000 / connector_rate - 1000 / raw_rate:.2f} ms")

@@ -40,10 +40,15 @@ AGENTS = {
     "seo": (0.15, ["seo-audit", "keyword-research"]),
 }
 FAILURES = [  # (code, provider or "", weight)
-    ("CONNECTOR_UNAVAILABLE", "twilio_sms", 3), ("CONNECTOR_UNAVAILABLE", "reddit", 2),
-    ("CONNECTOR_RATE_LIMITED", "instagram", 2), ("CONNECTOR_AUTH", "facebook_page", 2),
-    ("CONNECTOR_REJECTED", "youtube", 1), ("CONNECTOR_REJECTED", "smtp_email", 1),
-    ("TIMEOUT", "", 1), ("INVALID_INPUT", "", 1), ("INTERNAL", "", 1),
+    ("CONNECTOR_UNAVAILABLE", "twilio_sms", 3),
+    ("CONNECTOR_UNAVAILABLE", "reddit", 2),
+    ("CONNECTOR_RATE_LIMITED", "instagram", 2),
+    ("CONNECTOR_AUTH", "facebook_page", 2),
+    ("CONNECTOR_REJECTED", "youtube", 1),
+    ("CONNECTOR_REJECTED", "smtp_email", 1),
+    ("TIMEOUT", "", 1),
+    ("INVALID_INPUT", "", 1),
+    ("INTERNAL", "", 1),
 ]
 TRIGGERS = [("api", 5), ("ui", 2), ("schedule", 2), ("webhook", 1), ("batch", 1)]
 
@@ -60,7 +65,10 @@ def configure() -> None:
 
     django.setup()
     # A second database for the small size, known to Django before any connection opens.
-    settings.DATABASES["small"] = {**settings.DATABASES["default"], "NAME": str(VAR / "small.sqlite3")}
+    settings.DATABASES["small"] = {
+        **settings.DATABASES["default"],
+        "NAME": str(VAR / "small.sqlite3"),
+    }
 
 
 def weighted(rng: random.Random, pairs):
@@ -78,7 +86,9 @@ class RunRows:
         self.fields = [f for f in AgentRun._meta.concrete_fields]
         self.columns = [f.column for f in self.fields]
         self.index = {f.attname: i for i, f in enumerate(self.fields)}
-        self.template = [self._prep(f, f.get_default() if f.has_default() else None) for f in self.fields]
+        self.template = [
+            self._prep(f, f.get_default() if f.has_default() else None) for f in self.fields
+        ]
         self.template[self.index["input_hash"]] = "0" * 64
         self.by_name = {f.attname: f for f in self.fields}
 
@@ -114,6 +124,7 @@ class RunRows:
     def _put(self, row):
         def put(name, value):
             row[self.index[name]] = self._prep(self.by_name[name], value)
+
         return put
 
     def _outcome(self, rng, put, agent, created) -> None:
@@ -153,7 +164,9 @@ def fill(alias: str, n: int, seed: int) -> None:
     now = datetime.now(UTC)
     org_ids = {}
     for slug, _ in ORGS:
-        org, _ = Organization.objects.using(alias).get_or_create(slug=slug, defaults={"name": slug.title()})
+        org, _ = Organization.objects.using(alias).get_or_create(
+            slug=slug, defaults={"name": slug.title()}
+        )
         org_ids[slug] = org.pk
     rows = RunRows(connection, org_ids, now)
     rng = random.Random(seed)
@@ -164,10 +177,14 @@ def fill(alias: str, n: int, seed: int) -> None:
     started = time.monotonic()
     batch = 20_000
     for i in range(0, n, batch):
-        chunk = [rows.row(rng, now - timedelta(seconds=s)) for s in offsets[i:i + batch]]
+        chunk = [rows.row(rng, now - timedelta(seconds=s)) for s in offsets[i : i + batch]]
         with transaction.atomic(using=alias), connection.cursor() as cursor:
             cursor.executemany(sql, chunk)
-        print(f"  {alias}: {min(i + batch, n):>9,} runs ({time.monotonic() - started:.0f}s)", end="\r", flush=True)
+        print(
+            f"  {alias}: {min(i + batch, n):>9,} runs ({time.monotonic() - started:.0f}s)",
+            end="\r",
+            flush=True,
+        )
     print(f"  {alias}: {n:,} runs inserted in {time.monotonic() - started:.0f}s" + " " * 10)
     started = time.monotonic()
     with transaction.atomic(using=alias):
@@ -216,17 +233,24 @@ class Target:
         with self.active():
             org = Organization.objects.get(slug="acme")
             user, _ = get_user_model().objects.get_or_create(username="bench@example.com")
-            Membership.objects.get_or_create(organization=org, user=user, defaults={"role": Role.OWNER})
-            token = api_key_create(organization=org, name=f"bench {uuid.uuid4()}", role=Role.MEMBER).token
+            Membership.objects.get_or_create(
+                organization=org, user=user, defaults={"role": Role.OWNER}
+            )
+            token = api_key_create(
+                organization=org, name=f"bench {uuid.uuid4()}", role=Role.MEMBER
+            ).token
             self.pages = Client()
             self.pages.force_login(user)
             staff, _ = get_user_model().objects.get_or_create(
-                username="staff@example.com", defaults={"is_staff": True, "is_superuser": True})
+                username="staff@example.com", defaults={"is_staff": True, "is_superuser": True}
+            )
             self.staff = Client()
             self.staff.force_login(staff)
             self.api = Client(headers={"Authorization": f"Bearer {token}"})
             runs = AgentRun.objects.filter(organization=org)
-            deep = runs.filter(created_at__lt=datetime.now(UTC) - timedelta(days=80)).order_by("-created_at", "-id")
+            deep = runs.filter(created_at__lt=datetime.now(UTC) - timedelta(days=80)).order_by(
+                "-created_at", "-id"
+            )
             self.deep_cursor = encode_cursor(deep.first())
             # Deep into the filtered runs, with a full page still behind the cursor at either size.
             matching = runs.filter(agent="support", status="failed").order_by("-created_at", "-id")
@@ -235,9 +259,15 @@ class Target:
             self.detail = runs.filter(status="failed").order_by("-created_at").first()
             if not RunStep.objects.filter(run=self.detail).exists():
                 for seq in range(1, 6):
-                    RunStep.objects.create(run=self.detail, seq=seq, name=f"step {seq}", status="completed",
-                                           started_at=self.detail.started_at, finished_at=self.detail.finished_at,
-                                           duration_ms=100)
+                    RunStep.objects.create(
+                        run=self.detail,
+                        seq=seq,
+                        name=f"step {seq}",
+                        status="completed",
+                        started_at=self.detail.started_at,
+                        finished_at=self.detail.finished_at,
+                        duration_ms=100,
+                    )
 
     def active(self):
         from contextlib import contextmanager
@@ -266,7 +296,9 @@ class Target:
             response = client.get(path)
             elapsed = time.perf_counter() - start
         if response.status_code != 200:
-            raise SystemExit(f"{self.alias} {path} answered {response.status_code}: {response.content[:300]!r}")
+            raise SystemExit(
+                f"{self.alias} {path} answered {response.status_code}: {response.content[:300]!r}"
+            )
         return elapsed
 
 
@@ -284,12 +316,19 @@ def measurements(target: Target) -> list[tuple[str, str, str]]:
         ("run list, filtered", "page", "/?agent=support&status=failed"),
         ("run detail", "page", f"/runs/{detail}/"),
         ("admin run list (all organizations)", "staff", "/admin/runs/agentrun/"),
-        ("admin run list, filtered", "staff", "/admin/runs/agentrun/?status__exact=failed&agent=support"),
+        (
+            "admin run list, filtered",
+            "staff",
+            "/admin/runs/agentrun/?status__exact=failed&agent=support",
+        ),
         ("API runs, first page", "api", "/api/v1/runs?limit=25"),
         ("API runs, deep cursor", "api", f"/api/v1/runs?limit=25&cursor={target.deep_cursor}"),
         ("API runs, filtered", "api", "/api/v1/runs?limit=25&agent=support&status=failed"),
-        ("API runs, filtered deep", "api",
-         f"/api/v1/runs?limit=25&agent=support&status=failed&cursor={target.deep_filtered_cursor}"),
+        (
+            "API runs, filtered deep",
+            "api",
+            f"/api/v1/runs?limit=25&agent=support&status=failed&cursor={target.deep_filtered_cursor}",
+        ),
     ]
 
 
@@ -304,8 +343,11 @@ def main() -> None:
     from django.core.management import call_command
     from django.db import connections
 
-    wanted = [(alias, n, seed) for alias, n, seed in (("default", args.big, 2), ("small", args.small, 1))
-              if args.rebuild or count_runs(alias) < n]
+    wanted = [
+        (alias, n, seed)
+        for alias, n, seed in (("default", args.big, 2), ("small", args.small, 1))
+        if args.rebuild or count_runs(alias) < n
+    ]
     for alias, _, _ in wanted:  # the default database first: migrating writes its schedules there
         connections[alias].close()
         Path(connections[alias].settings_dict["NAME"]).unlink(missing_ok=True)
@@ -315,7 +357,9 @@ def main() -> None:
     sizes = {"small": count_runs("small"), "default": count_runs("default")}
     small, big = Target("small"), Target("default")
     plan = list(zip(measurements(small), measurements(big), strict=True))
-    times: dict[str, dict[str, list[float]]] = {name: {"small": [], "big": []} for (name, _, _), _ in plan}
+    times: dict[str, dict[str, list[float]]] = {
+        name: {"small": [], "big": []} for (name, _, _), _ in plan
+    }
     for target in (small, big):  # warm both databases' caches once
         for _, kind, path in measurements(target):
             target.get(kind, path)
@@ -326,21 +370,33 @@ def main() -> None:
         for rep in range(args.reps):
             for (name, kind, small_path), (_, _, big_path) in phase:
                 pair = [("small", small, small_path), ("big", big, big_path)]
-                for label, target, path in (pair if rep % 2 == 0 else pair[::-1]):
+                for label, target, path in pair if rep % 2 == 0 else pair[::-1]:
                     times[name][label].append(target.get(kind, path))
-    print(f"\nmedians of {args.reps} interleaved requests; {sizes['small']:,} vs {sizes['default']:,} runs")
+    print(
+        f"\nmedians of {args.reps} interleaved requests; {sizes['small']:,} vs {sizes['default']:,} runs"
+    )
     print(f"{'':30} {'10k ms':>9} {'1M ms':>9} {'ratio':>7}  goal")
     worst = {"page": 0.0, "api": 0.0, "cold": 0.0, "staff": 0.0}
     for (name, kind, _), _ in plan:
-        a, b = statistics.median(times[name]["small"]) * 1000, statistics.median(times[name]["big"]) * 1000
+        a, b = (
+            statistics.median(times[name]["small"]) * 1000,
+            statistics.median(times[name]["big"]) * 1000,
+        )
         ratio = b / a
         worst[kind] = max(worst[kind], ratio)
         goal = {"api": 1.2, "page": 1.5}.get(kind)
-        verdict = (f"{'ok' if ratio <= goal else 'MISSED'} (<= {goal})" if goal else
-                   "(no goal: staff)" if kind == "staff" else "(no goal: once an hour)")
+        verdict = (
+            f"{'ok' if ratio <= goal else 'MISSED'} (<= {goal})"
+            if goal
+            else "(no goal: staff)"
+            if kind == "staff"
+            else "(no goal: once an hour)"
+        )
         print(f"{name:36} {a:9.2f} {b:9.2f} {ratio:7.2f}  {verdict}")
-    print(f"worst page ratio={worst['page']:.2f} worst api ratio={worst['api']:.2f} "
-          f"(cold overview {worst['cold']:.2f})")
+    print(
+        f"worst page ratio={worst['page']:.2f} worst api ratio={worst['api']:.2f} "
+        f"(cold overview {worst['cold']:.2f})"
+    )
     print(json.dumps({k: round(v, 3) for k, v in worst.items()}))
 
 

@@ -77,27 +77,50 @@ def main() -> None:
     connection.close()
 
     log = open(var / "worker.log", "ab")  # noqa: SIM115
-    worker = subprocess.Popen([sys.executable, "manage.py", "qcluster"], cwd=ROOT, stdout=log,
-                              stderr=subprocess.STDOUT, start_new_session=True)
+    worker = subprocess.Popen(
+        [sys.executable, "manage.py", "qcluster"],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     marker = Path(tempfile.mkstemp(prefix="noop-", dir=var)[1])
     per_round = max(1, args.n // args.rounds)
     run_time = noop_time = 0.0
     try:
         # Warm up: the cluster has started and imported everything once.
-        services.run_start(organization=org, agent="support", intent="triage", payload={"content": "warm up"})
+        services.run_start(
+            organization=org, agent="support", intent="triage", payload={"content": "warm up"}
+        )
         async_task("bench.run_throughput.noop", str(marker))
-        wait_until(lambda: marker.stat().st_size >= 1 and not AgentRun.objects.exclude(
-            status__in=[RunStatus.COMPLETED, RunStatus.FAILED]).exists(), timeout=120)
+        wait_until(
+            lambda: (
+                marker.stat().st_size >= 1
+                and not AgentRun.objects.exclude(
+                    status__in=[RunStatus.COMPLETED, RunStatus.FAILED]
+                ).exists()
+            ),
+            timeout=120,
+        )
         done_runs = AgentRun.objects.filter(organization=org).count()
         done_noops = marker.stat().st_size
         for _ in range(args.rounds):
             start = time.perf_counter()
             for i in range(per_round):
-                services.run_start(organization=org, agent="support", intent="triage",
-                                   payload={"content": f"Checkout is down, order {i}"})
+                services.run_start(
+                    organization=org,
+                    agent="support",
+                    intent="triage",
+                    payload={"content": f"Checkout is down, order {i}"},
+                )
             done_runs += per_round
-            wait_until(lambda n=done_runs: AgentRun.objects.filter(organization=org, status=RunStatus.COMPLETED)
-                       .count() >= n, timeout=600)
+            wait_until(
+                lambda n=done_runs: (
+                    AgentRun.objects.filter(organization=org, status=RunStatus.COMPLETED).count()
+                    >= n
+                ),
+                timeout=600,
+            )
             run_time += time.perf_counter() - start
 
             start = time.perf_counter()
@@ -118,7 +141,9 @@ def main() -> None:
     runs_per_s = total / run_time
     noops_per_s = total / noop_time
     broker = "redis" if settings.REDIS_URL else "orm"
-    print(f"database={connection.vendor} broker={broker} workers={settings.Q_CLUSTER['workers']} n={total}")
+    print(
+        f"database={connection.vendor} broker={broker} workers={settings.Q_CLUSTER['workers']} n={total}"
+    )
     print(f"runs/s={runs_per_s:.1f}")
     print(f"noop tasks/s={noops_per_s:.1f}")
     print(f"ratio={runs_per_s / noops_per_s:.2f}")

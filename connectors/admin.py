@@ -22,8 +22,11 @@ from connectors.registry import all_paths, get_provider_class
 from neonhub.core.errors import InvalidInput
 
 HEALTH_COLOURS = {
-    Health.HEALTHY: "#1a7f37", Health.EXPIRING: "#9a6700", Health.NEEDS_RECONNECT: "#cf222e",
-    Health.RATE_LIMITED: "#9a6700", Health.DISABLED: "#6e7781",
+    Health.HEALTHY: "#1a7f37",
+    Health.EXPIRING: "#9a6700",
+    Health.NEEDS_RECONNECT: "#cf222e",
+    Health.RATE_LIMITED: "#9a6700",
+    Health.DISABLED: "#6e7781",
 }
 RUNTIME_FIELDS = ["health_badge", "last_error", "last_error_at", "last_used_at", "last_tested_at"]
 
@@ -43,8 +46,17 @@ class HealthFilter(admin.SimpleListFilter):
 
 @admin.register(Connector)
 class ConnectorAdmin(admin.ModelAdmin):
-    list_display = ["name", "organization", "provider", "mode_badge", "health_badge", "last_error", "last_used_at",
-                    "last_tested_at", "enabled"]
+    list_display = [
+        "name",
+        "organization",
+        "provider",
+        "mode_badge",
+        "health_badge",
+        "last_error",
+        "last_used_at",
+        "last_tested_at",
+        "enabled",
+    ]
     list_filter = [HealthFilter, "mode", "provider", "enabled"]
     list_select_related = ["organization"]
     search_fields = ["name", "provider", "organization__name", "organization__slug"]
@@ -54,7 +66,9 @@ class ConnectorAdmin(admin.ModelAdmin):
     # --- the provider's form --------------------------------------------------------------
 
     def _provider_cls(self, request: HttpRequest, obj: Connector | None):
-        return get_provider_class(obj.provider if obj is not None else request.GET.get("provider", ""))
+        return get_provider_class(
+            obj.provider if obj is not None else request.GET.get("provider", "")
+        )
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         kwargs["form"] = connector_form_class(self._provider_cls(request, obj), connector=obj)
@@ -89,10 +103,21 @@ class ConnectorAdmin(admin.ModelAdmin):
         if not self.has_add_permission(request):
             raise PermissionDenied
         # Plain dicts: a template calls what is callable, and a provider class is.
-        providers = [{"slug": cls.slug, "label": cls.label, "auth_kind": cls.auth_kind, "actions": sorted(cls.actions)}
-                     for cls in (get_provider_class(slug) for slug in sorted(all_paths()))]
-        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "providers": providers,
-                   "title": "Choose a provider"}
+        providers = [
+            {
+                "slug": cls.slug,
+                "label": cls.label,
+                "auth_kind": cls.auth_kind,
+                "actions": sorted(cls.actions),
+            }
+            for cls in (get_provider_class(slug) for slug in sorted(all_paths()))
+        ]
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "providers": providers,
+            "title": "Choose a provider",
+        }
         return TemplateResponse(request, "admin/connectors/connector/choose_provider.html", context)
 
     def save_model(self, request, obj, form, change):
@@ -115,8 +140,11 @@ class ConnectorAdmin(admin.ModelAdmin):
     @admin.display(description="Health", ordering="health")
     def health_badge(self, obj: Connector):
         health = effective_health(obj)
-        return format_html('<strong style="color:{}">{}</strong>', HEALTH_COLOURS.get(health, "#000"),
-                           Health(health).label)
+        return format_html(
+            '<strong style="color:{}">{}</strong>',
+            HEALTH_COLOURS.get(health, "#000"),
+            Health(health).label,
+        )
 
     @admin.display(description="Credentials set")
     def credentials_set(self, obj: Connector):
@@ -138,24 +166,41 @@ class ConnectorAdmin(admin.ModelAdmin):
 
     def get_urls(self):
         urls = super().get_urls()
-        test = path("<uuid:connector_id>/test/", self.admin_site.admin_view(self.test_view),
-                    name="connectors_connector_test")
+        test = path(
+            "<uuid:connector_id>/test/",
+            self.admin_site.admin_view(self.test_view),
+            name="connectors_connector_test",
+        )
         return [test, *urls]
 
     def test_view(self, request: HttpRequest, connector_id) -> HttpResponse:
-        connector = get_object_or_404(Connector.objects.select_related("organization"), pk=connector_id)
+        connector = get_object_or_404(
+            Connector.objects.select_related("organization"), pk=connector_id
+        )
         if request.method != "POST" or not self.has_change_permission(request, connector):
             raise PermissionDenied
         self._report(request, connector, services.connector_test(connector=connector))
-        return HttpResponseRedirect(reverse("admin:connectors_connector_change", args=[connector.pk]))
+        return HttpResponseRedirect(
+            reverse("admin:connectors_connector_change", args=[connector.pk])
+        )
 
 
 @admin.register(OutboundMessage)
 class OutboundMessageAdmin(admin.ModelAdmin):
     """The record of side effects: read-only; delivery callbacks and runs write it."""
 
-    list_display = ["created_at", "organization", "provider", "action", "target", "status", "sandbox", "provider_id",
-                    "cost", "run_id"]
+    list_display = [
+        "created_at",
+        "organization",
+        "provider",
+        "action",
+        "target",
+        "status",
+        "sandbox",
+        "provider_id",
+        "cost",
+        "run_id",
+    ]
     list_filter = ["status", "provider", "purpose", "sandbox"]
     list_select_related = ["organization"]
     search_fields = ["=provider_id", "=idempotency_key", "target", "=run_id"]
@@ -181,7 +226,9 @@ class SuppressionForm(forms.ModelForm):
         cleaned = super().clean()
         if cleaned.get("channel") and cleaned.get("address"):
             try:
-                cleaned["address"] = normalize_address(channel=cleaned["channel"], address=cleaned["address"])
+                cleaned["address"] = normalize_address(
+                    channel=cleaned["channel"], address=cleaned["address"]
+                )
             except InvalidInput as exc:
                 self.add_error("address", exc.message)
         return cleaned

@@ -27,15 +27,25 @@ from connectors.services import UNSET
 router = Router(tags=["connectors"])
 
 
-@router.get("/catalog", response=list[ProviderOut], summary="Providers with their credentials, config and actions")
+@router.get(
+    "/catalog",
+    response=list[ProviderOut],
+    summary="Providers with their credentials, config and actions",
+)
 def connector_catalog(request: HttpRequest):
     return [provider_out(cls) for cls in all_provider_classes()]
 
 
 @router.get("", response=list[ConnectorOut], summary="The organization's connectors")
 def connector_list(request: HttpRequest, query: Query[ConnectorListQuery]):
-    return list(selectors.connector_list(organization=request.auth.organization, provider=query.provider,
-                                         mode=query.mode, health=query.health))
+    return list(
+        selectors.connector_list(
+            organization=request.auth.organization,
+            provider=query.provider,
+            mode=query.mode,
+            health=query.health,
+        )
+    )
 
 
 @router.post("", response={201: ConnectorOut}, summary="Connect an account (owners and admins)")
@@ -43,47 +53,80 @@ def connector_create(request: HttpRequest, body: ConnectorIn):
     principal = request.auth
     principal.require_manage()
     connector = services.connector_create(
-        organization=principal.organization, provider=body.provider, name=body.name, mode=body.mode,
-        credentials=body.credentials, config=body.config, enabled=body.enabled,
-        token_expires_at=body.token_expires_at, created_by=principal.user,
+        organization=principal.organization,
+        provider=body.provider,
+        name=body.name,
+        mode=body.mode,
+        credentials=body.credentials,
+        config=body.config,
+        enabled=body.enabled,
+        token_expires_at=body.token_expires_at,
+        created_by=principal.user,
     )
     return Status(201, connector)
 
 
-@router.get("/{connector_id}", response=ConnectorOut, summary="One connector (credentials shown as masks)")
+@router.get(
+    "/{connector_id}", response=ConnectorOut, summary="One connector (credentials shown as masks)"
+)
 def connector_detail(request: HttpRequest, connector_id: str):
-    return selectors.connector_get(organization=request.auth.organization, connector_id=connector_id)
+    return selectors.connector_get(
+        organization=request.auth.organization, connector_id=connector_id
+    )
 
 
-@router.patch("/{connector_id}", response=ConnectorOut, summary="Change a connector (owners and admins)")
+@router.patch(
+    "/{connector_id}", response=ConnectorOut, summary="Change a connector (owners and admins)"
+)
 def connector_update(request: HttpRequest, connector_id: str, body: ConnectorPatch):
     principal = request.auth
     # The lookup comes first: another organization's id answers 404 whatever the caller's role.
-    connector = selectors.connector_get(organization=principal.organization, connector_id=connector_id)
+    connector = selectors.connector_get(
+        organization=principal.organization, connector_id=connector_id
+    )
     principal.require_manage()
     given = body.model_fields_set
-    plain = {name: getattr(body, name) if name in given else UNSET
-             for name in ("name", "mode", "enabled", "token_expires_at")}
+    plain = {
+        name: getattr(body, name) if name in given else UNSET
+        for name in ("name", "mode", "enabled", "token_expires_at")
+    }
     for name in ("name", "mode", "enabled"):
         if plain[name] is None:  # only token_expires_at may be cleared with null
             plain[name] = UNSET
-    return services.connector_update(connector=connector, credentials=body.credentials, config=body.config, **plain)
+    return services.connector_update(
+        connector=connector, credentials=body.credentials, config=body.config, **plain
+    )
 
 
-@router.delete("/{connector_id}", response={204: None}, summary="Delete a connector (owners and admins)")
+@router.delete(
+    "/{connector_id}", response={204: None}, summary="Delete a connector (owners and admins)"
+)
 def connector_delete(request: HttpRequest, connector_id: str):
     principal = request.auth
-    connector = selectors.connector_get(organization=principal.organization, connector_id=connector_id)
+    connector = selectors.connector_get(
+        organization=principal.organization, connector_id=connector_id
+    )
     principal.require_manage()
     services.connector_delete(connector=connector)
     return Status(204, None)
 
 
-@router.post("/{connector_id}/test", response=TestOut, summary="Test the connection (a pass heals the connector)")
+@router.post(
+    "/{connector_id}/test",
+    response=TestOut,
+    summary="Test the connection (a pass heals the connector)",
+)
 def connector_test(request: HttpRequest, connector_id: str):
     principal = request.auth
-    connector = selectors.connector_get(organization=principal.organization, connector_id=connector_id)
+    connector = selectors.connector_get(
+        organization=principal.organization, connector_id=connector_id
+    )
     principal.require_write()
     result = services.connector_test(connector=connector)
-    return {"ok": result.ok, "message": result.message, "health": effective_health(connector),
-            "last_tested_at": connector.last_tested_at, "details": result.details}
+    return {
+        "ok": result.ok,
+        "message": result.message,
+        "health": effective_health(connector),
+        "last_tested_at": connector.last_tested_at,
+        "details": result.details,
+    }

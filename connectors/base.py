@@ -46,7 +46,10 @@ class Schema(BaseModel):
 
 
 class BaseConfig(Schema):
-    base_url: str | None = Field(default=None, description="Override the provider's API address (regional endpoint, proxy, test server)")
+    base_url: str | None = Field(
+        default=None,
+        description="Override the provider's API address (regional endpoint, proxy, test server)",
+    )
 
 
 @dataclass(frozen=True)
@@ -59,8 +62,14 @@ class Action:
     description: str = ""
 
 
-def action(name: str, schema: type[BaseModel], *, safe_to_repeat: bool, side_effect: bool = False,
-           description: str = ""):
+def action(
+    name: str,
+    schema: type[BaseModel],
+    *,
+    safe_to_repeat: bool,
+    side_effect: bool = False,
+    description: str = "",
+):
     """Mark a provider method as an action.
 
     ``safe_to_repeat``: the HTTP seam may retry it within the request (reads, or writes the
@@ -69,8 +78,14 @@ def action(name: str, schema: type[BaseModel], *, safe_to_repeat: bool, side_eff
     """
 
     def mark(func: Callable[..., dict]) -> Callable[..., dict]:
-        func._action = Action(name=name, schema=schema, method=func, safe_to_repeat=safe_to_repeat,
-                              side_effect=side_effect, description=description)
+        func._action = Action(
+            name=name,
+            schema=schema,
+            method=func,
+            safe_to_repeat=safe_to_repeat,
+            side_effect=side_effect,
+            description=description,
+        )
         return func
 
     return mark
@@ -84,7 +99,9 @@ class Budget:
     limit: int
     per_seconds: int
     actions: tuple[str, ...] = ()  # empty: every action counts
-    cost: Callable[[str, dict], int] | None = None  # units an action uses (YouTube quota); default 1
+    cost: Callable[[str, dict], int] | None = (
+        None  # units an action uses (YouTube quota); default 1
+    )
     # True when the provider counts only what succeeded (Instagram counts published posts): a
     # call that failed gives its units back.  False when every request counts (Reddit, YouTube).
     successes_only: bool = False
@@ -116,7 +133,9 @@ class Provider:
     Credentials: ClassVar[type[BaseModel]] = Schema
     Config: ClassVar[type[BaseModel]] = BaseConfig
     budgets: ClassVar[tuple[Budget, ...]] = ()
-    demo_credentials: ClassVar[dict] = {}  # well-formed sample values for the demo's sandbox connector
+    demo_credentials: ClassVar[
+        dict
+    ] = {}  # well-formed sample values for the demo's sandbox connector
     demo_config: ClassVar[dict] = {}
     actions: ClassVar[dict[str, Action]] = {}
     http_attempts: ClassVar[int] = 2
@@ -138,8 +157,15 @@ class Provider:
                 found[marked.name] = marked
         cls.actions = found
 
-    def __init__(self, *, credentials: BaseModel, config: BaseModel, recorder: Recorder | None = None,
-                 state: dict | None = None, organization: str = ""):
+    def __init__(
+        self,
+        *,
+        credentials: BaseModel,
+        config: BaseModel,
+        recorder: Recorder | None = None,
+        state: dict | None = None,
+        organization: str = "",
+    ):
         self.credentials = credentials
         self.config = config
         # The slug of the organization the connector belongs to ("" outside one), for what a
@@ -169,25 +195,44 @@ class Provider:
         value = getattr(self.credentials, name)
         return value.get_secret_value() if hasattr(value, "get_secret_value") else value
 
-    def request(self, method: str, path_or_url: str, *, step: str | None = None, safe_to_repeat: bool | None = None,
-                kind: str = "call", measure: Callable[[requests.Response, StepRecord], None] | None = None,
-                **kwargs: Any) -> requests.Response:
+    def request(
+        self,
+        method: str,
+        path_or_url: str,
+        *,
+        step: str | None = None,
+        safe_to_repeat: bool | None = None,
+        kind: str = "call",
+        measure: Callable[[requests.Response, StepRecord], None] | None = None,
+        **kwargs: Any,
+    ) -> requests.Response:
         """One outside call: recorded as a RunStep, classified, raised as a ConnectorError on failure.
 
         ``kind`` is the RunStep kind ("call", or "llm" for model calls); ``measure``, called with
         a successful answer while the step is still open, fills in its cost and detail (segments,
         tokens).
         """
-        url = path_or_url if path_or_url.startswith(("http://", "https://")) else f"{self.base_url}{path_or_url}"
+        url = (
+            path_or_url
+            if path_or_url.startswith(("http://", "https://"))
+            else f"{self.base_url}{path_or_url}"
+        )
         act = self._action
-        safe = safe_to_repeat if safe_to_repeat is not None else (act.safe_to_repeat if act else method in ("GET", "HEAD"))
+        safe = (
+            safe_to_repeat
+            if safe_to_repeat is not None
+            else (act.safe_to_repeat if act else method in ("GET", "HEAD"))
+        )
         action_name = act.name if act else "test"
-        with self.recorder.step(step or f"{self.slug}.{action_name}", kind=kind, provider=self.slug,
-                                action=action_name) as rec:
+        with self.recorder.step(
+            step or f"{self.slug}.{action_name}", kind=kind, provider=self.slug, action=action_name
+        ) as rec:
             rec.detail = {"method": method, "url": _redact_url(url)}
             try:
                 kwargs.setdefault("timeout", self.timeout)
-                response = self.http.request(method, url, safe_to_repeat=safe, is_final=self._is_final, **kwargs)
+                response = self.http.request(
+                    method, url, safe_to_repeat=safe, is_final=self._is_final, **kwargs
+                )
             except ConnectorError as exc:
                 exc.provider, exc.action = self.slug, action_name
                 raise
@@ -232,7 +277,16 @@ class Provider:
 
     def outbox_target(self, action_name: str, data: BaseModel) -> str:
         """Who or where a side effect goes to, for its outbox row: a phone, an address, a subreddit."""
-        for name in ("to", "recipient", "email", "subreddit", "video_id", "post_id", "page_id", "channel_id"):
+        for name in (
+            "to",
+            "recipient",
+            "email",
+            "subreddit",
+            "video_id",
+            "post_id",
+            "page_id",
+            "channel_id",
+        ):
             value = getattr(data, name, None)
             if isinstance(value, str) and value:
                 return value[:255]
@@ -244,8 +298,10 @@ class Provider:
         from django.conf import settings
         from django.urls import reverse
 
-        return {name: f"{settings.NEONHUB_PUBLIC_URL}{reverse(route, args=[str(connector_id)])}"
-                for name, route in cls.webhook_routes.items()}
+        return {
+            name: f"{settings.NEONHUB_PUBLIC_URL}{reverse(route, args=[str(connector_id)])}"
+            for name, route in cls.webhook_routes.items()
+        }
 
     @classmethod
     def renews_tokens(cls) -> bool:
@@ -266,14 +322,19 @@ class Provider:
         return result if isinstance(result, CallResult) else CallResult(output=result)
 
 
-def error_for_status(status: int, message: str, *, provider_code: str | None = None,
-                     retry_after: float | None = None) -> ConnectorError:
+def error_for_status(
+    status: int, message: str, *, provider_code: str | None = None, retry_after: float | None = None
+) -> ConnectorError:
     if status in (401, 403):
         return ConnectorAuth(message, http_status=status, provider_code=provider_code)
     if status == 429:
-        return ConnectorRateLimited(message, http_status=status, provider_code=provider_code, retry_after=retry_after)
+        return ConnectorRateLimited(
+            message, http_status=status, provider_code=provider_code, retry_after=retry_after
+        )
     if status >= 500 or status in (408,):
-        return ConnectorUnavailable(message, http_status=status, provider_code=provider_code, retry_after=retry_after)
+        return ConnectorUnavailable(
+            message, http_status=status, provider_code=provider_code, retry_after=retry_after
+        )
     return ConnectorRejected(message, http_status=status, provider_code=provider_code)
 
 
@@ -307,6 +368,10 @@ def _redact_url(url: str) -> str:
     parts = urlsplit(url)
     if not parts.query:
         return url
-    query = urlencode([(k, "…" if "token" in k.lower() or "key" in k.lower() or "secret" in k.lower() else v)
-                       for k, v in parse_qsl(parts.query, keep_blank_values=True)])
+    query = urlencode(
+        [
+            (k, "…" if "token" in k.lower() or "key" in k.lower() or "secret" in k.lower() else v)
+            for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        ]
+    )
     return urlunsplit(parts._replace(query=query))

@@ -38,7 +38,9 @@ class Charge:
     units: int
 
 
-def charges_for(*, budgets: Sequence[Budget], action: str, data: BaseModel | dict | None) -> list[Charge]:
+def charges_for(
+    *, budgets: Sequence[Budget], action: str, data: BaseModel | dict | None
+) -> list[Charge]:
     charges = []
     for budget in budgets:
         if budget.actions and action not in budget.actions:
@@ -63,8 +65,13 @@ class Receipt:
     entries: list[tuple[Budget, str]]  # (budget, the usage row id or the Redis member)
 
 
-def budget_consume(*, connector: Connector, budgets: Sequence[Budget], action: str,
-                   data: BaseModel | dict | None = None) -> Receipt | None:
+def budget_consume(
+    *,
+    connector: Connector,
+    budgets: Sequence[Budget],
+    action: str,
+    data: BaseModel | dict | None = None,
+) -> Receipt | None:
     """Spend the units ``action`` costs on each budget that covers it, or raise BudgetSpent.
 
     Answers a receipt when a budget that counts only successes was charged (``budget_refund``).
@@ -81,9 +88,15 @@ def budget_consume(*, connector: Connector, budgets: Sequence[Budget], action: s
         names = ", ".join(c.budget.name for c in charges)
         raise BudgetSpent(
             f"The connector's outbound budget ({names}) is spent; try again in {int(wait) + 1} s",
-            provider=connector.provider, action=action, retry_after=round(wait, 3),
+            provider=connector.provider,
+            action=action,
+            retry_after=round(wait, 3),
         )
-    entries = [(c.budget, token) for c, token in zip(charges, tokens, strict=True) if c.budget.successes_only]
+    entries = [
+        (c.budget, token)
+        for c, token in zip(charges, tokens, strict=True)
+        if c.budget.successes_only
+    ]
     return Receipt(connector=connector, entries=entries) if entries else None
 
 
@@ -101,18 +114,24 @@ def budget_refund(receipt: Receipt | None) -> None:
 
 # --- the database counter ---------------------------------------------------------------------
 
+
 def _db_consume(connector: Connector, charges: list[Charge]) -> tuple[float | None, list[str]]:
     now = timezone.now()
     with transaction.atomic():
         # The row lock serializes concurrent spenders on PostgreSQL; SQLite's IMMEDIATE
         # transactions already take the write lock at BEGIN.
-        Connector.objects.select_for_update().filter(pk=connector.pk).values_list("pk", flat=True).first()
+        Connector.objects.select_for_update().filter(pk=connector.pk).values_list(
+            "pk", flat=True
+        ).first()
         waits = [_db_wait(connector, c, now) for c in charges]
         wait = max((w for w in waits if w is not None), default=None)
         if wait is not None:
             return wait, []
         rows = BudgetUsage.objects.bulk_create(
-            [BudgetUsage(connector=connector, budget=c.budget.name, used_at=now, units=c.units) for c in charges]
+            [
+                BudgetUsage(connector=connector, budget=c.budget.name, used_at=now, units=c.units)
+                for c in charges
+            ]
         )
     return None, [str(row.pk) for row in rows]
 
@@ -186,6 +205,11 @@ def _redis_consume(connector: Connector, charges: list[Charge], members: list[st
     keys = [redis_key(connector, c.budget) for c in charges]
     args: list[str] = [repr(timezone.now().timestamp())]
     for c, member in zip(charges, members, strict=True):
-        args += [str(c.budget.per_seconds), str(c.budget.limit), str(c.units), member.split(":", 1)[1]]
+        args += [
+            str(c.budget.per_seconds),
+            str(c.budget.limit),
+            str(c.units),
+            member.split(":", 1)[1],
+        ]
     wait = float(_redis_script(settings.REDIS_URL)(keys=keys, args=args))
     return wait if wait > 0 else None

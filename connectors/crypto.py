@@ -63,7 +63,9 @@ def key_ring() -> list[Key]:
     """The configured keys, newest (encrypting) first.  Read on every call: settings may change in tests."""
     values = list(settings.NEONHUB_ENCRYPTION_KEYS)
     if not values:
-        raise ImproperlyConfigured("NEONHUB_ENCRYPTION_KEYS is empty; credentials cannot be encrypted")
+        raise ImproperlyConfigured(
+            "NEONHUB_ENCRYPTION_KEYS is empty; credentials cannot be encrypted"
+        )
     cache_key = tuple(values)
     ring = _RING_CACHE.get(cache_key)
     if ring is None:
@@ -99,7 +101,9 @@ def token_key_id(token: str) -> str:
 def decrypt(token: str, *, aad: bytes = b"") -> str:
     parts = token.split(".")
     if len(parts) != 3 or parts[0] != VERSION:
-        raise CredentialsUnreadable("The stored credentials are not in a known format; enter them again")
+        raise CredentialsUnreadable(
+            "The stored credentials are not in a known format; enter them again"
+        )
     kid = parts[1]
     key = next((k for k in key_ring() if k.id == kid), None)
     if key is None:

@@ -60,20 +60,27 @@ def action_get(provider_cls: type[Provider], name: str) -> Action:
     act = provider_cls.actions.get(name)
     if act is None:
         known = ", ".join(sorted(provider_cls.actions))
-        raise InvalidInput(f"{provider_cls.label} has no action {name!r}; it has {known}",
-                           details=[{"field": "action", "message": f"unknown action, expected one of: {known}"}])
+        raise InvalidInput(
+            f"{provider_cls.label} has no action {name!r}; it has {known}",
+            details=[{"field": "action", "message": f"unknown action, expected one of: {known}"}],
+        )
     return act
 
 
 def action_input(act: Action, input: Any) -> BaseModel:
     """The action's input, validated; errors name ``input.<field>``."""
     if not isinstance(input, dict):
-        raise InvalidInput("input must be a JSON object", details=[{"field": "input", "message": "must be an object"}])
+        raise InvalidInput(
+            "input must be a JSON object",
+            details=[{"field": "input", "message": "must be an object"}],
+        )
     try:
         return act.schema.model_validate(input)
     except ValidationError as exc:
-        details = [{"field": ".".join(["input", *map(str, err["loc"])]), "message": err["msg"]}
-                   for err in exc.errors(include_url=False, include_input=False)]
+        details = [
+            {"field": ".".join(["input", *map(str, err["loc"])]), "message": err["msg"]}
+            for err in exc.errors(include_url=False, include_input=False)
+        ]
         summary = "; ".join(f"{d['field']}: {d['message']}" for d in details[:5])
         raise InvalidInput(f"Invalid input for {act.name}: {summary}", details=details) from None
 
@@ -82,7 +89,9 @@ def derived_key(*, run_id, action: str, input: dict) -> str:
     """The idempotency key of a side effect the caller did not key: its run, action and input."""
     if run_id is None:
         return f"once:{uuid.uuid4()}"  # outside a run there is nothing to repeat
-    digest = hashlib.sha256(json.dumps(input, sort_keys=True, default=str).encode()).hexdigest()[:32]
+    digest = hashlib.sha256(json.dumps(input, sort_keys=True, default=str).encode()).hexdigest()[
+        :32
+    ]
     return f"{run_id}:{action}:{digest}"
 
 
@@ -109,13 +118,23 @@ class ConnectorSession:
             try:
                 self._provider.close()
             except Exception:  # closing must not turn a finished run into a failed one
-                logger.warning("closing the %s provider failed", self.connector.provider, exc_info=True)
+                logger.warning(
+                    "closing the %s provider failed", self.connector.provider, exc_info=True
+                )
             self._provider = None
 
     # --- the one entry point --------------------------------------------------------------
 
-    def execute(self, *, action: str, input: dict, idempotency_key: str | None = None, run_id=None,
-                contact_id=None, purpose: str = "") -> CallResult:
+    def execute(
+        self,
+        *,
+        action: str,
+        input: dict,
+        idempotency_key: str | None = None,
+        run_id=None,
+        contact_id=None,
+        purpose: str = "",
+    ) -> CallResult:
         """Run ``action`` with ``input`` and answer its ``CallResult``.
 
         Raises ``InvalidInput`` (naming ``action`` or ``input.<field>``) before anything
@@ -128,7 +147,9 @@ class ConnectorSession:
         self._check_usable()
         if act.side_effect:
             key = idempotency_key or derived_key(run_id=run_id, action=action, input=input)
-            return self._side_effect(act, data, key=key, run_id=run_id, contact_id=contact_id, purpose=purpose)
+            return self._side_effect(
+                act, data, key=key, run_id=run_id, contact_id=contact_id, purpose=purpose
+            )
         if self.connector.is_sandbox:
             return self._sandbox(act, data)
         receipt = self._spend(act, data)
@@ -141,18 +162,28 @@ class ConnectorSession:
     def _check_usable(self) -> None:
         c = self.connector
         if not c.enabled:
-            raise ConnectorRejected(f"The connector {c.name!r} is switched off", provider=c.provider)
+            raise ConnectorRejected(
+                f"The connector {c.name!r} is switched off", provider=c.provider
+            )
         if c.is_sandbox:
             return
         if c.health == Health.NEEDS_RECONNECT:
-            raise ConnectorAuth(f"The connector {c.name!r} needs reconnecting: {c.last_error}", provider=c.provider)
+            raise ConnectorAuth(
+                f"The connector {c.name!r} needs reconnecting: {c.last_error}", provider=c.provider
+            )
         if c.health == Health.DISABLED:
-            raise ConnectorRejected(f"The connector {c.name!r} is disabled: {c.last_error}", provider=c.provider)
+            raise ConnectorRejected(
+                f"The connector {c.name!r} is disabled: {c.last_error}", provider=c.provider
+            )
 
     def _spend(self, act: Action, data: BaseModel) -> Receipt | None:
         try:
-            return budget_consume(connector=self.connector, budgets=self.provider_cls.budgets, action=act.name,
-                                  data=data)
+            return budget_consume(
+                connector=self.connector,
+                budgets=self.provider_cls.budgets,
+                action=act.name,
+                data=data,
+            )
         except ConnectorRateLimited as exc:
             connector_mark(connector=self.connector, health=Health.RATE_LIMITED, error=exc.message)
             raise
@@ -173,13 +204,18 @@ class ConnectorSession:
 
     def _sandbox(self, act: Action, data: BaseModel) -> CallResult:
         slug = self.connector.provider
-        with self.recorder.step(f"{slug}.{act.name}", kind="call", provider=slug, action=act.name) as rec:
+        with self.recorder.step(
+            f"{slug}.{act.name}", kind="call", provider=slug, action=act.name
+        ) as rec:
             rec.detail = {"sandbox": True}
             try:
                 result = self.provider.sandbox(act.name, data)
             except NotImplementedError:
-                raise ConnectorRejected(f"{self.provider_cls.label} has no sandbox answer for {act.name}",
-                                        provider=slug, action=act.name) from None
+                raise ConnectorRejected(
+                    f"{self.provider_cls.label} has no sandbox answer for {act.name}",
+                    provider=slug,
+                    action=act.name,
+                ) from None
             # Nothing was spent: the would-be cost is shown, not charged to the run.
             rec.detail["would_cost"] = str(result.cost)
         self._succeeded()
@@ -194,7 +230,9 @@ class ConnectorSession:
     def _persist(self) -> None:
         if self._provider is None:
             return
-        self._secrets[:] = sorted({*self._secrets, *secrets_of(self._provider)}, key=len, reverse=True)
+        self._secrets[:] = sorted(
+            {*self._secrets, *secrets_of(self._provider)}, key=len, reverse=True
+        )
         connector_persist(connector=self.connector, provider=self._provider)
 
     def _succeeded(self) -> None:
@@ -227,38 +265,58 @@ class ConnectorSession:
         from connectors.services import suppression_add  # services imports this module
 
         try:
-            suppression_add(organization=self.connector.organization, channel=str(suppress.get("channel", "")),
-                            address=str(suppress["address"]), reason=exc.message, source="provider_error")
+            suppression_add(
+                organization=self.connector.organization,
+                channel=str(suppress.get("channel", "")),
+                address=str(suppress["address"]),
+                reason=exc.message,
+                source="provider_error",
+            )
         except InvalidInput:
-            logger.warning("provider %s asked to suppress an address that is not valid", self.connector.provider)
+            logger.warning(
+                "provider %s asked to suppress an address that is not valid",
+                self.connector.provider,
+            )
 
     # --- side effects through the outbox ---------------------------------------------------
 
-    def _side_effect(self, act: Action, data: BaseModel, *, key: str, run_id, contact_id,
-                     purpose: str = "") -> CallResult:
-        row, replay, receipt = self._begin(act, data, key=key, run_id=run_id, contact_id=contact_id, purpose=purpose)
+    def _side_effect(
+        self, act: Action, data: BaseModel, *, key: str, run_id, contact_id, purpose: str = ""
+    ) -> CallResult:
+        row, replay, receipt = self._begin(
+            act, data, key=key, run_id=run_id, contact_id=contact_id, purpose=purpose
+        )
         if replay is not None:
             return replay
         try:
-            result = self._sandbox(act, data) if self.connector.is_sandbox else self._live(act, data)
+            result = (
+                self._sandbox(act, data) if self.connector.is_sandbox else self._live(act, data)
+            )
         except ConnectorError as exc:
             self._outbox_failed(row, exc)
             self._refund(receipt, exc)
             raise
         except NeonHubError as exc:
             # Refused by our own checks (input, policy, cancellation) before anything left.
-            self._outbox_update(row, status=OutboxStatus.FAILED, error_code=exc.code, error=exc.message[:200])
+            self._outbox_update(
+                row, status=OutboxStatus.FAILED, error_code=exc.code, error=exc.message[:200]
+            )
             raise
         except BaseException as exc:
             # Something broke after the request may have left: never assume it did not.
-            self._outbox_update(row, status=OutboxStatus.UNKNOWN, error_code="INTERNAL",
-                                error=f"Interrupted by {type(exc).__name__}")
+            self._outbox_update(
+                row,
+                status=OutboxStatus.UNKNOWN,
+                error_code="INTERNAL",
+                error=f"Interrupted by {type(exc).__name__}",
+            )
             raise
         self._outbox_sent(row, result)
         return result
 
-    def _begin(self, act: Action, data: BaseModel, *, key: str, run_id, contact_id,
-               purpose: str = "") -> tuple[OutboundMessage | None, CallResult | None, Receipt | None]:
+    def _begin(
+        self, act: Action, data: BaseModel, *, key: str, run_id, contact_id, purpose: str = ""
+    ) -> tuple[OutboundMessage | None, CallResult | None, Receipt | None]:
         """The outbox row this attempt owns (and what it spent), or the stored result of an earlier one."""
         row = receipt = None
         if not self.connector.is_sandbox and self._budgeted(act):
@@ -268,7 +326,9 @@ class ConnectorSession:
                 return None, replay, None
             receipt = self._spend(act, data)
         if row is None:
-            row = self._insert(act, data, key=key, run_id=run_id, contact_id=contact_id, purpose=purpose)
+            row = self._insert(
+                act, data, key=key, run_id=run_id, contact_id=contact_id, purpose=purpose
+            )
             if row is not None:  # the common case: one INSERT
                 return row, None, receipt
             row = self._existing(key)  # the key was used before
@@ -291,35 +351,55 @@ class ConnectorSession:
         return any(not b.actions or act.name in b.actions for b in self.provider_cls.budgets)
 
     def _existing(self, key: str) -> OutboundMessage | None:
-        return OutboundMessage.objects.filter(organization_id=self.connector.organization_id,
-                                              idempotency_key=key).first()
+        return OutboundMessage.objects.filter(
+            organization_id=self.connector.organization_id, idempotency_key=key
+        ).first()
 
     def _replay(self, row: OutboundMessage) -> CallResult | None:
         """A side effect already carried out answers its stored result; an unknown one refuses."""
         if row.status in (OutboxStatus.SENT, OutboxStatus.DELIVERED):
-            return CallResult(output=dict(row.response), cost=row.cost, provider_id=row.provider_id,
-                              status=row.provider_status or row.status)
+            return CallResult(
+                output=dict(row.response),
+                cost=row.cost,
+                provider_id=row.provider_id,
+                status=row.provider_status or row.status,
+            )
         if row.status == OutboxStatus.PENDING and row.attempted_at is not None:
             # The process died during the call: it may have been sent.
-            self._outbox_update(row, status=OutboxStatus.UNKNOWN, error_code="TIMEOUT",
-                                error="Interrupted during the call; it may have been carried out")
+            self._outbox_update(
+                row,
+                status=OutboxStatus.UNKNOWN,
+                error_code="TIMEOUT",
+                error="Interrupted during the call; it may have been carried out",
+            )
         if row.status == OutboxStatus.UNKNOWN:
             raise OutcomeUnknown(
                 f"{row.provider}.{row.action} to {row.target or 'its target'} may already have happened "
                 f"(outbox {row.pk}); a person must check with the provider before it is repeated",
-                provider=row.provider, action=row.action, context={"outbox_id": str(row.pk)},
+                provider=row.provider,
+                action=row.action,
+                context={"outbox_id": str(row.pk)},
             )
         return None
 
-    def _insert(self, act: Action, data: BaseModel, *, key: str, run_id, contact_id,
-                purpose: str = "") -> OutboundMessage | None:
+    def _insert(
+        self, act: Action, data: BaseModel, *, key: str, run_id, contact_id, purpose: str = ""
+    ) -> OutboundMessage | None:
         """Create the row marked as being attempted, so an interruption is never repeated blindly."""
         try:
             row = OutboundMessage(
-                organization_id=self.connector.organization_id, connector=self.connector,
-                provider=self.connector.provider, action=act.name, idempotency_key=key, run_id=run_id,
-                contact_id=contact_id, target=self._target(act, data), sandbox=self.connector.is_sandbox,
-                attempts=1, attempted_at=timezone.now(), purpose=purpose,
+                organization_id=self.connector.organization_id,
+                connector=self.connector,
+                provider=self.connector.provider,
+                action=act.name,
+                idempotency_key=key,
+                run_id=run_id,
+                contact_id=contact_id,
+                target=self._target(act, data),
+                sandbox=self.connector.is_sandbox,
+                attempts=1,
+                attempted_at=timezone.now(),
+                purpose=purpose,
             )
             with _savepoint_if_nested():
                 sql.insert([row])
@@ -329,13 +409,25 @@ class ConnectorSession:
 
     def _reclaim(self, row: OutboundMessage | None, act: Action) -> OutboundMessage:
         """Take a failed row for another attempt, unless another process just did."""
-        if row is not None and OutboundMessage.objects.filter(pk=row.pk, status=row.status, attempts=row.attempts).update(
-                status=OutboxStatus.PENDING, attempts=F("attempts") + 1, attempted_at=timezone.now(), error="",
-                error_code="", connector=self.connector, sandbox=self.connector.is_sandbox):
+        if row is not None and OutboundMessage.objects.filter(
+            pk=row.pk, status=row.status, attempts=row.attempts
+        ).update(
+            status=OutboxStatus.PENDING,
+            attempts=F("attempts") + 1,
+            attempted_at=timezone.now(),
+            error="",
+            error_code="",
+            connector=self.connector,
+            sandbox=self.connector.is_sandbox,
+        ):
             row.refresh_from_db()
             return row
-        raise ConnectorUnavailable("Another attempt is carrying out this side effect right now",
-                                   provider=self.connector.provider, action=act.name, retry_after=30)
+        raise ConnectorUnavailable(
+            "Another attempt is carrying out this side effect right now",
+            provider=self.connector.provider,
+            action=act.name,
+            retry_after=30,
+        )
 
     def _target(self, act: Action, data: BaseModel) -> str:
         try:
@@ -352,9 +444,16 @@ class ConnectorSession:
             status = OutboxStatus.FAILED
         # Need not wait for the WAL flush: if a database crash loses it, the row reads as
         # attempted-and-pending, which becomes ``unknown`` and is never sent again.
-        self._outbox_update(row, durable=False, status=status, provider_id=str(result.provider_id or "")[:255],
-                            provider_status=provider_status[:64], cost=result.cost,
-                            response=self._summary(result.output), sent_at=timezone.now())
+        self._outbox_update(
+            row,
+            durable=False,
+            status=status,
+            provider_id=str(result.provider_id or "")[:255],
+            provider_status=provider_status[:64],
+            cost=result.cost,
+            response=self._summary(result.output),
+            sent_at=timezone.now(),
+        )
 
     def _outbox_failed(self, row: OutboundMessage, exc: ConnectorError) -> None:
         status = OutboxStatus.UNKNOWN if isinstance(exc, OutcomeUnknown) else OutboxStatus.FAILED
@@ -369,8 +468,12 @@ class ConnectorSession:
 
     @staticmethod
     def _outbox_update(row: OutboundMessage, *, durable: bool = True, **fields: Any) -> None:
-        sql.update(OutboundMessage, where={"id": row.pk}, values={"updated_at": timezone.now(), **fields},
-                   durable=durable)
+        sql.update(
+            OutboundMessage,
+            where={"id": row.pk},
+            values={"updated_at": timezone.now(), **fields},
+            durable=durable,
+        )
         for key, value in fields.items():
             setattr(row, key, value)
 

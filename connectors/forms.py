@@ -48,7 +48,9 @@ def _choices(annotation: Any) -> list[tuple[str, str]] | None:
     return None
 
 
-def field_for(name: str, info, *, secret_mask: str | None = None, credential: bool = False) -> forms.Field:
+def field_for(
+    name: str, info, *, secret_mask: str | None = None, credential: bool = False
+) -> forms.Field:
     """A form field for one schema field (all optional: the schema judges what is required)."""
     annotation, _ = _unwrap(info.annotation)
     help_text = info.description or ""
@@ -56,16 +58,30 @@ def field_for(name: str, info, *, secret_mask: str | None = None, credential: bo
     if credential:
         secret = isinstance(annotation, type) and issubclass(annotation, SecretStr | SecretBytes)
         note = f"Set: {secret_mask}. Leave blank to keep it." if secret_mask else "Not set."
-        widget = forms.PasswordInput(render_value=False) if secret else forms.TextInput(attrs={"autocomplete": "off"})
-        return forms.CharField(label=label, required=False, widget=widget, strip=True,
-                               help_text=f"{help_text} {note}".strip())
+        widget = (
+            forms.PasswordInput(render_value=False)
+            if secret
+            else forms.TextInput(attrs={"autocomplete": "off"})
+        )
+        return forms.CharField(
+            label=label,
+            required=False,
+            widget=widget,
+            strip=True,
+            help_text=f"{help_text} {note}".strip(),
+        )
     choices = _choices(annotation)
     if choices is not None:
-        return forms.ChoiceField(label=label, required=False, choices=[("", "—"), *choices], help_text=help_text)
+        return forms.ChoiceField(
+            label=label, required=False, choices=[("", "—"), *choices], help_text=help_text
+        )
     if annotation is bool:
         return forms.NullBooleanField(label=label, required=False, help_text=help_text)
-    if typing.get_origin(annotation) in (list, dict) or annotation in (list, dict) or (
-            isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+    if (
+        typing.get_origin(annotation) in (list, dict)
+        or annotation in (list, dict)
+        or (isinstance(annotation, type) and issubclass(annotation, BaseModel))
+    ):
         return forms.JSONField(label=label, required=False, help_text=help_text)
     return forms.CharField(label=label, required=False, help_text=help_text)
 
@@ -88,7 +104,9 @@ class ConnectorForm(forms.ModelForm):
             for name in self.provider_cls.Config.model_fields:
                 if CONF + name in self.fields and name in self.instance.config:
                     value = self.instance.config[name]
-                    self.initial[CONF + name] = value if not isinstance(value, dict | list) else json.dumps(value)
+                    self.initial[CONF + name] = (
+                        value if not isinstance(value, dict | list) else json.dumps(value)
+                    )
         self.credentials_values: dict = {}
         self.config_values: dict = {}
         self.checked_config: dict | None = None
@@ -120,8 +138,12 @@ class ConnectorForm(forms.ModelForm):
         self._check_name(cleaned)
         try:
             _, self.checked_config = services.connector_check(
-                provider=self.provider_cls.slug, mode=mode, credentials=self.credentials_values,
-                config=self.config_values, connector=self.instance if editing else None)
+                provider=self.provider_cls.slug,
+                mode=mode,
+                credentials=self.credentials_values,
+                config=self.config_values,
+                connector=self.instance if editing else None,
+            )
         except InvalidInput as exc:
             self._add_errors(exc)
         return cleaned
@@ -131,16 +153,28 @@ class ConnectorForm(forms.ModelForm):
         name = cleaned.get("name")
         if organization is None or not name:
             return
-        taken = Connector.objects.filter(organization=organization, provider=self.provider_cls.slug, name=name)
+        taken = Connector.objects.filter(
+            organization=organization, provider=self.provider_cls.slug, name=name
+        )
         if taken.exclude(pk=self.instance.pk).exists():
-            self.add_error("name", f"This organization already has a {self.provider_cls.label} connector named {name!r}")
+            self.add_error(
+                "name",
+                f"This organization already has a {self.provider_cls.label} connector named {name!r}",
+            )
 
     def _add_errors(self, exc: InvalidInput) -> None:
         for detail in exc.details or [{"field": "", "message": exc.message}]:
             head, _, rest = str(detail.get("field", "")).partition(".")
-            name = {"credentials": CRED, "config": CONF}.get(head, "") + rest.split(".")[0] if rest else head
+            name = (
+                {"credentials": CRED, "config": CONF}.get(head, "") + rest.split(".")[0]
+                if rest
+                else head
+            )
             target = name if name in self.fields else None
-            self.add_error(target, f"{detail['field']}: {detail['message']}" if target is None else detail["message"])
+            self.add_error(
+                target,
+                f"{detail['field']}: {detail['message']}" if target is None else detail["message"],
+            )
 
     # --- saving through the services ---------------------------------------------------------
 
@@ -149,17 +183,26 @@ class ConnectorForm(forms.ModelForm):
         data = self.cleaned_data
         if not self.editing:
             return services.connector_create(
-                organization=data.get("organization") or self.instance.organization, provider=self.provider_cls.slug,
-                name=data["name"], mode=data["mode"], credentials=self.credentials_values,
-                config=self.config_values, enabled=data.get("enabled", True),
-                token_expires_at=data.get("token_expires_at"), created_by=created_by,
+                organization=data.get("organization") or self.instance.organization,
+                provider=self.provider_cls.slug,
+                name=data["name"],
+                mode=data["mode"],
+                credentials=self.credentials_values,
+                config=self.config_values,
+                enabled=data.get("enabled", True),
+                token_expires_at=data.get("token_expires_at"),
+                created_by=created_by,
             )
         current = Connector.objects.get(pk=self.instance.pk)
         # Only a real change of config counts as one (it clears needs_reconnect and disabled).
         config = self.config_values if self.checked_config != current.config else None
         return services.connector_update(
-            connector=current, name=data["name"], mode=data["mode"], enabled=data.get("enabled", True),
-            credentials=self.credentials_values or None, config=config,
+            connector=current,
+            name=data["name"],
+            mode=data["mode"],
+            enabled=data.get("enabled", True),
+            credentials=self.credentials_values or None,
+            config=config,
             token_expires_at=data.get("token_expires_at"),
         )
 
@@ -172,8 +215,12 @@ def config_field_names(provider_cls: type[Provider]) -> list[str]:
     return [CONF + name for name in provider_cls.Config.model_fields]
 
 
-def connector_form_class(provider_cls: type[Provider], *, connector: Connector | None = None,
-                         base: type[ConnectorForm] = ConnectorForm) -> type[ConnectorForm]:
+def connector_form_class(
+    provider_cls: type[Provider],
+    *,
+    connector: Connector | None = None,
+    base: type[ConnectorForm] = ConnectorForm,
+) -> type[ConnectorForm]:
     """A form class for one provider; ``connector`` (when editing) supplies the masks shown."""
     masks = dict(connector.credentials_masks) if connector is not None else {}
     attrs: dict[str, Any] = {"provider_cls": provider_cls, "__module__": __name__}

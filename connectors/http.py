@@ -86,7 +86,8 @@ class RetryAfterTooLong(KeptAnswer):
 # answer is final whatever its status (OpenAI's 429 "insufficient_quota", Twilio's 20003 on a
 # 503).  A context variable because the Retry object belongs to the provider's shared session.
 _is_final: ContextVar[tuple[Callable[[requests.Response], bool], str] | None] = ContextVar(
-    "neonhub_http_is_final", default=None)  # (the judgement, the request's full URL)
+    "neonhub_http_is_final", default=None
+)  # (the judgement, the request's full URL)
 
 
 class CappedRetry(Retry):
@@ -107,15 +108,21 @@ class CappedRetry(Retry):
         except ValueError:
             return super().parse_retry_after(retry_after)
 
-    def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):
+    def increment(
+        self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None
+    ):
         # Checked here rather than in sleep_for_retry: urllib3 discards the body between the
         # two, and the provider's error code is in it (Twilio 20429, Meta code 4).
         if response is not None:
             retry_after = self.get_retry_after(response)
             if retry_after is not None and retry_after > self.max_retry_after:
-                raise RetryAfterTooLong(response.status, retry_after, dict(response.headers), _drain(response))
+                raise RetryAfterTooLong(
+                    response.status, retry_after, dict(response.headers), _drain(response)
+                )
         # Raises MaxRetryError when the retries are spent: urllib3 then returns the answer whole.
-        new = super().increment(method, url, response=response, error=error, _pool=_pool, _stacktrace=_stacktrace)
+        new = super().increment(
+            method, url, response=response, error=error, _pool=_pool, _stacktrace=_stacktrace
+        )
         final = _is_final.get()
         if response is not None and final is not None:
             is_final, full_url = final
@@ -169,8 +176,12 @@ class _PublicPeer:
             peer = ipaddress.ip_address(str(sock.getpeername()[0]).split("%", 1)[0])
             if not _is_public(peer):
                 sock.close()
-                raise InvalidInput(f"{self.host} reached a private or local address ({peer}), which is not allowed",
-                                   details=[{"field": "url", "message": "private, loopback or link-local address"}])
+                raise InvalidInput(
+                    f"{self.host} reached a private or local address ({peer}), which is not allowed",
+                    details=[
+                        {"field": "url", "message": "private, loopback or link-local address"}
+                    ],
+                )
         return sock
 
 
@@ -235,7 +246,9 @@ class _Session(requests.Session):
             kwargs["verify"] = _env_verify()
         return super().request(method, url, **kwargs)
 
-    def rebuild_proxies(self, prepared_request: requests.PreparedRequest, proxies: dict | None) -> dict:
+    def rebuild_proxies(
+        self, prepared_request: requests.PreparedRequest, proxies: dict | None
+    ) -> dict:
         # A redirect to another origin takes that origin's proxies (or none, under NO_PROXY).
         parts = urlsplit(prepared_request.url or "")
         return super().rebuild_proxies(prepared_request, _env_proxies(parts.scheme, parts.netloc))
@@ -250,12 +263,23 @@ class _Session(requests.Session):
 class HttpClient:
     """Pooled sessions for one provider: one that retries, one that does not."""
 
-    def __init__(self, *, name: str, attempts: int = 2, backoff: float = 0.5, timeout: tuple[float, float] = (5.0, 30.0),
-                 max_retry_after: float = 10.0):
+    def __init__(
+        self,
+        *,
+        name: str,
+        attempts: int = 2,
+        backoff: float = 0.5,
+        timeout: tuple[float, float] = (5.0, 30.0),
+        max_retry_after: float = 10.0,
+    ):
         self.name = name
         self.timeout = timeout
         self._sessions = {
-            safe: self._session(_retry(attempts=attempts, backoff=backoff, safe=safe, max_retry_after=max_retry_after))
+            safe: self._session(
+                _retry(
+                    attempts=attempts, backoff=backoff, safe=safe, max_retry_after=max_retry_after
+                )
+            )
             for safe in (True, False)
         }
 
@@ -267,8 +291,16 @@ class HttpClient:
         session.mount("http://", adapter)
         return session
 
-    def request(self, method: str, url: str, *, safe_to_repeat: bool, timeout: tuple[float, float] | None = None,
-                is_final: Callable[[requests.Response], bool] | None = None, **kwargs: Any) -> requests.Response:
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        safe_to_repeat: bool,
+        timeout: tuple[float, float] | None = None,
+        is_final: Callable[[requests.Response], bool] | None = None,
+        **kwargs: Any,
+    ) -> requests.Response:
         """``is_final``, given an answer with a retryable status (429, 502–504), says whether it is
         final anyway; then it comes back at once instead of being retried."""
         session = self._sessions[safe_to_repeat]
@@ -280,30 +312,45 @@ class HttpClient:
         except InvalidInput as exc:  # a redirect to a private address
             raise ConnectorRejected(f"{self.name}: {exc.message}", provider=self.name) from exc
         except requests.exceptions.ConnectTimeout as exc:
-            raise ConnectorUnavailable(f"{self.name}: connection timed out", provider=self.name) from exc
+            raise ConnectorUnavailable(
+                f"{self.name}: connection timed out", provider=self.name
+            ) from exc
         except requests.exceptions.ReadTimeout as exc:
             raise self._timed_out(safe_to_repeat) from exc
         except requests.exceptions.RetryError as exc:
-            raise ConnectorUnavailable(f"{self.name}: still failing after retries", provider=self.name) from exc
+            raise ConnectorUnavailable(
+                f"{self.name}: still failing after retries", provider=self.name
+            ) from exc
         except requests.exceptions.ConnectionError as exc:
             raise self._connection_failed(exc, safe_to_repeat) from exc
-        except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema,
-                requests.exceptions.InvalidSchema) as exc:
-            raise ConnectorRejected(f"{self.name}: the request URL is not valid", provider=self.name) from exc
+        except (
+            requests.exceptions.InvalidURL,
+            requests.exceptions.MissingSchema,
+            requests.exceptions.InvalidSchema,
+        ) as exc:
+            raise ConnectorRejected(
+                f"{self.name}: the request URL is not valid", provider=self.name
+            ) from exc
         except requests.exceptions.RequestException as exc:
             # The answer started but broke off (chunked encoding, decoding): it was received.
             if safe_to_repeat:
-                raise ConnectorUnavailable(f"{self.name}: the answer broke off", provider=self.name) from exc
-            raise OutcomeUnknown(f"{self.name}: the answer broke off; the request may have been carried out",
-                                 provider=self.name) from exc
+                raise ConnectorUnavailable(
+                    f"{self.name}: the answer broke off", provider=self.name
+                ) from exc
+            raise OutcomeUnknown(
+                f"{self.name}: the answer broke off; the request may have been carried out",
+                provider=self.name,
+            ) from exc
         finally:
             _is_final.reset(token)
 
     def _timed_out(self, safe_to_repeat: bool) -> ConnectorUnavailable | OutcomeUnknown:
         if safe_to_repeat:
             return ConnectorUnavailable(f"{self.name}: no answer in time", provider=self.name)
-        return OutcomeUnknown(f"{self.name}: no answer in time; the request may have been carried out",
-                              provider=self.name)
+        return OutcomeUnknown(
+            f"{self.name}: no answer in time; the request may have been carried out",
+            provider=self.name,
+        )
 
     def _connection_failed(self, exc: requests.exceptions.ConnectionError, safe_to_repeat: bool):
         reason = _reason(exc)
@@ -314,8 +361,10 @@ class HttpClient:
             return ConnectorUnavailable(f"{self.name}: could not connect", provider=self.name)
         if safe_to_repeat:
             return ConnectorUnavailable(f"{self.name}: connection lost", provider=self.name)
-        return OutcomeUnknown(f"{self.name}: connection lost mid-request; it may have been carried out",
-                              provider=self.name)
+        return OutcomeUnknown(
+            f"{self.name}: connection lost mid-request; it may have been carried out",
+            provider=self.name,
+        )
 
 
 def _reason(exc: Exception) -> BaseException | None:
@@ -328,8 +377,10 @@ def _reason(exc: Exception) -> BaseException | None:
 
 def _nothing_sent(reason: BaseException | None) -> bool:
     # NewConnectionError and NameResolutionError subclass ConnectTimeoutError in urllib3 2.
-    return isinstance(reason, (ConnectTimeoutError, NewConnectionError, NameResolutionError, ProxyError,
-                               Urllib3SSLError))
+    return isinstance(
+        reason,
+        (ConnectTimeoutError, NewConnectionError, NameResolutionError, ProxyError, Urllib3SSLError),
+    )
 
 
 def _as_response(exc: KeptAnswer, url: str) -> requests.Response:
@@ -375,15 +426,20 @@ def check_public_url(url: str, *, field: str = "url") -> str:
     """
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InvalidInput(f"{field} must be an http(s) URL", details=[{"field": field, "message": "not an http(s) URL"}])
+        raise InvalidInput(
+            f"{field} must be an http(s) URL",
+            details=[{"field": field, "message": "not an http(s) URL"}],
+        )
     if settings.NEONHUB_ALLOW_PRIVATE_URLS:
         return url
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
         infos = socket.getaddrinfo(parts.hostname, port, proto=socket.IPPROTO_TCP)
     except (socket.gaierror, UnicodeError, ValueError) as exc:
-        raise InvalidInput(f"{field}: cannot resolve {parts.hostname}",
-                           details=[{"field": field, "message": "unresolvable host"}]) from exc
+        raise InvalidInput(
+            f"{field}: cannot resolve {parts.hostname}",
+            details=[{"field": field, "message": "unresolvable host"}],
+        ) from exc
     for info in infos:
         address = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])  # drop an IPv6 scope id
         if not _is_public(address):

@@ -37,7 +37,9 @@ class Connector(BaseModel):
     runtime state (rate-limit headers, a pending upload) persisted between calls.
     """
 
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="connectors")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="connectors"
+    )
     provider = models.CharField(max_length=64)
     name = models.CharField(max_length=100)
     mode = models.CharField(max_length=16, choices=Mode.choices, default=Mode.LIVE)
@@ -59,13 +61,23 @@ class Connector(BaseModel):
     class Meta:
         ordering = ["provider", "name"]
         constraints = [
-            models.UniqueConstraint(fields=["organization", "provider", "name"], name="connector_unique_org_provider_name"),
-            models.CheckConstraint(condition=models.Q(mode__in=Mode.values), name="connector_mode_valid"),
-            models.CheckConstraint(condition=models.Q(health__in=Health.values), name="connector_health_valid"),
+            models.UniqueConstraint(
+                fields=["organization", "provider", "name"],
+                name="connector_unique_org_provider_name",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(mode__in=Mode.values), name="connector_mode_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(health__in=Health.values), name="connector_health_valid"
+            ),
         ]
         indexes = [
             # connector_for(): an organization's enabled connectors of one provider, newest edit first.
-            models.Index(fields=["organization", "provider", "enabled", "-updated_at"], name="connector_org_provider"),
+            models.Index(
+                fields=["organization", "provider", "enabled", "-updated_at"],
+                name="connector_org_provider",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -93,8 +105,12 @@ class OutboundMessage(BaseModel):
     treated as ``unknown``, never blindly repeated.
     """
 
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="outbound_messages")
-    connector = models.ForeignKey(Connector, null=True, blank=True, on_delete=models.SET_NULL, related_name="outbox")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="outbound_messages"
+    )
+    connector = models.ForeignKey(
+        Connector, null=True, blank=True, on_delete=models.SET_NULL, related_name="outbox"
+    )
     provider = models.CharField(max_length=64)
     action = models.CharField(max_length=64)
     idempotency_key = models.CharField(max_length=255)
@@ -104,10 +120,20 @@ class OutboundMessage(BaseModel):
     # Why a message was sent, as the compliance gate was told ("marketing", "reply",
     # "opt_out_confirmation"); "" for side effects that are not messages to a person, and for
     # rows written before it was recorded.  Frequency caps count only marketing messages.
-    purpose = models.CharField(max_length=32, blank=True, default="", choices=[
-        ("", "Not a message"), ("marketing", "Marketing"), ("reply", "Reply"),
-        ("opt_out_confirmation", "Opt-out confirmation")])
-    status = models.CharField(max_length=16, choices=OutboxStatus.choices, default=OutboxStatus.PENDING)
+    purpose = models.CharField(
+        max_length=32,
+        blank=True,
+        default="",
+        choices=[
+            ("", "Not a message"),
+            ("marketing", "Marketing"),
+            ("reply", "Reply"),
+            ("opt_out_confirmation", "Opt-out confirmation"),
+        ],
+    )
+    status = models.CharField(
+        max_length=16, choices=OutboxStatus.choices, default=OutboxStatus.PENDING
+    )
     sandbox = models.BooleanField(default=False)
     provider_id = models.CharField(max_length=255, blank=True, default="")
     provider_status = models.CharField(max_length=64, blank=True, default="")
@@ -122,19 +148,28 @@ class OutboundMessage(BaseModel):
     class Meta:
         ordering = ["-created_at"]
         constraints = [
-            models.UniqueConstraint(fields=["organization", "idempotency_key"], name="outbox_unique_org_key"),
-            models.CheckConstraint(condition=models.Q(status__in=OutboxStatus.values), name="outbox_status_valid"),
+            models.UniqueConstraint(
+                fields=["organization", "idempotency_key"], name="outbox_unique_org_key"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=OutboxStatus.values), name="outbox_status_valid"
+            ),
         ]
         indexes = [
             # The run page: the side effects of one run.
-            models.Index(fields=["run_id"], name="outbox_run", condition=models.Q(run_id__isnull=False)),
+            models.Index(
+                fields=["run_id"], name="outbox_run", condition=models.Q(run_id__isnull=False)
+            ),
             # Delivery callbacks (Twilio status): find the row by the provider's id.
             models.Index(fields=["provider", "provider_id"], name="outbox_provider_id"),
             # The connector page: its latest side effects.
             models.Index(fields=["connector", "-created_at"], name="outbox_connector_created"),
             # Frequency caps (agents.triggers.compliance): one recipient's messages of the last days.
-            models.Index(fields=["organization", "target", "-created_at"], name="outbox_org_target_created",
-                         condition=~models.Q(target="")),
+            models.Index(
+                fields=["organization", "target", "-created_at"],
+                name="outbox_org_target_created",
+                condition=~models.Q(target=""),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -158,7 +193,9 @@ class SuppressionSource(models.TextChoices):
 class Suppression(BaseModel):
     """An address that must not be sent to on a channel (E.164 phones, lowercased emails)."""
 
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="suppressions")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="suppressions"
+    )
     channel = models.CharField(max_length=16, choices=SuppressionChannel.choices)
     address = models.CharField(max_length=254)
     reason = models.CharField(max_length=200, blank=True, default="")
@@ -168,9 +205,18 @@ class Suppression(BaseModel):
         ordering = ["-created_at"]
         constraints = [
             # Also the index of suppression_exists(): one lookup per recipient before a send.
-            models.UniqueConstraint(fields=["organization", "channel", "address"], name="suppression_unique_org_channel_address"),
-            models.CheckConstraint(condition=models.Q(channel__in=SuppressionChannel.values), name="suppression_channel_valid"),
-            models.CheckConstraint(condition=models.Q(source__in=SuppressionSource.values), name="suppression_source_valid"),
+            models.UniqueConstraint(
+                fields=["organization", "channel", "address"],
+                name="suppression_unique_org_channel_address",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(channel__in=SuppressionChannel.values),
+                name="suppression_channel_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(source__in=SuppressionSource.values),
+                name="suppression_source_valid",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -44,7 +44,9 @@ class NullRecorder:
     """Records nothing: for calls made outside a run."""
 
     @contextmanager
-    def step(self, name: str, *, kind: str = "step", provider: str = "", action: str = "") -> Iterator[StepRecord]:
+    def step(
+        self, name: str, *, kind: str = "step", provider: str = "", action: str = ""
+    ) -> Iterator[StepRecord]:
         yield StepRecord(name=name, kind=kind, provider=provider, action=action)
 
     def add_cost(self, amount: Decimal) -> None:

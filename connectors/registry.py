@@ -39,8 +39,13 @@ def _load(slug: str, path: str) -> type[Provider]:
         cls = import_string(path)
     except ImportError as exc:
         # A registry entry whose module is missing or broken is a deployment error: say which.
-        raise ImproperlyConfigured(f"Provider {slug!r} is registered as {path} but cannot be imported: {exc}") from exc
-    if not (isinstance(cls, type) and issubclass(cls, Provider)) or getattr(cls, "slug", None) != slug:
+        raise ImproperlyConfigured(
+            f"Provider {slug!r} is registered as {path} but cannot be imported: {exc}"
+        ) from exc
+    if (
+        not (isinstance(cls, type) and issubclass(cls, Provider))
+        or getattr(cls, "slug", None) != slug
+    ):
         raise ImproperlyConfigured(f"{path} is not a Provider with slug {slug!r}")
     return cls
 
@@ -49,8 +54,10 @@ def get_provider_class(slug: str) -> type[Provider]:
     paths = all_paths()
     if slug not in paths:
         known = ", ".join(sorted(paths))
-        raise InvalidInput(f"Unknown provider {slug!r}; known providers: {known}",
-                           details=[{"field": "provider", "message": f"expected one of: {known}"}])
+        raise InvalidInput(
+            f"Unknown provider {slug!r}; known providers: {known}",
+            details=[{"field": "provider", "message": f"expected one of: {known}"}],
+        )
     return _load(slug, paths[slug])
 
 

@@ -28,6 +28,7 @@ MIN_SECRET_LENGTH = 4
 
 # --- secrets ----------------------------------------------------------------------------------
 
+
 def reveal(value: Any) -> Any:
     """A model dump with secret values unwrapped, for encryption (and nothing else)."""
     if isinstance(value, SecretStr | SecretBytes):
@@ -45,7 +46,11 @@ def secrets_of(provider: Provider | None) -> list[str]:
     """The provider's secret values (its SecretStr fields and refreshed tokens), longest first."""
     if provider is None:
         return []
-    values = [str(reveal(v)) for v in vars(provider.credentials).values() if isinstance(v, SecretStr | SecretBytes)]
+    values = [
+        str(reveal(v))
+        for v in vars(provider.credentials).values()
+        if isinstance(v, SecretStr | SecretBytes)
+    ]
     values += [str(v) for v in (provider.updated_credentials or {}).values() if v]
     return sorted({v for v in values if len(v) >= MIN_SECRET_LENGTH}, key=len, reverse=True)
 
@@ -84,7 +89,9 @@ class ScrubbingRecorder:
         self.secrets = secrets
 
     @contextmanager
-    def step(self, name: str, *, kind: str = "step", provider: str = "", action: str = "") -> Iterator[StepRecord]:
+    def step(
+        self, name: str, *, kind: str = "step", provider: str = "", action: str = ""
+    ) -> Iterator[StepRecord]:
         with self.inner.step(name, kind=kind, provider=provider, action=action) as record:
             try:
                 yield record
@@ -100,6 +107,7 @@ class ScrubbingRecorder:
 
 # --- credentials ------------------------------------------------------------------------------
 
+
 def credentials_load(*, connector: Connector) -> dict:
     """The decrypted credentials, in memory only.  Raises ``CredentialsUnreadable``."""
     if not connector.credentials:
@@ -109,12 +117,17 @@ def credentials_load(*, connector: Connector) -> dict:
 
 def credentials_store(connector: Connector, values: dict) -> None:
     """Encrypt ``values`` onto the (unsaved) connector, with the masks lists may show."""
-    connector.credentials = crypto.encrypt(json.dumps(values, default=str), aad=connector.pk.bytes) if values else ""
-    connector.credentials_masks = {name: mask(str(value)) for name, value in sorted(values.items())
-                                   if value not in ("", None)}
+    connector.credentials = (
+        crypto.encrypt(json.dumps(values, default=str), aad=connector.pk.bytes) if values else ""
+    )
+    connector.credentials_masks = {
+        name: mask(str(value)) for name, value in sorted(values.items()) if value not in ("", None)
+    }
 
 
-def _model(schema: type[BaseModel], values: dict, *, lenient: bool, what: str, error: type[NeonHubError]) -> BaseModel:
+def _model(
+    schema: type[BaseModel], values: dict, *, lenient: bool, what: str, error: type[NeonHubError]
+) -> BaseModel:
     try:
         return schema.model_validate(values)
     except ValidationError as exc:
@@ -123,25 +136,41 @@ def _model(schema: type[BaseModel], values: dict, *, lenient: bool, what: str, e
             missing = {name: None for name in schema.model_fields if name not in values}
             return schema.model_construct(**{**missing, **values})
         fields = sorted({".".join([what, *map(str, e["loc"])]) for e in exc.errors()})
-        raise error(f"The stored {what} are not valid for this provider ({', '.join(fields)}); enter them again",
-                    details=[{"field": field, "message": "invalid"} for field in fields]) from None
+        raise error(
+            f"The stored {what} are not valid for this provider ({', '.join(fields)}); enter them again",
+            details=[{"field": field, "message": "invalid"} for field in fields],
+        ) from None
 
 
 def provider_build(*, connector: Connector, recorder: Recorder) -> Provider:
     """A provider instance for one connector, its credentials decrypted into memory."""
     cls = get_provider_class(connector.provider)
     lenient = connector.is_sandbox
-    credentials = _model(cls.Credentials, credentials_load(connector=connector), lenient=lenient,
-                         what="credentials", error=ConnectorAuth)
-    config = _model(cls.Config, dict(connector.config), lenient=lenient, what="config", error=ConnectorRejected)
-    return cls(credentials=credentials, config=config, recorder=recorder, state=json.loads(json.dumps(connector.state)),
-               organization=connector.organization.slug)
+    credentials = _model(
+        cls.Credentials,
+        credentials_load(connector=connector),
+        lenient=lenient,
+        what="credentials",
+        error=ConnectorAuth,
+    )
+    config = _model(
+        cls.Config, dict(connector.config), lenient=lenient, what="config", error=ConnectorRejected
+    )
+    return cls(
+        credentials=credentials,
+        config=config,
+        recorder=recorder,
+        state=json.loads(json.dumps(connector.state)),
+        organization=connector.organization.slug,
+    )
 
 
 # --- runtime updates of the connector row -----------------------------------------------------
 
-def connector_mark(*, connector: Connector, health: str | None = None, error: str | None = None,
-                   **fields: Any) -> None:
+
+def connector_mark(
+    *, connector: Connector, health: str | None = None, error: str | None = None, **fields: Any
+) -> None:
     """Update runtime fields with one UPDATE (``updated_at`` stays the time of the last edit)."""
     if health is not None:
         fields["health"] = health
@@ -171,11 +200,14 @@ def connector_persist(*, connector: Connector, provider: Provider, **fields: Any
     if state != connector.state:
         fields["state"] = state
         if not provider.renews_tokens():
-            fields["token_expires_at"] = token_expiry_from_state(state) or connector.token_expires_at
+            fields["token_expires_at"] = (
+                token_expiry_from_state(state) or connector.token_expires_at
+            )
     if provider.updated_credentials:
         values = {**credentials_load(connector=connector), **provider.updated_credentials}
         credentials_store(connector, values)
-        fields.update(credentials=connector.credentials, credentials_masks=connector.credentials_masks)
+        fields.update(
+            credentials=connector.credentials, credentials_masks=connector.credentials_masks
+        )
         provider.updated_credentials = None
     connector_mark(connector=connector, **fields)
-

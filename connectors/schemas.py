@@ -23,8 +23,12 @@ class ConnectorIn(Schema):
     provider: str = Field(min_length=1, max_length=64)
     name: str = Field(min_length=1, max_length=100)
     mode: Mode = "live"
-    credentials: dict[str, Any] = Field(default_factory=dict, description="Fields of the provider's credentials schema")
-    config: dict[str, Any] = Field(default_factory=dict, description="Fields of the provider's config schema")
+    credentials: dict[str, Any] = Field(
+        default_factory=dict, description="Fields of the provider's credentials schema"
+    )
+    config: dict[str, Any] = Field(
+        default_factory=dict, description="Fields of the provider's config schema"
+    )
     enabled: bool = True
     token_expires_at: datetime | None = None
 
@@ -62,7 +66,9 @@ class ConnectorOut(Schema):
     last_tested_at: datetime | None
     token_expires_at: datetime | None
     config: dict[str, Any]
-    credentials_set: dict[str, str] = Field(description="Masks of the stored credentials (AC12…9f3e), never values")
+    credentials_set: dict[str, str] = Field(
+        description="Masks of the stored credentials (AC12…9f3e), never values"
+    )
     webhook_urls: dict[str, str]
     created_at: datetime
     updated_at: datetime
@@ -145,16 +151,31 @@ def _is_secret(prop: dict) -> bool:
 
 def provider_out(cls: type[Provider]) -> dict[str, Any]:
     return {
-        "slug": cls.slug, "label": cls.label, "auth_kind": cls.auth_kind, "docs_url": cls.docs_url,
+        "slug": cls.slug,
+        "label": cls.label,
+        "auth_kind": cls.auth_kind,
+        "docs_url": cls.docs_url,
         "default_base_url": cls.default_base_url,
         "credentials_schema": cls.Credentials.model_json_schema(),
         "config_schema": cls.Config.model_json_schema(),
         "secret_fields": secret_fields(cls),
         "actions": [
-            {"name": a.name, "description": a.description, "safe_to_repeat": a.safe_to_repeat,
-             "side_effect": a.side_effect, "input_schema": a.schema.model_json_schema()}
+            {
+                "name": a.name,
+                "description": a.description,
+                "safe_to_repeat": a.safe_to_repeat,
+                "side_effect": a.side_effect,
+                "input_schema": a.schema.model_json_schema(),
+            }
             for a in sorted(cls.actions.values(), key=lambda a: a.name)
         ],
-        "budgets": [{"name": b.name, "limit": b.limit, "per_seconds": b.per_seconds, "actions": list(b.actions)}
-                    for b in cls.budgets],
+        "budgets": [
+            {
+                "name": b.name,
+                "limit": b.limit,
+                "per_seconds": b.per_seconds,
+                "actions": list(b.actions),
+            }
+            for b in cls.budgets
+        ],
     }

@@ -22,8 +22,13 @@ def _uuid(value, what: str) -> uuid.UUID:
         raise NotFound(f"{what} not found") from None
 
 
-def connector_list(*, organization: Organization, provider: str | None = None, mode: str | None = None,
-                   health: str | None = None) -> QuerySet[Connector]:
+def connector_list(
+    *,
+    organization: Organization,
+    provider: str | None = None,
+    mode: str | None = None,
+    health: str | None = None,
+) -> QuerySet[Connector]:
     qs = Connector.objects.filter(organization=organization)
     if provider:
         qs = qs.filter(provider=provider)
@@ -38,13 +43,15 @@ def connector_get(*, organization: Organization, connector_id) -> Connector:
     """The organization's connector; another organization's id answers 404 like an unknown one."""
     try:
         return Connector.objects.select_related("organization").get(
-            organization=organization, pk=_uuid(connector_id, "Connector"))
+            organization=organization, pk=_uuid(connector_id, "Connector")
+        )
     except Connector.DoesNotExist:
         raise NotFound("Connector not found") from None
 
 
-def connector_for(*, organization: Organization, provider: str, name: str | None = None,
-                  required: bool = True) -> Connector | None:
+def connector_for(
+    *, organization: Organization, provider: str, name: str | None = None, required: bool = True
+) -> Connector | None:
     """The organization's enabled connector for ``provider`` (the one called ``name`` if given).
 
     With several enabled connectors of one provider and no name, the most recently edited
@@ -52,8 +59,9 @@ def connector_for(*, organization: Organization, provider: str, name: str | None
     so a newly added or re-configured account takes over.  Raises ``ConnectorMissing``
     naming the provider when there is none and ``required``.
     """
-    qs = Connector.objects.select_related("organization").filter(organization=organization, provider=provider,
-                                                                 enabled=True)
+    qs = Connector.objects.select_related("organization").filter(
+        organization=organization, provider=provider, enabled=True
+    )
     if name is not None:
         qs = qs.filter(name=name)
     connector = qs.order_by("-updated_at", "-id").first()
@@ -72,24 +80,38 @@ def suppression_exists(*, organization: Organization, channel: str, address: str
         normalized = normalize_address(channel=channel, address=address)
     except InvalidInput:  # an address that cannot be normalized was never stored
         return False
-    return Suppression.objects.filter(organization=organization, channel=channel, address=normalized).exists()
+    return Suppression.objects.filter(
+        organization=organization, channel=channel, address=normalized
+    ).exists()
 
 
-def suppression_list(*, organization: Organization, channel: str | None = None) -> QuerySet[Suppression]:
+def suppression_list(
+    *, organization: Organization, channel: str | None = None
+) -> QuerySet[Suppression]:
     qs = Suppression.objects.filter(organization=organization)
     return qs.filter(channel=channel) if channel else qs
 
 
 def outbox_for_run(*, organization: Organization, run_id) -> list[OutboundMessage]:
     """The side effects of one run, oldest first (the run page shows them)."""
-    return list(OutboundMessage.objects.filter(organization=organization, run_id=_uuid(run_id, "Run"))
-                .select_related("connector").order_by("created_at"))
+    return list(
+        OutboundMessage.objects.filter(organization=organization, run_id=_uuid(run_id, "Run"))
+        .select_related("connector")
+        .order_by("created_at")
+    )
 
 
-def outbox_for_connector(*, organization: Organization, connector: Connector, limit: int = 20) -> list[OutboundMessage]:
-    return list(OutboundMessage.objects.filter(organization=organization, connector=connector)
-                .order_by("-created_at")[:limit])
+def outbox_for_connector(
+    *, organization: Organization, connector: Connector, limit: int = 20
+) -> list[OutboundMessage]:
+    return list(
+        OutboundMessage.objects.filter(organization=organization, connector=connector).order_by(
+            "-created_at"
+        )[:limit]
+    )
 
 
 def outbox_get(*, organization: Organization, idempotency_key: str) -> OutboundMessage | None:
-    return OutboundMessage.objects.filter(organization=organization, idempotency_key=idempotency_key).first()
+    return OutboundMessage.objects.filter(
+        organization=organization, idempotency_key=idempotency_key
+    ).first()

@@ -49,10 +49,23 @@ from neonhub.core.errors import (
 from neonhub.core.models import Organization
 
 __all__ = [
-    "ConnectorSession", "connector_check", "connector_create", "connector_delete", "connector_execute",
-    "connector_mark", "connector_session", "connector_test", "connector_update", "credentials_load",
-    "credentials_rotate", "demo_connectors_ensure", "normalize_address", "placeholders", "suppression_add",
-    "suppression_remove", "validate_values",
+    "ConnectorSession",
+    "connector_check",
+    "connector_create",
+    "connector_delete",
+    "connector_execute",
+    "connector_mark",
+    "connector_session",
+    "connector_test",
+    "connector_update",
+    "credentials_load",
+    "credentials_rotate",
+    "demo_connectors_ensure",
+    "normalize_address",
+    "placeholders",
+    "suppression_add",
+    "suppression_remove",
+    "validate_values",
 ]
 
 logger = logging.getLogger(__name__)
@@ -60,6 +73,7 @@ UNSET: Any = object()
 
 
 # --- validation of credentials and config -----------------------------------------------------
+
 
 def _details(exc: ValidationError, prefix: str, given: dict, lenient: bool) -> list[dict[str, str]]:
     details = []
@@ -79,7 +93,10 @@ def validate_values(schema: type[BaseModel], values: Any, *, prefix: str, lenien
     Raises ``InvalidInput`` naming each bad field as ``<prefix>.<field>``.
     """
     if not isinstance(values, dict):
-        raise InvalidInput(f"{prefix} must be an object", details=[{"field": prefix, "message": "must be an object"}])
+        raise InvalidInput(
+            f"{prefix} must be an object",
+            details=[{"field": prefix, "message": "must be an object"}],
+        )
     try:
         return reveal(schema.model_validate(values).model_dump(exclude_none=True))
     except ValidationError as exc:
@@ -97,15 +114,24 @@ def _check_base_url(config: dict) -> None:
 
 def _mode(mode: str) -> str:
     if mode not in Mode.values:
-        raise InvalidInput(f"mode must be one of {', '.join(Mode.values)}",
-                           details=[{"field": "mode", "message": "expected live or sandbox"}])
+        raise InvalidInput(
+            f"mode must be one of {', '.join(Mode.values)}",
+            details=[{"field": "mode", "message": "expected live or sandbox"}],
+        )
     return mode
 
 
 # --- create, edit, delete ---------------------------------------------------------------------
 
-def connector_check(*, provider: str, mode: str, credentials: dict | None, config: dict | None,
-                    connector: Connector | None = None) -> tuple[dict, dict]:
+
+def connector_check(
+    *,
+    provider: str,
+    mode: str,
+    credentials: dict | None,
+    config: dict | None,
+    connector: Connector | None = None,
+) -> tuple[dict, dict]:
     """Validate what a create (or, with ``connector``, an edit) would store; raise ``InvalidInput``.
 
     ``credentials`` and ``config`` are complete values for a new connector and merge
@@ -119,7 +145,10 @@ def connector_check(*, provider: str, mode: str, credentials: dict | None, confi
         config = _merge(connector.config, config, "config")
     details: list[dict] = []
     values = []
-    for schema, given, prefix in ((cls.Credentials, credentials, "credentials"), (cls.Config, config, "config")):
+    for schema, given, prefix in (
+        (cls.Credentials, credentials, "credentials"),
+        (cls.Config, config, "config"),
+    ):
         try:
             values.append(validate_values(schema, given or {}, prefix=prefix, lenient=lenient))
         except InvalidInput as exc:  # report both schemas' errors at once
@@ -133,9 +162,18 @@ def connector_check(*, provider: str, mode: str, credentials: dict | None, confi
     return creds, conf
 
 
-def connector_create(*, organization: Organization, provider: str, name: str, mode: str = Mode.LIVE,
-                     credentials: dict | None = None, config: dict | None = None, enabled: bool = True,
-                     token_expires_at: datetime | None = None, created_by=None) -> Connector:
+def connector_create(
+    *,
+    organization: Organization,
+    provider: str,
+    name: str,
+    mode: str = Mode.LIVE,
+    credentials: dict | None = None,
+    config: dict | None = None,
+    enabled: bool = True,
+    token_expires_at: datetime | None = None,
+    created_by=None,
+) -> Connector:
     """Validate against the provider's schemas, encrypt the credentials and save the connector.
 
     A live connector needs complete, valid credentials and config; a sandbox one may leave
@@ -143,12 +181,24 @@ def connector_create(*, organization: Organization, provider: str, name: str, mo
     (``provider``, ``credentials.auth_token``, ``config.base_url``) or ``Conflict`` when
     the name is taken for that provider.
     """
-    creds, conf = connector_check(provider=provider, mode=mode, credentials=credentials, config=config)
-    connector = Connector(organization=organization, provider=provider, name=name, mode=mode, config=conf,
-                          enabled=enabled, token_expires_at=token_expires_at, created_by=created_by)
+    creds, conf = connector_check(
+        provider=provider, mode=mode, credentials=credentials, config=config
+    )
+    connector = Connector(
+        organization=organization,
+        provider=provider,
+        name=name,
+        mode=mode,
+        config=conf,
+        enabled=enabled,
+        token_expires_at=token_expires_at,
+        created_by=created_by,
+    )
     credentials_store(connector, creds)
     _save(connector, name=name, provider=provider)
-    logger.info("connector %s (%s) created for organization %s", connector.pk, provider, organization.pk)
+    logger.info(
+        "connector %s (%s) created for organization %s", connector.pk, provider, organization.pk
+    )
     return connector
 
 
@@ -157,8 +207,10 @@ def _save(connector: Connector, *, name: str, provider: str) -> None:
         with transaction.atomic():
             connector.save()
     except IntegrityError:
-        raise Conflict(f"A {provider} connector named {name!r} already exists",
-                       details=[{"field": "name", "message": "already used for this provider"}]) from None
+        raise Conflict(
+            f"A {provider} connector named {name!r} already exists",
+            details=[{"field": "name", "message": "already used for this provider"}],
+        ) from None
 
 
 def _merge(current: dict, patch: dict | None, prefix: str) -> dict:
@@ -166,14 +218,24 @@ def _merge(current: dict, patch: dict | None, prefix: str) -> dict:
     if patch is None:
         return current
     if not isinstance(patch, dict):
-        raise InvalidInput(f"{prefix} must be an object", details=[{"field": prefix, "message": "must be an object"}])
+        raise InvalidInput(
+            f"{prefix} must be an object",
+            details=[{"field": prefix, "message": "must be an object"}],
+        )
     merged = {**current, **patch}
     return {key: value for key, value in merged.items() if value is not None}
 
 
-def connector_update(*, connector: Connector, name: str = UNSET, mode: str = UNSET, enabled: bool = UNSET,
-                     credentials: dict | None = None, config: dict | None = None,
-                     token_expires_at: datetime | None = UNSET) -> Connector:
+def connector_update(
+    *,
+    connector: Connector,
+    name: str = UNSET,
+    mode: str = UNSET,
+    enabled: bool = UNSET,
+    credentials: dict | None = None,
+    config: dict | None = None,
+    token_expires_at: datetime | None = UNSET,
+) -> Connector:
     """Change a connector.  ``credentials`` and ``config`` are merge patches (null removes a field).
 
     Switching to live validates everything strictly (a sandbox connector without real
@@ -182,14 +244,25 @@ def connector_update(*, connector: Connector, name: str = UNSET, mode: str = UNS
     """
     new_mode = _mode(mode) if mode is not UNSET else connector.mode
     if credentials is not None or config is not None or new_mode != connector.mode:
-        creds, conf = connector_check(provider=connector.provider, mode=new_mode, credentials=credentials,
-                                      config=config, connector=connector)
+        creds, conf = connector_check(
+            provider=connector.provider,
+            mode=new_mode,
+            credentials=credentials,
+            config=config,
+            connector=connector,
+        )
         credentials_store(connector, creds)
         connector.config = conf
-    if (credentials is not None or config is not None) and connector.health in (Health.NEEDS_RECONNECT,
-                                                                                 Health.DISABLED):
+    if (credentials is not None or config is not None) and connector.health in (
+        Health.NEEDS_RECONNECT,
+        Health.DISABLED,
+    ):
         connector.health, connector.last_error = Health.HEALTHY, ""
-    for field, value in (("name", name), ("enabled", enabled), ("token_expires_at", token_expires_at)):
+    for field, value in (
+        ("name", name),
+        ("enabled", enabled),
+        ("token_expires_at", token_expires_at),
+    ):
         if value is not UNSET:
             setattr(connector, field, value)
     connector.mode = new_mode
@@ -212,6 +285,7 @@ def connector_delete(*, connector: Connector) -> None:
 
 # --- testing and health ---------------------------------------------------------------------
 
+
 class _CapturingRecorder(NullRecorder):
     """Keeps the last classified error raised inside a test's calls, which ``test()`` swallows."""
 
@@ -219,7 +293,9 @@ class _CapturingRecorder(NullRecorder):
         self.error: ConnectorError | None = None
 
     @contextmanager
-    def step(self, name: str, *, kind: str = "step", provider: str = "", action: str = "") -> Iterator[StepRecord]:
+    def step(
+        self, name: str, *, kind: str = "step", provider: str = "", action: str = ""
+    ) -> Iterator[StepRecord]:
         try:
             yield StepRecord(name=name, kind=kind, provider=provider, action=action)
         except ConnectorError as exc:
@@ -236,8 +312,12 @@ def connector_test(*, connector: Connector) -> TestResult:
     """
     now = timezone.now()
     if connector.is_sandbox:
-        result = TestResult(True, "Sandbox connector: nothing leaves NeonHub; actions answer like the provider")
-        connector_mark(connector=connector, health=Health.HEALTHY, last_error="", last_tested_at=now)
+        result = TestResult(
+            True, "Sandbox connector: nothing leaves NeonHub; actions answer like the provider"
+        )
+        connector_mark(
+            connector=connector, health=Health.HEALTHY, last_error="", last_tested_at=now
+        )
         return result
     recorder = _CapturingRecorder()
     provider: Provider | None = None
@@ -257,10 +337,16 @@ def connector_test(*, connector: Connector) -> TestResult:
     message = scrub(result.message, secrets_of(provider)) if provider else result.message
     result = TestResult(result.ok, message, scrub(dict(result.details), secrets_of(provider)))
     if result.ok:
-        connector_mark(connector=connector, health=Health.HEALTHY, last_error="", last_tested_at=now)
+        connector_mark(
+            connector=connector, health=Health.HEALTHY, last_error="", last_tested_at=now
+        )
     else:
-        connector_mark(connector=connector, health=_health_after_failed_test(recorder.error, connector),
-                       error=message or "The test failed", last_tested_at=now)
+        connector_mark(
+            connector=connector,
+            health=_health_after_failed_test(recorder.error, connector),
+            error=message or "The test failed",
+            last_tested_at=now,
+        )
     return result
 
 
@@ -274,15 +360,30 @@ def _health_after_failed_test(error: ConnectorError | None, connector: Connector
 
 # --- running actions --------------------------------------------------------------------------
 
-def connector_execute(*, connector: Connector, action: str, input: dict, recorder, idempotency_key: str | None = None,
-                      run_id=None, contact_id=None) -> CallResult:
+
+def connector_execute(
+    *,
+    connector: Connector,
+    action: str,
+    input: dict,
+    recorder,
+    idempotency_key: str | None = None,
+    run_id=None,
+    contact_id=None,
+) -> CallResult:
     """Run one action of a connector and answer its ``CallResult`` (see ``ConnectorSession.execute``)."""
     with connector_session(connector=connector, recorder=recorder) as session:
-        return session.execute(action=action, input=input, idempotency_key=idempotency_key, run_id=run_id,
-                               contact_id=contact_id)
+        return session.execute(
+            action=action,
+            input=input,
+            idempotency_key=idempotency_key,
+            run_id=run_id,
+            contact_id=contact_id,
+        )
 
 
 # --- key rotation -----------------------------------------------------------------------------
+
 
 def credentials_rotate(*, dry_run: bool = False) -> dict:
     """Re-encrypt every connector's credentials with the newest key (the first of the ring).
@@ -306,38 +407,53 @@ def credentials_rotate(*, dry_run: bool = False) -> dict:
         old = connector.credentials
         credentials_store(connector, values)
         if not dry_run:
-            Connector.objects.filter(pk=connector.pk, credentials=old).update(credentials=connector.credentials)
+            Connector.objects.filter(pk=connector.pk, credentials=old).update(
+                credentials=connector.credentials
+            )
         counts["rotated"] += 1
     return counts
 
 
 # --- suppressions -----------------------------------------------------------------------------
 
-def suppression_add(*, organization: Organization, channel: str, address: str, reason: str = "",
-                    source: str) -> Suppression:
+
+def suppression_add(
+    *, organization: Organization, channel: str, address: str, reason: str = "", source: str
+) -> Suppression:
     """Never send to this address on this channel again (idempotent; the first reason is kept)."""
     normalized = normalize_address(channel=channel, address=address)
     try:
         with transaction.atomic():
             suppression, _ = Suppression.objects.get_or_create(
-                organization=organization, channel=channel, address=normalized,
+                organization=organization,
+                channel=channel,
+                address=normalized,
                 defaults={"reason": reason[:200], "source": source},
             )
     except IntegrityError:  # a concurrent add won
-        suppression = Suppression.objects.get(organization=organization, channel=channel, address=normalized)
+        suppression = Suppression.objects.get(
+            organization=organization, channel=channel, address=normalized
+        )
     return suppression
 
 
 def suppression_remove(*, organization: Organization, channel: str, address: str) -> bool:
     """Allow the address again (START/UNSTOP, staff); answers whether a suppression was removed."""
     normalized = normalize_address(channel=channel, address=address)
-    deleted, _ = Suppression.objects.filter(organization=organization, channel=channel, address=normalized).delete()
+    deleted, _ = Suppression.objects.filter(
+        organization=organization, channel=channel, address=normalized
+    ).delete()
     return bool(deleted)
 
 
 # --- the demo organization --------------------------------------------------------------------
 
-PLACEHOLDER_CANDIDATES = ("sandbox@example.com", "+15005550006", "https://example.com", "sandbox-placeholder-0000")
+PLACEHOLDER_CANDIDATES = (
+    "sandbox@example.com",
+    "+15005550006",
+    "https://example.com",
+    "sandbox-placeholder-0000",
+)
 
 
 def placeholders(schema: type[BaseModel]) -> dict:
@@ -364,9 +480,14 @@ def demo_connectors_ensure(organization: Organization) -> list[Connector]:
         if Connector.objects.filter(organization=organization, provider=slug).exists():
             continue
         cls = get_provider_class(slug)
-        created.append(connector_create(
-            organization=organization, provider=slug, name=f"{cls.label} (sandbox)", mode=Mode.SANDBOX,
-            credentials={**placeholders(cls.Credentials), **cls.demo_credentials},
-            config={**placeholders(cls.Config), **cls.demo_config},
-        ))
+        created.append(
+            connector_create(
+                organization=organization,
+                provider=slug,
+                name=f"{cls.label} (sandbox)",
+                mode=Mode.SANDBOX,
+                credentials={**placeholders(cls.Credentials), **cls.demo_credentials},
+                config={**placeholders(cls.Config), **cls.demo_config},
+            )
+        )
     return created

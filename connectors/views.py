@@ -32,10 +32,15 @@ class PageConnectorForm(ConnectorForm):
 
     class Meta(ConnectorForm.Meta):
         fields = ["name", "mode", "enabled", "token_expires_at"]
-        widgets = {"token_expires_at": forms.DateTimeInput(attrs={"type": "datetime-local"},
-                                                           format="%Y-%m-%dT%H:%M")}
-        help_texts = {"token_expires_at": "When the access token expires, if the provider says; "
-                                          "the connector shows as expiring 7 days before."}
+        widgets = {
+            "token_expires_at": forms.DateTimeInput(
+                attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"
+            )
+        }
+        help_texts = {
+            "token_expires_at": "When the access token expires, if the provider says; "
+            "the connector shows as expiring 7 days before."
+        }
 
 
 def _page(request: HttpRequest, template: str, context: dict, status: int = 200) -> HttpResponse:
@@ -48,7 +53,9 @@ def _forbidden(request: HttpRequest, message: str) -> HttpResponse:
 
 def _connector_or_none(request: HttpRequest, connector_id) -> Connector | None:
     try:
-        return selectors.connector_get(organization=request.principal.organization, connector_id=connector_id)
+        return selectors.connector_get(
+            organization=request.principal.organization, connector_id=connector_id
+        )
     except NotFound:
         return None
 
@@ -59,16 +66,25 @@ def _not_found(request: HttpRequest) -> HttpResponse:
 
 def _row(connector: Connector) -> dict:
     health = effective_health(connector)
-    return {"connector": connector, "health": health, "health_label": Health(health).label,
-            "provider": _describe(_provider_or_none(connector.provider))}
+    return {
+        "connector": connector,
+        "health": health,
+        "health_label": Health(health).label,
+        "provider": _describe(_provider_or_none(connector.provider)),
+    }
 
 
 def _describe(provider_cls) -> dict | None:
     """What pages show of a provider class (templates would call a class, so not the class)."""
     if provider_cls is None:
         return None
-    return {"slug": provider_cls.slug, "label": provider_cls.label, "auth_kind": provider_cls.auth_kind,
-            "docs_url": provider_cls.docs_url, "actions": len(provider_cls.actions)}
+    return {
+        "slug": provider_cls.slug,
+        "label": provider_cls.label,
+        "auth_kind": provider_cls.auth_kind,
+        "docs_url": provider_cls.docs_url,
+        "actions": len(provider_cls.actions),
+    }
 
 
 def _catalog() -> list[dict]:
@@ -101,11 +117,17 @@ def connector_test(request: HttpRequest, connector_id) -> HttpResponse:
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     if not request.principal.can_write:
-        return _forbidden(request, "Your role in this organization can look at connectors but not test them.")
+        return _forbidden(
+            request, "Your role in this organization can look at connectors but not test them."
+        )
     result = services.connector_test(connector=connector)
     if request.htmx:
-        return _page(request, "connectors/list.html#connector-row", {**_row(connector), "result": result})
-    (messages.success if result.ok else messages.error)(request, f"{connector.name}: {result.message}")
+        return _page(
+            request, "connectors/list.html#connector-row", {**_row(connector), "result": result}
+        )
+    (messages.success if result.ok else messages.error)(
+        request, f"{connector.name}: {result.message}"
+    )
     return redirect("connectors:list")
 
 
@@ -114,15 +136,20 @@ def connector_test(request: HttpRequest, connector_id) -> HttpResponse:
 def connector_add(request: HttpRequest) -> HttpResponse:
     """Choose a provider (``?provider=`` unset), then fill in its form."""
     if not request.principal.can_manage:
-        return _forbidden(request, "Only owners and admins of this organization can add connectors.")
+        return _forbidden(
+            request, "Only owners and admins of this organization can add connectors."
+        )
     slug = request.GET.get("provider", "")
     if not slug:
         return _page(request, "connectors/choose.html", {"providers": _catalog()})
     provider_cls = _provider_or_none(slug)
     if provider_cls is None:
-        return _page(request, "connectors/choose.html", {"providers": _catalog(),
-                                                         "error": f"There is no provider called {slug!r}."},
-                     status=404)
+        return _page(
+            request,
+            "connectors/choose.html",
+            {"providers": _catalog(), "error": f"There is no provider called {slug!r}."},
+            status=404,
+        )
     form_class = connector_form_class(provider_cls, base=PageConnectorForm)
     return _form_page(request, form_class, provider_cls, connector=None)
 
@@ -134,16 +161,24 @@ def connector_edit(request: HttpRequest, connector_id) -> HttpResponse:
     if connector is None:
         return _not_found(request)
     if not request.principal.can_manage:
-        return _forbidden(request, "Only owners and admins of this organization can change connectors.")
+        return _forbidden(
+            request, "Only owners and admins of this organization can change connectors."
+        )
     provider_cls = _provider_or_none(connector.provider)
     if provider_cls is None:
-        return _page(request, "404.html", {"message": f"The {connector.provider} provider is not installed"},
-                     status=404)
+        return _page(
+            request,
+            "404.html",
+            {"message": f"The {connector.provider} provider is not installed"},
+            status=404,
+        )
     form_class = connector_form_class(provider_cls, connector=connector, base=PageConnectorForm)
     return _form_page(request, form_class, provider_cls, connector=connector)
 
 
-def _form_page(request: HttpRequest, form_class, provider_cls, *, connector: Connector | None) -> HttpResponse:
+def _form_page(
+    request: HttpRequest, form_class, provider_cls, *, connector: Connector | None
+) -> HttpResponse:
     organization = request.principal.organization
     form = form_class(request.POST or None, instance=connector, organization=organization)
     if request.method == "POST" and form.is_valid():
@@ -155,12 +190,17 @@ def _form_page(request: HttpRequest, form_class, provider_cls, *, connector: Con
             messages.success(request, f"{saved.name} saved.")
             return redirect("connectors:list")
     context = {
-        "form": form, "provider": _describe(provider_cls), "connector": connector,
+        "form": form,
+        "provider": _describe(provider_cls),
+        "connector": connector,
         "general": [form[name] for name in PageConnectorForm.Meta.fields],
         "credential_fields": [form[name] for name in credential_field_names(provider_cls)],
         "config_fields": [form[name] for name in config_field_names(provider_cls)],
-        "recent": selectors.outbox_for_connector(organization=organization, connector=connector, limit=10)
-        if connector is not None else [],
+        "recent": selectors.outbox_for_connector(
+            organization=organization, connector=connector, limit=10
+        )
+        if connector is not None
+        else [],
         "webhook_urls": provider_cls.webhook_urls(connector.pk) if connector is not None else {},
     }
     status = 422 if request.method == "POST" else 200

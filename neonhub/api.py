@@ -49,7 +49,9 @@ def error_body(code: str, message: str, details=None) -> dict:
 
 @api.exception_handler(NeonHubError)
 def _domain_error(request: HttpRequest, exc: NeonHubError) -> HttpResponse:
-    return api.create_response(request, error_body(exc.code, exc.message, exc.details), status=exc.status)
+    return api.create_response(
+        request, error_body(exc.code, exc.message, exc.details), status=exc.status
+    )
 
 
 def _location(loc) -> str:
@@ -64,22 +66,34 @@ def _location(loc) -> str:
 
 @api.exception_handler(ValidationError)
 def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
-    details = [{"field": _location(e.get("loc", ())), "message": e.get("msg", "invalid")} for e in exc.errors]
+    details = [
+        {"field": _location(e.get("loc", ())), "message": e.get("msg", "invalid")}
+        for e in exc.errors
+    ]
     summary = "; ".join(f"{d['field']}: {d['message']}" for d in details[:5])
-    return api.create_response(request, error_body("INVALID_INPUT", f"Invalid request: {summary}", details), status=422)
+    return api.create_response(
+        request, error_body("INVALID_INPUT", f"Invalid request: {summary}", details), status=422
+    )
 
 
 @api.exception_handler(AuthenticationError)
 def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
     return api.create_response(
-        request, error_body("UNAUTHENTICATED", "Send 'Authorization: Bearer <api key>' or log in"), status=401
+        request,
+        error_body("UNAUTHENTICATED", "Send 'Authorization: Bearer <api key>' or log in"),
+        status=401,
     )
 
 
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-    code = {400: "BAD_REQUEST", 403: "FORBIDDEN", 404: "NOT_FOUND", 413: "PAYLOAD_TOO_LARGE",
-            429: "RATE_LIMITED"}.get(exc.status_code, "ERROR")
+    code = {
+        400: "BAD_REQUEST",
+        403: "FORBIDDEN",
+        404: "NOT_FOUND",
+        413: "PAYLOAD_TOO_LARGE",
+        429: "RATE_LIMITED",
+    }.get(exc.status_code, "ERROR")
     return api.create_response(request, error_body(code, str(exc)), status=exc.status_code)
 
 
@@ -91,7 +105,9 @@ def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 @api.exception_handler(Exception)
 def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
     logger.exception("Unhandled API error on %s %s", request.method, request.path)
-    return api.create_response(request, error_body("INTERNAL", "Internal error; it has been logged"), status=500)
+    return api.create_response(
+        request, error_body("INTERNAL", "Internal error; it has been logged"), status=500
+    )
 
 
 _mount()

@@ -23,14 +23,18 @@ VAR_DIR = Path(env.str("NEONHUB_VAR_DIR", default=str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 _generated: dict[str, str] = {}
-if not (env.str("NEONHUB_SECRET_KEY", default="") and env.str("NEONHUB_ENCRYPTION_KEYS", default="")):
+if not (
+    env.str("NEONHUB_SECRET_KEY", default="") and env.str("NEONHUB_ENCRYPTION_KEYS", default="")
+):
     _generated = load_or_create(VAR_DIR)
 
 SECRET_KEY = env.str("NEONHUB_SECRET_KEY", default="") or _generated["secret_key"]
 # Credentials at rest: a key ring separate from SECRET_KEY (django-q2 signs tasks with that).
 NEONHUB_ENCRYPTION_KEYS = [
     k.strip()
-    for k in (env.str("NEONHUB_ENCRYPTION_KEYS", default="") or _generated["encryption_keys"]).split(",")
+    for k in (
+        env.str("NEONHUB_ENCRYPTION_KEYS", default="") or _generated["encryption_keys"]
+    ).split(",")
     if k.strip()
 ]
 
@@ -116,13 +120,19 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Cache and broker -----------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
 else:
     # The overview keeps one small entry per organization, window and agent filter; Django's
     # default of 300 entries would start evicting at about a hundred organizations, and with them
     # the rollups' generation number.
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-                          "OPTIONS": {"MAX_ENTRIES": 20_000}}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "OPTIONS": {"MAX_ENTRIES": 20_000},
+        }
+    }
 
 NEONHUB_TASK_TIMEOUT = env.int("NEONHUB_TASK_TIMEOUT", default=300)
 Q_CLUSTER = {
@@ -200,7 +210,10 @@ NEONHUB_EXTRA_AGENTS: dict[str, str] = {}
 # Providers beyond connectors/registry.py (slug → dotted path); the tests add one.
 NEONHUB_EXTRA_PROVIDERS: dict[str, str] = {}
 # Called by `manage.py demo` with the demo organization: one sandbox connector per provider.
-NEONHUB_DEMO_HOOKS = ["connectors.services.demo_connectors_ensure", "agents.triggers.services.demo_automation_ensure"]
+NEONHUB_DEMO_HOOKS = [
+    "connectors.services.demo_connectors_ensure",
+    "agents.triggers.services.demo_automation_ensure",
+]
 # The admin's Retry and Cancel run actions: agents' services, named here because the runs
 # app must not import agents.
 NEONHUB_RUN_ACTIONS = {"retry": "agents.services.run_retry", "cancel": "agents.services.run_cancel"}
@@ -228,13 +241,17 @@ NEONHUB_PRICES = {
 }
 
 # --- Security (production) ------------------------------------------------------------------
-SESSION_COOKIE_SECURE = env.bool("NEONHUB_SECURE_COOKIES", default=not DEBUG and NEONHUB_PUBLIC_URL.startswith("https"))
+SESSION_COOKIE_SECURE = env.bool(
+    "NEONHUB_SECURE_COOKIES", default=not DEBUG and NEONHUB_PUBLIC_URL.startswith("https")
+)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_SSL_REDIRECT = env.bool("NEONHUB_SSL_REDIRECT", default=False)
 SECURE_HSTS_SECONDS = env.int("NEONHUB_HSTS_SECONDS", default=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
 SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("NEONHUB_BEHIND_PROXY", default=False) else None
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("NEONHUB_BEHIND_PROXY", default=False) else None
+)
 USE_X_FORWARDED_HOST = env.bool("NEONHUB_BEHIND_PROXY", default=False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"

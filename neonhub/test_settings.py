@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 
-os.environ.setdefault("NEONHUB_SECRET_KEY", "test-secret-key-not-for-production-0123456789-abcdefghij")
+os.environ.setdefault(
+    "NEONHUB_SECRET_KEY", "test-secret-key-not-for-production-0123456789-abcdefghij"
+)
 os.environ.setdefault("NEONHUB_ENCRYPTION_KEYS", "dGVzdC1rZXktMDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY=")
 
 from neonhub.settings import *  # noqa: E402,F403
@@ -18,7 +20,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # A file, not memory, so a worker process shares the test database.
     # One file per test process, so several test runs on one machine never share a database.
     DATABASES["default"]["TEST"] = {  # noqa: F405
-        "NAME": os.environ.setdefault("NEONHUB_TEST_DB", str(VAR_DIR / f"test-{os.getpid()}.sqlite3"))  # noqa: F405
+        "NAME": os.environ.setdefault(
+            "NEONHUB_TEST_DB",
+            str(VAR_DIR / f"test-{os.getpid()}.sqlite3"),  # noqa: F405
+        )
     }
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -24,8 +24,20 @@ class RunStepInline(admin.TabularInline):
     model = RunStep
     extra = 0
     can_delete = False
-    fields = ["seq", "attempt", "name", "kind", "status", "provider", "action", "http_status",
-              "provider_error_code", "duration_ms", "cost", "error"]
+    fields = [
+        "seq",
+        "attempt",
+        "name",
+        "kind",
+        "status",
+        "provider",
+        "action",
+        "http_status",
+        "provider_error_code",
+        "duration_ms",
+        "cost",
+        "error",
+    ]
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):
@@ -70,8 +82,19 @@ def run_service(name: str):
 
 @admin.register(AgentRun)
 class AgentRunAdmin(admin.ModelAdmin):
-    list_display = ["id", "organization", "agent", "intent", "status", "error_code", "trigger", "attempt",
-                    "created_at", "duration_ms", "cost"]
+    list_display = [
+        "id",
+        "organization",
+        "agent",
+        "intent",
+        "status",
+        "error_code",
+        "trigger",
+        "attempt",
+        "created_at",
+        "duration_ms",
+        "cost",
+    ]
     list_filter = ["status", "trigger", AgentFilter, "organization", "created_at"]
     list_select_related = ["organization"]
     search_fields = ["=id"]
@@ -106,10 +129,13 @@ class AgentRunAdmin(admin.ModelAdmin):
     def has_operate_permission(self, request):
         return request.user.has_perm("runs.change_agentrun")
 
-    @admin.action(description="Retry selected failed or cancelled runs (as new runs)", permissions=["operate"])
+    @admin.action(
+        description="Retry selected failed or cancelled runs (as new runs)", permissions=["operate"]
+    )
     def retry_runs(self, request, queryset):
-        self._each(request, queryset, run_service("retry"), "retried as new runs",
-                   created_by=request.user)
+        self._each(
+            request, queryset, run_service("retry"), "retried as new runs", created_by=request.user
+        )
 
     @admin.action(description="Cancel selected queued or running runs", permissions=["operate"])
     def cancel_runs(self, request, queryset):

@@ -105,7 +105,8 @@ def _x_labels(buckets: list[Bucket], bucket_hours: int, slot: float) -> list[XLa
     every = max(1, math.ceil(len(buckets) / 8))
     return [
         XLabel(x=LEFT + i * slot + slot / 2, text=bucket_label(b.start, bucket_hours))
-        for i, b in enumerate(buckets) if i % every == 0
+        for i, b in enumerate(buckets)
+        if i % every == 0
     ]
 
 
@@ -117,8 +118,11 @@ def status_chart(buckets: list[Bucket], bucket_hours: int) -> Chart:
     for i, bucket in enumerate(buckets):
         label = bucket_label(bucket.start, bucket_hours)
         parts = [f"{bucket.counts.get(s, 0)} {s}" for s in STATUS_ORDER if bucket.counts.get(s)]
-        bar = Bar(x=LEFT + i * slot + (slot - width) / 2, width=width,
-                  title=f"{label}: " + (", ".join(parts) if parts else "no runs"))
+        bar = Bar(
+            x=LEFT + i * slot + (slot - width) / 2,
+            width=width,
+            title=f"{label}: " + (", ".join(parts) if parts else "no runs"),
+        )
         y = HEIGHT - BOTTOM
         for status in STATUS_ORDER:
             count = bucket.counts.get(status, 0)
@@ -132,8 +136,12 @@ def status_chart(buckets: list[Bucket], bucket_hours: int) -> Chart:
     summary = f"{total} finished runs in {len(buckets)} periods"
     if busiest is not None and busiest.total:
         summary += f"; busiest {bucket_label(busiest.start, bucket_hours)} with {busiest.total}"
-    return Chart(bars=bars, ticks=_ticks(top, unit, lambda v: f"{v:g}", whole=True),
-                 x_labels=_x_labels(buckets, bucket_hours, slot), summary=summary)
+    return Chart(
+        bars=bars,
+        ticks=_ticks(top, unit, lambda v: f"{v:g}", whole=True),
+        x_labels=_x_labels(buckets, bucket_hours, slot),
+        summary=summary,
+    )
 
 
 def cost_chart(buckets: list[Bucket], bucket_hours: int) -> Chart:
@@ -143,9 +151,19 @@ def cost_chart(buckets: list[Bucket], bucket_hours: int) -> Chart:
     bars = []
     for i, bucket in enumerate(buckets):
         height = float(bucket.cost) * unit
-        bars.append(Bar(x=LEFT + i * slot + (slot - width) / 2, width=width, y=HEIGHT - BOTTOM - height,
-                        height=height, title=f"{bucket_label(bucket.start, bucket_hours)}: ${bucket.cost:.4f}"))
+        bars.append(
+            Bar(
+                x=LEFT + i * slot + (slot - width) / 2,
+                width=width,
+                y=HEIGHT - BOTTOM - height,
+                height=height,
+                title=f"{bucket_label(bucket.start, bucket_hours)}: ${bucket.cost:.4f}",
+            )
+        )
     total = sum((b.cost for b in buckets), Decimal("0"))
-    return Chart(bars=bars, ticks=_ticks(top, unit, lambda v: f"${v:g}"),
-                 x_labels=_x_labels(buckets, bucket_hours, slot),
-                 summary=f"${total:.2f} spent in {len(buckets)} periods")
+    return Chart(
+        bars=bars,
+        ticks=_ticks(top, unit, lambda v: f"${v:g}"),
+        x_labels=_x_labels(buckets, bucket_hours, slot),
+        summary=f"${total:.2f} spent in {len(buckets)} periods",
+    )

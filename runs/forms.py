@@ -16,10 +16,17 @@ class RunFilterForm(forms.Form):
     intent = forms.CharField(required=False, max_length=64)
     status = forms.ChoiceField(required=False, choices=[("", "Any status"), *RunStatus.choices])
     trigger = forms.ChoiceField(required=False, choices=[("", "Any trigger"), *Trigger.choices])
-    created_from = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    created_to = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
-    run_id = forms.UUIDField(required=False, label="Run id",
-                             error_messages={"invalid": "Enter a whole run id, like 3f2b…-…; it is a UUID."})
+    created_from = forms.DateField(
+        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    created_to = forms.DateField(
+        required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    run_id = forms.UUIDField(
+        required=False,
+        label="Run id",
+        error_messages={"invalid": "Enter a whole run id, like 3f2b…-…; it is a UUID."},
+    )
 
     def clean(self):
         data = super().clean()
@@ -32,10 +39,14 @@ class RunFilterForm(forms.Form):
         """The selector's filters; dates are whole days in the current (organization's) timezone."""
         data = self.cleaned_data
         return RunFilters(
-            agent=data.get("agent") or None, intent=data.get("intent") or None,
-            status=data.get("status") or None, trigger=data.get("trigger") or None,
+            agent=data.get("agent") or None,
+            intent=data.get("intent") or None,
+            status=data.get("status") or None,
+            trigger=data.get("trigger") or None,
             created_after=_local_midnight(data.get("created_from")),
-            created_before=_local_midnight(data["created_to"] + timedelta(days=1)) if data.get("created_to") else None,
+            created_before=_local_midnight(data["created_to"] + timedelta(days=1))
+            if data.get("created_to")
+            else None,
             run_id=data.get("run_id"),
         )
 

@@ -57,7 +57,9 @@ class AgentRun(BaseModel):
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     cancel_requested_at = models.DateTimeField(null=True, blank=True)
 
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children"
+    )
     # NULL, not "": the unique constraint below applies only to runs that have a key.
     idempotency_key = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001
     created_by = models.ForeignKey(
@@ -68,8 +70,12 @@ class AgentRun(BaseModel):
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(status__in=RunStatus.values), name="agentrun_status_valid"),
-            models.CheckConstraint(condition=models.Q(trigger__in=Trigger.values), name="agentrun_trigger_valid"),
+            models.CheckConstraint(
+                condition=models.Q(status__in=RunStatus.values), name="agentrun_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(trigger__in=Trigger.values), name="agentrun_trigger_valid"
+            ),
             models.UniqueConstraint(
                 fields=["organization", "idempotency_key"],
                 condition=models.Q(idempotency_key__isnull=False),
@@ -82,14 +88,23 @@ class AgentRun(BaseModel):
             # The admin's list of every organization's runs, newest first, and its date filter.
             models.Index(fields=["-created_at", "-id"], name="run_created"),
             # The same list filtered by agent or by status.
-            models.Index(fields=["organization", "agent", "-created_at", "-id"], name="run_org_agent_created"),
-            models.Index(fields=["organization", "status", "-created_at", "-id"], name="run_org_status_created"),
-            # The watchdog: running runs by heartbeat, queued runs by due time; both partial.
             models.Index(
-                fields=["heartbeat_at"], name="run_running_heartbeat", condition=models.Q(status="running")
+                fields=["organization", "agent", "-created_at", "-id"], name="run_org_agent_created"
             ),
             models.Index(
-                fields=["next_attempt_at"], name="run_queued_due", condition=models.Q(status="queued")
+                fields=["organization", "status", "-created_at", "-id"],
+                name="run_org_status_created",
+            ),
+            # The watchdog: running runs by heartbeat, queued runs by due time; both partial.
+            models.Index(
+                fields=["heartbeat_at"],
+                name="run_running_heartbeat",
+                condition=models.Q(status="running"),
+            ),
+            models.Index(
+                fields=["next_attempt_at"],
+                name="run_queued_due",
+                condition=models.Q(status="queued"),
             ),
         ]
 
@@ -136,7 +151,9 @@ class RunStep(models.Model):
         ordering = ["run", "seq"]
         constraints = [
             models.UniqueConstraint(fields=["run", "seq"], name="runstep_unique_run_seq"),
-            models.CheckConstraint(condition=models.Q(status__in=StepStatus.values), name="runstep_status_valid"),
+            models.CheckConstraint(
+                condition=models.Q(status__in=StepStatus.values), name="runstep_status_valid"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -185,7 +202,9 @@ class RunRollup(models.Model):
                 fields=["organization", "hour", "agent", "status", "error_code", "connector"],
                 name="runrollup_unique_cell",
             ),
-            models.CheckConstraint(condition=models.Q(status__in=RunStatus.values), name="runrollup_status_valid"),
+            models.CheckConstraint(
+                condition=models.Q(status__in=RunStatus.values), name="runrollup_status_valid"
+            ),
         ]
         indexes = [
             # The overview filtered by agent: one agent's rows over a window of hours.

@@ -53,7 +53,9 @@ def percentile_from_histogram(counts: list[int], fraction: float) -> int | None:
     for index, count in enumerate(counts):
         if count and seen + count >= rank:
             low = ROLLUP_BUCKET_BOUNDS_MS[index - 1] if index > 0 else 1
-            high = ROLLUP_BUCKET_BOUNDS_MS[index] if index < len(ROLLUP_BUCKET_BOUNDS_MS) else low * 2
+            high = (
+                ROLLUP_BUCKET_BOUNDS_MS[index] if index < len(ROLLUP_BUCKET_BOUNDS_MS) else low * 2
+            )
             within = (rank - seen) / count
             return round(low * math.pow(high / low, within))
         seen += count
@@ -141,11 +143,15 @@ def window_buckets(*, window: str, now: datetime, tz: tzinfo) -> list[Bucket]:
     days = spec["buckets"] * step // 24 + 1  # one more day: today's later buckets are dropped
     starts = [
         datetime.combine(local.date() - timedelta(days=days - 1 - d), time(h), tzinfo=tz)
-        for d in range(days) for h in range(0, 24, step)
+        for d in range(days)
+        for h in range(0, 24, step)
     ]
-    starts = [s for s in starts if s <= local][-spec["buckets"]:]
+    starts = [s for s in starts if s <= local][-spec["buckets"] :]
     ends = [*starts[1:], _next_local_start(starts[-1], step, tz)]
-    return [Bucket(start=s.astimezone(UTC), end=e.astimezone(UTC)) for s, e in zip(starts, ends, strict=True)]
+    return [
+        Bucket(start=s.astimezone(UTC), end=e.astimezone(UTC))
+        for s, e in zip(starts, ends, strict=True)
+    ]
 
 
 def _next_local_start(start: datetime, step: int, tz: tzinfo) -> datetime:
@@ -176,18 +182,31 @@ class Sums:
     agent_names: set[str] = field(default_factory=set)
 
     def add(self, other: Sums) -> Sums:
-        for mine, theirs in ((self.slots, other.slots), (self.agents, other.agents),
-                             (self.completed, other.completed)):
+        for mine, theirs in (
+            (self.slots, other.slots),
+            (self.agents, other.agents),
+            (self.completed, other.completed),
+        ):
             for key, values in theirs.items():
-                mine[key] = [a + b for a, b in zip(mine[key], values, strict=True)] if key in mine else list(values)
+                mine[key] = (
+                    [a + b for a, b in zip(mine[key], values, strict=True)]
+                    if key in mine
+                    else list(values)
+                )
         self.codes.update(other.codes)
         self.connectors.update(other.connectors)
         self.agent_names |= other.agent_names
         return self
 
 
-def rollup_sums(*, organization: Organization, start: datetime, end: datetime, agent: str | None,
-                slot: Callable[[datetime], Hashable]) -> Sums:
+def rollup_sums(
+    *,
+    organization: Organization,
+    start: datetime,
+    end: datetime,
+    agent: str | None,
+    slot: Callable[[datetime], Hashable],
+) -> Sums:
     """Five grouped queries over one organization's rows for hours in [start, end).
 
     ``slot`` maps an hour to its chart bucket, so the sums stay as small as the chart.
@@ -197,11 +216,17 @@ def rollup_sums(*, organization: Organization, start: datetime, end: datetime, a
     sums = Sums()
     # Every agent's totals, also when one is chosen: they give the filter's choices.  (A DISTINCT
     # over agents made SQLite walk the (organization, agent, hour) index for every hour.)
-    for r in in_range.values("agent", "status").annotate(n=Sum("count"), cost=Sum("cost_total")).order_by():
+    for r in (
+        in_range.values("agent", "status")
+        .annotate(n=Sum("count"), cost=Sum("cost_total"))
+        .order_by()
+    ):
         sums.agent_names.add(r["agent"])
         if agent is None or r["agent"] == agent:
             sums.agents[(r["agent"], r["status"])] = [r["n"], r["cost"] or Decimal("0")]
-    for r in rows.values("hour", "status").annotate(n=Sum("count"), cost=Sum("cost_total")).order_by():
+    for r in (
+        rows.values("hour", "status").annotate(n=Sum("count"), cost=Sum("cost_total")).order_by()
+    ):
         cell = sums.slots.setdefault((slot(r["hour"]), r["status"]), [0, Decimal("0")])
         cell[0] += r["n"]
         cell[1] += r["cost"] or Decimal("0")
@@ -209,21 +234,37 @@ def rollup_sums(*, organization: Organization, start: datetime, end: datetime, a
     histogram = {name: Sum(name) for name in ROLLUP_BUCKET_FIELDS}
     completed = rows.filter(status=RunStatus.COMPLETED).values("agent")
     for r in completed.annotate(duration=Sum("duration_total_ms"), **histogram).order_by():
-        sums.completed[r["agent"]] = [r["duration"] or 0, *(r[name] or 0 for name in ROLLUP_BUCKET_FIELDS)]
+        sums.completed[r["agent"]] = [
+            r["duration"] or 0,
+            *(r[name] or 0 for name in ROLLUP_BUCKET_FIELDS),
+        ]
     failed = rows.filter(status=RunStatus.FAILED)
     for dimension, counter in (("error_code", sums.codes), ("connector", sums.connectors)):
-        for r in failed.exclude(**{dimension: ""}).values(dimension).annotate(n=Sum("count")).order_by():
+        for r in (
+            failed.exclude(**{dimension: ""}).values(dimension).annotate(n=Sum("count")).order_by()
+        ):
             counter[r[dimension]] = r["n"]
     return sums
 
 
-def _past_sums(*, organization: Organization, start: datetime, split: datetime, agent: str | None,
-               slot: Callable[[datetime], Hashable], slot_name: str) -> Sums:
-    key = (f"runs:overview:{organization.pk}:{agent or ''}:{slot_name}:{start:%Y%m%d%H%M}:"
-           f"{split:%Y%m%d%H}:{rollups_generation()}")
+def _past_sums(
+    *,
+    organization: Organization,
+    start: datetime,
+    split: datetime,
+    agent: str | None,
+    slot: Callable[[datetime], Hashable],
+    slot_name: str,
+) -> Sums:
+    key = (
+        f"runs:overview:{organization.pk}:{agent or ''}:{slot_name}:{start:%Y%m%d%H%M}:"
+        f"{split:%Y%m%d%H}:{rollups_generation()}"
+    )
     sums = cache.get(key)
     if sums is None:
-        sums = rollup_sums(organization=organization, start=start, end=split, agent=agent, slot=slot)
+        sums = rollup_sums(
+            organization=organization, start=start, end=split, agent=agent, slot=slot
+        )
         cache.set(key, sums, PAST_CACHE_SECONDS)
     return sums
 
@@ -232,8 +273,12 @@ def _past_sums(*, organization: Organization, start: datetime, split: datetime, 
 
 
 def rollup_overview(
-    *, organization: Organization, window: str = DEFAULT_WINDOW, agent: str | None = None,
-    now: datetime | None = None, tz: tzinfo | None = None,
+    *,
+    organization: Organization,
+    window: str = DEFAULT_WINDOW,
+    agent: str | None = None,
+    now: datetime | None = None,
+    tz: tzinfo | None = None,
 ) -> Overview:
     """Everything the overview page draws: cached sums of the past hours plus the live ones."""
     window = window if window in WINDOWS else DEFAULT_WINDOW
@@ -243,19 +288,35 @@ def rollup_overview(
     split = max(start, hour_of(now) - timedelta(hours=LIVE_HOURS - 1))
     step = WINDOWS[window]["bucket_hours"]
     slot = partial(_bucket_key, step=step, tz=tz)
-    past = _past_sums(organization=organization, start=start, split=split, agent=agent, slot=slot,
-                      slot_name=f"{step}h@{tz}")
+    past = _past_sums(
+        organization=organization,
+        start=start,
+        split=split,
+        agent=agent,
+        slot=slot,
+        slot_name=f"{step}h@{tz}",
+    )
     sums = Sums().add(past)
     sums.add(rollup_sums(organization=organization, start=split, end=end, agent=agent, slot=slot))
     _fill_buckets(buckets, sums, slot)
     agents = _agent_summaries(sums)
-    merged = [sum(column) for column in zip(*(a.histogram for a in agents), strict=True)] if agents else []
+    merged = (
+        [sum(column) for column in zip(*(a.histogram for a in agents), strict=True)]
+        if agents
+        else []
+    )
     return Overview(
-        window=window, start=start, end=end, buckets=buckets,
-        totals={s: sum(a.counts.get(s, 0) for a in agents) for s in FINISHED}, agents=agents,
-        failures_by_code=_top(sums.codes), failures_by_connector=_top(sums.connectors),
+        window=window,
+        start=start,
+        end=end,
+        buckets=buckets,
+        totals={s: sum(a.counts.get(s, 0) for a in agents) for s in FINISHED},
+        agents=agents,
+        failures_by_code=_top(sums.codes),
+        failures_by_connector=_top(sums.connectors),
         cost=sum((a.cost for a in agents), Decimal("0")),
-        p50_ms=percentile_from_histogram(merged, 0.5), p95_ms=percentile_from_histogram(merged, 0.95),
+        p50_ms=percentile_from_histogram(merged, 0.5),
+        p95_ms=percentile_from_histogram(merged, 0.95),
         agent_choices=sorted(sums.agent_names | ({agent} if agent else set())),
     )
 

@@ -41,7 +41,11 @@ class RunRecorder:
         self.run = run
         self.before_step = before_step
         # A first attempt has no steps yet; later attempts continue the numbering.
-        self._seq = (RunStep.objects.filter(run=run).aggregate(m=Max("seq"))["m"] or 0) if run.attempt > 1 else 0
+        self._seq = (
+            (RunStep.objects.filter(run=run).aggregate(m=Max("seq"))["m"] or 0)
+            if run.attempt > 1
+            else 0
+        )
         self.cost = run.cost or Decimal("0")
         self._written_cost = self.cost
         self._unsaved: list[RunStep] = []  # started, not inserted yet
@@ -52,11 +56,23 @@ class RunRecorder:
         self._buffer_for = getattr(settings, "NEONHUB_STEP_BUFFER_SECONDS", 1.0)
 
     @contextmanager
-    def step(self, name: str, *, kind: str = "step", provider: str = "", action: str = "") -> Iterator[StepRecord]:
+    def step(
+        self, name: str, *, kind: str = "step", provider: str = "", action: str = ""
+    ) -> Iterator[StepRecord]:
         self._seq += 1
-        record = StepRecord(name=name, kind=kind, provider=provider, action=action, attempt=self.run.attempt)
-        row = RunStep(run=self.run, seq=self._seq, attempt=self.run.attempt, name=name[:120], kind=kind,
-                      provider=provider, action=action, started_at=timezone.now())
+        record = StepRecord(
+            name=name, kind=kind, provider=provider, action=action, attempt=self.run.attempt
+        )
+        row = RunStep(
+            run=self.run,
+            seq=self._seq,
+            attempt=self.run.attempt,
+            name=name[:120],
+            kind=kind,
+            provider=provider,
+            action=action,
+            started_at=timezone.now(),
+        )
         now = time.monotonic()
         beat_due = self.before_step is not None and now - self._last_beat >= self._beat_every
         if not beat_due and now - self._started < self._buffer_for:
@@ -90,13 +106,24 @@ class RunRecorder:
             self._pending = [row for row in self._pending if id(row) not in inserted]
             self._unsaved.clear()
         for row in self._pending:
-            sql.update(RunStep, where={"id": row.pk}, values={name: getattr(row, name) for name in STEP_END_FIELDS})
+            sql.update(
+                RunStep,
+                where={"id": row.pk},
+                values={name: getattr(row, name) for name in STEP_END_FIELDS},
+            )
         self._pending.clear()
         if self.cost != self._written_cost:
             AgentRun.objects.filter(pk=self.run.pk).update(cost=self.cost)
             self._written_cost = self.cost
 
-    def _finish(self, row: RunStep, record: StepRecord, started: float, status: str, exc: BaseException | None) -> None:
+    def _finish(
+        self,
+        row: RunStep,
+        record: StepRecord,
+        started: float,
+        status: str,
+        exc: BaseException | None,
+    ) -> None:
         row.status = status
         row.finished_at = timezone.now()
         row.duration_ms = int((time.monotonic() - started) * 1000)
@@ -112,19 +139,32 @@ class RunRecorder:
                 row.detail = {**row.detail, "error_code": exc.code}
                 http_status = getattr(exc, "http_status", None)
                 row.http_status = row.http_status or http_status
-                row.provider_error_code = row.provider_error_code or (getattr(exc, "provider_code", None) or "")[:64]
+                row.provider_error_code = (
+                    row.provider_error_code or (getattr(exc, "provider_code", None) or "")[:64]
+                )
         self._pending.append(row)
         self.add_cost(record.cost)
         # A long step beats when it ends too, and its row is written then.
         if time.monotonic() - self._last_beat > 5:
             with transaction.atomic():
                 self.flush()
-                AgentRun.objects.filter(pk=self.run.pk, status="running").update(heartbeat_at=timezone.now())
+                AgentRun.objects.filter(pk=self.run.pk, status="running").update(
+                    heartbeat_at=timezone.now()
+                )
             self._last_beat = time.monotonic()
 
 
-STEP_END_FIELDS = ["status", "finished_at", "duration_ms", "http_status", "provider_error_code", "detail",
-                   "cost", "attempt", "error"]
+STEP_END_FIELDS = [
+    "status",
+    "finished_at",
+    "duration_ms",
+    "http_status",
+    "provider_error_code",
+    "detail",
+    "cost",
+    "attempt",
+    "error",
+]
 
 
 def _short_error(exc: BaseException) -> str:

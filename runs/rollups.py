@@ -102,7 +102,9 @@ def _bucket_aggregates() -> dict:
 REBUILD_BATCH = 1000  # rows per bulk INSERT
 
 
-def rollups_rebuild(*, organization: Organization | None = None, since: datetime | None = None) -> int:
+def rollups_rebuild(
+    *, organization: Organization | None = None, since: datetime | None = None
+) -> int:
     """Recompute the rollups from the runs (all, or one organization's, from ``since``).
 
     For backfills and repairs; returns the number of rows written.  One grouped query over
@@ -111,7 +113,10 @@ def rollups_rebuild(*, organization: Organization | None = None, since: datetime
     runs = AgentRun.objects.filter(status__in=TERMINAL_STATUSES, finished_at__isnull=False)
     rollups = RunRollup.objects.all()
     if organization is not None:
-        runs, rollups = runs.filter(organization=organization), rollups.filter(organization=organization)
+        runs, rollups = (
+            runs.filter(organization=organization),
+            rollups.filter(organization=organization),
+        )
     if since is not None:
         start = hour_of(since)
         runs, rollups = runs.filter(finished_at__gte=start), rollups.filter(hour__gte=start)
@@ -162,8 +167,14 @@ def _generation_bump() -> None:
 def _rollup_from_row(row: dict) -> RunRollup:
     connector = row["cell_connector"] if row["status"] == RunStatus.FAILED else ""
     return RunRollup(
-        organization_id=row["organization_id"], hour=row["cell_hour"], agent=row["agent"],
-        status=row["status"], error_code=row["error_code"][:32], connector=connector or "",
-        count=row["n"], duration_total_ms=row["duration"], cost_total=row["cost"],
+        organization_id=row["organization_id"],
+        hour=row["cell_hour"],
+        agent=row["agent"],
+        status=row["status"],
+        error_code=row["error_code"][:32],
+        connector=connector or "",
+        count=row["n"],
+        duration_total_ms=row["duration"],
+        cost_total=row["cost"],
         **{name: row[f"n_{name}"] for name in ROLLUP_BUCKET_FIELDS},
     )

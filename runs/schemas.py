@@ -57,8 +57,13 @@ class RunOut(Schema):
     @staticmethod
     def resolve_links(obj) -> dict:
         base = f"/api/v1/runs/{obj.id}"
-        return {"self": base, "steps": base, "cancel": f"{base}/cancel", "retry": f"{base}/retry",
-                "page": f"/runs/{obj.id}/"}
+        return {
+            "self": base,
+            "steps": base,
+            "cancel": f"{base}/cancel",
+            "retry": f"{base}/retry",
+            "page": f"/runs/{obj.id}/",
+        }
 
 
 class RunDetailOut(RunOut):

@@ -57,11 +57,15 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
             raise ValueError(created)
         return when, uuid.UUID(run_id)
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InvalidInput("The cursor is not valid; use next_cursor from a previous page",
-                           details=[{"field": "cursor", "message": "malformed cursor"}]) from exc
+        raise InvalidInput(
+            "The cursor is not valid; use next_cursor from a previous page",
+            details=[{"field": "cursor", "message": "malformed cursor"}],
+        ) from exc
 
 
-def run_queryset(*, organization: Organization, filters: RunFilters | None = None) -> QuerySet[AgentRun]:
+def run_queryset(
+    *, organization: Organization, filters: RunFilters | None = None
+) -> QuerySet[AgentRun]:
     qs = AgentRun.objects.filter(organization=organization)
     f = filters or RunFilters()
     if f.run_id:
@@ -81,15 +85,23 @@ def run_queryset(*, organization: Organization, filters: RunFilters | None = Non
     return qs
 
 
-def run_page(*, organization: Organization, filters: RunFilters | None = None, cursor: str | None = None,
-             limit: int = 25) -> Page:
+def run_page(
+    *,
+    organization: Organization,
+    filters: RunFilters | None = None,
+    cursor: str | None = None,
+    limit: int = 25,
+) -> Page:
     """Newest first, keyset on (created_at, id): no OFFSET and no COUNT(*) over all runs."""
     qs = run_queryset(organization=organization, filters=filters).order_by("-created_at", "-id")
     if cursor:
         created, run_id = decode_cursor(cursor)
         # The redundant "<=" bound lets the database seek in the index; with the OR alone
         # SQLite scanned from the newest run down to the cursor (measured: 100 ms at 1M runs).
-        qs = qs.filter(Q(created_at__lt=created) | Q(created_at=created, id__lt=run_id), created_at__lte=created)
+        qs = qs.filter(
+            Q(created_at__lt=created) | Q(created_at=created, id__lt=run_id),
+            created_at__lte=created,
+        )
     items = list(qs[: limit + 1])
     next_cursor = encode_cursor(items[limit - 1]) if len(items) > limit else None
     return Page(items=items[:limit], next_cursor=next_cursor)
@@ -106,7 +118,9 @@ def parse_uuid(value) -> uuid.UUID:
 
 def run_get(*, organization: Organization, run_id) -> AgentRun:
     try:
-        return AgentRun.objects.select_related("parent").get(organization=organization, pk=parse_uuid(run_id))
+        return AgentRun.objects.select_related("parent").get(
+            organization=organization, pk=parse_uuid(run_id)
+        )
     except AgentRun.DoesNotExist:
         raise NotFound("Run not found") from None
 
@@ -137,15 +151,28 @@ def run_stats(*, organization: Organization, window_hours: int) -> dict:
     totals = {s: 0 for s in RunStatus.values}
     for row in rows.values("status").annotate(n=Sum("count")).order_by():
         totals[row["status"]] = row["n"]
-    for row in AgentRun.objects.filter(organization=organization, status__in=ACTIVE_STATUSES).values(
-            "status").annotate(n=Count("id")).order_by():
+    for row in (
+        AgentRun.objects.filter(organization=organization, status__in=ACTIVE_STATUSES)
+        .values("status")
+        .annotate(n=Count("id"))
+        .order_by()
+    ):
         totals[row["status"]] = row["n"]
     histogram = {name: Sum(name) for name in ROLLUP_BUCKET_FIELDS}
-    completed = rows.filter(status=RunStatus.COMPLETED).values("agent").annotate(n=Sum("count"), **histogram)
+    completed = (
+        rows.filter(status=RunStatus.COMPLETED)
+        .values("agent")
+        .annotate(n=Sum("count"), **histogram)
+    )
     per_agent = []
     for row in completed.order_by("agent"):
         counts = [row[name] or 0 for name in ROLLUP_BUCKET_FIELDS]
-        per_agent.append({"agent": row["agent"], "completed": row["n"],
-                          "p50_ms": percentile_from_histogram(counts, 0.5),
-                          "p95_ms": percentile_from_histogram(counts, 0.95)})
+        per_agent.append(
+            {
+                "agent": row["agent"],
+                "completed": row["n"],
+                "p50_ms": percentile_from_histogram(counts, 0.5),
+                "p95_ms": percentile_from_histogram(counts, 0.95),
+            }
+        )
     return {"window_start": start, "window_end": end, "totals": totals, "agents": per_agent}

@@ -26,7 +26,9 @@ from runs.rollups import rollup_add
 
 
 def input_hash(*, agent: str, intent: str, payload: Any) -> str:
-    canonical = json.dumps({"agent": agent, "intent": intent, "payload": payload}, sort_keys=True, default=str)
+    canonical = json.dumps(
+        {"agent": agent, "intent": intent, "payload": payload}, sort_keys=True, default=str
+    )
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -52,9 +54,19 @@ def run_create(
         existing = _run_for_key(organization, idempotency_key, digest)
         if existing is not None:
             return existing, False
-    fields = dict(organization=organization, agent=agent, intent=intent, trigger=trigger, input=payload,
-                  input_hash=digest, max_attempts=max_attempts, created_by=created_by,
-                  idempotency_key=idempotency_key or None, parent=parent, **extra)
+    fields = dict(
+        organization=organization,
+        agent=agent,
+        intent=intent,
+        trigger=trigger,
+        input=payload,
+        input_hash=digest,
+        max_attempts=max_attempts,
+        created_by=created_by,
+        idempotency_key=idempotency_key or None,
+        parent=parent,
+        **extra,
+    )
     if not idempotency_key:
         return AgentRun.objects.create(**fields), True
     try:
@@ -93,9 +105,15 @@ def run_claim(*, run_id) -> AgentRun | None:
         return None
     now = timezone.now()
     return sql.update_returning(
-        AgentRun, where={"id": run_pk, "status": RunStatus.QUEUED},
-        values={"status": RunStatus.RUNNING, "started_at": now, "heartbeat_at": now, "next_attempt_at": None,
-                "updated_at": now},
+        AgentRun,
+        where={"id": run_pk, "status": RunStatus.QUEUED},
+        values={
+            "status": RunStatus.RUNNING,
+            "started_at": now,
+            "heartbeat_at": now,
+            "next_attempt_at": None,
+            "updated_at": now,
+        },
         add={"attempt": 1},
         extra_where='AND ("next_attempt_at" IS NULL OR "next_attempt_at" <= %s)',
         extra_params=[connection.ops.adapt_datetimefield_value(now)],
@@ -110,8 +128,11 @@ def _finish(run: AgentRun, **fields: Any) -> bool:
     fields.setdefault("duration_ms", max(0, int((now - started).total_seconds() * 1000)))
     # savepoint=False: the executor calls this inside its own transaction (with the last steps).
     with transaction.atomic(savepoint=False):
-        changed = sql.update(AgentRun, where={"id": run.pk, "status": RunStatus.RUNNING, "attempt": run.attempt},
-                             values={"updated_at": now, **fields})
+        changed = sql.update(
+            AgentRun,
+            where={"id": run.pk, "status": RunStatus.RUNNING, "attempt": run.attempt},
+            values={"updated_at": now, **fields},
+        )
         if changed:
             for key, value in fields.items():
                 setattr(run, key, value)
@@ -122,18 +143,39 @@ def _finish(run: AgentRun, **fields: Any) -> bool:
 
 
 def run_complete(*, run: AgentRun, output: Any, metrics: dict, **extra: Any) -> bool:
-    return _finish(run, status=RunStatus.COMPLETED, output=output, metrics=metrics,
-                   error_code="", error_message="", error_context={}, **extra)
+    return _finish(
+        run,
+        status=RunStatus.COMPLETED,
+        output=output,
+        metrics=metrics,
+        error_code="",
+        error_message="",
+        error_context={},
+        **extra,
+    )
 
 
-def run_fail(*, run: AgentRun, code: str, message: str, context: dict, metrics: dict | None = None) -> bool:
-    return _finish(run, status=RunStatus.FAILED, error_code=code, error_message=message[:500],
-                   error_context=context, metrics=metrics or run.metrics)
+def run_fail(
+    *, run: AgentRun, code: str, message: str, context: dict, metrics: dict | None = None
+) -> bool:
+    return _finish(
+        run,
+        status=RunStatus.FAILED,
+        error_code=code,
+        error_message=message[:500],
+        error_context=context,
+        metrics=metrics or run.metrics,
+    )
 
 
 def run_mark_cancelled(*, run: AgentRun) -> bool:
-    return _finish(run, status=RunStatus.CANCELLED, error_code="CANCELLED",
-                   error_message="Cancelled while running", error_context={})
+    return _finish(
+        run,
+        status=RunStatus.CANCELLED,
+        error_code="CANCELLED",
+        error_message="Cancelled while running",
+        error_context={},
+    )
 
 
 def retry_delay(*, attempt: int, retry_after: float | None = None) -> float:
@@ -143,8 +185,15 @@ def retry_delay(*, attempt: int, retry_after: float | None = None) -> float:
     return max(delay, retry_after or 0.0)
 
 
-def run_requeue(*, run: AgentRun, code: str, message: str, context: dict, delay: float,
-                extra_attempt: bool = False) -> datetime | None:
+def run_requeue(
+    *,
+    run: AgentRun,
+    code: str,
+    message: str,
+    context: dict,
+    delay: float,
+    extra_attempt: bool = False,
+) -> datetime | None:
     """running → queued for another attempt after ``delay`` seconds; ``None`` if it lost the race.
 
     ``extra_attempt`` (a deferral) raises ``max_attempts`` by one, so the wait does not use up
@@ -152,9 +201,17 @@ def run_requeue(*, run: AgentRun, code: str, message: str, context: dict, delay:
     """
     when = timezone.now() + timedelta(seconds=delay)
     extra = {"max_attempts": F("max_attempts") + 1} if extra_attempt else {}
-    changed = AgentRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING, attempt=run.attempt).update(
-        status=RunStatus.QUEUED, next_attempt_at=when, error_code=code, error_message=message[:500],
-        error_context=context, heartbeat_at=None, updated_at=timezone.now(), **extra,
+    changed = AgentRun.objects.filter(
+        pk=run.pk, status=RunStatus.RUNNING, attempt=run.attempt
+    ).update(
+        status=RunStatus.QUEUED,
+        next_attempt_at=when,
+        error_code=code,
+        error_message=message[:500],
+        error_context=context,
+        heartbeat_at=None,
+        updated_at=timezone.now(),
+        **extra,
     )
     if changed and extra_attempt:
         run.max_attempts += 1
@@ -166,14 +223,23 @@ def run_request_cancel(*, run: AgentRun) -> AgentRun:
     now = timezone.now()
     with transaction.atomic():
         if AgentRun.objects.filter(pk=run.pk, status=RunStatus.QUEUED).update(
-            status=RunStatus.CANCELLED, finished_at=now, error_code="CANCELLED",
-            error_message="Cancelled before it started", cancel_requested_at=now, updated_at=now,
+            status=RunStatus.CANCELLED,
+            finished_at=now,
+            error_code="CANCELLED",
+            error_message="Cancelled before it started",
+            cancel_requested_at=now,
+            updated_at=now,
         ):
             run.refresh_from_db()
             rollup_add(run=run)
             return run
-    if run.status == RunStatus.RUNNING or AgentRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).exists():
-        AgentRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(cancel_requested_at=now, updated_at=now)
+    if (
+        run.status == RunStatus.RUNNING
+        or AgentRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).exists()
+    ):
+        AgentRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
+            cancel_requested_at=now, updated_at=now
+        )
     run.refresh_from_db()
     return run
 
@@ -190,6 +256,10 @@ def run_steps_abandon(*, run: AgentRun, reason: str) -> int:
 def run_heartbeat(*, run: AgentRun) -> bool:
     """Beat, unless a cancel was asked for; False means the run should stop."""
     return bool(
-        AgentRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING, attempt=run.attempt,
-                                cancel_requested_at__isnull=True).update(heartbeat_at=timezone.now())
+        AgentRun.objects.filter(
+            pk=run.pk,
+            status=RunStatus.RUNNING,
+            attempt=run.attempt,
+            cancel_requested_at__isnull=True,
+        ).update(heartbeat_at=timezone.now())
     )

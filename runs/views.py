@@ -41,19 +41,28 @@ def overview(request: HttpRequest) -> HttpResponse:
     agent = (request.GET.get("agent") or "").strip()[:64] or None
     data = overviews.rollup_overview(organization=org, window=window, agent=agent)
     step = overviews.WINDOWS[window]["bucket_hours"]
-    return render(request, "runs/overview.html", {
-        "ov": data, "windows": overviews.WINDOWS, "window_label": overviews.WINDOWS[window]["label"], "agent": agent,
-        "status_chart": charts.status_chart(data.buckets, step),
-        "cost_chart": charts.cost_chart(data.buckets, step),
-        "in_flight": _in_flight(org, agent),
-    })
+    return render(
+        request,
+        "runs/overview.html",
+        {
+            "ov": data,
+            "windows": overviews.WINDOWS,
+            "window_label": overviews.WINDOWS[window]["label"],
+            "agent": agent,
+            "status_chart": charts.status_chart(data.buckets, step),
+            "cost_chart": charts.cost_chart(data.buckets, step),
+            "in_flight": _in_flight(org, agent),
+        },
+    )
 
 
 def _in_flight(org, agent: str | None) -> dict[str, str]:
     """Queued and running runs right now, counted through the status index and capped."""
     counts = {}
     for status in (RunStatus.QUEUED, RunStatus.RUNNING):
-        qs = selectors.run_queryset(organization=org, filters=selectors.RunFilters(status=status, agent=agent))
+        qs = selectors.run_queryset(
+            organization=org, filters=selectors.RunFilters(status=status, agent=agent)
+        )
         n = qs.order_by()[: IN_FLIGHT_CAP + 1].count()
         counts[status] = f"{IN_FLIGHT_CAP}+" if n > IN_FLIGHT_CAP else str(n)
     return counts
@@ -70,11 +79,23 @@ def run_list(request: HttpRequest) -> HttpResponse:
         page, status = selectors.Page(items=[], next_cursor=None), 422
     else:
         filters = form.filters() if form.is_bound else selectors.RunFilters()
-        page = page_or_first(selectors.run_page, cursor=request.GET.get("cursor"), organization=org,
-                             filters=filters, limit=PAGE_SIZE)
-    return render(request, "runs/list.html", {
-        "page": page, "form": form, "paged": bool(request.GET.get("cursor")),
-    }, status=status)
+        page = page_or_first(
+            selectors.run_page,
+            cursor=request.GET.get("cursor"),
+            organization=org,
+            filters=filters,
+            limit=PAGE_SIZE,
+        )
+    return render(
+        request,
+        "runs/list.html",
+        {
+            "page": page,
+            "form": form,
+            "paged": bool(request.GET.get("cursor")),
+        },
+        status=status,
+    )
 
 
 @login_required
@@ -108,7 +129,11 @@ def timeline(run: AgentRun, steps: list[RunStep], now: datetime) -> tuple[list[T
         start = (s.started_at - origin).total_seconds() * 1000
         length = ((s.finished_at or now) - s.started_at).total_seconds() * 1000
         offset = min(99.5, 100 * start / span)
-        rows.append(TimelineStep(step=s, offset=offset, width=max(0.5, min(100 - offset, 100 * length / span))))
+        rows.append(
+            TimelineStep(
+                step=s, offset=offset, width=max(0.5, min(100 - offset, 100 * length / span))
+            )
+        )
     return rows, round(span)
 
 
@@ -118,7 +143,14 @@ def _detail_version(run, steps, now) -> str:
     While a step is running its bar grows with the clock, so the version also moves every
     five seconds then.
     """
-    state = [run.status, run.attempt, run.updated_at, run.cost, run.cancel_requested_at, run.next_attempt_at]
+    state = [
+        run.status,
+        run.attempt,
+        run.updated_at,
+        run.cost,
+        run.cancel_requested_at,
+        run.next_attempt_at,
+    ]
     state += [(step.pk, step.status, step.finished_at) for step in steps]
     if any(step.finished_at is None for step in steps):
         state.append(int(now.timestamp()) // 5)
@@ -142,7 +174,10 @@ def run_detail(request: HttpRequest, run_id) -> HttpResponse:
         return HttpResponse(status=204)
     rows, span_ms = timeline(run, steps, now)
     context = {
-        "run": run, "timeline": rows, "span_ms": span_ms, "children": selectors.run_children(run=run),
+        "run": run,
+        "timeline": rows,
+        "span_ms": span_ms,
+        "children": selectors.run_children(run=run),
         "can_cancel": run.status in ACTIVE_STATUSES and not run.cancel_requested_at,
         "can_retry": run.status in (RunStatus.FAILED, RunStatus.CANCELLED),
         "version": version,

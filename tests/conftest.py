@@ -50,7 +50,13 @@ class ApiClient:
         if data is not None and method in ("post", "patch", "put"):
             import json
 
-            return fn(f"/api/v1{path}", data=json.dumps(data), content_type="application/json", headers=extra, **kwargs)
+            return fn(
+                f"/api/v1{path}",
+                data=json.dumps(data),
+                content_type="application/json",
+                headers=extra,
+                **kwargs,
+            )
         return fn(f"/api/v1{path}", data=data, headers=extra, **kwargs)
 
     def get(self, path, params=None, **kw):

@@ -14,21 +14,25 @@ from tests.factories import AgentRunFactory
 def _connector(org):
     from connectors.models import Connector
 
-    return Connector.objects.create(organization=org, provider="twilio_sms", name="Foreign", mode="sandbox").id
+    return Connector.objects.create(
+        organization=org, provider="twilio_sms", name="Foreign", mode="sandbox"
+    ).id
 
 
 def _trigger(org):
     from agents.triggers.models import Trigger
 
-    return Trigger.objects.create(organization=org, name="Foreign", source="generic", agent="support",
-                                  intent="triage").id
+    return Trigger.objects.create(
+        organization=org, name="Foreign", source="generic", agent="support", intent="triage"
+    ).id
 
 
 def _schedule(org):
     from agents.triggers.models import RecurringSchedule
 
-    return RecurringSchedule.objects.create(organization=org, name="Foreign", agent="support", intent="triage",
-                                            cron="0 9 * * 2").id
+    return RecurringSchedule.objects.create(
+        organization=org, name="Foreign", agent="support", intent="triage", cron="0 9 * * 2"
+    ).id
 
 
 def _contact(org):
@@ -46,7 +50,9 @@ def _contact_list(org):
 def _batch(org):
     from agents.triggers.models import Batch
 
-    return Batch.objects.create(organization=org, name="Foreign", agent="support", intent="triage", source="json").id
+    return Batch.objects.create(
+        organization=org, name="Foreign", agent="support", intent="triage", source="json"
+    ).id
 
 
 def _import(org):
@@ -54,7 +60,9 @@ def _import(org):
     from django.core.files.base import ContentFile
     from django.core.files.storage import default_storage
 
-    name = default_storage.save(f"imports/{org.pk}/{'f' * 32}.csv", ContentFile(b"phone\n+14155550100\n"))
+    name = default_storage.save(
+        f"imports/{org.pk}/{'f' * 32}.csv", ContentFile(b"phone\n+14155550100\n")
+    )
     return name.rsplit("/", 1)[-1].removesuffix(".csv")
 
 

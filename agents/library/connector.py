@@ -30,12 +30,16 @@ class ConnectorAgent(Agent):
     description = "Runs one action of one of the organization's connectors."
     max_attempts = 1
 
-    @intent("action", ConnectorActionIn, "Run one connector action with its input", side_effects=True)
+    @intent(
+        "action", ConnectorActionIn, "Run one connector action with its input", side_effects=True
+    )
     def action(self, ctx: RunContext, data: ConnectorActionIn) -> dict:
         connector = connector_get(organization=ctx.organization, connector_id=data.connector_id)
         handle = ctx.connector_handle(connector)
         result = handle.call(data.action, data.input, key=f"action:{data.action}")
-        ctx.metrics.update(provider=connector.provider, action=data.action, sandbox=connector.is_sandbox)
+        ctx.metrics.update(
+            provider=connector.provider, action=data.action, sandbox=connector.is_sandbox
+        )
         return {
             "connector_id": str(connector.pk),
             "connector": connector.name,

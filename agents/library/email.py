@@ -78,18 +78,27 @@ class Recipient(IntentInput):
 
 class SendIn(IntentInput):
     subject: str = Field(min_length=1, max_length=300)
-    body: str = Field(min_length=1, max_length=100_000, description="Plain text with {{placeholders}}")
+    body: str = Field(
+        min_length=1, max_length=100_000, description="Plain text with {{placeholders}}"
+    )
     html: str | None = Field(default=None, max_length=300_000)
-    recipients: list[Recipient] = Field(min_length=1, max_length=1000,
-                                        description='Addresses, or {"email", "variables"} objects')
-    variables: dict[str, str | int | float] = Field(default_factory=dict, description="Values for every recipient")
+    recipients: list[Recipient] = Field(
+        min_length=1, max_length=1000, description='Addresses, or {"email", "variables"} objects'
+    )
+    variables: dict[str, str | int | float] = Field(
+        default_factory=dict, description="Values for every recipient"
+    )
     brandId: str = Field(default="default-brand", max_length=100)
     createdById: str | None = None
 
     @field_validator("recipients", mode="before")
     @classmethod
     def _plain_addresses(cls, value: Any) -> Any:
-        return [{"email": r} if isinstance(r, str) else r for r in value] if isinstance(value, list) else value
+        return (
+            [{"email": r} if isinstance(r, str) else r for r in value]
+            if isinstance(value, list)
+            else value
+        )
 
 
 class SequenceOut(BaseModel):
@@ -127,7 +136,9 @@ class EmailAgent(Agent):
     slug = "email"
     name = "EmailAgent"
     version = "3.0.0"
-    description = "Writes lifecycle email sequences and subject lines, sets up A/B tests and sends email."
+    description = (
+        "Writes lifecycle email sequences and subject lines, sets up A/B tests and sends email."
+    )
 
     @intent("generate-sequence", GenerateSequenceIn, "Write a sequence of lifecycle emails")
     def generate_sequence(self, ctx: RunContext, data: GenerateSequenceIn) -> dict:
@@ -135,72 +146,141 @@ class EmailAgent(Agent):
         tone = data.tone
 
         def builtin() -> dict:
-            return {"emails": writer.email_sequence(topic=data.topic, audience=data.audience, tone=tone,
-                                                    objective=data.objective, length=data.length, voice=voice,
-                                                    seed=data.seed)}
+            return {
+                "emails": writer.email_sequence(
+                    topic=data.topic,
+                    audience=data.audience,
+                    tone=tone,
+                    objective=data.objective,
+                    length=data.length,
+                    voice=voice,
+                    seed=data.seed,
+                )
+            }
 
-        prompt = (f"Write a {data.length}-email sequence about {data.topic!r} for {data.audience}, objective "
-                  f"{data.objective}, tone {tone}. Each email has day (days after the first), subject "
-                  "(under 70 characters) and body (plain text; greet with {{first_name|there}}). "
-                  'Return {"emails": [{"day": 0, "subject": "...", "body": "..."}]}')
+        prompt = (
+            f"Write a {data.length}-email sequence about {data.topic!r} for {data.audience}, objective "
+            f"{data.objective}, tone {tone}. Each email has day (days after the first), subject "
+            "(under 70 characters) and body (plain text; greet with {{first_name|there}}). "
+            'Return {"emails": [{"day": 0, "subject": "...", "body": "..."}]}'
+        )
         with ctx.step("write sequence"):
-            written = llm.write(ctx, system=_system("an expert lifecycle email copywriter", voice), prompt=prompt,
-                                schema=SequenceOut, builtin=builtin, temperature=0.7, max_tokens=2000,
-                                max_attempts=self.max_attempts)
-        sequence = [{"day": e.get("day") if e.get("day") is not None else i * 3, "subject": e["subject"],
-                     "body": e["body"]} for i, e in enumerate(written.data["emails"][: data.length])]
+            written = llm.write(
+                ctx,
+                system=_system("an expert lifecycle email copywriter", voice),
+                prompt=prompt,
+                schema=SequenceOut,
+                builtin=builtin,
+                temperature=0.7,
+                max_tokens=2000,
+                max_attempts=self.max_attempts,
+            )
+        sequence = [
+            {
+                "day": e.get("day") if e.get("day") is not None else i * 3,
+                "subject": e["subject"],
+                "body": e["body"],
+            }
+            for i, e in enumerate(written.data["emails"][: data.length])
+        ]
         ctx.metrics.update(emailsGenerated=len(sequence))
         return {"jobId": str(ctx.run_id), "sequence": sequence, **written.label()}
 
-    @intent("optimize-subject", OptimizeSubjectIn, "Suggest five better subject lines (30-60 characters)")
+    @intent(
+        "optimize-subject",
+        OptimizeSubjectIn,
+        "Suggest five better subject lines (30-60 characters)",
+    )
     def optimize_subject(self, ctx: RunContext, data: OptimizeSubjectIn) -> dict:
         voice = writer.Voice.of(brand_resolve(organization=ctx.organization, ref=None))
 
         def builtin() -> dict:
-            return {"suggestions": writer.subject_suggestions(original=data.originalSubject, context=data.context,
-                                                              voice=voice)}
+            return {
+                "suggestions": writer.subject_suggestions(
+                    original=data.originalSubject, context=data.context, voice=voice
+                )
+            }
 
-        prompt = (f"Original subject line: {data.originalSubject!r}. Context: {data.context or 'none'}. "
-                  'Suggest 5 improved subject lines, each 30 to 60 characters. Return {"suggestions": [...]}')
+        prompt = (
+            f"Original subject line: {data.originalSubject!r}. Context: {data.context or 'none'}. "
+            'Suggest 5 improved subject lines, each 30 to 60 characters. Return {"suggestions": [...]}'
+        )
         with ctx.step("suggest subjects"):
-            written = llm.write(ctx, system=_system("an email subject line specialist", voice), prompt=prompt,
-                                schema=SuggestionsOut, builtin=builtin, temperature=0.8, max_tokens=500,
-                                max_attempts=self.max_attempts)
-        suggestions = [s.strip() for s in written.data["suggestions"] if 30 <= len(s.strip()) <= 60][:5]
+            written = llm.write(
+                ctx,
+                system=_system("an email subject line specialist", voice),
+                prompt=prompt,
+                schema=SuggestionsOut,
+                builtin=builtin,
+                temperature=0.8,
+                max_tokens=500,
+                max_attempts=self.max_attempts,
+            )
+        suggestions = [
+            s.strip() for s in written.data["suggestions"] if 30 <= len(s.strip()) <= 60
+        ][:5]
         if not suggestions:  # the model ignored the length rule: keep it honest and use our own
             suggestions = builtin()["suggestions"]
-            written = llm.Written(data={}, model=writer.BUILTIN, fallback_reason="LLM suggestions outside 30-60 characters")
+            written = llm.Written(
+                data={},
+                model=writer.BUILTIN,
+                fallback_reason="LLM suggestions outside 30-60 characters",
+            )
         ctx.metrics.update(suggestions=len(suggestions))
         return {"jobId": str(ctx.run_id), "suggestions": suggestions, **written.label()}
 
     @intent("ab-test", ABTestIn, "Create an A/B test of two or more email variants")
     def ab_test(self, ctx: RunContext, data: ABTestIn) -> dict:
-        variants = [{"variantId": f"variant_{i}", **v.model_dump()} for i, v in enumerate(data.variants)]
-        metrics = {"variants": [{"variantId": v["variantId"], "opens": 0, "clicks": 0, "conversions": 0}
-                                for v in variants]}
+        variants = [
+            {"variantId": f"variant_{i}", **v.model_dump()} for i, v in enumerate(data.variants)
+        ]
+        metrics = {
+            "variants": [
+                {"variantId": v["variantId"], "opens": 0, "clicks": 0, "conversions": 0}
+                for v in variants
+            ]
+        }
         with ctx.step("create test"):
             test, _ = ABTest.objects.get_or_create(
-                organization=ctx.organization, run_id=ctx.run_id,
-                defaults={"campaign_id": data.campaignId, "variants": variants, "metrics": metrics,
-                          "name": data.name or f"Subject test for {data.campaignId}"},
+                organization=ctx.organization,
+                run_id=ctx.run_id,
+                defaults={
+                    "campaign_id": data.campaignId,
+                    "variants": variants,
+                    "metrics": metrics,
+                    "name": data.name or f"Subject test for {data.campaignId}",
+                },
             )
         ctx.metrics.update(variantsTested=len(variants))
         return {"jobId": str(ctx.run_id), "testId": str(test.id)}
 
-    @intent("send", SendIn, "Send an email to a list of recipients through the SMTP connector", side_effects=True)
+    @intent(
+        "send",
+        SendIn,
+        "Send an email to a list of recipients through the SMTP connector",
+        side_effects=True,
+    )
     def send(self, ctx: RunContext, data: SendIn) -> dict:
         from connectors.selectors import suppression_exists
 
         with ctx.step("prepare recipients") as rec:
             recipients = list({r.email: r for r in data.recipients}.values())
-            skipped = [{"email": r.email, "reason": "suppressed"} for r in recipients
-                       if suppression_exists(organization=ctx.organization, channel="email", address=r.email)]
+            skipped = [
+                {"email": r.email, "reason": "suppressed"}
+                for r in recipients
+                if suppression_exists(
+                    organization=ctx.organization, channel="email", address=r.email
+                )
+            ]
             skipped_set = {s["email"] for s in skipped}
             first_index = {r.email: i for i, r in reversed(list(enumerate(data.recipients)))}
             # Every message is rendered before the first one leaves: a missing value fails the run
             # with nothing sent.
-            messages = [self._message(ctx, data, first_index[r.email], r) for r in recipients
-                        if r.email not in skipped_set]
+            messages = [
+                self._message(ctx, data, first_index[r.email], r)
+                for r in recipients
+                if r.email not in skipped_set
+            ]
             rec.detail = {"recipients": len(recipients), "suppressed": len(skipped)}
         handle = ctx.connector("smtp_email")
         results, failed, unknown = [], [], []
@@ -208,7 +288,13 @@ class EmailAgent(Agent):
             try:
                 result = handle.call("send_email", message, key=f"email:{message['to']}")
             except ConnectorRejected as exc:
-                failed.append({"email": message["to"], "code": exc.provider_code or exc.code, "message": exc.message})
+                failed.append(
+                    {
+                        "email": message["to"],
+                        "code": exc.provider_code or exc.code,
+                        "message": exc.message,
+                    }
+                )
                 continue
             except OutcomeUnknown as exc:
                 unknown.append({"email": message["to"], "message": exc.message})
@@ -216,18 +302,41 @@ class EmailAgent(Agent):
             except PolicyBlocked as exc:
                 if exc.transient:  # quiet hours: the run is retried when they end
                     raise
-                skipped.append({"email": message["to"], "reason": exc.context.get("policy", "policy"),
-                                "message": exc.message})
+                skipped.append(
+                    {
+                        "email": message["to"],
+                        "reason": exc.context.get("policy", "policy"),
+                        "message": exc.message,
+                    }
+                )
                 continue
-            results.append({"email": message["to"], "messageId": result.provider_id, "status": result.status})
-        ctx.metrics.update(sent=len(results), skipped=len(skipped), failed=len(failed), unknown=len(unknown))
-        return {"jobId": str(ctx.run_id), "sent": len(results), "messages": results, "skipped": skipped,
-                "failed": failed, "unknown": unknown, "sandbox": handle.sandbox}
+            results.append(
+                {"email": message["to"], "messageId": result.provider_id, "status": result.status}
+            )
+        ctx.metrics.update(
+            sent=len(results), skipped=len(skipped), failed=len(failed), unknown=len(unknown)
+        )
+        return {
+            "jobId": str(ctx.run_id),
+            "sent": len(results),
+            "messages": results,
+            "skipped": skipped,
+            "failed": failed,
+            "unknown": unknown,
+            "sandbox": handle.sandbox,
+        }
 
     @staticmethod
     def _message(ctx: RunContext, data: SendIn, index: int, recipient: Recipient) -> dict:
-        link = unsubscribe_url(organization_id=ctx.organization.id, channel="email", address=recipient.email)
-        values = {**data.variables, **recipient.variables, "email": recipient.email, "unsubscribe_url": link}
+        link = unsubscribe_url(
+            organization_id=ctx.organization.id, channel="email", address=recipient.email
+        )
+        values = {
+            **data.variables,
+            **recipient.variables,
+            "email": recipient.email,
+            "unsubscribe_url": link,
+        }
         subject, missing = render(data.subject, values)
         text, missing_text = render(data.body, values)
         html, missing_html = render(data.html, values, escape=True) if data.html else (None, [])
@@ -235,8 +344,13 @@ class EmailAgent(Agent):
         if names:
             raise InvalidInput(
                 f"No value for {', '.join(names)} for recipient {recipient.email}",
-                details=[{"field": f"payload.recipients.{index}.variables.{n}", "message": "no value for this placeholder"}
-                         for n in names],
+                details=[
+                    {
+                        "field": f"payload.recipients.{index}.variables.{n}",
+                        "message": "no value for this placeholder",
+                    }
+                    for n in names
+                ],
             )
         if "unsubscribe_url" not in data.body:
             text += f"\n\n--\nTo stop receiving these emails: {link}"

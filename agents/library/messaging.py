@@ -27,13 +27,19 @@ class SendSmsIn(IntentInput):
     variables: dict[str, str | int | float] = Field(default_factory=dict)
     contactId: UUID | None = Field(default=None, description="The contact this message is for")
     mediaUrls: list[str] = Field(default_factory=list, max_length=10)
-    connector: str | None = Field(default=None, max_length=100, description="Connector name, when there are several")
+    connector: str | None = Field(
+        default=None, max_length=100, description="Connector name, when there are several"
+    )
 
 
 class SendWhatsAppIn(IntentInput):
     to: str = Field(pattern=E164)
-    body: str | None = Field(default=None, max_length=1600, description="A session message (inside the 24-hour window)")
-    contentSid: str | None = Field(default=None, pattern=r"^HX[0-9a-fA-F]{32}$", description="An approved template")
+    body: str | None = Field(
+        default=None, max_length=1600, description="A session message (inside the 24-hour window)"
+    )
+    contentSid: str | None = Field(
+        default=None, pattern=r"^HX[0-9a-fA-F]{32}$", description="An approved template"
+    )
     contentVariables: dict[str, str] = Field(default_factory=dict)
     variables: dict[str, str | int | float] = Field(default_factory=dict)
     contactId: UUID | None = None
@@ -50,9 +56,13 @@ class MessagingAgent(Agent):
     slug = "messaging"
     name = "MessagingAgent"
     version = "1.0.0"
-    description = "Sends one SMS or WhatsApp message to one person, with placeholders; the unit of campaigns."
+    description = (
+        "Sends one SMS or WhatsApp message to one person, with placeholders; the unit of campaigns."
+    )
 
-    @intent("send-sms", SendSmsIn, "Send one SMS through the Twilio SMS connector", side_effects=True)
+    @intent(
+        "send-sms", SendSmsIn, "Send one SMS through the Twilio SMS connector", side_effects=True
+    )
     def send_sms(self, ctx: RunContext, data: SendSmsIn) -> dict:
         to = data.to.removeprefix("whatsapp:")
         contact = _contact(ctx, data.contactId, to)
@@ -63,21 +73,36 @@ class MessagingAgent(Agent):
         if data.mediaUrls:
             message["media_urls"] = data.mediaUrls
         result = handle.call("send_sms", message, key=f"sms:{to}", contact=contact)
-        ctx.metrics.update(segments=result.output.get("segments") or result.output.get("num_segments"))
+        ctx.metrics.update(
+            segments=result.output.get("segments") or result.output.get("num_segments")
+        )
         return _answer(ctx, to, result, handle, contact)
 
-    @intent("send-whatsapp", SendWhatsAppIn, "Send one WhatsApp message (session text or template)",
-            side_effects=True)
+    @intent(
+        "send-whatsapp",
+        SendWhatsAppIn,
+        "Send one WhatsApp message (session text or template)",
+        side_effects=True,
+    )
     def send_whatsapp(self, ctx: RunContext, data: SendWhatsAppIn) -> dict:
         to = data.to.removeprefix("whatsapp:")
         contact = _contact(ctx, data.contactId, to)
         handle = ctx.connector("twilio_whatsapp", name=data.connector)
         if data.contentSid:
-            action, message = "send_template", {"to": to, "content_sid": data.contentSid,
-                                                "content_variables": data.contentVariables}
+            action, message = (
+                "send_template",
+                {
+                    "to": to,
+                    "content_sid": data.contentSid,
+                    "content_variables": data.contentVariables,
+                },
+            )
         else:
             with ctx.step("render"):
-                action, message = "send_message", {"to": to, "body": _render(data.body or "", data.variables, contact)}
+                action, message = (
+                    "send_message",
+                    {"to": to, "body": _render(data.body or "", data.variables, contact)},
+                )
         result = handle.call(action, message, key=f"whatsapp:{to}", contact=contact)
         return _answer(ctx, to, result, handle, contact)
 
@@ -91,27 +116,51 @@ def _contact(ctx: RunContext, contact_id: UUID | None, to: str):
         return contact_resolve(organization=ctx.organization, channel="sms", address=to)
     contact = Contact.objects.filter(organization=ctx.organization, pk=contact_id).first()
     if contact is None:
-        raise InvalidInput("No such contact in this organization",
-                           details=[{"field": "payload.contactId", "message": "unknown contact"}])
+        raise InvalidInput(
+            "No such contact in this organization",
+            details=[{"field": "payload.contactId", "message": "unknown contact"}],
+        )
     return contact
 
 
 def _render(template: str, variables: dict, contact) -> str:
     values: dict[str, Any] = {}
     if contact is not None:
-        values.update({"name": contact.name, "email": contact.email, "phone": contact.phone,
-                       "first_name": (contact.name or "").split(" ")[0]})
-        values.update({k: v for k, v in (contact.attributes or {}).items() if isinstance(v, str | int | float)})
+        values.update(
+            {
+                "name": contact.name,
+                "email": contact.email,
+                "phone": contact.phone,
+                "first_name": (contact.name or "").split(" ")[0],
+            }
+        )
+        values.update(
+            {
+                k: v
+                for k, v in (contact.attributes or {}).items()
+                if isinstance(v, str | int | float)
+            }
+        )
     values.update(variables)
     text, missing = render(template, values)
     if missing:
-        raise InvalidInput(f"No value for {', '.join(sorted(set(missing)))}",
-                           details=[{"field": f"payload.variables.{name}", "message": "no value for this placeholder"}
-                                    for name in sorted(set(missing))])
+        raise InvalidInput(
+            f"No value for {', '.join(sorted(set(missing)))}",
+            details=[
+                {"field": f"payload.variables.{name}", "message": "no value for this placeholder"}
+                for name in sorted(set(missing))
+            ],
+        )
     return text
 
 
 def _answer(ctx: RunContext, to: str, result, handle, contact) -> dict:
-    return {"jobId": str(ctx.run_id), "to": to, "messageSid": result.provider_id, "status": result.status,
-            "cost": str(result.cost), "sandbox": handle.sandbox,
-            "contactId": str(contact.pk) if contact is not None else None}
+    return {
+        "jobId": str(ctx.run_id),
+        "to": to,
+        "messageSid": result.provider_id,
+        "status": result.status,
+        "cost": str(result.cost),
+        "sandbox": handle.sandbox,
+        "contactId": str(contact.pk) if contact is not None else None,
+    }

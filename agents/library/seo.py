@@ -44,7 +44,9 @@ class KeywordResearchIn(IntentInput):
 class SeoAuditIn(IntentInput):
     keyword: str | None = Field(default=None, max_length=200)
     url: str | None = Field(default=None, max_length=2000)
-    html: str | None = Field(default=None, max_length=MAX_HTML_CHARS, description="Raw HTML to audit instead of a URL")
+    html: str | None = Field(
+        default=None, max_length=MAX_HTML_CHARS, description="Raw HTML to audit instead of a URL"
+    )
     competitorDomains: list[str] = Field(default_factory=list, max_length=20)
     backlinkCount: int | None = Field(default=None, ge=0)
     domainAuthority: int | None = Field(default=None, ge=0, le=100)
@@ -72,7 +74,9 @@ class SEOAgent(Agent):
     version = "3.0.0"
     description = "Keyword research (expansion, intent, clusters) and on-page audits of real pages."
 
-    @intent("keyword-research", KeywordResearchIn, "Expand seed keywords, classify intent and cluster")
+    @intent(
+        "keyword-research", KeywordResearchIn, "Expand seed keywords, classify intent and cluster"
+    )
     def keyword_research(self, ctx: RunContext, data: KeywordResearchIn) -> dict:
         seeds = data.all_seeds()
         limit = min(100, max(15, data.limit))
@@ -85,10 +89,14 @@ class SEOAgent(Agent):
             "jobId": str(ctx.run_id),
             "clusters": clusters,
             "summary": {
-                "totalKeywords": len(found["keywords"]), "totalClusters": len(clusters),
-                "averageOpportunity": None, "personaId": data.personaId,
-                "computedAt": timezone.now().isoformat(), "seedsAnalyzed": seeds,
-                "competitorDomains": data.competitorDomains, "source": "none",
+                "totalKeywords": len(found["keywords"]),
+                "totalClusters": len(clusters),
+                "averageOpportunity": None,
+                "personaId": data.personaId,
+                "computedAt": timezone.now().isoformat(),
+                "seedsAnalyzed": seeds,
+                "competitorDomains": data.competitorDomains,
+                "source": "none",
                 "note": "Search volume, difficulty and competition need a keyword data source; none is connected.",
             },
         }
@@ -107,11 +115,18 @@ class SEOAgent(Agent):
         return self._audit_output(ctx, data, keyword, report)
 
     @staticmethod
-    def _audit_output(ctx: RunContext, data: SeoAuditIn, keyword: str | None, report: dict | None) -> dict:
+    def _audit_output(
+        ctx: RunContext, data: SeoAuditIn, keyword: str | None, report: dict | None
+    ) -> dict:
         issues = report["issues"] if report else _keyword_only_issues(keyword)
         content_quality = report["score"] if report else None
-        ctx.metrics.update(difficulty=None, tier=None, score=content_quality,
-                           issues=len(issues), wordCount=report["content"]["wordCount"] if report else None)
+        ctx.metrics.update(
+            difficulty=None,
+            tier=None,
+            score=content_quality,
+            issues=len(issues),
+            wordCount=report["content"]["wordCount"] if report else None,
+        )
         return {
             "jobId": str(ctx.run_id),
             "keyword": keyword,
@@ -120,15 +135,21 @@ class SEOAgent(Agent):
             "difficulty": None,
             "tier": None,
             "components": {
-                "competition": None, "serpVolatility": None, "contentQuality": content_quality,
-                "backlinkProfile": data.backlinkCount, "domainAuthority": data.domainAuthority,
-                "domainAuthorityGap": None, "source": "page" if report else "none",
+                "competition": None,
+                "serpVolatility": None,
+                "contentQuality": content_quality,
+                "backlinkProfile": data.backlinkCount,
+                "domainAuthority": data.domainAuthority,
+                "domainAuthorityGap": None,
+                "source": "page" if report else "none",
             },
             "recommendations": audit.recommendations(issues),
             "audit": {k: v for k, v in report.items() if k != "issues"} if report else None,
             "context": {
-                "competitorDomains": data.competitorDomains, "referencedBacklinks": data.backlinkCount,
-                "domainAuthority": data.domainAuthority, "calculatedAt": timezone.now().isoformat(),
+                "competitorDomains": data.competitorDomains,
+                "referencedBacklinks": data.backlinkCount,
+                "domainAuthority": data.domainAuthority,
+                "calculatedAt": timezone.now().isoformat(),
             },
         }
 
@@ -137,15 +158,32 @@ def _keyword_only_issues(keyword: str | None) -> list[dict]:
     """With a keyword and no page: what a page targeting it needs."""
     word = keyword or ""
     intent, _ = keywords.classify_intent(word)
-    shape = {"transactional": "a product or pricing page", "commercial": "a comparison or review page",
-             "navigational": "the page people are looking for (home, login or product page)",
-             "informational": "a guide or article answering the question"}[intent]
+    shape = {
+        "transactional": "a product or pricing page",
+        "commercial": "a comparison or review page",
+        "navigational": "the page people are looking for (home, login or product page)",
+        "informational": "a guide or article answering the question",
+    }[intent]
     return [
-        {"check": "keyword", "priority": "high", "fix": f"Target \"{word}\" with {shape} ({intent} intent)."},
-        {"check": "title", "priority": "high", "fix": f"Put \"{word}\" in a 30-60 character title."},
-        {"check": "headings", "priority": "medium", "fix": f"Use \"{word}\" in the page's single <h1>."},
-        {"check": "metaDescription", "priority": "medium",
-         "fix": f"Write a 70-160 character meta description that mentions \"{word}\"."},
-        {"check": "content", "priority": "low", "fix": "Audit the page itself: pass its url or html."},
+        {
+            "check": "keyword",
+            "priority": "high",
+            "fix": f'Target "{word}" with {shape} ({intent} intent).',
+        },
+        {"check": "title", "priority": "high", "fix": f'Put "{word}" in a 30-60 character title.'},
+        {
+            "check": "headings",
+            "priority": "medium",
+            "fix": f'Use "{word}" in the page\'s single <h1>.',
+        },
+        {
+            "check": "metaDescription",
+            "priority": "medium",
+            "fix": f'Write a 70-160 character meta description that mentions "{word}".',
+        },
+        {
+            "check": "content",
+            "priority": "low",
+            "fix": "Audit the page itself: pass its url or html.",
+        },
     ]
-

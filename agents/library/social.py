@@ -67,12 +67,15 @@ class PublishIn(IntentInput):
     videoUrl: str | None = Field(default=None, max_length=2000)
     hashtags: list[str] = Field(default_factory=list, max_length=30)
     platforms: list[publishing.Target] = Field(min_length=1, max_length=4)
-    publishAt: datetime | None = Field(default=None, description="Publish at this time instead of now")
+    publishAt: datetime | None = Field(
+        default=None, description="Publish at this time instead of now"
+    )
     reddit: publishing.RedditOptions | None = None
     youtube: publishing.YouTubeOptions | None = None
     instagram: publishing.InstagramOptions | None = None
-    connectors: dict[publishing.Target, str] = Field(default_factory=dict,
-                                                     description="Connector name per platform, when there are several")
+    connectors: dict[publishing.Target, str] = Field(
+        default_factory=dict, description="Connector name per platform, when there are several"
+    )
 
     @field_validator("platforms")
     @classmethod
@@ -120,47 +123,88 @@ class SocialAgent(Agent):
     slug = "social"
     name = "SocialAgent"
     version = "4.0.0"
-    description = "Writes posts and captions per platform, builds hashtag packs and publishes posts."
+    description = (
+        "Writes posts and captions per platform, builds hashtag packs and publishes posts."
+    )
 
     @intent("generate-post", GeneratePostIn, "Write a post for one social platform")
     def generate_post(self, ctx: RunContext, data: GeneratePostIn) -> dict:
         voice = writer.Voice.of(brand_resolve(organization=ctx.organization, ref=data.brandId))
 
         def builtin() -> dict:
-            return writer.social_post(content=data.content, platform=data.platform, tone=data.tone,
-                                      hashtags=data.hashtags or hashtag_pack(content=data.content, topic=data.topic),
-                                      call_to_action=data.callToAction, topic=data.topic,
-                                      include_hashtags=data.includeHashtags)
+            return writer.social_post(
+                content=data.content,
+                platform=data.platform,
+                tone=data.tone,
+                hashtags=data.hashtags or hashtag_pack(content=data.content, topic=data.topic),
+                call_to_action=data.callToAction,
+                topic=data.topic,
+                include_hashtags=data.includeHashtags,
+            )
 
-        prompt = (f"Write a {data.tone} {data.platform} post about {data.topic!r} from this content:\n{data.content}\n"
-                  f"End with the call to action {data.callToAction!r}. "
-                  + ("Include relevant hashtags" + (f" such as {' '.join(data.hashtags)}" if data.hashtags else "")
-                     if data.includeHashtags else "Do not use hashtags.")
-                  + ' Return {"content": "...", "hashtags": ["#..."]}')
+        prompt = (
+            f"Write a {data.tone} {data.platform} post about {data.topic!r} from this content:\n{data.content}\n"
+            f"End with the call to action {data.callToAction!r}. "
+            + (
+                "Include relevant hashtags"
+                + (f" such as {' '.join(data.hashtags)}" if data.hashtags else "")
+                if data.includeHashtags
+                else "Do not use hashtags."
+            )
+            + ' Return {"content": "...", "hashtags": ["#..."]}'
+        )
         with ctx.step("write post"):
-            written = llm.write(ctx, system=_system(data.platform, voice), prompt=prompt, schema=PostOut,
-                                builtin=builtin, temperature=0.8, max_tokens=500, max_attempts=self.max_attempts)
+            written = llm.write(
+                ctx,
+                system=_system(data.platform, voice),
+                prompt=prompt,
+                schema=PostOut,
+                builtin=builtin,
+                temperature=0.8,
+                max_tokens=500,
+                max_attempts=self.max_attempts,
+            )
         return self._post_output(ctx, data.platform, written)
 
     @intent("optimize-caption", OptimizeCaptionIn, "Tighten a caption for a platform")
     def optimize_caption(self, ctx: RunContext, data: OptimizeCaptionIn) -> dict:
         voice = writer.Voice.of(brand_resolve(organization=ctx.organization, ref=None))
-        prompt = (f"Improve this {data.platform} caption for engagement while keeping its meaning:\n{data.content}\n"
-                  'Return {"content": "...", "hashtags": ["#..."]}')
+        prompt = (
+            f"Improve this {data.platform} caption for engagement while keeping its meaning:\n{data.content}\n"
+            'Return {"content": "...", "hashtags": ["#..."]}'
+        )
         with ctx.step("optimize caption"):
-            written = llm.write(ctx, system=_system(data.platform, voice), prompt=prompt, schema=PostOut,
-                                builtin=lambda: writer.optimize_caption(content=data.content, platform=data.platform),
-                                temperature=0.7, max_tokens=400, max_attempts=self.max_attempts)
+            written = llm.write(
+                ctx,
+                system=_system(data.platform, voice),
+                prompt=prompt,
+                schema=PostOut,
+                builtin=lambda: writer.optimize_caption(
+                    content=data.content, platform=data.platform
+                ),
+                temperature=0.7,
+                max_tokens=400,
+                max_attempts=self.max_attempts,
+            )
         return self._post_output(ctx, data.platform, written)
 
     @staticmethod
     def _post_output(ctx: RunContext, platform: str, written: llm.Written) -> dict:
         content = writer.fit_platform(written.data["content"].strip(), platform)
-        hashtags = writer.normalize_hashtags(written.data.get("hashtags") or HASHTAG_RE.findall(content)[:5])
-        ctx.metrics.update(platform=platform, contentLength=len(content), hashtagCount=len(hashtags))
+        hashtags = writer.normalize_hashtags(
+            written.data.get("hashtags") or HASHTAG_RE.findall(content)[:5]
+        )
+        ctx.metrics.update(
+            platform=platform, contentLength=len(content), hashtagCount=len(hashtags)
+        )
         # No reach figure is invented: there is no audience data behind one.
-        return {"jobId": str(ctx.run_id), "content": content, "hashtags": hashtags, "estimatedReach": None,
-                **written.label()}
+        return {
+            "jobId": str(ctx.run_id),
+            "content": content,
+            "hashtags": hashtags,
+            "estimatedReach": None,
+            **written.label(),
+        }
 
     @intent("hashtag-pack", HashtagPackIn, "Pick up to 8 hashtags for a post (deterministic)")
     def hashtag_pack(self, ctx: RunContext, data: HashtagPackIn) -> dict:
@@ -169,25 +213,41 @@ class SocialAgent(Agent):
         ctx.metrics.update(platform=data.platform, hashtagCount=len(tags))
         return {"jobId": str(ctx.run_id), "platform": data.platform, "hashtags": tags}
 
-    @intent("publish", PublishIn, "Publish a post to Facebook, Instagram, Reddit and YouTube, now or later",
-            side_effects=True)
+    @intent(
+        "publish",
+        PublishIn,
+        "Publish a post to Facebook, Instagram, Reddit and YouTube, now or later",
+        side_effects=True,
+    )
     def publish(self, ctx: RunContext, data: PublishIn) -> dict:
         if data.publishAt is not None and data.publishAt > timezone.now() + timedelta(seconds=30):
             with ctx.step("schedule"):
-                child = publishing.schedule(ctx, data.model_dump(mode="json", exclude_none=True), data.publishAt)
+                child = publishing.schedule(
+                    ctx, data.model_dump(mode="json", exclude_none=True), data.publishAt
+                )
             ctx.metrics.update(scheduled=len(data.platforms))
-            return {"jobId": str(ctx.run_id), "status": "scheduled", "publishAt": data.publishAt.isoformat(),
-                    "scheduledRunId": str(child.id), "results": {}}
+            return {
+                "jobId": str(ctx.run_id),
+                "status": "scheduled",
+                "publishAt": data.publishAt.isoformat(),
+                "scheduledRunId": str(child.id),
+                "results": {},
+            }
         with ctx.step("adapt and check") as rec:
             plans = [publishing.plan(data, platform) for platform in data.platforms]
-            handles = {p.platform: ctx.connector(p.platform, name=data.connectors.get(p.platform)) for p in plans}
+            handles = {
+                p.platform: ctx.connector(p.platform, name=data.connectors.get(p.platform))
+                for p in plans
+            }
             rec.detail = {"platforms": [p.platform for p in plans]}
         results: dict[str, dict] = {}
         for plan in plans:
             results[plan.platform] = self._send(handles[plan.platform], plan)
         published = sum(1 for r in results.values() if r["status"] == "published")
         ctx.metrics.update(published=published, failed=len(results) - published)
-        status = "published" if published == len(results) else ("partial" if published else "failed")
+        status = (
+            "published" if published == len(results) else ("partial" if published else "failed")
+        )
         return {"jobId": str(ctx.run_id), "status": status, "results": results}
 
     @staticmethod
@@ -195,15 +255,26 @@ class SocialAgent(Agent):
         try:
             result = handle.call(plan.action, plan.input, key=f"post:{plan.platform}")
         except ConnectorRejected as exc:
-            return {"status": "failed", "code": exc.code, "providerCode": exc.provider_code, "message": exc.message}
+            return {
+                "status": "failed",
+                "code": exc.code,
+                "providerCode": exc.provider_code,
+                "message": exc.message,
+            }
         except OutcomeUnknown as exc:
             return {"status": "unknown", "code": exc.code, "message": exc.message}
         output = result.output or {}
-        return {"status": "published", "postId": result.provider_id or publishing.post_id(output),
-                "permalink": publishing.permalink(output), "action": plan.action, "sandbox": handle.sandbox}
+        return {
+            "status": "published",
+            "postId": result.provider_id or publishing.post_id(output),
+            "permalink": publishing.permalink(output),
+            "action": plan.action,
+            "sandbox": handle.sandbox,
+        }
 
 
 def _system(platform: str, voice: writer.Voice) -> str:
     described = voice.describe()
-    return (f"You are a social media copywriter. {PLATFORM_GUIDE[platform]}"
-            + (f"\n{described}" if described else ""))
+    return f"You are a social media copywriter. {PLATFORM_GUIDE[platform]}" + (
+        f"\n{described}" if described else ""
+    )

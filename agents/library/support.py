@@ -22,8 +22,23 @@ from neonhub.core.errors import InvalidInput
 Sentiment = Literal["positive", "neutral", "negative"]
 Channel = Literal["email", "chat", "phone"]
 
-NEGATIVE = ("angry", "frustrated", "urgent", "immediately", "not working", "broken", "error", "fail",
-            "failure", "down", "refund", "cancel", "complaint", "escalate", "critical")
+NEGATIVE = (
+    "angry",
+    "frustrated",
+    "urgent",
+    "immediately",
+    "not working",
+    "broken",
+    "error",
+    "fail",
+    "failure",
+    "down",
+    "refund",
+    "cancel",
+    "complaint",
+    "escalate",
+    "critical",
+)
 POSITIVE = ("love", "great", "thanks", "appreciate", "awesome", "amazing", "happy", "excellent")
 BILLING = ("invoice", "billing", "charge", "payment", "refund", "price", "pricing", "subscription")
 ACCOUNT = ("password", "login", "account", "access", "credentials", "reset")
@@ -31,44 +46,80 @@ BUG = ("bug", "error", "issue", "broken", "crash", "fail", "failure", "glitch", 
 HIGH_PRIORITY = ("outage", "down", "urgent", "immediately")
 
 CATEGORY_ACTIONS = {
-    "billing": ["Review the latest invoice and payment history", "Check for active promotions or credits"],
-    "account_access": ["Check authentication logs and recent security events",
-                       "Prepare password reset or access restoration steps"],
-    "bug_report": ["Log the incident in the bug tracker with reproduction steps",
-                   "Ask for console logs or screenshots"],
+    "billing": [
+        "Review the latest invoice and payment history",
+        "Check for active promotions or credits",
+    ],
+    "account_access": [
+        "Check authentication logs and recent security events",
+        "Prepare password reset or access restoration steps",
+    ],
+    "bug_report": [
+        "Log the incident in the bug tracker with reproduction steps",
+        "Ask for console logs or screenshots",
+    ],
     "general_question": ["Look up the relevant knowledge base guide"],
 }
 
 CATEGORY_MACROS = {
     "billing": [
-        ("Billing clarification", "Happy to look into these charges with you. Which invoice number or billing "
-         "period is this about? I will check it straight away.", ["billing", "clarification"]),
-        ("Refund acknowledgment", "Thank you for letting us know. Your refund request is logged, and I will "
-         "update you within one business day once finance has reviewed it.", ["billing", "refund"]),
+        (
+            "Billing clarification",
+            "Happy to look into these charges with you. Which invoice number or billing "
+            "period is this about? I will check it straight away.",
+            ["billing", "clarification"],
+        ),
+        (
+            "Refund acknowledgment",
+            "Thank you for letting us know. Your refund request is logged, and I will "
+            "update you within one business day once finance has reviewed it.",
+            ["billing", "refund"],
+        ),
     ],
     "account_access": [
-        ("Password reset steps", "Let's get you back in. Use the 'Forgot password' link on the sign-in page; "
-         "if the email does not arrive within a few minutes, reply here and I will reset it for you.",
-         ["access", "password"]),
-        ("Two-factor recovery", "If two-factor authentication is locking you out, I can help. Please confirm "
-         "the last four digits of the phone number on the account and I will send a recovery link.",
-         ["access", "2fa"]),
+        (
+            "Password reset steps",
+            "Let's get you back in. Use the 'Forgot password' link on the sign-in page; "
+            "if the email does not arrive within a few minutes, reply here and I will reset it for you.",
+            ["access", "password"],
+        ),
+        (
+            "Two-factor recovery",
+            "If two-factor authentication is locking you out, I can help. Please confirm "
+            "the last four digits of the phone number on the account and I will send a recovery link.",
+            ["access", "2fa"],
+        ),
     ],
     "bug_report": [
-        ("Bug acknowledgment", "Thanks for reporting this. I have passed your description to engineering; "
-         "steps to reproduce or a screenshot would help us fix it faster.", ["bug", "acknowledge"]),
-        ("Workaround suggestion", "While the team investigates, clearing the browser cache and reloading "
-         "usually gets things moving again. Tell me if the problem comes back.", ["bug", "workaround"]),
+        (
+            "Bug acknowledgment",
+            "Thanks for reporting this. I have passed your description to engineering; "
+            "steps to reproduce or a screenshot would help us fix it faster.",
+            ["bug", "acknowledge"],
+        ),
+        (
+            "Workaround suggestion",
+            "While the team investigates, clearing the browser cache and reloading "
+            "usually gets things moving again. Tell me if the problem comes back.",
+            ["bug", "workaround"],
+        ),
     ],
     "general_question": [
-        ("General greeting", "Thanks for getting in touch! I am looking into this now and will come back "
-         "to you with next steps shortly.", ["general"]),
+        (
+            "General greeting",
+            "Thanks for getting in touch! I am looking into this now and will come back "
+            "to you with next steps shortly.",
+            ["general"],
+        ),
     ],
 }
 
-URGENT_MACRO = ("Urgent escalation acknowledgment", "I am escalating this to our on-call specialist right "
-                "now. You will hear from us shortly with a detailed update; thank you for your patience.",
-                ["escalation", "urgent"])
+URGENT_MACRO = (
+    "Urgent escalation acknowledgment",
+    "I am escalating this to our on-call specialist right "
+    "now. You will hear from us shortly with a detailed update; thank you for your patience.",
+    ["escalation", "urgent"],
+)
 
 
 def _has_any(text: str, words: tuple[str, ...]) -> bool:
@@ -133,7 +184,7 @@ def draft_reply(message: str, category: str) -> str:
     }[category]
     gist = first_sentence(message).rstrip(".!?")
     return (
-        f"Thanks for reaching out about {topic}. We have your note (\"{gist[:160]}\") and a member of the "
+        f'Thanks for reaching out about {topic}. We have your note ("{gist[:160]}") and a member of the '
         f"team is on it. {CATEGORY_ACTIONS[category][0].capitalize()} is our first step, and we will follow "
         "up with an update as soon as we have one."
     )
@@ -172,25 +223,33 @@ HELP = frozenset({"HELP", "INFO"})
 # Twilio's standard confirmations, which carriers expect.
 KEYWORD_REPLIES = {
     "opted_out": "You have successfully been unsubscribed. You will not receive any more messages from this "
-                 "number. Reply START to resubscribe.",
+    "number. Reply START to resubscribe.",
     "opted_in": "You have successfully been re-subscribed to messages from this number. Reply HELP for help. "
-                "Reply STOP to unsubscribe. Msg&Data Rates May Apply.",
+    "Reply STOP to unsubscribe. Msg&Data Rates May Apply.",
     "help": "Reply STOP to unsubscribe. Msg&Data Rates May Apply.",
 }
 REPLY_LIMIT = {"sms": 320, "whatsapp": 1000}  # two SMS segments; WhatsApp reads well up to here
 CONFIDENCE_THRESHOLD = 0.5
-HOLDING_REPLY = ("Thanks for your message. A member of our team will get back to you shortly.")
+HOLDING_REPLY = "Thanks for your message. A member of our team will get back to you shortly."
 
 
 class ReplyIn(IntentInput):
     channel: Literal["sms", "whatsapp"] = "sms"
-    from_: str = Field(alias="from", min_length=7, max_length=40, description="The customer's number (E.164)")
+    from_: str = Field(
+        alias="from", min_length=7, max_length=40, description="The customer's number (E.164)"
+    )
     body: str = Field(min_length=1, max_length=1600)
-    messageSid: str | None = Field(default=None, max_length=64, description="The inbound message's SID")
+    messageSid: str | None = Field(
+        default=None, max_length=64, description="The inbound message's SID"
+    )
     priority: Literal["low", "medium", "high"] | None = None
     keywordReplies: Literal["auto", "twilio", "neonhub"] = Field(
-        default="auto", description="Who answers STOP/START/HELP: Twilio itself (SMS default) or this agent")
-    connector: str | None = Field(default=None, max_length=100, description="Connector name, when there are several")
+        default="auto",
+        description="Who answers STOP/START/HELP: Twilio itself (SMS default) or this agent",
+    )
+    connector: str | None = Field(
+        default=None, max_length=100, description="Connector name, when there are several"
+    )
     send: bool = True
 
 
@@ -228,7 +287,9 @@ class SupportAgent(Agent):
             sentiment = data.sentiment or detect_sentiment(message)
             reply = draft_reply(message, infer_category(message))
             summary = first_sentence(reply)
-        ctx.metrics.update(tone="friendly-professional", sentiment=sentiment, replyLength=len(reply))
+        ctx.metrics.update(
+            tone="friendly-professional", sentiment=sentiment, replyLength=len(reply)
+        )
         return {
             "reply": reply,
             "tone": "friendly-professional",
@@ -256,8 +317,12 @@ class SupportAgent(Agent):
             "context": {k: triage[k] for k in ("category", "priority", "sentiment")},
         }
 
-    @intent("reply", ReplyIn, "Answer an inbound SMS or WhatsApp message from the knowledge base",
-            side_effects=True)
+    @intent(
+        "reply",
+        ReplyIn,
+        "Answer an inbound SMS or WhatsApp message from the knowledge base",
+        side_effects=True,
+    )
     def reply(self, ctx: RunContext, data: ReplyIn) -> dict:
         from connectors.addresses import normalize_address
         from connectors.selectors import suppression_exists
@@ -265,8 +330,10 @@ class SupportAgent(Agent):
         try:
             address = normalize_address(channel=data.channel, address=data.from_)
         except InvalidInput:
-            raise InvalidInput("from must be a phone number in E.164 form",
-                               details=[{"field": "payload.from", "message": "expected an E.164 phone number"}]) from None
+            raise InvalidInput(
+                "from must be a phone number in E.164 form",
+                details=[{"field": "payload.from", "message": "expected an E.164 phone number"}],
+            ) from None
         provider = "twilio_sms" if data.channel == "sms" else "twilio_whatsapp"
         keyword = keyword_of(data.body)
         if keyword:
@@ -279,21 +346,39 @@ class SupportAgent(Agent):
             triage = self._triage(data.body)
             priority = data.priority or triage["priority"]
         with ctx.step("search knowledge base") as rec:
-            matches = knowledge.rank(data.body, knowledge_articles_active(organization=ctx.organization))
+            matches = knowledge.rank(
+                data.body, knowledge_articles_active(organization=ctx.organization)
+            )
             confidence = knowledge.confidence(matches)
             rec.detail = {"matches": len(matches), "confidence": confidence}
         needs_human = priority == "high" or confidence < CONFIDENCE_THRESHOLD
-        written = self._answer(ctx, data, matches[0].article if matches and not needs_human else None)
+        written = self._answer(
+            ctx, data, matches[0].article if matches and not needs_human else None
+        )
         result = self._send(ctx, data, provider, address, written.data["reply"])
-        ctx.metrics.update(status="needs_human" if needs_human else "answered", confidence=confidence,
-                           priority=priority, category=triage["category"])
+        ctx.metrics.update(
+            status="needs_human" if needs_human else "answered",
+            confidence=confidence,
+            priority=priority,
+            category=triage["category"],
+        )
         return {
-            **base, "status": "needs_human" if needs_human else "answered", "reply": written.data["reply"],
-            "confidence": confidence, "category": triage["category"], "priority": priority,
+            **base,
+            "status": "needs_human" if needs_human else "answered",
+            "reply": written.data["reply"],
+            "confidence": confidence,
+            "category": triage["category"],
+            "priority": priority,
             "sentiment": triage["sentiment"],
-            "escalationReason": ("high priority" if priority == "high" else "low confidence") if needs_human else None,
-            "articles": [{"id": str(m.article.id), "title": m.article.title, "score": m.score} for m in matches],
-            **result, **written.label(),
+            "escalationReason": ("high priority" if priority == "high" else "low confidence")
+            if needs_human
+            else None,
+            "articles": [
+                {"id": str(m.article.id), "title": m.article.title, "score": m.score}
+                for m in matches
+            ],
+            **result,
+            **written.label(),
         }
 
     def _answer(self, ctx: RunContext, data: ReplyIn, article) -> llm.Written:
@@ -302,47 +387,92 @@ class SupportAgent(Agent):
         limit = REPLY_LIMIT[data.channel]
         with ctx.step("write reply"):
             written = llm.write(
-                ctx, system="You answer customer messages briefly and kindly, only from the article given.",
-                prompt=(f"Customer message: {data.body}\nArticle {article.title!r}:\n{article.body[:4000]}\n"
-                        f"Answer in at most {limit} characters. Return {{\"reply\": \"...\"}}"),
-                schema=ReplyOut, builtin=lambda: {"reply": builtin_answer(article, data.channel)},
-                temperature=0.3, max_tokens=300, max_attempts=self.max_attempts)
+                ctx,
+                system="You answer customer messages briefly and kindly, only from the article given.",
+                prompt=(
+                    f"Customer message: {data.body}\nArticle {article.title!r}:\n{article.body[:4000]}\n"
+                    f'Answer in at most {limit} characters. Return {{"reply": "..."}}'
+                ),
+                schema=ReplyOut,
+                builtin=lambda: {"reply": builtin_answer(article, data.channel)},
+                temperature=0.3,
+                max_tokens=300,
+                max_attempts=self.max_attempts,
+            )
         written.data["reply"] = clip(written.data["reply"], limit)
         return written
 
-    def _keyword(self, ctx: RunContext, data: ReplyIn, address: str, provider: str, keyword: str) -> dict:
+    def _keyword(
+        self, ctx: RunContext, data: ReplyIn, address: str, provider: str, keyword: str
+    ) -> dict:
         from connectors.services import suppression_add, suppression_remove
 
         with ctx.step(f"keyword {keyword}"):
             if keyword == "opted_out":
-                suppression_add(organization=ctx.organization, channel=data.channel, address=address,
-                                reason=f"Replied {data.body.strip().upper()}", source="opt_out_keyword")
+                suppression_add(
+                    organization=ctx.organization,
+                    channel=data.channel,
+                    address=address,
+                    reason=f"Replied {data.body.strip().upper()}",
+                    source="opt_out_keyword",
+                )
             elif keyword == "opted_in":
-                suppression_remove(organization=ctx.organization, channel=data.channel, address=address)
+                suppression_remove(
+                    organization=ctx.organization, channel=data.channel, address=address
+                )
         # Twilio answers these keywords itself on SMS numbers (and refuses our messages to an
         # opted-out number), so by default only WhatsApp replies are sent from here.
-        by_twilio = data.keywordReplies == "twilio" or (data.keywordReplies == "auto" and data.channel == "sms")
+        by_twilio = data.keywordReplies == "twilio" or (
+            data.keywordReplies == "auto" and data.channel == "sms"
+        )
         reply = KEYWORD_REPLIES[keyword]
         purpose = "opt_out_confirmation" if keyword == "opted_out" else "reply"
-        result = {"sent": False, "answeredBy": "twilio"} if by_twilio else {
-            **self._send(ctx, data, provider, address, reply, purpose=purpose), "answeredBy": "neonhub"}
+        result = (
+            {"sent": False, "answeredBy": "twilio"}
+            if by_twilio
+            else {
+                **self._send(ctx, data, provider, address, reply, purpose=purpose),
+                "answeredBy": "neonhub",
+            }
+        )
         ctx.metrics.update(status=keyword)
-        return {"jobId": str(ctx.run_id), "channel": data.channel, "to": address, "status": keyword,
-                "reply": reply, **result}
+        return {
+            "jobId": str(ctx.run_id),
+            "channel": data.channel,
+            "to": address,
+            "status": keyword,
+            "reply": reply,
+            **result,
+        }
 
     @staticmethod
-    def _send(ctx: RunContext, data: ReplyIn, provider: str, address: str, text: str, *,
-              purpose: str = "reply") -> dict:
+    def _send(
+        ctx: RunContext,
+        data: ReplyIn,
+        provider: str,
+        address: str,
+        text: str,
+        *,
+        purpose: str = "reply",
+    ) -> dict:
         if not data.send:
             return {"sent": False}
         handle = ctx.connector(provider, name=data.connector)
         action = "send_sms" if data.channel == "sms" else "send_message"
         # An answer to a person who just wrote: the compliance gate skips caps and quiet hours
         # for it; the one message to a number that has just opted out is its confirmation.
-        result = handle.call(action, {"to": address, "body": text}, key=f"reply:{data.messageSid or 'inbound'}",
-                             purpose=purpose)
-        return {"sent": True, "messageSid": result.provider_id, "deliveryStatus": result.status,
-                "sandbox": handle.sandbox}
+        result = handle.call(
+            action,
+            {"to": address, "body": text},
+            key=f"reply:{data.messageSid or 'inbound'}",
+            purpose=purpose,
+        )
+        return {
+            "sent": True,
+            "messageSid": result.provider_id,
+            "deliveryStatus": result.status,
+            "sandbox": handle.sandbox,
+        }
 
     @staticmethod
     def _triage(content: str) -> dict:

@@ -28,8 +28,13 @@ PRIORITY_ORDER = {"high": 0, "medium": 1, "low": 2}
 PENALTY = {"high": 12, "medium": 6, "low": 2}
 
 
-def audit_html(html: str | bytes, *, url: str | None = None, keyword: str | None = None,
-               headers: dict | None = None) -> dict:
+def audit_html(
+    html: str | bytes,
+    *,
+    url: str | None = None,
+    keyword: str | None = None,
+    headers: dict | None = None,
+) -> dict:
     soup = BeautifulSoup(html, "html.parser")
     for node in soup(["script", "style", "noscript", "template", "svg"]):
         if not (node.name == "script" and node.get("type") == "application/ld+json"):
@@ -65,8 +70,11 @@ def recommendations(issues: list[dict]) -> list[dict]:
 
 def _visible_text(soup: BeautifulSoup) -> str:
     root = soup.body or soup
-    return " ".join(s.strip() for s in root.find_all(string=True)
-                    if s.strip() and not (s.parent and s.parent.name in ("script", "title")))
+    return " ".join(
+        s.strip()
+        for s in root.find_all(string=True)
+        if s.strip() and not (s.parent and s.parent.name in ("script", "title"))
+    )
 
 
 def _title(soup: BeautifulSoup) -> dict:
@@ -86,8 +94,13 @@ def _meta_description(soup: BeautifulSoup) -> dict:
 
 
 def _headings(soup: BeautifulSoup) -> dict:
-    found = [(int(h.name[1]), " ".join(h.get_text().split())) for h in soup.find_all(["h1", "h2", "h3", "h4", "h5", "h6"])]
-    skipped = [f"h{a} → h{b}" for (a, _), (b, _) in zip(found, found[1:], strict=False) if b > a + 1]
+    found = [
+        (int(h.name[1]), " ".join(h.get_text().split()))
+        for h in soup.find_all(["h1", "h2", "h3", "h4", "h5", "h6"])
+    ]
+    skipped = [
+        f"h{a} → h{b}" for (a, _), (b, _) in zip(found, found[1:], strict=False) if b > a + 1
+    ]
     return {
         "h1": [text for level, text in found if level == 1],
         "counts": {f"h{n}": sum(1 for level, _ in found if level == n) for n in range(1, 7)},
@@ -107,8 +120,14 @@ def _images(soup: BeautifulSoup) -> dict:
     decorative = sum(1 for img in images if img.get("alt") is not None and not img["alt"].strip())
     with_alt = len(images) - len(missing) - decorative
     coverage = round(100 * (len(images) - len(missing)) / len(images), 1) if images else 100.0
-    return {"total": len(images), "withAlt": with_alt, "decorative": decorative, "missingAlt": len(missing),
-            "missingAltSources": missing[:20], "altCoverage": coverage}
+    return {
+        "total": len(images),
+        "withAlt": with_alt,
+        "decorative": decorative,
+        "missingAlt": len(missing),
+        "missingAltSources": missing[:20],
+        "altCoverage": coverage,
+    }
 
 
 def _links(soup: BeautifulSoup, url: str | None) -> dict:
@@ -142,8 +161,12 @@ def _robots(soup: BeautifulSoup, headers: dict) -> dict:
     meta = (_meta_content(soup, name="robots") or "").lower()
     header = str({k.lower(): v for k, v in headers.items()}.get("x-robots-tag", "")).lower()
     directives = {d.strip() for d in f"{meta},{header}".split(",") if d.strip()}
-    return {"meta": meta or None, "header": header or None, "noindex": "noindex" in directives or "none" in directives,
-            "nofollow": "nofollow" in directives or "none" in directives}
+    return {
+        "meta": meta or None,
+        "header": header or None,
+        "noindex": "noindex" in directives or "none" in directives,
+        "nofollow": "nofollow" in directives or "none" in directives,
+    }
 
 
 def _meta_group(soup: BeautifulSoup, names: tuple[str, ...], *, attr: str, prefix: str) -> dict:
@@ -165,16 +188,30 @@ def _structured_data(soup: BeautifulSoup) -> dict:
         except ValueError:
             invalid += 1
             continue
-        items = data if isinstance(data, list) else data.get("@graph", [data]) if isinstance(data, dict) else []
+        items = (
+            data
+            if isinstance(data, list)
+            else data.get("@graph", [data])
+            if isinstance(data, dict)
+            else []
+        )
         for item in items:
             kind = item.get("@type") if isinstance(item, dict) else None
             types += kind if isinstance(kind, list) else [kind] if kind else []
-    microdata = [str(n.get("itemtype")).rsplit("/", 1)[-1] for n in soup.find_all(attrs={"itemtype": True})]
-    return {"jsonLd": len(blocks), "invalidJsonLd": invalid, "types": sorted(set(map(str, types))),
-            "microdataTypes": sorted(set(microdata))}
+    microdata = [
+        str(n.get("itemtype")).rsplit("/", 1)[-1] for n in soup.find_all(attrs={"itemtype": True})
+    ]
+    return {
+        "jsonLd": len(blocks),
+        "invalidJsonLd": invalid,
+        "types": sorted(set(map(str, types))),
+        "microdataTypes": sorted(set(microdata)),
+    }
 
 
-def _keyword(report: dict, soup: BeautifulSoup, body_text: str, keyword: str, url: str | None) -> dict:
+def _keyword(
+    report: dict, soup: BeautifulSoup, body_text: str, keyword: str, url: str | None
+) -> dict:
     first_100 = " ".join(t.words(body_text)[:100])
     alts = " ".join(str(img.get("alt", "")) for img in soup.find_all("img"))
     h2s = " ".join(o["text"] for o in report["headings"]["outline"] if o["level"] >= 2)
@@ -211,29 +248,75 @@ def _head_issues(r: dict) -> list[dict]:
     out = []
     title, low, high = r["title"], *TITLE_RANGE
     if not title["length"]:
-        out.append(_issue("title", "high", "Add a <title> that names the page's topic and keyword (30-60 characters)."))
+        out.append(
+            _issue(
+                "title",
+                "high",
+                "Add a <title> that names the page's topic and keyword (30-60 characters).",
+            )
+        )
     elif not low <= title["length"] <= high:
-        out.append(_issue("title", "medium", f"Make the title {low}-{high} characters long; it is {title['length']}."))
+        out.append(
+            _issue(
+                "title",
+                "medium",
+                f"Make the title {low}-{high} characters long; it is {title['length']}.",
+            )
+        )
     if title["count"] > 1:
         out.append(_issue("title", "low", "Keep a single <title> element."))
     desc, low, high = r["metaDescription"], *DESCRIPTION_RANGE
     if not desc["length"]:
-        out.append(_issue("metaDescription", "high", "Add a meta description of 70-160 characters that sums up the page."))
+        out.append(
+            _issue(
+                "metaDescription",
+                "high",
+                "Add a meta description of 70-160 characters that sums up the page.",
+            )
+        )
     elif not low <= desc["length"] <= high:
-        out.append(_issue("metaDescription", "medium", f"Make the meta description {low}-{high} characters; it is {desc['length']}."))
+        out.append(
+            _issue(
+                "metaDescription",
+                "medium",
+                f"Make the meta description {low}-{high} characters; it is {desc['length']}.",
+            )
+        )
     if r["robots"]["noindex"]:
-        out.append(_issue("robots", "high", "The page asks not to be indexed (noindex); remove it if the page should rank."))
+        out.append(
+            _issue(
+                "robots",
+                "high",
+                "The page asks not to be indexed (noindex); remove it if the page should rank.",
+            )
+        )
     canonical = r["canonical"]
     if canonical["count"] == 0:
-        out.append(_issue("canonical", "medium", "Add a <link rel=\"canonical\"> with the page's absolute URL."))
+        out.append(
+            _issue(
+                "canonical", "medium", 'Add a <link rel="canonical"> with the page\'s absolute URL.'
+            )
+        )
     elif canonical["count"] > 1:
-        out.append(_issue("canonical", "high", "Keep exactly one canonical link; several confuse search engines."))
+        out.append(
+            _issue(
+                "canonical",
+                "high",
+                "Keep exactly one canonical link; several confuse search engines.",
+            )
+        )
     elif not canonical["absolute"]:
         out.append(_issue("canonical", "low", "Use an absolute URL in the canonical link."))
     if not r["viewport"]:
-        out.append(_issue("viewport", "medium", "Add <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"> for mobile."))
+        out.append(
+            _issue(
+                "viewport",
+                "medium",
+                'Add <meta name="viewport" content="width=device-width, initial-scale=1"> for mobile.',
+            )
+        )
     if not r["content"]["language"]:
-        out.append(_issue("language", "low", "Declare the page language with <html lang=\"…\">."))
+        out.append(_issue("language", "low", 'Declare the page language with <html lang="…">.'))
     return out
 
 
@@ -245,31 +328,77 @@ def _content_issues(r: dict) -> list[dict]:
     elif len(h1) > 1:
         out.append(_issue("headings", "medium", f"Use a single <h1>; the page has {len(h1)}."))
     if r["headings"]["skippedLevels"]:
-        out.append(_issue("headings", "low", "Do not skip heading levels (" + ", ".join(r["headings"]["skippedLevels"][:3]) + ")."))
+        out.append(
+            _issue(
+                "headings",
+                "low",
+                "Do not skip heading levels ("
+                + ", ".join(r["headings"]["skippedLevels"][:3])
+                + ").",
+            )
+        )
     if r["content"]["wordCount"] < THIN_CONTENT_WORDS:
-        out.append(_issue("content", "medium", f"Expand the content: {r['content']['wordCount']} words is thin; aim for {THIN_CONTENT_WORDS}+."))
+        out.append(
+            _issue(
+                "content",
+                "medium",
+                f"Expand the content: {r['content']['wordCount']} words is thin; aim for {THIN_CONTENT_WORDS}+.",
+            )
+        )
     if r["images"]["missingAlt"]:
-        out.append(_issue("images", "medium", f"Add alt text to {r['images']['missingAlt']} image(s) (use alt=\"\" for decorative ones)."))
+        out.append(
+            _issue(
+                "images",
+                "medium",
+                f'Add alt text to {r["images"]["missingAlt"]} image(s) (use alt="" for decorative ones).',
+            )
+        )
     if r["links"]["emptyAnchor"]:
-        out.append(_issue("links", "low", f"Give {r['links']['emptyAnchor']} link(s) descriptive anchor text."))
+        out.append(
+            _issue(
+                "links", "low", f"Give {r['links']['emptyAnchor']} link(s) descriptive anchor text."
+            )
+        )
     if r["links"]["internal"] == 0:
         out.append(_issue("links", "low", "Link to related pages on the same site."))
     ease = r["readability"]["fleschReadingEase"]
     if ease is not None and ease < 50:
-        out.append(_issue("readability", "low", f"Simplify the text (Flesch reading ease {ease}); use shorter sentences and words."))
+        out.append(
+            _issue(
+                "readability",
+                "low",
+                f"Simplify the text (Flesch reading ease {ease}); use shorter sentences and words.",
+            )
+        )
     if r["structuredData"]["invalidJsonLd"]:
-        out.append(_issue("structuredData", "medium", "Fix the JSON-LD block(s) that are not valid JSON."))
+        out.append(
+            _issue("structuredData", "medium", "Fix the JSON-LD block(s) that are not valid JSON.")
+        )
     elif not r["structuredData"]["types"] and not r["structuredData"]["microdataTypes"]:
-        out.append(_issue("structuredData", "low", "Add structured data (JSON-LD, e.g. Article or Organization)."))
+        out.append(
+            _issue(
+                "structuredData",
+                "low",
+                "Add structured data (JSON-LD, e.g. Article or Organization).",
+            )
+        )
     return out
 
 
 def _social_issues(r: dict) -> list[dict]:
     out = []
     if r["openGraph"]["missing"]:
-        out.append(_issue("openGraph", "low", "Add Open Graph tags: " + ", ".join(r["openGraph"]["missing"]) + "."))
+        out.append(
+            _issue(
+                "openGraph",
+                "low",
+                "Add Open Graph tags: " + ", ".join(r["openGraph"]["missing"]) + ".",
+            )
+        )
     if "twitter:card" in r["twitter"]["missing"]:
-        out.append(_issue("twitter", "low", "Add a twitter:card meta tag (e.g. summary_large_image)."))
+        out.append(
+            _issue("twitter", "low", "Add a twitter:card meta tag (e.g. summary_large_image).")
+        )
     return out
 
 
@@ -277,16 +406,28 @@ def _keyword_issues(k: dict) -> list[dict]:
     out = []
     word = k["keyword"]
     if not k["inTitle"]:
-        out.append(_issue("keyword", "high", f"Use \"{word}\" in the title, ideally near the start."))
+        out.append(_issue("keyword", "high", f'Use "{word}" in the title, ideally near the start.'))
     if not k["inH1"]:
-        out.append(_issue("keyword", "medium", f"Use \"{word}\" in the <h1>."))
+        out.append(_issue("keyword", "medium", f'Use "{word}" in the <h1>.'))
     if not k["inMetaDescription"]:
-        out.append(_issue("keyword", "medium", f"Mention \"{word}\" in the meta description."))
+        out.append(_issue("keyword", "medium", f'Mention "{word}" in the meta description.'))
     if not k["inFirst100Words"]:
-        out.append(_issue("keyword", "medium", f"Mention \"{word}\" in the first 100 words."))
+        out.append(_issue("keyword", "medium", f'Mention "{word}" in the first 100 words.'))
     low, high = DENSITY_RANGE
     if k["density"] < low:
-        out.append(_issue("keyword", "low", f"Use \"{word}\" a little more: density {k['density']}% (aim for {low}-{high}%)."))
+        out.append(
+            _issue(
+                "keyword",
+                "low",
+                f'Use "{word}" a little more: density {k["density"]}% (aim for {low}-{high}%).',
+            )
+        )
     elif k["density"] > high:
-        out.append(_issue("keyword", "high", f"Reduce \"{word}\": density {k['density']}% reads as keyword stuffing (aim for {low}-{high}%)."))
+        out.append(
+            _issue(
+                "keyword",
+                "high",
+                f'Reduce "{word}": density {k["density"]}% reads as keyword stuffing (aim for {low}-{high}%).',
+            )
+        )
     return out

@@ -35,17 +35,28 @@ def page_fetch(url: str, *, recorder_step, field: str = "payload.url") -> Page:
     current = check_public_url(url, field=field)
     with recorder_step("fetch page", kind="call", provider="seo_audit", action="fetch") as rec:
         for _ in range(MAX_REDIRECTS + 1):
-            response = client.request("GET", current, safe_to_repeat=True, stream=True, allow_redirects=False,
-                                      headers={"Accept": "text/html,application/xhtml+xml"})
+            response = client.request(
+                "GET",
+                current,
+                safe_to_repeat=True,
+                stream=True,
+                allow_redirects=False,
+                headers={"Accept": "text/html,application/xhtml+xml"},
+            )
             rec.http_status = response.status_code
             if response.is_redirect and response.headers.get("Location"):
                 response.close()
-                current = check_public_url(urljoin(current, response.headers["Location"]), field=field)
+                current = check_public_url(
+                    urljoin(current, response.headers["Location"]), field=field
+                )
                 redirects.append(current)
                 continue
             break
         else:
-            raise InvalidInput("The page redirects too many times", details=[{"field": field, "message": "too many redirects"}])
+            raise InvalidInput(
+                "The page redirects too many times",
+                details=[{"field": field, "message": "too many redirects"}],
+            )
         try:
             page = _read(response, current, redirects, field)
         finally:
@@ -56,13 +67,19 @@ def page_fetch(url: str, *, recorder_step, field: str = "payload.url") -> Page:
 
 def _read(response, url: str, redirects: list[str], field: str) -> Page:
     if response.status_code >= 400:
-        error = error_for_status(response.status_code, f"The page answered HTTP {response.status_code}",
-                                 retry_after=retry_after_seconds(response))
+        error = error_for_status(
+            response.status_code,
+            f"The page answered HTTP {response.status_code}",
+            retry_after=retry_after_seconds(response),
+        )
         error.provider, error.action = "seo_audit", "fetch"
         raise error
     kind = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
     if kind and kind not in HTML_TYPES:
-        raise InvalidInput(f"The URL is not an HTML page ({kind})", details=[{"field": field, "message": f"content type {kind}"}])
+        raise InvalidInput(
+            f"The URL is not an HTML page ({kind})",
+            details=[{"field": field, "message": f"content type {kind}"}],
+        )
     declared = response.headers.get("Content-Length")
     if declared and declared.isdigit() and int(declared) > MAX_BYTES:
         raise _too_large(field)
@@ -71,11 +88,18 @@ def _read(response, url: str, redirects: list[str], field: str) -> Page:
         body += chunk
         if len(body) > MAX_BYTES:
             raise _too_large(field)
-    return Page(url=url, status=response.status_code, html=bytes(body), headers=dict(response.headers),
-                redirects=redirects)
+    return Page(
+        url=url,
+        status=response.status_code,
+        html=bytes(body),
+        headers=dict(response.headers),
+        redirects=redirects,
+    )
 
 
 def _too_large(field: str) -> InvalidInput:
     limit = MAX_BYTES // (1024 * 1024)
-    return InvalidInput(f"The page is larger than the {limit} MB audit limit",
-                        details=[{"field": field, "message": f"larger than {limit} MB"}])
+    return InvalidInput(
+        f"The page is larger than the {limit} MB audit limit",
+        details=[{"field": field, "message": f"larger than {limit} MB"}],
+    )

@@ -44,13 +44,21 @@ MODIFIERS = [
 ]
 
 INTENT_PATTERNS = {
-    "transactional": re.compile(r"\b(buy|purchase|pricing|price|prices|cost|costs|order|discount|coupon|deal|cheap|"
-                                r"hire|subscribe|trial|quote|near me|course)\b"),
-    "commercial": re.compile(r"\b(best|top|vs|versus|review|reviews|compare|comparison|alternative|alternatives|"
-                             r"software|tools?|services?|agency|agencies|platform|providers?)\b"),
-    "informational": re.compile(r"\b(how|what|why|when|who|guide|tutorial|tips|examples?|ideas|learn|definition|"
-                                r"meaning|checklist|template|strategy|best practices|trends|for beginners)\b"),
-    "navigational": re.compile(r"\b(login|log in|sign in|dashboard|account|app|download|website|official|contact)\b"),
+    "transactional": re.compile(
+        r"\b(buy|purchase|pricing|price|prices|cost|costs|order|discount|coupon|deal|cheap|"
+        r"hire|subscribe|trial|quote|near me|course)\b"
+    ),
+    "commercial": re.compile(
+        r"\b(best|top|vs|versus|review|reviews|compare|comparison|alternative|alternatives|"
+        r"software|tools?|services?|agency|agencies|platform|providers?)\b"
+    ),
+    "informational": re.compile(
+        r"\b(how|what|why|when|who|guide|tutorial|tips|examples?|ideas|learn|definition|"
+        r"meaning|checklist|template|strategy|best practices|trends|for beginners)\b"
+    ),
+    "navigational": re.compile(
+        r"\b(login|log in|sign in|dashboard|account|app|download|website|official|contact)\b"
+    ),
 }
 # When several patterns match, the stronger buying signal wins.
 INTENT_ORDER = ("transactional", "commercial", "navigational", "informational")
@@ -98,10 +106,19 @@ def research(seeds: list[str], *, limit: int, brand_terms: tuple[str, ...] = ())
     keywords = []
     for item in expand(seeds, limit=limit):
         intent, confidence = classify_intent(item["keyword"], brand_terms=brand_terms)
-        keywords.append({
-            **item, "intent": intent, "intentConfidence": confidence, "wordCount": len(words(item["keyword"])),
-            "volume": None, "difficulty": None, "competition": None, "opportunity": None, "source": "none",
-        })
+        keywords.append(
+            {
+                **item,
+                "intent": intent,
+                "intentConfidence": confidence,
+                "wordCount": len(words(item["keyword"])),
+                "volume": None,
+                "difficulty": None,
+                "competition": None,
+                "opportunity": None,
+                "source": "none",
+            }
+        )
     return {"keywords": keywords, "clusters": cluster(keywords)}
 
 
@@ -113,9 +130,14 @@ def cluster(keywords: list[dict]) -> list[dict]:
     for head, items in groups.items():
         intents = Counter(i["intent"] for i in items)
         pillar = min(items, key=lambda i: (i["wordCount"], i["keyword"]))["keyword"]
-        clusters.append({
-            "id": re.sub(r"[^a-z0-9]+", "-", head).strip("-"), "label": head, "pillar": pillar,
-            "keywords": items, "intents": dict(intents),
-            "dominantIntent": max(intents.items(), key=lambda kv: (kv[1], kv[0]))[0],
-        })
+        clusters.append(
+            {
+                "id": re.sub(r"[^a-z0-9]+", "-", head).strip("-"),
+                "label": head,
+                "pillar": pillar,
+                "keywords": items,
+                "intents": dict(intents),
+                "dominantIntent": max(intents.items(), key=lambda kv: (kv[1], kv[0]))[0],
+            }
+        )
     return clusters

@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-STOPWORDS = frozenset("""
+STOPWORDS = frozenset(
+    """
 a about above after again against all also am an and any are as at be because been before being below
 between both but by can could did do does doing down during each few for from further had has have having
 he her here hers herself him himself his how i if in into is it its itself just me more most my myself no
@@ -19,7 +20,8 @@ that the their theirs them themselves then there these they this those through t
 was we were what when where which while who whom why will with would you your yours yourself yourselves
 get got make made use using new one two via per vs your we're it's don't can't won't us
 way ways thing things like want need really
-""".split())
+""".split()
+)
 
 WORD_RE = re.compile(r"[A-Za-z0-9]+(?:['’][A-Za-z]+)?")
 SENTENCE_RE = re.compile(r"[^.!?\n]+(?:[.!?]+|$)", re.MULTILINE)
@@ -45,7 +47,9 @@ def syllables(word: str) -> int:
     if len(word) <= 3:
         return 1
     # A silent final "e" ("make"), but not "-le" after a consonant ("table").
-    if word.endswith("e") and not (word.endswith("le") and len(word) > 2 and word[-3] not in "aeiouy"):
+    if word.endswith("e") and not (
+        word.endswith("le") and len(word) > 2 and word[-3] not in "aeiouy"
+    ):
         word = word[:-1]
     return max(1, len(VOWEL_GROUPS.findall(word)))
 
@@ -56,20 +60,38 @@ def readability(text: str) -> dict:
     count_words = len(found_words)
     count_sentences = max(1, len(sentences(text)))
     if not count_words:
-        return {"fleschReadingEase": None, "fleschKincaidGrade": None, "words": 0, "sentences": 0,
-                "syllables": 0, "label": "no text"}
+        return {
+            "fleschReadingEase": None,
+            "fleschKincaidGrade": None,
+            "words": 0,
+            "sentences": 0,
+            "syllables": 0,
+            "label": "no text",
+        }
     count_syllables = sum(syllables(w) for w in found_words)
     per_sentence = count_words / count_sentences
     per_word = count_syllables / count_words
     ease = round(206.835 - 1.015 * per_sentence - 84.6 * per_word, 1)
     grade = round(0.39 * per_sentence + 11.8 * per_word - 15.59, 1)
-    return {"fleschReadingEase": ease, "fleschKincaidGrade": grade, "words": count_words,
-            "sentences": count_sentences, "syllables": count_syllables, "label": ease_label(ease)}
+    return {
+        "fleschReadingEase": ease,
+        "fleschKincaidGrade": grade,
+        "words": count_words,
+        "sentences": count_sentences,
+        "syllables": count_syllables,
+        "label": ease_label(ease),
+    }
 
 
 def ease_label(ease: float) -> str:
-    for floor, label in ((90, "very easy"), (80, "easy"), (70, "fairly easy"), (60, "plain English"),
-                         (50, "fairly difficult"), (30, "difficult")):
+    for floor, label in (
+        (90, "very easy"),
+        (80, "easy"),
+        (70, "fairly easy"),
+        (60, "plain English"),
+        (50, "fairly difficult"),
+        (30, "difficult"),
+    ):
         if ease >= floor:
             return label
     return "very difficult"
@@ -82,7 +104,7 @@ def phrase_count(text: str, phrase: str) -> int:
         return 0
     found = [w.lower() for w in words(text)]
     size = len(target)
-    return sum(1 for i in range(len(found) - size + 1) if found[i:i + size] == target)
+    return sum(1 for i in range(len(found) - size + 1) if found[i : i + size] == target)
 
 
 def keyword_density(text: str, phrase: str) -> float:
@@ -112,7 +134,7 @@ def clip(text: str, limit: int, *, ellipsis: str = "...") -> str:
         return text
     room = max(0, limit - len(ellipsis))
     cut = text[:room]
-    if " " in cut[room // 2:]:
+    if " " in cut[room // 2 :]:
         cut = cut[: cut.rfind(" ")]
     return cut.rstrip(" ,;:-") + ellipsis
 

@@ -25,7 +25,16 @@ from neonhub.core.errors import NeonHubError
 
 @admin.register(Trigger)
 class TriggerAdmin(admin.ModelAdmin):
-    list_display = ("name", "organization", "source", "connector", "agent", "intent", "enabled", "last_delivery_at")
+    list_display = (
+        "name",
+        "organization",
+        "source",
+        "connector",
+        "agent",
+        "intent",
+        "enabled",
+        "last_delivery_at",
+    )
     list_filter = ("source", "enabled", "organization")
     search_fields = ("name", "agent", "intent")
     list_select_related = ("organization", "connector")
@@ -37,7 +46,15 @@ class TriggerAdmin(admin.ModelAdmin):
 class WebhookDeliveryAdmin(admin.ModelAdmin):
     """Every delivery, accepted or refused; the reason says why a refused one was refused."""
 
-    list_display = ("created_at", "source", "status", "http_status", "reason", "organization", "event_id")
+    list_display = (
+        "created_at",
+        "source",
+        "status",
+        "http_status",
+        "reason",
+        "organization",
+        "event_id",
+    )
     list_filter = ("status", "http_status", "source")
     search_fields = ("event_id", "reason", "remote_addr")
     list_select_related = ("organization",)
@@ -74,11 +91,28 @@ def resume_schedules(modeladmin, request, queryset) -> None:
 
 @admin.register(RecurringSchedule)
 class RecurringScheduleAdmin(admin.ModelAdmin):
-    list_display = ("name", "organization", "agent", "intent", "expression", "timezone", "paused", "next_run_at",
-                    "last_run_at", "skipped")
+    list_display = (
+        "name",
+        "organization",
+        "agent",
+        "intent",
+        "expression",
+        "timezone",
+        "paused",
+        "next_run_at",
+        "last_run_at",
+        "skipped",
+    )
     list_filter = ("paused", "kind", "organization")
     search_fields = ("name", "agent", "intent")
-    readonly_fields = ("next_run_at", "last_run", "last_run_at", "skipped", "last_skip_reason", "created_at")
+    readonly_fields = (
+        "next_run_at",
+        "last_run",
+        "last_run_at",
+        "skipped",
+        "last_skip_reason",
+        "created_at",
+    )
     raw_id_fields = ("created_by",)
     actions = [pause_schedules, resume_schedules]
 
@@ -132,14 +166,40 @@ def cancel_batches(modeladmin, request, queryset) -> None:
 
 @admin.register(Batch)
 class BatchAdmin(admin.ModelAdmin):
-    list_display = ("name", "organization", "agent", "intent", "source", "status", "total", "done", "failed",
-                    "pause_reason", "started_at")
+    list_display = (
+        "name",
+        "organization",
+        "agent",
+        "intent",
+        "source",
+        "status",
+        "total",
+        "done",
+        "failed",
+        "pause_reason",
+        "started_at",
+    )
     list_filter = ("status", "source", "organization")
     search_fields = ("name", "agent", "intent")
     list_select_related = ("organization",)
-    readonly_fields = ("total", "fed", "feed_cursor", "fed_all", "done", "failed", "cancelled", "rate_base_finished",
-                       "rate_base_failed", "feed_pending", "feed_requested_at", "started_at", "finished_at",
-                       "pause_reason", "source_file", "created_at")
+    readonly_fields = (
+        "total",
+        "fed",
+        "feed_cursor",
+        "fed_all",
+        "done",
+        "failed",
+        "cancelled",
+        "rate_base_finished",
+        "rate_base_failed",
+        "feed_pending",
+        "feed_requested_at",
+        "started_at",
+        "finished_at",
+        "pause_reason",
+        "source_file",
+        "created_at",
+    )
     raw_id_fields = ("contact_list", "created_by")
     actions = [pause_batches, resume_batches, cancel_batches]
 

@@ -60,9 +60,16 @@ FEED_CHUNK = 200
 SYNC_LIMIT = 5000
 MAX_JSON_ITEMS = 100_000
 STALE_NUDGE = timedelta(seconds=60)
-ITEM_STATUS_OF = {RunStatus.COMPLETED: ItemStatus.COMPLETED, RunStatus.FAILED: ItemStatus.FAILED,
-                  RunStatus.CANCELLED: ItemStatus.CANCELLED}
-COUNTER_OF = {ItemStatus.COMPLETED: "done", ItemStatus.FAILED: "failed", ItemStatus.CANCELLED: "cancelled"}
+ITEM_STATUS_OF = {
+    RunStatus.COMPLETED: ItemStatus.COMPLETED,
+    RunStatus.FAILED: ItemStatus.FAILED,
+    RunStatus.CANCELLED: ItemStatus.CANCELLED,
+}
+COUNTER_OF = {
+    ItemStatus.COMPLETED: "done",
+    ItemStatus.FAILED: "failed",
+    ItemStatus.CANCELLED: "cancelled",
+}
 # Without a mapping, a contact list feeds MessagingAgent like this.
 CONTACT_DEFAULT_MAPPING = {"to": "phone", "contactId": "id"}
 
@@ -79,21 +86,49 @@ def _check_first(agent: str, intent: str, payload: dict, where: str) -> None:
     try:
         get_agent(agent).validate(intent, payload)
     except InvalidInput as exc:
-        raise InvalidInput(f"{where} does not make a valid payload: {exc.message}", details=exc.details) from None
+        raise InvalidInput(
+            f"{where} does not make a valid payload: {exc.message}", details=exc.details
+        ) from None
 
 
-def _new_batch(organization: Organization, *, name: str, agent: str, intent: str, source: str, defaults: Any,
-               mapping: dict, created_by) -> Batch:
+def _new_batch(
+    organization: Organization,
+    *,
+    name: str,
+    agent: str,
+    intent: str,
+    source: str,
+    defaults: Any,
+    mapping: dict,
+    created_by,
+) -> Batch:
     impl = get_agent(agent)
     impl.get_intent(intent)
     if not isinstance(defaults, dict):
         raise _invalid("defaults", "must be an object")
-    return Batch(organization=organization, name=(name or f"{impl.slug}/{intent}")[:200], agent=impl.slug,
-                 intent=intent, source=source, defaults=defaults, mapping=mapping, created_by=created_by)
+    return Batch(
+        organization=organization,
+        name=(name or f"{impl.slug}/{intent}")[:200],
+        agent=impl.slug,
+        intent=intent,
+        source=source,
+        defaults=defaults,
+        mapping=mapping,
+        created_by=created_by,
+    )
 
 
-def batch_create_json(*, organization: Organization, name: str, agent: str, intent: str, items: list,
-                      defaults: dict | None = None, mapping: dict | None = None, created_by=None) -> Batch:
+def batch_create_json(
+    *,
+    organization: Organization,
+    name: str,
+    agent: str,
+    intent: str,
+    items: list,
+    defaults: dict | None = None,
+    mapping: dict | None = None,
+    created_by=None,
+) -> Batch:
     """A batch over a list of payloads (objects), written to a JSON Lines file as they are read."""
     if not isinstance(items, list) or not items:
         raise _invalid("items", "a non-empty list of objects")
@@ -103,21 +138,47 @@ def batch_create_json(*, organization: Organization, name: str, agent: str, inte
         if not isinstance(item, dict):
             raise _invalid(f"items.{i}", "must be an object")
     mapping = mapping_validate(mapping or {})
-    batch = _new_batch(organization, name=name, agent=agent, intent=intent, source=BatchSource.JSON,
-                       defaults=defaults or {}, mapping=mapping, created_by=created_by)
+    batch = _new_batch(
+        organization,
+        name=name,
+        agent=agent,
+        intent=intent,
+        source=BatchSource.JSON,
+        defaults=defaults or {},
+        mapping=mapping,
+        created_by=created_by,
+    )
     _check_first(batch.agent, intent, payload_of(batch, items[0]), "items.0")
     batch.source_file.name = store_jsonl(folder=f"batches/{organization.pk}", items=items)
     batch.total = len(items)
     return _start(batch)
 
 
-def batch_create_csv(*, organization: Organization, name: str, agent: str, intent: str, upload,
-                     mapping: dict | None = None, defaults: dict | None = None, created_by=None) -> Batch:
+def batch_create_csv(
+    *,
+    organization: Organization,
+    name: str,
+    agent: str,
+    intent: str,
+    upload,
+    mapping: dict | None = None,
+    defaults: dict | None = None,
+    created_by=None,
+) -> Batch:
     """A batch over a CSV upload; ``mapping`` is payload field → column (default: same names)."""
-    batch = _new_batch(organization, name=name, agent=agent, intent=intent, source=BatchSource.CSV,
-                       defaults=defaults or {}, mapping=mapping_validate(mapping or {}), created_by=created_by)
-    batch.source_file.name = store_upload(folder=f"batches/{organization.pk}", upload=upload,
-                                          limit=settings.NEONHUB_MAX_UPLOAD_BYTES)
+    batch = _new_batch(
+        organization,
+        name=name,
+        agent=agent,
+        intent=intent,
+        source=BatchSource.CSV,
+        defaults=defaults or {},
+        mapping=mapping_validate(mapping or {}),
+        created_by=created_by,
+    )
+    batch.source_file.name = store_upload(
+        folder=f"batches/{organization.pk}", upload=upload, limit=settings.NEONHUB_MAX_UPLOAD_BYTES
+    )
     try:
         batch.total, first = _csv_scan(batch)
         if not batch.mapping:
@@ -135,7 +196,10 @@ def _csv_scan(batch: Batch) -> tuple[int, dict]:
         columns, offset = csv_header(stream)
         missing = sorted({c for c in batch.mapping.values() if c not in columns})
         if missing:
-            raise _invalid("mapping", f"no column named {', '.join(missing)} in the CSV (it has {', '.join(columns)})")
+            raise _invalid(
+                "mapping",
+                f"no column named {', '.join(missing)} in the CSV (it has {', '.join(columns)})",
+            )
         count, first = 0, None
         try:
             for record, _ in csv_records(stream, columns=columns, offset=offset):
@@ -148,18 +212,36 @@ def _csv_scan(batch: Batch) -> tuple[int, dict]:
     return count, first
 
 
-def batch_create_list(*, organization: Organization, name: str, agent: str, intent: str,
-                      contact_list: ContactList, mapping: dict | None = None, defaults: dict | None = None,
-                      created_by=None) -> Batch:
+def batch_create_list(
+    *,
+    organization: Organization,
+    name: str,
+    agent: str,
+    intent: str,
+    contact_list: ContactList,
+    mapping: dict | None = None,
+    defaults: dict | None = None,
+    created_by=None,
+) -> Batch:
     """A batch over a contact list; ``mapping`` is payload field → contact field (id, name, phone, …)."""
     mapping = mapping_validate(mapping or {}) or CONTACT_DEFAULT_MAPPING
-    batch = _new_batch(organization, name=name, agent=agent, intent=intent, source=BatchSource.CONTACT_LIST,
-                       defaults=defaults or {}, mapping=mapping, created_by=created_by)
+    batch = _new_batch(
+        organization,
+        name=name,
+        agent=agent,
+        intent=intent,
+        source=BatchSource.CONTACT_LIST,
+        defaults=defaults or {},
+        mapping=mapping,
+        created_by=created_by,
+    )
     batch.contact_list = contact_list
     first = contact_list.memberships.select_related("contact").order_by("id").first()
     if first is None:
         raise _invalid("contact_list_id", "the list has no contacts")
-    _check_first(batch.agent, intent, payload_of(batch, contact_record(first.contact)), "The first contact")
+    _check_first(
+        batch.agent, intent, payload_of(batch, contact_record(first.contact)), "The first contact"
+    )
     batch.total = contact_list.memberships.count()
     return _start(batch)
 
@@ -169,7 +251,9 @@ def _start(batch: Batch) -> Batch:
         batch.feed_pending, batch.feed_requested_at = True, timezone.now()
         batch.save()
         _enqueue(batch.pk)
-    logger.info("batch %s created: %s inputs for %s/%s", batch.pk, batch.total, batch.agent, batch.intent)
+    logger.info(
+        "batch %s created: %s inputs for %s/%s", batch.pk, batch.total, batch.agent, batch.intent
+    )
     return batch
 
 
@@ -178,9 +262,17 @@ def _start(batch: Batch) -> Batch:
 
 def contact_record(contact) -> dict:
     attributes = contact.attributes or {}
-    return {**attributes, "id": str(contact.pk), "name": contact.name, "email": contact.email, "phone": contact.phone,
-            "timezone": contact.timezone, "tags": contact.tags, "attributes": attributes,
-            "first_name": (contact.name or "").split(" ")[0]}
+    return {
+        **attributes,
+        "id": str(contact.pk),
+        "name": contact.name,
+        "email": contact.email,
+        "phone": contact.phone,
+        "timezone": contact.timezone,
+        "tags": contact.tags,
+        "attributes": attributes,
+        "first_name": (contact.name or "").split(" ")[0],
+    }
 
 
 def payload_of(batch: Batch, record: Any) -> dict:
@@ -194,6 +286,7 @@ def payload_of(batch: Batch, record: Any) -> dict:
 
 def _enqueue(batch_id) -> None:
     """With the ORM broker the task row joins the caller's transaction; otherwise it is sent on commit."""
+
     def send() -> None:
         async_task("agents.triggers.tasks.batch_feed", str(batch_id), group="batches")
 
@@ -209,8 +302,11 @@ def batch_nudge(*, batch_id) -> bool:
     if not Batch.objects.filter(pk=batch_id, feed_pending=False).exists():
         return False
     with transaction.atomic():
-        changed = (Batch.objects.filter(pk=batch_id, feed_pending=False).exclude(status=BatchStatus.COMPLETED)
-                   .update(feed_pending=True, feed_requested_at=timezone.now()))
+        changed = (
+            Batch.objects.filter(pk=batch_id, feed_pending=False)
+            .exclude(status=BatchStatus.COMPLETED)
+            .update(feed_pending=True, feed_requested_at=timezone.now())
+        )
         if changed:
             _enqueue(batch_id)
     return bool(changed)
@@ -222,22 +318,35 @@ def batch_run_finished(*, run: AgentRun | None = None, run_id=None) -> None:
     The worker passes the run it just finished (no query); ``run_id`` reads it.
     """
     if run is None:
-        run = AgentRun.objects.filter(pk=run_id).only("trigger", "idempotency_key", "status").first()
+        run = (
+            AgentRun.objects.filter(pk=run_id).only("trigger", "idempotency_key", "status").first()
+        )
     key = (run.idempotency_key or "") if run is not None else ""
-    if run is None or run.trigger != RunTrigger.BATCH or run.status not in TERMINAL_STATUSES \
-            or not key.startswith("batch:"):
+    if (
+        run is None
+        or run.trigger != RunTrigger.BATCH
+        or run.status not in TERMINAL_STATUSES
+        or not key.startswith("batch:")
+    ):
         return
     batch_nudge(batch_id=key.split(":")[1])
 
 
 def org_in_flight(organization_id) -> int:
-    return AgentRun.objects.filter(organization_id=organization_id, status__in=ACTIVE_STATUSES).count()
+    return AgentRun.objects.filter(
+        organization_id=organization_id, status__in=ACTIVE_STATUSES
+    ).count()
 
 
 def batch_feed(*, batch_id) -> dict:
     """One feeder pass (see the module docstring); answers what it did."""
     with transaction.atomic():
-        batch = Batch.objects.select_for_update(of=("self",)).select_related("organization").filter(pk=batch_id).first()
+        batch = (
+            Batch.objects.select_for_update(of=("self",))
+            .select_related("organization")
+            .filter(pk=batch_id)
+            .first()
+        )
         if batch is None:
             return {"gone": True}
         batch.feed_pending = False
@@ -258,21 +367,30 @@ def batch_feed(*, batch_id) -> dict:
 
 def batch_sync(batch: Batch) -> int:
     """Move items whose runs finished to their final status and count them on the batch."""
-    rows = list(BatchItem.objects.filter(batch=batch, status=ItemStatus.QUEUED)
-                .filter(run__status__in=list(TERMINAL_STATUSES))
-                .values_list("id", "run__status", "run__error_message")[:SYNC_LIMIT])
-    lost = list(BatchItem.objects.filter(batch=batch, status=ItemStatus.QUEUED, run__isnull=True)
-                .values_list("id", flat=True)[:SYNC_LIMIT])
+    rows = list(
+        BatchItem.objects.filter(batch=batch, status=ItemStatus.QUEUED)
+        .filter(run__status__in=list(TERMINAL_STATUSES))
+        .values_list("id", "run__status", "run__error_message")[:SYNC_LIMIT]
+    )
+    lost = list(
+        BatchItem.objects.filter(
+            batch=batch, status=ItemStatus.QUEUED, run__isnull=True
+        ).values_list("id", flat=True)[:SYNC_LIMIT]
+    )
     by_status: dict[str, list[int]] = {}
     for pk, run_status, _ in rows:
         by_status.setdefault(ITEM_STATUS_OF[run_status], []).append(pk)
     for status, ids in by_status.items():
         BatchItem.objects.filter(pk__in=ids).update(status=status)
-    failed_errors = [(pk, message) for pk, status, message in rows if status == RunStatus.FAILED and message]
+    failed_errors = [
+        (pk, message) for pk, status, message in rows if status == RunStatus.FAILED and message
+    ]
     for pk, message in failed_errors[:500]:
         BatchItem.objects.filter(pk=pk).update(error=message[:500])
     if lost:
-        BatchItem.objects.filter(pk__in=lost).update(status=ItemStatus.FAILED, error="The run was deleted")
+        BatchItem.objects.filter(pk__in=lost).update(
+            status=ItemStatus.FAILED, error="The run was deleted"
+        )
         by_status.setdefault(ItemStatus.FAILED, []).extend(lost)
     for status, ids in by_status.items():
         setattr(batch, COUNTER_OF[status], getattr(batch, COUNTER_OF[status]) + len(ids))
@@ -285,14 +403,20 @@ def _check_failure_rate(batch: Batch) -> None:
     threshold = settings.NEONHUB_BATCH_FAILURE_THRESHOLD
     if finished >= settings.NEONHUB_BATCH_FAILURE_MIN and failed / finished > threshold:
         batch.status = BatchStatus.PAUSED
-        batch.pause_reason = (f"Paused automatically: {failed} of {finished} finished inputs failed "
-                              f"({failed / finished:.0%}, above the {threshold:.0%} threshold). Check the failed "
-                              "runs, fix the cause, then resume.")
+        batch.pause_reason = (
+            f"Paused automatically: {failed} of {finished} finished inputs failed "
+            f"({failed / finished:.0%}, above the {threshold:.0%} threshold). Check the failed "
+            "runs, fix the cause, then resume."
+        )
         logger.warning("batch %s paused: failure rate %.0f%%", batch.pk, 100 * failed / finished)
 
 
 def _feed(batch: Batch, limit: int) -> int:
-    records = _contact_records(batch, limit) if batch.source == BatchSource.CONTACT_LIST else _file_records(batch, limit)
+    records = (
+        _contact_records(batch, limit)
+        if batch.source == BatchSource.CONTACT_LIST
+        else _file_records(batch, limit)
+    )
     items = []
     for offset, (record, cursor) in enumerate(records):
         items.append(_start_item(batch, batch.fed + offset, record))
@@ -312,23 +436,35 @@ def _file_records(batch: Batch, limit: int) -> list[tuple[Any, int]]:
             records = jsonl_records(stream, offset=batch.feed_cursor)
         else:
             columns, header_end = csv_header(stream)
-            records = csv_records(stream, columns=columns, offset=max(batch.feed_cursor, header_end),
-                                  first_row=batch.fed + 1)
+            records = csv_records(
+                stream,
+                columns=columns,
+                offset=max(batch.feed_cursor, header_end),
+                first_row=batch.fed + 1,
+            )
         try:
             for record in records:
                 out.append(record)
                 if len(out) >= limit:
                     break
         except RecordError as exc:  # checked at creation; a file changed since is a hard stop
-            batch.status, batch.pause_reason = BatchStatus.PAUSED, f"Row {exc.row} cannot be read: {exc}"[:300]
+            batch.status, batch.pause_reason = (
+                BatchStatus.PAUSED,
+                f"Row {exc.row} cannot be read: {exc}"[:300],
+            )
     return out
 
 
 def _contact_records(batch: Batch, limit: int) -> list[tuple[Any, int]]:
     if batch.contact_list_id is None:
         return []
-    members = (ContactListMembership.objects.filter(contact_list_id=batch.contact_list_id, id__gt=batch.feed_cursor)
-               .select_related("contact").order_by("id")[:limit])
+    members = (
+        ContactListMembership.objects.filter(
+            contact_list_id=batch.contact_list_id, id__gt=batch.feed_cursor
+        )
+        .select_related("contact")
+        .order_by("id")[:limit]
+    )
     return [(contact_record(m.contact), m.pk) for m in members]
 
 
@@ -336,9 +472,15 @@ def _start_item(batch: Batch, index: int, record: Any) -> BatchItem:
     payload = payload_of(batch, record) if isinstance(record, dict) else {}
     item = BatchItem(batch=batch, index=index, input=payload)
     try:
-        item.run, _ = run_start(organization=batch.organization, agent=batch.agent, intent=batch.intent,
-                                payload=payload, trigger=RunTrigger.BATCH, idempotency_key=f"batch:{batch.pk}:{index}",
-                                created_by=batch.created_by)
+        item.run, _ = run_start(
+            organization=batch.organization,
+            agent=batch.agent,
+            intent=batch.intent,
+            payload=payload,
+            trigger=RunTrigger.BATCH,
+            idempotency_key=f"batch:{batch.pk}:{index}",
+            created_by=batch.created_by,
+        )
     except NeonHubError as exc:
         item.status, item.error = ItemStatus.FAILED, exc.message[:500]
         batch.failed += 1
@@ -405,8 +547,10 @@ def batch_cancel(*, batch: Batch) -> Batch:
         batch.status, batch.finished_at = BatchStatus.CANCELLED, timezone.now()
         batch.pause_reason = "Cancelled by a person"
         batch.save()
-    runs = AgentRun.objects.filter(pk__in=BatchItem.objects.filter(batch=batch, status=ItemStatus.QUEUED)
-                                   .values("run_id"), status__in=ACTIVE_STATUSES)
+    runs = AgentRun.objects.filter(
+        pk__in=BatchItem.objects.filter(batch=batch, status=ItemStatus.QUEUED).values("run_id"),
+        status__in=ACTIVE_STATUSES,
+    )
     for run in runs.iterator(chunk_size=500):
         try:
             run_cancel(run=run)
@@ -419,8 +563,10 @@ def batch_cancel(*, batch: Batch) -> Batch:
 def batches_sweep(*, now=None) -> int:
     """The minute task: batches still going whose nudge may have been lost get a feeder run."""
     now = now or timezone.now()
-    stale = Batch.objects.filter(status__in=[BatchStatus.RUNNING, BatchStatus.PAUSED, BatchStatus.CANCELLED],
-                                 feed_requested_at__lt=now - STALE_NUDGE)
+    stale = Batch.objects.filter(
+        status__in=[BatchStatus.RUNNING, BatchStatus.PAUSED, BatchStatus.CANCELLED],
+        feed_requested_at__lt=now - STALE_NUDGE,
+    )
     count = 0
     for batch_id in stale.values_list("id", flat=True)[:200]:
         with transaction.atomic():
@@ -442,7 +588,15 @@ def batch_progress(batch: Batch, *, now=None) -> dict:
     rate = finished / elapsed
     eta = remaining / rate if rate > 0 and batch.status == BatchStatus.RUNNING else None
     percent = round(100 * finished / batch.total, 1) if batch.total else 0.0
-    return {"total": batch.total, "done": batch.done, "failed": batch.failed, "cancelled": batch.cancelled,
-            "remaining": remaining, "in_flight": max(0, batch.fed - finished), "fed": batch.fed,
-            "percent": percent, "rate_per_second": round(rate, 2),
-            "eta_seconds": round(eta) if eta is not None else None}
+    return {
+        "total": batch.total,
+        "done": batch.done,
+        "failed": batch.failed,
+        "cancelled": batch.cancelled,
+        "remaining": remaining,
+        "in_flight": max(0, batch.fed - finished),
+        "fed": batch.fed,
+        "percent": percent,
+        "rate_per_second": round(rate, 2),
+        "eta_seconds": round(eta) if eta is not None else None,
+    }

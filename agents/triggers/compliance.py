@@ -59,7 +59,12 @@ MESSAGE_ACTIONS: dict[tuple[str, str], MessageKind] = {
     ("smtp_email", "send_email"): MessageKind("email"),
 }
 PURPOSES = frozenset({"marketing", "reply", "opt_out_confirmation"})
-COUNTED_STATUSES = (OutboxStatus.PENDING, OutboxStatus.SENT, OutboxStatus.DELIVERED, OutboxStatus.UNKNOWN)
+COUNTED_STATUSES = (
+    OutboxStatus.PENDING,
+    OutboxStatus.SENT,
+    OutboxStatus.DELIVERED,
+    OutboxStatus.UNKNOWN,
+)
 WHATSAPP_WINDOW = timedelta(hours=24)
 DEFAULT_QUIET_CHANNELS = ("sms", "whatsapp")
 
@@ -80,14 +85,26 @@ def message_kind(provider: str, action: str) -> MessageKind | None:
 
 
 def providers_of(channel: str) -> list[str]:
-    return sorted({provider for (provider, _), kind in MESSAGE_ACTIONS.items() if kind.channel == channel})
+    return sorted(
+        {provider for (provider, _), kind in MESSAGE_ACTIONS.items() if kind.channel == channel}
+    )
 
 
 # --- the gate -------------------------------------------------------------------------------
 
 
-def message_gate(*, connector, action: str, input: dict, key: str | None, run_id, contact: Any = None,
-                 purpose: str = "marketing", recorder=None, now: datetime | None = None) -> uuid.UUID | None:
+def message_gate(
+    *,
+    connector,
+    action: str,
+    input: dict,
+    key: str | None,
+    run_id,
+    contact: Any = None,
+    purpose: str = "marketing",
+    recorder=None,
+    now: datetime | None = None,
+) -> uuid.UUID | None:
     """Check one outgoing message; answer the contact id to link it to, or raise ``PolicyBlocked``.
 
     A message whose outbox row already says it was sent passes (a re-executed run replays
@@ -101,34 +118,69 @@ def message_gate(*, connector, action: str, input: dict, key: str | None, run_id
     except InvalidInput:
         return _contact_id(contact)  # the action's own validation names the bad field
     key = key or derived_key(run_id=run_id, action=action, input=input)
-    row = OutboundMessage.objects.filter(organization_id=organization.pk, idempotency_key=key).only("status").first()
+    row = (
+        OutboundMessage.objects.filter(organization_id=organization.pk, idempotency_key=key)
+        .only("status")
+        .first()
+    )
     if row is not None and row.status in (OutboxStatus.SENT, OutboxStatus.DELIVERED):
         return _contact_id(contact)
-    found = contact_resolve(organization=organization, channel=kind.channel, address=address, contact=contact)
+    found = contact_resolve(
+        organization=organization, channel=kind.channel, address=address, contact=contact
+    )
     try:
-        message_check(organization=organization, channel=kind.channel, address=address, contact=found,
-                      session=kind.session, purpose=purpose, now=now, exclude_key=key)
+        message_check(
+            organization=organization,
+            channel=kind.channel,
+            address=address,
+            contact=found,
+            session=kind.session,
+            purpose=purpose,
+            now=now,
+            exclude_key=key,
+        )
     except PolicyBlocked as exc:
-        _record_blocked(connector, action, key=key, run_id=run_id, contact=found, address=address, exc=exc,
-                        purpose=purpose)
+        _record_blocked(
+            connector,
+            action,
+            key=key,
+            run_id=run_id,
+            contact=found,
+            address=address,
+            exc=exc,
+            purpose=purpose,
+        )
         if recorder is not None:
             _blocked_step(recorder, connector.provider, action, address, exc)
         raise
     return found.pk if found is not None else None
 
 
-def message_check(*, organization: Organization, channel: str, address: str, contact=None, session: bool = False,
-                  purpose: str = "marketing", now: datetime | None = None, exclude_key: str = "") -> None:
+def message_check(
+    *,
+    organization: Organization,
+    channel: str,
+    address: str,
+    contact=None,
+    session: bool = False,
+    purpose: str = "marketing",
+    now: datetime | None = None,
+    exclude_key: str = "",
+) -> None:
     """Raise ``PolicyBlocked`` naming the rule if a message to ``address`` on ``channel`` must not go."""
     now = now or timezone.now()
     settings = organization.settings or {}
-    if purpose != "opt_out_confirmation" and suppression_exists(organization=organization, channel=channel,
-                                                                address=address):
+    if purpose != "opt_out_confirmation" and suppression_exists(
+        organization=organization, channel=channel, address=address
+    ):
         _block(f"{address} is on the {channel} suppression list", "suppressed")
     _check_consent(settings, channel, contact)
     if session and not whatsapp_window_open(organization=organization, address=address, now=now):
-        _block("Outside the WhatsApp 24-hour window (no message from this person in the last 24 hours): "
-               "send an approved template with send_template", "whatsapp_window")
+        _block(
+            "Outside the WhatsApp 24-hour window (no message from this person in the last 24 hours): "
+            "send an approved template with send_template",
+            "whatsapp_window",
+        )
     if purpose != "marketing":
         return
     _check_caps(organization, settings, channel, address, now, exclude_key)
@@ -145,36 +197,61 @@ def _check_consent(settings: dict, channel: str, contact) -> None:
     if status == "revoked":
         _block(f"The contact revoked consent for {channel}", "consent")
     if channel in (settings.get("require_consent") or []) and status != "granted":
-        _block(f"This organization requires consent for {channel} and the recipient has not given it", "consent")
+        _block(
+            f"This organization requires consent for {channel} and the recipient has not given it",
+            "consent",
+        )
 
 
 def whatsapp_window_open(*, organization: Organization, address: str, now: datetime) -> bool:
     from agents.triggers.models import InboundMessage
 
-    return InboundMessage.objects.filter(organization=organization, channel="whatsapp", address=address,
-                                         created_at__gte=now - WHATSAPP_WINDOW).exists()
+    return InboundMessage.objects.filter(
+        organization=organization,
+        channel="whatsapp",
+        address=address,
+        created_at__gte=now - WHATSAPP_WINDOW,
+    ).exists()
 
 
-def _check_caps(organization: Organization, settings: dict, channel: str, address: str, now: datetime,
-                exclude_key: str) -> None:
+def _check_caps(
+    organization: Organization,
+    settings: dict,
+    channel: str,
+    address: str,
+    now: datetime,
+    exclude_key: str,
+) -> None:
     caps = (settings.get("frequency_caps") or {}).get(channel) or {}
-    windows = [(name, int(limit), delta) for name, delta in (("day", timedelta(days=1)), ("week", timedelta(days=7)))
-               if isinstance((limit := caps.get(name)), int | float) and limit >= 0]
+    windows = [
+        (name, int(limit), delta)
+        for name, delta in (("day", timedelta(days=1)), ("week", timedelta(days=7)))
+        if isinstance((limit := caps.get(name)), int | float) and limit >= 0
+    ]
     if not windows:
         return
     # Marketing messages count; replies and opt-out confirmations do not ("" is a row written
     # before purposes were recorded, counted as before).
     sent = OutboundMessage.objects.filter(
-        organization=organization, provider__in=providers_of(channel), target=address, status__in=COUNTED_STATUSES,
-        created_at__gte=now - max(delta for _, _, delta in windows), purpose__in=("marketing", ""),
+        organization=organization,
+        provider__in=providers_of(channel),
+        target=address,
+        status__in=COUNTED_STATUSES,
+        created_at__gte=now - max(delta for _, _, delta in windows),
+        purpose__in=("marketing", ""),
     ).exclude(idempotency_key=exclude_key)
     times = list(sent.values_list("created_at", flat=True)[:1000])
     for name, limit, delta in windows:
         if sum(1 for at in times if at >= now - delta) >= limit:
-            _block(f"Frequency cap reached: {limit} {channel} message(s) per {name} to {address}", "frequency_cap")
+            _block(
+                f"Frequency cap reached: {limit} {channel} message(s) per {name} to {address}",
+                "frequency_cap",
+            )
 
 
-def _check_quiet_hours(organization: Organization, settings: dict, channel: str, contact, now: datetime) -> None:
+def _check_quiet_hours(
+    organization: Organization, settings: dict, channel: str, contact, now: datetime
+) -> None:
     quiet = settings.get("quiet_hours") or {}
     if not quiet or channel not in (quiet.get("channels") or DEFAULT_QUIET_CHANNELS):
         return
@@ -187,7 +264,9 @@ def _check_quiet_hours(organization: Organization, settings: dict, channel: str,
     if remaining:
         raise QuietHoursBlocked(
             f"Quiet hours ({quiet['start']}–{quiet['end']} {tz.key}) for the recipient; retried when they end",
-            retry_after=remaining, details={"policy": "quiet_hours"}, context={"policy": "quiet_hours"},
+            retry_after=remaining,
+            details={"policy": "quiet_hours"},
+            context={"policy": "quiet_hours"},
         )
 
 
@@ -217,7 +296,9 @@ def quiet_seconds_left(local: datetime, start: time, end: time) -> float:
     if ends <= local:
         ends += timedelta(days=1)
     # Wall-clock arithmetic in the zone, then back to real seconds (DST nights are shorter or longer).
-    return max(1.0, (ends.astimezone(ZoneInfo("UTC")) - local.astimezone(ZoneInfo("UTC"))).total_seconds())
+    return max(
+        1.0, (ends.astimezone(ZoneInfo("UTC")) - local.astimezone(ZoneInfo("UTC"))).total_seconds()
+    )
 
 
 # --- contacts and records -------------------------------------------------------------------
@@ -243,20 +324,42 @@ def _contact_id(contact: Any) -> uuid.UUID | None:
         return None
 
 
-def _record_blocked(connector, action: str, *, key: str, run_id, contact, address: str, exc: PolicyBlocked,
-                    purpose: str = "") -> None:
-    fields = {"status": OutboxStatus.FAILED, "error_code": exc.code, "error": exc.message[:200],
-              "updated_at": timezone.now()}
-    updated = OutboundMessage.objects.filter(organization_id=connector.organization_id, idempotency_key=key,
-                                             status=OutboxStatus.FAILED).update(**fields)
+def _record_blocked(
+    connector,
+    action: str,
+    *,
+    key: str,
+    run_id,
+    contact,
+    address: str,
+    exc: PolicyBlocked,
+    purpose: str = "",
+) -> None:
+    fields = {
+        "status": OutboxStatus.FAILED,
+        "error_code": exc.code,
+        "error": exc.message[:200],
+        "updated_at": timezone.now(),
+    }
+    updated = OutboundMessage.objects.filter(
+        organization_id=connector.organization_id, idempotency_key=key, status=OutboxStatus.FAILED
+    ).update(**fields)
     if updated:
         return
     try:
         with transaction.atomic():
             OutboundMessage.objects.create(
-                organization_id=connector.organization_id, connector=connector, provider=connector.provider,
-                action=action, idempotency_key=key, run_id=run_id, contact_id=getattr(contact, "pk", None),
-                target=address, sandbox=connector.is_sandbox, purpose=purpose, **fields,
+                organization_id=connector.organization_id,
+                connector=connector,
+                provider=connector.provider,
+                action=action,
+                idempotency_key=key,
+                run_id=run_id,
+                contact_id=getattr(contact, "pk", None),
+                target=address,
+                sandbox=connector.is_sandbox,
+                purpose=purpose,
+                **fields,
             )
     except IntegrityError:
         pass  # a row in another state (sent, interrupted) already says what happened
@@ -264,8 +367,14 @@ def _record_blocked(connector, action: str, *, key: str, run_id, contact, addres
 
 def _blocked_step(recorder, provider: str, action: str, address: str, exc: PolicyBlocked) -> None:
     try:
-        with recorder.step(f"{provider}.{action} blocked", kind="step", provider=provider, action=action) as rec:
-            rec.detail = {"to": address, "policy": exc.context.get("policy", ""), "reason": exc.message}
+        with recorder.step(
+            f"{provider}.{action} blocked", kind="step", provider=provider, action=action
+        ) as rec:
+            rec.detail = {
+                "to": address,
+                "policy": exc.context.get("policy", ""),
+                "reason": exc.message,
+            }
             raise exc
     except PolicyBlocked:
         pass

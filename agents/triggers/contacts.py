@@ -28,13 +28,30 @@ from neonhub.core.errors import Conflict, InvalidInput, NotFound
 from neonhub.core.models import Organization
 
 CHANNELS = ("sms", "whatsapp", "email")
-KNOWN_COLUMNS = {"name", "email", "phone", "timezone", "tags", "consent_source",
-                 *(f"consent_{c}" for c in CHANNELS)}
+KNOWN_COLUMNS = {
+    "name",
+    "email",
+    "phone",
+    "timezone",
+    "tags",
+    "consent_source",
+    *(f"consent_{c}" for c in CHANNELS),
+}
 IMPORT_CHUNK = 500
 PREVIEW_ROWS = 20
 MAX_LISTED_ERRORS = 200
-EXPORT_COLUMNS = ["id", "name", "email", "phone", "timezone", "tags", "consent_sms", "consent_whatsapp",
-                  "consent_email", "created_at"]
+EXPORT_COLUMNS = [
+    "id",
+    "name",
+    "email",
+    "phone",
+    "timezone",
+    "tags",
+    "consent_sms",
+    "consent_whatsapp",
+    "consent_email",
+    "created_at",
+]
 UNSET: Any = object()
 
 
@@ -95,27 +112,41 @@ def consent_entry(status: str, source: str = "", at: Any = None) -> dict:
 
 def clean_consent(value: Any) -> dict:
     if not isinstance(value, dict):
-        raise _invalid("consent", 'an object per channel, e.g. {"sms": {"status": "granted", "source": "web form"}}')
+        raise _invalid(
+            "consent",
+            'an object per channel, e.g. {"sms": {"status": "granted", "source": "web form"}}',
+        )
     consent = {}
     for channel, entry in value.items():
         if channel not in CHANNELS or not isinstance(entry, dict):
-            raise _invalid(f"consent.{channel}", "channels are sms, whatsapp and email, each an object")
-        consent[channel] = consent_entry(str(entry.get("status", "")), entry.get("source", ""), entry.get("at"))
+            raise _invalid(
+                f"consent.{channel}", "channels are sms, whatsapp and email, each an object"
+            )
+        consent[channel] = consent_entry(
+            str(entry.get("status", "")), entry.get("source", ""), entry.get("at")
+        )
     return consent
 
 
 def clean_attributes(value: Any) -> dict:
-    if not isinstance(value, dict) or not all(isinstance(v, str | int | float | bool) or v is None
-                                              for v in value.values()):
+    if not isinstance(value, dict) or not all(
+        isinstance(v, str | int | float | bool) or v is None for v in value.values()
+    ):
         raise _invalid("attributes", "an object of plain values")
     if len(value) > 100:
         raise _invalid("attributes", "at most 100 attributes")
     return {str(k)[:64]: v for k, v in value.items()}
 
 
-CLEANERS = {"email": clean_email, "phone": clean_phone, "timezone": clean_timezone, "tags": clean_tags,
-            "consent": clean_consent, "attributes": clean_attributes,
-            "name": lambda v: str(v or "").strip()[:200]}
+CLEANERS = {
+    "email": clean_email,
+    "phone": clean_phone,
+    "timezone": clean_timezone,
+    "tags": clean_tags,
+    "consent": clean_consent,
+    "attributes": clean_attributes,
+    "name": lambda v: str(v or "").strip()[:200],
+}
 
 
 def contact_clean(data: dict) -> dict:
@@ -140,8 +171,10 @@ def _save(contact: Contact) -> None:
         with transaction.atomic():
             contact.save()
     except IntegrityError:
-        raise Conflict("Another contact already has this phone or email",
-                       details=[{"field": "phone", "message": "phone or email already used"}]) from None
+        raise Conflict(
+            "Another contact already has this phone or email",
+            details=[{"field": "phone", "message": "phone or email already used"}],
+        ) from None
 
 
 def contact_update(*, contact: Contact, **data: Any) -> Contact:
@@ -154,7 +187,9 @@ def contact_update(*, contact: Contact, **data: Any) -> Contact:
     return contact
 
 
-def contact_consent_set(*, contact: Contact, channel: str, status: str, source: str = "", at=None) -> Contact:
+def contact_consent_set(
+    *, contact: Contact, channel: str, status: str, source: str = "", at=None
+) -> Contact:
     if channel not in CHANNELS:
         raise _invalid("channel", "expected sms, whatsapp or email")
     contact.consent = {**(contact.consent or {}), channel: consent_entry(status, source, at)}
@@ -169,30 +204,42 @@ def contact_delete(*, contact: Contact) -> None:
 # --- lists ----------------------------------------------------------------------------------
 
 
-def contact_list_create(*, organization: Organization, name: str, description: str = "") -> ContactList:
+def contact_list_create(
+    *, organization: Organization, name: str, description: str = ""
+) -> ContactList:
     try:
         with transaction.atomic():
-            return ContactList.objects.create(organization=organization, name=name.strip()[:100],
-                                              description=description[:300])
+            return ContactList.objects.create(
+                organization=organization, name=name.strip()[:100], description=description[:300]
+            )
     except IntegrityError:
-        raise Conflict(f"A list named {name!r} already exists",
-                       details=[{"field": "name", "message": "already used"}]) from None
+        raise Conflict(
+            f"A list named {name!r} already exists",
+            details=[{"field": "name", "message": "already used"}],
+        ) from None
 
 
 def contact_list_add(*, contact_list: ContactList, contact_ids: list) -> int:
     """Add the organization's contacts with these ids (others are refused); answers how many were new."""
-    contacts = list(Contact.objects.filter(organization_id=contact_list.organization_id, pk__in=contact_ids)
-                    .values_list("pk", flat=True))
+    contacts = list(
+        Contact.objects.filter(
+            organization_id=contact_list.organization_id, pk__in=contact_ids
+        ).values_list("pk", flat=True)
+    )
     if len(contacts) != len(set(map(str, contact_ids))):
         raise NotFound("Contact not found")
     before = contact_list.memberships.count()
     ContactListMembership.objects.bulk_create(
-        [ContactListMembership(contact_list=contact_list, contact_id=pk) for pk in contacts], ignore_conflicts=True)
+        [ContactListMembership(contact_list=contact_list, contact_id=pk) for pk in contacts],
+        ignore_conflicts=True,
+    )
     return contact_list.memberships.count() - before
 
 
 def contact_list_remove(*, contact_list: ContactList, contact_ids: list) -> int:
-    deleted, _ = ContactListMembership.objects.filter(contact_list=contact_list, contact_id__in=contact_ids).delete()
+    deleted, _ = ContactListMembership.objects.filter(
+        contact_list=contact_list, contact_id__in=contact_ids
+    ).delete()
     return deleted
 
 
@@ -205,7 +252,9 @@ def contact_list_delete(*, contact_list: ContactList) -> None:
 
 def contacts_import_store(*, organization: Organization, upload) -> str:
     """Keep an uploaded CSV until it is confirmed; answers the import id."""
-    name = store_upload(folder=f"imports/{organization.pk}", upload=upload, limit=settings.NEONHUB_MAX_UPLOAD_BYTES)
+    name = store_upload(
+        folder=f"imports/{organization.pk}", upload=upload, limit=settings.NEONHUB_MAX_UPLOAD_BYTES
+    )
     return name.rsplit("/", 1)[-1].removesuffix(".csv")
 
 
@@ -220,9 +269,17 @@ def _import_path(organization: Organization, import_id: str) -> str:
 
 def row_fields(record: dict[str, str]) -> dict:
     """A CSV row as contact fields; unknown columns become attributes."""
-    fields: dict[str, Any] = {k: record[k] for k in ("name", "email", "phone", "timezone", "tags") if record.get(k)}
-    consent = {c: {"status": record[f"consent_{c}"].lower(), "source": record.get("consent_source") or "csv import"}
-               for c in CHANNELS if record.get(f"consent_{c}")}
+    fields: dict[str, Any] = {
+        k: record[k] for k in ("name", "email", "phone", "timezone", "tags") if record.get(k)
+    }
+    consent = {
+        c: {
+            "status": record[f"consent_{c}"].lower(),
+            "source": record.get("consent_source") or "csv import",
+        }
+        for c in CHANNELS
+        if record.get(f"consent_{c}")
+    }
     if consent:
         fields["consent"] = consent
     attributes = {k: v for k, v in record.items() if k not in KNOWN_COLUMNS and v != ""}
@@ -234,7 +291,9 @@ def row_fields(record: dict[str, str]) -> dict:
 class _Importer:
     """One pass over an import: every row checked, and written only when ``write``."""
 
-    def __init__(self, organization: Organization, *, write: bool, contact_list: ContactList | None = None):
+    def __init__(
+        self, organization: Organization, *, write: bool, contact_list: ContactList | None = None
+    ):
         self.organization, self.write, self.contact_list = organization, write, contact_list
         self.errors: list[dict] = []
         self.error_count = self.rows = self.created = self.updated = 0
@@ -290,21 +349,37 @@ class _Importer:
         Contact.objects.bulk_create(self.new.values())
         changed = [c for pk, c in self.changed.items() if pk not in self.new]
         if changed:
-            Contact.objects.bulk_update(changed, ["name", "email", "phone", "timezone", "tags", "consent",
-                                                  "attributes", "updated_at"])
+            Contact.objects.bulk_update(
+                changed,
+                [
+                    "name",
+                    "email",
+                    "phone",
+                    "timezone",
+                    "tags",
+                    "consent",
+                    "attributes",
+                    "updated_at",
+                ],
+            )
         if self.contact_list is not None:
             members = {*self.new, *self.changed}
             ContactListMembership.objects.bulk_create(
-                [ContactListMembership(contact_list=self.contact_list, contact_id=pk) for pk in members],
-                ignore_conflicts=True)
+                [
+                    ContactListMembership(contact_list=self.contact_list, contact_id=pk)
+                    for pk in members
+                ],
+                ignore_conflicts=True,
+            )
 
     def _load_existing(self, cleaned: list[tuple[int, dict]]) -> None:
         phones = {f["phone"] for _, f in cleaned if f.get("phone")} - self.by_phone.keys()
         emails = {f["email"] for _, f in cleaned if f.get("email")} - self.by_email.keys()
         if not (phones or emails):
             return
-        found = Contact.objects.filter(organization=self.organization, phone__in=phones) | \
-            Contact.objects.filter(organization=self.organization, email__in=emails)
+        found = Contact.objects.filter(
+            organization=self.organization, phone__in=phones
+        ) | Contact.objects.filter(organization=self.organization, email__in=emails)
         for contact in found:
             self._index(contact)
 
@@ -335,9 +410,15 @@ class _Importer:
         self._index(existing)
 
     def answer(self) -> dict:
-        return {"rows": self.rows, "valid": self.rows - self.error_count, "create": self.created,
-                "update": self.updated, "error_count": self.error_count, "errors": self.errors,
-                "sample": self.sample}
+        return {
+            "rows": self.rows,
+            "valid": self.rows - self.error_count,
+            "create": self.created,
+            "update": self.updated,
+            "error_count": self.error_count,
+            "errors": self.errors,
+            "sample": self.sample,
+        }
 
 
 def _merge(contact: Contact, fields: dict) -> None:
@@ -359,8 +440,9 @@ def contacts_import_preview(*, organization: Organization, import_id: str) -> di
     return {"import_id": import_id, **importer.answer()}
 
 
-def contacts_import_commit(*, organization: Organization, import_id: str,
-                           contact_list: ContactList | None = None) -> dict:
+def contacts_import_commit(
+    *, organization: Organization, import_id: str, contact_list: ContactList | None = None
+) -> dict:
     """Import every row, or nothing: any bad row raises ``InvalidInput`` listing the errors.
 
     A first pass checks every row without writing; the second writes chunk by chunk, each in
@@ -383,15 +465,21 @@ def _raise_errors(importer: _Importer, *, written: bool = False) -> None:
     if not importer.error_count:
         return
     outcome = "the other rows were imported" if written else "nothing was imported"
-    raise InvalidInput(f"{importer.error_count} row(s) have errors; {outcome}",
-                       details=[{"field": f"row {e['row']}.{e['field']}", "message": e["message"]}
-                                for e in importer.errors])
+    raise InvalidInput(
+        f"{importer.error_count} row(s) have errors; {outcome}",
+        details=[
+            {"field": f"row {e['row']}.{e['field']}", "message": e["message"]}
+            for e in importer.errors
+        ],
+    )
 
 
 # --- export ---------------------------------------------------------------------------------
 
 
-def contacts_export_lines(*, organization: Organization, contact_list: ContactList | None = None) -> Iterator[str]:
+def contacts_export_lines(
+    *, organization: Organization, contact_list: ContactList | None = None
+) -> Iterator[str]:
     """CSV lines of the organization's contacts (or one list's), read in chunks."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
@@ -409,14 +497,26 @@ def contacts_export_lines(*, organization: Organization, contact_list: ContactLi
     yield line(EXPORT_COLUMNS + attribute_names)
     for c in contacts.order_by("created_at", "id").iterator(chunk_size=2000):
         consent = c.consent or {}
-        values = [c.pk, c.name, c.email, c.phone, c.timezone, ";".join(c.tags or []),
-                  *[(consent.get(ch) or {}).get("status", "") for ch in CHANNELS], c.created_at.isoformat()]
+        values = [
+            c.pk,
+            c.name,
+            c.email,
+            c.phone,
+            c.timezone,
+            ";".join(c.tags or []),
+            *[(consent.get(ch) or {}).get("status", "") for ch in CHANNELS],
+            c.created_at.isoformat(),
+        ]
         yield line(values + [(c.attributes or {}).get(name, "") for name in attribute_names])
 
 
 def _attribute_names(contacts) -> list[str]:
     names: set[str] = set()
-    for attributes in contacts.exclude(attributes={}).values_list("attributes", flat=True).iterator(chunk_size=2000):
+    for attributes in (
+        contacts.exclude(attributes={})
+        .values_list("attributes", flat=True)
+        .iterator(chunk_size=2000)
+    ):
         names.update(attributes or {})
         if len(names) >= 100:
             break

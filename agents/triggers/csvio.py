@@ -49,18 +49,27 @@ def csv_header(stream: IO[bytes]) -> tuple[list[str], int]:
     try:
         row = next(csv.reader(_lines(stream, position)), None)
     except (csv.Error, ValueError) as exc:
-        raise InvalidInput(f"The CSV header cannot be read: {exc}", details=[{"field": "file", "message": str(exc)}]) from None
+        raise InvalidInput(
+            f"The CSV header cannot be read: {exc}",
+            details=[{"field": "file", "message": str(exc)}],
+        ) from None
     names = [name.strip().lstrip("\ufeff").strip() for name in (row or [])]
     if not names or not any(names):
-        raise InvalidInput("The CSV file has no header row", details=[{"field": "file", "message": "no header row"}])
+        raise InvalidInput(
+            "The CSV file has no header row",
+            details=[{"field": "file", "message": "no header row"}],
+        )
     if len(names) > MAX_COLUMNS or len(set(names)) != len(names) or "" in names:
-        raise InvalidInput("CSV columns must have distinct, non-empty names (at most 200)",
-                           details=[{"field": "file", "message": "empty, repeated or too many column names"}])
+        raise InvalidInput(
+            "CSV columns must have distinct, non-empty names (at most 200)",
+            details=[{"field": "file", "message": "empty, repeated or too many column names"}],
+        )
     return names, position[0]
 
 
-def csv_records(stream: IO[bytes], *, columns: list[str], offset: int, first_row: int = 1
-                ) -> Iterator[tuple[dict[str, str], int]]:
+def csv_records(
+    stream: IO[bytes], *, columns: list[str], offset: int, first_row: int = 1
+) -> Iterator[tuple[dict[str, str], int]]:
     """``(record, end offset)`` from ``offset``; blank lines are skipped.  Raises ``RecordError``."""
     stream.seek(offset)
     position = [offset]
@@ -80,7 +89,10 @@ def csv_records(stream: IO[bytes], *, columns: list[str], offset: int, first_row
         if len(values) > len(columns):
             raise RecordError(row_number, f"{len(values)} values for {len(columns)} columns")
         values += [""] * (len(columns) - len(values))
-        yield {name: value.strip() for name, value in zip(columns, values, strict=True)}, position[0]
+        yield (
+            {name: value.strip() for name, value in zip(columns, values, strict=True)},
+            position[0],
+        )
 
 
 def jsonl_records(stream: IO[bytes], *, offset: int) -> Iterator[tuple[Any, int]]:
@@ -94,8 +106,10 @@ def jsonl_records(stream: IO[bytes], *, offset: int) -> Iterator[tuple[Any, int]
 def store_upload(*, folder: str, upload: File, limit: int) -> str:
     """Save an uploaded file under ``folder`` (streamed in chunks); answers its storage name."""
     if upload.size is not None and upload.size > limit:
-        raise InvalidInput(f"The file is larger than {limit} bytes",
-                           details=[{"field": "file", "message": "file too large"}])
+        raise InvalidInput(
+            f"The file is larger than {limit} bytes",
+            details=[{"field": "file", "message": "file too large"}],
+        )
     return default_storage.save(f"{folder}/{uuid.uuid4().hex}.csv", upload)
 
 

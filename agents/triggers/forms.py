@@ -15,8 +15,10 @@ JSON_HELP = 'A JSON object, e.g. {"to": "Phone"}'
 
 
 def task_choices(catalog: list[dict]) -> list:
-    return [("", "Choose…")] + [(a["name"], [(i["value"], f"{a['slug']} / {i['name']}") for i in a["intents"]])
-                                for a in catalog]
+    return [("", "Choose…")] + [
+        (a["name"], [(i["value"], f"{a['slug']} / {i['name']}") for i in a["intents"]])
+        for a in catalog
+    ]
 
 
 class JsonObjectField(forms.CharField):
@@ -49,31 +51,51 @@ class TaskForm(forms.Form):
 
 class BatchForm(TaskForm):
     name = forms.CharField(max_length=200, required=False)
-    file = forms.FileField(required=False, label="CSV file", help_text="One input per row; the first row names the columns")
+    file = forms.FileField(
+        required=False,
+        label="CSV file",
+        help_text="One input per row; the first row names the columns",
+    )
     contact_list = forms.ChoiceField(required=False, label="Or a contact list")
-    mapping = JsonObjectField(required=False, label="Mapping",
-                              help_text='Payload field → column (or contact field), e.g. {"to": "Phone", '
-                                        '"variables.name": "First name"}. Empty: columns are payload fields.')
-    defaults = JsonObjectField(required=False, label="Every input gets",
-                               help_text='e.g. {"body": "Hi {{name}}, 20% off today. Reply STOP to opt out."}')
+    mapping = JsonObjectField(
+        required=False,
+        label="Mapping",
+        help_text='Payload field → column (or contact field), e.g. {"to": "Phone", '
+        '"variables.name": "First name"}. Empty: columns are payload fields.',
+    )
+    defaults = JsonObjectField(
+        required=False,
+        label="Every input gets",
+        help_text='e.g. {"body": "Hi {{name}}, 20% off today. Reply STOP to opt out."}',
+    )
     field_order = ["task", "name", "file", "contact_list", "mapping", "defaults"]
 
     def __init__(self, *args, lists: list, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["contact_list"].choices = [("", "—")] + [(str(lst.pk), lst.name) for lst in lists]
+        self.fields["contact_list"].choices = [("", "—")] + [
+            (str(lst.pk), lst.name) for lst in lists
+        ]
 
     def clean(self) -> dict:
         data = super().clean()
         if bool(data.get("file")) == bool(data.get("contact_list")):
-            raise forms.ValidationError("Upload a CSV file or choose a contact list (one of the two).")
+            raise forms.ValidationError(
+                "Upload a CSV file or choose a contact list (one of the two)."
+            )
         return data
 
 
 class ScheduleForm(TaskForm):
     name = forms.CharField(max_length=100)
-    payload = JsonObjectField(required=False, label="Payload", help_text='The run\'s input, e.g. {"content": "…"}')
-    cron = forms.CharField(max_length=120, required=False, label="Cron",
-                           help_text="minute hour day month weekday — 0 9 * * 2 is Tuesdays at 9:00")
+    payload = JsonObjectField(
+        required=False, label="Payload", help_text='The run\'s input, e.g. {"content": "…"}'
+    )
+    cron = forms.CharField(
+        max_length=120,
+        required=False,
+        label="Cron",
+        help_text="minute hour day month weekday — 0 9 * * 2 is Tuesdays at 9:00",
+    )
     interval_minutes = forms.IntegerField(required=False, min_value=1, label="Or every N minutes")
     timezone = forms.ChoiceField(label="Timezone")
     field_order = ["name", "task", "payload", "cron", "interval_minutes", "timezone"]
@@ -87,21 +109,30 @@ class ScheduleForm(TaskForm):
 class TriggerForm(TaskForm):
     name = forms.CharField(max_length=100)
     source = forms.ChoiceField(choices=TriggerSource.choices)
-    connector = forms.ChoiceField(required=False, help_text="For provider sources: one connector, or any")
-    mapping = JsonObjectField(required=False, help_text='Payload field → event path, e.g. {"content": "text"}; '
-                                                        "empty: the source's default")
+    connector = forms.ChoiceField(
+        required=False, help_text="For provider sources: one connector, or any"
+    )
+    mapping = JsonObjectField(
+        required=False,
+        help_text='Payload field → event path, e.g. {"content": "text"}; '
+        "empty: the source's default",
+    )
     defaults = JsonObjectField(required=False, label="Every run gets")
     field_order = ["name", "source", "connector", "task", "mapping", "defaults"]
 
     def __init__(self, *args, connectors: list, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["connector"].choices = [("", "Any")] + [(str(c.pk), f"{c.name} ({c.provider})") for c in connectors]
+        self.fields["connector"].choices = [("", "Any")] + [
+            (str(c.pk), f"{c.name} ({c.provider})") for c in connectors
+        ]
 
 
 class ContactImportForm(forms.Form):
-    file = forms.FileField(label="CSV file",
-                           help_text="Columns: name, email, phone, timezone, tags (a;b), consent_sms, consent_whatsapp, "
-                                     "consent_email, consent_source; other columns become attributes")
+    file = forms.FileField(
+        label="CSV file",
+        help_text="Columns: name, email, phone, timezone, tags (a;b), consent_sms, consent_whatsapp, "
+        "consent_email, consent_source; other columns become attributes",
+    )
 
 
 def errors_to_form(form: forms.Form, details: Any, message: str, *, prefix: str = "") -> None:
@@ -112,7 +143,11 @@ def errors_to_form(form: forms.Form, details: Any, message: str, *, prefix: str 
         field = path.split(".")[0]
         if field in form.fields:
             # A payload error names the field inside the payload: say which.
-            text = f"{path}: {detail.get('message')}" if path != field else detail.get("message", message)
+            text = (
+                f"{path}: {detail.get('message')}"
+                if path != field
+                else detail.get("message", message)
+            )
             form.add_error(field, text)
             placed = True
     if not placed:

@@ -38,20 +38,44 @@ logger = logging.getLogger(__name__)
 
 # What a trigger's payload is when its mapping is empty, per source.
 DEFAULT_MAPPINGS: dict[str, dict[str, str]] = {
-    TriggerSource.TWILIO_SMS: {"channel": "channel", "from": "From", "body": "Body", "messageSid": "MessageSid",
-                               "connector": "connector"},
-    TriggerSource.TWILIO_WHATSAPP: {"channel": "channel", "from": "From", "body": "Body",
-                                    "messageSid": "MessageSid", "connector": "connector"},
+    TriggerSource.TWILIO_SMS: {
+        "channel": "channel",
+        "from": "From",
+        "body": "Body",
+        "messageSid": "MessageSid",
+        "connector": "connector",
+    },
+    TriggerSource.TWILIO_WHATSAPP: {
+        "channel": "channel",
+        "from": "From",
+        "body": "Body",
+        "messageSid": "MessageSid",
+        "connector": "connector",
+    },
     TriggerSource.FACEBOOK_COMMENT: {"content": "text"},
     TriggerSource.INSTAGRAM_COMMENT: {"content": "text"},
 }
 # Twilio's delivery statuses in the order a message moves through them; a late callback
 # never moves a row back.
-TWILIO_STATUS_RANK = {"accepted": 0, "queued": 1, "sending": 2, "sent": 3, "delivered": 4, "read": 5,
-                      "undelivered": 4, "failed": 4, "canceled": 4}
-OUTBOX_STATUS_OF = {"sent": OutboxStatus.SENT, "delivered": OutboxStatus.DELIVERED, "read": OutboxStatus.DELIVERED,
-                    "undelivered": OutboxStatus.FAILED, "failed": OutboxStatus.FAILED,
-                    "canceled": OutboxStatus.FAILED}
+TWILIO_STATUS_RANK = {
+    "accepted": 0,
+    "queued": 1,
+    "sending": 2,
+    "sent": 3,
+    "delivered": 4,
+    "read": 5,
+    "undelivered": 4,
+    "failed": 4,
+    "canceled": 4,
+}
+OUTBOX_STATUS_OF = {
+    "sent": OutboxStatus.SENT,
+    "delivered": OutboxStatus.DELIVERED,
+    "read": OutboxStatus.DELIVERED,
+    "undelivered": OutboxStatus.FAILED,
+    "failed": OutboxStatus.FAILED,
+    "canceled": OutboxStatus.FAILED,
+}
 # Twilio error codes in a status callback that mean "never send to this number again".
 SUPPRESSING_ERRORS = frozenset({"21610"})
 
@@ -70,16 +94,33 @@ class Event:
     source: str
     event_id: str
     data: dict
-    on_new: Callable[[], None] | None = None  # runs in the delivery's transaction, first delivery only
+    on_new: Callable[[], None] | None = (
+        None  # runs in the delivery's transaction, first delivery only
+    )
 
 
-def delivery_reject(*, facts: RequestFacts, source: str, http_status: int, reason: str,
-                    organization: Organization | None = None, connector: Connector | None = None,
-                    trigger: Trigger | None = None, status: str = DeliveryStatus.REJECTED) -> WebhookDelivery:
+def delivery_reject(
+    *,
+    facts: RequestFacts,
+    source: str,
+    http_status: int,
+    reason: str,
+    organization: Organization | None = None,
+    connector: Connector | None = None,
+    trigger: Trigger | None = None,
+    status: str = DeliveryStatus.REJECTED,
+) -> WebhookDelivery:
     logger.info("webhook %s %s (%s): %s", source, status, http_status, reason)
     return WebhookDelivery.objects.create(
-        organization=organization, connector=connector, trigger=trigger, source=source, status=status,
-        http_status=http_status, reason=reason[:300], remote_addr=facts.remote_addr[:64], headers=facts.headers,
+        organization=organization,
+        connector=connector,
+        trigger=trigger,
+        source=source,
+        status=status,
+        http_status=http_status,
+        reason=reason[:300],
+        remote_addr=facts.remote_addr[:64],
+        headers=facts.headers,
         body_excerpt=facts.body_excerpt,
     )
 
@@ -90,21 +131,32 @@ def deliveries_prune(*, now=None, limit: int = 5000) -> int:
 
     cutoff = (now or timezone.now()) - timedelta(days=settings.NEONHUB_WEBHOOK_RETENTION_DAYS)
     # The delivery_created index: the oldest rows first.
-    old = list(WebhookDelivery.objects.filter(created_at__lt=cutoff).order_by("created_at")
-               .values_list("id", flat=True)[:limit])
+    old = list(
+        WebhookDelivery.objects.filter(created_at__lt=cutoff)
+        .order_by("created_at")
+        .values_list("id", flat=True)[:limit]
+    )
     return WebhookDelivery.objects.filter(pk__in=old).delete()[0] if old else 0
 
 
-def triggers_for_event(*, organization: Organization, source: str, connector: Connector | None) -> list[Trigger]:
+def triggers_for_event(
+    *, organization: Organization, source: str, connector: Connector | None
+) -> list[Trigger]:
     qs = Trigger.objects.filter(organization=organization, source=source, enabled=True)
     if connector is not None:
         qs = qs.filter(connector__isnull=True) | qs.filter(connector=connector)
     return list(qs.order_by("created_at"))
 
 
-def events_accept(*, facts: RequestFacts, organization: Organization, events: list[Event],
-                  connector: Connector | None = None, trigger: Trigger | None = None,
-                  http_status: int = 200) -> list[WebhookDelivery]:
+def events_accept(
+    *,
+    facts: RequestFacts,
+    organization: Organization,
+    events: list[Event],
+    connector: Connector | None = None,
+    trigger: Trigger | None = None,
+    http_status: int = 200,
+) -> list[WebhookDelivery]:
     """Record each event and start its triggers' runs; a repeated event id starts nothing."""
     deliveries = []
     off = connector is not None and not connector.enabled
@@ -114,28 +166,55 @@ def events_accept(*, facts: RequestFacts, organization: Organization, events: li
         elif trigger is not None:
             triggers = [trigger]
         else:
-            triggers = triggers_for_event(organization=organization, source=event.source, connector=connector)
-        deliveries += _accept_one(facts, organization, connector, event, triggers, http_status,
-                                  reason="The connector is switched off" if off else "")
+            triggers = triggers_for_event(
+                organization=organization, source=event.source, connector=connector
+            )
+        deliveries += _accept_one(
+            facts,
+            organization,
+            connector,
+            event,
+            triggers,
+            http_status,
+            reason="The connector is switched off" if off else "",
+        )
     return deliveries
 
 
-def _accept_one(facts: RequestFacts, organization: Organization, connector: Connector | None, event: Event,
-                triggers: list[Trigger], http_status: int, reason: str = "") -> list[WebhookDelivery]:
-    common = {"organization": organization, "connector": connector, "source": event.source,
-              "http_status": http_status, "event_id": event.event_id[:255], "remote_addr": facts.remote_addr[:64],
-              "headers": facts.headers, "body_excerpt": facts.body_excerpt}
+def _accept_one(
+    facts: RequestFacts,
+    organization: Organization,
+    connector: Connector | None,
+    event: Event,
+    triggers: list[Trigger],
+    http_status: int,
+    reason: str = "",
+) -> list[WebhookDelivery]:
+    common = {
+        "organization": organization,
+        "connector": connector,
+        "source": event.source,
+        "http_status": http_status,
+        "event_id": event.event_id[:255],
+        "remote_addr": facts.remote_addr[:64],
+        "headers": facts.headers,
+        "body_excerpt": facts.body_excerpt,
+    }
     try:
         with transaction.atomic():
             first = WebhookDelivery.objects.create(
-                **common, dedupe_key=event.event_id[:255] or None, status=DeliveryStatus.IGNORED,
+                **common,
+                dedupe_key=event.event_id[:255] or None,
+                status=DeliveryStatus.IGNORED,
                 trigger=triggers[0] if triggers else None,
                 reason="" if triggers else (reason or f"No enabled trigger for {event.source}"),
             )
             if event.on_new is not None:
                 event.on_new()
-            rows = [first] + [WebhookDelivery(**common, trigger=t, status=DeliveryStatus.IGNORED)
-                              for t in triggers[1:]]
+            rows = [first] + [
+                WebhookDelivery(**common, trigger=t, status=DeliveryStatus.IGNORED)
+                for t in triggers[1:]
+            ]
             for row in rows:
                 if row.trigger is not None:
                     _start(row, event)
@@ -143,13 +222,21 @@ def _accept_one(facts: RequestFacts, organization: Organization, connector: Conn
             _touch(triggers)
             return rows
     except IntegrityError:
-        original = WebhookDelivery.objects.filter(organization=organization, source=event.source,
-                                                  dedupe_key=event.event_id[:255]).only("id").first()
-        return [WebhookDelivery.objects.create(
-            **common, status=DeliveryStatus.DUPLICATE,
-            reason=f"Event {event.event_id[:80]} was already received"
-                   + (f" (delivery {original.pk})" if original else ""),
-        )]
+        original = (
+            WebhookDelivery.objects.filter(
+                organization=organization, source=event.source, dedupe_key=event.event_id[:255]
+            )
+            .only("id")
+            .first()
+        )
+        return [
+            WebhookDelivery.objects.create(
+                **common,
+                status=DeliveryStatus.DUPLICATE,
+                reason=f"Event {event.event_id[:80]} was already received"
+                + (f" (delivery {original.pk})" if original else ""),
+            )
+        ]
 
 
 def _start(row: WebhookDelivery, event: Event) -> None:
@@ -162,17 +249,28 @@ def _start(row: WebhookDelivery, event: Event) -> None:
     key = f"webhook:{trigger.pk}:{event.event_id or row.pk}"[:255]
     try:
         with transaction.atomic():
-            run, _ = run_start(organization=trigger.organization, agent=trigger.agent, intent=trigger.intent,
-                               payload=payload, trigger=RunTrigger.WEBHOOK, idempotency_key=key)
+            run, _ = run_start(
+                organization=trigger.organization,
+                agent=trigger.agent,
+                intent=trigger.intent,
+                payload=payload,
+                trigger=RunTrigger.WEBHOOK,
+                idempotency_key=key,
+            )
     except NeonHubError as exc:
-        row.status, row.reason = DeliveryStatus.FAILED, f"The run could not start: {exc.message}"[:300]
+        row.status, row.reason = (
+            DeliveryStatus.FAILED,
+            f"The run could not start: {exc.message}"[:300],
+        )
         return
     row.status, row.run, row.reason = DeliveryStatus.ACCEPTED, run, ""
 
 
 def _touch(triggers: list[Trigger]) -> None:
     if triggers:
-        Trigger.objects.filter(pk__in=[t.pk for t in triggers]).update(last_delivery_at=timezone.now())
+        Trigger.objects.filter(pk__in=[t.pk for t in triggers]).update(
+            last_delivery_at=timezone.now()
+        )
 
 
 # --- Twilio ---------------------------------------------------------------------------------
@@ -195,12 +293,24 @@ def inbound_message_record(*, connector: Connector, channel: str, params: dict[s
     organization = connector.organization
     contact = contact_resolve(organization=organization, channel=channel, address=address)
     body = params.get("Body", "")
-    InboundMessage.objects.create(organization=organization, connector=connector, contact=contact, channel=channel,
-                                  address=address, provider_id=params.get("MessageSid", "")[:64], body=body[:1600])
+    InboundMessage.objects.create(
+        organization=organization,
+        connector=connector,
+        contact=contact,
+        channel=channel,
+        address=address,
+        provider_id=params.get("MessageSid", "")[:64],
+        body=body[:1600],
+    )
     keyword = keyword_of(body) if body else None
     if keyword == "opted_out":
-        suppression_add(organization=organization, channel=channel, address=address,
-                        reason=f"Replied {body.strip().upper()[:20]}", source="opt_out_keyword")
+        suppression_add(
+            organization=organization,
+            channel=channel,
+            address=address,
+            reason=f"Replied {body.strip().upper()[:20]}",
+            source="opt_out_keyword",
+        )
     elif keyword == "opted_in":
         suppression_remove(organization=organization, channel=channel, address=address)
 
@@ -218,7 +328,12 @@ def with_status_callback(*, connector: Connector, action: str, input: dict) -> d
         return input
     from connectors.registry import get_provider_class
 
-    return {**input, "status_callback": get_provider_class(connector.provider).webhook_urls(connector.pk)["status"]}
+    return {
+        **input,
+        "status_callback": get_provider_class(connector.provider).webhook_urls(connector.pk)[
+            "status"
+        ],
+    }
 
 
 def _private(host: str) -> bool:
@@ -233,8 +348,9 @@ def outbox_status_update(*, connector: Connector, params: dict[str, str]) -> int
     """Apply a Twilio status callback to the outbox row of that message; answers rows changed."""
     sid, status = params.get("MessageSid", ""), params.get("MessageStatus", "").lower()
     error_code = params.get("ErrorCode", "")
-    rows = OutboundMessage.objects.filter(organization=connector.organization, provider=connector.provider,
-                                          provider_id=sid)
+    rows = OutboundMessage.objects.filter(
+        organization=connector.organization, provider=connector.provider, provider_id=sid
+    )
     changed = 0
     for row in rows:
         if TWILIO_STATUS_RANK.get(status, -1) < TWILIO_STATUS_RANK.get(row.provider_status, -1):
@@ -243,7 +359,10 @@ def outbox_status_update(*, connector: Connector, params: dict[str, str]) -> int
         if status in OUTBOX_STATUS_OF:
             fields["status"] = OUTBOX_STATUS_OF[status]
         if error_code:
-            fields["error_code"], fields["error"] = error_code[:32], f"Twilio error {error_code} ({status})"[:200]
+            fields["error_code"], fields["error"] = (
+                error_code[:32],
+                f"Twilio error {error_code} ({status})"[:200],
+            )
         changed += OutboundMessage.objects.filter(pk=row.pk).update(**fields)
         if error_code in SUPPRESSING_ERRORS and row.target:
             _suppress_from_error(connector, row.target, error_code)
@@ -254,9 +373,16 @@ def _suppress_from_error(connector: Connector, target: str, error_code: str) -> 
     from agents.triggers.compliance import MESSAGE_ACTIONS
     from connectors.services import suppression_add
 
-    channel = next((k.channel for (p, _), k in MESSAGE_ACTIONS.items() if p == connector.provider), "sms")
+    channel = next(
+        (k.channel for (p, _), k in MESSAGE_ACTIONS.items() if p == connector.provider), "sms"
+    )
     try:
-        suppression_add(organization=connector.organization, channel=channel, address=target,
-                        reason=f"Twilio error {error_code}: the recipient unsubscribed", source="provider_error")
+        suppression_add(
+            organization=connector.organization,
+            channel=channel,
+            address=target,
+            reason=f"Twilio error {error_code}: the recipient unsubscribed",
+            source="provider_error",
+        )
     except InvalidInput:
         logger.warning("status callback named a target that is not an address")

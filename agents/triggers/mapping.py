@@ -55,12 +55,18 @@ def apply_mapping(record: Any, mapping: dict[str, str], defaults: dict | None = 
 def mapping_validate(mapping: Any, *, field: str = "mapping") -> dict[str, str]:
     """A mapping is an object of non-empty strings; raises ``InvalidInput`` naming ``field``."""
     if not isinstance(mapping, dict):
-        raise InvalidInput(f"{field} must be an object", details=[{"field": field, "message": "must be an object"}])
+        raise InvalidInput(
+            f"{field} must be an object", details=[{"field": field, "message": "must be an object"}]
+        )
     for key, value in mapping.items():
         if not (isinstance(key, str) and key.strip() and isinstance(value, str) and value.strip()):
-            raise InvalidInput(f"{field} maps payload fields to non-empty source names",
-                               details=[{"field": f"{field}.{key}", "message": "expected a non-empty string"}])
+            raise InvalidInput(
+                f"{field} maps payload fields to non-empty source names",
+                details=[{"field": f"{field}.{key}", "message": "expected a non-empty string"}],
+            )
         if len(key) > 200 or len(value) > 200:
-            raise InvalidInput(f"{field} entries are at most 200 characters",
-                               details=[{"field": f"{field}.{key[:50]}", "message": "too long"}])
+            raise InvalidInput(
+                f"{field} entries are at most 200 characters",
+                details=[{"field": f"{field}.{key[:50]}", "message": "too long"}],
+            )
     return {key.strip(): value.strip() for key, value in mapping.items()}

@@ -35,11 +35,18 @@ class Trigger(BaseModel):
     organization).  A generic trigger has its own signing secret, encrypted at rest.
     """
 
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="triggers")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="triggers"
+    )
     name = models.CharField(max_length=100)
     source = models.CharField(max_length=40, choices=TriggerSource.choices)
-    connector = models.ForeignKey("connectors.Connector", null=True, blank=True, on_delete=models.CASCADE,
-                                  related_name="triggers")
+    connector = models.ForeignKey(
+        "connectors.Connector",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="triggers",
+    )
     agent = models.CharField(max_length=64)
     intent = models.CharField(max_length=64)
     mapping = models.JSONField(default=dict, blank=True)
@@ -48,14 +55,19 @@ class Trigger(BaseModel):
     secret = models.TextField(blank=True, default="", editable=False)
     secret_mask = models.CharField(max_length=32, blank=True, default="", editable=False)
     last_delivery_at = models.DateTimeField(null=True, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(fields=["organization", "name"], name="trigger_unique_org_name"),
-            models.CheckConstraint(condition=models.Q(source__in=TriggerSource.values), name="trigger_source_valid"),
+            models.UniqueConstraint(
+                fields=["organization", "name"], name="trigger_unique_org_name"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(source__in=TriggerSource.values), name="trigger_source_valid"
+            ),
         ]
         indexes = [
             # triggers_for_event(): an organization's enabled triggers of one source.
@@ -82,19 +94,29 @@ class WebhookDelivery(BaseModel):
     unknown ids have no organization.
     """
 
-    organization = models.ForeignKey(Organization, null=True, blank=True, on_delete=models.CASCADE,
-                                     related_name="webhook_deliveries")
+    organization = models.ForeignKey(
+        Organization,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="webhook_deliveries",
+    )
     source = models.CharField(max_length=40)
-    connector = models.ForeignKey("connectors.Connector", null=True, blank=True, on_delete=models.SET_NULL,
-                                  related_name="+")
-    trigger = models.ForeignKey(Trigger, null=True, blank=True, on_delete=models.SET_NULL, related_name="deliveries")
+    connector = models.ForeignKey(
+        "connectors.Connector", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    trigger = models.ForeignKey(
+        Trigger, null=True, blank=True, on_delete=models.SET_NULL, related_name="deliveries"
+    )
     status = models.CharField(max_length=16, choices=DeliveryStatus.choices)
     http_status = models.PositiveSmallIntegerField()
     reason = models.CharField(max_length=300, blank=True, default="")
     event_id = models.CharField(max_length=255, blank=True, default="")
     # NULL (not ""): only first deliveries of an event take part in the unique constraint.
     dedupe_key = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001
-    run = models.ForeignKey("runs.AgentRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    run = models.ForeignKey(
+        "runs.AgentRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     remote_addr = models.CharField(max_length=64, blank=True, default="")
     headers = models.JSONField(default=dict, blank=True)
     body_excerpt = models.TextField(blank=True, default="")
@@ -103,15 +125,22 @@ class WebhookDelivery(BaseModel):
         ordering = ["-created_at"]
         verbose_name_plural = "webhook deliveries"
         constraints = [
-            models.UniqueConstraint(fields=["organization", "source", "dedupe_key"],
-                                    condition=models.Q(dedupe_key__isnull=False), name="delivery_unique_event"),
-            models.CheckConstraint(condition=models.Q(status__in=DeliveryStatus.values), name="delivery_status_valid"),
+            models.UniqueConstraint(
+                fields=["organization", "source", "dedupe_key"],
+                condition=models.Q(dedupe_key__isnull=False),
+                name="delivery_unique_event",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=DeliveryStatus.values), name="delivery_status_valid"
+            ),
         ]
         indexes = [
             # The admin and the trigger's page: newest deliveries first, optionally by status.
             models.Index(fields=["-created_at"], name="delivery_created"),
             models.Index(fields=["trigger", "-created_at"], name="delivery_trigger_created"),
-            models.Index(fields=["organization", "status", "-created_at"], name="delivery_org_status"),
+            models.Index(
+                fields=["organization", "status", "-created_at"], name="delivery_org_status"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -122,9 +151,12 @@ class InboundMessage(BaseModel):
     """A message a person sent us (SMS, WhatsApp): the conversation record and WhatsApp's window."""
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
-    connector = models.ForeignKey("connectors.Connector", null=True, blank=True, on_delete=models.SET_NULL,
-                                  related_name="+")
-    contact = models.ForeignKey("Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="inbound")
+    connector = models.ForeignKey(
+        "connectors.Connector", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    contact = models.ForeignKey(
+        "Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="inbound"
+    )
     channel = models.CharField(max_length=16)
     address = models.CharField(max_length=254)
     provider_id = models.CharField(max_length=64, blank=True, default="")
@@ -134,7 +166,10 @@ class InboundMessage(BaseModel):
         ordering = ["-created_at"]
         indexes = [
             # The WhatsApp 24-hour window: the latest inbound message from one address.
-            models.Index(fields=["organization", "channel", "address", "-created_at"], name="inbound_org_address"),
+            models.Index(
+                fields=["organization", "channel", "address", "-created_at"],
+                name="inbound_org_address",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -157,7 +192,9 @@ class RecurringSchedule(BaseModel):
     same occurrence, and it is computed from *now*, so downtime never piles runs up.
     """
 
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="schedules")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="schedules"
+    )
     name = models.CharField(max_length=100)
     agent = models.CharField(max_length=64)
     intent = models.CharField(max_length=64)
@@ -168,22 +205,31 @@ class RecurringSchedule(BaseModel):
     timezone = models.CharField(max_length=64, default="UTC")
     paused = models.BooleanField(default=False)
     next_run_at = models.DateTimeField(null=True, blank=True)
-    last_run = models.ForeignKey("runs.AgentRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    last_run = models.ForeignKey(
+        "runs.AgentRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     last_run_at = models.DateTimeField(null=True, blank=True)
     skipped = models.PositiveIntegerField(default=0)
     last_skip_reason = models.CharField(max_length=200, blank=True, default="")
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(fields=["organization", "name"], name="schedule_unique_org_name"),
-            models.CheckConstraint(condition=models.Q(kind__in=ScheduleKind.values), name="schedule_kind_valid"),
+            models.UniqueConstraint(
+                fields=["organization", "name"], name="schedule_unique_org_name"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind__in=ScheduleKind.values), name="schedule_kind_valid"
+            ),
         ]
         indexes = [
             # schedules_due(): active schedules whose next time has come.
-            models.Index(fields=["next_run_at"], name="schedule_due", condition=models.Q(paused=False)),
+            models.Index(
+                fields=["next_run_at"], name="schedule_due", condition=models.Q(paused=False)
+            ),
         ]
 
     def __str__(self) -> str:
@@ -210,7 +256,9 @@ class Contact(BaseModel):
     templates (``{"first_name": "Ada"}``).  ``timezone`` blank means the organization's.
     """
 
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="contacts")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="contacts"
+    )
     name = models.CharField(max_length=200, blank=True, default="")
     email = models.CharField(max_length=254, blank=True, default="")
     phone = models.CharField(max_length=16, blank=True, default="")
@@ -223,10 +271,16 @@ class Contact(BaseModel):
         ordering = ["-created_at", "-id"]
         constraints = [
             # Also the indexes of contact_for_address(): one lookup before each message.
-            models.UniqueConstraint(fields=["organization", "phone"], condition=~models.Q(phone=""),
-                                    name="contact_unique_org_phone"),
-            models.UniqueConstraint(fields=["organization", "email"], condition=~models.Q(email=""),
-                                    name="contact_unique_org_email"),
+            models.UniqueConstraint(
+                fields=["organization", "phone"],
+                condition=~models.Q(phone=""),
+                name="contact_unique_org_phone",
+            ),
+            models.UniqueConstraint(
+                fields=["organization", "email"],
+                condition=~models.Q(email=""),
+                name="contact_unique_org_email",
+            ),
         ]
         indexes = [
             # The contact list and export: newest first within an organization, keyset on (created_at, id).
@@ -238,15 +292,21 @@ class Contact(BaseModel):
 
 
 class ContactList(BaseModel):
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="contact_lists")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="contact_lists"
+    )
     name = models.CharField(max_length=100)
     description = models.CharField(max_length=300, blank=True, default="")
-    contacts = models.ManyToManyField(Contact, through="ContactListMembership", related_name="lists")
+    contacts = models.ManyToManyField(
+        Contact, through="ContactListMembership", related_name="lists"
+    )
 
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(fields=["organization", "name"], name="contactlist_unique_org_name"),
+            models.UniqueConstraint(
+                fields=["organization", "name"], name="contactlist_unique_org_name"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -256,13 +316,17 @@ class ContactList(BaseModel):
 class ContactListMembership(models.Model):
     """A contact on a list.  The integer key gives a stable order a batch resumes from."""
 
-    contact_list = models.ForeignKey(ContactList, on_delete=models.CASCADE, related_name="memberships")
+    contact_list = models.ForeignKey(
+        ContactList, on_delete=models.CASCADE, related_name="memberships"
+    )
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="memberships")
     added_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["contact_list", "contact"], name="membership_unique_list_contact"),
+            models.UniqueConstraint(
+                fields=["contact_list", "contact"], name="membership_unique_list_contact"
+            ),
         ]
         indexes = [
             # A batch over a list reads it in key order from where it stopped.
@@ -305,13 +369,16 @@ class Batch(BaseModel):
     agent = models.CharField(max_length=64)
     intent = models.CharField(max_length=64)
     source = models.CharField(max_length=16, choices=BatchSource.choices)
-    status = models.CharField(max_length=16, choices=BatchStatus.choices, default=BatchStatus.RUNNING)
+    status = models.CharField(
+        max_length=16, choices=BatchStatus.choices, default=BatchStatus.RUNNING
+    )
     pause_reason = models.CharField(max_length=300, blank=True, default="")
     defaults = models.JSONField(default=dict, blank=True)
     mapping = models.JSONField(default=dict, blank=True)
     source_file = models.FileField(upload_to="batches/", null=True, blank=True)
-    contact_list = models.ForeignKey(ContactList, null=True, blank=True, on_delete=models.SET_NULL,
-                                     related_name="batches")
+    contact_list = models.ForeignKey(
+        ContactList, null=True, blank=True, on_delete=models.SET_NULL, related_name="batches"
+    )
     total = models.PositiveIntegerField(default=0)
     fed = models.PositiveIntegerField(default=0)
     feed_cursor = models.BigIntegerField(default=0)
@@ -325,22 +392,30 @@ class Batch(BaseModel):
     feed_requested_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name_plural = "batches"
         constraints = [
-            models.CheckConstraint(condition=models.Q(source__in=BatchSource.values), name="batch_source_valid"),
-            models.CheckConstraint(condition=models.Q(status__in=BatchStatus.values), name="batch_status_valid"),
+            models.CheckConstraint(
+                condition=models.Q(source__in=BatchSource.values), name="batch_source_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=BatchStatus.values), name="batch_status_valid"
+            ),
         ]
         indexes = [
             # The batch list: newest first within an organization.
             models.Index(fields=["organization", "-created_at", "-id"], name="batch_org_created"),
             # The minute task: batches that are still going.
-            models.Index(fields=["status"], name="batch_active",
-                         condition=models.Q(status__in=["running", "paused"])),
+            models.Index(
+                fields=["status"],
+                name="batch_active",
+                condition=models.Q(status__in=["running", "paused"]),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -373,14 +448,18 @@ class BatchItem(models.Model):
     index = models.PositiveIntegerField()
     input = models.JSONField(default=dict)
     status = models.CharField(max_length=16, choices=ItemStatus.choices, default=ItemStatus.QUEUED)
-    run = models.ForeignKey("runs.AgentRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    run = models.ForeignKey(
+        "runs.AgentRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     error = models.CharField(max_length=500, blank=True, default="")
 
     class Meta:
         ordering = ["batch", "index"]
         constraints = [
             models.UniqueConstraint(fields=["batch", "index"], name="batchitem_unique_batch_index"),
-            models.CheckConstraint(condition=models.Q(status__in=ItemStatus.values), name="batchitem_status_valid"),
+            models.CheckConstraint(
+                condition=models.Q(status__in=ItemStatus.values), name="batchitem_status_valid"
+            ),
         ]
         indexes = [
             # batch_sync(): a batch's items still in flight; the item list filtered by status.

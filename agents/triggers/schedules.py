@@ -48,22 +48,37 @@ def zone(name: str) -> ZoneInfo:
         raise _invalid("timezone", f"unknown timezone {name!r}") from None
 
 
-def expression_validate(*, cron: str | None, interval_minutes: int | None) -> tuple[str, str, int | None]:
+def expression_validate(
+    *, cron: str | None, interval_minutes: int | None
+) -> tuple[str, str, int | None]:
     """``(kind, cron, interval)`` from exactly one of a cron expression or an interval."""
     cron = (cron or "").strip()
     if bool(cron) == (interval_minutes is not None):
         raise _invalid("cron", "give either cron (e.g. '0 9 * * 2') or interval_minutes, not both")
     if cron:
         if len(cron.split()) != 5 or not croniter.is_valid(cron):
-            raise _invalid("cron", "not a valid five-field cron expression (minute hour day month weekday)")
+            raise _invalid(
+                "cron", "not a valid five-field cron expression (minute hour day month weekday)"
+            )
         return ScheduleKind.CRON, cron, None
     if not isinstance(interval_minutes, int) or not 1 <= interval_minutes <= MAX_INTERVAL_MINUTES:
-        raise _invalid("interval_minutes", f"must be a whole number of minutes from 1 to {MAX_INTERVAL_MINUTES}")
+        raise _invalid(
+            "interval_minutes",
+            f"must be a whole number of minutes from 1 to {MAX_INTERVAL_MINUTES}",
+        )
     return ScheduleKind.INTERVAL, "", interval_minutes
 
 
-def schedule_times(*, kind: str, cron: str, interval_minutes: int | None, tz: str, after: datetime,
-                   anchor: datetime | None = None, count: int = PREVIEW_COUNT) -> list[datetime]:
+def schedule_times(
+    *,
+    kind: str,
+    cron: str,
+    interval_minutes: int | None,
+    tz: str,
+    after: datetime,
+    anchor: datetime | None = None,
+    count: int = PREVIEW_COUNT,
+) -> list[datetime]:
     """The next ``count`` times strictly after ``after``, in the schedule's timezone."""
     tzinfo = zone(tz)
     local = after.astimezone(tzinfo)
@@ -76,15 +91,25 @@ def schedule_times(*, kind: str, cron: str, interval_minutes: int | None, tz: st
     return [start + step * (steps + i) for i in range(count)]
 
 
-def schedules_preview(*, cron: str | None, interval_minutes: int | None, tz: str,
-                      now: datetime | None = None) -> list[datetime]:
+def schedules_preview(
+    *, cron: str | None, interval_minutes: int | None, tz: str, now: datetime | None = None
+) -> list[datetime]:
     kind, cron, interval = expression_validate(cron=cron, interval_minutes=interval_minutes)
-    return schedule_times(kind=kind, cron=cron, interval_minutes=interval, tz=tz, after=now or timezone.now())
+    return schedule_times(
+        kind=kind, cron=cron, interval_minutes=interval, tz=tz, after=now or timezone.now()
+    )
 
 
 def _next_time(schedule: RecurringSchedule, after: datetime) -> datetime:
-    return schedule_times(kind=schedule.kind, cron=schedule.cron, interval_minutes=schedule.interval_minutes,
-                          tz=schedule.timezone, after=after, anchor=schedule.created_at, count=1)[0]
+    return schedule_times(
+        kind=schedule.kind,
+        cron=schedule.cron,
+        interval_minutes=schedule.interval_minutes,
+        tz=schedule.timezone,
+        after=after,
+        anchor=schedule.created_at,
+        count=1,
+    )[0]
 
 
 def _check_task(agent: str, intent: str, payload: Any) -> str:
@@ -93,16 +118,34 @@ def _check_task(agent: str, intent: str, payload: Any) -> str:
     return impl.slug
 
 
-def schedule_create(*, organization: Organization, name: str, agent: str, intent: str, payload: dict,
-                    cron: str | None = None, interval_minutes: int | None = None, timezone_name: str | None = None,
-                    paused: bool = False, created_by=None) -> RecurringSchedule:
+def schedule_create(
+    *,
+    organization: Organization,
+    name: str,
+    agent: str,
+    intent: str,
+    payload: dict,
+    cron: str | None = None,
+    interval_minutes: int | None = None,
+    timezone_name: str | None = None,
+    paused: bool = False,
+    created_by=None,
+) -> RecurringSchedule:
     """Validate the agent, intent, payload and expression, then save with its first time."""
     kind, cron, interval = expression_validate(cron=cron, interval_minutes=interval_minutes)
     tz = timezone_name or organization.timezone
     zone(tz)
     schedule = RecurringSchedule(
-        organization=organization, name=name, agent=_check_task(agent, intent, payload), intent=intent,
-        payload=payload, kind=kind, cron=cron, interval_minutes=interval, timezone=tz, paused=paused,
+        organization=organization,
+        name=name,
+        agent=_check_task(agent, intent, payload),
+        intent=intent,
+        payload=payload,
+        kind=kind,
+        cron=cron,
+        interval_minutes=interval,
+        timezone=tz,
+        paused=paused,
         created_by=created_by,
     )
     schedule.next_run_at = None if paused else _next_time(schedule, timezone.now())
@@ -115,22 +158,39 @@ def _save(schedule: RecurringSchedule) -> None:
         with transaction.atomic():
             schedule.save()
     except IntegrityError:
-        raise Conflict(f"A schedule named {schedule.name!r} already exists",
-                       details=[{"field": "name", "message": "already used"}]) from None
+        raise Conflict(
+            f"A schedule named {schedule.name!r} already exists",
+            details=[{"field": "name", "message": "already used"}],
+        ) from None
 
 
-def schedule_update(*, schedule: RecurringSchedule, name: str = UNSET, agent: str = UNSET, intent: str = UNSET,
-                    payload: dict = UNSET, cron: str | None = UNSET, interval_minutes: int | None = UNSET,
-                    timezone_name: str = UNSET) -> RecurringSchedule:
+def schedule_update(
+    *,
+    schedule: RecurringSchedule,
+    name: str = UNSET,
+    agent: str = UNSET,
+    intent: str = UNSET,
+    payload: dict = UNSET,
+    cron: str | None = UNSET,
+    interval_minutes: int | None = UNSET,
+    timezone_name: str = UNSET,
+) -> RecurringSchedule:
     """Change a schedule; its next time is computed again from now."""
     if cron is not UNSET or interval_minutes is not UNSET:
         kind, new_cron, interval = expression_validate(
-            cron=None if cron is UNSET else cron, interval_minutes=None if interval_minutes is UNSET else interval_minutes)
+            cron=None if cron is UNSET else cron,
+            interval_minutes=None if interval_minutes is UNSET else interval_minutes,
+        )
         schedule.kind, schedule.cron, schedule.interval_minutes = kind, new_cron, interval
     if timezone_name is not UNSET:
         zone(timezone_name)
         schedule.timezone = timezone_name
-    for field, value in (("name", name), ("agent", agent), ("intent", intent), ("payload", payload)):
+    for field, value in (
+        ("name", name),
+        ("agent", agent),
+        ("intent", intent),
+        ("payload", payload),
+    ):
         if value is not UNSET:
             setattr(schedule, field, value)
     schedule.agent = _check_task(schedule.agent, schedule.intent, schedule.payload)
@@ -141,7 +201,9 @@ def schedule_update(*, schedule: RecurringSchedule, name: str = UNSET, agent: st
 
 
 def schedule_pause(*, schedule: RecurringSchedule) -> RecurringSchedule:
-    RecurringSchedule.objects.filter(pk=schedule.pk).update(paused=True, next_run_at=None, updated_at=timezone.now())
+    RecurringSchedule.objects.filter(pk=schedule.pk).update(
+        paused=True, next_run_at=None, updated_at=timezone.now()
+    )
     schedule.paused, schedule.next_run_at = True, None
     return schedule
 
@@ -150,8 +212,9 @@ def schedule_resume(*, schedule: RecurringSchedule) -> RecurringSchedule:
     """Start again from now: occurrences missed while paused are not made up."""
     schedule.paused = False
     schedule.next_run_at = _next_time(schedule, timezone.now())
-    RecurringSchedule.objects.filter(pk=schedule.pk).update(paused=False, next_run_at=schedule.next_run_at,
-                                                            updated_at=timezone.now())
+    RecurringSchedule.objects.filter(pk=schedule.pk).update(
+        paused=False, next_run_at=schedule.next_run_at, updated_at=timezone.now()
+    )
     return schedule
 
 
@@ -162,7 +225,9 @@ def schedule_delete(*, schedule: RecurringSchedule) -> None:
 def schedules_run_due(*, now: datetime | None = None) -> dict[str, int]:
     """Start every due occurrence once; answers how many started and how many were skipped."""
     now = now or timezone.now()
-    due = RecurringSchedule.objects.filter(paused=False, next_run_at__lte=now).order_by("next_run_at")
+    due = RecurringSchedule.objects.filter(paused=False, next_run_at__lte=now).order_by(
+        "next_run_at"
+    )
     started = skipped = 0
     for schedule_id in list(due.values_list("id", flat=True)[:DUE_BATCH]):
         outcome = _run_one(schedule_id, now)
@@ -174,7 +239,11 @@ def schedules_run_due(*, now: datetime | None = None) -> dict[str, int]:
 
 
 def _run_one(schedule_id, now: datetime) -> str:
-    schedule = RecurringSchedule.objects.select_related("organization", "last_run").filter(pk=schedule_id).first()
+    schedule = (
+        RecurringSchedule.objects.select_related("organization", "last_run")
+        .filter(pk=schedule_id)
+        .first()
+    )
     if schedule is None or schedule.paused or schedule.next_run_at is None:
         return "gone"
     return occurrence_start(schedule, now)
@@ -186,26 +255,39 @@ def occurrence_start(schedule: RecurringSchedule, now: datetime) -> str:
     if occurrence is None or occurrence > now:
         return "not due"
     with transaction.atomic():
-        claimed = RecurringSchedule.objects.filter(pk=schedule.pk, paused=False, next_run_at=occurrence).update(
-            next_run_at=_next_time(schedule, now), updated_at=now)
+        claimed = RecurringSchedule.objects.filter(
+            pk=schedule.pk, paused=False, next_run_at=occurrence
+        ).update(next_run_at=_next_time(schedule, now), updated_at=now)
         if not claimed:
             return "taken"  # another worker started this occurrence
         if schedule.last_run is not None and schedule.last_run.status in ACTIVE_STATUSES:
-            return _skip(schedule, f"The run of {occurrence:%Y-%m-%d %H:%M} UTC was skipped: the previous run "
-                                   f"is still {schedule.last_run.status}")
+            return _skip(
+                schedule,
+                f"The run of {occurrence:%Y-%m-%d %H:%M} UTC was skipped: the previous run "
+                f"is still {schedule.last_run.status}",
+            )
         try:
             with transaction.atomic():
-                run, _ = run_start(organization=schedule.organization, agent=schedule.agent, intent=schedule.intent,
-                                   payload=schedule.payload, trigger=RunTrigger.SCHEDULE,
-                                   idempotency_key=f"schedule:{schedule.pk}:{int(occurrence.timestamp())}")
+                run, _ = run_start(
+                    organization=schedule.organization,
+                    agent=schedule.agent,
+                    intent=schedule.intent,
+                    payload=schedule.payload,
+                    trigger=RunTrigger.SCHEDULE,
+                    idempotency_key=f"schedule:{schedule.pk}:{int(occurrence.timestamp())}",
+                )
         except NeonHubError as exc:
             return _skip(schedule, f"The run could not start: {exc.message}")
-        RecurringSchedule.objects.filter(pk=schedule.pk).update(last_run=run, last_run_at=now, last_skip_reason="")
+        RecurringSchedule.objects.filter(pk=schedule.pk).update(
+            last_run=run, last_run_at=now, last_skip_reason=""
+        )
     return "started"
 
 
 def _skip(schedule: RecurringSchedule, reason: str) -> str:
     from django.db.models import F
 
-    RecurringSchedule.objects.filter(pk=schedule.pk).update(skipped=F("skipped") + 1, last_skip_reason=reason[:200])
+    RecurringSchedule.objects.filter(pk=schedule.pk).update(
+        skipped=F("skipped") + 1, last_skip_reason=reason[:200]
+    )
     return "skipped"

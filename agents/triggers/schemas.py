@@ -26,12 +26,18 @@ class In(Schema):
 class TriggerIn(In):
     name: str = Field(min_length=1, max_length=100)
     source: SourceName = Field(description="What starts the run")
-    connector_id: UUID | None = Field(default=None, description="For provider sources: one connector (default: any)")
+    connector_id: UUID | None = Field(
+        default=None, description="For provider sources: one connector (default: any)"
+    )
     agent: str = Field(min_length=1, max_length=64)
     intent: str = Field(min_length=1, max_length=64)
-    mapping: dict[str, str] = Field(default_factory=dict,
-                                    description='Payload field → event path, e.g. {"from": "From", "body": "Body"}')
-    defaults: dict[str, Any] = Field(default_factory=dict, description="Payload fields every run gets")
+    mapping: dict[str, str] = Field(
+        default_factory=dict,
+        description='Payload field → event path, e.g. {"from": "From", "body": "Body"}',
+    )
+    defaults: dict[str, Any] = Field(
+        default_factory=dict, description="Payload fields every run gets"
+    )
     enabled: bool = True
 
 
@@ -65,7 +71,9 @@ class TriggerOut(Schema):
     mapping: dict[str, str]
     defaults: dict[str, Any]
     enabled: bool
-    webhook_url: str | None = Field(description="Where the sender posts (per connector for provider sources)")
+    webhook_url: str | None = Field(
+        description="Where the sender posts (per connector for provider sources)"
+    )
     secret_set: str | None = Field(description="Mask of the signing secret of a generic trigger")
     last_delivery_at: datetime | None
     created_at: datetime
@@ -80,7 +88,9 @@ class TriggerOut(Schema):
 
 
 class TriggerCreatedOut(TriggerOut):
-    secret: str | None = Field(default=None, description="Shown once: sign generic webhooks with it")
+    secret: str | None = Field(
+        default=None, description="Shown once: sign generic webhooks with it"
+    )
 
     @staticmethod
     def resolve_secret(obj) -> str | None:
@@ -115,9 +125,15 @@ class ScheduleIn(In):
     agent: str = Field(min_length=1, max_length=64)
     intent: str = Field(min_length=1, max_length=64)
     payload: dict[str, Any] = Field(default_factory=dict)
-    cron: str | None = Field(default=None, max_length=120, description="Five fields, e.g. '0 9 * * 2' (Tuesdays 9:00)")
-    interval_minutes: int | None = Field(default=None, description="Instead of cron: every N minutes")
-    timezone: str | None = Field(default=None, max_length=64, description="Default: the organization's")
+    cron: str | None = Field(
+        default=None, max_length=120, description="Five fields, e.g. '0 9 * * 2' (Tuesdays 9:00)"
+    )
+    interval_minutes: int | None = Field(
+        default=None, description="Instead of cron: every N minutes"
+    )
+    timezone: str | None = Field(
+        default=None, max_length=64, description="Default: the organization's"
+    )
     paused: bool = False
 
 
@@ -170,8 +186,14 @@ class ScheduleOut(Schema):
 
         if obj.paused:
             return []
-        return schedule_times(kind=obj.kind, cron=obj.cron, interval_minutes=obj.interval_minutes, tz=obj.timezone,
-                              after=timezone.now(), anchor=obj.created_at)
+        return schedule_times(
+            kind=obj.kind,
+            cron=obj.cron,
+            interval_minutes=obj.interval_minutes,
+            tz=obj.timezone,
+            after=timezone.now(),
+            anchor=obj.created_at,
+        )
 
     @staticmethod
     def resolve_last_run_status(obj) -> str | None:
@@ -183,7 +205,9 @@ class ScheduleOut(Schema):
 
 class ConsentIn(In):
     status: Literal["granted", "revoked"]
-    source: str = Field(default="", max_length=100, description="Where it was given: web form, checkout, staff…")
+    source: str = Field(
+        default="", max_length=100, description="Where it was given: web form, checkout, staff…"
+    )
     at: datetime | None = None
 
 
@@ -193,7 +217,9 @@ class ContactIn(In):
     phone: str = Field(default="", max_length=32, description="E.164, e.g. +14155550100")
     timezone: str = Field(default="", max_length=64)
     tags: list[str] = Field(default_factory=list, max_length=50)
-    consent: dict[str, ConsentIn] = Field(default_factory=dict, description="Per channel: sms, whatsapp, email")
+    consent: dict[str, ConsentIn] = Field(
+        default_factory=dict, description="Per channel: sms, whatsapp, email"
+    )
     attributes: dict[str, str | int | float | bool | None] = Field(default_factory=dict)
 
 
@@ -277,7 +303,9 @@ class ImportOut(Schema):
 
 
 class ImportCommitIn(In):
-    list_id: UUID | None = Field(default=None, description="Also add every imported contact to this list")
+    list_id: UUID | None = Field(
+        default=None, description="Also add every imported contact to this list"
+    )
 
 
 class ContactListIn(In):
@@ -294,7 +322,11 @@ class ContactListOut(Schema):
 
     @staticmethod
     def resolve_size(obj) -> int:
-        return getattr(obj, "size", None) if getattr(obj, "size", None) is not None else obj.memberships.count()
+        return (
+            getattr(obj, "size", None)
+            if getattr(obj, "size", None) is not None
+            else obj.memberships.count()
+        )
 
 
 class MembersIn(In):
@@ -315,10 +347,15 @@ class BatchIn(In):
     agent: str = Field(min_length=1, max_length=64)
     intent: str = Field(min_length=1, max_length=64)
     items: list[dict[str, Any]] | None = Field(default=None, description="One payload per input")
-    contact_list_id: UUID | None = Field(default=None, description="Instead of items: one input per contact")
-    mapping: dict[str, str] = Field(default_factory=dict,
-                                    description="Payload field → item field, CSV column or contact field")
-    defaults: dict[str, Any] = Field(default_factory=dict, description="Payload fields every input gets")
+    contact_list_id: UUID | None = Field(
+        default=None, description="Instead of items: one input per contact"
+    )
+    mapping: dict[str, str] = Field(
+        default_factory=dict, description="Payload field → item field, CSV column or contact field"
+    )
+    defaults: dict[str, Any] = Field(
+        default_factory=dict, description="Payload fields every input gets"
+    )
 
 
 class ProgressOut(Schema):

@@ -41,15 +41,29 @@ def _get(qs: QuerySet, organization: Organization, pk, what: str):
 
 
 def trigger_list(*, organization: Organization) -> QuerySet[Trigger]:
-    return Trigger.objects.filter(organization=organization).select_related("connector").order_by("name")
+    return (
+        Trigger.objects.filter(organization=organization)
+        .select_related("connector")
+        .order_by("name")
+    )
 
 
 def trigger_get(*, organization: Organization, trigger_id) -> Trigger:
-    return _get(Trigger.objects.select_related("connector", "organization"), organization, trigger_id, "Trigger")
+    return _get(
+        Trigger.objects.select_related("connector", "organization"),
+        organization,
+        trigger_id,
+        "Trigger",
+    )
 
 
-def delivery_list(*, organization: Organization, trigger: Trigger | None = None, status: str | None = None,
-                  limit: int = 50) -> list[WebhookDelivery]:
+def delivery_list(
+    *,
+    organization: Organization,
+    trigger: Trigger | None = None,
+    status: str | None = None,
+    limit: int = 50,
+) -> list[WebhookDelivery]:
     qs = WebhookDelivery.objects.filter(organization=organization)
     if trigger is not None:
         qs = qs.filter(trigger=trigger)
@@ -59,12 +73,20 @@ def delivery_list(*, organization: Organization, trigger: Trigger | None = None,
 
 
 def schedule_list(*, organization: Organization) -> QuerySet[RecurringSchedule]:
-    return RecurringSchedule.objects.filter(organization=organization).select_related("last_run").order_by("name")
+    return (
+        RecurringSchedule.objects.filter(organization=organization)
+        .select_related("last_run")
+        .order_by("name")
+    )
 
 
 def schedule_get(*, organization: Organization, schedule_id) -> RecurringSchedule:
-    return _get(RecurringSchedule.objects.select_related("last_run", "organization"), organization, schedule_id,
-                "Schedule")
+    return _get(
+        RecurringSchedule.objects.select_related("last_run", "organization"),
+        organization,
+        schedule_id,
+        "Schedule",
+    )
 
 
 # --- contacts: keyset pages on (created_at, id), newest first -----------------------------------
@@ -77,7 +99,9 @@ class Page:
 
 
 def _cursor(contact: Contact) -> str:
-    return base64.urlsafe_b64encode(f"{contact.created_at.isoformat()}|{contact.pk}".encode()).decode()
+    return base64.urlsafe_b64encode(
+        f"{contact.created_at.isoformat()}|{contact.pk}".encode()
+    ).decode()
 
 
 def _decode(cursor: str) -> tuple[datetime, uuid.UUID]:
@@ -85,16 +109,34 @@ def _decode(cursor: str) -> tuple[datetime, uuid.UUID]:
         created, pk = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
         return datetime.fromisoformat(created), uuid.UUID(pk)
     except (ValueError, UnicodeDecodeError):
-        raise InvalidInput("cursor is not valid", details=[{"field": "cursor", "message": "not a cursor from this API"}]) from None
+        raise InvalidInput(
+            "cursor is not valid",
+            details=[{"field": "cursor", "message": "not a cursor from this API"}],
+        ) from None
 
 
-def contact_page(*, organization: Organization, search: str = "", tag: str = "", contact_list: ContactList | None = None,
-                 cursor: str | None = None, limit: int = 50) -> Page:
+def contact_page(
+    *,
+    organization: Organization,
+    search: str = "",
+    tag: str = "",
+    contact_list: ContactList | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> Page:
     qs = Contact.objects.filter(organization=organization)
     if search:
-        qs = qs.filter(Q(name__icontains=search) | Q(email__icontains=search.lower()) | Q(phone__contains=search))
+        qs = qs.filter(
+            Q(name__icontains=search)
+            | Q(email__icontains=search.lower())
+            | Q(phone__contains=search)
+        )
     if tag:
-        qs = qs.filter(tags__contains=[tag]) if _json_contains_supported() else qs.filter(tags__icontains=f'"{tag}"')
+        qs = (
+            qs.filter(tags__contains=[tag])
+            if _json_contains_supported()
+            else qs.filter(tags__icontains=f'"{tag}"')
+        )
     if contact_list is not None:
         qs = qs.filter(memberships__contact_list=contact_list)
     if cursor:
@@ -118,10 +160,16 @@ def contact_get(*, organization: Organization, contact_id) -> Contact:
 
 def contact_timeline(*, organization: Organization, contact: Contact, limit: int = 50) -> dict:
     """The messages sent to a contact and the ones it sent, newest first."""
-    sent = list(OutboundMessage.objects.filter(organization=organization, contact_id=contact.pk)
-                .order_by("-created_at")[:limit])
-    received = list(InboundMessage.objects.filter(organization=organization, contact=contact)
-                    .order_by("-created_at")[:limit])
+    sent = list(
+        OutboundMessage.objects.filter(organization=organization, contact_id=contact.pk).order_by(
+            "-created_at"
+        )[:limit]
+    )
+    received = list(
+        InboundMessage.objects.filter(organization=organization, contact=contact).order_by(
+            "-created_at"
+        )[:limit]
+    )
     return {"sent": sent, "received": received}
 
 
@@ -134,14 +182,23 @@ def contact_list_get(*, organization: Organization, list_id) -> ContactList:
 
 
 def batch_list(*, organization: Organization, limit: int = 50) -> list[Batch]:
-    return list(Batch.objects.filter(organization=organization).order_by("-created_at", "-id")[:limit])
+    return list(
+        Batch.objects.filter(organization=organization).order_by("-created_at", "-id")[:limit]
+    )
 
 
 def batch_get(*, organization: Organization, batch_id) -> Batch:
-    return _get(Batch.objects.select_related("organization", "contact_list"), organization, batch_id, "Batch")
+    return _get(
+        Batch.objects.select_related("organization", "contact_list"),
+        organization,
+        batch_id,
+        "Batch",
+    )
 
 
-def batch_items(*, batch: Batch, status: str | None = None, after: int = -1, limit: int = 50) -> list[BatchItem]:
+def batch_items(
+    *, batch: Batch, status: str | None = None, after: int = -1, limit: int = 50
+) -> list[BatchItem]:
     """A batch's items in input order from ``after`` (keyset on the index)."""
     qs = BatchItem.objects.filter(batch=batch, index__gt=after)
     if status:

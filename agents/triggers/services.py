@@ -38,14 +38,19 @@ def _invalid(field: str, message: str) -> InvalidInput:
     return InvalidInput(f"{field}: {message}", details=[{"field": field, "message": message}])
 
 
-def _check(organization: Organization, source: str, connector: Connector | None, agent: str, intent: str) -> str:
+def _check(
+    organization: Organization, source: str, connector: Connector | None, agent: str, intent: str
+) -> str:
     if source not in TriggerSource.values:
         raise _invalid("source", f"expected one of: {', '.join(TriggerSource.values)}")
     if connector is not None:
         if connector.organization_id != organization.pk:
             raise _invalid("connector_id", "unknown connector")
         if SOURCE_PROVIDERS.get(source) != connector.provider:
-            raise _invalid("connector_id", f"a {source} trigger needs a {SOURCE_PROVIDERS.get(source, 'no')} connector")
+            raise _invalid(
+                "connector_id",
+                f"a {source} trigger needs a {SOURCE_PROVIDERS.get(source, 'no')} connector",
+            )
     impl = get_agent(agent)
     impl.get_intent(intent)
     return impl.slug
@@ -59,16 +64,35 @@ def _secret_set(trigger: Trigger) -> str:
     return value
 
 
-def trigger_create(*, organization: Organization, name: str, source: str, agent: str, intent: str,
-                   connector: Connector | None = None, mapping: dict | None = None, defaults: dict | None = None,
-                   enabled: bool = True, created_by=None) -> tuple[Trigger, str | None]:
+def trigger_create(
+    *,
+    organization: Organization,
+    name: str,
+    source: str,
+    agent: str,
+    intent: str,
+    connector: Connector | None = None,
+    mapping: dict | None = None,
+    defaults: dict | None = None,
+    enabled: bool = True,
+    created_by=None,
+) -> tuple[Trigger, str | None]:
     """Save a trigger; a generic one gets a signing secret, answered once (else ``None``)."""
     slug = _check(organization, source, connector, agent, intent)
     if defaults is not None and not isinstance(defaults, dict):
         raise _invalid("defaults", "must be an object")
-    trigger = Trigger(organization=organization, name=name, source=source, connector=connector, agent=slug,
-                      intent=intent, mapping=mapping_validate(mapping or {}), defaults=defaults or {},
-                      enabled=enabled, created_by=created_by)
+    trigger = Trigger(
+        organization=organization,
+        name=name,
+        source=source,
+        connector=connector,
+        agent=slug,
+        intent=intent,
+        mapping=mapping_validate(mapping or {}),
+        defaults=defaults or {},
+        enabled=enabled,
+        created_by=created_by,
+    )
     secret = _secret_set(trigger) if source == TriggerSource.GENERIC else None
     _save(trigger)
     return trigger, secret
@@ -79,13 +103,28 @@ def _save(trigger: Trigger) -> None:
         with transaction.atomic():
             trigger.save()
     except IntegrityError:
-        raise Conflict(f"A trigger named {trigger.name!r} already exists",
-                       details=[{"field": "name", "message": "already used"}]) from None
+        raise Conflict(
+            f"A trigger named {trigger.name!r} already exists",
+            details=[{"field": "name", "message": "already used"}],
+        ) from None
 
 
-def trigger_update(*, trigger: Trigger, name: str = UNSET, agent: str = UNSET, intent: str = UNSET,
-                   mapping: dict = UNSET, defaults: dict = UNSET, enabled: bool = UNSET) -> Trigger:
-    for field, value in (("name", name), ("agent", agent), ("intent", intent), ("enabled", enabled)):
+def trigger_update(
+    *,
+    trigger: Trigger,
+    name: str = UNSET,
+    agent: str = UNSET,
+    intent: str = UNSET,
+    mapping: dict = UNSET,
+    defaults: dict = UNSET,
+    enabled: bool = UNSET,
+) -> Trigger:
+    for field, value in (
+        ("name", name),
+        ("agent", agent),
+        ("intent", intent),
+        ("enabled", enabled),
+    ):
         if value is not UNSET:
             setattr(trigger, field, value)
     if mapping is not UNSET:
@@ -94,7 +133,9 @@ def trigger_update(*, trigger: Trigger, name: str = UNSET, agent: str = UNSET, i
         if not isinstance(defaults, dict):
             raise _invalid("defaults", "must be an object")
         trigger.defaults = defaults
-    trigger.agent = _check(trigger.organization, trigger.source, trigger.connector, trigger.agent, trigger.intent)
+    trigger.agent = _check(
+        trigger.organization, trigger.source, trigger.connector, trigger.agent, trigger.intent
+    )
     _save(trigger)
     return trigger
 
@@ -119,19 +160,46 @@ def demo_automation_ensure(organization: Organization) -> None:
     from agents.triggers.models import ContactList, RecurringSchedule
 
     sms = Connector.objects.filter(organization=organization, provider="twilio_sms").first()
-    if sms is not None and not Trigger.objects.filter(organization=organization, name="SMS replies").exists():
-        trigger_create(organization=organization, name="SMS replies", source=TriggerSource.TWILIO_SMS,
-                       connector=sms, agent="support", intent="reply")
+    if (
+        sms is not None
+        and not Trigger.objects.filter(organization=organization, name="SMS replies").exists()
+    ):
+        trigger_create(
+            organization=organization,
+            name="SMS replies",
+            source=TriggerSource.TWILIO_SMS,
+            connector=sms,
+            agent="support",
+            intent="reply",
+        )
     if not RecurringSchedule.objects.filter(organization=organization, name="Tuesday tip").exists():
-        schedules.schedule_create(organization=organization, name="Tuesday tip", agent="social", intent="publish",
-                                  cron="0 9 * * 2", payload={"text": "Tip of the week: reply STOP to any of our "
-                                                                     "texts and you will never hear from us again.",
-                                                             "platforms": ["facebook_page"]})
+        schedules.schedule_create(
+            organization=organization,
+            name="Tuesday tip",
+            agent="social",
+            intent="publish",
+            cron="0 9 * * 2",
+            payload={
+                "text": "Tip of the week: reply STOP to any of our "
+                "texts and you will never hear from us again.",
+                "platforms": ["facebook_page"],
+            },
+        )
     if ContactList.objects.filter(organization=organization, name="Demo customers").exists():
         return
     customers = contacts.contact_list_create(organization=organization, name="Demo customers")
-    people = [("Ada Lovelace", "+15005550101"), ("Grace Hopper", "+15005550102"), ("Alan Turing", "+15005550103")]
-    ids = [contacts.contact_create(organization=organization, name=name, phone=phone,
-                                   consent={"sms": {"status": "granted", "source": "demo"}}).pk
-           for name, phone in people]
+    people = [
+        ("Ada Lovelace", "+15005550101"),
+        ("Grace Hopper", "+15005550102"),
+        ("Alan Turing", "+15005550103"),
+    ]
+    ids = [
+        contacts.contact_create(
+            organization=organization,
+            name=name,
+            phone=phone,
+            consent={"sms": {"status": "granted", "source": "demo"}},
+        ).pk
+        for name, phone in people
+    ]
     contacts.contact_list_add(contact_list=customers, contact_ids=ids)

@@ -36,15 +36,21 @@ def url_port_variants(url: str) -> list[str]:
     if not port or parts.port not in (None, port):
         return [url]  # a non-default port is always part of the URL
     host = parts.hostname or ""
-    variants = [url, urlunsplit(parts._replace(netloc=host)), urlunsplit(parts._replace(netloc=f"{host}:{port}"))]
+    variants = [
+        url,
+        urlunsplit(parts._replace(netloc=host)),
+        urlunsplit(parts._replace(netloc=f"{host}:{port}")),
+    ]
     return list(dict.fromkeys(variants))
 
 
 def twilio_valid(token: str, url: str, params: list[tuple[str, str]], signature: str) -> bool:
     if not (token and signature):
         return False
-    return any(hmac.compare_digest(twilio_signature(token, variant, params), signature)
-               for variant in url_port_variants(url))
+    return any(
+        hmac.compare_digest(twilio_signature(token, variant, params), signature)
+        for variant in url_port_variants(url)
+    )
 
 
 def meta_signature(secret: str, body: bytes) -> str:
@@ -52,7 +58,9 @@ def meta_signature(secret: str, body: bytes) -> str:
 
 
 def meta_valid(secret: str, body: bytes, header: str) -> bool:
-    return bool(secret and header) and hmac.compare_digest(meta_signature(secret, body), header.strip())
+    return bool(secret and header) and hmac.compare_digest(
+        meta_signature(secret, body), header.strip()
+    )
 
 
 def shopify_signature(secret: str, body: bytes) -> str:
@@ -62,11 +70,15 @@ def shopify_signature(secret: str, body: bytes) -> str:
 def shopify_valid(secrets: Iterable[str], body: bytes, header: str) -> bool:
     """Any of ``secrets`` (the new and the old one while a rotation overlaps) may have signed it."""
     header = (header or "").strip()
-    return bool(header) and any(hmac.compare_digest(shopify_signature(s, body), header) for s in secrets if s)
+    return bool(header) and any(
+        hmac.compare_digest(shopify_signature(s, body), header) for s in secrets if s
+    )
 
 
 def generic_signature(secret: str, timestamp: int, body: bytes) -> str:
-    return hmac.new(secret.encode(), str(timestamp).encode() + b"." + body, hashlib.sha256).hexdigest()
+    return hmac.new(
+        secret.encode(), str(timestamp).encode() + b"." + body, hashlib.sha256
+    ).hexdigest()
 
 
 def generic_header(secret: str, timestamp: int, body: bytes) -> str:
@@ -86,7 +98,7 @@ def generic_parse(header: str) -> tuple[int, list[str]] | None:
 
 
 def generic_check(secret: str, header: str, body: bytes, *, now: float) -> str:
-    """"" when valid, else the reason it is not (missing, malformed, stale, forged)."""
+    """ "" when valid, else the reason it is not (missing, malformed, stale, forged)."""
     if not header:
         return "missing X-NeonHub-Signature header"
     parsed = generic_parse(header)

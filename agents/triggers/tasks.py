@@ -11,8 +11,11 @@ MINUTE_TASK_NAME = "neonhub-triggers-minute"
 
 def schedules_due() -> dict:
     """Every minute: start the due schedules, nudge batches whose nudge was lost, prune old deliveries."""
-    return {"schedules": schedules.schedules_run_due(), "batches_nudged": batches.batches_sweep(),
-            "deliveries_pruned": inbound.deliveries_prune()}
+    return {
+        "schedules": schedules.schedules_run_due(),
+        "batches_nudged": batches.batches_sweep(),
+        "deliveries_pruned": inbound.deliveries_prune(),
+    }
 
 
 def batch_feed(batch_id: str) -> dict:
@@ -23,6 +26,10 @@ def ensure_schedules() -> None:
     """Create the minute task once; safe to call at every start."""
     Schedule.objects.update_or_create(
         name=MINUTE_TASK_NAME,
-        defaults={"func": "agents.triggers.tasks.schedules_due", "schedule_type": Schedule.MINUTES, "minutes": 1,
-                  "repeats": -1},
+        defaults={
+            "func": "agents.triggers.tasks.schedules_due",
+            "schedule_type": Schedule.MINUTES,
+            "minutes": 1,
+            "repeats": -1,
+        },
     )

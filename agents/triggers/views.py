@@ -44,7 +44,9 @@ def _writer(request: HttpRequest, what: str) -> HttpResponse | None:
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     if not request.principal.can_write:
-        return forbidden(request, f"Your role in this organization can look at {what} but not change them.")
+        return forbidden(
+            request, f"Your role in this organization can look at {what} but not change them."
+        )
     return None
 
 
@@ -71,15 +73,25 @@ def batch_list(request: HttpRequest) -> HttpResponse:
             else:
                 return redirect("triggers:batch-detail", batch_id=batch.pk)
         status = 422
-    return render(request, "triggers/batch_list.html", {"batches": selectors.batch_list(organization=org),
-                                                        "form": form}, status=status)
+    return render(
+        request,
+        "triggers/batch_list.html",
+        {"batches": selectors.batch_list(organization=org), "form": form},
+        status=status,
+    )
 
 
 def _batch_create(request: HttpRequest, form: BatchForm, lists: list):
     agent, intent = form.agent_intent()
-    common = {"organization": request.principal.organization, "name": form.cleaned_data["name"], "agent": agent,
-              "intent": intent, "mapping": form.cleaned_data["mapping"], "defaults": form.cleaned_data["defaults"],
-              "created_by": request.user}
+    common = {
+        "organization": request.principal.organization,
+        "name": form.cleaned_data["name"],
+        "agent": agent,
+        "intent": intent,
+        "mapping": form.cleaned_data["mapping"],
+        "defaults": form.cleaned_data["defaults"],
+        "created_by": request.user,
+    }
     if form.cleaned_data.get("file"):
         return batches.batch_create_csv(upload=form.cleaned_data["file"], **common)
     chosen = next(lst for lst in lists if str(lst.pk) == form.cleaned_data["contact_list"])
@@ -98,7 +110,9 @@ def batch_detail(request: HttpRequest, batch_id) -> HttpResponse:
     if batch is None:
         return not_found(request, "Batch not found")
     failed = selectors.batch_items(batch=batch, status="failed", limit=20)
-    return render(request, "triggers/batch_detail.html", {**_batch_context(batch), "failed_items": failed})
+    return render(
+        request, "triggers/batch_detail.html", {**_batch_context(batch), "failed_items": failed}
+    )
 
 
 @login_required
@@ -121,7 +135,11 @@ def batch_action(request: HttpRequest, batch_id, action: str) -> HttpResponse:
     denied = _writer(request, "batches")
     if denied:
         return denied
-    act = {"pause": batches.batch_pause, "resume": batches.batch_resume, "cancel": batches.batch_cancel}[action]
+    act = {
+        "pause": batches.batch_pause,
+        "resume": batches.batch_resume,
+        "cancel": batches.batch_cancel,
+    }[action]
     try:
         act(batch=batch)
     except NeonHubError as exc:
@@ -136,7 +154,9 @@ def batch_action(request: HttpRequest, batch_id, action: str) -> HttpResponse:
 @organization_required
 def schedule_list(request: HttpRequest) -> HttpResponse:
     org = request.principal.organization
-    form = ScheduleForm(request.POST or None, catalog=agent_catalog(), default_timezone=org.timezone)
+    form = ScheduleForm(
+        request.POST or None, catalog=agent_catalog(), default_timezone=org.timezone
+    )
     status = 200
     if request.method == "POST":
         denied = _writer(request, "schedules")
@@ -146,25 +166,42 @@ def schedule_list(request: HttpRequest) -> HttpResponse:
             agent, intent = form.agent_intent()
             data = form.cleaned_data
             try:
-                schedules.schedule_create(organization=org, name=data["name"], agent=agent, intent=intent,
-                                          payload=data["payload"], cron=data["cron"] or None,
-                                          interval_minutes=data["interval_minutes"], timezone_name=data["timezone"],
-                                          created_by=request.user)
+                schedules.schedule_create(
+                    organization=org,
+                    name=data["name"],
+                    agent=agent,
+                    intent=intent,
+                    payload=data["payload"],
+                    cron=data["cron"] or None,
+                    interval_minutes=data["interval_minutes"],
+                    timezone_name=data["timezone"],
+                    created_by=request.user,
+                )
             except NeonHubError as exc:
                 errors_to_form(form, exc.details, exc.message, prefix="")
             else:
                 messages.success(request, f"Schedule {data['name']!r} saved.")
                 return redirect("triggers:schedule-list")
         status = 422
-    rows = [{"schedule": s, "next": _next_times(s)} for s in selectors.schedule_list(organization=org)]
-    return render(request, "triggers/schedule_list.html", {"rows": rows, "form": form}, status=status)
+    rows = [
+        {"schedule": s, "next": _next_times(s)} for s in selectors.schedule_list(organization=org)
+    ]
+    return render(
+        request, "triggers/schedule_list.html", {"rows": rows, "form": form}, status=status
+    )
 
 
 def _next_times(schedule) -> list:
     if schedule.paused:
         return []
-    return schedules.schedule_times(kind=schedule.kind, cron=schedule.cron, interval_minutes=schedule.interval_minutes,
-                                    tz=schedule.timezone, after=timezone.now(), anchor=schedule.created_at)
+    return schedules.schedule_times(
+        kind=schedule.kind,
+        cron=schedule.cron,
+        interval_minutes=schedule.interval_minutes,
+        tz=schedule.timezone,
+        after=timezone.now(),
+        anchor=schedule.created_at,
+    )
 
 
 @login_required
@@ -177,7 +214,10 @@ def schedule_preview(request: HttpRequest) -> HttpResponse:
     try:
         context["tz"] = data.get("timezone") or request.principal.organization.timezone
         context["times"] = schedules.schedules_preview(
-            cron=data.get("cron") or None, interval_minutes=int(interval) if interval else None, tz=context["tz"])
+            cron=data.get("cron") or None,
+            interval_minutes=int(interval) if interval else None,
+            tz=context["tz"],
+        )
     except (InvalidInput, ValueError) as exc:
         context["error"] = getattr(exc, "message", "interval_minutes: a whole number of minutes")
     return render(request, "triggers/schedule_list.html#preview", context)
@@ -192,8 +232,11 @@ def schedule_action(request: HttpRequest, schedule_id, action: str) -> HttpRespo
     denied = _writer(request, "schedules")
     if denied:
         return denied
-    {"pause": schedules.schedule_pause, "resume": schedules.schedule_resume,
-     "delete": schedules.schedule_delete}[action](schedule=schedule)
+    {
+        "pause": schedules.schedule_pause,
+        "resume": schedules.schedule_resume,
+        "delete": schedules.schedule_delete,
+    }[action](schedule=schedule)
     messages.success(request, f"Schedule {schedule.name!r}: {action}d.")
     return redirect("triggers:schedule-list")
 
@@ -207,11 +250,23 @@ def schedule_action(request: HttpRequest, schedule_id, action: str) -> HttpRespo
 def contact_list(request: HttpRequest) -> HttpResponse:
     org = request.principal.organization
     search = (request.GET.get("q") or "").strip()[:100]
-    page = page_or_first(selectors.contact_page, cursor=request.GET.get("cursor"), organization=org, search=search,
-                         limit=50)
-    return render(request, "triggers/contact_list.html", {
-        "page": page, "q": search, "lists": selectors.contact_list_all(organization=org),
-        "import_form": ContactImportForm()})
+    page = page_or_first(
+        selectors.contact_page,
+        cursor=request.GET.get("cursor"),
+        organization=org,
+        search=search,
+        limit=50,
+    )
+    return render(
+        request,
+        "triggers/contact_list.html",
+        {
+            "page": page,
+            "q": search,
+            "lists": selectors.contact_list_all(organization=org),
+            "import_form": ContactImportForm(),
+        },
+    )
 
 
 @login_required
@@ -225,8 +280,9 @@ def contact_import(request: HttpRequest) -> HttpResponse:
         messages.error(request, "Choose a CSV file to import.")
         return redirect("triggers:contact-list")
     try:
-        import_id = contacts.contacts_import_store(organization=request.principal.organization,
-                                                   upload=form.cleaned_data["file"])
+        import_id = contacts.contacts_import_store(
+            organization=request.principal.organization, upload=form.cleaned_data["file"]
+        )
     except InvalidInput as exc:
         messages.error(request, exc.message)
         return redirect("triggers:contact-list")
@@ -248,21 +304,34 @@ def contact_import_preview(request: HttpRequest, import_id: str) -> HttpResponse
         if denied:
             return denied
         return _import_commit(request, import_id, preview)
-    return render(request, "triggers/contact_import.html", {"preview": preview,
-                                                             "lists": selectors.contact_list_all(organization=org)})
+    return render(
+        request,
+        "triggers/contact_import.html",
+        {"preview": preview, "lists": selectors.contact_list_all(organization=org)},
+    )
 
 
 def _import_commit(request: HttpRequest, import_id: str, preview: dict) -> HttpResponse:
     org = request.principal.organization
     list_id = request.POST.get("list_id") or None
     try:
-        contact_list = selectors.contact_list_get(organization=org, list_id=list_id) if list_id else None
-        result = contacts.contacts_import_commit(organization=org, import_id=import_id, contact_list=contact_list)
+        contact_list = (
+            selectors.contact_list_get(organization=org, list_id=list_id) if list_id else None
+        )
+        result = contacts.contacts_import_commit(
+            organization=org, import_id=import_id, contact_list=contact_list
+        )
     except NeonHubError as exc:
         messages.error(request, exc.message)
-        return render(request, "triggers/contact_import.html", {"preview": preview, "lists":
-                      selectors.contact_list_all(organization=org)}, status=422)
-    messages.success(request, f"Imported {result['create']} new and updated {result['update']} contacts.")
+        return render(
+            request,
+            "triggers/contact_import.html",
+            {"preview": preview, "lists": selectors.contact_list_all(organization=org)},
+            status=422,
+        )
+    messages.success(
+        request, f"Imported {result['create']} new and updated {result['update']} contacts."
+    )
     return redirect("triggers:contact-list")
 
 
@@ -296,12 +365,22 @@ def trigger_list(request: HttpRequest) -> HttpResponse:
                 messages.success(request, f"Trigger {form.cleaned_data['name']!r} saved.")
                 return redirect("triggers:trigger-list")
         status = 200 if secret else 422
-    triggers = [{"trigger": t, "url": trigger_webhook_url(t)} for t in selectors.trigger_list(organization=org)]
-    return render(request, "triggers/trigger_list.html", {
-        "triggers": triggers, "form": form, "secret": secret,
-        "connectors": [{"connector": c, "urls": _urls(c)} for c in connectors],
-        "rejected": selectors.delivery_list(organization=org, status="rejected", limit=20),
-    }, status=status)
+    triggers = [
+        {"trigger": t, "url": trigger_webhook_url(t)}
+        for t in selectors.trigger_list(organization=org)
+    ]
+    return render(
+        request,
+        "triggers/trigger_list.html",
+        {
+            "triggers": triggers,
+            "form": form,
+            "secret": secret,
+            "connectors": [{"connector": c, "urls": _urls(c)} for c in connectors],
+            "rejected": selectors.delivery_list(organization=org, status="rejected", limit=20),
+        },
+        status=status,
+    )
 
 
 def _urls(connector) -> dict:
@@ -310,15 +389,24 @@ def _urls(connector) -> dict:
     return get_provider_class(connector.provider).webhook_urls(connector.pk)
 
 
-def _trigger_create(request: HttpRequest, form: TriggerForm, connectors: list) -> tuple[str | None, bool]:
+def _trigger_create(
+    request: HttpRequest, form: TriggerForm, connectors: list
+) -> tuple[str | None, bool]:
     agent, intent = form.agent_intent()
     data = form.cleaned_data
     connector = next((c for c in connectors if str(c.pk) == data["connector"]), None)
     try:
-        _, secret = services.trigger_create(organization=request.principal.organization, name=data["name"],
-                                            source=data["source"], connector=connector, agent=agent, intent=intent,
-                                            mapping=data["mapping"], defaults=data["defaults"],
-                                            created_by=request.user)
+        _, secret = services.trigger_create(
+            organization=request.principal.organization,
+            name=data["name"],
+            source=data["source"],
+            connector=connector,
+            agent=agent,
+            intent=intent,
+            mapping=data["mapping"],
+            defaults=data["defaults"],
+            created_by=request.user,
+        )
     except NeonHubError as exc:
         errors_to_form(form, exc.details, exc.message)
         return None, False
@@ -341,4 +429,3 @@ def trigger_action(request: HttpRequest, trigger_id, action: str) -> HttpRespons
         services.trigger_update(trigger=trigger, enabled=action == "enable")
         messages.success(request, f"Trigger {trigger.name!r} {action}d.")
     return redirect("triggers:trigger-list")
-

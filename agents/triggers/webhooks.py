@@ -44,10 +44,27 @@ logger = logging.getLogger(__name__)
 
 TWIML_EMPTY = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 TWILIO_PROVIDERS = {"twilio_sms": "sms", "twilio_whatsapp": "whatsapp"}
-META_PROVIDERS = {"facebook_page": TriggerSource.FACEBOOK_COMMENT, "instagram": TriggerSource.INSTAGRAM_COMMENT}
-KEPT_HEADERS = ("Content-Type", "Content-Length", "User-Agent", "X-Shopify-Topic", "X-Shopify-Shop-Domain",
-                "X-Shopify-Event-Id", "X-Shopify-Webhook-Id", "X-NeonHub-Event-Id", "I-Twilio-Idempotency-Token")
-SIGNATURE_HEADERS = ("X-Twilio-Signature", "X-Hub-Signature-256", "X-Shopify-Hmac-Sha256", "X-NeonHub-Signature")
+META_PROVIDERS = {
+    "facebook_page": TriggerSource.FACEBOOK_COMMENT,
+    "instagram": TriggerSource.INSTAGRAM_COMMENT,
+}
+KEPT_HEADERS = (
+    "Content-Type",
+    "Content-Length",
+    "User-Agent",
+    "X-Shopify-Topic",
+    "X-Shopify-Shop-Domain",
+    "X-Shopify-Event-Id",
+    "X-Shopify-Webhook-Id",
+    "X-NeonHub-Event-Id",
+    "I-Twilio-Idempotency-Token",
+)
+SIGNATURE_HEADERS = (
+    "X-Twilio-Signature",
+    "X-Hub-Signature-256",
+    "X-Shopify-Hmac-Sha256",
+    "X-NeonHub-Signature",
+)
 EXCERPT_CHARS = 2000
 
 
@@ -60,10 +77,15 @@ class Rejected(Exception):
 
 
 def facts_of(request: HttpRequest, body: bytes = b"") -> RequestFacts:
-    headers = {name: request.headers[name][:200] for name in KEPT_HEADERS if name in request.headers}
+    headers = {
+        name: request.headers[name][:200] for name in KEPT_HEADERS if name in request.headers
+    }
     headers.update({name: "present" for name in SIGNATURE_HEADERS if name in request.headers})
-    return RequestFacts(remote_addr=request.META.get("REMOTE_ADDR", ""), headers=headers,
-                        body_excerpt=body[:EXCERPT_CHARS].decode("utf-8", "replace"))
+    return RequestFacts(
+        remote_addr=request.META.get("REMOTE_ADDR", ""),
+        headers=headers,
+        body_excerpt=body[:EXCERPT_CHARS].decode("utf-8", "replace"),
+    )
 
 
 def public_url(request: HttpRequest) -> str:
@@ -100,11 +122,15 @@ def hook(source: str, methods: tuple[str, ...] = ("POST",)):
                 return view(request, context, **kwargs)
             except Rejected as exc:
                 _reject(request, source, exc.status, exc.reason, context)
-                return JsonResponse({"error": {"code": _code(exc.status), "message": exc.reason}}, status=exc.status)
+                return JsonResponse(
+                    {"error": {"code": _code(exc.status), "message": exc.reason}}, status=exc.status
+                )
             except Exception:  # a provider must never see a 500; the failure is logged and recorded
                 logger.exception("webhook %s failed", source)
                 _reject(request, source, 503, "Internal error while handling the delivery", context)
-                return JsonResponse({"error": {"code": "UNAVAILABLE", "message": "Try again later"}}, status=503)
+                return JsonResponse(
+                    {"error": {"code": "UNAVAILABLE", "message": "Try again later"}}, status=503
+                )
 
         return handler
 
@@ -118,12 +144,21 @@ def _reject(request: HttpRequest, source: str, status: int, reason: str, context
         body = b""
     connector, trigger = context.get("connector"), context.get("trigger")
     organization = getattr(connector or trigger, "organization", None)
-    delivery_reject(facts=facts_of(request, body), source=context.get("source", source), http_status=status,
-                    reason=reason, organization=organization, connector=connector, trigger=trigger)
+    delivery_reject(
+        facts=facts_of(request, body),
+        source=context.get("source", source),
+        http_status=status,
+        reason=reason,
+        organization=organization,
+        connector=connector,
+        trigger=trigger,
+    )
 
 
 def _code(status: int) -> str:
-    return {400: "BAD_REQUEST", 403: "FORBIDDEN", 404: "NOT_FOUND", 413: "PAYLOAD_TOO_LARGE"}.get(status, "ERROR")
+    return {400: "BAD_REQUEST", 403: "FORBIDDEN", 404: "NOT_FOUND", 413: "PAYLOAD_TOO_LARGE"}.get(
+        status, "ERROR"
+    )
 
 
 def _connector(raw_id: str, providers, context: dict) -> Connector:
@@ -131,7 +166,11 @@ def _connector(raw_id: str, providers, context: dict) -> Connector:
         pk = uuid.UUID(str(raw_id))
     except ValueError:
         raise Rejected(404, "Unknown connector") from None
-    connector = Connector.objects.select_related("organization").filter(pk=pk, provider__in=list(providers)).first()
+    connector = (
+        Connector.objects.select_related("organization")
+        .filter(pk=pk, provider__in=list(providers))
+        .first()
+    )
     if connector is None:
         raise Rejected(404, "Unknown connector")
     context["connector"] = connector
@@ -142,7 +181,9 @@ def _secret(connector: Connector, name: str) -> str:
     try:
         return str(credentials_load(connector=connector).get(name) or "")
     except NeonHubError:
-        raise Rejected(403, "The connector's credentials cannot be read, so the signature cannot be checked") from None
+        raise Rejected(
+            403, "The connector's credentials cannot be read, so the signature cannot be checked"
+        ) from None
 
 
 def _form(request: HttpRequest, body: bytes) -> list[tuple[str, str]]:
@@ -174,7 +215,9 @@ def _twilio_verified(request: HttpRequest, connector: Connector, body: bytes) ->
     if not signature:
         raise Rejected(403, "Missing X-Twilio-Signature header")
     if not signatures.twilio_valid(token, public_url(request), params, signature):
-        raise Rejected(403, "X-Twilio-Signature does not match (check NEONHUB_PUBLIC_URL and the auth token)")
+        raise Rejected(
+            403, "X-Twilio-Signature does not match (check NEONHUB_PUBLIC_URL and the auth token)"
+        )
     return dict(params)
 
 
@@ -188,10 +231,18 @@ def twilio_inbound(request: HttpRequest, context: dict, connector_id: str) -> Ht
     if not params.get("MessageSid") or not params.get("From"):
         raise Rejected(400, "MessageSid and From are required")
     data = {**params, "channel": channel, "connector": connector.name}
-    event = Event(source=source, event_id=params["MessageSid"], data=data,
-                  on_new=lambda: inbound_message_record(connector=connector, channel=channel, params=params))
-    events_accept(facts=facts_of(request, body), organization=connector.organization, connector=connector,
-                  events=[event])
+    event = Event(
+        source=source,
+        event_id=params["MessageSid"],
+        data=data,
+        on_new=lambda: inbound_message_record(connector=connector, channel=channel, params=params),
+    )
+    events_accept(
+        facts=facts_of(request, body),
+        organization=connector.organization,
+        connector=connector,
+        events=[event],
+    )
     # The reply is sent by the run through the API, so a slow reply never meets Twilio's timeout.
     return HttpResponse(TWIML_EMPTY, content_type="text/xml")
 
@@ -227,11 +278,19 @@ def meta(request: HttpRequest, context: dict, connector_id: str) -> HttpResponse
     events = meta_events(_json(body), connector)
     facts = facts_of(request, body)
     if events:
-        events_accept(facts=facts, organization=connector.organization, connector=connector, events=events)
+        events_accept(
+            facts=facts, organization=connector.organization, connector=connector, events=events
+        )
     else:
-        delivery_reject(facts=facts, source=context["source"], http_status=200, status=DeliveryStatus.IGNORED,
-                        reason="No new comments in this delivery", organization=connector.organization,
-                        connector=connector)
+        delivery_reject(
+            facts=facts,
+            source=context["source"],
+            http_status=200,
+            status=DeliveryStatus.IGNORED,
+            reason="No new comments in this delivery",
+            organization=connector.organization,
+            connector=connector,
+        )
     return HttpResponse("EVENT_RECEIVED", content_type="text/plain")
 
 
@@ -265,19 +324,36 @@ def meta_events(data: dict, connector: Connector) -> list[Event]:
 
 
 def _meta_comment(source: str, entry: dict, field: str | None, value: dict) -> Event | None:
-    base = {"account_id": str(entry.get("id", "")), "time": entry.get("time"), "field": field, **value}
+    base = {
+        "account_id": str(entry.get("id", "")),
+        "time": entry.get("time"),
+        "field": field,
+        **value,
+    }
     if source == TriggerSource.FACEBOOK_COMMENT:
         if field != "feed" or value.get("item") != "comment" or value.get("verb") != "add":
             return None
         sender = value.get("from") or {}
-        data = {**base, "platform": "facebook", "text": value.get("message", ""), "comment_id": value.get("comment_id"),
-                "from_id": sender.get("id"), "from_name": sender.get("name")}
+        data = {
+            **base,
+            "platform": "facebook",
+            "text": value.get("message", ""),
+            "comment_id": value.get("comment_id"),
+            "from_id": sender.get("id"),
+            "from_name": sender.get("name"),
+        }
         return Event(source=source, event_id=str(value.get("comment_id") or ""), data=data)
     if field not in ("comments", "live_comments"):
         return None
     sender, media = value.get("from") or {}, value.get("media") or {}
-    data = {**base, "platform": "instagram", "comment_id": value.get("id"), "from_id": sender.get("id"),
-            "from_name": sender.get("username"), "media_id": media.get("id")}
+    data = {
+        **base,
+        "platform": "instagram",
+        "comment_id": value.get("id"),
+        "from_id": sender.get("id"),
+        "from_name": sender.get("username"),
+        "media_id": media.get("id"),
+    }
     return Event(source=source, event_id=str(value.get("id") or ""), data=data)
 
 
@@ -299,14 +375,32 @@ def shopify(request: HttpRequest, context: dict, connector_id: str) -> HttpRespo
     facts = facts_of(request, body)
     source = context["source"]
     if source not in TriggerSource.values:
-        delivery_reject(facts=facts, source=source, http_status=200, status=DeliveryStatus.IGNORED,
-                        reason=f"Topic {topic or '(none)'} does not start runs", organization=connector.organization,
-                        connector=connector)
+        delivery_reject(
+            facts=facts,
+            source=source,
+            http_status=200,
+            status=DeliveryStatus.IGNORED,
+            reason=f"Topic {topic or '(none)'} does not start runs",
+            organization=connector.organization,
+            connector=connector,
+        )
         return HttpResponse(status=200)
-    event_id = request.headers.get("X-Shopify-Event-Id") or request.headers.get("X-Shopify-Webhook-Id") or ""
-    record = {**data, "topic": topic, "shop_domain": request.headers.get("X-Shopify-Shop-Domain", "")}
-    events_accept(facts=facts, organization=connector.organization, connector=connector,
-                  events=[Event(source=source, event_id=event_id, data=record)])
+    event_id = (
+        request.headers.get("X-Shopify-Event-Id")
+        or request.headers.get("X-Shopify-Webhook-Id")
+        or ""
+    )
+    record = {
+        **data,
+        "topic": topic,
+        "shop_domain": request.headers.get("X-Shopify-Shop-Domain", ""),
+    }
+    events_accept(
+        facts=facts,
+        organization=connector.organization,
+        connector=connector,
+        events=[Event(source=source, event_id=event_id, data=record)],
+    )
     return HttpResponse(status=200)
 
 
@@ -314,8 +408,14 @@ def _shopify_secrets(connector: Connector) -> list[str]:
     try:
         values = credentials_load(connector=connector)
     except NeonHubError:
-        raise Rejected(403, "The connector's credentials cannot be read, so the signature cannot be checked") from None
-    return [str(values[name]) for name in ("webhook_secret", "previous_webhook_secret") if values.get(name)]
+        raise Rejected(
+            403, "The connector's credentials cannot be read, so the signature cannot be checked"
+        ) from None
+    return [
+        str(values[name])
+        for name in ("webhook_secret", "previous_webhook_secret")
+        if values.get(name)
+    ]
 
 
 # --- generic --------------------------------------------------------------------------------
@@ -328,23 +428,41 @@ def generic(request: HttpRequest, context: dict, trigger_id: str) -> HttpRespons
     secret = trigger_secret(trigger)
     if not secret:
         raise Rejected(403, "The trigger has no signing secret; create a new one")
-    reason = signatures.generic_check(secret, request.headers.get("X-NeonHub-Signature", ""), body,
-                                      now=time.time())
+    reason = signatures.generic_check(
+        secret, request.headers.get("X-NeonHub-Signature", ""), body, now=time.time()
+    )
     if reason:
         raise Rejected(403, reason)
     data = _json(body)
     facts = facts_of(request, body)
     if not trigger.enabled:
-        delivery_reject(facts=facts, source=TriggerSource.GENERIC, http_status=202, status=DeliveryStatus.IGNORED,
-                        reason="The trigger is switched off", organization=trigger.organization, trigger=trigger)
-        return JsonResponse({"status": "ignored", "reason": "The trigger is switched off"}, status=202)
+        delivery_reject(
+            facts=facts,
+            source=TriggerSource.GENERIC,
+            http_status=202,
+            status=DeliveryStatus.IGNORED,
+            reason="The trigger is switched off",
+            organization=trigger.organization,
+            trigger=trigger,
+        )
+        return JsonResponse(
+            {"status": "ignored", "reason": "The trigger is switched off"}, status=202
+        )
     parsed = signatures.generic_parse(request.headers["X-NeonHub-Signature"])
     event_id = request.headers.get("X-NeonHub-Event-Id", "")[:255] or parsed[1][0][:255]
-    [delivery, *_] = events_accept(facts=facts, organization=trigger.organization, trigger=trigger,
-                                   events=[Event(source=TriggerSource.GENERIC, event_id=event_id, data=data)],
-                                   http_status=202)
-    answer = {"status": delivery.status, "delivery_id": str(delivery.pk),
-              "run_id": str(delivery.run_id) if delivery.run_id else None, "reason": delivery.reason or None}
+    [delivery, *_] = events_accept(
+        facts=facts,
+        organization=trigger.organization,
+        trigger=trigger,
+        events=[Event(source=TriggerSource.GENERIC, event_id=event_id, data=data)],
+        http_status=202,
+    )
+    answer = {
+        "status": delivery.status,
+        "delivery_id": str(delivery.pk),
+        "run_id": str(delivery.run_id) if delivery.run_id else None,
+        "reason": delivery.reason or None,
+    }
     return JsonResponse(answer, status=202)
 
 
@@ -353,7 +471,11 @@ def _generic_trigger(raw_id: str, context: dict) -> Trigger:
         pk = uuid.UUID(str(raw_id))
     except ValueError:
         raise Rejected(404, "Unknown trigger") from None
-    trigger = Trigger.objects.select_related("organization").filter(pk=pk, source=TriggerSource.GENERIC).first()
+    trigger = (
+        Trigger.objects.select_related("organization")
+        .filter(pk=pk, source=TriggerSource.GENERIC)
+        .first()
+    )
     if trigger is None:
         raise Rejected(404, "Unknown trigger")
     context["trigger"] = trigger

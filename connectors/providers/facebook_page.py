@@ -26,19 +26,40 @@ from neonhub.core.errors import ConnectorError, NeonHubError
 
 # Metrics that exist now.  The impressions family and page_fans are gone (Nov 2025, and
 # the *_impressions_unique reach metrics with v26.0): views replaced impressions.
-PAGE_METRICS = frozenset({
-    "page_media_view", "page_total_media_view_unique", "page_post_engagements", "page_follows",
-    "page_daily_follows", "page_daily_follows_unique", "page_daily_unfollows_unique",
-    "page_views_total", "page_total_actions", "page_video_views", "page_video_view_time",
-    "page_video_complete_views_30s",
-})
-POST_METRICS = frozenset({
-    "post_media_view", "post_total_media_view_unique", "post_clicks", "post_clicks_by_type",
-    "post_reactions_by_type_total", "post_reactions_like_total", "post_reactions_love_total",
-    "post_reactions_wow_total", "post_reactions_haha_total", "post_reactions_sorry_total",
-    "post_reactions_anger_total", "post_video_views", "post_video_avg_time_watched",
-    "post_video_view_time",
-})
+PAGE_METRICS = frozenset(
+    {
+        "page_media_view",
+        "page_total_media_view_unique",
+        "page_post_engagements",
+        "page_follows",
+        "page_daily_follows",
+        "page_daily_follows_unique",
+        "page_daily_unfollows_unique",
+        "page_views_total",
+        "page_total_actions",
+        "page_video_views",
+        "page_video_view_time",
+        "page_video_complete_views_30s",
+    }
+)
+POST_METRICS = frozenset(
+    {
+        "post_media_view",
+        "post_total_media_view_unique",
+        "post_clicks",
+        "post_clicks_by_type",
+        "post_reactions_by_type_total",
+        "post_reactions_like_total",
+        "post_reactions_love_total",
+        "post_reactions_wow_total",
+        "post_reactions_haha_total",
+        "post_reactions_sorry_total",
+        "post_reactions_anger_total",
+        "post_video_views",
+        "post_video_avg_time_watched",
+        "post_video_view_time",
+    }
+)
 PERIODS = ("day", "week", "days_28")
 # Meta accepts scheduled_publish_time between 10 minutes and 30 days ahead.
 SCHEDULE_MIN = timedelta(minutes=10)
@@ -48,8 +69,10 @@ SCHEDULE_MAX = timedelta(days=30)
 def _known(values: list[str], allowed: frozenset[str]) -> list[str]:
     unknown = sorted(set(values) - allowed)
     if unknown:
-        raise ValueError(f"unknown or retired metric(s): {', '.join(unknown)}; "
-                         f"current ones: {', '.join(sorted(allowed))}")
+        raise ValueError(
+            f"unknown or retired metric(s): {', '.join(unknown)}; "
+            f"current ones: {', '.join(sorted(allowed))}"
+        )
     return list(dict.fromkeys(values))
 
 
@@ -58,7 +81,9 @@ class CreatePostIn(Schema):
     link: HttpUrl | None = None
     published: bool = True
     scheduled_publish_time: datetime | None = Field(
-        default=None, description="Publish later (10 minutes to 30 days ahead); implies published=false")
+        default=None,
+        description="Publish later (10 minutes to 30 days ahead); implies published=false",
+    )
 
     @model_validator(mode="after")
     def _check(self) -> CreatePostIn:
@@ -77,9 +102,16 @@ class CreatePostIn(Schema):
 
 class PostInsightsIn(Schema):
     post_id: str = Field(pattern=r"^\d+_\d+$", description="A Page post id, {page-id}_{post-id}")
-    metrics: list[str] = Field(default_factory=lambda: ["post_media_view", "post_total_media_view_unique",
-                                                        "post_clicks", "post_reactions_by_type_total"],
-                               min_length=1, max_length=len(POST_METRICS))
+    metrics: list[str] = Field(
+        default_factory=lambda: [
+            "post_media_view",
+            "post_total_media_view_unique",
+            "post_clicks",
+            "post_reactions_by_type_total",
+        ],
+        min_length=1,
+        max_length=len(POST_METRICS),
+    )
 
     @field_validator("metrics")
     @classmethod
@@ -88,9 +120,15 @@ class PostInsightsIn(Schema):
 
 
 class PageInsightsIn(Schema):
-    metrics: list[str] = Field(default_factory=lambda: ["page_media_view", "page_post_engagements",
-                                                        "page_daily_follows_unique"],
-                               min_length=1, max_length=len(PAGE_METRICS))
+    metrics: list[str] = Field(
+        default_factory=lambda: [
+            "page_media_view",
+            "page_post_engagements",
+            "page_daily_follows_unique",
+        ],
+        min_length=1,
+        max_length=len(PAGE_METRICS),
+    )
     period: str = Field(default="day", pattern=r"^(day|week|days_28)$")
     since: datetime | None = None
     until: datetime | None = None
@@ -102,15 +140,19 @@ class PageInsightsIn(Schema):
 
     @model_validator(mode="after")
     def _range(self) -> PageInsightsIn:
-        if self.since and self.until and not self.since < self.until <= self.since + timedelta(days=90):
+        if (
+            self.since
+            and self.until
+            and not self.since < self.until <= self.since + timedelta(days=90)
+        ):
             raise ValueError("until must follow since by at most 90 days")
         return self
 
 
 class FacebookPage(GraphProvider):
     # Sandbox connectors of the `demo` organization (`make run`): well-formed, not real.
-    demo_credentials = {'page_access_token': 'demo-page-token'}
-    demo_config = {'page_id': '104857600012345'}
+    demo_credentials = {"page_access_token": "demo-page-token"}
+    demo_config = {"page_id": "104857600012345"}
     slug: ClassVar[str] = "facebook_page"
     label: ClassVar[str] = "Facebook Page"
     auth_kind: ClassVar[str] = "api_key"
@@ -118,14 +160,21 @@ class FacebookPage(GraphProvider):
     token_field: ClassVar[str] = "page_access_token"
 
     class Credentials(GraphCredentials):
-        page_access_token: SecretStr = Field(description="A Page access token with pages_manage_posts, "
-                                                         "pages_read_engagement and read_insights")
+        page_access_token: SecretStr = Field(
+            description="A Page access token with pages_manage_posts, "
+            "pages_read_engagement and read_insights"
+        )
 
     class Config(GraphConfig):
         page_id: str = Field(pattern=r"^\d{5,25}$", description="The numeric Facebook Page id")
 
-    @action("create_post", CreatePostIn, safe_to_repeat=False, side_effect=True,
-            description="Publish (or schedule) a post on the Page feed")
+    @action(
+        "create_post",
+        CreatePostIn,
+        safe_to_repeat=False,
+        side_effect=True,
+        description="Publish (or schedule) a post on the Page feed",
+    )
     def create_post(self, data: CreatePostIn) -> CallResult:
         form: dict[str, str] = {"published": "true" if data.published else "false"}
         if data.message:
@@ -135,28 +184,49 @@ class FacebookPage(GraphProvider):
         if data.scheduled_publish_time:
             form["scheduled_publish_time"] = str(int(data.scheduled_publish_time.timestamp()))
         post_id = str(self.graph("POST", f"{self.config.page_id}/feed", data=form)["id"])
-        output = {"post_id": post_id, "permalink": self._permalink(post_id), "published": data.published,
-                  "scheduled_publish_time": data.scheduled_publish_time.isoformat()
-                  if data.scheduled_publish_time else None}
+        output = {
+            "post_id": post_id,
+            "permalink": self._permalink(post_id),
+            "published": data.published,
+            "scheduled_publish_time": data.scheduled_publish_time.isoformat()
+            if data.scheduled_publish_time
+            else None,
+        }
         return CallResult(output=output, provider_id=post_id)
 
     def _permalink(self, post_id: str) -> str:
         # The post exists once the feed call answered: a failed permalink read must not turn
         # it into a failure (a retry would post twice), so fall back to the id address.
         try:
-            body = self.graph("GET", post_id, params={"fields": "permalink_url"}, step="facebook_page.permalink",
-                              safe_to_repeat=True)
+            body = self.graph(
+                "GET",
+                post_id,
+                params={"fields": "permalink_url"},
+                step="facebook_page.permalink",
+                safe_to_repeat=True,
+            )
         except ConnectorError:
             return f"https://www.facebook.com/{post_id}"
         return str(body.get("permalink_url") or f"https://www.facebook.com/{post_id}")
 
-    @action("get_post_insights", PostInsightsIn, safe_to_repeat=True, description="Lifetime metrics of one post")
+    @action(
+        "get_post_insights",
+        PostInsightsIn,
+        safe_to_repeat=True,
+        description="Lifetime metrics of one post",
+    )
     def get_post_insights(self, data: PostInsightsIn) -> dict:
-        body = self.graph("GET", f"{data.post_id}/insights", params={"metric": ",".join(data.metrics)})
+        body = self.graph(
+            "GET", f"{data.post_id}/insights", params={"metric": ",".join(data.metrics)}
+        )
         return {"post_id": data.post_id, "metrics": latest_values(body)}
 
-    @action("get_page_insights", PageInsightsIn, safe_to_repeat=True,
-            description="Page metrics per day, week or 28 days")
+    @action(
+        "get_page_insights",
+        PageInsightsIn,
+        safe_to_repeat=True,
+        description="Page metrics per day, week or 28 days",
+    )
     def get_page_insights(self, data: PageInsightsIn) -> dict:
         params = {"metric": ",".join(data.metrics), "period": data.period}
         if data.since:
@@ -164,8 +234,12 @@ class FacebookPage(GraphProvider):
         if data.until:
             params["until"] = str(int(data.until.timestamp()))
         body = self.graph("GET", f"{self.config.page_id}/insights", params=params)
-        return {"page_id": self.config.page_id, "period": data.period, "metrics": latest_values(body),
-                "series": series(body)}
+        return {
+            "page_id": self.config.page_id,
+            "period": data.period,
+            "metrics": latest_values(body),
+            "series": series(body),
+        }
 
     def outbox_target(self, action_name: str, data: Schema) -> str:
         return f"Facebook Page {self.config.page_id}"
@@ -177,20 +251,37 @@ class FacebookPage(GraphProvider):
         except NeonHubError as exc:
             return TestResult(ok=False, message=exc.message)
         if str(me.get("id")) != self.config.page_id:
-            return TestResult(ok=False, message="The token is not this Page's access token; use the Page token "
-                                                "from /{user-id}/accounts, not a user token")
-        return TestResult(ok=True, message=f"Connected to the Page {page.get('name', '')} ({page.get('id')})")
+            return TestResult(
+                ok=False,
+                message="The token is not this Page's access token; use the Page token "
+                "from /{user-id}/accounts, not a user token",
+            )
+        return TestResult(
+            ok=True, message=f"Connected to the Page {page.get('name', '')} ({page.get('id')})"
+        )
 
     def sandbox(self, action_name: str, data: Schema) -> CallResult:
         page_id = self.config.page_id
         if action_name == "create_post":
             post_id = f"{page_id}_{secrets.randbelow(10**15) + 10**15}"
-            output = {"post_id": post_id, "permalink": f"https://www.facebook.com/{post_id}",
-                      "published": data.published, "scheduled_publish_time":
-                      data.scheduled_publish_time.isoformat() if data.scheduled_publish_time else None}
+            output = {
+                "post_id": post_id,
+                "permalink": f"https://www.facebook.com/{post_id}",
+                "published": data.published,
+                "scheduled_publish_time": data.scheduled_publish_time.isoformat()
+                if data.scheduled_publish_time
+                else None,
+            }
             return CallResult(output=output, provider_id=post_id)
         if action_name == "get_post_insights":
-            return CallResult(output={"post_id": data.post_id, "metrics": {m: 0 for m in data.metrics}})
-        return CallResult(output={"page_id": page_id, "period": data.period,
-                                  "metrics": {m: 0 for m in data.metrics}, "series": {m: [] for m in data.metrics}})
-
+            return CallResult(
+                output={"post_id": data.post_id, "metrics": {m: 0 for m in data.metrics}}
+            )
+        return CallResult(
+            output={
+                "page_id": page_id,
+                "period": data.period,
+                "metrics": {m: 0 for m in data.metrics},
+                "series": {m: [] for m in data.metrics},
+            }
+        )

@@ -28,8 +28,15 @@ TOKEN_PATH = "/token"
 PACIFIC = ZoneInfo("America/Los_Angeles")
 QUOTA_REASONS = frozenset({"quotaExceeded", "dailyLimitExceeded"})
 RATE_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded", "uploadRateLimitExceeded"})
-AUTH_REASONS = frozenset({"authError", "insufficientPermissions", "youtubeSignupRequired", "accessNotConfigured",
-                          "ACCESS_TOKEN_SCOPE_INSUFFICIENT"})
+AUTH_REASONS = frozenset(
+    {
+        "authError",
+        "insufficientPermissions",
+        "youtubeSignupRequired",
+        "accessNotConfigured",
+        "ACCESS_TOKEN_SCOPE_INSUFFICIENT",
+    }
+)
 
 
 def seconds_until_quota_reset(now: datetime | None = None) -> float:
@@ -55,16 +62,28 @@ def token_error(response: requests.Response) -> ConnectorError | None:
     code = str(body.get("error") or response.status_code)
     detail = str(body.get("error_description") or "")[:80]
     if response.status_code >= 500:
-        return ConnectorUnavailable(f"Google's token endpoint answered HTTP {response.status_code}",
-                                    http_status=response.status_code, provider_code=code)
+        return ConnectorUnavailable(
+            f"Google's token endpoint answered HTTP {response.status_code}",
+            http_status=response.status_code,
+            provider_code=code,
+        )
     if code == "invalid_grant":
-        return ConnectorAuth(f"Google rejected the refresh token (invalid_grant: {detail}); reconnect the account",
-                             http_status=response.status_code, provider_code=code)
+        return ConnectorAuth(
+            f"Google rejected the refresh token (invalid_grant: {detail}); reconnect the account",
+            http_status=response.status_code,
+            provider_code=code,
+        )
     if code in ("invalid_client", "unauthorized_client"):
-        return ConnectorAuth(f"Google rejected the OAuth client id or client secret ({code})",
-                             http_status=response.status_code, provider_code=code)
-    return ConnectorAuth(f"Google refused to refresh the access token ({code})", http_status=response.status_code,
-                         provider_code=code)
+        return ConnectorAuth(
+            f"Google rejected the OAuth client id or client secret ({code})",
+            http_status=response.status_code,
+            provider_code=code,
+        )
+    return ConnectorAuth(
+        f"Google refused to refresh the access token ({code})",
+        http_status=response.status_code,
+        provider_code=code,
+    )
 
 
 def google_error(response: requests.Response) -> ConnectorError | None:
@@ -73,7 +92,9 @@ def google_error(response: requests.Response) -> ConnectorError | None:
         return None
     error = json_or_empty(response).get("error")
     if not isinstance(error, dict):
-        return error_for_status(status, f"YouTube answered HTTP {status}", retry_after=retry_after_seconds(response))
+        return error_for_status(
+            status, f"YouTube answered HTTP {status}", retry_after=retry_after_seconds(response)
+        )
     reasons = [item.get("reason") for item in error.get("errors") or [] if isinstance(item, dict)]
     reason = str(reasons[0] if reasons else error.get("status") or status)
     message = f"YouTube: {error.get('message') or reason}"
@@ -81,7 +102,9 @@ def google_error(response: requests.Response) -> ConnectorError | None:
     if reason in QUOTA_REASONS:
         return ConnectorRateLimited(message, retry_after=seconds_until_quota_reset(), **kwargs)
     if reason in RATE_REASONS or status == 429:
-        return ConnectorRateLimited(message, retry_after=retry_after_seconds(response) or 60.0, **kwargs)
+        return ConnectorRateLimited(
+            message, retry_after=retry_after_seconds(response) or 60.0, **kwargs
+        )
     if status == 401 or reason in AUTH_REASONS:
         return ConnectorAuth(message, **kwargs)
     if status >= 500:

@@ -41,11 +41,25 @@ from neonhub.core.errors import (
 
 PUBLISH_ACTIONS = ("publish_image", "publish_video", "publish_story")
 # Current media metrics: impressions, plays and video_views were retired in v22 (April 2025).
-MEDIA_METRICS = frozenset({
-    "views", "reach", "likes", "comments", "saved", "shares", "total_interactions", "follows",
-    "profile_visits", "profile_activity", "replies", "navigation", "reposts",
-    "ig_reels_avg_watch_time", "ig_reels_video_view_total_time",
-})
+MEDIA_METRICS = frozenset(
+    {
+        "views",
+        "reach",
+        "likes",
+        "comments",
+        "saved",
+        "shares",
+        "total_interactions",
+        "follows",
+        "profile_visits",
+        "profile_activity",
+        "replies",
+        "navigation",
+        "reposts",
+        "ig_reels_avg_watch_time",
+        "ig_reels_video_view_total_time",
+    }
+)
 CAPTION_MAX = 2200
 HASHTAGS_MAX = 30
 MENTIONS_MAX = 20
@@ -101,32 +115,52 @@ class PublishStoryIn(Schema):
 
 class MediaInsightsIn(Schema):
     media_id: str = Field(pattern=r"^\d{5,30}$")
-    metrics: list[str] = Field(default_factory=lambda: ["views", "reach", "likes", "comments", "saved",
-                                                        "shares", "total_interactions"],
-                               min_length=1, max_length=len(MEDIA_METRICS))
+    metrics: list[str] = Field(
+        default_factory=lambda: [
+            "views",
+            "reach",
+            "likes",
+            "comments",
+            "saved",
+            "shares",
+            "total_interactions",
+        ],
+        min_length=1,
+        max_length=len(MEDIA_METRICS),
+    )
 
     @field_validator("metrics")
     @classmethod
     def _metrics(cls, value: list[str]) -> list[str]:
         unknown = sorted(set(value) - MEDIA_METRICS)
         if unknown:
-            raise ValueError(f"unknown or retired metric(s): {', '.join(unknown)}; "
-                             f"current ones: {', '.join(sorted(MEDIA_METRICS))}")
+            raise ValueError(
+                f"unknown or retired metric(s): {', '.join(unknown)}; "
+                f"current ones: {', '.join(sorted(MEDIA_METRICS))}"
+            )
         return list(dict.fromkeys(value))
 
 
 class Instagram(GraphProvider):
     # Sandbox connectors of the `demo` organization (`make run`): well-formed, not real.
-    demo_credentials = {'access_token': 'demo-access-token'}
-    demo_config = {'ig_user_id': '17841400000000001'}
+    demo_credentials = {"access_token": "demo-access-token"}
+    demo_config = {"ig_user_id": "17841400000000001"}
     slug: ClassVar[str] = "instagram"
     label: ClassVar[str] = "Instagram"
     auth_kind: ClassVar[str] = "api_key"
-    docs_url: ClassVar[str] = "https://developers.facebook.com/docs/instagram-platform/content-publishing"
+    docs_url: ClassVar[str] = (
+        "https://developers.facebook.com/docs/instagram-platform/content-publishing"
+    )
     token_field: ClassVar[str] = "access_token"
     budgets: ClassVar[tuple[Budget, ...]] = (
         # The limit counts posts published in the last 24 hours: a failed attempt gives its unit back.
-        Budget(name="instagram_publishes", limit=50, per_seconds=86400, actions=PUBLISH_ACTIONS, successes_only=True),
+        Budget(
+            name="instagram_publishes",
+            limit=50,
+            per_seconds=86400,
+            actions=PUBLISH_ACTIONS,
+            successes_only=True,
+        ),
     )
     # Waiting for a container: a few short polls inside the worker, then the run is
     # rescheduled (the container id is kept in the connector state, see _container).
@@ -135,17 +169,26 @@ class Instagram(GraphProvider):
     reschedule_seconds: ClassVar[float] = 30.0
 
     class Credentials(GraphCredentials):
-        access_token: SecretStr = Field(description="A token with instagram_basic, instagram_content_publish, "
-                                                    "instagram_manage_insights and pages_read_engagement")
+        access_token: SecretStr = Field(
+            description="A token with instagram_basic, instagram_content_publish, "
+            "instagram_manage_insights and pages_read_engagement"
+        )
 
     class Config(GraphConfig):
-        ig_user_id: str = Field(pattern=r"^\d{5,25}$",
-                                description="The Instagram professional account id linked to the Page")
+        ig_user_id: str = Field(
+            pattern=r"^\d{5,25}$",
+            description="The Instagram professional account id linked to the Page",
+        )
 
     # --- actions ------------------------------------------------------------------------
 
-    @action("publish_image", PublishImageIn, safe_to_repeat=False, side_effect=True,
-            description="Publish one image to the feed")
+    @action(
+        "publish_image",
+        PublishImageIn,
+        safe_to_repeat=False,
+        side_effect=True,
+        description="Publish one image to the feed",
+    )
     def publish_image(self, data: PublishImageIn) -> CallResult:
         params = {"image_url": self._public(data.image_url, "input.image_url")}
         if data.caption:
@@ -154,11 +197,19 @@ class Instagram(GraphProvider):
             params["alt_text"] = data.alt_text
         return self._publish(params, data)
 
-    @action("publish_video", PublishVideoIn, safe_to_repeat=False, side_effect=True,
-            description="Publish a video as a Reel")
+    @action(
+        "publish_video",
+        PublishVideoIn,
+        safe_to_repeat=False,
+        side_effect=True,
+        description="Publish a video as a Reel",
+    )
     def publish_video(self, data: PublishVideoIn) -> CallResult:
-        params = {"media_type": "REELS", "video_url": self._public(data.video_url, "input.video_url"),
-                  "share_to_feed": "true" if data.share_to_feed else "false"}
+        params = {
+            "media_type": "REELS",
+            "video_url": self._public(data.video_url, "input.video_url"),
+            "share_to_feed": "true" if data.share_to_feed else "false",
+        }
         if data.caption:
             params["caption"] = data.caption
         if data.cover_url:
@@ -167,18 +218,36 @@ class Instagram(GraphProvider):
             params["thumb_offset"] = str(data.thumb_offset_ms)
         return self._publish(params, data)
 
-    @action("publish_story", PublishStoryIn, safe_to_repeat=False, side_effect=True,
-            description="Publish an image or video story (visible 24 hours)")
+    @action(
+        "publish_story",
+        PublishStoryIn,
+        safe_to_repeat=False,
+        side_effect=True,
+        description="Publish an image or video story (visible 24 hours)",
+    )
     def publish_story(self, data: PublishStoryIn) -> CallResult:
         if data.image_url is not None:
-            params = {"media_type": "STORIES", "image_url": self._public(data.image_url, "input.image_url")}
+            params = {
+                "media_type": "STORIES",
+                "image_url": self._public(data.image_url, "input.image_url"),
+            }
         else:
-            params = {"media_type": "STORIES", "video_url": self._public(data.video_url, "input.video_url")}
+            params = {
+                "media_type": "STORIES",
+                "video_url": self._public(data.video_url, "input.video_url"),
+            }
         return self._publish(params, data)
 
-    @action("get_media_insights", MediaInsightsIn, safe_to_repeat=True, description="Lifetime metrics of one media")
+    @action(
+        "get_media_insights",
+        MediaInsightsIn,
+        safe_to_repeat=True,
+        description="Lifetime metrics of one media",
+    )
     def get_media_insights(self, data: MediaInsightsIn) -> dict:
-        body = self.graph("GET", f"{data.media_id}/insights", params={"metric": ",".join(data.metrics)})
+        body = self.graph(
+            "GET", f"{data.media_id}/insights", params={"metric": ",".join(data.metrics)}
+        )
         return {"media_id": data.media_id, "metrics": latest_values(body)}
 
     # --- publishing ---------------------------------------------------------------------
@@ -188,14 +257,30 @@ class Instagram(GraphProvider):
         container_id = self._pending(key)
         if container_id is None:
             self._check_quota()
-            container_id = str(self.graph("POST", f"{self.config.ig_user_id}/media", data=params,
-                                          step="instagram.create_container")["id"])
+            container_id = str(
+                self.graph(
+                    "POST",
+                    f"{self.config.ig_user_id}/media",
+                    data=params,
+                    step="instagram.create_container",
+                )["id"]
+            )
             self._remember(key, container_id)
         self._wait_until_finished(key, container_id)
-        media_id = str(self.graph("POST", f"{self.config.ig_user_id}/media_publish",
-                                  data={"creation_id": container_id}, step="instagram.media_publish")["id"])
+        media_id = str(
+            self.graph(
+                "POST",
+                f"{self.config.ig_user_id}/media_publish",
+                data={"creation_id": container_id},
+                step="instagram.media_publish",
+            )["id"]
+        )
         self._forget(key)
-        output = {"media_id": media_id, "container_id": container_id, "permalink": self._permalink(media_id)}
+        output = {
+            "media_id": media_id,
+            "container_id": container_id,
+            "permalink": self._permalink(media_id),
+        }
         return CallResult(output=output, provider_id=media_id)
 
     def _public(self, url: HttpUrl | None, field: str) -> str:
@@ -203,39 +288,62 @@ class Instagram(GraphProvider):
         return check_public_url(str(url), field=field)
 
     def _check_quota(self) -> None:
-        body = self.graph("GET", f"{self.config.ig_user_id}/content_publishing_limit",
-                          params={"fields": "quota_usage,config"}, step="instagram.publishing_limit",
-                          safe_to_repeat=True)
+        body = self.graph(
+            "GET",
+            f"{self.config.ig_user_id}/content_publishing_limit",
+            params={"fields": "quota_usage,config"},
+            step="instagram.publishing_limit",
+            safe_to_repeat=True,
+        )
         usage = (body.get("data") or [{}])[0]
         total = (usage.get("config") or {}).get("quota_total")
         if total is not None and int(usage.get("quota_usage") or 0) >= int(total):
-            raise ConnectorRateLimited(f"Instagram: the account has published {total} posts through the API "
-                                       "in the last 24 hours", provider_code=f"9/{PUBLISH_LIMIT_SUBCODE}",
-                                       retry_after=PUBLISH_LIMIT_WAIT_SECONDS, provider=self.slug)
+            raise ConnectorRateLimited(
+                f"Instagram: the account has published {total} posts through the API "
+                "in the last 24 hours",
+                provider_code=f"9/{PUBLISH_LIMIT_SUBCODE}",
+                retry_after=PUBLISH_LIMIT_WAIT_SECONDS,
+                provider=self.slug,
+            )
 
     def _wait_until_finished(self, key: str, container_id: str) -> None:
         for attempt in range(self.poll_attempts):
-            body = self.graph("GET", container_id, params={"fields": "status_code,status"},
-                              step="instagram.container_status", safe_to_repeat=True)
+            body = self.graph(
+                "GET",
+                container_id,
+                params={"fields": "status_code,status"},
+                step="instagram.container_status",
+                safe_to_repeat=True,
+            )
             status = body.get("status_code")
             if status == "FINISHED":
                 return
             if status in ("ERROR", "EXPIRED", "PUBLISHED"):
                 self._forget(key)
-                raise ConnectorRejected(_container_message(status, body), provider_code=str(status),
-                                        provider=self.slug)
+                raise ConnectorRejected(
+                    _container_message(status, body), provider_code=str(status), provider=self.slug
+                )
             if attempt + 1 < self.poll_attempts:
                 time.sleep(self.poll_interval)
-        raise ConnectorUnavailable(f"Instagram is still processing the media (container {container_id}); "
-                                   "publishing will continue on the next attempt", provider_code="IN_PROGRESS",
-                                   retry_after=self.reschedule_seconds, provider=self.slug)
+        raise ConnectorUnavailable(
+            f"Instagram is still processing the media (container {container_id}); "
+            "publishing will continue on the next attempt",
+            provider_code="IN_PROGRESS",
+            retry_after=self.reschedule_seconds,
+            provider=self.slug,
+        )
 
     def _permalink(self, media_id: str) -> str | None:
         # Published already: a failed permalink read must not fail the action (a retry
         # would publish twice).
         try:
-            body = self.graph("GET", media_id, params={"fields": "permalink"}, step="instagram.permalink",
-                              safe_to_repeat=True)
+            body = self.graph(
+                "GET",
+                media_id,
+                params={"fields": "permalink"},
+                step="instagram.permalink",
+                safe_to_repeat=True,
+            )
         except ConnectorError:
             return None
         return body.get("permalink")
@@ -272,16 +380,24 @@ class Instagram(GraphProvider):
             body = self.graph("GET", self.config.ig_user_id, params={"fields": "id,username"})
         except NeonHubError as exc:
             return TestResult(ok=False, message=exc.message)
-        return TestResult(ok=True, message=f"Connected to Instagram @{body.get('username', '')} ({body.get('id')})")
+        return TestResult(
+            ok=True,
+            message=f"Connected to Instagram @{body.get('username', '')} ({body.get('id')})",
+        )
 
     def sandbox(self, action_name: str, data: BaseModel) -> CallResult:
         if action_name == "get_media_insights":
-            return CallResult(output={"media_id": data.media_id, "metrics": {m: 0 for m in data.metrics}})
+            return CallResult(
+                output={"media_id": data.media_id, "metrics": {m: 0 for m in data.metrics}}
+            )
         media_id = str(secrets.randbelow(10**16) + 17 * 10**15)
         shortcode = secrets.token_urlsafe(8)[:11]
-        output = {"media_id": media_id, "container_id": str(secrets.randbelow(10**16) + 18 * 10**15),
-                  "permalink": f"https://www.instagram.com/{'stories' if action_name == 'publish_story' else 'p'}"
-                               f"/{shortcode}/"}
+        output = {
+            "media_id": media_id,
+            "container_id": str(secrets.randbelow(10**16) + 18 * 10**15),
+            "permalink": f"https://www.instagram.com/{'stories' if action_name == 'publish_story' else 'p'}"
+            f"/{shortcode}/",
+        }
         return CallResult(output=output, provider_id=media_id)
 
 

@@ -44,17 +44,22 @@ class GraphCredentials(Schema):
     app_secret: SecretStr | None = Field(
         default=None,
         description="The Meta app secret; when set, every call carries appsecret_proof "
-                    "(needed if the app requires it), and webhook events are verified with it",
+        "(needed if the app requires it), and webhook events are verified with it",
     )
     webhook_verify_token: SecretStr | None = Field(
-        default=None, min_length=8, max_length=200,
+        default=None,
+        min_length=8,
+        max_length=200,
         description="A token you choose and also enter in the Meta app's webhook settings (the GET handshake)",
     )
 
 
 class GraphConfig(BaseConfig):
-    api_version: str = Field(default=DEFAULT_API_VERSION, pattern=r"^v\d{1,3}\.\d$",
-                             description="Graph API version, e.g. v26.0")
+    api_version: str = Field(
+        default=DEFAULT_API_VERSION,
+        pattern=r"^v\d{1,3}\.\d$",
+        description="Graph API version, e.g. v26.0",
+    )
 
 
 class GraphProvider(Provider):
@@ -69,16 +74,30 @@ class GraphProvider(Provider):
     def graph_url(self, path: str) -> str:
         return f"{self.base_url}/{self.config.api_version}/{path.lstrip('/')}"
 
-    def graph(self, method: str, path: str, *, params: dict | None = None, data: dict | None = None,
-              step: str | None = None, safe_to_repeat: bool | None = None) -> dict:
+    def graph(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict | None = None,
+        data: dict | None = None,
+        step: str | None = None,
+        safe_to_repeat: bool | None = None,
+    ) -> dict:
         """One Graph call; the token goes in the Authorization header so it never sits in a URL."""
         params = dict(params or {})
         proof = self._appsecret_proof()
         if proof:
             params["appsecret_proof"] = proof
-        response = self.request(method, self.graph_url(path), params=params or None, data=data,
-                                headers={"Authorization": f"Bearer {self.secret(self.token_field)}"},
-                                step=step, safe_to_repeat=safe_to_repeat)
+        response = self.request(
+            method,
+            self.graph_url(path),
+            params=params or None,
+            data=data,
+            headers={"Authorization": f"Bearer {self.secret(self.token_field)}"},
+            step=step,
+            safe_to_repeat=safe_to_repeat,
+        )
         return json_body(response, self.label)
 
     def _appsecret_proof(self) -> str | None:
@@ -96,15 +115,19 @@ def json_body(response: requests.Response, label: str) -> dict:
     try:
         body = response.json()
     except ValueError:
-        raise ConnectorUnavailable(f"{label} answered with something that is not JSON",
-                                   http_status=response.status_code) from None
+        raise ConnectorUnavailable(
+            f"{label} answered with something that is not JSON", http_status=response.status_code
+        ) from None
     if not isinstance(body, dict):
-        raise ConnectorUnavailable(f"{label} answered with an unexpected JSON shape",
-                                   http_status=response.status_code)
+        raise ConnectorUnavailable(
+            f"{label} answered with an unexpected JSON shape", http_status=response.status_code
+        )
     return body
 
 
-def graph_error(response: requests.Response, label: str, *, secret: str = "") -> ConnectorError | None:
+def graph_error(
+    response: requests.Response, label: str, *, secret: str = ""
+) -> ConnectorError | None:
     """Classify a Graph answer: the ``error`` object wins over the HTTP status."""
     try:
         body: Any = response.json()
@@ -114,31 +137,44 @@ def graph_error(response: requests.Response, label: str, *, secret: str = "") ->
     if not isinstance(error, dict):
         if response.status_code < 400:
             return None
-        return error_for_status(response.status_code, f"{label} answered HTTP {response.status_code}",
-                                retry_after=retry_after_seconds(response))
+        return error_for_status(
+            response.status_code,
+            f"{label} answered HTTP {response.status_code}",
+            retry_after=retry_after_seconds(response),
+        )
     return _classified(error, response, label, secret)
 
 
-def _classified(error: dict, response: requests.Response, label: str, secret: str) -> ConnectorError:
+def _classified(
+    error: dict, response: requests.Response, label: str, secret: str
+) -> ConnectorError:
     code = _int(error.get("code"))
     subcode = _int(error.get("error_subcode"))
     provider_code = f"{code}/{subcode}" if subcode else str(code)
-    text = scrub(str(error.get("error_user_msg") or error.get("message") or "unknown error"), secret)
+    text = scrub(
+        str(error.get("error_user_msg") or error.get("message") or "unknown error"), secret
+    )
     message = f"{label}: {text}"
     kwargs: dict[str, Any] = {"http_status": response.status_code, "provider_code": provider_code}
     if code == 190 or code == 102:
-        return ConnectorAuth(f"{label}: the access token is expired, revoked or invalid ({text})", **kwargs)
+        return ConnectorAuth(
+            f"{label}: the access token is expired, revoked or invalid ({text})", **kwargs
+        )
     if code in AUTH_CODES:
         return ConnectorAuth(f"{label}: permission missing ({text})", **kwargs)
     if code in THROTTLE_CODES:
-        return ConnectorRateLimited(message, retry_after=_throttle_seconds(response, subcode), **kwargs)
+        return ConnectorRateLimited(
+            message, retry_after=_throttle_seconds(response, subcode), **kwargs
+        )
     if code in REJECTED_CODES:
         return ConnectorRejected(message, **kwargs)
     if code in UNAVAILABLE_CODES or error.get("is_transient") is True:
         return ConnectorUnavailable(message, retry_after=retry_after_seconds(response), **kwargs)
     if response.status_code >= 500:
         return ConnectorUnavailable(message, **kwargs)
-    return ConnectorRejected(message, **kwargs)  # media errors and anything else the caller must fix
+    return ConnectorRejected(
+        message, **kwargs
+    )  # media errors and anything else the caller must fix
 
 
 # Instagram's "maximum number of posts published through the API in 24 hours": the
@@ -150,7 +186,11 @@ PUBLISH_LIMIT_WAIT_SECONDS = 3600.0
 def _throttle_seconds(response: requests.Response, subcode: int) -> float:
     if subcode == PUBLISH_LIMIT_SUBCODE:
         return PUBLISH_LIMIT_WAIT_SECONDS
-    return retry_after_seconds(response) or _business_use_case_wait(response) or DEFAULT_THROTTLE_SECONDS
+    return (
+        retry_after_seconds(response)
+        or _business_use_case_wait(response)
+        or DEFAULT_THROTTLE_SECONDS
+    )
 
 
 def _business_use_case_wait(response: requests.Response) -> float | None:
@@ -160,8 +200,11 @@ def _business_use_case_wait(response: requests.Response) -> float | None:
         return None
     try:
         usage = json.loads(raw)
-        minutes = [_int(entry.get("estimated_time_to_regain_access"))
-                   for entries in usage.values() for entry in entries]
+        minutes = [
+            _int(entry.get("estimated_time_to_regain_access"))
+            for entries in usage.values()
+            for entry in entries
+        ]
     except (ValueError, AttributeError, TypeError):
         return None
     longest = max(minutes, default=0)
@@ -190,6 +233,10 @@ def latest_values(body: dict) -> dict:
 
 
 def series(body: dict) -> dict:
-    return {entry.get("name"): [{"end_time": v.get("end_time"), "value": v.get("value")}
-                                for v in entry.get("values") or []]
-            for entry in body.get("data") or []}
+    return {
+        entry.get("name"): [
+            {"end_time": v.get("end_time"), "value": v.get("value")}
+            for v in entry.get("values") or []
+        ]
+        for entry in body.get("data") or []
+    }

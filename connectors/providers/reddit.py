@@ -88,8 +88,9 @@ class SubmitPostIn(Schema):
 
 
 class SubmitCommentIn(Schema):
-    parent_id: str = Field(description="The post (t3_...) or comment (t1_...) to reply to; "
-                                       "a bare id means a post")
+    parent_id: str = Field(
+        description="The post (t3_...) or comment (t1_...) to reply to; a bare id means a post"
+    )
     text: str = Field(min_length=1, max_length=10000)
 
     @field_validator("parent_id")
@@ -112,41 +113,69 @@ class SubredditIn(Schema):
 
 class Reddit(Provider):
     # Sandbox connectors of the `demo` organization (`make run`): well-formed, not real.
-    demo_credentials = {'client_id': 'demo-client', 'client_secret': 'demo-secret', 'username': 'neonhub_demo', 'password': 'demo-password'}
-    demo_config = {'user_agent': 'web:neonhub-demo:1.0 (by /u/neonhub_demo)'}
+    demo_credentials = {
+        "client_id": "demo-client",
+        "client_secret": "demo-secret",
+        "username": "neonhub_demo",
+        "password": "demo-password",
+    }
+    demo_config = {"user_agent": "web:neonhub-demo:1.0 (by /u/neonhub_demo)"}
     slug: ClassVar[str] = "reddit"
     label: ClassVar[str] = "Reddit"
     auth_kind: ClassVar[str] = "password"
     default_base_url: ClassVar[str] = API_HOST
     docs_url: ClassVar[str] = "https://www.reddit.com/dev/api"
-    budgets: ClassVar[tuple[Budget, ...]] = (Budget(name="reddit_requests", limit=100, per_seconds=60),)
+    budgets: ClassVar[tuple[Budget, ...]] = (
+        Budget(name="reddit_requests", limit=100, per_seconds=60),
+    )
 
     class Credentials(Schema):
-        client_id: str = Field(min_length=10, max_length=40, description="The script app's client id")
+        client_id: str = Field(
+            min_length=10, max_length=40, description="The script app's client id"
+        )
         client_secret: SecretStr = Field(description="The script app's secret")
-        username: str = Field(pattern=r"^[\w-]{3,20}$", description="The Reddit account the app acts as")
+        username: str = Field(
+            pattern=r"^[\w-]{3,20}$", description="The Reddit account the app acts as"
+        )
         password: SecretStr
-        access_token: SecretStr | None = Field(default=None, description="Kept up to date by NeonHub")
+        access_token: SecretStr | None = Field(
+            default=None, description="Kept up to date by NeonHub"
+        )
 
     class Config(BaseConfig):
         user_agent: str = Field(description=f"Descriptive and unique, e.g. {USER_AGENT_EXAMPLE}")
-        auth_base_url: str | None = Field(default=None, description="Override the token host (www.reddit.com)")
+        auth_base_url: str | None = Field(
+            default=None, description="Override the token host (www.reddit.com)"
+        )
 
         @field_validator("user_agent")
         @classmethod
         def _descriptive(cls, value: str) -> str:
             if not USER_AGENT_RE.match(value):
-                raise ValueError(f"Reddit requires a descriptive User-Agent like {USER_AGENT_EXAMPLE!r}")
+                raise ValueError(
+                    f"Reddit requires a descriptive User-Agent like {USER_AGENT_EXAMPLE!r}"
+                )
             return value
 
     # --- actions ------------------------------------------------------------------------
 
-    @action("submit_post", SubmitPostIn, safe_to_repeat=False, side_effect=True,
-            description="Submit a self post (text) or a link post (url)")
+    @action(
+        "submit_post",
+        SubmitPostIn,
+        safe_to_repeat=False,
+        side_effect=True,
+        description="Submit a self post (text) or a link post (url)",
+    )
     def submit_post(self, data: SubmitPostIn) -> CallResult:
-        form = {"api_type": "json", "sr": data.subreddit, "title": data.title,
-                "kind": "link" if data.url else "self", "nsfw": _flag(data.nsfw),
-                "spoiler": _flag(data.spoiler), "sendreplies": _flag(data.send_replies)}
+        form = {
+            "api_type": "json",
+            "sr": data.subreddit,
+            "title": data.title,
+            "kind": "link" if data.url else "self",
+            "nsfw": _flag(data.nsfw),
+            "spoiler": _flag(data.spoiler),
+            "sendreplies": _flag(data.send_replies),
+        }
         if data.url:
             form["url"] = str(data.url)  # Reddit fetches it, not us: no address check needed here
         else:
@@ -157,38 +186,66 @@ class Reddit(Provider):
             form["flair_text"] = data.flair_text
         result = self._api("POST", "/api/submit", data=form).json()["json"]["data"]
         url = result.get("url") or ""
-        output = {"id": result.get("id"), "name": result.get("name"), "url": url,
-                  "permalink": urlsplit(url).path or None, "subreddit": data.subreddit}
+        output = {
+            "id": result.get("id"),
+            "name": result.get("name"),
+            "url": url,
+            "permalink": urlsplit(url).path or None,
+            "subreddit": data.subreddit,
+        }
         return CallResult(output=output, provider_id=result.get("name") or "")
 
-    @action("submit_comment", SubmitCommentIn, safe_to_repeat=False, side_effect=True,
-            description="Reply to a post or a comment")
+    @action(
+        "submit_comment",
+        SubmitCommentIn,
+        safe_to_repeat=False,
+        side_effect=True,
+        description="Reply to a post or a comment",
+    )
     def submit_comment(self, data: SubmitCommentIn) -> CallResult:
-        body = self._api("POST", "/api/comment", data={"api_type": "json", "thing_id": data.parent_id,
-                                                       "text": data.text}).json()
+        body = self._api(
+            "POST",
+            "/api/comment",
+            data={"api_type": "json", "thing_id": data.parent_id, "text": data.text},
+        ).json()
         things = body["json"]["data"]["things"]
         comment = things[0]["data"]
         permalink = comment.get("permalink") or ""
-        output = {"id": comment.get("id"), "name": comment.get("name"), "parent_id": data.parent_id,
-                  "body": comment.get("body"), "permalink": permalink,
-                  "url": f"{WEB_HOST}{permalink}" if permalink else None}
+        output = {
+            "id": comment.get("id"),
+            "name": comment.get("name"),
+            "parent_id": data.parent_id,
+            "body": comment.get("body"),
+            "permalink": permalink,
+            "url": f"{WEB_HOST}{permalink}" if permalink else None,
+        }
         return CallResult(output=output, provider_id=comment.get("name") or "")
 
     @action("get_subreddit", SubredditIn, safe_to_repeat=True, description="About a subreddit")
     def get_subreddit(self, data: SubredditIn) -> dict:
         body = self._api("GET", f"/r/{data.subreddit}/about").json()
         if body.get("kind") != "t5":
-            raise ConnectorRejected(f"Reddit: r/{data.subreddit} not found", provider_code="SUBREDDIT_NOEXIST",
-                                    http_status=404)
+            raise ConnectorRejected(
+                f"Reddit: r/{data.subreddit} not found",
+                provider_code="SUBREDDIT_NOEXIST",
+                http_status=404,
+            )
         about = body["data"]
-        return {"id": about.get("id"), "fullname": about.get("name"), "name": about.get("display_name"),
-                "title": about.get("title"), "description": about.get("public_description"),
-                "subscribers": about.get("subscribers"),
-                # Reddit fuzzes or hides the active count on some subreddits.
-                "active_users": about.get("active_user_count") if about.get("accounts_active_is_fuzzed") is not True
-                else None,
-                "over18": bool(about.get("over18")), "url": f"{WEB_HOST}{about.get('url', '')}",
-                "created_utc": about.get("created_utc")}
+        return {
+            "id": about.get("id"),
+            "fullname": about.get("name"),
+            "name": about.get("display_name"),
+            "title": about.get("title"),
+            "description": about.get("public_description"),
+            "subscribers": about.get("subscribers"),
+            # Reddit fuzzes or hides the active count on some subreddits.
+            "active_users": about.get("active_user_count")
+            if about.get("accounts_active_is_fuzzed") is not True
+            else None,
+            "over18": bool(about.get("over18")),
+            "url": f"{WEB_HOST}{about.get('url', '')}",
+            "created_utc": about.get("created_utc"),
+        }
 
     # --- calls --------------------------------------------------------------------------
 
@@ -209,18 +266,31 @@ class Reddit(Provider):
     def _token(self) -> str:
         current = self.credentials.access_token
         expires_at = parse_datetime(self.state.get("token_expires_at") or "")
-        if current is not None and expires_at is not None and expires_at - TOKEN_MARGIN > timezone.now():
+        if (
+            current is not None
+            and expires_at is not None
+            and expires_at - TOKEN_MARGIN > timezone.now()
+        ):
             return current.get_secret_value()
         return self._new_token()
 
     def _new_token(self) -> str:
-        auth_base = (check_public_url(self.config.auth_base_url.rstrip("/"), field="config.auth_base_url")
-                     if self.config.auth_base_url else AUTH_HOST)
+        auth_base = (
+            check_public_url(self.config.auth_base_url.rstrip("/"), field="config.auth_base_url")
+            if self.config.auth_base_url
+            else AUTH_HOST
+        )
         response = self.request(
-            "POST", f"{auth_base}{TOKEN_PATH}", step="reddit.token", safe_to_repeat=True,
+            "POST",
+            f"{auth_base}{TOKEN_PATH}",
+            step="reddit.token",
+            safe_to_repeat=True,
             auth=(self.credentials.client_id, self.secret("client_secret")),
-            data={"grant_type": "password", "username": self.credentials.username,
-                  "password": self.secret("password")},
+            data={
+                "grant_type": "password",
+                "username": self.credentials.username,
+                "password": self.secret("password"),
+            },
             headers={"User-Agent": self.config.user_agent},
         )
         body = response.json()
@@ -228,7 +298,9 @@ class Reddit(Provider):
         self.credentials = self.credentials.model_copy(update={"access_token": SecretStr(token)})
         self.updated_credentials = {"access_token": token}
         expires_in = int(body.get("expires_in") or 3600)
-        self.state["token_expires_at"] = (timezone.now() + timedelta(seconds=expires_in)).isoformat()
+        self.state["token_expires_at"] = (
+            timezone.now() + timedelta(seconds=expires_in)
+        ).isoformat()
         return token
 
     def _respect_rate_limit(self) -> None:
@@ -239,8 +311,12 @@ class Reddit(Provider):
             return
         wait = (reset_at - timezone.now()).total_seconds()
         if wait > 0:
-            raise ConnectorRateLimited(f"Reddit: request window used up; it resets in {int(wait) + 1} s",
-                                       provider_code="X-Ratelimit-Remaining", retry_after=wait, provider=self.slug)
+            raise ConnectorRateLimited(
+                f"Reddit: request window used up; it resets in {int(wait) + 1} s",
+                provider_code="X-Ratelimit-Remaining",
+                retry_after=wait,
+                provider=self.slug,
+            )
 
     def _remember_rate_limit(self, response: requests.Response) -> None:
         remaining = response.headers.get("X-Ratelimit-Remaining")
@@ -265,9 +341,12 @@ class Reddit(Provider):
             return _http_error(response)
         body = _json(response)
         if body is None:
-            return ConnectorUnavailable("Reddit answered with something that is not JSON",
-                                        http_status=response.status_code)
-        errors = (body.get("json") or {}).get("errors") if isinstance(body.get("json"), dict) else None
+            return ConnectorUnavailable(
+                "Reddit answered with something that is not JSON", http_status=response.status_code
+            )
+        errors = (
+            (body.get("json") or {}).get("errors") if isinstance(body.get("json"), dict) else None
+        )
         return _json_errors(errors) if errors else None
 
     # --- connection test, outbox and sandbox ---------------------------------------------
@@ -280,25 +359,48 @@ class Reddit(Provider):
         try:
             me = self._api("GET", "/api/v1/me").json()
         except (NeonHubError, ValueError, KeyError) as exc:
-            return TestResult(ok=False, message=getattr(exc, "message", "") or "Reddit answered unexpectedly")
+            return TestResult(
+                ok=False, message=getattr(exc, "message", "") or "Reddit answered unexpectedly"
+            )
         return TestResult(ok=True, message=f"Signed in as u/{me.get('name', '')}")
 
     def sandbox(self, action_name: str, data: Schema) -> CallResult:
         base36 = _base36(secrets.randbelow(36**7 - 36**6) + 36**6)
         if action_name == "submit_post":
             permalink = f"/r/{data.subreddit}/comments/{base36}/{_slug(data.title)}/"
-            output = {"id": base36, "name": f"t3_{base36}", "url": f"{WEB_HOST}{permalink}",
-                      "permalink": permalink, "subreddit": data.subreddit}
+            output = {
+                "id": base36,
+                "name": f"t3_{base36}",
+                "url": f"{WEB_HOST}{permalink}",
+                "permalink": permalink,
+                "subreddit": data.subreddit,
+            }
             return CallResult(output=output, provider_id=f"t3_{base36}")
         if action_name == "submit_comment":
             permalink = f"/comments/{data.parent_id.split('_', 1)[1]}/_/{base36}/"
-            output = {"id": base36, "name": f"t1_{base36}", "parent_id": data.parent_id, "body": data.text,
-                      "permalink": permalink, "url": f"{WEB_HOST}{permalink}"}
+            output = {
+                "id": base36,
+                "name": f"t1_{base36}",
+                "parent_id": data.parent_id,
+                "body": data.text,
+                "permalink": permalink,
+                "url": f"{WEB_HOST}{permalink}",
+            }
             return CallResult(output=output, provider_id=f"t1_{base36}")
-        return CallResult(output={"id": base36, "fullname": f"t5_{base36}", "name": data.subreddit,
-                                  "title": data.subreddit, "description": "", "subscribers": 0,
-                                  "active_users": None, "over18": False,
-                                  "url": f"{WEB_HOST}/r/{data.subreddit}/", "created_utc": None})
+        return CallResult(
+            output={
+                "id": base36,
+                "fullname": f"t5_{base36}",
+                "name": data.subreddit,
+                "title": data.subreddit,
+                "description": "",
+                "subscribers": 0,
+                "active_users": None,
+                "over18": False,
+                "url": f"{WEB_HOST}/r/{data.subreddit}/",
+                "created_utc": None,
+            }
+        )
 
 
 def _json(response: requests.Response) -> dict | None:
@@ -311,21 +413,32 @@ def _json(response: requests.Response) -> dict | None:
 
 def _token_error(response: requests.Response, username: str) -> ConnectorError | None:
     if response.status_code == 401:
-        return ConnectorAuth("Reddit rejected the client id or client secret of the script app",
-                             http_status=401, provider_code="401")
+        return ConnectorAuth(
+            "Reddit rejected the client id or client secret of the script app",
+            http_status=401,
+            provider_code="401",
+        )
     if response.status_code >= 400:
         return _http_error(response)
     body = _json(response) or {}
     if body.get("error"):
         code = str(body["error"])
         if code == "invalid_grant":
-            return ConnectorAuth(f"Reddit rejected the username or password of u/{username} (invalid_grant); "
-                                 "accounts with two-factor login cannot use the password grant",
-                                 http_status=response.status_code, provider_code=code)
-        return ConnectorAuth(f"Reddit refused the token request ({code})", http_status=response.status_code,
-                             provider_code=code)
+            return ConnectorAuth(
+                f"Reddit rejected the username or password of u/{username} (invalid_grant); "
+                "accounts with two-factor login cannot use the password grant",
+                http_status=response.status_code,
+                provider_code=code,
+            )
+        return ConnectorAuth(
+            f"Reddit refused the token request ({code})",
+            http_status=response.status_code,
+            provider_code=code,
+        )
     if not body.get("access_token"):
-        return ConnectorUnavailable("Reddit's token answer had no access token", http_status=response.status_code)
+        return ConnectorUnavailable(
+            "Reddit's token answer had no access token", http_status=response.status_code
+        )
     return None
 
 
@@ -334,23 +447,36 @@ def _http_error(response: requests.Response) -> ConnectorError:
     body = _json(response) or {}
     reason = body.get("reason")
     if status == 429:
-        wait = retry_after_seconds(response) or _float(response.headers.get("X-Ratelimit-Reset")) or 60.0
-        return ConnectorRateLimited("Reddit: too many requests", http_status=429, provider_code="429",
-                                    retry_after=wait)
+        wait = (
+            retry_after_seconds(response)
+            or _float(response.headers.get("X-Ratelimit-Reset"))
+            or 60.0
+        )
+        return ConnectorRateLimited(
+            "Reddit: too many requests", http_status=429, provider_code="429", retry_after=wait
+        )
     if status in (403, 404) and reason:
         # A private, quarantined or banned subreddit: a refusal about the target, not our token.
-        return ConnectorRejected(f"Reddit refused: {reason}", http_status=status, provider_code=str(reason))
+        return ConnectorRejected(
+            f"Reddit refused: {reason}", http_status=status, provider_code=str(reason)
+        )
     if status == 404:
         return ConnectorRejected("Reddit: not found", http_status=404, provider_code="404")
-    return error_for_status(status, f"Reddit answered HTTP {status}", provider_code=str(status),
-                            retry_after=retry_after_seconds(response))
+    return error_for_status(
+        status,
+        f"Reddit answered HTTP {status}",
+        provider_code=str(status),
+        retry_after=retry_after_seconds(response),
+    )
 
 
 def _json_errors(errors: list) -> ConnectorError:
     code, message, field = (list(errors[0]) + ["", "", ""])[:3]
     code, text = str(code), f"Reddit: {message}" + (f" ({field})" if field else "")
     if code == "RATELIMIT":
-        return ConnectorRateLimited(text, provider_code=code, http_status=200, retry_after=_break_seconds(message))
+        return ConnectorRateLimited(
+            text, provider_code=code, http_status=200, retry_after=_break_seconds(message)
+        )
     if code in AUTH_ERRORS:
         return ConnectorAuth(text, provider_code=code, http_status=200)
     # SUBREDDIT_NOEXIST, NO_TEXT, ALREADY_SUB, SUBMIT_VALIDATION_*, TOO_LONG, ...

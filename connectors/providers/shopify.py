@@ -31,14 +31,19 @@ SHOP_DOMAIN = r"^[a-z0-9][a-z0-9-]*\.myshopify\.com$"
 
 class Credentials(Schema):
     access_token: SecretStr = Field(min_length=1, description="Admin API access token (shpat_…)")
-    webhook_secret: SecretStr | None = Field(default=None, description="The app's client secret, which signs webhooks")
+    webhook_secret: SecretStr | None = Field(
+        default=None, description="The app's client secret, which signs webhooks"
+    )
     previous_webhook_secret: SecretStr | None = Field(
-        default=None, description="The secret being replaced, accepted until the rotation is over")
+        default=None, description="The secret being replaced, accepted until the rotation is over"
+    )
 
 
 class Config(BaseConfig):
     shop_domain: str = Field(pattern=SHOP_DOMAIN, description="The store's myshopify.com domain")
-    api_version: str = Field(default="2025-07", pattern=r"^\d{4}-\d{2}$", description="Admin API version")
+    api_version: str = Field(
+        default="2025-07", pattern=r"^\d{4}-\d{2}$", description="Admin API version"
+    )
 
 
 class GetOrderIn(Schema):
@@ -47,8 +52,8 @@ class GetOrderIn(Schema):
 
 class Shopify(Provider):
     # Sandbox connectors of the `demo` organization (`make run`): well-formed, not real.
-    demo_credentials = {'access_token': 'demo-access-token'}
-    demo_config = {'shop_domain': 'demo-store.myshopify.com'}
+    demo_credentials = {"access_token": "demo-access-token"}
+    demo_config = {"shop_domain": "demo-store.myshopify.com"}
     slug: ClassVar[str] = "shopify"
     label: ClassVar[str] = "Shopify"
     auth_kind: ClassVar[str] = "api_key"
@@ -70,13 +75,22 @@ class Shopify(Provider):
 
     @action("get_order", GetOrderIn, safe_to_repeat=True, description="Read one order")
     def get_order(self, data: GetOrderIn) -> CallResult:
-        response = self.request("GET", self._path(f"orders/{data.order_id}.json"), headers=self._headers())
+        response = self.request(
+            "GET", self._path(f"orders/{data.order_id}.json"), headers=self._headers()
+        )
         order = (response.json() or {}).get("order") or {}
         return CallResult(output={"order": order}, provider_id=str(order.get("id", data.order_id)))
 
     def sandbox(self, action_name: str, data: GetOrderIn) -> CallResult:
-        order = {"id": data.order_id, "name": f"#{1000 + data.order_id % 9000}", "financial_status": "paid",
-                 "currency": "USD", "total_price": "0.00", "line_items": [], "sandbox": True}
+        order = {
+            "id": data.order_id,
+            "name": f"#{1000 + data.order_id % 9000}",
+            "financial_status": "paid",
+            "currency": "USD",
+            "total_price": "0.00",
+            "line_items": [],
+            "sandbox": True,
+        }
         return CallResult(output={"order": order}, provider_id=str(data.order_id))
 
     def classify(self, response: requests.Response) -> ConnectorError | None:
@@ -87,8 +101,11 @@ class Shopify(Provider):
         except (ValueError, AttributeError):
             errors = None
         detail = errors if isinstance(errors, str) else "the request was refused"
-        return error_for_status(response.status_code, f"Shopify: {detail} (HTTP {response.status_code})"[:200],
-                                retry_after=retry_after_seconds(response))
+        return error_for_status(
+            response.status_code,
+            f"Shopify: {detail} (HTTP {response.status_code})"[:200],
+            retry_after=retry_after_seconds(response),
+        )
 
     def test(self) -> TestResult:
         try:
@@ -98,9 +115,14 @@ class Shopify(Provider):
         except Exception as exc:  # test() never raises
             return TestResult(False, f"Unexpected error ({type(exc).__name__})")
         shop = (response.json() or {}).get("shop") or {}
-        return TestResult(True, f"Connected to the Shopify store {shop.get('name') or self.config.shop_domain}")
+        return TestResult(
+            True, f"Connected to the Shopify store {shop.get('name') or self.config.shop_domain}"
+        )
 
     def webhook_secrets(self) -> list[str]:
         """The secrets a webhook may be signed with: the current one, then the one being replaced."""
-        return [self.secret(name) for name in ("webhook_secret", "previous_webhook_secret")
-                if getattr(self.credentials, name) is not None]
+        return [
+            self.secret(name)
+            for name in ("webhook_secret", "previous_webhook_secret")
+            if getattr(self.credentials, name) is not None
+        ]

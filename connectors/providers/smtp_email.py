@@ -37,13 +37,25 @@ from neonhub.core.errors import (
     OutcomeUnknown,
 )
 
-HOSTNAME = r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
+HOSTNAME = (
+    r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
+)
 EMAIL = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 SANDBOX_SENDER = "sandbox@sandbox.invalid"
 HEADER_NAME = re.compile(r"^[A-Za-z0-9-]{1,76}$")
 # Headers a caller may add; the rest (From, To, Subject, Date, Message-ID, MIME, routing) are ours.
-SAFE_HEADERS = frozenset({"list-id", "precedence", "auto-submitted", "in-reply-to", "references", "keywords",
-                          "comments", "feedback-id"})
+SAFE_HEADERS = frozenset(
+    {
+        "list-id",
+        "precedence",
+        "auto-submitted",
+        "in-reply-to",
+        "references",
+        "keywords",
+        "comments",
+        "feedback-id",
+    }
+)
 # Recipient refusals that mean the address is dead (RFC 3463 5.1.x address, 5.2.1 disabled).
 HARD_BOUNCE_CODES = frozenset({550, 551, 553})
 POLICY_STATUS = re.compile(r"^5\.7\.\d+")
@@ -67,9 +79,12 @@ OneLine = Annotated[str, AfterValidator(_one_line)]
 
 
 class Credentials(Schema):
-    username: str = Field(default="", max_length=254, description="SMTP user name (empty: no login)")
-    password: SecretStr = Field(default=SecretStr(""), validate_default=True,
-                                description="SMTP password or API key")
+    username: str = Field(
+        default="", max_length=254, description="SMTP user name (empty: no login)"
+    )
+    password: SecretStr = Field(
+        default=SecretStr(""), validate_default=True, description="SMTP password or API key"
+    )
 
     @field_validator("password")
     @classmethod
@@ -80,10 +95,15 @@ class Credentials(Schema):
 
 
 class Config(BaseConfig):
-    host: str = Field(pattern=HOSTNAME, max_length=253, description="SMTP server host name, e.g. smtp.postmarkapp.com")
+    host: str = Field(
+        pattern=HOSTNAME,
+        max_length=253,
+        description="SMTP server host name, e.g. smtp.postmarkapp.com",
+    )
     port: int = Field(default=587, ge=1, le=65535, description="587 for STARTTLS, 465 for SSL")
-    tls_mode: Literal["starttls", "ssl", "none"] = Field(default="starttls",
-                                                         description="starttls (587), ssl (465) or none")
+    tls_mode: Literal["starttls", "ssl", "none"] = Field(
+        default="starttls", description="starttls (587), ssl (465) or none"
+    )
     from_address: EmailAddress
     from_name: OneLine = Field(default="", max_length=100)
     reply_to: EmailAddress | None = None
@@ -94,24 +114,37 @@ class SendEmailIn(Schema):
     subject: OneLine = Field(min_length=1, max_length=998)
     text: str = Field(min_length=1, description="Plain-text part")
     html: str | None = Field(default=None, description="HTML part (sent as multipart/alternative)")
-    headers: dict[str, OneLine] = Field(default_factory=dict, max_length=20,
-                                        description="Extra headers: X-* or List-Id, Precedence, References, …")
-    unsubscribe_url: WebUrl | None = Field(default=None, description="One-click unsubscribe link (RFC 8058)")
+    headers: dict[str, OneLine] = Field(
+        default_factory=dict,
+        max_length=20,
+        description="Extra headers: X-* or List-Id, Precedence, References, …",
+    )
+    unsubscribe_url: WebUrl | None = Field(
+        default=None, description="One-click unsubscribe link (RFC 8058)"
+    )
 
     @field_validator("headers")
     @classmethod
     def _safe_headers(cls, value: dict[str, str]) -> dict[str, str]:
         for name in value:
             lowered = name.lower()
-            if not HEADER_NAME.match(name) or not (lowered.startswith("x-") or lowered in SAFE_HEADERS):
-                raise ValueError(f"header {name!r} is not allowed; use X-* or one of {', '.join(sorted(SAFE_HEADERS))}")
+            if not HEADER_NAME.match(name) or not (
+                lowered.startswith("x-") or lowered in SAFE_HEADERS
+            ):
+                raise ValueError(
+                    f"header {name!r} is not allowed; use X-* or one of {', '.join(sorted(SAFE_HEADERS))}"
+                )
         return value
 
 
 class SmtpEmail(Provider):
     # Sandbox connectors of the `demo` organization (`make run`): well-formed, not real.
-    demo_credentials = {'username': 'demo', 'password': 'demo-password'}
-    demo_config = {'host': 'smtp.example.com', 'from_address': 'news@demo.example.com', 'from_name': 'Demo Marketing Co'}
+    demo_credentials = {"username": "demo", "password": "demo-password"}
+    demo_config = {
+        "host": "smtp.example.com",
+        "from_address": "news@demo.example.com",
+        "from_name": "Demo Marketing Co",
+    }
     slug = "smtp_email"
     label = "SMTP email"
     auth_kind = "password"
@@ -125,19 +158,38 @@ class SmtpEmail(Provider):
 
     # --- actions --------------------------------------------------------------------------
 
-    @action("send_email", SendEmailIn, safe_to_repeat=False, side_effect=True,
-            description="Send one email (text, optional HTML, List-Unsubscribe); the connection is reused")
+    @action(
+        "send_email",
+        SendEmailIn,
+        safe_to_repeat=False,
+        side_effect=True,
+        description="Send one email (text, optional HTML, List-Unsubscribe); the connection is reused",
+    )
     def send_email(self, data: SendEmailIn) -> CallResult:
         message = self.build_message(data)
         cost = Decimal(str(settings.NEONHUB_PRICES.get("email_message", 0)))
         with self._call("send_email") as rec:
-            rec.detail = {"host": self.config.host, "port": self.config.port, "tls_mode": self.config.tls_mode,
-                          "message_id": message["Message-ID"], "reused_connection": self._smtp is not None}
+            rec.detail = {
+                "host": self.config.host,
+                "port": self.config.port,
+                "tls_mode": self.config.tls_mode,
+                "message_id": message["Message-ID"],
+                "reused_connection": self._smtp is not None,
+            }
             code, reply = self._deliver(message, to=data.to)
             rec.cost = cost
-        output = {"message_id": message["Message-ID"], "to": data.to, "from": self.config.from_address,
-                  "subject": data.subject, "smtp_code": code, "smtp_response": reply[:200], "cost": str(cost)}
-        return CallResult(output=output, cost=cost, provider_id=message["Message-ID"], status="sent")
+        output = {
+            "message_id": message["Message-ID"],
+            "to": data.to,
+            "from": self.config.from_address,
+            "subject": data.subject,
+            "smtp_code": code,
+            "smtp_response": reply[:200],
+            "cost": str(cost),
+        }
+        return CallResult(
+            output=output, cost=cost, provider_id=message["Message-ID"], status="sent"
+        )
 
     def build_message(self, data: SendEmailIn) -> EmailMessage:
         message = EmailMessage()
@@ -164,9 +216,15 @@ class SmtpEmail(Provider):
 
     def sandbox(self, action_name: str, data: SendEmailIn) -> CallResult:
         message = self.build_message(data)
-        output = {"message_id": message["Message-ID"], "to": data.to, "from": self._from_address(),
-                  "subject": data.subject, "size": len(message.as_bytes(policy=SMTP_POLICY)), "cost": "0",
-                  "sandbox": True}
+        output = {
+            "message_id": message["Message-ID"],
+            "to": data.to,
+            "from": self._from_address(),
+            "subject": data.subject,
+            "size": len(message.as_bytes(policy=SMTP_POLICY)),
+            "cost": "0",
+            "sandbox": True,
+        }
         return CallResult(output=output, provider_id=message["Message-ID"], status="sent")
 
     def _from_address(self) -> str:
@@ -188,9 +246,13 @@ class SmtpEmail(Provider):
             return TestResult(False, f"Unexpected error ({type(exc).__name__})")
         finally:
             _quit(conn)
-        login = f" and logged in as {self.credentials.username}" if self.credentials.username else ""
-        return TestResult(True, f"Connected to {self.config.host}:{self.config.port} "
-                                f"({self.config.tls_mode}){login}")
+        login = (
+            f" and logged in as {self.credentials.username}" if self.credentials.username else ""
+        )
+        return TestResult(
+            True,
+            f"Connected to {self.config.host}:{self.config.port} ({self.config.tls_mode}){login}",
+        )
 
     def close(self) -> None:
         conn, self._smtp = self._smtp, None
@@ -200,8 +262,9 @@ class SmtpEmail(Provider):
 
     @contextmanager
     def _call(self, action_name: str) -> Iterator[StepRecord]:
-        with self.recorder.step(f"{self.slug}.{action_name}", kind="call", provider=self.slug,
-                                action=action_name) as rec:
+        with self.recorder.step(
+            f"{self.slug}.{action_name}", kind="call", provider=self.slug, action=action_name
+        ) as rec:
             try:
                 yield rec
             except ConnectorError as exc:
@@ -225,8 +288,10 @@ class SmtpEmail(Provider):
                 self._envelope(conn, to=to)
         except (smtplib.SMTPServerDisconnected, _Closing, TimeoutError, OSError) as exc:
             self._drop()
-            raise ConnectorUnavailable(f"The SMTP server {self.config.host} dropped the connection before "
-                                       f"the message was sent ({type(exc).__name__})") from exc
+            raise ConnectorUnavailable(
+                f"The SMTP server {self.config.host} dropped the connection before "
+                f"the message was sent ({type(exc).__name__})"
+            ) from exc
         return self._data(conn, payload)
 
     def _connection(self) -> smtplib.SMTP:
@@ -250,14 +315,18 @@ class SmtpEmail(Provider):
             raise _reply_error(exc.smtp_code, _text(exc.smtp_error), stage="message") from exc
         except (smtplib.SMTPServerDisconnected, TimeoutError, OSError) as exc:
             self._drop()
-            raise OutcomeUnknown(f"The SMTP server {self.config.host} did not confirm the message; it may have "
-                                 f"been delivered") from exc
+            raise OutcomeUnknown(
+                f"The SMTP server {self.config.host} did not confirm the message; it may have "
+                f"been delivered"
+            ) from exc
         if code != 250:
             self._reset(conn)
             raise _reply_error(code, _text(reply), stage="message")
         return code, _text(reply)
 
-    def _refused(self, conn: smtplib.SMTP, code: int, reply: bytes, *, stage: str, to: str = "") -> None:
+    def _refused(
+        self, conn: smtplib.SMTP, code: int, reply: bytes, *, stage: str, to: str = ""
+    ) -> None:
         if code == 421:  # the server is closing this connection: safe to reconnect
             raise _Closing()
         self._reset(conn)
@@ -287,7 +356,9 @@ class SmtpEmail(Provider):
         conn = None
         try:
             if mode == "ssl":
-                conn = smtplib.SMTP_SSL(host, port, timeout=timeout, context=context, local_hostname=local)
+                conn = smtplib.SMTP_SSL(
+                    host, port, timeout=timeout, context=context, local_hostname=local
+                )
             else:
                 conn = smtplib.SMTP(host, port, timeout=timeout, local_hostname=local)
             conn.ehlo()
@@ -307,22 +378,32 @@ class SmtpEmail(Provider):
     def _connect_error(self, exc: Exception, stage: str) -> Exception:
         where = f"{self.config.host}:{self.config.port}"
         if isinstance(exc, smtplib.SMTPAuthenticationError):
-            return ConnectorAuth(f"The SMTP server rejected the username or password ({exc.smtp_code})",
-                                 provider_code=str(exc.smtp_code))
+            return ConnectorAuth(
+                f"The SMTP server rejected the username or password ({exc.smtp_code})",
+                provider_code=str(exc.smtp_code),
+            )
         if isinstance(exc, smtplib.SMTPNotSupportedError):
             what = "STARTTLS" if stage == "starttls" else "login (AUTH)"
-            return ConnectorRejected(f"The SMTP server at {where} does not offer {what}; check tls_mode",
-                                     context={"disable": True})
+            return ConnectorRejected(
+                f"The SMTP server at {where} does not offer {what}; check tls_mode",
+                context={"disable": True},
+            )
         if isinstance(exc, ssl.SSLCertVerificationError):
-            return ConnectorRejected(f"The TLS certificate of {where} is not trusted ({exc.verify_message})",
-                                     context={"disable": True})
+            return ConnectorRejected(
+                f"The TLS certificate of {where} is not trusted ({exc.verify_message})",
+                context={"disable": True},
+            )
         if isinstance(exc, ssl.SSLError):
-            return ConnectorRejected(f"TLS with {where} failed; check tls_mode and port ({exc.reason})",
-                                     context={"disable": True})
+            return ConnectorRejected(
+                f"TLS with {where} failed; check tls_mode and port ({exc.reason})",
+                context={"disable": True},
+            )
         if isinstance(exc, smtplib.SMTPResponseException):
             return _reply_error(exc.smtp_code, _text(exc.smtp_error), stage="connection")
         if isinstance(exc, smtplib.SMTPServerDisconnected | TimeoutError | OSError):
-            return ConnectorUnavailable(f"Could not connect to the SMTP server {where} ({type(exc).__name__})")
+            return ConnectorUnavailable(
+                f"Could not connect to the SMTP server {where} ({type(exc).__name__})"
+            )
         return exc
 
 
@@ -333,7 +414,9 @@ class _Closing(Exception):
 def _reply_error(code: int, reply: str, *, stage: str, to: str = "") -> ConnectorError:
     text = f"SMTP {code} refusing the {stage}: {reply}"
     if code == 530:
-        return ConnectorAuth(f"The SMTP server requires a login (530): {reply}", provider_code="530")
+        return ConnectorAuth(
+            f"The SMTP server requires a login (530): {reply}", provider_code="530"
+        )
     if 400 <= code < 500:
         return ConnectorUnavailable(text, provider_code=str(code))
     context: dict = {}

@@ -86,6 +86,7 @@ def _pack(units: list[int], *, single: int, part: int) -> int:
 
 # --- schemas ---------------------------------------------------------------------------------
 
+
 def _web_url(value: str) -> str:
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -98,14 +99,20 @@ Phone = Annotated[str, Field(pattern=E164, description="E.164 phone number, e.g.
 
 
 class TwilioCredentials(Schema):
-    account_sid: str = Field(pattern=r"^AC[0-9a-f]{32}$", description="Account SID from the Twilio console (AC…)")
+    account_sid: str = Field(
+        pattern=r"^AC[0-9a-f]{32}$", description="Account SID from the Twilio console (AC…)"
+    )
     auth_token: SecretStr = Field(min_length=1, description="Auth token from the Twilio console")
 
 
 class TwilioConfig(BaseConfig):
-    from_number: str | None = Field(default=None, pattern=E164, description="Sender number in E.164 form")
+    from_number: str | None = Field(
+        default=None, pattern=E164, description="Sender number in E.164 form"
+    )
     messaging_service_sid: str | None = Field(
-        default=None, pattern=r"^MG[0-9a-f]{32}$", validate_default=True,
+        default=None,
+        pattern=r"^MG[0-9a-f]{32}$",
+        validate_default=True,
         description="Messaging Service SID (MG…), instead of a sender number",
     )
 
@@ -127,11 +134,13 @@ class GetMessageIn(Schema):
 
 # --- prices ----------------------------------------------------------------------------------
 
+
 def price(key: str) -> Decimal:
     return Decimal(str(settings.NEONHUB_PRICES.get(key, 0)))
 
 
 # --- the shared provider ---------------------------------------------------------------------
+
 
 class TwilioMessaging(Provider):
     """Twilio's Messages resource; subclasses add their send actions and address form."""
@@ -149,51 +158,100 @@ class TwilioMessaging(Provider):
 
     # --- actions --------------------------------------------------------------------------
 
-    @action("get_message", GetMessageIn, safe_to_repeat=True,
-            description="Fetch a message's delivery status, segments, price and error")
+    @action(
+        "get_message",
+        GetMessageIn,
+        safe_to_repeat=True,
+        description="Fetch a message's delivery status, segments, price and error",
+    )
     def get_message(self, data: GetMessageIn) -> CallResult:
         message: dict = {}
-        self.request("GET", self._messages_path(f"/{data.sid}.json"), auth=self._auth(),
-                     measure=lambda response, rec: message.update(self._read(response, action="get_message")))
-        return CallResult(output=self._summary(message), provider_id=message.get("sid", data.sid),
-                          status=message.get("status") or "")
+        self.request(
+            "GET",
+            self._messages_path(f"/{data.sid}.json"),
+            auth=self._auth(),
+            measure=lambda response, rec: message.update(
+                self._read(response, action="get_message")
+            ),
+        )
+        return CallResult(
+            output=self._summary(message),
+            provider_id=message.get("sid", data.sid),
+            status=message.get("status") or "",
+        )
 
     # --- for subclasses -------------------------------------------------------------------
 
     def address(self, number: str) -> str:
         return f"{self.address_prefix}{number}"
 
-    def send(self, form: list[tuple[str, str]], *, to: str, cost: Decimal, extra: dict[str, Any]) -> CallResult:
+    def send(
+        self, form: list[tuple[str, str]], *, to: str, cost: Decimal, extra: dict[str, Any]
+    ) -> CallResult:
         """Create a Message (one POST; never repeated here) and return its summary and cost."""
         form = [("To", self.address(to)), *self._sender(), *form]
 
         message: dict = {}
 
         def measure(response: requests.Response, rec: StepRecord) -> None:
-            message.update(self._read(response, action=self._action.name if self._action else "send", sent=True))
+            message.update(
+                self._read(
+                    response, action=self._action.name if self._action else "send", sent=True
+                )
+            )
             rec.cost = cost
             rec.detail.update({key: value for key, value in extra.items() if key != "cost"})
 
-        self.request("POST", self._messages_path(".json"), data=form, auth=self._auth(), measure=measure)
+        self.request(
+            "POST", self._messages_path(".json"), data=form, auth=self._auth(), measure=measure
+        )
         output = {**self._summary(message), **extra, "cost": str(cost)}
         status = "queued" if message.get("status") in PENDING_STATUSES else "sent"
-        return CallResult(output=output, cost=cost, provider_id=message.get("sid", ""), status=status)
+        return CallResult(
+            output=output, cost=cost, provider_id=message.get("sid", ""), status=status
+        )
 
-    def sandbox_message(self, *, to: str, body: str, cost: Decimal, extra: dict[str, Any]) -> CallResult:
+    def sandbox_message(
+        self, *, to: str, body: str, cost: Decimal, extra: dict[str, Any]
+    ) -> CallResult:
         sid = f"SM{uuid.uuid4().hex}"
         output = {
-            "sid": sid, "status": "queued", "to": self.address(to), "from": self._from_display(),
-            "body": body, "num_segments": extra.get("segments", 1), "price": None, "price_unit": "USD",
-            "error_code": None, "error_message": None, "date_created": None, "date_sent": None,
-            "date_updated": None, **extra, "cost": str(cost), "sandbox": True,
+            "sid": sid,
+            "status": "queued",
+            "to": self.address(to),
+            "from": self._from_display(),
+            "body": body,
+            "num_segments": extra.get("segments", 1),
+            "price": None,
+            "price_unit": "USD",
+            "error_code": None,
+            "error_message": None,
+            "date_created": None,
+            "date_sent": None,
+            "date_updated": None,
+            **extra,
+            "cost": str(cost),
+            "sandbox": True,
         }
         return CallResult(output=output, cost=cost, provider_id=sid, status="queued")
 
     def sandbox_lookup(self, data: GetMessageIn) -> CallResult:
-        output = {"sid": data.sid, "status": "delivered", "to": None, "from": None, "body": None,
-                  "num_segments": None, "price": None, "price_unit": "USD", "error_code": None,
-                  "error_message": None, "date_created": None, "date_sent": None, "date_updated": None,
-                  "sandbox": True}
+        output = {
+            "sid": data.sid,
+            "status": "delivered",
+            "to": None,
+            "from": None,
+            "body": None,
+            "num_segments": None,
+            "price": None,
+            "price_unit": "USD",
+            "error_code": None,
+            "error_message": None,
+            "date_created": None,
+            "date_sent": None,
+            "date_updated": None,
+            "sandbox": True,
+        }
         return CallResult(output=output, provider_id=data.sid, status="delivered")
 
     # --- the contract ---------------------------------------------------------------------
@@ -207,13 +265,21 @@ class TwilioMessaging(Provider):
         label = f" ({code})" if code else f" (HTTP {status})"
         provider_code = str(code) if code else None
         if code == 20003 or status == 401:
-            return ConnectorAuth(f"Twilio rejected the credentials{label}", provider_code=provider_code)
+            return ConnectorAuth(
+                f"Twilio rejected the credentials{label}", provider_code=provider_code
+            )
         if code == 20429 or status == 429:
-            return ConnectorRateLimited(f"Twilio is limiting the request rate{label}; try again later",
-                                        provider_code=provider_code, retry_after=retry_after_seconds(response))
+            return ConnectorRateLimited(
+                f"Twilio is limiting the request rate{label}; try again later",
+                provider_code=provider_code,
+                retry_after=retry_after_seconds(response),
+            )
         if status >= 500:
-            return ConnectorUnavailable(f"Twilio is unavailable{label}", provider_code=provider_code,
-                                        retry_after=retry_after_seconds(response))
+            return ConnectorUnavailable(
+                f"Twilio is unavailable{label}",
+                provider_code=provider_code,
+                retry_after=retry_after_seconds(response),
+            )
         if code == 21610:
             to = _sent_to(response).removeprefix("whatsapp:")
             return ConnectorRejected(
@@ -227,14 +293,21 @@ class TwilioMessaging(Provider):
                 provider_code=provider_code,
             )
         detail = str(body.get("message") or "the request was refused")
-        return ConnectorRejected(f"Twilio: {detail}{label}", provider_code=provider_code,
-                                 context={"disable": True} if code in ACCOUNT_ERRORS else {})
+        return ConnectorRejected(
+            f"Twilio: {detail}{label}",
+            provider_code=provider_code,
+            context={"disable": True} if code in ACCOUNT_ERRORS else {},
+        )
 
     def test(self) -> TestResult:
         sid = self.credentials.account_sid
         try:
-            response = self.request("GET", f"/{API_VERSION}/Accounts/{sid}.json", auth=self._auth(),
-                                    safe_to_repeat=False)
+            response = self.request(
+                "GET",
+                f"/{API_VERSION}/Accounts/{sid}.json",
+                auth=self._auth(),
+                safe_to_repeat=False,
+            )
         except OutcomeUnknown:
             return TestResult(False, "Twilio did not answer in time")
         except NeonHubError as exc:
@@ -243,9 +316,14 @@ class TwilioMessaging(Provider):
             return TestResult(False, f"Unexpected error ({type(exc).__name__})")
         account = _json_object(response)
         if account.get("status") != "active":
-            return TestResult(False, f"The Twilio account is {account.get('status') or 'not active'}")
-        return TestResult(True, f"Connected to Twilio account {account.get('friendly_name') or sid}",
-                          details={"account_status": "active", "type": account.get("type")})
+            return TestResult(
+                False, f"The Twilio account is {account.get('status') or 'not active'}"
+            )
+        return TestResult(
+            True,
+            f"Connected to Twilio account {account.get('friendly_name') or sid}",
+            details={"account_status": "active", "type": account.get("type")},
+        )
 
     # --- helpers --------------------------------------------------------------------------
 
@@ -255,10 +333,19 @@ class TwilioMessaging(Provider):
         if message.get("sid"):
             return message
         if sent:
-            raise OutcomeUnknown("Twilio accepted the request but its answer could not be read; the message may "
-                                 "have been sent", provider=self.slug, action=action, http_status=response.status_code)
-        raise ConnectorUnavailable("Twilio answered without a message", provider=self.slug, action=action,
-                                   http_status=response.status_code)
+            raise OutcomeUnknown(
+                "Twilio accepted the request but its answer could not be read; the message may "
+                "have been sent",
+                provider=self.slug,
+                action=action,
+                http_status=response.status_code,
+            )
+        raise ConnectorUnavailable(
+            "Twilio answered without a message",
+            provider=self.slug,
+            action=action,
+            http_status=response.status_code,
+        )
 
     def _auth(self) -> tuple[str, str]:
         return (self.credentials.account_sid, self.secret("auth_token"))
@@ -329,4 +416,3 @@ def content_variables(values: dict[str, str]) -> str:
 def segments_extra(body: str) -> dict[str, Any]:
     encoding, segments = sms_segments(body)
     return {"encoding": encoding, "segments": segments}
-

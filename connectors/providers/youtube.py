@@ -67,8 +67,15 @@ VIDEO_ID = r"^[A-Za-z0-9_-]{11}$"
 CHANNEL_ID = r"^UC[A-Za-z0-9_-]{22}$"
 # What videos.update may set; everything else in the snippet/status is read-only.
 WRITABLE_SNIPPET = ("title", "description", "tags", "categoryId", "defaultLanguage")
-WRITABLE_STATUS = ("privacyStatus", "embeddable", "license", "publicStatsViewable", "publishAt",
-                   "selfDeclaredMadeForKids", "containsSyntheticMedia")
+WRITABLE_STATUS = (
+    "privacyStatus",
+    "embeddable",
+    "license",
+    "publicStatsViewable",
+    "publishAt",
+    "selfDeclaredMadeForKids",
+    "containsSyntheticMedia",
+)
 Privacy = Literal["private", "public", "unlisted"]
 
 
@@ -80,7 +87,9 @@ def quota_cost(action_name: str, data: Any) -> int:
     video's channel is not given.
     """
     if action_name == "post_comment":
-        channel = data.get("channel_id") if isinstance(data, dict) else getattr(data, "channel_id", None)
+        channel = (
+            data.get("channel_id") if isinstance(data, dict) else getattr(data, "channel_id", None)
+        )
         return 50 + (0 if channel else 1)
     return {"update_video": 51, "get_video_stats": 1}.get(action_name, 1)
 
@@ -92,7 +101,10 @@ def _plain_text(value: str | None) -> str | None:
 
 
 def _tags(value: list[str] | None) -> list[str] | None:
-    if value is not None and sum(len(t) + (2 if " " in t else 0) for t in value) + max(len(value) - 1, 0) > 500:
+    if (
+        value is not None
+        and sum(len(t) + (2 if " " in t else 0) for t in value) + max(len(value) - 1, 0) > 500
+    ):
         raise ValueError("tags may have 500 characters in all")
     return value
 
@@ -118,8 +130,12 @@ class VideoMetadata(Schema):
 
 class UploadVideoIn(VideoMetadata):
     file_path: str | None = Field(default=None, description="A file under the upload directory")
-    video_url: HttpUrl | None = Field(default=None, description="A public address to fetch the video from")
-    content_type: str | None = Field(default=None, pattern=r"^(video/[\w.+-]+|application/octet-stream)$")
+    video_url: HttpUrl | None = Field(
+        default=None, description="A public address to fetch the video from"
+    )
+    content_type: str | None = Field(
+        default=None, pattern=r"^(video/[\w.+-]+|application/octet-stream)$"
+    )
 
     @field_validator("file_path")
     @classmethod
@@ -155,7 +171,10 @@ class UpdateVideoIn(Schema):
 
     @model_validator(mode="after")
     def _something(self) -> UpdateVideoIn:
-        if all(getattr(self, f) is None for f in ("title", "description", "tags", "category_id", "privacy_status")):
+        if all(
+            getattr(self, f) is None
+            for f in ("title", "description", "tags", "category_id", "privacy_status")
+        ):
             raise ValueError("give at least one field to change")
         return self
 
@@ -167,22 +186,32 @@ class VideoIn(Schema):
 class PostCommentIn(Schema):
     video_id: str = Field(pattern=VIDEO_ID)
     text: str = Field(min_length=1, max_length=10000)
-    channel_id: str | None = Field(default=None, pattern=CHANNEL_ID,
-                                   description="The video's channel; looked up when left out")
+    channel_id: str | None = Field(
+        default=None, pattern=CHANNEL_ID, description="The video's channel; looked up when left out"
+    )
 
 
 class YouTube(Provider):
     # Sandbox connectors of the `demo` organization (`make run`): well-formed, not real.
-    demo_credentials = {'client_id': 'demo-client.apps.googleusercontent.com', 'client_secret': 'demo-secret', 'refresh_token': 'demo-refresh-token'}
-    demo_config = {'channel_id': 'UCdemo000000000000000000'}
+    demo_credentials = {
+        "client_id": "demo-client.apps.googleusercontent.com",
+        "client_secret": "demo-secret",
+        "refresh_token": "demo-refresh-token",
+    }
+    demo_config = {"channel_id": "UCdemo000000000000000000"}
     slug: ClassVar[str] = "youtube"
     label: ClassVar[str] = "YouTube"
     auth_kind: ClassVar[str] = "oauth2"
     default_base_url: ClassVar[str] = API_HOST
     docs_url: ClassVar[str] = "https://developers.google.com/youtube/v3"
     budgets: ClassVar[tuple[Budget, ...]] = (
-        Budget(name="youtube_quota", limit=10_000, per_seconds=86400,
-               actions=("update_video", "get_video_stats", "post_comment"), cost=quota_cost),
+        Budget(
+            name="youtube_quota",
+            limit=10_000,
+            per_seconds=86400,
+            actions=("update_video", "get_video_stats", "post_comment"),
+            cost=quota_cost,
+        ),
         Budget(name="youtube_uploads", limit=100, per_seconds=86400, actions=("upload_video",)),
     )
     max_resumes: ClassVar[int] = 3
@@ -193,16 +222,28 @@ class YouTube(Provider):
     class Credentials(Schema):
         client_id: str = Field(min_length=10, description="OAuth client id (Google Cloud console)")
         client_secret: SecretStr
-        refresh_token: SecretStr = Field(description="Granted with the youtube.upload and youtube.force-ssl scopes")
-        access_token: SecretStr | None = Field(default=None, description="Kept up to date by NeonHub")
+        refresh_token: SecretStr = Field(
+            description="Granted with the youtube.upload and youtube.force-ssl scopes"
+        )
+        access_token: SecretStr | None = Field(
+            default=None, description="Kept up to date by NeonHub"
+        )
 
     class Config(BaseConfig):
-        auth_base_url: str | None = Field(default=None, description="Override the token endpoint host "
-                                                                    "(oauth2.googleapis.com)")
-        channel_id: str | None = Field(default=None, pattern=CHANNEL_ID,
-                                       description="The channel the token must belong to (checked by the test)")
-        upload_chunk_size: int = Field(default=DEFAULT_CHUNK, ge=CHUNK_UNIT, le=256 * 1024 * 1024,
-                                       description="Bytes per upload request, a multiple of 256 KiB")
+        auth_base_url: str | None = Field(
+            default=None, description="Override the token endpoint host (oauth2.googleapis.com)"
+        )
+        channel_id: str | None = Field(
+            default=None,
+            pattern=CHANNEL_ID,
+            description="The channel the token must belong to (checked by the test)",
+        )
+        upload_chunk_size: int = Field(
+            default=DEFAULT_CHUNK,
+            ge=CHUNK_UNIT,
+            le=256 * 1024 * 1024,
+            description="Bytes per upload request, a multiple of 256 KiB",
+        )
 
         @field_validator("upload_chunk_size")
         @classmethod
@@ -213,22 +254,36 @@ class YouTube(Provider):
 
     # --- actions ------------------------------------------------------------------------
 
-    @action("upload_video", UploadVideoIn, safe_to_repeat=False, side_effect=True,
-            description="Upload a video from a local file or a public URL (resumable, in chunks)")
+    @action(
+        "upload_video",
+        UploadVideoIn,
+        safe_to_repeat=False,
+        side_effect=True,
+        description="Upload a video from a local file or a public URL (resumable, in chunks)",
+    )
     def upload_video(self, data: UploadVideoIn) -> CallResult:
         with self._source(data) as source:
             session = self._open_session(data, source)
             video = self._send(session, source)
         video_id = str(video["id"])
-        output = {"video_id": video_id, "url": f"https://www.youtube.com/watch?v={video_id}",
-                  "title": (video.get("snippet") or {}).get("title", data.title),
-                  "privacy_status": (video.get("status") or {}).get("privacyStatus", data.privacy_status),
-                  "upload_status": (video.get("status") or {}).get("uploadStatus"), "bytes": source.size}
+        output = {
+            "video_id": video_id,
+            "url": f"https://www.youtube.com/watch?v={video_id}",
+            "title": (video.get("snippet") or {}).get("title", data.title),
+            "privacy_status": (video.get("status") or {}).get("privacyStatus", data.privacy_status),
+            "upload_status": (video.get("status") or {}).get("uploadStatus"),
+            "bytes": source.size,
+        }
         return CallResult(output=output, provider_id=video_id)
 
-    @action("update_video", UpdateVideoIn, safe_to_repeat=False, side_effect=True,
-            description="Change a video's title, description, tags, category or privacy; "
-                        "fields not given keep their current value")
+    @action(
+        "update_video",
+        UpdateVideoIn,
+        safe_to_repeat=False,
+        side_effect=True,
+        description="Change a video's title, description, tags, category or privacy; "
+        "fields not given keep their current value",
+    )
     def update_video(self, data: UpdateVideoIn) -> CallResult:
         part = "snippet,status" if data.privacy_status else "snippet"
         current = self._video(data.video_id, part)
@@ -237,41 +292,84 @@ class YouTube(Provider):
             body["status"] = _merged_status(current.get("status") or {}, data.privacy_status)
         video = self._api("PUT", "/youtube/v3/videos", params={"part": part}, json=body).json()
         snippet, status = video.get("snippet") or {}, video.get("status") or {}
-        output = {"video_id": data.video_id, "title": snippet.get("title"), "description": snippet.get("description"),
-                  "tags": snippet.get("tags", []), "category_id": snippet.get("categoryId"),
-                  "privacy_status": status.get("privacyStatus")}
+        output = {
+            "video_id": data.video_id,
+            "title": snippet.get("title"),
+            "description": snippet.get("description"),
+            "tags": snippet.get("tags", []),
+            "category_id": snippet.get("categoryId"),
+            "privacy_status": status.get("privacyStatus"),
+        }
         return CallResult(output=output, provider_id=data.video_id)
 
-    @action("get_video_stats", VideoIn, safe_to_repeat=True, description="Views, likes and comments of a video")
+    @action(
+        "get_video_stats",
+        VideoIn,
+        safe_to_repeat=True,
+        description="Views, likes and comments of a video",
+    )
     def get_video_stats(self, data: VideoIn) -> dict:
         stats = self._video(data.video_id, "statistics").get("statistics") or {}
         # Counts come as strings; likeCount is absent when the owner hides it.
-        return {"video_id": data.video_id, "views": _count(stats, "viewCount"), "likes": _count(stats, "likeCount"),
-                "comments": _count(stats, "commentCount"), "favorites": _count(stats, "favoriteCount")}
+        return {
+            "video_id": data.video_id,
+            "views": _count(stats, "viewCount"),
+            "likes": _count(stats, "likeCount"),
+            "comments": _count(stats, "commentCount"),
+            "favorites": _count(stats, "favoriteCount"),
+        }
 
-    @action("post_comment", PostCommentIn, safe_to_repeat=False, side_effect=True,
-            description="Post a top-level comment on a video (commentThreads.insert)")
+    @action(
+        "post_comment",
+        PostCommentIn,
+        safe_to_repeat=False,
+        side_effect=True,
+        description="Post a top-level comment on a video (commentThreads.insert)",
+    )
     def post_comment(self, data: PostCommentIn) -> CallResult:
-        channel_id = data.channel_id or (self._video(data.video_id, "snippet").get("snippet") or {}).get("channelId")
-        body = {"snippet": {"channelId": channel_id, "videoId": data.video_id,
-                            "topLevelComment": {"snippet": {"textOriginal": data.text}}}}
-        thread = self._api("POST", "/youtube/v3/commentThreads", params={"part": "snippet"}, json=body).json()
+        channel_id = data.channel_id or (
+            self._video(data.video_id, "snippet").get("snippet") or {}
+        ).get("channelId")
+        body = {
+            "snippet": {
+                "channelId": channel_id,
+                "videoId": data.video_id,
+                "topLevelComment": {"snippet": {"textOriginal": data.text}},
+            }
+        }
+        thread = self._api(
+            "POST", "/youtube/v3/commentThreads", params={"part": "snippet"}, json=body
+        ).json()
         comment = (thread.get("snippet") or {}).get("topLevelComment") or {}
         comment_id = comment.get("id") or thread.get("id")
-        output = {"comment_thread_id": thread.get("id"), "comment_id": comment_id, "video_id": data.video_id,
-                  "channel_id": channel_id, "text": (comment.get("snippet") or {}).get("textOriginal", data.text),
-                  "url": f"https://www.youtube.com/watch?v={data.video_id}&lc={comment_id}"}
+        output = {
+            "comment_thread_id": thread.get("id"),
+            "comment_id": comment_id,
+            "video_id": data.video_id,
+            "channel_id": channel_id,
+            "text": (comment.get("snippet") or {}).get("textOriginal", data.text),
+            "url": f"https://www.youtube.com/watch?v={data.video_id}&lc={comment_id}",
+        }
         return CallResult(output=output, provider_id=str(thread.get("id") or ""))
 
     # --- reads --------------------------------------------------------------------------
 
     def _video(self, video_id: str, part: str) -> dict:
-        body = self._api("GET", "/youtube/v3/videos", params={"part": part, "id": video_id},
-                         safe_to_repeat=True, step=f"youtube.videos_list.{part.split(',')[0]}").json()
+        body = self._api(
+            "GET",
+            "/youtube/v3/videos",
+            params={"part": part, "id": video_id},
+            safe_to_repeat=True,
+            step=f"youtube.videos_list.{part.split(',')[0]}",
+        ).json()
         items = body.get("items") or []
         if not items:
-            raise ConnectorRejected(f"YouTube: video {video_id} not found (or not visible to this account)",
-                                    provider_code="videoNotFound", http_status=404, provider=self.slug)
+            raise ConnectorRejected(
+                f"YouTube: video {video_id} not found (or not visible to this account)",
+                provider_code="videoNotFound",
+                http_status=404,
+                provider=self.slug,
+            )
         return items[0]
 
     # --- upload -------------------------------------------------------------------------
@@ -282,16 +380,27 @@ class YouTube(Provider):
             try:
                 path = local_video(data.file_path, organization=self.organization)
             except ValueError as exc:
-                raise ConnectorRejected(f"YouTube: input.file_path: {exc}", provider=self.slug,
-                                        details=[{"field": "input.file_path", "message": str(exc)}]) from None
+                raise ConnectorRejected(
+                    f"YouTube: input.file_path: {exc}",
+                    provider=self.slug,
+                    details=[{"field": "input.file_path", "message": str(exc)}],
+                ) from None
             with path.open("rb") as handle:
-                yield VideoSource(handle, path.stat().st_size, data.content_type or guess_type(path.name))
+                yield VideoSource(
+                    handle, path.stat().st_size, data.content_type or guess_type(path.name)
+                )
             return
         url = check_public_url(str(data.video_url), field="input.video_url")
         self._downloading = True  # classify() judges this answer as a download, not an API call
         try:
-            response = self.request("GET", url, stream=True, safe_to_repeat=True, step="youtube.fetch_video",
-                                    headers={"Accept-Encoding": "identity"})
+            response = self.request(
+                "GET",
+                url,
+                stream=True,
+                safe_to_repeat=True,
+                step="youtube.fetch_video",
+                headers={"Accept-Encoding": "identity"},
+            )
         finally:
             self._downloading = False
         try:
@@ -313,37 +422,62 @@ class YouTube(Provider):
             for piece in response.iter_content(chunk_size=1024 * 1024):
                 size += len(piece)
                 if size > self.max_spool_bytes:
-                    raise ConnectorRejected(f"YouTube: the video at input.video_url is larger than "
-                                            f"{self.max_spool_bytes} bytes", provider=self.slug)
+                    raise ConnectorRejected(
+                        f"YouTube: the video at input.video_url is larger than "
+                        f"{self.max_spool_bytes} bytes",
+                        provider=self.slug,
+                    )
                 handle.write(piece)
             if size == 0:
-                raise ConnectorRejected("YouTube: the video at input.video_url is empty", provider=self.slug)
+                raise ConnectorRejected(
+                    "YouTube: the video at input.video_url is empty", provider=self.slug
+                )
             yield handle, size
 
     def _open_session(self, data: UploadVideoIn, source: VideoSource) -> str:
         status: dict[str, Any] = {"privacyStatus": data.privacy_status}
         if data.made_for_kids is not None:
             status["selfDeclaredMadeForKids"] = data.made_for_kids
-        metadata = {"snippet": {"title": data.title, "description": data.description, "tags": data.tags,
-                                "categoryId": data.category_id}, "status": status}
+        metadata = {
+            "snippet": {
+                "title": data.title,
+                "description": data.description,
+                "tags": data.tags,
+                "categoryId": data.category_id,
+            },
+            "status": status,
+        }
         # Opening a session uploads nothing and creates no video, so it may be repeated.
-        response = self._api("POST", "/upload/youtube/v3/videos", params={"uploadType": "resumable",
-                                                                          "part": "snippet,status"},
-                             json=metadata, safe_to_repeat=True, step="youtube.upload_start",
-                             headers={"X-Upload-Content-Length": str(source.size),
-                                      "X-Upload-Content-Type": source.content_type})
+        response = self._api(
+            "POST",
+            "/upload/youtube/v3/videos",
+            params={"uploadType": "resumable", "part": "snippet,status"},
+            json=metadata,
+            safe_to_repeat=True,
+            step="youtube.upload_start",
+            headers={
+                "X-Upload-Content-Length": str(source.size),
+                "X-Upload-Content-Type": source.content_type,
+            },
+        )
         location = response.headers.get("Location")
         if not location:
-            raise ConnectorUnavailable("YouTube opened no upload session (no Location header)",
-                                       http_status=response.status_code, provider=self.slug)
+            raise ConnectorUnavailable(
+                "YouTube opened no upload session (no Location header)",
+                http_status=response.status_code,
+                provider=self.slug,
+            )
         return check_public_url(location, field="upload session")
 
     def _send(self, session: str, source: VideoSource) -> dict:
         offset, resumes, ask = 0, 0, False
         while True:
             try:
-                response = self._upload_status(session, source.size) if ask or offset >= source.size \
+                response = (
+                    self._upload_status(session, source.size)
+                    if ask or offset >= source.size
                     else self._put_chunk(session, source, offset)
+                )
             except (ConnectorUnavailable, OutcomeUnknown) as exc:
                 resumes += 1
                 if resumes > self.max_resumes or exc.provider_code == SESSION_EXPIRED:
@@ -359,37 +493,67 @@ class YouTube(Provider):
     def _put_chunk(self, session: str, source: VideoSource, offset: int) -> requests.Response:
         chunk = source.read(offset, self.config.upload_chunk_size)
         if len(chunk) != min(self.config.upload_chunk_size, source.size - offset):
-            raise ConnectorUnavailable("YouTube: the video source ended before its announced length",
-                                       provider=self.slug)
-        headers = {"Content-Range": f"bytes {offset}-{offset + len(chunk) - 1}/{source.size}",
-                   "Content-Type": source.content_type}
-        return self._api("PUT", session, data=chunk, headers=headers, safe_to_repeat=False,
-                         step="youtube.upload_chunk", allow_redirects=False)
+            raise ConnectorUnavailable(
+                "YouTube: the video source ended before its announced length", provider=self.slug
+            )
+        headers = {
+            "Content-Range": f"bytes {offset}-{offset + len(chunk) - 1}/{source.size}",
+            "Content-Type": source.content_type,
+        }
+        return self._api(
+            "PUT",
+            session,
+            data=chunk,
+            headers=headers,
+            safe_to_repeat=False,
+            step="youtube.upload_chunk",
+            allow_redirects=False,
+        )
 
     def _upload_status(self, session: str, size: int) -> requests.Response:
         """Ask the session how many bytes it has (308 + Range), or for the video if complete."""
         try:
-            return self._api("PUT", session, data=b"", headers={"Content-Range": f"bytes */{size}"},
-                             safe_to_repeat=True, step="youtube.upload_status", allow_redirects=False)
+            return self._api(
+                "PUT",
+                session,
+                data=b"",
+                headers={"Content-Range": f"bytes */{size}"},
+                safe_to_repeat=True,
+                step="youtube.upload_status",
+                allow_redirects=False,
+            )
         except ConnectorRejected as exc:
             if exc.http_status in (404, 410):
-                raise ConnectorUnavailable("YouTube: the upload session expired; the upload will start over",
-                                           http_status=exc.http_status, provider_code=SESSION_EXPIRED,
-                                           provider=self.slug) from exc
+                raise ConnectorUnavailable(
+                    "YouTube: the upload session expired; the upload will start over",
+                    http_status=exc.http_status,
+                    provider_code=SESSION_EXPIRED,
+                    provider=self.slug,
+                ) from exc
             raise
 
     # --- calls and tokens -----------------------------------------------------------------
 
-    def _api(self, method: str, path_or_url: str, *, headers: dict | None = None, **kwargs: Any) -> requests.Response:
+    def _api(
+        self, method: str, path_or_url: str, *, headers: dict | None = None, **kwargs: Any
+    ) -> requests.Response:
         """An API call with the bearer token; on a 401 the token is renewed once."""
         try:
-            return self.request(method, path_or_url, headers={**(headers or {}), **self._auth(self._token())},
-                                **kwargs)
+            return self.request(
+                method,
+                path_or_url,
+                headers={**(headers or {}), **self._auth(self._token())},
+                **kwargs,
+            )
         except ConnectorAuth as exc:
             if exc.http_status != 401:
                 raise
-        return self.request(method, path_or_url, headers={**(headers or {}), **self._auth(self._new_token())},
-                            **kwargs)
+        return self.request(
+            method,
+            path_or_url,
+            headers={**(headers or {}), **self._auth(self._new_token())},
+            **kwargs,
+        )
 
     @staticmethod
     def _auth(token: str) -> dict[str, str]:
@@ -398,27 +562,42 @@ class YouTube(Provider):
     def _token(self) -> str:
         current = self.credentials.access_token
         expires_at = parse_datetime(self.state.get("token_expires_at") or "")
-        if current is not None and expires_at is not None and expires_at - TOKEN_MARGIN > timezone.now():
+        if (
+            current is not None
+            and expires_at is not None
+            and expires_at - TOKEN_MARGIN > timezone.now()
+        ):
             return current.get_secret_value()
         return self._new_token()
 
     def _token_url(self) -> str:
         base = self.config.auth_base_url
-        host = check_public_url(base.rstrip("/"), field="config.auth_base_url") if base else TOKEN_HOST
+        host = (
+            check_public_url(base.rstrip("/"), field="config.auth_base_url") if base else TOKEN_HOST
+        )
         return f"{host}{TOKEN_PATH}"
 
     def _new_token(self) -> str:
-        response = self.request("POST", self._token_url(), step="youtube.token", safe_to_repeat=True,
-                                data={"client_id": self.credentials.client_id,
-                                      "client_secret": self.secret("client_secret"),
-                                      "refresh_token": self.secret("refresh_token"),
-                                      "grant_type": "refresh_token"})
+        response = self.request(
+            "POST",
+            self._token_url(),
+            step="youtube.token",
+            safe_to_repeat=True,
+            data={
+                "client_id": self.credentials.client_id,
+                "client_secret": self.secret("client_secret"),
+                "refresh_token": self.secret("refresh_token"),
+                "grant_type": "refresh_token",
+            },
+        )
         body = response.json()
         token = str(body["access_token"])
         self.credentials = self.credentials.model_copy(update={"access_token": SecretStr(token)})
         self.updated_credentials = {"access_token": token}
         expires_in = int(body.get("expires_in") or 3600)
-        self.state["token_expires_at"] = (timezone.now() + timedelta(seconds=expires_in)).isoformat()
+        self.state["token_expires_at"] = (
+            timezone.now() + timedelta(seconds=expires_in)
+        ).isoformat()
         return token
 
     # --- classification -------------------------------------------------------------------
@@ -430,7 +609,8 @@ class YouTube(Provider):
                 return None
             return (ConnectorUnavailable if response.status_code >= 500 else ConnectorRejected)(
                 f"The video at input.video_url answered HTTP {response.status_code}",
-                http_status=response.status_code)
+                http_status=response.status_code,
+            )
         if (response.url or "").startswith(self._token_url()):
             return token_error(response)
         return google_error(response)
@@ -442,42 +622,77 @@ class YouTube(Provider):
 
     def test(self) -> TestResult:
         try:
-            body = self._api("GET", "/youtube/v3/channels", params={"part": "id", "mine": "true"}).json()
+            body = self._api(
+                "GET", "/youtube/v3/channels", params={"part": "id", "mine": "true"}
+            ).json()
         except (NeonHubError, ValueError, KeyError) as exc:
-            return TestResult(ok=False, message=getattr(exc, "message", "") or "YouTube answered unexpectedly")
+            return TestResult(
+                ok=False, message=getattr(exc, "message", "") or "YouTube answered unexpectedly"
+            )
         channels = [item.get("id") for item in body.get("items") or []]
         if not channels:
             return TestResult(ok=False, message="The Google account has no YouTube channel")
         expected = self.config.channel_id
         if expected and expected not in channels:
-            return TestResult(ok=False, message=f"The token belongs to channel {channels[0]}, not {expected}")
+            return TestResult(
+                ok=False, message=f"The token belongs to channel {channels[0]}, not {expected}"
+            )
         return TestResult(ok=True, message=f"Connected to YouTube channel {channels[0]}")
 
     def sandbox(self, action_name: str, data: Schema) -> CallResult:
         if action_name == "upload_video":
             video_id = secrets.token_urlsafe(8)[:11]
-            output = {"video_id": video_id, "url": f"https://www.youtube.com/watch?v={video_id}", "title": data.title,
-                      "privacy_status": data.privacy_status, "upload_status": "uploaded", "bytes": None}
+            output = {
+                "video_id": video_id,
+                "url": f"https://www.youtube.com/watch?v={video_id}",
+                "title": data.title,
+                "privacy_status": data.privacy_status,
+                "upload_status": "uploaded",
+                "bytes": None,
+            }
             return CallResult(output=output, provider_id=video_id)
         if action_name == "update_video":
-            output = {"video_id": data.video_id, "title": data.title, "description": data.description,
-                      "tags": data.tags, "category_id": data.category_id, "privacy_status": data.privacy_status}
+            output = {
+                "video_id": data.video_id,
+                "title": data.title,
+                "description": data.description,
+                "tags": data.tags,
+                "category_id": data.category_id,
+                "privacy_status": data.privacy_status,
+            }
             return CallResult(output=output, provider_id=data.video_id)
         if action_name == "post_comment":
             thread_id = "Ug" + secrets.token_urlsafe(18)[:24]
-            output = {"comment_thread_id": thread_id, "comment_id": thread_id, "video_id": data.video_id,
-                      "channel_id": data.channel_id or self.config.channel_id, "text": data.text,
-                      "url": f"https://www.youtube.com/watch?v={data.video_id}&lc={thread_id}"}
+            output = {
+                "comment_thread_id": thread_id,
+                "comment_id": thread_id,
+                "video_id": data.video_id,
+                "channel_id": data.channel_id or self.config.channel_id,
+                "text": data.text,
+                "url": f"https://www.youtube.com/watch?v={data.video_id}&lc={thread_id}",
+            }
             return CallResult(output=output, provider_id=thread_id)
-        return CallResult(output={"video_id": data.video_id, "views": 0, "likes": 0, "comments": 0, "favorites": 0})
+        return CallResult(
+            output={
+                "video_id": data.video_id,
+                "views": 0,
+                "likes": 0,
+                "comments": 0,
+                "favorites": 0,
+            }
+        )
 
 
 def _merged_snippet(current: dict, data: UpdateVideoIn) -> dict:
     # videos.update replaces the whole snippet and requires title and categoryId: start from
     # what is there now and change only what was asked.
     snippet = {key: current[key] for key in WRITABLE_SNIPPET if key in current}
-    changes = {"title": data.title, "description": data.description, "tags": data.tags,
-               "categoryId": data.category_id}
+    changes = {
+        "title": data.title,
+        "description": data.description,
+        "tags": data.tags,
+        "categoryId": data.category_id,
+    }
     snippet.update({key: value for key, value in changes.items() if value is not None})
     return snippet
 
@@ -493,5 +708,3 @@ def _merged_status(current: dict, privacy: str) -> dict:
 def _count(stats: dict, key: str) -> int | None:
     value = stats.get(key)
     return int(value) if value is not None else None
-
-

@@ -35,7 +35,9 @@ def check_relative(value: str) -> str:
     if Path(value).is_absolute():
         inside = Path(value).resolve().is_relative_to(root)
     else:
-        inside = bool(value.strip()) and (root / "_org" / value).resolve().is_relative_to(root / "_org")
+        inside = bool(value.strip()) and (root / "_org" / value).resolve().is_relative_to(
+            root / "_org"
+        )
     if not inside:
         raise ValueError("must be a file inside the upload directory")
     return value
@@ -47,7 +49,9 @@ def local_video(value: str, *, organization: str) -> Path:
     if not path.is_relative_to(base):  # a symlink pointing out
         raise ValueError("must be a file inside the upload directory")
     if not path.is_file():
-        raise ValueError(f"no such file in this organization's upload directory ({organization}/{value})")
+        raise ValueError(
+            f"no such file in this organization's upload directory ({organization}/{value})"
+        )
     if path.stat().st_size == 0:
         raise ValueError("the file is empty")
     return path
@@ -69,9 +73,13 @@ class VideoSource:
             self.handle.seek(offset)
             return self.handle.read(length)
         if offset < self._kept_from:
-            raise ConnectorUnavailable("YouTube: the upload lost bytes that the video download cannot replay")
+            raise ConnectorUnavailable(
+                "YouTube: the upload lost bytes that the video download cannot replay"
+            )
         skip = offset - self._kept_from
-        kept = self._kept[skip:] if skip <= len(self._kept) else self._discard(skip - len(self._kept))
+        kept = (
+            self._kept[skip:] if skip <= len(self._kept) else self._discard(skip - len(self._kept))
+        )
         while len(kept) < length:
             piece = self.handle.read(length - len(kept), decode_content=False)
             if not piece:

@@ -34,7 +34,9 @@ class OrganizationAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         # The member count comes with the page's one query instead of one query per row.
-        return super().get_queryset(request).annotate(member_total=Count("memberships", distinct=True))
+        return (
+            super().get_queryset(request).annotate(member_total=Count("memberships", distinct=True))
+        )
 
     @admin.display(description="members", ordering="member_total")
     def member_count(self, obj) -> int:
@@ -52,7 +54,15 @@ class MembershipAdmin(admin.ModelAdmin):
 
 @admin.register(ApiKey)
 class ApiKeyAdmin(admin.ModelAdmin):
-    list_display = ["name", "prefix", "organization", "role", "expires_at", "revoked_at", "last_used_at"]
+    list_display = [
+        "name",
+        "prefix",
+        "organization",
+        "role",
+        "expires_at",
+        "revoked_at",
+        "last_used_at",
+    ]
     list_filter = ["role", "organization"]
     list_select_related = ["organization"]
     search_fields = ["name", "prefix", "organization__name"]

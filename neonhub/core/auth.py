@@ -35,7 +35,9 @@ class Principal:
 
     def require_write(self) -> None:
         if not self.can_write:
-            raise PermissionDenied("Your role in this organization can read but not change anything")
+            raise PermissionDenied(
+                "Your role in this organization can read but not change anything"
+            )
 
     def require_manage(self) -> None:
         if not self.can_manage:

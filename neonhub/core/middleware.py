@@ -25,7 +25,13 @@ class BodySizeLimitMiddleware:
         # Webhook endpoints enforce their own (smaller) limit and record what they refuse.
         if length > limit and not request.path.startswith("/hooks/"):
             return JsonResponse(
-                {"error": {"code": "PAYLOAD_TOO_LARGE", "message": f"Request body is larger than {limit} bytes", "details": None}},
+                {
+                    "error": {
+                        "code": "PAYLOAD_TOO_LARGE",
+                        "message": f"Request body is larger than {limit} bytes",
+                        "details": None,
+                    }
+                },
                 status=413,
             )
         return self.get_response(request)
@@ -55,7 +61,9 @@ class OrganizationMiddleware:
             chosen = next((m for m in memberships if str(m.organization_id) == wanted), None)
             chosen = chosen or (memberships[0] if memberships else None)
             if chosen is not None:
-                request.principal = Principal(organization=chosen.organization, role=chosen.role, user=user)
+                request.principal = Principal(
+                    organization=chosen.organization, role=chosen.role, user=user
+                )
                 # Pages show times in the organization's timezone.
                 with timezone.override(chosen.organization.tz):
                     return self.get_response(request)

@@ -54,14 +54,22 @@ MANAGE_ROLES = frozenset({Role.OWNER, Role.ADMIN})
 
 
 class Membership(BaseModel):
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="memberships")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="memberships"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["organization", "user"], name="membership_unique_org_user"),
-            models.CheckConstraint(condition=models.Q(role__in=Role.values), name="membership_role_valid"),
+            models.UniqueConstraint(
+                fields=["organization", "user"], name="membership_unique_org_user"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(role__in=Role.values), name="membership_role_valid"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -71,7 +79,9 @@ class Membership(BaseModel):
 class ApiKey(BaseModel):
     """An organization's API key: shown once, stored as a SHA-256 hash beside a visible prefix."""
 
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="api_keys")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="api_keys"
+    )
     name = models.CharField(max_length=100)
     prefix = models.CharField(max_length=16, unique=True)
     hashed_secret = models.CharField(max_length=64)
@@ -87,7 +97,9 @@ class ApiKey(BaseModel):
     class Meta:
         verbose_name = "API key"
         constraints = [
-            models.CheckConstraint(condition=models.Q(role__in=Role.values), name="apikey_role_valid"),
+            models.CheckConstraint(
+                condition=models.Q(role__in=Role.values), name="apikey_role_valid"
+            ),
         ]
 
     def __str__(self) -> str:

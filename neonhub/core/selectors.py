@@ -17,7 +17,11 @@ def api_key_authenticate(*, token: str) -> ApiKey | None:
     if not prefix:
         return None
     key = ApiKey.objects.select_related("organization").filter(prefix=prefix).first()
-    if key is None or not key.is_active or not hmac.compare_digest(key.hashed_secret, hash_secret(token)):
+    if (
+        key is None
+        or not key.is_active
+        or not hmac.compare_digest(key.hashed_secret, hash_secret(token))
+    ):
         return None
     now = timezone.now()
     # Touch last_used_at at most once a minute: a busy key must not write on every request.
@@ -27,7 +31,11 @@ def api_key_authenticate(*, token: str) -> ApiKey | None:
 
 
 def membership_list_for_user(*, user) -> QuerySet[Membership]:
-    return Membership.objects.filter(user=user).select_related("organization").order_by("organization__name")
+    return (
+        Membership.objects.filter(user=user)
+        .select_related("organization")
+        .order_by("organization__name")
+    )
 
 
 def membership_get(*, user, organization: Organization) -> Membership | None:

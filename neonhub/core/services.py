@@ -24,20 +24,30 @@ def hash_secret(secret: str) -> str:
 
 @transaction.atomic
 def organization_create(
-    *, slug: str, name: str, timezone_name: str = "UTC", owner_email: str | None = None,
+    *,
+    slug: str,
+    name: str,
+    timezone_name: str = "UTC",
+    owner_email: str | None = None,
     owner_password: str | None = None,
 ) -> Organization:
     if Organization.objects.filter(slug=slug).exists():
-        raise InvalidInput(f"An organization with slug {slug!r} already exists", details={"field": "slug"})
+        raise InvalidInput(
+            f"An organization with slug {slug!r} already exists", details={"field": "slug"}
+        )
     org = Organization(slug=slug, name=name, timezone=timezone_name)
     org.full_clean()
     org.save()
     if owner_email:
-        membership_add(organization=org, email=owner_email, password=owner_password, role=Role.OWNER)
+        membership_add(
+            organization=org, email=owner_email, password=owner_password, role=Role.OWNER
+        )
     return org
 
 
-def membership_add(*, organization: Organization, email: str, role: str, password: str | None = None) -> Membership:
+def membership_add(
+    *, organization: Organization, email: str, role: str, password: str | None = None
+) -> Membership:
     User = get_user_model()
     user, created = User.objects.get_or_create(username=email, defaults={"email": email})
     if created or password:
@@ -46,7 +56,9 @@ def membership_add(*, organization: Organization, email: str, role: str, passwor
         else:
             user.set_unusable_password()
         user.save()
-    membership, _ = Membership.objects.update_or_create(organization=organization, user=user, defaults={"role": role})
+    membership, _ = Membership.objects.update_or_create(
+        organization=organization, user=user, defaults={"role": role}
+    )
     return membership
 
 
@@ -57,15 +69,26 @@ class IssuedKey:
 
 
 def api_key_create(
-    *, organization: Organization, name: str, role: str = Role.MEMBER, scopes: list[str] | None = None,
-    expires_at: datetime | None = None, created_by=None,
+    *,
+    organization: Organization,
+    name: str,
+    role: str = Role.MEMBER,
+    scopes: list[str] | None = None,
+    expires_at: datetime | None = None,
+    created_by=None,
 ) -> IssuedKey:
     prefix = KEY_PREFIX + secrets.token_hex(4)
     secret = secrets.token_urlsafe(32)
     token = f"{prefix}.{secret}"
     key = ApiKey.objects.create(
-        organization=organization, name=name, prefix=prefix, hashed_secret=hash_secret(token),
-        role=role, scopes=scopes or [], expires_at=expires_at, created_by=created_by,
+        organization=organization,
+        name=name,
+        prefix=prefix,
+        hashed_secret=hash_secret(token),
+        role=role,
+        scopes=scopes or [],
+        expires_at=expires_at,
+        created_by=created_by,
     )
     return IssuedKey(api_key=key, token=token)
 

@@ -38,10 +38,18 @@ def prep(model: type[models.Model], name: str, value: Any) -> Any:
 
 
 @lru_cache(maxsize=256)
-def _update_text(vendor: str, model: type[models.Model], set_names: tuple, add_names: tuple, where_names: tuple,
-                 returning: bool) -> str:
+def _update_text(
+    vendor: str,
+    model: type[models.Model],
+    set_names: tuple,
+    add_names: tuple,
+    where_names: tuple,
+    returning: bool,
+) -> str:
     columns = [_qn(_field(model, n).column) for n in set_names]
-    sets = [f"{c} = %s" for c in columns] + [f"{c} = {c} + %s" for c in (_qn(_field(model, n).column) for n in add_names)]
+    sets = [f"{c} = %s" for c in columns] + [
+        f"{c} = {c} + %s" for c in (_qn(_field(model, n).column) for n in add_names)
+    ]
     where = " AND ".join(f"{_qn(_field(model, n).column)} = %s" for n in where_names)
     text = f"UPDATE {_qn(model._meta.db_table)} SET {', '.join(sets)} WHERE {where}"  # noqa: S608 (names only)
     if returning:
@@ -49,7 +57,9 @@ def _update_text(vendor: str, model: type[models.Model], set_names: tuple, add_n
     return text
 
 
-def _update_params(model: type[models.Model], values: Mapping, add: Mapping, where: Mapping) -> list:
+def _update_params(
+    model: type[models.Model], values: Mapping, add: Mapping, where: Mapping
+) -> list:
     return [prep(model, n, v) for part in (values, add, where) for n, v in part.items()]
 
 
@@ -80,12 +90,20 @@ def _relaxed(text: str, durable: bool) -> tuple[str, bool]:
     return f"{_RELAX}; {text}", True
 
 
-def update(model: type[models.Model], *, where: Mapping[str, Any], values: Mapping[str, Any] = _NOTHING,
-           add: Mapping[str, Any] = _NOTHING, durable: bool = True) -> int:
+def update(
+    model: type[models.Model],
+    *,
+    where: Mapping[str, Any],
+    values: Mapping[str, Any] = _NOTHING,
+    add: Mapping[str, Any] = _NOTHING,
+    durable: bool = True,
+) -> int:
     """``UPDATE … SET`` each of ``values``, adding each of ``add`` to its column, ``WHERE`` every
     ``where`` item equals; answers the number of rows changed.  ``durable=False``: see ``_relaxed``."""
-    text, relaxed = _relaxed(_update_text(connection.vendor, model, tuple(values), tuple(add), tuple(where), False),
-                             durable)
+    text, relaxed = _relaxed(
+        _update_text(connection.vendor, model, tuple(values), tuple(add), tuple(where), False),
+        durable,
+    )
     with connection.cursor() as cursor:
         cursor.execute(text, _update_params(model, values, add, where))
         if relaxed:
@@ -93,9 +111,16 @@ def update(model: type[models.Model], *, where: Mapping[str, Any], values: Mappi
         return cursor.rowcount
 
 
-def update_returning(model: type[M], *, where: Mapping[str, Any], values: Mapping[str, Any] = _NOTHING,
-                     add: Mapping[str, Any] = _NOTHING, extra_where: str = "",
-                     extra_params: Sequence[Any] = (), durable: bool = True) -> M | None:
+def update_returning(
+    model: type[M],
+    *,
+    where: Mapping[str, Any],
+    values: Mapping[str, Any] = _NOTHING,
+    add: Mapping[str, Any] = _NOTHING,
+    extra_where: str = "",
+    extra_params: Sequence[Any] = (),
+    durable: bool = True,
+) -> M | None:
     """Like ``update`` for one row, answering the changed row as an instance (None if none changed).
 
     ``extra_where`` is more SQL for the condition (``AND …``), with its own parameters.

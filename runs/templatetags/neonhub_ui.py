@@ -22,7 +22,9 @@ def reltime(moment: datetime | None, empty: str = "–") -> str:
         return empty
     local = timezone.localtime(moment)
     exact = local.strftime("%Y-%m-%d %H:%M:%S %Z")
-    return format_html('<time datetime="{}" title="{}">{}</time>', moment.isoformat(), exact, naturaltime(moment))
+    return format_html(
+        '<time datetime="{}" title="{}">{}</time>', moment.isoformat(), exact, naturaltime(moment)
+    )
 
 
 @register.simple_tag
@@ -31,8 +33,12 @@ def exacttime(moment: datetime | None, empty: str = "–") -> str:
     if moment is None:
         return empty
     local = timezone.localtime(moment)
-    return format_html('<time datetime="{}" title="{}">{}</time>', moment.isoformat(), naturaltime(moment),
-                       local.strftime("%Y-%m-%d %H:%M:%S %Z"))
+    return format_html(
+        '<time datetime="{}" title="{}">{}</time>',
+        moment.isoformat(),
+        naturaltime(moment),
+        local.strftime("%Y-%m-%d %H:%M:%S %Z"),
+    )
 
 
 @register.filter

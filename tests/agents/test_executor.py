@@ -13,7 +13,9 @@ pytestmark = pytest.mark.django_db
 
 
 def queued(org, intent, payload, **kw):
-    run, _ = services.run_start(organization=org, agent="testing", intent=intent, payload=payload, **kw)
+    run, _ = services.run_start(
+        organization=org, agent="testing", intent=intent, payload=payload, **kw
+    )
     return run
 
 
@@ -65,7 +67,9 @@ def test_transient_failure_is_requeued_with_backoff_and_a_schedule(org, settings
     assert run.status == RunStatus.COMPLETED
     assert run.attempt == 2
     assert list(run.steps.values_list("attempt", "status", "http_status")) == [
-        (1, "failed", 503), (2, "completed", 200)]
+        (1, "failed", 503),
+        (2, "completed", 200),
+    ]
 
 
 def test_retry_after_is_honoured(org, settings):
@@ -95,19 +99,32 @@ def _due_again(run):
 
 
 def test_a_deferral_waits_until_it_ends_without_using_an_attempt(org):
-    run = queued(org, "wait", {"until_attempt": 6, "retry_after": 600})  # the agent allows 3 attempts
+    run = queued(
+        org, "wait", {"until_attempt": 6, "retry_after": 600}
+    )  # the agent allows 3 attempts
     before = timezone.now()
     executor.execute_run(run.id)
     run.refresh_from_db()
-    assert (run.status, run.error_code, run.attempt, run.max_attempts) == ("queued", "CONNECTOR_RATE_LIMITED", 1, 4)
-    assert before + timedelta(seconds=600) <= run.next_attempt_at <= timezone.now() + timedelta(seconds=631)
+    assert (run.status, run.error_code, run.attempt, run.max_attempts) == (
+        "queued",
+        "CONNECTOR_RATE_LIMITED",
+        1,
+        4,
+    )
+    assert (
+        before + timedelta(seconds=600)
+        <= run.next_attempt_at
+        <= timezone.now() + timedelta(seconds=631)
+    )
     for _ in range(4):
         run = _due_again(run)
     assert (run.status, run.attempt, run.max_attempts) == ("queued", 5, 8)
     run = _due_again(run)
     assert (run.status, run.attempt, run.output) == ("completed", 6, {"attempt": 6})
     # Each deferral is a failed step of its attempt, as it happened.
-    assert list(run.steps.values_list("attempt", "status")) == [(n, "failed") for n in range(1, 6)] + [(6, "completed")]
+    assert list(run.steps.values_list("attempt", "status")) == [
+        (n, "failed") for n in range(1, 6)
+    ] + [(6, "completed")]
 
 
 def test_deferrals_end_too(org, monkeypatch):
@@ -116,7 +133,12 @@ def test_deferrals_end_too(org, monkeypatch):
     executor.execute_run(run.id)
     for _ in range(4):  # two attempts granted, then deferrals use up the agent's own three
         run = _due_again(run)
-    assert (run.status, run.attempt, run.max_attempts, run.error_code) == ("failed", 5, 5, "CONNECTOR_RATE_LIMITED")
+    assert (run.status, run.attempt, run.max_attempts, run.error_code) == (
+        "failed",
+        5,
+        5,
+        "CONNECTOR_RATE_LIMITED",
+    )
 
 
 def test_permanent_failure_fails_at_once_with_context(org):
@@ -128,7 +150,11 @@ def test_permanent_failure_fails_at_once_with_context(org):
     assert run.error_code == "CONNECTOR_REJECTED"
     assert run.error_message == "Provider refused the post"
     ctx = run.error_context
-    assert ctx["provider"] == "example" and ctx["http_status"] == 400 and ctx["provider_error_code"] == "E100"
+    assert (
+        ctx["provider"] == "example"
+        and ctx["http_status"] == 400
+        and ctx["provider_error_code"] == "E100"
+    )
     assert ctx["intent"] == "reject" and "Traceback" in ctx["stack"]
     step = run.steps.get()
     assert step.status == "failed" and step.provider_error_code == "E100"
@@ -177,11 +203,17 @@ def test_watchdog_requeues_lost_runs_and_fails_exhausted_ones(org, settings):
     settings.NEONHUB_RUN_HEARTBEAT_TIMEOUT = 60
     stale = timezone.now() - timedelta(minutes=5)
     lost = queued(org, "echo", {"text": "a"})
-    AgentRun.objects.filter(pk=lost.pk).update(status=RunStatus.RUNNING, attempt=1, heartbeat_at=stale)
+    AgentRun.objects.filter(pk=lost.pk).update(
+        status=RunStatus.RUNNING, attempt=1, heartbeat_at=stale
+    )
     done = queued(org, "echo", {"text": "b"})
-    AgentRun.objects.filter(pk=done.pk).update(status=RunStatus.RUNNING, attempt=3, heartbeat_at=stale)
+    AgentRun.objects.filter(pk=done.pk).update(
+        status=RunStatus.RUNNING, attempt=3, heartbeat_at=stale
+    )
     fresh = queued(org, "echo", {"text": "c"})
-    AgentRun.objects.filter(pk=fresh.pk).update(status=RunStatus.RUNNING, attempt=1, heartbeat_at=timezone.now())
+    AgentRun.objects.filter(pk=fresh.pk).update(
+        status=RunStatus.RUNNING, attempt=1, heartbeat_at=timezone.now()
+    )
     result = services.runs_recover()
     assert result["requeued"] == 1 and result["failed"] == 1
     for run in (lost, done, fresh):
@@ -191,7 +223,9 @@ def test_watchdog_requeues_lost_runs_and_fails_exhausted_ones(org, settings):
     assert fresh.status == RunStatus.RUNNING
 
 
-def test_watchdog_redelivers_forgotten_queued_runs(org, settings, django_capture_on_commit_callbacks):
+def test_watchdog_redelivers_forgotten_queued_runs(
+    org, settings, django_capture_on_commit_callbacks
+):
     settings.NEONHUB_RUN_HEARTBEAT_TIMEOUT = 60
     run = queued(org, "echo", {"text": "a"})
     old = timezone.now() - timedelta(minutes=10)

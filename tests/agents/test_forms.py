@@ -39,14 +39,28 @@ def test_fields_follow_the_schema_types():
     form = make()
     kinds = {name: type(field).__name__ for name, field in form.fields.items()}
     assert kinds == {
-        "title": "CharField", "body": "CharField", "tone": "TypedChoiceField", "level": "TypedChoiceField",
-        "urgent": "BooleanField", "notify": "BooleanField", "count": "IntegerField", "ratio": "FloatField",
-        "tags": "CharField", "keywords": "CharField", "address": "CharField", "extra": "CharField",
-        "link": "CharField", "createdById": "CharField",
+        "title": "CharField",
+        "body": "CharField",
+        "tone": "TypedChoiceField",
+        "level": "TypedChoiceField",
+        "urgent": "BooleanField",
+        "notify": "BooleanField",
+        "count": "IntegerField",
+        "ratio": "FloatField",
+        "tags": "CharField",
+        "keywords": "CharField",
+        "address": "CharField",
+        "extra": "CharField",
+        "link": "CharField",
+        "createdById": "CharField",
     }
     html = form.as_div()
     assert 'maxlength="80"' in html and "<textarea" in html
-    assert form.fields["title"].required and form.fields["body"].required and not form.fields["tone"].required
+    assert (
+        form.fields["title"].required
+        and form.fields["body"].required
+        and not form.fields["tone"].required
+    )
     assert form.fields["title"].help_text == "Shown on top"
     assert form.fields["count"].initial == 3 and form.fields["count"].min_value == 1
     assert form.fields["ratio"].min_value == 0
@@ -58,15 +72,33 @@ def test_fields_follow_the_schema_types():
 
 
 def test_payload_leaves_out_empty_optional_answers_and_converts_types():
-    form = make({
-        "input-title": " Hello ", "input-body": "text", "input-tone": "formal", "input-level": "2",
-        "input-urgent": "on", "input-count": "4", "input-ratio": "0.5", "input-tags": "a, b ,,c",
-        "input-keywords": "one\ntwo, three\n", "input-address": '{"city": "Oslo"}', "input-extra": "",
-    })
+    form = make(
+        {
+            "input-title": " Hello ",
+            "input-body": "text",
+            "input-tone": "formal",
+            "input-level": "2",
+            "input-urgent": "on",
+            "input-count": "4",
+            "input-ratio": "0.5",
+            "input-tags": "a, b ,,c",
+            "input-keywords": "one\ntwo, three\n",
+            "input-address": '{"city": "Oslo"}',
+            "input-extra": "",
+        }
+    )
     assert form.is_valid(), form.errors
     assert form.payload() == {
-        "title": "Hello", "body": "text", "tone": "formal", "level": 2, "urgent": True, "count": 4,
-        "ratio": 0.5, "tags": ["a", "b", "c"], "keywords": ["one", "two, three"], "address": {"city": "Oslo"},
+        "title": "Hello",
+        "body": "text",
+        "tone": "formal",
+        "level": 2,
+        "urgent": True,
+        "count": 4,
+        "ratio": 0.5,
+        "tags": ["a", "b", "c"],
+        "keywords": ["one", "two, three"],
+        "address": {"city": "Oslo"},
     }
     EverythingIn.model_validate(form.payload())
 
@@ -86,19 +118,31 @@ def test_bad_json_is_a_field_error():
 def test_schema_errors_land_next_to_their_fields():
     form = make({"input-title": "x", "input-body": "y"})
     assert form.is_valid()
-    form.add_payload_errors([
-        {"field": "payload.title", "message": "too short"},
-        {"field": "payload.address.city", "message": "Field required"},
-        {"field": "payload", "message": "notes or subject is required"},
-        {"field": "payload.unknown", "message": "Extra inputs are not permitted"},
-    ])
+    form.add_payload_errors(
+        [
+            {"field": "payload.title", "message": "too short"},
+            {"field": "payload.address.city", "message": "Field required"},
+            {"field": "payload", "message": "notes or subject is required"},
+            {"field": "payload.unknown", "message": "Extra inputs are not permitted"},
+        ]
+    )
     assert form.errors["title"] == ["too short"]
     assert form.errors["address"] == ["city: Field required"]
-    assert form.non_field_errors() == ["notes or subject is required", "Extra inputs are not permitted"]
+    assert form.non_field_errors() == [
+        "notes or subject is required",
+        "Extra inputs are not permitted",
+    ]
 
 
-@pytest.mark.parametrize("name, label", [("content", "Content"), ("createdById", "Created by id"),
-                                         ("succeed_on_attempt", "Succeed on attempt"), ("macro-suggest", "Macro suggest")])
+@pytest.mark.parametrize(
+    "name, label",
+    [
+        ("content", "Content"),
+        ("createdById", "Created by id"),
+        ("succeed_on_attempt", "Succeed on attempt"),
+        ("macro-suggest", "Macro suggest"),
+    ],
+)
 def test_field_labels_are_readable(name, label):
     assert field_label(name) == label
 

@@ -6,10 +6,17 @@ from agents.registry import AGENTS, all_paths, get_agent, normalize
 from neonhub.core.errors import AgentNotRegistered, InvalidInput, UnsupportedIntent
 
 
-@pytest.mark.parametrize("name,slug", [
-    ("support", "support"), ("support-agent", "support"), ("SupportAgent", "support"),
-    ("SEOAgent", "seo"), ("email-agent", "email"), ("Content_Agent", "content"),
-])
+@pytest.mark.parametrize(
+    "name,slug",
+    [
+        ("support", "support"),
+        ("support-agent", "support"),
+        ("SupportAgent", "support"),
+        ("SEOAgent", "seo"),
+        ("email-agent", "email"),
+        ("Content_Agent", "content"),
+    ],
+)
 def test_normalize_accepts_the_originals_aliases(name, slug):
     assert normalize(name) == slug
 

@@ -58,8 +58,13 @@ class TestingAgent(Agent):
         with ctx.step("call provider", kind="call", provider="example", action="ping") as rec:
             if ctx.attempt < data.succeed_on_attempt:
                 rec.http_status = 503
-                raise ConnectorUnavailable("Provider answered 503", provider="example", action="ping",
-                                           http_status=503, retry_after=data.retry_after)
+                raise ConnectorUnavailable(
+                    "Provider answered 503",
+                    provider="example",
+                    action="ping",
+                    http_status=503,
+                    retry_after=data.retry_after,
+                )
             rec.http_status = 200
         return {"attempt": ctx.attempt}
 
@@ -68,15 +73,24 @@ class TestingAgent(Agent):
         """Deferred by its connector's own budget until ``until_attempt``."""
         with ctx.step("check budget"):
             if ctx.attempt < data.until_attempt:
-                raise BudgetSpent("The connector's outbound budget (example) is spent", provider="example",
-                                  action="post", retry_after=data.retry_after)
+                raise BudgetSpent(
+                    "The connector's outbound budget (example) is spent",
+                    provider="example",
+                    action="post",
+                    retry_after=data.retry_after,
+                )
         return {"attempt": ctx.attempt}
 
     @intent("reject", EchoIn)
     def reject(self, ctx: RunContext, data: EchoIn) -> dict:
         with ctx.step("call provider", kind="call", provider="example", action="post"):
-            raise ConnectorRejected("Provider refused the post", provider="example", action="post",
-                                    http_status=400, provider_code="E100")
+            raise ConnectorRejected(
+                "Provider refused the post",
+                provider="example",
+                action="post",
+                http_status=400,
+                provider_code="E100",
+            )
 
     @intent("boom", EchoIn)
     def boom(self, ctx: RunContext, data: EchoIn) -> dict:

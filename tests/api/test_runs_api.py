@@ -11,7 +11,11 @@ pytestmark = pytest.mark.django_db
 
 
 def start(api, payload=None, **kw):
-    body = {"agent": "support", "intent": "triage", "payload": payload or {"content": "Site is down, urgent!"}}
+    body = {
+        "agent": "support",
+        "intent": "triage",
+        "payload": payload or {"content": "Site is down, urgent!"},
+    }
     return api.post("/runs", body, **kw)
 
 
@@ -56,7 +60,10 @@ def test_unknown_intent_is_422(api):
 
 
 def test_invalid_payload_names_the_field(api):
-    resp = api.post("/runs", {"agent": "support", "intent": "triage", "payload": {"content": "", "channel": "fax"}})
+    resp = api.post(
+        "/runs",
+        {"agent": "support", "intent": "triage", "payload": {"content": "", "channel": "fax"}},
+    )
     assert resp.status_code == 422
     err = resp.json()["error"]
     assert err["code"] == "INVALID_INPUT"
@@ -65,22 +72,34 @@ def test_invalid_payload_names_the_field(api):
     assert AgentRun.objects.count() == 0
 
 
-@pytest.mark.parametrize("body", [
-    {"agent": 5, "intent": "triage", "payload": {}},
-    {"agent": "support", "intent": "triage", "payload": "not an object"},
-    {"intent": "triage"},
-    {"agent": "support", "intent": "triage", "payload": {}, "extra": 1},
-    [],
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"agent": 5, "intent": "triage", "payload": {}},
+        {"agent": "support", "intent": "triage", "payload": "not an object"},
+        {"intent": "triage"},
+        {"agent": "support", "intent": "triage", "payload": {}, "extra": 1},
+        [],
+    ],
+)
 def test_wrong_types_are_422(api, body):
-    resp = api.client.post("/api/v1/runs", data=body, content_type="application/json", headers=api.headers) \
-        if not isinstance(body, list) else api.client.post("/api/v1/runs", data="[]", content_type="application/json", headers=api.headers)
+    resp = (
+        api.client.post(
+            "/api/v1/runs", data=body, content_type="application/json", headers=api.headers
+        )
+        if not isinstance(body, list)
+        else api.client.post(
+            "/api/v1/runs", data="[]", content_type="application/json", headers=api.headers
+        )
+    )
     assert resp.status_code == 422, resp.content
     assert resp.json()["error"]["code"] == "INVALID_INPUT"
 
 
 def test_malformed_json_is_400(api):
-    resp = api.client.post("/api/v1/runs", data="{not json", content_type="application/json", headers=api.headers)
+    resp = api.client.post(
+        "/api/v1/runs", data="{not json", content_type="application/json", headers=api.headers
+    )
     assert resp.status_code == 400
     assert resp.json()["error"]["code"] == "BAD_REQUEST"
 
@@ -107,9 +126,14 @@ def test_revoked_and_expired_keys_are_refused(client, org):
 
     revoked = api_key_create(organization=org, name="r")
     api_key_revoke(api_key=revoked.api_key)
-    expired = api_key_create(organization=org, name="e", expires_at=timezone.now() - timedelta(seconds=1))
+    expired = api_key_create(
+        organization=org, name="e", expires_at=timezone.now() - timedelta(seconds=1)
+    )
     for token in (revoked.token, expired.token, revoked.token + "x", "garbage"):
-        assert client.get("/api/v1/runs", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+        assert (
+            client.get("/api/v1/runs", headers={"Authorization": f"Bearer {token}"}).status_code
+            == 401
+        )
 
 
 def test_idempotency_key_returns_first_run_and_conflicts_on_other_body(api):
@@ -137,8 +161,10 @@ def test_viewer_cannot_start_or_cancel(viewer_api, org):
 
 
 def test_list_filters_and_cursor(api, org):
-    runs = [AgentRunFactory(organization=org, status=RunStatus.COMPLETED if i % 2 else RunStatus.FAILED)
-            for i in range(7)]
+    runs = [
+        AgentRunFactory(organization=org, status=RunStatus.COMPLETED if i % 2 else RunStatus.FAILED)
+        for i in range(7)
+    ]
     AgentRunFactory()  # another organization's run never shows
     page1 = api.get("/runs", {"limit": 3}).json()
     assert len(page1["items"]) == 3 and page1["next_cursor"]
@@ -153,8 +179,15 @@ def test_list_filters_and_cursor(api, org):
 
 
 def test_list_bad_filters_are_422(api):
-    for params in ({"status": "bogus"}, {"limit": 0}, {"limit": 101}, {"created_after": "yesterday"},
-                   {"cursor": "%%%"}, {"cursor": "bm90IGpzb24"}, {"agent": "nope"}):
+    for params in (
+        {"status": "bogus"},
+        {"limit": 0},
+        {"limit": 101},
+        {"created_after": "yesterday"},
+        {"cursor": "%%%"},
+        {"cursor": "bm90IGpzb24"},
+        {"agent": "nope"},
+    ):
         resp = api.get("/runs", params)
         assert resp.status_code == 422, (params, resp.content)
 
@@ -192,7 +225,9 @@ def test_cancel_queued_run(api, org):
 
 
 def test_retry_creates_linked_run(api, org, django_capture_on_commit_callbacks):
-    run = AgentRunFactory(organization=org, status=RunStatus.FAILED, input={"content": "login broken"})
+    run = AgentRunFactory(
+        organization=org, status=RunStatus.FAILED, input={"content": "login broken"}
+    )
     with django_capture_on_commit_callbacks(execute=True):
         resp = api.post(f"/runs/{run.id}/retry")
     assert resp.status_code == 202
@@ -214,13 +249,21 @@ def test_stats(api, org):
     from runs.rollups import rollups_rebuild
 
     for ms in (10, 20, 30, 40, 1000):
-        AgentRunFactory(organization=org, status=RunStatus.COMPLETED, duration_ms=ms, finished_at=timezone.now())
+        AgentRunFactory(
+            organization=org, status=RunStatus.COMPLETED, duration_ms=ms, finished_at=timezone.now()
+        )
     AgentRunFactory(organization=org, status=RunStatus.FAILED, finished_at=timezone.now())
     AgentRunFactory(organization=org, status=RunStatus.QUEUED)
     AgentRunFactory()  # another organization's
     rollups_rebuild(organization=org)
     data = api.get("/runs/stats", {"window_hours": 24}).json()
-    assert data["totals"] == {"queued": 1, "running": 0, "completed": 5, "failed": 1, "cancelled": 0}
+    assert data["totals"] == {
+        "queued": 1,
+        "running": 0,
+        "completed": 5,
+        "failed": 1,
+        "cancelled": 0,
+    }
     [support] = data["agents"]
     assert support["agent"] == "support" and support["completed"] == 5
     # Percentiles come from the rollups' log-spaced histogram: right to within a bucket.

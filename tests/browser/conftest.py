@@ -20,8 +20,14 @@ from tests.e2e.conftest import worker  # noqa: F401 - a real qcluster for the br
 from tests.factories import MembershipFactory, OrganizationFactory
 
 SCREENSHOTS = Path(settings.BASE_DIR) / "test-artifacts" / "screenshots"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 PASSWORD = "pw-123456"  # tests.factories.UserFactory's password
 
 
@@ -29,7 +35,9 @@ PASSWORD = "pw-123456"  # tests.factories.UserFactory's password
 def chromium():
     executable = shutil.which("chromium") or shutil.which("chromium-browser")
     if executable is None:
-        pytest.skip("No chromium binary on PATH; install the operating system's chromium package to run browser tests")
+        pytest.skip(
+            "No chromium binary on PATH; install the operating system's chromium package to run browser tests"
+        )
     # Playwright's sync API keeps an event loop in this thread; the tests' own database calls
     # between browser steps are ordinary synchronous calls.
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -47,7 +55,10 @@ class BrowserPage:
     def __init__(self, page, base_url: str, test_name: str):
         self.page, self.base_url, self.test_name = page, base_url, test_name
         self.errors: list[str] = []
-        page.on("console", lambda msg: self.errors.append(f"console: {msg.text}") if msg.type == "error" else None)
+        page.on(
+            "console",
+            lambda msg: self.errors.append(f"console: {msg.text}") if msg.type == "error" else None,
+        )
         page.on("pageerror", lambda exc: self.errors.append(f"page error: {exc}"))
 
     def goto(self, path: str):
@@ -87,8 +98,12 @@ def browser_page(chromium, live_server, request):
 
 @pytest.fixture
 def phone_page(chromium, live_server, request):
-    context = chromium.new_context(viewport={"width": 375, "height": 740}, is_mobile=True, has_touch=True,
-                                   device_scale_factor=2)
+    context = chromium.new_context(
+        viewport={"width": 375, "height": 740},
+        is_mobile=True,
+        has_touch=True,
+        device_scale_factor=2,
+    )
     context.set_default_timeout(10_000)
     page = BrowserPage(context.new_page(), live_server.url, request.node.name + "-phone")
     yield page

@@ -26,11 +26,15 @@ def test_log_in_and_see_the_overview(browser_page, marketer):
     page.get_by_label("Password").fill("pw-123456")
     page.get_by_role("button", name="Log in").click()
     expect(page).to_have_title("Overview · NeonHub")
-    expect(page.get_by_role("heading", name="No finished runs in the last 24 hours")).to_be_visible()
+    expect(
+        page.get_by_role("heading", name="No finished runs in the last 24 hours")
+    ).to_be_visible()
     browser_page.shot("overview-empty")
 
 
-def test_start_a_run_from_the_form_and_watch_it_finish_without_reloading(browser_page, marketer, broker, worker):
+def test_start_a_run_from_the_form_and_watch_it_finish_without_reloading(
+    browser_page, marketer, broker, worker
+):
     cluster = worker()  # a real qcluster process executes the run
     page = browser_page.page
     browser_page.login(marketer)
@@ -58,8 +62,13 @@ def test_start_a_run_from_the_form_and_watch_it_finish_without_reloading(browser
 
 def test_filter_the_run_list_and_share_the_url(browser_page, chromium, live_server, marketer):
     org = marketer.memberships.get().organization
-    failed = AgentRunFactory(organization=org, agent="support", intent="triage", status=RunStatus.FAILED,
-                             error_code="CONNECTOR_AUTH")
+    failed = AgentRunFactory(
+        organization=org,
+        agent="support",
+        intent="triage",
+        status=RunStatus.FAILED,
+        error_code="CONNECTOR_AUTH",
+    )
     AgentRunFactory(organization=org, agent="support", intent="triage", status=RunStatus.COMPLETED)
     AgentRunFactory(organization=org, agent="seo", intent="seo-audit", status=RunStatus.FAILED)
     page = browser_page.page
@@ -78,7 +87,9 @@ def test_filter_the_run_list_and_share_the_url(browser_page, chromium, live_serv
     colleague = MembershipFactory(organization=org, role=Role.VIEWER).user
     context = chromium.new_context()
     other = context.new_page()
-    other.goto(live_server.url + "/login/?next=" + shared.removeprefix(live_server.url).replace("&", "%26"))
+    other.goto(
+        live_server.url + "/login/?next=" + shared.removeprefix(live_server.url).replace("&", "%26")
+    )
     other.get_by_label("Email").fill(colleague.username)
     other.get_by_label("Password").fill("pw-123456")
     other.get_by_role("button", name="Log in").click()
@@ -90,8 +101,14 @@ def test_filter_the_run_list_and_share_the_url(browser_page, chromium, live_serv
 
 def test_rows_of_active_runs_update_live(browser_page, marketer):
     org = marketer.memberships.get().organization
-    run, _ = run_services.run_create(organization=org, agent="testing", intent="echo", payload={"text": "hi"},
-                                     trigger="api", max_attempts=1)
+    run, _ = run_services.run_create(
+        organization=org,
+        agent="testing",
+        intent="echo",
+        payload={"text": "hi"},
+        trigger="api",
+        max_attempts=1,
+    )
     done = AgentRunFactory(organization=org, status=RunStatus.COMPLETED)
     page = browser_page.page
     browser_page.login(marketer)
@@ -113,13 +130,21 @@ def test_rows_of_active_runs_update_live(browser_page, marketer):
 
 def test_keyboard_focus_survives_the_live_updates_of_a_run(browser_page, marketer):
     org = marketer.memberships.get().organization
-    run, _ = run_services.run_create(organization=org, agent="testing", intent="echo", payload={"text": "hi"},
-                                     trigger="api", max_attempts=1)
+    run, _ = run_services.run_create(
+        organization=org,
+        agent="testing",
+        intent="echo",
+        payload={"text": "hi"},
+        trigger="api",
+        max_attempts=1,
+    )
     page = browser_page.page
     browser_page.login(marketer)
     browser_page.goto(f"/runs/{run.id}/")
     polls: list[int] = []
-    page.on("response", lambda r: polls.append(r.status) if f"/runs/{run.id}/?v=" in r.url else None)
+    page.on(
+        "response", lambda r: polls.append(r.status) if f"/runs/{run.id}/?v=" in r.url else None
+    )
     page.locator("#run-cancel").focus()
     page.wait_for_timeout(2500)
     assert polls and set(polls) == {204}, polls  # polled, and nothing to swap
@@ -133,13 +158,17 @@ def test_keyboard_focus_survives_the_live_updates_of_a_run(browser_page, markete
 
 def test_open_a_failed_run_and_retry_it(browser_page, marketer, django_capture_on_commit_callbacks):
     org = marketer.memberships.get().organization
-    failed, _ = agent_services.run_start(organization=org, agent="testing", intent="reject", payload={"text": "x"})
+    failed, _ = agent_services.run_start(
+        organization=org, agent="testing", intent="reject", payload={"text": "x"}
+    )
     page = browser_page.page
     browser_page.login(marketer)
     expect(page.locator(f"#run-{failed.id}")).to_contain_text("failed")
     page.locator(f"#run-{failed.id} a").click()
     expect(page.get_by_role("heading", name="CONNECTOR_REJECTED")).to_be_visible()
-    expect(page.get_by_role("region", name="CONNECTOR_REJECTED")).to_contain_text("Provider refused the post")
+    expect(page.get_by_role("region", name="CONNECTOR_REJECTED")).to_contain_text(
+        "Provider refused the post"
+    )
     browser_page.shot("run-failed")
     page.get_by_role("button", name="Retry").click()
     page.wait_for_url(re.compile(r"/runs/[0-9a-f-]{36}/$"))
@@ -153,8 +182,12 @@ def test_open_a_failed_run_and_retry_it(browser_page, marketer, django_capture_o
 def test_overview_charts_and_keyboard_use(browser_page, marketer, run_now):
     org = marketer.memberships.get().organization
     for text in ("a", "b", "c"):
-        agent_services.run_start(organization=org, agent="testing", intent="echo", payload={"text": text})
-    agent_services.run_start(organization=org, agent="testing", intent="reject", payload={"text": "x"})
+        agent_services.run_start(
+            organization=org, agent="testing", intent="echo", payload={"text": text}
+        )
+    agent_services.run_start(
+        organization=org, agent="testing", intent="reject", payload={"text": "x"}
+    )
     page = browser_page.page
     browser_page.login(marketer)
     browser_page.goto("/overview/")
@@ -174,10 +207,17 @@ def test_overview_charts_and_keyboard_use(browser_page, marketer, run_now):
 
 def test_pages_fit_a_phone(phone_page, marketer):
     org = marketer.memberships.get().organization
-    run, _ = agent_services.run_start(organization=org, agent="testing", intent="reject", payload={"text": "x"})
+    run, _ = agent_services.run_start(
+        organization=org, agent="testing", intent="reject", payload={"text": "x"}
+    )
     phone_page.login(marketer)
-    for path, name in (("/", "runs"), (f"/runs/{run.id}/", "run"), ("/overview/", "overview"),
-                       ("/runs/new/?task=support/triage", "start"), ("/connectors/", "connectors")):
+    for path, name in (
+        ("/", "runs"),
+        (f"/runs/{run.id}/", "run"),
+        ("/overview/", "overview"),
+        ("/runs/new/?task=support/triage", "start"),
+        ("/connectors/", "connectors"),
+    ):
         phone_page.goto(path)
         width = phone_page.page.evaluate("document.documentElement.scrollWidth")
         assert width <= 375, f"{path} is {width}px wide on a 375px screen"
@@ -204,13 +244,19 @@ def test_test_connectors_inline(browser_page, marketer, httpserver):
 
     org = marketer.memberships.get().organization
     httpserver.expect_request("/ok/me").respond_with_json({"account": "acct_main"})
-    httpserver.expect_request("/revoked/me").respond_with_json({"error": {"code": "401", "message": "token revoked"}},
-                                                               status=401)
+    httpserver.expect_request("/revoked/me").respond_with_json(
+        {"error": {"code": "401", "message": "token revoked"}}, status=401
+    )
     made = {}
     for name, path in (("Good", "ok"), ("Revoked", "revoked")):
-        made[name] = connector_create(organization=org, provider="fake", name=name, mode="live",
-                                      credentials={"api_token": "tok_live_4f9a2c7e1b3d5f60", "account": "acct_main"},
-                                      config={"base_url": httpserver.url_for(f"/{path}")})
+        made[name] = connector_create(
+            organization=org,
+            provider="fake",
+            name=name,
+            mode="live",
+            credentials={"api_token": "tok_live_4f9a2c7e1b3d5f60", "account": "acct_main"},
+            config={"base_url": httpserver.url_for(f"/{path}")},
+        )
     connector_create(organization=org, provider="fake", name="Try-out", mode="sandbox")
     page = browser_page.page
     browser_page.login(marketer)

@@ -19,13 +19,27 @@ def make_connector(org):
     """Create a fake connector through the service (live by default, pointed at ``base_url``)."""
     from connectors.services import connector_create
 
-    def make(base_url: str | None = None, *, mode: str = "live", name: str = "Main", organization=None,
-             credentials: dict | None = None, config: dict | None = None, **kwargs):
+    def make(
+        base_url: str | None = None,
+        *,
+        mode: str = "live",
+        name: str = "Main",
+        organization=None,
+        credentials: dict | None = None,
+        config: dict | None = None,
+        **kwargs,
+    ):
         conf = {"base_url": base_url} if base_url else {}
         return connector_create(
-            organization=organization or org, provider="fake", name=name, mode=mode,
-            credentials=credentials if credentials is not None else {"api_token": TOKEN, "account": "acct_main"},
-            config={**conf, **(config or {})}, **kwargs,
+            organization=organization or org,
+            provider="fake",
+            name=name,
+            mode=mode,
+            credentials=credentials
+            if credentials is not None
+            else {"api_token": TOKEN, "account": "acct_main"},
+            config={**conf, **(config or {})},
+            **kwargs,
         )
 
     return make

@@ -65,12 +65,20 @@ class FakeProvider(Provider):
         def measure(response: requests.Response, rec) -> None:
             rec.cost = Decimal(str(response.json().get("price", "0")))
 
-        response = self.request("POST", "/messages", json={"to": data.to, "text": data.text,
-                                                           "from": self.config.sender},
-                                headers=self._auth(), measure=measure)
+        response = self.request(
+            "POST",
+            "/messages",
+            json={"to": data.to, "text": data.text, "from": self.config.sender},
+            headers=self._auth(),
+            measure=measure,
+        )
         body = response.json()
-        return CallResult(output={"id": body["id"], "status": body["status"], "to": data.to},
-                          cost=Decimal(str(body.get("price", "0"))), provider_id=body["id"], status=body["status"])
+        return CallResult(
+            output={"id": body["id"], "status": body["status"], "to": data.to},
+            cost=Decimal(str(body.get("price", "0"))),
+            provider_id=body["id"],
+            status=body["status"],
+        )
 
     @action("lookup", LookupIn, safe_to_repeat=True, description="Read a message")
     def lookup(self, data: LookupIn) -> dict:
@@ -92,13 +100,21 @@ class FakeProvider(Provider):
         if error.get("disable") or error.get("suppress"):
             context = {"disable": True} if error.get("disable") else {"suppress": error["suppress"]}
             return ConnectorRejected(message, provider_code=code, context=context)
-        return error_for_status(response.status_code, message, provider_code=code,
-                                retry_after=retry_after_seconds(response))
+        return error_for_status(
+            response.status_code,
+            message,
+            provider_code=code,
+            retry_after=retry_after_seconds(response),
+        )
 
     def sandbox(self, action_name: str, data) -> CallResult:
         if action_name == "send":
-            return CallResult(output={"id": "sbx_1", "status": "queued", "to": data.to, "sandbox": True},
-                              cost=Decimal("0.01"), provider_id="sbx_1", status="queued")
+            return CallResult(
+                output={"id": "sbx_1", "status": "queued", "to": data.to, "sandbox": True},
+                cost=Decimal("0.01"),
+                provider_id="sbx_1",
+                status="queued",
+            )
         return CallResult(output={"id": data.id, "status": "delivered", "sandbox": True})
 
     def test(self) -> TestResult:

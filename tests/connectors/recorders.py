@@ -18,7 +18,9 @@ class ListRecorder:
         self.extra_cost = Decimal("0")
 
     @contextmanager
-    def step(self, name: str, *, kind: str = "step", provider: str = "", action: str = "") -> Iterator[StepRecord]:
+    def step(
+        self, name: str, *, kind: str = "step", provider: str = "", action: str = ""
+    ) -> Iterator[StepRecord]:
         record = StepRecord(name=name, kind=kind, provider=provider, action=action)
         self.steps.append(record)
         try:

@@ -24,9 +24,18 @@ def change_url(connector) -> str:
 
 
 def add_form(org, **overrides) -> dict:
-    data = {"organization": str(org.pk), "name": "Main", "mode": "live", "enabled": "on", "token_expires_at": "",
-            "cred__api_token": TOKEN, "cred__account": "acct_main", "conf__base_url": "", "conf__sender": "NeonHub",
-            "conf__region": "us"}
+    data = {
+        "organization": str(org.pk),
+        "name": "Main",
+        "mode": "live",
+        "enabled": "on",
+        "token_expires_at": "",
+        "cred__api_token": TOKEN,
+        "cred__account": "acct_main",
+        "conf__base_url": "",
+        "conf__sender": "NeonHub",
+        "conf__region": "us",
+    }
     data.update(overrides)
     return data
 
@@ -41,7 +50,11 @@ def test_adding_starts_by_choosing_a_provider(admin_client):
 def test_add_form_is_built_from_the_provider_schemas(admin_client):
     page = admin_client.get(ADD + "?provider=fake").content.decode()
     assert 'name="cred__api_token"' in page and 'type="password"' in page
-    assert 'name="cred__account"' in page and 'name="conf__region"' in page and 'name="conf__base_url"' in page
+    assert (
+        'name="cred__account"' in page
+        and 'name="conf__region"' in page
+        and 'name="conf__base_url"' in page
+    )
     assert "Fake Messaging credentials (write-only)" in page
     twilio = admin_client.get(ADD + "?provider=twilio_sms").content.decode()
     assert 'name="cred__auth_token"' in twilio and 'name="conf__from_number"' in twilio
@@ -58,7 +71,9 @@ def test_adding_saves_through_the_service_with_encrypted_credentials(admin_clien
 
 
 def test_add_errors_are_shown_next_to_the_fields(admin_client, org):
-    resp = admin_client.post(ADD + "?provider=fake", add_form(org, cred__account="nope", conf__region="mars"))
+    resp = admin_client.post(
+        ADD + "?provider=fake", add_form(org, cred__account="nope", conf__region="mars")
+    )
     assert resp.status_code == 200
     errors = resp.context["adminform"].form.errors
     assert "cred__account" in errors and "conf__region" in errors
@@ -69,7 +84,9 @@ def test_add_errors_are_shown_next_to_the_fields(admin_client, org):
 
 def test_private_base_url_is_an_error_on_its_field(admin_client, org, settings):
     settings.NEONHUB_ALLOW_PRIVATE_URLS = False
-    resp = admin_client.post(ADD + "?provider=fake", add_form(org, conf__base_url="http://127.0.0.1:9"))
+    resp = admin_client.post(
+        ADD + "?provider=fake", add_form(org, conf__base_url="http://127.0.0.1:9")
+    )
     assert "conf__base_url" in resp.context["adminform"].form.errors
 
 
@@ -81,7 +98,9 @@ def test_duplicate_name_is_an_error_on_the_name(admin_client, org, make_connecto
 
 
 def test_sandbox_connectors_can_be_added_without_credentials(admin_client, org):
-    admin_client.post(ADD + "?provider=fake", add_form(org, mode="sandbox", cred__api_token="", cred__account=""))
+    admin_client.post(
+        ADD + "?provider=fake", add_form(org, mode="sandbox", cred__api_token="", cred__account="")
+    )
     connector = Connector.objects.get()
     assert connector.mode == "sandbox" and connector.credentials == ""
 
@@ -95,7 +114,9 @@ def test_change_page_shows_masks_never_secrets(admin_client, make_connector):
     assert "Test connection" in page
 
 
-def test_blank_secrets_keep_what_is_stored_and_a_name_edit_keeps_health(admin_client, org, make_connector):
+def test_blank_secrets_keep_what_is_stored_and_a_name_edit_keeps_health(
+    admin_client, org, make_connector
+):
     connector = make_connector()
     connector_mark(connector=connector, health=Health.NEEDS_RECONNECT, error="revoked")
     data = add_form(org, name="Renamed", cred__api_token="", cred__account="")
@@ -110,7 +131,9 @@ def test_blank_secrets_keep_what_is_stored_and_a_name_edit_keeps_health(admin_cl
 def test_new_secret_replaces_the_old_and_heals(admin_client, org, make_connector):
     connector = make_connector()
     connector_mark(connector=connector, health=Health.NEEDS_RECONNECT, error="revoked")
-    admin_client.post(change_url(connector), add_form(org, cred__api_token="tok_brand_new_1234", cred__account=""))
+    admin_client.post(
+        change_url(connector), add_form(org, cred__api_token="tok_brand_new_1234", cred__account="")
+    )
     connector.refresh_from_db()
     assert credentials_load(connector=connector)["api_token"] == "tok_brand_new_1234"
     assert connector.health == Health.HEALTHY
@@ -119,15 +142,18 @@ def test_new_secret_replaces_the_old_and_heals(admin_client, org, make_connector
 
 def test_edit_errors_are_shown(admin_client, org, make_connector):
     connector = make_connector()
-    resp = admin_client.post(change_url(connector), add_form(org, cred__account="bad", conf__sender="x" * 20))
+    resp = admin_client.post(
+        change_url(connector), add_form(org, cred__account="bad", conf__sender="x" * 20)
+    )
     errors = resp.context["adminform"].form.errors
     assert "cred__account" in errors and "conf__sender" in errors
 
 
 def test_test_connection_action_and_button(admin_client, httpserver, live):
     httpserver.expect_request("/me").respond_with_json({"account": "acct_main"})
-    resp = admin_client.post(CHANGELIST, {"action": "test_connection", "_selected_action": [str(live.pk)]},
-                             follow=True)
+    resp = admin_client.post(
+        CHANGELIST, {"action": "test_connection", "_selected_action": [str(live.pk)]}, follow=True
+    )
     assert "Main: test passed. Connected to acct_main" in resp.content.decode()
     test_url = reverse("admin:connectors_connector_test", args=[live.pk])
     resp = admin_client.post(test_url, follow=True)
@@ -139,8 +165,12 @@ def test_test_connection_action_and_button(admin_client, httpserver, live):
 
 
 def test_failed_test_shows_the_reason(admin_client, httpserver, live):
-    httpserver.expect_request("/me").respond_with_json({"error": {"code": "x", "message": "revoked"}}, status=401)
-    resp = admin_client.post(reverse("admin:connectors_connector_test", args=[live.pk]), follow=True)
+    httpserver.expect_request("/me").respond_with_json(
+        {"error": {"code": "x", "message": "revoked"}}, status=401
+    )
+    resp = admin_client.post(
+        reverse("admin:connectors_connector_test", args=[live.pk]), follow=True
+    )
     page = resp.content.decode()
     assert "test failed. Fake: revoked" in page
 
@@ -151,7 +181,12 @@ def test_changelist_shows_health_and_filters(admin_client, make_connector):
     connector_mark(connector=broken, health=Health.NEEDS_RECONNECT, error="token revoked")
     make_connector(name="Sandboxed", mode="sandbox")
     page = admin_client.get(CHANGELIST).content.decode()
-    assert "Needs reconnect" in page and "token revoked" in page and "SANDBOX" in page and "Expiring" in page
+    assert (
+        "Needs reconnect" in page
+        and "token revoked" in page
+        and "SANDBOX" in page
+        and "Expiring" in page
+    )
     names = lambda resp: [c.name for c in resp.context["cl"].result_list]  # noqa: E731
     assert names(admin_client.get(CHANGELIST, {"health": "expiring"})) == [expiring.name]
     assert names(admin_client.get(CHANGELIST, {"health": "needs_reconnect"})) == [broken.name]
@@ -163,10 +198,17 @@ def test_outbox_admin_is_read_only(admin_client, make_connector, steps):
     from connectors.services import connector_execute
 
     connector = make_connector(mode="sandbox")
-    connector_execute(connector=connector, action="send", input={"to": "+14155550100", "text": "hi"},
-                      recorder=steps, idempotency_key="k")
+    connector_execute(
+        connector=connector,
+        action="send",
+        input={"to": "+14155550100", "text": "hi"},
+        recorder=steps,
+        idempotency_key="k",
+    )
     row = OutboundMessage.objects.get()
-    assert admin_client.get(reverse("admin:connectors_outboundmessage_changelist")).status_code == 200
+    assert (
+        admin_client.get(reverse("admin:connectors_outboundmessage_changelist")).status_code == 200
+    )
     url = reverse("admin:connectors_outboundmessage_change", args=[row.pk])
     assert admin_client.get(url).status_code == 200
     assert admin_client.post(url, {"status": "failed"}).status_code == 403
@@ -175,15 +217,26 @@ def test_outbox_admin_is_read_only(admin_client, make_connector, steps):
 
 def test_staff_can_suppress_an_address(admin_client, org):
     url = reverse("admin:connectors_suppression_add")
-    resp = admin_client.post(url, {"organization": str(org.pk), "channel": "sms", "address": "+1 (415) 555-0100",
-                                   "reason": ""})
+    resp = admin_client.post(
+        url,
+        {
+            "organization": str(org.pk),
+            "channel": "sms",
+            "address": "+1 (415) 555-0100",
+            "reason": "",
+        },
+    )
     assert resp.status_code == 302
     suppression = Suppression.objects.get()
     assert (suppression.address, suppression.source) == ("+14155550100", "staff")
     assert suppression.reason.startswith("Added by")
-    again = admin_client.post(url, {"organization": str(org.pk), "channel": "sms", "address": "+14155550100"})
+    again = admin_client.post(
+        url, {"organization": str(org.pk), "channel": "sms", "address": "+14155550100"}
+    )
     assert again.status_code == 200 and Suppression.objects.count() == 1
-    bad = admin_client.post(url, {"organization": str(org.pk), "channel": "email", "address": "nope"})
+    bad = admin_client.post(
+        url, {"organization": str(org.pk), "channel": "email", "address": "nope"}
+    )
     assert "address" in bad.context["adminform"].form.errors
     change = reverse("admin:connectors_suppression_change", args=[suppression.pk])
     admin_client.post(change, {"reason": "asked by phone"})

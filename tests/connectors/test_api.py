@@ -25,8 +25,14 @@ def admin_api(client, org):
 
 
 def create(api, server_url=None, **overrides):
-    body = {"provider": "fake", "name": "Main", "mode": "live", "credentials": CREDENTIALS,
-            "config": {"base_url": server_url} if server_url else {}, **overrides}
+    body = {
+        "provider": "fake",
+        "name": "Main",
+        "mode": "live",
+        "credentials": CREDENTIALS,
+        "config": {"base_url": server_url} if server_url else {},
+        **overrides,
+    }
     return api.post("/connectors", body)
 
 
@@ -35,6 +41,7 @@ def error_fields(resp) -> set[str]:
 
 
 # --- catalog ----------------------------------------------------------------------------------
+
 
 def test_catalog_lists_every_provider_with_schemas_and_actions(api):
     resp = api.get("/connectors/catalog")
@@ -49,11 +56,14 @@ def test_catalog_lists_every_provider_with_schemas_and_actions(api):
     assert (actions["send"]["side_effect"], actions["send"]["safe_to_repeat"]) == (True, False)
     assert (actions["lookup"]["side_effect"], actions["lookup"]["safe_to_repeat"]) == (False, True)
     assert "to" in actions["send"]["input_schema"]["properties"]
-    assert fake["budgets"] == [{"name": "sends_per_minute", "limit": 3, "per_seconds": 60, "actions": ["send"]}]
+    assert fake["budgets"] == [
+        {"name": "sends_per_minute", "limit": 3, "per_seconds": 60, "actions": ["send"]}
+    ]
     assert "auth_token" in catalog["twilio_sms"]["secret_fields"]
 
 
 # --- create, read, edit, delete ---------------------------------------------------------------
+
 
 def test_create_answers_masks_never_secrets(admin_api):
     resp = create(admin_api, "https://api.example.com")
@@ -61,7 +71,12 @@ def test_create_answers_masks_never_secrets(admin_api):
     data = resp.json()
     assert data["credentials_set"] == {"account": "••••", "api_token": "tok_…5f60"}
     assert data["webhook_urls"] == {}
-    assert (data["provider"], data["mode"], data["sandbox"], data["health"]) == ("fake", "live", False, "healthy")
+    assert (data["provider"], data["mode"], data["sandbox"], data["health"]) == (
+        "fake",
+        "live",
+        False,
+        "healthy",
+    )
     assert data["config"]["base_url"] == "https://api.example.com"
     assert data["links"]["self"] == f"/api/v1/connectors/{data['id']}"
     assert TOKEN not in resp.content.decode()
@@ -91,17 +106,20 @@ def test_health_shows_expiring_tokens(admin_api):
     assert admin_api.get("/connectors", {"health": "healthy"}).json() == []
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"provider": "carrier_pigeon"}, "provider"),
-    ({"credentials": {"api_token": TOKEN}}, "credentials.account"),
-    ({"credentials": {"api_token": 12345678, "account": "acct_x"}}, "credentials.api_token"),
-    ({"credentials": {**CREDENTIALS, "extra": "x"}}, "credentials.extra"),
-    ({"config": {"region": "mars"}}, "config.region"),
-    ({"mode": "staging"}, "mode"),
-    ({"name": ""}, "name"),
-    ({"credentials": "token"}, "credentials"),
-    ({"surprise": 1}, "surprise"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"provider": "carrier_pigeon"}, "provider"),
+        ({"credentials": {"api_token": TOKEN}}, "credentials.account"),
+        ({"credentials": {"api_token": 12345678, "account": "acct_x"}}, "credentials.api_token"),
+        ({"credentials": {**CREDENTIALS, "extra": "x"}}, "credentials.extra"),
+        ({"config": {"region": "mars"}}, "config.region"),
+        ({"mode": "staging"}, "mode"),
+        ({"name": ""}, "name"),
+        ({"credentials": "token"}, "credentials"),
+        ({"surprise": 1}, "surprise"),
+    ],
+)
 def test_bad_create_input_is_422_naming_the_field(admin_api, body, field):
     resp = create(admin_api, **body)
     assert resp.status_code == 422, resp.content
@@ -129,13 +147,17 @@ def test_patch_merges_and_switching_to_live_needs_credentials(admin_api):
     resp = admin_api.patch(f"/connectors/{data['id']}", {"mode": "live"})
     assert resp.status_code == 422
     assert error_fields(resp) == {"credentials.api_token", "credentials.account"}
-    resp = admin_api.patch(f"/connectors/{data['id']}", {"mode": "live", "credentials": CREDENTIALS,
-                                                          "config": {"sender": "Acme"}, "name": "Real"})
+    resp = admin_api.patch(
+        f"/connectors/{data['id']}",
+        {"mode": "live", "credentials": CREDENTIALS, "config": {"sender": "Acme"}, "name": "Real"},
+    )
     assert resp.status_code == 200, resp.content
     out = resp.json()
     assert (out["mode"], out["name"], out["config"]["sender"]) == ("live", "Real", "Acme")
     assert out["credentials_set"]["api_token"] == "tok_…5f60"
-    resp = admin_api.patch(f"/connectors/{data['id']}", {"enabled": False, "token_expires_at": None})
+    resp = admin_api.patch(
+        f"/connectors/{data['id']}", {"enabled": False, "token_expires_at": None}
+    )
     assert resp.json()["enabled"] is False
     assert admin_api.patch(f"/connectors/{data['id']}", {"bogus": 1}).status_code == 422
     assert admin_api.patch(f"/connectors/{data['id']}", {"name": None}).json()["name"] == "Real"
@@ -149,6 +171,7 @@ def test_delete(admin_api):
 
 # --- roles and tenancy ------------------------------------------------------------------------
 
+
 def test_only_owners_and_admins_manage_connectors(api, viewer_api, admin_api):
     assert create(api).status_code == 403  # a member
     assert create(viewer_api).status_code == 403
@@ -158,7 +181,12 @@ def test_only_owners_and_admins_manage_connectors(api, viewer_api, admin_api):
         assert client.delete(f"/connectors/{data['id']}").status_code == 403
     assert viewer_api.get(f"/connectors/{data['id']}").status_code == 200
     assert viewer_api.post(f"/connectors/{data['id']}/test").status_code == 403
-    assert viewer_api.post(f"/connectors/{data['id']}/actions/lookup", {"input": {"id": "1"}}).status_code == 403
+    assert (
+        viewer_api.post(
+            f"/connectors/{data['id']}/actions/lookup", {"input": {"id": "1"}}
+        ).status_code
+        == 403
+    )
 
 
 def test_foreign_and_unknown_ids_are_404(api, other_org, make_connector):
@@ -181,10 +209,17 @@ def test_foreign_ids_cannot_be_changed_or_deleted(client, org, other_org, make_c
 
 # --- test connection --------------------------------------------------------------------------
 
+
 def test_test_endpoint_heals_or_marks(api, httpserver, live):
-    httpserver.expect_request("/me").respond_with_json({"error": {"code": "bad", "message": "revoked"}}, status=401)
+    httpserver.expect_request("/me").respond_with_json(
+        {"error": {"code": "bad", "message": "revoked"}}, status=401
+    )
     data = api.post(f"/connectors/{live.pk}/test").json()
-    assert data["ok"] is False and data["message"] == "Fake: revoked" and data["health"] == "needs_reconnect"
+    assert (
+        data["ok"] is False
+        and data["message"] == "Fake: revoked"
+        and data["health"] == "needs_reconnect"
+    )
     httpserver.clear()
     httpserver.expect_request("/me").respond_with_json({"account": "acct_main"})
     data = api.post(f"/connectors/{live.pk}/test").json()
@@ -194,20 +229,34 @@ def test_test_endpoint_heals_or_marks(api, httpserver, live):
 
 # --- actions as runs --------------------------------------------------------------------------
 
+
 def test_action_runs_as_a_recorded_one_step_run(api, httpserver, live):
     httpserver.expect_request("/messages", method="POST").respond_with_json(
-        {"id": "msg_9", "status": "queued", "price": "0.02"})
-    resp = api.post(f"/connectors/{live.pk}/actions/send", {"input": {"to": "+14155550100", "text": "Hello"}})
+        {"id": "msg_9", "status": "queued", "price": "0.02"}
+    )
+    resp = api.post(
+        f"/connectors/{live.pk}/actions/send", {"input": {"to": "+14155550100", "text": "Hello"}}
+    )
     assert resp.status_code == 200, resp.content
     data = resp.json()
     assert data["status"] == "completed" and data["error"] is None
     assert data["output"]["output"] == {"id": "msg_9", "status": "queued", "to": "+14155550100"}
     assert data["output"]["provider_id"] == "msg_9" and data["output"]["sandbox"] is False
     run = AgentRun.objects.get(pk=data["run_id"])
-    assert (run.agent, run.intent, run.trigger, str(run.cost)) == ("connector", "action", "api", "0.020000")
+    assert (run.agent, run.intent, run.trigger, str(run.cost)) == (
+        "connector",
+        "action",
+        "api",
+        "0.020000",
+    )
     (step,) = RunStep.objects.filter(run=run)
     assert (step.provider, step.action, step.kind, step.http_status, step.status) == (
-        "fake", "send", "call", 200, "completed")
+        "fake",
+        "send",
+        "call",
+        200,
+        "completed",
+    )
     assert step.duration_ms is not None
     row = OutboundMessage.objects.get()
     assert row.run_id == run.id and row.status == "sent"
@@ -217,19 +266,31 @@ def test_action_runs_as_a_recorded_one_step_run(api, httpserver, live):
 def test_action_with_idempotency_key_replays_the_first_run(api, httpserver, live):
     seen = []
     httpserver.expect_request("/messages", method="POST").respond_with_handler(
-        lambda r: seen.append(r) or Response('{"id": "m1", "status": "sent"}', 200))
+        lambda r: seen.append(r) or Response('{"id": "m1", "status": "sent"}', 200)
+    )
     body = {"input": {"to": "+14155550100", "text": "Hello"}}
-    first = api.post(f"/connectors/{live.pk}/actions/send", body, headers={"Idempotency-Key": "a-1"})
-    again = api.post(f"/connectors/{live.pk}/actions/send", body, headers={"Idempotency-Key": "a-1"})
-    assert first.json()["run_id"] == again.json()["run_id"] and again["Idempotent-Replayed"] == "true"
+    first = api.post(
+        f"/connectors/{live.pk}/actions/send", body, headers={"Idempotency-Key": "a-1"}
+    )
+    again = api.post(
+        f"/connectors/{live.pk}/actions/send", body, headers={"Idempotency-Key": "a-1"}
+    )
+    assert (
+        first.json()["run_id"] == again.json()["run_id"] and again["Idempotent-Replayed"] == "true"
+    )
     assert len(seen) == 1
-    assert api.post(f"/connectors/{live.pk}/actions/send", body,
-                    headers={"Idempotency-Key": "k" * 256}).status_code == 422
+    assert (
+        api.post(
+            f"/connectors/{live.pk}/actions/send", body, headers={"Idempotency-Key": "k" * 256}
+        ).status_code
+        == 422
+    )
 
 
 def test_failed_action_answers_the_run_with_its_error(api, httpserver, live):
-    httpserver.expect_request("/messages/m1").respond_with_json({"error": {"code": "x", "message": "no such message"}},
-                                                                status=404)
+    httpserver.expect_request("/messages/m1").respond_with_json(
+        {"error": {"code": "x", "message": "no such message"}}, status=404
+    )
     data = api.post(f"/connectors/{live.pk}/actions/lookup", {"input": {"id": "m1"}}).json()
     assert data["status"] == "failed"
     assert data["error"] == {"code": "CONNECTOR_REJECTED", "message": "Fake: no such message"}
@@ -239,20 +300,25 @@ def test_failed_action_answers_the_run_with_its_error(api, httpserver, live):
 
 def test_sandbox_action_answers_without_the_network(api, make_connector):
     connector = make_connector(mode="sandbox", credentials={})
-    data = api.post(f"/connectors/{connector.pk}/actions/send", {"input": {"to": "+14155550100", "text": "Hi"}}).json()
+    data = api.post(
+        f"/connectors/{connector.pk}/actions/send", {"input": {"to": "+14155550100", "text": "Hi"}}
+    ).json()
     assert data["status"] == "completed" and data["output"]["sandbox"] is True
     step = RunStep.objects.get(run_id=data["run_id"])
     assert step.detail["sandbox"] is True
     assert OutboundMessage.objects.get().sandbox is True
 
 
-@pytest.mark.parametrize("action, body, field", [
-    ("fly", {"input": {}}, "action"),
-    ("send", {"input": {"to": "12", "text": "x"}}, "input.to"),
-    ("send", {"input": {"text": "x"}}, "input.to"),
-    ("send", {"input": "text"}, "input"),
-    ("send", {"inputs": {}}, "inputs"),
-])
+@pytest.mark.parametrize(
+    "action, body, field",
+    [
+        ("fly", {"input": {}}, "action"),
+        ("send", {"input": {"to": "12", "text": "x"}}, "input.to"),
+        ("send", {"input": {"text": "x"}}, "input.to"),
+        ("send", {"input": "text"}, "input"),
+        ("send", {"inputs": {}}, "inputs"),
+    ],
+)
 def test_bad_action_input_is_422_and_creates_no_run(api, live, action, body, field):
     resp = api.post(f"/connectors/{live.pk}/actions/{action}", body)
     assert resp.status_code == 422, resp.content

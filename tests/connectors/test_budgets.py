@@ -72,14 +72,19 @@ def cleanup_redis(settings):
             client.delete(key)
 
 
-def test_call_over_budget_is_refused_with_retry_after_and_not_sent(counter, httpserver, live, steps, cleanup_redis):
+def test_call_over_budget_is_refused_with_retry_after_and_not_sent(
+    counter, httpserver, live, steps, cleanup_redis
+):
     from tests.connectors.fake_provider import FakeProvider
 
     budget = FakeProvider.budgets[0]
     cleanup_redis.append(redis_key(live, budget))
     seen = []
     httpserver.expect_request("/messages", method="POST").respond_with_handler(
-        lambda r: seen.append(r) or Response(json.dumps({"id": f"m{len(seen)}", "status": "sent"}), 200))
+        lambda r: (
+            seen.append(r) or Response(json.dumps({"id": f"m{len(seen)}", "status": "sent"}), 200)
+        )
+    )
     for _ in range(3):
         services.connector_execute(connector=live, action="send", input=SEND, recorder=steps)
     with pytest.raises(ConnectorRateLimited) as err:
@@ -122,10 +127,15 @@ def test_units_per_action_and_several_budgets_at_once(counter, live, cleanup_red
     for _ in range(7):
         budget_consume(connector=live, budgets=[daily, burst], action="update")
     with pytest.raises(ConnectorRateLimited):
-        budget_consume(connector=live, budgets=[daily, burst], action="update")  # 1600 + 8 × 50 > 1990
+        budget_consume(
+            connector=live, budgets=[daily, burst], action="update"
+        )  # 1600 + 8 × 50 > 1990
     budget_consume(connector=live, budgets=[daily, burst], action="list")  # 1 unit still fits
     if counter == "database":
-        assert sum(BudgetUsage.objects.filter(budget="daily_units").values_list("units", flat=True)) == 1951
+        assert (
+            sum(BudgetUsage.objects.filter(budget="daily_units").values_list("units", flat=True))
+            == 1951
+        )
 
 
 def test_a_refused_call_spends_nothing_on_any_budget(counter, live, cleanup_redis):
@@ -140,41 +150,70 @@ def test_a_refused_call_spends_nothing_on_any_budget(counter, live, cleanup_redi
         assert BudgetUsage.objects.filter(budget="large").count() == 2
 
 
-def test_a_refund_gives_back_only_what_budgets_counting_successes_charged(counter, live, cleanup_redis):
+def test_a_refund_gives_back_only_what_budgets_counting_successes_charged(
+    counter, live, cleanup_redis
+):
     published = Budget("published", limit=1, per_seconds=86400, successes_only=True)
     requests = Budget("requests", limit=2, per_seconds=60)
     cleanup_redis.extend(redis_key(live, b) for b in (published, requests))
     receipt = budget_consume(connector=live, budgets=[published, requests], action="publish")
     assert [budget.name for budget, _ in receipt.entries] == ["published"]
     budget_refund(receipt)
-    budget_consume(connector=live, budgets=[published, requests], action="publish")  # the unit came back
+    budget_consume(
+        connector=live, budgets=[published, requests], action="publish"
+    )  # the unit came back
     with pytest.raises(ConnectorRateLimited):  # but both requests still count
         budget_consume(connector=live, budgets=[requests], action="publish")
-    assert budget_consume(connector=live, budgets=[Budget("plain", limit=5, per_seconds=60)], action="a") is None
+    assert (
+        budget_consume(
+            connector=live, budgets=[Budget("plain", limit=5, per_seconds=60)], action="a"
+        )
+        is None
+    )
     budget_refund(None)
 
 
 def _failing_publishes(monkeypatch, httpserver, status):
     from tests.connectors.fake_provider import FakeProvider
 
-    monkeypatch.setattr(FakeProvider, "budgets", (
-        Budget("sends_per_day", limit=1, per_seconds=86400, actions=("send",), successes_only=True),))
-    answers = iter([Response('{"error": {"message": "bad media"}}', status),
-                    Response(json.dumps({"id": "m1", "status": "sent"}), 200)])
-    httpserver.expect_request("/messages", method="POST").respond_with_handler(lambda r: next(answers))
+    monkeypatch.setattr(
+        FakeProvider,
+        "budgets",
+        (
+            Budget(
+                "sends_per_day", limit=1, per_seconds=86400, actions=("send",), successes_only=True
+            ),
+        ),
+    )
+    answers = iter(
+        [
+            Response('{"error": {"message": "bad media"}}', status),
+            Response(json.dumps({"id": "m1", "status": "sent"}), 200),
+        ]
+    )
+    httpserver.expect_request("/messages", method="POST").respond_with_handler(
+        lambda r: next(answers)
+    )
     return FakeProvider.budgets[0]
 
 
-def test_a_failed_send_gives_its_unit_back_to_a_budget_counting_successes(counter, httpserver, live, steps,
-                                                                          monkeypatch, cleanup_redis):
+def test_a_failed_send_gives_its_unit_back_to_a_budget_counting_successes(
+    counter, httpserver, live, steps, monkeypatch, cleanup_redis
+):
     budget = _failing_publishes(monkeypatch, httpserver, 400)
     cleanup_redis.append(redis_key(live, budget))
     with pytest.raises(ConnectorRejected):
-        services.connector_execute(connector=live, action="send", input=SEND, recorder=steps, idempotency_key="k1")
+        services.connector_execute(
+            connector=live, action="send", input=SEND, recorder=steps, idempotency_key="k1"
+        )
     # The refused attempt published nothing: the day's one unit is still there for the next.
-    services.connector_execute(connector=live, action="send", input=SEND, recorder=steps, idempotency_key="k2")
+    services.connector_execute(
+        connector=live, action="send", input=SEND, recorder=steps, idempotency_key="k2"
+    )
     with pytest.raises(ConnectorRateLimited):
-        services.connector_execute(connector=live, action="send", input=SEND, recorder=steps, idempotency_key="k3")
+        services.connector_execute(
+            connector=live, action="send", input=SEND, recorder=steps, idempotency_key="k3"
+        )
 
 
 def test_an_action_costing_more_than_the_budget_is_rejected():
@@ -202,14 +241,19 @@ def test_budgets_are_per_connector(live, make_connector, settings):
 def test_sandbox_connectors_spend_no_budget(make_connector, steps):
     connector = make_connector(mode="sandbox")
     for i in range(5):
-        services.connector_execute(connector=connector, action="send", input=SEND, recorder=steps,
-                                   idempotency_key=f"k{i}")
+        services.connector_execute(
+            connector=connector, action="send", input=SEND, recorder=steps, idempotency_key=f"k{i}"
+        )
     assert not BudgetUsage.objects.exists()
 
 
 def test_an_outbox_replay_spends_no_budget(httpserver, live, steps, settings):
     settings.REDIS_URL = ""
-    httpserver.expect_request("/messages", method="POST").respond_with_json({"id": "m1", "status": "sent"})
+    httpserver.expect_request("/messages", method="POST").respond_with_json(
+        {"id": "m1", "status": "sent"}
+    )
     for _ in range(5):
-        services.connector_execute(connector=live, action="send", input=SEND, recorder=steps, idempotency_key="same")
+        services.connector_execute(
+            connector=live, action="send", input=SEND, recorder=steps, idempotency_key="same"
+        )
     assert BudgetUsage.objects.count() == 1

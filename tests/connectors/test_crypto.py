@@ -68,7 +68,9 @@ def test_wrong_aad_or_tampering_fails_clearly(ring):
     raw = bytearray(base64.urlsafe_b64decode(blob))
     raw[-1] ^= 1
     with pytest.raises(CredentialsUnreadable, match="could not be decrypted"):
-        crypto.decrypt(f"{version}.{kid}.{base64.urlsafe_b64encode(bytes(raw)).decode()}", aad=b"row-1")
+        crypto.decrypt(
+            f"{version}.{kid}.{base64.urlsafe_b64encode(bytes(raw)).decode()}", aad=b"row-1"
+        )
     with pytest.raises(CredentialsUnreadable, match="could not be decrypted"):
         crypto.decrypt(f"{version}.{kid}.%%%", aad=b"row-1")
 

@@ -41,6 +41,7 @@ SEND = {"to": "+14155550100", "text": "hi"}
 
 # --- the base provider's defaults ---------------------------------------------------------------
 
+
 class Plain(Provider):
     slug = "plain"
     label = "Plain"
@@ -53,8 +54,16 @@ def response(status: int, headers: dict | None = None) -> requests.Response:
     return r
 
 
-@pytest.mark.parametrize("status, error", [(401, ConnectorAuth), (403, ConnectorAuth), (404, ConnectorRejected),
-                                           (408, ConnectorUnavailable), (500, ConnectorUnavailable)])
+@pytest.mark.parametrize(
+    "status, error",
+    [
+        (401, ConnectorAuth),
+        (403, ConnectorAuth),
+        (404, ConnectorRejected),
+        (408, ConnectorUnavailable),
+        (500, ConnectorUnavailable),
+    ],
+)
 def test_default_classification_by_status(status, error):
     provider = Plain(credentials=Schema(), config=Plain.Config())
     assert provider.classify(response(200)) is None
@@ -103,17 +112,26 @@ def test_token_renewal_is_declared_or_inferred():
 def test_request_urls_keep_token_names_only():
     from connectors.base import _redact_url
 
-    assert _redact_url("https://graph.example/x?access_token=abc&fields=id") == \
-        "https://graph.example/x?access_token=%E2%80%A6&fields=id"
+    assert (
+        _redact_url("https://graph.example/x?access_token=abc&fields=id")
+        == "https://graph.example/x?access_token=%E2%80%A6&fields=id"
+    )
     assert _redact_url("https://graph.example/x") == "https://graph.example/x"
 
 
 # --- secrets ------------------------------------------------------------------------------------
 
+
 def test_reveal_and_scrub_walk_nested_values():
-    nested = {"a": SecretStr("s3cret-value"), "b": [SecretBytes(b"bytes-secret"), b"raw"], "c": (1, "x")}
+    nested = {
+        "a": SecretStr("s3cret-value"),
+        "b": [SecretBytes(b"bytes-secret"), b"raw"],
+        "c": (1, "x"),
+    }
     assert reveal(nested) == {"a": "s3cret-value", "b": ["bytes-secret", "raw"], "c": [1, "x"]}
-    assert scrub({"k": ["has s3cret-value inside", 5]}, ["s3cret-value"]) == {"k": ["has [redacted] inside", 5]}
+    assert scrub({"k": ["has s3cret-value inside", 5]}, ["s3cret-value"]) == {
+        "k": ["has [redacted] inside", 5]
+    }
     assert scrub("unchanged", []) == "unchanged"
 
 
@@ -144,6 +162,7 @@ def test_token_expiry_from_state():
 
 # --- form fields from schemas -------------------------------------------------------------------
 
+
 class Colour(Enum):
     RED = "red"
 
@@ -163,9 +182,15 @@ Options.model_rebuild()
 
 def test_form_fields_follow_the_schema_types():
     kinds = {name: type(field_for(name, info)) for name, info in Options.model_fields.items()}
-    assert kinds == {"region": forms.ChoiceField, "colour": forms.ChoiceField, "verbose": forms.NullBooleanField,
-                     "tags": forms.JSONField, "extra": forms.JSONField, "port": forms.CharField,
-                     "name": forms.CharField}
+    assert kinds == {
+        "region": forms.ChoiceField,
+        "colour": forms.ChoiceField,
+        "verbose": forms.NullBooleanField,
+        "tags": forms.JSONField,
+        "extra": forms.JSONField,
+        "port": forms.CharField,
+        "name": forms.CharField,
+    }
     assert ("red", "red") in field_for("colour", Options.model_fields["colour"]).choices
 
 
@@ -177,8 +202,10 @@ def test_forms_can_be_used_outside_the_admin(org):
         class Meta(ConnectorForm.Meta):
             fields = ["name", "mode", "enabled", "token_expires_at"]
 
-    form = PageForm({"name": "From a page", "mode": "sandbox", "cred__api_token": "", "cred__account": ""},
-                    organization=org)
+    form = PageForm(
+        {"name": "From a page", "mode": "sandbox", "cred__api_token": "", "cred__account": ""},
+        organization=org,
+    )
     assert form.is_valid(), form.errors
     connector = form.save_connector()
     assert (connector.organization, connector.mode) == (org, "sandbox")
@@ -188,14 +215,18 @@ def test_forms_can_be_used_outside_the_admin(org):
 
 # --- the seam's error mapping -------------------------------------------------------------------
 
-@pytest.mark.parametrize("raised, safe, expected", [
-    (requests.exceptions.ConnectTimeout("x"), False, ConnectorUnavailable),
-    (requests.exceptions.ReadTimeout("x"), True, ConnectorUnavailable),
-    (requests.exceptions.ReadTimeout("x"), False, OutcomeUnknown),
-    (requests.exceptions.RetryError("x"), True, ConnectorUnavailable),
-    (requests.exceptions.ChunkedEncodingError("x"), True, ConnectorUnavailable),
-    (requests.exceptions.ChunkedEncodingError("x"), False, OutcomeUnknown),
-])
+
+@pytest.mark.parametrize(
+    "raised, safe, expected",
+    [
+        (requests.exceptions.ConnectTimeout("x"), False, ConnectorUnavailable),
+        (requests.exceptions.ReadTimeout("x"), True, ConnectorUnavailable),
+        (requests.exceptions.ReadTimeout("x"), False, OutcomeUnknown),
+        (requests.exceptions.RetryError("x"), True, ConnectorUnavailable),
+        (requests.exceptions.ChunkedEncodingError("x"), True, ConnectorUnavailable),
+        (requests.exceptions.ChunkedEncodingError("x"), False, OutcomeUnknown),
+    ],
+)
 def test_seam_maps_request_errors(monkeypatch, raised, safe, expected):
     client = HttpClient(name="mapping")
 
@@ -229,15 +260,25 @@ def test_reason_and_drain_tolerate_odd_values():
 
 # --- outbox races and failures ------------------------------------------------------------------
 
+
 @pytest.mark.django_db
 def test_a_refusal_by_our_own_checks_marks_the_row_failed(live, steps, monkeypatch):
     def refuse(self, data):
-        raise InvalidInput("media URL is private", details=[{"field": "input.media", "message": "private"}])
+        raise InvalidInput(
+            "media URL is private", details=[{"field": "input.media", "message": "private"}]
+        )
 
-    monkeypatch.setitem(FakeProvider.actions, "send", FakeProvider.actions["send"].__class__(
-        **{**FakeProvider.actions["send"].__dict__, "method": refuse}))
+    monkeypatch.setitem(
+        FakeProvider.actions,
+        "send",
+        FakeProvider.actions["send"].__class__(
+            **{**FakeProvider.actions["send"].__dict__, "method": refuse}
+        ),
+    )
     with pytest.raises(InvalidInput):
-        services.connector_execute(connector=live, action="send", input=SEND, recorder=steps, idempotency_key="k")
+        services.connector_execute(
+            connector=live, action="send", input=SEND, recorder=steps, idempotency_key="k"
+        )
     row = OutboundMessage.objects.get()
     assert (row.status, row.error_code) == (OutboxStatus.FAILED, "INVALID_INPUT")
 
@@ -246,13 +287,22 @@ def test_a_refusal_by_our_own_checks_marks_the_row_failed(live, steps, monkeypat
 def test_a_concurrent_attempt_is_not_doubled(live, steps, org, monkeypatch):
     from connectors.execution import ConnectorSession
 
-    OutboundMessage.objects.create(organization=org, connector=live, provider="fake", action="send",
-                                   idempotency_key="k", status=OutboxStatus.FAILED, attempts=1)
+    OutboundMessage.objects.create(
+        organization=org,
+        connector=live,
+        provider="fake",
+        action="send",
+        idempotency_key="k",
+        status=OutboxStatus.FAILED,
+        attempts=1,
+    )
     stale = OutboundMessage.objects.get()
     stale.attempts = 7  # another process took it meanwhile: the conditional update matches nothing
     monkeypatch.setattr(ConnectorSession, "_existing", lambda self, key: stale)
     with pytest.raises(ConnectorUnavailable, match="Another attempt") as err:
-        services.connector_execute(connector=live, action="send", input=SEND, recorder=steps, idempotency_key="k")
+        services.connector_execute(
+            connector=live, action="send", input=SEND, recorder=steps, idempotency_key="k"
+        )
     assert err.value.retry_after == 30
 
 
@@ -260,25 +310,33 @@ def test_a_concurrent_attempt_is_not_doubled(live, steps, org, monkeypatch):
 def test_a_broken_target_does_not_stop_the_send(make_connector, steps, monkeypatch):
     monkeypatch.setattr(FakeProvider, "outbox_target", lambda self, action, data: 1 / 0)
     connector = make_connector(mode="sandbox")
-    services.connector_execute(connector=connector, action="send", input=SEND, recorder=steps, idempotency_key="k")
+    services.connector_execute(
+        connector=connector, action="send", input=SEND, recorder=steps, idempotency_key="k"
+    )
     assert OutboundMessage.objects.get().target == ""
 
 
 @pytest.mark.django_db
-def test_closing_a_provider_that_fails_is_logged_not_raised(make_connector, steps, monkeypatch, caplog):
+def test_closing_a_provider_that_fails_is_logged_not_raised(
+    make_connector, steps, monkeypatch, caplog
+):
     from connectors.execution import connector_session
 
     monkeypatch.setattr(FakeProvider, "close", lambda self: 1 / 0)
     connector = make_connector(mode="sandbox")
-    with caplog.at_level(logging.WARNING), connector_session(connector=connector, recorder=steps) as session:
+    with (
+        caplog.at_level(logging.WARNING),
+        connector_session(connector=connector, recorder=steps) as session,
+    ):
         session.execute(action="lookup", input={"id": "1"})
     assert "closing the fake provider failed" in caplog.text
 
 
 @pytest.mark.django_db
 def test_account_level_failure_in_a_test_disables(httpserver, live):
-    httpserver.expect_request("/me").respond_with_json({"error": {"code": "x", "message": "suspended",
-                                                                  "disable": True}}, status=400)
+    httpserver.expect_request("/me").respond_with_json(
+        {"error": {"code": "x", "message": "suspended", "disable": True}}, status=400
+    )
     assert not services.connector_test(connector=live).ok
     live.refresh_from_db()
     assert live.health == Health.DISABLED
@@ -305,14 +363,18 @@ def test_concurrent_suppressions_keep_one(org, monkeypatch):
         raise IntegrityError("duplicate key")
 
     monkeypatch.setattr(Suppression.objects, "get_or_create", racing)
-    again = services.suppression_add(organization=org, channel="email", address="A@B.co", source="staff")
+    again = services.suppression_add(
+        organization=org, channel="email", address="A@B.co", source="staff"
+    )
     assert again.source == "bounce" and Suppression.objects.count() == 1
 
 
 @pytest.mark.django_db
 def test_outbox_selectors(org, make_connector, steps):
     connector = make_connector(mode="sandbox")
-    services.connector_execute(connector=connector, action="send", input=SEND, recorder=steps, idempotency_key="k1")
+    services.connector_execute(
+        connector=connector, action="send", input=SEND, recorder=steps, idempotency_key="k1"
+    )
     row = OutboundMessage.objects.get()
     assert selectors.outbox_for_connector(organization=org, connector=connector) == [row]
     assert selectors.outbox_get(organization=org, idempotency_key="k1") == row

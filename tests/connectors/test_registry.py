@@ -29,7 +29,9 @@ def test_unknown_provider_is_invalid_input_naming_the_field():
 
 def test_a_registry_entry_that_cannot_be_imported_fails_clearly(settings):
     settings.NEONHUB_EXTRA_PROVIDERS = {"ghost": "connectors.providers.ghost.Ghost"}
-    with pytest.raises(ImproperlyConfigured, match="'ghost' is registered as connectors.providers.ghost.Ghost"):
+    with pytest.raises(
+        ImproperlyConfigured, match="'ghost' is registered as connectors.providers.ghost.Ghost"
+    ):
         get_provider_class("ghost")
 
 

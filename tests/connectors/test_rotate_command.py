@@ -35,7 +35,9 @@ def test_rotation_re_encrypts_under_the_newest_key(settings, make_connector):
     assert "Would re-encrypt 2 connector(s)" in rotate("--dry-run")
     assert crypto.token_key_id(Connector.objects.get(pk=first.pk).credentials) != newest
     assert "Re-encrypted 2 connector(s)" in rotate()
-    settings.NEONHUB_ENCRYPTION_KEYS = settings.NEONHUB_ENCRYPTION_KEYS[:1]  # the old key can go now
+    settings.NEONHUB_ENCRYPTION_KEYS = settings.NEONHUB_ENCRYPTION_KEYS[
+        :1
+    ]  # the old key can go now
     for connector in (first, second):
         stored = Connector.objects.get(pk=connector.pk)
         assert crypto.token_key_id(stored.credentials) == newest

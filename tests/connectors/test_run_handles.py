@@ -32,7 +32,9 @@ def instances(monkeypatch):
     return built
 
 
-def test_a_handle_keeps_one_provider_for_the_run_and_closes_it(org, make_connector, steps, instances):
+def test_a_handle_keeps_one_provider_for_the_run_and_closes_it(
+    org, make_connector, steps, instances
+):
     from agents.context import RunContext
 
     make_connector(mode="sandbox")
@@ -54,15 +56,21 @@ def test_a_contact_links_the_outbox_row(org, make_connector, steps):
     make_connector(mode="sandbox")
     ctx = RunContext(organization=org, recorder=steps, run_id=uuid.uuid4())
     contact_id = uuid.uuid4()
-    ctx.connector("fake").call("send", {"to": "+14155550100", "text": "hi"}, key="a", contact=contact_id)
-    ctx.connector("fake").call("send", {"to": "+14155550100", "text": "hi"}, key="b", contact="not-an-id")
+    ctx.connector("fake").call(
+        "send", {"to": "+14155550100", "text": "hi"}, key="a", contact=contact_id
+    )
+    ctx.connector("fake").call(
+        "send", {"to": "+14155550100", "text": "hi"}, key="b", contact="not-an-id"
+    )
     rows = dict(OutboundMessage.objects.values_list("idempotency_key", "contact_id"))
     assert rows == {f"{ctx.run_id}:a": contact_id, f"{ctx.run_id}:b": None}
 
 
 def test_the_executor_closes_the_runs_connectors(api, make_connector, instances):
     connector = make_connector(mode="sandbox")
-    data = api.post(f"/connectors/{connector.pk}/actions/send", {"input": {"to": "+14155550100", "text": "x"}}).json()
+    data = api.post(
+        f"/connectors/{connector.pk}/actions/send", {"input": {"to": "+14155550100", "text": "x"}}
+    ).json()
     assert data["status"] == "completed"
     assert [p.closed for p in instances] == [1]
 
@@ -74,4 +82,7 @@ def test_the_executor_closes_them_when_the_run_fails(api, make_connector, instan
     connector_update(connector=connector, enabled=False)
     data = api.post(f"/connectors/{connector.pk}/actions/lookup", {"input": {"id": "1"}}).json()
     assert data["status"] == "failed" and data["error"]["code"] == "CONNECTOR_REJECTED"
-    assert AgentRun.objects.get(pk=data["run_id"]).error_message == "The connector 'Main' is switched off"
+    assert (
+        AgentRun.objects.get(pk=data["run_id"]).error_message
+        == "The connector 'Main' is switched off"
+    )

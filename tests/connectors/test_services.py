@@ -38,15 +38,23 @@ def serve(httpserver, path, *responses, method="GET"):
     def handler(request):
         seen.append(request)
         item = queue.pop(0) if len(queue) > 1 else queue[0]
-        return item if isinstance(item, Response) else Response(json.dumps(item), 200, content_type="application/json")
+        return (
+            item
+            if isinstance(item, Response)
+            else Response(json.dumps(item), 200, content_type="application/json")
+        )
 
     httpserver.expect_request(path, method=method).respond_with_handler(handler)
     return seen
 
 
 def error(status, code, message="refused", headers=None, **extra):
-    return Response(json.dumps({"error": {"code": code, "message": message, **extra}}), status,
-                    content_type="application/json", headers=headers)
+    return Response(
+        json.dumps({"error": {"code": code, "message": message, **extra}}),
+        status,
+        content_type="application/json",
+        headers=headers,
+    )
 
 
 def fields(exc_info) -> set[str]:
@@ -55,26 +63,36 @@ def fields(exc_info) -> set[str]:
 
 # --- create and edit ------------------------------------------------------------------------
 
+
 def test_create_encrypts_credentials_and_keeps_masks(make_connector):
     connector = make_connector("https://api.example.com")
     stored = Connector.objects.get(pk=connector.pk)
     assert TOKEN not in stored.credentials and stored.credentials.startswith("v1.")
     assert stored.credentials_masks == {"account": "••••", "api_token": "tok_…5f60"}
     assert credentials_load(connector=stored) == {"api_token": TOKEN, "account": "acct_main"}
-    assert stored.config == {"base_url": "https://api.example.com", "sender": "NeonHub", "region": "us"}
+    assert stored.config == {
+        "base_url": "https://api.example.com",
+        "sender": "NeonHub",
+        "region": "us",
+    }
 
 
-@pytest.mark.parametrize("credentials, config, expected", [
-    ({}, {}, {"credentials.api_token", "credentials.account"}),
-    ({"api_token": 12345678, "account": "acct_x"}, {}, {"credentials.api_token"}),
-    ({"api_token": TOKEN, "account": "nope"}, {}, {"credentials.account"}),
-    ({"api_token": TOKEN, "account": "acct_x", "bogus": "1"}, {}, {"credentials.bogus"}),
-    ({"api_token": TOKEN, "account": "acct_x"}, {"region": "mars"}, {"config.region"}),
-    ("a string", {}, {"credentials"}),
-])
+@pytest.mark.parametrize(
+    "credentials, config, expected",
+    [
+        ({}, {}, {"credentials.api_token", "credentials.account"}),
+        ({"api_token": 12345678, "account": "acct_x"}, {}, {"credentials.api_token"}),
+        ({"api_token": TOKEN, "account": "nope"}, {}, {"credentials.account"}),
+        ({"api_token": TOKEN, "account": "acct_x", "bogus": "1"}, {}, {"credentials.bogus"}),
+        ({"api_token": TOKEN, "account": "acct_x"}, {"region": "mars"}, {"config.region"}),
+        ("a string", {}, {"credentials"}),
+    ],
+)
 def test_live_connector_needs_valid_credentials_named_by_field(org, credentials, config, expected):
     with pytest.raises(InvalidInput) as err:
-        services.connector_create(organization=org, provider="fake", name="x", credentials=credentials, config=config)
+        services.connector_create(
+            organization=org, provider="fake", name="x", credentials=credentials, config=config
+        )
     assert fields(err) == expected
     assert not Connector.objects.exists()
 
@@ -89,19 +107,31 @@ def test_unknown_provider_and_mode_name_their_field(org):
 
 
 def test_sandbox_connector_may_leave_fields_out_but_not_give_wrong_ones(org):
-    connector = services.connector_create(organization=org, provider="fake", name="Try", mode="sandbox")
+    connector = services.connector_create(
+        organization=org, provider="fake", name="Try", mode="sandbox"
+    )
     assert connector.credentials == "" and connector.credentials_masks == {}
     with pytest.raises(InvalidInput) as err:
-        services.connector_create(organization=org, provider="fake", name="Try 2", mode="sandbox",
-                                  credentials={"account": "wrong"})
+        services.connector_create(
+            organization=org,
+            provider="fake",
+            name="Try 2",
+            mode="sandbox",
+            credentials={"account": "wrong"},
+        )
     assert fields(err) == {"credentials.account"}
 
 
 def test_base_url_override_refuses_private_addresses(org, settings):
     settings.NEONHUB_ALLOW_PRIVATE_URLS = False
     with pytest.raises(InvalidInput) as err:
-        services.connector_create(organization=org, provider="fake", name="x", config={"base_url": "http://10.0.0.5"},
-                                  credentials={"api_token": TOKEN, "account": "acct_x"})
+        services.connector_create(
+            organization=org,
+            provider="fake",
+            name="x",
+            config={"base_url": "http://10.0.0.5"},
+            credentials={"api_token": TOKEN, "account": "acct_x"},
+        )
     assert fields(err) == {"config.base_url"}
 
 
@@ -114,26 +144,33 @@ def test_duplicate_name_for_a_provider_is_a_conflict(make_connector):
 
 def test_update_merges_credentials_and_config(make_connector):
     connector = make_connector("https://api.example.com")
-    services.connector_update(connector=connector, credentials={"account": "acct_other"}, config={"base_url": None})
+    services.connector_update(
+        connector=connector, credentials={"account": "acct_other"}, config={"base_url": None}
+    )
     connector.refresh_from_db()
     assert credentials_load(connector=connector) == {"api_token": TOKEN, "account": "acct_other"}
     assert "base_url" not in connector.config
 
 
 def test_going_live_without_real_credentials_is_refused(org):
-    connector = services.connector_create(organization=org, provider="fake", name="Try", mode="sandbox")
+    connector = services.connector_create(
+        organization=org, provider="fake", name="Try", mode="sandbox"
+    )
     with pytest.raises(InvalidInput) as err:
         services.connector_update(connector=connector, mode="live")
     assert fields(err) == {"credentials.api_token", "credentials.account"}
-    services.connector_update(connector=connector, mode="live",
-                              credentials={"api_token": TOKEN, "account": "acct_real"})
+    services.connector_update(
+        connector=connector, mode="live", credentials={"api_token": TOKEN, "account": "acct_real"}
+    )
     connector.refresh_from_db()
     assert connector.mode == "live"
 
 
 def test_new_credentials_clear_needs_reconnect(make_connector):
     connector = make_connector()
-    services.connector_mark(connector=connector, health=Health.NEEDS_RECONNECT, error="token revoked")
+    services.connector_mark(
+        connector=connector, health=Health.NEEDS_RECONNECT, error="token revoked"
+    )
     services.connector_update(connector=connector, credentials={"api_token": "tok_new_0123456789"})
     connector.refresh_from_db()
     assert connector.health == Health.HEALTHY and connector.last_error == ""
@@ -155,20 +192,28 @@ def test_update_with_unreadable_credentials_starts_from_what_is_given(make_conne
 
     connector = make_connector()
     settings.NEONHUB_ENCRYPTION_KEYS = [base64.urlsafe_b64encode(os.urandom(32)).decode()]
-    services.connector_update(connector=connector, credentials={"api_token": "tok_again_123456", "account": "acct_a"})
+    services.connector_update(
+        connector=connector, credentials={"api_token": "tok_again_123456", "account": "acct_a"}
+    )
     assert credentials_load(connector=connector)["api_token"] == "tok_again_123456"
 
 
 def test_delete_keeps_the_outbox_record(make_connector, steps):
     connector = make_connector(mode="sandbox")
-    services.connector_execute(connector=connector, action="send", input={"to": "+14155550100", "text": "hi"},
-                               recorder=steps, idempotency_key="k1")
+    services.connector_execute(
+        connector=connector,
+        action="send",
+        input={"to": "+14155550100", "text": "hi"},
+        recorder=steps,
+        idempotency_key="k1",
+    )
     services.connector_delete(connector=connector)
     row = OutboundMessage.objects.get()
     assert row.connector_id is None and row.status == OutboxStatus.SENT
 
 
 # --- connector_for ----------------------------------------------------------------------------
+
 
 def test_connector_for_prefers_the_most_recently_edited_enabled_one(org, make_connector):
     first = make_connector(name="First")
@@ -210,13 +255,21 @@ def test_list_filters(org, make_connector):
 
 # --- running actions --------------------------------------------------------------------------
 
+
 def test_read_action_calls_out_records_the_step_and_marks_use(httpserver, live, steps):
     seen = serve(httpserver, "/messages/m1", {"id": "m1", "status": "delivered"})
-    result = services.connector_execute(connector=live, action="lookup", input={"id": "m1"}, recorder=steps)
+    result = services.connector_execute(
+        connector=live, action="lookup", input={"id": "m1"}, recorder=steps
+    )
     assert result.output == {"id": "m1", "status": "delivered"}
     assert seen[0].headers["Authorization"] == f"Bearer {TOKEN}"
     (step,) = steps.steps
-    assert (step.provider, step.action, step.kind, step.http_status) == ("fake", "lookup", "call", 200)
+    assert (step.provider, step.action, step.kind, step.http_status) == (
+        "fake",
+        "lookup",
+        "call",
+        200,
+    )
     live.refresh_from_db()
     assert live.last_used_at is not None
 
@@ -226,7 +279,9 @@ def test_unknown_action_and_bad_input_name_their_field(live, steps):
         services.connector_execute(connector=live, action="fly", input={}, recorder=steps)
     assert fields(err) == {"action"}
     with pytest.raises(InvalidInput) as err:
-        services.connector_execute(connector=live, action="send", input={"to": "555", "text": ""}, recorder=steps)
+        services.connector_execute(
+            connector=live, action="send", input={"to": "555", "text": ""}, recorder=steps
+        )
     assert fields(err) == {"input.to", "input.text"}
     with pytest.raises(InvalidInput) as err:
         services.connector_execute(connector=live, action="send", input=["x"], recorder=steps)
@@ -237,15 +292,35 @@ def test_unknown_action_and_bad_input_name_their_field(live, steps):
 def test_side_effect_is_recorded_in_the_outbox_and_never_repeated(httpserver, live, steps, org):
     seen = serve(httpserver, "/messages", SENT, method="POST")
     run_id, contact_id = uuid.uuid4(), uuid.uuid4()
-    kwargs = dict(connector=live, action="send", input={"to": "+14155550100", "text": "Hello"},
-                  idempotency_key=f"{run_id}:sms:1", run_id=run_id, contact_id=contact_id)
+    kwargs = dict(
+        connector=live,
+        action="send",
+        input={"to": "+14155550100", "text": "Hello"},
+        idempotency_key=f"{run_id}:sms:1",
+        run_id=run_id,
+        contact_id=contact_id,
+    )
     first = services.connector_execute(recorder=steps, **kwargs)
     again = services.connector_execute(recorder=steps, **kwargs)
     assert len(seen) == 1
-    assert again.output == first.output and again.provider_id == "msg_1" and again.cost == Decimal("0.0075")
+    assert (
+        again.output == first.output
+        and again.provider_id == "msg_1"
+        and again.cost == Decimal("0.0075")
+    )
     row = OutboundMessage.objects.get()
-    assert (row.status, row.provider_id, row.provider_status, row.target) == ("sent", "msg_1", "queued", "+14155550100")
-    assert (row.run_id, row.contact_id, row.organization, row.sandbox) == (run_id, contact_id, org, False)
+    assert (row.status, row.provider_id, row.provider_status, row.target) == (
+        "sent",
+        "msg_1",
+        "queued",
+        "+14155550100",
+    )
+    assert (row.run_id, row.contact_id, row.organization, row.sandbox) == (
+        run_id,
+        contact_id,
+        org,
+        False,
+    )
     assert row.cost == Decimal("0.0075") and row.attempts == 1 and row.sent_at is not None
     assert steps.cost == Decimal("0.0075")  # the provider's measured cost, charged once
     assert selectors.outbox_for_run(organization=org, run_id=run_id) == [row]
@@ -255,24 +330,39 @@ def test_side_effect_without_a_key_is_keyed_by_run_action_and_input(httpserver, 
     seen = serve(httpserver, "/messages", SENT, method="POST")
     run_id = uuid.uuid4()
     for _ in range(2):
-        services.connector_execute(connector=live, action="send", input={"to": "+14155550100", "text": "Hi"},
-                                   recorder=steps, run_id=run_id)
+        services.connector_execute(
+            connector=live,
+            action="send",
+            input={"to": "+14155550100", "text": "Hi"},
+            recorder=steps,
+            run_id=run_id,
+        )
     assert len(seen) == 1
-    services.connector_execute(connector=live, action="send", input={"to": "+14155550101", "text": "Hi"},
-                               recorder=steps, run_id=run_id)
+    services.connector_execute(
+        connector=live,
+        action="send",
+        input={"to": "+14155550101", "text": "Hi"},
+        recorder=steps,
+        run_id=run_id,
+    )
     assert len(seen) == 2
 
 
 def test_side_effects_outside_a_run_are_each_sent(httpserver, live, steps):
     seen = serve(httpserver, "/messages", SENT, method="POST")
     for _ in range(2):
-        services.connector_execute(connector=live, action="send", input={"to": "+14155550100", "text": "Hi"},
-                                   recorder=steps)
+        services.connector_execute(
+            connector=live,
+            action="send",
+            input={"to": "+14155550100", "text": "Hi"},
+            recorder=steps,
+        )
     assert len(seen) == 2 and OutboundMessage.objects.count() == 2
 
 
-def test_timeout_after_sending_is_unknown_and_never_repeated_blindly(threaded_server, make_connector, steps,
-                                                                    monkeypatch):
+def test_timeout_after_sending_is_unknown_and_never_repeated_blindly(
+    threaded_server, make_connector, steps, monkeypatch
+):
     import time
 
     calls = []
@@ -284,8 +374,13 @@ def test_timeout_after_sending_is_unknown_and_never_repeated_blindly(threaded_se
 
     threaded_server.expect_request("/messages", method="POST").respond_with_handler(slow)
     connector = make_connector(threaded_server.url_for("").rstrip("/"))
-    kwargs = dict(connector=connector, action="send", input={"to": "+14155550100", "text": "Hi"}, recorder=steps,
-                  idempotency_key="k-unknown")
+    kwargs = dict(
+        connector=connector,
+        action="send",
+        input={"to": "+14155550100", "text": "Hi"},
+        recorder=steps,
+        idempotency_key="k-unknown",
+    )
     from tests.connectors.fake_provider import FakeProvider
 
     monkeypatch.setattr(FakeProvider, "timeout", (1.0, 0.2))
@@ -299,19 +394,36 @@ def test_timeout_after_sending_is_unknown_and_never_repeated_blindly(threaded_se
 
 
 def test_a_send_interrupted_mid_call_is_treated_as_unknown(live, steps, org):
-    OutboundMessage.objects.create(organization=org, connector=live, provider="fake", action="send",
-                                   idempotency_key="k-crash", attempts=1, attempted_at=timezone.now())
+    OutboundMessage.objects.create(
+        organization=org,
+        connector=live,
+        provider="fake",
+        action="send",
+        idempotency_key="k-crash",
+        attempts=1,
+        attempted_at=timezone.now(),
+    )
     with pytest.raises(OutcomeUnknown):
-        services.connector_execute(connector=live, action="send", input={"to": "+14155550100", "text": "Hi"},
-                                   recorder=steps, idempotency_key="k-crash")
+        services.connector_execute(
+            connector=live,
+            action="send",
+            input={"to": "+14155550100", "text": "Hi"},
+            recorder=steps,
+            idempotency_key="k-crash",
+        )
     assert OutboundMessage.objects.get().status == OutboxStatus.UNKNOWN
     assert steps.steps == []
 
 
 def test_a_failed_send_is_tried_again_on_re_execution(httpserver, live, steps):
     seen = serve(httpserver, "/messages", error(503, "busy"), SENT, method="POST")
-    kwargs = dict(connector=live, action="send", input={"to": "+14155550100", "text": "Hi"}, recorder=steps,
-                  idempotency_key="k-retry")
+    kwargs = dict(
+        connector=live,
+        action="send",
+        input={"to": "+14155550100", "text": "Hi"},
+        recorder=steps,
+        idempotency_key="k-retry",
+    )
     with pytest.raises(ConnectorUnavailable):
         services.connector_execute(**kwargs)
     row = OutboundMessage.objects.get()
@@ -325,44 +437,87 @@ def test_a_failed_send_is_tried_again_on_re_execution(httpserver, live, steps):
 def test_a_crash_in_the_provider_after_sending_marks_unknown(httpserver, live, steps):
     serve(httpserver, "/messages", {"unexpected": "shape"}, method="POST")
     with pytest.raises(KeyError):
-        services.connector_execute(connector=live, action="send", input={"to": "+14155550100", "text": "Hi"},
-                                   recorder=steps, idempotency_key="k-bug")
+        services.connector_execute(
+            connector=live,
+            action="send",
+            input={"to": "+14155550100", "text": "Hi"},
+            recorder=steps,
+            idempotency_key="k-bug",
+        )
     row = OutboundMessage.objects.get()
     assert row.status == OutboxStatus.UNKNOWN and "KeyError" in row.error
 
 
 def test_provider_statuses_map_onto_the_outbox(httpserver, live, steps):
-    serve(httpserver, "/messages", {"id": "a", "status": "delivered"}, {"id": "b", "status": "failed"}, method="POST")
+    serve(
+        httpserver,
+        "/messages",
+        {"id": "a", "status": "delivered"},
+        {"id": "b", "status": "failed"},
+        method="POST",
+    )
     for key in ("k-a", "k-b"):
-        services.connector_execute(connector=live, action="send", input={"to": "+14155550100", "text": "x"},
-                                   recorder=steps, idempotency_key=key)
-    assert dict(OutboundMessage.objects.values_list("provider_id", "status")) == {"a": "delivered", "b": "failed"}
+        services.connector_execute(
+            connector=live,
+            action="send",
+            input={"to": "+14155550100", "text": "x"},
+            recorder=steps,
+            idempotency_key=key,
+        )
+    assert dict(OutboundMessage.objects.values_list("provider_id", "status")) == {
+        "a": "delivered",
+        "b": "failed",
+    }
 
 
 def test_a_huge_response_is_summarised_in_the_outbox(httpserver, live, steps):
     serve(httpserver, "/messages", {"id": "a", "status": "x" * 20_000}, method="POST")
-    services.connector_execute(connector=live, action="send", input={"to": "+14155550100", "text": "x"},
-                               recorder=steps, idempotency_key="big")
-    assert OutboundMessage.objects.get().response == {"truncated": True, "keys": ["id", "status", "to"]}
+    services.connector_execute(
+        connector=live,
+        action="send",
+        input={"to": "+14155550100", "text": "x"},
+        recorder=steps,
+        idempotency_key="big",
+    )
+    assert OutboundMessage.objects.get().response == {
+        "truncated": True,
+        "keys": ["id", "status", "to"],
+    }
 
 
 # --- sandbox ----------------------------------------------------------------------------------
 
+
 def test_sandbox_answers_like_the_provider_without_the_network(make_connector, steps, org):
     connector = make_connector(mode="sandbox", credentials={})
-    result = services.connector_execute(connector=connector, action="send",
-                                        input={"to": "+14155550100", "text": "Hi"}, recorder=steps,
-                                        idempotency_key="sbx-1")
+    result = services.connector_execute(
+        connector=connector,
+        action="send",
+        input={"to": "+14155550100", "text": "Hi"},
+        recorder=steps,
+        idempotency_key="sbx-1",
+    )
     assert result.output["sandbox"] is True and result.provider_id == "sbx_1"
     row = OutboundMessage.objects.get()
     assert (row.status, row.sandbox, row.provider_id) == ("sent", True, "sbx_1")
     (step,) = steps.steps
     assert step.detail == {"sandbox": True, "would_cost": "0.01"}
     assert steps.cost == 0  # nothing was spent
-    again = services.connector_execute(connector=connector, action="send", input={"to": "+14155550100", "text": "Hi"},
-                                       recorder=steps, idempotency_key="sbx-1")
-    assert again.provider_id == "sbx_1" and OutboundMessage.objects.count() == 1 and len(steps.steps) == 1
-    read = services.connector_execute(connector=connector, action="lookup", input={"id": "m9"}, recorder=steps)
+    again = services.connector_execute(
+        connector=connector,
+        action="send",
+        input={"to": "+14155550100", "text": "Hi"},
+        recorder=steps,
+        idempotency_key="sbx-1",
+    )
+    assert (
+        again.provider_id == "sbx_1"
+        and OutboundMessage.objects.count() == 1
+        and len(steps.steps) == 1
+    )
+    read = services.connector_execute(
+        connector=connector, action="lookup", input={"id": "m9"}, recorder=steps
+    )
     assert read.output == {"id": "m9", "status": "delivered", "sandbox": True}
 
 
@@ -375,20 +530,29 @@ def test_sandbox_without_an_answer_for_an_action_is_rejected(make_connector, ste
     monkeypatch.setattr(FakeProvider, "sandbox", no_answer)
     connector = make_connector(mode="sandbox")
     with pytest.raises(ConnectorRejected, match="no sandbox answer"):
-        services.connector_execute(connector=connector, action="lookup", input={"id": "1"}, recorder=steps)
+        services.connector_execute(
+            connector=connector, action="lookup", input={"id": "1"}, recorder=steps
+        )
 
 
 # --- health -----------------------------------------------------------------------------------
 
-def test_rejected_credentials_need_reconnecting_and_later_calls_are_refused(httpserver, live, steps):
+
+def test_rejected_credentials_need_reconnecting_and_later_calls_are_refused(
+    httpserver, live, steps
+):
     seen = serve(httpserver, "/messages/m1", error(401, "bad_token", "token revoked"))
     with pytest.raises(ConnectorAuth):
-        services.connector_execute(connector=live, action="lookup", input={"id": "m1"}, recorder=steps)
+        services.connector_execute(
+            connector=live, action="lookup", input={"id": "m1"}, recorder=steps
+        )
     live.refresh_from_db()
     assert live.health == Health.NEEDS_RECONNECT
     assert live.last_error == "Fake: token revoked" and live.last_error_at is not None
     with pytest.raises(ConnectorAuth, match="needs reconnecting"):
-        services.connector_execute(connector=live, action="lookup", input={"id": "m1"}, recorder=steps)
+        services.connector_execute(
+            connector=live, action="lookup", input={"id": "m1"}, recorder=steps
+        )
     assert len(seen) == 1
 
 
@@ -403,23 +567,38 @@ def test_passing_test_heals_the_connector(httpserver, live):
 
 
 def test_account_level_rejection_disables_the_connector(httpserver, live, steps):
-    serve(httpserver, "/messages", error(400, "suspended", "account suspended", disable=True), method="POST")
+    serve(
+        httpserver,
+        "/messages",
+        error(400, "suspended", "account suspended", disable=True),
+        method="POST",
+    )
     with pytest.raises(ConnectorRejected):
-        services.connector_execute(connector=live, action="send", input={"to": "+14155550100", "text": "x"},
-                                   recorder=steps)
+        services.connector_execute(
+            connector=live, action="send", input={"to": "+14155550100", "text": "x"}, recorder=steps
+        )
     live.refresh_from_db()
     assert live.health == Health.DISABLED
     with pytest.raises(ConnectorRejected, match="is disabled: Fake: account suspended"):
-        services.connector_execute(connector=live, action="lookup", input={"id": "1"}, recorder=steps)
+        services.connector_execute(
+            connector=live, action="lookup", input={"id": "1"}, recorder=steps
+        )
 
 
 def test_rate_limit_marks_the_connector_and_a_success_heals_it(httpserver, live, steps):
     # A long Retry-After is not slept inside the request: the run is rescheduled.
-    serve(httpserver, "/messages/m1", error(429, "slow", headers={"Retry-After": "60"}), {"id": "m1", "status": "sent"})
+    serve(
+        httpserver,
+        "/messages/m1",
+        error(429, "slow", headers={"Retry-After": "60"}),
+        {"id": "m1", "status": "sent"},
+    )
     from neonhub.core.errors import ConnectorRateLimited
 
     with pytest.raises(ConnectorRateLimited) as err:
-        services.connector_execute(connector=live, action="lookup", input={"id": "m1"}, recorder=steps)
+        services.connector_execute(
+            connector=live, action="lookup", input={"id": "m1"}, recorder=steps
+        )
     assert err.value.retry_after == 60
     live.refresh_from_db()
     assert live.health == Health.RATE_LIMITED
@@ -431,7 +610,9 @@ def test_rate_limit_marks_the_connector_and_a_success_heals_it(httpserver, live,
 def test_unavailable_keeps_health_but_records_the_error(httpserver, live, steps):
     serve(httpserver, "/messages/m1", error(500, "oops", "server error"))
     with pytest.raises(ConnectorUnavailable):
-        services.connector_execute(connector=live, action="lookup", input={"id": "m1"}, recorder=steps)
+        services.connector_execute(
+            connector=live, action="lookup", input={"id": "m1"}, recorder=steps
+        )
     live.refresh_from_db()
     assert live.health == Health.HEALTHY and live.last_error == "Fake: server error"
 
@@ -439,35 +620,61 @@ def test_unavailable_keeps_health_but_records_the_error(httpserver, live, steps)
 def test_switched_off_connector_is_refused(live, steps):
     services.connector_update(connector=live, enabled=False)
     with pytest.raises(ConnectorRejected, match="switched off"):
-        services.connector_execute(connector=live, action="lookup", input={"id": "1"}, recorder=steps)
+        services.connector_execute(
+            connector=live, action="lookup", input={"id": "1"}, recorder=steps
+        )
 
 
 def test_provider_error_can_suppress_an_address(httpserver, live, steps, org):
-    serve(httpserver, "/messages", error(400, "21610", "unsubscribed",
-                                         suppress={"channel": "sms", "address": "+1 415 555 0100"}), method="POST")
+    serve(
+        httpserver,
+        "/messages",
+        error(
+            400, "21610", "unsubscribed", suppress={"channel": "sms", "address": "+1 415 555 0100"}
+        ),
+        method="POST",
+    )
     with pytest.raises(ConnectorRejected):
-        services.connector_execute(connector=live, action="send", input={"to": "+14155550100", "text": "x"},
-                                   recorder=steps)
+        services.connector_execute(
+            connector=live, action="send", input={"to": "+14155550100", "text": "x"}, recorder=steps
+        )
     suppression = Suppression.objects.get()
-    assert (suppression.channel, suppression.address, suppression.source) == ("sms", "+14155550100", "provider_error")
+    assert (suppression.channel, suppression.address, suppression.source) == (
+        "sms",
+        "+14155550100",
+        "provider_error",
+    )
     assert selectors.suppression_exists(organization=org, channel="sms", address="+14155550100")
     live.refresh_from_db()
     assert live.health == Health.HEALTHY  # one recipient's opt-out says nothing about the account
 
 
 def test_an_invalid_suppress_address_is_ignored(httpserver, live, steps):
-    serve(httpserver, "/messages", error(400, "x", "no", suppress={"channel": "sms", "address": "nonsense"}),
-          method="POST")
+    serve(
+        httpserver,
+        "/messages",
+        error(400, "x", "no", suppress={"channel": "sms", "address": "nonsense"}),
+        method="POST",
+    )
     with pytest.raises(ConnectorRejected):
-        services.connector_execute(connector=live, action="send", input={"to": "+14155550100", "text": "x"},
-                                   recorder=steps)
+        services.connector_execute(
+            connector=live, action="send", input={"to": "+14155550100", "text": "x"}, recorder=steps
+        )
     assert not Suppression.objects.exists()
 
 
 def test_refreshed_credentials_and_state_are_persisted(httpserver, live, steps):
     expires = (timezone.now() + timedelta(days=3)).replace(microsecond=0)
-    serve(httpserver, "/messages/m1", {"id": "m1", "status": "sent", "new_token": "tok_refreshed_987654321",
-                                       "expires_at": expires.isoformat()})
+    serve(
+        httpserver,
+        "/messages/m1",
+        {
+            "id": "m1",
+            "status": "sent",
+            "new_token": "tok_refreshed_987654321",
+            "expires_at": expires.isoformat(),
+        },
+    )
     services.connector_execute(connector=live, action="lookup", input={"id": "m1"}, recorder=steps)
     stored = Connector.objects.get(pk=live.pk)
     assert credentials_load(connector=stored)["api_token"] == "tok_refreshed_987654321"
@@ -480,13 +687,16 @@ def test_refreshed_credentials_and_state_are_persisted(httpserver, live, steps):
 def test_secrets_in_provider_errors_are_scrubbed(httpserver, live, steps):
     serve(httpserver, "/messages/m1", error(400, "bad", f"token {TOKEN} is not allowed here"))
     with pytest.raises(ConnectorRejected) as err:
-        services.connector_execute(connector=live, action="lookup", input={"id": "m1"}, recorder=steps)
+        services.connector_execute(
+            connector=live, action="lookup", input={"id": "m1"}, recorder=steps
+        )
     assert TOKEN not in err.value.message and TOKEN not in str(err.value)
     live.refresh_from_db()
     assert TOKEN not in live.last_error and "[redacted]" in live.last_error
 
 
 # --- test connection --------------------------------------------------------------------------
+
 
 def test_sandbox_test_passes_without_calling_out(make_connector):
     connector = make_connector(mode="sandbox")
@@ -536,21 +746,31 @@ def test_stored_credentials_that_no_longer_validate_need_reconnect(live, steps):
     credentials_store(live, {"api_token": "short"})
     live.save()
     with pytest.raises(ConnectorAuth) as err:
-        services.connector_execute(connector=live, action="lookup", input={"id": "1"}, recorder=steps)
+        services.connector_execute(
+            connector=live, action="lookup", input={"id": "1"}, recorder=steps
+        )
     assert "credentials.account" in err.value.message and "short" not in err.value.message
 
 
 # --- suppressions -----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("channel, given, stored", [
-    ("sms", "+1 (415) 555-0100", "+14155550100"),
-    ("whatsapp", "whatsapp:+14155550100", "+14155550100"),
-    ("sms", "0044 20 7946 0958", "+442079460958"),
-    ("email", "  Ann@Example.COM ", "ann@example.com"),
-])
+
+@pytest.mark.parametrize(
+    "channel, given, stored",
+    [
+        ("sms", "+1 (415) 555-0100", "+14155550100"),
+        ("whatsapp", "whatsapp:+14155550100", "+14155550100"),
+        ("sms", "0044 20 7946 0958", "+442079460958"),
+        ("email", "  Ann@Example.COM ", "ann@example.com"),
+    ],
+)
 def test_suppression_addresses_are_normalized(org, channel, given, stored):
-    services.suppression_add(organization=org, channel=channel, address=given, reason="STOP", source="opt_out_keyword")
-    services.suppression_add(organization=org, channel=channel, address=stored, reason="again", source="staff")
+    services.suppression_add(
+        organization=org, channel=channel, address=given, reason="STOP", source="opt_out_keyword"
+    )
+    services.suppression_add(
+        organization=org, channel=channel, address=stored, reason="again", source="staff"
+    )
     suppression = Suppression.objects.get()
     assert suppression.address == stored and suppression.reason == "STOP"
     assert selectors.suppression_exists(organization=org, channel=channel, address=given)
@@ -558,9 +778,14 @@ def test_suppression_addresses_are_normalized(org, channel, given, stored):
     assert not services.suppression_remove(organization=org, channel=channel, address=given)
 
 
-@pytest.mark.parametrize("channel, address, field", [
-    ("sms", "555-0100", "address"), ("email", "not-an-email", "address"), ("fax", "+14155550100", "channel"),
-])
+@pytest.mark.parametrize(
+    "channel, address, field",
+    [
+        ("sms", "555-0100", "address"),
+        ("email", "not-an-email", "address"),
+        ("fax", "+14155550100", "channel"),
+    ],
+)
 def test_invalid_suppression_addresses_are_refused(org, channel, address, field):
     with pytest.raises(InvalidInput) as err:
         services.suppression_add(organization=org, channel=channel, address=address, source="staff")
@@ -569,12 +794,15 @@ def test_invalid_suppression_addresses_are_refused(org, channel, address, field)
 
 
 def test_suppressions_are_per_organization(org, other_org):
-    services.suppression_add(organization=other_org, channel="email", address="a@b.co", source="bounce")
+    services.suppression_add(
+        organization=other_org, channel="email", address="a@b.co", source="bounce"
+    )
     assert not selectors.suppression_exists(organization=org, channel="email", address="a@b.co")
     assert list(selectors.suppression_list(organization=other_org, channel="email"))
 
 
 # --- demo -------------------------------------------------------------------------------------
+
 
 def test_demo_creates_one_sandbox_connector_per_provider_once(org, monkeypatch):
     monkeypatch.setattr("connectors.registry.PROVIDERS", {})

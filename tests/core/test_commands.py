@@ -14,8 +14,19 @@ pytestmark = pytest.mark.django_db
 
 def test_createorg_with_owner_login():
     out = StringIO()
-    call_command("createorg", "acme", "--name", "Acme", "--owner-email", "o@acme.test", "--owner-password", "s3cret-pw",
-                 "--timezone", "Europe/Berlin", stdout=out)
+    call_command(
+        "createorg",
+        "acme",
+        "--name",
+        "Acme",
+        "--owner-email",
+        "o@acme.test",
+        "--owner-password",
+        "s3cret-pw",
+        "--timezone",
+        "Europe/Berlin",
+        stdout=out,
+    )
     org = Organization.objects.get(slug="acme")
     assert org.timezone == "Europe/Berlin"
     membership = Membership.objects.get(organization=org)
@@ -23,11 +34,14 @@ def test_createorg_with_owner_login():
     assert "acme" in out.getvalue()
 
 
-@pytest.mark.parametrize("args,message", [
-    (["dup", "--name", "X"], "already exists"),
-    (["tz", "--name", "X", "--timezone", "Mars/Olympus"], "timezone"),
-    (["pw", "--name", "X", "--owner-password", "x"], "--owner-email"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["dup", "--name", "X"], "already exists"),
+        (["tz", "--name", "X", "--timezone", "Mars/Olympus"], "timezone"),
+        (["pw", "--name", "X", "--owner-password", "x"], "--owner-email"),
+    ],
+)
 def test_createorg_refuses_bad_input(args, message):
     call_command("createorg", "dup", "--name", "Dup")
     with pytest.raises(CommandError, match=message):

@@ -20,21 +20,36 @@ pytestmark = pytest.mark.django_db
 def test_update_sets_and_adds_only_on_matching_rows(org):
     run = AgentRunFactory(organization=org, status=RunStatus.RUNNING, attempt=2)
     other = AgentRunFactory(organization=org, status=RunStatus.RUNNING, attempt=2)
-    changed = sql.update(AgentRun, where={"id": run.pk, "status": RunStatus.RUNNING},
-                         values={"output": {"a": [1, "é"]}, "cost": Decimal("1.250000"), "error_code": "X"},
-                         add={"attempt": 3})
+    changed = sql.update(
+        AgentRun,
+        where={"id": run.pk, "status": RunStatus.RUNNING},
+        values={"output": {"a": [1, "é"]}, "cost": Decimal("1.250000"), "error_code": "X"},
+        add={"attempt": 3},
+    )
     assert changed == 1
     run.refresh_from_db()
     other.refresh_from_db()
-    assert (run.output, run.cost, run.error_code, run.attempt) == ({"a": [1, "é"]}, Decimal("1.25"), "X", 5)
+    assert (run.output, run.cost, run.error_code, run.attempt) == (
+        {"a": [1, "é"]},
+        Decimal("1.25"),
+        "X",
+        5,
+    )
     assert (other.output, other.error_code, other.attempt) == (None, "", 2)
-    assert sql.update(AgentRun, where={"id": run.pk, "status": RunStatus.QUEUED}, values={"error_code": "Y"}) == 0
+    assert (
+        sql.update(
+            AgentRun, where={"id": run.pk, "status": RunStatus.QUEUED}, values={"error_code": "Y"}
+        )
+        == 0
+    )
 
 
 def test_update_returning_converts_like_the_orm(org):
     run = AgentRunFactory(organization=org, input={"content": "x", "n": 1}, cost=Decimal("0.5"))
     now = timezone.now()
-    got = sql.update_returning(AgentRun, where={"id": run.pk}, values={"heartbeat_at": now}, add={"attempt": 1})
+    got = sql.update_returning(
+        AgentRun, where={"id": run.pk}, values={"heartbeat_at": now}, add={"attempt": 1}
+    )
     expected = AgentRun.objects.get(pk=run.pk)
     assert isinstance(got.id, uuid.UUID) and got.id == run.id
     for field in AgentRun._meta.concrete_fields:
@@ -42,26 +57,39 @@ def test_update_returning_converts_like_the_orm(org):
     assert got.heartbeat_at == now and got.heartbeat_at.tzinfo is not None
     assert got.input == {"content": "x", "n": 1} and got.cost == Decimal("0.5")
     assert got._state.adding is False and got.organization == org  # a usable instance
-    assert sql.update_returning(AgentRun, where={"id": uuid.uuid4()}, values={"heartbeat_at": now}) is None
+    assert (
+        sql.update_returning(AgentRun, where={"id": uuid.uuid4()}, values={"heartbeat_at": now})
+        is None
+    )
 
 
 def test_insert_sets_database_keys_in_order(org):
     run = AgentRunFactory(organization=org)
-    rows = [RunStep(run=run, seq=seq, name=f"step {seq}", detail={"seq": seq}, cost=Decimal("0.1"))
-            for seq in (1, 2, 3)]
+    rows = [
+        RunStep(run=run, seq=seq, name=f"step {seq}", detail={"seq": seq}, cost=Decimal("0.1"))
+        for seq in (1, 2, 3)
+    ]
     sql.insert(rows)
     assert all(row.pk and not row._state.adding for row in rows)
     for row in rows:
         stored = RunStep.objects.get(pk=row.pk)
-        assert (stored.seq, stored.name, stored.detail, stored.cost) == (row.seq, row.name, {"seq": row.seq},
-                                                                         Decimal("0.1"))
+        assert (stored.seq, stored.name, stored.detail, stored.cost) == (
+            row.seq,
+            row.name,
+            {"seq": row.seq},
+            Decimal("0.1"),
+        )
     sql.insert([])  # nothing to do
 
 
 def test_claim_takes_a_due_queued_run_once(org):
     run = AgentRunFactory(organization=org)
     claimed = services.run_claim(run_id=str(run.pk))
-    assert claimed.status == RunStatus.RUNNING and claimed.attempt == 1 and claimed.started_at is not None
+    assert (
+        claimed.status == RunStatus.RUNNING
+        and claimed.attempt == 1
+        and claimed.started_at is not None
+    )
     assert services.run_claim(run_id=run.pk) is None  # a duplicate delivery
 
 
@@ -83,10 +111,23 @@ def test_a_statement_that_need_not_wait_for_the_wal_flush_answers_the_same(org):
 
     run = AgentRunFactory(organization=org)
     with CaptureQueriesContext(connection) as queries:
-        assert sql.update(AgentRun, where={"id": run.pk}, values={"error_code": "A"}, durable=False) == 1
-        assert sql.update(AgentRun, where={"id": uuid.uuid4()}, values={"error_code": "B"}, durable=False) == 0
-        got = sql.update_returning(AgentRun, where={"id": run.pk}, values={"error_code": "C"}, durable=False)
+        assert (
+            sql.update(AgentRun, where={"id": run.pk}, values={"error_code": "A"}, durable=False)
+            == 1
+        )
+        assert (
+            sql.update(
+                AgentRun, where={"id": uuid.uuid4()}, values={"error_code": "B"}, durable=False
+            )
+            == 0
+        )
+        got = sql.update_returning(
+            AgentRun, where={"id": run.pk}, values={"error_code": "C"}, durable=False
+        )
     assert got.pk == run.pk and got.error_code == "C" and got.input == {"content": "hello"}
     assert AgentRun.objects.get(pk=run.pk).error_code == "C"
-    relaxed = [q["sql"].startswith("SET LOCAL synchronous_commit TO OFF; UPDATE") for q in queries.captured_queries]
+    relaxed = [
+        q["sql"].startswith("SET LOCAL synchronous_commit TO OFF; UPDATE")
+        for q in queries.captured_queries
+    ]
     assert relaxed == [connection.vendor == "postgresql"] * 3

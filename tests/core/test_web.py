@@ -104,6 +104,11 @@ def test_check_deploy_passes_with_production_settings(tmp_path):
         "NEONHUB_HSTS_SECONDS": "31536000",
         "NEONHUB_VAR_DIR": str(tmp_path),
     }
-    result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-                            env=env, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stdout + result.stderr

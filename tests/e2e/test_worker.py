@@ -20,7 +20,10 @@ def broker(monkeypatch):
 
 def test_run_started_from_the_api_completes_in_a_real_worker(broker, worker, api):
     worker()
-    resp = api.post("/runs", {"agent": "support", "intent": "triage", "payload": {"content": "Checkout is down"}})
+    resp = api.post(
+        "/runs",
+        {"agent": "support", "intent": "triage", "payload": {"content": "Checkout is down"}},
+    )
     assert resp.status_code == 202
     run_id = resp.json()["id"]
     seen = {resp.json()["status"]}
@@ -41,11 +44,14 @@ def test_run_started_from_the_api_completes_in_a_real_worker(broker, worker, api
 def test_watchdog_recovers_a_run_whose_worker_was_killed(broker, worker, org, settings):
     settings.NEONHUB_RUN_HEARTBEAT_TIMEOUT = 2
     first = worker()
-    run, _ = services.run_start(organization=org, agent="testing", intent="sleep",
-                                payload={"seconds": 4, "steps": 8})
+    run, _ = services.run_start(
+        organization=org, agent="testing", intent="sleep", payload={"seconds": 4, "steps": 8}
+    )
     wait_for(lambda: AgentRun.objects.get(pk=run.pk).steps.count() >= 2, timeout=60)
     first.kill()
-    assert AgentRun.objects.get(pk=run.pk).status == RunStatus.RUNNING  # the dead worker left it running
+    assert (
+        AgentRun.objects.get(pk=run.pk).status == RunStatus.RUNNING
+    )  # the dead worker left it running
 
     # Once its heartbeat is stale, the watchdog puts it back on the queue...
     def recovered():
@@ -57,10 +63,16 @@ def test_watchdog_recovers_a_run_whose_worker_was_killed(broker, worker, org, se
 
     # ...and a new worker finishes it; no run is left running.
     worker()
-    wait_for(lambda: AgentRun.objects.get(pk=run.pk).status == RunStatus.COMPLETED, timeout=60, interval=0.3)
+    wait_for(
+        lambda: AgentRun.objects.get(pk=run.pk).status == RunStatus.COMPLETED,
+        timeout=60,
+        interval=0.3,
+    )
     run.refresh_from_db()
     assert run.attempt == 2
     assert run.steps.filter(attempt=2, status="completed").count() == 8
     assert not AgentRun.objects.filter(status=RunStatus.RUNNING).exists()
     assert not run.steps.filter(status="running").exists()
-    assert run.steps.filter(attempt=1, status="failed", error__contains="stopped responding").exists()
+    assert run.steps.filter(
+        attempt=1, status="failed", error__contains="stopped responding"
+    ).exists()

@@ -22,9 +22,15 @@ BASE = "https://fake.example.test"
 
 
 def fake(org, *, name="Main", mode="live", **kwargs):
-    return connector_create(organization=org, provider="fake", name=name, mode=mode,
-                            credentials={"api_token": TOKEN, "account": "acct_main"},
-                            config={"base_url": BASE}, **kwargs)
+    return connector_create(
+        organization=org,
+        provider="fake",
+        name=name,
+        mode=mode,
+        credentials={"api_token": TOKEN, "account": "acct_main"},
+        config={"base_url": BASE},
+        **kwargs,
+    )
 
 
 @pytest.fixture
@@ -41,13 +47,21 @@ def test_empty_list_invites_managers_to_add_one(owner_client):
 
 def test_list_shows_health_sandbox_last_error_and_use(owner_client, org):
     live = fake(org, name="Live one")
-    Connector.objects.filter(pk=live.pk).update(health=Health.NEEDS_RECONNECT, last_error="Fake: token revoked",
-                                                last_error_at=timezone.now(), last_used_at=timezone.now() - timedelta(hours=2))
+    Connector.objects.filter(pk=live.pk).update(
+        health=Health.NEEDS_RECONNECT,
+        last_error="Fake: token revoked",
+        last_error_at=timezone.now(),
+        last_used_at=timezone.now() - timedelta(hours=2),
+    )
     fake(org, name="Try-out", mode="sandbox")
     fake(org, name="Old token", token_expires_at=timezone.now() + timedelta(days=2))
     page = owner_client.get("/connectors/").content.decode()
     live_row = re.search(rf'<tr id="connector-{live.id}">(.*?)</tr>', page, re.S).group(1)
-    assert "Needs reconnect" in live_row and "Fake: token revoked" in live_row and "2\xa0hours ago" in live_row
+    assert (
+        "Needs reconnect" in live_row
+        and "Fake: token revoked" in live_row
+        and "2\xa0hours ago" in live_row
+    )
     assert '<span class="badge sandbox"' in page and "Fake Messaging" in page
     assert '<span class="badge status-expiring">Expiring</span>' in page
     assert TOKEN not in page
@@ -58,7 +72,9 @@ def test_test_button_answers_inline_with_the_row(member_client, org):
     resp = member_client.post(f"/connectors/{sandbox.id}/test/", headers={"HX-Request": "true"})
     fragment = resp.content.decode()
     assert resp.status_code == 200 and "<html" not in fragment
-    assert fragment.strip().startswith(f'<tr id="connector-{sandbox.id}">') and "✓ Passed" in fragment
+    assert (
+        fragment.strip().startswith(f'<tr id="connector-{sandbox.id}">') and "✓ Passed" in fragment
+    )
     assert "Healthy" in fragment
 
 
@@ -66,7 +82,9 @@ def test_test_button_answers_inline_with_the_row(member_client, org):
 def test_failing_live_test_marks_the_connector_and_says_why(member_client, org):
     connector = fake(org)
     responses.get(f"{BASE}/me", json={"error": {"code": "401", "message": "bad token"}}, status=401)
-    fragment = member_client.post(f"/connectors/{connector.id}/test/", headers={"HX-Request": "true"}).content.decode()
+    fragment = member_client.post(
+        f"/connectors/{connector.id}/test/", headers={"HX-Request": "true"}
+    ).content.decode()
     assert "✗ Failed" in fragment and "bad token" in fragment and "Needs reconnect" in fragment
     connector.refresh_from_db()
     assert connector.health == Health.NEEDS_RECONNECT and connector.last_tested_at is not None
@@ -83,7 +101,12 @@ def test_test_without_script_comes_back_to_the_list_with_a_message(member_client
 def test_viewers_read_but_cannot_test_add_or_edit(viewer_client, org):
     connector = fake(org, mode="sandbox")
     page = viewer_client.get("/connectors/").content.decode()
-    assert "Main" in page and "/test/" not in page and "/edit/" not in page and "Add a connector" not in page
+    assert (
+        "Main" in page
+        and "/test/" not in page
+        and "/edit/" not in page
+        and "Add a connector" not in page
+    )
     assert viewer_client.post(f"/connectors/{connector.id}/test/").status_code == 403
     assert viewer_client.get("/connectors/new/").status_code == 403
     assert viewer_client.get(f"/connectors/{connector.id}/edit/").status_code == 403
@@ -99,7 +122,10 @@ def test_members_test_but_do_not_add_or_edit(member_client, org):
 
 def test_choosing_a_provider_shows_its_schema_as_a_form(owner_client):
     page = owner_client.get("/connectors/new/").content.decode()
-    assert '<a href="?provider=fake">Fake Messaging</a>' in page and '<a href="?provider=twilio_sms">' in page
+    assert (
+        '<a href="?provider=fake">Fake Messaging</a>' in page
+        and '<a href="?provider=twilio_sms">' in page
+    )
     form = owner_client.get("/connectors/new/?provider=fake").content.decode()
     assert '<label for="id_cred__api_token">Api token</label>' in form
     assert '<input type="password" name="cred__api_token"' in form
@@ -113,15 +139,26 @@ def test_unknown_provider_is_404_on_the_chooser(owner_client):
 
 
 def test_adding_a_connector_encrypts_the_secret_and_never_shows_it(owner_client, owner, org):
-    resp = owner_client.post("/connectors/new/?provider=fake", {
-        "name": "Support line", "mode": "live", "enabled": "on", "cred__api_token": TOKEN,
-        "cred__account": "acct_support", "conf__sender": "Acme", "conf__region": "eu",
-        "conf__base_url": BASE,
-    })
+    resp = owner_client.post(
+        "/connectors/new/?provider=fake",
+        {
+            "name": "Support line",
+            "mode": "live",
+            "enabled": "on",
+            "cred__api_token": TOKEN,
+            "cred__account": "acct_support",
+            "conf__sender": "Acme",
+            "conf__region": "eu",
+            "conf__base_url": BASE,
+        },
+    )
     assert resp.status_code == 302 and resp["Location"] == "/connectors/"
     connector = Connector.objects.get(name="Support line")
     assert connector.organization == org and connector.created_by == owner
-    assert TOKEN not in connector.credentials and credentials_load(connector=connector)["api_token"] == TOKEN
+    assert (
+        TOKEN not in connector.credentials
+        and credentials_load(connector=connector)["api_token"] == TOKEN
+    )
     assert connector.config["region"] == "eu"
     for path in ("/connectors/", f"/connectors/{connector.id}/edit/"):
         page = owner_client.get(path).content.decode()
@@ -131,9 +168,15 @@ def test_adding_a_connector_encrypts_the_secret_and_never_shows_it(owner_client,
 
 
 def test_schema_errors_are_shown_next_to_their_fields_with_422(owner_client):
-    resp = owner_client.post("/connectors/new/?provider=fake", {
-        "name": "Broken", "mode": "live", "cred__api_token": "short", "cred__account": "nope",
-    })
+    resp = owner_client.post(
+        "/connectors/new/?provider=fake",
+        {
+            "name": "Broken",
+            "mode": "live",
+            "cred__api_token": "short",
+            "cred__account": "nope",
+        },
+    )
     assert resp.status_code == 422
     page = resp.content.decode()
     assert "Nothing was saved" in page and page.count('class="field invalid"') >= 2
@@ -143,15 +186,27 @@ def test_schema_errors_are_shown_next_to_their_fields_with_422(owner_client):
 def test_a_taken_name_is_a_field_error(owner_client, org):
     fake(org, name="Main", mode="sandbox")
     resp = owner_client.post("/connectors/new/?provider=fake", {"name": "Main", "mode": "sandbox"})
-    assert resp.status_code == 422 and "already has a Fake Messaging connector named" in resp.content.decode()
+    assert (
+        resp.status_code == 422
+        and "already has a Fake Messaging connector named" in resp.content.decode()
+    )
 
 
 def test_editing_keeps_a_blank_secret_and_saves_the_rest(owner_client, org):
     connector = fake(org)
-    resp = owner_client.post(f"/connectors/{connector.id}/edit/", {
-        "name": "Renamed", "mode": "live", "enabled": "on", "cred__api_token": "", "cred__account": "",
-        "conf__sender": "NewSender", "conf__region": "us", "conf__base_url": BASE,
-    })
+    resp = owner_client.post(
+        f"/connectors/{connector.id}/edit/",
+        {
+            "name": "Renamed",
+            "mode": "live",
+            "enabled": "on",
+            "cred__api_token": "",
+            "cred__account": "",
+            "conf__sender": "NewSender",
+            "conf__region": "us",
+            "conf__base_url": BASE,
+        },
+    )
     assert resp.status_code == 302
     connector.refresh_from_db()
     assert connector.name == "Renamed" and connector.config["sender"] == "NewSender"
@@ -160,8 +215,16 @@ def test_editing_keeps_a_blank_secret_and_saves_the_rest(owner_client, org):
 
 def test_edit_page_lists_recent_side_effects(owner_client, org):
     connector = fake(org, mode="sandbox")
-    OutboundMessage.objects.create(organization=org, connector=connector, provider="fake", action="send",
-                                   idempotency_key="k1", target="+14155550100", status="sent", sandbox=True)
+    OutboundMessage.objects.create(
+        organization=org,
+        connector=connector,
+        provider="fake",
+        action="send",
+        idempotency_key="k1",
+        target="+14155550100",
+        status="sent",
+        sandbox=True,
+    )
     page = owner_client.get(f"/connectors/{connector.id}/edit/").content.decode()
     assert "<code>fake.send</code>" in page and "+14155550100" in page
 
@@ -183,9 +246,16 @@ def test_run_page_loads_the_runs_outbox(owner_client, org):
     assert f'hx-get="/runs/{run.id}/outbox/" hx-trigger="load"' in page
     empty = owner_client.get(f"/runs/{run.id}/outbox/").content.decode()
     assert "Sent through connectors" not in empty and 'hx-trigger="every 2s"' in empty
-    OutboundMessage.objects.create(organization=org, provider="twilio_sms", action="send_sms", run_id=run.id,
-                                   idempotency_key=f"{run.id}:1", target="+14155550100", status="delivered",
-                                   provider_id="SM123")
+    OutboundMessage.objects.create(
+        organization=org,
+        provider="twilio_sms",
+        action="send_sms",
+        run_id=run.id,
+        idempotency_key=f"{run.id}:1",
+        target="+14155550100",
+        status="delivered",
+        provider_id="SM123",
+    )
     fragment = owner_client.get(f"/runs/{run.id}/outbox/").content.decode()
     assert "Sent through connectors" in fragment and "SM123" in fragment and "delivered" in fragment
     run.status = RunStatus.COMPLETED
@@ -199,7 +269,9 @@ def test_outbox_of_another_organizations_run_is_404(owner_client, other_org):
 
 
 def test_a_connector_of_a_provider_no_longer_installed_still_lists(owner_client, org):
-    gone = Connector.objects.create(organization=org, provider="carrier_pigeon", name="Old", mode="sandbox")
+    gone = Connector.objects.create(
+        organization=org, provider="carrier_pigeon", name="Old", mode="sandbox"
+    )
     page = owner_client.get("/connectors/").content.decode()
     assert "carrier_pigeon (not installed)" in page
     resp = owner_client.get(f"/connectors/{gone.id}/edit/")

@@ -16,7 +16,13 @@ pytestmark = pytest.mark.django_db
 
 
 def test_failed_run_shows_error_code_message_context_and_stack(owner_client, org, run_now):
-    run, _ = run_now(services.run_start, organization=org, agent="testing", intent="reject", payload={"text": "x"})
+    run, _ = run_now(
+        services.run_start,
+        organization=org,
+        agent="testing",
+        intent="reject",
+        payload={"text": "x"},
+    )
     page = owner_client.get(f"/runs/{run.id}/").content.decode()
     assert "<code>CONNECTOR_REJECTED</code>" in page and "Provider refused the post" in page
     assert "<dt>provider_error_code</dt><dd><code>E100</code></dd>" in page
@@ -28,34 +34,66 @@ def test_failed_run_shows_error_code_message_context_and_stack(owner_client, org
 
 
 def test_input_and_output_are_pretty_printed(owner_client, org, run_now):
-    run, _ = run_now(services.run_start, organization=org, agent="testing", intent="echo",
-                     payload={"text": "héllo <b>"})
+    run, _ = run_now(
+        services.run_start,
+        organization=org,
+        agent="testing",
+        intent="echo",
+        payload={"text": "héllo <b>"},
+    )
     page = owner_client.get(f"/runs/{run.id}/").content.decode()
-    assert '{\n  &quot;text&quot;: &quot;héllo &lt;b&gt;&quot;\n}' in page
+    assert "{\n  &quot;text&quot;: &quot;héllo &lt;b&gt;&quot;\n}" in page
     assert "Output" in page and "Metrics" in page
     assert '<div id="run-body" data-status="completed">' in page  # a finished run does not poll
 
 
 def test_timeline_draws_steps_to_scale(owner_client, org):
     start = timezone.now() - timedelta(seconds=10)
-    run = AgentRunFactory(organization=org, status=RunStatus.COMPLETED, started_at=start,
-                          finished_at=start + timedelta(seconds=4), duration_ms=4000, attempt=1)
-    RunStep.objects.create(run=run, seq=1, name="fetch", started_at=start, finished_at=start + timedelta(seconds=1),
-                           duration_ms=1000, status="completed")
-    RunStep.objects.create(run=run, seq=2, name="write", kind="call", provider="reddit", action="submit_post",
-                           started_at=start + timedelta(seconds=2), finished_at=start + timedelta(seconds=4),
-                           duration_ms=2000, status="completed", detail={"sandbox": True})
+    run = AgentRunFactory(
+        organization=org,
+        status=RunStatus.COMPLETED,
+        started_at=start,
+        finished_at=start + timedelta(seconds=4),
+        duration_ms=4000,
+        attempt=1,
+    )
+    RunStep.objects.create(
+        run=run,
+        seq=1,
+        name="fetch",
+        started_at=start,
+        finished_at=start + timedelta(seconds=1),
+        duration_ms=1000,
+        status="completed",
+    )
+    RunStep.objects.create(
+        run=run,
+        seq=2,
+        name="write",
+        kind="call",
+        provider="reddit",
+        action="submit_post",
+        started_at=start + timedelta(seconds=2),
+        finished_at=start + timedelta(seconds=4),
+        duration_ms=2000,
+        status="completed",
+        detail={"sandbox": True},
+    )
     page = owner_client.get(f"/runs/{run.id}/").content.decode()
-    spans = re.findall(r'class="span kind-(\w+)" style="margin-left:([\d.]+)%;width:([\d.]+)%"', page)
+    spans = re.findall(
+        r'class="span kind-(\w+)" style="margin-left:([\d.]+)%;width:([\d.]+)%"', page
+    )
     assert spans == [("step", "0.00", "25.00"), ("call", "50.00", "50.00")]
     assert "over 4.0 s" in page and '<span class="badge sandbox">sandbox</span>' in page
 
 
 def test_a_running_step_reaches_now(owner_client, org):
     run = AgentRunFactory(organization=org, status=RunStatus.RUNNING, started_at=timezone.now())
-    RunStep.objects.create(run=run, seq=1, name="thinking", started_at=timezone.now() - timedelta(seconds=2))
+    RunStep.objects.create(
+        run=run, seq=1, name="thinking", started_at=timezone.now() - timedelta(seconds=2)
+    )
     page = owner_client.get(f"/runs/{run.id}/").content.decode()
-    assert re.search(r'margin-left:0.00%;width:100.00%', page)
+    assert re.search(r"margin-left:0.00%;width:100.00%", page)
     assert 'hx-trigger="every 1s"' in page and "Cancel run" in page and "/retry/" not in page
 
 
@@ -67,7 +105,9 @@ def test_run_without_steps_says_so(owner_client, org):
 
 
 def test_retry_links_both_ways_with_cost_and_attempts(owner_client, org):
-    parent = AgentRunFactory(organization=org, status=RunStatus.FAILED, cost=Decimal("0.0123"), attempt=3)
+    parent = AgentRunFactory(
+        organization=org, status=RunStatus.FAILED, cost=Decimal("0.0123"), attempt=3
+    )
     child = AgentRunFactory(organization=org, parent=parent, trigger="retry")
     page = owner_client.get(f"/runs/{parent.id}/").content.decode()
     assert f'href="/runs/{child.id}/"' in page and "Retried as" in page
@@ -77,14 +117,22 @@ def test_retry_links_both_ways_with_cost_and_attempts(owner_client, org):
 
 
 def test_queued_retry_shows_the_last_attempts_error_and_next_attempt(owner_client, org):
-    run = AgentRunFactory(organization=org, status=RunStatus.QUEUED, error_code="CONNECTOR_UNAVAILABLE",
-                          error_message="503", next_attempt_at=timezone.now() + timedelta(minutes=2), attempt=1)
+    run = AgentRunFactory(
+        organization=org,
+        status=RunStatus.QUEUED,
+        error_code="CONNECTOR_UNAVAILABLE",
+        error_message="503",
+        next_attempt_at=timezone.now() + timedelta(minutes=2),
+        attempt=1,
+    )
     page = owner_client.get(f"/runs/{run.id}/").content.decode()
     assert "Last attempt failed:" in page and "next attempt" in page
 
 
 def test_cancel_requested_is_visible_and_hides_the_button(owner_client, org):
-    run = AgentRunFactory(organization=org, status=RunStatus.RUNNING, cancel_requested_at=timezone.now())
+    run = AgentRunFactory(
+        organization=org, status=RunStatus.RUNNING, cancel_requested_at=timezone.now()
+    )
     page = owner_client.get(f"/runs/{run.id}/").content.decode()
     assert "Cancel requested" in page and "Cancel run" not in page
 
@@ -112,8 +160,9 @@ def test_a_poll_that_finds_nothing_changed_swaps_nothing(owner_client, org):
 def test_a_poll_after_a_change_gets_the_new_body_and_version(owner_client, org):
     run = AgentRunFactory(organization=org, status=RunStatus.RUNNING, started_at=timezone.now())
     version = _poll_version(owner_client.get(f"/runs/{run.id}/").content.decode())
-    step = RunStep.objects.create(run=run, seq=1, name="fetch", status="completed", finished_at=timezone.now(),
-                                  duration_ms=5)
+    step = RunStep.objects.create(
+        run=run, seq=1, name="fetch", status="completed", finished_at=timezone.now(), duration_ms=5
+    )
     poll = owner_client.get(f"/runs/{run.id}/?v={version}", headers={"HX-Request": "true"})
     assert poll.status_code == 200 and "fetch" in poll.content.decode()
     newer = _poll_version(poll.content.decode())
@@ -131,13 +180,23 @@ def test_focusable_parts_of_the_run_body_have_ids_for_htmx_to_refocus(owner_clie
 
 def test_unknown_and_foreign_runs_are_404(owner_client, other_org):
     assert owner_client.get(f"/runs/{uuid.uuid4()}/").status_code == 404
-    assert owner_client.get(f"/runs/{AgentRunFactory(organization=other_org).id}/").status_code == 404
+    assert (
+        owner_client.get(f"/runs/{AgentRunFactory(organization=other_org).id}/").status_code == 404
+    )
 
 
-def test_detail_page_query_count_does_not_grow_with_steps(owner_client, org, django_assert_max_num_queries):
+def test_detail_page_query_count_does_not_grow_with_steps(
+    owner_client, org, django_assert_max_num_queries
+):
     run = AgentRunFactory(organization=org, status=RunStatus.COMPLETED)
     for seq in range(1, 41):
-        RunStep.objects.create(run=run, seq=seq, name=f"step {seq}", status="completed", duration_ms=5,
-                               finished_at=timezone.now())
+        RunStep.objects.create(
+            run=run,
+            seq=seq,
+            name=f"step {seq}",
+            status="completed",
+            duration_ms=5,
+            finished_at=timezone.now(),
+        )
     with django_assert_max_num_queries(8):
         assert owner_client.get(f"/runs/{run.id}/").status_code == 200

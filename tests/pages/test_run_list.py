@@ -24,13 +24,30 @@ def test_first_visit_without_runs_explains_how_to_start(owner_client):
 
 
 def test_each_filter_narrows_the_list_and_stays_in_the_url(owner_client, org):
-    a = AgentRunFactory(organization=org, agent="support", intent="triage", status=RunStatus.COMPLETED, trigger="api")
-    b = AgentRunFactory(organization=org, agent="seo", intent="seo-audit", status=RunStatus.FAILED, trigger="ui")
-    c = AgentRunFactory(organization=org, agent="support", intent="macro-suggest", status=RunStatus.QUEUED,
-                        trigger="schedule")
+    a = AgentRunFactory(
+        organization=org,
+        agent="support",
+        intent="triage",
+        status=RunStatus.COMPLETED,
+        trigger="api",
+    )
+    b = AgentRunFactory(
+        organization=org, agent="seo", intent="seo-audit", status=RunStatus.FAILED, trigger="ui"
+    )
+    c = AgentRunFactory(
+        organization=org,
+        agent="support",
+        intent="macro-suggest",
+        status=RunStatus.QUEUED,
+        trigger="schedule",
+    )
     cases = {
-        "agent=support": {a, c}, "intent=seo-audit": {b}, "status=failed": {b}, "trigger=schedule": {c},
-        f"run_id={a.id}": {a}, "agent=support&status=queued": {c},
+        "agent=support": {a, c},
+        "intent=seo-audit": {b},
+        "status=failed": {b},
+        "trigger=schedule": {c},
+        f"run_id={a.id}": {a},
+        "agent=support&status=queued": {c},
     }
     for query, expected in cases.items():
         resp = owner_client.get(f"/?{query}")
@@ -45,7 +62,9 @@ def test_date_range_is_whole_days_in_the_organizations_timezone(owner_client, or
     org.timezone = "America/New_York"
     org.save()
     # 2025-05-02 01:30 UTC is still May 1st in New York.
-    late_may_1 = AgentRunFactory(organization=org, created_at=datetime(2025, 5, 2, 1, 30, tzinfo=UTC))
+    late_may_1 = AgentRunFactory(
+        organization=org, created_at=datetime(2025, 5, 2, 1, 30, tzinfo=UTC)
+    )
     may_2 = AgentRunFactory(organization=org, created_at=datetime(2025, 5, 2, 14, 0, tzinfo=UTC))
     AgentRunFactory(organization=org, created_at=datetime(2025, 5, 4, 14, 0, tzinfo=UTC))
     page = owner_client.get("/?created_from=2025-05-01&created_to=2025-05-01").content.decode()
@@ -54,12 +73,15 @@ def test_date_range_is_whole_days_in_the_organizations_timezone(owner_client, or
     assert ids_on(page) == {str(may_2.id)}
 
 
-@pytest.mark.parametrize("query, field, message", [
-    ("run_id=abc", "run_id", "Enter a whole run id"),
-    ("created_from=2025-05-03&created_to=2025-05-01", "created_to", "before the start date"),
-    ("status=exploded", "status", "Select a valid choice"),
-    ("created_from=yesterday", "created_from", "Enter a valid date"),
-])
+@pytest.mark.parametrize(
+    "query, field, message",
+    [
+        ("run_id=abc", "run_id", "Enter a whole run id"),
+        ("created_from=2025-05-03&created_to=2025-05-01", "created_to", "before the start date"),
+        ("status=exploded", "status", "Select a valid choice"),
+        ("created_from=yesterday", "created_from", "Enter a valid date"),
+    ],
+)
 def test_bad_filters_answer_422_naming_the_field(owner_client, org, query, field, message):
     AgentRunFactory(organization=org)
     resp = owner_client.get(f"/?{query}")
@@ -77,7 +99,10 @@ def test_no_match_is_not_mistaken_for_no_runs(owner_client, org):
 
 def test_keyset_pages_keep_the_filters_and_reach_every_run(owner_client, org):
     start = timezone.now() - timedelta(hours=2)
-    runs = [AgentRunFactory(organization=org, agent="support", created_at=start + timedelta(seconds=i)) for i in range(55)]
+    runs = [
+        AgentRunFactory(organization=org, agent="support", created_at=start + timedelta(seconds=i))
+        for i in range(55)
+    ]
     AgentRunFactory(organization=org, agent="seo")
     first = owner_client.get("/?agent=support").content.decode()
     assert len(ids_on(first)) == 50 and "Newest" not in first
@@ -103,16 +128,26 @@ def test_only_queued_and_running_rows_poll(owner_client, org):
 
 def test_row_fragment_stops_polling_once_the_run_finished(owner_client, org):
     run = AgentRunFactory(organization=org, status=RunStatus.RUNNING)
-    fragment = owner_client.get(f"/runs/{run.id}/row/", headers={"HX-Request": "true"}).content.decode()
+    fragment = owner_client.get(
+        f"/runs/{run.id}/row/", headers={"HX-Request": "true"}
+    ).content.decode()
     assert fragment.strip().startswith(f'<tr id="run-{run.id}"') and "every 2s" in fragment
     AgentRun.objects.filter(pk=run.pk).update(status=RunStatus.COMPLETED, duration_ms=1234)
     fragment = owner_client.get(f"/runs/{run.id}/row/").content.decode()
-    assert "<html" not in fragment and "hx-get" not in fragment and "completed" in fragment and "1.2 s" in fragment
+    assert (
+        "<html" not in fragment
+        and "hx-get" not in fragment
+        and "completed" in fragment
+        and "1.2 s" in fragment
+    )
 
 
 def test_row_fragment_of_an_unknown_run_is_404(owner_client, org, other_org):
     assert owner_client.get(f"/runs/{uuid.uuid4()}/row/").status_code == 404
-    assert owner_client.get(f"/runs/{AgentRunFactory(organization=other_org).id}/row/").status_code == 404
+    assert (
+        owner_client.get(f"/runs/{AgentRunFactory(organization=other_org).id}/row/").status_code
+        == 404
+    )
 
 
 def test_times_are_relative_with_the_exact_local_time_on_hover(owner_client, org):
@@ -120,11 +155,15 @@ def test_times_are_relative_with_the_exact_local_time_on_hover(owner_client, org
     org.save()
     AgentRunFactory(organization=org, created_at=timezone.now() - timedelta(minutes=5))
     page = owner_client.get("/").content.decode()
-    assert re.search(r'<time datetime="[^"]+" title="\d{4}-\d\d-\d\d \d\d:\d\d:\d\d JST">5\xa0minutes ago</time>', page)
+    assert re.search(
+        r'<time datetime="[^"]+" title="\d{4}-\d\d-\d\d \d\d:\d\d:\d\d JST">5\xa0minutes ago</time>',
+        page,
+    )
 
 
-def test_run_list_makes_the_same_number_of_queries_for_5_or_50_runs(owner_client, org,
-                                                                    django_assert_num_queries):
+def test_run_list_makes_the_same_number_of_queries_for_5_or_50_runs(
+    owner_client, org, django_assert_num_queries
+):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 

@@ -13,7 +13,10 @@ pytestmark = pytest.mark.django_db
 
 def test_start_page_lists_every_agent_and_intent(owner_client):
     page = owner_client.get("/runs/new/").content.decode()
-    assert '<option value="support/triage"' in page and '<a href="?task=support/triage">triage</a>' in page
+    assert (
+        '<option value="support/triage"' in page
+        and '<a href="?task=support/triage">triage</a>' in page
+    )
     assert "<title>Start a run · NeonHub</title>" in page
 
 
@@ -24,20 +27,33 @@ def test_choosing_an_intent_shows_labelled_fields_from_its_schema(owner_client):
     assert '<input type="hidden" name="task" value="support/triage">' in page
 
 
-def test_submitting_the_form_starts_a_ui_run_and_lands_on_it(owner_client, owner, org, django_capture_on_commit_callbacks):
+def test_submitting_the_form_starts_a_ui_run_and_lands_on_it(
+    owner_client, owner, org, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
-        resp = owner_client.post("/runs/new/", {"task": "support/triage", "input-content": "Site is down, urgent!",
-                                                "input-channel": "email"})
+        resp = owner_client.post(
+            "/runs/new/",
+            {
+                "task": "support/triage",
+                "input-content": "Site is down, urgent!",
+                "input-channel": "email",
+            },
+        )
     run = AgentRun.objects.get()
     assert resp.status_code == 302 and resp["Location"] == f"/runs/{run.id}/"
-    assert (run.trigger, run.created_by, run.input) == ("ui", owner, {"content": "Site is down, urgent!",
-                                                                      "channel": "email"})
+    assert (run.trigger, run.created_by, run.input) == (
+        "ui",
+        owner,
+        {"content": "Site is down, urgent!", "channel": "email"},
+    )
     run.refresh_from_db()
     assert run.status == RunStatus.COMPLETED and run.output["priority"] == "high"
 
 
 def test_schema_errors_come_back_next_to_the_field_with_422(owner_client):
-    resp = owner_client.post("/runs/new/", {"task": "support/triage", "input-content": "x" * 20_001})
+    resp = owner_client.post(
+        "/runs/new/", {"task": "support/triage", "input-content": "x" * 20_001}
+    )
     assert resp.status_code == 422
     page = resp.content.decode()
     assert "at most 20000 characters" in page and 'class="field invalid"' in page
@@ -51,7 +67,9 @@ def test_whole_input_errors_are_shown_above_the_fields(owner_client):
 
 
 def test_form_errors_are_422_and_nothing_starts(owner_client):
-    resp = owner_client.post("/runs/new/", {"task": "support/triage", "input-content": "", "input-metadata": "{"})
+    resp = owner_client.post(
+        "/runs/new/", {"task": "support/triage", "input-content": "", "input-metadata": "{"}
+    )
     assert resp.status_code == 422
     page = resp.content.decode()
     assert "This field is required." in page and "Not valid JSON" in page
@@ -82,7 +100,10 @@ def test_cancel_a_queued_run(owner_client, org):
     resp = owner_client.post(f"/runs/{run.id}/cancel/", follow=True)
     run.refresh_from_db()
     assert run.status == RunStatus.CANCELLED
-    assert resp.redirect_chain[-1][0] == f"/runs/{run.id}/" and "Run cancelled." in resp.content.decode()
+    assert (
+        resp.redirect_chain[-1][0] == f"/runs/{run.id}/"
+        and "Run cancelled." in resp.content.decode()
+    )
 
 
 def test_cancel_a_running_run_asks_it_to_stop(owner_client, org):
@@ -99,7 +120,13 @@ def test_cancelling_a_finished_run_explains_why_not(owner_client, org):
 
 
 def test_retry_a_failed_run_lands_on_the_new_linked_run(owner_client, owner, org, run_now):
-    failed, _ = run_now(services.run_start, organization=org, agent="testing", intent="reject", payload={"text": "x"})
+    failed, _ = run_now(
+        services.run_start,
+        organization=org,
+        agent="testing",
+        intent="reject",
+        payload={"text": "x"},
+    )
     resp = run_now(owner_client.post, f"/runs/{failed.id}/retry/")
     new = AgentRun.objects.get(parent=failed)
     assert resp.status_code == 302 and resp["Location"] == f"/runs/{new.id}/"
@@ -114,10 +141,15 @@ def test_retrying_a_completed_run_explains_why_not(owner_client, org):
 
 @pytest.mark.parametrize("action", ["cancel", "retry"])
 def test_viewers_cannot_cancel_or_retry(viewer_client, org, action):
-    run = AgentRunFactory(organization=org, status=RunStatus.FAILED if action == "retry" else RunStatus.QUEUED)
+    run = AgentRunFactory(
+        organization=org, status=RunStatus.FAILED if action == "retry" else RunStatus.QUEUED
+    )
     assert viewer_client.post(f"/runs/{run.id}/{action}/").status_code == 403
     run.refresh_from_db()
-    assert run.status in (RunStatus.FAILED, RunStatus.QUEUED) and not AgentRun.objects.filter(parent=run).exists()
+    assert (
+        run.status in (RunStatus.FAILED, RunStatus.QUEUED)
+        and not AgentRun.objects.filter(parent=run).exists()
+    )
 
 
 @pytest.mark.parametrize("action", ["cancel", "retry"])
@@ -125,7 +157,12 @@ def test_actions_need_post_and_a_run_of_this_organization(owner_client, org, oth
     mine = AgentRunFactory(organization=org)
     assert owner_client.get(f"/runs/{mine.id}/{action}/").status_code == 405
     assert owner_client.post(f"/runs/{uuid.uuid4()}/{action}/").status_code == 404
-    assert owner_client.post(f"/runs/{AgentRunFactory(organization=other_org).id}/{action}/").status_code == 404
+    assert (
+        owner_client.post(
+            f"/runs/{AgentRunFactory(organization=other_org).id}/{action}/"
+        ).status_code
+        == 404
+    )
 
 
 def test_viewers_see_everything_but_no_buttons(viewer_client, org):

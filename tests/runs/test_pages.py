@@ -20,10 +20,20 @@ def test_run_list_filters_and_empty_state(client, owner, org):
 def test_run_detail_shows_steps_and_error(client, owner, org, run_now):
     from agents import services
 
-    run, _ = run_now(services.run_start, organization=org, agent="testing", intent="reject", payload={"text": "x"})
+    run, _ = run_now(
+        services.run_start,
+        organization=org,
+        agent="testing",
+        intent="reject",
+        payload={"text": "x"},
+    )
     client.force_login(owner)
     page = client.get(f"/runs/{run.id}/").content.decode()
-    assert "CONNECTOR_REJECTED" in page and "call provider" in page and "Provider refused the post" in page
+    assert (
+        "CONNECTOR_REJECTED" in page
+        and "call provider" in page
+        and "Provider refused the post" in page
+    )
 
 
 def test_run_detail_htmx_fragment(client, owner, org):

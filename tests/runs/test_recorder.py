@@ -19,7 +19,9 @@ def production_pacing(settings):
 
 
 def claimed(org):
-    run, _ = services.run_start(organization=org, agent="testing", intent="echo", payload={"text": "x"})
+    run, _ = services.run_start(
+        organization=org, agent="testing", intent="echo", payload={"text": "x"}
+    )
     return run_services.run_claim(run_id=run.id)
 
 
@@ -34,7 +36,10 @@ def test_a_young_runs_steps_are_written_with_its_next_write(org, production_paci
     assert RunStep.objects.filter(run=run).count() == 0
     recorder.flush()
     steps = list(RunStep.objects.filter(run=run).order_by("seq"))
-    assert [(s.seq, s.name, s.status) for s in steps] == [(1, "outer", "completed"), (2, "inner", "completed")]
+    assert [(s.seq, s.name, s.status) for s in steps] == [
+        (1, "outer", "completed"),
+        (2, "inner", "completed"),
+    ]
     assert steps[1].http_status == 200 and steps[0].detail == {"k": 1}
     run.refresh_from_db()
     assert run.cost == Decimal("0.5")
@@ -49,8 +54,9 @@ def test_after_the_buffer_window_steps_are_inserted_when_they_start(org, setting
         assert RunStep.objects.get(run=run).status == "running"
     with recorder.step("second"):
         # The first step's completion was written with the second step's start.
-        assert list(RunStep.objects.filter(run=run).values_list("status", flat=True).order_by("seq")) == [
-            "completed", "running"]
+        assert list(
+            RunStep.objects.filter(run=run).values_list("status", flat=True).order_by("seq")
+        ) == ["completed", "running"]
 
 
 def test_a_buffered_step_that_is_running_is_inserted_by_a_nested_write(org, settings):
@@ -61,15 +67,20 @@ def test_a_buffered_step_that_is_running_is_inserted_by_a_nested_write(org, sett
     with recorder.step("outer"):
         recorder._buffer_for = 0.0  # the run grew old while the outer step ran
         with recorder.step("inner"):
-            assert list(RunStep.objects.filter(run=run).values_list("name", "status").order_by("seq")) == [
-                ("outer", "running"), ("inner", "running")]
+            assert list(
+                RunStep.objects.filter(run=run).values_list("name", "status").order_by("seq")
+            ) == [("outer", "running"), ("inner", "running")]
     recorder.flush()
     assert set(RunStep.objects.filter(run=run).values_list("status", flat=True)) == {"completed"}
 
 
 def test_executor_records_buffered_steps_of_failed_and_completed_runs(org, production_pacing):
-    ok, _ = services.run_start(organization=org, agent="testing", intent="sleep", payload={"seconds": 0, "steps": 3})
-    bad, _ = services.run_start(organization=org, agent="testing", intent="reject", payload={"text": "x"})
+    ok, _ = services.run_start(
+        organization=org, agent="testing", intent="sleep", payload={"seconds": 0, "steps": 3}
+    )
+    bad, _ = services.run_start(
+        organization=org, agent="testing", intent="reject", payload={"text": "x"}
+    )
     executor.execute_run(ok.id)
     executor.execute_run(bad.id)
     assert list(ok.steps.values_list("status", flat=True)) == ["completed"] * 3

@@ -32,11 +32,26 @@ def django_capture_on_commit(django_capture_on_commit_callbacks):
     return lambda: django_capture_on_commit_callbacks(execute=True)
 
 
-def finished_run(org, *, status="completed", agent="support", duration_ms=120, finished_at=None,
-                 code="", provider=None, cost="0"):
+def finished_run(
+    org,
+    *,
+    status="completed",
+    agent="support",
+    duration_ms=120,
+    finished_at=None,
+    code="",
+    provider=None,
+    cost="0",
+):
     """A run taken through the real transitions: create, claim, finish."""
-    run, _ = services.run_create(organization=org, agent=agent, intent="triage", payload={"n": str(id(object()))},
-                                 trigger="api", max_attempts=1)
+    run, _ = services.run_create(
+        organization=org,
+        agent=agent,
+        intent="triage",
+        payload={"n": str(id(object()))},
+        trigger="api",
+        max_attempts=1,
+    )
     run = services.run_claim(run_id=run.id)
     AgentRun.objects.filter(pk=run.pk).update(cost=Decimal(cost))
     fields = {"duration_ms": duration_ms}
@@ -46,7 +61,9 @@ def finished_run(org, *, status="completed", agent="support", duration_ms=120, f
         services._finish(run, status=RunStatus.COMPLETED, output={}, metrics={}, **fields)
     else:
         context = {"provider": provider} if provider else {}
-        services._finish(run, status=status, error_code=code, error_message="no", error_context=context, **fields)
+        services._finish(
+            run, status=status, error_code=code, error_message="no", error_context=context, **fields
+        )
     return run
 
 
@@ -55,7 +72,12 @@ def test_completed_run_is_counted_in_its_hour_with_duration_bucket_and_cost(org)
     row = RunRollup.objects.get()
     assert row.organization == org
     assert row.hour == run.finished_at.replace(minute=0, second=0, microsecond=0)
-    assert (row.agent, row.status, row.error_code, row.connector) == ("support", "completed", "", "")
+    assert (row.agent, row.status, row.error_code, row.connector) == (
+        "support",
+        "completed",
+        "",
+        "",
+    )
     assert row.count == 1 and row.duration_total_ms == 120 and row.cost_total == Decimal("0.25")
     assert row.h05 == 1  # 100 ms <= 120 ms < 178 ms
     assert sum(getattr(row, f) for f in ROLLUP_BUCKET_FIELDS) == 1
@@ -72,7 +94,11 @@ def test_runs_in_the_same_cell_increment_one_row(org):
 def test_failed_run_is_counted_with_error_code_and_connector(org):
     finished_run(org, status="failed", code="CONNECTOR_REJECTED", provider="twilio_sms")
     row = RunRollup.objects.get()
-    assert (row.status, row.error_code, row.connector) == ("failed", "CONNECTOR_REJECTED", "twilio_sms")
+    assert (row.status, row.error_code, row.connector) == (
+        "failed",
+        "CONNECTOR_REJECTED",
+        "twilio_sms",
+    )
 
 
 def test_a_run_finishing_twice_is_counted_once(org):
@@ -82,19 +108,47 @@ def test_a_run_finishing_twice_is_counted_once(org):
 
 
 def test_cancelling_a_queued_run_counts_it_without_a_duration(org):
-    run, _ = services.run_create(organization=org, agent="support", intent="triage", payload={}, trigger="api",
-                                 max_attempts=1)
+    run, _ = services.run_create(
+        organization=org,
+        agent="support",
+        intent="triage",
+        payload={},
+        trigger="api",
+        max_attempts=1,
+    )
     services.run_request_cancel(run=run)
     row = RunRollup.objects.get()
-    assert (row.status, row.error_code, row.count, row.duration_total_ms) == ("cancelled", "CANCELLED", 1, 0)
+    assert (row.status, row.error_code, row.count, row.duration_total_ms) == (
+        "cancelled",
+        "CANCELLED",
+        1,
+        0,
+    )
     assert sum(getattr(row, f) for f in ROLLUP_BUCKET_FIELDS) == 0
 
 
 def test_runs_executed_by_the_worker_land_in_the_rollups(org, run_now):
-    run_now(agent_services.run_start, organization=org, agent="testing", intent="echo", payload={"text": "hi"})
-    run_now(agent_services.run_start, organization=org, agent="testing", intent="reject", payload={"text": "hi"})
-    rows = {(r.agent, r.status, r.error_code, r.connector): r.count for r in RunRollup.objects.all()}
-    assert rows == {("testing", "completed", "", ""): 1, ("testing", "failed", "CONNECTOR_REJECTED", "example"): 1}
+    run_now(
+        agent_services.run_start,
+        organization=org,
+        agent="testing",
+        intent="echo",
+        payload={"text": "hi"},
+    )
+    run_now(
+        agent_services.run_start,
+        organization=org,
+        agent="testing",
+        intent="reject",
+        payload={"text": "hi"},
+    )
+    rows = {
+        (r.agent, r.status, r.error_code, r.connector): r.count for r in RunRollup.objects.all()
+    }
+    assert rows == {
+        ("testing", "completed", "", ""): 1,
+        ("testing", "failed", "CONNECTOR_REJECTED", "example"): 1,
+    }
 
 
 def test_a_concurrent_creator_of_the_row_makes_the_upsert_increment_it(org, monkeypatch):
@@ -118,10 +172,26 @@ def test_rebuild_reproduces_the_incremental_rollups(org, other_org):
     base = datetime(2025, 3, 1, 10, 30, tzinfo=UTC)
     finished_run(org, duration_ms=40, finished_at=base, cost="1.5")
     finished_run(org, duration_ms=900, finished_at=base + timedelta(minutes=10))
-    finished_run(org, status="failed", code="TIMEOUT", provider="reddit", finished_at=base + timedelta(hours=2))
+    finished_run(
+        org,
+        status="failed",
+        code="TIMEOUT",
+        provider="reddit",
+        finished_at=base + timedelta(hours=2),
+    )
     finished_run(other_org, agent="seo", duration_ms=10_000_000, finished_at=base)
-    columns = ["organization_id", "hour", "agent", "status", "error_code", "connector", "count",
-               "duration_total_ms", "cost_total", *ROLLUP_BUCKET_FIELDS]
+    columns = [
+        "organization_id",
+        "hour",
+        "agent",
+        "status",
+        "error_code",
+        "connector",
+        "count",
+        "duration_total_ms",
+        "cost_total",
+        *ROLLUP_BUCKET_FIELDS,
+    ]
 
     def snapshot():
         return sorted(RunRollup.objects.values_list(*columns), key=str)
@@ -156,11 +226,14 @@ def test_rebuild_command_takes_an_iso_datetime_and_reports_rows(org, capsys):
     assert "Rebuilt 1 rollup rows" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--org", "nope"], "No organization with slug 'nope'"),
-    (["--since", "yesterday"], "is not a date"),
-    (["--since", "2025-13-45"], "is not a date"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--org", "nope"], "No organization with slug 'nope'"),
+        (["--since", "yesterday"], "is not a date"),
+        (["--since", "2025-13-45"], "is not a date"),
+    ],
+)
 def test_rebuild_command_refuses_bad_arguments(db, args, message):
     with pytest.raises(CommandError, match=message):
         call_command("rebuild_rollups", *args)
@@ -177,7 +250,7 @@ def test_bucket_index_puts_each_bound_in_the_next_bucket():
 def test_percentiles_from_the_histogram_land_in_the_right_bucket():
     counts = [0] * len(ROLLUP_BUCKET_FIELDS)
     assert overview.percentile_from_histogram(counts, 0.5) is None
-    counts[rollups.bucket_index(150)] = 90   # 100–178 ms
+    counts[rollups.bucket_index(150)] = 90  # 100–178 ms
     counts[rollups.bucket_index(2000)] = 10  # 1778–3162 ms
     p50 = overview.percentile_from_histogram(counts, 0.5)
     p95 = overview.percentile_from_histogram(counts, 0.95)
@@ -195,7 +268,13 @@ def test_overview_of_a_day_counts_by_status_agent_code_and_connector(org):
     for minutes in (0, 5, 10):
         finished_run(org, duration_ms=150, finished_at=now - timedelta(minutes=minutes), cost="0.1")
     finished_run(org, agent="seo", duration_ms=3000, finished_at=now - timedelta(hours=3))
-    finished_run(org, status="failed", code="CONNECTOR_AUTH", provider="youtube", finished_at=now - timedelta(hours=5))
+    finished_run(
+        org,
+        status="failed",
+        code="CONNECTOR_AUTH",
+        provider="youtube",
+        finished_at=now - timedelta(hours=5),
+    )
     finished_run(org, status="failed", code="TIMEOUT", finished_at=now - timedelta(hours=5))
     finished_run(org, finished_at=now - timedelta(hours=30))  # outside the window
     finished_run(OrganizationFactory(), finished_at=now)  # another organization
@@ -226,13 +305,19 @@ def test_overview_of_an_agent_with_only_failures_has_no_durations(org):
     now = datetime(2025, 6, 10, 15, 20, tzinfo=UTC)
     finished_run(org, status="failed", code="TIMEOUT", finished_at=now)
     ov = overview.rollup_overview(organization=org, agent="support", now=now)
-    assert ov.agents[0].p50_ms is None and ov.agents[0].avg_ms is None and ov.agents[0].success_rate == 0
+    assert (
+        ov.agents[0].p50_ms is None
+        and ov.agents[0].avg_ms is None
+        and ov.agents[0].success_rate == 0
+    )
     empty = overview.rollup_overview(organization=org, agent="nobody", now=now, window="bogus")
     assert empty.window == "24h" and empty.finished == 0 and empty.success_rate is None
     assert empty.p50_ms is None and empty.agent_choices == ["nobody", "support"]
 
 
-@pytest.mark.parametrize("tz_name", ["UTC", "Asia/Kolkata", "America/New_York", "Australia/Lord_Howe"])
+@pytest.mark.parametrize(
+    "tz_name", ["UTC", "Asia/Kolkata", "America/New_York", "Australia/Lord_Howe"]
+)
 @pytest.mark.parametrize("window, buckets", [("7d", 28), ("30d", 30)])
 def test_longer_windows_group_hours_into_local_buckets(org, tz_name, window, buckets):
     tz = zoneinfo.ZoneInfo(tz_name)

@@ -38,45 +38,81 @@ def media_root(settings, tmp_path):
 
 @pytest.fixture
 def twilio_sms(org):
-    return connector_create(organization=org, provider="twilio_sms", name="Main number", mode="sandbox",
-                            credentials={"account_sid": ACCOUNT_SID, "auth_token": AUTH_TOKEN},
-                            config={"from_number": "+15005550006"})
+    return connector_create(
+        organization=org,
+        provider="twilio_sms",
+        name="Main number",
+        mode="sandbox",
+        credentials={"account_sid": ACCOUNT_SID, "auth_token": AUTH_TOKEN},
+        config={"from_number": "+15005550006"},
+    )
 
 
 @pytest.fixture
 def twilio_whatsapp(org):
-    return connector_create(organization=org, provider="twilio_whatsapp", name="WhatsApp", mode="sandbox",
-                            credentials={"account_sid": ACCOUNT_SID, "auth_token": AUTH_TOKEN},
-                            config={"from_number": "+15005550006"})
+    return connector_create(
+        organization=org,
+        provider="twilio_whatsapp",
+        name="WhatsApp",
+        mode="sandbox",
+        credentials={"account_sid": ACCOUNT_SID, "auth_token": AUTH_TOKEN},
+        config={"from_number": "+15005550006"},
+    )
 
 
 @pytest.fixture
 def smtp(org):
-    return connector_create(organization=org, provider="smtp_email", name="Mail", mode="sandbox",
-                            config={"host": "smtp.example.com", "from_address": "news@example.com"})
+    return connector_create(
+        organization=org,
+        provider="smtp_email",
+        name="Mail",
+        mode="sandbox",
+        config={"host": "smtp.example.com", "from_address": "news@example.com"},
+    )
 
 
 @pytest.fixture
 def facebook(org):
-    return connector_create(organization=org, provider="facebook_page", name="Page", mode="sandbox",
-                            credentials={"page_access_token": "EAAB-page-token-0001", "app_secret": APP_SECRET,
-                                         "webhook_verify_token": VERIFY_TOKEN},
-                            config={"page_id": "1234567890"})
+    return connector_create(
+        organization=org,
+        provider="facebook_page",
+        name="Page",
+        mode="sandbox",
+        credentials={
+            "page_access_token": "EAAB-page-token-0001",
+            "app_secret": APP_SECRET,
+            "webhook_verify_token": VERIFY_TOKEN,
+        },
+        config={"page_id": "1234567890"},
+    )
 
 
 @pytest.fixture
 def instagram(org):
-    return connector_create(organization=org, provider="instagram", name="Insta", mode="sandbox",
-                            credentials={"access_token": "EAAB-ig-token-0001", "app_secret": APP_SECRET},
-                            config={"ig_user_id": "17841400000000000"})
+    return connector_create(
+        organization=org,
+        provider="instagram",
+        name="Insta",
+        mode="sandbox",
+        credentials={"access_token": "EAAB-ig-token-0001", "app_secret": APP_SECRET},
+        config={"ig_user_id": "17841400000000000"},
+    )
 
 
 @pytest.fixture
 def shopify(org):
-    return connector_create(organization=org, provider="shopify", name="Store", mode="sandbox",
-                            credentials={"access_token": "shpat_token_0001", "webhook_secret": SHOPIFY_SECRET,
-                                         "previous_webhook_secret": SHOPIFY_OLD_SECRET},
-                            config={"shop_domain": "acme-store.myshopify.com"})
+    return connector_create(
+        organization=org,
+        provider="shopify",
+        name="Store",
+        mode="sandbox",
+        credentials={
+            "access_token": "shpat_token_0001",
+            "webhook_secret": SHOPIFY_SECRET,
+            "previous_webhook_secret": SHOPIFY_OLD_SECRET,
+        },
+        config={"shop_domain": "acme-store.myshopify.com"},
+    )
 
 
 def twilio_sign(url: str, params: dict, token: str = AUTH_TOKEN) -> str:
@@ -90,34 +126,81 @@ class Hooks:
     def __init__(self, client):
         self.client = client
 
-    def twilio(self, path: str, params: dict, *, signature: str | None = None, public: str = PUBLIC_URL,
-               query: str = "", **extra):
+    def twilio(
+        self,
+        path: str,
+        params: dict,
+        *,
+        signature: str | None = None,
+        public: str = PUBLIC_URL,
+        query: str = "",
+        **extra,
+    ):
         url = f"{public}{path}" + (f"?{query}" if query else "")
         sig = twilio_sign(url, params) if signature is None else signature
         headers = {"X-Twilio-Signature": sig} if sig else {}
         full = path + (f"?{query}" if query else "")
-        return self.client.post(full, data=urlencode(params), content_type="application/x-www-form-urlencoded",
-                                headers=headers, **extra)
+        return self.client.post(
+            full,
+            data=urlencode(params),
+            content_type="application/x-www-form-urlencoded",
+            headers=headers,
+            **extra,
+        )
 
-    def meta(self, path: str, body: dict | bytes, *, secret: str = APP_SECRET, signature: str | None = None):
+    def meta(
+        self,
+        path: str,
+        body: dict | bytes,
+        *,
+        secret: str = APP_SECRET,
+        signature: str | None = None,
+    ):
         raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-        sig = signature if signature is not None else "sha256=" + hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
+        sig = (
+            signature
+            if signature is not None
+            else "sha256=" + hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
+        )
         headers = {"X-Hub-Signature-256": sig} if sig else {}
         return self.client.post(path, data=raw, content_type="application/json", headers=headers)
 
-    def shopify(self, path: str, body: dict | bytes, *, topic: str = "orders/create", secret: str = SHOPIFY_SECRET,
-                event_id: str = "evt-1", signature: str | None = None):
+    def shopify(
+        self,
+        path: str,
+        body: dict | bytes,
+        *,
+        topic: str = "orders/create",
+        secret: str = SHOPIFY_SECRET,
+        event_id: str = "evt-1",
+        signature: str | None = None,
+    ):
         raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-        sig = signature if signature is not None else base64.b64encode(
-            hmac.new(secret.encode(), raw, hashlib.sha256).digest()).decode()
-        headers = {"X-Shopify-Topic": topic, "X-Shopify-Shop-Domain": "acme-store.myshopify.com",
-                   "X-Shopify-Event-Id": event_id, "X-Shopify-Webhook-Id": f"wh-{event_id}"}
+        sig = (
+            signature
+            if signature is not None
+            else base64.b64encode(hmac.new(secret.encode(), raw, hashlib.sha256).digest()).decode()
+        )
+        headers = {
+            "X-Shopify-Topic": topic,
+            "X-Shopify-Shop-Domain": "acme-store.myshopify.com",
+            "X-Shopify-Event-Id": event_id,
+            "X-Shopify-Webhook-Id": f"wh-{event_id}",
+        }
         if sig:
             headers["X-Shopify-Hmac-Sha256"] = sig
         return self.client.post(path, data=raw, content_type="application/json", headers=headers)
 
-    def generic(self, path: str, body: dict | bytes, secret: str, *, timestamp: int | None = None,
-                event_id: str = "", header: str | None = None):
+    def generic(
+        self,
+        path: str,
+        body: dict | bytes,
+        secret: str,
+        *,
+        timestamp: int | None = None,
+        event_id: str = "",
+        header: str | None = None,
+    ):
         raw = body if isinstance(body, bytes) else json.dumps(body).encode()
         ts = int(time.time()) if timestamp is None else timestamp
         sig = hmac.new(secret.encode(), str(ts).encode() + b"." + raw, hashlib.sha256).hexdigest()

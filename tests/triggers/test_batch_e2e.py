@@ -34,22 +34,29 @@ def _recover_until(batch_id, predicate, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > deadline:
-            raise AssertionError(f"batch did not get there in {timeout}s: {Batch.objects.get(pk=batch_id).__dict__}")
+            raise AssertionError(
+                f"batch did not get there in {timeout}s: {Batch.objects.get(pk=batch_id).__dict__}"
+            )
         run_services.runs_recover()
         batches.batches_sweep(now=timezone.now() + timedelta(minutes=2))
         time.sleep(2.0)
 
 
 @pytest.mark.timeout(300)
-def test_ten_thousand_inputs_with_a_worker_killed_midway_each_end_exactly_once(broker, worker, org, settings,
-                                                                                monkeypatch):
+def test_ten_thousand_inputs_with_a_worker_killed_midway_each_end_exactly_once(
+    broker, worker, org, settings, monkeypatch
+):
     monkeypatch.setenv("NEONHUB_ORG_MAX_IN_FLIGHT", "400")
     monkeypatch.setenv("NEONHUB_RUN_HEARTBEAT_TIMEOUT", "2")
-    monkeypatch.setenv("NEONHUB_MEDIA_DIR", str(settings.MEDIA_ROOT))  # the worker reads the stored inputs
+    monkeypatch.setenv(
+        "NEONHUB_MEDIA_DIR", str(settings.MEDIA_ROOT)
+    )  # the worker reads the stored inputs
     settings.NEONHUB_ORG_MAX_IN_FLIGHT = 400
     settings.NEONHUB_RUN_HEARTBEAT_TIMEOUT = 2
     items = [{"content": f"Ticket {i}: the checkout page is down"} for i in range(INPUTS)]
-    batch = batches.batch_create_json(organization=org, name="Load", agent="support", intent="triage", items=items)
+    batch = batches.batch_create_json(
+        organization=org, name="Load", agent="support", intent="triage", items=items
+    )
 
     first = worker()
     wait_for(lambda: _finished(batch.pk) >= INPUTS // 3, timeout=120, interval=0.5)
@@ -58,10 +65,18 @@ def test_ten_thousand_inputs_with_a_worker_killed_midway_each_end_exactly_once(b
     assert killed_at < INPUTS
 
     worker()
-    _recover_until(batch.pk, lambda: Batch.objects.get(pk=batch.pk).status == "completed", timeout=240)
+    _recover_until(
+        batch.pk, lambda: Batch.objects.get(pk=batch.pk).status == "completed", timeout=240
+    )
 
     batch.refresh_from_db()
-    assert (batch.total, batch.fed, batch.done, batch.failed, batch.cancelled) == (INPUTS, INPUTS, INPUTS, 0, 0)
+    assert (batch.total, batch.fed, batch.done, batch.failed, batch.cancelled) == (
+        INPUTS,
+        INPUTS,
+        INPUTS,
+        0,
+        0,
+    )
     items = BatchItem.objects.filter(batch=batch)
     assert items.count() == INPUTS
     assert sorted(items.values_list("index", flat=True)) == list(range(INPUTS))  # each input once

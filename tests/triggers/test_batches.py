@@ -33,34 +33,63 @@ def _finish_runs(batch, status=RunStatus.COMPLETED):
 
 def test_a_json_batch_runs_every_input_once(org, sync_runs):
     with sync_runs():
-        batch = batches.batch_create_json(organization=org, name="Triage", agent="support", intent="triage",
-                                          items=_triage(7), defaults={"channel": "email"})
+        batch = batches.batch_create_json(
+            organization=org,
+            name="Triage",
+            agent="support",
+            intent="triage",
+            items=_triage(7),
+            defaults={"channel": "email"},
+        )
     batch.refresh_from_db()
-    assert (batch.status, batch.total, batch.done, batch.failed, batch.fed) == ("completed", 7, 7, 0, 7)
+    assert (batch.status, batch.total, batch.done, batch.failed, batch.fed) == (
+        "completed",
+        7,
+        7,
+        0,
+        7,
+    )
     items = list(BatchItem.objects.filter(batch=batch).select_related("run"))
     assert [i.index for i in items] == list(range(7))
     assert {i.run.trigger for i in items} == {"batch"}
     assert items[3].run.idempotency_key == f"batch:{batch.pk}:3"
     assert items[3].input == {"channel": "email", "content": "Ticket 3: checkout is down"}
     progress = batches.batch_progress(batch)
-    assert (progress["remaining"], progress["percent"], progress["in_flight"], progress["eta_seconds"]) == (0, 100.0, 0, None)
+    assert (
+        progress["remaining"],
+        progress["percent"],
+        progress["in_flight"],
+        progress["eta_seconds"],
+    ) == (0, 100.0, 0, None)
 
 
-def test_a_csv_campaign_sends_one_sms_per_row_and_an_opted_out_number_gets_none(org, twilio_sms, sync_runs):
-    suppression_add(organization=org, channel="sms", address="+14155550102", source="opt_out_keyword")
-    text = ("Phone,First name,Offer\n+14155550100,Ada,20%\n+14155550101,Charles,15%\n"
-            "+14155550102,Grace,10%\n")
+def test_a_csv_campaign_sends_one_sms_per_row_and_an_opted_out_number_gets_none(
+    org, twilio_sms, sync_runs
+):
+    suppression_add(
+        organization=org, channel="sms", address="+14155550102", source="opt_out_keyword"
+    )
+    text = (
+        "Phone,First name,Offer\n+14155550100,Ada,20%\n+14155550101,Charles,15%\n"
+        "+14155550102,Grace,10%\n"
+    )
     with sync_runs():
         batch = batches.batch_create_csv(
-            organization=org, name="Spring sale", agent="messaging", intent="send-sms", upload=_csv(text),
+            organization=org,
+            name="Spring sale",
+            agent="messaging",
+            intent="send-sms",
+            upload=_csv(text),
             mapping={"to": "Phone", "variables.name": "First name", "variables.offer": "Offer"},
             defaults={"body": "Hi {{name}}, {{offer}} off today only. Reply STOP to opt out."},
         )
     batch.refresh_from_db()
     assert (batch.status, batch.done, batch.failed) == ("completed", 2, 1)
     sent = OutboundMessage.objects.filter(status="sent").order_by("target")
-    assert [m.response["body"] for m in sent] == ["Hi Ada, 20% off today only. Reply STOP to opt out.",
-                                                  "Hi Charles, 15% off today only. Reply STOP to opt out."]
+    assert [m.response["body"] for m in sent] == [
+        "Hi Ada, 20% off today only. Reply STOP to opt out.",
+        "Hi Charles, 15% off today only. Reply STOP to opt out.",
+    ]
     blocked = BatchItem.objects.get(batch=batch, status=ItemStatus.FAILED)
     assert blocked.index == 2 and "suppression list" in blocked.error
     assert not OutboundMessage.objects.filter(target="+14155550102", status="sent").exists()
@@ -68,21 +97,37 @@ def test_a_csv_campaign_sends_one_sms_per_row_and_an_opted_out_number_gets_none(
 
 def test_csv_without_a_mapping_uses_the_column_names(org, sync_runs):
     with sync_runs():
-        batch = batches.batch_create_csv(organization=org, name="", agent="support", intent="triage",
-                                         upload=_csv("content,channel\nHello there,chat\n"))
+        batch = batches.batch_create_csv(
+            organization=org,
+            name="",
+            agent="support",
+            intent="triage",
+            upload=_csv("content,channel\nHello there,chat\n"),
+        )
     batch.refresh_from_db()
-    assert batch.name == "support/triage" and batch.mapping == {"content": "content", "channel": "channel"}
+    assert batch.name == "support/triage" and batch.mapping == {
+        "content": "content",
+        "channel": "channel",
+    }
     assert BatchItem.objects.get(batch=batch).input == {"content": "Hello there", "channel": "chat"}
 
 
 def test_a_contact_list_batch_links_each_message_to_its_contact(org, twilio_sms, sync_runs):
     vip = contacts.contact_list_create(organization=org, name="VIP")
-    people = [contacts.contact_create(organization=org, name=n, phone=p)
-              for n, p in (("Ada Lovelace", "+14155550100"), ("Grace Hopper", "+14155550101"))]
+    people = [
+        contacts.contact_create(organization=org, name=n, phone=p)
+        for n, p in (("Ada Lovelace", "+14155550100"), ("Grace Hopper", "+14155550101"))
+    ]
     contacts.contact_list_add(contact_list=vip, contact_ids=[p.pk for p in people])
     with sync_runs():
-        batch = batches.batch_create_list(organization=org, name="VIP", agent="messaging", intent="send-sms",
-                                          contact_list=vip, defaults={"body": "Hello {{first_name}}"})
+        batch = batches.batch_create_list(
+            organization=org,
+            name="VIP",
+            agent="messaging",
+            intent="send-sms",
+            contact_list=vip,
+            defaults={"body": "Hello {{first_name}}"},
+        )
     batch.refresh_from_db()
     assert (batch.status, batch.done) == ("completed", 2)
     rows = {m.contact_id: m.response["body"] for m in OutboundMessage.objects.all()}
@@ -91,13 +136,17 @@ def test_a_contact_list_batch_links_each_message_to_its_contact(org, twilio_sms,
 
 def test_without_an_in_flight_limit_the_feeder_goes_a_chunk_at_a_time(org, settings):
     settings.NEONHUB_ORG_MAX_IN_FLIGHT = 0
-    batch = batches.batch_create_json(organization=org, name="x", agent="support", intent="triage", items=_triage(8))
+    batch = batches.batch_create_json(
+        organization=org, name="x", agent="support", intent="triage", items=_triage(8)
+    )
     assert batches.batch_feed(batch_id=batch.pk)["fed"] == 8
 
 
 def test_feeding_respects_the_organizations_in_flight_limit(org, settings):
     settings.NEONHUB_ORG_MAX_IN_FLIGHT = 3
-    batch = batches.batch_create_json(organization=org, name="x", agent="support", intent="triage", items=_triage(8))
+    batch = batches.batch_create_json(
+        organization=org, name="x", agent="support", intent="triage", items=_triage(8)
+    )
     assert batches.batch_feed(batch_id=batch.pk)["fed"] == 3
     assert batches.batch_feed(batch_id=batch.pk)["fed"] == 0  # no room: three runs are still queued
     _finish_runs(batch)
@@ -114,8 +163,12 @@ def test_runs_of_other_work_in_the_organization_count_towards_the_limit(org, oth
     from agents.services import run_start
 
     run_start(organization=org, agent="support", intent="triage", payload={"content": "api run"})
-    run_start(organization=other_org, agent="support", intent="triage", payload={"content": "not ours"})
-    batch = batches.batch_create_json(organization=org, name="x", agent="support", intent="triage", items=_triage(4))
+    run_start(
+        organization=other_org, agent="support", intent="triage", payload={"content": "not ours"}
+    )
+    batch = batches.batch_create_json(
+        organization=org, name="x", agent="support", intent="triage", items=_triage(4)
+    )
     assert batches.batch_feed(batch_id=batch.pk)["fed"] == 1
 
 
@@ -124,8 +177,13 @@ def test_a_batch_pauses_itself_when_too_many_inputs_fail_and_says_why(org, setti
     settings.NEONHUB_BATCH_FAILURE_THRESHOLD = 0.5
     settings.NEONHUB_ORG_MAX_IN_FLIGHT = 2
     with sync_runs():
-        batch = batches.batch_create_json(organization=org, name="x", agent="testing", intent="reject",
-                                          items=[{"text": str(i)} for i in range(20)])
+        batch = batches.batch_create_json(
+            organization=org,
+            name="x",
+            agent="testing",
+            intent="reject",
+            items=[{"text": str(i)} for i in range(20)],
+        )
     batch.refresh_from_db()
     assert batch.status == BatchStatus.PAUSED
     assert "failed" in batch.pause_reason and "50% threshold" in batch.pause_reason
@@ -134,7 +192,9 @@ def test_a_batch_pauses_itself_when_too_many_inputs_fail_and_says_why(org, setti
 
 def test_resume_measures_the_failure_rate_afresh_and_feeds_again(org, settings):
     settings.NEONHUB_ORG_MAX_IN_FLIGHT = 2
-    batch = batches.batch_create_json(organization=org, name="x", agent="support", intent="triage", items=_triage(5))
+    batch = batches.batch_create_json(
+        organization=org, name="x", agent="support", intent="triage", items=_triage(5)
+    )
     batches.batch_feed(batch_id=batch.pk)
     batches.batch_pause(batch=batch, reason="Checking the copy")
     _finish_runs(batch, RunStatus.FAILED)
@@ -153,21 +213,33 @@ def test_resume_measures_the_failure_rate_afresh_and_feeds_again(org, settings):
 
 def test_cancel_stops_feeding_and_cancels_queued_runs(org, settings):
     settings.NEONHUB_ORG_MAX_IN_FLIGHT = 3
-    batch = batches.batch_create_json(organization=org, name="x", agent="support", intent="triage", items=_triage(9))
+    batch = batches.batch_create_json(
+        organization=org, name="x", agent="support", intent="triage", items=_triage(9)
+    )
     batches.batch_feed(batch_id=batch.pk)
     batches.batch_cancel(batch=batch)
     assert set(AgentRun.objects.values_list("status", flat=True)) == {"cancelled"}
     batches.batch_feed(batch_id=batch.pk)
     batch.refresh_from_db()
-    assert (batch.status, batch.cancelled, batch.fed, batch.feed_requested_at) == ("cancelled", 3, 3, None)
+    assert (batch.status, batch.cancelled, batch.fed, batch.feed_requested_at) == (
+        "cancelled",
+        3,
+        3,
+        None,
+    )
     assert batches.batch_progress(batch)["remaining"] == 6
     with pytest.raises(Conflict):
         batches.batch_cancel(batch=batch)
 
 
 def test_a_crash_while_feeding_leaves_nothing_half_done_and_the_next_pass_resumes(org, monkeypatch):
-    batch = batches.batch_create_csv(organization=org, name="x", agent="support", intent="triage",
-                                     upload=_csv("content\n" + "".join(f"Row {i}\n" for i in range(6))))
+    batch = batches.batch_create_csv(
+        organization=org,
+        name="x",
+        agent="support",
+        intent="triage",
+        upload=_csv("content\n" + "".join(f"Row {i}\n" for i in range(6))),
+    )
     real = batches._start_item
     calls = {"n": 0}
 
@@ -190,10 +262,14 @@ def test_a_crash_while_feeding_leaves_nothing_half_done_and_the_next_pass_resume
     assert AgentRun.objects.count() == 6
 
 
-def test_csv_is_read_in_chunks_from_the_byte_offset_including_quoted_newlines(org, monkeypatch, settings):
+def test_csv_is_read_in_chunks_from_the_byte_offset_including_quoted_newlines(
+    org, monkeypatch, settings
+):
     monkeypatch.setattr(batches, "FEED_CHUNK", 2)
     text = 'content,channel\n"Line one\nline two",chat\n"Say ""hi""",email\nThird,\n\nFourth,phone\nFifth,chat\n'
-    batch = batches.batch_create_csv(organization=org, name="x", agent="support", intent="triage", upload=_csv(text))
+    batch = batches.batch_create_csv(
+        organization=org, name="x", agent="support", intent="triage", upload=_csv(text)
+    )
     assert batch.total == 5
     for _ in range(3):
         batches.batch_feed(batch_id=batch.pk)
@@ -201,16 +277,29 @@ def test_csv_is_read_in_chunks_from_the_byte_offset_including_quoted_newlines(or
     batches.batch_feed(batch_id=batch.pk)
     batch.refresh_from_db()
     inputs = [i.input for i in BatchItem.objects.filter(batch=batch).order_by("index")]
-    assert [i["content"] for i in inputs] == ["Line one\nline two", 'Say "hi"', "Third", "Fourth", "Fifth"]
+    assert [i["content"] for i in inputs] == [
+        "Line one\nline two",
+        'Say "hi"',
+        "Third",
+        "Fourth",
+        "Fifth",
+    ]
     assert inputs[2] == {"content": "Third"}
     assert (batch.status, batch.done, batch.fed_all) == ("completed", 5, True)
 
 
-def test_the_stored_input_file_is_deleted_once_the_batch_is_over(org, django_capture_on_commit_callbacks):
+def test_the_stored_input_file_is_deleted_once_the_batch_is_over(
+    org, django_capture_on_commit_callbacks
+):
     from django.core.files.storage import default_storage
 
-    batch = batches.batch_create_csv(organization=org, name="x", agent="support", intent="triage",
-                                     upload=_csv("content\nHello\n"))
+    batch = batches.batch_create_csv(
+        organization=org,
+        name="x",
+        agent="support",
+        intent="triage",
+        upload=_csv("content\nHello\n"),
+    )
     name = batch.source_file.name
     batches.batch_feed(batch_id=batch.pk)
     _finish_runs(batch)
@@ -221,8 +310,13 @@ def test_the_stored_input_file_is_deleted_once_the_batch_is_over(org, django_cap
 
 
 def test_an_input_the_intent_refuses_fails_alone(org):
-    batch = batches.batch_create_json(organization=org, name="x", agent="support", intent="triage",
-                                      items=[{"content": "ok"}, {"content": ""}, {"content": "ok too"}])
+    batch = batches.batch_create_json(
+        organization=org,
+        name="x",
+        agent="support",
+        intent="triage",
+        items=[{"content": "ok"}, {"content": ""}, {"content": "ok too"}],
+    )
     batches.batch_feed(batch_id=batch.pk)
     failed = BatchItem.objects.get(batch=batch, status=ItemStatus.FAILED)
     assert failed.index == 1 and failed.run_id is None and "content" in failed.error
@@ -231,7 +325,9 @@ def test_an_input_the_intent_refuses_fails_alone(org):
 
 
 def test_a_run_that_disappeared_counts_as_failed(org):
-    batch = batches.batch_create_json(organization=org, name="x", agent="support", intent="triage", items=_triage(2))
+    batch = batches.batch_create_json(
+        organization=org, name="x", agent="support", intent="triage", items=_triage(2)
+    )
     batches.batch_feed(batch_id=batch.pk)
     AgentRun.objects.all().delete()
     batches.batch_feed(batch_id=batch.pk)
@@ -239,42 +335,78 @@ def test_a_run_that_disappeared_counts_as_failed(org):
     assert (batch.failed, batch.status) == (2, "completed")
 
 
-@pytest.mark.parametrize("items, field", [([], "items"), ("x", "items"), ([1], "items.0"),
-                                          ([{"wrong": 1}], "payload.content")])
+@pytest.mark.parametrize(
+    "items, field",
+    [([], "items"), ("x", "items"), ([1], "items.0"), ([{"wrong": 1}], "payload.content")],
+)
 def test_json_batches_refuse_unusable_inputs(org, items, field):
     with pytest.raises(InvalidInput) as exc:
-        batches.batch_create_json(organization=org, name="x", agent="support", intent="triage", items=items)
+        batches.batch_create_json(
+            organization=org, name="x", agent="support", intent="triage", items=items
+        )
     assert field in exc.value.details[0]["field"]
 
 
 def test_other_creation_errors(org, monkeypatch):
     monkeypatch.setattr(batches, "MAX_JSON_ITEMS", 2)
     with pytest.raises(InvalidInput, match="at most 2"):
-        batches.batch_create_json(organization=org, name="x", agent="support", intent="triage", items=_triage(3))
+        batches.batch_create_json(
+            organization=org, name="x", agent="support", intent="triage", items=_triage(3)
+        )
     with pytest.raises(AgentNotRegistered):
-        batches.batch_create_json(organization=org, name="x", agent="nobody", intent="x", items=_triage(1))
+        batches.batch_create_json(
+            organization=org, name="x", agent="nobody", intent="x", items=_triage(1)
+        )
     with pytest.raises(InvalidInput, match="defaults"):
-        batches.batch_create_json(organization=org, name="x", agent="support", intent="triage", items=_triage(1),
-                                  defaults=["x"])
+        batches.batch_create_json(
+            organization=org,
+            name="x",
+            agent="support",
+            intent="triage",
+            items=_triage(1),
+            defaults=["x"],
+        )
     with pytest.raises(InvalidInput, match="no column named Phone"):
-        batches.batch_create_csv(organization=org, name="x", agent="support", intent="triage",
-                                 upload=_csv("content\nhi\n"), mapping={"content": "Phone"})
+        batches.batch_create_csv(
+            organization=org,
+            name="x",
+            agent="support",
+            intent="triage",
+            upload=_csv("content\nhi\n"),
+            mapping={"content": "Phone"},
+        )
     with pytest.raises(InvalidInput, match="no data rows"):
-        batches.batch_create_csv(organization=org, name="x", agent="support", intent="triage", upload=_csv("content\n"))
+        batches.batch_create_csv(
+            organization=org, name="x", agent="support", intent="triage", upload=_csv("content\n")
+        )
     with pytest.raises(InvalidInput, match="row 2"):
-        batches.batch_create_csv(organization=org, name="x", agent="support", intent="triage",
-                                 upload=_csv("content\nfine\ntoo,many\n"))
+        batches.batch_create_csv(
+            organization=org,
+            name="x",
+            agent="support",
+            intent="triage",
+            upload=_csv("content\nfine\ntoo,many\n"),
+        )
     with pytest.raises(InvalidInput, match="Row 1"):
-        batches.batch_create_csv(organization=org, name="x", agent="support", intent="triage",
-                                 upload=_csv("text\nhello\n"))
+        batches.batch_create_csv(
+            organization=org,
+            name="x",
+            agent="support",
+            intent="triage",
+            upload=_csv("text\nhello\n"),
+        )
     empty = contacts.contact_list_create(organization=org, name="Empty")
     with pytest.raises(InvalidInput, match="no contacts"):
-        batches.batch_create_list(organization=org, name="x", agent="messaging", intent="send-sms", contact_list=empty)
+        batches.batch_create_list(
+            organization=org, name="x", agent="messaging", intent="send-sms", contact_list=empty
+        )
     assert not Batch.objects.exists()
 
 
 def test_a_finished_batch_run_nudges_its_feeder_once(org, monkeypatch):
-    batch = batches.batch_create_json(organization=org, name="x", agent="support", intent="triage", items=_triage(2))
+    batch = batches.batch_create_json(
+        organization=org, name="x", agent="support", intent="triage", items=_triage(2)
+    )
     batches.batch_feed(batch_id=batch.pk)
     sent = []
     monkeypatch.setattr(batches, "_enqueue", lambda batch_id: sent.append(batch_id))
@@ -285,8 +417,14 @@ def test_a_finished_batch_run_nudges_its_feeder_once(org, monkeypatch):
     batches.batch_run_finished(run_id=run.pk)
     batches.batch_run_finished(run_id=run.pk)  # a nudge is already pending: no second feeder
     assert sent == [str(batch.pk)]
-    other = AgentRun.objects.create(organization=org, agent="support", intent="triage", input={}, input_hash="0",
-                                    status="completed")
+    other = AgentRun.objects.create(
+        organization=org,
+        agent="support",
+        intent="triage",
+        input={},
+        input_hash="0",
+        status="completed",
+    )
     batches.batch_run_finished(run_id=other.pk)
     assert len(sent) == 1
 
@@ -294,11 +432,15 @@ def test_a_finished_batch_run_nudges_its_feeder_once(org, monkeypatch):
 def test_the_minute_sweep_nudges_batches_whose_nudge_was_lost(org, monkeypatch):
     from agents.triggers.tasks import schedules_due
 
-    batch = batches.batch_create_json(organization=org, name="x", agent="support", intent="triage", items=_triage(2))
+    batch = batches.batch_create_json(
+        organization=org, name="x", agent="support", intent="triage", items=_triage(2)
+    )
     sent = []
     monkeypatch.setattr(batches, "_enqueue", lambda batch_id: sent.append(batch_id))
     assert batches.batches_sweep() == 0  # asked for just now
-    Batch.objects.filter(pk=batch.pk).update(feed_requested_at=timezone.now() - timedelta(minutes=5))
+    Batch.objects.filter(pk=batch.pk).update(
+        feed_requested_at=timezone.now() - timedelta(minutes=5)
+    )
     assert schedules_due()["batches_nudged"] == 1
     assert sent == [batch.pk]
 
@@ -312,5 +454,7 @@ def test_feeding_a_deleted_batch_does_nothing(org):
 def test_the_feeder_task_entry_point(org):
     from agents.triggers.tasks import batch_feed
 
-    batch = batches.batch_create_json(organization=org, name="x", agent="support", intent="triage", items=_triage(1))
+    batch = batches.batch_create_json(
+        organization=org, name="x", agent="support", intent="triage", items=_triage(1)
+    )
     assert batch_feed(str(batch.pk))["fed"] == 1

@@ -29,24 +29,42 @@ GOOD_CSV = (
 
 
 def test_contact_fields_are_cleaned(org):
-    contact = contacts.contact_create(organization=org, name=" Ada ", phone="0044 20 7946 0958",
-                                      email=" Ada@Example.COM ", tags="vip; beta;vip",
-                                      consent={"sms": {"status": "granted", "source": "web form"}})
-    assert (contact.name, contact.phone, contact.email) == ("Ada", "+442079460958", "ada@example.com")
+    contact = contacts.contact_create(
+        organization=org,
+        name=" Ada ",
+        phone="0044 20 7946 0958",
+        email=" Ada@Example.COM ",
+        tags="vip; beta;vip",
+        consent={"sms": {"status": "granted", "source": "web form"}},
+    )
+    assert (contact.name, contact.phone, contact.email) == (
+        "Ada",
+        "+442079460958",
+        "ada@example.com",
+    )
     assert contact.tags == ["vip", "beta"]
     assert contact.consent["sms"]["status"] == "granted" and contact.consent["sms"]["at"]
 
 
-@pytest.mark.parametrize("data, field", [
-    ({"phone": "12345"}, "phone"), ({"email": "not-an-email"}, "email"), ({"phone": "+14155550100", "timezone": "X"}, "timezone"),
-    ({"phone": "+14155550100", "tags": [1]}, "tags"), ({"phone": "+14155550100", "consent": {"fax": {}}}, "consent.fax"),
-    ({"phone": "+14155550100", "consent": {"sms": {"status": "maybe"}}}, "consent"),
-    ({"phone": "+14155550100", "consent": {"sms": {"status": "granted", "at": "yesterday"}}}, "consent"),
-    ({"phone": "+14155550100", "consent": []}, "consent"),
-    ({"phone": "+14155550100", "attributes": {"x": [1]}}, "attributes"),
-    ({"phone": "+14155550100", "attributes": {str(i): i for i in range(101)}}, "attributes"),
-    ({"name": "No address"}, "phone"),
-])
+@pytest.mark.parametrize(
+    "data, field",
+    [
+        ({"phone": "12345"}, "phone"),
+        ({"email": "not-an-email"}, "email"),
+        ({"phone": "+14155550100", "timezone": "X"}, "timezone"),
+        ({"phone": "+14155550100", "tags": [1]}, "tags"),
+        ({"phone": "+14155550100", "consent": {"fax": {}}}, "consent.fax"),
+        ({"phone": "+14155550100", "consent": {"sms": {"status": "maybe"}}}, "consent"),
+        (
+            {"phone": "+14155550100", "consent": {"sms": {"status": "granted", "at": "yesterday"}}},
+            "consent",
+        ),
+        ({"phone": "+14155550100", "consent": []}, "consent"),
+        ({"phone": "+14155550100", "attributes": {"x": [1]}}, "attributes"),
+        ({"phone": "+14155550100", "attributes": {str(i): i for i in range(101)}}, "attributes"),
+        ({"name": "No address"}, "phone"),
+    ],
+)
 def test_bad_contact_fields_name_the_field(org, data, field):
     with pytest.raises(InvalidInput) as exc:
         contacts.contact_create(organization=org, **data)
@@ -63,11 +81,20 @@ def test_phone_and_email_are_unique_per_organization(org, other_org):
 def test_update_and_consent(org):
     contact = contacts.contact_create(organization=org, phone="+14155550100")
     contacts.contact_update(contact=contact, name="Ada", attributes={"plan": "pro"})
-    contacts.contact_consent_set(contact=contact, channel="whatsapp", status="granted", source="chat",
-                                 at="2025-05-01T10:00:00")
+    contacts.contact_consent_set(
+        contact=contact,
+        channel="whatsapp",
+        status="granted",
+        source="chat",
+        at="2025-05-01T10:00:00",
+    )
     contact.refresh_from_db()
     assert contact.name == "Ada" and contact.attributes == {"plan": "pro"}
-    assert contact.consent["whatsapp"] == {"status": "granted", "source": "chat", "at": "2025-05-01T10:00:00+00:00"}
+    assert contact.consent["whatsapp"] == {
+        "status": "granted",
+        "source": "chat",
+        "at": "2025-05-01T10:00:00+00:00",
+    }
     with pytest.raises(InvalidInput):
         contacts.contact_consent_set(contact=contact, channel="fax", status="granted")
     with pytest.raises(InvalidInput):
@@ -94,38 +121,62 @@ def test_lists_hold_only_the_organizations_contacts(org, other_org):
 def test_import_preview_reports_counts_sample_and_writes_nothing(org):
     import_id = contacts.contacts_import_store(organization=org, upload=_upload(GOOD_CSV))
     preview = contacts.contacts_import_preview(organization=org, import_id=import_id)
-    assert (preview["rows"], preview["valid"], preview["create"], preview["error_count"]) == (3, 3, 3, 0)
+    assert (preview["rows"], preview["valid"], preview["create"], preview["error_count"]) == (
+        3,
+        3,
+        3,
+        0,
+    )
     first = preview["sample"][0]
-    assert (first["phone"], first["email"], first["action"]) == ("+14155550100", "ada@example.com", "create")
+    assert (first["phone"], first["email"], first["action"]) == (
+        "+14155550100",
+        "ada@example.com",
+        "create",
+    )
     assert first["attributes"] == {"first_name": "Ada", "plan": "pro"}
-    assert preview["sample"][2]["name"] == "Hopper, Grace" and preview["sample"][2]["tags"] == ["navy", "cobol"]
+    assert preview["sample"][2]["name"] == "Hopper, Grace" and preview["sample"][2]["tags"] == [
+        "navy",
+        "cobol",
+    ]
     assert not Contact.objects.exists()
 
 
 def test_import_commit_creates_updates_and_fills_a_list(org):
-    existing = contacts.contact_create(organization=org, phone="+14155550101", tags=["old"],
-                                       attributes={"plan": "free"})
+    existing = contacts.contact_create(
+        organization=org, phone="+14155550101", tags=["old"], attributes={"plan": "free"}
+    )
     members = contacts.contact_list_create(organization=org, name="Imported")
     import_id = contacts.contacts_import_store(organization=org, upload=_upload(GOOD_CSV))
-    result = contacts.contacts_import_commit(organization=org, import_id=import_id, contact_list=members)
+    result = contacts.contacts_import_commit(
+        organization=org, import_id=import_id, contact_list=members
+    )
     assert (result["create"], result["update"]) == (2, 1)
     existing.refresh_from_db()
     assert existing.name == "Charles Babbage" and existing.tags == ["old"]
     assert existing.attributes == {"plan": "free", "first_name": "Charles"}
     grace = Contact.objects.get(email="grace@example.com")
-    assert grace.consent["sms"]["status"] == "revoked" and grace.consent["sms"]["source"] == "csv import"
+    assert (
+        grace.consent["sms"]["status"] == "revoked"
+        and grace.consent["sms"]["source"] == "csv import"
+    )
     assert ContactListMembership.objects.filter(contact_list=members).count() == 3
     with pytest.raises(NotFound):  # the upload is gone once imported
         contacts.contacts_import_preview(organization=org, import_id=import_id)
 
 
 def test_one_bad_row_imports_nothing_and_every_error_names_its_row(org):
-    text = ("phone,email,timezone\n+14155550100,ada@example.com,UTC\n12,bad@example.com,UTC\n"
-            "+14155550102,not-an-email,UTC\n+14155550103,,Nowhere/City\n,,\n")
+    text = (
+        "phone,email,timezone\n+14155550100,ada@example.com,UTC\n12,bad@example.com,UTC\n"
+        "+14155550102,not-an-email,UTC\n+14155550103,,Nowhere/City\n,,\n"
+    )
     import_id = contacts.contacts_import_store(organization=org, upload=_upload(text))
     preview = contacts.contacts_import_preview(organization=org, import_id=import_id)
     assert preview["error_count"] == 3
-    assert [(e["row"], e["field"]) for e in preview["errors"]] == [(2, "phone"), (3, "email"), (4, "timezone")]
+    assert [(e["row"], e["field"]) for e in preview["errors"]] == [
+        (2, "phone"),
+        (3, "email"),
+        (4, "timezone"),
+    ]
     with pytest.raises(InvalidInput) as exc:
         contacts.contacts_import_commit(organization=org, import_id=import_id)
     assert "nothing was imported" in exc.value.message
@@ -136,9 +187,14 @@ def test_one_bad_row_imports_nothing_and_every_error_names_its_row(org):
 def test_a_row_whose_phone_and_email_belong_to_two_contacts_is_an_error(org):
     contacts.contact_create(organization=org, phone="+14155550100")
     contacts.contact_create(organization=org, email="ada@example.com")
-    import_id = contacts.contacts_import_store(organization=org, upload=_upload("phone,email\n+14155550100,ada@example.com\n"))
+    import_id = contacts.contacts_import_store(
+        organization=org, upload=_upload("phone,email\n+14155550100,ada@example.com\n")
+    )
     preview = contacts.contacts_import_preview(organization=org, import_id=import_id)
-    assert preview["errors"][0]["message"] == "the phone and the email belong to two different contacts"
+    assert (
+        preview["errors"][0]["message"]
+        == "the phone and the email belong to two different contacts"
+    )
 
 
 def test_the_same_person_twice_in_a_file_becomes_one_contact(org):
@@ -152,7 +208,9 @@ def test_the_same_person_twice_in_a_file_becomes_one_contact(org):
 def test_large_imports_are_written_in_chunks(org, monkeypatch):
     monkeypatch.setattr(contacts, "IMPORT_CHUNK", 7)
     rows = "".join(f"+1415555{i:04d},user{i}@example.com\n" for i in range(30))
-    import_id = contacts.contacts_import_store(organization=org, upload=_upload("phone,email\n" + rows))
+    import_id = contacts.contacts_import_store(
+        organization=org, upload=_upload("phone,email\n" + rows)
+    )
     assert contacts.contacts_import_commit(organization=org, import_id=import_id)["create"] == 30
     assert Contact.objects.count() == 30
 
@@ -178,9 +236,14 @@ def test_each_chunk_of_an_import_commits_on_its_own(org, monkeypatch):
     assert seen == [(False, 0), (False, 5), (False, 10)]
 
 
-@pytest.mark.parametrize("text, message", [
-    ("", "no header"), ("name,name\nA,B\n", "distinct"), ("name,plan\nAda,pro\n", "phone or an email column"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("", "no header"),
+        ("name,name\nA,B\n", "distinct"),
+        ("name,plan\nAda,pro\n", "phone or an email column"),
+    ],
+)
 def test_unusable_files_are_refused(org, text, message):
     import_id = contacts.contacts_import_store(organization=org, upload=_upload(text))
     with pytest.raises(InvalidInput, match=message):
@@ -188,11 +251,21 @@ def test_unusable_files_are_refused(org, text, message):
 
 
 def test_rows_with_too_many_values_or_bad_encoding_are_reported(org):
-    import_id = contacts.contacts_import_store(organization=org, upload=_upload("phone\n+14155550100,extra\n"))
-    assert contacts.contacts_import_preview(organization=org, import_id=import_id)["errors"][0]["row"] == 1
+    import_id = contacts.contacts_import_store(
+        organization=org, upload=_upload("phone\n+14155550100,extra\n")
+    )
+    assert (
+        contacts.contacts_import_preview(organization=org, import_id=import_id)["errors"][0]["row"]
+        == 1
+    )
     latin = SimpleUploadedFile("x.csv", "phone,name\n+14155550100,Jos\xe9\n".encode("latin-1"))
     import_id = contacts.contacts_import_store(organization=org, upload=latin)
-    assert "UTF-8" in contacts.contacts_import_preview(organization=org, import_id=import_id)["errors"][0]["message"]
+    assert (
+        "UTF-8"
+        in contacts.contacts_import_preview(organization=org, import_id=import_id)["errors"][0][
+            "message"
+        ]
+    )
 
 
 def test_uploads_over_the_limit_and_unknown_imports(org, other_org, settings):
@@ -200,7 +273,9 @@ def test_uploads_over_the_limit_and_unknown_imports(org, other_org, settings):
     with pytest.raises(InvalidInput, match="larger"):
         contacts.contacts_import_store(organization=org, upload=_upload("phone\n+14155550100\n"))
     settings.NEONHUB_MAX_UPLOAD_BYTES = 10_000
-    import_id = contacts.contacts_import_store(organization=org, upload=_upload("phone\n+14155550100\n"))
+    import_id = contacts.contacts_import_store(
+        organization=org, upload=_upload("phone\n+14155550100\n")
+    )
     for bad in ("../../etc/passwd", "a" * 32):
         with pytest.raises(NotFound):
             contacts.contacts_import_preview(organization=org, import_id=bad)
@@ -209,12 +284,20 @@ def test_uploads_over_the_limit_and_unknown_imports(org, other_org, settings):
 
 
 def test_export_streams_every_contact_with_attributes(org):
-    contacts.contact_create(organization=org, name="Ada", phone="+14155550100", tags=["vip"],
-                            consent={"sms": {"status": "granted"}}, attributes={"plan": "pro"})
+    contacts.contact_create(
+        organization=org,
+        name="Ada",
+        phone="+14155550100",
+        tags=["vip"],
+        consent={"sms": {"status": "granted"}},
+        attributes={"plan": "pro"},
+    )
     contacts.contact_create(organization=org, email="grace@example.com")
     rows = list(csv.reader(io.StringIO("".join(contacts.contacts_export_lines(organization=org)))))
     assert rows[0] == contacts.EXPORT_COLUMNS + ["plan"]
-    assert rows[1][1:7] == ["Ada", "", "+14155550100", "", "vip", "granted"] and rows[1][-1] == "pro"
+    assert (
+        rows[1][1:7] == ["Ada", "", "+14155550100", "", "vip", "granted"] and rows[1][-1] == "pro"
+    )
     assert rows[2][2] == "grace@example.com" and len(rows) == 3
 
 

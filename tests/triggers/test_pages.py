@@ -35,24 +35,44 @@ def _csv(text: str) -> SimpleUploadedFile:
 
 def test_start_a_batch_from_a_csv_and_watch_its_progress(owner_client, org, settings):
     settings.NEONHUB_ORG_MAX_IN_FLIGHT = 1
-    resp = owner_client.post(reverse("triggers:batch-list"), {
-        "task": "support/triage", "name": "Tickets", "file": _csv("content\nCheckout is down\nInvoice?\n"),
-        "mapping": "", "defaults": '{"channel": "email"}'})
+    resp = owner_client.post(
+        reverse("triggers:batch-list"),
+        {
+            "task": "support/triage",
+            "name": "Tickets",
+            "file": _csv("content\nCheckout is down\nInvoice?\n"),
+            "mapping": "",
+            "defaults": '{"channel": "email"}',
+        },
+    )
     batch = Batch.objects.get()
-    assert resp.status_code == 302 and resp["Location"] == reverse("triggers:batch-detail", args=[batch.pk])
+    assert resp.status_code == 302 and resp["Location"] == reverse(
+        "triggers:batch-detail", args=[batch.pk]
+    )
     page = owner_client.get(resp["Location"])
     html = page.content.decode()
     assert 'role="progressbar"' in html and 'hx-trigger="every 2s"' in html
     assert "Pause" in html and "Cancel batch" in html
-    fragment = owner_client.get(reverse("triggers:batch-progress", args=[batch.pk]), HTTP_HX_REQUEST="true")
-    assert fragment.status_code == 200 and b"<html" not in fragment.content and b"batch-progress" in fragment.content
+    fragment = owner_client.get(
+        reverse("triggers:batch-progress", args=[batch.pk]), HTTP_HX_REQUEST="true"
+    )
+    assert (
+        fragment.status_code == 200
+        and b"<html" not in fragment.content
+        and b"batch-progress" in fragment.content
+    )
     listing = owner_client.get(reverse("triggers:batch-list")).content.decode()
     assert "Tickets" in listing
 
 
 def test_a_finished_batch_stops_polling_and_shows_failed_inputs(owner_client, org):
-    batch = batches.batch_create_json(organization=org, name="Mixed", agent="support", intent="triage",
-                                      items=[{"content": "ok"}, {"content": ""}])
+    batch = batches.batch_create_json(
+        organization=org,
+        name="Mixed",
+        agent="support",
+        intent="triage",
+        items=[{"content": "ok"}, {"content": ""}],
+    )
     batches.batch_feed(batch_id=batch.pk)
     from runs.models import AgentRun
 
@@ -63,27 +83,40 @@ def test_a_finished_batch_stops_polling_and_shows_failed_inputs(owner_client, or
 
 
 def test_batch_form_errors_come_back_next_to_the_fields(owner_client):
-    resp = owner_client.post(reverse("triggers:batch-list"), {"task": "support/triage", "mapping": "[1]"})
+    resp = owner_client.post(
+        reverse("triggers:batch-list"), {"task": "support/triage", "mapping": "[1]"}
+    )
     assert resp.status_code == 422
     html = resp.content.decode()
     assert "Must be a JSON object" in html and "Upload a CSV file or choose a contact list" in html
-    resp = owner_client.post(reverse("triggers:batch-list"), {"task": "support/triage", "file": _csv("text\nhi\n")})
-    assert resp.status_code == 422 and "Row 1 does not make a valid payload" in resp.content.decode()
+    resp = owner_client.post(
+        reverse("triggers:batch-list"), {"task": "support/triage", "file": _csv("text\nhi\n")}
+    )
+    assert (
+        resp.status_code == 422 and "Row 1 does not make a valid payload" in resp.content.decode()
+    )
 
 
 def test_a_batch_over_a_contact_list_from_the_page(owner_client, org, twilio_sms):
     vip = contacts.contact_list_create(organization=org, name="VIP")
     ada = contacts.contact_create(organization=org, phone="+14155550100")
     contacts.contact_list_add(contact_list=vip, contact_ids=[ada.pk])
-    resp = owner_client.post(reverse("triggers:batch-list"), {"task": "messaging/send-sms", "contact_list": str(vip.pk),
-                                                              "defaults": '{"body": "Hello"}'})
+    resp = owner_client.post(
+        reverse("triggers:batch-list"),
+        {
+            "task": "messaging/send-sms",
+            "contact_list": str(vip.pk),
+            "defaults": '{"body": "Hello"}',
+        },
+    )
     assert resp.status_code == 302
     assert Batch.objects.get().contact_list == vip
 
 
 def test_pause_resume_and_cancel_buttons(owner_client, org):
-    batch = batches.batch_create_json(organization=org, name="B", agent="support", intent="triage",
-                                      items=[{"content": "x"}] * 3)
+    batch = batches.batch_create_json(
+        organization=org, name="B", agent="support", intent="triage", items=[{"content": "x"}] * 3
+    )
     owner_client.post(reverse("triggers:batch-pause", args=[batch.pk]))
     assert Batch.objects.get().status == "paused"
     resp = owner_client.post(reverse("triggers:batch-pause", args=[batch.pk]), follow=True)
@@ -95,10 +128,14 @@ def test_pause_resume_and_cancel_buttons(owner_client, org):
 
 
 def test_viewers_see_batches_but_cannot_start_or_stop_them(viewer_client, org):
-    batch = batches.batch_create_json(organization=org, name="B", agent="support", intent="triage",
-                                      items=[{"content": "x"}])
+    batch = batches.batch_create_json(
+        organization=org, name="B", agent="support", intent="triage", items=[{"content": "x"}]
+    )
     assert "Start batch" not in viewer_client.get(reverse("triggers:batch-list")).content.decode()
-    assert viewer_client.post(reverse("triggers:batch-list"), {"task": "support/triage"}).status_code == 403
+    assert (
+        viewer_client.post(reverse("triggers:batch-list"), {"task": "support/triage"}).status_code
+        == 403
+    )
     assert viewer_client.post(reverse("triggers:batch-cancel", args=[batch.pk])).status_code == 403
 
 
@@ -106,9 +143,17 @@ def test_viewers_see_batches_but_cannot_start_or_stop_them(viewer_client, org):
 
 
 def test_create_a_weekly_schedule_from_the_page(owner_client, org):
-    resp = owner_client.post(reverse("triggers:schedule-list"), {
-        "name": "Tuesday post", "task": "support/triage", "payload": '{"content": "Weekly"}', "cron": "0 9 * * 2",
-        "interval_minutes": "", "timezone": "Europe/Berlin"})
+    resp = owner_client.post(
+        reverse("triggers:schedule-list"),
+        {
+            "name": "Tuesday post",
+            "task": "support/triage",
+            "payload": '{"content": "Weekly"}',
+            "cron": "0 9 * * 2",
+            "interval_minutes": "",
+            "timezone": "Europe/Berlin",
+        },
+    )
     assert resp.status_code == 302
     schedule = RecurringSchedule.objects.get()
     assert schedule.timezone == "Europe/Berlin"
@@ -117,21 +162,43 @@ def test_create_a_weekly_schedule_from_the_page(owner_client, org):
 
 
 def test_the_next_five_times_are_previewed_before_saving(owner_client):
-    resp = owner_client.post(reverse("triggers:schedule-preview"), {"cron": "30 8 * * 1-5", "timezone": "UTC"})
+    resp = owner_client.post(
+        reverse("triggers:schedule-preview"), {"cron": "30 8 * * 1-5", "timezone": "UTC"}
+    )
     html = resp.content.decode()
     assert resp.status_code == 200 and html.count("<li>") == 5 and "08:30" in html
-    bad = owner_client.post(reverse("triggers:schedule-preview"), {"cron": "whenever"}).content.decode()
+    bad = owner_client.post(
+        reverse("triggers:schedule-preview"), {"cron": "whenever"}
+    ).content.decode()
     assert "not a valid five-field cron expression" in bad
-    assert "whole number" in owner_client.get(reverse("triggers:schedule-preview"), {"interval_minutes": "x"}).content.decode()
+    assert (
+        "whole number"
+        in owner_client.get(
+            reverse("triggers:schedule-preview"), {"interval_minutes": "x"}
+        ).content.decode()
+    )
 
 
 def test_schedule_form_errors_and_actions(owner_client, org):
-    resp = owner_client.post(reverse("triggers:schedule-list"), {"name": "S", "task": "support/triage",
-                                                                 "payload": "{}", "cron": "0 9 * * 2",
-                                                                 "timezone": "UTC"})
+    resp = owner_client.post(
+        reverse("triggers:schedule-list"),
+        {
+            "name": "S",
+            "task": "support/triage",
+            "payload": "{}",
+            "cron": "0 9 * * 2",
+            "timezone": "UTC",
+        },
+    )
     assert resp.status_code == 422 and "payload.content" in resp.content.decode()
-    schedule = schedules.schedule_create(organization=org, name="S", agent="support", intent="triage",
-                                         payload={"content": "x"}, cron="0 9 * * 2")
+    schedule = schedules.schedule_create(
+        organization=org,
+        name="S",
+        agent="support",
+        intent="triage",
+        payload={"content": "x"},
+        cron="0 9 * * 2",
+    )
     owner_client.post(reverse("triggers:schedule-pause", args=[schedule.pk]))
     assert RecurringSchedule.objects.get().paused
     owner_client.post(reverse("triggers:schedule-resume", args=[schedule.pk]))
@@ -145,8 +212,10 @@ def test_schedule_form_errors_and_actions(owner_client, org):
 
 def test_import_contacts_with_a_preview_then_confirm(owner_client, org):
     vip = contacts.contact_list_create(organization=org, name="VIP")
-    resp = owner_client.post(reverse("triggers:contact-import"),
-                             {"file": _csv("name,phone,plan\nAda,+14155550100,pro\n")})
+    resp = owner_client.post(
+        reverse("triggers:contact-import"),
+        {"file": _csv("name,phone,plan\nAda,+14155550100,pro\n")},
+    )
     assert resp.status_code == 302
     preview = owner_client.get(resp["Location"]).content.decode()
     assert "New contacts" in preview and "plan=pro" in preview and "Import 1 contacts" in preview
@@ -161,7 +230,9 @@ def test_import_contacts_with_a_preview_then_confirm(owner_client, org):
 
 
 def test_an_import_with_bad_rows_lists_them_and_offers_no_import(owner_client):
-    resp = owner_client.post(reverse("triggers:contact-import"), {"file": _csv("phone\n+14155550100\n123\n")})
+    resp = owner_client.post(
+        reverse("triggers:contact-import"), {"file": _csv("phone\n+14155550100\n123\n")}
+    )
     html = owner_client.get(resp["Location"]).content.decode()
     assert "Fix these rows" in html and "Import 2 contacts" not in html
     refused = owner_client.post(resp["Location"])
@@ -171,12 +242,17 @@ def test_an_import_with_bad_rows_lists_them_and_offers_no_import(owner_client):
 def test_import_page_edge_cases(owner_client, settings):
     assert owner_client.post(reverse("triggers:contact-import"), {}).status_code == 302
     settings.NEONHUB_MAX_UPLOAD_BYTES = 5
-    resp = owner_client.post(reverse("triggers:contact-import"), {"file": _csv("phone\n+14155550100\n")}, follow=True)
+    resp = owner_client.post(
+        reverse("triggers:contact-import"), {"file": _csv("phone\n+14155550100\n")}, follow=True
+    )
     assert "larger than" in resp.content.decode()
     settings.NEONHUB_MAX_UPLOAD_BYTES = 10_000
     resp = owner_client.post(reverse("triggers:contact-import"), {"file": _csv("\n")})
     assert "no header row" in owner_client.get(resp["Location"]).content.decode()
-    assert owner_client.get(reverse("triggers:contact-import-preview", args=["f" * 32])).status_code == 404
+    assert (
+        owner_client.get(reverse("triggers:contact-import-preview", args=["f" * 32])).status_code
+        == 404
+    )
     assert owner_client.get(reverse("triggers:contact-import")).status_code == 405
 
 
@@ -185,16 +261,25 @@ def test_contact_list_pages_with_a_cursor(owner_client, org):
         Contact.objects.create(organization=org, phone=f"+141555{i:05d}")
     html = owner_client.get(reverse("triggers:contact-list")).content.decode()
     assert "Older contacts" in html
-    assert owner_client.get(reverse("triggers:contact-list"), {"cursor": "broken"}).status_code == 200
+    assert (
+        owner_client.get(reverse("triggers:contact-list"), {"cursor": "broken"}).status_code == 200
+    )
 
 
 # --- triggers -------------------------------------------------------------------------------
 
 
 def test_create_a_generic_trigger_and_see_its_secret_once(owner_client, org):
-    resp = owner_client.post(reverse("triggers:trigger-list"), {"name": "Signups", "source": "generic",
-                                                                "task": "support/triage", "mapping": "",
-                                                                "defaults": ""})
+    resp = owner_client.post(
+        reverse("triggers:trigger-list"),
+        {
+            "name": "Signups",
+            "source": "generic",
+            "task": "support/triage",
+            "mapping": "",
+            "defaults": "",
+        },
+    )
     html = resp.content.decode()
     assert resp.status_code == 200 and "shown once" in html and "whsec_" in html
     trigger = Trigger.objects.get()
@@ -203,23 +288,41 @@ def test_create_a_generic_trigger_and_see_its_secret_once(owner_client, org):
 
 
 def test_provider_trigger_and_the_urls_to_paste(owner_client, org, twilio_sms, hooks):
-    resp = owner_client.post(reverse("triggers:trigger-list"), {"name": "Replies", "source": "twilio_sms.inbound",
-                                                                "connector": str(twilio_sms.pk),
-                                                                "task": "support/reply"})
+    resp = owner_client.post(
+        reverse("triggers:trigger-list"),
+        {
+            "name": "Replies",
+            "source": "twilio_sms.inbound",
+            "connector": str(twilio_sms.pk),
+            "task": "support/reply",
+        },
+    )
     assert resp.status_code == 302
-    hooks.twilio(reverse("hooks:twilio-inbound", args=[twilio_sms.pk]), {"From": "+1"}, signature="forged")
+    hooks.twilio(
+        reverse("hooks:twilio-inbound", args=[twilio_sms.pk]), {"From": "+1"}, signature="forged"
+    )
     html = owner_client.get(reverse("triggers:trigger-list")).content.decode()
-    assert f"/hooks/twilio/{twilio_sms.pk}/inbound" in html and f"/hooks/twilio/{twilio_sms.pk}/status" in html
+    assert (
+        f"/hooks/twilio/{twilio_sms.pk}/inbound" in html
+        and f"/hooks/twilio/{twilio_sms.pk}/status" in html
+    )
     assert "Refused deliveries" in html and "does not match" in html
 
 
 def test_trigger_form_errors_and_actions(owner_client, org, facebook):
-    resp = owner_client.post(reverse("triggers:trigger-list"), {"name": "T", "source": "twilio_sms.inbound",
-                                                                "connector": str(facebook.pk),
-                                                                "task": "support/reply"})
+    resp = owner_client.post(
+        reverse("triggers:trigger-list"),
+        {
+            "name": "T",
+            "source": "twilio_sms.inbound",
+            "connector": str(facebook.pk),
+            "task": "support/reply",
+        },
+    )
     assert resp.status_code == 422 and "needs a twilio_sms connector" in resp.content.decode()
-    trigger, _ = services.trigger_create(organization=org, name="T", source="generic", agent="support",
-                                         intent="triage")
+    trigger, _ = services.trigger_create(
+        organization=org, name="T", source="generic", agent="support", intent="triage"
+    )
     owner_client.post(reverse("triggers:trigger-disable", args=[trigger.pk]))
     assert not Trigger.objects.get().enabled
     owner_client.post(reverse("triggers:trigger-enable", args=[trigger.pk]))
@@ -240,7 +343,10 @@ def test_the_connector_page_shows_the_webhook_urls_to_paste(owner_client, twilio
     html = owner_client.get(reverse("connectors:edit", args=[twilio_sms.pk])).content.decode()
     assert f"https://hub.example.com/hooks/twilio/{twilio_sms.pk}/inbound" in html
     assert f"https://hub.example.com/hooks/twilio/{twilio_sms.pk}/status" in html
-    assert "Webhook URLs" not in owner_client.get(reverse("connectors:edit", args=[smtp.pk])).content.decode()
+    assert (
+        "Webhook URLs"
+        not in owner_client.get(reverse("connectors:edit", args=[smtp.pk])).content.decode()
+    )
 
 
 def test_the_contact_list_survives_a_mangled_cursor(owner_client, org):

@@ -22,30 +22,51 @@ POST = {"platforms": ["facebook"], "content": "Tuesday tip"}
 def _weekly(org, **kwargs):
     org.timezone = "Europe/Berlin"
     org.save()
-    return schedules.schedule_create(organization=org, name=kwargs.pop("name", "Tuesday post"), agent="support",
-                                     intent="triage", payload={"content": "Weekly check"},
-                                     cron=kwargs.pop("cron", "0 9 * * 2"), **kwargs)
+    return schedules.schedule_create(
+        organization=org,
+        name=kwargs.pop("name", "Tuesday post"),
+        agent="support",
+        intent="triage",
+        payload={"content": "Weekly check"},
+        cron=kwargs.pop("cron", "0 9 * * 2"),
+        **kwargs,
+    )
 
 
 def test_weekly_cron_runs_at_nine_in_the_organizations_timezone_across_dst(org):
     after = datetime(2026, 3, 20, 12, 0, tzinfo=BERLIN)
-    times = schedules.schedule_times(kind="cron", cron="0 9 * * 2", interval_minutes=None, tz="Europe/Berlin",
-                                     after=after)
+    times = schedules.schedule_times(
+        kind="cron", cron="0 9 * * 2", interval_minutes=None, tz="Europe/Berlin", after=after
+    )
     assert [t.strftime("%Y-%m-%d %H:%M %Z") for t in times[:3]] == [
-        "2026-03-24 09:00 CET", "2026-03-31 09:00 CEST", "2026-04-07 09:00 CEST"]
+        "2026-03-24 09:00 CET",
+        "2026-03-31 09:00 CEST",
+        "2026-04-07 09:00 CEST",
+    ]
     assert len(times) == 5
 
 
 def test_preview_shows_the_next_five_times_before_saving(org):
-    times = schedules.schedules_preview(cron=None, interval_minutes=90, tz="UTC",
-                                        now=datetime(2026, 1, 1, 0, 0, tzinfo=ZoneInfo("UTC")))
+    times = schedules.schedules_preview(
+        cron=None,
+        interval_minutes=90,
+        tz="UTC",
+        now=datetime(2026, 1, 1, 0, 0, tzinfo=ZoneInfo("UTC")),
+    )
     assert [t.strftime("%H:%M") for t in times] == ["01:30", "03:00", "04:30", "06:00", "07:30"]
 
 
-@pytest.mark.parametrize("cron, interval, field", [
-    ("0 9 * * 2", 60, "cron"), (None, None, "cron"), ("61 * * * *", None, "cron"), ("* * * * * *", None, "cron"),
-    (None, 0, "interval_minutes"), (None, 10**7, "interval_minutes"),
-])
+@pytest.mark.parametrize(
+    "cron, interval, field",
+    [
+        ("0 9 * * 2", 60, "cron"),
+        (None, None, "cron"),
+        ("61 * * * *", None, "cron"),
+        ("* * * * * *", None, "cron"),
+        (None, 0, "interval_minutes"),
+        (None, 10**7, "interval_minutes"),
+    ],
+)
 def test_bad_expressions_name_the_field(cron, interval, field):
     with pytest.raises(InvalidInput) as exc:
         schedules.expression_validate(cron=cron, interval_minutes=interval)
@@ -54,11 +75,24 @@ def test_bad_expressions_name_the_field(cron, interval, field):
 
 def test_create_validates_the_agent_payload_and_timezone(org):
     with pytest.raises(InvalidInput):
-        schedules.schedule_create(organization=org, name="x", agent="support", intent="triage", payload={},
-                                  cron="0 9 * * 2")
+        schedules.schedule_create(
+            organization=org,
+            name="x",
+            agent="support",
+            intent="triage",
+            payload={},
+            cron="0 9 * * 2",
+        )
     with pytest.raises(InvalidInput) as exc:
-        schedules.schedule_create(organization=org, name="x", agent="support", intent="triage",
-                                  payload={"content": "a"}, cron="0 9 * * 2", timezone_name="Mars/Base")
+        schedules.schedule_create(
+            organization=org,
+            name="x",
+            agent="support",
+            intent="triage",
+            payload={"content": "a"},
+            cron="0 9 * * 2",
+            timezone_name="Mars/Base",
+        )
     assert exc.value.details[0]["field"] == "timezone"
     _weekly(org)
     with pytest.raises(Conflict):
@@ -74,9 +108,14 @@ def test_a_due_schedule_starts_one_run_and_moves_to_the_next_time(org):
     assert (run.trigger, run.agent, run.intent) == ("schedule", "support", "triage")
     schedule.refresh_from_db()
     assert schedule.last_run_id == run.pk
-    assert schedule.next_run_at.astimezone(BERLIN) == (due + timedelta(days=7)).astimezone(BERLIN).replace(hour=9)
+    assert schedule.next_run_at.astimezone(BERLIN) == (due + timedelta(days=7)).astimezone(
+        BERLIN
+    ).replace(hour=9)
     # The same minute again, or a second worker: nothing more.
-    assert schedules.schedules_run_due(now=due + timedelta(seconds=40)) == {"started": 0, "skipped": 0}
+    assert schedules.schedules_run_due(now=due + timedelta(seconds=40)) == {
+        "started": 0,
+        "skipped": 0,
+    }
 
 
 def test_a_second_worker_that_read_the_same_occurrence_does_not_start_it_again(org):
@@ -85,15 +124,25 @@ def test_a_second_worker_that_read_the_same_occurrence_does_not_start_it_again(o
     first = RecurringSchedule.objects.select_related("organization").get(pk=schedule.pk)
     second = RecurringSchedule.objects.select_related("organization").get(pk=schedule.pk)
     assert schedules.occurrence_start(first, now) == "started"
-    assert schedules.occurrence_start(second, now) == "taken"  # its conditional UPDATE changed no row
+    assert (
+        schedules.occurrence_start(second, now) == "taken"
+    )  # its conditional UPDATE changed no row
     assert AgentRun.objects.count() == 1
     fresh = RecurringSchedule.objects.get(pk=schedule.pk)
-    assert schedules.occurrence_start(fresh, now) == "not due"  # the next occurrence is not started early
+    assert (
+        schedules.occurrence_start(fresh, now) == "not due"
+    )  # the next occurrence is not started early
 
 
 def test_after_downtime_one_run_starts_and_the_next_time_is_in_the_future(org):
-    schedule = schedules.schedule_create(organization=org, name="Every 5 min", agent="support", intent="triage",
-                                         payload={"content": "ping"}, interval_minutes=5)
+    schedule = schedules.schedule_create(
+        organization=org,
+        name="Every 5 min",
+        agent="support",
+        intent="triage",
+        payload={"content": "ping"},
+        interval_minutes=5,
+    )
     later = schedule.next_run_at + timedelta(hours=3)  # 36 occurrences were missed
     assert schedules.schedules_run_due(now=later)["started"] == 1
     schedule.refresh_from_db()
@@ -126,7 +175,10 @@ def test_pause_and_resume_from_now(org):
     schedules.schedule_pause(schedule=schedule)
     schedule.refresh_from_db()
     assert schedule.paused and schedule.next_run_at is None
-    assert schedules.schedules_run_due(now=timezone.now() + timedelta(days=30)) == {"started": 0, "skipped": 0}
+    assert schedules.schedules_run_due(now=timezone.now() + timedelta(days=30)) == {
+        "started": 0,
+        "skipped": 0,
+    }
     schedules.schedule_resume(schedule=schedule)
     schedule.refresh_from_db()
     assert not schedule.paused and schedule.next_run_at > timezone.now()
@@ -134,11 +186,15 @@ def test_pause_and_resume_from_now(org):
 
 def test_update_recomputes_the_next_time(org):
     schedule = _weekly(org)
-    schedules.schedule_update(schedule=schedule, cron=None, interval_minutes=15, name="Quarter hour")
+    schedules.schedule_update(
+        schedule=schedule, cron=None, interval_minutes=15, name="Quarter hour"
+    )
     schedule.refresh_from_db()
     assert schedule.kind == "interval" and schedule.name == "Quarter hour"
     assert schedule.next_run_at <= timezone.now() + timedelta(minutes=15)
-    schedules.schedule_update(schedule=schedule, timezone_name="Asia/Tokyo", payload={"content": "changed"})
+    schedules.schedule_update(
+        schedule=schedule, timezone_name="Asia/Tokyo", payload={"content": "changed"}
+    )
     schedule.refresh_from_db()
     assert schedule.timezone == "Asia/Tokyo" and schedule.payload == {"content": "changed"}
     schedules.schedule_pause(schedule=schedule)
@@ -165,5 +221,7 @@ def test_the_minute_task_exists_once_and_runs_schedules(org):
     task = Schedule.objects.get(name=MINUTE_TASK_NAME)
     assert task.func == "agents.triggers.tasks.schedules_due" and task.minutes == 1
     schedule = _weekly(org)
-    RecurringSchedule.objects.filter(pk=schedule.pk).update(next_run_at=timezone.now() - timedelta(seconds=5))
+    RecurringSchedule.objects.filter(pk=schedule.pk).update(
+        next_run_at=timezone.now() - timedelta(seconds=5)
+    )
     assert schedules_due()["schedules"]["started"] == 1

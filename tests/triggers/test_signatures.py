@@ -10,8 +10,13 @@ from agents.triggers import signatures
 
 # Twilio's own example ("Secure webhooks"): auth token 12345, this URL and these parameters.
 TWILIO_URL = "https://mycompany.com/myapp.php?foo=1&bar=2"
-TWILIO_PARAMS = [("CallSid", "CA1234567890ABCDE"), ("Caller", "+12349013030"), ("Digits", "1234"),
-                 ("From", "+12349013030"), ("To", "+18005551212")]
+TWILIO_PARAMS = [
+    ("CallSid", "CA1234567890ABCDE"),
+    ("Caller", "+12349013030"),
+    ("Digits", "1234"),
+    ("From", "+12349013030"),
+    ("To", "+18005551212"),
+]
 TWILIO_EXPECTED = "0/KCTR6DLpKmkAf8muzZqo1nDgQ="
 
 
@@ -21,13 +26,17 @@ def test_twilio_signature_matches_the_documented_example():
 
 
 def test_twilio_signature_sorts_parameters_by_name_whatever_their_order():
-    assert signatures.twilio_valid("12345", TWILIO_URL, list(reversed(TWILIO_PARAMS)), TWILIO_EXPECTED)
+    assert signatures.twilio_valid(
+        "12345", TWILIO_URL, list(reversed(TWILIO_PARAMS)), TWILIO_EXPECTED
+    )
 
 
 def test_twilio_rejects_a_changed_parameter_url_token_or_empty_signature():
     changed = [*TWILIO_PARAMS[:-1], ("To", "+18005551213")]
     assert not signatures.twilio_valid("12345", TWILIO_URL, changed, TWILIO_EXPECTED)
-    assert not signatures.twilio_valid("12345", TWILIO_URL.replace("foo=1", "foo=2"), TWILIO_PARAMS, TWILIO_EXPECTED)
+    assert not signatures.twilio_valid(
+        "12345", TWILIO_URL.replace("foo=1", "foo=2"), TWILIO_PARAMS, TWILIO_EXPECTED
+    )
     assert not signatures.twilio_valid("54321", TWILIO_URL, TWILIO_PARAMS, TWILIO_EXPECTED)
     assert not signatures.twilio_valid("12345", TWILIO_URL, TWILIO_PARAMS, "")
     assert not signatures.twilio_valid("", TWILIO_URL, TWILIO_PARAMS, TWILIO_EXPECTED)
@@ -72,16 +81,25 @@ def test_generic_signature_window_and_reasons():
     assert "window" in signatures.generic_check("whsec_x", header, body, now=1_700_000_301)
     assert "window" in signatures.generic_check("whsec_x", header, body, now=1_699_999_000)
     assert "does not match" in signatures.generic_check("whsec_y", header, body, now=1_700_000_000)
-    assert "does not match" in signatures.generic_check("whsec_x", header, body + b"x", now=1_700_000_000)
+    assert "does not match" in signatures.generic_check(
+        "whsec_x", header, body + b"x", now=1_700_000_000
+    )
     assert "missing" in signatures.generic_check("whsec_x", "", body, now=1_700_000_000)
     assert "malformed" in signatures.generic_check("whsec_x", "v1=abc", body, now=1_700_000_000)
-    assert "malformed" in signatures.generic_check("whsec_x", "t=notanumber,v1=abc", body, now=1_700_000_000)
+    assert "malformed" in signatures.generic_check(
+        "whsec_x", "t=notanumber,v1=abc", body, now=1_700_000_000
+    )
 
 
 def test_generic_signature_accepts_any_of_several_v1_values():
     body = b"{}"
     good = signatures.generic_signature("s", 1_700_000_000, body)
-    assert signatures.generic_check("s", f"t=1700000000,v1=deadbeef,v1={good}", body, now=1_700_000_000) == ""
+    assert (
+        signatures.generic_check(
+            "s", f"t=1700000000,v1=deadbeef,v1={good}", body, now=1_700_000_000
+        )
+        == ""
+    )
 
 
 def test_constant_equal():

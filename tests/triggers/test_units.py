@@ -23,9 +23,11 @@ def test_lookup_follows_keys_dots_and_list_indexes():
 
 
 def test_apply_mapping_builds_nested_fields_and_leaves_missing_ones_out():
-    payload = apply_mapping({"Phone": "+1", "Name": "", "Age": None}, {"to": "Phone", "variables.name": "Name",
-                                                                       "age": "Age", "gone": "Nope"},
-                            {"body": "hi", "variables": {"x": 1}})
+    payload = apply_mapping(
+        {"Phone": "+1", "Name": "", "Age": None},
+        {"to": "Phone", "variables.name": "Name", "age": "Age", "gone": "Nope"},
+        {"body": "hi", "variables": {"x": 1}},
+    )
     assert payload == {"body": "hi", "variables": {"x": 1}, "to": "+1"}
     target = {"a": "not a dict"}
     assign(target, "a.b", 1)
@@ -40,16 +42,38 @@ def test_bad_mappings_are_refused(mapping):
 
 def test_trigger_checks(org, other_org, twilio_sms):
     with pytest.raises(InvalidInput, match="source"):
-        services.trigger_create(organization=org, name="x", source="fax", agent="support", intent="triage")
-    foreign = Connector.objects.create(organization=other_org, provider="twilio_sms", name="F", mode="sandbox")
+        services.trigger_create(
+            organization=org, name="x", source="fax", agent="support", intent="triage"
+        )
+    foreign = Connector.objects.create(
+        organization=other_org, provider="twilio_sms", name="F", mode="sandbox"
+    )
     with pytest.raises(InvalidInput, match="unknown connector"):
-        services.trigger_create(organization=org, name="x", source="twilio_sms.inbound", connector=foreign,
-                                agent="support", intent="reply")
+        services.trigger_create(
+            organization=org,
+            name="x",
+            source="twilio_sms.inbound",
+            connector=foreign,
+            agent="support",
+            intent="reply",
+        )
     with pytest.raises(InvalidInput, match="defaults"):
-        services.trigger_create(organization=org, name="x", source="generic", agent="support", intent="triage",
-                                defaults=["x"])
-    trigger, secret = services.trigger_create(organization=org, name="x", source="twilio_sms.inbound",
-                                              connector=twilio_sms, agent="support", intent="reply")
+        services.trigger_create(
+            organization=org,
+            name="x",
+            source="generic",
+            agent="support",
+            intent="triage",
+            defaults=["x"],
+        )
+    trigger, secret = services.trigger_create(
+        organization=org,
+        name="x",
+        source="twilio_sms.inbound",
+        connector=twilio_sms,
+        agent="support",
+        intent="reply",
+    )
     assert secret is None and str(trigger).startswith("x (twilio_sms.inbound")
     services.trigger_update(trigger=trigger, mapping={"from": "From"}, defaults={"channel": "sms"})
     assert trigger.mapping == {"from": "From"}
@@ -58,7 +82,13 @@ def test_trigger_checks(org, other_org, twilio_sms):
 
 
 def test_eta_reads_like_a_person_would_say_it():
-    assert [eta(v) for v in (None, 45, 600, 3600, 12_000)] == ["–", "45 s", "10 min", "1 h", "3 h 20 min"]
+    assert [eta(v) for v in (None, 45, 600, 3600, 12_000)] == [
+        "–",
+        "45 s",
+        "10 min",
+        "1 h",
+        "3 h 20 min",
+    ]
 
 
 def test_the_demo_organization_gets_a_reply_trigger_a_weekly_post_and_contacts(org):

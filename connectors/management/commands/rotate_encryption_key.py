@@ -16,13 +16,17 @@ class Command(BaseCommand):
     help = "Re-encrypt every connector's credentials with the newest key (the first of NEONHUB_ENCRYPTION_KEYS)."
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("--dry-run", action="store_true", help="Count what would be re-encrypted; write nothing")
+        parser.add_argument(
+            "--dry-run", action="store_true", help="Count what would be re-encrypted; write nothing"
+        )
 
     def handle(self, *args, **options) -> None:
         counts = credentials_rotate(dry_run=options["dry_run"])
         verb = "Would re-encrypt" if options["dry_run"] else "Re-encrypted"
-        self.stdout.write(f"{verb} {counts['rotated']} connector(s) with key {crypto.current_key_id()}; "
-                          f"{counts['current']} already used it.")
+        self.stdout.write(
+            f"{verb} {counts['rotated']} connector(s) with key {crypto.current_key_id()}; "
+            f"{counts['current']} already used it."
+        )
         if counts["unreadable"]:
             raise CommandError(
                 f"{len(counts['unreadable'])} connector(s) have credentials no configured key can read "

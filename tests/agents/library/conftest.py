@@ -10,8 +10,14 @@ def run_intent(run_now, org):
     from runs.models import AgentRun
 
     def _run(agent, intent, payload, organization=None, **kwargs):
-        run, _ = run_now(services.run_start, organization=organization or org, agent=agent, intent=intent,
-                         payload=payload, **kwargs)
+        run, _ = run_now(
+            services.run_start,
+            organization=organization or org,
+            agent=agent,
+            intent=intent,
+            payload=payload,
+            **kwargs,
+        )
         return AgentRun.objects.get(pk=run.pk)
 
     return _run
@@ -22,7 +28,13 @@ def brand(org):
     from agents.models import Brand
 
     return Brand.objects.create(
-        organization=org, name="Acme", slug="acme", tone="friendly", vocabulary=["rocket", "launch"],
-        do_examples=["We make launches calm."], dont_examples=["Buy now!!!"], website="https://acme.example",
+        organization=org,
+        name="Acme",
+        slug="acme",
+        tone="friendly",
+        vocabulary=["rocket", "launch"],
+        do_examples=["We make launches calm."],
+        dont_examples=["Buy now!!!"],
+        website="https://acme.example",
         slogan="Launch with confidence.",
     )

@@ -9,7 +9,11 @@ pytestmark = pytest.mark.django_db
 
 
 def test_generate_sequence_builtin_writes_the_requested_number_of_emails(run_intent):
-    run = run_intent("email", "generate-sequence", {"topic": "  Product Launch ", "numEmails": 4, "tone": "professional"})
+    run = run_intent(
+        "email",
+        "generate-sequence",
+        {"topic": "  Product Launch ", "numEmails": 4, "tone": "professional"},
+    )
     assert run.status == "completed"
     sequence = run.output["sequence"]
     assert [e["day"] for e in sequence] == [0, 3, 6, 9]
@@ -22,10 +26,20 @@ def test_generate_sequence_builtin_writes_the_requested_number_of_emails(run_int
 
 
 def test_generate_sequence_uses_the_brand_voice(run_intent, brand):
-    run = run_intent("email", "generate-sequence", {"topic": "Launch week", "brandId": "acme", "length": 1})
+    run = run_intent(
+        "email", "generate-sequence", {"topic": "Launch week", "brandId": "acme", "length": 1}
+    )
     body = run.output["sequence"][0]["body"]
-    assert "The Acme team" in body and "Launch with confidence." in body and "https://acme.example" in body
-    run = run_intent("email", "generate-sequence", {"topic": "Launch week", "brandId": str(brand.id), "length": 1})
+    assert (
+        "The Acme team" in body
+        and "Launch with confidence." in body
+        and "https://acme.example" in body
+    )
+    run = run_intent(
+        "email",
+        "generate-sequence",
+        {"topic": "Launch week", "brandId": str(brand.id), "length": 1},
+    )
     assert "The Acme team" in run.output["sequence"][0]["body"]
 
 
@@ -41,52 +55,87 @@ def test_unknown_or_foreign_brand_fails_with_the_field(run_intent, other_org):
     Brand.objects.create(organization=other_org, name="Globex", slug="globex")
     run = run_intent("email", "generate-sequence", {"topic": "x", "brandId": "globex"})
     assert run.status == "failed" and run.error_code == "INVALID_INPUT"
-    assert run.error_context["details"] == [{"field": "payload.brandId", "message": "no brand with this id or slug"}]
+    assert run.error_context["details"] == [
+        {"field": "payload.brandId", "message": "no brand with this id or slug"}
+    ]
 
 
-@pytest.mark.parametrize("payload,field", [
-    ({"topic": ""}, "payload.topic"),
-    ({"topic": "x", "numEmails": 11}, "payload.numEmails"),
-    ({"topic": "x", "length": 0}, "payload.length"),
-    ({"topic": "x", "tone": "angry"}, "payload.tone"),
-    ({}, "payload.topic"),
-])
+@pytest.mark.parametrize(
+    "payload,field",
+    [
+        ({"topic": ""}, "payload.topic"),
+        ({"topic": "x", "numEmails": 11}, "payload.numEmails"),
+        ({"topic": "x", "length": 0}, "payload.length"),
+        ({"topic": "x", "tone": "angry"}, "payload.tone"),
+        ({}, "payload.topic"),
+    ],
+)
 def test_generate_sequence_bad_input(api, payload, field):
-    response = api.post("/runs", {"agent": "email", "intent": "generate-sequence", "payload": payload})
+    response = api.post(
+        "/runs", {"agent": "email", "intent": "generate-sequence", "payload": payload}
+    )
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "INVALID_INPUT"
     assert field in [d["field"] for d in response.json()["error"]["details"]]
 
 
 def test_optimize_subject_gives_five_suggestions_of_30_to_60_characters(run_intent):
-    run = run_intent("email", "optimize-subject", {"originalSubject": "Sale", "context": "summer shoes collection"})
+    run = run_intent(
+        "email",
+        "optimize-subject",
+        {"originalSubject": "Sale", "context": "summer shoes collection"},
+    )
     suggestions = run.output["suggestions"]
     assert len(suggestions) == 5 and len(set(suggestions)) == 5
     assert all(30 <= len(s) <= 60 for s in suggestions), suggestions
     assert run.metrics["suggestions"] == 5
-    long = run_intent("email", "optimize-subject", {"originalSubject": "An extremely long subject line " * 5})
+    long = run_intent(
+        "email", "optimize-subject", {"originalSubject": "An extremely long subject line " * 5}
+    )
     assert all(30 <= len(s) <= 60 for s in long.output["suggestions"])
 
 
 def test_ab_test_creates_one_test_with_zeroed_metrics(run_intent, org):
-    payload = {"campaignId": "spring", "variants": [{"subject": "A", "body": "a"}, {"subject": "B", "body": "b"},
-                                                      {"subject": "C", "body": "c"}]}
+    payload = {
+        "campaignId": "spring",
+        "variants": [
+            {"subject": "A", "body": "a"},
+            {"subject": "B", "body": "b"},
+            {"subject": "C", "body": "c"},
+        ],
+    }
     run = run_intent("email", "ab-test", payload)
     test = ABTest.objects.get(pk=run.output["testId"])
     assert test.organization == org and test.campaign_id == "spring" and test.run_id == run.id
     assert [v["variantId"] for v in test.variants] == ["variant_0", "variant_1", "variant_2"]
-    assert test.metrics["variants"][1] == {"variantId": "variant_1", "opens": 0, "clicks": 0, "conversions": 0}
+    assert test.metrics["variants"][1] == {
+        "variantId": "variant_1",
+        "opens": 0,
+        "clicks": 0,
+        "conversions": 0,
+    }
     assert run.metrics["variantsTested"] == 3
 
 
 def test_ab_test_needs_two_variants(api):
-    response = api.post("/runs", {"agent": "email", "intent": "ab-test",
-                                  "payload": {"campaignId": "c", "variants": [{"subject": "A", "body": "a"}]}})
-    assert response.status_code == 422 and response.json()["error"]["details"][0]["field"] == "payload.variants"
+    response = api.post(
+        "/runs",
+        {
+            "agent": "email",
+            "intent": "ab-test",
+            "payload": {"campaignId": "c", "variants": [{"subject": "A", "body": "a"}]},
+        },
+    )
+    assert (
+        response.status_code == 422
+        and response.json()["error"]["details"][0]["field"] == "payload.variants"
+    )
 
 
 def test_render_fills_defaults_escapes_html_and_reports_missing_names():
-    text, missing = render("Hi {{ first_name | there }}, {{plan}} {{x}}", {"plan": "<b>Pro</b>"}, escape=True)
+    text, missing = render(
+        "Hi {{ first_name | there }}, {{plan}} {{x}}", {"plan": "<b>Pro</b>"}, escape=True
+    )
     assert text == "Hi there, &lt;b&gt;Pro&lt;/b&gt; {{x}}" and missing == ["x"]
 
 

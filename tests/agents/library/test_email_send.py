@@ -20,31 +20,58 @@ def mailbox():
 @pytest.fixture
 def smtp(org, mailbox):
     with smtp_server(mailbox, mode="none", auth=False) as controller:
-        connector_create(organization=org, provider="smtp_email", name="mail", mode="live", credentials={},
-                         config={"host": "127.0.0.1", "port": controller.port, "tls_mode": "none",
-                                 "from_address": "news@acme.example", "from_name": "Acme"})
+        connector_create(
+            organization=org,
+            provider="smtp_email",
+            name="mail",
+            mode="live",
+            credentials={},
+            config={
+                "host": "127.0.0.1",
+                "port": controller.port,
+                "tls_mode": "none",
+                "from_address": "news@acme.example",
+                "from_name": "Acme",
+            },
+        )
         yield controller
 
 
 def payload(**extra):
-    return {"subject": "Hello {{first_name|friend}}", "body": "Hi {{first_name|there}}, your plan is {{plan}}.",
-            "variables": {"plan": "Pro"},
-            "recipients": [{"email": "Ann@Example.org", "variables": {"first_name": "Ann"}}, "bob@example.org"],
-            **extra}
+    return {
+        "subject": "Hello {{first_name|friend}}",
+        "body": "Hi {{first_name|there}}, your plan is {{plan}}.",
+        "variables": {"plan": "Pro"},
+        "recipients": [
+            {"email": "Ann@Example.org", "variables": {"first_name": "Ann"}},
+            "bob@example.org",
+        ],
+        **extra,
+    }
 
 
-def test_send_delivers_rendered_messages_with_one_click_unsubscribe(run_intent, smtp, mailbox, org, client, settings):
+def test_send_delivers_rendered_messages_with_one_click_unsubscribe(
+    run_intent, smtp, mailbox, org, client, settings
+):
     settings.NEONHUB_PUBLIC_URL = "https://hub.example.com"
     run = run_intent("email", "send", payload(html="<p>Hi {{first_name|there}} &amp; {{plan}}</p>"))
     assert run.status == "completed", run.error_context
     out = run.output
-    assert out["sent"] == 2 and out["skipped"] == [] and out["failed"] == [] and out["sandbox"] is False
+    assert (
+        out["sent"] == 2
+        and out["skipped"] == []
+        and out["failed"] == []
+        and out["sandbox"] is False
+    )
     assert {m["email"] for m in out["messages"]} == {"ann@example.org", "bob@example.org"}
     assert [m["rcpt_tos"] for m in mailbox.messages] == [["ann@example.org"], ["bob@example.org"]]
     first = mailbox.messages[0]["message"]
     assert first["Subject"] == "Hello Ann"
     text = first.get_body(("plain",)).get_content()
-    assert text.startswith("Hi Ann, your plan is Pro.") and "To stop receiving these emails: http" in text
+    assert (
+        text.startswith("Hi Ann, your plan is Pro.")
+        and "To stop receiving these emails: http" in text
+    )
     assert "Unsubscribe</a>" in first.get_body(("html",)).get_content()
     assert first["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     link = first["List-Unsubscribe"].strip("<>")
@@ -54,9 +81,13 @@ def test_send_delivers_rendered_messages_with_one_click_unsubscribe(run_intent, 
     target = unsubscribe_target(token)
     assert target.address == "ann@example.org" and target.channel == "email"
     assert link.startswith("https://hub.example.com/unsubscribe/")
-    response = client.post(link.removeprefix("https://hub.example.com"), {"List-Unsubscribe": "One-Click"})
+    response = client.post(
+        link.removeprefix("https://hub.example.com"), {"List-Unsubscribe": "One-Click"}
+    )
     assert response.status_code == 200
-    assert list(Suppression.objects.values_list("address", "source")) == [("ann@example.org", "unsubscribe_link")]
+    assert list(Suppression.objects.values_list("address", "source")) == [
+        ("ann@example.org", "unsubscribe_link")
+    ]
     assert OutboundMessage.objects.filter(run_id=run.id, status="sent").count() == 2
     assert run.metrics["sent"] == 2
 
@@ -64,7 +95,9 @@ def test_send_delivers_rendered_messages_with_one_click_unsubscribe(run_intent, 
 def test_suppressed_addresses_are_skipped_and_reported(run_intent, smtp, mailbox, org):
     suppression_add(organization=org, channel="email", address="BOB@example.org", source="staff")
     run = run_intent("email", "send", payload())
-    assert run.output["sent"] == 1 and run.output["skipped"] == [{"email": "bob@example.org", "reason": "suppressed"}]
+    assert run.output["sent"] == 1 and run.output["skipped"] == [
+        {"email": "bob@example.org", "reason": "suppressed"}
+    ]
     assert [m["rcpt_tos"] for m in mailbox.messages] == [["ann@example.org"]]
     assert run.metrics["skipped"] == 1
 
@@ -84,11 +117,20 @@ def test_a_reexecuted_run_sends_nothing_twice(run_intent, smtp, mailbox):
 
 
 def test_a_missing_placeholder_fails_before_anything_is_sent(run_intent, smtp, mailbox):
-    run = run_intent("email", "send", {"subject": "Hi", "body": "Code {{code}}", "recipients": ["a@example.org",
-                                                                                          "b@example.org"],
-                                       "variables": {}})
+    run = run_intent(
+        "email",
+        "send",
+        {
+            "subject": "Hi",
+            "body": "Code {{code}}",
+            "recipients": ["a@example.org", "b@example.org"],
+            "variables": {},
+        },
+    )
     assert run.status == "failed" and run.error_code == "INVALID_INPUT"
-    assert {d["field"] for d in run.error_context["details"]} == {"payload.recipients.0.variables.code"}
+    assert {d["field"] for d in run.error_context["details"]} == {
+        "payload.recipients.0.variables.code"
+    }
     assert mailbox.messages == []
 
 
@@ -97,31 +139,51 @@ def test_a_refused_recipient_is_reported_and_the_others_still_go(run_intent, smt
     mailbox.rcpt_replies["bob@example.org"] = "550 5.1.1 User unknown"
     run = run_intent("email", "send", payload())
     assert run.status == "completed"
-    assert run.output["sent"] == 1 and [f["email"] for f in run.output["failed"]] == ["bob@example.org"]
+    assert run.output["sent"] == 1 and [f["email"] for f in run.output["failed"]] == [
+        "bob@example.org"
+    ]
 
 
 def test_send_without_an_smtp_connector_fails_naming_the_provider(run_intent):
     run = run_intent("email", "send", payload())
-    assert run.status == "failed" and run.error_code == "CONNECTOR_MISSING" and "smtp_email" in run.error_message
+    assert (
+        run.status == "failed"
+        and run.error_code == "CONNECTOR_MISSING"
+        and "smtp_email" in run.error_message
+    )
 
 
 def test_send_with_a_sandbox_connector_records_the_outbox(run_intent, org):
-    connector_create(organization=org, provider="smtp_email", name="sandbox", mode="sandbox",
-                     config={"host": "smtp.example.com", "from_address": "news@acme.example"})
+    connector_create(
+        organization=org,
+        provider="smtp_email",
+        name="sandbox",
+        mode="sandbox",
+        config={"host": "smtp.example.com", "from_address": "news@acme.example"},
+    )
     run = run_intent("email", "send", payload())
     assert run.status == "completed", run.error_context
     assert run.output["sandbox"] is True and run.output["sent"] == 2
     assert OutboundMessage.objects.filter(run_id=run.id, sandbox=True).count() == 2
 
 
-@pytest.mark.parametrize("recipients,field", [
-    ([], "payload.recipients"),
-    (["not-an-address"], "payload.recipients.0.email"),
-    ([{"email": "a@example.org", "extra": 1}], "payload.recipients.0.extra"),
-])
+@pytest.mark.parametrize(
+    "recipients,field",
+    [
+        ([], "payload.recipients"),
+        (["not-an-address"], "payload.recipients.0.email"),
+        ([{"email": "a@example.org", "extra": 1}], "payload.recipients.0.extra"),
+    ],
+)
 def test_send_bad_recipients_are_refused_at_the_api(api, recipients, field):
-    response = api.post("/runs", {"agent": "email", "intent": "send",
-                                  "payload": {"subject": "s", "body": "b", "recipients": recipients}})
+    response = api.post(
+        "/runs",
+        {
+            "agent": "email",
+            "intent": "send",
+            "payload": {"subject": "s", "body": "b", "recipients": recipients},
+        },
+    )
     assert response.status_code == 422
     assert field in [d["field"] for d in response.json()["error"]["details"]]
 
@@ -129,12 +191,19 @@ def test_send_bad_recipients_are_refused_at_the_api(api, recipients, field):
 def test_unsubscribe_page_confirms_on_get_and_refuses_bad_tokens(client, org):
     token = unsubscribe_token(organization_id=org.id, channel="email", address="carol@example.org")
     page = client.get(f"/unsubscribe/{token}/")
-    assert page.status_code == 200 and b"ca\xe2\x80\xa6@example.org" in page.content and b"Acme" in page.content
+    assert (
+        page.status_code == 200
+        and b"ca\xe2\x80\xa6@example.org" in page.content
+        and b"Acme" in page.content
+    )
     assert not Suppression.objects.exists()
     assert client.get(f"/unsubscribe/{token}x/").status_code == 404
     assert client.post("/unsubscribe/garbage/").status_code == 404
-    forged = unsubscribe_token(organization_id="00000000-0000-0000-0000-000000000000", channel="email",
-                               address="carol@example.org")
+    forged = unsubscribe_token(
+        organization_id="00000000-0000-0000-0000-000000000000",
+        channel="email",
+        address="carol@example.org",
+    )
     assert client.post(f"/unsubscribe/{forged}/").status_code == 404
     bad_address = unsubscribe_token(organization_id=org.id, channel="email", address="nope")
     assert client.post(f"/unsubscribe/{bad_address}/").status_code == 404

@@ -32,8 +32,13 @@ class Handle:
         answer = self.answers.pop(0)
         if isinstance(answer, Exception):
             raise answer
-        return CallResult(output={"text": answer, "model": "gpt-test",
-                                  "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}})
+        return CallResult(
+            output={
+                "text": answer,
+                "model": "gpt-test",
+                "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
+            }
+        )
 
 
 @dataclass
@@ -55,21 +60,30 @@ def write(ctx, **kw):
     return llm.write(ctx, system="You write.", prompt="Write.", schema=Out, builtin=builtin, **kw)
 
 
-@pytest.mark.parametrize("text,expected", [
-    ('{"title": "Hello"}', {"title": "Hello", "tags": []}),
-    ('Sure! ```json\n{"title": "Fenced", "tags": ["a"]}\n``` hope this helps', {"title": "Fenced", "tags": ["a"]}),
-    ('Here you go: {"title": "Trailing"} and more text', {"title": "Trailing", "tags": []}),
-])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ('{"title": "Hello"}', {"title": "Hello", "tags": []}),
+        (
+            'Sure! ```json\n{"title": "Fenced", "tags": ["a"]}\n``` hope this helps',
+            {"title": "Fenced", "tags": ["a"]},
+        ),
+        ('Here you go: {"title": "Trailing"} and more text', {"title": "Trailing", "tags": []}),
+    ],
+)
 def test_parse_json_accepts_plain_fenced_and_wrapped_answers(text, expected):
     assert llm.parse_json(text, Out) == (expected, "")
 
 
-@pytest.mark.parametrize("text,reason", [
-    ("no json here", "contains no JSON"),
-    ('{"title": ', "invalid JSON"),
-    ('{"title": "x"}', "title"),
-    ('{"tags": []}', "title: Field required"),
-])
+@pytest.mark.parametrize(
+    "text,reason",
+    [
+        ("no json here", "contains no JSON"),
+        ('{"title": ', "invalid JSON"),
+        ('{"title": "x"}', "title"),
+        ('{"tags": []}', "title: Field required"),
+    ],
+)
 def test_parse_json_explains_what_is_wrong(text, reason):
     data, problem = llm.parse_json(text, Out)
     assert data is None and reason in problem
@@ -89,8 +103,15 @@ def test_valid_llm_json_is_used_and_tokens_counted():
     written = write(ctx, temperature=0.3, max_tokens=77)
     assert written.data["title"] == "From the model" and written.label() == {"model": "gpt-test"}
     action, data = ctx.handle.calls[0]
-    assert action == "chat" and data["json_mode"] is True and data["temperature"] == 0.3 and data["max_tokens"] == 77
-    assert data["messages"][0]["role"] == "system" and "JSON schema" in data["messages"][0]["content"]
+    assert (
+        action == "chat"
+        and data["json_mode"] is True
+        and data["temperature"] == 0.3
+        and data["max_tokens"] == 77
+    )
+    assert (
+        data["messages"][0]["role"] == "system" and "JSON schema" in data["messages"][0]["content"]
+    )
     assert ctx.metrics == {"llmCalls": 1, "llmTokens": 15}
 
 
@@ -115,7 +136,9 @@ def test_a_second_bad_answer_falls_back_to_the_builtin_writer_with_the_reason():
 def test_transient_failures_are_raised_for_a_retry_until_the_last_attempt():
     with pytest.raises(ConnectorRateLimited):
         write(Ctx(handle=Handle([ConnectorRateLimited("slow down")]), attempt=1), max_attempts=3)
-    written = write(Ctx(handle=Handle([ConnectorRateLimited("slow down")]), attempt=3), max_attempts=3)
+    written = write(
+        Ctx(handle=Handle([ConnectorRateLimited("slow down")]), attempt=3), max_attempts=3
+    )
     assert written.model == "builtin" and "CONNECTOR_RATE_LIMITED" in written.fallback_reason
 
 
@@ -127,4 +150,8 @@ def test_permanent_failures_fall_back_at_once():
 def test_a_sandbox_connector_is_called_once_and_says_no_model_was_used():
     ctx = Ctx(handle=Handle(["[sandbox] a reply"], sandbox=True))
     written = write(ctx)
-    assert len(ctx.handle.calls) == 1 and written.model == "builtin" and "sandbox" in written.fallback_reason
+    assert (
+        len(ctx.handle.calls) == 1
+        and written.model == "builtin"
+        and "sandbox" in written.fallback_reason
+    )

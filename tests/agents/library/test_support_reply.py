@@ -28,35 +28,75 @@ CUSTOMER = "+14155550123"
 def articles(org, other_org):
     make = KnowledgeArticle.objects.create
     return [
-        make(organization=org, title="Reset your password", tags=["login", "password"],
-             body="Open the sign-in page and choose Forgot password. We email you a reset link that works for one "
-                  "hour. Check your spam folder if it does not arrive."),
-        make(organization=org, title="Download an invoice", tags=["billing", "invoice"],
-             body="Invoices are under Settings, Billing. Each invoice can be downloaded as a PDF."),
-        make(organization=org, title="Opening hours", tags=["hours"], body="We are open 9 to 5 on weekdays."),
-        make(organization=org, title="Old refund policy", tags=["refund"], body="Refunds take 30 days.", active=False),
-        make(organization=other_org, title="Globex password reset", tags=["password"],
-             body="Globex secret reset procedure for password login."),
+        make(
+            organization=org,
+            title="Reset your password",
+            tags=["login", "password"],
+            body="Open the sign-in page and choose Forgot password. We email you a reset link that works for one "
+            "hour. Check your spam folder if it does not arrive.",
+        ),
+        make(
+            organization=org,
+            title="Download an invoice",
+            tags=["billing", "invoice"],
+            body="Invoices are under Settings, Billing. Each invoice can be downloaded as a PDF.",
+        ),
+        make(
+            organization=org,
+            title="Opening hours",
+            tags=["hours"],
+            body="We are open 9 to 5 on weekdays.",
+        ),
+        make(
+            organization=org,
+            title="Old refund policy",
+            tags=["refund"],
+            body="Refunds take 30 days.",
+            active=False,
+        ),
+        make(
+            organization=other_org,
+            title="Globex password reset",
+            tags=["password"],
+            body="Globex secret reset procedure for password login.",
+        ),
     ]
 
 
 @pytest.fixture
 def twilio_sms(org):
-    return connector_create(organization=org, provider="twilio_sms", name="SMS", mode="live",
-                            credentials={"account_sid": SID, "auth_token": "twilio-token-9f3e"},
-                            config={"from_number": "+14155550100"})
+    return connector_create(
+        organization=org,
+        provider="twilio_sms",
+        name="SMS",
+        mode="live",
+        credentials={"account_sid": SID, "auth_token": "twilio-token-9f3e"},
+        config={"from_number": "+14155550100"},
+    )
 
 
 def sms_answers(rsps):
-    rsps.add(responses.POST, MESSAGES, body=(TWILIO / "message_created.json").read_text(), status=201,
-             content_type="application/json")
+    rsps.add(
+        responses.POST,
+        MESSAGES,
+        body=(TWILIO / "message_created.json").read_text(),
+        status=201,
+        content_type="application/json",
+    )
 
 
 def test_answers_from_the_best_article_and_sends_an_sms(run_intent, articles, twilio_sms):
     with responses.RequestsMock() as rsps:
         sms_answers(rsps)
-        run = run_intent("support", "reply", {"from": "+1 (415) 555-0123", "body": "How do I reset my password?",
-                                              "messageSid": "SMinbound1"})
+        run = run_intent(
+            "support",
+            "reply",
+            {
+                "from": "+1 (415) 555-0123",
+                "body": "How do I reset my password?",
+                "messageSid": "SMinbound1",
+            },
+        )
         sent = parse_qs(rsps.calls[0].request.body)
     assert run.status == "completed", run.error_context
     out = run.output
@@ -77,27 +117,48 @@ def test_low_confidence_escalates_with_a_holding_reply(run_intent, articles, twi
     with responses.RequestsMock() as rsps:
         sms_answers(rsps)
         run = run_intent("support", "reply", {"from": CUSTOMER, "body": "Do you ship to Norway?"})
-    assert run.output["status"] == "needs_human" and run.output["escalationReason"] == "low confidence"
+    assert (
+        run.output["status"] == "needs_human" and run.output["escalationReason"] == "low confidence"
+    )
     assert run.output["reply"].startswith("Thanks for your message.") and run.output["sent"] is True
 
 
 def test_high_priority_escalates_even_with_a_good_match(run_intent, articles, twilio_sms):
-    run = run_intent("support", "reply", {"from": CUSTOMER, "body": "Urgent: password reset is down", "send": False})
+    run = run_intent(
+        "support",
+        "reply",
+        {"from": CUSTOMER, "body": "Urgent: password reset is down", "send": False},
+    )
     assert run.output["status"] == "needs_human" and run.output["priority"] == "high"
     assert run.output["escalationReason"] == "high priority" and run.output["sent"] is False
-    run = run_intent("support", "reply", {"from": CUSTOMER, "body": "reset password", "send": False,
-                                          "priority": "high"})
+    run = run_intent(
+        "support",
+        "reply",
+        {"from": CUSTOMER, "body": "reset password", "send": False, "priority": "high"},
+    )
     assert run.output["status"] == "needs_human"
 
 
-@pytest.mark.parametrize("word", ["STOP", "stop", " StopAll ", "UNSUBSCRIBE", "cancel", "END", "quit."])
-def test_opt_out_keywords_suppress_and_leave_the_sms_confirmation_to_twilio(run_intent, twilio_sms, word, org):
-    run = run_intent("support", "reply", {"from": CUSTOMER, "body": word})  # no HTTP call is allowed here
+@pytest.mark.parametrize(
+    "word", ["STOP", "stop", " StopAll ", "UNSUBSCRIBE", "cancel", "END", "quit."]
+)
+def test_opt_out_keywords_suppress_and_leave_the_sms_confirmation_to_twilio(
+    run_intent, twilio_sms, word, org
+):
+    run = run_intent(
+        "support", "reply", {"from": CUSTOMER, "body": word}
+    )  # no HTTP call is allowed here
     assert run.status == "completed", run.error_context
-    assert run.output["status"] == "opted_out" and run.output["reply"] == KEYWORD_REPLIES["opted_out"]
+    assert (
+        run.output["status"] == "opted_out" and run.output["reply"] == KEYWORD_REPLIES["opted_out"]
+    )
     assert run.output["sent"] is False and run.output["answeredBy"] == "twilio"
     suppression = Suppression.objects.get(organization=org)
-    assert (suppression.channel, suppression.address, suppression.source) == ("sms", CUSTOMER, "opt_out_keyword")
+    assert (suppression.channel, suppression.address, suppression.source) == (
+        "sms",
+        CUSTOMER,
+        "opt_out_keyword",
+    )
 
 
 def test_start_removes_the_suppression_and_help_answers(run_intent, twilio_sms, org):
@@ -106,26 +167,53 @@ def test_start_removes_the_suppression_and_help_answers(run_intent, twilio_sms, 
     assert run.output["status"] == "opted_in" and not Suppression.objects.exists()
     with responses.RequestsMock() as rsps:
         sms_answers(rsps)
-        run = run_intent("support", "reply", {"from": CUSTOMER, "body": "help", "keywordReplies": "neonhub"})
+        run = run_intent(
+            "support", "reply", {"from": CUSTOMER, "body": "help", "keywordReplies": "neonhub"}
+        )
         assert parse_qs(rsps.calls[0].request.body)["Body"] == [KEYWORD_REPLIES["help"]]
-    assert run.output["status"] == "help" and run.output["answeredBy"] == "neonhub" and run.output["sent"]
+    assert (
+        run.output["status"] == "help"
+        and run.output["answeredBy"] == "neonhub"
+        and run.output["sent"]
+    )
 
 
 def test_whatsapp_stop_is_confirmed_by_the_agent_and_costs_one_message(run_intent, org):
     from agents.triggers.models import InboundMessage
 
-    connector_create(organization=org, provider="twilio_whatsapp", name="WA", mode="live",
-                     credentials={"account_sid": SID, "auth_token": "t"}, config={"from_number": "+14155550100"})
+    connector_create(
+        organization=org,
+        provider="twilio_whatsapp",
+        name="WA",
+        mode="live",
+        credentials={"account_sid": SID, "auth_token": "t"},
+        config={"from_number": "+14155550100"},
+    )
     # The STOP itself arrived through the webhook, which opens WhatsApp's 24-hour window.
-    InboundMessage.objects.create(organization=org, channel="whatsapp", address=CUSTOMER, body="STOP")
+    InboundMessage.objects.create(
+        organization=org, channel="whatsapp", address=CUSTOMER, body="STOP"
+    )
     with responses.RequestsMock() as rsps:
-        rsps.add(responses.POST, MESSAGES, body=(TWILIO / "message_whatsapp_queued.json").read_text(), status=201,
-                 content_type="application/json")
-        run = run_intent("support", "reply", {"channel": "whatsapp", "from": f"whatsapp:{CUSTOMER}", "body": "STOP"})
+        rsps.add(
+            responses.POST,
+            MESSAGES,
+            body=(TWILIO / "message_whatsapp_queued.json").read_text(),
+            status=201,
+            content_type="application/json",
+        )
+        run = run_intent(
+            "support",
+            "reply",
+            {"channel": "whatsapp", "from": f"whatsapp:{CUSTOMER}", "body": "STOP"},
+        )
         sent = parse_qs(rsps.calls[0].request.body)
     assert run.status == "completed", run.error_context
     assert sent["To"] == [f"whatsapp:{CUSTOMER}"] and sent["Body"] == [KEYWORD_REPLIES["opted_out"]]
-    assert run.output["answeredBy"] == "neonhub" and run.output["sent"] is True and run.output["sandbox"] is False
+    assert (
+        run.output["answeredBy"] == "neonhub"
+        and run.output["sent"] is True
+        and run.output["sandbox"] is False
+    )
     assert Suppression.objects.get().channel == "whatsapp"
     assert OutboundMessage.objects.get(run_id=run.id).action == "send_message"
     run.refresh_from_db()
@@ -133,8 +221,14 @@ def test_whatsapp_stop_is_confirmed_by_the_agent_and_costs_one_message(run_inten
 
 
 def test_sandbox_twilio_records_the_reply_in_the_outbox(run_intent, org, articles):
-    connector_create(organization=org, provider="twilio_sms", name="SMS sandbox", mode="sandbox",
-                     credentials={"account_sid": SID, "auth_token": "t"}, config={"from_number": "+14155550100"})
+    connector_create(
+        organization=org,
+        provider="twilio_sms",
+        name="SMS sandbox",
+        mode="sandbox",
+        credentials={"account_sid": SID, "auth_token": "t"},
+        config={"from_number": "+14155550100"},
+    )
     run = run_intent("support", "reply", {"from": CUSTOMER, "body": "How do I reset my password?"})
     assert run.output["sandbox"] is True and run.output["messageSid"].startswith("SM")
     row = OutboundMessage.objects.get(run_id=run.id)
@@ -142,10 +236,20 @@ def test_sandbox_twilio_records_the_reply_in_the_outbox(run_intent, org, article
 
 
 def test_whatsapp_outside_the_24_hour_window_is_blocked_by_policy(run_intent, org):
-    connector_create(organization=org, provider="twilio_whatsapp", name="WA", mode="live",
-                     credentials={"account_sid": SID, "auth_token": "t"}, config={"from_number": "+14155550100"})
+    connector_create(
+        organization=org,
+        provider="twilio_whatsapp",
+        name="WA",
+        mode="live",
+        credentials={"account_sid": SID, "auth_token": "t"},
+        config={"from_number": "+14155550100"},
+    )
     run = run_intent("support", "reply", {"channel": "whatsapp", "from": CUSTOMER, "body": "HELP"})
-    assert run.status == "failed" and run.error_code == "POLICY_BLOCKED" and "24-hour" in run.error_message
+    assert (
+        run.status == "failed"
+        and run.error_code == "POLICY_BLOCKED"
+        and "24-hour" in run.error_message
+    )
 
 
 def test_suppressed_numbers_get_no_reply(run_intent, articles, twilio_sms, org):
@@ -157,26 +261,46 @@ def test_suppressed_numbers_get_no_reply(run_intent, articles, twilio_sms, org):
 
 def test_reply_needs_a_twilio_connector(run_intent, articles):
     run = run_intent("support", "reply", {"from": CUSTOMER, "body": "How do I reset my password?"})
-    assert run.status == "failed" and run.error_code == "CONNECTOR_MISSING" and "twilio_sms" in run.error_message
+    assert (
+        run.status == "failed"
+        and run.error_code == "CONNECTOR_MISSING"
+        and "twilio_sms" in run.error_message
+    )
 
 
-@pytest.mark.parametrize("payload,field", [
-    ({"from": "12", "body": "hi"}, "payload.from"),
-    ({"from": CUSTOMER, "body": ""}, "payload.body"),
-    ({"from": CUSTOMER, "body": "hi", "channel": "fax"}, "payload.channel"),
-])
+@pytest.mark.parametrize(
+    "payload,field",
+    [
+        ({"from": "12", "body": "hi"}, "payload.from"),
+        ({"from": CUSTOMER, "body": ""}, "payload.body"),
+        ({"from": CUSTOMER, "body": "hi", "channel": "fax"}, "payload.channel"),
+    ],
+)
 def test_reply_bad_input(api, payload, field):
     response = api.post("/runs", {"agent": "support", "intent": "reply", "payload": payload})
-    assert response.status_code == 422 and field in [d["field"] for d in response.json()["error"]["details"]]
+    assert response.status_code == 422 and field in [
+        d["field"] for d in response.json()["error"]["details"]
+    ]
 
 
 def test_a_number_that_cannot_be_normalised_fails_naming_from(run_intent):
     run = run_intent("support", "reply", {"from": "not a phone", "body": "hi"})
-    assert run.error_code == "INVALID_INPUT" and run.error_context["details"][0]["field"] == "payload.from"
+    assert (
+        run.error_code == "INVALID_INPUT"
+        and run.error_context["details"][0]["field"] == "payload.from"
+    )
 
 
-@pytest.mark.parametrize("body,expected", [("STOP", "opted_out"), ("Yes", "opted_in"), ("info", "help"),
-                                           ("stop please", None), ("", None)])
+@pytest.mark.parametrize(
+    "body,expected",
+    [
+        ("STOP", "opted_out"),
+        ("Yes", "opted_in"),
+        ("info", "help"),
+        ("stop please", None),
+        ("", None),
+    ],
+)
 def test_keywords_are_exact_single_words(body, expected):
     assert keyword_of(body) == expected
 

@@ -75,12 +75,17 @@ class Mailbox:
             return self.data_reply
         self.peers.add(session.peer)
         self._used.add(session.peer)
-        self.messages.append({
-            "mail_from": envelope.mail_from,
-            "rcpt_tos": list(envelope.rcpt_tos),
-            "message": email.message_from_bytes(envelope.original_content, policy=email.policy.default),
-            "tls": session.ssl is not None or server.transport.get_extra_info("ssl_object") is not None,
-        })
+        self.messages.append(
+            {
+                "mail_from": envelope.mail_from,
+                "rcpt_tos": list(envelope.rcpt_tos),
+                "message": email.message_from_bytes(
+                    envelope.original_content, policy=email.policy.default
+                ),
+                "tls": session.ssl is not None
+                or server.transport.get_extra_info("ssl_object") is not None,
+            }
+        )
         return "250 2.0.0 Ok: queued as 4Xk2Lq1pZ9z3m"
 
     def authenticate(self, server, session, envelope, mechanism, auth_data):
@@ -110,34 +115,65 @@ def make_certs(directory: Path) -> Certs:
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "NeonHub test CA")])
     ca = (
-        x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
         .not_valid_after(now + datetime.timedelta(days=1))
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=False,
-                                     data_encipherment=False, key_agreement=False, key_cert_sign=True,
-                                     crl_sign=True, encipher_only=False, decipher_only=False), critical=True)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(
+            x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False
+        )
         .sign(ca_key, hashes.SHA256())
     )
     key = ec.generate_private_key(ec.SECP256R1())
     cert = (
-        x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")]))
-        .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost"),
-                                                    x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                       critical=False)
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")]))
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+            ),
+            critical=False,
+        )
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
+        )
         .sign(ca_key, hashes.SHA256())
     )
     certs = Certs(ca=directory / "ca.pem", cert=directory / "cert.pem", key=directory / "key.pem")
     certs.ca.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
     certs.cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    certs.key.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                            serialization.NoEncryption()))
+    certs.key.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
     return certs
 
 
@@ -148,7 +184,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def smtp_server(mailbox: Mailbox, *, mode: str = "starttls", certs: Certs | None = None, auth: bool = True):
+def smtp_server(
+    mailbox: Mailbox, *, mode: str = "starttls", certs: Certs | None = None, auth: bool = True
+):
     """Serve ``mailbox`` on 127.0.0.1: ``starttls`` (STARTTLS required before AUTH), ``ssl``
     (implicit TLS), ``none`` (plain, AUTH allowed without TLS) or ``nostarttls`` (plain, no
     STARTTLS offered)."""
@@ -160,7 +198,9 @@ def smtp_server(mailbox: Mailbox, *, mode: str = "starttls", certs: Certs | None
         kwargs.update(tls_context=certs.server_context(), require_starttls=True)
     elif mode == "ssl":
         kwargs.update(ssl_context=certs.server_context())
-    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port(), ready_timeout=5, **kwargs)
+    controller = Controller(
+        mailbox, hostname="127.0.0.1", port=free_port(), ready_timeout=5, **kwargs
+    )
     controller.start()
     try:
         yield controller

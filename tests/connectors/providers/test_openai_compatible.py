@@ -44,7 +44,9 @@ def make(recorder=None, base_url=None, model="gpt-4o-mini"):
 
 
 def chat(provider, **data):
-    return provider.run_action("chat", OpenAICompatible.actions["chat"].schema(**{"messages": MESSAGES, **data}))
+    return provider.run_action(
+        "chat", OpenAICompatible.actions["chat"].schema(**{"messages": MESSAGES, **data})
+    )
 
 
 @pytest.fixture
@@ -72,13 +74,22 @@ def test_chat_posts_the_documented_request_and_prices_the_tokens(mocked, recorde
     assert json.loads(request.body) == expected["json"]
     assert result.output["text"] == "Spring sale: 20% off all plants this weekend only. 🌱"
     assert result.output["model"] == "gpt-4o-mini-2024-07-18"
-    assert result.output["usage"] == {"prompt_tokens": 1200, "completion_tokens": 500, "total_tokens": 1700}
+    assert result.output["usage"] == {
+        "prompt_tokens": 1200,
+        "completion_tokens": 500,
+        "total_tokens": 1700,
+    }
     assert result.output["finish_reason"] == "stop"
     # 1.2k × 0.00015 + 0.5k × 0.0006, by the requested model's entry (the served one is dated).
     assert result.cost == Decimal("0.000480")
     assert result.output["cost"] == "0.000480"
     [step] = recorder.steps
-    assert (step.kind, step.provider, step.action, step.http_status) == ("llm", "openai_compatible", "chat", 200)
+    assert (step.kind, step.provider, step.action, step.http_status) == (
+        "llm",
+        "openai_compatible",
+        "chat",
+        200,
+    )
     assert step.cost == Decimal("0.000480")
     assert (step.detail["prompt_tokens"], step.detail["completion_tokens"]) == (1200, 500)
     assert KEY not in repr(step.detail)
@@ -109,7 +120,9 @@ def test_unknown_models_are_priced_by_the_default_entry(httpserver):
 
 
 def test_a_compatible_server_without_usage_costs_nothing(httpserver):
-    answer = {"choices": [{"message": {"role": "assistant", "content": "hi"}, "finish_reason": "stop"}]}
+    answer = {
+        "choices": [{"message": {"role": "assistant", "content": "hi"}, "finish_reason": "stop"}]
+    }
     httpserver.expect_request("/v1/chat/completions").respond_with_json(answer)
 
     result = chat(make(base_url=httpserver.url_for("/v1"), model="local"))
@@ -128,10 +141,14 @@ def test_an_answer_without_a_completion_is_rejected(httpserver, recorder):
 
 # --- transient failures, retries and timeouts ------------------------------------------------
 
+
 def test_chat_is_retried_after_a_503(httpserver, local, recorder):
     httpserver.expect_ordered_request("/v1/chat/completions").respond_with_json(
-        fixture("openai", "error_server.json"), status=503)
-    httpserver.expect_ordered_request("/v1/chat/completions").respond_with_json(fixture("openai", "chat_completion.json"))
+        fixture("openai", "error_server.json"), status=503
+    )
+    httpserver.expect_ordered_request("/v1/chat/completions").respond_with_json(
+        fixture("openai", "chat_completion.json")
+    )
 
     result = chat(local)
 
@@ -142,7 +159,10 @@ def test_chat_is_retried_after_a_503(httpserver, local, recorder):
 
 def test_rate_limit_is_retried_then_reported(httpserver, local):
     httpserver.expect_request("/v1/chat/completions").respond_with_json(
-        fixture("openai", "error_rate_limit_exceeded.json"), status=429, headers={"Retry-After": "0"})
+        fixture("openai", "error_rate_limit_exceeded.json"),
+        status=429,
+        headers={"Retry-After": "0"},
+    )
 
     with pytest.raises(ConnectorRateLimited) as caught:
         chat(local)
@@ -178,8 +198,11 @@ def test_chat_timeout_is_unavailable(httpserver, monkeypatch):
 
 # --- permanent failures ----------------------------------------------------------------------
 
+
 def test_invalid_api_key_is_named_without_quoting_the_key(mocked, recorder):
-    mocked.add(responses.POST, URL, json=fixture("openai", "error_invalid_api_key.json"), status=401)
+    mocked.add(
+        responses.POST, URL, json=fixture("openai", "error_invalid_api_key.json"), status=401
+    )
 
     with pytest.raises(ConnectorAuth) as caught:
         chat(make(recorder))
@@ -192,7 +215,8 @@ def test_invalid_api_key_is_named_without_quoting_the_key(mocked, recorder):
 
 def test_insufficient_quota_is_permanent_and_disables(httpserver, local):
     httpserver.expect_request("/v1/chat/completions").respond_with_json(
-        fixture("openai", "error_insufficient_quota.json"), status=429)
+        fixture("openai", "error_insufficient_quota.json"), status=429
+    )
 
     with pytest.raises(ConnectorRejected) as caught:
         chat(local)
@@ -204,7 +228,9 @@ def test_insufficient_quota_is_permanent_and_disables(httpserver, local):
 
 
 def test_unknown_model_is_rejected_and_disables(mocked):
-    mocked.add(responses.POST, URL, json=fixture("openai", "error_model_not_found.json"), status=404)
+    mocked.add(
+        responses.POST, URL, json=fixture("openai", "error_model_not_found.json"), status=404
+    )
 
     with pytest.raises(ConnectorRejected) as caught:
         chat(make(model="gpt-9-ultra"))
@@ -215,7 +241,9 @@ def test_unknown_model_is_rejected_and_disables(mocked):
 
 
 def test_bad_request_keeps_the_reason(mocked):
-    mocked.add(responses.POST, URL, json=fixture("openai", "error_json_mode_needs_json.json"), status=400)
+    mocked.add(
+        responses.POST, URL, json=fixture("openai", "error_json_mode_needs_json.json"), status=400
+    )
 
     with pytest.raises(ConnectorRejected) as caught:
         chat(make(), json_mode=True)
@@ -227,7 +255,12 @@ def test_bad_request_keeps_the_reason(mocked):
 
 
 def test_error_messages_never_carry_the_key(mocked):
-    body = {"error": {"message": f"Key {KEY} is not allowed for sk-other-99887766", "type": "invalid_request_error"}}
+    body = {
+        "error": {
+            "message": f"Key {KEY} is not allowed for sk-other-99887766",
+            "type": "invalid_request_error",
+        }
+    }
     mocked.add(responses.POST, URL, json=body, status=400)
 
     with pytest.raises(ConnectorRejected) as caught:
@@ -238,8 +271,13 @@ def test_error_messages_never_carry_the_key(mocked):
 
 
 def test_forbidden_is_an_auth_problem(mocked):
-    body = {"error": {"message": "Country, region, or territory not supported", "type": "request_forbidden",
-                      "code": "unsupported_country_region_territory"}}
+    body = {
+        "error": {
+            "message": "Country, region, or territory not supported",
+            "type": "request_forbidden",
+            "code": "unsupported_country_region_territory",
+        }
+    }
     mocked.add(responses.POST, URL, json=body, status=403)
 
     with pytest.raises(ConnectorAuth, match="no access"):
@@ -247,6 +285,7 @@ def test_forbidden_is_an_auth_problem(mocked):
 
 
 # --- schemas, test(), sandbox ----------------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     ("data", "field"),
@@ -277,7 +316,9 @@ def test_chat_is_safe_to_repeat_without_side_effect():
 
 
 def test_connection_test_lists_models(mocked):
-    mocked.add(responses.GET, "https://api.openai.com/v1/models", json=fixture("openai", "models.json"))
+    mocked.add(
+        responses.GET, "https://api.openai.com/v1/models", json=fixture("openai", "models.json")
+    )
 
     result = make().test()
 
@@ -286,7 +327,9 @@ def test_connection_test_lists_models(mocked):
 
 
 def test_connection_test_notes_a_missing_model(mocked):
-    mocked.add(responses.GET, "https://api.openai.com/v1/models", json=fixture("openai", "models.json"))
+    mocked.add(
+        responses.GET, "https://api.openai.com/v1/models", json=fixture("openai", "models.json")
+    )
 
     result = make(model="my-finetune").test()
 
@@ -295,8 +338,12 @@ def test_connection_test_notes_a_missing_model(mocked):
 
 
 def test_connection_test_names_a_rejected_key(mocked):
-    mocked.add(responses.GET, "https://api.openai.com/v1/models", json=fixture("openai", "error_invalid_api_key.json"),
-               status=401)
+    mocked.add(
+        responses.GET,
+        "https://api.openai.com/v1/models",
+        json=fixture("openai", "error_invalid_api_key.json"),
+        status=401,
+    )
 
     result = make().test()
 
@@ -313,7 +360,9 @@ def test_connection_test_never_raises(mocked):
 def test_sandbox_answer_is_labelled_and_free(mocked):
     provider = make()
     plain = provider.sandbox("chat", OpenAICompatible.actions["chat"].schema(messages=MESSAGES))
-    as_json = provider.sandbox("chat", OpenAICompatible.actions["chat"].schema(messages=MESSAGES, json_mode=True))
+    as_json = provider.sandbox(
+        "chat", OpenAICompatible.actions["chat"].schema(messages=MESSAGES, json_mode=True)
+    )
 
     assert len(mocked.calls) == 0
     assert plain.output["text"].startswith("[sandbox]")

@@ -26,7 +26,11 @@ API = f"https://{SHOP}/admin/api/2025-07"
 
 def make(recorder=None, base_url=None, **credentials):
     creds = Shopify.Credentials(access_token=TOKEN, **credentials)
-    return Shopify(credentials=creds, config=Shopify.Config(shop_domain=SHOP, base_url=base_url), recorder=recorder)
+    return Shopify(
+        credentials=creds,
+        config=Shopify.Config(shop_domain=SHOP, base_url=base_url),
+        recorder=recorder,
+    )
 
 
 def run(provider, action, **data):
@@ -40,9 +44,16 @@ def mocked():
 
 
 def test_get_order_sends_the_access_token_to_the_stores_admin_api(mocked, recorder):
-    mocked.add(responses.GET, f"{API}/orders/450789469.json", json=fixture("shopify", "order.json"),
-               match=[responses.matchers.header_matcher({"X-Shopify-Access-Token": TOKEN,
-                                                         "Accept": "application/json"})])
+    mocked.add(
+        responses.GET,
+        f"{API}/orders/450789469.json",
+        json=fixture("shopify", "order.json"),
+        match=[
+            responses.matchers.header_matcher(
+                {"X-Shopify-Access-Token": TOKEN, "Accept": "application/json"}
+            )
+        ],
+    )
     result = run(make(recorder), "get_order", order_id=450789469)
     assert result.provider_id == "450789469"
     assert result.output["order"]["name"] == "#1001"
@@ -50,13 +61,17 @@ def test_get_order_sends_the_access_token_to_the_stores_admin_api(mocked, record
 
 
 def test_invalid_credentials_are_named(mocked):
-    mocked.add(responses.GET, f"{API}/orders/1.json", json=fixture("shopify", "error_401.json"), status=401)
+    mocked.add(
+        responses.GET, f"{API}/orders/1.json", json=fixture("shopify", "error_401.json"), status=401
+    )
     with pytest.raises(ConnectorAuth, match="Invalid API key or access token"):
         run(make(), "get_order", order_id=1)
 
 
 def test_a_missing_order_is_refused_after_one_call(mocked):
-    mocked.add(responses.GET, f"{API}/orders/2.json", json=fixture("shopify", "error_404.json"), status=404)
+    mocked.add(
+        responses.GET, f"{API}/orders/2.json", json=fixture("shopify", "error_404.json"), status=404
+    )
     with pytest.raises(ConnectorRejected, match="Not Found"):
         run(make(), "get_order", order_id=2)
     assert len(mocked.calls) == 1
@@ -67,8 +82,13 @@ def test_the_rate_limit_carries_retry_after(mocked, monkeypatch):
     from connectors import http
 
     monkeypatch.setattr(http, "_clients", {})
-    mocked.add(responses.GET, f"{API}/orders/3.json", json=fixture("shopify", "error_429.json"), status=429,
-               headers={"Retry-After": "2.0"})
+    mocked.add(
+        responses.GET,
+        f"{API}/orders/3.json",
+        json=fixture("shopify", "error_429.json"),
+        status=429,
+        headers={"Retry-After": "2.0"},
+    )
     with pytest.raises(ConnectorRateLimited) as exc:
         run(make(), "get_order", order_id=3)
     assert exc.value.retry_after == 2.0
@@ -81,9 +101,15 @@ def test_an_error_body_that_is_not_json_still_classifies(mocked):
 
 
 def test_a_read_is_retried_after_a_503(httpserver, recorder):
-    httpserver.expect_ordered_request("/admin/api/2025-07/orders/5.json").respond_with_data("busy", status=503)
-    httpserver.expect_ordered_request("/admin/api/2025-07/orders/5.json").respond_with_json(fixture("shopify", "order.json"))
-    result = run(make(recorder, base_url=httpserver.url_for("").rstrip("/")), "get_order", order_id=5)
+    httpserver.expect_ordered_request("/admin/api/2025-07/orders/5.json").respond_with_data(
+        "busy", status=503
+    )
+    httpserver.expect_ordered_request("/admin/api/2025-07/orders/5.json").respond_with_json(
+        fixture("shopify", "order.json")
+    )
+    result = run(
+        make(recorder, base_url=httpserver.url_for("").rstrip("/")), "get_order", order_id=5
+    )
     assert result.output["order"]["id"] == 450789469
     assert len(httpserver.log) == 2
 
@@ -93,7 +119,9 @@ def test_a_read_timeout_is_unavailable_after_the_retries(httpserver, monkeypatch
 
     def slow(request):
         time.sleep(0.3)
-        return Response(json.dumps(fixture("shopify", "order.json")), content_type="application/json")
+        return Response(
+            json.dumps(fixture("shopify", "order.json")), content_type="application/json"
+        )
 
     httpserver.expect_request("/admin/api/2025-07/orders/6.json").respond_with_handler(slow)
     with pytest.raises(ConnectorUnavailable):
@@ -103,7 +131,9 @@ def test_a_read_timeout_is_unavailable_after_the_retries(httpserver, monkeypatch
 
 def test_connection_test_names_the_store_and_never_raises(mocked):
     mocked.add(responses.GET, f"{API}/shop.json", json=fixture("shopify", "shop.json"))
-    mocked.add(responses.GET, f"{API}/shop.json", json=fixture("shopify", "error_401.json"), status=401)
+    mocked.add(
+        responses.GET, f"{API}/shop.json", json=fixture("shopify", "error_401.json"), status=401
+    )
     mocked.add(responses.GET, f"{API}/shop.json", body=ValueError("broken"))
     assert make().test().message == "Connected to the Shopify store Acme Store"
     failed = make().test()

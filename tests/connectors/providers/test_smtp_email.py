@@ -48,12 +48,25 @@ def server(mailbox, trusted):
         yield controller
 
 
-def make(port, *, recorder=None, tls_mode="starttls", username=USERNAME, password=PASSWORD, host="localhost",
-         **config):
+def make(
+    port,
+    *,
+    recorder=None,
+    tls_mode="starttls",
+    username=USERNAME,
+    password=PASSWORD,
+    host="localhost",
+    **config,
+):
     provider = SmtpEmail(
         credentials=SmtpEmail.Credentials(username=username, password=password),
-        config=SmtpEmail.Config(host=host, port=port, tls_mode=tls_mode, from_address="news@acme.example",
-                                **{"from_name": "Acme News", "reply_to": "help@acme.example", **config}),
+        config=SmtpEmail.Config(
+            host=host,
+            port=port,
+            tls_mode=tls_mode,
+            from_address="news@acme.example",
+            **{"from_name": "Acme News", "reply_to": "help@acme.example", **config},
+        ),
         recorder=recorder,
     )
     return provider
@@ -81,6 +94,7 @@ def send(provider, **data):
 
 # --- delivery --------------------------------------------------------------------------------
 
+
 def test_delivers_a_multipart_message_over_starttls_with_login(provider, mailbox, recorder):
     result = send(provider)
 
@@ -92,7 +106,9 @@ def test_delivers_a_multipart_message_over_starttls_with_login(provider, mailbox
     assert [part.get_content_type() for part in message.iter_parts()] == EXPECTED["parts"]
     assert "Everything green is 20% off" in message.get_body(("plain",)).get_content()
     assert "<b>green</b>" in message.get_body(("html",)).get_content()
-    assert {"mail_from": delivered["mail_from"], "rcpt_tos": delivered["rcpt_tos"]} == EXPECTED["envelope"]
+    assert {"mail_from": delivered["mail_from"], "rcpt_tos": delivered["rcpt_tos"]} == EXPECTED[
+        "envelope"
+    ]
     assert delivered["tls"] is True
     assert mailbox.logins == [USERNAME]
     assert message["Message-ID"] == result.provider_id
@@ -169,6 +185,7 @@ def test_relay_without_login(mailbox):
 
 # --- one connection for a batch --------------------------------------------------------------
 
+
 def test_one_connection_serves_a_batch_and_close_ends_it(provider, mailbox, recorder):
     for n in range(3):
         send(provider, to=f"reader{n}@example.org")
@@ -211,6 +228,7 @@ def test_a_421_on_a_fresh_connection_is_unavailable(provider, mailbox):
 
 # --- refusals --------------------------------------------------------------------------------
 
+
 def test_unknown_recipient_is_a_hard_bounce_that_suppresses(provider, mailbox, recorder):
     mailbox.rcpt_replies["nobody@example.org"] = REPLIES["user_unknown"]
 
@@ -219,7 +237,11 @@ def test_unknown_recipient_is_a_hard_bounce_that_suppresses(provider, mailbox, r
 
     error = caught.value
     assert error.context == {"suppress": {"channel": "email", "address": "nobody@example.org"}}
-    assert (error.provider_code, error.provider, error.action) == ("550", "smtp_email", "send_email")
+    assert (error.provider_code, error.provider, error.action) == (
+        "550",
+        "smtp_email",
+        "send_email",
+    )
     assert "User unknown" in error.message and len(error.message) <= 200
     assert not error.transient
     assert recorder.steps[0].provider_error_code == "550"
@@ -282,7 +304,10 @@ def test_wrong_password_is_named(mailbox, trusted, recorder):
         result = make(controller.port, password="wrong-password").test()
 
     assert caught.value.message == "The SMTP server rejected the username or password (535)"
-    assert (result.ok, result.message) == (False, "The SMTP server rejected the username or password (535)")
+    assert (result.ok, result.message) == (
+        False,
+        "The SMTP server rejected the username or password (535)",
+    )
     assert recorder.steps[0].provider_error_code == "535"
     assert mailbox.messages == []
 
@@ -295,6 +320,7 @@ def test_login_required_by_the_server(mailbox):
 
 
 # --- timeouts and connection failures ----------------------------------------------------------
+
 
 def test_timeout_before_data_is_unavailable(provider, mailbox, monkeypatch):
     monkeypatch.setattr(SmtpEmail, "timeout", (1.0, 0.3))
@@ -349,11 +375,15 @@ def test_ssl_mode_against_a_plain_port(mailbox):
 
 # --- test() ----------------------------------------------------------------------------------
 
+
 def test_connection_test_logs_in_and_says_so(server):
     result = make(server.port).test()
 
     assert result.ok
-    assert result.message == f"Connected to localhost:{server.port} (starttls) and logged in as {USERNAME}"
+    assert (
+        result.message
+        == f"Connected to localhost:{server.port} (starttls) and logged in as {USERNAME}"
+    )
 
 
 def test_connection_test_never_raises_when_nothing_listens():
@@ -367,10 +397,14 @@ def test_connection_test_never_raises_when_nothing_listens():
 def test_private_hosts_are_refused_unless_allowed():
     result = make(25, host="127.0.0.1").test()
 
-    assert (result.ok, result.message) == (False, "config.host points to a private or local address, which is not allowed")
+    assert (result.ok, result.message) == (
+        False,
+        "config.host points to a private or local address, which is not allowed",
+    )
 
 
 # --- schemas and sandbox ---------------------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     ("data", "field"),
@@ -388,7 +422,9 @@ def test_private_hosts_are_refused_unless_allowed():
 )
 def test_send_email_input_is_validated(data, field):
     with pytest.raises(ValidationError) as caught:
-        SmtpEmail.actions["send_email"].schema(**{"to": "ada@example.org", "subject": "Hi", "text": "Hello", **data})
+        SmtpEmail.actions["send_email"].schema(
+            **{"to": "ada@example.org", "subject": "Hi", "text": "Hello", **data}
+        )
     assert caught.value.errors()[0]["loc"][0] == field
 
 
@@ -478,10 +514,19 @@ def test_connection_test_reports_a_refused_noop(server, mailbox):
 def test_sandbox_works_for_a_connector_without_config():
     provider = SmtpEmail(
         credentials=SmtpEmail.Credentials.model_construct(username=None, password=None),
-        config=SmtpEmail.Config.model_construct(base_url=None, host=None, port=None, tls_mode=None,
-                                                from_address=None, from_name=None, reply_to=None),
+        config=SmtpEmail.Config.model_construct(
+            base_url=None,
+            host=None,
+            port=None,
+            tls_mode=None,
+            from_address=None,
+            from_name=None,
+            reply_to=None,
+        ),
     )
-    data = SmtpEmail.actions["send_email"].schema(to="ada@example.org", subject="Hi", text="Hello", html="<p>Hello</p>")
+    data = SmtpEmail.actions["send_email"].schema(
+        to="ada@example.org", subject="Hi", text="Hello", html="<p>Hello</p>"
+    )
 
     result = provider.sandbox("send_email", data)
 

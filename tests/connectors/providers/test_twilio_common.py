@@ -54,4 +54,9 @@ def test_message_summary_tolerates_missing_fields():
 
     summary = TwilioMessaging._summary({"sid": "SMx", "num_segments": "2", "num_media": None})
 
-    assert (summary["sid"], summary["num_segments"], summary["num_media"], summary["price"]) == ("SMx", 2, None, None)
+    assert (summary["sid"], summary["num_segments"], summary["num_media"], summary["price"]) == (
+        "SMx",
+        2,
+        None,
+        None,
+    )

@@ -25,7 +25,11 @@ SID = "AC3f2a9e0d5b7c41e8a6d9f0b1c2e3d4a5"
 TOKEN = "test-auth-token-9f3e"
 MESSAGES = f"https://api.twilio.com/2010-04-01/Accounts/{SID}/Messages.json"
 MESSAGE_SID = "SM1f0e8ae6ade43cb3c0ce4525424e404f"
-PRICES = {"sms_segment": "0.0079", "whatsapp_message": "0.005", "llm": {"default": {"input_per_1k": 0, "output_per_1k": 0}}}
+PRICES = {
+    "sms_segment": "0.0079",
+    "whatsapp_message": "0.005",
+    "llm": {"default": {"input_per_1k": 0, "output_per_1k": 0}},
+}
 
 
 def make(recorder=None, base_url=None, **config):
@@ -38,7 +42,11 @@ def make(recorder=None, base_url=None, **config):
 
 
 def send(provider, **data):
-    data = {"to": "+14155550123", "body": "Your table for 2 is ready. Reply STOP to opt out.", **data}
+    data = {
+        "to": "+14155550123",
+        "body": "Your table for 2 is ready. Reply STOP to opt out.",
+        **data,
+    }
     return provider.run_action("send_sms", TwilioSms.actions["send_sms"].schema(**data))
 
 
@@ -64,13 +72,17 @@ MESSAGE_PATH = f"/2010-04-01/Accounts/{SID}/Messages/{MESSAGE_SID}.json"
 
 # --- the exact request ---------------------------------------------------------------------
 
+
 @override_settings(NEONHUB_PRICES=PRICES)
 def test_send_sms_posts_the_documented_form_with_basic_auth(mocked, recorder):
     expected = fixture("twilio", "request_send_sms.json")
     mocked.add(responses.POST, MESSAGES, json=fixture("twilio", "message_created.json"), status=201)
 
-    result = send(make(recorder), media_urls=["https://demo.twilio.com/owl.png", "https://demo.twilio.com/logo.png"],
-                  status_callback="https://hub.example.com/hooks/twilio/status")
+    result = send(
+        make(recorder),
+        media_urls=["https://demo.twilio.com/owl.png", "https://demo.twilio.com/logo.png"],
+        status_callback="https://hub.example.com/hooks/twilio/status",
+    )
 
     request = mocked.calls[0].request
     assert (request.method, request.url) == (expected["method"], expected["url"])
@@ -85,9 +97,18 @@ def test_send_sms_posts_the_documented_form_with_basic_auth(mocked, recorder):
     assert result.output["date_created"] == "Thu, 24 Aug 2023 05:01:45 +0000"
     assert result.output["price_unit"] == "USD"
     assert result.output["error_code"] is None
-    assert (result.output["encoding"], result.output["segments"], result.output["cost"]) == ("GSM-7", 1, "0.0079")
+    assert (result.output["encoding"], result.output["segments"], result.output["cost"]) == (
+        "GSM-7",
+        1,
+        "0.0079",
+    )
     [step] = recorder.steps
-    assert (step.kind, step.provider, step.action, step.http_status) == ("call", "twilio_sms", "send_sms", 201)
+    assert (step.kind, step.provider, step.action, step.http_status) == (
+        "call",
+        "twilio_sms",
+        "send_sms",
+        201,
+    )
     assert step.cost == Decimal("0.0079")
     assert step.detail["segments"] == 1
     assert TOKEN not in repr(step.detail)
@@ -115,7 +136,11 @@ def test_cost_counts_ucs2_segments(mocked, recorder):
 
 
 def test_get_message_reads_twilio_snake_case_fields(mocked, recorder):
-    mocked.add(responses.GET, f"https://api.twilio.com{MESSAGE_PATH}", json=fixture("twilio", "message_delivered.json"))
+    mocked.add(
+        responses.GET,
+        f"https://api.twilio.com{MESSAGE_PATH}",
+        json=fixture("twilio", "message_delivered.json"),
+    )
 
     result = get(make(recorder))
 
@@ -130,22 +155,31 @@ def test_get_message_reads_twilio_snake_case_fields(mocked, recorder):
 
 def test_get_message_reports_the_carrier_error(mocked):
     sid = "SM2b7d1c3e4f5a6b7c8d9e0f1a2b3c4d5e"
-    mocked.add(responses.GET, f"https://api.twilio.com/2010-04-01/Accounts/{SID}/Messages/{sid}.json",
-               json=fixture("twilio", "message_undelivered_30007.json"))
+    mocked.add(
+        responses.GET,
+        f"https://api.twilio.com/2010-04-01/Accounts/{SID}/Messages/{sid}.json",
+        json=fixture("twilio", "message_undelivered_30007.json"),
+    )
 
     result = get(make(), sid=sid)
 
     assert result.status == "undelivered"
-    assert (result.output["error_code"], result.output["error_message"]) == (30007, "Message filtered")
+    assert (result.output["error_code"], result.output["error_message"]) == (
+        30007,
+        "Message filtered",
+    )
 
 
 # --- transient failures, retries and timeouts ------------------------------------------------
 
+
 def test_get_message_is_retried_after_a_503(httpserver, local, recorder):
     httpserver.expect_ordered_request(MESSAGE_PATH, method="GET").respond_with_json(
-        fixture("twilio", "error_20500.json"), status=503)
+        fixture("twilio", "error_20500.json"), status=503
+    )
     httpserver.expect_ordered_request(MESSAGE_PATH, method="GET").respond_with_json(
-        fixture("twilio", "message_delivered.json"))
+        fixture("twilio", "message_delivered.json")
+    )
 
     result = get(local)
 
@@ -155,8 +189,12 @@ def test_get_message_is_retried_after_a_503(httpserver, local, recorder):
 
 
 def test_get_message_is_retried_after_a_429(httpserver, local):
-    httpserver.expect_ordered_request(MESSAGE_PATH).respond_with_json(fixture("twilio", "error_20429.json"), status=429)
-    httpserver.expect_ordered_request(MESSAGE_PATH).respond_with_json(fixture("twilio", "message_delivered.json"))
+    httpserver.expect_ordered_request(MESSAGE_PATH).respond_with_json(
+        fixture("twilio", "error_20429.json"), status=429
+    )
+    httpserver.expect_ordered_request(MESSAGE_PATH).respond_with_json(
+        fixture("twilio", "message_delivered.json")
+    )
 
     assert get(local).status == "delivered"
     assert len(httpserver.log) == 2
@@ -164,7 +202,8 @@ def test_get_message_is_retried_after_a_429(httpserver, local):
 
 def test_send_is_not_repeated_after_a_503(httpserver, local, recorder):
     httpserver.expect_request(MESSAGES_PATH, method="POST").respond_with_json(
-        fixture("twilio", "error_20500.json"), status=503)
+        fixture("twilio", "error_20500.json"), status=503
+    )
 
     with pytest.raises(ConnectorUnavailable) as caught:
         send(local)
@@ -177,18 +216,25 @@ def test_send_is_not_repeated_after_a_503(httpserver, local, recorder):
 
 def test_send_429_is_rate_limited_for_the_executor_to_reschedule(httpserver, local):
     httpserver.expect_request(MESSAGES_PATH, method="POST").respond_with_json(
-        fixture("twilio", "error_20429.json"), status=429, headers={"Retry-After": "30"})
+        fixture("twilio", "error_20429.json"), status=429, headers={"Retry-After": "30"}
+    )
 
     with pytest.raises(ConnectorRateLimited) as caught:
         send(local)
 
     assert len(httpserver.log) == 1
-    assert (caught.value.provider_code, caught.value.retry_after, caught.value.http_status) == ("20429", 30.0, 429)
+    assert (caught.value.provider_code, caught.value.retry_after, caught.value.http_status) == (
+        "20429",
+        30.0,
+        429,
+    )
     assert (caught.value.provider, caught.value.action) == ("twilio_sms", "send_sms")
 
 
 def test_an_error_page_without_a_twilio_body_is_classified_by_status(httpserver, local):
-    httpserver.expect_request(MESSAGES_PATH, method="POST").respond_with_data("<html>Bad gateway</html>", status=502)
+    httpserver.expect_request(MESSAGES_PATH, method="POST").respond_with_data(
+        "<html>Bad gateway</html>", status=502
+    )
 
     with pytest.raises(ConnectorUnavailable, match=r"HTTP 502"):
         send(local)
@@ -198,12 +244,15 @@ def _slow(seconds, payload, status=200):
     def handler(request):
         time.sleep(seconds)
         return Response(payload, status=status, content_type="application/json")
+
     return handler
 
 
 def test_send_timeout_is_an_unknown_outcome_and_not_repeated(httpserver, monkeypatch, recorder):
     short_timeouts(monkeypatch, TwilioSms)
-    httpserver.expect_request(MESSAGES_PATH, method="POST").respond_with_handler(_slow(0.8, "{}", 201))
+    httpserver.expect_request(MESSAGES_PATH, method="POST").respond_with_handler(
+        _slow(0.8, "{}", 201)
+    )
     provider = make(recorder, base_url=httpserver.url_for("").rstrip("/"))
 
     with pytest.raises(OutcomeUnknown):
@@ -225,7 +274,6 @@ def test_get_message_timeout_is_unavailable(httpserver, monkeypatch):
     assert wait_for_log(httpserver, 3) == 3
 
 
-
 def test_send_to_a_closed_port_is_unavailable():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -235,6 +283,7 @@ def test_send_to_a_closed_port_is_unavailable():
 
 
 # --- permanent failures ----------------------------------------------------------------------
+
 
 def test_unsubscribed_recipient_is_permanent_and_asks_for_suppression(mocked, recorder):
     mocked.add(responses.POST, MESSAGES, json=fixture("twilio", "error_21610.json"), status=400)
@@ -274,8 +323,12 @@ def test_unusable_sender_number_disables_the_connector(mocked):
 
 
 def test_invalid_credentials_are_named_and_not_retried(mocked, recorder):
-    mocked.add(responses.GET, f"https://api.twilio.com{MESSAGE_PATH}", json=fixture("twilio", "error_20003.json"),
-               status=401)
+    mocked.add(
+        responses.GET,
+        f"https://api.twilio.com{MESSAGE_PATH}",
+        json=fixture("twilio", "error_20003.json"),
+        status=401,
+    )
 
     with pytest.raises(ConnectorAuth) as caught:
         get(make(recorder))
@@ -287,6 +340,7 @@ def test_invalid_credentials_are_named_and_not_retried(mocked, recorder):
 
 
 # --- schemas ---------------------------------------------------------------------------------
+
 
 def test_credentials_fields_are_named_when_invalid():
     with pytest.raises(ValidationError) as caught:
@@ -304,8 +358,14 @@ def test_auth_token_is_never_shown():
     ("config", "field", "message"),
     [
         ({}, "messaging_service_sid", "from_number or messaging_service_sid is required"),
-        ({"from_number": "+14155550100", "messaging_service_sid": "MG9752274e9e519418a7406176694466fa"},
-         "messaging_service_sid", "not both"),
+        (
+            {
+                "from_number": "+14155550100",
+                "messaging_service_sid": "MG9752274e9e519418a7406176694466fa",
+            },
+            "messaging_service_sid",
+            "not both",
+        ),
         ({"from_number": "4155550100"}, "from_number", "pattern"),
         ({"messaging_service_sid": "MGnot-a-sid"}, "messaging_service_sid", "pattern"),
     ],
@@ -337,14 +397,25 @@ def test_send_sms_input_is_validated(data, field):
 
 
 def test_action_flags():
-    assert TwilioSms.actions["send_sms"].side_effect and not TwilioSms.actions["send_sms"].safe_to_repeat
-    assert TwilioSms.actions["get_message"].safe_to_repeat and not TwilioSms.actions["get_message"].side_effect
+    assert (
+        TwilioSms.actions["send_sms"].side_effect
+        and not TwilioSms.actions["send_sms"].safe_to_repeat
+    )
+    assert (
+        TwilioSms.actions["get_message"].safe_to_repeat
+        and not TwilioSms.actions["get_message"].side_effect
+    )
 
 
 # --- test() ----------------------------------------------------------------------------------
 
+
 def test_connection_test_reads_the_account(mocked):
-    mocked.add(responses.GET, f"https://api.twilio.com/2010-04-01/Accounts/{SID}.json", json=fixture("twilio", "account.json"))
+    mocked.add(
+        responses.GET,
+        f"https://api.twilio.com/2010-04-01/Accounts/{SID}.json",
+        json=fixture("twilio", "account.json"),
+    )
 
     result = make().test()
 
@@ -354,8 +425,12 @@ def test_connection_test_reads_the_account(mocked):
 
 
 def test_connection_test_names_rejected_credentials(mocked):
-    mocked.add(responses.GET, f"https://api.twilio.com/2010-04-01/Accounts/{SID}.json",
-               json=fixture("twilio", "error_20003.json"), status=401)
+    mocked.add(
+        responses.GET,
+        f"https://api.twilio.com/2010-04-01/Accounts/{SID}.json",
+        json=fixture("twilio", "error_20003.json"),
+        status=401,
+    )
 
     result = make().test()
 
@@ -364,15 +439,20 @@ def test_connection_test_names_rejected_credentials(mocked):
 
 
 def test_connection_test_reports_a_suspended_account(mocked):
-    mocked.add(responses.GET, f"https://api.twilio.com/2010-04-01/Accounts/{SID}.json",
-               json=fixture("twilio", "account_suspended.json"))
+    mocked.add(
+        responses.GET,
+        f"https://api.twilio.com/2010-04-01/Accounts/{SID}.json",
+        json=fixture("twilio", "account_suspended.json"),
+    )
 
     assert make().test().message == "The Twilio account is suspended"
 
 
 def test_connection_test_never_raises_on_timeout(httpserver, monkeypatch):
     short_timeouts(monkeypatch, TwilioSms, timeout=(1.0, 0.2))
-    httpserver.expect_request(f"/2010-04-01/Accounts/{SID}.json").respond_with_handler(_slow(0.3, "{}"))
+    httpserver.expect_request(f"/2010-04-01/Accounts/{SID}.json").respond_with_handler(
+        _slow(0.3, "{}")
+    )
 
     result = make(base_url=httpserver.url_for("").rstrip("/")).test()
 
@@ -386,7 +466,11 @@ def test_connection_test_never_raises_on_a_bad_base_url():
 
 
 def test_connection_test_never_raises_on_an_unexpected_error(mocked):
-    mocked.add(responses.GET, f"https://api.twilio.com/2010-04-01/Accounts/{SID}.json", body=ValueError("boom"))
+    mocked.add(
+        responses.GET,
+        f"https://api.twilio.com/2010-04-01/Accounts/{SID}.json",
+        body=ValueError("boom"),
+    )
 
     result = make().test()
 
@@ -394,6 +478,7 @@ def test_connection_test_never_raises_on_an_unexpected_error(mocked):
 
 
 # --- sandbox ---------------------------------------------------------------------------------
+
 
 @override_settings(NEONHUB_PRICES=PRICES)
 def test_sandbox_answers_like_twilio_without_network(mocked):
@@ -413,16 +498,24 @@ def test_sandbox_answers_like_twilio_without_network(mocked):
 def test_sandbox_lookup_answers_delivered(mocked):
     data = TwilioSms.actions["get_message"].schema(sid=MESSAGE_SID)
     result = make().sandbox("get_message", data)
-    assert (result.status, result.output["sid"], result.output["sandbox"]) == ("delivered", MESSAGE_SID, True)
+    assert (result.status, result.output["sid"], result.output["sandbox"]) == (
+        "delivered",
+        MESSAGE_SID,
+        True,
+    )
 
 
 def test_sandbox_works_for_a_connector_without_a_sender():
     # A sandbox connector may be saved with fields left out (built with model_construct).
     provider = TwilioSms(
         credentials=TwilioSms.Credentials.model_construct(account_sid=None, auth_token=None),
-        config=TwilioSms.Config.model_construct(base_url=None, from_number=None, messaging_service_sid=None),
+        config=TwilioSms.Config.model_construct(
+            base_url=None, from_number=None, messaging_service_sid=None
+        ),
     )
-    result = provider.sandbox("send_sms", TwilioSms.actions["send_sms"].schema(to="+14155550123", body="hi"))
+    result = provider.sandbox(
+        "send_sms", TwilioSms.actions["send_sms"].schema(to="+14155550123", body="hi")
+    )
     assert (result.status, result.output["from"]) == ("queued", None)
 
 

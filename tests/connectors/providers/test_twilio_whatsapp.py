@@ -43,12 +43,19 @@ def run(provider, action, **data):
 
 
 def template(provider, **data):
-    data = {"to": "+447700900123", "content_sid": CONTENT, "content_variables": {"1": "Ada", "2": "Friday 3pm"}, **data}
+    data = {
+        "to": "+447700900123",
+        "content_sid": CONTENT,
+        "content_variables": {"1": "Ada", "2": "Friday 3pm"},
+        **data,
+    }
     return run(provider, "send_template", **data)
 
 
 def message(provider, **data):
-    return run(provider, "send_message", **{"to": "+447700900123", "body": "Thanks for writing!", **data})
+    return run(
+        provider, "send_message", **{"to": "+447700900123", "body": "Thanks for writing!", **data}
+    )
 
 
 @pytest.fixture
@@ -60,7 +67,12 @@ def mocked():
 @override_settings(NEONHUB_PRICES=PRICES)
 def test_send_template_posts_content_sid_and_variables(mocked, recorder):
     expected = fixture("twilio", "request_send_template.json")
-    mocked.add(responses.POST, MESSAGES, json=fixture("twilio", "message_whatsapp_template_accepted.json"), status=201)
+    mocked.add(
+        responses.POST,
+        MESSAGES,
+        json=fixture("twilio", "message_whatsapp_template_accepted.json"),
+        status=201,
+    )
 
     result = template(make(recorder, messaging_service_sid=SERVICE))
 
@@ -68,7 +80,10 @@ def test_send_template_posts_content_sid_and_variables(mocked, recorder):
     assert (request.method, request.url) == (expected["method"], expected["url"])
     assert request.headers["Content-Type"] == expected["headers"]["Content-Type"]
     assert [list(pair) for pair in parse_qsl(request.body)] == expected["form"]
-    assert json.loads(dict(parse_qsl(request.body))["ContentVariables"]) == {"1": "Ada", "2": "Friday 3pm"}
+    assert json.loads(dict(parse_qsl(request.body))["ContentVariables"]) == {
+        "1": "Ada",
+        "2": "Friday 3pm",
+    }
     assert "Body" not in dict(parse_qsl(request.body))
     assert result.provider_id == "MMc9d0e1f2a3b4c5d6e7f8091a2b3c4d5e"
     assert result.status == "queued"  # Twilio's "accepted": held by the Messaging Service
@@ -79,7 +94,12 @@ def test_send_template_posts_content_sid_and_variables(mocked, recorder):
 
 
 def test_send_template_without_variables_sends_none(mocked):
-    mocked.add(responses.POST, MESSAGES, json=fixture("twilio", "message_whatsapp_template_accepted.json"), status=201)
+    mocked.add(
+        responses.POST,
+        MESSAGES,
+        json=fixture("twilio", "message_whatsapp_template_accepted.json"),
+        status=201,
+    )
 
     template(make(), content_variables={})
 
@@ -87,10 +107,16 @@ def test_send_template_without_variables_sends_none(mocked):
 
 
 def test_send_message_uses_whatsapp_addresses(mocked):
-    mocked.add(responses.POST, MESSAGES, json=fixture("twilio", "message_whatsapp_queued.json"), status=201)
+    mocked.add(
+        responses.POST, MESSAGES, json=fixture("twilio", "message_whatsapp_queued.json"), status=201
+    )
 
-    result = message(make(), to="whatsapp:+447700900123", media_urls=["https://example.com/receipt.pdf"],
-                     status_callback="https://hub.example.com/hooks/twilio/status")
+    result = message(
+        make(),
+        to="whatsapp:+447700900123",
+        media_urls=["https://example.com/receipt.pdf"],
+        status_callback="https://hub.example.com/hooks/twilio/status",
+    )
 
     assert parse_qsl(mocked.calls[0].request.body) == [
         ("To", "whatsapp:+447700900123"),
@@ -126,7 +152,8 @@ def test_opted_out_recipient_is_suppressed_on_the_whatsapp_channel(mocked):
 
 def test_send_is_not_repeated_after_a_503(httpserver):
     httpserver.expect_request(MESSAGES_PATH, method="POST").respond_with_json(
-        fixture("twilio", "error_20500.json"), status=503)
+        fixture("twilio", "error_20500.json"), status=503
+    )
 
     with pytest.raises(ConnectorUnavailable):
         template(make(base_url=httpserver.url_for("").rstrip("/")))
@@ -138,7 +165,9 @@ def test_get_message_is_retried_after_a_502(httpserver):
     sid = "SMd4e5f60718293a4b5c6d7e8f90a1b2c3"
     path = f"/2010-04-01/Accounts/{SID}/Messages/{sid}.json"
     httpserver.expect_ordered_request(path).respond_with_data("bad gateway", status=502)
-    httpserver.expect_ordered_request(path).respond_with_json(fixture("twilio", "message_whatsapp_queued.json"))
+    httpserver.expect_ordered_request(path).respond_with_json(
+        fixture("twilio", "message_whatsapp_queued.json")
+    )
 
     result = run(make(base_url=httpserver.url_for("").rstrip("/")), "get_message", sid=sid)
 
@@ -168,8 +197,12 @@ def test_invalid_credentials_are_named(mocked):
 
 
 def test_connection_test_names_rejected_credentials(mocked):
-    mocked.add(responses.GET, f"https://api.twilio.com/2010-04-01/Accounts/{SID}.json",
-               json=fixture("twilio", "error_20003.json"), status=401)
+    mocked.add(
+        responses.GET,
+        f"https://api.twilio.com/2010-04-01/Accounts/{SID}.json",
+        json=fixture("twilio", "error_20003.json"),
+        status=401,
+    )
 
     result = make().test()
 
@@ -181,7 +214,11 @@ def test_connection_test_names_rejected_credentials(mocked):
     [
         ("send_template", {"content_sid": "HX123"}, "content_sid"),
         ("send_template", {"to": "whatsapp:447700900123"}, "to"),
-        ("send_message", {"media_urls": ["https://a.example/1.png", "https://a.example/2.png"]}, "media_urls"),
+        (
+            "send_message",
+            {"media_urls": ["https://a.example/1.png", "https://a.example/2.png"]},
+            "media_urls",
+        ),
         ("send_message", {"body": ""}, "body"),
     ],
 )
@@ -195,18 +232,29 @@ def test_inputs_are_validated(action, data, field):
 
 def test_action_flags():
     for name in ("send_message", "send_template"):
-        assert TwilioWhatsApp.actions[name].side_effect and not TwilioWhatsApp.actions[name].safe_to_repeat
+        assert (
+            TwilioWhatsApp.actions[name].side_effect
+            and not TwilioWhatsApp.actions[name].safe_to_repeat
+        )
     assert TwilioWhatsApp.actions["get_message"].safe_to_repeat
 
 
 @override_settings(NEONHUB_PRICES=PRICES)
 def test_sandbox_answers_like_twilio_without_network(mocked):
     provider = make(messaging_service_sid=SERVICE)
-    sent = provider.sandbox("send_template", TwilioWhatsApp.actions["send_template"].schema(
-        to="+447700900123", content_sid=CONTENT, content_variables={"1": "Ada"}))
-    session = provider.sandbox("send_message", TwilioWhatsApp.actions["send_message"].schema(
-        to="+447700900123", body="hello"))
-    lookup = provider.sandbox("get_message", TwilioWhatsApp.actions["get_message"].schema(sid=sent.provider_id))
+    sent = provider.sandbox(
+        "send_template",
+        TwilioWhatsApp.actions["send_template"].schema(
+            to="+447700900123", content_sid=CONTENT, content_variables={"1": "Ada"}
+        ),
+    )
+    session = provider.sandbox(
+        "send_message",
+        TwilioWhatsApp.actions["send_message"].schema(to="+447700900123", body="hello"),
+    )
+    lookup = provider.sandbox(
+        "get_message", TwilioWhatsApp.actions["get_message"].schema(sid=sent.provider_id)
+    )
 
     assert len(mocked.calls) == 0
     assert sent.output["to"] == "whatsapp:+447700900123"

@@ -42,13 +42,24 @@ json_body = responses.matchers.json_params_matcher
 q = responses.matchers.query_param_matcher
 
 
-def make(recorder=None, base_url=None, auth_base_url=None, state=None, access_token=TOKEN, **config):
-    credentials = YouTube.Credentials(client_id=CLIENT_ID, client_secret=CLIENT_SECRET, refresh_token=REFRESH,
-                                      access_token=access_token)
+def make(
+    recorder=None, base_url=None, auth_base_url=None, state=None, access_token=TOKEN, **config
+):
+    credentials = YouTube.Credentials(
+        client_id=CLIENT_ID,
+        client_secret=CLIENT_SECRET,
+        refresh_token=REFRESH,
+        access_token=access_token,
+    )
     if state is None and access_token:
         state = {"token_expires_at": (timezone.now() + timedelta(minutes=30)).isoformat()}
-    return YouTube(credentials=credentials, recorder=recorder, state=state, organization="acme",
-                   config=YouTube.Config(base_url=base_url, auth_base_url=auth_base_url, **config))
+    return YouTube(
+        credentials=credentials,
+        recorder=recorder,
+        state=state,
+        organization="acme",
+        config=YouTube.Config(base_url=base_url, auth_base_url=auth_base_url, **config),
+    )
 
 
 def run(provider, action, **data):
@@ -104,9 +115,19 @@ class UploadSession:
         self.ranges.append(content_range)
         status = re.match(r"^bytes \*/(\d+)$", content_range)
         if status and self.expired:
-            return Response(json.dumps({"error": {"code": 404, "message": "Not Found",
-                                                  "errors": [{"reason": "notFound", "domain": "global"}]}}),
-                            status=404, content_type="application/json")
+            return Response(
+                json.dumps(
+                    {
+                        "error": {
+                            "code": 404,
+                            "message": "Not Found",
+                            "errors": [{"reason": "notFound", "domain": "global"}],
+                        }
+                    }
+                ),
+                status=404,
+                content_type="application/json",
+            )
         if status:
             return self._answer(int(status.group(1)))
         start, end, total = map(int, re.match(r"^bytes (\d+)-(\d+)/(\d+)$", content_range).groups())
@@ -114,32 +135,44 @@ class UploadSession:
         assert len(body) == end - start + 1 and start <= len(self.received)
         number, self.data_requests = self.data_requests, self.data_requests + 1
         if number in self.fail:
-            return Response(json.dumps(yt("error_backend.json")), status=503, content_type="application/json")
+            return Response(
+                json.dumps(yt("error_backend.json")), status=503, content_type="application/json"
+            )
         self.received[start:] = body
         if number in self.partial:
-            del self.received[start + self.partial[number]:]
+            del self.received[start + self.partial[number] :]
         if number in self.slow:
             time.sleep(self.slow[number])
         return self._answer(total)
 
     def _answer(self, total):
         if len(self.received) == total:
-            return Response(json.dumps(yt("video_uploaded.json")), status=201, content_type="application/json")
+            return Response(
+                json.dumps(yt("video_uploaded.json")), status=201, content_type="application/json"
+            )
         headers = {"Range": f"bytes=0-{len(self.received) - 1}"} if self.received else {}
         return Response("", status=308, headers=headers)
 
 
 def serve_session(httpserver, session, quota_error=None):
-    location = httpserver.url_for("/upload/youtube/v3/videos") + "?uploadType=resumable&upload_id=ADPycdt9-xyz"
-    start = httpserver.expect_request("/upload/youtube/v3/videos", method="POST",
-                                      query_string={"uploadType": "resumable", "part": "snippet,status"})
+    location = (
+        httpserver.url_for("/upload/youtube/v3/videos")
+        + "?uploadType=resumable&upload_id=ADPycdt9-xyz"
+    )
+    start = httpserver.expect_request(
+        "/upload/youtube/v3/videos",
+        method="POST",
+        query_string={"uploadType": "resumable", "part": "snippet,status"},
+    )
     if quota_error:
         start.respond_with_json(yt(quota_error), status=403)
     else:
         start.respond_with_response(Response("", status=200, headers={"Location": location}))
-    httpserver.expect_request("/upload/youtube/v3/videos", method="PUT",
-                              query_string={"uploadType": "resumable", "upload_id": "ADPycdt9-xyz"}
-                              ).respond_with_handler(session.handler)
+    httpserver.expect_request(
+        "/upload/youtube/v3/videos",
+        method="PUT",
+        query_string={"uploadType": "resumable", "upload_id": "ADPycdt9-xyz"},
+    ).respond_with_handler(session.handler)
 
 
 @pytest.fixture
@@ -149,18 +182,36 @@ def local(httpserver, recorder):
 
 # --- upload: the exact request and the chunks ------------------------------------------------------
 
+
 def test_upload_opens_a_resumable_session_with_the_documented_request(mocked, uploads):
     expected = yt("request_upload_start.json")
     path = video_file(uploads, 1000)
-    session_url = "https://www.googleapis.com/upload/youtube/v3/videos?uploadType=resumable&upload_id=AbC123"
-    mocked.add(responses.POST, "https://www.googleapis.com/upload/youtube/v3/videos", status=200,
-               headers={"Location": session_url},
-               match=[q({"uploadType": "resumable", "part": "snippet,status"}), json_body(expected["json"])])
+    session_url = (
+        "https://www.googleapis.com/upload/youtube/v3/videos?uploadType=resumable&upload_id=AbC123"
+    )
+    mocked.add(
+        responses.POST,
+        "https://www.googleapis.com/upload/youtube/v3/videos",
+        status=200,
+        headers={"Location": session_url},
+        match=[
+            q({"uploadType": "resumable", "part": "snippet,status"}),
+            json_body(expected["json"]),
+        ],
+    )
     mocked.add(responses.PUT, session_url, json=yt("video_uploaded.json"), status=200)
 
-    result = run(make(), "upload_video", file_path=path.name, title="Pour-over in 60 seconds",
-                 description="Our head roaster shows the 4:6 method.", tags=["coffee", "pour over"],
-                 category_id="26", privacy_status="unlisted", made_for_kids=False)
+    result = run(
+        make(),
+        "upload_video",
+        file_path=path.name,
+        title="Pour-over in 60 seconds",
+        description="Our head roaster shows the 4:6 method.",
+        tags=["coffee", "pour over"],
+        category_id="26",
+        privacy_status="unlisted",
+        made_for_kids=False,
+    )
 
     start, chunk = mocked.calls[0].request, mocked.calls[1].request
     assert (start.method, start.url) == (expected["method"], expected["url"])
@@ -171,23 +222,35 @@ def test_upload_opens_a_resumable_session_with_the_documented_request(mocked, up
     assert chunk.headers["Content-Range"] == "bytes 0-999/1000"
     assert chunk.body == path.read_bytes()
     assert result.provider_id == VIDEO_ID
-    assert result.output == {"video_id": VIDEO_ID, "url": f"https://www.youtube.com/watch?v={VIDEO_ID}",
-                             "title": "Pour-over in 60 seconds", "privacy_status": "unlisted",
-                             "upload_status": "uploaded", "bytes": 1000}
+    assert result.output == {
+        "video_id": VIDEO_ID,
+        "url": f"https://www.youtube.com/watch?v={VIDEO_ID}",
+        "title": "Pour-over in 60 seconds",
+        "privacy_status": "unlisted",
+        "upload_status": "uploaded",
+        "bytes": 1000,
+    }
 
 
-def test_a_local_file_goes_up_in_chunks_of_the_configured_size(httpserver, local, uploads, recorder):
+def test_a_local_file_goes_up_in_chunks_of_the_configured_size(
+    httpserver, local, uploads, recorder
+):
     path = video_file(uploads, 2 * UNIT + 1000)
     session = UploadSession()
     serve_session(httpserver, session)
 
     result = run(local, "upload_video", file_path=str(path), title="Pour-over in 60 seconds")
 
-    assert session.ranges == [f"bytes 0-{UNIT - 1}/{2 * UNIT + 1000}", f"bytes {UNIT}-{2 * UNIT - 1}/{2 * UNIT + 1000}",
-                              f"bytes {2 * UNIT}-{2 * UNIT + 999}/{2 * UNIT + 1000}"]
+    assert session.ranges == [
+        f"bytes 0-{UNIT - 1}/{2 * UNIT + 1000}",
+        f"bytes {UNIT}-{2 * UNIT - 1}/{2 * UNIT + 1000}",
+        f"bytes {2 * UNIT}-{2 * UNIT + 999}/{2 * UNIT + 1000}",
+    ]
     assert bytes(session.received) == path.read_bytes()
     assert result.output["video_id"] == VIDEO_ID
-    assert [s.name for s in recorder.steps] == ["youtube.upload_start"] + ["youtube.upload_chunk"] * 3
+    assert [s.name for s in recorder.steps] == ["youtube.upload_start"] + [
+        "youtube.upload_chunk"
+    ] * 3
 
 
 def test_a_failed_chunk_is_resumed_from_what_the_session_has(httpserver, local, uploads):
@@ -197,9 +260,13 @@ def test_a_failed_chunk_is_resumed_from_what_the_session_has(httpserver, local, 
 
     run(local, "upload_video", file_path=path.name, title="Pour-over")
 
-    assert session.ranges == [f"bytes 0-{UNIT - 1}/{3 * UNIT}", f"bytes {UNIT}-{2 * UNIT - 1}/{3 * UNIT}",
-                              f"bytes */{3 * UNIT}", f"bytes {UNIT}-{2 * UNIT - 1}/{3 * UNIT}",
-                              f"bytes {2 * UNIT}-{3 * UNIT - 1}/{3 * UNIT}"]
+    assert session.ranges == [
+        f"bytes 0-{UNIT - 1}/{3 * UNIT}",
+        f"bytes {UNIT}-{2 * UNIT - 1}/{3 * UNIT}",
+        f"bytes */{3 * UNIT}",
+        f"bytes {UNIT}-{2 * UNIT - 1}/{3 * UNIT}",
+        f"bytes {2 * UNIT}-{3 * UNIT - 1}/{3 * UNIT}",
+    ]
     assert bytes(session.received) == path.read_bytes()
 
 
@@ -226,7 +293,10 @@ def test_a_chunk_timeout_asks_the_session_and_carries_on(httpserver, monkeypatch
     # The first chunk is never sent twice: the session is asked (once, or again if that
     # question also timed out while the server was still busy) and the upload carries on.
     first, *asked, last = session.ranges
-    assert (first, last) == (f"bytes 0-{UNIT - 1}/{2 * UNIT}", f"bytes {UNIT}-{2 * UNIT - 1}/{2 * UNIT}")
+    assert (first, last) == (
+        f"bytes 0-{UNIT - 1}/{2 * UNIT}",
+        f"bytes {UNIT}-{2 * UNIT - 1}/{2 * UNIT}",
+    )
     assert asked and set(asked) == {f"bytes */{2 * UNIT}"}
     assert bytes(session.received) == path.read_bytes()
 
@@ -256,11 +326,18 @@ def test_an_expired_session_is_unavailable_so_the_upload_starts_over(httpserver,
 
 def test_a_download_of_known_size_is_relayed_chunk_by_chunk(httpserver, local):
     content = os.urandom(2 * UNIT + 500)
-    httpserver.expect_request("/media/pour-over.mp4").respond_with_data(content, content_type="video/mp4")
+    httpserver.expect_request("/media/pour-over.mp4").respond_with_data(
+        content, content_type="video/mp4"
+    )
     session = UploadSession(partial={1: 300})
     serve_session(httpserver, session)
 
-    result = run(local, "upload_video", video_url=httpserver.url_for("/media/pour-over.mp4"), title="Pour-over")
+    result = run(
+        local,
+        "upload_video",
+        video_url=httpserver.url_for("/media/pour-over.mp4"),
+        title="Pour-over",
+    )
 
     assert bytes(session.received) == content
     assert result.output["bytes"] == len(content)
@@ -273,14 +350,21 @@ def test_a_download_without_a_length_is_spooled_to_a_temporary_file(httpserver, 
     content = os.urandom(UNIT + 10)
 
     def chunked(request):
-        return Response(iter([content[:UNIT], content[UNIT:]]), content_type="application/octet-stream",
-                        direct_passthrough=True)
+        return Response(
+            iter([content[:UNIT], content[UNIT:]]),
+            content_type="application/octet-stream",
+            direct_passthrough=True,
+        )
 
     httpserver.expect_request("/media/live.mov").respond_with_handler(chunked)
-    session = UploadSession(fail={0})  # a resume needs bytes the stream already gave: the spool has them
+    session = UploadSession(
+        fail={0}
+    )  # a resume needs bytes the stream already gave: the spool has them
     serve_session(httpserver, session)
 
-    result = run(local, "upload_video", video_url=httpserver.url_for("/media/live.mov"), title="Live pour")
+    result = run(
+        local, "upload_video", video_url=httpserver.url_for("/media/live.mov"), title="Live pour"
+    )
 
     assert bytes(session.received) == content
     assert result.output["bytes"] == len(content)
@@ -302,25 +386,34 @@ def test_a_spooled_download_is_bounded(httpserver, local, monkeypatch):
 
 def test_an_empty_download_is_rejected(httpserver, local):
     httpserver.expect_request("/media/empty.mp4").respond_with_handler(
-        lambda request: Response(iter([b""]), direct_passthrough=True))
+        lambda request: Response(iter([b""]), direct_passthrough=True)
+    )
 
     with pytest.raises(ConnectorRejected, match="empty"):
         run(local, "upload_video", video_url=httpserver.url_for("/media/empty.mp4"), title="Empty")
 
 
-@pytest.mark.parametrize(("status", "error"), [(404, ConnectorRejected), (502, ConnectorUnavailable)])
+@pytest.mark.parametrize(
+    ("status", "error"), [(404, ConnectorRejected), (502, ConnectorUnavailable)]
+)
 def test_a_failed_download_names_the_video_url(mocked, status, error):
-    mocked.add(responses.GET, "https://cdn.acme.example/reels/pour-over.mp4", body="nope", status=status)
+    mocked.add(
+        responses.GET, "https://cdn.acme.example/reels/pour-over.mp4", body="nope", status=status
+    )
 
     with pytest.raises(error, match=f"input.video_url answered HTTP {status}"):
-        run(make(), "upload_video", video_url="https://cdn.acme.example/reels/pour-over.mp4", title="Pour-over")
+        run(
+            make(),
+            "upload_video",
+            video_url="https://cdn.acme.example/reels/pour-over.mp4",
+            title="Pour-over",
+        )
 
 
 def test_a_download_shorter_than_announced_is_unavailable(uploads):
     class Truncated:
         def read(self, amount, decode_content=False):
             return b""
-
 
     source = VideoSource(Truncated(), 5000, "video/mp4", stream=True)
     with pytest.raises(ConnectorUnavailable, match="ended before its announced length"):
@@ -365,18 +458,26 @@ def test_a_session_without_location_is_unavailable(mocked, uploads):
 
 # --- upload input ----------------------------------------------------------------------------------
 
+
 def test_a_local_file_must_be_inside_the_upload_directory(uploads, tmp_path_factory):
     outside = tmp_path_factory.mktemp("elsewhere") / "secrets.json"
     outside.write_text("{}")
-    for path in (str(outside), "../" + outside.parent.name + "/secrets.json", "../other/clip.mp4", " "):
+    for path in (
+        str(outside),
+        "../" + outside.parent.name + "/secrets.json",
+        "../other/clip.mp4",
+        " ",
+    ):
         with pytest.raises(ValidationError) as caught:
             YouTube.actions["upload_video"].schema(file_path=path, title="x")
         assert caught.value.errors()[0]["loc"] == ("file_path",)
         assert "inside the upload directory" in caught.value.errors()[0]["msg"]
 
 
-@pytest.mark.parametrize(("size", "message"), [(None, "no such file in this organization's upload directory"),
-                                               (0, "empty")])
+@pytest.mark.parametrize(
+    ("size", "message"),
+    [(None, "no such file in this organization's upload directory"), (0, "empty")],
+)
 def test_a_local_file_must_exist_and_hold_bytes(uploads, size, message):
     if size is not None:
         (uploads / "clip.mp4").write_bytes(b"")
@@ -394,7 +495,9 @@ def test_an_organization_reads_only_its_own_upload_directory(uploads):
         with pytest.raises(ConnectorRejected, match="no such file"):
             run(make(), "upload_video", file_path=name, title="x")
     with pytest.raises(ConnectorRejected, match="inside the upload directory"):
-        run(make(), "upload_video", file_path=str(other / "launch.mp4"), title="x")  # absolute, someone else's
+        run(
+            make(), "upload_video", file_path=str(other / "launch.mp4"), title="x"
+        )  # absolute, someone else's
     stranger = make()
     stranger.organization = ""
     video_file(uploads, 100, name="launch.mp4")
@@ -402,19 +505,28 @@ def test_an_organization_reads_only_its_own_upload_directory(uploads):
         run(stranger, "upload_video", file_path="launch.mp4", title="x")
 
 
-@pytest.mark.parametrize("data", [{"title": "x"}, {"title": "x", "file_path": "a.mp4",
-                                                   "video_url": "https://cdn.acme.example/a.mp4"}])
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"title": "x"},
+        {"title": "x", "file_path": "a.mp4", "video_url": "https://cdn.acme.example/a.mp4"},
+    ],
+)
 def test_an_upload_takes_exactly_one_source(uploads, data):
     (uploads / "a.mp4").write_bytes(b"1")
     with pytest.raises(ValidationError, match="exactly one"):
         YouTube.actions["upload_video"].schema(**data)
 
 
-@pytest.mark.parametrize(("data", "loc"), [
-    ({"title": "<b>Loud</b>"}, "title"), ({"title": "x" * 101}, "title"),
-    ({"title": "ok", "tags": ["t" * 250, "u" * 250]}, "tags"), ({"title": "ok", "privacy_status": "secret"},
-                                                               "privacy_status"),
-])
+@pytest.mark.parametrize(
+    ("data", "loc"),
+    [
+        ({"title": "<b>Loud</b>"}, "title"),
+        ({"title": "x" * 101}, "title"),
+        ({"title": "ok", "tags": ["t" * 250, "u" * 250]}, "tags"),
+        ({"title": "ok", "privacy_status": "secret"}, "privacy_status"),
+    ],
+)
 def test_video_metadata_follows_youtubes_rules(data, loc):
     with pytest.raises(ValidationError) as caught:
         YouTube.actions["upload_video"].schema(video_url="https://cdn.acme.example/a.mp4", **data)
@@ -437,16 +549,38 @@ def test_chunk_size_must_be_a_multiple_of_256_kib(size):
 
 # --- update, stats, comments -------------------------------------------------------------------------
 
-def test_update_keeps_the_fields_it_does_not_change(mocked):
-    mocked.add(responses.GET, f"{API}/videos", json=yt("videos_list_snippet.json"),
-               match=[q({"part": "snippet", "id": VIDEO_ID})])
-    mocked.add(responses.PUT, f"{API}/videos", json=yt("video_updated.json"), match=[
-        q({"part": "snippet"}),
-        json_body({"id": VIDEO_ID, "snippet": {
-            "title": "Pour-over in 60 seconds (4:6 method)", "description": "Our head roaster shows the 4:6 method.",
-            "tags": ["coffee", "pour over", "brewing"], "categoryId": "26", "defaultLanguage": "en"}})])
 
-    result = run(make(), "update_video", video_id=VIDEO_ID, title="Pour-over in 60 seconds (4:6 method)")
+def test_update_keeps_the_fields_it_does_not_change(mocked):
+    mocked.add(
+        responses.GET,
+        f"{API}/videos",
+        json=yt("videos_list_snippet.json"),
+        match=[q({"part": "snippet", "id": VIDEO_ID})],
+    )
+    mocked.add(
+        responses.PUT,
+        f"{API}/videos",
+        json=yt("video_updated.json"),
+        match=[
+            q({"part": "snippet"}),
+            json_body(
+                {
+                    "id": VIDEO_ID,
+                    "snippet": {
+                        "title": "Pour-over in 60 seconds (4:6 method)",
+                        "description": "Our head roaster shows the 4:6 method.",
+                        "tags": ["coffee", "pour over", "brewing"],
+                        "categoryId": "26",
+                        "defaultLanguage": "en",
+                    },
+                }
+            ),
+        ],
+    )
+
+    result = run(
+        make(), "update_video", video_id=VIDEO_ID, title="Pour-over in 60 seconds (4:6 method)"
+    )
 
     assert result.output["title"] == "Pour-over in 60 seconds (4:6 method)"
     assert result.output["category_id"] == "26"
@@ -454,17 +588,43 @@ def test_update_keeps_the_fields_it_does_not_change(mocked):
 
 
 def test_making_a_video_public_keeps_its_status_and_drops_the_schedule(mocked):
-    mocked.add(responses.GET, f"{API}/videos", json=yt("videos_list_snippet_status.json"),
-               match=[q({"part": "snippet,status", "id": VIDEO_ID})])
-    mocked.add(responses.PUT, f"{API}/videos", json=yt("video_updated_public.json"), match=[
-        q({"part": "snippet,status"}),
-        json_body({"id": VIDEO_ID, "snippet": {
-            "title": "Pour-over in 60 seconds", "description": "Our head roaster shows the 4:6 method.",
-            "tags": ["pour over"], "categoryId": "26", "defaultLanguage": "en"},
-            "status": {"privacyStatus": "public", "license": "youtube", "embeddable": True,
-                       "publicStatsViewable": True, "selfDeclaredMadeForKids": False}})])
+    mocked.add(
+        responses.GET,
+        f"{API}/videos",
+        json=yt("videos_list_snippet_status.json"),
+        match=[q({"part": "snippet,status", "id": VIDEO_ID})],
+    )
+    mocked.add(
+        responses.PUT,
+        f"{API}/videos",
+        json=yt("video_updated_public.json"),
+        match=[
+            q({"part": "snippet,status"}),
+            json_body(
+                {
+                    "id": VIDEO_ID,
+                    "snippet": {
+                        "title": "Pour-over in 60 seconds",
+                        "description": "Our head roaster shows the 4:6 method.",
+                        "tags": ["pour over"],
+                        "categoryId": "26",
+                        "defaultLanguage": "en",
+                    },
+                    "status": {
+                        "privacyStatus": "public",
+                        "license": "youtube",
+                        "embeddable": True,
+                        "publicStatsViewable": True,
+                        "selfDeclaredMadeForKids": False,
+                    },
+                }
+            ),
+        ],
+    )
 
-    result = run(make(), "update_video", video_id=VIDEO_ID, tags=["pour over"], privacy_status="public")
+    result = run(
+        make(), "update_video", video_id=VIDEO_ID, tags=["pour over"], privacy_status="public"
+    )
 
     assert result.output["privacy_status"] == "public"
 
@@ -505,13 +665,25 @@ def test_update_of_someone_elses_video_is_rejected(mocked):
 
 
 def test_video_stats_are_numbers(mocked):
-    mocked.add(responses.GET, f"{API}/videos", json=yt("videos_list_statistics.json"),
-               match=[q({"part": "statistics", "id": VIDEO_ID}),
-                      responses.matchers.header_matcher({"Authorization": f"Bearer {TOKEN}"})])
+    mocked.add(
+        responses.GET,
+        f"{API}/videos",
+        json=yt("videos_list_statistics.json"),
+        match=[
+            q({"part": "statistics", "id": VIDEO_ID}),
+            responses.matchers.header_matcher({"Authorization": f"Bearer {TOKEN}"}),
+        ],
+    )
 
     result = run(make(), "get_video_stats", video_id=VIDEO_ID)
 
-    assert result.output == {"video_id": VIDEO_ID, "views": 15234, "likes": 812, "comments": 97, "favorites": 0}
+    assert result.output == {
+        "video_id": VIDEO_ID,
+        "views": 15234,
+        "likes": 812,
+        "comments": 97,
+        "favorites": 0,
+    }
 
 
 def test_hidden_likes_are_reported_as_unknown(mocked):
@@ -524,15 +696,29 @@ def test_post_comment_finds_the_videos_channel_and_inserts_a_thread(mocked):
     expected = yt("request_comment_thread.json")
     listing = yt("videos_list_snippet.json")
     listing["items"][0]["snippet"]["channelId"] = OTHER_CHANNEL
-    mocked.add(responses.GET, f"{API}/videos", json=listing, match=[q({"part": "snippet", "id": VIDEO_ID})])
-    mocked.add(responses.POST, f"{API}/commentThreads", json=yt("comment_thread.json"),
-               match=[q({"part": "snippet"}), json_body(expected["json"])])
+    mocked.add(
+        responses.GET, f"{API}/videos", json=listing, match=[q({"part": "snippet", "id": VIDEO_ID})]
+    )
+    mocked.add(
+        responses.POST,
+        f"{API}/commentThreads",
+        json=yt("comment_thread.json"),
+        match=[q({"part": "snippet"}), json_body(expected["json"])],
+    )
 
-    result = run(make(), "post_comment", video_id=VIDEO_ID, text="Great technique, thanks for sharing!")
+    result = run(
+        make(), "post_comment", video_id=VIDEO_ID, text="Great technique, thanks for sharing!"
+    )
 
-    assert (mocked.calls[1].request.method, mocked.calls[1].request.url) == (expected["method"], expected["url"])
+    assert (mocked.calls[1].request.method, mocked.calls[1].request.url) == (
+        expected["method"],
+        expected["url"],
+    )
     assert result.output["comment_id"] == "UgzDE2tasfmrYLyNkGt4AaABAg"
-    assert result.output["url"] == f"https://www.youtube.com/watch?v={VIDEO_ID}&lc=UgzDE2tasfmrYLyNkGt4AaABAg"
+    assert (
+        result.output["url"]
+        == f"https://www.youtube.com/watch?v={VIDEO_ID}&lc=UgzDE2tasfmrYLyNkGt4AaABAg"
+    )
 
 
 def test_post_comment_with_a_known_channel_makes_one_call(mocked):
@@ -544,7 +730,9 @@ def test_post_comment_with_a_known_channel_makes_one_call(mocked):
 
 
 def test_comments_disabled_is_rejected(mocked):
-    mocked.add(responses.POST, f"{API}/commentThreads", json=yt("error_comments_disabled.json"), status=403)
+    mocked.add(
+        responses.POST, f"{API}/commentThreads", json=yt("error_comments_disabled.json"), status=403
+    )
 
     with pytest.raises(ConnectorRejected) as caught:
         run(make(), "post_comment", video_id=VIDEO_ID, text="Nice", channel_id=OTHER_CHANNEL)
@@ -553,6 +741,7 @@ def test_comments_disabled_is_rejected(mocked):
 
 
 # --- tokens and errors -------------------------------------------------------------------------------
+
 
 def test_without_an_access_token_one_is_refreshed_and_handed_back(mocked, recorder):
     expected = yt("request_token.json")
@@ -566,12 +755,18 @@ def test_without_an_access_token_one_is_refreshed_and_handed_back(mocked, record
     assert (token_request.method, token_request.url) == (expected["method"], expected["url"])
     assert dict(parse_qsl(token_request.body)) == expected["form"]
     assert provider.updated_credentials == {"access_token": TOKEN}
-    assert timedelta(minutes=59) < parse_datetime(provider.state["token_expires_at"]) - timezone.now() <= timedelta(hours=1)
+    assert (
+        timedelta(minutes=59)
+        < parse_datetime(provider.state["token_expires_at"]) - timezone.now()
+        <= timedelta(hours=1)
+    )
     assert [s.name for s in recorder.steps] == ["youtube.token", "youtube.videos_list.statistics"]
 
 
 def test_a_401_refreshes_the_token_once_and_repeats(mocked):
-    mocked.add(responses.GET, f"{API}/videos", json=yt("error_invalid_credentials.json"), status=401)
+    mocked.add(
+        responses.GET, f"{API}/videos", json=yt("error_invalid_credentials.json"), status=401
+    )
     mocked.add(responses.POST, TOKEN_URL, json=yt("token.json"))
     mocked.add(responses.GET, f"{API}/videos", json=yt("videos_list_statistics.json"))
 
@@ -592,11 +787,14 @@ def test_a_revoked_refresh_token_is_named_and_not_retried(mocked):
     assert len(mocked.calls) == 1
 
 
-@pytest.mark.parametrize(("body", "status", "error", "text"), [
-    (yt("token_invalid_client.json"), 401, ConnectorAuth, "client id or client secret"),
-    ({"error": "invalid_scope"}, 400, ConnectorAuth, "invalid_scope"),
-    ({}, 503, ConnectorUnavailable, "HTTP 503"),
-])
+@pytest.mark.parametrize(
+    ("body", "status", "error", "text"),
+    [
+        (yt("token_invalid_client.json"), 401, ConnectorAuth, "client id or client secret"),
+        ({"error": "invalid_scope"}, 400, ConnectorAuth, "invalid_scope"),
+        ({}, 503, ConnectorUnavailable, "HTTP 503"),
+    ],
+)
 def test_token_endpoint_failures_are_classified(mocked, body, status, error, text):
     mocked.add(responses.POST, TOKEN_URL, json=body, status=status)
 
@@ -605,7 +803,12 @@ def test_token_endpoint_failures_are_classified(mocked, body, status, error, tex
 
 
 def test_a_missing_scope_is_an_auth_error(mocked):
-    mocked.add(responses.POST, f"{API}/commentThreads", json=yt("error_insufficient_permissions.json"), status=403)
+    mocked.add(
+        responses.POST,
+        f"{API}/commentThreads",
+        json=yt("error_insufficient_permissions.json"),
+        status=403,
+    )
 
     with pytest.raises(ConnectorAuth):
         run(make(), "post_comment", video_id=VIDEO_ID, text="Nice", channel_id=OTHER_CHANNEL)
@@ -628,7 +831,9 @@ def test_an_invalid_title_is_rejected(mocked):
         run(make(), "update_video", video_id=VIDEO_ID, title="Pour-over")
 
 
-@pytest.mark.parametrize(("status", "error"), [(502, ConnectorUnavailable), (404, ConnectorRejected)])
+@pytest.mark.parametrize(
+    ("status", "error"), [(502, ConnectorUnavailable), (404, ConnectorRejected)]
+)
 def test_an_answer_without_a_google_error_is_classified_by_status(mocked, status, error):
     mocked.add(responses.GET, f"{API}/videos", body="<html>oops</html>", status=status)
 
@@ -637,8 +842,12 @@ def test_an_answer_without_a_google_error_is_classified_by_status(mocked, status
 
 
 def test_a_read_is_retried_after_a_backend_error(httpserver, local):
-    httpserver.expect_ordered_request("/youtube/v3/videos").respond_with_json(yt("error_backend.json"), status=503)
-    httpserver.expect_ordered_request("/youtube/v3/videos").respond_with_json(yt("videos_list_statistics.json"))
+    httpserver.expect_ordered_request("/youtube/v3/videos").respond_with_json(
+        yt("error_backend.json"), status=503
+    )
+    httpserver.expect_ordered_request("/youtube/v3/videos").respond_with_json(
+        yt("videos_list_statistics.json")
+    )
 
     assert run(local, "get_video_stats", video_id=VIDEO_ID).output["views"] == 15234
     assert len(httpserver.log) == 2
@@ -646,7 +855,8 @@ def test_a_read_is_retried_after_a_backend_error(httpserver, local):
 
 def test_a_comment_is_not_repeated_after_a_backend_error(httpserver, local):
     httpserver.expect_request("/youtube/v3/commentThreads", method="POST").respond_with_json(
-        yt("error_backend.json"), status=503)
+        yt("error_backend.json"), status=503
+    )
 
     with pytest.raises(ConnectorUnavailable) as caught:
         run(local, "post_comment", video_id=VIDEO_ID, text="Nice", channel_id=OTHER_CHANNEL)
@@ -659,23 +869,33 @@ def _slow(seconds, payload):
     def handler(request):
         time.sleep(seconds)
         return Response(json.dumps(payload), content_type="application/json")
+
     return handler
 
 
 def test_a_comment_timeout_is_an_unknown_outcome(httpserver, monkeypatch):
     short_timeouts(monkeypatch, YouTube)
-    httpserver.expect_request("/youtube/v3/commentThreads").respond_with_handler(_slow(0.8, yt("comment_thread.json")))
+    httpserver.expect_request("/youtube/v3/commentThreads").respond_with_handler(
+        _slow(0.8, yt("comment_thread.json"))
+    )
 
     with pytest.raises(OutcomeUnknown):
-        run(make(base_url=httpserver.url_for("").rstrip("/")), "post_comment", video_id=VIDEO_ID, text="Nice",
-            channel_id=OTHER_CHANNEL)
+        run(
+            make(base_url=httpserver.url_for("").rstrip("/")),
+            "post_comment",
+            video_id=VIDEO_ID,
+            text="Nice",
+            channel_id=OTHER_CHANNEL,
+        )
 
     assert wait_for_log(httpserver, 1) == 1
 
 
 def test_a_stats_timeout_is_unavailable_after_the_retries(httpserver, monkeypatch):
     short_timeouts(monkeypatch, YouTube, timeout=(1.0, 0.2))
-    httpserver.expect_request("/youtube/v3/videos").respond_with_handler(_slow(0.3, yt("videos_list_statistics.json")))
+    httpserver.expect_request("/youtube/v3/videos").respond_with_handler(
+        _slow(0.3, yt("videos_list_statistics.json"))
+    )
 
     with pytest.raises(ConnectorUnavailable):
         run(make(base_url=httpserver.url_for("").rstrip("/")), "get_video_stats", video_id=VIDEO_ID)
@@ -686,20 +906,33 @@ def test_a_stats_timeout_is_unavailable_after_the_retries(httpserver, monkeypatc
 def test_the_token_endpoint_can_be_overridden(httpserver):
     base = httpserver.url_for("").rstrip("/")
     httpserver.expect_ordered_request("/token", method="POST").respond_with_json(yt("token.json"))
-    httpserver.expect_ordered_request("/youtube/v3/videos").respond_with_json(yt("videos_list_statistics.json"))
+    httpserver.expect_ordered_request("/youtube/v3/videos").respond_with_json(
+        yt("videos_list_statistics.json")
+    )
 
-    run(make(base_url=base, auth_base_url=base, access_token=None), "get_video_stats", video_id=VIDEO_ID)
+    run(
+        make(base_url=base, auth_base_url=base, access_token=None),
+        "get_video_stats",
+        video_id=VIDEO_ID,
+    )
 
     assert httpserver.log[1][0].headers["Authorization"] == f"Bearer {TOKEN}"
 
 
 # --- quota ---------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("now", "seconds"), [
-    (datetime(2026, 11, 24, 7, 0, tzinfo=UTC), 3600.0),            # 23:00 PST
-    (datetime(2026, 11, 1, 7, 30, tzinfo=UTC), 24.5 * 3600),        # 00:30 PDT on the day DST ends
-    (datetime(2026, 3, 8, 7, 59, 30, tzinfo=UTC), 60.0),            # 23:59:30 PST: never less than a minute
-])
+
+@pytest.mark.parametrize(
+    ("now", "seconds"),
+    [
+        (datetime(2026, 11, 24, 7, 0, tzinfo=UTC), 3600.0),  # 23:00 PST
+        (datetime(2026, 11, 1, 7, 30, tzinfo=UTC), 24.5 * 3600),  # 00:30 PDT on the day DST ends
+        (
+            datetime(2026, 3, 8, 7, 59, 30, tzinfo=UTC),
+            60.0,
+        ),  # 23:59:30 PST: never less than a minute
+    ],
+)
 def test_quota_resets_at_midnight_pacific(now, seconds):
     assert seconds_until_quota_reset(now) == seconds
 
@@ -715,14 +948,18 @@ def test_budgets_follow_the_quota_buckets():
     assert quota_cost("post_comment", {"channel_id": OTHER_CHANNEL}) == 50
     assert quota.cost is quota_cost
     # The framework hands the validated input, not a dict.
-    comment = YouTube.actions["post_comment"].schema(video_id=VIDEO_ID, text="Hi", channel_id=OTHER_CHANNEL)
+    comment = YouTube.actions["post_comment"].schema(
+        video_id=VIDEO_ID, text="Hi", channel_id=OTHER_CHANNEL
+    )
     assert quota_cost("post_comment", comment) == 50
 
 
 def test_outbox_target_names_the_video_or_the_channel(uploads):
     provider = make(channel_id=CHANNEL)
     comment = YouTube.actions["post_comment"].schema(video_id=VIDEO_ID, text="Hi")
-    upload = YouTube.actions["upload_video"].schema(video_url="https://cdn.acme.example/a.mp4", title="x")
+    upload = YouTube.actions["upload_video"].schema(
+        video_url="https://cdn.acme.example/a.mp4", title="x"
+    )
     assert provider.outbox_target("post_comment", comment) == VIDEO_ID
     assert provider.outbox_target("upload_video", upload) == CHANNEL
 
@@ -737,15 +974,22 @@ def test_credentials_are_named_and_never_shown():
     with pytest.raises(ValidationError) as caught:
         YouTube.Credentials(client_id=CLIENT_ID, client_secret=CLIENT_SECRET)
     assert caught.value.errors()[0]["loc"] == ("refresh_token",)
-    credentials = YouTube.Credentials(client_id=CLIENT_ID, client_secret=CLIENT_SECRET, refresh_token=REFRESH)
+    credentials = YouTube.Credentials(
+        client_id=CLIENT_ID, client_secret=CLIENT_SECRET, refresh_token=REFRESH
+    )
     assert REFRESH not in repr(credentials) and CLIENT_SECRET not in credentials.model_dump_json()
 
 
 # --- connection test and sandbox ------------------------------------------------------------------------
 
+
 def test_connection_test_reads_the_channel(mocked):
-    mocked.add(responses.GET, f"{API}/channels", json=yt("channels_mine.json"),
-               match=[q({"part": "id", "mine": "true"})])
+    mocked.add(
+        responses.GET,
+        f"{API}/channels",
+        json=yt("channels_mine.json"),
+        match=[q({"part": "id", "mine": "true"})],
+    )
 
     result = make(channel_id=CHANNEL).test()
 
@@ -776,11 +1020,21 @@ def test_connection_test_reports_a_revoked_grant_without_raising(mocked):
 
 def test_sandbox_answers_like_youtube_without_network(mocked):
     provider = make(channel_id=CHANNEL)
-    upload = provider.sandbox("upload_video", YouTube.actions["upload_video"].schema(
-        video_url="https://cdn.acme.example/a.mp4", title="Pour-over"))
-    update = provider.sandbox("update_video", YouTube.actions["update_video"].schema(video_id=VIDEO_ID, title="New"))
-    comment = provider.sandbox("post_comment", YouTube.actions["post_comment"].schema(video_id=VIDEO_ID, text="Hi"))
-    stats = provider.sandbox("get_video_stats", YouTube.actions["get_video_stats"].schema(video_id=VIDEO_ID))
+    upload = provider.sandbox(
+        "upload_video",
+        YouTube.actions["upload_video"].schema(
+            video_url="https://cdn.acme.example/a.mp4", title="Pour-over"
+        ),
+    )
+    update = provider.sandbox(
+        "update_video", YouTube.actions["update_video"].schema(video_id=VIDEO_ID, title="New")
+    )
+    comment = provider.sandbox(
+        "post_comment", YouTube.actions["post_comment"].schema(video_id=VIDEO_ID, text="Hi")
+    )
+    stats = provider.sandbox(
+        "get_video_stats", YouTube.actions["get_video_stats"].schema(video_id=VIDEO_ID)
+    )
 
     assert len(upload.provider_id) == 11 and upload.output["url"].endswith(upload.provider_id)
     assert update.output["title"] == "New"

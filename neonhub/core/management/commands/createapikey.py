@@ -17,5 +17,7 @@ class Command(BaseCommand):
         if org is None:
             raise CommandError(f"No organization with slug {slug!r}")
         issued = api_key_create(organization=org, name=name, role=role)
-        self.stdout.write(f"API key {issued.api_key.prefix} for {org.slug} ({role}). Store it now; it is not shown again:")
+        self.stdout.write(
+            f"API key {issued.api_key.prefix} for {org.slug} ({role}). Store it now; it is not shown again:"
+        )
         self.stdout.write(issued.token)

@@ -18,8 +18,13 @@ class Command(BaseCommand):
         if owner_password and not owner_email:
             raise CommandError("--owner-password needs --owner-email")
         try:
-            org = organization_create(slug=slug, name=name, timezone_name=timezone, owner_email=owner_email,
-                                      owner_password=owner_password)
+            org = organization_create(
+                slug=slug,
+                name=name,
+                timezone_name=timezone,
+                owner_email=owner_email,
+                owner_password=owner_password,
+            )
         except InvalidInput as exc:
             raise CommandError(exc.message) from exc
         except Exception as exc:  # validation of the model (timezone, slug)
