@@ -37,9 +37,11 @@ test: install
 test-fast: install
 	$(PY) -m pytest -m "not e2e and not browser" $(PYTEST_ARGS)
 
+# Lint, format, and the direction of imports (import-linter contracts in pyproject.toml).
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 bench: install
 	$(PY) bench/run_throughput.py

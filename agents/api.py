@@ -1,28 +1,36 @@
-"""Agents catalog and the runs API.
+"""The agent catalog, the run operations that need the agents (start, cancel, retry), and
+``POST /connectors/{id}/actions/{action}``, which runs one connector action as a run.
 
-The run operations live here rather than in ``runs/api.py`` because starting and retrying a
-run need the agent registry, and ``runs`` must not import ``agents``.
+The action's input is checked before any run is created, so bad input answers 422 and leaves
+no record; then the run is started and executed in the request, and the answer carries its
+id, status, output and error.
+
+They are added to the runs router (``runs/api.py``, which holds the reads), so that
+``/runs`` is one router whatever the method; ``runs`` itself never imports ``agents``.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Literal
+import time
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Header, Query, Router, Schema, Status
-from pydantic import Field
+from ninja import Header, Router, Status
 
-from agents import services
-from agents.registry import all_agents, get_agent
-from agents.schemas import AgentOut, RunIn
+from agents import executor, services
+from agents.registry import all_agents
+from agents.schemas import ActionIn, ActionRunOut, AgentOut, RunIn
+from connectors.execution import action_get, action_input
+from connectors.registry import get_provider_class
+from connectors.selectors import connector_get
 from neonhub.core.errors import InvalidInput
 from runs import selectors
-from runs.models import RunStatus, Trigger
-from runs.schemas import RunDetailOut, RunOut, RunPageOut, RunStatsOut
+from runs.api import router as runs_router
+from runs.models import AgentRun, Trigger
+from runs.schemas import RunOut
 
 agents_router = Router(tags=["agents"])
-runs_router = Router(tags=["runs"])
+# Mounted under /connectors: running an action records a run, so it lives here, not in connectors.
+connector_actions_router = Router(tags=["connectors"])
 
 
 @agents_router.get(
@@ -47,17 +55,6 @@ def agent_list(request: HttpRequest):
         }
         for agent in all_agents()
     ]
-
-
-class RunListQuery(Schema):
-    agent: str | None = Field(default=None, max_length=64)
-    intent: str | None = Field(default=None, max_length=64)
-    status: Literal[tuple(RunStatus.values)] | None = None  # type: ignore[valid-type]
-    trigger: Literal[tuple(Trigger.values)] | None = None  # type: ignore[valid-type]
-    created_after: datetime | None = None
-    created_before: datetime | None = None
-    cursor: str | None = Field(default=None, max_length=500)
-    limit: int = Field(default=25, ge=1, le=100)
 
 
 @runs_router.post("", response={202: RunOut}, summary="Start a run")
@@ -89,37 +86,6 @@ def run_create(
     return Status(202, run)
 
 
-@runs_router.get("", response=RunPageOut, summary="List runs, newest first, with a cursor")
-def run_list(request: HttpRequest, query: Query[RunListQuery]):
-    filters = selectors.RunFilters(
-        agent=get_agent(query.agent).slug if query.agent else None,
-        intent=query.intent,
-        status=query.status,
-        trigger=query.trigger,
-        created_after=query.created_after,
-        created_before=query.created_before,
-    )
-    page = selectors.run_page(
-        organization=request.auth.organization,
-        filters=filters,
-        cursor=query.cursor,
-        limit=query.limit,
-    )
-    return {"items": page.items, "next_cursor": page.next_cursor}
-
-
-@runs_router.get(
-    "/stats", response=RunStatsOut, summary="Totals by status and p50/p95 duration per agent"
-)
-def run_stats(request: HttpRequest, window_hours: int = Query(24, ge=1, le=24 * 90)):
-    return selectors.run_stats(organization=request.auth.organization, window_hours=window_hours)
-
-
-@runs_router.get("/{run_id}", response=RunDetailOut, summary="A run with its steps")
-def run_detail(request: HttpRequest, run_id: str):
-    return selectors.run_get(organization=request.auth.organization, run_id=run_id)
-
-
 @runs_router.post(
     "/{run_id}/cancel", response={202: RunOut}, summary="Cancel a queued or running run"
 )
@@ -136,3 +102,61 @@ def run_retry(request: HttpRequest, run_id: str):
     request.auth.require_write()
     run = selectors.run_get(organization=request.auth.organization, run_id=run_id)
     return Status(202, services.run_retry(run=run, created_by=request.auth.user))
+
+
+# --- connector actions ------------------------------------------------------------------------
+
+# A worker may claim the run before this request does (the task is enqueued with the run);
+# then the request waits for the worker's result this long before answering with the status.
+WAIT_FOR_WORKER_SECONDS = 30.0
+
+
+@connector_actions_router.post(
+    "/{connector_id}/actions/{action}",
+    response=ActionRunOut,
+    summary="Run one connector action now, recorded as a one-step run",
+)
+def connector_action(
+    request: HttpRequest,
+    response: HttpResponse,
+    connector_id: str,
+    action: str,
+    body: ActionIn,
+    idempotency_key: str | None = Header(default=None, alias="Idempotency-Key"),
+):
+    principal = request.auth
+    # The lookup comes first: another organization's id answers 404 whatever the caller's role.
+    connector = connector_get(organization=principal.organization, connector_id=connector_id)
+    principal.require_write()
+    action_input(action_get(get_provider_class(connector.provider), action), body.input)
+    if idempotency_key is not None and not (1 <= len(idempotency_key) <= 255):
+        raise InvalidInput(
+            "Idempotency-Key must be 1 to 255 characters",
+            details=[{"field": "Idempotency-Key", "message": "1 to 255 characters"}],
+        )
+    run, created = services.run_start(
+        organization=principal.organization,
+        agent="connector",
+        intent="action",
+        payload={"connector_id": str(connector.pk), "action": action, "input": body.input},
+        trigger=Trigger.API if principal.api_key else Trigger.UI,
+        created_by=principal.user,
+        idempotency_key=idempotency_key,
+    )
+    if created:
+        executor.execute_run(run.id)
+    else:
+        response["Idempotent-Replayed"] = "true"
+    run = _finished(run)
+    response["Location"] = f"/api/v1/runs/{run.id}"
+    error = {"code": run.error_code, "message": run.error_message} if run.error_code else None
+    return {"run_id": run.id, "status": run.status, "output": run.output, "error": error}
+
+
+def _finished(run: AgentRun) -> AgentRun:
+    deadline = time.monotonic() + WAIT_FOR_WORKER_SECONDS
+    run.refresh_from_db()
+    while not run.is_terminal and time.monotonic() < deadline:
+        time.sleep(0.1)
+        run.refresh_from_db()
+    return run

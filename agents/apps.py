@@ -2,16 +2,16 @@ from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 
 
-def _ensure_schedules(sender, **kwargs) -> None:
-    from agents.tasks import ensure_schedules
-
-    ensure_schedules()
-
-
 class AgentsConfig(AppConfig):
     name = "agents"
     verbose_name = "Agents"
 
     def ready(self) -> None:
+        # Imported here, not at the top: apps.py loads before the models are ready.
+        from agents import registry, tasks
+        from runs import hooks
+
         # The watchdog schedule exists wherever the database is migrated; created idempotently.
-        post_migrate.connect(_ensure_schedules, sender=self)
+        post_migrate.connect(lambda **kwargs: tasks.ensure_schedules(), sender=self, weak=False)
+        # The run filters accept an agent's aliases (SupportAgent, support-agent).
+        hooks.agent_resolver_set(lambda name: registry.get_agent(name).slug)

@@ -8,8 +8,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from connectors.recording import Recorder, StepRecord
+from agents.audience import compliance
+from connectors.callbacks import with_status_callback
+from connectors.selectors import connector_for
+from connectors.services import ConnectorSession
 from neonhub.core.models import Organization
+from neonhub.core.recording import Recorder, StepRecord
 
 
 @dataclass
@@ -49,20 +53,15 @@ class ConnectorHandle:
         ``contact`` (a Contact or its id) links the message to its contact; without it the
         gate finds the contact by the address.  ``purpose`` is ``marketing`` (every rule),
         ``reply`` (an answer to a person who just wrote: no caps or quiet hours) or
-        ``opt_out_confirmation`` (see ``agents.triggers.compliance``).
+        ``opt_out_confirmation`` (see ``agents.audience.compliance``).
         """
-        from agents.triggers import compliance
 
         if self._session is None:
-            from connectors.services import ConnectorSession
-
             self._session = ConnectorSession(connector=self.connector, recorder=self.ctx.recorder)
         idempotency_key = self.ctx.idempotency_key(key) if key else None
         contact_id = _uuid_or_none(getattr(contact, "pk", contact))
         message = compliance.message_kind(self.connector.provider, action) is not None
         if message:
-            from agents.triggers.inbound import with_status_callback
-
             input = with_status_callback(connector=self.connector, action=action, input=input)
             contact_id = compliance.message_gate(
                 connector=self.connector,
@@ -122,7 +121,6 @@ class RunContext:
 
         Raises ``ConnectorMissing`` naming the provider when there is none and ``required``.
         """
-        from connectors.selectors import connector_for
 
         connector = connector_for(
             organization=self.organization, provider=provider, name=name, required=required

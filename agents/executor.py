@@ -5,16 +5,17 @@ from __future__ import annotations
 import logging
 import random
 import traceback
-from collections.abc import Callable
 from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 
+from agents import queue
 from agents.context import RunContext
 from agents.registry import get_agent
 from neonhub.core.errors import Cancelled, ConnectorError, NeonHubError
+from runs import hooks
 from runs import services as run_services
 from runs.models import TERMINAL_STATUSES, AgentRun
 from runs.recorder import RunRecorder
@@ -57,18 +58,18 @@ def failure_context(run: AgentRun, exc: BaseException, *, step: str | None = Non
     return context
 
 
-def execute_run(run_id, *, on_finish: Callable[[AgentRun], None] | None = None) -> datetime | None:
+def execute_run(run_id) -> datetime | None:
     """Execute a queued run if it is ours to take.  Returns the retry time if one was scheduled.
 
-    ``on_finish`` is called with the run once it is completed, failed or cancelled (not when it
-    was queued for another attempt), so callers need not read it back.
+    Once the run is completed, failed or cancelled (not when it was queued for another
+    attempt), ``runs.hooks.run_finished`` is sent with it, so subscribers need not read it back.
     """
     run = run_services.run_claim(run_id=run_id)
     if run is None:
         return None
     when = _execute(run)
-    if on_finish is not None and run.status in TERMINAL_STATUSES:
-        on_finish(run)
+    if run.status in TERMINAL_STATUSES:
+        hooks.run_finished.send(sender=AgentRun, run=run)
     return when
 
 
@@ -146,9 +147,7 @@ def _handle_failure(
                 extra_attempt=deferral,
             )
             if when is not None:
-                from agents import tasks  # tasks imports the executor
-
-                tasks.enqueue_run_at(run.id, when)
+                queue.enqueue_run_at(run.id, when)
             return when
         run_services.run_fail(
             run=run, code=exc.code, message=exc.message, context=context, metrics={**ctx.metrics}

@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from agents.seo.text import tokens
+from agents.text import tokens
 
 K1 = 1.5
 B = 0.75

@@ -13,11 +13,14 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field
 
+from agents import queue
 from agents.base import IntentInput
-from agents.seo.text import clip, sentences
+from agents.services import run_start
+from agents.text import clip, sentences
 from agents.writer import normalize_hashtags
 from connectors.http import check_public_url
 from neonhub.core.errors import InvalidInput
+from runs.models import AgentRun, Trigger
 
 if TYPE_CHECKING:
     from agents.context import RunContext
@@ -169,10 +172,6 @@ def permalink(output: dict) -> str:
 
 def schedule(ctx: RunContext, payload: dict, when: datetime):
     """A child run of this one, due at ``when``; a re-executed run finds the same child."""
-    from agents import tasks
-    from agents.services import run_start
-    from runs.models import AgentRun, Trigger
-
     parent = AgentRun.objects.get(pk=ctx.run_id)
     child, created = run_start(
         organization=ctx.organization,
@@ -186,5 +185,5 @@ def schedule(ctx: RunContext, payload: dict, when: datetime):
         next_attempt_at=when,
     )
     if created:
-        tasks.enqueue_run_at(child.id, when)
+        queue.enqueue_run_at(child.id, when)
     return child

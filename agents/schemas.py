@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from ninja import Schema
 from pydantic import ConfigDict, Field
@@ -27,3 +28,23 @@ class AgentOut(Schema):
     version: str
     description: str
     intents: list[IntentOut]
+
+
+class ActionIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    input: dict[str, Any] = Field(
+        default_factory=dict, description="The action's input (see the catalog)"
+    )
+
+
+class ActionError(Schema):
+    code: str
+    message: str
+
+
+class ActionRunOut(Schema):
+    run_id: UUID
+    status: str
+    output: Any
+    error: ActionError | None

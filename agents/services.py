@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from agents import tasks
+from agents import queue
 from agents.registry import get_agent
 from neonhub.core.errors import Conflict
 from neonhub.core.models import Organization
@@ -43,7 +43,7 @@ def run_start(
     # With the ORM broker the run and its task commit together.  Otherwise the run's INSERT is
     # one statement (its own commit, unless the caller holds a transaction) and the task is
     # sent once it is committed.
-    with transaction.atomic() if tasks.enqueue_in_transaction() else nullcontext():
+    with transaction.atomic() if queue.enqueue_in_transaction() else nullcontext():
         run, created = run_services.run_create(
             organization=organization,
             agent=impl.slug,
@@ -57,7 +57,7 @@ def run_start(
             **extra,
         )
         if created:
-            tasks.enqueue_run(run.id)
+            queue.enqueue_run(run.id)
     return run, created
 
 
@@ -108,7 +108,7 @@ def runs_recover(*, now=None) -> dict:
             if run_services.run_requeue(
                 run=run, code="WORKER_LOST", message=message, context=context, delay=0
             ):
-                tasks.enqueue_run(run.id)
+                queue.enqueue_run(run.id)
                 requeued += 1
         elif run_services.run_fail(run=run, code="WORKER_LOST", message=message, context=context):
             failed += 1
@@ -120,7 +120,7 @@ def runs_recover(*, now=None) -> dict:
     redelivered = 0
     for run_id in forgotten.values_list("id", flat=True)[:500]:
         AgentRun.objects.filter(pk=run_id, status=RunStatus.QUEUED).update(updated_at=now)
-        tasks.enqueue_run(run_id)
+        queue.enqueue_run(run_id)
         redelivered += 1
     if requeued or failed or redelivered:
         logger.warning(

@@ -15,7 +15,7 @@ from agents.forms import IntentForm
 from agents.registry import all_agents, get_agent
 from connectors.selectors import outbox_for_run
 from neonhub.core.errors import InvalidInput, NeonHubError, NotFound
-from neonhub.core.views_util import organization_required
+from neonhub.core.views_util import forbidden, organization_required
 from runs import selectors
 from runs.models import AgentRun, Trigger
 
@@ -39,10 +39,6 @@ def agent_catalog() -> list[dict]:
         }
         for a in all_agents()
     ]
-
-
-def forbidden(request: HttpRequest, message: str) -> HttpResponse:
-    return render(request, "403.html", {"message": message}, status=403)
 
 
 def _chosen(task: str):

@@ -12,7 +12,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from agents.seo.text import clip, sentences, top_terms, words
+from agents.text import clip, sentences, top_terms, words
 
 BUILTIN = "builtin"
 

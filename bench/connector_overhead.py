@@ -101,9 +101,9 @@ def main() -> None:
     import requests
     from django.core.management import call_command
 
-    from connectors.recording import NullRecorder
     from connectors.services import connector_create, connector_session
     from neonhub.core.models import Organization
+    from neonhub.core.recording import NullRecorder
 
     call_command("migrate", verbosity=0)
     server = twilio_server()

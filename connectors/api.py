@@ -1,7 +1,7 @@
 """The connectors API: the provider catalog, an organization's connectors, and testing them.
 
 Running an action (``POST /connectors/{id}/actions/{action}``) records a run, so it lives in
-``agents/connector_actions.py``: ``connectors`` does not import ``agents`` or ``runs``.
+``agents/api.py``: ``connectors`` does not import ``agents`` or ``runs``.
 Owners and admins create, edit and delete connectors; members may also test them; viewers read.
 """
 

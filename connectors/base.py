@@ -31,7 +31,6 @@ import requests
 from pydantic import BaseModel, ConfigDict, Field
 
 from connectors.http import HttpClient, check_public_url, client_for
-from connectors.recording import NullRecorder, Recorder, StepRecord
 from neonhub.core.errors import (
     ConnectorAuth,
     ConnectorError,
@@ -39,6 +38,7 @@ from neonhub.core.errors import (
     ConnectorRejected,
     ConnectorUnavailable,
 )
+from neonhub.core.recording import NullRecorder, Recorder, StepRecord
 
 
 class Schema(BaseModel):

@@ -117,3 +117,14 @@ def decrypt(token: str, *, aad: bytes = b"") -> str:
         raise CredentialsUnreadable(
             f"The stored credentials could not be decrypted with key {kid} (damaged or moved); enter them again"
         ) from exc
+
+
+MASK_SHORT = "••••"
+
+
+def mask(value: str) -> str:
+    """First 4 + "…" + last 4 characters, or "••••" for values shorter than 12 characters."""
+    value = str(value)
+    if len(value) < 12:
+        return MASK_SHORT
+    return f"{value[:4]}…{value[-4:]}"

@@ -24,17 +24,10 @@ from pydantic import BaseModel, ValidationError
 from connectors.base import Action, CallResult, Provider
 from connectors.budgets import Receipt, budget_consume, budget_refund
 from connectors.models import Connector, Health, OutboundMessage, OutboxStatus
-from connectors.recording import Recorder
 from connectors.registry import get_provider_class
-from connectors.runtime import (
-    ScrubbingRecorder,
-    connector_mark,
-    connector_persist,
-    provider_build,
-    scrub,
-    scrub_error,
-    secrets_of,
-)
+from connectors.runtime import connector_mark, connector_persist, provider_build
+from connectors.secrets import ScrubbingRecorder, scrub, scrub_error, secrets_of
+from connectors.suppressions import suppression_add
 from neonhub.core import sql
 from neonhub.core.errors import (
     ConnectorAuth,
@@ -46,6 +39,7 @@ from neonhub.core.errors import (
     NeonHubError,
     OutcomeUnknown,
 )
+from neonhub.core.recording import Recorder
 
 logger = logging.getLogger(__name__)
 
@@ -262,7 +256,6 @@ class ConnectorSession:
             self._suppress(suppress, exc)
 
     def _suppress(self, suppress: dict, exc: ConnectorError) -> None:
-        from connectors.services import suppression_add  # services imports this module
 
         try:
             suppression_add(

@@ -1,4 +1,4 @@
-"""What a connector's health is, and the masks that stand in for its secrets.
+"""What a connector's health is.
 
 Health is stored on the connector when something happens to it (an auth failure, a
 rate limit, a passing test).  ``expiring`` depends on the clock as well, so it is worked
@@ -16,15 +16,6 @@ from django.utils import timezone
 from connectors.models import Connector, Health
 
 EXPIRING_WITHIN = timedelta(days=7)
-MASK_SHORT = "••••"
-
-
-def mask(value: str) -> str:
-    """First 4 + "…" + last 4 characters, or "••••" for values shorter than 12 characters."""
-    value = str(value)
-    if len(value) < 12:
-        return MASK_SHORT
-    return f"{value[:4]}…{value[-4:]}"
 
 
 def is_expiring(token_expires_at: datetime | None, *, now: datetime | None = None) -> bool:

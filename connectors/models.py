@@ -164,7 +164,7 @@ class OutboundMessage(BaseModel):
             models.Index(fields=["provider", "provider_id"], name="outbox_provider_id"),
             # The connector page: its latest side effects.
             models.Index(fields=["connector", "-created_at"], name="outbox_connector_created"),
-            # Frequency caps (agents.triggers.compliance): one recipient's messages of the last days.
+            # Frequency caps (agents.audience.compliance): one recipient's messages of the last days.
             models.Index(
                 fields=["organization", "target", "-created_at"],
                 name="outbox_org_target_created",

@@ -25,8 +25,7 @@ from connectors.base import CallResult, Provider, TestResult
 from connectors.crypto import CredentialsUnreadable
 from connectors.execution import ConnectorSession, connector_session
 from connectors.http import check_public_url
-from connectors.models import Connector, Health, Mode, Suppression
-from connectors.recording import NullRecorder, StepRecord
+from connectors.models import Connector, Health, Mode
 from connectors.registry import all_paths, get_provider_class
 from connectors.runtime import (
     connector_mark,
@@ -34,10 +33,8 @@ from connectors.runtime import (
     credentials_load,
     credentials_store,
     provider_build,
-    reveal,
-    scrub,
-    secrets_of,
 )
+from connectors.secrets import reveal, scrub, secrets_of
 from neonhub.core.errors import (
     Conflict,
     ConnectorAuth,
@@ -47,6 +44,7 @@ from neonhub.core.errors import (
     NeonHubError,
 )
 from neonhub.core.models import Organization
+from neonhub.core.recording import NullRecorder, StepRecord
 
 __all__ = [
     "ConnectorSession",
@@ -63,8 +61,6 @@ __all__ = [
     "demo_connectors_ensure",
     "normalize_address",
     "placeholders",
-    "suppression_add",
-    "suppression_remove",
     "validate_values",
 ]
 
@@ -412,38 +408,6 @@ def credentials_rotate(*, dry_run: bool = False) -> dict:
             )
         counts["rotated"] += 1
     return counts
-
-
-# --- suppressions -----------------------------------------------------------------------------
-
-
-def suppression_add(
-    *, organization: Organization, channel: str, address: str, reason: str = "", source: str
-) -> Suppression:
-    """Never send to this address on this channel again (idempotent; the first reason is kept)."""
-    normalized = normalize_address(channel=channel, address=address)
-    try:
-        with transaction.atomic():
-            suppression, _ = Suppression.objects.get_or_create(
-                organization=organization,
-                channel=channel,
-                address=normalized,
-                defaults={"reason": reason[:200], "source": source},
-            )
-    except IntegrityError:  # a concurrent add won
-        suppression = Suppression.objects.get(
-            organization=organization, channel=channel, address=normalized
-        )
-    return suppression
-
-
-def suppression_remove(*, organization: Organization, channel: str, address: str) -> bool:
-    """Allow the address again (START/UNSTOP, staff); answers whether a suppression was removed."""
-    normalized = normalize_address(channel=channel, address=address)
-    deleted, _ = Suppression.objects.filter(
-        organization=organization, channel=channel, address=normalized
-    ).delete()
-    return bool(deleted)
 
 
 # --- the demo organization --------------------------------------------------------------------

@@ -13,7 +13,15 @@ from neonhub.core.errors import NeonHubError
 
 logger = logging.getLogger(__name__)
 
-api = NinjaAPI(
+
+class NeonHubAPI(NinjaAPI):
+    def get_openapi_operation_id(self, operation) -> str:
+        """The operation's function name (``run_list``), never its module path: moving code
+        must not change the contract a frontend generates its client from."""
+        return operation.view_func.__name__
+
+
+api = NeonHubAPI(
     title="NeonHub API",
     version="1.0.0",
     description="Run marketing agents, manage connectors and read every run's record. "
@@ -23,16 +31,17 @@ api = NinjaAPI(
 )
 
 ROUTERS = [
+    # agents.api adds the run writes (start, cancel, retry) to the runs router: import it first.
     ("/agents", "agents.api.agents_router"),
-    ("/runs", "agents.api.runs_router"),
+    ("/runs", "runs.api.router"),
     ("/connectors", "connectors.api.router"),
     # Running an action records a run, so it lives in agents; same prefix, different paths.
-    ("/connectors", "agents.connector_actions.router"),
-    ("/triggers", "agents.triggers.api.triggers_router"),
-    ("/schedules", "agents.triggers.api.schedules_router"),
-    ("/contacts", "agents.triggers.api.contacts_router"),
-    ("/contact-lists", "agents.triggers.api.lists_router"),
-    ("/batches", "agents.triggers.api.batches_router"),
+    ("/connectors", "agents.api.connector_actions_router"),
+    ("/triggers", "agents.automation.api.triggers_router"),
+    ("/schedules", "agents.automation.api.schedules_router"),
+    ("/contacts", "agents.audience.api.contacts_router"),
+    ("/contact-lists", "agents.audience.api.lists_router"),
+    ("/batches", "agents.automation.api.batches_router"),
 ]
 
 

@@ -59,7 +59,8 @@ INSTALLED_APPS = [
     "connectors",
     "runs",
     "agents",
-    "agents.triggers",
+    "agents.audience",
+    "agents.automation",
 ]
 
 MIDDLEWARE = [
@@ -212,7 +213,7 @@ NEONHUB_EXTRA_PROVIDERS: dict[str, str] = {}
 # Called by `manage.py demo` with the demo organization: one sandbox connector per provider.
 NEONHUB_DEMO_HOOKS = [
     "connectors.services.demo_connectors_ensure",
-    "agents.triggers.services.demo_automation_ensure",
+    "agents.automation.services.demo_automation_ensure",
 ]
 # The admin's Retry and Cancel run actions: agents' services, named here because the runs
 # app must not import agents.

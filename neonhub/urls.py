@@ -2,8 +2,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from agents.public_views import unsubscribe
-from agents.triggers.urls import hook_patterns, page_patterns
+from agents.audience.urls import public_patterns as audience_public_patterns
+from agents.automation.urls import hook_patterns
 from neonhub.api import api
 from neonhub.core import views as core_views
 
@@ -15,11 +15,12 @@ urlpatterns = [
     path("org/switch/", core_views.organization_switch, name="org-switch"),
     path("healthz", core_views.healthz, name="healthz"),
     path("metrics", core_views.metrics, name="metrics"),
-    path("unsubscribe/<str:token>/", unsubscribe, name="unsubscribe"),
+    *audience_public_patterns,
     # Public webhook endpoints that providers call; each request proves itself with a signature.
     path("hooks/", include((hook_patterns, "hooks"))),
     path("", include("runs.urls")),
     path("", include("agents.urls")),
     path("", include("connectors.urls")),
-    path("", include((page_patterns, "triggers"))),
+    path("", include("agents.automation.urls")),
+    path("", include("agents.audience.urls")),
 ]

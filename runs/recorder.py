@@ -1,6 +1,6 @@
 """Writes a run's steps as they happen.
 
-Satisfies ``connectors.recording.Recorder`` structurally.  Every step start is also a
+Satisfies ``neonhub.core.recording.Recorder`` structurally.  Every step start is also a
 heartbeat and a cancellation check, so a cancelled run stops at its next step and a run
 whose worker died is noticed by the watchdog.
 """
@@ -17,9 +17,9 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from connectors.recording import StepRecord
 from neonhub.core import sql
 from neonhub.core.errors import NeonHubError
+from neonhub.core.recording import StepRecord
 from runs.models import AgentRun, RunStep, StepStatus
 
 

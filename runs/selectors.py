@@ -23,6 +23,7 @@ from runs.models import (
     RunStatus,
     RunStep,
 )
+from runs.overview import percentile_from_histogram
 from runs.rollups import hour_of
 
 
@@ -143,7 +144,6 @@ def run_stats(*, organization: Organization, window_hours: int) -> dict:
     cost does not grow with the number of runs; percentiles come from the rollups' duration
     histograms, like the overview's.  Queued and running runs are counted live.
     """
-    from runs.overview import percentile_from_histogram
 
     end = timezone.now()
     start = hour_of(end) - timedelta(hours=window_hours - 1)

@@ -21,7 +21,7 @@ from django.utils import timezone
 from neonhub.core import sql
 from neonhub.core.errors import Conflict
 from neonhub.core.models import Organization
-from runs.models import AgentRun, RunStatus
+from runs.models import AgentRun, RunStatus, RunStep, StepStatus
 from runs.rollups import rollup_add
 
 
@@ -246,7 +246,6 @@ def run_request_cancel(*, run: AgentRun) -> AgentRun:
 
 def run_steps_abandon(*, run: AgentRun, reason: str) -> int:
     """Close the steps a dead worker left open, so the timeline does not show them running."""
-    from runs.models import RunStep, StepStatus
 
     return RunStep.objects.filter(run_id=run.pk, status=StepStatus.RUNNING).update(
         status=StepStatus.FAILED, error=reason[:500], finished_at=timezone.now()

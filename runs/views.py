@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from neonhub.core.errors import NotFound
-from neonhub.core.views_util import organization_required, page_or_first
+from neonhub.core.views_util import not_found, organization_required, page_or_first
 from runs import charts, selectors
 from runs import overview as overviews
 from runs.forms import RunFilterForm
@@ -25,10 +25,6 @@ from runs.models import ACTIVE_STATUSES, AgentRun, RunStatus, RunStep
 
 PAGE_SIZE = 50
 IN_FLIGHT_CAP = 1000  # counted up to here; beyond it the page says "1000+"
-
-
-def not_found(request: HttpRequest, message: str) -> HttpResponse:
-    return render(request, "404.html", {"message": message}, status=404)
 
 
 @login_required

@@ -108,3 +108,33 @@ def ninja_client():
     from neonhub.api import api as ninja_api
 
     return TestClient(ninja_api)
+
+
+# --- browser-session clients of the pages ---
+
+
+@pytest.fixture
+def owner_client(client, owner):
+    client.force_login(owner)
+    return client
+
+
+@pytest.fixture
+def viewer(org):
+    return MembershipFactory(organization=org, role=Role.VIEWER).user
+
+
+@pytest.fixture
+def viewer_client(client, viewer):
+    client.force_login(viewer)
+    return client
+
+
+@pytest.fixture
+def staff_client(client, django_user_model):
+    """A superuser's browser session, for the admin."""
+    user = django_user_model.objects.create_superuser(
+        "staff@example.com", "staff@example.com", "pw-123456"
+    )
+    client.force_login(user)
+    return client

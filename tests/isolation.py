@@ -20,7 +20,7 @@ def _connector(org):
 
 
 def _trigger(org):
-    from agents.triggers.models import Trigger
+    from agents.automation.models import Trigger
 
     return Trigger.objects.create(
         organization=org, name="Foreign", source="generic", agent="support", intent="triage"
@@ -28,7 +28,7 @@ def _trigger(org):
 
 
 def _schedule(org):
-    from agents.triggers.models import RecurringSchedule
+    from agents.automation.models import RecurringSchedule
 
     return RecurringSchedule.objects.create(
         organization=org, name="Foreign", agent="support", intent="triage", cron="0 9 * * 2"
@@ -36,19 +36,19 @@ def _schedule(org):
 
 
 def _contact(org):
-    from agents.triggers.models import Contact
+    from agents.audience.models import Contact
 
     return Contact.objects.create(organization=org, phone="+14155550199").id
 
 
 def _contact_list(org):
-    from agents.triggers.models import ContactList
+    from agents.audience.models import ContactList
 
     return ContactList.objects.create(organization=org, name="Foreign").id
 
 
 def _batch(org):
-    from agents.triggers.models import Batch
+    from agents.automation.models import Batch
 
     return Batch.objects.create(
         organization=org, name="Foreign", agent="support", intent="triage", source="json"
@@ -82,5 +82,5 @@ PLAIN_VALUES: dict[str, str] = {"action": "send_sms", "token": "not-a-valid-toke
 
 # Public endpoints that providers call without logging in (webhooks).  They identify the
 # organization by the connector or trigger in the URL and prove themselves by signature;
-# tests/triggers/test_webhooks.py checks that each answers 404 for an unknown id.
+# tests/agents/automation/test_webhooks.py checks that each answers 404 for an unknown id.
 PUBLIC_PREFIXES: tuple[str, ...] = ("hooks/",)

@@ -1,6 +1,6 @@
 """ConnectorAgent: one action of one connector, run and recorded like any other run.
 
-It backs ``POST /api/v1/connectors/{id}/actions/{action}`` (``agents/connector_actions.py``),
+It backs ``POST /api/v1/connectors/{id}/actions/{action}`` (``agents/api.py``),
 so a person trying a connector gets a run with its outside call as a step, its outbox row
 and its failure context.  One attempt: the person asking is there to see the result.
 """

@@ -20,7 +20,7 @@ from agents.context import RunContext
 from agents.models import ContentDraft, DraftStatus
 from agents.selectors import brand_resolve
 from agents.seo import keywords
-from agents.seo.text import (
+from agents.text import (
     clip,
     contains_phrase,
     keyword_density,

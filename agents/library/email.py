@@ -17,11 +17,12 @@ from django.core.validators import validate_email
 from pydantic import BaseModel, Field, field_validator
 
 from agents import llm, writer
+from agents.audience.unsubscribe import unsubscribe_url
 from agents.base import Agent, IntentInput, intent
 from agents.context import RunContext
 from agents.models import ABTest
 from agents.selectors import brand_resolve
-from agents.unsubscribe import unsubscribe_url
+from connectors.selectors import suppression_exists
 from neonhub.core.errors import ConnectorRejected, InvalidInput, OutcomeUnknown, PolicyBlocked
 
 Tone = Literal["witty", "professional", "casual", "friendly", "authoritative"]
@@ -261,7 +262,6 @@ class EmailAgent(Agent):
         side_effects=True,
     )
     def send(self, ctx: RunContext, data: SendIn) -> dict:
-        from connectors.selectors import suppression_exists
 
         with ctx.step("prepare recipients") as rec:
             recipients = list({r.email: r for r in data.recipients}.values())

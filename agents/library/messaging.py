@@ -13,6 +13,8 @@ from uuid import UUID
 
 from pydantic import Field, model_validator
 
+from agents.audience.compliance import contact_resolve
+from agents.audience.models import Contact
 from agents.base import Agent, IntentInput, intent
 from agents.context import RunContext
 from agents.library.email import render
@@ -109,8 +111,6 @@ class MessagingAgent(Agent):
 
 def _contact(ctx: RunContext, contact_id: UUID | None, to: str):
     """The contact given by id, else the one with this phone number (or none)."""
-    from agents.triggers.compliance import contact_resolve
-    from agents.triggers.models import Contact
 
     if contact_id is None:
         return contact_resolve(organization=ctx.organization, channel="sms", address=to)

@@ -19,7 +19,7 @@ from agents import llm, publishing, writer
 from agents.base import Agent, IntentInput, intent
 from agents.context import RunContext
 from agents.selectors import brand_resolve
-from agents.seo.text import STOPWORDS
+from agents.text import STOPWORDS
 from neonhub.core.errors import ConnectorRejected, OutcomeUnknown
 
 Platform = Literal["twitter", "linkedin", "facebook", "instagram"]

@@ -13,10 +13,14 @@ from typing import Literal
 from pydantic import BaseModel, Field, model_validator
 
 from agents import knowledge, llm, writer
+from agents.audience.compliance import keyword_of
 from agents.base import Agent, IntentInput, intent
 from agents.context import RunContext
 from agents.selectors import knowledge_articles_active
-from agents.seo.text import clip, sentences
+from agents.text import clip, sentences
+from connectors.addresses import normalize_address
+from connectors.selectors import suppression_exists
+from connectors.suppressions import suppression_add, suppression_remove
 from neonhub.core.errors import InvalidInput
 
 Sentiment = Literal["positive", "neutral", "negative"]
@@ -216,10 +220,6 @@ class MacroSuggestIn(IntentInput):
     createdById: str | None = None
 
 
-# Twilio's default keywords: opt-out, opt-in and help (single word, any case).
-OPT_OUT = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"})
-OPT_IN = frozenset({"START", "UNSTOP", "YES"})
-HELP = frozenset({"HELP", "INFO"})
 # Twilio's standard confirmations, which carriers expect.
 KEYWORD_REPLIES = {
     "opted_out": "You have successfully been unsubscribed. You will not receive any more messages from this "
@@ -255,17 +255,6 @@ class ReplyIn(IntentInput):
 
 class ReplyOut(BaseModel):
     reply: str = Field(min_length=1, max_length=1600)
-
-
-def keyword_of(body: str) -> str | None:
-    word = body.strip().upper().rstrip(".!")
-    if word in OPT_OUT:
-        return "opted_out"
-    if word in OPT_IN:
-        return "opted_in"
-    if word in HELP:
-        return "help"
-    return None
 
 
 def builtin_answer(article, channel: str) -> str:
@@ -324,8 +313,6 @@ class SupportAgent(Agent):
         side_effects=True,
     )
     def reply(self, ctx: RunContext, data: ReplyIn) -> dict:
-        from connectors.addresses import normalize_address
-        from connectors.selectors import suppression_exists
 
         try:
             address = normalize_address(channel=data.channel, address=data.from_)
@@ -405,7 +392,6 @@ class SupportAgent(Agent):
     def _keyword(
         self, ctx: RunContext, data: ReplyIn, address: str, provider: str, keyword: str
     ) -> dict:
-        from connectors.services import suppression_add, suppression_remove
 
         with ctx.step(f"keyword {keyword}"):
             if keyword == "opted_out":

@@ -15,7 +15,7 @@ from urllib.parse import urljoin, urlsplit
 
 from bs4 import BeautifulSoup, Tag
 
-from agents.seo import text as t
+from agents import text as t
 
 TITLE_RANGE = (30, 60)
 DESCRIPTION_RANGE = (70, 160)

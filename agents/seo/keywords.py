@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 
-from agents.seo.text import STOPWORDS, words
+from agents.text import STOPWORDS, words
 
 # (modifier template, kind); "{k}" is the seed.  Ordered so that a small limit still covers
 # every kind of intent.

@@ -25,7 +25,6 @@ from connectors.base import (
     action,
     retry_after_seconds,
 )
-from connectors.recording import StepRecord
 from neonhub.core.errors import (
     ConnectorAuth,
     ConnectorError,
@@ -34,6 +33,7 @@ from neonhub.core.errors import (
     ConnectorUnavailable,
     NeonHubError,
 )
+from neonhub.core.recording import StepRecord
 
 # OpenAI quotes part of a wrong key back in its error message; never pass one on.
 KEY_LIKE = re.compile(r"\b(sk|key|token)[-_][A-Za-z0-9_\-*.]{4,}", re.IGNORECASE)

@@ -27,7 +27,6 @@ from pydantic import AfterValidator, Field, SecretStr, ValidationInfo, field_val
 from connectors.base import BaseConfig, CallResult, Provider, Schema, TestResult, action
 from connectors.http import check_public_url
 from connectors.providers.twilio_common import WebUrl
-from connectors.recording import StepRecord
 from neonhub.core.errors import (
     ConnectorAuth,
     ConnectorError,
@@ -36,6 +35,7 @@ from neonhub.core.errors import (
     NeonHubError,
     OutcomeUnknown,
 )
+from neonhub.core.recording import StepRecord
 
 HOSTNAME = (
     r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"

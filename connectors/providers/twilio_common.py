@@ -27,7 +27,6 @@ from connectors.base import (
     action,
     retry_after_seconds,
 )
-from connectors.recording import StepRecord
 from neonhub.core.errors import (
     ConnectorAuth,
     ConnectorError,
@@ -37,6 +36,7 @@ from neonhub.core.errors import (
     NeonHubError,
     OutcomeUnknown,
 )
+from neonhub.core.recording import StepRecord
 
 E164 = r"^\+[1-9]\d{6,14}$"
 API_VERSION = "2010-04-01"

@@ -4,6 +4,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from neonhub.core.errors import InvalidInput
@@ -29,3 +30,11 @@ def page_or_first(fetch: Callable[..., T], *, cursor: str | None, **kwargs: Any)
         return fetch(cursor=cursor, **kwargs)
     except InvalidInput:
         return fetch(**kwargs)
+
+
+def forbidden(request: HttpRequest, message: str) -> HttpResponse:
+    return render(request, "403.html", {"message": message}, status=403)
+
+
+def not_found(request: HttpRequest, message: str) -> HttpResponse:
+    return render(request, "404.html", {"message": message}, status=404)

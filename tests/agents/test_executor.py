@@ -7,6 +7,7 @@ from django.utils import timezone
 from django_q.models import Schedule
 
 from agents import executor, services
+from runs import hooks
 from runs.models import AgentRun, RunStatus, RunStep
 
 pytestmark = pytest.mark.django_db
@@ -273,10 +274,18 @@ def test_retry_delay_grows_and_is_capped(settings):
     assert retry_delay(attempt=1, retry_after=500) == 500
 
 
-def test_on_finish_gets_finished_runs_but_not_requeued_ones(org):
+def test_run_finished_hook_gets_finished_runs_but_not_requeued_ones(org):
     seen = []
+
+    def receiver(sender, run, **kwargs):
+        seen.append(run)
+
     done = queued(org, "echo", {"text": "x"})
     flaky = queued(org, "flaky", {"succeed_on_attempt": 2})
-    executor.execute_run(done.id, on_finish=seen.append)
-    executor.execute_run(flaky.id, on_finish=seen.append)
+    hooks.run_finished.connect(receiver)
+    try:
+        executor.execute_run(done.id)
+        executor.execute_run(flaky.id)
+    finally:
+        hooks.run_finished.disconnect(receiver)
     assert [(r.id, r.status) for r in seen] == [(done.id, RunStatus.COMPLETED)]

@@ -6,11 +6,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 
-from connectors.recording import StepRecord
+from neonhub.core.recording import StepRecord
 
 
 class ListRecorder:
-    """Satisfies ``connectors.recording.Recorder``; ``cost`` is the steps' costs plus ``add_cost``."""
+    """Satisfies ``neonhub.core.recording.Recorder``; ``cost`` is the steps' costs plus ``add_cost``."""
 
     def __init__(self) -> None:
         self.steps: list[StepRecord] = []

@@ -337,7 +337,8 @@ def test_connector_needing_reconnect_fails_the_run_without_calling_out(api, live
 
 def test_action_endpoint_waits_for_a_worker_that_took_the_run(api, live, monkeypatch):
     """If a worker claims the run first, the request answers the worker's result."""
-    from agents import connector_actions, executor
+    from agents import api as agents_api
+    from agents import executor
 
     real = executor.execute_run
 
@@ -345,7 +346,7 @@ def test_action_endpoint_waits_for_a_worker_that_took_the_run(api, live, monkeyp
         real(run_id)  # the "worker"
         return real(run_id)  # the request's own attempt finds nothing to claim
 
-    monkeypatch.setattr(connector_actions.executor, "execute_run", worker_first)
+    monkeypatch.setattr(agents_api.executor, "execute_run", worker_first)
     connector = live
     from connectors.services import connector_update
 

@@ -14,19 +14,13 @@ import requests
 from django import forms
 from pydantic import BaseModel, Field, SecretBytes, SecretStr
 
-from connectors import selectors, services
+from connectors import selectors, services, suppressions
 from connectors.base import Provider, Schema
 from connectors.forms import field_for
 from connectors.http import HttpClient, _drain, _reason
 from connectors.models import Health, OutboundMessage, OutboxStatus
-from connectors.recording import NullRecorder
-from connectors.runtime import (
-    ScrubbingRecorder,
-    reveal,
-    scrub,
-    scrub_error,
-    token_expiry_from_state,
-)
+from connectors.runtime import token_expiry_from_state
+from connectors.secrets import ScrubbingRecorder, reveal, scrub, scrub_error
 from neonhub.core.errors import (
     ConnectorAuth,
     ConnectorRejected,
@@ -34,6 +28,7 @@ from neonhub.core.errors import (
     InvalidInput,
     OutcomeUnknown,
 )
+from neonhub.core.recording import NullRecorder
 from tests.connectors.fake_provider import FakeProvider
 
 SEND = {"to": "+14155550100", "text": "hi"}
@@ -355,7 +350,9 @@ def test_concurrent_suppressions_keep_one(org, monkeypatch):
 
     from connectors.models import Suppression
 
-    services.suppression_add(organization=org, channel="email", address="a@b.co", source="bounce")
+    suppressions.suppression_add(
+        organization=org, channel="email", address="a@b.co", source="bounce"
+    )
     original = Suppression.objects.get_or_create
 
     def racing(**kwargs):
@@ -363,7 +360,7 @@ def test_concurrent_suppressions_keep_one(org, monkeypatch):
         raise IntegrityError("duplicate key")
 
     monkeypatch.setattr(Suppression.objects, "get_or_create", racing)
-    again = services.suppression_add(
+    again = suppressions.suppression_add(
         organization=org, channel="email", address="A@B.co", source="staff"
     )
     assert again.source == "bounce" and Suppression.objects.count() == 1

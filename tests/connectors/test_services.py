@@ -11,7 +11,7 @@ import pytest
 from django.utils import timezone
 from werkzeug import Response
 
-from connectors import selectors, services
+from connectors import selectors, services, suppressions
 from connectors.health import effective_health
 from connectors.models import Connector, Health, OutboundMessage, OutboxStatus, Suppression
 from connectors.runtime import credentials_load
@@ -765,17 +765,17 @@ def test_stored_credentials_that_no_longer_validate_need_reconnect(live, steps):
     ],
 )
 def test_suppression_addresses_are_normalized(org, channel, given, stored):
-    services.suppression_add(
+    suppressions.suppression_add(
         organization=org, channel=channel, address=given, reason="STOP", source="opt_out_keyword"
     )
-    services.suppression_add(
+    suppressions.suppression_add(
         organization=org, channel=channel, address=stored, reason="again", source="staff"
     )
     suppression = Suppression.objects.get()
     assert suppression.address == stored and suppression.reason == "STOP"
     assert selectors.suppression_exists(organization=org, channel=channel, address=given)
-    assert services.suppression_remove(organization=org, channel=channel, address=given)
-    assert not services.suppression_remove(organization=org, channel=channel, address=given)
+    assert suppressions.suppression_remove(organization=org, channel=channel, address=given)
+    assert not suppressions.suppression_remove(organization=org, channel=channel, address=given)
 
 
 @pytest.mark.parametrize(
@@ -788,13 +788,15 @@ def test_suppression_addresses_are_normalized(org, channel, given, stored):
 )
 def test_invalid_suppression_addresses_are_refused(org, channel, address, field):
     with pytest.raises(InvalidInput) as err:
-        services.suppression_add(organization=org, channel=channel, address=address, source="staff")
+        suppressions.suppression_add(
+            organization=org, channel=channel, address=address, source="staff"
+        )
     assert fields(err) == {field}
     assert not selectors.suppression_exists(organization=org, channel=channel, address=address)
 
 
 def test_suppressions_are_per_organization(org, other_org):
-    services.suppression_add(
+    suppressions.suppression_add(
         organization=other_org, channel="email", address="a@b.co", source="bounce"
     )
     assert not selectors.suppression_exists(organization=org, channel="email", address="a@b.co")

@@ -8,11 +8,11 @@ import pytest
 from django.core import signing
 from django.utils import timezone
 
-from agents import publishing
+from agents import publishing, text
+from agents.audience.unsubscribe import SALT, unsubscribe_target
 from agents.library.social import PublishIn
 from agents.models import ABTest, Brand, ContentDraft, KnowledgeArticle
-from agents.seo import audit, text
-from agents.unsubscribe import SALT, unsubscribe_target
+from agents.seo import audit
 from agents.writer import optimize_caption
 
 pytestmark = pytest.mark.django_db

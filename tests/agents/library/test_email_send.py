@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from agents.unsubscribe import unsubscribe_target, unsubscribe_token
+from agents.audience.unsubscribe import unsubscribe_target, unsubscribe_token
 from connectors.models import OutboundMessage, Suppression
-from connectors.services import connector_create, suppression_add
+from connectors.services import connector_create
+from connectors.suppressions import suppression_add
 from tests.connectors.providers.smtp_server import Mailbox, smtp_server
 
 pytestmark = pytest.mark.django_db

@@ -11,10 +11,12 @@ import pytest
 import responses
 
 from agents import knowledge
-from agents.library.support import KEYWORD_REPLIES, keyword_of
+from agents.audience.compliance import keyword_of
+from agents.library.support import KEYWORD_REPLIES
 from agents.models import KnowledgeArticle
 from connectors.models import OutboundMessage, Suppression
-from connectors.services import connector_create, suppression_add
+from connectors.services import connector_create
+from connectors.suppressions import suppression_add
 
 pytestmark = pytest.mark.django_db
 
@@ -179,7 +181,7 @@ def test_start_removes_the_suppression_and_help_answers(run_intent, twilio_sms, 
 
 
 def test_whatsapp_stop_is_confirmed_by_the_agent_and_costs_one_message(run_intent, org):
-    from agents.triggers.models import InboundMessage
+    from agents.audience.models import InboundMessage
 
     connector_create(
         organization=org,

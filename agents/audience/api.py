@@ -1,0 +1,252 @@
+"""The API of contacts and contact lists, with CSV import and export.
+
+Members write, viewers read.  Another organization's id answers 404 (looked up before any
+permission check, so nothing is revealed).  CSV uploads go to paths ending in ``/upload``,
+which the body-size middleware lets be larger.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, StreamingHttpResponse
+from ninja import File, Query, Router, Schema, Status, UploadedFile
+from pydantic import Field
+
+from agents.audience import selectors, services
+from agents.audience.schemas import (
+    ConsentSetIn,
+    ContactDetailOut,
+    ContactIn,
+    ContactListIn,
+    ContactListOut,
+    ContactOut,
+    ContactPageOut,
+    ContactPatch,
+    ImportCommitIn,
+    ImportOut,
+    MembersIn,
+    MembersOut,
+)
+from neonhub.core.errors import InvalidInput
+
+contacts_router = Router(tags=["contacts"])
+lists_router = Router(tags=["contact lists"])
+
+
+def _given(body: Schema, names: tuple[str, ...]) -> dict[str, Any]:
+    return {name: getattr(body, name) for name in names if name in body.model_fields_set}
+
+
+# --- contacts -------------------------------------------------------------------------------
+
+
+class ContactQuery(Schema):
+    search: str = Field(default="", max_length=100)
+    tag: str = Field(default="", max_length=50)
+    list_id: str | None = None
+    cursor: str | None = Field(default=None, max_length=500)
+    limit: int = Field(default=50, ge=1, le=200)
+
+
+def _list_or_none(request: HttpRequest, list_id):
+    if not list_id:
+        return None
+    return selectors.contact_list_get(organization=request.auth.organization, list_id=list_id)
+
+
+@contacts_router.get("", response=ContactPageOut, summary="Contacts, newest first, with a cursor")
+def contact_list(request: HttpRequest, query: Query[ContactQuery]):
+    page = selectors.contact_page(
+        organization=request.auth.organization,
+        search=query.search,
+        tag=query.tag,
+        contact_list=_list_or_none(request, query.list_id),
+        cursor=query.cursor,
+        limit=query.limit,
+    )
+    return {"items": page.items, "next_cursor": page.next_cursor}
+
+
+def _consent(body: ContactIn) -> dict:
+    return {channel: c.model_dump() for channel, c in body.consent.items()}
+
+
+@contacts_router.post("", response={201: ContactOut}, summary="Create a contact")
+def contact_create(request: HttpRequest, body: ContactIn):
+    request.auth.require_write()
+    data = body.model_dump(exclude={"consent"})
+    return Status(
+        201,
+        services.contact_create(
+            organization=request.auth.organization, consent=_consent(body), **data
+        ),
+    )
+
+
+@contacts_router.post(
+    "/upload", response=ImportOut, summary="Upload a CSV of contacts: a preview, nothing saved yet"
+)
+def contact_upload(request: HttpRequest, file: File[UploadedFile]):
+    request.auth.require_write()
+    import_id = services.contacts_import_store(organization=request.auth.organization, upload=file)
+    return services.contacts_import_preview(
+        organization=request.auth.organization, import_id=import_id
+    )
+
+
+@contacts_router.get(
+    "/imports/{import_id}", response=ImportOut, summary="The preview of an uploaded CSV"
+)
+def contact_import_preview(request: HttpRequest, import_id: str):
+    return services.contacts_import_preview(
+        organization=request.auth.organization, import_id=import_id
+    )
+
+
+@contacts_router.post(
+    "/imports/{import_id}/commit",
+    response=ImportOut,
+    summary="Import every row, or nothing if any row has an error",
+)
+def contact_import_commit(request: HttpRequest, import_id: str, body: ImportCommitIn):
+    request.auth.require_write()
+    contact_list = _list_or_none(request, body.list_id)
+    return services.contacts_import_commit(
+        organization=request.auth.organization, import_id=import_id, contact_list=contact_list
+    )
+
+
+@contacts_router.get("/export", summary="All contacts (or one list's) as CSV, streamed")
+def contact_export(request: HttpRequest, list_id: str | None = None):
+    lines = services.contacts_export_lines(
+        organization=request.auth.organization, contact_list=_list_or_none(request, list_id)
+    )
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="contacts.csv"'
+    return response
+
+
+def contact_detail_out(contact, organization) -> dict:
+    timeline = selectors.contact_timeline(organization=organization, contact=contact)
+    return {
+        **ContactOut.from_orm(contact).model_dump(),
+        "lists": list(contact.memberships.values_list("contact_list_id", flat=True)),
+        "messages": timeline["sent"],
+        "inbound": timeline["received"],
+    }
+
+
+@contacts_router.get(
+    "/{contact_id}", response=ContactDetailOut, summary="A contact with its lists and messages"
+)
+def contact_detail(request: HttpRequest, contact_id: str):
+    contact = selectors.contact_get(organization=request.auth.organization, contact_id=contact_id)
+    return contact_detail_out(contact, request.auth.organization)
+
+
+@contacts_router.patch("/{contact_id}", response=ContactOut, summary="Change a contact")
+def contact_update(request: HttpRequest, contact_id: str, body: ContactPatch):
+    contact = selectors.contact_get(organization=request.auth.organization, contact_id=contact_id)
+    request.auth.require_write()
+    fields = {k: v for k, v in body.model_dump(exclude_unset=True).items() if v is not None}
+    return services.contact_update(contact=contact, **fields)
+
+
+@contacts_router.post(
+    "/{contact_id}/consent",
+    response=ContactOut,
+    summary="Record consent given or revoked for a channel",
+)
+def contact_consent(request: HttpRequest, contact_id: str, body: ConsentSetIn):
+    contact = selectors.contact_get(organization=request.auth.organization, contact_id=contact_id)
+    request.auth.require_write()
+    for field in ("channel", "status"):
+        if getattr(body, field) is None:
+            raise InvalidInput(
+                f"{field} is required", details=[{"field": field, "message": "Field required"}]
+            )
+    return services.contact_consent_set(
+        contact=contact, channel=body.channel, status=body.status, source=body.source, at=body.at
+    )
+
+
+@contacts_router.delete("/{contact_id}", response={204: None}, summary="Delete a contact")
+def contact_delete(request: HttpRequest, contact_id: str):
+    contact = selectors.contact_get(organization=request.auth.organization, contact_id=contact_id)
+    request.auth.require_write()
+    services.contact_delete(contact=contact)
+    return Status(204, None)
+
+
+# --- contact lists --------------------------------------------------------------------------
+
+
+@lists_router.get("", response=list[ContactListOut], summary="Contact lists")
+def list_all(request: HttpRequest):
+    from django.db.models import Count
+
+    return list(
+        selectors.contact_list_all(organization=request.auth.organization).annotate(
+            size=Count("memberships")
+        )
+    )
+
+
+@lists_router.post("", response={201: ContactListOut}, summary="Create a contact list")
+def list_create(request: HttpRequest, body: ContactListIn):
+    request.auth.require_write()
+    return Status(
+        201,
+        services.contact_list_create(
+            organization=request.auth.organization, name=body.name, description=body.description
+        ),
+    )
+
+
+@lists_router.get("/{list_id}", response=ContactListOut, summary="One contact list")
+def list_detail(request: HttpRequest, list_id: str):
+    return selectors.contact_list_get(organization=request.auth.organization, list_id=list_id)
+
+
+@lists_router.delete(
+    "/{list_id}", response={204: None}, summary="Delete a list (its contacts stay)"
+)
+def list_delete(request: HttpRequest, list_id: str):
+    contact_list = selectors.contact_list_get(
+        organization=request.auth.organization, list_id=list_id
+    )
+    request.auth.require_write()
+    services.contact_list_delete(contact_list=contact_list)
+    return Status(204, None)
+
+
+def _members(body: MembersIn) -> list:
+    if not body.contact_ids:
+        raise InvalidInput(
+            "contact_ids must name at least one contact",
+            details=[{"field": "contact_ids", "message": "at least one id"}],
+        )
+    return body.contact_ids
+
+
+@lists_router.post("/{list_id}/members", response=MembersOut, summary="Add contacts to the list")
+def list_add(request: HttpRequest, list_id: str, body: MembersIn):
+    contact_list = selectors.contact_list_get(
+        organization=request.auth.organization, list_id=list_id
+    )
+    request.auth.require_write()
+    changed = services.contact_list_add(contact_list=contact_list, contact_ids=_members(body))
+    return {"changed": changed, "size": contact_list.memberships.count()}
+
+
+@lists_router.post(
+    "/{list_id}/members/remove", response=MembersOut, summary="Remove contacts from the list"
+)
+def list_remove(request: HttpRequest, list_id: str, body: MembersIn):
+    contact_list = selectors.contact_list_get(
+        organization=request.auth.organization, list_id=list_id
+    )
+    request.auth.require_write()
+    changed = services.contact_list_remove(contact_list=contact_list, contact_ids=_members(body))
+    return {"changed": changed, "size": contact_list.memberships.count()}

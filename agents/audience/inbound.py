@@ -1,0 +1,49 @@
+"""Messages people send us (SMS, WhatsApp): kept for the conversation and WhatsApp's window,
+and their opt-out and opt-in keywords honoured."""
+
+from __future__ import annotations
+
+from agents.audience.compliance import contact_resolve, keyword_of
+from agents.audience.models import InboundMessage
+from connectors.addresses import normalize_address
+from connectors.models import Connector
+from connectors.suppressions import suppression_add, suppression_remove
+from neonhub.core.errors import InvalidInput
+
+# --- Twilio ---------------------------------------------------------------------------------
+
+
+def inbound_message_record(*, connector: Connector, channel: str, params: dict[str, str]) -> None:
+    """Keep the inbound message (WhatsApp's window, the contact's timeline) and honour keywords.
+
+    Opt-out keywords suppress the number and opt-in keywords lift it here, whether or not a
+    trigger answers the message: the suppression list must not depend on configuration.
+    """
+
+    try:
+        address = normalize_address(channel=channel, address=params.get("From", ""))
+    except InvalidInput:
+        return
+    organization = connector.organization
+    contact = contact_resolve(organization=organization, channel=channel, address=address)
+    body = params.get("Body", "")
+    InboundMessage.objects.create(
+        organization=organization,
+        connector=connector,
+        contact=contact,
+        channel=channel,
+        address=address,
+        provider_id=params.get("MessageSid", "")[:64],
+        body=body[:1600],
+    )
+    keyword = keyword_of(body) if body else None
+    if keyword == "opted_out":
+        suppression_add(
+            organization=organization,
+            channel=channel,
+            address=address,
+            reason=f"Replied {body.strip().upper()[:20]}",
+            source="opt_out_keyword",
+        )
+    elif keyword == "opted_in":
+        suppression_remove(organization=organization, channel=channel, address=address)

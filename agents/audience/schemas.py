@@ -1,0 +1,153 @@
+"""API schemas of contacts and lists: separate In and Out."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+from uuid import UUID
+
+from ninja import Schema
+from pydantic import ConfigDict, Field
+
+
+class In(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- contacts -------------------------------------------------------------------------------
+
+
+class ConsentIn(In):
+    status: Literal["granted", "revoked"]
+    source: str = Field(
+        default="", max_length=100, description="Where it was given: web form, checkout, staff…"
+    )
+    at: datetime | None = None
+
+
+class ContactIn(In):
+    name: str = Field(default="", max_length=200)
+    email: str = Field(default="", max_length=254)
+    phone: str = Field(default="", max_length=32, description="E.164, e.g. +14155550100")
+    timezone: str = Field(default="", max_length=64)
+    tags: list[str] = Field(default_factory=list, max_length=50)
+    consent: dict[str, ConsentIn] = Field(
+        default_factory=dict, description="Per channel: sms, whatsapp, email"
+    )
+    attributes: dict[str, str | int | float | bool | None] = Field(default_factory=dict)
+
+
+class ContactPatch(In):
+    name: str | None = Field(default=None, max_length=200)
+    email: str | None = Field(default=None, max_length=254)
+    phone: str | None = Field(default=None, max_length=32)
+    timezone: str | None = Field(default=None, max_length=64)
+    tags: list[str] | None = Field(default=None, max_length=50)
+    attributes: dict[str, str | int | float | bool | None] | None = None
+
+
+class ConsentSetIn(In):
+    # Optional here so an unknown contact answers 404 before the body is judged; required by the view.
+    channel: Literal["sms", "whatsapp", "email"] | None = None
+    status: Literal["granted", "revoked"] | None = None
+    source: str = Field(default="", max_length=100)
+    at: datetime | None = None
+
+
+class ContactOut(Schema):
+    id: UUID
+    name: str
+    email: str
+    phone: str
+    timezone: str
+    tags: list[str]
+    consent: dict[str, Any]
+    attributes: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+
+
+class ContactPageOut(Schema):
+    items: list[ContactOut]
+    next_cursor: str | None
+
+
+class MessageOut(Schema):
+    id: UUID
+    provider: str
+    action: str
+    target: str
+    status: str
+    provider_status: str
+    error_code: str
+    error: str
+    run_id: UUID | None
+    created_at: datetime
+
+
+class InboundOut(Schema):
+    id: UUID
+    channel: str
+    address: str
+    body: str
+    created_at: datetime
+
+
+class ContactDetailOut(ContactOut):
+    lists: list[UUID]
+    messages: list[MessageOut]
+    inbound: list[InboundOut]
+
+
+class ImportRowError(Schema):
+    row: int
+    field: str
+    message: str
+
+
+class ImportOut(Schema):
+    import_id: str
+    rows: int
+    valid: int
+    create: int
+    update: int
+    error_count: int
+    errors: list[ImportRowError]
+    sample: list[dict[str, Any]]
+
+
+class ImportCommitIn(In):
+    list_id: UUID | None = Field(
+        default=None, description="Also add every imported contact to this list"
+    )
+
+
+class ContactListIn(In):
+    name: str = Field(min_length=1, max_length=100)
+    description: str = Field(default="", max_length=300)
+
+
+class ContactListOut(Schema):
+    id: UUID
+    name: str
+    description: str
+    size: int
+    created_at: datetime
+
+    @staticmethod
+    def resolve_size(obj) -> int:
+        return (
+            getattr(obj, "size", None)
+            if getattr(obj, "size", None) is not None
+            else obj.memberships.count()
+        )
+
+
+class MembersIn(In):
+    # May be empty here so an unknown list answers 404 first; an empty list is then refused.
+    contact_ids: list[UUID] = Field(default_factory=list, max_length=1000)
+
+
+class MembersOut(Schema):
+    changed: int
+    size: int

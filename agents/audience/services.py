@@ -1,0 +1,523 @@
+"""Contacts and contact lists: create, change, import from CSV (preview, then all or nothing), export.
+
+A contact is found by its phone (E.164) or its email (lowercased), each unique within an
+organization; an import row matching an existing contact updates it (tags and attributes
+are merged, consent per channel is replaced by the row's).  Columns the import does not
+know become attributes (``first_name``, ``plan``) usable as ``{{placeholders}}``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zoneinfo
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from agents.audience.models import ConsentStatus, Contact, ContactList, ContactListMembership
+from connectors.addresses import normalize_address
+from neonhub.core.csvio import RecordError, csv_header, csv_records, open_stored, store_upload
+from neonhub.core.errors import Conflict, InvalidInput, NotFound
+from neonhub.core.models import Organization
+
+CHANNELS = ("sms", "whatsapp", "email")
+KNOWN_COLUMNS = {
+    "name",
+    "email",
+    "phone",
+    "timezone",
+    "tags",
+    "consent_source",
+    *(f"consent_{c}" for c in CHANNELS),
+}
+IMPORT_CHUNK = 500
+PREVIEW_ROWS = 20
+MAX_LISTED_ERRORS = 200
+EXPORT_COLUMNS = [
+    "id",
+    "name",
+    "email",
+    "phone",
+    "timezone",
+    "tags",
+    "consent_sms",
+    "consent_whatsapp",
+    "consent_email",
+    "created_at",
+]
+UNSET: Any = object()
+
+
+def _invalid(field: str, message: str) -> InvalidInput:
+    return InvalidInput(f"{field}: {message}", details=[{"field": field, "message": message}])
+
+
+# --- cleaning ---------------------------------------------------------------------------------
+
+
+def clean_email(value: Any) -> str:
+    value = str(value or "").strip()
+    if not value:
+        return ""
+    try:
+        return normalize_address(channel="email", address=value)
+    except InvalidInput:
+        raise _invalid("email", "not an email address") from None
+
+
+def clean_phone(value: Any) -> str:
+    value = str(value or "").strip()
+    if not value:
+        return ""
+    try:
+        return normalize_address(channel="sms", address=value)
+    except InvalidInput:
+        raise _invalid("phone", "expected an E.164 phone number like +14155550100") from None
+
+
+def clean_timezone(value: Any) -> str:
+    value = str(value or "").strip()
+    if value and value not in zoneinfo.available_timezones():
+        raise _invalid("timezone", f"unknown timezone {value!r}")
+    return value
+
+
+def clean_tags(value: Any) -> list[str]:
+    if isinstance(value, str):
+        value = [part for part in value.replace(",", ";").split(";")]
+    if not isinstance(value, list) or not all(isinstance(tag, str) for tag in value):
+        raise _invalid("tags", "a list of strings (or 'a;b' in a CSV)")
+    tags = [tag.strip()[:50] for tag in value if tag.strip()]
+    return list(dict.fromkeys(tags))[:50]
+
+
+def consent_entry(status: str, source: str = "", at: Any = None) -> dict:
+    if status not in ConsentStatus.values:
+        raise _invalid("consent", "status must be granted or revoked")
+    when = at if isinstance(at, datetime) else (parse_datetime(str(at)) if at else None)
+    if at and when is None:
+        raise _invalid("consent", "at must be an ISO 8601 time")
+    when = when or timezone.now()
+    if timezone.is_naive(when):
+        when = timezone.make_aware(when, UTC)
+    return {"status": status, "source": str(source or "")[:100], "at": when.isoformat()}
+
+
+def clean_consent(value: Any) -> dict:
+    if not isinstance(value, dict):
+        raise _invalid(
+            "consent",
+            'an object per channel, e.g. {"sms": {"status": "granted", "source": "web form"}}',
+        )
+    consent = {}
+    for channel, entry in value.items():
+        if channel not in CHANNELS or not isinstance(entry, dict):
+            raise _invalid(
+                f"consent.{channel}", "channels are sms, whatsapp and email, each an object"
+            )
+        consent[channel] = consent_entry(
+            str(entry.get("status", "")), entry.get("source", ""), entry.get("at")
+        )
+    return consent
+
+
+def clean_attributes(value: Any) -> dict:
+    if not isinstance(value, dict) or not all(
+        isinstance(v, str | int | float | bool) or v is None for v in value.values()
+    ):
+        raise _invalid("attributes", "an object of plain values")
+    if len(value) > 100:
+        raise _invalid("attributes", "at most 100 attributes")
+    return {str(k)[:64]: v for k, v in value.items()}
+
+
+CLEANERS = {
+    "email": clean_email,
+    "phone": clean_phone,
+    "timezone": clean_timezone,
+    "tags": clean_tags,
+    "consent": clean_consent,
+    "attributes": clean_attributes,
+    "name": lambda v: str(v or "").strip()[:200],
+}
+
+
+def contact_clean(data: dict) -> dict:
+    """Clean the given fields; raises ``InvalidInput`` naming the first bad one."""
+    return {field: CLEANERS[field](value) for field, value in data.items() if field in CLEANERS}
+
+
+# --- contacts -------------------------------------------------------------------------------
+
+
+def contact_create(*, organization: Organization, **data: Any) -> Contact:
+    fields = contact_clean(data)
+    if not (fields.get("email") or fields.get("phone")):
+        raise _invalid("phone", "a contact needs a phone or an email")
+    contact = Contact(organization=organization, **fields)
+    _save(contact)
+    return contact
+
+
+def _save(contact: Contact) -> None:
+    try:
+        with transaction.atomic():
+            contact.save()
+    except IntegrityError:
+        raise Conflict(
+            "Another contact already has this phone or email",
+            details=[{"field": "phone", "message": "phone or email already used"}],
+        ) from None
+
+
+def contact_update(*, contact: Contact, **data: Any) -> Contact:
+    fields = contact_clean(data)
+    for field, value in fields.items():
+        setattr(contact, field, value)
+    if not (contact.email or contact.phone):
+        raise _invalid("phone", "a contact needs a phone or an email")
+    _save(contact)
+    return contact
+
+
+def contact_consent_set(
+    *, contact: Contact, channel: str, status: str, source: str = "", at=None
+) -> Contact:
+    if channel not in CHANNELS:
+        raise _invalid("channel", "expected sms, whatsapp or email")
+    contact.consent = {**(contact.consent or {}), channel: consent_entry(status, source, at)}
+    contact.save(update_fields=["consent", "updated_at"])
+    return contact
+
+
+def contact_delete(*, contact: Contact) -> None:
+    contact.delete()
+
+
+# --- lists ----------------------------------------------------------------------------------
+
+
+def contact_list_create(
+    *, organization: Organization, name: str, description: str = ""
+) -> ContactList:
+    try:
+        with transaction.atomic():
+            return ContactList.objects.create(
+                organization=organization, name=name.strip()[:100], description=description[:300]
+            )
+    except IntegrityError:
+        raise Conflict(
+            f"A list named {name!r} already exists",
+            details=[{"field": "name", "message": "already used"}],
+        ) from None
+
+
+def contact_list_add(*, contact_list: ContactList, contact_ids: list) -> int:
+    """Add the organization's contacts with these ids (others are refused); answers how many were new."""
+    contacts = list(
+        Contact.objects.filter(
+            organization_id=contact_list.organization_id, pk__in=contact_ids
+        ).values_list("pk", flat=True)
+    )
+    if len(contacts) != len(set(map(str, contact_ids))):
+        raise NotFound("Contact not found")
+    before = contact_list.memberships.count()
+    ContactListMembership.objects.bulk_create(
+        [ContactListMembership(contact_list=contact_list, contact_id=pk) for pk in contacts],
+        ignore_conflicts=True,
+    )
+    return contact_list.memberships.count() - before
+
+
+def contact_list_remove(*, contact_list: ContactList, contact_ids: list) -> int:
+    deleted, _ = ContactListMembership.objects.filter(
+        contact_list=contact_list, contact_id__in=contact_ids
+    ).delete()
+    return deleted
+
+
+def contact_list_delete(*, contact_list: ContactList) -> None:
+    contact_list.delete()
+
+
+# --- CSV import -----------------------------------------------------------------------------
+
+
+def contacts_import_store(*, organization: Organization, upload) -> str:
+    """Keep an uploaded CSV until it is confirmed; answers the import id."""
+    name = store_upload(
+        folder=f"imports/{organization.pk}", upload=upload, limit=settings.NEONHUB_MAX_UPLOAD_BYTES
+    )
+    return name.rsplit("/", 1)[-1].removesuffix(".csv")
+
+
+def _import_path(organization: Organization, import_id: str) -> str:
+    if not (import_id.isalnum() and len(import_id) == 32):
+        raise NotFound("Import not found")
+    path = f"imports/{organization.pk}/{import_id}.csv"
+    if not default_storage.exists(path):
+        raise NotFound("Import not found")
+    return path
+
+
+def row_fields(record: dict[str, str]) -> dict:
+    """A CSV row as contact fields; unknown columns become attributes."""
+    fields: dict[str, Any] = {
+        k: record[k] for k in ("name", "email", "phone", "timezone", "tags") if record.get(k)
+    }
+    consent = {
+        c: {
+            "status": record[f"consent_{c}"].lower(),
+            "source": record.get("consent_source") or "csv import",
+        }
+        for c in CHANNELS
+        if record.get(f"consent_{c}")
+    }
+    if consent:
+        fields["consent"] = consent
+    attributes = {k: v for k, v in record.items() if k not in KNOWN_COLUMNS and v != ""}
+    if attributes:
+        fields["attributes"] = attributes
+    return fields
+
+
+class _Importer:
+    """One pass over an import: every row checked, and written only when ``write``."""
+
+    def __init__(
+        self, organization: Organization, *, write: bool, contact_list: ContactList | None = None
+    ):
+        self.organization, self.write, self.contact_list = organization, write, contact_list
+        self.errors: list[dict] = []
+        self.error_count = self.rows = self.created = self.updated = 0
+        self.sample: list[dict] = []
+        self.by_phone: dict[str, Contact] = {}
+        self.by_email: dict[str, Contact] = {}
+
+    def error(self, row: int, field: str, message: str) -> None:
+        self.error_count += 1
+        if len(self.errors) < MAX_LISTED_ERRORS:
+            self.errors.append({"row": row, "field": field, "message": message})
+
+    def run(self, path: str) -> None:
+        with open_stored(path) as stream:
+            columns, offset = csv_header(stream)
+            if not {"phone", "email"} & set(columns):
+                raise _invalid("file", "the CSV needs a phone or an email column")
+            chunk: list[tuple[int, dict]] = []
+            try:
+                for record, _ in csv_records(stream, columns=columns, offset=offset):
+                    self.rows += 1
+                    chunk.append((self.rows, record))
+                    if len(chunk) >= IMPORT_CHUNK:
+                        self.chunk(chunk)
+                        chunk = []
+            except RecordError as exc:
+                self.error(exc.row, "row", str(exc))
+            self.chunk(chunk)
+
+    def chunk(self, chunk: list[tuple[int, dict]]) -> None:
+        cleaned = []
+        for row, record in chunk:
+            try:
+                fields = contact_clean(row_fields(record))
+            except InvalidInput as exc:
+                detail = (exc.details or [{}])[0]
+                self.error(row, detail.get("field", "row"), detail.get("message", exc.message))
+                continue
+            if not (fields.get("phone") or fields.get("email")):
+                self.error(row, "phone", "a contact needs a phone or an email")
+                continue
+            cleaned.append((row, fields))
+        self._load_existing(cleaned)
+        self.new: dict = {}
+        self.changed: dict = {}
+        for row, fields in cleaned:
+            self.apply(row, fields)
+        if self.write:
+            self._flush()
+
+    @transaction.atomic
+    def _flush(self) -> None:
+        Contact.objects.bulk_create(self.new.values())
+        changed = [c for pk, c in self.changed.items() if pk not in self.new]
+        if changed:
+            Contact.objects.bulk_update(
+                changed,
+                [
+                    "name",
+                    "email",
+                    "phone",
+                    "timezone",
+                    "tags",
+                    "consent",
+                    "attributes",
+                    "updated_at",
+                ],
+            )
+        if self.contact_list is not None:
+            members = {*self.new, *self.changed}
+            ContactListMembership.objects.bulk_create(
+                [
+                    ContactListMembership(contact_list=self.contact_list, contact_id=pk)
+                    for pk in members
+                ],
+                ignore_conflicts=True,
+            )
+
+    def _load_existing(self, cleaned: list[tuple[int, dict]]) -> None:
+        phones = {f["phone"] for _, f in cleaned if f.get("phone")} - self.by_phone.keys()
+        emails = {f["email"] for _, f in cleaned if f.get("email")} - self.by_email.keys()
+        if not (phones or emails):
+            return
+        found = Contact.objects.filter(
+            organization=self.organization, phone__in=phones
+        ) | Contact.objects.filter(organization=self.organization, email__in=emails)
+        for contact in found:
+            self._index(contact)
+
+    def _index(self, contact: Contact) -> None:
+        if contact.phone:
+            self.by_phone[contact.phone] = contact
+        if contact.email:
+            self.by_email[contact.email] = contact
+
+    def apply(self, row: int, fields: dict) -> None:
+        by_phone = self.by_phone.get(fields.get("phone", ""))
+        by_email = self.by_email.get(fields.get("email", ""))
+        if by_phone and by_email and by_phone is not by_email:
+            self.error(row, "email", "the phone and the email belong to two different contacts")
+            return
+        existing = by_phone or by_email
+        if len(self.sample) < PREVIEW_ROWS:
+            self.sample.append({"row": row, "action": "update" if existing else "create", **fields})
+        if existing is None:
+            self.created += 1
+            existing = Contact(organization=self.organization, **fields)
+            self.new[existing.pk] = existing
+        else:
+            self.updated += 1
+            _merge(existing, fields)
+            existing.updated_at = timezone.now()
+            self.changed[existing.pk] = existing
+        self._index(existing)
+
+    def answer(self) -> dict:
+        return {
+            "rows": self.rows,
+            "valid": self.rows - self.error_count,
+            "create": self.created,
+            "update": self.updated,
+            "error_count": self.error_count,
+            "errors": self.errors,
+            "sample": self.sample,
+        }
+
+
+def _merge(contact: Contact, fields: dict) -> None:
+    for field in ("name", "email", "phone", "timezone"):
+        if fields.get(field):
+            setattr(contact, field, fields[field])
+    if fields.get("tags"):
+        contact.tags = list(dict.fromkeys([*(contact.tags or []), *fields["tags"]]))
+    if fields.get("consent"):
+        contact.consent = {**(contact.consent or {}), **fields["consent"]}
+    if fields.get("attributes"):
+        contact.attributes = {**(contact.attributes or {}), **fields["attributes"]}
+
+
+def contacts_import_preview(*, organization: Organization, import_id: str) -> dict:
+    """Check every row without writing: counts, the first rows as they would be saved, per-row errors."""
+    importer = _Importer(organization, write=False)
+    importer.run(_import_path(organization, import_id))
+    return {"import_id": import_id, **importer.answer()}
+
+
+def contacts_import_commit(
+    *, organization: Organization, import_id: str, contact_list: ContactList | None = None
+) -> dict:
+    """Import every row, or nothing: any bad row raises ``InvalidInput`` listing the errors.
+
+    A first pass checks every row without writing; the second writes chunk by chunk, each in
+    its own short transaction, so a large file never holds SQLite's one write lock (and with it
+    every worker) for the whole import.  Rows are matched by phone and email, so an import cut
+    short by a crash can simply be run again.
+    """
+    path = _import_path(organization, import_id)
+    check = _Importer(organization, write=False)
+    check.run(path)
+    _raise_errors(check)
+    importer = _Importer(organization, write=True, contact_list=contact_list)
+    importer.run(path)
+    _raise_errors(importer, written=True)  # a contact changed by someone else between the passes
+    default_storage.delete(path)
+    return {"import_id": import_id, **importer.answer()}
+
+
+def _raise_errors(importer: _Importer, *, written: bool = False) -> None:
+    if not importer.error_count:
+        return
+    outcome = "the other rows were imported" if written else "nothing was imported"
+    raise InvalidInput(
+        f"{importer.error_count} row(s) have errors; {outcome}",
+        details=[
+            {"field": f"row {e['row']}.{e['field']}", "message": e["message"]}
+            for e in importer.errors
+        ],
+    )
+
+
+# --- export ---------------------------------------------------------------------------------
+
+
+def contacts_export_lines(
+    *, organization: Organization, contact_list: ContactList | None = None
+) -> Iterator[str]:
+    """CSV lines of the organization's contacts (or one list's), read in chunks."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+
+    def line(values: list) -> str:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow(values)
+        return buffer.getvalue()
+
+    contacts = Contact.objects.filter(organization=organization)
+    if contact_list is not None:
+        contacts = contacts.filter(memberships__contact_list=contact_list)
+    attribute_names = _attribute_names(contacts)
+    yield line(EXPORT_COLUMNS + attribute_names)
+    for c in contacts.order_by("created_at", "id").iterator(chunk_size=2000):
+        consent = c.consent or {}
+        values = [
+            c.pk,
+            c.name,
+            c.email,
+            c.phone,
+            c.timezone,
+            ";".join(c.tags or []),
+            *[(consent.get(ch) or {}).get("status", "") for ch in CHANNELS],
+            c.created_at.isoformat(),
+        ]
+        yield line(values + [(c.attributes or {}).get(name, "") for name in attribute_names])
+
+
+def _attribute_names(contacts) -> list[str]:
+    names: set[str] = set()
+    for attributes in (
+        contacts.exclude(attributes={})
+        .values_list("attributes", flat=True)
+        .iterator(chunk_size=2000)
+    ):
+        names.update(attributes or {})
+        if len(names) >= 100:
+            break
+    return sorted(names)[:100]

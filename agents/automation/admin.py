@@ -1,0 +1,174 @@
+"""Staff views of triggers, deliveries (rejected ones with their reasons), schedules and batches.
+
+Secrets never show: a generic trigger's signing secret appears only as its mask.  Actions go
+through the services, like every other write.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+
+from agents.automation import batches, schedules
+from agents.automation.models import Batch, BatchItem, RecurringSchedule, Trigger, WebhookDelivery
+from neonhub.core.errors import NeonHubError
+
+
+@admin.register(Trigger)
+class TriggerAdmin(admin.ModelAdmin):
+    list_display = (
+        "name",
+        "organization",
+        "source",
+        "connector",
+        "agent",
+        "intent",
+        "enabled",
+        "last_delivery_at",
+    )
+    list_filter = ("source", "enabled", "organization")
+    search_fields = ("name", "agent", "intent")
+    list_select_related = ("organization", "connector")
+    readonly_fields = ("secret_mask", "last_delivery_at", "created_at", "updated_at")
+    raw_id_fields = ("connector", "created_by")
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    """Every delivery, accepted or refused; the reason says why a refused one was refused."""
+
+    list_display = (
+        "created_at",
+        "source",
+        "status",
+        "http_status",
+        "reason",
+        "organization",
+        "event_id",
+    )
+    list_filter = ("status", "http_status", "source")
+    search_fields = ("event_id", "reason", "remote_addr")
+    list_select_related = ("organization",)
+    date_hierarchy = "created_at"
+    readonly_fields = [f.name for f in WebhookDelivery._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.action(description="Pause the selected schedules")
+def pause_schedules(modeladmin, request, queryset) -> None:
+    for schedule in queryset:
+        schedules.schedule_pause(schedule=schedule)
+
+
+@admin.action(description="Resume the selected schedules (from now)")
+def resume_schedules(modeladmin, request, queryset) -> None:
+    for schedule in queryset:
+        schedules.schedule_resume(schedule=schedule)
+
+
+@admin.register(RecurringSchedule)
+class RecurringScheduleAdmin(admin.ModelAdmin):
+    list_display = (
+        "name",
+        "organization",
+        "agent",
+        "intent",
+        "expression",
+        "timezone",
+        "paused",
+        "next_run_at",
+        "last_run_at",
+        "skipped",
+    )
+    list_filter = ("paused", "kind", "organization")
+    search_fields = ("name", "agent", "intent")
+    readonly_fields = (
+        "next_run_at",
+        "last_run",
+        "last_run_at",
+        "skipped",
+        "last_skip_reason",
+        "created_at",
+    )
+    raw_id_fields = ("created_by",)
+    actions = [pause_schedules, resume_schedules]
+
+
+def _batch_action(request, queryset, act, verb: str) -> None:
+    for batch in queryset:
+        try:
+            act(batch=batch)
+        except NeonHubError as exc:
+            messages.warning(request, f"{batch.name}: {exc.message}")
+        else:
+            messages.success(request, f"{batch.name}: {verb}")
+
+
+@admin.action(description="Pause the selected batches")
+def pause_batches(modeladmin, request, queryset) -> None:
+    _batch_action(request, queryset, batches.batch_pause, "paused")
+
+
+@admin.action(description="Resume the selected batches")
+def resume_batches(modeladmin, request, queryset) -> None:
+    _batch_action(request, queryset, batches.batch_resume, "resumed")
+
+
+@admin.action(description="Cancel the selected batches")
+def cancel_batches(modeladmin, request, queryset) -> None:
+    _batch_action(request, queryset, batches.batch_cancel, "cancelled")
+
+
+@admin.register(Batch)
+class BatchAdmin(admin.ModelAdmin):
+    list_display = (
+        "name",
+        "organization",
+        "agent",
+        "intent",
+        "source",
+        "status",
+        "total",
+        "done",
+        "failed",
+        "pause_reason",
+        "started_at",
+    )
+    list_filter = ("status", "source", "organization")
+    search_fields = ("name", "agent", "intent")
+    list_select_related = ("organization",)
+    readonly_fields = (
+        "total",
+        "fed",
+        "feed_cursor",
+        "fed_all",
+        "done",
+        "failed",
+        "cancelled",
+        "rate_base_finished",
+        "rate_base_failed",
+        "feed_pending",
+        "feed_requested_at",
+        "started_at",
+        "finished_at",
+        "pause_reason",
+        "source_file",
+        "created_at",
+    )
+    raw_id_fields = ("contact_list", "created_by")
+    actions = [pause_batches, resume_batches, cancel_batches]
+
+
+@admin.register(BatchItem)
+class BatchItemAdmin(admin.ModelAdmin):
+    """A batch's inputs: filter by status to see what failed and why."""
+
+    list_display = ("batch", "index", "status", "run", "error")
+    list_filter = ("status",)
+    search_fields = ("=batch__id", "error")
+    raw_id_fields = ("batch", "run")
+    list_select_related = ("batch",)

@@ -1,0 +1,373 @@
+"""The API of runs that start without a person: triggers, schedules and batches.
+
+Members write, viewers read.  Another organization's id answers 404 (looked up before any
+permission check, so nothing is revealed).  CSV uploads go to paths ending in ``/upload``,
+which the body-size middleware lets be larger.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import File, Form, Query, Router, Schema, Status, UploadedFile
+from pydantic import Field
+
+from agents.audience import selectors as audience_selectors
+from agents.automation import batches, schedules, selectors, services
+from agents.automation.models import DeliveryStatus
+from agents.automation.schemas import (
+    BatchIn,
+    BatchItemOut,
+    BatchOut,
+    DeliveryOut,
+    PreviewIn,
+    PreviewOut,
+    ScheduleIn,
+    ScheduleOut,
+    SchedulePatch,
+    SecretOut,
+    TriggerCreatedOut,
+    TriggerIn,
+    TriggerOut,
+    TriggerPatch,
+)
+from connectors.selectors import connector_get
+from neonhub.core.errors import InvalidInput
+
+triggers_router = Router(tags=["triggers"])
+schedules_router = Router(tags=["schedules"])
+batches_router = Router(tags=["batches"])
+
+UNSET = services.UNSET
+
+
+def _given(body: Schema, names: tuple[str, ...]) -> dict[str, Any]:
+    return {name: getattr(body, name) for name in names if name in body.model_fields_set}
+
+
+# --- triggers -------------------------------------------------------------------------------
+
+
+@triggers_router.get("", response=list[TriggerOut], summary="The organization's webhook triggers")
+def trigger_list(request: HttpRequest):
+    return list(selectors.trigger_list(organization=request.auth.organization))
+
+
+@triggers_router.post(
+    "",
+    response={201: TriggerCreatedOut},
+    summary="Create a trigger (a generic one gets its secret once)",
+)
+def trigger_create(request: HttpRequest, body: TriggerIn):
+    principal = request.auth
+    principal.require_write()
+    connector = None
+    if body.connector_id is not None:
+        connector = connector_get(
+            organization=principal.organization, connector_id=body.connector_id
+        )
+    trigger, secret = services.trigger_create(
+        organization=principal.organization,
+        name=body.name,
+        source=body.source,
+        connector=connector,
+        agent=body.agent,
+        intent=body.intent,
+        mapping=body.mapping,
+        defaults=body.defaults,
+        enabled=body.enabled,
+        created_by=principal.user,
+    )
+    trigger.secret_once = secret
+    return Status(201, trigger)
+
+
+class DeliveryQuery(Schema):
+    status: DeliveryStatus | None = None
+    limit: int = Field(default=50, ge=1, le=200)
+
+
+@triggers_router.get(
+    "/deliveries",
+    response=list[DeliveryOut],
+    summary="Recent webhook deliveries, with rejection reasons",
+)
+def delivery_list(request: HttpRequest, query: Query[DeliveryQuery]):
+    return selectors.delivery_list(
+        organization=request.auth.organization, status=query.status, limit=query.limit
+    )
+
+
+@triggers_router.get("/{trigger_id}", response=TriggerOut, summary="One trigger")
+def trigger_detail(request: HttpRequest, trigger_id: str):
+    return selectors.trigger_get(organization=request.auth.organization, trigger_id=trigger_id)
+
+
+@triggers_router.patch("/{trigger_id}", response=TriggerOut, summary="Change a trigger")
+def trigger_update(request: HttpRequest, trigger_id: str, body: TriggerPatch):
+    trigger = selectors.trigger_get(organization=request.auth.organization, trigger_id=trigger_id)
+    request.auth.require_write()
+    fields = {
+        k: v
+        for k, v in _given(
+            body, ("name", "agent", "intent", "mapping", "defaults", "enabled")
+        ).items()
+        if v is not None
+    }
+    return services.trigger_update(trigger=trigger, **fields)
+
+
+@triggers_router.delete("/{trigger_id}", response={204: None}, summary="Delete a trigger")
+def trigger_delete(request: HttpRequest, trigger_id: str):
+    trigger = selectors.trigger_get(organization=request.auth.organization, trigger_id=trigger_id)
+    request.auth.require_write()
+    services.trigger_delete(trigger=trigger)
+    return Status(204, None)
+
+
+@triggers_router.post(
+    "/{trigger_id}/rotate-secret", response=SecretOut, summary="New signing secret (shown once)"
+)
+def trigger_rotate(request: HttpRequest, trigger_id: str):
+    trigger = selectors.trigger_get(organization=request.auth.organization, trigger_id=trigger_id)
+    request.auth.require_write()
+    return {"secret": services.trigger_rotate_secret(trigger=trigger)}
+
+
+@triggers_router.get(
+    "/{trigger_id}/deliveries", response=list[DeliveryOut], summary="A trigger's recent deliveries"
+)
+def trigger_deliveries(request: HttpRequest, trigger_id: str, query: Query[DeliveryQuery]):
+    trigger = selectors.trigger_get(organization=request.auth.organization, trigger_id=trigger_id)
+    return selectors.delivery_list(
+        organization=request.auth.organization,
+        trigger=trigger,
+        status=query.status,
+        limit=query.limit,
+    )
+
+
+# --- schedules ------------------------------------------------------------------------------
+
+
+@schedules_router.get(
+    "", response=list[ScheduleOut], summary="The organization's recurring schedules"
+)
+def schedule_list(request: HttpRequest):
+    return list(selectors.schedule_list(organization=request.auth.organization))
+
+
+@schedules_router.post(
+    "/preview",
+    response=PreviewOut,
+    summary="The next five times of a cron or interval, before saving",
+)
+def schedule_preview(request: HttpRequest, body: PreviewIn):
+    tz = body.timezone or request.auth.organization.timezone
+    return {
+        "timezone": tz,
+        "times": schedules.schedules_preview(
+            cron=body.cron, interval_minutes=body.interval_minutes, tz=tz
+        ),
+    }
+
+
+@schedules_router.post("", response={201: ScheduleOut}, summary="Create a schedule")
+def schedule_create(request: HttpRequest, body: ScheduleIn):
+    principal = request.auth
+    principal.require_write()
+    schedule = schedules.schedule_create(
+        organization=principal.organization,
+        name=body.name,
+        agent=body.agent,
+        intent=body.intent,
+        payload=body.payload,
+        cron=body.cron,
+        interval_minutes=body.interval_minutes,
+        timezone_name=body.timezone,
+        paused=body.paused,
+        created_by=principal.user,
+    )
+    return Status(201, schedule)
+
+
+@schedules_router.get(
+    "/{schedule_id}", response=ScheduleOut, summary="One schedule with its next five times"
+)
+def schedule_detail(request: HttpRequest, schedule_id: str):
+    return selectors.schedule_get(organization=request.auth.organization, schedule_id=schedule_id)
+
+
+@schedules_router.patch("/{schedule_id}", response=ScheduleOut, summary="Change a schedule")
+def schedule_update(request: HttpRequest, schedule_id: str, body: SchedulePatch):
+    schedule = selectors.schedule_get(
+        organization=request.auth.organization, schedule_id=schedule_id
+    )
+    request.auth.require_write()
+    fields = _given(body, ("name", "agent", "intent", "payload", "cron", "interval_minutes"))
+    if body.timezone:
+        fields["timezone_name"] = body.timezone
+    for name in ("name", "agent", "intent", "payload"):
+        if fields.get(name, UNSET) is None:
+            fields.pop(name)
+    return schedules.schedule_update(schedule=schedule, **fields)
+
+
+@schedules_router.delete("/{schedule_id}", response={204: None}, summary="Delete a schedule")
+def schedule_delete(request: HttpRequest, schedule_id: str):
+    schedule = selectors.schedule_get(
+        organization=request.auth.organization, schedule_id=schedule_id
+    )
+    request.auth.require_write()
+    schedules.schedule_delete(schedule=schedule)
+    return Status(204, None)
+
+
+@schedules_router.post("/{schedule_id}/pause", response=ScheduleOut, summary="Pause a schedule")
+def schedule_pause(request: HttpRequest, schedule_id: str):
+    schedule = selectors.schedule_get(
+        organization=request.auth.organization, schedule_id=schedule_id
+    )
+    request.auth.require_write()
+    return schedules.schedule_pause(schedule=schedule)
+
+
+@schedules_router.post(
+    "/{schedule_id}/resume",
+    response=ScheduleOut,
+    summary="Resume from now (missed times are not made up)",
+)
+def schedule_resume(request: HttpRequest, schedule_id: str):
+    schedule = selectors.schedule_get(
+        organization=request.auth.organization, schedule_id=schedule_id
+    )
+    request.auth.require_write()
+    return schedules.schedule_resume(schedule=schedule)
+
+
+# --- batches --------------------------------------------------------------------------------
+
+
+@batches_router.get("", response=list[BatchOut], summary="Recent batches with their progress")
+def batch_list(request: HttpRequest):
+    return selectors.batch_list(organization=request.auth.organization)
+
+
+@batches_router.post(
+    "", response={202: BatchOut}, summary="Start a batch over a JSON list or a contact list"
+)
+def batch_create(request: HttpRequest, body: BatchIn):
+    principal = request.auth
+    principal.require_write()
+    common = {
+        "organization": principal.organization,
+        "name": body.name,
+        "agent": body.agent,
+        "intent": body.intent,
+        "mapping": body.mapping,
+        "defaults": body.defaults,
+        "created_by": principal.user,
+    }
+    if (body.items is None) == (body.contact_list_id is None):
+        raise InvalidInput(
+            "Give either items or contact_list_id",
+            details=[{"field": "items", "message": "give either items or contact_list_id"}],
+        )
+    if body.items is not None:
+        return Status(202, batches.batch_create_json(items=body.items, **common))
+    contact_list = audience_selectors.contact_list_get(
+        organization=principal.organization, list_id=body.contact_list_id
+    )
+    return Status(202, batches.batch_create_list(contact_list=contact_list, **common))
+
+
+def _json_field(value: str, field: str) -> dict:
+    if not value:
+        return {}
+    try:
+        data = json.loads(value)
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        raise InvalidInput(
+            f"{field} must be a JSON object", details=[{"field": field, "message": "a JSON object"}]
+        )
+    return data
+
+
+@batches_router.post(
+    "/upload",
+    response={202: BatchOut},
+    summary="Start a batch over a CSV (columns map to payload fields)",
+)
+def batch_upload(
+    request: HttpRequest,
+    file: File[UploadedFile],
+    agent: Form[str],
+    intent: Form[str],
+    name: Form[str] = "",
+    mapping: Form[str] = "",
+    defaults: Form[str] = "",
+):
+    principal = request.auth
+    principal.require_write()
+    batch = batches.batch_create_csv(
+        organization=principal.organization,
+        name=name,
+        agent=agent,
+        intent=intent,
+        upload=file,
+        mapping=_json_field(mapping, "mapping"),
+        defaults=_json_field(defaults, "defaults"),
+        created_by=principal.user,
+    )
+    return Status(202, batch)
+
+
+@batches_router.get("/{batch_id}", response=BatchOut, summary="A batch and its progress")
+def batch_detail(request: HttpRequest, batch_id: str):
+    return selectors.batch_get(organization=request.auth.organization, batch_id=batch_id)
+
+
+class ItemQuery(Schema):
+    status: str | None = Field(default=None, max_length=16)
+    after: int = Field(default=-1, ge=-1)
+    limit: int = Field(default=50, ge=1, le=200)
+
+
+@batches_router.get(
+    "/{batch_id}/items",
+    response=list[BatchItemOut],
+    summary="A batch's inputs and their runs, in order",
+)
+def batch_items(request: HttpRequest, batch_id: str, query: Query[ItemQuery]):
+    batch = selectors.batch_get(organization=request.auth.organization, batch_id=batch_id)
+    return selectors.batch_items(
+        batch=batch, status=query.status, after=query.after, limit=query.limit
+    )
+
+
+def _batch_action(request: HttpRequest, batch_id: str, action) -> Any:
+    batch = selectors.batch_get(organization=request.auth.organization, batch_id=batch_id)
+    request.auth.require_write()
+    action(batch=batch)
+    return selectors.batch_get(organization=request.auth.organization, batch_id=batch_id)
+
+
+@batches_router.post("/{batch_id}/pause", response=BatchOut, summary="Stop feeding new inputs")
+def batch_pause(request: HttpRequest, batch_id: str):
+    return _batch_action(request, batch_id, batches.batch_pause)
+
+
+@batches_router.post("/{batch_id}/resume", response=BatchOut, summary="Feed again")
+def batch_resume(request: HttpRequest, batch_id: str):
+    return _batch_action(request, batch_id, batches.batch_resume)
+
+
+@batches_router.post(
+    "/{batch_id}/cancel", response=BatchOut, summary="Cancel the rest of the batch"
+)
+def batch_cancel(request: HttpRequest, batch_id: str):
+    return _batch_action(request, batch_id, batches.batch_cancel)

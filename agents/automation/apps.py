@@ -1,0 +1,21 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+class AutomationConfig(AppConfig):
+    name = "agents.automation"
+    label = "triggers"  # kept: the tables are named after it
+    verbose_name = "Automation: triggers, schedules and batches"
+
+    def ready(self) -> None:
+        # Imported here, not at the top: apps.py loads before the models are ready.
+        from agents.automation import batches, tasks
+        from runs import hooks
+
+        # The minute task that starts due schedules and nudges batches exists wherever the
+        # database is migrated; created idempotently.
+        post_migrate.connect(lambda **kwargs: tasks.ensure_schedules(), sender=self, weak=False)
+        # A finished batch run frees a place in its organization's in-flight limit: feed the next.
+        hooks.run_finished.connect(
+            batches.batch_run_finished, dispatch_uid="automation-batch-feed", weak=False
+        )

@@ -1,0 +1,146 @@
+"""Forms of the trigger, schedule, contact and batch pages.  The services stay the judges:
+their field errors come back next to the fields (see ``errors_to_form``)."""
+
+from __future__ import annotations
+
+import json
+import zoneinfo
+from typing import Any
+
+from django import forms
+
+from agents.automation.models import TriggerSource
+
+JSON_HELP = 'A JSON object, e.g. {"to": "Phone"}'
+
+
+def task_choices(catalog: list[dict]) -> list:
+    return [("", "Choose…")] + [
+        (a["name"], [(i["value"], f"{a['slug']} / {i['name']}") for i in a["intents"]])
+        for a in catalog
+    ]
+
+
+class JsonObjectField(forms.CharField):
+    widget = forms.Textarea(attrs={"rows": 3, "spellcheck": "false"})
+
+    def to_python(self, value: Any) -> dict:
+        text = (value or "").strip()
+        if not text:
+            return {}
+        try:
+            data = json.loads(text)
+        except ValueError:
+            raise forms.ValidationError("Not valid JSON") from None
+        if not isinstance(data, dict):
+            raise forms.ValidationError("Must be a JSON object ({…})")
+        return data
+
+
+class TaskForm(forms.Form):
+    task = forms.ChoiceField(label="Agent and intent")
+
+    def __init__(self, *args, catalog: list[dict], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["task"].choices = task_choices(catalog)
+
+    def agent_intent(self) -> tuple[str, str]:
+        agent, _, intent = self.cleaned_data["task"].partition("/")
+        return agent, intent
+
+
+class BatchForm(TaskForm):
+    name = forms.CharField(max_length=200, required=False)
+    file = forms.FileField(
+        required=False,
+        label="CSV file",
+        help_text="One input per row; the first row names the columns",
+    )
+    contact_list = forms.ChoiceField(required=False, label="Or a contact list")
+    mapping = JsonObjectField(
+        required=False,
+        label="Mapping",
+        help_text='Payload field → column (or contact field), e.g. {"to": "Phone", '
+        '"variables.name": "First name"}. Empty: columns are payload fields.',
+    )
+    defaults = JsonObjectField(
+        required=False,
+        label="Every input gets",
+        help_text='e.g. {"body": "Hi {{name}}, 20% off today. Reply STOP to opt out."}',
+    )
+    field_order = ["task", "name", "file", "contact_list", "mapping", "defaults"]
+
+    def __init__(self, *args, lists: list, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["contact_list"].choices = [("", "—")] + [
+            (str(lst.pk), lst.name) for lst in lists
+        ]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if bool(data.get("file")) == bool(data.get("contact_list")):
+            raise forms.ValidationError(
+                "Upload a CSV file or choose a contact list (one of the two)."
+            )
+        return data
+
+
+class ScheduleForm(TaskForm):
+    name = forms.CharField(max_length=100)
+    payload = JsonObjectField(
+        required=False, label="Payload", help_text='The run\'s input, e.g. {"content": "…"}'
+    )
+    cron = forms.CharField(
+        max_length=120,
+        required=False,
+        label="Cron",
+        help_text="minute hour day month weekday — 0 9 * * 2 is Tuesdays at 9:00",
+    )
+    interval_minutes = forms.IntegerField(required=False, min_value=1, label="Or every N minutes")
+    timezone = forms.ChoiceField(label="Timezone")
+    field_order = ["name", "task", "payload", "cron", "interval_minutes", "timezone"]
+
+    def __init__(self, *args, default_timezone: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["timezone"].choices = [(z, z) for z in sorted(zoneinfo.available_timezones())]
+        self.fields["timezone"].initial = default_timezone
+
+
+class TriggerForm(TaskForm):
+    name = forms.CharField(max_length=100)
+    source = forms.ChoiceField(choices=TriggerSource.choices)
+    connector = forms.ChoiceField(
+        required=False, help_text="For provider sources: one connector, or any"
+    )
+    mapping = JsonObjectField(
+        required=False,
+        help_text='Payload field → event path, e.g. {"content": "text"}; '
+        "empty: the source's default",
+    )
+    defaults = JsonObjectField(required=False, label="Every run gets")
+    field_order = ["name", "source", "connector", "task", "mapping", "defaults"]
+
+    def __init__(self, *args, connectors: list, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["connector"].choices = [("", "Any")] + [
+            (str(c.pk), f"{c.name} ({c.provider})") for c in connectors
+        ]
+
+
+def errors_to_form(form: forms.Form, details: Any, message: str, *, prefix: str = "") -> None:
+    """Put a service's ``InvalidInput`` details next to the matching fields (or on the form)."""
+    placed = False
+    for detail in details if isinstance(details, list) else []:
+        path = str(detail.get("field", "")).removeprefix(prefix)
+        field = path.split(".")[0]
+        if field in form.fields:
+            # A payload error names the field inside the payload: say which.
+            text = (
+                f"{path}: {detail.get('message')}"
+                if path != field
+                else detail.get("message", message)
+            )
+            form.add_error(field, text)
+            placed = True
+    if not placed:
+        form.add_error(None, message)

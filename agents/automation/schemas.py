@@ -1,0 +1,267 @@
+"""API schemas of triggers, schedules, contacts and batches: separate In and Out, never a secret out."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+from uuid import UUID
+
+from django.conf import settings
+from django.urls import reverse
+from ninja import Schema
+from pydantic import ConfigDict, Field
+
+from agents.automation.batches import batch_progress
+from agents.automation.models import BatchStatus, DeliveryStatus, TriggerSource
+from agents.automation.schedules import schedule_times
+from connectors.registry import get_provider_class
+
+SourceName = Literal[tuple(TriggerSource.values)]  # type: ignore[valid-type]
+
+
+class In(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- triggers -------------------------------------------------------------------------------
+
+
+class TriggerIn(In):
+    name: str = Field(min_length=1, max_length=100)
+    source: SourceName = Field(description="What starts the run")
+    connector_id: UUID | None = Field(
+        default=None, description="For provider sources: one connector (default: any)"
+    )
+    agent: str = Field(min_length=1, max_length=64)
+    intent: str = Field(min_length=1, max_length=64)
+    mapping: dict[str, str] = Field(
+        default_factory=dict,
+        description='Payload field → event path, e.g. {"from": "From", "body": "Body"}',
+    )
+    defaults: dict[str, Any] = Field(
+        default_factory=dict, description="Payload fields every run gets"
+    )
+    enabled: bool = True
+
+
+class TriggerPatch(In):
+    name: str | None = Field(default=None, min_length=1, max_length=100)
+    agent: str | None = Field(default=None, min_length=1, max_length=64)
+    intent: str | None = Field(default=None, min_length=1, max_length=64)
+    mapping: dict[str, str] | None = None
+    defaults: dict[str, Any] | None = None
+    enabled: bool | None = None
+
+
+def trigger_webhook_url(trigger) -> str | None:
+    if trigger.source == TriggerSource.GENERIC:
+        return f"{settings.NEONHUB_PUBLIC_URL}{reverse('hooks:generic', args=[str(trigger.pk)])}"
+    if trigger.connector_id is None:
+        return None
+
+    urls = get_provider_class(trigger.connector.provider).webhook_urls(trigger.connector_id)
+    return urls.get("inbound") or urls.get("events")
+
+
+class TriggerOut(Schema):
+    id: UUID
+    name: str
+    source: str
+    connector_id: UUID | None
+    agent: str
+    intent: str
+    mapping: dict[str, str]
+    defaults: dict[str, Any]
+    enabled: bool
+    webhook_url: str | None = Field(
+        description="Where the sender posts (per connector for provider sources)"
+    )
+    secret_set: str | None = Field(description="Mask of the signing secret of a generic trigger")
+    last_delivery_at: datetime | None
+    created_at: datetime
+
+    @staticmethod
+    def resolve_webhook_url(obj) -> str | None:
+        return trigger_webhook_url(obj)
+
+    @staticmethod
+    def resolve_secret_set(obj) -> str | None:
+        return obj.secret_mask or None
+
+
+class TriggerCreatedOut(TriggerOut):
+    secret: str | None = Field(
+        default=None, description="Shown once: sign generic webhooks with it"
+    )
+
+    @staticmethod
+    def resolve_secret(obj) -> str | None:
+        # Never the stored (encrypted) column: only the value just generated, once.
+        return getattr(obj, "secret_once", None)
+
+
+class SecretOut(Schema):
+    secret: str
+
+
+class DeliveryOut(Schema):
+    id: UUID
+    source: str
+    status: Literal[tuple(DeliveryStatus.values)]  # type: ignore[valid-type]
+    http_status: int
+    reason: str
+    event_id: str
+    trigger_id: UUID | None
+    connector_id: UUID | None
+    run_id: UUID | None
+    remote_addr: str
+    headers: dict[str, str]
+    created_at: datetime
+
+
+# --- schedules ------------------------------------------------------------------------------
+
+
+class ScheduleIn(In):
+    name: str = Field(min_length=1, max_length=100)
+    agent: str = Field(min_length=1, max_length=64)
+    intent: str = Field(min_length=1, max_length=64)
+    payload: dict[str, Any] = Field(default_factory=dict)
+    cron: str | None = Field(
+        default=None, max_length=120, description="Five fields, e.g. '0 9 * * 2' (Tuesdays 9:00)"
+    )
+    interval_minutes: int | None = Field(
+        default=None, description="Instead of cron: every N minutes"
+    )
+    timezone: str | None = Field(
+        default=None, max_length=64, description="Default: the organization's"
+    )
+    paused: bool = False
+
+
+class SchedulePatch(In):
+    name: str | None = Field(default=None, min_length=1, max_length=100)
+    agent: str | None = Field(default=None, min_length=1, max_length=64)
+    intent: str | None = Field(default=None, min_length=1, max_length=64)
+    payload: dict[str, Any] | None = None
+    cron: str | None = Field(default=None, max_length=120)
+    interval_minutes: int | None = None
+    timezone: str | None = Field(default=None, max_length=64)
+
+
+class PreviewIn(In):
+    cron: str | None = Field(default=None, max_length=120)
+    interval_minutes: int | None = None
+    timezone: str | None = Field(default=None, max_length=64)
+
+
+class PreviewOut(Schema):
+    timezone: str
+    times: list[datetime]
+
+
+class ScheduleOut(Schema):
+    id: UUID
+    name: str
+    agent: str
+    intent: str
+    payload: dict[str, Any]
+    kind: str
+    cron: str
+    interval_minutes: int | None
+    timezone: str
+    paused: bool
+    next_run_at: datetime | None
+    next_runs: list[datetime] = Field(description="The next five times, in the schedule's timezone")
+    last_run_id: UUID | None
+    last_run_status: str | None
+    last_run_at: datetime | None
+    skipped: int
+    last_skip_reason: str
+    created_at: datetime
+
+    @staticmethod
+    def resolve_next_runs(obj) -> list[datetime]:
+        from django.utils import timezone
+
+        if obj.paused:
+            return []
+        return schedule_times(
+            kind=obj.kind,
+            cron=obj.cron,
+            interval_minutes=obj.interval_minutes,
+            tz=obj.timezone,
+            after=timezone.now(),
+            anchor=obj.created_at,
+        )
+
+    @staticmethod
+    def resolve_last_run_status(obj) -> str | None:
+        return obj.last_run.status if obj.last_run_id and obj.last_run else None
+
+
+# --- batches --------------------------------------------------------------------------------
+
+
+class BatchIn(In):
+    name: str = Field(default="", max_length=200)
+    agent: str = Field(min_length=1, max_length=64)
+    intent: str = Field(min_length=1, max_length=64)
+    items: list[dict[str, Any]] | None = Field(default=None, description="One payload per input")
+    contact_list_id: UUID | None = Field(
+        default=None, description="Instead of items: one input per contact"
+    )
+    mapping: dict[str, str] = Field(
+        default_factory=dict, description="Payload field → item field, CSV column or contact field"
+    )
+    defaults: dict[str, Any] = Field(
+        default_factory=dict, description="Payload fields every input gets"
+    )
+
+
+class ProgressOut(Schema):
+    total: int
+    done: int
+    failed: int
+    cancelled: int
+    remaining: int
+    in_flight: int
+    fed: int
+    percent: float
+    rate_per_second: float
+    eta_seconds: int | None
+
+
+class BatchOut(Schema):
+    id: UUID
+    name: str
+    agent: str
+    intent: str
+    source: str
+    status: Literal[tuple(BatchStatus.values)]  # type: ignore[valid-type]
+    pause_reason: str
+    contact_list_id: UUID | None
+    mapping: dict[str, str]
+    defaults: dict[str, Any]
+    progress: ProgressOut
+    started_at: datetime
+    finished_at: datetime | None
+    created_at: datetime
+
+    @staticmethod
+    def resolve_progress(obj) -> dict:
+
+        return batch_progress(obj)
+
+
+class BatchItemOut(Schema):
+    index: int
+    status: str
+    input: dict[str, Any]
+    run_id: UUID | None
+    run_status: str | None
+    error: str
+
+    @staticmethod
+    def resolve_run_status(obj) -> str | None:
+        return obj.run.status if obj.run_id and obj.run else None

@@ -1,0 +1,318 @@
+"""Pages: batches with a live progress bar, schedules with their next five times, and webhook
+triggers with the deliveries they refused.
+
+Every page looks the object up in the organization first (another organization's id is a
+404), then checks the method and the role.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from agents.audience import selectors as audience_selectors
+from agents.automation import batches, schedules, selectors, services
+from agents.automation.forms import BatchForm, ScheduleForm, TriggerForm, errors_to_form
+from agents.automation.schemas import trigger_webhook_url
+from agents.views import agent_catalog
+from connectors.registry import get_provider_class
+from connectors.selectors import connector_list
+from neonhub.core.errors import InvalidInput, NeonHubError, NotFound
+from neonhub.core.views_util import forbidden, not_found, organization_required
+
+
+def _lookup(request: HttpRequest, selector, **kwargs):
+    try:
+        return selector(organization=request.principal.organization, **kwargs)
+    except NotFound:
+        return None
+
+
+def _writer(request: HttpRequest, what: str) -> HttpResponse | None:
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    if not request.principal.can_write:
+        return forbidden(
+            request, f"Your role in this organization can look at {what} but not change them."
+        )
+    return None
+
+
+# --- batches --------------------------------------------------------------------------------
+
+
+@login_required
+@organization_required
+def batch_list(request: HttpRequest) -> HttpResponse:
+    org = request.principal.organization
+    catalog = agent_catalog()
+    lists = list(audience_selectors.contact_list_all(organization=org))
+    form = BatchForm(request.POST or None, request.FILES or None, catalog=catalog, lists=lists)
+    status = 200
+    if request.method == "POST":
+        denied = _writer(request, "batches")
+        if denied:
+            return denied
+        if form.is_valid():
+            try:
+                batch = _batch_create(request, form, lists)
+            except NeonHubError as exc:
+                errors_to_form(form, exc.details, exc.message)
+            else:
+                return redirect("automation:batch-detail", batch_id=batch.pk)
+        status = 422
+    return render(
+        request,
+        "automation/batch_list.html",
+        {"batches": selectors.batch_list(organization=org), "form": form},
+        status=status,
+    )
+
+
+def _batch_create(request: HttpRequest, form: BatchForm, lists: list):
+    agent, intent = form.agent_intent()
+    common = {
+        "organization": request.principal.organization,
+        "name": form.cleaned_data["name"],
+        "agent": agent,
+        "intent": intent,
+        "mapping": form.cleaned_data["mapping"],
+        "defaults": form.cleaned_data["defaults"],
+        "created_by": request.user,
+    }
+    if form.cleaned_data.get("file"):
+        return batches.batch_create_csv(upload=form.cleaned_data["file"], **common)
+    chosen = next(lst for lst in lists if str(lst.pk) == form.cleaned_data["contact_list"])
+    return batches.batch_create_list(contact_list=chosen, **common)
+
+
+def _batch_context(batch) -> dict:
+    return {"batch": batch, "progress": batches.batch_progress(batch), "active": batch.is_active}
+
+
+@login_required
+@organization_required
+@require_GET
+def batch_detail(request: HttpRequest, batch_id) -> HttpResponse:
+    batch = _lookup(request, selectors.batch_get, batch_id=batch_id)
+    if batch is None:
+        return not_found(request, "Batch not found")
+    failed = selectors.batch_items(batch=batch, status="failed", limit=20)
+    return render(
+        request, "automation/batch_detail.html", {**_batch_context(batch), "failed_items": failed}
+    )
+
+
+@login_required
+@organization_required
+@require_GET
+def batch_progress(request: HttpRequest, batch_id) -> HttpResponse:
+    """The progress fragment the batch page polls every two seconds while the batch is going."""
+    batch = _lookup(request, selectors.batch_get, batch_id=batch_id)
+    if batch is None:
+        return not_found(request, "Batch not found")
+    return render(request, "automation/batch_detail.html#progress", _batch_context(batch))
+
+
+@login_required
+@organization_required
+def batch_action(request: HttpRequest, batch_id, action: str) -> HttpResponse:
+    batch = _lookup(request, selectors.batch_get, batch_id=batch_id)
+    if batch is None:
+        return not_found(request, "Batch not found")
+    denied = _writer(request, "batches")
+    if denied:
+        return denied
+    act = {
+        "pause": batches.batch_pause,
+        "resume": batches.batch_resume,
+        "cancel": batches.batch_cancel,
+    }[action]
+    try:
+        act(batch=batch)
+    except NeonHubError as exc:
+        messages.error(request, exc.message)
+    return redirect("automation:batch-detail", batch_id=batch.pk)
+
+
+# --- schedules ------------------------------------------------------------------------------
+
+
+@login_required
+@organization_required
+def schedule_list(request: HttpRequest) -> HttpResponse:
+    org = request.principal.organization
+    form = ScheduleForm(
+        request.POST or None, catalog=agent_catalog(), default_timezone=org.timezone
+    )
+    status = 200
+    if request.method == "POST":
+        denied = _writer(request, "schedules")
+        if denied:
+            return denied
+        if form.is_valid():
+            agent, intent = form.agent_intent()
+            data = form.cleaned_data
+            try:
+                schedules.schedule_create(
+                    organization=org,
+                    name=data["name"],
+                    agent=agent,
+                    intent=intent,
+                    payload=data["payload"],
+                    cron=data["cron"] or None,
+                    interval_minutes=data["interval_minutes"],
+                    timezone_name=data["timezone"],
+                    created_by=request.user,
+                )
+            except NeonHubError as exc:
+                errors_to_form(form, exc.details, exc.message, prefix="")
+            else:
+                messages.success(request, f"Schedule {data['name']!r} saved.")
+                return redirect("automation:schedule-list")
+        status = 422
+    rows = [
+        {"schedule": s, "next": _next_times(s)} for s in selectors.schedule_list(organization=org)
+    ]
+    return render(
+        request, "automation/schedule_list.html", {"rows": rows, "form": form}, status=status
+    )
+
+
+def _next_times(schedule) -> list:
+    if schedule.paused:
+        return []
+    return schedules.schedule_times(
+        kind=schedule.kind,
+        cron=schedule.cron,
+        interval_minutes=schedule.interval_minutes,
+        tz=schedule.timezone,
+        after=timezone.now(),
+        anchor=schedule.created_at,
+    )
+
+
+@login_required
+@organization_required
+def schedule_preview(request: HttpRequest) -> HttpResponse:
+    """The next five times for the form's cron or interval, shown before saving (an htmx fragment)."""
+    data = request.POST if request.method == "POST" else request.GET
+    interval = data.get("interval_minutes") or None
+    context: dict = {"times": [], "error": ""}
+    try:
+        context["tz"] = data.get("timezone") or request.principal.organization.timezone
+        context["times"] = schedules.schedules_preview(
+            cron=data.get("cron") or None,
+            interval_minutes=int(interval) if interval else None,
+            tz=context["tz"],
+        )
+    except (InvalidInput, ValueError) as exc:
+        context["error"] = getattr(exc, "message", "interval_minutes: a whole number of minutes")
+    return render(request, "automation/schedule_list.html#preview", context)
+
+
+@login_required
+@organization_required
+def schedule_action(request: HttpRequest, schedule_id, action: str) -> HttpResponse:
+    schedule = _lookup(request, selectors.schedule_get, schedule_id=schedule_id)
+    if schedule is None:
+        return not_found(request, "Schedule not found")
+    denied = _writer(request, "schedules")
+    if denied:
+        return denied
+    {
+        "pause": schedules.schedule_pause,
+        "resume": schedules.schedule_resume,
+        "delete": schedules.schedule_delete,
+    }[action](schedule=schedule)
+    messages.success(request, f"Schedule {schedule.name!r}: {action}d.")
+    return redirect("automation:schedule-list")
+
+
+# --- triggers -------------------------------------------------------------------------------
+
+
+@login_required
+@organization_required
+def trigger_list(request: HttpRequest) -> HttpResponse:
+    org = request.principal.organization
+    connectors = list(connector_list(organization=org))
+    form = TriggerForm(request.POST or None, catalog=agent_catalog(), connectors=connectors)
+    status, secret = 200, None
+    if request.method == "POST":
+        denied = _writer(request, "triggers")
+        if denied:
+            return denied
+        if form.is_valid():
+            secret, ok = _trigger_create(request, form, connectors)
+            if ok and secret is None:
+                messages.success(request, f"Trigger {form.cleaned_data['name']!r} saved.")
+                return redirect("automation:trigger-list")
+        status = 200 if secret else 422
+    triggers = [
+        {"trigger": t, "url": trigger_webhook_url(t)}
+        for t in selectors.trigger_list(organization=org)
+    ]
+    return render(
+        request,
+        "automation/trigger_list.html",
+        {
+            "triggers": triggers,
+            "form": form,
+            "secret": secret,
+            "connectors": [{"connector": c, "urls": _urls(c)} for c in connectors],
+            "rejected": selectors.delivery_list(organization=org, status="rejected", limit=20),
+        },
+        status=status,
+    )
+
+
+def _urls(connector) -> dict:
+
+    return get_provider_class(connector.provider).webhook_urls(connector.pk)
+
+
+def _trigger_create(
+    request: HttpRequest, form: TriggerForm, connectors: list
+) -> tuple[str | None, bool]:
+    agent, intent = form.agent_intent()
+    data = form.cleaned_data
+    connector = next((c for c in connectors if str(c.pk) == data["connector"]), None)
+    try:
+        _, secret = services.trigger_create(
+            organization=request.principal.organization,
+            name=data["name"],
+            source=data["source"],
+            connector=connector,
+            agent=agent,
+            intent=intent,
+            mapping=data["mapping"],
+            defaults=data["defaults"],
+            created_by=request.user,
+        )
+    except NeonHubError as exc:
+        errors_to_form(form, exc.details, exc.message)
+        return None, False
+    return secret, True
+
+
+@login_required
+@organization_required
+def trigger_action(request: HttpRequest, trigger_id, action: str) -> HttpResponse:
+    trigger = _lookup(request, selectors.trigger_get, trigger_id=trigger_id)
+    if trigger is None:
+        return not_found(request, "Trigger not found")
+    denied = _writer(request, "triggers")
+    if denied:
+        return denied
+    if action == "delete":
+        services.trigger_delete(trigger=trigger)
+        messages.success(request, f"Trigger {trigger.name!r} deleted.")
+    else:
+        services.trigger_update(trigger=trigger, enabled=action == "enable")
+        messages.success(request, f"Trigger {trigger.name!r} {action}d.")
+    return redirect("automation:trigger-list")

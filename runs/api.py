@@ -1,0 +1,62 @@
+"""The runs read API: the run list with its filters and cursor, one run with its steps, stats.
+
+Starting, cancelling and retrying runs need the agents, so they live in ``agents/api.py``
+under the same prefix.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from django.http import HttpRequest
+from ninja import Query, Router, Schema
+from pydantic import Field
+
+from runs import hooks, selectors
+from runs.models import RunStatus, Trigger
+from runs.schemas import RunDetailOut, RunPageOut, RunStatsOut
+
+router = Router(tags=["runs"])
+
+
+class RunListQuery(Schema):
+    agent: str | None = Field(default=None, max_length=64)
+    intent: str | None = Field(default=None, max_length=64)
+    status: Literal[tuple(RunStatus.values)] | None = None  # type: ignore[valid-type]
+    trigger: Literal[tuple(Trigger.values)] | None = None  # type: ignore[valid-type]
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    cursor: str | None = Field(default=None, max_length=500)
+    limit: int = Field(default=25, ge=1, le=100)
+
+
+@router.get("", response=RunPageOut, summary="List runs, newest first, with a cursor")
+def run_list(request: HttpRequest, query: Query[RunListQuery]):
+    filters = selectors.RunFilters(
+        agent=hooks.agent_slug(query.agent) if query.agent else None,
+        intent=query.intent,
+        status=query.status,
+        trigger=query.trigger,
+        created_after=query.created_after,
+        created_before=query.created_before,
+    )
+    page = selectors.run_page(
+        organization=request.auth.organization,
+        filters=filters,
+        cursor=query.cursor,
+        limit=query.limit,
+    )
+    return {"items": page.items, "next_cursor": page.next_cursor}
+
+
+@router.get(
+    "/stats", response=RunStatsOut, summary="Totals by status and p50/p95 duration per agent"
+)
+def run_stats(request: HttpRequest, window_hours: int = Query(24, ge=1, le=24 * 90)):
+    return selectors.run_stats(organization=request.auth.organization, window_hours=window_hours)
+
+
+@router.get("/{run_id}", response=RunDetailOut, summary="A run with its steps")
+def run_detail(request: HttpRequest, run_id: str):
+    return selectors.run_get(organization=request.auth.organization, run_id=run_id)

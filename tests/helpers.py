@@ -1,0 +1,30 @@
+"""Small helpers several test modules share."""
+
+from __future__ import annotations
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+
+def csv_file(text: str, name: str = "in.csv") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, text.encode(), content_type="text/csv")
+
+
+def api_upload(api, path: str, text: str, **fields):
+    """A multipart CSV upload through the API client (its bearer key included)."""
+    file = csv_file(text, "data.csv")
+    return api.client.post(f"/api/v1{path}", data={"file": file, **fields}, headers=api.headers)
+
+
+def assert_same_queries_for_5_and_50(client, url, make_rows, django_assert_num_queries):
+    """A list page's query count does not grow with its rows: 5 rows, then 50."""
+    make_rows(5)
+    with CaptureQueriesContext(connection) as five:
+        resp = client.get(url)
+        assert resp.status_code == 200
+    make_rows(45)
+    with django_assert_num_queries(len(five.captured_queries)):
+        resp = client.get(url)
+        assert resp.status_code == 200
+    return resp
