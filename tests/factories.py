@@ -1,10 +1,64 @@
+"""One factory per model the tests create rows of (tests/test_factories.py keeps the list whole).
+
+Defaults make a valid row of a sandbox organization; pass what a test is about.  Connectors
+and triggers are made by their services, so credentials and signing secrets are encrypted
+the way production encrypts them.
+"""
+
 from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from datetime import UTC, timedelta
+from typing import Any
 
 import factory
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
+from agents.audience.models import Contact, ContactList, ContactListMembership, InboundMessage
+from agents.automation.models import (
+    Batch,
+    BatchItem,
+    BatchSource,
+    BatchStatus,
+    ItemStatus,
+    RecurringSchedule,
+    ScheduleKind,
+    Trigger,
+    TriggerSource,
+)
+from agents.models import ABTest, Brand, ContentDraft, DraftStatus, KnowledgeArticle
+from connectors.models import (
+    Connector,
+    Mode,
+    OutboundMessage,
+    OutboxStatus,
+    Suppression,
+    SuppressionChannel,
+    SuppressionSource,
+)
 from neonhub.core.models import Membership, Organization, Role
-from runs.models import AgentRun
+from runs.models import AgentRun, RunRollup, RunStatus, RunStep, StepStatus
+from runs.models import Trigger as RunTrigger
+
+TWILIO_SID = "AC" + "0123456789abcdef" * 2
+
+
+def _create_through(service: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
+    """Call a create service with the arguments it takes; save the other fields after it."""
+    takes = inspect.signature(service).parameters
+    made = service(**{k: v for k, v in kwargs.items() if k in takes})
+    extra = {k: v for k, v in kwargs.items() if k not in takes}
+    if extra:
+        obj = made[0] if isinstance(made, tuple) else made
+        for field, value in extra.items():
+            setattr(obj, field, value)
+        obj.save(update_fields=list(extra))
+    return made
+
+
+# --- core -------------------------------------------------------------------------------------
 
 
 class OrganizationFactory(factory.django.DjangoModelFactory):
@@ -39,6 +93,83 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     role = Role.OWNER
 
 
+# --- connectors -------------------------------------------------------------------------------
+
+
+class ConnectorFactory(factory.django.DjangoModelFactory):
+    """A connector made by ``connector_create``: validated, its credentials encrypted for real.
+
+    ``credentials`` and ``config`` are the plain values the service takes (never the stored
+    token).  Fields the service does not take (``health``, ``state``, ...) are saved after it.
+    The defaults are a sandbox Twilio SMS number whose values would pass as live too.
+    """
+
+    class Meta:
+        model = Connector
+
+    organization = factory.SubFactory(OrganizationFactory)
+    provider = "twilio_sms"
+    name = factory.Sequence(lambda n: f"Connector {n}")
+    mode = Mode.SANDBOX
+    credentials = factory.Dict({"account_sid": TWILIO_SID, "auth_token": "test-auth-token-01"})
+    config = factory.Dict({"from_number": "+15005550006"})
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        from connectors.services import connector_create
+
+        return _create_through(connector_create, kwargs)
+
+    @classmethod
+    def _build(cls, model_class, *args, **kwargs):
+        from connectors.runtime import credentials_store
+        from connectors.services import connector_check
+
+        credentials, config = connector_check(
+            provider=kwargs["provider"],
+            mode=kwargs["mode"],
+            credentials=kwargs.pop("credentials"),
+            config=kwargs.pop("config"),
+        )
+        connector = model_class(*args, config=config, **kwargs)
+        credentials_store(connector, credentials)
+        return connector
+
+
+class OutboundMessageFactory(factory.django.DjangoModelFactory):
+    """A side effect in the outbox; given a connector, it takes its organization and provider."""
+
+    class Meta:
+        model = OutboundMessage
+
+    connector = None
+    organization = factory.Maybe(
+        "connector",
+        yes_declaration=factory.SelfAttribute("connector.organization"),
+        no_declaration=factory.SubFactory(OrganizationFactory),
+    )
+    provider = factory.LazyAttribute(
+        lambda o: o.connector.provider if o.connector else "twilio_sms"
+    )
+    action = "send_sms"
+    idempotency_key = factory.Sequence(lambda n: f"test-key-{n}")
+    target = "+14155550100"
+    status = OutboxStatus.PENDING
+
+
+class SuppressionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Suppression
+
+    organization = factory.SubFactory(OrganizationFactory)
+    channel = SuppressionChannel.SMS
+    address = factory.Sequence(lambda n: f"+447800{n:06d}")
+    source = SuppressionSource.STAFF
+
+
+# --- runs -------------------------------------------------------------------------------------
+
+
 class AgentRunFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = AgentRun
@@ -48,3 +179,235 @@ class AgentRunFactory(factory.django.DjangoModelFactory):
     intent = "triage"
     input = factory.LazyFunction(lambda: {"content": "hello"})
     input_hash = "0" * 64
+
+
+class RunStepFactory(factory.django.DjangoModelFactory):
+    """A finished step of one second."""
+
+    class Meta:
+        model = RunStep
+
+    run = factory.SubFactory(AgentRunFactory)
+    seq = factory.Sequence(lambda n: n + 1)
+    name = factory.Sequence(lambda n: f"step {n}")
+    status = StepStatus.COMPLETED
+    started_at = factory.LazyFunction(timezone.now)
+    finished_at = factory.LazyAttribute(lambda s: s.started_at + timedelta(seconds=1))
+    duration_ms = 1000
+
+
+class RunRollupFactory(factory.django.DjangoModelFactory):
+    """One completed 150 ms run counted in the current UTC hour.
+
+    A rollup is a unique cell: a second one for the same organization and hour needs another
+    agent, status, error code or connector.
+    """
+
+    class Meta:
+        model = RunRollup
+
+    organization = factory.SubFactory(OrganizationFactory)
+    hour = factory.LazyFunction(
+        lambda: timezone.now().astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    )
+    agent = "support"
+    status = RunStatus.COMPLETED
+    count = 1
+    duration_total_ms = 150
+    h05 = 1  # the 100-178 ms bucket
+
+
+# --- agents -----------------------------------------------------------------------------------
+
+
+class BrandFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Brand
+
+    organization = factory.SubFactory(OrganizationFactory)
+    name = factory.Sequence(lambda n: f"Brand {n}")
+    slug = factory.Sequence(lambda n: f"brand-{n}")
+    tone = "friendly"
+
+
+class ContentDraftFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ContentDraft
+
+    organization = factory.SubFactory(OrganizationFactory)
+    title = factory.Sequence(lambda n: f"Draft {n}")
+    topic = "Spring launch"
+    body = "Our spring collection is here."
+    status = DraftStatus.DRAFT
+
+
+class KnowledgeArticleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = KnowledgeArticle
+
+    organization = factory.SubFactory(OrganizationFactory)
+    title = factory.Sequence(lambda n: f"Article {n}")
+    body = "Orders ship within two working days."
+
+
+class ABTestFactory(factory.django.DjangoModelFactory):
+    """Two variants shaped as the email agent's ab-test intent stores them."""
+
+    class Meta:
+        model = ABTest
+
+    organization = factory.SubFactory(OrganizationFactory)
+    campaign_id = "spring"
+    name = factory.Sequence(lambda n: f"Subject test {n}")
+    variants = factory.LazyFunction(
+        lambda: [
+            {"variantId": "variant_0", "subject": "Spring is here", "body": "Hello"},
+            {"variantId": "variant_1", "subject": "New for spring", "body": "Hello"},
+        ]
+    )
+
+
+# --- audience ---------------------------------------------------------------------------------
+
+
+class ContactFactory(factory.django.DjangoModelFactory):
+    """A contact with no consent recorded.
+
+    Its phone is in the UK's drama range, so it never takes a +1415555… number a test writes out.
+    """
+
+    class Meta:
+        model = Contact
+
+    organization = factory.SubFactory(OrganizationFactory)
+    name = factory.Sequence(lambda n: f"Contact {n}")
+    phone = factory.Sequence(lambda n: f"+447700{n:06d}")
+
+
+class ContactListFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ContactList
+
+    organization = factory.SubFactory(OrganizationFactory)
+    name = factory.Sequence(lambda n: f"List {n}")
+
+
+class ContactListMembershipFactory(factory.django.DjangoModelFactory):
+    """A contact on a list, both of one organization."""
+
+    class Meta:
+        model = ContactListMembership
+
+    contact_list = factory.SubFactory(ContactListFactory)
+    contact = factory.SubFactory(
+        ContactFactory, organization=factory.SelfAttribute("..contact_list.organization")
+    )
+
+
+class InboundMessageFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = InboundMessage
+
+    organization = factory.SubFactory(OrganizationFactory)
+    channel = "sms"
+    address = "+14155550100"
+    body = "hi"
+
+
+# --- automation -------------------------------------------------------------------------------
+
+
+class TriggerFactory(factory.django.DjangoModelFactory):
+    """A trigger made by ``trigger_create``: a generic one gets a real, encrypted signing secret.
+
+    The secret itself is not kept; a test that signs requests creates its trigger through the
+    service, which answers it once.  A provider source needs ``connector`` of its organization.
+    """
+
+    class Meta:
+        model = Trigger
+
+    organization = factory.SubFactory(OrganizationFactory)
+    name = factory.Sequence(lambda n: f"Trigger {n}")
+    source = TriggerSource.GENERIC
+    agent = "support"
+    intent = "triage"
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        from agents.automation.services import trigger_create
+
+        trigger, _secret = _create_through(trigger_create, kwargs)
+        return trigger
+
+
+def _next_run(schedule: Any) -> Any:
+    from agents.automation.schedules import schedule_times
+
+    if schedule.paused:
+        return None
+    return schedule_times(
+        kind=schedule.kind,
+        cron=schedule.cron,
+        interval_minutes=schedule.interval_minutes,
+        tz=schedule.timezone,
+        after=timezone.now(),
+        count=1,
+    )[0]
+
+
+class RecurringScheduleFactory(factory.django.DjangoModelFactory):
+    """A weekly cron schedule, its next time computed as the service computes it."""
+
+    class Meta:
+        model = RecurringSchedule
+
+    organization = factory.SubFactory(OrganizationFactory)
+    name = factory.Sequence(lambda n: f"Schedule {n}")
+    agent = "support"
+    intent = "triage"
+    payload = factory.LazyFunction(lambda: {"content": "Weekly check-in"})
+    kind = ScheduleKind.CRON
+    cron = "0 9 * * 1"
+    interval_minutes = None
+    timezone = "UTC"
+    paused = False
+    next_run_at = factory.LazyAttribute(_next_run)
+
+
+class BatchFactory(factory.django.DjangoModelFactory):
+    """A running batch over a contact list of its organization (empty unless a test adds people)."""
+
+    class Meta:
+        model = Batch
+
+    organization = factory.SubFactory(OrganizationFactory)
+    name = factory.Sequence(lambda n: f"Batch {n}")
+    agent = "support"
+    intent = "triage"
+    source = BatchSource.CONTACT_LIST
+    contact_list = factory.SubFactory(
+        ContactListFactory, organization=factory.SelfAttribute("..organization")
+    )
+    defaults = factory.LazyFunction(lambda: {"content": "Hello"})
+    status = BatchStatus.RUNNING
+
+
+class BatchItemFactory(factory.django.DjangoModelFactory):
+    """An input of a batch and the queued run it became."""
+
+    class Meta:
+        model = BatchItem
+
+    batch = factory.SubFactory(BatchFactory)
+    index = factory.Sequence(lambda n: n)
+    input = factory.LazyFunction(lambda: {"content": "Hello"})
+    status = ItemStatus.QUEUED
+    run = factory.SubFactory(
+        AgentRunFactory,
+        organization=factory.SelfAttribute("..batch.organization"),
+        agent=factory.SelfAttribute("..batch.agent"),
+        intent=factory.SelfAttribute("..batch.intent"),
+        input=factory.SelfAttribute("..input"),
+        trigger=RunTrigger.BATCH,
+    )

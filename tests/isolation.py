@@ -8,51 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from tests.factories import AgentRunFactory
-
-
-def _connector(org):
-    from connectors.models import Connector
-
-    return Connector.objects.create(
-        organization=org, provider="twilio_sms", name="Foreign", mode="sandbox"
-    ).id
-
-
-def _trigger(org):
-    from agents.automation.models import Trigger
-
-    return Trigger.objects.create(
-        organization=org, name="Foreign", source="generic", agent="support", intent="triage"
-    ).id
-
-
-def _schedule(org):
-    from agents.automation.models import RecurringSchedule
-
-    return RecurringSchedule.objects.create(
-        organization=org, name="Foreign", agent="support", intent="triage", cron="0 9 * * 2"
-    ).id
-
-
-def _contact(org):
-    from agents.audience.models import Contact
-
-    return Contact.objects.create(organization=org, phone="+14155550199").id
-
-
-def _contact_list(org):
-    from agents.audience.models import ContactList
-
-    return ContactList.objects.create(organization=org, name="Foreign").id
-
-
-def _batch(org):
-    from agents.automation.models import Batch
-
-    return Batch.objects.create(
-        organization=org, name="Foreign", agent="support", intent="triage", source="json"
-    ).id
+from tests.factories import (
+    AgentRunFactory,
+    BatchFactory,
+    ConnectorFactory,
+    ContactFactory,
+    ContactListFactory,
+    RecurringScheduleFactory,
+    TriggerFactory,
+)
 
 
 def _import(org):
@@ -68,12 +32,12 @@ def _import(org):
 
 FOREIGN_OBJECTS: dict[str, Callable] = {
     "run_id": lambda org: AgentRunFactory(organization=org).id,
-    "connector_id": _connector,
-    "trigger_id": _trigger,
-    "schedule_id": _schedule,
-    "contact_id": _contact,
-    "list_id": _contact_list,
-    "batch_id": _batch,
+    "connector_id": lambda org: ConnectorFactory(organization=org).id,
+    "trigger_id": lambda org: TriggerFactory(organization=org).id,
+    "schedule_id": lambda org: RecurringScheduleFactory(organization=org).id,
+    "contact_id": lambda org: ContactFactory(organization=org).id,
+    "list_id": lambda org: ContactListFactory(organization=org).id,
+    "batch_id": lambda org: BatchFactory(organization=org).id,
     "import_id": _import,
 }
 

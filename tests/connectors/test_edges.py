@@ -30,6 +30,7 @@ from neonhub.core.errors import (
 )
 from neonhub.core.recording import NullRecorder
 from tests.connectors.fake_provider import FakeProvider
+from tests.factories import OutboundMessageFactory
 
 SEND = {"to": "+14155550100", "text": "hi"}
 
@@ -282,14 +283,8 @@ def test_a_refusal_by_our_own_checks_marks_the_row_failed(live, steps, monkeypat
 def test_a_concurrent_attempt_is_not_doubled(live, steps, org, monkeypatch):
     from connectors.execution import ConnectorSession
 
-    OutboundMessage.objects.create(
-        organization=org,
-        connector=live,
-        provider="fake",
-        action="send",
-        idempotency_key="k",
-        status=OutboxStatus.FAILED,
-        attempts=1,
+    OutboundMessageFactory(
+        connector=live, action="send", idempotency_key="k", status=OutboxStatus.FAILED, attempts=1
     )
     stale = OutboundMessage.objects.get()
     stale.attempts = 7  # another process took it meanwhile: the conditional update matches nothing

@@ -25,6 +25,7 @@ from neonhub.core.errors import (
     OutcomeUnknown,
 )
 from tests.connectors.conftest import TOKEN
+from tests.factories import OutboundMessageFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -394,10 +395,8 @@ def test_timeout_after_sending_is_unknown_and_never_repeated_blindly(
 
 
 def test_a_send_interrupted_mid_call_is_treated_as_unknown(live, steps, org):
-    OutboundMessage.objects.create(
-        organization=org,
+    OutboundMessageFactory(
         connector=live,
-        provider="fake",
         action="send",
         idempotency_key="k-crash",
         attempts=1,

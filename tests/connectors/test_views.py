@@ -9,11 +9,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from connectors.models import Connector, Health, OutboundMessage
+from connectors.models import Connector, Health
 from connectors.services import connector_create, credentials_load
 from neonhub.core.models import Role
 from runs.models import RunStatus
-from tests.factories import AgentRunFactory, MembershipFactory
+from tests.factories import AgentRunFactory, MembershipFactory, OutboundMessageFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -215,15 +215,8 @@ def test_editing_keeps_a_blank_secret_and_saves_the_rest(owner_client, org):
 
 def test_edit_page_lists_recent_side_effects(owner_client, org):
     connector = fake(org, mode="sandbox")
-    OutboundMessage.objects.create(
-        organization=org,
-        connector=connector,
-        provider="fake",
-        action="send",
-        idempotency_key="k1",
-        target="+14155550100",
-        status="sent",
-        sandbox=True,
+    OutboundMessageFactory(
+        connector=connector, action="send", target="+14155550100", status="sent", sandbox=True
     )
     page = owner_client.get(f"/connectors/{connector.id}/edit/").content.decode()
     assert "<code>fake.send</code>" in page and "+14155550100" in page
@@ -246,16 +239,7 @@ def test_run_page_loads_the_runs_outbox(owner_client, org):
     assert f'hx-get="/runs/{run.id}/outbox/" hx-trigger="load"' in page
     empty = owner_client.get(f"/runs/{run.id}/outbox/").content.decode()
     assert "Sent through connectors" not in empty and 'hx-trigger="every 2s"' in empty
-    OutboundMessage.objects.create(
-        organization=org,
-        provider="twilio_sms",
-        action="send_sms",
-        run_id=run.id,
-        idempotency_key=f"{run.id}:1",
-        target="+14155550100",
-        status="delivered",
-        provider_id="SM123",
-    )
+    OutboundMessageFactory(organization=org, run_id=run.id, status="delivered", provider_id="SM123")
     fragment = owner_client.get(f"/runs/{run.id}/outbox/").content.decode()
     assert "Sent through connectors" in fragment and "SM123" in fragment and "delivered" in fragment
     run.status = RunStatus.COMPLETED

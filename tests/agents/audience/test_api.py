@@ -7,6 +7,7 @@ import io
 import uuid
 
 from agents.audience.models import Contact
+from tests.factories import ContactFactory
 from tests.helpers import api_upload
 
 # --- contacts -------------------------------------------------------------------------------
@@ -51,8 +52,7 @@ def test_contact_crud_consent_and_timeline(api, org, twilio_sms, run_now):
 
 
 def test_contacts_page_with_a_cursor(api, org):
-    for i in range(5):
-        Contact.objects.create(organization=org, phone=f"+1415555010{i}")
+    ContactFactory.create_batch(5, organization=org)
     first = api.get("/contacts", {"limit": 2}).json()
     second = api.get("/contacts", {"limit": 2, "cursor": first["next_cursor"]}).json()
     third = api.get("/contacts", {"limit": 2, "cursor": second["next_cursor"]}).json()
@@ -90,7 +90,7 @@ def test_a_bad_import_commits_nothing_and_lists_the_rows(api):
 
 
 def test_contact_lists_members(api, org):
-    ada = Contact.objects.create(organization=org, phone="+14155550100")
+    ada = ContactFactory(organization=org)
     list_id = api.post("/contact-lists", {"name": "VIP", "description": "Best customers"}).json()[
         "id"
     ]

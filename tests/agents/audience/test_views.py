@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from django.urls import reverse
 
-from agents.audience import services as contacts
 from agents.audience.models import Contact
+from tests.factories import ContactFactory, ContactListFactory
 from tests.helpers import csv_file
 
 # --- contacts -------------------------------------------------------------------------------
 
 
 def test_import_contacts_with_a_preview_then_confirm(owner_client, org):
-    vip = contacts.contact_list_create(organization=org, name="VIP")
+    vip = ContactListFactory(organization=org)
     resp = owner_client.post(
         reverse("audience:contact-import"),
         {"file": csv_file("name,phone,plan\nAda,+14155550100,pro\n")},
@@ -58,8 +58,7 @@ def test_import_page_edge_cases(owner_client, settings):
 
 
 def test_contact_list_pages_with_a_cursor(owner_client, org):
-    for i in range(55):
-        Contact.objects.create(organization=org, phone=f"+141555{i:05d}")
+    ContactFactory.create_batch(55, organization=org)
     html = owner_client.get(reverse("audience:contact-list")).content.decode()
     assert "Older contacts" in html
     assert (
@@ -68,6 +67,6 @@ def test_contact_list_pages_with_a_cursor(owner_client, org):
 
 
 def test_the_contact_list_survives_a_mangled_cursor(owner_client, org):
-    contacts.contact_create(organization=org, phone="+14155550100", name="Ada")
+    ContactFactory(organization=org, phone="+14155550100")
     resp = owner_client.get(reverse("audience:contact-list"), {"cursor": "%%%not-a-cursor"})
     assert resp.status_code == 200 and "+14155550100" in resp.content.decode()

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from agents.automation import batches, schedules, services
+from agents.automation import services
 from agents.automation.models import Batch, RecurringSchedule, WebhookDelivery
+from tests.factories import BatchFactory, RecurringScheduleFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -43,22 +44,13 @@ def test_trigger_pages_show_the_mask_never_the_secret(staff_client, org):
 
 
 def test_schedule_and_batch_actions(staff_client, org):
-    schedule = schedules.schedule_create(
-        organization=org,
-        name="S",
-        agent="support",
-        intent="triage",
-        payload={"content": "x"},
-        cron="0 9 * * 2",
-    )
+    schedule = RecurringScheduleFactory(organization=org)
     url = reverse("admin:triggers_recurringschedule_changelist")
     staff_client.post(url, {"action": "pause_schedules", "_selected_action": [schedule.pk]})
     assert RecurringSchedule.objects.get().paused
     staff_client.post(url, {"action": "resume_schedules", "_selected_action": [schedule.pk]})
     assert not RecurringSchedule.objects.get().paused
-    batch = batches.batch_create_json(
-        organization=org, name="B", agent="support", intent="triage", items=[{"content": "x"}]
-    )
+    batch = BatchFactory(organization=org)
     url = reverse("admin:triggers_batch_changelist")
     staff_client.post(url, {"action": "pause_batches", "_selected_action": [batch.pk]})
     assert Batch.objects.get().status == "paused"

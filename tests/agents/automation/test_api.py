@@ -6,9 +6,9 @@ import uuid
 
 import pytest
 
-from agents.audience.models import Contact
 from agents.automation.models import Batch, RecurringSchedule, Trigger, WebhookDelivery
 from runs.models import AgentRun
+from tests.factories import ConnectorFactory, ContactFactory
 from tests.helpers import api_upload
 
 pytestmark = pytest.mark.django_db
@@ -81,11 +81,7 @@ def test_a_connector_of_the_wrong_provider_or_organization_is_refused(api, faceb
     base = {"name": "T", "source": "twilio_sms.inbound", "agent": "support", "intent": "reply"}
     resp = api.post("/triggers", {**base, "connector_id": str(facebook.pk)})
     assert resp.status_code == 422 and resp.json()["error"]["details"][0]["field"] == "connector_id"
-    from connectors.models import Connector
-
-    foreign = Connector.objects.create(
-        organization=other_org, provider="twilio_sms", name="F", mode="sandbox"
-    )
+    foreign = ConnectorFactory(organization=other_org, provider="twilio_sms")
     assert api.post("/triggers", {**base, "connector_id": str(foreign.pk)}).status_code == 404
 
 
@@ -292,7 +288,7 @@ def test_batch_upload_errors(api):
 def test_batch_over_a_contact_list_and_its_controls(api, org, settings):
     settings.NEONHUB_ORG_MAX_IN_FLIGHT = 1
     contacts_list = api.post("/contact-lists", {"name": "All"}).json()["id"]
-    people = [Contact.objects.create(organization=org, phone=f"+1415555010{i}") for i in range(3)]
+    people = ContactFactory.create_batch(3, organization=org)
     api.post(
         f"/contact-lists/{contacts_list}/members", {"contact_ids": [str(p.pk) for p in people]}
     )

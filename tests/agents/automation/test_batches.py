@@ -8,13 +8,17 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from agents.audience import services as contacts
 from agents.automation import batches
 from agents.automation.models import Batch, BatchItem, BatchStatus, ItemStatus
 from connectors.models import OutboundMessage
-from connectors.suppressions import suppression_add
 from neonhub.core.errors import AgentNotRegistered, Conflict, InvalidInput
 from runs.models import AgentRun, RunStatus
+from tests.factories import (
+    AgentRunFactory,
+    ContactListFactory,
+    ContactListMembershipFactory,
+    SuppressionFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -67,7 +71,7 @@ def test_a_json_batch_runs_every_input_once(org, sync_runs):
 def test_a_csv_campaign_sends_one_sms_per_row_and_an_opted_out_number_gets_none(
     org, twilio_sms, sync_runs
 ):
-    suppression_add(
+    SuppressionFactory(
         organization=org, channel="sms", address="+14155550102", source="opt_out_keyword"
     )
     text = (
@@ -114,12 +118,11 @@ def test_csv_without_a_mapping_uses_the_column_names(org, sync_runs):
 
 
 def test_a_contact_list_batch_links_each_message_to_its_contact(org, twilio_sms, sync_runs):
-    vip = contacts.contact_list_create(organization=org, name="VIP")
+    vip = ContactListFactory(organization=org, name="VIP")
     people = [
-        contacts.contact_create(organization=org, name=n, phone=p)
+        ContactListMembershipFactory(contact_list=vip, contact__name=n, contact__phone=p).contact
         for n, p in (("Ada Lovelace", "+14155550100"), ("Grace Hopper", "+14155550101"))
     ]
-    contacts.contact_list_add(contact_list=vip, contact_ids=[p.pk for p in people])
     with sync_runs():
         batch = batches.batch_create_list(
             organization=org,
@@ -396,7 +399,7 @@ def test_other_creation_errors(org, monkeypatch):
             intent="triage",
             upload=_csv("text\nhello\n"),
         )
-    empty = contacts.contact_list_create(organization=org, name="Empty")
+    empty = ContactListFactory(organization=org, name="Empty")
     with pytest.raises(InvalidInput, match="no contacts"):
         batches.batch_create_list(
             organization=org, name="x", agent="messaging", intent="send-sms", contact_list=empty
@@ -418,14 +421,7 @@ def test_a_finished_batch_run_nudges_its_feeder_once(org, monkeypatch):
     batches.batch_run_finished(run_id=run.pk)
     batches.batch_run_finished(run_id=run.pk)  # a nudge is already pending: no second feeder
     assert sent == [str(batch.pk)]
-    other = AgentRun.objects.create(
-        organization=org,
-        agent="support",
-        intent="triage",
-        input={},
-        input_hash="0",
-        status="completed",
-    )
+    other = AgentRunFactory(organization=org, status=RunStatus.COMPLETED)
     batches.batch_run_finished(run_id=other.pk)
     assert len(sent) == 1
 

@@ -6,8 +6,8 @@ import pytest
 
 from agents.automation import services
 from agents.automation.templatetags.automation_ui import eta
-from connectors.models import Connector
 from neonhub.core.errors import InvalidInput
+from tests.factories import ConnectorFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -17,9 +17,7 @@ def test_trigger_checks(org, other_org, twilio_sms):
         services.trigger_create(
             organization=org, name="x", source="fax", agent="support", intent="triage"
         )
-    foreign = Connector.objects.create(
-        organization=other_org, provider="twilio_sms", name="F", mode="sandbox"
-    )
+    foreign = ConnectorFactory(organization=other_org, provider="twilio_sms")
     with pytest.raises(InvalidInput, match="unknown connector"):
         services.trigger_create(
             organization=org,

@@ -5,11 +5,17 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from agents.audience import services as contacts
-from agents.automation import batches, schedules, services
+from agents.automation import batches
 from agents.automation.models import Batch, RecurringSchedule, Trigger, WebhookDelivery
 from neonhub.core.models import Role
-from tests.factories import MembershipFactory
+from tests.factories import (
+    BatchFactory,
+    ContactListFactory,
+    ContactListMembershipFactory,
+    MembershipFactory,
+    RecurringScheduleFactory,
+    TriggerFactory,
+)
 from tests.helpers import csv_file
 
 pytestmark = pytest.mark.django_db
@@ -95,9 +101,8 @@ def test_batch_form_errors_come_back_next_to_the_fields(owner_client):
 
 
 def test_a_batch_over_a_contact_list_from_the_page(owner_client, org, twilio_sms):
-    vip = contacts.contact_list_create(organization=org, name="VIP")
-    ada = contacts.contact_create(organization=org, phone="+14155550100")
-    contacts.contact_list_add(contact_list=vip, contact_ids=[ada.pk])
+    vip = ContactListFactory(organization=org, name="VIP")
+    ContactListMembershipFactory(contact_list=vip, contact__phone="+14155550100")
     resp = owner_client.post(
         reverse("automation:batch-list"),
         {
@@ -125,9 +130,7 @@ def test_pause_resume_and_cancel_buttons(owner_client, org):
 
 
 def test_viewers_see_batches_but_cannot_start_or_stop_them(viewer_client, org):
-    batch = batches.batch_create_json(
-        organization=org, name="B", agent="support", intent="triage", items=[{"content": "x"}]
-    )
+    batch = BatchFactory(organization=org)
     assert "Start batch" not in viewer_client.get(reverse("automation:batch-list")).content.decode()
     assert (
         viewer_client.post(reverse("automation:batch-list"), {"task": "support/triage"}).status_code
@@ -190,14 +193,7 @@ def test_schedule_form_errors_and_actions(owner_client, org):
         },
     )
     assert resp.status_code == 422 and "payload.content" in resp.content.decode()
-    schedule = schedules.schedule_create(
-        organization=org,
-        name="S",
-        agent="support",
-        intent="triage",
-        payload={"content": "x"},
-        cron="0 9 * * 2",
-    )
+    schedule = RecurringScheduleFactory(organization=org)
     owner_client.post(reverse("automation:schedule-pause", args=[schedule.pk]))
     assert RecurringSchedule.objects.get().paused
     owner_client.post(reverse("automation:schedule-resume", args=[schedule.pk]))
@@ -260,9 +256,7 @@ def test_trigger_form_errors_and_actions(owner_client, org, facebook):
         },
     )
     assert resp.status_code == 422 and "needs a twilio_sms connector" in resp.content.decode()
-    trigger, _ = services.trigger_create(
-        organization=org, name="T", source="generic", agent="support", intent="triage"
-    )
+    trigger = TriggerFactory(organization=org)
     owner_client.post(reverse("automation:trigger-disable", args=[trigger.pk]))
     assert not Trigger.objects.get().enabled
     owner_client.post(reverse("automation:trigger-enable", args=[trigger.pk]))

@@ -25,9 +25,9 @@ def run_intent(run_now, org):
 
 @pytest.fixture
 def brand(org):
-    from agents.models import Brand
+    from tests.factories import BrandFactory
 
-    return Brand.objects.create(
+    return BrandFactory(
         organization=org,
         name="Acme",
         slug="acme",

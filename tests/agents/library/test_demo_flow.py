@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from agents.models import KnowledgeArticle
 from connectors.models import OutboundMessage
 from connectors.services import demo_connectors_ensure
+from tests.factories import KnowledgeArticleFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def test_demo_sandbox_connectors_publish_send_and_reply(run_intent, org):
     demo_connectors_ensure(org)
-    KnowledgeArticle.objects.create(
+    KnowledgeArticleFactory(
         organization=org,
         title="Shipping times",
         tags=["shipping", "delivery"],

@@ -11,15 +11,16 @@ from django.utils import timezone
 from agents import publishing, text
 from agents.audience.unsubscribe import SALT, unsubscribe_target
 from agents.library.social import PublishIn
-from agents.models import ABTest, Brand, ContentDraft, KnowledgeArticle
+from agents.models import ABTest, ContentDraft, KnowledgeArticle
 from agents.seo import audit
 from agents.writer import optimize_caption
+from tests.factories import BrandFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def test_models_name_themselves(org):
-    brand = Brand.objects.create(organization=org, name="Acme", slug="acme")
+    brand = BrandFactory(organization=org, name="Acme")
     assert str(brand) == "Acme"
     assert str(ContentDraft(organization=org, title="T", topic="t", body="b")) == "T"
     assert str(KnowledgeArticle(organization=org, title="K", body="b")) == "K"

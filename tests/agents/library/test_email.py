@@ -4,6 +4,7 @@ import pytest
 
 from agents.library.email import render
 from agents.models import ABTest
+from tests.factories import BrandFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -50,9 +51,7 @@ def test_generate_sequence_is_deterministic(run_intent):
 
 
 def test_unknown_or_foreign_brand_fails_with_the_field(run_intent, other_org):
-    from agents.models import Brand
-
-    Brand.objects.create(organization=other_org, name="Globex", slug="globex")
+    BrandFactory(organization=other_org, slug="globex")
     run = run_intent("email", "generate-sequence", {"topic": "x", "brandId": "globex"})
     assert run.status == "failed" and run.error_code == "INVALID_INPUT"
     assert run.error_context["details"] == [

@@ -13,10 +13,13 @@ import responses
 from agents import knowledge
 from agents.audience.compliance import keyword_of
 from agents.library.support import KEYWORD_REPLIES
-from agents.models import KnowledgeArticle
 from connectors.models import OutboundMessage, Suppression
-from connectors.services import connector_create
-from connectors.suppressions import suppression_add
+from tests.factories import (
+    ConnectorFactory,
+    InboundMessageFactory,
+    KnowledgeArticleFactory,
+    SuppressionFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +31,7 @@ CUSTOMER = "+14155550123"
 
 @pytest.fixture
 def articles(org, other_org):
-    make = KnowledgeArticle.objects.create
+    make = KnowledgeArticleFactory
     return [
         make(
             organization=org,
@@ -67,13 +70,10 @@ def articles(org, other_org):
 
 @pytest.fixture
 def twilio_sms(org):
-    return connector_create(
+    return ConnectorFactory(
         organization=org,
-        provider="twilio_sms",
-        name="SMS",
         mode="live",
         credentials={"account_sid": SID, "auth_token": "twilio-token-9f3e"},
-        config={"from_number": "+14155550100"},
     )
 
 
@@ -164,7 +164,7 @@ def test_opt_out_keywords_suppress_and_leave_the_sms_confirmation_to_twilio(
 
 
 def test_start_removes_the_suppression_and_help_answers(run_intent, twilio_sms, org):
-    suppression_add(organization=org, channel="sms", address=CUSTOMER, source="opt_out_keyword")
+    SuppressionFactory(organization=org, channel="sms", address=CUSTOMER, source="opt_out_keyword")
     run = run_intent("support", "reply", {"from": CUSTOMER, "body": "START"})
     assert run.output["status"] == "opted_in" and not Suppression.objects.exists()
     with responses.RequestsMock() as rsps:
@@ -181,20 +181,14 @@ def test_start_removes_the_suppression_and_help_answers(run_intent, twilio_sms, 
 
 
 def test_whatsapp_stop_is_confirmed_by_the_agent_and_costs_one_message(run_intent, org):
-    from agents.audience.models import InboundMessage
-
-    connector_create(
+    ConnectorFactory(
         organization=org,
         provider="twilio_whatsapp",
-        name="WA",
         mode="live",
         credentials={"account_sid": SID, "auth_token": "t"},
-        config={"from_number": "+14155550100"},
     )
     # The STOP itself arrived through the webhook, which opens WhatsApp's 24-hour window.
-    InboundMessage.objects.create(
-        organization=org, channel="whatsapp", address=CUSTOMER, body="STOP"
-    )
+    InboundMessageFactory(organization=org, channel="whatsapp", address=CUSTOMER, body="STOP")
     with responses.RequestsMock() as rsps:
         rsps.add(
             responses.POST,
@@ -223,14 +217,7 @@ def test_whatsapp_stop_is_confirmed_by_the_agent_and_costs_one_message(run_inten
 
 
 def test_sandbox_twilio_records_the_reply_in_the_outbox(run_intent, org, articles):
-    connector_create(
-        organization=org,
-        provider="twilio_sms",
-        name="SMS sandbox",
-        mode="sandbox",
-        credentials={"account_sid": SID, "auth_token": "t"},
-        config={"from_number": "+14155550100"},
-    )
+    ConnectorFactory(organization=org, mode="sandbox")
     run = run_intent("support", "reply", {"from": CUSTOMER, "body": "How do I reset my password?"})
     assert run.output["sandbox"] is True and run.output["messageSid"].startswith("SM")
     row = OutboundMessage.objects.get(run_id=run.id)
@@ -238,13 +225,11 @@ def test_sandbox_twilio_records_the_reply_in_the_outbox(run_intent, org, article
 
 
 def test_whatsapp_outside_the_24_hour_window_is_blocked_by_policy(run_intent, org):
-    connector_create(
+    ConnectorFactory(
         organization=org,
         provider="twilio_whatsapp",
-        name="WA",
         mode="live",
         credentials={"account_sid": SID, "auth_token": "t"},
-        config={"from_number": "+14155550100"},
     )
     run = run_intent("support", "reply", {"channel": "whatsapp", "from": CUSTOMER, "body": "HELP"})
     assert (
@@ -255,7 +240,7 @@ def test_whatsapp_outside_the_24_hour_window_is_blocked_by_policy(run_intent, or
 
 
 def test_suppressed_numbers_get_no_reply(run_intent, articles, twilio_sms, org):
-    suppression_add(organization=org, channel="sms", address=CUSTOMER, source="staff")
+    SuppressionFactory(organization=org, channel="sms", address=CUSTOMER)
     run = run_intent("support", "reply", {"from": CUSTOMER, "body": "How do I reset my password?"})
     assert run.output["status"] == "suppressed" and run.output["sent"] is False
     assert not OutboundMessage.objects.exists()
