@@ -1,19 +1,62 @@
 """Addresses in the one form suppressions are stored and looked up in.
 
-Phones are E.164 (``+14155550100``; a ``whatsapp:`` prefix, spaces, dots, dashes and
-brackets are dropped); emails are trimmed and lowercased.
+Phones are parsed and validated with ``phonenumbers`` (Google's libphonenumber metadata) and
+stored in E.164 (``+14155550100``).  A ``whatsapp:`` prefix, spaces, dots, dashes and brackets
+are dropped, and the international call prefix ``00`` stands for ``+``
+(``0044 20 7946 0958`` is ``+442079460958``).
+
+A number must carry its country code.  A national number (``555-0100``, ``020 7946 0958``)
+is refused rather than read in a default country: an organization's contacts and senders span
+countries, and a guessed country would send a message (and its cost) to the wrong person and
+file a STOP under an address that never matches.  A number whose digits do not belong to a
+range its country assigns (``phonenumbers.is_valid_number``) is refused too.
+
+Emails are trimmed and lowercased.
 """
 
 from __future__ import annotations
 
 import re
 
+import phonenumbers
+
 from neonhub.core.errors import InvalidInput
 
-E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# phonenumbers.parse also digs a number out of surrounding text, turns letters into digits
+# (1-800-FLOWERS) and keeps an extension; none of that belongs in an address we store and
+# match, so only digits, one leading "+" and the usual separators get as far as the parser.
+PHONE_CHARACTERS = re.compile(r"^\+?[\d\s().-]+$")
 PHONE_CHANNELS = frozenset({"sms", "whatsapp"})
 CHANNELS = frozenset({"sms", "whatsapp", "email"})
+
+
+def phone_e164(value: str) -> str:
+    """``value`` as an E.164 number, or ValueError saying what is wrong with it.
+
+    Raises ValueError (not InvalidInput) so that pydantic schemas can use it as a validator.
+    """
+    value = value.strip().removeprefix("whatsapp:").strip()
+    if value.startswith("00"):
+        value = "+" + value[2:]
+    if not PHONE_CHARACTERS.match(value):
+        raise ValueError("expected a phone number such as +14155550100")
+    if not value.startswith("+"):
+        raise ValueError("the number needs its country code, e.g. +14155550100")
+    try:
+        number = phonenumbers.parse(value, None)
+    except phonenumbers.NumberParseException as exc:
+        if exc.error_type == phonenumbers.NumberParseException.INVALID_COUNTRY_CODE:
+            raise ValueError("the number does not start with a known country code") from None
+        raise ValueError("expected a phone number such as +14155550100") from None
+    if not phonenumbers.is_valid_number(number):
+        # Non-geographic codes (+800, +882, ...) have the region "001", not a country.
+        region = phonenumbers.region_code_for_country_code(number.country_code)
+        where = f" in {region}" if region.isalpha() else ""
+        raise ValueError(
+            f"+{number.country_code} {number.national_number} is not a valid phone number{where}"
+        )
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def normalize_address(*, channel: str, address: str) -> str:
@@ -31,12 +74,10 @@ def normalize_address(*, channel: str, address: str) -> str:
                 details=[{"field": "address", "message": "not an email address"}],
             )
         return value
-    value = re.sub(r"[\s().-]", "", value.removeprefix("whatsapp:"))
-    if value.startswith("00"):
-        value = "+" + value[2:]
-    if not E164.match(value):
+    try:
+        return phone_e164(value)
+    except ValueError as exc:
         raise InvalidInput(
-            "Not a phone number in E.164 form (+14155550100)",
-            details=[{"field": "address", "message": "expected an E.164 phone number"}],
-        )
-    return value
+            f"Not a phone number: {exc}",
+            details=[{"field": "address", "message": str(exc)}],
+        ) from None

@@ -14,7 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -115,8 +115,7 @@ def run_claim(*, run_id) -> AgentRun | None:
             "updated_at": now,
         },
         add={"attempt": 1},
-        extra_where='AND ("next_attempt_at" IS NULL OR "next_attempt_at" <= %s)',
-        extra_params=[connection.ops.adapt_datetimefield_value(now)],
+        null_or_at_most={"next_attempt_at": now},
         durable=False,
     )
 

@@ -78,8 +78,9 @@ def clean_phone(value: Any) -> str:
         return ""
     try:
         return normalize_address(channel="sms", address=value)
-    except InvalidInput:
-        raise _invalid("phone", "expected an E.164 phone number like +14155550100") from None
+    except InvalidInput as exc:
+        # The address check says what is wrong (no country code, no such number range).
+        raise _invalid("phone", exc.details[0]["message"]) from None
 
 
 def clean_timezone(value: Any) -> str:

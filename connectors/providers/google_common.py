@@ -1,7 +1,8 @@
 """What a Google API connector needs: OAuth token refresh errors, API errors and quota days.
 
 Google answers API errors as ``{"error": {"code", "message", "errors": [{"reason", ...}],
-"status"}}`` and token errors as ``{"error": "invalid_grant", "error_description": ...}``.
+"status"}}`` and token errors as ``{"error": "invalid_grant", "error_description": ...}``.  The token
+refresh is ours, not google-auth's: ``connectors/providers/youtube.py`` says why.
 """
 
 from __future__ import annotations

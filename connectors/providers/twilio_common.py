@@ -18,6 +18,7 @@ import requests
 from django.conf import settings
 from pydantic import AfterValidator, Field, SecretStr, ValidationInfo, field_validator
 
+from connectors.addresses import phone_e164
 from connectors.base import (
     BaseConfig,
     CallResult,
@@ -95,7 +96,13 @@ def _web_url(value: str) -> str:
 
 
 WebUrl = Annotated[str, AfterValidator(_web_url)]
-Phone = Annotated[str, Field(pattern=E164, description="E.164 phone number, e.g. +14155550100")]
+# The pattern documents the form; phone_e164 refuses numbers no country assigns, the same
+# check the compliance gate and the suppression list read the number with.
+Phone = Annotated[
+    str,
+    Field(pattern=E164, description="E.164 phone number, e.g. +14155550100"),
+    AfterValidator(phone_e164),
+]
 
 
 class TwilioCredentials(Schema):

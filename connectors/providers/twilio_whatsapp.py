@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BeforeValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field
 
+from connectors.addresses import phone_e164
 from connectors.base import CallResult, Schema, action
 from connectors.providers.twilio_common import (
     E164,
@@ -28,6 +29,7 @@ WhatsAppNumber = Annotated[
         lambda value: value.strip().removeprefix("whatsapp:") if isinstance(value, str) else value
     ),
     Field(pattern=E164, description="E.164 number, with or without the whatsapp: prefix"),
+    AfterValidator(phone_e164),
 ]
 
 

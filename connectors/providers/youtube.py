@@ -11,6 +11,31 @@ size is first spooled to a bounded temporary file.
 Quota (reset at midnight Pacific): ``videos.insert`` has its own bucket of 100 calls a day;
 everything else shares 10,000 units a day (videos.list 1, videos.update 50,
 commentThreads.insert 50).
+
+Why the token refresh and the resumable upload are written here rather than taken from
+Google's client libraries (evaluated: google-auth 2.63 and google-resumable-media 2.11):
+
+- Both take a ``requests.Session`` (or a session-shaped callable) as their transport.  Our
+  seam is not a session: recording each call as a run step, the provider's classification
+  (and ``is_final``), sandbox mode and secret scrubbing live in ``Provider.request``, and the
+  seam picks its urllib3 ``Retry`` per call by whether the call is safe to repeat.  Handing
+  the libraries the pooled session would bypass all of that; wrapping ``Provider.request``
+  in a fake session would keep it, but leaves the libraries only the request bodies and the
+  answer parsing, a few lines each, behind an adapter that must mimic requests' contract.
+- google-resumable-media sleeps in the worker between its own retries (``wait_and_retry``:
+  up to 64 s a wait and 600 s in all by default, set only through the private
+  ``_retry_strategy``), on top of urllib3's retries; we ask the session how much it holds
+  and let a long wait reschedule the run instead.  A chunk PUT is not safe to repeat while
+  the status query is: one session cannot carry both policies.
+- It needs a seekable stream (``tell() == 0`` to start, ``seek`` to recover), so a video
+  download of known size could no longer be relayed chunk by chunk; every download would be
+  spooled to disk first.  Its main user, google-cloud-storage, stopped depending on it in
+  3.0 and carries a private copy.
+- google-auth's refresh (``google.oauth2.credentials.Credentials.refresh``) retries
+  transient token-endpoint answers itself with exponential backoff, and reports every
+  failure as one ``RefreshError``; we would still map ``invalid_grant`` (reconnect) and
+  ``invalid_client`` from the body ourselves (``google_common.token_error``).  The refresh
+  itself is one form POST and two fields read back (``_new_token``).
 """
 
 from __future__ import annotations

@@ -1,13 +1,20 @@
 """Plain statements for the hot paths: a run's claim, finish and steps, and a connector call's
 outbox writes.
 
+The rule: plain SQL is written only for a statement on a measured hot path
+(docs/PERFORMANCE.md), and only here; everything else goes through the ORM.  Migrations, the
+benchmarks under ``bench/`` and the SQLite connection settings (``init_command`` in
+settings.py, configuration rather than a query) are outside the rule.
+
 Measured: building an UPDATE or INSERT through the ORM's query compiler cost 0.2–0.4 ms of CPU
 per statement, more than the database took to run it, and a run's claim and finish are four
-such statements of the same shape every time, a side effect two more (docs/PERFORMANCE.md).  These helpers keep what
+such statements of the same shape every time, a side effect two more.  These helpers keep what
 the ORM does to values — each field's ``get_db_prep_save`` on the way in, the backend's and the
-field's converters on the way out — and cache the statement text per shape.  Only plain
-equality conditions (``None`` is not ``IS NULL``: pass that as ``extra_where``); anything richer
-goes through the ORM.
+field's converters on the way out — and cache the statement text per shape.
+
+Conditions are equalities, ``None`` meaning ``IS NULL`` as in ``filter(name=None)`` (SQL's NULL;
+a JSON ``null`` stored in a JSONField is not matched), plus ``null_or_at_most`` for a column
+that is NULL or not after a value (a run that is due).  Anything richer goes through the ORM.
 """
 
 from __future__ import annotations
@@ -44,23 +51,51 @@ def _update_text(
     set_names: tuple,
     add_names: tuple,
     where_names: tuple,
+    null_names: tuple,
+    due_names: tuple,
     returning: bool,
 ) -> str:
-    columns = [_qn(_field(model, n).column) for n in set_names]
-    sets = [f"{c} = %s" for c in columns] + [
-        f"{c} = {c} + %s" for c in (_qn(_field(model, n).column) for n in add_names)
-    ]
-    where = " AND ".join(f"{_qn(_field(model, n).column)} = %s" for n in where_names)
-    text = f"UPDATE {_qn(model._meta.db_table)} SET {', '.join(sets)} WHERE {where}"  # noqa: S608 (names only)
+    def col(name: str) -> str:
+        return _qn(_field(model, name).column)
+
+    sets = [f"{col(n)} = %s" for n in set_names] + [f"{col(n)} = {col(n)} + %s" for n in add_names]
+    where = (
+        [f"{col(n)} = %s" for n in where_names]
+        + [f"{col(n)} IS NULL" for n in null_names]
+        + [f"({col(n)} IS NULL OR {col(n)} <= %s)" for n in due_names]
+    )
+    text = f"UPDATE {_qn(model._meta.db_table)} SET {', '.join(sets)} WHERE {' AND '.join(where)}"  # noqa: S608 (names only)
     if returning:
         text += " RETURNING " + ", ".join(_qn(f.column) for f in model._meta.concrete_fields)
     return text
 
 
-def _update_params(
-    model: type[models.Model], values: Mapping, add: Mapping, where: Mapping
-) -> list:
-    return [prep(model, n, v) for part in (values, add, where) for n, v in part.items()]
+def _shape(
+    model: type[models.Model],
+    values: Mapping,
+    add: Mapping,
+    where: Mapping,
+    due: Mapping,
+    returning: bool,
+) -> tuple[str, list]:
+    """The statement text (cached per shape) and its parameters; a ``None`` in ``where`` is
+    ``IS NULL`` and takes no parameter (``= NULL`` would match no row)."""
+    if not where:
+        raise ValueError("an UPDATE without a condition would change every row")
+    equal = {n: v for n, v in where.items() if v is not None}
+    null = tuple(n for n, v in where.items() if v is None)
+    text = _update_text(
+        connection.vendor,
+        model,
+        tuple(values),
+        tuple(add),
+        tuple(equal),
+        null,
+        tuple(due),
+        returning,
+    )
+    params = [prep(model, n, v) for part in (values, add, equal, due) for n, v in part.items()]
+    return text, params
 
 
 _NOTHING: Mapping[str, Any] = MappingProxyType({})
@@ -99,13 +134,12 @@ def update(
     durable: bool = True,
 ) -> int:
     """``UPDATE … SET`` each of ``values``, adding each of ``add`` to its column, ``WHERE`` every
-    ``where`` item equals; answers the number of rows changed.  ``durable=False``: see ``_relaxed``."""
-    text, relaxed = _relaxed(
-        _update_text(connection.vendor, model, tuple(values), tuple(add), tuple(where), False),
-        durable,
-    )
+    ``where`` item equals (``None``: ``IS NULL``); answers the number of rows changed.
+    ``durable=False``: see ``_relaxed``."""
+    text, params = _shape(model, values, add, where, _NOTHING, False)
+    text, relaxed = _relaxed(text, durable)
     with connection.cursor() as cursor:
-        cursor.execute(text, _update_params(model, values, add, where))
+        cursor.execute(text, params)
         if relaxed:
             cursor.nextset()
         return cursor.rowcount
@@ -117,21 +151,18 @@ def update_returning(
     where: Mapping[str, Any],
     values: Mapping[str, Any] = _NOTHING,
     add: Mapping[str, Any] = _NOTHING,
-    extra_where: str = "",
-    extra_params: Sequence[Any] = (),
+    null_or_at_most: Mapping[str, Any] = _NOTHING,
     durable: bool = True,
 ) -> M | None:
     """Like ``update`` for one row, answering the changed row as an instance (None if none changed).
 
-    ``extra_where`` is more SQL for the condition (``AND …``), with its own parameters.
+    ``null_or_at_most``: each column is also NULL or not after its value (``next_attempt_at``
+    unset or past: a run that is due).
     """
-    text = _update_text(connection.vendor, model, tuple(values), tuple(add), tuple(where), True)
-    if extra_where:
-        head, _, tail = text.partition(" RETURNING ")
-        text = f"{head} {extra_where} RETURNING {tail}"
+    text, params = _shape(model, values, add, where, null_or_at_most, True)
     text, relaxed = _relaxed(text, durable)
     with connection.cursor() as cursor:
-        cursor.execute(text, [*_update_params(model, values, add, where), *extra_params])
+        cursor.execute(text, params)
         if relaxed:
             cursor.nextset()
         rows = cursor.fetchall()

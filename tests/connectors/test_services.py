@@ -760,6 +760,8 @@ def test_stored_credentials_that_no_longer_validate_need_reconnect(live, steps):
         ("sms", "+1 (415) 555-0100", "+14155550100"),
         ("whatsapp", "whatsapp:+14155550100", "+14155550100"),
         ("sms", "0044 20 7946 0958", "+442079460958"),
+        ("whatsapp", " whatsapp: +44 (0)20 7946 0958 ", "+442079460958"),
+        ("sms", "+49 30 123456", "+4930123456"),
         ("email", "  Ann@Example.COM ", "ann@example.com"),
     ],
 )
@@ -781,6 +783,11 @@ def test_suppression_addresses_are_normalized(org, channel, given, stored):
     "channel, address, field",
     [
         ("sms", "555-0100", "address"),
+        ("sms", "4155550100", "address"),  # no country code: never guessed
+        ("sms", "+44 7700 900123", "address"),  # E.164 in form, in no range the UK assigns
+        ("sms", "+1 415 555 0100 ext. 12", "address"),
+        ("sms", "+1-800-FLOWERS", "address"),
+        ("whatsapp", "call +14155550100", "address"),
         ("email", "not-an-email", "address"),
         ("fax", "+14155550100", "channel"),
     ],

@@ -71,6 +71,14 @@ def test_bad_contact_fields_name_the_field(org, data, field):
     assert exc.value.details[0]["field"] == field
 
 
+def test_an_invalid_contact_phone_says_why(org):
+    with pytest.raises(InvalidInput) as exc:
+        contacts.contact_create(organization=org, phone="+44 7700 900123")
+    assert exc.value.details == [
+        {"field": "phone", "message": "+44 7700900123 is not a valid phone number in GB"}
+    ]
+
+
 def test_phone_and_email_are_unique_per_organization(org, other_org):
     contacts.contact_create(organization=org, phone="+14155550100")
     with pytest.raises(Conflict):

@@ -128,11 +128,11 @@ def test_demo_sandbox_connectors_answer_every_messaging_action(org, recorder):
     calls = [
         ("twilio_sms", "send_sms", {"to": "+14155550123", "body": "hi"}),
         ("twilio_sms", "get_message", {"sid": "SM1f0e8ae6ade43cb3c0ce4525424e404f"}),
-        ("twilio_whatsapp", "send_message", {"to": "+447700900123", "body": "hi"}),
+        ("twilio_whatsapp", "send_message", {"to": "+447400123456", "body": "hi"}),
         (
             "twilio_whatsapp",
             "send_template",
-            {"to": "+447700900123", "content_sid": "HXb5b62575e6e4ff6129ad7c8efe1f983e"},
+            {"to": "+447400123456", "content_sid": "HXb5b62575e6e4ff6129ad7c8efe1f983e"},
         ),
         ("smtp_email", "send_email", {"to": "ada@example.org", "subject": "Hi", "text": "Hello"}),
         (

@@ -383,6 +383,9 @@ def test_config_requires_exactly_one_sender(config, field, message):
     [
         ({"to": "0044 7700 900123"}, "to"),
         ({"to": "+0123456789"}, "to"),
+        # E.164 in form, but in no range the UK assigns (Ofcom's drama numbers): the
+        # compliance gate could not read it, so the action refuses it too.
+        ({"to": "+447700900123"}, "to"),
         ({"body": ""}, "body"),
         ({"body": "x" * 1601}, "body"),
         ({"media_urls": ["ftp://example.com/a.png"]}, "media_urls"),

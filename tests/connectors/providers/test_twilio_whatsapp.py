@@ -44,7 +44,7 @@ def run(provider, action, **data):
 
 def template(provider, **data):
     data = {
-        "to": "+447700900123",
+        "to": "+447400123456",
         "content_sid": CONTENT,
         "content_variables": {"1": "Ada", "2": "Friday 3pm"},
         **data,
@@ -54,7 +54,7 @@ def template(provider, **data):
 
 def message(provider, **data):
     return run(
-        provider, "send_message", **{"to": "+447700900123", "body": "Thanks for writing!", **data}
+        provider, "send_message", **{"to": "+447400123456", "body": "Thanks for writing!", **data}
     )
 
 
@@ -89,7 +89,7 @@ def test_send_template_posts_content_sid_and_variables(mocked, recorder):
     assert result.status == "queued"  # Twilio's "accepted": held by the Messaging Service
     assert result.cost == Decimal("0.005")
     assert result.output["content_sid"] == CONTENT
-    assert result.output["to"] == "whatsapp:+447700900123"
+    assert result.output["to"] == "whatsapp:+447400123456"
     assert recorder.steps[0].cost == Decimal("0.005")
 
 
@@ -113,13 +113,13 @@ def test_send_message_uses_whatsapp_addresses(mocked):
 
     result = message(
         make(),
-        to="whatsapp:+447700900123",
+        to="whatsapp:+447400123456",
         media_urls=["https://example.com/receipt.pdf"],
         status_callback="https://hub.example.com/hooks/twilio/status",
     )
 
     assert parse_qsl(mocked.calls[0].request.body) == [
-        ("To", "whatsapp:+447700900123"),
+        ("To", "whatsapp:+447400123456"),
         ("From", "whatsapp:+14155550100"),
         ("Body", "Thanks for writing!"),
         ("MediaUrl", "https://example.com/receipt.pdf"),
@@ -147,7 +147,7 @@ def test_opted_out_recipient_is_suppressed_on_the_whatsapp_channel(mocked):
     with pytest.raises(ConnectorRejected) as caught:
         template(make())
 
-    assert caught.value.context == {"suppress": {"channel": "whatsapp", "address": "+447700900123"}}
+    assert caught.value.context == {"suppress": {"channel": "whatsapp", "address": "+447400123456"}}
 
 
 def test_send_is_not_repeated_after_a_503(httpserver):
@@ -171,7 +171,7 @@ def test_get_message_is_retried_after_a_502(httpserver):
 
     result = run(make(base_url=httpserver.url_for("").rstrip("/")), "get_message", sid=sid)
 
-    assert result.output["to"] == "whatsapp:+447700900123"
+    assert result.output["to"] == "whatsapp:+447400123456"
     assert len(httpserver.log) == 2
 
 
@@ -213,7 +213,8 @@ def test_connection_test_names_rejected_credentials(mocked):
     ("action", "data", "field"),
     [
         ("send_template", {"content_sid": "HX123"}, "content_sid"),
-        ("send_template", {"to": "whatsapp:447700900123"}, "to"),
+        ("send_template", {"to": "whatsapp:447400123456"}, "to"),
+        ("send_message", {"to": "whatsapp:+447700900123"}, "to"),  # no UK range
         (
             "send_message",
             {"media_urls": ["https://a.example/1.png", "https://a.example/2.png"]},
@@ -223,7 +224,7 @@ def test_connection_test_names_rejected_credentials(mocked):
     ],
 )
 def test_inputs_are_validated(action, data, field):
-    base = {"to": "+447700900123"}
+    base = {"to": "+447400123456"}
     base.update({"content_sid": CONTENT} if action == "send_template" else {"body": "hi"})
     with pytest.raises(ValidationError) as caught:
         TwilioWhatsApp.actions[action].schema(**{**base, **data})
@@ -245,19 +246,19 @@ def test_sandbox_answers_like_twilio_without_network(mocked):
     sent = provider.sandbox(
         "send_template",
         TwilioWhatsApp.actions["send_template"].schema(
-            to="+447700900123", content_sid=CONTENT, content_variables={"1": "Ada"}
+            to="+447400123456", content_sid=CONTENT, content_variables={"1": "Ada"}
         ),
     )
     session = provider.sandbox(
         "send_message",
-        TwilioWhatsApp.actions["send_message"].schema(to="+447700900123", body="hello"),
+        TwilioWhatsApp.actions["send_message"].schema(to="+447400123456", body="hello"),
     )
     lookup = provider.sandbox(
         "get_message", TwilioWhatsApp.actions["get_message"].schema(sid=sent.provider_id)
     )
 
     assert len(mocked.calls) == 0
-    assert sent.output["to"] == "whatsapp:+447700900123"
+    assert sent.output["to"] == "whatsapp:+447400123456"
     assert sent.output["from"] == SERVICE
     assert sent.output["content_sid"] == CONTENT
     assert sent.cost == session.cost == Decimal("0.005")

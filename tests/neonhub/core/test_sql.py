@@ -44,6 +44,43 @@ def test_update_sets_and_adds_only_on_matching_rows(org):
     )
 
 
+def test_none_in_where_means_is_null(org):
+    run = AgentRunFactory(organization=org, status=RunStatus.RUNNING)  # started_at is NULL
+    started = AgentRunFactory(organization=org, status=RunStatus.RUNNING, started_at=timezone.now())
+    # "= NULL" would match neither row; IS NULL matches the one without a start.
+    assert sql.update(AgentRun, where={"started_at": None}, values={"error_code": "N"}) == 1
+    assert AgentRun.objects.get(pk=run.pk).error_code == "N"
+    assert AgentRun.objects.get(pk=started.pk).error_code == ""
+    got = sql.update_returning(
+        AgentRun, where={"id": run.pk, "started_at": None}, values={"error_code": "M"}
+    )
+    assert got.pk == run.pk and got.error_code == "M"
+    assert (
+        sql.update_returning(
+            AgentRun, where={"id": started.pk, "started_at": None}, values={"error_code": "M"}
+        )
+        is None
+    )
+
+
+def test_none_in_where_is_rendered_as_is_null_without_a_parameter(org):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    run = AgentRunFactory(organization=org)
+    with CaptureQueriesContext(connection) as queries:
+        sql.update(AgentRun, where={"id": run.pk, "parent_id": None}, values={"error_code": "A"})
+    assert "IS NULL" in queries[0]["sql"] and "= NULL" not in queries[0]["sql"]
+    assert AgentRun.objects.get(pk=run.pk).error_code == "A"
+
+
+def test_an_update_without_a_condition_is_refused(org):
+    AgentRunFactory(organization=org)
+    with pytest.raises(ValueError, match="every row"):
+        sql.update(AgentRun, where={}, values={"error_code": "X"})
+    assert not AgentRun.objects.filter(error_code="X").exists()
+
+
 def test_update_returning_converts_like_the_orm(org):
     run = AgentRunFactory(organization=org, input={"content": "x", "n": 1}, cost=Decimal("0.5"))
     now = timezone.now()

@@ -112,3 +112,15 @@ def test_check_deploy_passes_with_production_settings(tmp_path):
         timeout=60,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_healthz_answers_503_when_the_database_fails(client, monkeypatch):
+    from django.db import DatabaseError
+    from django.db.models import QuerySet
+
+    def broken(self):
+        raise DatabaseError("connection refused")
+
+    monkeypatch.setattr(QuerySet, "exists", broken)
+    resp = client.get("/healthz")
+    assert resp.status_code == 503 and resp.json()["database"] == "unreachable"
