@@ -18,25 +18,24 @@ CHANNELS = frozenset({"sms", "whatsapp", "email"})
 
 def normalize_address(*, channel: str, address: str) -> str:
     if channel not in CHANNELS:
-        raise InvalidInput(
-            f"Unknown channel {channel!r}",
-            details=[{"field": "channel", "message": "expected sms, whatsapp or email"}],
+        raise InvalidInput.for_field(
+            "channel", "expected sms, whatsapp or email", summary=f"Unknown channel {channel!r}"
         )
     value = (address or "").strip()
     if channel == "email":
         value = value.lower()
         if len(value) > 254 or not EMAIL.match(value):
-            raise InvalidInput(
-                "Not an email address",
-                details=[{"field": "address", "message": "not an email address"}],
+            raise InvalidInput.for_field(
+                "address", "not an email address", summary="Not an email address"
             )
         return value
     value = re.sub(r"[\s().-]", "", value.removeprefix("whatsapp:"))
     if value.startswith("00"):
         value = "+" + value[2:]
     if not E164.match(value):
-        raise InvalidInput(
-            "Not a phone number in E.164 form (+14155550100)",
-            details=[{"field": "address", "message": "expected an E.164 phone number"}],
+        raise InvalidInput.for_field(
+            "address",
+            "expected an E.164 phone number",
+            summary="Not a phone number in E.164 form (+14155550100)",
         )
     return value

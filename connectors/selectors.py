@@ -67,9 +67,10 @@ def connector_for(
     connector = qs.order_by("-updated_at", "-id").first()
     if connector is None and required:
         named = f" named {name!r}" if name is not None else ""
-        raise ConnectorMissing(
-            f"No {provider} connector{named} is set up for this organization",
-            details=[{"field": "connector", "message": f"add an enabled {provider} connector"}],
+        raise ConnectorMissing.for_field(
+            "connector",
+            f"add an enabled {provider} connector",
+            summary=f"No {provider} connector{named} is set up for this organization",
             context={"provider": provider},
         )
     return connector

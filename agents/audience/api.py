@@ -163,9 +163,7 @@ def contact_consent(request: HttpRequest, contact_id: str, body: ConsentSetIn):
     request.auth.require_write()
     for field in ("channel", "status"):
         if getattr(body, field) is None:
-            raise InvalidInput(
-                f"{field} is required", details=[{"field": field, "message": "Field required"}]
-            )
+            raise InvalidInput.for_field(field, "Field required", summary=f"{field} is required")
     return services.contact_consent_set(
         contact=contact, channel=body.channel, status=body.status, source=body.source, at=body.at
     )
@@ -223,9 +221,8 @@ def list_delete(request: HttpRequest, list_id: str):
 
 def _members(body: MembersIn) -> list:
     if not body.contact_ids:
-        raise InvalidInput(
-            "contact_ids must name at least one contact",
-            details=[{"field": "contact_ids", "message": "at least one id"}],
+        raise InvalidInput.for_field(
+            "contact_ids", "at least one id", summary="contact_ids must name at least one contact"
         )
     return body.contact_ids
 

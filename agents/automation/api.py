@@ -271,9 +271,10 @@ def batch_create(request: HttpRequest, body: BatchIn):
         "created_by": principal.user,
     }
     if (body.items is None) == (body.contact_list_id is None):
-        raise InvalidInput(
-            "Give either items or contact_list_id",
-            details=[{"field": "items", "message": "give either items or contact_list_id"}],
+        raise InvalidInput.for_field(
+            "items",
+            "give either items or contact_list_id",
+            summary="Give either items or contact_list_id",
         )
     if body.items is not None:
         return Status(202, batches.batch_create_json(items=body.items, **common))
@@ -291,8 +292,8 @@ def _json_field(value: str, field: str) -> dict:
     except ValueError:
         data = None
     if not isinstance(data, dict):
-        raise InvalidInput(
-            f"{field} must be a JSON object", details=[{"field": field, "message": "a JSON object"}]
+        raise InvalidInput.for_field(
+            field, "a JSON object", summary=f"{field} must be a JSON object"
         )
     return data
 

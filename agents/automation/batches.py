@@ -67,10 +67,6 @@ COUNTER_OF = {
 CONTACT_DEFAULT_MAPPING = {"to": "phone", "contactId": "id"}
 
 
-def _invalid(field: str, message: str) -> InvalidInput:
-    return InvalidInput(f"{field}: {message}", details=[{"field": field, "message": message}])
-
-
 # --- creating ---------------------------------------------------------------------------------
 
 
@@ -98,7 +94,7 @@ def _new_batch(
     impl = get_agent(agent)
     impl.get_intent(intent)
     if not isinstance(defaults, dict):
-        raise _invalid("defaults", "must be an object")
+        raise InvalidInput.for_field("defaults", "must be an object")
     return Batch(
         organization=organization,
         name=(name or f"{impl.slug}/{intent}")[:200],
@@ -124,12 +120,14 @@ def batch_create_json(
 ) -> Batch:
     """A batch over a list of payloads (objects), written to a JSON Lines file as they are read."""
     if not isinstance(items, list) or not items:
-        raise _invalid("items", "a non-empty list of objects")
+        raise InvalidInput.for_field("items", "a non-empty list of objects")
     if len(items) > MAX_JSON_ITEMS:
-        raise _invalid("items", f"at most {MAX_JSON_ITEMS} items; upload a CSV for more")
+        raise InvalidInput.for_field(
+            "items", f"at most {MAX_JSON_ITEMS} items; upload a CSV for more"
+        )
     for i, item in enumerate(items):
         if not isinstance(item, dict):
-            raise _invalid(f"items.{i}", "must be an object")
+            raise InvalidInput.for_field(f"items.{i}", "must be an object")
     mapping = mapping_validate(mapping or {})
     batch = _new_batch(
         organization,
@@ -189,7 +187,7 @@ def _csv_scan(batch: Batch) -> tuple[int, dict]:
         columns, offset = csv_header(stream)
         missing = sorted({c for c in batch.mapping.values() if c not in columns})
         if missing:
-            raise _invalid(
+            raise InvalidInput.for_field(
                 "mapping",
                 f"no column named {', '.join(missing)} in the CSV (it has {', '.join(columns)})",
             )
@@ -199,9 +197,9 @@ def _csv_scan(batch: Batch) -> tuple[int, dict]:
                 count += 1
                 first = first or record
         except RecordError as exc:
-            raise _invalid("file", f"row {exc.row}: {exc}") from None
+            raise InvalidInput.for_field("file", f"row {exc.row}: {exc}") from None
     if not count:
-        raise _invalid("file", "the CSV has no data rows")
+        raise InvalidInput.for_field("file", "the CSV has no data rows")
     return count, first
 
 
@@ -231,7 +229,7 @@ def batch_create_list(
     batch.contact_list = contact_list
     first = contact_list.memberships.select_related("contact").order_by("id").first()
     if first is None:
-        raise _invalid("contact_list_id", "the list has no contacts")
+        raise InvalidInput.for_field("contact_list_id", "the list has no contacts")
     _check_first(
         batch.agent, intent, payload_of(batch, contact_record(first.contact)), "The first contact"
     )
