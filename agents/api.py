@@ -12,6 +12,7 @@ They are added to the runs router (``runs/api.py``, which holds the reads), so t
 from __future__ import annotations
 
 import time
+from uuid import UUID
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Header, Router, Status
@@ -89,7 +90,7 @@ def run_create(
 @runs_router.post(
     "/{run_id}/cancel", response={202: RunOut}, summary="Cancel a queued or running run"
 )
-def run_cancel(request: HttpRequest, run_id: str):
+def run_cancel(request: HttpRequest, run_id: UUID):
     request.auth.require_write()
     run = selectors.run_get(organization=request.auth.organization, run_id=run_id)
     return Status(202, services.run_cancel(run=run))
@@ -98,7 +99,7 @@ def run_cancel(request: HttpRequest, run_id: str):
 @runs_router.post(
     "/{run_id}/retry", response={202: RunOut}, summary="Start a new run with the same request"
 )
-def run_retry(request: HttpRequest, run_id: str):
+def run_retry(request: HttpRequest, run_id: UUID):
     request.auth.require_write()
     run = selectors.run_get(organization=request.auth.organization, run_id=run_id)
     return Status(202, services.run_retry(run=run, created_by=request.auth.user))
@@ -119,7 +120,7 @@ WAIT_FOR_WORKER_SECONDS = 30.0
 def connector_action(
     request: HttpRequest,
     response: HttpResponse,
-    connector_id: str,
+    connector_id: UUID,
     action: str,
     body: ActionIn,
     idempotency_key: str | None = Header(default=None, alias="Idempotency-Key"),

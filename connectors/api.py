@@ -7,6 +7,8 @@ Owners and admins create, edit and delete connectors; members may also test them
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from django.http import HttpRequest
 from ninja import Query, Router, Status
 
@@ -69,7 +71,7 @@ def connector_create(request: HttpRequest, body: ConnectorIn):
 @router.get(
     "/{connector_id}", response=ConnectorOut, summary="One connector (credentials shown as masks)"
 )
-def connector_detail(request: HttpRequest, connector_id: str):
+def connector_detail(request: HttpRequest, connector_id: UUID):
     return selectors.connector_get(
         organization=request.auth.organization, connector_id=connector_id
     )
@@ -78,7 +80,7 @@ def connector_detail(request: HttpRequest, connector_id: str):
 @router.patch(
     "/{connector_id}", response=ConnectorOut, summary="Change a connector (owners and admins)"
 )
-def connector_update(request: HttpRequest, connector_id: str, body: ConnectorPatch):
+def connector_update(request: HttpRequest, connector_id: UUID, body: ConnectorPatch):
     principal = request.auth
     # The lookup comes first: another organization's id answers 404 whatever the caller's role.
     connector = selectors.connector_get(
@@ -101,7 +103,7 @@ def connector_update(request: HttpRequest, connector_id: str, body: ConnectorPat
 @router.delete(
     "/{connector_id}", response={204: None}, summary="Delete a connector (owners and admins)"
 )
-def connector_delete(request: HttpRequest, connector_id: str):
+def connector_delete(request: HttpRequest, connector_id: UUID):
     principal = request.auth
     connector = selectors.connector_get(
         organization=principal.organization, connector_id=connector_id
@@ -116,7 +118,7 @@ def connector_delete(request: HttpRequest, connector_id: str):
     response=TestOut,
     summary="Test the connection (a pass heals the connector)",
 )
-def connector_test(request: HttpRequest, connector_id: str):
+def connector_test(request: HttpRequest, connector_id: UUID):
     principal = request.auth
     connector = selectors.connector_get(
         organization=principal.organization, connector_id=connector_id

@@ -108,20 +108,9 @@ def run_page(
     return Page(items=items[:limit], next_cursor=next_cursor)
 
 
-def parse_uuid(value) -> uuid.UUID:
-    if isinstance(value, uuid.UUID):
-        return value
+def run_get(*, organization: Organization, run_id: uuid.UUID) -> AgentRun:
     try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        raise NotFound("Run not found") from None
-
-
-def run_get(*, organization: Organization, run_id) -> AgentRun:
-    try:
-        return AgentRun.objects.select_related("parent").get(
-            organization=organization, pk=parse_uuid(run_id)
-        )
+        return AgentRun.objects.select_related("parent").get(organization=organization, pk=run_id)
     except AgentRun.DoesNotExist:
         raise NotFound("Run not found") from None
 

@@ -8,6 +8,7 @@ which the body-size middleware lets be larger.
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from django.http import HttpRequest, StreamingHttpResponse
 from ninja import File, Query, Router, Schema, Status, UploadedFile
@@ -29,6 +30,7 @@ from agents.audience.schemas import (
     MembersOut,
 )
 from neonhub.core.errors import InvalidInput
+from neonhub.core.ids import uuid_from
 
 contacts_router = Router(tags=["contacts"])
 lists_router = Router(tags=["contact lists"])
@@ -49,10 +51,12 @@ class ContactQuery(Schema):
     limit: int = Field(default=50, ge=1, le=200)
 
 
-def _list_or_none(request: HttpRequest, list_id):
+def _list_or_none(request: HttpRequest, list_id: str | UUID | None):
     if not list_id:
         return None
-    return selectors.contact_list_get(organization=request.auth.organization, list_id=list_id)
+    return selectors.contact_list_get(
+        organization=request.auth.organization, list_id=uuid_from(list_id, field="list_id")
+    )
 
 
 @contacts_router.get("", response=ContactPageOut, summary="Contacts, newest first, with a cursor")
@@ -140,13 +144,13 @@ def contact_detail_out(contact, organization) -> dict:
 @contacts_router.get(
     "/{contact_id}", response=ContactDetailOut, summary="A contact with its lists and messages"
 )
-def contact_detail(request: HttpRequest, contact_id: str):
+def contact_detail(request: HttpRequest, contact_id: UUID):
     contact = selectors.contact_get(organization=request.auth.organization, contact_id=contact_id)
     return contact_detail_out(contact, request.auth.organization)
 
 
 @contacts_router.patch("/{contact_id}", response=ContactOut, summary="Change a contact")
-def contact_update(request: HttpRequest, contact_id: str, body: ContactPatch):
+def contact_update(request: HttpRequest, contact_id: UUID, body: ContactPatch):
     contact = selectors.contact_get(organization=request.auth.organization, contact_id=contact_id)
     request.auth.require_write()
     fields = {k: v for k, v in body.model_dump(exclude_unset=True).items() if v is not None}
@@ -158,7 +162,7 @@ def contact_update(request: HttpRequest, contact_id: str, body: ContactPatch):
     response=ContactOut,
     summary="Record consent given or revoked for a channel",
 )
-def contact_consent(request: HttpRequest, contact_id: str, body: ConsentSetIn):
+def contact_consent(request: HttpRequest, contact_id: UUID, body: ConsentSetIn):
     contact = selectors.contact_get(organization=request.auth.organization, contact_id=contact_id)
     request.auth.require_write()
     for field in ("channel", "status"):
@@ -170,7 +174,7 @@ def contact_consent(request: HttpRequest, contact_id: str, body: ConsentSetIn):
 
 
 @contacts_router.delete("/{contact_id}", response={204: None}, summary="Delete a contact")
-def contact_delete(request: HttpRequest, contact_id: str):
+def contact_delete(request: HttpRequest, contact_id: UUID):
     contact = selectors.contact_get(organization=request.auth.organization, contact_id=contact_id)
     request.auth.require_write()
     services.contact_delete(contact=contact)
@@ -203,14 +207,14 @@ def list_create(request: HttpRequest, body: ContactListIn):
 
 
 @lists_router.get("/{list_id}", response=ContactListOut, summary="One contact list")
-def list_detail(request: HttpRequest, list_id: str):
+def list_detail(request: HttpRequest, list_id: UUID):
     return selectors.contact_list_get(organization=request.auth.organization, list_id=list_id)
 
 
 @lists_router.delete(
     "/{list_id}", response={204: None}, summary="Delete a list (its contacts stay)"
 )
-def list_delete(request: HttpRequest, list_id: str):
+def list_delete(request: HttpRequest, list_id: UUID):
     contact_list = selectors.contact_list_get(
         organization=request.auth.organization, list_id=list_id
     )
@@ -228,7 +232,7 @@ def _members(body: MembersIn) -> list:
 
 
 @lists_router.post("/{list_id}/members", response=MembersOut, summary="Add contacts to the list")
-def list_add(request: HttpRequest, list_id: str, body: MembersIn):
+def list_add(request: HttpRequest, list_id: UUID, body: MembersIn):
     contact_list = selectors.contact_list_get(
         organization=request.auth.organization, list_id=list_id
     )
@@ -240,7 +244,7 @@ def list_add(request: HttpRequest, list_id: str, body: MembersIn):
 @lists_router.post(
     "/{list_id}/members/remove", response=MembersOut, summary="Remove contacts from the list"
 )
-def list_remove(request: HttpRequest, list_id: str, body: MembersIn):
+def list_remove(request: HttpRequest, list_id: UUID, body: MembersIn):
     contact_list = selectors.contact_list_get(
         organization=request.auth.organization, list_id=list_id
     )

@@ -15,18 +15,9 @@ from neonhub.core.errors import InvalidInput, NotFound
 from neonhub.core.models import Organization
 
 
-def _uuid(value, what: str) -> uuid.UUID:
-    if isinstance(value, uuid.UUID):
-        return value
+def _get(qs: QuerySet, organization: Organization, pk: uuid.UUID, what: str):
     try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        raise NotFound(f"{what} not found") from None
-
-
-def _get(qs: QuerySet, organization: Organization, pk, what: str):
-    try:
-        return qs.get(organization=organization, pk=_uuid(pk, what))
+        return qs.get(organization=organization, pk=pk)
     except qs.model.DoesNotExist:
         raise NotFound(f"{what} not found") from None
 
@@ -96,7 +87,7 @@ def _json_contains_supported() -> bool:
     return connection.features.supports_json_field_contains
 
 
-def contact_get(*, organization: Organization, contact_id) -> Contact:
+def contact_get(*, organization: Organization, contact_id: uuid.UUID) -> Contact:
     return _get(Contact.objects.all(), organization, contact_id, "Contact")
 
 
@@ -119,5 +110,5 @@ def contact_list_all(*, organization: Organization) -> QuerySet[ContactList]:
     return ContactList.objects.filter(organization=organization).order_by("name")
 
 
-def contact_list_get(*, organization: Organization, list_id) -> ContactList:
+def contact_list_get(*, organization: Organization, list_id: uuid.UUID) -> ContactList:
     return _get(ContactList.objects.all(), organization, list_id, "Contact list")

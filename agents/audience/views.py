@@ -20,6 +20,7 @@ from agents.audience.forms import ContactImportForm
 from agents.audience.unsubscribe import unsubscribe_target
 from connectors.suppressions import suppression_add
 from neonhub.core.errors import InvalidInput, NeonHubError, NotFound
+from neonhub.core.ids import uuid_from
 from neonhub.core.models import Organization
 from neonhub.core.views_util import forbidden, not_found, organization_required, page_or_first
 
@@ -116,7 +117,11 @@ def _import_commit(request: HttpRequest, import_id: str, preview: dict) -> HttpR
     list_id = request.POST.get("list_id") or None
     try:
         contact_list = (
-            selectors.contact_list_get(organization=org, list_id=list_id) if list_id else None
+            selectors.contact_list_get(
+                organization=org, list_id=uuid_from(list_id, field="list_id")
+            )
+            if list_id
+            else None
         )
         result = services.contacts_import_commit(
             organization=org, import_id=import_id, contact_list=contact_list

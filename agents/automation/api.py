@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from uuid import UUID
 
 from django.http import HttpRequest
 from ninja import File, Form, Query, Router, Schema, Status, UploadedFile
@@ -101,12 +102,12 @@ def delivery_list(request: HttpRequest, query: Query[DeliveryQuery]):
 
 
 @triggers_router.get("/{trigger_id}", response=TriggerOut, summary="One trigger")
-def trigger_detail(request: HttpRequest, trigger_id: str):
+def trigger_detail(request: HttpRequest, trigger_id: UUID):
     return selectors.trigger_get(organization=request.auth.organization, trigger_id=trigger_id)
 
 
 @triggers_router.patch("/{trigger_id}", response=TriggerOut, summary="Change a trigger")
-def trigger_update(request: HttpRequest, trigger_id: str, body: TriggerPatch):
+def trigger_update(request: HttpRequest, trigger_id: UUID, body: TriggerPatch):
     trigger = selectors.trigger_get(organization=request.auth.organization, trigger_id=trigger_id)
     request.auth.require_write()
     fields = {
@@ -120,7 +121,7 @@ def trigger_update(request: HttpRequest, trigger_id: str, body: TriggerPatch):
 
 
 @triggers_router.delete("/{trigger_id}", response={204: None}, summary="Delete a trigger")
-def trigger_delete(request: HttpRequest, trigger_id: str):
+def trigger_delete(request: HttpRequest, trigger_id: UUID):
     trigger = selectors.trigger_get(organization=request.auth.organization, trigger_id=trigger_id)
     request.auth.require_write()
     services.trigger_delete(trigger=trigger)
@@ -130,7 +131,7 @@ def trigger_delete(request: HttpRequest, trigger_id: str):
 @triggers_router.post(
     "/{trigger_id}/rotate-secret", response=SecretOut, summary="New signing secret (shown once)"
 )
-def trigger_rotate(request: HttpRequest, trigger_id: str):
+def trigger_rotate(request: HttpRequest, trigger_id: UUID):
     trigger = selectors.trigger_get(organization=request.auth.organization, trigger_id=trigger_id)
     request.auth.require_write()
     return {"secret": services.trigger_rotate_secret(trigger=trigger)}
@@ -139,7 +140,7 @@ def trigger_rotate(request: HttpRequest, trigger_id: str):
 @triggers_router.get(
     "/{trigger_id}/deliveries", response=list[DeliveryOut], summary="A trigger's recent deliveries"
 )
-def trigger_deliveries(request: HttpRequest, trigger_id: str, query: Query[DeliveryQuery]):
+def trigger_deliveries(request: HttpRequest, trigger_id: UUID, query: Query[DeliveryQuery]):
     trigger = selectors.trigger_get(organization=request.auth.organization, trigger_id=trigger_id)
     return selectors.delivery_list(
         organization=request.auth.organization,
@@ -196,12 +197,12 @@ def schedule_create(request: HttpRequest, body: ScheduleIn):
 @schedules_router.get(
     "/{schedule_id}", response=ScheduleOut, summary="One schedule with its next five times"
 )
-def schedule_detail(request: HttpRequest, schedule_id: str):
+def schedule_detail(request: HttpRequest, schedule_id: UUID):
     return selectors.schedule_get(organization=request.auth.organization, schedule_id=schedule_id)
 
 
 @schedules_router.patch("/{schedule_id}", response=ScheduleOut, summary="Change a schedule")
-def schedule_update(request: HttpRequest, schedule_id: str, body: SchedulePatch):
+def schedule_update(request: HttpRequest, schedule_id: UUID, body: SchedulePatch):
     schedule = selectors.schedule_get(
         organization=request.auth.organization, schedule_id=schedule_id
     )
@@ -216,7 +217,7 @@ def schedule_update(request: HttpRequest, schedule_id: str, body: SchedulePatch)
 
 
 @schedules_router.delete("/{schedule_id}", response={204: None}, summary="Delete a schedule")
-def schedule_delete(request: HttpRequest, schedule_id: str):
+def schedule_delete(request: HttpRequest, schedule_id: UUID):
     schedule = selectors.schedule_get(
         organization=request.auth.organization, schedule_id=schedule_id
     )
@@ -226,7 +227,7 @@ def schedule_delete(request: HttpRequest, schedule_id: str):
 
 
 @schedules_router.post("/{schedule_id}/pause", response=ScheduleOut, summary="Pause a schedule")
-def schedule_pause(request: HttpRequest, schedule_id: str):
+def schedule_pause(request: HttpRequest, schedule_id: UUID):
     schedule = selectors.schedule_get(
         organization=request.auth.organization, schedule_id=schedule_id
     )
@@ -239,7 +240,7 @@ def schedule_pause(request: HttpRequest, schedule_id: str):
     response=ScheduleOut,
     summary="Resume from now (missed times are not made up)",
 )
-def schedule_resume(request: HttpRequest, schedule_id: str):
+def schedule_resume(request: HttpRequest, schedule_id: UUID):
     schedule = selectors.schedule_get(
         organization=request.auth.organization, schedule_id=schedule_id
     )
@@ -328,7 +329,7 @@ def batch_upload(
 
 
 @batches_router.get("/{batch_id}", response=BatchOut, summary="A batch and its progress")
-def batch_detail(request: HttpRequest, batch_id: str):
+def batch_detail(request: HttpRequest, batch_id: UUID):
     return selectors.batch_get(organization=request.auth.organization, batch_id=batch_id)
 
 
@@ -343,14 +344,14 @@ class ItemQuery(Schema):
     response=list[BatchItemOut],
     summary="A batch's inputs and their runs, in order",
 )
-def batch_items(request: HttpRequest, batch_id: str, query: Query[ItemQuery]):
+def batch_items(request: HttpRequest, batch_id: UUID, query: Query[ItemQuery]):
     batch = selectors.batch_get(organization=request.auth.organization, batch_id=batch_id)
     return selectors.batch_items(
         batch=batch, status=query.status, after=query.after, limit=query.limit
     )
 
 
-def _batch_action(request: HttpRequest, batch_id: str, action) -> Any:
+def _batch_action(request: HttpRequest, batch_id: UUID, action) -> Any:
     batch = selectors.batch_get(organization=request.auth.organization, batch_id=batch_id)
     request.auth.require_write()
     action(batch=batch)
@@ -358,17 +359,17 @@ def _batch_action(request: HttpRequest, batch_id: str, action) -> Any:
 
 
 @batches_router.post("/{batch_id}/pause", response=BatchOut, summary="Stop feeding new inputs")
-def batch_pause(request: HttpRequest, batch_id: str):
+def batch_pause(request: HttpRequest, batch_id: UUID):
     return _batch_action(request, batch_id, batches.batch_pause)
 
 
 @batches_router.post("/{batch_id}/resume", response=BatchOut, summary="Feed again")
-def batch_resume(request: HttpRequest, batch_id: str):
+def batch_resume(request: HttpRequest, batch_id: UUID):
     return _batch_action(request, batch_id, batches.batch_resume)
 
 
 @batches_router.post(
     "/{batch_id}/cancel", response=BatchOut, summary="Cancel the rest of the batch"
 )
-def batch_cancel(request: HttpRequest, batch_id: str):
+def batch_cancel(request: HttpRequest, batch_id: UUID):
     return _batch_action(request, batch_id, batches.batch_cancel)
