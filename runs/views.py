@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from neonhub.core.errors import NotFound
+from neonhub.core.pagination import EMPTY
 from neonhub.core.views_util import not_found, organization_required, page_or_first
 from runs import charts, selectors
 from runs import overview as overviews
@@ -72,7 +73,7 @@ def run_list(request: HttpRequest) -> HttpResponse:
     form = RunFilterForm(request.GET or None)
     status = 200
     if form.is_bound and not form.is_valid():
-        page, status = selectors.Page(items=[], next_cursor=None), 422
+        page, status = EMPTY, 422
     else:
         filters = form.filters() if form.is_bound else selectors.RunFilters()
         page = page_or_first(
