@@ -1,7 +1,7 @@
 """The API of contacts and contact lists, with CSV import and export.
 
-Members write, viewers read.  Another organization's id answers 404 (looked up before any
-permission check, so nothing is revealed).  CSV uploads go to paths ending in ``/upload``,
+Members write, viewers read (``requires``).  Another organization's id answers 404 (looked up
+before the role is checked, so nothing is revealed).  CSV uploads go to paths ending in ``/upload``,
 which the body-size middleware lets be larger.
 """
 
@@ -15,6 +15,7 @@ from ninja import File, Query, Router, Schema, Status, UploadedFile
 from pydantic import Field
 
 from agents.audience import selectors, services
+from agents.audience.models import Contact, ContactList
 from agents.audience.schemas import (
     ConsentSetIn,
     ContactDetailOut,
@@ -29,6 +30,7 @@ from agents.audience.schemas import (
     MembersIn,
     MembersOut,
 )
+from neonhub.core.auth import requires
 from neonhub.core.errors import InvalidInput
 from neonhub.core.ids import uuid_from
 
@@ -77,8 +79,8 @@ def _consent(body: ContactIn) -> dict:
 
 
 @contacts_router.post("", response={201: ContactOut}, summary="Create a contact")
+@requires("write")
 def contact_create(request: HttpRequest, body: ContactIn):
-    request.auth.require_write()
     data = body.model_dump(exclude={"consent"})
     return Status(
         201,
@@ -91,8 +93,8 @@ def contact_create(request: HttpRequest, body: ContactIn):
 @contacts_router.post(
     "/upload", response=ImportOut, summary="Upload a CSV of contacts: a preview, nothing saved yet"
 )
+@requires("write")
 def contact_upload(request: HttpRequest, file: File[UploadedFile]):
-    request.auth.require_write()
     import_id = services.contacts_import_store(organization=request.auth.organization, upload=file)
     return services.contacts_import_preview(
         organization=request.auth.organization, import_id=import_id
@@ -113,8 +115,8 @@ def contact_import_preview(request: HttpRequest, import_id: str):
     response=ImportOut,
     summary="Import every row, or nothing if any row has an error",
 )
+@requires("write")
 def contact_import_commit(request: HttpRequest, import_id: str, body: ImportCommitIn):
-    request.auth.require_write()
     contact_list = _list_or_none(request, body.list_id)
     return services.contacts_import_commit(
         organization=request.auth.organization, import_id=import_id, contact_list=contact_list
@@ -150,9 +152,8 @@ def contact_detail(request: HttpRequest, contact_id: UUID):
 
 
 @contacts_router.patch("/{contact_id}", response=ContactOut, summary="Change a contact")
-def contact_update(request: HttpRequest, contact_id: UUID, body: ContactPatch):
-    contact = selectors.contact_get(organization=request.auth.organization, contact_id=contact_id)
-    request.auth.require_write()
+@requires("write", find=selectors.contact_get)
+def contact_update(request: HttpRequest, contact: Contact, body: ContactPatch):
     fields = {k: v for k, v in body.model_dump(exclude_unset=True).items() if v is not None}
     return services.contact_update(contact=contact, **fields)
 
@@ -162,9 +163,8 @@ def contact_update(request: HttpRequest, contact_id: UUID, body: ContactPatch):
     response=ContactOut,
     summary="Record consent given or revoked for a channel",
 )
-def contact_consent(request: HttpRequest, contact_id: UUID, body: ConsentSetIn):
-    contact = selectors.contact_get(organization=request.auth.organization, contact_id=contact_id)
-    request.auth.require_write()
+@requires("write", find=selectors.contact_get)
+def contact_consent(request: HttpRequest, contact: Contact, body: ConsentSetIn):
     for field in ("channel", "status"):
         if getattr(body, field) is None:
             raise InvalidInput.for_field(field, "Field required", summary=f"{field} is required")
@@ -174,9 +174,8 @@ def contact_consent(request: HttpRequest, contact_id: UUID, body: ConsentSetIn):
 
 
 @contacts_router.delete("/{contact_id}", response={204: None}, summary="Delete a contact")
-def contact_delete(request: HttpRequest, contact_id: UUID):
-    contact = selectors.contact_get(organization=request.auth.organization, contact_id=contact_id)
-    request.auth.require_write()
+@requires("write", find=selectors.contact_get)
+def contact_delete(request: HttpRequest, contact: Contact):
     services.contact_delete(contact=contact)
     return Status(204, None)
 
@@ -196,8 +195,8 @@ def list_all(request: HttpRequest):
 
 
 @lists_router.post("", response={201: ContactListOut}, summary="Create a contact list")
+@requires("write")
 def list_create(request: HttpRequest, body: ContactListIn):
-    request.auth.require_write()
     return Status(
         201,
         services.contact_list_create(
@@ -214,11 +213,8 @@ def list_detail(request: HttpRequest, list_id: UUID):
 @lists_router.delete(
     "/{list_id}", response={204: None}, summary="Delete a list (its contacts stay)"
 )
-def list_delete(request: HttpRequest, list_id: UUID):
-    contact_list = selectors.contact_list_get(
-        organization=request.auth.organization, list_id=list_id
-    )
-    request.auth.require_write()
+@requires("write", find=selectors.contact_list_get)
+def list_delete(request: HttpRequest, contact_list: ContactList):
     services.contact_list_delete(contact_list=contact_list)
     return Status(204, None)
 
@@ -232,11 +228,8 @@ def _members(body: MembersIn) -> list:
 
 
 @lists_router.post("/{list_id}/members", response=MembersOut, summary="Add contacts to the list")
-def list_add(request: HttpRequest, list_id: UUID, body: MembersIn):
-    contact_list = selectors.contact_list_get(
-        organization=request.auth.organization, list_id=list_id
-    )
-    request.auth.require_write()
+@requires("write", find=selectors.contact_list_get)
+def list_add(request: HttpRequest, contact_list: ContactList, body: MembersIn):
     changed = services.contact_list_add(contact_list=contact_list, contact_ids=_members(body))
     return {"changed": changed, "size": contact_list.memberships.count()}
 
@@ -244,10 +237,7 @@ def list_add(request: HttpRequest, list_id: UUID, body: MembersIn):
 @lists_router.post(
     "/{list_id}/members/remove", response=MembersOut, summary="Remove contacts from the list"
 )
-def list_remove(request: HttpRequest, list_id: UUID, body: MembersIn):
-    contact_list = selectors.contact_list_get(
-        organization=request.auth.organization, list_id=list_id
-    )
-    request.auth.require_write()
+@requires("write", find=selectors.contact_list_get)
+def list_remove(request: HttpRequest, contact_list: ContactList, body: MembersIn):
     changed = services.contact_list_remove(contact_list=contact_list, contact_ids=_members(body))
     return {"changed": changed, "size": contact_list.memberships.count()}
