@@ -25,8 +25,6 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
-from django_q.conf import Conf
-from django_q.tasks import async_task
 
 from agents.audience.models import ContactList, ContactListMembership
 from agents.automation.mapping import apply_mapping, mapping_validate
@@ -44,6 +42,7 @@ from neonhub.core.csvio import (
 )
 from neonhub.core.errors import Conflict, InvalidInput, NeonHubError
 from neonhub.core.models import Organization
+from neonhub.core.queue import enqueue
 from runs.models import ACTIVE_STATUSES, TERMINAL_STATUSES, AgentRun, RunStatus
 from runs.models import Trigger as RunTrigger
 
@@ -276,15 +275,8 @@ def payload_of(batch: Batch, record: Any) -> dict:
 
 
 def _enqueue(batch_id) -> None:
-    """With the ORM broker the task row joins the caller's transaction; otherwise it is sent on commit."""
-
-    def send() -> None:
-        async_task("agents.automation.tasks.batch_feed", str(batch_id), group="batches")
-
-    if Conf.ORM and not Conf.SYNC:
-        send()
-    else:
-        transaction.on_commit(send)
+    """A feeder run, sent by the kernel's rule (in the caller's transaction with the ORM broker)."""
+    enqueue("agents.automation.tasks.batch_feed", str(batch_id), group="batches")
 
 
 def batch_nudge(*, batch_id) -> bool:
