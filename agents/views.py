@@ -17,8 +17,8 @@ from agents.forms import IntentForm
 from agents.registry import all_agents, get_agent
 from connectors.selectors import outbox_for_run
 from neonhub.core.auth import page_requires
-from neonhub.core.errors import InvalidInput, NeonHubError, NotFound
-from neonhub.core.views_util import not_found, organization_required
+from neonhub.core.errors import InvalidInput, NeonHubError
+from neonhub.core.views_util import organization_required
 from runs.models import AgentRun, Trigger
 from runs.selectors import run_get
 
@@ -137,9 +137,6 @@ def run_outbox(request: HttpRequest, run_id: UUID) -> HttpResponse:
 
     Served here because ``runs`` must not import ``connectors``; it polls while the run is active.
     """
-    try:
-        run = run_get(organization=request.principal.organization, run_id=run_id)
-    except NotFound as exc:
-        return not_found(request, exc.message)
+    run = run_get(organization=request.principal.organization, run_id=run_id)
     rows = outbox_for_run(organization=request.principal.organization, run_id=run.id)
     return render(request, "agents/_run_outbox.html", {"run": run, "rows": rows})

@@ -23,16 +23,8 @@ from agents.views import agent_catalog
 from connectors.registry import get_provider_class
 from connectors.selectors import connector_list
 from neonhub.core.auth import page_requires
-from neonhub.core.errors import InvalidInput, NeonHubError, NotFound
-from neonhub.core.views_util import not_found, organization_required
-
-
-def _lookup(request: HttpRequest, selector, **kwargs):
-    try:
-        return selector(organization=request.principal.organization, **kwargs)
-    except NotFound:
-        return None
-
+from neonhub.core.errors import InvalidInput, NeonHubError
+from neonhub.core.views_util import organization_required
 
 # A list page shows its form to everyone and saves it for a role that writes.
 FORM_PAGE = {"methods": ("GET", "POST"), "reads": ("GET",)}
@@ -92,9 +84,7 @@ def _batch_context(batch) -> dict:
 @organization_required
 @require_GET
 def batch_detail(request: HttpRequest, batch_id) -> HttpResponse:
-    batch = _lookup(request, selectors.batch_get, batch_id=batch_id)
-    if batch is None:
-        return not_found(request, "Batch not found")
+    batch = selectors.batch_get(organization=request.principal.organization, batch_id=batch_id)
     failed = selectors.batch_items(batch=batch, status="failed", limit=20)
     return render(
         request, "automation/batch_detail.html", {**_batch_context(batch), "failed_items": failed}
@@ -106,9 +96,7 @@ def batch_detail(request: HttpRequest, batch_id) -> HttpResponse:
 @require_GET
 def batch_progress(request: HttpRequest, batch_id) -> HttpResponse:
     """The progress fragment the batch page polls every two seconds while the batch is going."""
-    batch = _lookup(request, selectors.batch_get, batch_id=batch_id)
-    if batch is None:
-        return not_found(request, "Batch not found")
+    batch = selectors.batch_get(organization=request.principal.organization, batch_id=batch_id)
     return render(request, "automation/batch_detail.html#progress", _batch_context(batch))
 
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 from neonhub.core.models import Role
@@ -112,3 +114,13 @@ def test_check_deploy_passes_with_production_settings(tmp_path):
         timeout=60,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    "path,message", [("/runs/{}/", "Run not found"), ("/batches/{}/", "Batch not found")]
+)
+def test_a_page_whose_look_up_finds_nothing_is_the_404_page_with_the_reason(
+    owner_client, path, message
+):
+    resp = owner_client.get(path.format(uuid.uuid4()))
+    assert resp.status_code == 404 and message in resp.content.decode()
