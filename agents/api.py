@@ -20,13 +20,15 @@ from agents import executor, services
 from agents.registry import all_agents
 from agents.schemas import ActionIn, ActionRunOut, AgentOut, RunIn
 from connectors.execution import action_get, action_input
+from connectors.models import Connector
 from connectors.registry import get_provider_class
 from connectors.selectors import connector_get
+from neonhub.core.auth import requires
 from neonhub.core.errors import InvalidInput
-from runs import selectors
 from runs.api import router as runs_router
 from runs.models import AgentRun, Trigger
 from runs.schemas import RunOut
+from runs.selectors import run_get
 
 agents_router = Router(tags=["agents"])
 # Mounted under /connectors: running an action records a run, so it lives here, not in connectors.
@@ -58,6 +60,7 @@ def agent_list(request: HttpRequest):
 
 
 @runs_router.post("", response={202: RunOut}, summary="Start a run")
+@requires("write")
 def run_create(
     request: HttpRequest,
     response: HttpResponse,
@@ -65,12 +68,7 @@ def run_create(
     idempotency_key: str | None = Header(default=None, alias="Idempotency-Key"),
 ):
     principal = request.auth
-    principal.require_write()
-    if idempotency_key is not None and not (1 <= len(idempotency_key) <= 255):
-        raise InvalidInput(
-            "Idempotency-Key must be 1 to 255 characters",
-            details=[{"field": "Idempotency-Key", "message": "1 to 255 characters"}],
-        )
+    _check_idempotency_key(idempotency_key)
     run, created = services.run_start(
         organization=principal.organization,
         agent=body.agent,
@@ -89,19 +87,26 @@ def run_create(
 @runs_router.post(
     "/{run_id}/cancel", response={202: RunOut}, summary="Cancel a queued or running run"
 )
-def run_cancel(request: HttpRequest, run_id: str):
-    request.auth.require_write()
-    run = selectors.run_get(organization=request.auth.organization, run_id=run_id)
+@requires("write", find=run_get)
+def run_cancel(request: HttpRequest, run: AgentRun):
     return Status(202, services.run_cancel(run=run))
 
 
 @runs_router.post(
     "/{run_id}/retry", response={202: RunOut}, summary="Start a new run with the same request"
 )
-def run_retry(request: HttpRequest, run_id: str):
-    request.auth.require_write()
-    run = selectors.run_get(organization=request.auth.organization, run_id=run_id)
+@requires("write", find=run_get)
+def run_retry(request: HttpRequest, run: AgentRun):
     return Status(202, services.run_retry(run=run, created_by=request.auth.user))
+
+
+def _check_idempotency_key(value: str | None) -> None:
+    if value is not None and not (1 <= len(value) <= 255):
+        raise InvalidInput.for_field(
+            "Idempotency-Key",
+            "1 to 255 characters",
+            summary="Idempotency-Key must be 1 to 255 characters",
+        )
 
 
 # --- connector actions ------------------------------------------------------------------------
@@ -116,24 +121,18 @@ WAIT_FOR_WORKER_SECONDS = 30.0
     response=ActionRunOut,
     summary="Run one connector action now, recorded as a one-step run",
 )
+@requires("write", find=connector_get)
 def connector_action(
     request: HttpRequest,
+    connector: Connector,
     response: HttpResponse,
-    connector_id: str,
     action: str,
     body: ActionIn,
     idempotency_key: str | None = Header(default=None, alias="Idempotency-Key"),
 ):
     principal = request.auth
-    # The lookup comes first: another organization's id answers 404 whatever the caller's role.
-    connector = connector_get(organization=principal.organization, connector_id=connector_id)
-    principal.require_write()
     action_input(action_get(get_provider_class(connector.provider), action), body.input)
-    if idempotency_key is not None and not (1 <= len(idempotency_key) <= 255):
-        raise InvalidInput(
-            "Idempotency-Key must be 1 to 255 characters",
-            details=[{"field": "Idempotency-Key", "message": "1 to 255 characters"}],
-        )
+    _check_idempotency_key(idempotency_key)
     run, created = services.run_start(
         organization=principal.organization,
         agent="connector",

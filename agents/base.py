@@ -98,9 +98,8 @@ class Agent:
     def validate(self, intent_name: str, payload: Any) -> BaseModel:
         spec = self.get_intent(intent_name)
         if not isinstance(payload, dict):
-            raise InvalidInput(
-                "payload must be a JSON object",
-                details=[{"field": "payload", "message": "must be an object"}],
+            raise InvalidInput.for_field(
+                "payload", "must be an object", summary="payload must be a JSON object"
             )
         try:
             return spec.schema.model_validate(payload)

@@ -44,9 +44,10 @@ def get_agent(name: str) -> Agent:
     slug = normalize(name)
     if slug not in paths:
         known = ", ".join(sorted(paths))
-        raise AgentNotRegistered(
-            f"No agent named {name!r}; registered agents: {known}",
-            details=[{"field": "agent", "message": f"unknown agent, expected one of: {known}"}],
+        raise AgentNotRegistered.for_field(
+            "agent",
+            f"unknown agent, expected one of: {known}",
+            summary=f"No agent named {name!r}; registered agents: {known}",
         )
     return _load(paths[slug])
 

@@ -30,9 +30,8 @@ def brand_resolve(
         brand = None
     brand = brand or brands.filter(slug=ref).first()
     if brand is None:
-        raise InvalidInput(
-            f"No brand {ref!r} in this organization",
-            details=[{"field": field, "message": "no brand with this id or slug"}],
+        raise InvalidInput.for_field(
+            field, "no brand with this id or slug", summary=f"No brand {ref!r} in this organization"
         )
     return brand
 

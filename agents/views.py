@@ -5,19 +5,22 @@ They live here, not in ``runs/views.py``, because ``runs`` must not import ``age
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from agents import services
 from agents.forms import IntentForm
 from agents.registry import all_agents, get_agent
 from connectors.selectors import outbox_for_run
-from neonhub.core.errors import InvalidInput, NeonHubError, NotFound
-from neonhub.core.views_util import forbidden, organization_required
-from runs import selectors
+from neonhub.core.auth import page_requires
+from neonhub.core.errors import InvalidInput, NeonHubError
+from neonhub.core.views_util import organization_required
 from runs.models import AgentRun, Trigger
+from runs.selectors import run_get
 
 
 def agent_catalog() -> list[dict]:
@@ -50,14 +53,9 @@ def _chosen(task: str):
 
 @login_required
 @organization_required
+@page_requires("write", "look at runs but not start them", methods=("GET", "POST"), reads=("GET",))
 def run_new(request: HttpRequest) -> HttpResponse:
     principal = request.principal
-    if request.method not in ("GET", "POST"):
-        return HttpResponseNotAllowed(["GET", "POST"])
-    if request.method == "POST" and not principal.can_write:
-        return forbidden(
-            request, "Your role in this organization can look at runs but not start them."
-        )
     task = (request.POST.get("task") if request.method == "POST" else request.GET.get("task")) or ""
     context = {"catalog": agent_catalog(), "task": task, "form": None, "task_error": None}
     if not task:
@@ -92,24 +90,7 @@ def run_new(request: HttpRequest) -> HttpResponse:
     return redirect("runs:detail", run_id=run.id)
 
 
-def _run_or_404(request: HttpRequest, run_id) -> AgentRun | None:
-    try:
-        return selectors.run_get(organization=request.principal.organization, run_id=run_id)
-    except NotFound:
-        return None
-
-
-def _run_action(request: HttpRequest, run_id, *, verb: str, act) -> HttpResponse:
-    """The checks both run buttons share: the run is ours, the method is POST, the role may write."""
-    run = _run_or_404(request, run_id)
-    if run is None:
-        return render(request, "404.html", {"message": "Run not found"}, status=404)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
-    if not request.principal.can_write:
-        return forbidden(
-            request, f"Your role in this organization can look at runs but not {verb} them."
-        )
+def _run_action(request: HttpRequest, run: AgentRun, *, act) -> HttpResponse:
     try:
         target, message = act(run)
     except NeonHubError as exc:
@@ -131,31 +112,31 @@ def _cancel(run: AgentRun) -> tuple[AgentRun, str]:
 
 @login_required
 @organization_required
-def run_cancel(request: HttpRequest, run_id) -> HttpResponse:
-    return _run_action(request, run_id, verb="cancel", act=_cancel)
+@page_requires("write", "look at runs but not cancel them", find=run_get)
+def run_cancel(request: HttpRequest, run: AgentRun) -> HttpResponse:
+    return _run_action(request, run, act=_cancel)
 
 
 @login_required
 @organization_required
-def run_retry(request: HttpRequest, run_id) -> HttpResponse:
+@page_requires("write", "look at runs but not retry them", find=run_get)
+def run_retry(request: HttpRequest, run: AgentRun) -> HttpResponse:
     def retry(run: AgentRun) -> tuple[AgentRun, str]:
         return (
             services.run_retry(run=run, created_by=request.user),
             "Retry started as a new run, linked to the failed one.",
         )
 
-    return _run_action(request, run_id, verb="retry", act=retry)
+    return _run_action(request, run, act=retry)
 
 
 @login_required
 @organization_required
-def run_outbox(request: HttpRequest, run_id) -> HttpResponse:
+def run_outbox(request: HttpRequest, run_id: UUID) -> HttpResponse:
     """The run's side effects (outbox rows), an htmx fragment of the run page.
 
     Served here because ``runs`` must not import ``connectors``; it polls while the run is active.
     """
-    run = _run_or_404(request, run_id)
-    if run is None:
-        return render(request, "404.html", {"message": "Run not found"}, status=404)
+    run = run_get(organization=request.principal.organization, run_id=run_id)
     rows = outbox_for_run(organization=request.principal.organization, run_id=run.id)
     return render(request, "agents/_run_outbox.html", {"run": run, "rows": rows})

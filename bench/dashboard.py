@@ -225,9 +225,9 @@ class Target:
         from django.test import Client
 
         from neonhub.core.models import Membership, Organization, Role
+        from neonhub.core.pagination import cursor_encode
         from neonhub.core.services import api_key_create
         from runs.models import AgentRun, RunStep
-        from runs.selectors import encode_cursor
 
         self.alias, self.connection = alias, connections[alias]
         with self.active():
@@ -251,11 +251,11 @@ class Target:
             deep = runs.filter(created_at__lt=datetime.now(UTC) - timedelta(days=80)).order_by(
                 "-created_at", "-id"
             )
-            self.deep_cursor = encode_cursor(deep.first())
+            self.deep_cursor = cursor_encode(deep.first())
             # Deep into the filtered runs, with a full page still behind the cursor at either size.
             matching = runs.filter(agent="support", status="failed").order_by("-created_at", "-id")
             position = max(0, min(int(matching.count() * 0.9), matching.count() - 60))
-            self.deep_filtered_cursor = encode_cursor(matching[position])
+            self.deep_filtered_cursor = cursor_encode(matching[position])
             self.detail = runs.filter(status="failed").order_by("-created_at").first()
             if not RunStep.objects.filter(run=self.detail).exists():
                 for seq in range(1, 6):

@@ -61,23 +61,20 @@ def phone_e164(value: str) -> str:
 
 def normalize_address(*, channel: str, address: str) -> str:
     if channel not in CHANNELS:
-        raise InvalidInput(
-            f"Unknown channel {channel!r}",
-            details=[{"field": "channel", "message": "expected sms, whatsapp or email"}],
+        raise InvalidInput.for_field(
+            "channel", "expected sms, whatsapp or email", summary=f"Unknown channel {channel!r}"
         )
     value = (address or "").strip()
     if channel == "email":
         value = value.lower()
         if len(value) > 254 or not EMAIL.match(value):
-            raise InvalidInput(
-                "Not an email address",
-                details=[{"field": "address", "message": "not an email address"}],
+            raise InvalidInput.for_field(
+                "address", "not an email address", summary="Not an email address"
             )
         return value
     try:
         return phone_e164(value)
     except ValueError as exc:
-        raise InvalidInput(
-            f"Not a phone number: {exc}",
-            details=[{"field": "address", "message": str(exc)}],
+        raise InvalidInput.for_field(
+            "address", str(exc), summary=f"Not a phone number: {exc}"
         ) from None

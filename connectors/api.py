@@ -7,11 +7,14 @@ Owners and admins create, edit and delete connectors; members may also test them
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from django.http import HttpRequest
 from ninja import Query, Router, Status
 
 from connectors import selectors, services
 from connectors.health import effective_health
+from connectors.models import Connector
 from connectors.registry import all_provider_classes
 from connectors.schemas import (
     ConnectorIn,
@@ -23,6 +26,7 @@ from connectors.schemas import (
     provider_out,
 )
 from connectors.services import UNSET
+from neonhub.core.auth import requires
 
 router = Router(tags=["connectors"])
 
@@ -49,9 +53,9 @@ def connector_list(request: HttpRequest, query: Query[ConnectorListQuery]):
 
 
 @router.post("", response={201: ConnectorOut}, summary="Connect an account (owners and admins)")
+@requires("manage")
 def connector_create(request: HttpRequest, body: ConnectorIn):
     principal = request.auth
-    principal.require_manage()
     connector = services.connector_create(
         organization=principal.organization,
         provider=body.provider,
@@ -69,7 +73,7 @@ def connector_create(request: HttpRequest, body: ConnectorIn):
 @router.get(
     "/{connector_id}", response=ConnectorOut, summary="One connector (credentials shown as masks)"
 )
-def connector_detail(request: HttpRequest, connector_id: str):
+def connector_detail(request: HttpRequest, connector_id: UUID):
     return selectors.connector_get(
         organization=request.auth.organization, connector_id=connector_id
     )
@@ -78,13 +82,8 @@ def connector_detail(request: HttpRequest, connector_id: str):
 @router.patch(
     "/{connector_id}", response=ConnectorOut, summary="Change a connector (owners and admins)"
 )
-def connector_update(request: HttpRequest, connector_id: str, body: ConnectorPatch):
-    principal = request.auth
-    # The lookup comes first: another organization's id answers 404 whatever the caller's role.
-    connector = selectors.connector_get(
-        organization=principal.organization, connector_id=connector_id
-    )
-    principal.require_manage()
+@requires("manage", find=selectors.connector_get)
+def connector_update(request: HttpRequest, connector: Connector, body: ConnectorPatch):
     given = body.model_fields_set
     plain = {
         name: getattr(body, name) if name in given else UNSET
@@ -101,12 +100,8 @@ def connector_update(request: HttpRequest, connector_id: str, body: ConnectorPat
 @router.delete(
     "/{connector_id}", response={204: None}, summary="Delete a connector (owners and admins)"
 )
-def connector_delete(request: HttpRequest, connector_id: str):
-    principal = request.auth
-    connector = selectors.connector_get(
-        organization=principal.organization, connector_id=connector_id
-    )
-    principal.require_manage()
+@requires("manage", find=selectors.connector_get)
+def connector_delete(request: HttpRequest, connector: Connector):
     services.connector_delete(connector=connector)
     return Status(204, None)
 
@@ -116,12 +111,8 @@ def connector_delete(request: HttpRequest, connector_id: str):
     response=TestOut,
     summary="Test the connection (a pass heals the connector)",
 )
-def connector_test(request: HttpRequest, connector_id: str):
-    principal = request.auth
-    connector = selectors.connector_get(
-        organization=principal.organization, connector_id=connector_id
-    )
-    principal.require_write()
+@requires("write", find=selectors.connector_get)
+def connector_test(request: HttpRequest, connector: Connector):
     result = services.connector_test(connector=connector)
     return {
         "ok": result.ok,

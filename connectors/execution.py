@@ -54,9 +54,10 @@ def action_get(provider_cls: type[Provider], name: str) -> Action:
     act = provider_cls.actions.get(name)
     if act is None:
         known = ", ".join(sorted(provider_cls.actions))
-        raise InvalidInput(
-            f"{provider_cls.label} has no action {name!r}; it has {known}",
-            details=[{"field": "action", "message": f"unknown action, expected one of: {known}"}],
+        raise InvalidInput.for_field(
+            "action",
+            f"unknown action, expected one of: {known}",
+            summary=f"{provider_cls.label} has no action {name!r}; it has {known}",
         )
     return act
 
@@ -64,9 +65,8 @@ def action_get(provider_cls: type[Provider], name: str) -> Action:
 def action_input(act: Action, input: Any) -> BaseModel:
     """The action's input, validated; errors name ``input.<field>``."""
     if not isinstance(input, dict):
-        raise InvalidInput(
-            "input must be a JSON object",
-            details=[{"field": "input", "message": "must be an object"}],
+        raise InvalidInput.for_field(
+            "input", "must be an object", summary="input must be a JSON object"
         )
     try:
         return act.schema.model_validate(input)

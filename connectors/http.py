@@ -426,9 +426,8 @@ def check_public_url(url: str, *, field: str = "url") -> str:
     """
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InvalidInput(
-            f"{field} must be an http(s) URL",
-            details=[{"field": field, "message": "not an http(s) URL"}],
+        raise InvalidInput.for_field(
+            field, "not an http(s) URL", summary=f"{field} must be an http(s) URL"
         )
     if settings.NEONHUB_ALLOW_PRIVATE_URLS:
         return url
@@ -436,15 +435,15 @@ def check_public_url(url: str, *, field: str = "url") -> str:
         port = parts.port or (443 if parts.scheme == "https" else 80)
         infos = socket.getaddrinfo(parts.hostname, port, proto=socket.IPPROTO_TCP)
     except (socket.gaierror, UnicodeError, ValueError) as exc:
-        raise InvalidInput(
-            f"{field}: cannot resolve {parts.hostname}",
-            details=[{"field": field, "message": "unresolvable host"}],
+        raise InvalidInput.for_field(
+            field, "unresolvable host", summary=f"{field}: cannot resolve {parts.hostname}"
         ) from exc
     for info in infos:
         address = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])  # drop an IPv6 scope id
         if not _is_public(address):
-            raise InvalidInput(
-                f"{field} points to a private or local address, which is not allowed",
-                details=[{"field": field, "message": "private, loopback or link-local address"}],
+            raise InvalidInput.for_field(
+                field,
+                "private, loopback or link-local address",
+                summary=f"{field} points to a private or local address, which is not allowed",
             )
     return url

@@ -54,9 +54,10 @@ def get_provider_class(slug: str) -> type[Provider]:
     paths = all_paths()
     if slug not in paths:
         known = ", ".join(sorted(paths))
-        raise InvalidInput(
-            f"Unknown provider {slug!r}; known providers: {known}",
-            details=[{"field": "provider", "message": f"expected one of: {known}"}],
+        raise InvalidInput.for_field(
+            "provider",
+            f"expected one of: {known}",
+            summary=f"Unknown provider {slug!r}; known providers: {known}",
         )
     return _load(slug, paths[slug])
 

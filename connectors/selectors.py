@@ -13,15 +13,6 @@ from neonhub.core.errors import ConnectorMissing, InvalidInput, NotFound
 from neonhub.core.models import Organization
 
 
-def _uuid(value, what: str) -> uuid.UUID:
-    if isinstance(value, uuid.UUID):
-        return value
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        raise NotFound(f"{what} not found") from None
-
-
 def connector_list(
     *,
     organization: Organization,
@@ -39,11 +30,11 @@ def connector_list(
     return qs.order_by("provider", "name")
 
 
-def connector_get(*, organization: Organization, connector_id) -> Connector:
+def connector_get(*, organization: Organization, connector_id: uuid.UUID) -> Connector:
     """The organization's connector; another organization's id answers 404 like an unknown one."""
     try:
         return Connector.objects.select_related("organization").get(
-            organization=organization, pk=_uuid(connector_id, "Connector")
+            organization=organization, pk=connector_id
         )
     except Connector.DoesNotExist:
         raise NotFound("Connector not found") from None
@@ -67,9 +58,10 @@ def connector_for(
     connector = qs.order_by("-updated_at", "-id").first()
     if connector is None and required:
         named = f" named {name!r}" if name is not None else ""
-        raise ConnectorMissing(
-            f"No {provider} connector{named} is set up for this organization",
-            details=[{"field": "connector", "message": f"add an enabled {provider} connector"}],
+        raise ConnectorMissing.for_field(
+            "connector",
+            f"add an enabled {provider} connector",
+            summary=f"No {provider} connector{named} is set up for this organization",
             context={"provider": provider},
         )
     return connector
@@ -92,10 +84,10 @@ def suppression_list(
     return qs.filter(channel=channel) if channel else qs
 
 
-def outbox_for_run(*, organization: Organization, run_id) -> list[OutboundMessage]:
+def outbox_for_run(*, organization: Organization, run_id: uuid.UUID) -> list[OutboundMessage]:
     """The side effects of one run, oldest first (the run page shows them)."""
     return list(
-        OutboundMessage.objects.filter(organization=organization, run_id=_uuid(run_id, "Run"))
+        OutboundMessage.objects.filter(organization=organization, run_id=run_id)
         .select_related("connector")
         .order_by("created_at")
     )

@@ -89,9 +89,8 @@ def validate_values(schema: type[BaseModel], values: Any, *, prefix: str, lenien
     Raises ``InvalidInput`` naming each bad field as ``<prefix>.<field>``.
     """
     if not isinstance(values, dict):
-        raise InvalidInput(
-            f"{prefix} must be an object",
-            details=[{"field": prefix, "message": "must be an object"}],
+        raise InvalidInput.for_field(
+            prefix, "must be an object", summary=f"{prefix} must be an object"
         )
     try:
         return reveal(schema.model_validate(values).model_dump(exclude_none=True))
@@ -110,9 +109,10 @@ def _check_base_url(config: dict) -> None:
 
 def _mode(mode: str) -> str:
     if mode not in Mode.values:
-        raise InvalidInput(
-            f"mode must be one of {', '.join(Mode.values)}",
-            details=[{"field": "mode", "message": "expected live or sandbox"}],
+        raise InvalidInput.for_field(
+            "mode",
+            "expected live or sandbox",
+            summary=f"mode must be one of {', '.join(Mode.values)}",
         )
     return mode
 
@@ -203,9 +203,10 @@ def _save(connector: Connector, *, name: str, provider: str) -> None:
         with transaction.atomic():
             connector.save()
     except IntegrityError:
-        raise Conflict(
-            f"A {provider} connector named {name!r} already exists",
-            details=[{"field": "name", "message": "already used for this provider"}],
+        raise Conflict.for_field(
+            "name",
+            "already used for this provider",
+            summary=f"A {provider} connector named {name!r} already exists",
         ) from None
 
 
@@ -214,9 +215,8 @@ def _merge(current: dict, patch: dict | None, prefix: str) -> dict:
     if patch is None:
         return current
     if not isinstance(patch, dict):
-        raise InvalidInput(
-            f"{prefix} must be an object",
-            details=[{"field": prefix, "message": "must be an object"}],
+        raise InvalidInput.for_field(
+            prefix, "must be an object", summary=f"{prefix} must be an object"
         )
     merged = {**current, **patch}
     return {key: value for key, value in merged.items() if value is not None}

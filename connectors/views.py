@@ -23,7 +23,8 @@ from connectors.forms import (
 from connectors.health import effective_health
 from connectors.models import Connector, Health
 from connectors.registry import all_provider_classes, get_provider_class
-from neonhub.core.errors import Conflict, InvalidInput, NotFound
+from neonhub.core.auth import page_requires
+from neonhub.core.errors import Conflict, InvalidInput
 from neonhub.core.views_util import organization_required
 
 
@@ -45,23 +46,6 @@ class PageConnectorForm(ConnectorForm):
 
 def _page(request: HttpRequest, template: str, context: dict, status: int = 200) -> HttpResponse:
     return render(request, template, context, status=status)
-
-
-def _forbidden(request: HttpRequest, message: str) -> HttpResponse:
-    return _page(request, "403.html", {"message": message}, status=403)
-
-
-def _connector_or_none(request: HttpRequest, connector_id) -> Connector | None:
-    try:
-        return selectors.connector_get(
-            organization=request.principal.organization, connector_id=connector_id
-        )
-    except NotFound:
-        return None
-
-
-def _not_found(request: HttpRequest) -> HttpResponse:
-    return _page(request, "404.html", {"message": "Connector not found"}, status=404)
 
 
 def _row(connector: Connector) -> dict:
@@ -109,17 +93,9 @@ def connector_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @organization_required
-def connector_test(request: HttpRequest, connector_id) -> HttpResponse:
+@page_requires("write", "look at connectors but not test them", find=selectors.connector_get)
+def connector_test(request: HttpRequest, connector: Connector) -> HttpResponse:
     """The Test button: answers inline (htmx swaps the row) or, without script, on the list."""
-    connector = _connector_or_none(request, connector_id)
-    if connector is None:
-        return _not_found(request)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
-    if not request.principal.can_write:
-        return _forbidden(
-            request, "Your role in this organization can look at connectors but not test them."
-        )
     result = services.connector_test(connector=connector)
     if request.htmx:
         return _page(
@@ -133,12 +109,9 @@ def connector_test(request: HttpRequest, connector_id) -> HttpResponse:
 
 @login_required
 @organization_required
+@page_requires("manage", "add connectors", methods=("GET", "POST"))
 def connector_add(request: HttpRequest) -> HttpResponse:
     """Choose a provider (``?provider=`` unset), then fill in its form."""
-    if not request.principal.can_manage:
-        return _forbidden(
-            request, "Only owners and admins of this organization can add connectors."
-        )
     slug = request.GET.get("provider", "")
     if not slug:
         return _page(request, "connectors/choose.html", {"providers": _catalog()})
@@ -156,14 +129,8 @@ def connector_add(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @organization_required
-def connector_edit(request: HttpRequest, connector_id) -> HttpResponse:
-    connector = _connector_or_none(request, connector_id)
-    if connector is None:
-        return _not_found(request)
-    if not request.principal.can_manage:
-        return _forbidden(
-            request, "Only owners and admins of this organization can change connectors."
-        )
+@page_requires("manage", "change connectors", find=selectors.connector_get, methods=("GET", "POST"))
+def connector_edit(request: HttpRequest, connector: Connector) -> HttpResponse:
     provider_cls = _provider_or_none(connector.provider)
     if provider_cls is None:
         return _page(

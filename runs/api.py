@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Literal
+from uuid import UUID
 
 from django.http import HttpRequest
 from ninja import Query, Router, Schema
@@ -58,5 +59,5 @@ def run_stats(request: HttpRequest, window_hours: int = Query(24, ge=1, le=24 * 
 
 
 @router.get("/{run_id}", response=RunDetailOut, summary="A run with its steps")
-def run_detail(request: HttpRequest, run_id: str):
+def run_detail(request: HttpRequest, run_id: UUID):
     return selectors.run_get(organization=request.auth.organization, run_id=run_id)

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, QuerySet, Sum
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
-from neonhub.core.errors import InvalidInput, NotFound
+from neonhub.core.errors import NotFound
 from neonhub.core.models import Organization
+from neonhub.core.pagination import Page, keyset_page
 from runs.models import (
     ACTIVE_STATUSES,
     ROLLUP_BUCKET_FIELDS,
@@ -36,32 +33,6 @@ class RunFilters:
     created_after: datetime | None = None
     created_before: datetime | None = None
     run_id: uuid.UUID | None = None
-
-
-@dataclass(frozen=True)
-class Page:
-    items: list[AgentRun]
-    next_cursor: str | None
-
-
-def encode_cursor(run: AgentRun) -> str:
-    raw = json.dumps([run.created_at.isoformat(), str(run.id)])
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        created, run_id = json.loads(base64.urlsafe_b64decode(padded.encode()).decode())
-        when = parse_datetime(created)
-        if when is None:
-            raise ValueError(created)
-        return when, uuid.UUID(run_id)
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InvalidInput(
-            "The cursor is not valid; use next_cursor from a previous page",
-            details=[{"field": "cursor", "message": "malformed cursor"}],
-        ) from exc
 
 
 def run_queryset(
@@ -92,36 +63,15 @@ def run_page(
     filters: RunFilters | None = None,
     cursor: str | None = None,
     limit: int = 25,
-) -> Page:
+) -> Page[AgentRun]:
     """Newest first, keyset on (created_at, id): no OFFSET and no COUNT(*) over all runs."""
-    qs = run_queryset(organization=organization, filters=filters).order_by("-created_at", "-id")
-    if cursor:
-        created, run_id = decode_cursor(cursor)
-        # The redundant "<=" bound lets the database seek in the index; with the OR alone
-        # SQLite scanned from the newest run down to the cursor (measured: 100 ms at 1M runs).
-        qs = qs.filter(
-            Q(created_at__lt=created) | Q(created_at=created, id__lt=run_id),
-            created_at__lte=created,
-        )
-    items = list(qs[: limit + 1])
-    next_cursor = encode_cursor(items[limit - 1]) if len(items) > limit else None
-    return Page(items=items[:limit], next_cursor=next_cursor)
+    qs = run_queryset(organization=organization, filters=filters)
+    return keyset_page(qs, cursor=cursor, limit=limit)
 
 
-def parse_uuid(value) -> uuid.UUID:
-    if isinstance(value, uuid.UUID):
-        return value
+def run_get(*, organization: Organization, run_id: uuid.UUID) -> AgentRun:
     try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        raise NotFound("Run not found") from None
-
-
-def run_get(*, organization: Organization, run_id) -> AgentRun:
-    try:
-        return AgentRun.objects.select_related("parent").get(
-            organization=organization, pk=parse_uuid(run_id)
-        )
+        return AgentRun.objects.select_related("parent").get(organization=organization, pk=run_id)
     except AgentRun.DoesNotExist:
         raise NotFound("Run not found") from None
 

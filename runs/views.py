@@ -16,8 +16,8 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from neonhub.core.errors import NotFound
-from neonhub.core.views_util import not_found, organization_required, page_or_first
+from neonhub.core.pagination import EMPTY
+from neonhub.core.views_util import organization_required, page_or_first
 from runs import charts, selectors
 from runs import overview as overviews
 from runs.forms import RunFilterForm
@@ -72,7 +72,7 @@ def run_list(request: HttpRequest) -> HttpResponse:
     form = RunFilterForm(request.GET or None)
     status = 200
     if form.is_bound and not form.is_valid():
-        page, status = selectors.Page(items=[], next_cursor=None), 422
+        page, status = EMPTY, 422
     else:
         filters = form.filters() if form.is_bound else selectors.RunFilters()
         page = page_or_first(
@@ -99,10 +99,7 @@ def run_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def run_row(request: HttpRequest, run_id) -> HttpResponse:
     """One row of the run list, polled by htmx while the run is queued or running."""
-    try:
-        run = selectors.run_get(organization=request.principal.organization, run_id=run_id)
-    except NotFound:
-        return not_found(request, "Run not found")
+    run = selectors.run_get(organization=request.principal.organization, run_id=run_id)
     return render(request, "runs/list.html#run-row", {"run": run})
 
 
@@ -157,10 +154,7 @@ def _detail_version(run, steps, now) -> str:
 @organization_required
 @require_GET
 def run_detail(request: HttpRequest, run_id) -> HttpResponse:
-    try:
-        run = selectors.run_get(organization=request.principal.organization, run_id=run_id)
-    except NotFound:
-        return not_found(request, "Run not found")
+    run = selectors.run_get(organization=request.principal.organization, run_id=run_id)
     steps = selectors.run_steps(run=run)
     now = timezone.now()
     version = _detail_version(run, steps, now)

@@ -1,19 +1,21 @@
 """The API of contacts and contact lists, with CSV import and export.
 
-Members write, viewers read.  Another organization's id answers 404 (looked up before any
-permission check, so nothing is revealed).  CSV uploads go to paths ending in ``/upload``,
+Members write, viewers read (``requires``).  Another organization's id answers 404 (looked up
+before the role is checked, so nothing is revealed).  CSV uploads go to paths ending in ``/upload``,
 which the body-size middleware lets be larger.
 """
 
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from django.http import HttpRequest, StreamingHttpResponse
 from ninja import File, Query, Router, Schema, Status, UploadedFile
 from pydantic import Field
 
 from agents.audience import selectors, services
+from agents.audience.models import Contact, ContactList
 from agents.audience.schemas import (
     ConsentSetIn,
     ContactDetailOut,
@@ -28,7 +30,9 @@ from agents.audience.schemas import (
     MembersIn,
     MembersOut,
 )
+from neonhub.core.auth import requires
 from neonhub.core.errors import InvalidInput
+from neonhub.core.ids import uuid_from
 
 contacts_router = Router(tags=["contacts"])
 lists_router = Router(tags=["contact lists"])
@@ -49,10 +53,12 @@ class ContactQuery(Schema):
     limit: int = Field(default=50, ge=1, le=200)
 
 
-def _list_or_none(request: HttpRequest, list_id):
+def _list_or_none(request: HttpRequest, list_id: str | UUID | None):
     if not list_id:
         return None
-    return selectors.contact_list_get(organization=request.auth.organization, list_id=list_id)
+    return selectors.contact_list_get(
+        organization=request.auth.organization, list_id=uuid_from(list_id, field="list_id")
+    )
 
 
 @contacts_router.get("", response=ContactPageOut, summary="Contacts, newest first, with a cursor")
@@ -73,8 +79,8 @@ def _consent(body: ContactIn) -> dict:
 
 
 @contacts_router.post("", response={201: ContactOut}, summary="Create a contact")
+@requires("write")
 def contact_create(request: HttpRequest, body: ContactIn):
-    request.auth.require_write()
     data = body.model_dump(exclude={"consent"})
     return Status(
         201,
@@ -87,8 +93,8 @@ def contact_create(request: HttpRequest, body: ContactIn):
 @contacts_router.post(
     "/upload", response=ImportOut, summary="Upload a CSV of contacts: a preview, nothing saved yet"
 )
+@requires("write")
 def contact_upload(request: HttpRequest, file: File[UploadedFile]):
-    request.auth.require_write()
     import_id = services.contacts_import_store(organization=request.auth.organization, upload=file)
     return services.contacts_import_preview(
         organization=request.auth.organization, import_id=import_id
@@ -109,8 +115,8 @@ def contact_import_preview(request: HttpRequest, import_id: str):
     response=ImportOut,
     summary="Import every row, or nothing if any row has an error",
 )
+@requires("write")
 def contact_import_commit(request: HttpRequest, import_id: str, body: ImportCommitIn):
-    request.auth.require_write()
     contact_list = _list_or_none(request, body.list_id)
     return services.contacts_import_commit(
         organization=request.auth.organization, import_id=import_id, contact_list=contact_list
@@ -140,15 +146,14 @@ def contact_detail_out(contact, organization) -> dict:
 @contacts_router.get(
     "/{contact_id}", response=ContactDetailOut, summary="A contact with its lists and messages"
 )
-def contact_detail(request: HttpRequest, contact_id: str):
+def contact_detail(request: HttpRequest, contact_id: UUID):
     contact = selectors.contact_get(organization=request.auth.organization, contact_id=contact_id)
     return contact_detail_out(contact, request.auth.organization)
 
 
 @contacts_router.patch("/{contact_id}", response=ContactOut, summary="Change a contact")
-def contact_update(request: HttpRequest, contact_id: str, body: ContactPatch):
-    contact = selectors.contact_get(organization=request.auth.organization, contact_id=contact_id)
-    request.auth.require_write()
+@requires("write", find=selectors.contact_get)
+def contact_update(request: HttpRequest, contact: Contact, body: ContactPatch):
     fields = {k: v for k, v in body.model_dump(exclude_unset=True).items() if v is not None}
     return services.contact_update(contact=contact, **fields)
 
@@ -158,23 +163,19 @@ def contact_update(request: HttpRequest, contact_id: str, body: ContactPatch):
     response=ContactOut,
     summary="Record consent given or revoked for a channel",
 )
-def contact_consent(request: HttpRequest, contact_id: str, body: ConsentSetIn):
-    contact = selectors.contact_get(organization=request.auth.organization, contact_id=contact_id)
-    request.auth.require_write()
+@requires("write", find=selectors.contact_get)
+def contact_consent(request: HttpRequest, contact: Contact, body: ConsentSetIn):
     for field in ("channel", "status"):
         if getattr(body, field) is None:
-            raise InvalidInput(
-                f"{field} is required", details=[{"field": field, "message": "Field required"}]
-            )
+            raise InvalidInput.for_field(field, "Field required", summary=f"{field} is required")
     return services.contact_consent_set(
         contact=contact, channel=body.channel, status=body.status, source=body.source, at=body.at
     )
 
 
 @contacts_router.delete("/{contact_id}", response={204: None}, summary="Delete a contact")
-def contact_delete(request: HttpRequest, contact_id: str):
-    contact = selectors.contact_get(organization=request.auth.organization, contact_id=contact_id)
-    request.auth.require_write()
+@requires("write", find=selectors.contact_get)
+def contact_delete(request: HttpRequest, contact: Contact):
     services.contact_delete(contact=contact)
     return Status(204, None)
 
@@ -194,8 +195,8 @@ def list_all(request: HttpRequest):
 
 
 @lists_router.post("", response={201: ContactListOut}, summary="Create a contact list")
+@requires("write")
 def list_create(request: HttpRequest, body: ContactListIn):
-    request.auth.require_write()
     return Status(
         201,
         services.contact_list_create(
@@ -205,37 +206,30 @@ def list_create(request: HttpRequest, body: ContactListIn):
 
 
 @lists_router.get("/{list_id}", response=ContactListOut, summary="One contact list")
-def list_detail(request: HttpRequest, list_id: str):
+def list_detail(request: HttpRequest, list_id: UUID):
     return selectors.contact_list_get(organization=request.auth.organization, list_id=list_id)
 
 
 @lists_router.delete(
     "/{list_id}", response={204: None}, summary="Delete a list (its contacts stay)"
 )
-def list_delete(request: HttpRequest, list_id: str):
-    contact_list = selectors.contact_list_get(
-        organization=request.auth.organization, list_id=list_id
-    )
-    request.auth.require_write()
+@requires("write", find=selectors.contact_list_get)
+def list_delete(request: HttpRequest, contact_list: ContactList):
     services.contact_list_delete(contact_list=contact_list)
     return Status(204, None)
 
 
 def _members(body: MembersIn) -> list:
     if not body.contact_ids:
-        raise InvalidInput(
-            "contact_ids must name at least one contact",
-            details=[{"field": "contact_ids", "message": "at least one id"}],
+        raise InvalidInput.for_field(
+            "contact_ids", "at least one id", summary="contact_ids must name at least one contact"
         )
     return body.contact_ids
 
 
 @lists_router.post("/{list_id}/members", response=MembersOut, summary="Add contacts to the list")
-def list_add(request: HttpRequest, list_id: str, body: MembersIn):
-    contact_list = selectors.contact_list_get(
-        organization=request.auth.organization, list_id=list_id
-    )
-    request.auth.require_write()
+@requires("write", find=selectors.contact_list_get)
+def list_add(request: HttpRequest, contact_list: ContactList, body: MembersIn):
     changed = services.contact_list_add(contact_list=contact_list, contact_ids=_members(body))
     return {"changed": changed, "size": contact_list.memberships.count()}
 
@@ -243,10 +237,7 @@ def list_add(request: HttpRequest, list_id: str, body: MembersIn):
 @lists_router.post(
     "/{list_id}/members/remove", response=MembersOut, summary="Remove contacts from the list"
 )
-def list_remove(request: HttpRequest, list_id: str, body: MembersIn):
-    contact_list = selectors.contact_list_get(
-        organization=request.auth.organization, list_id=list_id
-    )
-    request.auth.require_write()
+@requires("write", find=selectors.contact_list_get)
+def list_remove(request: HttpRequest, contact_list: ContactList, body: MembersIn):
     changed = services.contact_list_remove(contact_list=contact_list, contact_ids=_members(body))
     return {"changed": changed, "size": contact_list.memberships.count()}

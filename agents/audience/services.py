@@ -55,10 +55,6 @@ EXPORT_COLUMNS = [
 UNSET: Any = object()
 
 
-def _invalid(field: str, message: str) -> InvalidInput:
-    return InvalidInput(f"{field}: {message}", details=[{"field": field, "message": message}])
-
-
 # --- cleaning ---------------------------------------------------------------------------------
 
 
@@ -69,7 +65,7 @@ def clean_email(value: Any) -> str:
     try:
         return normalize_address(channel="email", address=value)
     except InvalidInput:
-        raise _invalid("email", "not an email address") from None
+        raise InvalidInput.for_field("email", "not an email address") from None
 
 
 def clean_phone(value: Any) -> str:
@@ -80,13 +76,13 @@ def clean_phone(value: Any) -> str:
         return normalize_address(channel="sms", address=value)
     except InvalidInput as exc:
         # The address check says what is wrong (no country code, no such number range).
-        raise _invalid("phone", exc.details[0]["message"]) from None
+        raise InvalidInput.for_field("phone", exc.details[0]["message"]) from None
 
 
 def clean_timezone(value: Any) -> str:
     value = str(value or "").strip()
     if value and value not in zoneinfo.available_timezones():
-        raise _invalid("timezone", f"unknown timezone {value!r}")
+        raise InvalidInput.for_field("timezone", f"unknown timezone {value!r}")
     return value
 
 
@@ -94,17 +90,17 @@ def clean_tags(value: Any) -> list[str]:
     if isinstance(value, str):
         value = [part for part in value.replace(",", ";").split(";")]
     if not isinstance(value, list) or not all(isinstance(tag, str) for tag in value):
-        raise _invalid("tags", "a list of strings (or 'a;b' in a CSV)")
+        raise InvalidInput.for_field("tags", "a list of strings (or 'a;b' in a CSV)")
     tags = [tag.strip()[:50] for tag in value if tag.strip()]
     return list(dict.fromkeys(tags))[:50]
 
 
 def consent_entry(status: str, source: str = "", at: Any = None) -> dict:
     if status not in ConsentStatus.values:
-        raise _invalid("consent", "status must be granted or revoked")
+        raise InvalidInput.for_field("consent", "status must be granted or revoked")
     when = at if isinstance(at, datetime) else (parse_datetime(str(at)) if at else None)
     if at and when is None:
-        raise _invalid("consent", "at must be an ISO 8601 time")
+        raise InvalidInput.for_field("consent", "at must be an ISO 8601 time")
     when = when or timezone.now()
     if timezone.is_naive(when):
         when = timezone.make_aware(when, UTC)
@@ -113,14 +109,14 @@ def consent_entry(status: str, source: str = "", at: Any = None) -> dict:
 
 def clean_consent(value: Any) -> dict:
     if not isinstance(value, dict):
-        raise _invalid(
+        raise InvalidInput.for_field(
             "consent",
             'an object per channel, e.g. {"sms": {"status": "granted", "source": "web form"}}',
         )
     consent = {}
     for channel, entry in value.items():
         if channel not in CHANNELS or not isinstance(entry, dict):
-            raise _invalid(
+            raise InvalidInput.for_field(
                 f"consent.{channel}", "channels are sms, whatsapp and email, each an object"
             )
         consent[channel] = consent_entry(
@@ -133,9 +129,9 @@ def clean_attributes(value: Any) -> dict:
     if not isinstance(value, dict) or not all(
         isinstance(v, str | int | float | bool) or v is None for v in value.values()
     ):
-        raise _invalid("attributes", "an object of plain values")
+        raise InvalidInput.for_field("attributes", "an object of plain values")
     if len(value) > 100:
-        raise _invalid("attributes", "at most 100 attributes")
+        raise InvalidInput.for_field("attributes", "at most 100 attributes")
     return {str(k)[:64]: v for k, v in value.items()}
 
 
@@ -161,7 +157,7 @@ def contact_clean(data: dict) -> dict:
 def contact_create(*, organization: Organization, **data: Any) -> Contact:
     fields = contact_clean(data)
     if not (fields.get("email") or fields.get("phone")):
-        raise _invalid("phone", "a contact needs a phone or an email")
+        raise InvalidInput.for_field("phone", "a contact needs a phone or an email")
     contact = Contact(organization=organization, **fields)
     _save(contact)
     return contact
@@ -172,9 +168,10 @@ def _save(contact: Contact) -> None:
         with transaction.atomic():
             contact.save()
     except IntegrityError:
-        raise Conflict(
-            "Another contact already has this phone or email",
-            details=[{"field": "phone", "message": "phone or email already used"}],
+        raise Conflict.for_field(
+            "phone",
+            "phone or email already used",
+            summary="Another contact already has this phone or email",
         ) from None
 
 
@@ -183,7 +180,7 @@ def contact_update(*, contact: Contact, **data: Any) -> Contact:
     for field, value in fields.items():
         setattr(contact, field, value)
     if not (contact.email or contact.phone):
-        raise _invalid("phone", "a contact needs a phone or an email")
+        raise InvalidInput.for_field("phone", "a contact needs a phone or an email")
     _save(contact)
     return contact
 
@@ -192,7 +189,7 @@ def contact_consent_set(
     *, contact: Contact, channel: str, status: str, source: str = "", at=None
 ) -> Contact:
     if channel not in CHANNELS:
-        raise _invalid("channel", "expected sms, whatsapp or email")
+        raise InvalidInput.for_field("channel", "expected sms, whatsapp or email")
     contact.consent = {**(contact.consent or {}), channel: consent_entry(status, source, at)}
     contact.save(update_fields=["consent", "updated_at"])
     return contact
@@ -214,9 +211,8 @@ def contact_list_create(
                 organization=organization, name=name.strip()[:100], description=description[:300]
             )
     except IntegrityError:
-        raise Conflict(
-            f"A list named {name!r} already exists",
-            details=[{"field": "name", "message": "already used"}],
+        raise Conflict.for_field(
+            "name", "already used", summary=f"A list named {name!r} already exists"
         ) from None
 
 
@@ -311,7 +307,7 @@ class _Importer:
         with open_stored(path) as stream:
             columns, offset = csv_header(stream)
             if not {"phone", "email"} & set(columns):
-                raise _invalid("file", "the CSV needs a phone or an email column")
+                raise InvalidInput.for_field("file", "the CSV needs a phone or an email column")
             chunk: list[tuple[int, dict]] = []
             try:
                 for record, _ in csv_records(stream, columns=columns, offset=offset):

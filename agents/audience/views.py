@@ -10,7 +10,7 @@ import logging
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
@@ -19,26 +19,13 @@ from agents.audience import selectors, services
 from agents.audience.forms import ContactImportForm
 from agents.audience.unsubscribe import unsubscribe_target
 from connectors.suppressions import suppression_add
+from neonhub.core.auth import page_requires
 from neonhub.core.errors import InvalidInput, NeonHubError, NotFound
+from neonhub.core.ids import uuid_from
 from neonhub.core.models import Organization
-from neonhub.core.views_util import forbidden, not_found, organization_required, page_or_first
+from neonhub.core.views_util import not_found, organization_required, page_or_first
 
-
-def _lookup(request: HttpRequest, selector, **kwargs):
-    try:
-        return selector(organization=request.principal.organization, **kwargs)
-    except NotFound:
-        return None
-
-
-def _writer(request: HttpRequest, what: str) -> HttpResponse | None:
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
-    if not request.principal.can_write:
-        return forbidden(
-            request, f"Your role in this organization can look at {what} but not change them."
-        )
-    return None
+CONTACTS_DENIED = "look at contacts but not change them"
 
 
 # --- contacts -------------------------------------------------------------------------------
@@ -71,10 +58,8 @@ def contact_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @organization_required
+@page_requires("write", CONTACTS_DENIED)
 def contact_import(request: HttpRequest) -> HttpResponse:
-    denied = _writer(request, "contacts")
-    if denied:
-        return denied
     form = ContactImportForm(request.POST, request.FILES)
     if not form.is_valid():
         messages.error(request, "Choose a CSV file to import.")
@@ -91,6 +76,7 @@ def contact_import(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @organization_required
+@page_requires("write", CONTACTS_DENIED, methods=("GET", "POST"), reads=("GET",))
 def contact_import_preview(request: HttpRequest, import_id: str) -> HttpResponse:
     org = request.principal.organization
     try:
@@ -100,9 +86,6 @@ def contact_import_preview(request: HttpRequest, import_id: str) -> HttpResponse
     except InvalidInput as exc:
         preview = {"import_id": import_id, "fatal": exc.message}
     if request.method == "POST":
-        denied = _writer(request, "contacts")
-        if denied:
-            return denied
         return _import_commit(request, import_id, preview)
     return render(
         request,
@@ -116,7 +99,11 @@ def _import_commit(request: HttpRequest, import_id: str, preview: dict) -> HttpR
     list_id = request.POST.get("list_id") or None
     try:
         contact_list = (
-            selectors.contact_list_get(organization=org, list_id=list_id) if list_id else None
+            selectors.contact_list_get(
+                organization=org, list_id=uuid_from(list_id, field="list_id")
+            )
+            if list_id
+            else None
         )
         result = services.contacts_import_commit(
             organization=org, import_id=import_id, contact_list=contact_list

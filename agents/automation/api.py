@@ -1,7 +1,7 @@
 """The API of runs that start without a person: triggers, schedules and batches.
 
-Members write, viewers read.  Another organization's id answers 404 (looked up before any
-permission check, so nothing is revealed).  CSV uploads go to paths ending in ``/upload``,
+Members write, viewers read (``requires``).  Another organization's id answers 404 (looked up
+before the role is checked, so nothing is revealed).  CSV uploads go to paths ending in ``/upload``,
 which the body-size middleware lets be larger.
 """
 
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from uuid import UUID
 
 from django.http import HttpRequest
 from ninja import File, Form, Query, Router, Schema, Status, UploadedFile
@@ -16,7 +17,7 @@ from pydantic import Field
 
 from agents.audience import selectors as audience_selectors
 from agents.automation import batches, schedules, selectors, services
-from agents.automation.models import DeliveryStatus
+from agents.automation.models import Batch, DeliveryStatus, RecurringSchedule, Trigger
 from agents.automation.schemas import (
     BatchIn,
     BatchItemOut,
@@ -34,6 +35,7 @@ from agents.automation.schemas import (
     TriggerPatch,
 )
 from connectors.selectors import connector_get
+from neonhub.core.auth import requires
 from neonhub.core.errors import InvalidInput
 
 triggers_router = Router(tags=["triggers"])
@@ -60,9 +62,9 @@ def trigger_list(request: HttpRequest):
     response={201: TriggerCreatedOut},
     summary="Create a trigger (a generic one gets its secret once)",
 )
+@requires("write")
 def trigger_create(request: HttpRequest, body: TriggerIn):
     principal = request.auth
-    principal.require_write()
     connector = None
     if body.connector_id is not None:
         connector = connector_get(
@@ -101,14 +103,13 @@ def delivery_list(request: HttpRequest, query: Query[DeliveryQuery]):
 
 
 @triggers_router.get("/{trigger_id}", response=TriggerOut, summary="One trigger")
-def trigger_detail(request: HttpRequest, trigger_id: str):
+def trigger_detail(request: HttpRequest, trigger_id: UUID):
     return selectors.trigger_get(organization=request.auth.organization, trigger_id=trigger_id)
 
 
 @triggers_router.patch("/{trigger_id}", response=TriggerOut, summary="Change a trigger")
-def trigger_update(request: HttpRequest, trigger_id: str, body: TriggerPatch):
-    trigger = selectors.trigger_get(organization=request.auth.organization, trigger_id=trigger_id)
-    request.auth.require_write()
+@requires("write", find=selectors.trigger_get)
+def trigger_update(request: HttpRequest, trigger: Trigger, body: TriggerPatch):
     fields = {
         k: v
         for k, v in _given(
@@ -120,9 +121,8 @@ def trigger_update(request: HttpRequest, trigger_id: str, body: TriggerPatch):
 
 
 @triggers_router.delete("/{trigger_id}", response={204: None}, summary="Delete a trigger")
-def trigger_delete(request: HttpRequest, trigger_id: str):
-    trigger = selectors.trigger_get(organization=request.auth.organization, trigger_id=trigger_id)
-    request.auth.require_write()
+@requires("write", find=selectors.trigger_get)
+def trigger_delete(request: HttpRequest, trigger: Trigger):
     services.trigger_delete(trigger=trigger)
     return Status(204, None)
 
@@ -130,16 +130,15 @@ def trigger_delete(request: HttpRequest, trigger_id: str):
 @triggers_router.post(
     "/{trigger_id}/rotate-secret", response=SecretOut, summary="New signing secret (shown once)"
 )
-def trigger_rotate(request: HttpRequest, trigger_id: str):
-    trigger = selectors.trigger_get(organization=request.auth.organization, trigger_id=trigger_id)
-    request.auth.require_write()
+@requires("write", find=selectors.trigger_get)
+def trigger_rotate(request: HttpRequest, trigger: Trigger):
     return {"secret": services.trigger_rotate_secret(trigger=trigger)}
 
 
 @triggers_router.get(
     "/{trigger_id}/deliveries", response=list[DeliveryOut], summary="A trigger's recent deliveries"
 )
-def trigger_deliveries(request: HttpRequest, trigger_id: str, query: Query[DeliveryQuery]):
+def trigger_deliveries(request: HttpRequest, trigger_id: UUID, query: Query[DeliveryQuery]):
     trigger = selectors.trigger_get(organization=request.auth.organization, trigger_id=trigger_id)
     return selectors.delivery_list(
         organization=request.auth.organization,
@@ -175,9 +174,9 @@ def schedule_preview(request: HttpRequest, body: PreviewIn):
 
 
 @schedules_router.post("", response={201: ScheduleOut}, summary="Create a schedule")
+@requires("write")
 def schedule_create(request: HttpRequest, body: ScheduleIn):
     principal = request.auth
-    principal.require_write()
     schedule = schedules.schedule_create(
         organization=principal.organization,
         name=body.name,
@@ -196,16 +195,13 @@ def schedule_create(request: HttpRequest, body: ScheduleIn):
 @schedules_router.get(
     "/{schedule_id}", response=ScheduleOut, summary="One schedule with its next five times"
 )
-def schedule_detail(request: HttpRequest, schedule_id: str):
+def schedule_detail(request: HttpRequest, schedule_id: UUID):
     return selectors.schedule_get(organization=request.auth.organization, schedule_id=schedule_id)
 
 
 @schedules_router.patch("/{schedule_id}", response=ScheduleOut, summary="Change a schedule")
-def schedule_update(request: HttpRequest, schedule_id: str, body: SchedulePatch):
-    schedule = selectors.schedule_get(
-        organization=request.auth.organization, schedule_id=schedule_id
-    )
-    request.auth.require_write()
+@requires("write", find=selectors.schedule_get)
+def schedule_update(request: HttpRequest, schedule: RecurringSchedule, body: SchedulePatch):
     fields = _given(body, ("name", "agent", "intent", "payload", "cron", "interval_minutes"))
     if body.timezone:
         fields["timezone_name"] = body.timezone
@@ -216,21 +212,15 @@ def schedule_update(request: HttpRequest, schedule_id: str, body: SchedulePatch)
 
 
 @schedules_router.delete("/{schedule_id}", response={204: None}, summary="Delete a schedule")
-def schedule_delete(request: HttpRequest, schedule_id: str):
-    schedule = selectors.schedule_get(
-        organization=request.auth.organization, schedule_id=schedule_id
-    )
-    request.auth.require_write()
+@requires("write", find=selectors.schedule_get)
+def schedule_delete(request: HttpRequest, schedule: RecurringSchedule):
     schedules.schedule_delete(schedule=schedule)
     return Status(204, None)
 
 
 @schedules_router.post("/{schedule_id}/pause", response=ScheduleOut, summary="Pause a schedule")
-def schedule_pause(request: HttpRequest, schedule_id: str):
-    schedule = selectors.schedule_get(
-        organization=request.auth.organization, schedule_id=schedule_id
-    )
-    request.auth.require_write()
+@requires("write", find=selectors.schedule_get)
+def schedule_pause(request: HttpRequest, schedule: RecurringSchedule):
     return schedules.schedule_pause(schedule=schedule)
 
 
@@ -239,11 +229,8 @@ def schedule_pause(request: HttpRequest, schedule_id: str):
     response=ScheduleOut,
     summary="Resume from now (missed times are not made up)",
 )
-def schedule_resume(request: HttpRequest, schedule_id: str):
-    schedule = selectors.schedule_get(
-        organization=request.auth.organization, schedule_id=schedule_id
-    )
-    request.auth.require_write()
+@requires("write", find=selectors.schedule_get)
+def schedule_resume(request: HttpRequest, schedule: RecurringSchedule):
     return schedules.schedule_resume(schedule=schedule)
 
 
@@ -258,9 +245,9 @@ def batch_list(request: HttpRequest):
 @batches_router.post(
     "", response={202: BatchOut}, summary="Start a batch over a JSON list or a contact list"
 )
+@requires("write")
 def batch_create(request: HttpRequest, body: BatchIn):
     principal = request.auth
-    principal.require_write()
     common = {
         "organization": principal.organization,
         "name": body.name,
@@ -271,9 +258,10 @@ def batch_create(request: HttpRequest, body: BatchIn):
         "created_by": principal.user,
     }
     if (body.items is None) == (body.contact_list_id is None):
-        raise InvalidInput(
-            "Give either items or contact_list_id",
-            details=[{"field": "items", "message": "give either items or contact_list_id"}],
+        raise InvalidInput.for_field(
+            "items",
+            "give either items or contact_list_id",
+            summary="Give either items or contact_list_id",
         )
     if body.items is not None:
         return Status(202, batches.batch_create_json(items=body.items, **common))
@@ -291,8 +279,8 @@ def _json_field(value: str, field: str) -> dict:
     except ValueError:
         data = None
     if not isinstance(data, dict):
-        raise InvalidInput(
-            f"{field} must be a JSON object", details=[{"field": field, "message": "a JSON object"}]
+        raise InvalidInput.for_field(
+            field, "a JSON object", summary=f"{field} must be a JSON object"
         )
     return data
 
@@ -302,6 +290,7 @@ def _json_field(value: str, field: str) -> dict:
     response={202: BatchOut},
     summary="Start a batch over a CSV (columns map to payload fields)",
 )
+@requires("write")
 def batch_upload(
     request: HttpRequest,
     file: File[UploadedFile],
@@ -312,7 +301,6 @@ def batch_upload(
     defaults: Form[str] = "",
 ):
     principal = request.auth
-    principal.require_write()
     batch = batches.batch_create_csv(
         organization=principal.organization,
         name=name,
@@ -327,7 +315,7 @@ def batch_upload(
 
 
 @batches_router.get("/{batch_id}", response=BatchOut, summary="A batch and its progress")
-def batch_detail(request: HttpRequest, batch_id: str):
+def batch_detail(request: HttpRequest, batch_id: UUID):
     return selectors.batch_get(organization=request.auth.organization, batch_id=batch_id)
 
 
@@ -342,32 +330,33 @@ class ItemQuery(Schema):
     response=list[BatchItemOut],
     summary="A batch's inputs and their runs, in order",
 )
-def batch_items(request: HttpRequest, batch_id: str, query: Query[ItemQuery]):
+def batch_items(request: HttpRequest, batch_id: UUID, query: Query[ItemQuery]):
     batch = selectors.batch_get(organization=request.auth.organization, batch_id=batch_id)
     return selectors.batch_items(
         batch=batch, status=query.status, after=query.after, limit=query.limit
     )
 
 
-def _batch_action(request: HttpRequest, batch_id: str, action) -> Any:
-    batch = selectors.batch_get(organization=request.auth.organization, batch_id=batch_id)
-    request.auth.require_write()
+def _batch_action(request: HttpRequest, batch: Batch, action) -> Batch:
     action(batch=batch)
-    return selectors.batch_get(organization=request.auth.organization, batch_id=batch_id)
+    return selectors.batch_get(organization=request.auth.organization, batch_id=batch.pk)
 
 
 @batches_router.post("/{batch_id}/pause", response=BatchOut, summary="Stop feeding new inputs")
-def batch_pause(request: HttpRequest, batch_id: str):
-    return _batch_action(request, batch_id, batches.batch_pause)
+@requires("write", find=selectors.batch_get)
+def batch_pause(request: HttpRequest, batch: Batch):
+    return _batch_action(request, batch, batches.batch_pause)
 
 
 @batches_router.post("/{batch_id}/resume", response=BatchOut, summary="Feed again")
-def batch_resume(request: HttpRequest, batch_id: str):
-    return _batch_action(request, batch_id, batches.batch_resume)
+@requires("write", find=selectors.batch_get)
+def batch_resume(request: HttpRequest, batch: Batch):
+    return _batch_action(request, batch, batches.batch_resume)
 
 
 @batches_router.post(
     "/{batch_id}/cancel", response=BatchOut, summary="Cancel the rest of the batch"
 )
-def batch_cancel(request: HttpRequest, batch_id: str):
-    return _batch_action(request, batch_id, batches.batch_cancel)
+@requires("write", find=selectors.batch_get)
+def batch_cancel(request: HttpRequest, batch: Batch):
+    return _batch_action(request, batch, batches.batch_cancel)

@@ -25,8 +25,6 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
-from django_q.conf import Conf
-from django_q.tasks import async_task
 
 from agents.audience.models import ContactList, ContactListMembership
 from agents.automation.mapping import apply_mapping, mapping_validate
@@ -44,6 +42,7 @@ from neonhub.core.csvio import (
 )
 from neonhub.core.errors import Conflict, InvalidInput, NeonHubError
 from neonhub.core.models import Organization
+from neonhub.core.queue import enqueue
 from runs.models import ACTIVE_STATUSES, TERMINAL_STATUSES, AgentRun, RunStatus
 from runs.models import Trigger as RunTrigger
 
@@ -65,10 +64,6 @@ COUNTER_OF = {
 }
 # Without a mapping, a contact list feeds MessagingAgent like this.
 CONTACT_DEFAULT_MAPPING = {"to": "phone", "contactId": "id"}
-
-
-def _invalid(field: str, message: str) -> InvalidInput:
-    return InvalidInput(f"{field}: {message}", details=[{"field": field, "message": message}])
 
 
 # --- creating ---------------------------------------------------------------------------------
@@ -98,7 +93,7 @@ def _new_batch(
     impl = get_agent(agent)
     impl.get_intent(intent)
     if not isinstance(defaults, dict):
-        raise _invalid("defaults", "must be an object")
+        raise InvalidInput.for_field("defaults", "must be an object")
     return Batch(
         organization=organization,
         name=(name or f"{impl.slug}/{intent}")[:200],
@@ -124,12 +119,14 @@ def batch_create_json(
 ) -> Batch:
     """A batch over a list of payloads (objects), written to a JSON Lines file as they are read."""
     if not isinstance(items, list) or not items:
-        raise _invalid("items", "a non-empty list of objects")
+        raise InvalidInput.for_field("items", "a non-empty list of objects")
     if len(items) > MAX_JSON_ITEMS:
-        raise _invalid("items", f"at most {MAX_JSON_ITEMS} items; upload a CSV for more")
+        raise InvalidInput.for_field(
+            "items", f"at most {MAX_JSON_ITEMS} items; upload a CSV for more"
+        )
     for i, item in enumerate(items):
         if not isinstance(item, dict):
-            raise _invalid(f"items.{i}", "must be an object")
+            raise InvalidInput.for_field(f"items.{i}", "must be an object")
     mapping = mapping_validate(mapping or {})
     batch = _new_batch(
         organization,
@@ -189,7 +186,7 @@ def _csv_scan(batch: Batch) -> tuple[int, dict]:
         columns, offset = csv_header(stream)
         missing = sorted({c for c in batch.mapping.values() if c not in columns})
         if missing:
-            raise _invalid(
+            raise InvalidInput.for_field(
                 "mapping",
                 f"no column named {', '.join(missing)} in the CSV (it has {', '.join(columns)})",
             )
@@ -199,9 +196,9 @@ def _csv_scan(batch: Batch) -> tuple[int, dict]:
                 count += 1
                 first = first or record
         except RecordError as exc:
-            raise _invalid("file", f"row {exc.row}: {exc}") from None
+            raise InvalidInput.for_field("file", f"row {exc.row}: {exc}") from None
     if not count:
-        raise _invalid("file", "the CSV has no data rows")
+        raise InvalidInput.for_field("file", "the CSV has no data rows")
     return count, first
 
 
@@ -231,7 +228,7 @@ def batch_create_list(
     batch.contact_list = contact_list
     first = contact_list.memberships.select_related("contact").order_by("id").first()
     if first is None:
-        raise _invalid("contact_list_id", "the list has no contacts")
+        raise InvalidInput.for_field("contact_list_id", "the list has no contacts")
     _check_first(
         batch.agent, intent, payload_of(batch, contact_record(first.contact)), "The first contact"
     )
@@ -278,15 +275,8 @@ def payload_of(batch: Batch, record: Any) -> dict:
 
 
 def _enqueue(batch_id) -> None:
-    """With the ORM broker the task row joins the caller's transaction; otherwise it is sent on commit."""
-
-    def send() -> None:
-        async_task("agents.automation.tasks.batch_feed", str(batch_id), group="batches")
-
-    if Conf.ORM and not Conf.SYNC:
-        send()
-    else:
-        transaction.on_commit(send)
+    """A feeder run, sent by the kernel's rule (in the caller's transaction with the ORM broker)."""
+    enqueue("agents.automation.tasks.batch_feed", str(batch_id), group="batches")
 
 
 def batch_nudge(*, batch_id) -> bool:

@@ -55,8 +55,8 @@ def apply_mapping(record: Any, mapping: dict[str, str], defaults: dict | None = 
 def mapping_validate(mapping: Any, *, field: str = "mapping") -> dict[str, str]:
     """A mapping is an object of non-empty strings; raises ``InvalidInput`` naming ``field``."""
     if not isinstance(mapping, dict):
-        raise InvalidInput(
-            f"{field} must be an object", details=[{"field": field, "message": "must be an object"}]
+        raise InvalidInput.for_field(
+            field, "must be an object", summary=f"{field} must be an object"
         )
     for key, value in mapping.items():
         if not (isinstance(key, str) and key.strip() and isinstance(value, str) and value.strip()):

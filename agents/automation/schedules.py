@@ -37,15 +37,11 @@ DUE_BATCH = 500
 UNSET: Any = object()
 
 
-def _invalid(field: str, message: str) -> InvalidInput:
-    return InvalidInput(f"{field}: {message}", details=[{"field": field, "message": message}])
-
-
 def zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise _invalid("timezone", f"unknown timezone {name!r}") from None
+        raise InvalidInput.for_field("timezone", f"unknown timezone {name!r}") from None
 
 
 def expression_validate(
@@ -54,15 +50,17 @@ def expression_validate(
     """``(kind, cron, interval)`` from exactly one of a cron expression or an interval."""
     cron = (cron or "").strip()
     if bool(cron) == (interval_minutes is not None):
-        raise _invalid("cron", "give either cron (e.g. '0 9 * * 2') or interval_minutes, not both")
+        raise InvalidInput.for_field(
+            "cron", "give either cron (e.g. '0 9 * * 2') or interval_minutes, not both"
+        )
     if cron:
         if len(cron.split()) != 5 or not croniter.is_valid(cron):
-            raise _invalid(
+            raise InvalidInput.for_field(
                 "cron", "not a valid five-field cron expression (minute hour day month weekday)"
             )
         return ScheduleKind.CRON, cron, None
     if not isinstance(interval_minutes, int) or not 1 <= interval_minutes <= MAX_INTERVAL_MINUTES:
-        raise _invalid(
+        raise InvalidInput.for_field(
             "interval_minutes",
             f"must be a whole number of minutes from 1 to {MAX_INTERVAL_MINUTES}",
         )
@@ -158,9 +156,8 @@ def _save(schedule: RecurringSchedule) -> None:
         with transaction.atomic():
             schedule.save()
     except IntegrityError:
-        raise Conflict(
-            f"A schedule named {schedule.name!r} already exists",
-            details=[{"field": "name", "message": "already used"}],
+        raise Conflict.for_field(
+            "name", "already used", summary=f"A schedule named {schedule.name!r} already exists"
         ) from None
 
 

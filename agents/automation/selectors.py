@@ -11,18 +11,9 @@ from neonhub.core.errors import NotFound
 from neonhub.core.models import Organization
 
 
-def _uuid(value, what: str) -> uuid.UUID:
-    if isinstance(value, uuid.UUID):
-        return value
+def _get(qs: QuerySet, organization: Organization, pk: uuid.UUID, what: str):
     try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        raise NotFound(f"{what} not found") from None
-
-
-def _get(qs: QuerySet, organization: Organization, pk, what: str):
-    try:
-        return qs.get(organization=organization, pk=_uuid(pk, what))
+        return qs.get(organization=organization, pk=pk)
     except qs.model.DoesNotExist:
         raise NotFound(f"{what} not found") from None
 

@@ -36,8 +36,7 @@ SOURCE_PROVIDERS = {
 UNSET: Any = object()
 
 
-def _invalid(field: str, message: str) -> InvalidInput:
-    return InvalidInput(f"{field}: {message}", details=[{"field": field, "message": message}])
+_invalid = InvalidInput.for_field
 
 
 def _check(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
@@ -17,29 +17,17 @@ from django.views.decorators.http import require_GET
 from agents.audience import selectors as audience_selectors
 from agents.automation import batches, schedules, selectors, services
 from agents.automation.forms import BatchForm, ScheduleForm, TriggerForm, errors_to_form
+from agents.automation.models import Batch, RecurringSchedule, Trigger
 from agents.automation.schemas import trigger_webhook_url
 from agents.views import agent_catalog
 from connectors.registry import get_provider_class
 from connectors.selectors import connector_list
-from neonhub.core.errors import InvalidInput, NeonHubError, NotFound
-from neonhub.core.views_util import forbidden, not_found, organization_required
+from neonhub.core.auth import page_requires
+from neonhub.core.errors import InvalidInput, NeonHubError
+from neonhub.core.views_util import organization_required
 
-
-def _lookup(request: HttpRequest, selector, **kwargs):
-    try:
-        return selector(organization=request.principal.organization, **kwargs)
-    except NotFound:
-        return None
-
-
-def _writer(request: HttpRequest, what: str) -> HttpResponse | None:
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
-    if not request.principal.can_write:
-        return forbidden(
-            request, f"Your role in this organization can look at {what} but not change them."
-        )
-    return None
+# A list page shows its form to everyone and saves it for a role that writes.
+FORM_PAGE = {"methods": ("GET", "POST"), "reads": ("GET",)}
 
 
 # --- batches --------------------------------------------------------------------------------
@@ -47,6 +35,7 @@ def _writer(request: HttpRequest, what: str) -> HttpResponse | None:
 
 @login_required
 @organization_required
+@page_requires("write", "look at batches but not change them", **FORM_PAGE)
 def batch_list(request: HttpRequest) -> HttpResponse:
     org = request.principal.organization
     catalog = agent_catalog()
@@ -54,9 +43,6 @@ def batch_list(request: HttpRequest) -> HttpResponse:
     form = BatchForm(request.POST or None, request.FILES or None, catalog=catalog, lists=lists)
     status = 200
     if request.method == "POST":
-        denied = _writer(request, "batches")
-        if denied:
-            return denied
         if form.is_valid():
             try:
                 batch = _batch_create(request, form, lists)
@@ -98,9 +84,7 @@ def _batch_context(batch) -> dict:
 @organization_required
 @require_GET
 def batch_detail(request: HttpRequest, batch_id) -> HttpResponse:
-    batch = _lookup(request, selectors.batch_get, batch_id=batch_id)
-    if batch is None:
-        return not_found(request, "Batch not found")
+    batch = selectors.batch_get(organization=request.principal.organization, batch_id=batch_id)
     failed = selectors.batch_items(batch=batch, status="failed", limit=20)
     return render(
         request, "automation/batch_detail.html", {**_batch_context(batch), "failed_items": failed}
@@ -112,21 +96,14 @@ def batch_detail(request: HttpRequest, batch_id) -> HttpResponse:
 @require_GET
 def batch_progress(request: HttpRequest, batch_id) -> HttpResponse:
     """The progress fragment the batch page polls every two seconds while the batch is going."""
-    batch = _lookup(request, selectors.batch_get, batch_id=batch_id)
-    if batch is None:
-        return not_found(request, "Batch not found")
+    batch = selectors.batch_get(organization=request.principal.organization, batch_id=batch_id)
     return render(request, "automation/batch_detail.html#progress", _batch_context(batch))
 
 
 @login_required
 @organization_required
-def batch_action(request: HttpRequest, batch_id, action: str) -> HttpResponse:
-    batch = _lookup(request, selectors.batch_get, batch_id=batch_id)
-    if batch is None:
-        return not_found(request, "Batch not found")
-    denied = _writer(request, "batches")
-    if denied:
-        return denied
+@page_requires("write", "look at batches but not change them", find=selectors.batch_get)
+def batch_action(request: HttpRequest, batch: Batch, action: str) -> HttpResponse:
     act = {
         "pause": batches.batch_pause,
         "resume": batches.batch_resume,
@@ -144,6 +121,7 @@ def batch_action(request: HttpRequest, batch_id, action: str) -> HttpResponse:
 
 @login_required
 @organization_required
+@page_requires("write", "look at schedules but not change them", **FORM_PAGE)
 def schedule_list(request: HttpRequest) -> HttpResponse:
     org = request.principal.organization
     form = ScheduleForm(
@@ -151,9 +129,6 @@ def schedule_list(request: HttpRequest) -> HttpResponse:
     )
     status = 200
     if request.method == "POST":
-        denied = _writer(request, "schedules")
-        if denied:
-            return denied
         if form.is_valid():
             agent, intent = form.agent_intent()
             data = form.cleaned_data
@@ -217,13 +192,8 @@ def schedule_preview(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @organization_required
-def schedule_action(request: HttpRequest, schedule_id, action: str) -> HttpResponse:
-    schedule = _lookup(request, selectors.schedule_get, schedule_id=schedule_id)
-    if schedule is None:
-        return not_found(request, "Schedule not found")
-    denied = _writer(request, "schedules")
-    if denied:
-        return denied
+@page_requires("write", "look at schedules but not change them", find=selectors.schedule_get)
+def schedule_action(request: HttpRequest, schedule: RecurringSchedule, action: str) -> HttpResponse:
     {
         "pause": schedules.schedule_pause,
         "resume": schedules.schedule_resume,
@@ -238,15 +208,13 @@ def schedule_action(request: HttpRequest, schedule_id, action: str) -> HttpRespo
 
 @login_required
 @organization_required
+@page_requires("write", "look at triggers but not change them", **FORM_PAGE)
 def trigger_list(request: HttpRequest) -> HttpResponse:
     org = request.principal.organization
     connectors = list(connector_list(organization=org))
     form = TriggerForm(request.POST or None, catalog=agent_catalog(), connectors=connectors)
     status, secret = 200, None
     if request.method == "POST":
-        denied = _writer(request, "triggers")
-        if denied:
-            return denied
         if form.is_valid():
             secret, ok = _trigger_create(request, form, connectors)
             if ok and secret is None:
@@ -302,13 +270,8 @@ def _trigger_create(
 
 @login_required
 @organization_required
-def trigger_action(request: HttpRequest, trigger_id, action: str) -> HttpResponse:
-    trigger = _lookup(request, selectors.trigger_get, trigger_id=trigger_id)
-    if trigger is None:
-        return not_found(request, "Trigger not found")
-    denied = _writer(request, "triggers")
-    if denied:
-        return denied
+@page_requires("write", "look at triggers but not change them", find=selectors.trigger_get)
+def trigger_action(request: HttpRequest, trigger: Trigger, action: str) -> HttpResponse:
     if action == "delete":
         services.trigger_delete(trigger=trigger)
         messages.success(request, f"Trigger {trigger.name!r} deleted.")

@@ -116,9 +116,8 @@ def _contact(ctx: RunContext, contact_id: UUID | None, to: str):
         return contact_resolve(organization=ctx.organization, channel="sms", address=to)
     contact = Contact.objects.filter(organization=ctx.organization, pk=contact_id).first()
     if contact is None:
-        raise InvalidInput(
-            "No such contact in this organization",
-            details=[{"field": "payload.contactId", "message": "unknown contact"}],
+        raise InvalidInput.for_field(
+            "payload.contactId", "unknown contact", summary="No such contact in this organization"
         )
     return contact
 

@@ -317,9 +317,10 @@ class SupportAgent(Agent):
         try:
             address = normalize_address(channel=data.channel, address=data.from_)
         except InvalidInput:
-            raise InvalidInput(
-                "from must be a phone number in E.164 form",
-                details=[{"field": "payload.from", "message": "expected an E.164 phone number"}],
+            raise InvalidInput.for_field(
+                "payload.from",
+                "expected an E.164 phone number",
+                summary="from must be a phone number in E.164 form",
             ) from None
         provider = "twilio_sms" if data.channel == "sms" else "twilio_whatsapp"
         keyword = keyword_of(data.body)

@@ -53,9 +53,8 @@ def page_fetch(url: str, *, recorder_step, field: str = "payload.url") -> Page:
                 continue
             break
         else:
-            raise InvalidInput(
-                "The page redirects too many times",
-                details=[{"field": field, "message": "too many redirects"}],
+            raise InvalidInput.for_field(
+                field, "too many redirects", summary="The page redirects too many times"
             )
         try:
             page = _read(response, current, redirects, field)
@@ -76,9 +75,8 @@ def _read(response, url: str, redirects: list[str], field: str) -> Page:
         raise error
     kind = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
     if kind and kind not in HTML_TYPES:
-        raise InvalidInput(
-            f"The URL is not an HTML page ({kind})",
-            details=[{"field": field, "message": f"content type {kind}"}],
+        raise InvalidInput.for_field(
+            field, f"content type {kind}", summary=f"The URL is not an HTML page ({kind})"
         )
     declared = response.headers.get("Content-Length")
     if declared and declared.isdigit() and int(declared) > MAX_BYTES:
@@ -99,7 +97,8 @@ def _read(response, url: str, redirects: list[str], field: str) -> Page:
 
 def _too_large(field: str) -> InvalidInput:
     limit = MAX_BYTES // (1024 * 1024)
-    return InvalidInput(
-        f"The page is larger than the {limit} MB audit limit",
-        details=[{"field": field, "message": f"larger than {limit} MB"}],
+    return InvalidInput.for_field(
+        field,
+        f"larger than {limit} MB",
+        summary=f"The page is larger than the {limit} MB audit limit",
     )

@@ -49,20 +49,19 @@ def csv_header(stream: IO[bytes]) -> tuple[list[str], int]:
     try:
         row = next(csv.reader(_lines(stream, position)), None)
     except (csv.Error, ValueError) as exc:
-        raise InvalidInput(
-            f"The CSV header cannot be read: {exc}",
-            details=[{"field": "file", "message": str(exc)}],
+        raise InvalidInput.for_field(
+            "file", str(exc), summary=f"The CSV header cannot be read: {exc}"
         ) from None
     names = [name.strip().lstrip("\ufeff").strip() for name in (row or [])]
     if not names or not any(names):
-        raise InvalidInput(
-            "The CSV file has no header row",
-            details=[{"field": "file", "message": "no header row"}],
+        raise InvalidInput.for_field(
+            "file", "no header row", summary="The CSV file has no header row"
         )
     if len(names) > MAX_COLUMNS or len(set(names)) != len(names) or "" in names:
-        raise InvalidInput(
-            "CSV columns must have distinct, non-empty names (at most 200)",
-            details=[{"field": "file", "message": "empty, repeated or too many column names"}],
+        raise InvalidInput.for_field(
+            "file",
+            "empty, repeated or too many column names",
+            summary="CSV columns must have distinct, non-empty names (at most 200)",
         )
     return names, position[0]
 
@@ -106,9 +105,8 @@ def jsonl_records(stream: IO[bytes], *, offset: int) -> Iterator[tuple[Any, int]
 def store_upload(*, folder: str, upload: File, limit: int) -> str:
     """Save an uploaded file under ``folder`` (streamed in chunks); answers its storage name."""
     if upload.size is not None and upload.size > limit:
-        raise InvalidInput(
-            f"The file is larger than {limit} bytes",
-            details=[{"field": "file", "message": "file too large"}],
+        raise InvalidInput.for_field(
+            "file", "file too large", summary=f"The file is larger than {limit} bytes"
         )
     return default_storage.save(f"{folder}/{uuid.uuid4().hex}.csv", upload)
 

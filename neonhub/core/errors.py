@@ -27,6 +27,16 @@ class NeonHubError(Exception):
     def default_message(self) -> str:
         return self.code.replace("_", " ").capitalize()
 
+    @classmethod
+    def for_field(cls, field: str, message: str, *, summary: str = "", **kwargs: Any):
+        """The error about one field: ``details`` names it (API answers and forms show it there);
+        the message is ``summary`` or "<field>: <message>"."""
+        return cls(
+            summary or f"{field}: {message}",
+            details=[{"field": field, "message": message}],
+            **kwargs,
+        )
+
 
 class InvalidInput(NeonHubError):
     code = "INVALID_INPUT"

@@ -7,19 +7,26 @@ from typing import Any, TypeVar
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from neonhub.core.errors import InvalidInput
+from neonhub.core.errors import InvalidInput, NotFound
 
 T = TypeVar("T")
 
 
 def organization_required(view):
-    """Pages need an organization; a user with none sees why instead of an error."""
+    """Pages need an organization; a user with none sees why instead of an error.
+
+    A page's look-up that raises ``NotFound`` (an unknown id, or another organization's) is
+    the 404 page with its message, as the API maps it to its 404 answer.
+    """
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         if getattr(request, "principal", None) is None:
             return render(request, "no_organization.html", status=403)
-        return view(request, *args, **kwargs)
+        try:
+            return view(request, *args, **kwargs)
+        except NotFound as exc:
+            return not_found(request, exc.message)
 
     return wrapper
 

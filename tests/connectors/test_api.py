@@ -191,11 +191,21 @@ def test_only_owners_and_admins_manage_connectors(api, viewer_api, admin_api):
 
 def test_foreign_and_unknown_ids_are_404(api, other_org, make_connector):
     foreign = make_connector(organization=other_org)
-    for connector_id in (foreign.pk, uuid.uuid4(), "not-a-uuid"):
+    for connector_id in (foreign.pk, uuid.uuid4()):
         assert api.get(f"/connectors/{connector_id}").status_code == 404
         assert api.post(f"/connectors/{connector_id}/test").status_code == 404
         resp = api.post(f"/connectors/{connector_id}/actions/lookup", {"input": {"id": "1"}})
         assert resp.status_code == 404 and resp.json()["error"]["code"] == "NOT_FOUND"
+    assert not AgentRun.objects.exists()
+
+
+def test_a_malformed_id_in_the_path_is_422_naming_it(api):
+    for resp in (
+        api.get("/connectors/not-a-uuid"),
+        api.post("/connectors/not-a-uuid/actions/lookup", {"input": {"id": "1"}}),
+    ):
+        assert resp.status_code == 422
+        assert resp.json()["error"]["details"][0]["field"] == "connector_id"
     assert not AgentRun.objects.exists()
 
 

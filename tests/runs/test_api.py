@@ -208,12 +208,18 @@ def test_list_date_filters(api, org):
 
 def test_foreign_and_unknown_ids_are_404(api, other_org):
     foreign = AgentRunFactory(organization=other_org)
-    for path in (f"/runs/{foreign.id}", f"/runs/{uuid.uuid4()}", "/runs/not-a-uuid"):
+    for path in (f"/runs/{foreign.id}", f"/runs/{uuid.uuid4()}"):
         resp = api.get(path)
         assert resp.status_code == 404
         assert resp.json()["error"]["code"] == "NOT_FOUND"
     assert api.post(f"/runs/{foreign.id}/cancel").status_code == 404
     assert api.post(f"/runs/{foreign.id}/retry").status_code == 404
+
+
+def test_a_malformed_id_in_the_path_is_422_naming_it(api):
+    resp = api.get("/runs/not-a-uuid")
+    assert resp.status_code == 422
+    assert [d["field"] for d in resp.json()["error"]["details"]] == ["run_id"]
 
 
 def test_cancel_queued_run(api, org):

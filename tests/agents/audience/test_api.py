@@ -116,3 +116,12 @@ def test_contact_lists_members(api, org):
         == 0
     )
     assert api.delete(f"/contact-lists/{list_id}").status_code == 204
+
+
+def test_a_malformed_list_id_in_the_query_is_422_naming_it(api):
+    for path in ("/contacts", "/contacts/export"):
+        resp = api.get(path, {"list_id": "not-a-uuid"})
+        assert resp.status_code == 422
+        assert resp.json()["error"]["details"] == [
+            {"field": "list_id", "message": "not a valid id"}
+        ]

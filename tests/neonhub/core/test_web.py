@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 from neonhub.core.models import Role
@@ -124,3 +126,13 @@ def test_healthz_answers_503_when_the_database_fails(client, monkeypatch):
     monkeypatch.setattr(QuerySet, "exists", broken)
     resp = client.get("/healthz")
     assert resp.status_code == 503 and resp.json()["database"] == "unreachable"
+
+
+@pytest.mark.parametrize(
+    "path,message", [("/runs/{}/", "Run not found"), ("/batches/{}/", "Batch not found")]
+)
+def test_a_page_whose_look_up_finds_nothing_is_the_404_page_with_the_reason(
+    owner_client, path, message
+):
+    resp = owner_client.get(path.format(uuid.uuid4()))
+    assert resp.status_code == 404 and message in resp.content.decode()
