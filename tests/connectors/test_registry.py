@@ -48,6 +48,6 @@ def test_extra_providers_join_the_registry():
 @pytest.mark.django_db
 def test_demo_organization_gets_a_sandbox_connector_for_every_provider(org):
     created = demo_connectors_ensure(org)
-    assert {c.provider for c in created} == set(PROVIDERS) | {"fake"}
+    assert {c.provider for c in created} == set(PROVIDERS) | {"fake", "fake_hooks"}
     assert all(c.mode == "sandbox" for c in Connector.objects.filter(organization=org))
     assert demo_connectors_ensure(org) == []

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 
 def test_rejected_deliveries_are_listed_with_their_reason(staff_client, hooks, twilio_sms):
     hooks.twilio(
-        reverse("hooks:twilio-inbound", args=[twilio_sms.pk]),
+        reverse("hooks:provider-kind", args=["twilio", twilio_sms.pk, "inbound"]),
         {"From": "+1", "MessageSid": "SM1"},
         signature="forged",
     )

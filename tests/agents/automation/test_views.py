@@ -239,7 +239,9 @@ def test_provider_trigger_and_the_urls_to_paste(owner_client, org, twilio_sms, h
     )
     assert resp.status_code == 302
     hooks.twilio(
-        reverse("hooks:twilio-inbound", args=[twilio_sms.pk]), {"From": "+1"}, signature="forged"
+        reverse("hooks:provider-kind", args=["twilio", twilio_sms.pk, "inbound"]),
+        {"From": "+1"},
+        signature="forged",
     )
     html = owner_client.get(reverse("automation:trigger-list")).content.decode()
     assert (
