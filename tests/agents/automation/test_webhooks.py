@@ -19,8 +19,8 @@ from agents.audience.models import InboundMessage
 from agents.automation import services
 from agents.automation.models import DeliveryStatus, Trigger, WebhookDelivery
 from connectors.crypto import encrypt
-from connectors.registry import get_provider_class
 from connectors.models import OutboundMessage, Suppression
+from connectors.registry import get_provider_class
 from runs.models import AgentRun
 from tests.agents.conftest import (
     APP_SECRET,
