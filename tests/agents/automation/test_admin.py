@@ -42,6 +42,12 @@ def test_trigger_pages_show_the_mask_never_the_secret(staff_client, org):
     assert staff_client.get(reverse("admin:triggers_trigger_changelist")).status_code == 200
 
 
+def test_staff_choose_a_trigger_source_from_the_provider_registry(staff_client):
+    html = staff_client.get(reverse("admin:triggers_trigger_add")).content.decode()
+    assert '<option value="fake_hooks.ping">Fake Hooks: ping received</option>' in html
+    assert '<option value="generic">Signed webhook (any sender)</option>' in html
+
+
 def test_schedule_and_batch_actions(staff_client, org):
     schedule = schedules.schedule_create(
         organization=org,
