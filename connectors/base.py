@@ -34,20 +34,10 @@ from decimal import Decimal
 from typing import Any, ClassVar
 
 import requests
-from django.conf import settings
-from django.urls import reverse
 from pydantic import BaseModel, ConfigDict, Field
 
 from connectors.http import HttpClient, check_public_url, client_for
-from connectors.webhooks import (
-    DeliveryReport,
-    EventSource,
-    OutboxUpdate,
-    SignatureInvalid,
-    WebhookAnswer,
-    WebhookParsed,
-    WebhookRequest,
-)
+from connectors.webhooks import WebhookHooks
 from neonhub.core.errors import (
     ConnectorAuth,
     ConnectorError,
@@ -155,7 +145,7 @@ class CallResult:
     status: str = "sent"
 
 
-class Provider:
+class Provider(WebhookHooks):
     slug: ClassVar[str]
     label: ClassVar[str]
     auth_kind: ClassVar[str] = "api_key"  # api_key | oauth2 | basic | password
@@ -177,25 +167,6 @@ class Provider:
     token_renewal: ClassVar[bool | None] = None
     # Actions that send a message to a person, by action name; each passes the compliance gate.
     message_actions: ClassVar[dict[str, MessageKind]] = {}
-    # Where the provider calls us: a name per URL ("inbound", "status", "events") → the kind
-    # that ends its path ("" for none): /hooks/<webhook_path>/<connector id>[/<kind>].
-    # ``webhook_urls()`` builds the addresses to paste into the provider's console.
-    webhook_routes: ClassVar[dict[str, str]] = {}
-    # The first segment of those paths; default the slug.  Providers that share one webhook
-    # endpoint at the vendor (Twilio SMS and WhatsApp, Facebook Page and Instagram) share it.
-    webhook_path: ClassVar[str] = ""
-    # Request headers kept on each delivery's record for staff (event ids, topics), and the
-    # signature headers, recorded only as "present": their values are never stored.
-    webhook_headers: ClassVar[tuple[str, ...]] = ()
-    webhook_signature_headers: ClassVar[tuple[str, ...]] = ()
-    # HTTP methods the webhook URLs take (Meta's handshake is a GET).
-    webhook_methods: ClassVar[tuple[str, ...]] = ("POST",)
-    # Events that can start a trigger's run, by event name; the trigger source is
-    # "<slug>.<event name>" (see ``webhook_sources()``).
-    webhook_events: ClassVar[dict[str, EventSource]] = {}
-    # The ``webhook_routes`` name that receives delivery status callbacks ("" none); its URL is
-    # sent along with every message action whose input has a ``status_callback`` field.
-    status_route: ClassVar[str] = ""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -340,66 +311,6 @@ class Provider:
             if isinstance(value, str) and value:
                 return value[:255]
         return ""
-
-    # --- where the provider calls us ------------------------------------------------------
-
-    @classmethod
-    def webhook_prefix(cls) -> str:
-        return cls.webhook_path or cls.slug
-
-    @classmethod
-    def webhook_urls(cls, connector_id: Any) -> dict[str, str]:
-        """The public URLs of this connector's webhooks, from ``NEONHUB_PUBLIC_URL``."""
-        prefix, pk = cls.webhook_prefix(), str(connector_id)
-        return {
-            name: settings.NEONHUB_PUBLIC_URL
-            + (
-                reverse("hooks:provider-kind", args=[prefix, pk, kind])
-                if kind
-                else reverse("hooks:provider", args=[prefix, pk])
-            )
-            for name, kind in cls.webhook_routes.items()
-        }
-
-    @classmethod
-    def webhook_sources(cls) -> dict[str, EventSource]:
-        """The trigger sources this provider emits: "<slug>.<event>" → label and default mapping."""
-        return {
-            f"{cls.slug}.{name}": EventSource(f"{cls.label}: {event.label}", event.default_mapping)
-            for name, event in cls.webhook_events.items()
-        }
-
-    @classmethod
-    def status_callback_url(cls, connector_id: Any) -> str:
-        """Where this connector's messages report their delivery ("" when the provider has none)."""
-        return cls.webhook_urls(connector_id)[cls.status_route] if cls.status_route else ""
-
-    def webhook_challenge(self, request: WebhookRequest) -> WebhookAnswer:
-        """Answer a subscription handshake (a GET, such as Meta's ``hub.challenge``)."""
-        raise SignatureInvalid(f"{self.label} does not send {request.method} requests")
-
-    def webhook_verify(self, request: WebhookRequest) -> None:
-        """Check that the provider sent ``request``, with the connector's credentials.
-
-        Raises ``SignatureInvalid`` (answered 403) saying what is wrong: no secret configured,
-        the signature header missing, or not matching.  May raise ``BodyMalformed`` when what
-        is signed cannot even be read.  Compare with ``hmac.compare_digest``.
-        """
-        raise SignatureInvalid(f"{self.label} does not send webhooks")
-
-    def webhook_parse(self, request: WebhookRequest) -> WebhookParsed:
-        """The events and delivery reports of a verified request, and the answer to give.
-
-        Raises ``BodyMalformed`` (answered 400) for a body that is not the documented form.
-        """
-        raise NotImplementedError
-
-    @classmethod
-    def outbox_update(cls, *, current: str, report: DeliveryReport) -> OutboxUpdate | None:
-        """How ``report`` changes an outbox row whose provider status is ``current``;
-        ``None`` leaves the row alone (a late callback must never move a row backwards).
-        Needs no credentials: the connectors layer writes the row and any suppression."""
-        return None
 
     @classmethod
     def renews_tokens(cls) -> bool:

@@ -6,7 +6,8 @@ that rewrites the host or the scheme does not break a URL-based signature.  It f
 connector, builds its provider with the decrypted credentials, and asks it to
 ``webhook_verify`` the request (``SignatureInvalid`` answers 403) and then to ``webhook_parse``
 it (``BodyMalformed`` answers 400) into ``InboundEvent``s that start triggers and
-``DeliveryReport``s that update the outbox.  Nothing here touches the database.
+``DeliveryReport``s that update the outbox.  ``WebhookHooks`` is that part of the provider
+contract (``connectors.base.Provider`` inherits it).  Nothing here touches the database.
 """
 
 from __future__ import annotations
@@ -15,7 +16,11 @@ import hmac
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any, ClassVar
 from urllib.parse import parse_qsl
+
+from django.conf import settings
+from django.urls import reverse
 
 
 class WebhookError(Exception):
@@ -159,3 +164,92 @@ class WebhookParsed:
 def constant_equal(expected: str, given: str) -> bool:
     """Compare a secret with what was sent in constant time."""
     return hmac.compare_digest(expected.encode(), given.encode())
+
+
+class WebhookHooks:
+    """The part of the provider contract for providers that call us (``Provider`` inherits it).
+
+    A provider that receives webhooks sets ``webhook_routes`` and ``webhook_events`` and
+    implements ``webhook_verify`` and ``webhook_parse`` (and ``webhook_challenge`` for a GET
+    handshake, ``status_route`` and ``outbox_update`` for delivery status callbacks).
+    """
+
+    slug: ClassVar[str]
+    label: ClassVar[str]
+    # Where the provider calls us: a name per URL ("inbound", "status", "events") → the kind
+    # that ends its path ("" for none): /hooks/<webhook_path>/<connector id>[/<kind>].
+    # ``webhook_urls()`` builds the addresses to paste into the provider's console.
+    webhook_routes: ClassVar[dict[str, str]] = {}
+    # The first segment of those paths; default the slug.  Providers that share one webhook
+    # endpoint at the vendor (Twilio SMS and WhatsApp, Facebook Page and Instagram) share it.
+    webhook_path: ClassVar[str] = ""
+    # Request headers kept on each delivery's record for staff (event ids, topics), and the
+    # signature headers, recorded only as "present": their values are never stored.
+    webhook_headers: ClassVar[tuple[str, ...]] = ()
+    webhook_signature_headers: ClassVar[tuple[str, ...]] = ()
+    # HTTP methods the webhook URLs take (Meta's handshake is a GET).
+    webhook_methods: ClassVar[tuple[str, ...]] = ("POST",)
+    # Events that can start a trigger's run, by event name; the trigger source is
+    # "<slug>.<event name>" (see ``webhook_sources()``).
+    webhook_events: ClassVar[dict[str, EventSource]] = {}
+    # The ``webhook_routes`` name that receives delivery status callbacks ("" none); its URL is
+    # sent along with every message action whose input has a ``status_callback`` field.
+    status_route: ClassVar[str] = ""
+
+    @classmethod
+    def webhook_prefix(cls) -> str:
+        return cls.webhook_path or cls.slug
+
+    @classmethod
+    def webhook_urls(cls, connector_id: Any) -> dict[str, str]:
+        """The public URLs of this connector's webhooks, from ``NEONHUB_PUBLIC_URL``."""
+        prefix, pk = cls.webhook_prefix(), str(connector_id)
+        return {
+            name: settings.NEONHUB_PUBLIC_URL
+            + (
+                reverse("hooks:provider-kind", args=[prefix, pk, kind])
+                if kind
+                else reverse("hooks:provider", args=[prefix, pk])
+            )
+            for name, kind in cls.webhook_routes.items()
+        }
+
+    @classmethod
+    def webhook_sources(cls) -> dict[str, EventSource]:
+        """The trigger sources this provider emits: "<slug>.<event>" → label and default mapping."""
+        return {
+            f"{cls.slug}.{name}": EventSource(f"{cls.label}: {event.label}", event.default_mapping)
+            for name, event in cls.webhook_events.items()
+        }
+
+    @classmethod
+    def status_callback_url(cls, connector_id: Any) -> str:
+        """Where this connector's messages report their delivery ("" when the provider has none)."""
+        return cls.webhook_urls(connector_id)[cls.status_route] if cls.status_route else ""
+
+    def webhook_challenge(self, request: WebhookRequest) -> WebhookAnswer:
+        """Answer a subscription handshake (a GET, such as Meta's ``hub.challenge``)."""
+        raise SignatureInvalid(f"{self.label} does not send {request.method} requests")
+
+    def webhook_verify(self, request: WebhookRequest) -> None:
+        """Check that the provider sent ``request``, with the connector's credentials.
+
+        Raises ``SignatureInvalid`` (answered 403) saying what is wrong: no secret configured,
+        the signature header missing, or not matching.  May raise ``BodyMalformed`` when what
+        is signed cannot even be read.  Compare with ``hmac.compare_digest``.
+        """
+        raise SignatureInvalid(f"{self.label} does not send webhooks")
+
+    def webhook_parse(self, request: WebhookRequest) -> WebhookParsed:
+        """The events and delivery reports of a verified request, and the answer to give.
+
+        Raises ``BodyMalformed`` (answered 400) for a body that is not the documented form.
+        """
+        raise NotImplementedError
+
+    @classmethod
+    def outbox_update(cls, *, current: str, report: DeliveryReport) -> OutboxUpdate | None:
+        """How ``report`` changes an outbox row whose provider status is ``current``;
+        ``None`` leaves the row alone (a late callback must never move a row backwards).
+        Needs no credentials: the connectors layer writes the row and any suppression."""
+        return None
