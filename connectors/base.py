@@ -14,7 +14,13 @@ A provider declares:
   ``ConnectorError`` of the taxonomy (auth, rate limited, unavailable, rejected), with the
   provider's own error code and a message of at most 200 characters;
 - ``sandbox(action, data)``, the answer a sandbox connector gives instead of calling out;
-- optionally ``budgets`` (outbound limits such as Reddit's 100 requests a minute).
+- optionally ``budgets`` (outbound limits such as Reddit's 100 requests a minute);
+- ``message_actions``: which actions send a message to a person, on which channel (they pass
+  the compliance gate first);
+- where the provider calls us: ``webhook_routes`` (the URLs to paste into its console),
+  ``webhook_events`` (the events that can start a trigger's run), ``webhook_verify`` and
+  ``webhook_parse`` (see ``connectors/webhooks.py``), ``status_route`` and ``outbox_update``
+  for delivery status callbacks.
 
 Providers make HTTP calls only through ``self.request(...)``, which goes through the HTTP
 seam, records a RunStep per call and classifies the answer.
@@ -31,6 +37,7 @@ import requests
 from pydantic import BaseModel, ConfigDict, Field
 
 from connectors.http import HttpClient, check_public_url, client_for
+from connectors.webhooks import WebhookHooks
 from neonhub.core.errors import (
     ConnectorAuth,
     ConnectorError,
@@ -108,6 +115,20 @@ class Budget:
 
 
 @dataclass(frozen=True)
+class MessageKind:
+    """An action that sends a message to a person on ``channel`` ("sms", "whatsapp", "email").
+
+    ``session``: a WhatsApp session message, allowed only inside the 24-hour window.
+    ``reply``: a free-form text (``{"to", "body"}``), what an answer to an inbound message on
+    that channel is sent with.
+    """
+
+    channel: str
+    session: bool = False
+    reply: bool = False
+
+
+@dataclass(frozen=True)
 class TestResult:
     ok: bool
     message: str = ""
@@ -124,7 +145,7 @@ class CallResult:
     status: str = "sent"
 
 
-class Provider:
+class Provider(WebhookHooks):
     slug: ClassVar[str]
     label: ClassVar[str]
     auth_kind: ClassVar[str] = "api_key"  # api_key | oauth2 | basic | password
@@ -144,9 +165,8 @@ class Provider:
     # a short ``state["token_expires_at"]`` is routine and does not make the connector
     # "expiring".  None: inferred from the credentials (a refresh_token or client_secret field).
     token_renewal: ClassVar[bool | None] = None
-    # Where the provider calls us: a name per URL ("inbound", "status") → the URL name of the
-    # route that receives it; ``webhook_urls()`` builds the addresses to paste into its console.
-    webhook_routes: ClassVar[dict[str, str]] = {}
+    # Actions that send a message to a person, by action name; each passes the compliance gate.
+    message_actions: ClassVar[dict[str, MessageKind]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -291,17 +311,6 @@ class Provider:
             if isinstance(value, str) and value:
                 return value[:255]
         return ""
-
-    @classmethod
-    def webhook_urls(cls, connector_id: Any) -> dict[str, str]:
-        """The public URLs of this connector's webhooks, from ``NEONHUB_PUBLIC_URL``."""
-        from django.conf import settings
-        from django.urls import reverse
-
-        return {
-            name: f"{settings.NEONHUB_PUBLIC_URL}{reverse(route, args=[str(connector_id)])}"
-            for name, route in cls.webhook_routes.items()
-        }
 
     @classmethod
     def renews_tokens(cls) -> bool:

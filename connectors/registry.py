@@ -13,7 +13,8 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
 
-from connectors.base import Provider
+from connectors.base import MessageKind, Provider
+from connectors.webhooks import EventSource
 from neonhub.core.errors import InvalidInput
 
 PROVIDERS: dict[str, str] = {
@@ -64,3 +65,41 @@ def get_provider_class(slug: str) -> type[Provider]:
 
 def all_provider_classes() -> list[type[Provider]]:
     return [get_provider_class(slug) for slug in sorted(all_paths())]
+
+
+# --- what the providers declare, looked up across them --------------------------------------
+
+
+def message_kind(provider: str, action: str) -> MessageKind | None:
+    """Whether ``provider``'s ``action`` sends a message to a person, and on which channel."""
+    if provider not in all_paths():
+        return None
+    return get_provider_class(provider).message_actions.get(action)
+
+
+def providers_of(channel: str) -> list[str]:
+    """The providers with an action that sends a message on ``channel``."""
+    return [
+        cls.slug
+        for cls in all_provider_classes()
+        if any(kind.channel == channel for kind in cls.message_actions.values())
+    ]
+
+
+def reply_action(channel: str) -> tuple[str, str] | None:
+    """(provider, action) an answer to an inbound message on ``channel`` is sent with; the first
+    provider by slug when several could."""
+    for cls in all_provider_classes():
+        for name, kind in cls.message_actions.items():
+            if kind.channel == channel and kind.reply:
+                return cls.slug, name
+    return None
+
+
+def webhook_sources() -> dict[str, tuple[str, EventSource]]:
+    """Every event source of every provider: "<slug>.<event>" → (slug, its label and mapping)."""
+    return {
+        source: (cls.slug, event)
+        for cls in all_provider_classes()
+        for source, event in cls.webhook_sources().items()
+    }

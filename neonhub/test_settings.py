@@ -32,7 +32,11 @@ STORAGES = {
 NEONHUB_EXTRA_AGENTS = {"testing": "tests.agents.testing_agent.TestingAgent"}
 NEONHUB_ALLOW_PRIVATE_URLS = True
 NEONHUB_HEARTBEAT_MIN_INTERVAL = 0.0  # every step checks for cancellation, so tests are exact
-NEONHUB_EXTRA_PROVIDERS = {"fake": "tests.connectors.fake_provider.FakeProvider"}
+NEONHUB_EXTRA_PROVIDERS = {
+    "fake": "tests.connectors.fake_provider.FakeProvider",
+    # A provider that calls us, proving that receiving webhooks needs one module and this line.
+    "fake_hooks": "tests.connectors.fake_hooks_provider.FakeHooksProvider",
+}
 NEONHUB_HTTP_BACKOFF = 0.01  # in-request retries without the production waits
 
 if os.environ.get("NEONHUB_TEST_WORKER") == "1" and os.environ.get("NEONHUB_TEST_DB_NAME"):

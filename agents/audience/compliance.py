@@ -1,7 +1,7 @@
 """The one gate every outgoing message passes before it is sent, whichever agent sends it.
 
 ``ConnectorHandle.call`` asks ``message_kind`` whether an action sends a message to a
-person (``MESSAGE_ACTIONS``, the one map of such actions) and, if so, calls
+person (each provider declares its own in ``Provider.message_actions``) and, if so, calls
 ``message_gate`` before the connector is touched.  The checks, in order:
 
 1. suppression list per channel (opt-out keywords, unsubscribe links, bounces, staff);
@@ -30,7 +30,6 @@ the queue for then (while it has attempts left).
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -39,26 +38,15 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from agents.audience.models import Contact, InboundMessage
+from connectors import registry
 from connectors.addresses import normalize_address
+from connectors.base import MessageKind
 from connectors.execution import derived_key
 from connectors.models import OutboundMessage, OutboxStatus
 from connectors.selectors import suppression_exists
 from neonhub.core.errors import InvalidInput, PolicyBlocked
 from neonhub.core.models import Organization
 
-
-@dataclass(frozen=True)
-class MessageKind:
-    channel: str
-    session: bool = False  # a WhatsApp session message: allowed only inside the 24-hour window
-
-
-MESSAGE_ACTIONS: dict[tuple[str, str], MessageKind] = {
-    ("twilio_sms", "send_sms"): MessageKind("sms"),
-    ("twilio_whatsapp", "send_message"): MessageKind("whatsapp", session=True),
-    ("twilio_whatsapp", "send_template"): MessageKind("whatsapp"),
-    ("smtp_email", "send_email"): MessageKind("email"),
-}
 PURPOSES = frozenset({"marketing", "reply", "opt_out_confirmation"})
 COUNTED_STATUSES = (
     OutboxStatus.PENDING,
@@ -82,13 +70,11 @@ class QuietHoursBlocked(PolicyBlocked):
 
 
 def message_kind(provider: str, action: str) -> MessageKind | None:
-    return MESSAGE_ACTIONS.get((provider, action))
+    return registry.message_kind(provider, action)
 
 
 def providers_of(channel: str) -> list[str]:
-    return sorted(
-        {provider for (provider, _), kind in MESSAGE_ACTIONS.items() if kind.channel == channel}
-    )
+    return registry.providers_of(channel)
 
 
 # --- the gate -------------------------------------------------------------------------------

@@ -8,32 +8,31 @@ from agents.audience.models import InboundMessage
 from connectors.addresses import normalize_address
 from connectors.models import Connector
 from connectors.suppressions import suppression_add, suppression_remove
+from connectors.webhooks import MessageReceived
 from neonhub.core.errors import InvalidInput
 
-# --- Twilio ---------------------------------------------------------------------------------
 
-
-def inbound_message_record(*, connector: Connector, channel: str, params: dict[str, str]) -> None:
+def inbound_message_record(*, connector: Connector, message: MessageReceived) -> None:
     """Keep the inbound message (WhatsApp's window, the contact's timeline) and honour keywords.
 
     Opt-out keywords suppress the number and opt-in keywords lift it here, whether or not a
     trigger answers the message: the suppression list must not depend on configuration.
     """
-
+    channel = message.channel
     try:
-        address = normalize_address(channel=channel, address=params.get("From", ""))
+        address = normalize_address(channel=channel, address=message.sender)
     except InvalidInput:
         return
     organization = connector.organization
     contact = contact_resolve(organization=organization, channel=channel, address=address)
-    body = params.get("Body", "")
+    body = message.body
     InboundMessage.objects.create(
         organization=organization,
         connector=connector,
         contact=contact,
         channel=channel,
         address=address,
-        provider_id=params.get("MessageSid", "")[:64],
+        provider_id=message.provider_id[:64],
         body=body[:1600],
     )
     keyword = keyword_of(body) if body else None

@@ -6,10 +6,12 @@ through the services, like every other write.
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
 
 from agents.automation import batches, schedules
 from agents.automation.models import Batch, BatchItem, RecurringSchedule, Trigger, WebhookDelivery
+from agents.automation.sources import trigger_sources
 from neonhub.core.errors import NeonHubError
 
 
@@ -28,8 +30,20 @@ class TriggerAdmin(admin.ModelAdmin):
     list_filter = ("source", "enabled", "organization")
     search_fields = ("name", "agent", "intent")
     list_select_related = ("organization", "connector")
-    readonly_fields = ("secret_mask", "last_delivery_at", "created_at", "updated_at")
+    readonly_fields = (
+        "secret_mask",
+        "legacy_signatures_until",
+        "last_delivery_at",
+        "created_at",
+        "updated_at",
+    )
     raw_id_fields = ("connector", "created_by")
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        # The sources come from the provider registry, not model choices (no migration per event).
+        if db_field.name == "source":
+            return forms.ChoiceField(choices=lambda: list(trigger_sources().items()))
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
 
 @admin.register(WebhookDelivery)

@@ -29,11 +29,13 @@ from agents.automation.schemas import (
     ScheduleOut,
     SchedulePatch,
     SecretOut,
+    SourceOut,
     TriggerCreatedOut,
     TriggerIn,
     TriggerOut,
     TriggerPatch,
 )
+from agents.automation.sources import source_provider, trigger_sources
 from connectors.selectors import connector_get
 from neonhub.core.auth import requires
 from neonhub.core.errors import InvalidInput
@@ -100,6 +102,16 @@ def delivery_list(request: HttpRequest, query: Query[DeliveryQuery]):
     return selectors.delivery_list(
         organization=request.auth.organization, status=query.status, limit=query.limit
     )
+
+
+@triggers_router.get(
+    "/sources", response=list[SourceOut], summary="What can start a trigger, from every provider"
+)
+def source_list(request: HttpRequest):
+    return [
+        {"source": key, "label": label, "provider": source_provider(key)}
+        for key, label in trigger_sources().items()
+    ]
 
 
 @triggers_router.get("/{trigger_id}", response=TriggerOut, summary="One trigger")

@@ -9,7 +9,7 @@ from typing import Any
 
 from django import forms
 
-from agents.automation.models import TriggerSource
+from agents.automation.sources import trigger_sources
 
 JSON_HELP = 'A JSON object, e.g. {"to": "Phone"}'
 
@@ -108,7 +108,8 @@ class ScheduleForm(TaskForm):
 
 class TriggerForm(TaskForm):
     name = forms.CharField(max_length=100)
-    source = forms.ChoiceField(choices=TriggerSource.choices)
+    # A callable: read from the provider registry when the form is made, never at import.
+    source = forms.ChoiceField(choices=lambda: list(trigger_sources().items()))
     connector = forms.ChoiceField(
         required=False, help_text="For provider sources: one connector, or any"
     )

@@ -11,66 +11,21 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from agents.audience.compliance import MESSAGE_ACTIONS
 from agents.automation.mapping import apply_mapping
-from agents.automation.models import DeliveryStatus, Trigger, TriggerSource, WebhookDelivery
+from agents.automation.models import DeliveryStatus, Trigger, WebhookDelivery
+from agents.automation.sources import default_mapping
 from agents.services import run_start
-from connectors.models import Connector, OutboundMessage, OutboxStatus
-from connectors.suppressions import suppression_add
-from neonhub.core.errors import InvalidInput, NeonHubError
+from connectors.models import Connector
+from neonhub.core.errors import NeonHubError
 from neonhub.core.models import Organization
 from runs.models import Trigger as RunTrigger
 
 logger = logging.getLogger(__name__)
-
-# What a trigger's payload is when its mapping is empty, per source.
-DEFAULT_MAPPINGS: dict[str, dict[str, str]] = {
-    TriggerSource.TWILIO_SMS: {
-        "channel": "channel",
-        "from": "From",
-        "body": "Body",
-        "messageSid": "MessageSid",
-        "connector": "connector",
-    },
-    TriggerSource.TWILIO_WHATSAPP: {
-        "channel": "channel",
-        "from": "From",
-        "body": "Body",
-        "messageSid": "MessageSid",
-        "connector": "connector",
-    },
-    TriggerSource.FACEBOOK_COMMENT: {"content": "text"},
-    TriggerSource.INSTAGRAM_COMMENT: {"content": "text"},
-}
-# Twilio's delivery statuses in the order a message moves through them; a late callback
-# never moves a row back.
-TWILIO_STATUS_RANK = {
-    "accepted": 0,
-    "queued": 1,
-    "sending": 2,
-    "sent": 3,
-    "delivered": 4,
-    "read": 5,
-    "undelivered": 4,
-    "failed": 4,
-    "canceled": 4,
-}
-OUTBOX_STATUS_OF = {
-    "sent": OutboxStatus.SENT,
-    "delivered": OutboxStatus.DELIVERED,
-    "read": OutboxStatus.DELIVERED,
-    "undelivered": OutboxStatus.FAILED,
-    "failed": OutboxStatus.FAILED,
-    "canceled": OutboxStatus.FAILED,
-}
-# Twilio error codes in a status callback that mean "never send to this number again".
-SUPPRESSING_ERRORS = frozenset({"21610"})
 
 
 @dataclass
@@ -234,7 +189,7 @@ def _accept_one(
 
 def _start(row: WebhookDelivery, event: Event) -> None:
     trigger = row.trigger
-    mapping = trigger.mapping or DEFAULT_MAPPINGS.get(trigger.source)
+    mapping = trigger.mapping or default_mapping(trigger.source)
     if mapping:
         payload = apply_mapping(event.data, mapping, trigger.defaults)
     else:  # no mapping at all: the event's fields are the payload
@@ -264,45 +219,3 @@ def _touch(triggers: list[Trigger]) -> None:
         Trigger.objects.filter(pk__in=[t.pk for t in triggers]).update(
             last_delivery_at=timezone.now()
         )
-
-
-def outbox_status_update(*, connector: Connector, params: dict[str, str]) -> int:
-    """Apply a Twilio status callback to the outbox row of that message; answers rows changed."""
-    sid, status = params.get("MessageSid", ""), params.get("MessageStatus", "").lower()
-    error_code = params.get("ErrorCode", "")
-    rows = OutboundMessage.objects.filter(
-        organization=connector.organization, provider=connector.provider, provider_id=sid
-    )
-    changed = 0
-    for row in rows:
-        if TWILIO_STATUS_RANK.get(status, -1) < TWILIO_STATUS_RANK.get(row.provider_status, -1):
-            continue
-        fields: dict[str, Any] = {"provider_status": status[:64], "updated_at": timezone.now()}
-        if status in OUTBOX_STATUS_OF:
-            fields["status"] = OUTBOX_STATUS_OF[status]
-        if error_code:
-            fields["error_code"], fields["error"] = (
-                error_code[:32],
-                f"Twilio error {error_code} ({status})"[:200],
-            )
-        changed += OutboundMessage.objects.filter(pk=row.pk).update(**fields)
-        if error_code in SUPPRESSING_ERRORS and row.target:
-            _suppress_from_error(connector, row.target, error_code)
-    return changed
-
-
-def _suppress_from_error(connector: Connector, target: str, error_code: str) -> None:
-
-    channel = next(
-        (k.channel for (p, _), k in MESSAGE_ACTIONS.items() if p == connector.provider), "sms"
-    )
-    try:
-        suppression_add(
-            organization=connector.organization,
-            channel=channel,
-            address=target,
-            reason=f"Twilio error {error_code}: the recipient unsubscribed",
-            source="provider_error",
-        )
-    except InvalidInput:
-        logger.warning("status callback named a target that is not an address")

@@ -15,18 +15,6 @@ from neonhub.core.models import BaseModel, Organization
 # --- inbound webhooks -------------------------------------------------------------------------
 
 
-class TriggerSource(models.TextChoices):
-    TWILIO_SMS = "twilio_sms.inbound", "Twilio SMS: inbound message"
-    TWILIO_WHATSAPP = "twilio_whatsapp.inbound", "Twilio WhatsApp: inbound message"
-    FACEBOOK_COMMENT = "facebook_page.comment", "Facebook Page: new comment"
-    INSTAGRAM_COMMENT = "instagram.comment", "Instagram: new comment"
-    SHOPIFY_ORDER_CREATED = "shopify.orders/create", "Shopify: order created"
-    SHOPIFY_ORDER_PAID = "shopify.orders/paid", "Shopify: order paid"
-    SHOPIFY_CHECKOUT_CREATED = "shopify.checkouts/create", "Shopify: checkout created"
-    SHOPIFY_CHECKOUT_UPDATED = "shopify.checkouts/update", "Shopify: checkout updated"
-    GENERIC = "generic", "Signed webhook (any sender)"
-
-
 class Trigger(BaseModel):
     """An event that starts a run: ``source`` happened, so run ``agent``/``intent``.
 
@@ -34,13 +22,19 @@ class Trigger(BaseModel):
     value at a dotted path of the event (``{"from": "From", "body": "Body"}``).  Provider
     sources may be tied to one connector (null: any connector of that provider in the
     organization).  A generic trigger has its own signing secret, encrypted at rest.
+
+    ``source`` is "<provider>.<event>" or "generic", checked against the provider registry by
+    the services (``agents.automation.sources``), never by choices or a constraint: a provider
+    that adds an event needs no migration.  ``legacy_signatures_until``: until when a generic
+    trigger made before Standard Webhooks still takes the old ``X-NeonHub-Signature`` scheme
+    (null: never).
     """
 
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="triggers"
     )
     name = models.CharField(max_length=100)
-    source = models.CharField(max_length=40, choices=TriggerSource.choices)
+    source = models.CharField(max_length=40)
     connector = models.ForeignKey(
         "connectors.Connector",
         null=True,
@@ -55,6 +49,7 @@ class Trigger(BaseModel):
     enabled = models.BooleanField(default=True)
     secret = models.TextField(blank=True, default="", editable=False)
     secret_mask = models.CharField(max_length=32, blank=True, default="", editable=False)
+    legacy_signatures_until = models.DateTimeField(null=True, blank=True, editable=False)
     last_delivery_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -65,9 +60,6 @@ class Trigger(BaseModel):
         constraints = [
             models.UniqueConstraint(
                 fields=["organization", "name"], name="trigger_unique_org_name"
-            ),
-            models.CheckConstraint(
-                condition=models.Q(source__in=TriggerSource.values), name="trigger_source_valid"
             ),
         ]
         indexes = [

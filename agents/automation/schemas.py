@@ -12,11 +12,18 @@ from ninja import Schema
 from pydantic import ConfigDict, Field
 
 from agents.automation.batches import batch_progress
-from agents.automation.models import BatchStatus, DeliveryStatus, TriggerSource
+from agents.automation.models import BatchStatus, DeliveryStatus
 from agents.automation.schedules import schedule_times
+from agents.automation.sources import GENERIC
 from connectors.registry import get_provider_class
 
-SourceName = Literal[tuple(TriggerSource.values)]  # type: ignore[valid-type]
+# How a sender signs a generic trigger's webhooks, answered with the secret.
+SIGNING = (
+    "Standard Webhooks (https://www.standardwebhooks.com): send webhook-id (a unique id per "
+    "event, kept on retries), webhook-timestamp (unix seconds) and webhook-signature "
+    '("v1," + base64 HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<body>", keyed by the '
+    "base64-decoded part of the secret after whsec_); any Standard Webhooks library does it."
+)
 
 
 class In(Schema):
@@ -28,7 +35,11 @@ class In(Schema):
 
 class TriggerIn(In):
     name: str = Field(min_length=1, max_length=100)
-    source: SourceName = Field(description="What starts the run")
+    source: str = Field(
+        min_length=1,
+        max_length=40,
+        description='What starts the run: "<provider>.<event>" (GET /triggers/sources) or "generic"',
+    )
     connector_id: UUID | None = Field(
         default=None, description="For provider sources: one connector (default: any)"
     )
@@ -54,7 +65,7 @@ class TriggerPatch(In):
 
 
 def trigger_webhook_url(trigger) -> str | None:
-    if trigger.source == TriggerSource.GENERIC:
+    if trigger.source == GENERIC:
         return f"{settings.NEONHUB_PUBLIC_URL}{reverse('hooks:generic', args=[str(trigger.pk)])}"
     if trigger.connector_id is None:
         return None
@@ -93,15 +104,27 @@ class TriggerCreatedOut(TriggerOut):
     secret: str | None = Field(
         default=None, description="Shown once: sign generic webhooks with it"
     )
+    signing: str | None = Field(default=None, description="How to sign with the secret")
 
     @staticmethod
     def resolve_secret(obj) -> str | None:
         # Never the stored (encrypted) column: only the value just generated, once.
         return getattr(obj, "secret_once", None)
 
+    @staticmethod
+    def resolve_signing(obj) -> str | None:
+        return SIGNING if getattr(obj, "secret_once", None) else None
+
 
 class SecretOut(Schema):
     secret: str
+    signing: str = SIGNING
+
+
+class SourceOut(Schema):
+    source: str
+    label: str
+    provider: str | None = Field(description="The provider whose connector it may be tied to")
 
 
 class DeliveryOut(Schema):

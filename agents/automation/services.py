@@ -6,7 +6,6 @@ Schedules, contacts and batches have their own service modules (``schedules.py``
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -15,42 +14,31 @@ from agents.audience import services as contacts
 from agents.audience.models import ContactList
 from agents.automation import schedules
 from agents.automation.mapping import mapping_validate
-from agents.automation.models import RecurringSchedule, Trigger, TriggerSource
+from agents.automation.models import RecurringSchedule, Trigger
+from agents.automation.signatures import standard_secret
+from agents.automation.sources import GENERIC, source_provider, trigger_sources
 from agents.registry import get_agent
 from connectors.crypto import encrypt, mask
 from connectors.models import Connector
 from neonhub.core.errors import Conflict, InvalidInput
 from neonhub.core.models import Organization
 
-# The provider a source's connector must be (generic triggers have no connector).
-SOURCE_PROVIDERS = {
-    TriggerSource.TWILIO_SMS: "twilio_sms",
-    TriggerSource.TWILIO_WHATSAPP: "twilio_whatsapp",
-    TriggerSource.FACEBOOK_COMMENT: "facebook_page",
-    TriggerSource.INSTAGRAM_COMMENT: "instagram",
-    TriggerSource.SHOPIFY_ORDER_CREATED: "shopify",
-    TriggerSource.SHOPIFY_ORDER_PAID: "shopify",
-    TriggerSource.SHOPIFY_CHECKOUT_CREATED: "shopify",
-    TriggerSource.SHOPIFY_CHECKOUT_UPDATED: "shopify",
-}
 UNSET: Any = object()
-
-
-_invalid = InvalidInput.for_field
 
 
 def _check(
     organization: Organization, source: str, connector: Connector | None, agent: str, intent: str
 ) -> str:
-    if source not in TriggerSource.values:
-        raise _invalid("source", f"expected one of: {', '.join(TriggerSource.values)}")
+    known = trigger_sources()
+    if source not in known:
+        raise InvalidInput.for_field("source", f"expected one of: {', '.join(known)}")
     if connector is not None:
         if connector.organization_id != organization.pk:
-            raise _invalid("connector_id", "unknown connector")
-        if SOURCE_PROVIDERS.get(source) != connector.provider:
-            raise _invalid(
-                "connector_id",
-                f"a {source} trigger needs a {SOURCE_PROVIDERS.get(source, 'no')} connector",
+            raise InvalidInput.for_field("connector_id", "unknown connector")
+        provider = source_provider(source)
+        if provider != connector.provider:
+            raise InvalidInput.for_field(
+                "connector_id", f"a {source} trigger needs a {provider or 'no'} connector"
             )
     impl = get_agent(agent)
     impl.get_intent(intent)
@@ -58,8 +46,9 @@ def _check(
 
 
 def _secret_set(trigger: Trigger) -> str:
-    """A new signing secret (shown once); stored encrypted and bound to the trigger's id."""
-    value = "whsec_" + secrets.token_urlsafe(32)
+    """A new signing secret in the Standard Webhooks form (shown once); stored encrypted and
+    bound to the trigger's id."""
+    value = standard_secret()
     trigger.secret = encrypt(value, aad=str(trigger.pk).encode())
     trigger.secret_mask = mask(value)
     return value
@@ -81,7 +70,7 @@ def trigger_create(
     """Save a trigger; a generic one gets a signing secret, answered once (else ``None``)."""
     slug = _check(organization, source, connector, agent, intent)
     if defaults is not None and not isinstance(defaults, dict):
-        raise _invalid("defaults", "must be an object")
+        raise InvalidInput.for_field("defaults", "must be an object")
     trigger = Trigger(
         organization=organization,
         name=name,
@@ -94,7 +83,7 @@ def trigger_create(
         enabled=enabled,
         created_by=created_by,
     )
-    secret = _secret_set(trigger) if source == TriggerSource.GENERIC else None
+    secret = _secret_set(trigger) if source == GENERIC else None
     _save(trigger)
     return trigger, secret
 
@@ -132,7 +121,7 @@ def trigger_update(
         trigger.mapping = mapping_validate(mapping or {})
     if defaults is not UNSET:
         if not isinstance(defaults, dict):
-            raise _invalid("defaults", "must be an object")
+            raise InvalidInput.for_field("defaults", "must be an object")
         trigger.defaults = defaults
     trigger.agent = _check(
         trigger.organization, trigger.source, trigger.connector, trigger.agent, trigger.intent
@@ -143,8 +132,10 @@ def trigger_update(
 
 def trigger_rotate_secret(*, trigger: Trigger) -> str:
     """Replace a generic trigger's signing secret; the old one stops working at once."""
-    if trigger.source != TriggerSource.GENERIC:
-        raise _invalid("source", "only generic webhook triggers have a signing secret")
+    if trigger.source != GENERIC:
+        raise InvalidInput.for_field(
+            "source", "only generic webhook triggers have a signing secret"
+        )
     value = _secret_set(trigger)
     trigger.save(update_fields=["secret", "secret_mask", "updated_at"])
     return value
@@ -166,7 +157,7 @@ def demo_automation_ensure(organization: Organization) -> None:
         trigger_create(
             organization=organization,
             name="SMS replies",
-            source=TriggerSource.TWILIO_SMS,
+            source="twilio_sms.inbound",
             connector=sms,
             agent="support",
             intent="reply",

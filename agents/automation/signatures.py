@@ -1,78 +1,96 @@
-"""Webhook signatures, each exactly as its sender documents it.  Comparisons are constant-time.
+"""Signatures of generic webhooks (triggers with source ``generic``).  Comparisons are constant-time.
 
-- Twilio: base64 HMAC-SHA1, keyed by the account's auth token, of the full URL Twilio
-  called (scheme, host, path and query string) followed by every POST parameter, sorted
-  by name, as name + value with no separators (``X-Twilio-Signature``).
-- Meta: ``sha256=`` + hex HMAC-SHA256 of the raw body, keyed by the app secret
-  (``X-Hub-Signature-256``).
-- Shopify: base64 HMAC-SHA256 of the raw body, keyed by the app's client secret
-  (``X-Shopify-Hmac-Sha256``).
-- NeonHub's generic webhooks: ``t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">``
-  (``X-NeonHub-Signature``), accepted within five minutes of ``t``.
+- Standard Webhooks (https://www.standardwebhooks.com), checked with the ``standardwebhooks``
+  library: ``webhook-id``, ``webhook-timestamp`` (unix seconds) and ``webhook-signature``
+  (``v1,<base64 HMAC-SHA256 of "<id>.<timestamp>.<body>">``, several separated by spaces),
+  keyed by the bytes the secret's base64 after ``whsec_`` decodes to, accepted within five
+  minutes of the timestamp.  The id is signed, so it is the event's de-duplication key.
+- The legacy scheme, for triggers created before Standard Webhooks, until their
+  ``legacy_signatures_until``: ``X-NeonHub-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256
+  of "<t>.<body>">`` keyed by the secret's text, and the unsigned ``X-NeonHub-Event-Id``.
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import hmac
-from collections.abc import Iterable
-from urllib.parse import urlsplit, urlunsplit
+import secrets
+from collections.abc import Mapping
+from datetime import datetime
+
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 GENERIC_TOLERANCE_SECONDS = 300
-DEFAULT_PORTS = {"http": 80, "https": 443}
+STANDARD_HEADERS = ("webhook-id", "webhook-timestamp", "webhook-signature")
+LEGACY_HEADER = "X-NeonHub-Signature"
+LEGACY_GONE = (
+    "X-NeonHub-Signature is no longer accepted for this trigger: sign with Standard Webhooks "
+    "(webhook-id, webhook-timestamp, webhook-signature)"
+)
+# The library's reasons, in words that say what to fix.
+STANDARD_REASONS = {
+    "Missing required headers": "missing webhook-id, webhook-timestamp or webhook-signature header",
+    "Invalid Signature Headers": "malformed webhook-timestamp header (expected unix seconds)",
+    "Message timestamp too old": "timestamp outside the five-minute window (stale or replayed)",
+    "Message timestamp too new": "timestamp outside the five-minute window (clock ahead)",
+    "No matching signature found": "signature does not match",
+}
 
 
-def twilio_signature(token: str, url: str, params: Iterable[tuple[str, str]]) -> str:
-    # Twilio sorts by name; repeated names keep their values in order (a stable sort).
-    data = url + "".join(name + value for name, value in sorted(params, key=lambda item: item[0]))
-    return base64.b64encode(hmac.new(token.encode(), data.encode(), hashlib.sha1).digest()).decode()
+# --- Standard Webhooks ------------------------------------------------------------------------
 
 
-def url_port_variants(url: str) -> list[str]:
-    """The URL as given, without its default port and with it: Twilio signs whichever it called."""
-    parts = urlsplit(url)
-    port = DEFAULT_PORTS.get(parts.scheme)
-    if not port or parts.port not in (None, port):
-        return [url]  # a non-default port is always part of the URL
-    host = parts.hostname or ""
-    variants = [
-        url,
-        urlunsplit(parts._replace(netloc=host)),
-        urlunsplit(parts._replace(netloc=f"{host}:{port}")),
-    ]
-    return list(dict.fromkeys(variants))
+def standard_secret() -> str:
+    """A new secret in the Standard Webhooks form: ``whsec_`` + base64 of 32 random bytes."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
-def twilio_valid(token: str, url: str, params: list[tuple[str, str]], signature: str) -> bool:
-    if not (token and signature):
-        return False
-    return any(
-        hmac.compare_digest(twilio_signature(token, variant, params), signature)
-        for variant in url_port_variants(url)
-    )
+def standard_key(secret: str) -> bytes | None:
+    """The signing key of a ``whsec_`` secret, or None when it is not strict base64 (secrets
+    made before Standard Webhooks were URL-safe text: rotate them to sign this way)."""
+    try:
+        key = base64.b64decode(secret.removeprefix("whsec_"), validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return key or None
 
 
-def meta_signature(secret: str, body: bytes) -> str:
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+def standard_check(secret: str, headers: Mapping[str, str], body: bytes) -> str:
+    """ "" when valid, else why not (missing headers, stale, forged)."""
+    key = standard_key(secret)
+    if key is None:
+        return (
+            "the trigger's secret predates Standard Webhooks: rotate it to get a whsec_ secret "
+            "for Standard Webhooks"
+        )
+    given = {name: headers.get(name, "") for name in STANDARD_HEADERS}
+    try:
+        Webhook(key).verify(body, given, json_parse=False)
+    except WebhookVerificationError as exc:
+        return STANDARD_REASONS.get(str(exc), "signature does not match")
+    return ""
 
 
-def meta_valid(secret: str, body: bytes, header: str) -> bool:
-    return bool(secret and header) and hmac.compare_digest(
-        meta_signature(secret, body), header.strip()
-    )
+def standard_headers(secret: str, msg_id: str, timestamp: datetime, body: bytes) -> dict[str, str]:
+    """The headers a sender adds (used by tests and the docs' example)."""
+    key = standard_key(secret)
+    if key is None:
+        raise ValueError("not a Standard Webhooks secret")
+    return {
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(int(timestamp.timestamp())),
+        "webhook-signature": Webhook(key).sign(msg_id, timestamp, body),
+    }
 
 
-def shopify_signature(secret: str, body: bytes) -> str:
-    return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+# --- the legacy scheme -----------------------------------------------------------------------
 
 
-def shopify_valid(secrets: Iterable[str], body: bytes, header: str) -> bool:
-    """Any of ``secrets`` (the new and the old one while a rotation overlaps) may have signed it."""
-    header = (header or "").strip()
-    return bool(header) and any(
-        hmac.compare_digest(shopify_signature(s, body), header) for s in secrets if s
-    )
+def legacy_allowed(until: datetime | None, *, now: datetime) -> bool:
+    """Whether a trigger still takes ``X-NeonHub-Signature`` (only those made before the change)."""
+    return until is not None and now < until
 
 
 def generic_signature(secret: str, timestamp: int, body: bytes) -> str:
@@ -111,7 +129,3 @@ def generic_check(secret: str, header: str, body: bytes, *, now: float) -> str:
     if not any(hmac.compare_digest(expected, s) for s in signatures):
         return "signature does not match"
     return ""
-
-
-def constant_equal(expected: str, given: str) -> bool:
-    return hmac.compare_digest(expected.encode(), given.encode())

@@ -6,12 +6,16 @@ from agents.automation import views, webhooks
 
 app_name = "automation"
 
+# The generic trigger's path comes first: "generic" is not a provider's path.  Every
+# provider answers at <its webhook_path>/<connector id>[/<kind>] (see webhooks.py).
 hook_patterns = [
-    path("twilio/<str:connector_id>/inbound", webhooks.twilio_inbound, name="twilio-inbound"),
-    path("twilio/<str:connector_id>/status", webhooks.twilio_status, name="twilio-status"),
-    path("meta/<str:connector_id>", webhooks.meta, name="meta"),
-    path("shopify/<str:connector_id>", webhooks.shopify, name="shopify"),
     path("generic/<str:trigger_id>", webhooks.generic, name="generic"),
+    path("<slug:prefix>/<str:connector_id>", webhooks.provider_hook, name="provider"),
+    path(
+        "<slug:prefix>/<str:connector_id>/<slug:kind>",
+        webhooks.provider_hook,
+        name="provider-kind",
+    ),
 ]
 
 urlpatterns = [

@@ -19,6 +19,7 @@ from agents.automation import batches, schedules, selectors, services
 from agents.automation.forms import BatchForm, ScheduleForm, TriggerForm, errors_to_form
 from agents.automation.models import Batch, RecurringSchedule, Trigger
 from agents.automation.schemas import trigger_webhook_url
+from agents.automation.sources import source_label
 from agents.views import agent_catalog
 from connectors.registry import get_provider_class
 from connectors.selectors import connector_list
@@ -222,7 +223,7 @@ def trigger_list(request: HttpRequest) -> HttpResponse:
                 return redirect("automation:trigger-list")
         status = 200 if secret else 422
     triggers = [
-        {"trigger": t, "url": trigger_webhook_url(t)}
+        {"trigger": t, "url": trigger_webhook_url(t), "source": source_label(t.source)}
         for t in selectors.trigger_list(organization=org)
     ]
     return render(

@@ -1,86 +1,88 @@
-"""The public webhook endpoints that providers call (no login; each request proves itself).
+"""The public webhook endpoints (no login; each request proves itself).
 
-``/hooks/twilio/<connector>/inbound`` and ``/status``, ``/hooks/meta/<connector>``,
-``/hooks/shopify/<connector>`` and ``/hooks/generic/<trigger>``.  Every answer is one of:
-the provider's expected success, 400 (malformed body), 403 (bad or missing signature), 404
-(unknown id), 405 or 413 (body too large) — never a 500 — and every rejection is recorded
-as a ``WebhookDelivery`` with its reason.
+``/hooks/<provider path>/<connector id>[/<kind>]`` is one view for every provider that calls
+us: it finds the connector, and its provider (from the registry) verifies the request with
+the connector's decrypted credentials and parses it (see ``connectors/webhooks.py``).  The
+paths are the provider's ``webhook_path`` (default its slug), so the URLs customers pasted
+into consoles stay the same: ``/hooks/twilio/<id>/inbound`` and ``/status``,
+``/hooks/meta/<id>``, ``/hooks/shopify/<id>``.  ``/hooks/generic/<trigger id>`` takes a
+trigger's own signed webhooks (Standard Webhooks).
 
-Signatures are checked against the public URL (``NEONHUB_PUBLIC_URL`` + the path and query
-string as received), never the Host header, so a reverse proxy that rewrites the host or
-the scheme does not break Twilio's URL-based signature.
+Every answer is one of: the provider's expected success, 400 (malformed body), 403 (bad or
+missing signature), 404 (unknown id), 405, 413 (body too large) or 503 (our failure) — never
+a 500 — and every refusal is recorded as a ``WebhookDelivery`` with its reason.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 import uuid
-from collections.abc import Callable
-from functools import wraps
-from urllib.parse import parse_qsl
+from collections.abc import Callable, Iterable
+from functools import partial, wraps
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from agents.audience.inbound import inbound_message_record
 from agents.automation import signatures
-from agents.automation.inbound import (
-    Event,
-    RequestFacts,
-    delivery_reject,
-    events_accept,
-    outbox_status_update,
-)
-from agents.automation.models import DeliveryStatus, Trigger, TriggerSource
+from agents.automation.inbound import Event, RequestFacts, delivery_reject, events_accept
+from agents.automation.models import DeliveryStatus, Trigger
+from agents.automation.sources import GENERIC
+from connectors.base import Provider
+from connectors.callbacks import outbox_status_apply
 from connectors.crypto import decrypt
 from connectors.models import Connector
-from connectors.runtime import credentials_load
+from connectors.registry import all_paths, get_provider_class
+from connectors.runtime import provider_build
+from connectors.webhooks import (
+    InboundEvent,
+    WebhookAnswer,
+    WebhookError,
+    WebhookRequest,
+    json_object,
+)
 from neonhub.core.errors import NeonHubError
+from neonhub.core.recording import NullRecorder
 
 logger = logging.getLogger(__name__)
 
-TWIML_EMPTY = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
-TWILIO_PROVIDERS = {"twilio_sms": "sms", "twilio_whatsapp": "whatsapp"}
-META_PROVIDERS = {
-    "facebook_page": TriggerSource.FACEBOOK_COMMENT,
-    "instagram": TriggerSource.INSTAGRAM_COMMENT,
-}
-KEPT_HEADERS = (
-    "Content-Type",
-    "Content-Length",
-    "User-Agent",
-    "X-Shopify-Topic",
-    "X-Shopify-Shop-Domain",
-    "X-Shopify-Event-Id",
-    "X-Shopify-Webhook-Id",
-    "X-NeonHub-Event-Id",
-    "I-Twilio-Idempotency-Token",
-)
-SIGNATURE_HEADERS = (
-    "X-Twilio-Signature",
-    "X-Hub-Signature-256",
-    "X-Shopify-Hmac-Sha256",
-    "X-NeonHub-Signature",
-)
+KEPT_HEADERS = ("Content-Type", "Content-Length", "User-Agent")
+GENERIC_HEADERS = ("webhook-id", "webhook-timestamp", "X-NeonHub-Event-Id")
+GENERIC_SIGNATURES = ("webhook-signature", signatures.LEGACY_HEADER)
 EXCERPT_CHARS = 2000
 
 
-class Rejected(Exception):
+class Rejected(WebhookError):
     """Answer ``status`` and record the delivery as rejected with ``reason``."""
 
     def __init__(self, status: int, reason: str):
         super().__init__(reason)
-        self.status, self.reason = status, reason
+        self.status = status
 
 
-def facts_of(request: HttpRequest, body: bytes = b"") -> RequestFacts:
+class NotAllowed(Exception):
+    def __init__(self, methods: Iterable[str]):
+        super().__init__("method not allowed")
+        self.methods = tuple(methods)
+
+
+def facts_of(
+    request: HttpRequest,
+    body: bytes = b"",
+    *,
+    kept: Iterable[str] = (),
+    signed: Iterable[str] = (),
+) -> RequestFacts:
+    """What staff see of a request: a few headers and the body's start, never a signature."""
     headers = {
-        name: request.headers[name][:200] for name in KEPT_HEADERS if name in request.headers
+        name: request.headers[name][:200]
+        for name in (*KEPT_HEADERS, *kept)
+        if name in request.headers
     }
-    headers.update({name: "present" for name in SIGNATURE_HEADERS if name in request.headers})
+    headers.update({name: "present" for name in signed if name in request.headers})
     return RequestFacts(
         remote_addr=request.META.get("REMOTE_ADDR", ""),
         headers=headers,
@@ -108,48 +110,44 @@ def read_body(request: HttpRequest) -> bytes:
     return body
 
 
-def hook(source: str, methods: tuple[str, ...] = ("POST",)):
-    """Common handling: method check, Rejected → recorded answer, and never a 500."""
+def hook(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Common handling: refusals → recorded answers, and never a 500."""
 
-    def wrap(view: Callable[..., HttpResponse]):
-        @csrf_exempt
-        @wraps(view)
-        def handler(request: HttpRequest, **kwargs) -> HttpResponse:
-            context: dict = {}
-            if request.method not in methods:
-                return HttpResponse(status=405, headers={"Allow": ", ".join(methods)})
-            try:
-                return view(request, context, **kwargs)
-            except Rejected as exc:
-                _reject(request, source, exc.status, exc.reason, context)
-                return JsonResponse(
-                    {"error": {"code": _code(exc.status), "message": exc.reason}}, status=exc.status
-                )
-            except Exception:  # a provider must never see a 500; the failure is logged and recorded
-                logger.exception("webhook %s failed", source)
-                _reject(request, source, 503, "Internal error while handling the delivery", context)
-                return JsonResponse(
-                    {"error": {"code": "UNAVAILABLE", "message": "Try again later"}}, status=503
-                )
+    @csrf_exempt
+    @wraps(view)
+    def handler(request: HttpRequest, **kwargs) -> HttpResponse:
+        context: dict = {"source": view.__name__}
+        try:
+            return view(request, context, **kwargs)
+        except NotAllowed as exc:
+            return HttpResponse(status=405, headers={"Allow": ", ".join(exc.methods)})
+        except WebhookError as exc:
+            _reject(request, exc.status, exc.reason, context)
+            return JsonResponse(
+                {"error": {"code": _code(exc.status), "message": exc.reason}}, status=exc.status
+            )
+        except Exception:  # a provider must never see a 500; the failure is logged and recorded
+            logger.exception("webhook %s failed", context["source"])
+            _reject(request, 503, "Internal error while handling the delivery", context)
+            return JsonResponse(
+                {"error": {"code": "UNAVAILABLE", "message": "Try again later"}}, status=503
+            )
 
-        return handler
-
-    return wrap
+    return handler
 
 
-def _reject(request: HttpRequest, source: str, status: int, reason: str, context: dict) -> None:
+def _reject(request: HttpRequest, status: int, reason: str, context: dict) -> None:
     try:
         body = request.body if status != 413 else b""
     except Exception:  # an unreadable body is itself the reason for the rejection
         body = b""
     connector, trigger = context.get("connector"), context.get("trigger")
-    organization = getattr(connector or trigger, "organization", None)
     delivery_reject(
-        facts=facts_of(request, body),
-        source=context.get("source", source),
+        facts=facts_of(request, body, **context.get("headers", {})),
+        source=context["source"],
         http_status=status,
         reason=reason,
-        organization=organization,
+        organization=getattr(connector or trigger, "organization", None),
         connector=connector,
         trigger=trigger,
     )
@@ -161,284 +159,117 @@ def _code(status: int) -> str:
     )
 
 
-def _connector(raw_id: str, providers, context: dict) -> Connector:
+def _response(answer: WebhookAnswer) -> HttpResponse:
+    return HttpResponse(answer.body, status=answer.status, content_type=answer.content_type)
+
+
+# --- providers ------------------------------------------------------------------------------
+
+
+@hook
+def provider_hook(
+    request: HttpRequest, context: dict, prefix: str, connector_id: str, kind: str = ""
+) -> HttpResponse:
+    context["source"] = f"{prefix}.{kind}" if kind else prefix
+    connector, cls = _connector(connector_id, prefix, kind, context)
+    if request.method not in cls.webhook_methods:
+        raise NotAllowed(cls.webhook_methods)
+    body = read_body(request) if request.method != "GET" else b""
+    provider = _provider(connector)
+    incoming = WebhookRequest(
+        method=request.method or "",
+        kind=kind,
+        url=public_url(request),
+        headers=request.headers,
+        query=request.GET,
+        body=body,
+        content_type=request.content_type or "",
+        connector_name=connector.name,
+    )
+    if request.method == "GET":
+        return _response(provider.webhook_challenge(incoming))
+    provider.webhook_verify(incoming)
+    parsed = provider.webhook_parse(incoming)
+    facts = facts_of(request, body, **context["headers"])
+    if parsed.reports:
+        outbox_status_apply(connector=connector, reports=parsed.reports)
+    if parsed.events:
+        events_accept(
+            facts=facts,
+            organization=connector.organization,
+            connector=connector,
+            events=[_event(connector, e) for e in parsed.events],
+        )
+    elif parsed.ignored:
+        delivery_reject(
+            facts=facts,
+            source=parsed.source or connector.provider,
+            http_status=parsed.answer.status,
+            status=DeliveryStatus.IGNORED,
+            reason=parsed.ignored,
+            organization=connector.organization,
+            connector=connector,
+        )
+    return _response(parsed.answer)
+
+
+def _connector(
+    raw_id: str, prefix: str, kind: str, context: dict
+) -> tuple[Connector, type[Provider]]:
+    """The connector behind a webhook URL; 404 unless its provider answers at this path."""
     try:
         pk = uuid.UUID(str(raw_id))
     except ValueError:
         raise Rejected(404, "Unknown connector") from None
-    connector = (
-        Connector.objects.select_related("organization")
-        .filter(pk=pk, provider__in=list(providers))
-        .first()
-    )
-    if connector is None:
+    connector = Connector.objects.select_related("organization").filter(pk=pk).first()
+    if connector is None or connector.provider not in all_paths():
         raise Rejected(404, "Unknown connector")
-    context["connector"] = connector
-    return connector
+    cls = get_provider_class(connector.provider)
+    if cls.webhook_prefix() != prefix or kind not in cls.webhook_routes.values():
+        raise Rejected(404, "Unknown connector")  # another provider's connector: not found here
+    context.update(
+        connector=connector,
+        source=f"{connector.provider}.{kind}" if kind else connector.provider,
+        headers={"kept": cls.webhook_headers, "signed": cls.webhook_signature_headers},
+    )
+    return connector, cls
 
 
-def _secret(connector: Connector, name: str) -> str:
+def _provider(connector: Connector) -> Provider:
     try:
-        return str(credentials_load(connector=connector).get(name) or "")
+        return provider_build(connector=connector, recorder=NullRecorder())
     except NeonHubError:
         raise Rejected(
             403, "The connector's credentials cannot be read, so the signature cannot be checked"
         ) from None
 
 
-def _form(request: HttpRequest, body: bytes) -> list[tuple[str, str]]:
-    if not request.content_type.startswith("application/x-www-form-urlencoded"):
-        raise Rejected(400, "Expected a form-encoded body")
-    try:
-        return parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=bool(body))
-    except (UnicodeDecodeError, ValueError):
-        raise Rejected(400, "The form body cannot be parsed") from None
-
-
-def _json(body: bytes) -> dict:
-    try:
-        data = json.loads(body)
-    except (UnicodeDecodeError, ValueError):
-        raise Rejected(400, "The body is not JSON") from None
-    if not isinstance(data, dict):
-        raise Rejected(400, "The body is not a JSON object")
-    return data
-
-
-# --- Twilio ---------------------------------------------------------------------------------
-
-
-def _twilio_verified(request: HttpRequest, connector: Connector, body: bytes) -> dict[str, str]:
-    params = _form(request, body)
-    token = _secret(connector, "auth_token")
-    signature = request.headers.get("X-Twilio-Signature", "")
-    if not signature:
-        raise Rejected(403, "Missing X-Twilio-Signature header")
-    if not signatures.twilio_valid(token, public_url(request), params, signature):
-        raise Rejected(
-            403, "X-Twilio-Signature does not match (check NEONHUB_PUBLIC_URL and the auth token)"
-        )
-    return dict(params)
-
-
-@hook("twilio.inbound")
-def twilio_inbound(request: HttpRequest, context: dict, connector_id: str) -> HttpResponse:
-    connector = _connector(connector_id, TWILIO_PROVIDERS, context)
-    channel = TWILIO_PROVIDERS[connector.provider]
-    source = context["source"] = f"{connector.provider}.inbound"
-    body = read_body(request)
-    params = _twilio_verified(request, connector, body)
-    if not params.get("MessageSid") or not params.get("From"):
-        raise Rejected(400, "MessageSid and From are required")
-    data = {**params, "channel": channel, "connector": connector.name}
-    event = Event(
-        source=source,
-        event_id=params["MessageSid"],
-        data=data,
-        on_new=lambda: inbound_message_record(connector=connector, channel=channel, params=params),
+def _event(connector: Connector, event: InboundEvent) -> Event:
+    on_new = (
+        partial(inbound_message_record, connector=connector, message=event.message)
+        if event.message is not None
+        else None
     )
-    events_accept(
-        facts=facts_of(request, body),
-        organization=connector.organization,
-        connector=connector,
-        events=[event],
-    )
-    # The reply is sent by the run through the API, so a slow reply never meets Twilio's timeout.
-    return HttpResponse(TWIML_EMPTY, content_type="text/xml")
-
-
-@hook("twilio.status")
-def twilio_status(request: HttpRequest, context: dict, connector_id: str) -> HttpResponse:
-    connector = _connector(connector_id, TWILIO_PROVIDERS, context)
-    context["source"] = f"{connector.provider}.status"
-    body = read_body(request)
-    params = _twilio_verified(request, connector, body)
-    if not params.get("MessageSid") or not params.get("MessageStatus"):
-        raise Rejected(400, "MessageSid and MessageStatus are required")
-    outbox_status_update(connector=connector, params=params)
-    return HttpResponse(status=204)
-
-
-# --- Meta -----------------------------------------------------------------------------------
-
-
-@hook("meta", methods=("GET", "POST"))
-def meta(request: HttpRequest, context: dict, connector_id: str) -> HttpResponse:
-    connector = _connector(connector_id, META_PROVIDERS, context)
-    context["source"] = META_PROVIDERS[connector.provider]
-    if request.method == "GET":
-        return _meta_handshake(request, connector)
-    body = read_body(request)
-    secret = _secret(connector, "app_secret")
-    if not secret:
-        raise Rejected(403, "Set the connector's app_secret to receive Meta webhooks")
-    header = request.headers.get("X-Hub-Signature-256", "")
-    if not signatures.meta_valid(secret, body, header):
-        raise Rejected(403, "X-Hub-Signature-256 is missing or does not match")
-    events = meta_events(_json(body), connector)
-    facts = facts_of(request, body)
-    if events:
-        events_accept(
-            facts=facts, organization=connector.organization, connector=connector, events=events
-        )
-    else:
-        delivery_reject(
-            facts=facts,
-            source=context["source"],
-            http_status=200,
-            status=DeliveryStatus.IGNORED,
-            reason="No new comments in this delivery",
-            organization=connector.organization,
-            connector=connector,
-        )
-    return HttpResponse("EVENT_RECEIVED", content_type="text/plain")
-
-
-def _meta_handshake(request: HttpRequest, connector: Connector) -> HttpResponse:
-    expected = _secret(connector, "webhook_verify_token")
-    mode, token = request.GET.get("hub.mode", ""), request.GET.get("hub.verify_token", "")
-    challenge = request.GET.get("hub.challenge", "")
-    if mode != "subscribe" or not challenge:
-        raise Rejected(400, "Expected hub.mode=subscribe with a hub.challenge")
-    if not expected or not signatures.constant_equal(expected, token):
-        raise Rejected(403, "hub.verify_token does not match the connector's webhook_verify_token")
-    return HttpResponse(challenge[:200], content_type="text/plain")
-
-
-def meta_events(data: dict, connector: Connector) -> list[Event]:
-    """New comments, one event each: Page ``feed`` changes with item=comment, verb=add, and
-    Instagram ``comments`` changes.  Everything else in a delivery is left out."""
-    source = META_PROVIDERS[connector.provider]
-    events = []
-    for entry in data.get("entry") or []:
-        if not isinstance(entry, dict):
-            raise Rejected(400, "entry must be a list of objects")
-        for change in entry.get("changes") or []:
-            value = change.get("value") if isinstance(change, dict) else None
-            if not isinstance(value, dict):
-                continue
-            event = _meta_comment(source, entry, change.get("field"), value)
-            if event is not None:
-                events.append(event)
-    return events
-
-
-def _meta_comment(source: str, entry: dict, field: str | None, value: dict) -> Event | None:
-    base = {
-        "account_id": str(entry.get("id", "")),
-        "time": entry.get("time"),
-        "field": field,
-        **value,
-    }
-    if source == TriggerSource.FACEBOOK_COMMENT:
-        if field != "feed" or value.get("item") != "comment" or value.get("verb") != "add":
-            return None
-        sender = value.get("from") or {}
-        data = {
-            **base,
-            "platform": "facebook",
-            "text": value.get("message", ""),
-            "comment_id": value.get("comment_id"),
-            "from_id": sender.get("id"),
-            "from_name": sender.get("name"),
-        }
-        return Event(source=source, event_id=str(value.get("comment_id") or ""), data=data)
-    if field not in ("comments", "live_comments"):
-        return None
-    sender, media = value.get("from") or {}, value.get("media") or {}
-    data = {
-        **base,
-        "platform": "instagram",
-        "comment_id": value.get("id"),
-        "from_id": sender.get("id"),
-        "from_name": sender.get("username"),
-        "media_id": media.get("id"),
-    }
-    return Event(source=source, event_id=str(value.get("id") or ""), data=data)
-
-
-# --- Shopify --------------------------------------------------------------------------------
-
-
-@hook("shopify")
-def shopify(request: HttpRequest, context: dict, connector_id: str) -> HttpResponse:
-    connector = _connector(connector_id, ("shopify",), context)
-    topic = request.headers.get("X-Shopify-Topic", "")
-    context["source"] = f"shopify.{topic}" if topic else "shopify"
-    body = read_body(request)
-    creds = _shopify_secrets(connector)
-    if not creds:
-        raise Rejected(403, "Set the connector's webhook_secret to receive Shopify webhooks")
-    if not signatures.shopify_valid(creds, body, request.headers.get("X-Shopify-Hmac-Sha256", "")):
-        raise Rejected(403, "X-Shopify-Hmac-Sha256 is missing or does not match")
-    data = _json(body)
-    facts = facts_of(request, body)
-    source = context["source"]
-    if source not in TriggerSource.values:
-        delivery_reject(
-            facts=facts,
-            source=source,
-            http_status=200,
-            status=DeliveryStatus.IGNORED,
-            reason=f"Topic {topic or '(none)'} does not start runs",
-            organization=connector.organization,
-            connector=connector,
-        )
-        return HttpResponse(status=200)
-    event_id = (
-        request.headers.get("X-Shopify-Event-Id")
-        or request.headers.get("X-Shopify-Webhook-Id")
-        or ""
-    )
-    record = {
-        **data,
-        "topic": topic,
-        "shop_domain": request.headers.get("X-Shopify-Shop-Domain", ""),
-    }
-    events_accept(
-        facts=facts,
-        organization=connector.organization,
-        connector=connector,
-        events=[Event(source=source, event_id=event_id, data=record)],
-    )
-    return HttpResponse(status=200)
-
-
-def _shopify_secrets(connector: Connector) -> list[str]:
-    try:
-        values = credentials_load(connector=connector)
-    except NeonHubError:
-        raise Rejected(
-            403, "The connector's credentials cannot be read, so the signature cannot be checked"
-        ) from None
-    return [
-        str(values[name])
-        for name in ("webhook_secret", "previous_webhook_secret")
-        if values.get(name)
-    ]
+    return Event(source=event.source, event_id=event.event_id, data=event.data, on_new=on_new)
 
 
 # --- generic --------------------------------------------------------------------------------
 
 
-@hook("generic")
+@hook
 def generic(request: HttpRequest, context: dict, trigger_id: str) -> HttpResponse:
+    context.update(source=GENERIC, headers={"kept": GENERIC_HEADERS, "signed": GENERIC_SIGNATURES})
+    if request.method != "POST":
+        raise NotAllowed(("POST",))
     trigger = _generic_trigger(trigger_id, context)
     body = read_body(request)
-    secret = trigger_secret(trigger)
-    if not secret:
-        raise Rejected(403, "The trigger has no signing secret; create a new one")
-    reason = signatures.generic_check(
-        secret, request.headers.get("X-NeonHub-Signature", ""), body, now=time.time()
-    )
-    if reason:
-        raise Rejected(403, reason)
-    data = _json(body)
-    facts = facts_of(request, body)
+    event_id = _generic_verified(request, trigger, body)
+    data = json_object(body)
+    facts = facts_of(request, body, **context["headers"])
     if not trigger.enabled:
         delivery_reject(
             facts=facts,
-            source=TriggerSource.GENERIC,
+            source=GENERIC,
             http_status=202,
             status=DeliveryStatus.IGNORED,
             reason="The trigger is switched off",
@@ -448,13 +279,11 @@ def generic(request: HttpRequest, context: dict, trigger_id: str) -> HttpRespons
         return JsonResponse(
             {"status": "ignored", "reason": "The trigger is switched off"}, status=202
         )
-    parsed = signatures.generic_parse(request.headers["X-NeonHub-Signature"])
-    event_id = request.headers.get("X-NeonHub-Event-Id", "")[:255] or parsed[1][0][:255]
     [delivery, *_] = events_accept(
         facts=facts,
         organization=trigger.organization,
         trigger=trigger,
-        events=[Event(source=TriggerSource.GENERIC, event_id=event_id, data=data)],
+        events=[Event(source=GENERIC, event_id=event_id, data=data)],
         http_status=202,
     )
     answer = {
@@ -466,16 +295,37 @@ def generic(request: HttpRequest, context: dict, trigger_id: str) -> HttpRespons
     return JsonResponse(answer, status=202)
 
 
+def _generic_verified(request: HttpRequest, trigger: Trigger, body: bytes) -> str:
+    """Check the signature; answer the event id that de-duplicates the delivery."""
+    secret = trigger_secret(trigger)
+    if not secret:
+        raise Rejected(403, "The trigger has no signing secret; create a new one")
+    headers = request.headers
+    legacy = signatures.LEGACY_HEADER in headers and not any(
+        name in headers for name in signatures.STANDARD_HEADERS
+    )
+    if not legacy:
+        reason = signatures.standard_check(secret, headers, body)
+        if reason:
+            raise Rejected(403, reason)
+        # webhook-id is inside the signed content: a resent request cannot change it.
+        return headers["webhook-id"][:255]
+    if not signatures.legacy_allowed(trigger.legacy_signatures_until, now=timezone.now()):
+        raise Rejected(403, signatures.LEGACY_GONE)
+    header = headers[signatures.LEGACY_HEADER]
+    reason = signatures.generic_check(secret, header, body, now=time.time())
+    if reason:
+        raise Rejected(403, reason)
+    parsed = signatures.generic_parse(header)
+    return headers.get("X-NeonHub-Event-Id", "")[:255] or parsed[1][0][:255]
+
+
 def _generic_trigger(raw_id: str, context: dict) -> Trigger:
     try:
         pk = uuid.UUID(str(raw_id))
     except ValueError:
         raise Rejected(404, "Unknown trigger") from None
-    trigger = (
-        Trigger.objects.select_related("organization")
-        .filter(pk=pk, source=TriggerSource.GENERIC)
-        .first()
-    )
+    trigger = Trigger.objects.select_related("organization").filter(pk=pk, source=GENERIC).first()
     if trigger is None:
         raise Rejected(404, "Unknown trigger")
     context["trigger"] = trigger

@@ -19,9 +19,10 @@ from agents.context import RunContext
 from agents.selectors import knowledge_articles_active
 from agents.text import clip, sentences
 from connectors.addresses import normalize_address
+from connectors.registry import reply_action
 from connectors.selectors import suppression_exists
 from connectors.suppressions import suppression_add, suppression_remove
-from neonhub.core.errors import InvalidInput
+from neonhub.core.errors import ConnectorMissing, InvalidInput
 
 Sentiment = Literal["positive", "neutral", "negative"]
 Channel = Literal["email", "chat", "phone"]
@@ -322,10 +323,12 @@ class SupportAgent(Agent):
                 "expected an E.164 phone number",
                 summary="from must be a phone number in E.164 form",
             ) from None
-        provider = "twilio_sms" if data.channel == "sms" else "twilio_whatsapp"
+        sender = reply_action(data.channel)
+        if sender is None:
+            raise ConnectorMissing(f"No provider sends replies on {data.channel}")
         keyword = keyword_of(data.body)
         if keyword:
-            return self._keyword(ctx, data, address, provider, keyword)
+            return self._keyword(ctx, data, address, sender, keyword)
         base = {"jobId": str(ctx.run_id), "channel": data.channel, "to": address}
         if suppression_exists(organization=ctx.organization, channel=data.channel, address=address):
             ctx.metrics.update(status="suppressed")
@@ -343,7 +346,7 @@ class SupportAgent(Agent):
         written = self._answer(
             ctx, data, matches[0].article if matches and not needs_human else None
         )
-        result = self._send(ctx, data, provider, address, written.data["reply"])
+        result = self._send(ctx, data, sender, address, written.data["reply"])
         ctx.metrics.update(
             status="needs_human" if needs_human else "answered",
             confidence=confidence,
@@ -391,7 +394,12 @@ class SupportAgent(Agent):
         return written
 
     def _keyword(
-        self, ctx: RunContext, data: ReplyIn, address: str, provider: str, keyword: str
+        self,
+        ctx: RunContext,
+        data: ReplyIn,
+        address: str,
+        sender: tuple[str, str],
+        keyword: str,
     ) -> dict:
 
         with ctx.step(f"keyword {keyword}"):
@@ -418,7 +426,7 @@ class SupportAgent(Agent):
             {"sent": False, "answeredBy": "twilio"}
             if by_twilio
             else {
-                **self._send(ctx, data, provider, address, reply, purpose=purpose),
+                **self._send(ctx, data, sender, address, reply, purpose=purpose),
                 "answeredBy": "neonhub",
             }
         )
@@ -436,7 +444,7 @@ class SupportAgent(Agent):
     def _send(
         ctx: RunContext,
         data: ReplyIn,
-        provider: str,
+        sender: tuple[str, str],
         address: str,
         text: str,
         *,
@@ -444,8 +452,8 @@ class SupportAgent(Agent):
     ) -> dict:
         if not data.send:
             return {"sent": False}
+        provider, action = sender  # the provider's free-form message action on the channel
         handle = ctx.connector(provider, name=data.connector)
-        action = "send_sms" if data.channel == "sms" else "send_message"
         # An answer to a person who just wrote: the compliance gate skips caps and quiet hours
         # for it; the one message to a number that has just opted out is its confirmation.
         result = handle.call(

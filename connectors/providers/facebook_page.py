@@ -22,6 +22,7 @@ from connectors.providers.meta_common import (
     latest_values,
     series,
 )
+from connectors.webhooks import InboundEvent
 from neonhub.core.errors import ConnectorError, NeonHubError
 
 # Metrics that exist now.  The impressions family and page_fans are gone (Nov 2025, and
@@ -158,6 +159,23 @@ class FacebookPage(GraphProvider):
     auth_kind: ClassVar[str] = "api_key"
     docs_url: ClassVar[str] = "https://developers.facebook.com/docs/pages-api"
     token_field: ClassVar[str] = "page_access_token"
+
+    def comment_event(self, field: str | None, value: dict, base: dict) -> InboundEvent | None:
+        # Page ``feed`` changes cover posts, reactions and comments; only new comments count.
+        if field != "feed" or value.get("item") != "comment" or value.get("verb") != "add":
+            return None
+        sender = value.get("from") or {}
+        data = {
+            **base,
+            "platform": "facebook",
+            "text": value.get("message", ""),
+            "comment_id": value.get("comment_id"),
+            "from_id": sender.get("id"),
+            "from_name": sender.get("name"),
+        }
+        return InboundEvent(
+            source=f"{self.slug}.comment", event_id=str(value.get("comment_id") or ""), data=data
+        )
 
     class Credentials(GraphCredentials):
         page_access_token: SecretStr = Field(

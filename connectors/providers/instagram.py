@@ -31,6 +31,7 @@ from connectors.providers.meta_common import (
     GraphProvider,
     latest_values,
 )
+from connectors.webhooks import InboundEvent
 from neonhub.core.errors import (
     ConnectorError,
     ConnectorRateLimited,
@@ -167,6 +168,22 @@ class Instagram(GraphProvider):
     poll_attempts: ClassVar[int] = 4
     poll_interval: ClassVar[float] = 3.0
     reschedule_seconds: ClassVar[float] = 30.0
+
+    def comment_event(self, field: str | None, value: dict, base: dict) -> InboundEvent | None:
+        if field not in ("comments", "live_comments"):
+            return None
+        sender, media = value.get("from") or {}, value.get("media") or {}
+        data = {
+            **base,
+            "platform": "instagram",
+            "comment_id": value.get("id"),
+            "from_id": sender.get("id"),
+            "from_name": sender.get("username"),
+            "media_id": media.get("id"),
+        }
+        return InboundEvent(
+            source=f"{self.slug}.comment", event_id=str(value.get("id") or ""), data=data
+        )
 
     class Credentials(GraphCredentials):
         access_token: SecretStr = Field(

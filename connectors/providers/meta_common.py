@@ -3,6 +3,12 @@
 Meta answers errors as ``{"error": {"message", "type", "code", "error_subcode",
 "fbtrace_id", "is_transient"}}``, usually with HTTP 400/500 but sometimes inside a 200
 (batch and some publishing calls), so the body is read whatever the status.
+
+Both also share the Meta app's webhook: a ``GET`` handshake that echoes ``hub.challenge``
+when ``hub.verify_token`` matches the connector's ``webhook_verify_token``, and ``POST``
+events signed in ``X-Hub-Signature-256`` (``sha256=`` + hex HMAC-SHA256 of the raw body,
+keyed by the app secret), answered ``EVENT_RECEIVED``.  Each provider picks its comments out
+of the ``entry[].changes[]`` (``comment_event``).
 """
 
 from __future__ import annotations
@@ -16,6 +22,16 @@ import requests
 from pydantic import Field, SecretStr
 
 from connectors.base import BaseConfig, Provider, Schema, error_for_status, retry_after_seconds
+from connectors.webhooks import (
+    BodyMalformed,
+    EventSource,
+    InboundEvent,
+    SignatureInvalid,
+    WebhookAnswer,
+    WebhookParsed,
+    WebhookRequest,
+    constant_equal,
+)
 from neonhub.core.errors import (
     ConnectorAuth,
     ConnectorError,
@@ -38,6 +54,8 @@ AUTH_CODES = frozenset({3, 10, 102, 190, *range(200, 300)})
 # only prolongs the block), duplicate post.
 REJECTED_CODES = frozenset({100, 368, 506})
 DEFAULT_THROTTLE_SECONDS = 60.0
+# A new comment, ready for SupportAgent triage when the trigger has no mapping of its own.
+COMMENT_EVENTS = {"comment": EventSource("new comment", {"content": "text"})}
 
 
 class GraphCredentials(Schema):
@@ -66,8 +84,13 @@ class GraphProvider(Provider):
     """A provider on graph.facebook.com authenticated with one access token."""
 
     default_base_url: ClassVar[str] = GRAPH_HOST
-    # The Meta app's webhook callback URL: the GET handshake and the signed POST events.
-    webhook_routes: ClassVar[dict[str, str]] = {"events": "hooks:meta"}
+    # The Meta app's webhook callback URL: the GET handshake and the signed POST events, at
+    # /hooks/meta/<connector id> for Pages and Instagram alike (the URL customers pasted).
+    webhook_routes: ClassVar[dict[str, str]] = {"events": ""}
+    webhook_path: ClassVar[str] = "meta"
+    webhook_methods: ClassVar[tuple[str, ...]] = ("GET", "POST")
+    webhook_signature_headers: ClassVar[tuple[str, ...]] = ("X-Hub-Signature-256",)
+    webhook_events: ClassVar[dict[str, EventSource]] = COMMENT_EVENTS
     docs_url: ClassVar[str] = "https://developers.facebook.com/docs/graph-api"
     token_field: ClassVar[str] = "access_token"
 
@@ -109,6 +132,72 @@ class GraphProvider(Provider):
 
     def classify(self, response: requests.Response) -> ConnectorError | None:
         return graph_error(response, self.label, secret=self.secret(self.token_field))
+
+    # --- webhooks -------------------------------------------------------------------------
+
+    def webhook_challenge(self, request: WebhookRequest) -> WebhookAnswer:
+        mode, token = request.query.get("hub.mode", ""), request.query.get("hub.verify_token", "")
+        challenge = request.query.get("hub.challenge", "")
+        if mode != "subscribe" or not challenge:
+            raise BodyMalformed("Expected hub.mode=subscribe with a hub.challenge")
+        expected = self._optional_secret("webhook_verify_token")
+        if not expected or not constant_equal(expected, token):
+            raise SignatureInvalid(
+                "hub.verify_token does not match the connector's webhook_verify_token"
+            )
+        return WebhookAnswer(body=challenge[:200])
+
+    def webhook_verify(self, request: WebhookRequest) -> None:
+        secret = self._optional_secret("app_secret")
+        if not secret:
+            raise SignatureInvalid(
+                f"Set the connector's app_secret to receive {self.label} webhooks"
+            )
+        if not meta_valid(secret, request.body, request.headers.get("X-Hub-Signature-256", "")):
+            raise SignatureInvalid("X-Hub-Signature-256 is missing or does not match")
+
+    def webhook_parse(self, request: WebhookRequest) -> WebhookParsed:
+        """New comments, one event each; everything else in a delivery is left out."""
+        events = []
+        for entry in request.json().get("entry") or []:
+            if not isinstance(entry, dict):
+                raise BodyMalformed("entry must be a list of objects")
+            for change in entry.get("changes") or []:
+                value = change.get("value") if isinstance(change, dict) else None
+                if not isinstance(value, dict):
+                    continue
+                base = {
+                    "account_id": str(entry.get("id", "")),
+                    "time": entry.get("time"),
+                    "field": change.get("field"),
+                    **value,
+                }
+                event = self.comment_event(change.get("field"), value, base)
+                if event is not None:
+                    events.append(event)
+        return WebhookParsed(
+            answer=WebhookAnswer(body="EVENT_RECEIVED"),
+            events=events,
+            ignored="" if events else "No new comments in this delivery",
+        )
+
+    def comment_event(self, field: str | None, value: dict, base: dict) -> InboundEvent | None:
+        """The event of one change if it is a new comment (``base``: the change's fields and
+        the entry's account id and time), else ``None``."""
+        return None
+
+    def _optional_secret(self, name: str) -> str:
+        return (self.secret(name) or "") if getattr(self.credentials, name, None) else ""
+
+
+def meta_signature(secret: str, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def meta_valid(secret: str, body: bytes, header: str) -> bool:
+    return bool(secret and header) and hmac.compare_digest(
+        meta_signature(secret, body), header.strip()
+    )
 
 
 def json_body(response: requests.Response, label: str) -> dict:

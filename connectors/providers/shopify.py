@@ -4,11 +4,17 @@ Admin REST calls go to ``https://{shop}.myshopify.com/admin/api/{version}/...`` 
 ``X-Shopify-Access-Token`` header; Shopify answers errors as ``{"errors": ...}`` and rate
 limits with 429 and ``Retry-After``.  Webhooks are signed with the app's client secret
 (base64 HMAC-SHA256 of the raw body in ``X-Shopify-Hmac-Sha256``); while that secret is
-being rotated Shopify may sign with either, so the previous one is accepted too.
+being rotated Shopify may sign with either, so the previous one is accepted too.  The topic
+is in ``X-Shopify-Topic``, the event id (for de-duplication) in ``X-Shopify-Event-Id`` (older
+deliveries: ``X-Shopify-Webhook-Id``).
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+from collections.abc import Iterable
 from typing import ClassVar
 
 import requests
@@ -23,6 +29,13 @@ from connectors.base import (
     action,
     error_for_status,
     retry_after_seconds,
+)
+from connectors.webhooks import (
+    EventSource,
+    InboundEvent,
+    SignatureInvalid,
+    WebhookParsed,
+    WebhookRequest,
 )
 from neonhub.core.errors import ConnectorError, NeonHubError
 
@@ -61,7 +74,21 @@ class Shopify(Provider):
     Credentials = Credentials
     Config = Config
     # Paste as the webhook URL of the orders/* and checkouts/* topics.
-    webhook_routes: ClassVar[dict[str, str]] = {"events": "hooks:shopify"}
+    webhook_routes: ClassVar[dict[str, str]] = {"events": ""}
+    webhook_headers: ClassVar[tuple[str, ...]] = (
+        "X-Shopify-Topic",
+        "X-Shopify-Shop-Domain",
+        "X-Shopify-Event-Id",
+        "X-Shopify-Webhook-Id",
+    )
+    webhook_signature_headers: ClassVar[tuple[str, ...]] = ("X-Shopify-Hmac-Sha256",)
+    # The topics that start runs ("shopify.<topic>"); other topics are recorded as ignored.
+    webhook_events: ClassVar[dict[str, EventSource]] = {
+        "orders/create": EventSource("order created"),
+        "orders/paid": EventSource("order paid"),
+        "checkouts/create": EventSource("checkout created"),
+        "checkouts/update": EventSource("checkout updated"),
+    }
 
     @property
     def base_url(self) -> str:
@@ -124,5 +151,48 @@ class Shopify(Provider):
         return [
             self.secret(name)
             for name in ("webhook_secret", "previous_webhook_secret")
-            if getattr(self.credentials, name) is not None
+            if getattr(self.credentials, name, None)
         ]
+
+    # --- webhooks -------------------------------------------------------------------------
+
+    def webhook_verify(self, request: WebhookRequest) -> None:
+        secrets = self.webhook_secrets()
+        if not secrets:
+            raise SignatureInvalid("Set the connector's webhook_secret to receive Shopify webhooks")
+        if not shopify_valid(
+            secrets, request.body, request.headers.get("X-Shopify-Hmac-Sha256", "")
+        ):
+            raise SignatureInvalid("X-Shopify-Hmac-Sha256 is missing or does not match")
+
+    def webhook_parse(self, request: WebhookRequest) -> WebhookParsed:
+        data = request.json()
+        topic = request.headers.get("X-Shopify-Topic", "")
+        source = f"{self.slug}.{topic}" if topic else self.slug
+        if topic not in self.webhook_events:
+            return WebhookParsed(
+                ignored=f"Topic {topic or '(none)'} does not start runs", source=source
+            )
+        event_id = (
+            request.headers.get("X-Shopify-Event-Id")
+            or request.headers.get("X-Shopify-Webhook-Id")
+            or ""
+        )
+        record = {
+            **data,
+            "topic": topic,
+            "shop_domain": request.headers.get("X-Shopify-Shop-Domain", ""),
+        }
+        return WebhookParsed(events=[InboundEvent(source=source, event_id=event_id, data=record)])
+
+
+def shopify_signature(secret: str, body: bytes) -> str:
+    return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+
+
+def shopify_valid(secrets: Iterable[str], body: bytes, header: str) -> bool:
+    """Any of ``secrets`` (the new and the old one while a rotation overlaps) may have signed it."""
+    header = (header or "").strip()
+    return bool(header) and any(
+        hmac.compare_digest(shopify_signature(s, body), header) for s in secrets if s
+    )

@@ -24,7 +24,15 @@ from typing import Annotated, Literal
 from django.conf import settings
 from pydantic import AfterValidator, Field, SecretStr, ValidationInfo, field_validator
 
-from connectors.base import BaseConfig, CallResult, Provider, Schema, TestResult, action
+from connectors.base import (
+    BaseConfig,
+    CallResult,
+    MessageKind,
+    Provider,
+    Schema,
+    TestResult,
+    action,
+)
 from connectors.http import check_public_url
 from connectors.providers.twilio_common import WebUrl
 from neonhub.core.errors import (
@@ -149,6 +157,7 @@ class SmtpEmail(Provider):
     label = "SMTP email"
     auth_kind = "password"
     docs_url = "https://datatracker.ietf.org/doc/html/rfc5321"
+    message_actions = {"send_email": MessageKind("email")}
     Credentials = Credentials
     Config = Config
 

@@ -1,18 +1,27 @@
-"""What Twilio SMS and Twilio WhatsApp share: the Messages resource, its errors and SMS segments.
+"""What Twilio SMS and Twilio WhatsApp share: the Messages resource, its errors, SMS segments
+and the webhooks Twilio sends (inbound messages and delivery status callbacks).
 
 Twilio's REST API takes form-encoded bodies with Basic auth (account SID and auth token)
 and answers in snake_case JSON (``sid``, ``status``, ``num_segments``, ``error_code``, ...).
 Errors carry Twilio's own code in the body: ``{"code": 21610, "message": ..., "more_info":
 ..., "status": 400}``.
+
+Webhooks are form-encoded POSTs signed in ``X-Twilio-Signature``: base64 HMAC-SHA1, keyed by
+the auth token, of the full URL Twilio called (scheme, host, path and query string) followed
+by every POST parameter, sorted by name, as name + value with no separators.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 import uuid
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 import requests
 from django.conf import settings
@@ -27,6 +36,18 @@ from connectors.base import (
     TestResult,
     action,
     retry_after_seconds,
+)
+from connectors.webhooks import (
+    BodyMalformed,
+    DeliveryReport,
+    EventSource,
+    InboundEvent,
+    MessageReceived,
+    OutboxUpdate,
+    SignatureInvalid,
+    WebhookAnswer,
+    WebhookParsed,
+    WebhookRequest,
 )
 from neonhub.core.errors import (
     ConnectorAuth,
@@ -46,6 +67,35 @@ API_VERSION = "2010-04-01"
 PENDING_STATUSES = frozenset({"accepted", "queued", "scheduled", "sending"})
 # Errors about the account or the sender, not this message: the connector needs a person.
 ACCOUNT_ERRORS = frozenset({10001, 21212, 21606})
+
+# Twilio's delivery statuses in the order a message moves through them; a late callback
+# never moves a row back.
+STATUS_RANK = {
+    "accepted": 0,
+    "queued": 1,
+    "sending": 2,
+    "sent": 3,
+    "delivered": 4,
+    "read": 5,
+    "undelivered": 4,
+    "failed": 4,
+    "canceled": 4,
+}
+# The outbox status (an OutboxStatus value) each final Twilio status means.
+OUTBOX_STATUS_OF = {
+    "sent": "sent",
+    "delivered": "delivered",
+    "read": "delivered",
+    "undelivered": "failed",
+    "failed": "failed",
+    "canceled": "failed",
+}
+# Error codes in a status callback that mean "never send to this number again".
+SUPPRESSING_ERRORS = frozenset({"21610"})
+# The reply to an inbound message is sent by the run through the API, so a slow reply never
+# meets Twilio's 15-second webhook timeout: the webhook answers this at once.
+TWIML_EMPTY = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
+DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 # --- SMS segments ----------------------------------------------------------------------------
@@ -160,8 +210,26 @@ class TwilioMessaging(Provider):
     Credentials = TwilioCredentials
     Config = TwilioConfig
     # Paste "inbound" as the number's "A message comes in" webhook; "status" is sent with
-    # each message as its StatusCallback.  Both are signed with the auth token.
-    webhook_routes = {"inbound": "hooks:twilio-inbound", "status": "hooks:twilio-status"}
+    # each message as its StatusCallback.  Both are signed with the auth token, and both
+    # providers answer at /hooks/twilio/<connector id>/..., the URLs customers pasted.
+    webhook_path = "twilio"
+    webhook_routes = {"inbound": "inbound", "status": "status"}
+    status_route = "status"
+    webhook_headers = ("I-Twilio-Idempotency-Token",)
+    webhook_signature_headers = ("X-Twilio-Signature",)
+    webhook_events = {
+        "inbound": EventSource(
+            "inbound message",
+            # What a SupportAgent reply takes, when the trigger has no mapping of its own.
+            {
+                "channel": "channel",
+                "from": "From",
+                "body": "Body",
+                "messageSid": "MessageSid",
+                "connector": "connector",
+            },
+        )
+    }
 
     # --- actions --------------------------------------------------------------------------
 
@@ -332,6 +400,61 @@ class TwilioMessaging(Provider):
             details={"account_status": "active", "type": account.get("type")},
         )
 
+    # --- webhooks -------------------------------------------------------------------------
+
+    def webhook_verify(self, request: WebhookRequest) -> None:
+        params = request.form()
+        signature = request.headers.get("X-Twilio-Signature", "")
+        if not signature:
+            raise SignatureInvalid("Missing X-Twilio-Signature header")
+        if not twilio_valid(self.secret("auth_token") or "", request.url, params, signature):
+            raise SignatureInvalid(
+                "X-Twilio-Signature does not match (check NEONHUB_PUBLIC_URL and the auth token)"
+            )
+
+    def webhook_parse(self, request: WebhookRequest) -> WebhookParsed:
+        params = dict(request.form())
+        if request.kind == self.status_route:
+            return self._status_parsed(params)
+        sid, sender = params.get("MessageSid", ""), params.get("From", "")
+        if not sid or not sender:
+            raise BodyMalformed("MessageSid and From are required")
+        message = MessageReceived(
+            channel=self.channel, sender=sender, body=params.get("Body", ""), provider_id=sid
+        )
+        data = {**params, "channel": self.channel, "connector": request.connector_name}
+        event = InboundEvent(
+            source=f"{self.slug}.inbound", event_id=sid, data=data, message=message
+        )
+        return WebhookParsed(
+            answer=WebhookAnswer(body=TWIML_EMPTY, content_type="text/xml"), events=[event]
+        )
+
+    @staticmethod
+    def _status_parsed(params: dict[str, str]) -> WebhookParsed:
+        sid, status = params.get("MessageSid", ""), params.get("MessageStatus", "")
+        if not sid or not status:
+            raise BodyMalformed("MessageSid and MessageStatus are required")
+        report = DeliveryReport(
+            provider_id=sid, status=status.lower(), error_code=params.get("ErrorCode", "")
+        )
+        return WebhookParsed(answer=WebhookAnswer(status=204), reports=[report])
+
+    @classmethod
+    def outbox_update(cls, *, current: str, report: DeliveryReport) -> OutboxUpdate | None:
+        if STATUS_RANK.get(report.status, -1) < STATUS_RANK.get(current, -1):
+            return None
+        code = report.error_code[:32]
+        suppress = code in SUPPRESSING_ERRORS
+        return OutboxUpdate(
+            provider_status=report.status[:64],
+            status=OUTBOX_STATUS_OF.get(report.status, ""),
+            error_code=code,
+            error=f"Twilio error {code} ({report.status})"[:200] if code else "",
+            suppress_channel=cls.channel if suppress else "",
+            suppress_reason=f"Twilio error {code}: the recipient unsubscribed" if suppress else "",
+        )
+
     # --- helpers --------------------------------------------------------------------------
 
     def _read(self, response: requests.Response, *, action: str, sent: bool = False) -> dict:
@@ -413,6 +536,36 @@ def _int_or_none(value: Any) -> int | None:
         return int(value)
     except (TypeError, ValueError):
         return None
+
+
+def twilio_signature(token: str, url: str, params: Iterable[tuple[str, str]]) -> str:
+    # Twilio sorts by name; repeated names keep their values in order (a stable sort).
+    data = url + "".join(name + value for name, value in sorted(params, key=lambda item: item[0]))
+    return base64.b64encode(hmac.new(token.encode(), data.encode(), hashlib.sha1).digest()).decode()
+
+
+def url_port_variants(url: str) -> list[str]:
+    """The URL as given, without its default port and with it: Twilio signs whichever it called."""
+    parts = urlsplit(url)
+    port = DEFAULT_PORTS.get(parts.scheme)
+    if not port or parts.port not in (None, port):
+        return [url]  # a non-default port is always part of the URL
+    host = parts.hostname or ""
+    variants = [
+        url,
+        urlunsplit(parts._replace(netloc=host)),
+        urlunsplit(parts._replace(netloc=f"{host}:{port}")),
+    ]
+    return list(dict.fromkeys(variants))
+
+
+def twilio_valid(token: str, url: str, params: list[tuple[str, str]], signature: str) -> bool:
+    if not (token and signature):
+        return False
+    return any(
+        hmac.compare_digest(twilio_signature(token, variant, params), signature)
+        for variant in url_port_variants(url)
+    )
 
 
 def content_variables(values: dict[str, str]) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from connectors.base import CallResult, Schema, action
+from connectors.base import CallResult, MessageKind, Schema, action
 from connectors.providers.twilio_common import Phone, TwilioMessaging, WebUrl, price, segments_extra
 
 
@@ -33,6 +33,7 @@ class TwilioSms(TwilioMessaging):
     slug = "twilio_sms"
     label = "Twilio SMS"
     channel = "sms"
+    message_actions = {"send_sms": MessageKind("sms", reply=True)}
 
     @action(
         "send_sms",

@@ -13,7 +13,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BeforeValidator, Field
 
 from connectors.addresses import phone_e164
-from connectors.base import CallResult, Schema, action
+from connectors.base import CallResult, MessageKind, Schema, action
 from connectors.providers.twilio_common import (
     E164,
     TwilioMessaging,
@@ -66,6 +66,11 @@ class TwilioWhatsApp(TwilioMessaging):
     label = "Twilio WhatsApp"
     channel = "whatsapp"
     address_prefix = "whatsapp:"
+    # A session message only inside the 24-hour window; a template at any time.
+    message_actions = {
+        "send_message": MessageKind("whatsapp", session=True, reply=True),
+        "send_template": MessageKind("whatsapp"),
+    }
 
     @action(
         "send_message",

@@ -7,10 +7,13 @@ import hashlib
 import hmac
 import json
 import time
+import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
+from standardwebhooks.webhooks import Webhook
 
 from connectors.services import connector_create
 from tests.e2e.conftest import worker  # noqa: F401 - real qcluster workers for the batch end-to-end test
@@ -199,8 +202,32 @@ class Hooks:
         *,
         timestamp: int | None = None,
         event_id: str = "",
+        headers: dict | None = None,
+    ):
+        """Signed as a Standard Webhooks sender signs, with the specification's own library."""
+        raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+        ts = int(time.time()) if timestamp is None else timestamp
+        msg_id = event_id or f"msg_{uuid.uuid4().hex}"
+        if headers is None:
+            signature = Webhook(secret).sign(msg_id, datetime.fromtimestamp(ts, UTC), raw)
+            headers = {
+                "webhook-id": msg_id,
+                "webhook-timestamp": str(ts),
+                "webhook-signature": signature,
+            }
+        return self.client.post(path, data=raw, content_type="application/json", headers=headers)
+
+    def legacy(
+        self,
+        path: str,
+        body: dict | bytes,
+        secret: str,
+        *,
+        timestamp: int | None = None,
+        event_id: str = "",
         header: str | None = None,
     ):
+        """Signed with the X-NeonHub-Signature scheme that came before Standard Webhooks."""
         raw = body if isinstance(body, bytes) else json.dumps(body).encode()
         ts = int(time.time()) if timestamp is None else timestamp
         sig = hmac.new(secret.encode(), str(ts).encode() + b"." + raw, hashlib.sha256).hexdigest()

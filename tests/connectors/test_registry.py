@@ -5,7 +5,16 @@ from django.core.exceptions import ImproperlyConfigured
 
 from connectors.base import Provider
 from connectors.models import Connector
-from connectors.registry import PROVIDERS, all_provider_classes, get_provider_class
+from connectors.registry import (
+    PROVIDERS,
+    all_paths,
+    all_provider_classes,
+    get_provider_class,
+    message_kind,
+    providers_of,
+    reply_action,
+    webhook_sources,
+)
 from connectors.services import demo_connectors_ensure
 from neonhub.core.errors import InvalidInput
 
@@ -48,6 +57,48 @@ def test_extra_providers_join_the_registry():
 @pytest.mark.django_db
 def test_demo_organization_gets_a_sandbox_connector_for_every_provider(org):
     created = demo_connectors_ensure(org)
-    assert {c.provider for c in created} == set(PROVIDERS) | {"fake"}
+    assert {c.provider for c in created} == set(PROVIDERS) | {"fake", "fake_hooks"}
     assert all(c.mode == "sandbox" for c in Connector.objects.filter(organization=org))
     assert demo_connectors_ensure(org) == []
+
+
+@pytest.mark.parametrize("slug", sorted(all_paths()))
+def test_every_provider_that_calls_us_declares_a_complete_webhook(slug):
+    cls = get_provider_class(slug)
+    if not cls.webhook_routes:
+        assert not cls.webhook_events and not cls.status_route
+        return
+    assert cls.webhook_verify is not Provider.webhook_verify
+    assert cls.webhook_parse is not Provider.webhook_parse
+    assert cls.webhook_prefix() != "generic"  # the generic trigger's own path
+    assert not cls.status_route or cls.status_route in cls.webhook_routes
+    for source in cls.webhook_sources():
+        assert source.startswith(f"{slug}.") and len(source) <= 40  # Trigger.source's column
+
+
+def test_providers_that_share_a_webhook_path_are_the_vendors_own():
+    by_path: dict[str, set[str]] = {}
+    for cls in all_provider_classes():
+        if cls.webhook_routes:
+            by_path.setdefault(cls.webhook_prefix(), set()).add(cls.slug)
+    assert by_path["twilio"] == {"twilio_sms", "twilio_whatsapp"}
+    assert by_path["meta"] == {"facebook_page", "instagram"}
+    assert by_path["fake_hooks"] == {"fake_hooks"}  # default: the slug
+
+
+def test_message_actions_and_channels_come_from_the_providers():
+    assert message_kind("twilio_sms", "send_sms").channel == "sms"
+    assert message_kind("twilio_sms", "get_message") is None
+    assert message_kind("carrier_pigeon", "send") is None
+    assert providers_of("whatsapp") == ["twilio_whatsapp"]
+    assert providers_of("email") == ["smtp_email"]
+    assert reply_action("sms") == ("twilio_sms", "send_sms")
+    assert reply_action("whatsapp") == ("twilio_whatsapp", "send_message")
+    assert reply_action("email") is None
+
+
+def test_webhook_sources_name_their_provider():
+    sources = webhook_sources()
+    assert sources["shopify.orders/paid"][0] == "shopify"
+    assert sources["twilio_whatsapp.inbound"][1].default_mapping["from"] == "From"
+    assert "generic" not in sources

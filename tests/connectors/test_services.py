@@ -816,7 +816,10 @@ def test_suppressions_are_per_organization(org, other_org):
 def test_demo_creates_one_sandbox_connector_per_provider_once(org, monkeypatch):
     monkeypatch.setattr("connectors.registry.PROVIDERS", {})
     created = services.demo_connectors_ensure(org)
-    assert [(c.provider, c.mode) for c in created] == [("fake", "sandbox")]
+    assert [(c.provider, c.mode) for c in created] == [
+        ("fake", "sandbox"),
+        ("fake_hooks", "sandbox"),
+    ]
     assert created[0].credentials_masks == {"api_token": "sand….com"}
     assert services.demo_connectors_ensure(org) == []
-    assert Connector.objects.count() == 1
+    assert Connector.objects.count() == 2

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 
 def test_rejected_deliveries_are_listed_with_their_reason(staff_client, hooks, twilio_sms):
     hooks.twilio(
-        reverse("hooks:twilio-inbound", args=[twilio_sms.pk]),
+        reverse("hooks:provider-kind", args=["twilio", twilio_sms.pk, "inbound"]),
         {"From": "+1", "MessageSid": "SM1"},
         signature="forged",
     )
@@ -41,6 +41,12 @@ def test_trigger_pages_show_the_mask_never_the_secret(staff_client, org):
     ).content.decode()
     assert secret not in html and trigger.secret not in html and trigger.secret_mask in html
     assert staff_client.get(reverse("admin:triggers_trigger_changelist")).status_code == 200
+
+
+def test_staff_choose_a_trigger_source_from_the_provider_registry(staff_client):
+    html = staff_client.get(reverse("admin:triggers_trigger_add")).content.decode()
+    assert '<option value="fake_hooks.ping">Fake Hooks: ping received</option>' in html
+    assert '<option value="generic">Signed webhook (any sender)</option>' in html
 
 
 def test_schedule_and_batch_actions(staff_client, org):

@@ -35,6 +35,19 @@ def test_create_a_generic_trigger_shows_its_secret_once(api):
     detail = api.get(f"/triggers/{body['id']}").json()
     assert "secret" not in detail and detail["secret_set"] == body["secret_set"]
     assert body["secret"] not in str(api.get("/triggers").content)
+    assert "webhook-signature" in body["signing"] and "signing" not in detail
+
+
+def test_trigger_sources_are_listed_from_the_providers(api):
+    sources = {s["source"]: s for s in api.get("/triggers/sources").json()}
+    assert sources["twilio_sms.inbound"] == {
+        "source": "twilio_sms.inbound",
+        "label": "Twilio SMS: inbound message",
+        "provider": "twilio_sms",
+    }
+    assert sources["shopify.checkouts/update"]["provider"] == "shopify"
+    assert sources["fake_hooks.ping"]["provider"] == "fake_hooks"  # a test-only provider
+    assert sources["generic"]["provider"] is None
 
 
 def test_a_provider_trigger_points_at_its_connectors_url(api, twilio_sms):
@@ -102,9 +115,11 @@ def test_update_rotate_deliveries_and_delete(api, hooks):
         ).status_code
         == 409
     )
-    secret = api.post(f"/triggers/{tid}/rotate-secret").json()["secret"]
+    rotated = api.post(f"/triggers/{tid}/rotate-secret").json()
+    secret = rotated["secret"]
+    assert "Standard Webhooks" in rotated["signing"]
     hooks.generic(f"/hooks/generic/{tid}", {"content": "x"}, secret)
-    hooks.generic(f"/hooks/generic/{tid}", {"content": "x"}, "whsec_wrong")
+    hooks.generic(f"/hooks/generic/{tid}", {"content": "x"}, "whsec_d3Jvbmc=")
     deliveries = api.get(f"/triggers/{tid}/deliveries").json()
     assert {d["status"] for d in deliveries} == {"ignored", "rejected"}
     rejected = api.get("/triggers/deliveries", {"status": "rejected"}).json()

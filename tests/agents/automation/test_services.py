@@ -72,3 +72,27 @@ def test_the_demo_organization_gets_a_reply_trigger_a_weekly_post_and_contacts(o
     assert Trigger.objects.get(organization=org).intent == "reply"
     assert RecurringSchedule.objects.get(organization=org).next_run_at is not None
     assert ContactList.objects.get(organization=org).memberships.count() == 3
+
+
+def test_trigger_sources_are_checked_against_the_provider_registry(org, twilio_sms):
+    with pytest.raises(InvalidInput) as err:
+        services.trigger_create(
+            organization=org, name="x", source="shopify.fax", agent="support", intent="triage"
+        )
+    assert err.value.details[0]["field"] == "source"
+    assert "shopify.orders/create" in err.value.details[0]["message"]
+    # A source only a test-only provider declares is as good as any other.
+    trigger, secret = services.trigger_create(
+        organization=org, name="Pings", source="fake_hooks.ping", agent="support", intent="triage"
+    )
+    assert trigger.source == "fake_hooks.ping" and secret is None
+    with pytest.raises(InvalidInput, match="needs a fake_hooks connector") as err:
+        services.trigger_create(
+            organization=org,
+            name="y",
+            source="fake_hooks.ping",
+            connector=twilio_sms,
+            agent="support",
+            intent="triage",
+        )
+    assert err.value.details[0]["field"] == "connector_id"

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
-from agents.automation import batches
+from agents.automation import batches, services
 from agents.automation.models import Batch, RecurringSchedule, Trigger, WebhookDelivery
 from neonhub.core.models import Role
 from tests.factories import (
@@ -220,7 +223,21 @@ def test_create_a_generic_trigger_and_see_its_secret_once(owner_client, org):
     assert resp.status_code == 200 and "shown once" in html and "whsec_" in html
     trigger = Trigger.objects.get()
     assert f"/hooks/generic/{trigger.pk}" in html
+    assert "Standard Webhooks" in html and "webhook-signature" in html
     assert "whsec_" not in owner_client.get(reverse("automation:trigger-list")).content.decode()
+
+
+def test_the_trigger_page_lists_sources_from_the_providers_and_the_legacy_window(owner_client, org):
+    trigger, _ = services.trigger_create(
+        organization=org, name="Old sender", source="generic", agent="support", intent="triage"
+    )
+    Trigger.objects.filter(pk=trigger.pk).update(
+        legacy_signatures_until=timezone.now() + timedelta(days=30)
+    )
+    html = owner_client.get(reverse("automation:trigger-list")).content.decode()
+    assert '<option value="fake_hooks.ping">Fake Hooks: ping received</option>' in html
+    assert '<option value="shopify.orders/paid">Shopify: order paid</option>' in html
+    assert "Signed webhook (any sender)" in html and "old signatures until" in html
 
 
 def test_provider_trigger_and_the_urls_to_paste(owner_client, org, twilio_sms, hooks):
@@ -235,7 +252,9 @@ def test_provider_trigger_and_the_urls_to_paste(owner_client, org, twilio_sms, h
     )
     assert resp.status_code == 302
     hooks.twilio(
-        reverse("hooks:twilio-inbound", args=[twilio_sms.pk]), {"From": "+1"}, signature="forged"
+        reverse("hooks:provider-kind", args=["twilio", twilio_sms.pk, "inbound"]),
+        {"From": "+1"},
+        signature="forged",
     )
     html = owner_client.get(reverse("automation:trigger-list")).content.decode()
     assert (

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import time
 import uuid
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
+from standardwebhooks.webhooks import Webhook
 
 from agents.audience.models import InboundMessage
 from agents.automation import services
 from agents.automation.models import DeliveryStatus, Trigger, WebhookDelivery
+from connectors.crypto import encrypt
 from connectors.models import OutboundMessage, Suppression
+from connectors.registry import get_provider_class
 from runs.models import AgentRun
 from tests.agents.conftest import (
     APP_SECRET,
@@ -39,11 +47,11 @@ def _trigger(org, source, agent="support", intent="reply", connector=None, **kwa
 
 
 def _inbound(connector):
-    return reverse("hooks:twilio-inbound", args=[connector.pk])
+    return reverse("hooks:provider-kind", args=["twilio", connector.pk, "inbound"])
 
 
 def _status(connector):
-    return reverse("hooks:twilio-status", args=[connector.pk])
+    return reverse("hooks:provider-kind", args=["twilio", connector.pk, "status"])
 
 
 # --- Twilio inbound -------------------------------------------------------------------------
@@ -384,7 +392,7 @@ def test_status_callback_needs_its_fields_and_a_signature(hooks, twilio_sms):
 
 
 def _meta(connector):
-    return reverse("hooks:meta", args=[connector.pk])
+    return reverse("hooks:provider", args=["meta", connector.pk])
 
 
 def test_meta_handshake_echoes_the_challenge_for_the_right_token(client, facebook):
@@ -490,7 +498,7 @@ def test_meta_comment_redelivered_starts_one_run(hooks, org, instagram):
 
 
 def _shop(connector):
-    return reverse("hooks:shopify", args=[connector.pk])
+    return reverse("hooks:provider", args=["shopify", connector.pk])
 
 
 def test_an_order_starts_an_sms_follow_up(hooks, org, shopify, twilio_sms, sync_runs):
@@ -596,13 +604,14 @@ def test_generic_replays_stale_and_forged_requests(hooks, org):
     trigger, secret = _trigger(org, "generic", agent="support", intent="triage")
     body = {"content": "Hello"}
     now = int(time.time())
-    assert hooks.generic(_generic(trigger), body, secret, timestamp=now).status_code == 202
-    replay = hooks.generic(_generic(trigger), body, secret, timestamp=now)
+    first = hooks.generic(_generic(trigger), body, secret, timestamp=now, event_id="msg_1")
+    assert first.status_code == 202
+    replay = hooks.generic(_generic(trigger), body, secret, timestamp=now, event_id="msg_1")
     assert replay.status_code == 202 and replay.json()["status"] == "duplicate"
     stale = hooks.generic(_generic(trigger), body, secret, timestamp=now - 301)
     assert stale.status_code == 403 and "window" in stale.json()["error"]["message"]
-    assert hooks.generic(_generic(trigger), body, "whsec_forged").status_code == 403
-    assert hooks.generic(_generic(trigger), body, secret, header="").status_code == 403
+    assert hooks.generic(_generic(trigger), body, "whsec_Zm9yZ2Vk").status_code == 403
+    assert hooks.generic(_generic(trigger), body, secret, headers={}).status_code == 403
     assert AgentRun.objects.count() == 1
     reasons = set(
         WebhookDelivery.objects.filter(status="rejected").values_list("reason", flat=True)
@@ -610,7 +619,7 @@ def test_generic_replays_stale_and_forged_requests(hooks, org):
     assert len(reasons) == 3
 
 
-def test_generic_event_id_header_deduplicates_across_signatures(hooks, org):
+def test_generic_webhook_id_deduplicates_a_retry_signed_again(hooks, org):
     trigger, secret = _trigger(org, "generic", agent="support", intent="triage")
     hooks.generic(_generic(trigger), {"content": "a"}, secret, event_id="order-1")
     second = hooks.generic(
@@ -622,6 +631,64 @@ def test_generic_event_id_header_deduplicates_across_signatures(hooks, org):
     )
     assert second.json()["status"] == "duplicate"
     assert AgentRun.objects.count() == 1
+    assert WebhookDelivery.objects.filter(event_id="order-1").count() == 2
+
+
+def test_a_signed_request_resent_with_another_webhook_id_does_not_verify(hooks, org, client):
+    """The id is inside the signed content, so it cannot be changed to dodge de-duplication."""
+    trigger, secret = _trigger(org, "generic", agent="support", intent="triage")
+    raw = json.dumps({"content": "a"}).encode()
+    now = datetime.now(UTC)
+    headers = {
+        "webhook-id": "msg_1",
+        "webhook-timestamp": str(int(now.timestamp())),
+        "webhook-signature": Webhook(secret).sign("msg_1", now, raw),
+    }
+    assert hooks.generic(_generic(trigger), raw, secret, headers=headers).status_code == 202
+    resent = hooks.generic(
+        _generic(trigger), raw, secret, headers={**headers, "webhook-id": "msg_2"}
+    )
+    assert resent.status_code == 403 and "does not match" in resent.json()["error"]["message"]
+    assert AgentRun.objects.count() == 1
+
+
+def test_new_generic_triggers_refuse_the_old_signature_scheme(hooks, org):
+    trigger, secret = _trigger(org, "generic", agent="support", intent="triage")
+    assert trigger.legacy_signatures_until is None
+    resp = hooks.legacy(_generic(trigger), {"content": "x"}, secret)
+    assert resp.status_code == 403
+    assert "Standard Webhooks" in resp.json()["error"]["message"]
+    assert not AgentRun.objects.exists()
+
+
+def test_older_generic_triggers_keep_the_old_scheme_until_their_window_closes(hooks, org):
+    trigger, secret = _trigger(org, "generic", agent="support", intent="triage")
+    Trigger.objects.filter(pk=trigger.pk).update(
+        legacy_signatures_until=timezone.now() + timedelta(days=1)
+    )
+    ok = hooks.legacy(_generic(trigger), {"content": "x"}, secret, event_id="old-1")
+    assert ok.status_code == 202 and ok.json()["status"] == "accepted"
+    again = hooks.legacy(_generic(trigger), {"content": "x"}, secret, event_id="old-1")
+    assert again.json()["status"] == "duplicate"
+    stale = hooks.legacy(_generic(trigger), {"content": "x"}, secret, timestamp=1)
+    assert stale.status_code == 403 and "window" in stale.json()["error"]["message"]
+    # Standard Webhooks already works for them, so senders can move during the window.
+    assert hooks.generic(_generic(trigger), {"content": "y"}, secret).status_code == 202
+    Trigger.objects.filter(pk=trigger.pk).update(
+        legacy_signatures_until=timezone.now() - timedelta(seconds=1)
+    )
+    closed = hooks.legacy(_generic(trigger), {"content": "z"}, secret, event_id="old-2")
+    assert closed.status_code == 403
+    assert "sign with Standard Webhooks" in closed.json()["error"]["message"]
+    assert AgentRun.objects.count() == 2
+
+
+def test_a_secret_from_before_standard_webhooks_is_told_to_rotate(hooks, org):
+    trigger, _ = _trigger(org, "generic", agent="support", intent="triage")
+    old = "whsec_" + "-_" * 21  # URL-safe text, as secrets were made before
+    Trigger.objects.filter(pk=trigger.pk).update(secret=encrypt(old, aad=str(trigger.pk).encode()))
+    resp = hooks.generic(_generic(trigger), {"content": "x"}, secret="whsec_Zm9yZ2Vk")
+    assert resp.status_code == 403 and "rotate" in resp.json()["error"]["message"]
 
 
 def test_generic_disabled_invalid_and_malformed(hooks, org):
@@ -790,3 +857,88 @@ def test_a_switched_off_connector_records_deliveries_but_starts_nothing(hooks, o
     assert Suppression.objects.filter(
         organization=org
     ).exists()  # an opt-out is honoured regardless
+
+
+# --- a provider only the test settings know -------------------------------------------------
+
+FAKE_SECRET = "fake-signing-secret-01"
+
+
+def _fake_hooks(org):
+    from connectors.services import connector_create
+
+    return connector_create(
+        organization=org,
+        provider="fake_hooks",
+        name="Hooks",
+        mode="live",
+        credentials={"signing_secret": FAKE_SECRET},
+    )
+
+
+def _fake_post(client, url: str, body: dict, *, secret: str = FAKE_SECRET):
+    raw = json.dumps(body).encode()
+    signature = hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
+    headers = {"X-Fake-Signature": signature, "X-Fake-Delivery": "d-1"}
+    return client.post(
+        urlsplit(url).path, data=raw, content_type="application/json", headers=headers
+    )
+
+
+def test_a_provider_registered_in_one_line_delivers_signed_webhooks_into_runs(
+    client, org, sync_runs
+):
+    """One module (tests/connectors/fake_hooks_provider.py) and one registry line, nothing else."""
+    connector = _fake_hooks(org)
+    urls = get_provider_class("fake_hooks").webhook_urls(connector.pk)
+    assert urls == {
+        "events": f"{PUBLIC_URL}/hooks/fake_hooks/{connector.pk}",
+        "status": f"{PUBLIC_URL}/hooks/fake_hooks/{connector.pk}/status",
+    }
+    _trigger(org, "fake_hooks.ping", connector=connector, agent="support", intent="triage")
+    ping = {"id": "evt-1", "type": "ping", "text": "Checkout is down"}
+    with sync_runs():
+        resp = _fake_post(client, urls["events"], ping)
+    assert resp.status_code == 200 and resp.json() == {"ok": True}
+    run = AgentRun.objects.get()
+    assert (run.trigger, run.status, run.input) == (
+        "webhook",
+        "completed",
+        {"content": "Checkout is down"},  # the provider's default mapping
+    )
+    delivery = WebhookDelivery.objects.get()
+    assert (delivery.status, delivery.event_id, delivery.run_id) == ("accepted", "evt-1", run.pk)
+    assert delivery.headers["X-Fake-Delivery"] == "d-1"
+    assert delivery.headers["X-Fake-Signature"] == "present"
+    assert _fake_post(client, urls["events"], ping).status_code == 200
+    assert WebhookDelivery.objects.filter(status="duplicate").count() == 1
+    assert AgentRun.objects.count() == 1
+
+
+def test_a_test_only_provider_gets_the_same_refusals(client, org):
+    connector = _fake_hooks(org)
+    events = get_provider_class("fake_hooks").webhook_urls(connector.pk)["events"]
+    forged = _fake_post(client, events, {"id": "e"}, secret="someone-else")
+    assert forged.status_code == 403
+    assert _fake_post(client, events, {"type": "ping"}).status_code == 400
+    other = _fake_post(client, events, {"id": "e2", "type": "pong"})
+    assert other.status_code == 200
+    assert _fake_post(client, f"{events}/nope", {"id": "e3"}).status_code == 404
+    assert client.get(urlsplit(events).path).status_code == 405
+    by_status = dict(WebhookDelivery.objects.values_list("http_status", "status"))
+    assert by_status == {403: "rejected", 400: "rejected", 200: "ignored", 404: "rejected"}
+    ignored = WebhookDelivery.objects.get(status="ignored")
+    assert (ignored.source, ignored.reason) == ("fake_hooks", "Type pong starts nothing")
+
+
+def test_a_test_only_providers_delivery_reports_update_the_outbox(client, org):
+    connector = _fake_hooks(org)
+    row = _sent(org, connector, "fake-msg-1", provider_status="sent")
+    status_url = get_provider_class("fake_hooks").webhook_urls(connector.pk)["status"]
+    resp = _fake_post(client, status_url, {"id": "fake-msg-1", "status": "delivered"})
+    assert resp.status_code == 204
+    row.refresh_from_db()
+    assert (row.status, row.provider_status) == ("delivered", "delivered")
+    _fake_post(client, status_url, {"id": "fake-msg-1", "status": "sent"})
+    row.refresh_from_db()
+    assert row.provider_status == "delivered"  # never backwards

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 import time
 
@@ -10,7 +13,8 @@ import responses
 from pydantic import ValidationError
 from werkzeug import Response
 
-from connectors.providers.shopify import Shopify
+from connectors.providers.shopify import Shopify, shopify_signature, shopify_valid
+from connectors.webhooks import BodyMalformed, SignatureInvalid, WebhookRequest
 from neonhub.core.errors import (
     ConnectorAuth,
     ConnectorRateLimited,
@@ -157,3 +161,60 @@ def test_the_shop_domain_must_be_a_myshopify_domain():
         Shopify.Config(shop_domain="acme.example.com")
     assert make().base_url == f"https://{SHOP}"
     assert Shopify.webhook_urls("abc") == {"events": "http://127.0.0.1:8000/hooks/shopify/abc"}
+
+
+# --- webhooks -------------------------------------------------------------------------------
+
+
+def _hook(body: bytes, *, secret: str = "new-secret", topic: str = "orders/create", **headers):
+    signature = base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+    return WebhookRequest(
+        method="POST",
+        kind="",
+        url="https://hub.example.com/hooks/shopify/5b0c",
+        headers={
+            "X-Shopify-Hmac-Sha256": signature,
+            "X-Shopify-Topic": topic,
+            "X-Shopify-Shop-Domain": SHOP,
+            **headers,
+        },
+        query={},
+        body=body,
+        content_type="application/json",
+    )
+
+
+def test_shopify_signature_accepts_the_new_and_the_old_secret_while_a_rotation_overlaps():
+    body = b'{"id": 820982911946154508}'
+    by_old = base64.b64encode(hmac.new(b"old", body, hashlib.sha256).digest()).decode()
+    by_new = shopify_signature("new", body)
+    assert shopify_valid(["new", "old"], body, by_old)
+    assert shopify_valid(["new", "old"], body, by_new)
+    assert not shopify_valid(["new"], body, by_old)
+    assert not shopify_valid(["new", ""], body, "")
+
+
+def test_webhooks_are_verified_with_either_secret_and_refused_without_one():
+    rotating = make(webhook_secret="new-secret", previous_webhook_secret="old-secret")
+    body = json.dumps(fixture("shopify", "webhook_orders_create.json")).encode()
+    rotating.webhook_verify(_hook(body))
+    rotating.webhook_verify(_hook(body, secret="old-secret"))
+    with pytest.raises(SignatureInvalid, match="does not match"):
+        rotating.webhook_verify(_hook(body, secret="someone-else"))
+    with pytest.raises(SignatureInvalid, match="webhook_secret"):
+        make().webhook_verify(_hook(body))
+
+
+def test_an_order_topic_is_an_event_with_its_event_id_and_other_topics_are_ignored():
+    body = json.dumps(fixture("shopify", "webhook_orders_create.json")).encode()
+    parsed = make().webhook_parse(_hook(body, **{"X-Shopify-Event-Id": "evt-1"}))
+    [event] = parsed.events
+    assert (event.source, event.event_id) == ("shopify.orders/create", "evt-1")
+    assert event.data["topic"] == "orders/create" and event.data["shop_domain"] == SHOP
+    legacy = make().webhook_parse(_hook(body, **{"X-Shopify-Webhook-Id": "wh-1"}))
+    assert legacy.events[0].event_id == "wh-1"
+    other = make().webhook_parse(_hook(body, topic="products/update"))
+    assert other.events == [] and other.source == "shopify.products/update"
+    assert "does not start runs" in other.ignored
+    with pytest.raises(BodyMalformed):
+        make().webhook_parse(_hook(b"{broken"))
