@@ -26,7 +26,6 @@ from agents.automation.models import (
     RecurringSchedule,
     ScheduleKind,
     Trigger,
-    TriggerSource,
 )
 from agents.models import ABTest, Brand, ContentDraft, DraftStatus, KnowledgeArticle
 from connectors.models import (
@@ -329,7 +328,7 @@ class TriggerFactory(factory.django.DjangoModelFactory):
 
     organization = factory.SubFactory(OrganizationFactory)
     name = factory.Sequence(lambda n: f"Trigger {n}")
-    source = TriggerSource.GENERIC
+    source = "generic"
     agent = "support"
     intent = "triage"
 
