@@ -124,12 +124,20 @@ class AgentRun(BaseModel):
                 name="run_queued_due",
                 condition=models.Q(status="queued"),
             ),
-            # Origins, each partial (most runs have none, and they pay nothing for these):
+            # Origins, each partial (most runs have none, and they pay nothing for these).  Each
+            # list index ends in the list's order: without it SQLite (no statistics) preferred
+            # run_org_created to skip the sort and read the organization's runs instead.
             # GET /runs?batch_id=…&status=… (a batch's failed runs, newest first) and
             # batch_cancel() (a batch's queued and running runs).
             models.Index(
                 fields=["batch_id", "status", "-created_at", "-id"],
                 name="run_batch_status",
+                condition=models.Q(batch_id__isnull=False),
+            ),
+            # GET /runs?batch_id=… : a batch's runs, newest first.
+            models.Index(
+                fields=["batch_id", "-created_at", "-id"],
+                name="run_batch_created",
                 condition=models.Q(batch_id__isnull=False),
             ),
             # GET /runs?schedule_id=… : a schedule's last runs, newest first.
@@ -140,8 +148,8 @@ class AgentRun(BaseModel):
             ),
             # GET /runs?delivery_id=… : the run a webhook delivery started.
             models.Index(
-                fields=["delivery_id"],
-                name="run_delivery",
+                fields=["delivery_id", "-created_at", "-id"],
+                name="run_delivery_created",
                 condition=models.Q(delivery_id__isnull=False),
             ),
         ]

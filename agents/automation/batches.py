@@ -534,7 +534,7 @@ def batch_cancel(*, batch: Batch) -> Batch:
         batch.pause_reason = "Cancelled by a person"
         batch.save()
     # The run_batch_status index: the batch's runs still queued or running.
-    runs = AgentRun.objects.filter(batch_id=batch.pk, status__in=ACTIVE_STATUSES)
+    runs = AgentRun.objects.filter(batch_id=batch.pk, status__in=ACTIVE_STATUSES).order_by()
     for run in runs.iterator(chunk_size=500):
         try:
             run_cancel(run=run)

@@ -34,10 +34,14 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='agentrun',
+            index=models.Index(condition=models.Q(('batch_id__isnull', False)), fields=['batch_id', '-created_at', '-id'], name='run_batch_created'),
+        ),
+        migrations.AddIndex(
+            model_name='agentrun',
             index=models.Index(condition=models.Q(('schedule_id__isnull', False)), fields=['schedule_id', '-created_at', '-id'], name='run_schedule_created'),
         ),
         migrations.AddIndex(
             model_name='agentrun',
-            index=models.Index(condition=models.Q(('delivery_id__isnull', False)), fields=['delivery_id'], name='run_delivery'),
+            index=models.Index(condition=models.Q(('delivery_id__isnull', False)), fields=['delivery_id', '-created_at', '-id'], name='run_delivery_created'),
         ),
     ]
