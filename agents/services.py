@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from contextlib import nullcontext
 from datetime import timedelta
+from uuid import UUID
 
 from django.conf import settings
 from django.db import transaction
@@ -30,11 +31,16 @@ def run_start(
     created_by=None,
     idempotency_key: str | None = None,
     parent: AgentRun | None = None,
+    batch_id: UUID | None = None,
+    schedule_id: UUID | None = None,
+    delivery_id: UUID | None = None,
     **extra,
 ) -> tuple[AgentRun, bool]:
     """Validate and queue a run; it is enqueued when the transaction commits.
 
-    Returns ``(run, created)``; ``created`` is False when an idempotency key matched.
+    ``parent``, ``batch_id``, ``schedule_id`` and ``delivery_id`` record where the run came from
+    (at most one of the last three).  Returns ``(run, created)``; ``created`` is False when an
+    idempotency key matched (the first run keeps its origin).
     Raises ``AgentNotRegistered``, ``UnsupportedIntent`` or ``InvalidInput`` before
     anything is written.
     """
@@ -54,6 +60,9 @@ def run_start(
             created_by=created_by,
             idempotency_key=idempotency_key,
             parent=parent,
+            batch_id=batch_id,
+            schedule_id=schedule_id,
+            delivery_id=delivery_id,
             **extra,
         )
         if created:

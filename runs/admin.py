@@ -17,7 +17,7 @@ from django.utils.functional import cached_property
 from django.utils.module_loading import import_string
 
 from neonhub.core.errors import NeonHubError
-from runs.models import AgentRun, RunRollup, RunStep
+from runs.models import AgentRun, Origin, RunRollup, RunStep
 
 
 class RunStepInline(admin.TabularInline):
@@ -61,6 +61,30 @@ class AgentFilter(admin.SimpleListFilter):
         return queryset.filter(agent=self.value()) if self.value() else queryset
 
 
+class OriginFilter(admin.SimpleListFilter):
+    """What started the run: a batch, a schedule, a webhook delivery, another run, or nothing
+    of these (a person or an API call)."""
+
+    title = "origin"
+    parameter_name = "origin"
+    NONE = "none"
+    COLUMNS = {
+        Origin.BATCH: "batch_id",
+        Origin.SCHEDULE: "schedule_id",
+        Origin.DELIVERY: "delivery_id",
+        Origin.PARENT: "parent_id",
+    }
+
+    def lookups(self, request, model_admin):
+        return [*Origin.choices, (self.NONE, "None (a person or the API)")]
+
+    def queryset(self, request, queryset):
+        if self.value() == self.NONE:
+            return queryset.filter(**{f"{c}__isnull": True for c in self.COLUMNS.values()})
+        column = self.COLUMNS.get(self.value())
+        return queryset.filter(**{f"{column}__isnull": False}) if column else queryset
+
+
 class CappedCountPaginator(Paginator):
     """Counts the matching runs only up to ``cap``.
 
@@ -95,7 +119,7 @@ class AgentRunAdmin(admin.ModelAdmin):
         "duration_ms",
         "cost",
     ]
-    list_filter = ["status", "trigger", AgentFilter, "organization", "created_at"]
+    list_filter = ["status", "trigger", OriginFilter, AgentFilter, "organization", "created_at"]
     list_select_related = ["organization"]
     search_fields = ["=id"]
     show_full_result_count = False  # no COUNT(*) over all runs besides the filtered one

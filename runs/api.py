@@ -28,6 +28,9 @@ class RunListQuery(Schema):
     trigger: Literal[tuple(Trigger.values)] | None = None  # type: ignore[valid-type]
     created_after: datetime | None = None
     created_before: datetime | None = None
+    batch_id: UUID | None = None
+    schedule_id: UUID | None = None
+    delivery_id: UUID | None = None
     cursor: str | None = Field(default=None, max_length=500)
     limit: int = Field(default=25, ge=1, le=100)
 
@@ -41,6 +44,9 @@ def run_list(request: HttpRequest, query: Query[RunListQuery]):
         trigger=query.trigger,
         created_after=query.created_after,
         created_before=query.created_before,
+        batch_id=query.batch_id,
+        schedule_id=query.schedule_id,
+        delivery_id=query.delivery_id,
     )
     page = selectors.run_page(
         organization=request.auth.organization,

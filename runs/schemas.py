@@ -6,6 +6,9 @@ from typing import Any
 from uuid import UUID
 
 from ninja import Schema
+from pydantic import Field
+
+from runs.models import Origin
 
 
 class StepOut(Schema):
@@ -34,6 +37,24 @@ class RunLinks(Schema):
     page: str
 
 
+# Where each kind of origin is read in the API (None: no endpoint of its own) and shown in pages.
+ORIGIN_LINKS: dict[str, tuple[str | None, str]] = {
+    Origin.BATCH: ("/api/v1/batches/{id}", "/batches/{id}/"),
+    Origin.SCHEDULE: ("/api/v1/schedules/{id}", "/schedules/#schedule-{id}"),
+    Origin.DELIVERY: (None, "/triggers/"),
+    Origin.PARENT: ("/api/v1/runs/{id}", "/runs/{id}/"),
+}
+
+
+class RunOriginOut(Schema):
+    """What started the run, when it was not a person or an API call."""
+
+    kind: Origin = Field(description="batch, schedule, delivery (a webhook) or parent (a run)")
+    id: UUID
+    api: str | None = Field(description="The origin in this API; a delivery has no endpoint")
+    page: str
+
+
 class RunOut(Schema):
     id: UUID
     agent: str
@@ -51,8 +72,25 @@ class RunOut(Schema):
     duration_ms: int | None
     cost: Decimal
     parent_id: UUID | None
+    batch_id: UUID | None
+    schedule_id: UUID | None
+    delivery_id: UUID | None
+    origin: RunOriginOut | None
     created_at: datetime
     links: RunLinks
+
+    @staticmethod
+    def resolve_origin(obj) -> dict | None:
+        if obj.origin is None:
+            return None
+        kind, origin_id = obj.origin
+        api, page = ORIGIN_LINKS[kind]
+        return {
+            "kind": kind,
+            "id": origin_id,
+            "api": api.format(id=origin_id) if api else None,
+            "page": page.format(id=origin_id),
+        }
 
     @staticmethod
     def resolve_links(obj) -> dict:

@@ -33,6 +33,9 @@ class RunFilters:
     created_after: datetime | None = None
     created_before: datetime | None = None
     run_id: uuid.UUID | None = None
+    batch_id: uuid.UUID | None = None
+    schedule_id: uuid.UUID | None = None
+    delivery_id: uuid.UUID | None = None
 
 
 def run_queryset(
@@ -50,6 +53,13 @@ def run_queryset(
         qs = qs.filter(status=f.status)
     if f.trigger:
         qs = qs.filter(trigger=f.trigger)
+    # Each through its partial origin index (runs.models).
+    if f.batch_id:
+        qs = qs.filter(batch_id=f.batch_id)
+    if f.schedule_id:
+        qs = qs.filter(schedule_id=f.schedule_id)
+    if f.delivery_id:
+        qs = qs.filter(delivery_id=f.delivery_id)
     if f.created_after:
         qs = qs.filter(created_at__gte=f.created_after)
     if f.created_before:

@@ -11,6 +11,7 @@ import json
 import random
 from datetime import datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -43,9 +44,14 @@ def run_create(
     created_by=None,
     idempotency_key: str | None = None,
     parent: AgentRun | None = None,
+    batch_id: UUID | None = None,
+    schedule_id: UUID | None = None,
+    delivery_id: UUID | None = None,
     **extra: Any,
 ) -> tuple[AgentRun, bool]:
     """Create a queued run; with an idempotency key, a repeat returns the first run.
+
+    ``parent`` and the three ids are the run's origin (``AgentRun.origin``).
 
     Returns ``(run, created)``.  A repeated key with a different request raises ``Conflict``.
     """
@@ -65,6 +71,9 @@ def run_create(
         created_by=created_by,
         idempotency_key=idempotency_key or None,
         parent=parent,
+        batch_id=batch_id,
+        schedule_id=schedule_id,
+        delivery_id=delivery_id,
         **extra,
     )
     if not idempotency_key:

@@ -11,7 +11,7 @@ task) holds the batch row locked while it:
 
 A crash anywhere rolls back to the last committed chunk; each run's idempotency key is
 ``batch:<id>:<index>`` and its message's outbox key is made from the run, so a resumed
-feeder or a re-executed run never sends twice.  A run that finishes nudges the feeder; the
+feeder or a re-executed run never sends twice.  Each run's ``batch_id`` names its batch.  A run that finishes nudges the feeder; the
 minute task nudges batches whose nudge was lost.
 """
 
@@ -302,18 +302,10 @@ def batch_run_finished(*, run: AgentRun | None = None, run_id=None, **kwargs: An
     The worker passes the run it just finished (no query); ``run_id`` reads it.
     """
     if run is None:
-        run = (
-            AgentRun.objects.filter(pk=run_id).only("trigger", "idempotency_key", "status").first()
-        )
-    key = (run.idempotency_key or "") if run is not None else ""
-    if (
-        run is None
-        or run.trigger != RunTrigger.BATCH
-        or run.status not in TERMINAL_STATUSES
-        or not key.startswith("batch:")
-    ):
+        run = AgentRun.objects.filter(pk=run_id).only("batch_id", "status").first()
+    if run is None or run.batch_id is None or run.status not in TERMINAL_STATUSES:
         return
-    batch_nudge(batch_id=key.split(":")[1])
+    batch_nudge(batch_id=run.batch_id)
 
 
 def org_in_flight(organization_id) -> int:
@@ -464,6 +456,7 @@ def _start_item(batch: Batch, index: int, record: Any) -> BatchItem:
             trigger=RunTrigger.BATCH,
             idempotency_key=f"batch:{batch.pk}:{index}",
             created_by=batch.created_by,
+            batch_id=batch.pk,
         )
     except NeonHubError as exc:
         item.status, item.error = ItemStatus.FAILED, exc.message[:500]
@@ -530,10 +523,8 @@ def batch_cancel(*, batch: Batch) -> Batch:
         batch.status, batch.finished_at = BatchStatus.CANCELLED, timezone.now()
         batch.pause_reason = "Cancelled by a person"
         batch.save()
-    runs = AgentRun.objects.filter(
-        pk__in=BatchItem.objects.filter(batch=batch, status=ItemStatus.QUEUED).values("run_id"),
-        status__in=ACTIVE_STATUSES,
-    )
+    # The run_batch_status index: the batch's runs still queued or running.
+    runs = AgentRun.objects.filter(batch_id=batch.pk, status__in=ACTIVE_STATUSES).order_by()
     for run in runs.iterator(chunk_size=500):
         try:
             run_cancel(run=run)

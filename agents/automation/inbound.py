@@ -204,6 +204,7 @@ def _start(row: WebhookDelivery, event: Event) -> None:
                 payload=payload,
                 trigger=RunTrigger.WEBHOOK,
                 idempotency_key=key,
+                delivery_id=row.pk,  # the row is saved next, in this transaction
             )
     except NeonHubError as exc:
         row.status, row.reason = (

@@ -272,6 +272,7 @@ def occurrence_start(schedule: RecurringSchedule, now: datetime) -> str:
                     payload=schedule.payload,
                     trigger=RunTrigger.SCHEDULE,
                     idempotency_key=f"schedule:{schedule.pk}:{int(occurrence.timestamp())}",
+                    schedule_id=schedule.pk,
                 )
         except NeonHubError as exc:
             return _skip(schedule, f"The run could not start: {exc.message}")

@@ -144,3 +144,25 @@ def test_staff_who_may_only_view_runs_get_no_actions(client):
     )
     assert not AgentRun.objects.filter(parent=run).exists()
     assert resp.status_code in (200, 302)
+
+
+def test_the_run_list_filters_by_origin(admin_client):
+    import uuid
+
+    org = OrganizationFactory()
+    fed = AgentRunFactory(organization=org, trigger="batch", batch_id=uuid.uuid4())
+    scheduled = AgentRunFactory(organization=org, trigger="schedule", schedule_id=uuid.uuid4())
+    hooked = AgentRunFactory(organization=org, trigger="webhook", delivery_id=uuid.uuid4())
+    retry = AgentRunFactory(organization=org, trigger="retry", parent=fed)
+    direct = AgentRunFactory(organization=org)
+    expected = {
+        "batch": fed,
+        "schedule": scheduled,
+        "delivery": hooked,
+        "parent": retry,
+        "none": direct,
+    }
+    for kind, run in expected.items():
+        resp = admin_client.get("/admin/runs/agentrun/", {"origin": kind})
+        assert list(resp.context["cl"].result_list) == [run], kind
+    assert "?origin=delivery" in resp.content.decode()

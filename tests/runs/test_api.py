@@ -206,6 +206,61 @@ def test_list_date_filters(api, org):
     assert [r["id"] for r in before] == [str(old.id)]
 
 
+def test_a_run_shows_its_origin_and_the_list_filters_by_it(api, org, other_org):
+    batch_id, schedule_id, delivery_id = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    fed = AgentRunFactory(organization=org, trigger="batch", batch_id=batch_id)
+    failed = AgentRunFactory(
+        organization=org, trigger="batch", batch_id=batch_id, status=RunStatus.FAILED
+    )
+    scheduled = AgentRunFactory(organization=org, trigger="schedule", schedule_id=schedule_id)
+    hooked = AgentRunFactory(organization=org, trigger="webhook", delivery_id=delivery_id)
+    retry = AgentRunFactory(organization=org, trigger="retry", parent=failed)
+    direct = AgentRunFactory(organization=org)
+    AgentRunFactory(organization=other_org, trigger="batch", batch_id=batch_id)  # never shows
+
+    by_id = {r["id"]: r for r in api.get("/runs", {"limit": 100}).json()["items"]}
+    assert by_id[str(fed.id)]["batch_id"] == str(batch_id)
+    assert by_id[str(fed.id)]["origin"] == {
+        "kind": "batch",
+        "id": str(batch_id),
+        "api": f"/api/v1/batches/{batch_id}",
+        "page": f"/batches/{batch_id}/",
+    }
+    assert by_id[str(scheduled.id)]["origin"]["page"] == f"/schedules/#schedule-{schedule_id}"
+    assert by_id[str(hooked.id)]["origin"] == {
+        "kind": "delivery",
+        "id": str(delivery_id),
+        "api": None,
+        "page": "/triggers/",
+    }
+    assert by_id[str(retry.id)]["origin"]["api"] == f"/api/v1/runs/{failed.id}"
+    assert by_id[str(direct.id)]["origin"] is None
+    assert api.get(f"/runs/{hooked.id}").json()["origin"]["kind"] == "delivery"
+
+    def ids(**params):
+        return {r["id"] for r in api.get("/runs", params).json()["items"]}
+
+    assert ids(batch_id=batch_id) == {str(fed.id), str(failed.id)}
+    assert ids(batch_id=batch_id, status="failed") == {str(failed.id)}
+    assert ids(schedule_id=schedule_id) == {str(scheduled.id)}
+    assert ids(delivery_id=delivery_id) == {str(hooked.id)}
+    assert ids(batch_id=uuid.uuid4()) == set()
+
+
+@pytest.mark.parametrize("field", ["batch_id", "schedule_id", "delivery_id"])
+def test_an_origin_filter_that_is_not_a_uuid_is_422_naming_it(api, field):
+    resp = api.get("/runs", {field: "batch-7"})
+    assert resp.status_code == 422
+    assert [d["field"] for d in resp.json()["error"]["details"]] == [field]
+
+
+def test_openapi_lists_the_kinds_of_origin(client):
+    schemas = client.get("/api/v1/openapi.json").json()["components"]["schemas"]
+    origin = schemas["RunOriginOut"]["properties"]["kind"]
+    kind = schemas[origin["$ref"].rsplit("/", 1)[1]] if "$ref" in origin else origin
+    assert kind["enum"] == ["batch", "schedule", "delivery", "parent"]
+
+
 def test_foreign_and_unknown_ids_are_404(api, other_org):
     foreign = AgentRunFactory(organization=other_org)
     for path in (f"/runs/{foreign.id}", f"/runs/{uuid.uuid4()}"):

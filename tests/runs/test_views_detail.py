@@ -116,6 +116,24 @@ def test_retry_links_both_ways_with_cost_and_attempts(owner_client, org):
     assert f'href="/runs/{parent.id}/"' in page and "Retry of" in page
 
 
+def test_the_page_says_where_the_run_came_from_with_a_link(owner_client, org):
+    batch_id, schedule_id = uuid.uuid4(), uuid.uuid4()
+    fed = AgentRunFactory(organization=org, trigger="batch", batch_id=batch_id)
+    page = owner_client.get(f"/runs/{fed.id}/").content.decode()
+    assert "From batch" in page and f'href="/batches/{batch_id}/"' in page
+    scheduled = AgentRunFactory(organization=org, trigger="schedule", schedule_id=schedule_id)
+    page = owner_client.get(f"/runs/{scheduled.id}/").content.decode()
+    assert "From schedule" in page and f'href="/schedules/#schedule-{schedule_id}"' in page
+    hooked = AgentRunFactory(organization=org, trigger="webhook", delivery_id=uuid.uuid4())
+    page = owner_client.get(f"/runs/{hooked.id}/").content.decode()
+    assert "From webhook" in page and 'href="/triggers/"' in page
+    publish = AgentRunFactory(organization=org, trigger="schedule", parent=fed)
+    page = owner_client.get(f"/runs/{publish.id}/").content.decode()
+    assert "Started by run" in page and "Retry of" not in page
+    direct = AgentRunFactory(organization=org)
+    assert 'id="run-origin"' not in owner_client.get(f"/runs/{direct.id}/").content.decode()
+
+
 def test_queued_retry_shows_the_last_attempts_error_and_next_attempt(owner_client, org):
     run = AgentRunFactory(
         organization=org,

@@ -420,10 +420,44 @@ def test_a_finished_batch_run_nudges_its_feeder_once(org, monkeypatch):
     AgentRun.objects.filter(pk=run.pk).update(status="completed")
     batches.batch_run_finished(run_id=run.pk)
     batches.batch_run_finished(run_id=run.pk)  # a nudge is already pending: no second feeder
-    assert sent == [str(batch.pk)]
+    assert sent == [batch.pk]
     other = AgentRunFactory(organization=org, status=RunStatus.COMPLETED)
     batches.batch_run_finished(run_id=other.pk)
     assert len(sent) == 1
+
+
+def test_a_run_finds_its_batch_by_its_batch_id_column_not_its_key(org, monkeypatch):
+    batch = batches.batch_create_json(
+        organization=org, name="x", agent="support", intent="triage", items=_triage(2)
+    )
+    batches.batch_feed(batch_id=batch.pk)
+    assert set(AgentRun.objects.filter(trigger="batch").values_list("batch_id", flat=True)) == {
+        batch.pk
+    }
+    Batch.objects.filter(pk=batch.pk).update(feed_pending=False)
+    sent = []
+    monkeypatch.setattr(batches, "_enqueue", lambda batch_id: sent.append(batch_id))
+    lookalike = AgentRunFactory(
+        organization=org, trigger="batch", status="completed", idempotency_key=f"batch:{batch.pk}:7"
+    )
+    batches.batch_run_finished(run=lookalike)
+    assert sent == []  # a key that looks like a batch's is not an origin
+    keyless = AgentRunFactory(organization=org, trigger="batch", status="failed", batch_id=batch.pk)
+    batches.batch_run_finished(run=keyless)
+    assert sent == [batch.pk]
+
+
+def test_cancelling_a_batch_cancels_its_queued_runs_found_by_batch_id(org):
+    batch = batches.batch_create_json(
+        organization=org, name="x", agent="support", intent="triage", items=_triage(3)
+    )
+    batches.batch_feed(batch_id=batch.pk)
+    other = AgentRunFactory(organization=org, status="queued")
+    batches.batch_cancel(batch=batch)
+    statuses = AgentRun.objects.filter(batch_id=batch.pk).values_list("status", flat=True)
+    assert list(statuses) == ["cancelled"] * 3
+    other.refresh_from_db()
+    assert other.status == "queued"
 
 
 def test_the_minute_sweep_nudges_batches_whose_nudge_was_lost(org, monkeypatch):

@@ -106,6 +106,7 @@ def test_a_due_schedule_starts_one_run_and_moves_to_the_next_time(org):
     assert result == {"started": 1, "skipped": 0}
     run = AgentRun.objects.get()
     assert (run.trigger, run.agent, run.intent) == ("schedule", "support", "triage")
+    assert run.schedule_id == schedule.pk and run.origin == ("schedule", schedule.pk)
     schedule.refresh_from_db()
     assert schedule.last_run_id == run.pk
     assert schedule.next_run_at.astimezone(BERLIN) == (due + timedelta(days=7)).astimezone(

@@ -164,6 +164,7 @@ def test_create_a_weekly_schedule_from_the_page(owner_client, org):
     assert schedule.timezone == "Europe/Berlin"
     html = owner_client.get(reverse("automation:schedule-list")).content.decode()
     assert "0 9 * * 2" in html and html.count("Tue ") >= 5
+    assert f'id="schedule-{schedule.pk}"' in html  # where a schedule's runs link to
 
 
 def test_the_next_five_times_are_previewed_before_saving(owner_client):

@@ -305,7 +305,12 @@ def test_two_triggers_on_one_event_start_two_runs(hooks, org, twilio_sms):
     )
     hooks.twilio(_inbound(twilio_sms), fixture("twilio", "webhook_inbound_sms.json"))
     assert sorted(AgentRun.objects.values_list("intent", flat=True)) == ["reply", "triage"]
-    assert WebhookDelivery.objects.filter(status=DeliveryStatus.ACCEPTED).count() == 2
+    accepted = WebhookDelivery.objects.filter(status=DeliveryStatus.ACCEPTED)
+    assert accepted.count() == 2
+    # Each run names the delivery (one row per trigger) that started it.
+    assert {(d.run_id, d.pk) for d in accepted} == set(
+        AgentRun.objects.values_list("id", "delivery_id")
+    )
     assert all(t.last_delivery_at for t in Trigger.objects.all())
 
 
