@@ -6,6 +6,7 @@ embedded defaults: SQLite under ``var/``, django-q2's ORM broker and a local-mem
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from decimal import Decimal
 from pathlib import Path
@@ -255,6 +256,19 @@ SECURE_PROXY_SSL_HEADER = (
 )
 USE_X_FORWARDED_HOST = env.bool("NEONHUB_BEHIND_PROXY", default=False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# Reverse proxies in front of NeonHub that append to X-Forwarded-For.  0: the header is ignored
+# and the client is REMOTE_ADDR (anyone can send the header; only our own proxies' entries count).
+NEONHUB_TRUSTED_PROXY_COUNT = env.int("NEONHUB_TRUSTED_PROXY_COUNT", default=0)
+
+# /metrics: a scraper must pass every check configured here.  The token (sent as
+# "Authorization: Bearer <token>") and the address allow-list (addresses or networks); with
+# neither set, only loopback is served.  The list is parsed now so a typo fails at start-up.
+NEONHUB_METRICS_TOKEN = env.str("NEONHUB_METRICS_TOKEN", default="")
+NEONHUB_METRICS_ALLOWED_IPS = [
+    str(ipaddress.ip_network(net.strip(), strict=False))
+    for net in env.list("NEONHUB_METRICS_ALLOWED_IPS", default=[])
+    if net.strip()
+] or ([] if NEONHUB_METRICS_TOKEN else ["127.0.0.0/8", "::1/128"])
 X_FRAME_OPTIONS = "DENY"
 
 # --- Logging and error reporting ------------------------------------------------------------
