@@ -272,13 +272,25 @@ NEONHUB_METRICS_ALLOWED_IPS = [
 X_FRAME_OPTIONS = "DENY"
 
 # --- Logging and error reporting ------------------------------------------------------------
+# Request logs (Django's and the development server's) never carry query strings: Meta's webhook
+# verification puts its verify token there.  gunicorn's access log: gunicorn.conf.py.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"no_query_strings": {"()": "neonhub.core.logfilters.DropQueryStrings"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("NEONHUB_LOG_LEVEL", default="INFO")},
-    "loggers": {"django-q": {"level": "WARNING"}},
+    "loggers": {
+        "django-q": {"level": "WARNING"},
+        "django.request": {"filters": ["no_query_strings"]},
+        "django.server": {
+            "handlers": ["console"],
+            "level": "INFO",
+            "propagate": False,
+            "filters": ["no_query_strings"],
+        },
+    },
 }
 
 SENTRY_DSN = env.str("SENTRY_DSN", default="")
