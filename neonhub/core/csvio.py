@@ -8,10 +8,11 @@ from Django's default storage.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import tempfile
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import IO, Any
 
 from django.core.files.base import File
@@ -20,6 +21,42 @@ from django.core.files.storage import default_storage
 from neonhub.core.errors import InvalidInput
 
 MAX_COLUMNS = 200
+
+# A cell starting with one of these is a formula to Excel, LibreOffice or Google Sheets (OWASP,
+# "CSV Injection"): every cell NeonHub writes that starts with one gets a leading single quote.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """``value`` as a CSV cell no spreadsheet evaluates.
+
+    Applied to every cell, phone numbers included: an E.164 number (``+14155550100``) leaves
+    as ``'+14155550100``, which spreadsheets keep as text with its ``+`` (unquoted, they turn
+    it into the number 14155550100), and which ``csv_records`` reads back without the quote.
+    """
+    if value is None:
+        return value
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else value
+
+
+def _unquote_formula(value: str) -> str:
+    # The inverse of spreadsheet_safe, so NeonHub's own exports import unchanged.
+    return value[1:] if value.startswith("'") and value[1:].startswith(FORMULA_STARTS) else value
+
+
+def csv_line_writer() -> Callable[[Iterable[Any]], str]:
+    """A function from one row's values to its CSV line, every cell made spreadsheet-safe."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+
+    def line(values: Iterable[Any]) -> str:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow([spreadsheet_safe(v) for v in values])
+        return buffer.getvalue()
+
+    return line
 
 
 class RecordError(ValueError):
@@ -90,7 +127,10 @@ def csv_records(
             raise RecordError(row_number, f"{len(values)} values for {len(columns)} columns")
         values += [""] * (len(columns) - len(values))
         yield (
-            {name: value.strip() for name, value in zip(columns, values, strict=True)},
+            {
+                name: _unquote_formula(value.strip())
+                for name, value in zip(columns, values, strict=True)
+            },
             position[0],
         )
 
