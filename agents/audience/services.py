@@ -325,7 +325,7 @@ class _Importer:
                         self.chunk(chunk)
                         chunk = []
             except RecordError as exc:
-                self.error(exc.row, "row", str(exc))
+                self.error(exc.row, exc.field, str(exc))
             self.chunk(chunk)
 
     def chunk(self, chunk: list[tuple[int, dict]]) -> None:

@@ -199,7 +199,8 @@ def _csv_scan(batch: Batch) -> tuple[int, dict]:
                 count += 1
                 first = first or record
         except RecordError as exc:
-            raise _invalid("file", f"row {exc.row}: {exc}") from None
+            where = "" if exc.field == "row" else f" ({exc.field})"
+            raise _invalid("file", f"row {exc.row}{where}: {exc}") from None
     if not count:
         raise _invalid("file", "the CSV has no data rows")
     return count, first

@@ -60,11 +60,13 @@ def csv_line_writer() -> Callable[[Iterable[Any]], str]:
 
 
 class RecordError(ValueError):
-    """A record that cannot be read; ``row`` is its 1-based data row number."""
+    """A record that cannot be read; ``row`` is its 1-based data row number, ``field`` the
+    column at fault (``"row"`` when it is the row as a whole)."""
 
-    def __init__(self, row: int, message: str):
+    def __init__(self, row: int, message: str, *, field: str = "row"):
         super().__init__(message)
         self.row = row
+        self.field = field
 
 
 def _lines(stream: IO[bytes], position: list[int]) -> Iterator[str]:
@@ -91,6 +93,11 @@ def csv_header(stream: IO[bytes]) -> tuple[list[str], int]:
             details=[{"field": "file", "message": str(exc)}],
         ) from None
     names = [name.strip().lstrip("\ufeff").strip() for name in (row or [])]
+    if any("\x00" in name for name in names):
+        raise InvalidInput(
+            "The CSV header contains a NUL character",
+            details=[{"field": "file", "message": "NUL character in the header"}],
+        )
     if not names or not any(names):
         raise InvalidInput(
             "The CSV file has no header row",
@@ -126,6 +133,11 @@ def csv_records(
         if len(values) > len(columns):
             raise RecordError(row_number, f"{len(values)} values for {len(columns)} columns")
         values += [""] * (len(columns) - len(values))
+        for name, value in zip(columns, values, strict=True):
+            # PostgreSQL cannot store U+0000; refused here, it is one row's error, not a 500
+            # (or a batch item that fails every minute).
+            if "\x00" in value:
+                raise RecordError(row_number, "must not contain NUL characters", field=name)
         yield (
             {
                 name: _unquote_formula(value.strip())

