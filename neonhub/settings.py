@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -56,6 +57,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "django_q",
+    "axes",
     "neonhub.core",
     "connectors",
     "runs",
@@ -78,6 +80,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "neonhub.core.middleware.OrganizationMiddleware",
+    # Last, as django-axes asks: it turns a lockout raised during login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "neonhub.urls"
@@ -164,6 +168,24 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+# Brute-force protection (django-axes): failed logins on /login/ and /admin/login/ are counted
+# per account and per client address in the database (works on SQLite and PostgreSQL, shared by
+# every web process).  Either reaching the limit locks logins for the cool-off, with the right
+# password too; a success resets the account's count.  Staff unlock in the admin (Axes ›
+# Access attempts) or with `manage.py axes_reset_username <name>` / `axes_reset_ip <address>`.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = env.int("NEONHUB_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("NEONHUB_LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+# The client address as everything else reads it: X-Forwarded-For only from configured proxies.
+AXES_CLIENT_IP_CALLABLE = "neonhub.core.clientip.client_address"
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "runs:list"
 LOGOUT_REDIRECT_URL = "login"
