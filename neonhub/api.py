@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -104,6 +105,14 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         429: "RATE_LIMITED",
     }.get(exc.status_code, "ERROR")
     return api.create_response(request, error_body(code, str(exc)), status=exc.status_code)
+
+
+@api.exception_handler(RequestDataTooBig)
+def _too_large(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    # The form fields of an upload (not its file) over DATA_UPLOAD_MAX_MEMORY_SIZE.
+    return api.create_response(
+        request, error_body("PAYLOAD_TOO_LARGE", "The form fields are too large"), status=413
+    )
 
 
 @api.exception_handler(Http404)

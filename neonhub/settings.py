@@ -6,7 +6,9 @@ embedded defaults: SQLite under ``var/``, django-q2's ORM broker and a local-mem
 
 from __future__ import annotations
 
+import ipaddress
 import json
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -55,6 +57,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "django_q",
+    "axes",
     "neonhub.core",
     "connectors",
     "runs",
@@ -67,6 +70,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "neonhub.core.middleware.BodySizeLimitMiddleware",
+    # Before the session: a NUL in a cookie or a header must not reach a query.
+    "neonhub.core.nul.NulCharacterMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -75,6 +80,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "neonhub.core.middleware.OrganizationMiddleware",
+    # Last, as django-axes asks: it turns a lockout raised during login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "neonhub.urls"
@@ -161,6 +168,24 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+# Brute-force protection (django-axes): failed logins on /login/ and /admin/login/ are counted
+# per account and per client address in the database (works on SQLite and PostgreSQL, shared by
+# every web process).  Either reaching the limit locks logins for the cool-off, with the right
+# password too; a success resets the account's count.  Staff unlock in the admin (Axes ›
+# Access attempts) or with `manage.py axes_reset_username <name>` / `axes_reset_ip <address>`.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = env.int("NEONHUB_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("NEONHUB_LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+# The client address as everything else reads it: X-Forwarded-For only from configured proxies.
+AXES_CLIENT_IP_CALLABLE = "neonhub.core.clientip.client_address"
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "runs:list"
 LOGOUT_REDIRECT_URL = "login"
@@ -255,16 +280,41 @@ SECURE_PROXY_SSL_HEADER = (
 )
 USE_X_FORWARDED_HOST = env.bool("NEONHUB_BEHIND_PROXY", default=False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# Reverse proxies in front of NeonHub that append to X-Forwarded-For.  0: the header is ignored
+# and the client is REMOTE_ADDR (anyone can send the header; only our own proxies' entries count).
+NEONHUB_TRUSTED_PROXY_COUNT = env.int("NEONHUB_TRUSTED_PROXY_COUNT", default=0)
+
+# /metrics: a scraper must pass every check configured here.  The token (sent as
+# "Authorization: Bearer <token>") and the address allow-list (addresses or networks); with
+# neither set, only loopback is served.  The list is parsed now so a typo fails at start-up.
+NEONHUB_METRICS_TOKEN = env.str("NEONHUB_METRICS_TOKEN", default="")
+NEONHUB_METRICS_ALLOWED_IPS = [
+    str(ipaddress.ip_network(net.strip(), strict=False))
+    for net in env.list("NEONHUB_METRICS_ALLOWED_IPS", default=[])
+    if net.strip()
+] or ([] if NEONHUB_METRICS_TOKEN else ["127.0.0.0/8", "::1/128"])
 X_FRAME_OPTIONS = "DENY"
 
 # --- Logging and error reporting ------------------------------------------------------------
+# Request logs (Django's and the development server's) never carry query strings: Meta's webhook
+# verification puts its verify token there.  gunicorn's access log: gunicorn.conf.py.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"no_query_strings": {"()": "neonhub.core.logfilters.DropQueryStrings"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("NEONHUB_LOG_LEVEL", default="INFO")},
-    "loggers": {"django-q": {"level": "WARNING"}},
+    "loggers": {
+        "django-q": {"level": "WARNING"},
+        "django.request": {"filters": ["no_query_strings"]},
+        "django.server": {
+            "handlers": ["console"],
+            "level": "INFO",
+            "propagate": False,
+            "filters": ["no_query_strings"],
+        },
+    },
 }
 
 SENTRY_DSN = env.str("SENTRY_DSN", default="")

@@ -66,4 +66,7 @@ def run_stats(request: HttpRequest, window_hours: int = Query(24, ge=1, le=24 * 
 
 @router.get("/{run_id}", response=RunDetailOut, summary="A run with its steps")
 def run_detail(request: HttpRequest, run_id: UUID):
-    return selectors.run_get(organization=request.auth.organization, run_id=run_id)
+    run = selectors.run_get(organization=request.auth.organization, run_id=run_id)
+    # Not saved: the answer shows the caller's view of the failure (an API key has no user).
+    run.error_context = selectors.run_error_context(run=run, user=request.auth.user)
+    return run

@@ -86,6 +86,15 @@ def run_get(*, organization: Organization, run_id: uuid.UUID) -> AgentRun:
         raise NotFound("Run not found") from None
 
 
+def run_error_context(*, run: AgentRun, user) -> dict:
+    """What a person may see of a failure: the stack (server paths, library versions) is for
+    staff; members get the step, the code, the message and the provider's facts."""
+    context = dict(run.error_context or {})
+    if not getattr(user, "is_staff", False):
+        context.pop("stack", None)
+    return context
+
+
 def run_steps(*, run: AgentRun) -> list[RunStep]:
     return list(RunStep.objects.filter(run=run).order_by("seq"))
 

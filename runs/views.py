@@ -165,6 +165,7 @@ def run_detail(request: HttpRequest, run_id) -> HttpResponse:
     rows, span_ms = timeline(run, steps, now)
     context = {
         "run": run,
+        "error_context": selectors.run_error_context(run=run, user=request.user),
         "timeline": rows,
         "span_ms": span_ms,
         "children": selectors.run_children(run=run),

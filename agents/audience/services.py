@@ -8,8 +8,6 @@ know become attributes (``first_name``, ``plan``) usable as ``{{placeholders}}``
 
 from __future__ import annotations
 
-import csv
-import io
 import zoneinfo
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -23,7 +21,14 @@ from django.utils.dateparse import parse_datetime
 
 from agents.audience.models import ConsentStatus, Contact, ContactList, ContactListMembership
 from connectors.addresses import normalize_address
-from neonhub.core.csvio import RecordError, csv_header, csv_records, open_stored, store_upload
+from neonhub.core.csvio import (
+    RecordError,
+    csv_header,
+    csv_line_writer,
+    csv_records,
+    open_stored,
+    store_upload,
+)
 from neonhub.core.errors import Conflict, InvalidInput, NotFound
 from neonhub.core.models import Organization
 
@@ -317,7 +322,7 @@ class _Importer:
                         self.chunk(chunk)
                         chunk = []
             except RecordError as exc:
-                self.error(exc.row, "row", str(exc))
+                self.error(exc.row, exc.field, str(exc))
             self.chunk(chunk)
 
     def chunk(self, chunk: list[tuple[int, dict]]) -> None:
@@ -477,15 +482,9 @@ def _raise_errors(importer: _Importer, *, written: bool = False) -> None:
 def contacts_export_lines(
     *, organization: Organization, contact_list: ContactList | None = None
 ) -> Iterator[str]:
-    """CSV lines of the organization's contacts (or one list's), read in chunks."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-
-    def line(values: list) -> str:
-        buffer.seek(0)
-        buffer.truncate()
-        writer.writerow(values)
-        return buffer.getvalue()
+    """CSV lines of the organization's contacts (or one list's), read in chunks; cells that a
+    spreadsheet would take for a formula (phone numbers too) start with a single quote."""
+    line = csv_line_writer()
 
     contacts = Contact.objects.filter(organization=organization)
     if contact_list is not None:

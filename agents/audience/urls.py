@@ -8,7 +8,8 @@ app_name = "audience"
 
 urlpatterns = [
     path("contacts/", views.contact_list, name="contact-list"),
-    path("contacts/import/", views.contact_import, name="contact-import"),
+    # Ends in /upload: the body size limit for uploads applies (neonhub/core/middleware.py).
+    path("contacts/import/upload", views.contact_import, name="contact-import"),
     path(
         "contacts/import/<str:import_id>/",
         views.contact_import_preview,

@@ -196,7 +196,8 @@ def _csv_scan(batch: Batch) -> tuple[int, dict]:
                 count += 1
                 first = first or record
         except RecordError as exc:
-            raise InvalidInput.for_field("file", f"row {exc.row}: {exc}") from None
+            where = "" if exc.field == "row" else f" ({exc.field})"
+            raise InvalidInput.for_field("file", f"row {exc.row}{where}: {exc}") from None
     if not count:
         raise InvalidInput.for_field("file", "the CSV has no data rows")
     return count, first

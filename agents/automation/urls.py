@@ -20,6 +20,8 @@ hook_patterns = [
 
 urlpatterns = [
     path("batches/", views.batch_list, name="batch-list"),
+    # The new-batch form posts its CSV here: a path ending in /upload gets the upload size limit.
+    path("batches/upload", views.batch_list, name="batch-upload"),
     path("batches/<uuid:batch_id>/", views.batch_detail, name="batch-detail"),
     path("batches/<uuid:batch_id>/progress/", views.batch_progress, name="batch-progress"),
     path(

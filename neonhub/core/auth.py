@@ -71,6 +71,14 @@ class ApiKeyBearer(HttpBearer):
 class SessionAuth(NinjaSessionAuth):
     """The browser session, with the organization chosen in the session (CSRF checked)."""
 
+    def _get_key(self, request: HttpRequest) -> str | None:
+        # CSRF protects a logged-in browser session.  Without one there is nothing to forge,
+        # and a caller whose bearer key failed (revoked, expired, unknown) must hear 401, not
+        # Ninja's "CSRF check Failed" 403.
+        if not request.user.is_authenticated:
+            return None
+        return super()._get_key(request)
+
     def authenticate(self, request: HttpRequest, key: str | None) -> Principal | None:
         if not request.user.is_authenticated:
             return None

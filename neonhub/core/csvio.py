@@ -8,10 +8,11 @@ from Django's default storage.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import tempfile
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import IO, Any
 
 from django.core.files.base import File
@@ -21,13 +22,51 @@ from neonhub.core.errors import InvalidInput
 
 MAX_COLUMNS = 200
 
+# A cell starting with one of these is a formula to Excel, LibreOffice or Google Sheets (OWASP,
+# "CSV Injection"): every cell NeonHub writes that starts with one gets a leading single quote.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """``value`` as a CSV cell no spreadsheet evaluates.
+
+    Applied to every cell, phone numbers included: an E.164 number (``+14155550100``) leaves
+    as ``'+14155550100``, which spreadsheets keep as text with its ``+`` (unquoted, they turn
+    it into the number 14155550100), and which ``csv_records`` reads back without the quote.
+    """
+    if value is None:
+        return value
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else value
+
+
+def _unquote_formula(value: str) -> str:
+    # The inverse of spreadsheet_safe, so NeonHub's own exports import unchanged.
+    return value[1:] if value.startswith("'") and value[1:].startswith(FORMULA_STARTS) else value
+
+
+def csv_line_writer() -> Callable[[Iterable[Any]], str]:
+    """A function from one row's values to its CSV line, every cell made spreadsheet-safe."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+
+    def line(values: Iterable[Any]) -> str:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow([spreadsheet_safe(v) for v in values])
+        return buffer.getvalue()
+
+    return line
+
 
 class RecordError(ValueError):
-    """A record that cannot be read; ``row`` is its 1-based data row number."""
+    """A record that cannot be read; ``row`` is its 1-based data row number, ``field`` the
+    column at fault (``"row"`` when it is the row as a whole)."""
 
-    def __init__(self, row: int, message: str):
+    def __init__(self, row: int, message: str, *, field: str = "row"):
         super().__init__(message)
         self.row = row
+        self.field = field
 
 
 def _lines(stream: IO[bytes], position: list[int]) -> Iterator[str]:
@@ -53,6 +92,11 @@ def csv_header(stream: IO[bytes]) -> tuple[list[str], int]:
             "file", str(exc), summary=f"The CSV header cannot be read: {exc}"
         ) from None
     names = [name.strip().lstrip("\ufeff").strip() for name in (row or [])]
+    if any("\x00" in name for name in names):
+        raise InvalidInput(
+            "The CSV header contains a NUL character",
+            details=[{"field": "file", "message": "NUL character in the header"}],
+        )
     if not names or not any(names):
         raise InvalidInput.for_field(
             "file", "no header row", summary="The CSV file has no header row"
@@ -88,8 +132,16 @@ def csv_records(
         if len(values) > len(columns):
             raise RecordError(row_number, f"{len(values)} values for {len(columns)} columns")
         values += [""] * (len(columns) - len(values))
+        for name, value in zip(columns, values, strict=True):
+            # PostgreSQL cannot store U+0000; refused here, it is one row's error, not a 500
+            # (or a batch item that fails every minute).
+            if "\x00" in value:
+                raise RecordError(row_number, "must not contain NUL characters", field=name)
         yield (
-            {name: value.strip() for name, value in zip(columns, values, strict=True)},
+            {
+                name: _unquote_formula(value.strip())
+                for name, value in zip(columns, values, strict=True)
+            },
             position[0],
         )
 

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import tempfile
+
 from django.conf import settings
+from django.core.handlers.wsgi import LimitedStream
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 
@@ -10,37 +13,74 @@ from neonhub.core.selectors import membership_list_for_user
 SESSION_ORG_KEY = "neonhub_org"
 
 
+def _too_large(limit: int) -> JsonResponse:
+    return JsonResponse(
+        {
+            "error": {
+                "code": "PAYLOAD_TOO_LARGE",
+                "message": f"Request body is larger than {limit} bytes",
+                "details": None,
+            }
+        },
+        status=413,
+    )
+
+
 class BodySizeLimitMiddleware:
-    """Answer 413 for a declared body over the limit, before anything reads it."""
+    """Answer 413 for a body over the limit, whatever its content type, before anything reads it.
+
+    A declared ``Content-Length`` is checked at once.  A body without one (chunked transfer
+    encoding) is read here, when the server says its input ends (``wsgi.input_terminated``,
+    as gunicorn sets it), up to one byte past the limit into a spooled file that Django then
+    parses; without that flag Django reads such a body as empty, so there is nothing to limit.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest):
+        limit = self.limit_for(request)
+        declared = request.META.get("CONTENT_LENGTH")
+        if not declared and request.META.get("wsgi.input_terminated"):
+            if not self._spool_unsized_body(request, limit):
+                return _too_large(limit)
+            return self.get_response(request)
         try:
-            length = int(request.META.get("CONTENT_LENGTH") or 0)
+            length = int(declared or 0)
         except ValueError:
             length = 0
-        limit = self.limit_for(request)
         # Webhook endpoints enforce their own (smaller) limit and record what they refuse.
         if length > limit and not request.path.startswith("/hooks/"):
-            return JsonResponse(
-                {
-                    "error": {
-                        "code": "PAYLOAD_TOO_LARGE",
-                        "message": f"Request body is larger than {limit} bytes",
-                        "details": None,
-                    }
-                },
-                status=413,
-            )
+            return _too_large(limit)
         return self.get_response(request)
 
     @staticmethod
+    def _spool_unsized_body(request: HttpRequest, limit: int) -> bool:
+        stream = request.META["wsgi.input"]
+        spooled = tempfile.SpooledTemporaryFile(max_size=1_048_576)  # noqa: SIM115 - lives with the request
+        size = 0
+        while size <= limit:
+            chunk = stream.read(min(65_536, limit + 1 - size))
+            if not chunk:
+                break
+            spooled.write(chunk)
+            size += len(chunk)
+        if size > limit:
+            spooled.close()
+            return False
+        spooled.seek(0)
+        request.META["CONTENT_LENGTH"] = str(size)
+        # WSGIRequest made its stream from the missing Content-Length (empty); hand it the
+        # body that was read instead, so forms, files and JSON parse it as usual.
+        request._stream = LimitedStream(spooled, size)
+        return True
+
+    @staticmethod
     def limit_for(request: HttpRequest) -> int:
-        # Uploads (CSV imports) may be larger than JSON bodies.
-        if request.path.endswith("/upload") or request.content_type == "multipart/form-data":
-            return getattr(settings, "NEONHUB_MAX_UPLOAD_BYTES", 50 * 1024 * 1024)
+        # Uploads (CSV imports) may be larger than other bodies; the path decides, never the
+        # content type, or any body sent as multipart/form-data would get the upload limit.
+        if request.path.endswith("/upload"):
+            return settings.NEONHUB_MAX_UPLOAD_BYTES
         return settings.NEONHUB_MAX_BODY_BYTES
 
 

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import hmac
+
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
@@ -7,6 +10,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from neonhub.core.clientip import address_in, client_address
 from neonhub.core.middleware import SESSION_ORG_KEY
 from neonhub.core.models import Organization
 
@@ -24,7 +28,24 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 @require_GET
 def metrics(request: HttpRequest) -> HttpResponse:
+    """Prometheus text, for a scraper that passes every check configured (see settings)."""
+    token = settings.NEONHUB_METRICS_TOKEN
+    if token:
+        sent = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+        if not hmac.compare_digest(sent.encode(), token.encode()):
+            resp = _metrics_refused("UNAUTHENTICATED", "Send 'Authorization: Bearer <token>'", 401)
+            resp["WWW-Authenticate"] = "Bearer"
+            return resp
+    allowed = settings.NEONHUB_METRICS_ALLOWED_IPS  # empty only when a token guards it
+    if allowed and not address_in(client_address(request), allowed):
+        return _metrics_refused("FORBIDDEN", "Metrics are not served to this address", 403)
     return HttpResponse(generate_latest(), content_type=CONTENT_TYPE_LATEST)
+
+
+def _metrics_refused(code: str, message: str, status: int) -> JsonResponse:
+    return JsonResponse(
+        {"error": {"code": code, "message": message, "details": None}}, status=status
+    )
 
 
 @login_required

@@ -357,3 +357,25 @@ def test_session_auth_uses_chosen_organization(client, owner, org):
     strict = Client(enforce_csrf_checks=True)
     strict.force_login(owner)
     assert strict.post("/api/v1/runs", data={}, content_type="application/json").status_code == 403
+
+
+def test_failed_run_detail_keeps_the_stack_from_members(api, org, run_now, client):
+    from agents import services
+    from neonhub.core.models import Role
+    from tests.factories import MembershipFactory
+
+    run, _ = run_now(
+        services.run_start,
+        organization=org,
+        agent="testing",
+        intent="reject",
+        payload={"text": "x"},
+    )
+    context = api.get(f"/runs/{run.id}").json()["error_context"]
+    assert context["step"] == "call provider" and "stack" not in context
+    assert AgentRun.objects.get(pk=run.id).error_context["stack"]  # still stored for staff
+    staff = MembershipFactory(organization=org, role=Role.MEMBER).user
+    staff.is_staff = True
+    staff.save(update_fields=["is_staff"])
+    client.force_login(staff)
+    assert "Traceback" in client.get(f"/api/v1/runs/{run.id}").json()["error_context"]["stack"]

