@@ -147,6 +147,9 @@ class Provider:
     # Where the provider calls us: a name per URL ("inbound", "status") → the URL name of the
     # route that receives it; ``webhook_urls()`` builds the addresses to paste into its console.
     webhook_routes: ClassVar[dict[str, str]] = {}
+    # The config fields that say where calls (and so the credentials) go; each set one must
+    # be a public address, and changing one asks for the stored secrets again.
+    address_fields: ClassVar[tuple[str, ...]] = ("base_url", "auth_base_url")
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -302,6 +305,14 @@ class Provider:
             name: f"{settings.NEONHUB_PUBLIC_URL}{reverse(route, args=[str(connector_id)])}"
             for name, route in cls.webhook_routes.items()
         }
+
+    @classmethod
+    def check_addresses(cls, config: dict) -> None:
+        """Refuse private, loopback and link-local addresses in a config about to be saved
+        (``InvalidInput`` naming ``config.<field>``); URL fields by default."""
+        for name in cls.address_fields:
+            if config.get(name):
+                check_public_url(str(config[name]), field=f"config.{name}")
 
     @classmethod
     def renews_tokens(cls) -> bool:

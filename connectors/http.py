@@ -172,16 +172,8 @@ class _PublicPeer:
 
     def _new_conn(self) -> socket.socket:
         sock = super()._new_conn()  # type: ignore[misc]
-        if self.proxy is None and not settings.NEONHUB_ALLOW_PRIVATE_URLS:
-            peer = ipaddress.ip_address(str(sock.getpeername()[0]).split("%", 1)[0])
-            if not _is_public(peer):
-                sock.close()
-                raise InvalidInput(
-                    f"{self.host} reached a private or local address ({peer}), which is not allowed",
-                    details=[
-                        {"field": "url", "message": "private, loopback or link-local address"}
-                    ],
-                )
+        if self.proxy is None:
+            check_public_peer(sock, host=self.host)
         return sock
 
 
@@ -415,6 +407,24 @@ def _is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         address = address.ipv4_mapped  # ::ffff:127.0.0.1 is loopback too
     return address.is_global and not address.is_multicast
+
+
+def check_public_peer(sock: socket.socket, *, host: str, field: str = "url") -> None:
+    """Refuse a connected socket whose peer is private, loopback or link-local (and close it).
+
+    Called once a connection is made and before anything is sent on it, so a name that
+    resolved to a public address for ``check_public_url`` and to a private one for the
+    connection (DNS rebinding) reaches nothing.  Allowed when ``NEONHUB_ALLOW_PRIVATE_URLS``.
+    """
+    if settings.NEONHUB_ALLOW_PRIVATE_URLS:
+        return
+    peer = ipaddress.ip_address(str(sock.getpeername()[0]).split("%", 1)[0])
+    if not _is_public(peer):
+        sock.close()
+        raise InvalidInput(
+            f"{host} reached a private or local address ({peer}), which is not allowed",
+            details=[{"field": field, "message": "private, loopback or link-local address"}],
+        )
 
 
 def check_public_url(url: str, *, field: str = "url") -> str:
