@@ -254,9 +254,13 @@ class Provider:
             return response
 
     def _is_final(self, response: requests.Response) -> bool:
-        """A retryable status whose error the provider calls permanent is not retried."""
+        """A retryable status whose error the provider calls permanent is not retried, nor one
+        whose wait (read from the body or the provider's own headers, like Reddit's reset) is
+        longer than the seam sleeps in a request: the run is rescheduled instead."""
         error = self.classify(response)
-        return error is not None and not error.transient
+        if error is None:
+            return False
+        return not error.transient or (error.retry_after or 0) > self.http.max_retry_after
 
     def classify(self, response: requests.Response) -> ConnectorError | None:
         """Default taxonomy by HTTP status; providers override to read their error bodies."""

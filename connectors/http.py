@@ -3,10 +3,11 @@
 - one pooled ``requests.Session`` per provider, reused across calls;
 - connect and read timeouts and a User-Agent on every request;
 - urllib3's ``Retry`` for short in-request retries: connection errors always (nothing
-  was sent), and 429/502/503/504 and read errors only for requests that are safe to
-  repeat, honouring ``Retry-After`` with jitter.  A request that is not safe to repeat
-  is retried only when the provider makes it safe (an idempotency key it sends) and says
-  so with ``safe_to_repeat=True``;
+  was sent), a 429 always (the provider says it did not process the request), and
+  502/503/504 and read errors only for requests that are safe to repeat, honouring
+  ``Retry-After`` with jitter.  A request that is not safe to repeat is otherwise retried
+  only when the provider makes it safe (an idempotency key it sends) and says so with
+  ``safe_to_repeat=True``;
 - a ``Retry-After`` longer than ``max_retry_after`` is not slept in a worker: the answer
   comes back at once for the provider to classify (``ConnectorRateLimited`` with
   ``retry_after``), and the run is rescheduled;
@@ -61,6 +62,11 @@ from neonhub.core.errors import (
 
 USER_AGENT = "NeonHub/1.0 (+https://github.com/neonhub; marketing operations hub)"
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
+# Statuses that say the request was not processed, so repeating it is safe even when it is
+# not safe to repeat: a 429 is refused before any work (RFC 6585; Twilio: "a request that
+# receives a 429 is never processed and is always safe to retry").  A 502/503/504 may come
+# after the work was done, and stays unrepeated.
+NOT_PROCESSED_STATUSES = frozenset({429})
 RETRY_AFTER_BODY_LIMIT = 65536
 
 
@@ -95,11 +101,20 @@ class CappedRetry(Retry):
     provider whether a retryable status is worth retrying."""
 
     max_retry_after: float = 10.0
+    # Requests that are not safe to repeat: only an answer saying it was not processed is retried.
+    not_processed_only: bool = False
 
     def new(self, **kw: Any) -> CappedRetry:
         new = super().new(**kw)
         new.max_retry_after = self.max_retry_after
+        new.not_processed_only = self.not_processed_only
         return new
+
+    def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
+        # urllib3 also retries any 413/503 that carries Retry-After, whatever the forcelist.
+        if self.not_processed_only and status_code not in NOT_PROCESSED_STATUSES:
+            return False
+        return super().is_retry(method, status_code, has_retry_after)
 
     def parse_retry_after(self, retry_after: str) -> float:
         # Shopify sends decimal seconds ("Retry-After: 2.0"), which urllib3 refuses as invalid.
@@ -147,10 +162,10 @@ def _retry(*, attempts: int, backoff: float, safe: bool, max_retry_after: float)
         total=attempts,
         connect=attempts,  # the connection was never made, so nothing was sent
         read=attempts if safe else 0,
-        status=attempts if safe else 0,
+        status=attempts,  # for a request not safe to repeat, only NOT_PROCESSED_STATUSES
         other=0,
         allowed_methods=None,  # we decide what is safe per request, not per HTTP verb
-        status_forcelist=RETRY_STATUSES if safe else (),
+        status_forcelist=RETRY_STATUSES if safe else NOT_PROCESSED_STATUSES,
         backoff_factor=backoff,
         backoff_jitter=backoff,
         respect_retry_after_header=True,
@@ -158,6 +173,7 @@ def _retry(*, attempts: int, backoff: float, safe: bool, max_retry_after: float)
         redirect=3,
     )
     retry.max_retry_after = max_retry_after
+    retry.not_processed_only = not safe
     return retry
 
 
@@ -266,6 +282,7 @@ class HttpClient:
     ):
         self.name = name
         self.timeout = timeout
+        self.max_retry_after = max_retry_after
         self._sessions = {
             safe: self._session(
                 _retry(
