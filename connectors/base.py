@@ -167,6 +167,9 @@ class Provider(WebhookHooks):
     token_renewal: ClassVar[bool | None] = None
     # Actions that send a message to a person, by action name; each passes the compliance gate.
     message_actions: ClassVar[dict[str, MessageKind]] = {}
+    # The config fields that say where calls (and so the credentials) go; each set one must
+    # be a public address, and changing one asks for the stored secrets again.
+    address_fields: ClassVar[tuple[str, ...]] = ("base_url", "auth_base_url")
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -271,9 +274,13 @@ class Provider(WebhookHooks):
             return response
 
     def _is_final(self, response: requests.Response) -> bool:
-        """A retryable status whose error the provider calls permanent is not retried."""
+        """A retryable status whose error the provider calls permanent is not retried, nor one
+        whose wait (read from the body or the provider's own headers, like Reddit's reset) is
+        longer than the seam sleeps in a request: the run is rescheduled instead."""
         error = self.classify(response)
-        return error is not None and not error.transient
+        if error is None:
+            return False
+        return not error.transient or (error.retry_after or 0) > self.http.max_retry_after
 
     def classify(self, response: requests.Response) -> ConnectorError | None:
         """Default taxonomy by HTTP status; providers override to read their error bodies."""
@@ -311,6 +318,14 @@ class Provider(WebhookHooks):
             if isinstance(value, str) and value:
                 return value[:255]
         return ""
+
+    @classmethod
+    def check_addresses(cls, config: dict) -> None:
+        """Refuse private, loopback and link-local addresses in a config about to be saved
+        (``InvalidInput`` naming ``config.<field>``); URL fields by default."""
+        for name in cls.address_fields:
+            if config.get(name):
+                check_public_url(str(config[name]), field=f"config.{name}")
 
     @classmethod
     def renews_tokens(cls) -> bool:

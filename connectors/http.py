@@ -3,10 +3,11 @@
 - one pooled ``requests.Session`` per provider, reused across calls;
 - connect and read timeouts and a User-Agent on every request;
 - urllib3's ``Retry`` for short in-request retries: connection errors always (nothing
-  was sent), and 429/502/503/504 and read errors only for requests that are safe to
-  repeat, honouring ``Retry-After`` with jitter.  A request that is not safe to repeat
-  is retried only when the provider makes it safe (an idempotency key it sends) and says
-  so with ``safe_to_repeat=True``;
+  was sent), a 429 always (the provider says it did not process the request), and
+  502/503/504 and read errors only for requests that are safe to repeat, honouring
+  ``Retry-After`` with jitter.  A request that is not safe to repeat is otherwise retried
+  only when the provider makes it safe (an idempotency key it sends) and says so with
+  ``safe_to_repeat=True``;
 - a ``Retry-After`` longer than ``max_retry_after`` is not slept in a worker: the answer
   comes back at once for the provider to classify (``ConnectorRateLimited`` with
   ``retry_after``), and the run is rescheduled;
@@ -61,6 +62,11 @@ from neonhub.core.errors import (
 
 USER_AGENT = "NeonHub/1.0 (+https://github.com/neonhub; marketing operations hub)"
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
+# Statuses that say the request was not processed, so repeating it is safe even when it is
+# not safe to repeat: a 429 is refused before any work (RFC 6585; Twilio: "a request that
+# receives a 429 is never processed and is always safe to retry").  A 502/503/504 may come
+# after the work was done, and stays unrepeated.
+NOT_PROCESSED_STATUSES = frozenset({429})
 RETRY_AFTER_BODY_LIMIT = 65536
 
 
@@ -95,11 +101,20 @@ class CappedRetry(Retry):
     provider whether a retryable status is worth retrying."""
 
     max_retry_after: float = 10.0
+    # Requests that are not safe to repeat: only an answer saying it was not processed is retried.
+    not_processed_only: bool = False
 
     def new(self, **kw: Any) -> CappedRetry:
         new = super().new(**kw)
         new.max_retry_after = self.max_retry_after
+        new.not_processed_only = self.not_processed_only
         return new
+
+    def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
+        # urllib3 also retries any 413/503 that carries Retry-After, whatever the forcelist.
+        if self.not_processed_only and status_code not in NOT_PROCESSED_STATUSES:
+            return False
+        return super().is_retry(method, status_code, has_retry_after)
 
     def parse_retry_after(self, retry_after: str) -> float:
         # Shopify sends decimal seconds ("Retry-After: 2.0"), which urllib3 refuses as invalid.
@@ -147,10 +162,10 @@ def _retry(*, attempts: int, backoff: float, safe: bool, max_retry_after: float)
         total=attempts,
         connect=attempts,  # the connection was never made, so nothing was sent
         read=attempts if safe else 0,
-        status=attempts if safe else 0,
+        status=attempts,  # for a request not safe to repeat, only NOT_PROCESSED_STATUSES
         other=0,
         allowed_methods=None,  # we decide what is safe per request, not per HTTP verb
-        status_forcelist=RETRY_STATUSES if safe else (),
+        status_forcelist=RETRY_STATUSES if safe else NOT_PROCESSED_STATUSES,
         backoff_factor=backoff,
         backoff_jitter=backoff,
         respect_retry_after_header=True,
@@ -158,6 +173,7 @@ def _retry(*, attempts: int, backoff: float, safe: bool, max_retry_after: float)
         redirect=3,
     )
     retry.max_retry_after = max_retry_after
+    retry.not_processed_only = not safe
     return retry
 
 
@@ -172,16 +188,8 @@ class _PublicPeer:
 
     def _new_conn(self) -> socket.socket:
         sock = super()._new_conn()  # type: ignore[misc]
-        if self.proxy is None and not settings.NEONHUB_ALLOW_PRIVATE_URLS:
-            peer = ipaddress.ip_address(str(sock.getpeername()[0]).split("%", 1)[0])
-            if not _is_public(peer):
-                sock.close()
-                raise InvalidInput(
-                    f"{self.host} reached a private or local address ({peer}), which is not allowed",
-                    details=[
-                        {"field": "url", "message": "private, loopback or link-local address"}
-                    ],
-                )
+        if self.proxy is None:
+            check_public_peer(sock, host=self.host)
         return sock
 
 
@@ -274,6 +282,7 @@ class HttpClient:
     ):
         self.name = name
         self.timeout = timeout
+        self.max_retry_after = max_retry_after
         self._sessions = {
             safe: self._session(
                 _retry(
@@ -415,6 +424,24 @@ def _is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         address = address.ipv4_mapped  # ::ffff:127.0.0.1 is loopback too
     return address.is_global and not address.is_multicast
+
+
+def check_public_peer(sock: socket.socket, *, host: str, field: str = "url") -> None:
+    """Refuse a connected socket whose peer is private, loopback or link-local (and close it).
+
+    Called once a connection is made and before anything is sent on it, so a name that
+    resolved to a public address for ``check_public_url`` and to a private one for the
+    connection (DNS rebinding) reaches nothing.  Allowed when ``NEONHUB_ALLOW_PRIVATE_URLS``.
+    """
+    if settings.NEONHUB_ALLOW_PRIVATE_URLS:
+        return
+    peer = ipaddress.ip_address(str(sock.getpeername()[0]).split("%", 1)[0])
+    if not _is_public(peer):
+        sock.close()
+        raise InvalidInput(
+            f"{host} reached a private or local address ({peer}), which is not allowed",
+            details=[{"field": field, "message": "private, loopback or link-local address"}],
+        )
 
 
 def check_public_url(url: str, *, field: str = "url") -> str:

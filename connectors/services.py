@@ -24,7 +24,6 @@ from connectors.addresses import normalize_address
 from connectors.base import CallResult, Provider, TestResult
 from connectors.crypto import CredentialsUnreadable
 from connectors.execution import ConnectorSession, connector_session
-from connectors.http import check_public_url
 from connectors.models import Connector, Health, Mode
 from connectors.registry import all_paths, get_provider_class
 from connectors.runtime import (
@@ -34,6 +33,7 @@ from connectors.runtime import (
     credentials_store,
     provider_build,
 )
+from connectors.schemas import secret_fields
 from connectors.secrets import reveal, scrub, secrets_of
 from neonhub.core.errors import (
     Conflict,
@@ -102,11 +102,6 @@ def validate_values(schema: type[BaseModel], values: Any, *, prefix: str, lenien
     return {key: value for key, value in values.items() if value is not None}
 
 
-def _check_base_url(config: dict) -> None:
-    if config.get("base_url"):
-        check_public_url(str(config["base_url"]), field="config.base_url")
-
-
 def _mode(mode: str) -> str:
     if mode not in Mode.values:
         raise InvalidInput.for_field(
@@ -137,8 +132,11 @@ def connector_check(
     cls = get_provider_class(provider)
     lenient = _mode(mode) == Mode.SANDBOX
     if connector is not None:
-        credentials = _merge(_current_credentials(connector), credentials, "credentials")
         config = _merge(connector.config, config, "config")
+        stored = _follow_address(
+            cls, connector, _current_credentials(connector), credentials, config
+        )
+        credentials = _merge(stored, credentials, "credentials")
     details: list[dict] = []
     values = []
     for schema, given, prefix in (
@@ -154,7 +152,9 @@ def connector_check(
         summary = "; ".join(f"{d['field']}: {d['message']}" for d in details[:5])
         raise InvalidInput(f"Invalid connector: {summary}", details=details)
     creds, conf = values
-    _check_base_url(conf)
+    if not lenient:
+        # A sandbox connector never connects; its addresses are checked when it goes live.
+        cls.check_addresses(conf)
     return creds, conf
 
 
@@ -264,6 +264,50 @@ def connector_update(
     connector.mode = new_mode
     _save(connector, name=connector.name, provider=connector.provider)
     return connector
+
+
+def _follow_address(
+    cls: type[Provider], connector: Connector, stored: dict, patch: Any, config: dict
+) -> dict:
+    """The stored credentials an edit may keep when it changes where calls go.
+
+    Whoever can edit a connector cannot read its secrets; if they could point it at a host
+    they control (``base_url``, the SMTP ``host``) and keep the stored secrets, the next call
+    would hand them over.  So a change of address needs every stored secret entered again
+    (or removed) in the same change; tokens the provider renews itself are dropped instead,
+    since nobody could enter them and they are obtained again from the other credentials.
+    Raises ``InvalidInput`` naming each ``credentials.<field>`` still needed.
+    """
+    # Back to the provider's own address (an override removed) is no redirection.
+    moved = [
+        name
+        for name in cls.address_fields
+        if _address(config, name) and _address(connector.config, name) != _address(config, name)
+    ]
+    if not moved:
+        return stored
+    given = patch if isinstance(patch, dict) else {}
+    held = [name for name in secret_fields(cls) if stored.get(name) not in ("", None)]
+    kept = [name for name in held if name not in given]
+    renewed = [
+        name
+        for name in kept
+        if cls.renews_tokens() and not cls.Credentials.model_fields[name].is_required()
+    ]
+    missing = [name for name in kept if name not in renewed]
+    if missing:
+        where = ", ".join(f"config.{name}" for name in moved)
+        reason = f"enter it again: {where} changed, and stored secrets do not follow a new address"
+        raise InvalidInput(
+            f"Changing {where} needs the secrets entered again in the same change "
+            f"({', '.join(f'credentials.{name}' for name in missing)})",
+            details=[{"field": f"credentials.{name}", "message": reason} for name in missing],
+        )
+    return {key: value for key, value in stored.items() if key not in renewed}
+
+
+def _address(config: dict, name: str) -> str:
+    return str(config.get(name) or "").strip().rstrip("/").lower()
 
 
 def _current_credentials(connector: Connector) -> dict:

@@ -33,13 +33,14 @@ from connectors.base import (
     TestResult,
     action,
 )
-from connectors.http import check_public_url
+from connectors.http import check_public_peer, check_public_url
 from connectors.providers.twilio_common import WebUrl
 from neonhub.core.errors import (
     ConnectorAuth,
     ConnectorError,
     ConnectorRejected,
     ConnectorUnavailable,
+    InvalidInput,
     NeonHubError,
     OutcomeUnknown,
 )
@@ -160,6 +161,13 @@ class SmtpEmail(Provider):
     message_actions = {"send_email": MessageKind("email")}
     Credentials = Credentials
     Config = Config
+    address_fields = ("host",)  # base_url means nothing to SMTP
+
+    @classmethod
+    def check_addresses(cls, config: dict) -> None:
+        if config.get("host"):
+            port = config.get("port") or 587
+            check_public_url(f"http://{config['host']}:{port}", field="config.host")
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -365,11 +373,11 @@ class SmtpEmail(Provider):
         conn = None
         try:
             if mode == "ssl":
-                conn = smtplib.SMTP_SSL(
+                conn = _CheckedSMTPSSL(
                     host, port, timeout=timeout, context=context, local_hostname=local
                 )
             else:
-                conn = smtplib.SMTP(host, port, timeout=timeout, local_hostname=local)
+                conn = _CheckedSMTP(host, port, timeout=timeout, local_hostname=local)
             conn.ehlo()
             if mode == "starttls":
                 stage = "starttls"
@@ -386,6 +394,8 @@ class SmtpEmail(Provider):
 
     def _connect_error(self, exc: Exception, stage: str) -> Exception:
         where = f"{self.config.host}:{self.config.port}"
+        if isinstance(exc, InvalidInput):  # the host answered public, then connected private
+            return ConnectorRejected(f"SMTP: {exc.message}")
         if isinstance(exc, smtplib.SMTPAuthenticationError):
             return ConnectorAuth(
                 f"The SMTP server rejected the username or password ({exc.smtp_code})",
@@ -414,6 +424,27 @@ class SmtpEmail(Provider):
                 f"Could not connect to the SMTP server {where} ({type(exc).__name__})"
             )
         return exc
+
+
+class _CheckedSMTP(smtplib.SMTP):
+    """smtplib's client, checking the address it actually reached before a byte is exchanged.
+
+    ``check_public_url`` resolves the host once and smtplib resolves it again to connect, so
+    a name that answers public, then private (DNS rebinding), would otherwise reach a private
+    address.  The check runs on the connected socket, before the greeting is read and before
+    the TLS handshake of ``_CheckedSMTPSSL`` (which sends the host name in its first packet).
+    """
+
+    def _get_socket(self, host, port, timeout):
+        sock = super()._get_socket(host, port, timeout)
+        check_public_peer(sock, host=host, field="config.host")
+        return sock
+
+
+class _CheckedSMTPSSL(smtplib.SMTP_SSL, _CheckedSMTP):
+    # SMTP_SSL wraps what SMTP's _get_socket returns: with this order (SMTP_SSL, then the
+    # check, then SMTP) the peer is checked before the handshake.
+    pass
 
 
 class _Closing(Exception):

@@ -242,3 +242,17 @@ def test_staff_can_suppress_an_address(admin_client, org):
     admin_client.post(change, {"reason": "asked by phone"})
     suppression.refresh_from_db()
     assert suppression.reason == "asked by phone"
+
+
+def test_a_new_address_with_a_blank_secret_is_an_error_on_the_secret(
+    admin_client, org, make_connector
+):
+    connector = make_connector("https://api.fake.example")
+    data = add_form(
+        org, cred__api_token="", cred__account="", conf__base_url="https://evil.example"
+    )
+    resp = admin_client.post(change_url(connector), data)
+    errors = resp.context["adminform"].form.errors
+    assert "stored secrets do not follow a new address" in errors["cred__api_token"][0]
+    connector.refresh_from_db()
+    assert connector.config["base_url"] == "https://api.fake.example"

@@ -135,6 +135,25 @@ def test_private_base_url_is_refused(admin_api, settings):
     assert error_fields(resp) == {"config.base_url"}
 
 
+def test_a_new_address_needs_the_secrets_in_the_same_patch(admin_api):
+    data = create(admin_api, "https://api.fake.example").json()
+    resp = admin_api.patch(
+        f"/connectors/{data['id']}", {"config": {"base_url": "https://x.example"}}
+    )
+    assert resp.status_code == 422
+    assert error_fields(resp) == {"credentials.api_token"}
+    assert "entered again" in resp.json()["error"]["message"]
+    resp = admin_api.patch(
+        f"/connectors/{data['id']}",
+        {
+            "config": {"base_url": "https://x.example"},
+            "credentials": {"api_token": "tok_again_123"},
+        },
+    )
+    assert resp.status_code == 200
+    assert resp.json()["config"]["base_url"] == "https://x.example"
+
+
 def test_duplicate_name_is_409(admin_api):
     create(admin_api)
     resp = create(admin_api)

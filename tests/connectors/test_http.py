@@ -64,6 +64,29 @@ def test_unsafe_request_is_not_retried(httpserver, client):
     assert len(seen) == 1
 
 
+def test_unsafe_request_is_repeated_after_a_429_which_says_it_was_not_processed(httpserver, client):
+    seen = answers(
+        httpserver,
+        "/send",
+        Response("slow down", 429, headers={"Retry-After": "0"}),
+        Response("ok", 201),
+        method="POST",
+    )
+    response = client.request("POST", httpserver.url_for("/send"), safe_to_repeat=False)
+    assert (response.status_code, len(seen)) == (201, 2)
+
+
+def test_unsafe_request_is_not_repeated_after_a_503_even_with_a_short_retry_after(
+    httpserver, client
+):
+    # urllib3 retries any 503 carrying Retry-After; a 503 may come after the work was done.
+    seen = answers(
+        httpserver, "/send", Response("", 503, headers={"Retry-After": "0"}), method="POST"
+    )
+    response = client.request("POST", httpserver.url_for("/send"), safe_to_repeat=False)
+    assert (response.status_code, len(seen)) == (503, 1)
+
+
 def test_short_retry_after_is_honoured_within_the_request(httpserver, client):
     seen = answers(
         httpserver,

@@ -823,3 +823,90 @@ def test_demo_creates_one_sandbox_connector_per_provider_once(org, monkeypatch):
     assert created[0].credentials_masks == {"api_token": "sand….com"}
     assert services.demo_connectors_ensure(org) == []
     assert Connector.objects.count() == 2
+
+
+# --- credentials follow their address ---------------------------------------------------------
+
+
+def test_changing_the_address_needs_the_secrets_entered_again(make_connector):
+    connector = make_connector("https://api.fake.example")
+    with pytest.raises(InvalidInput) as err:
+        services.connector_update(
+            connector=connector, config={"base_url": "https://collector.example"}
+        )
+    assert fields(err) == {"credentials.api_token"}
+    assert "stored secrets do not follow a new address" in err.value.details[0]["message"]
+    connector.refresh_from_db()
+    assert connector.config["base_url"] == "https://api.fake.example"
+    # A different override, even of the same domain, is another address.
+    with pytest.raises(InvalidInput):
+        services.connector_update(
+            connector=connector, config={"base_url": "https://api.fake.example.evil.test"}
+        )
+
+    services.connector_update(
+        connector=connector,
+        config={"base_url": "https://collector.example"},
+        credentials={"api_token": "tok_entered_again_1"},
+    )
+    connector.refresh_from_db()
+    assert connector.config["base_url"] == "https://collector.example"
+    assert credentials_load(connector=connector)["api_token"] == "tok_entered_again_1"
+
+
+def test_an_unchanged_address_keeps_the_stored_secrets(make_connector):
+    connector = make_connector("https://api.fake.example")
+    services.connector_update(
+        connector=connector, config={"base_url": "https://api.fake.example/", "sender": "Acme"}
+    )
+    connector.refresh_from_db()
+    assert connector.config["sender"] == "Acme"
+    assert credentials_load(connector=connector)["api_token"] == TOKEN
+    # Back to the provider's own address: no one else's.
+    services.connector_update(connector=connector, config={"base_url": None})
+    connector.refresh_from_db()
+    assert "base_url" not in connector.config
+    assert credentials_load(connector=connector)["api_token"] == TOKEN
+
+
+def test_a_new_smtp_host_needs_the_password_again(org):
+    config = {"host": "smtp.acme.example", "from_address": "news@acme.example"}
+    connector = services.connector_create(
+        organization=org,
+        provider="smtp_email",
+        name="Relay",
+        config=config,
+        credentials={"username": "mailer", "password": "smtp-pass-7c1e"},
+    )
+    with pytest.raises(InvalidInput) as err:
+        services.connector_update(connector=connector, config={"host": "smtp.attacker.example"})
+    assert fields(err) == {"credentials.password"}
+
+
+def test_tokens_a_provider_renews_are_dropped_not_asked_for_when_the_address_changes(org):
+    connector = services.connector_create(
+        organization=org,
+        provider="reddit",
+        name="Bot",
+        config={"user_agent": "web:com.acme.neonhub:v1.4.2 (by /u/acme_bot)"},
+        credentials={
+            "client_id": "p-jcoLKBynTLew",
+            "client_secret": "gko_LXELoV07ZBNUXrvWZfzE3aI",
+            "username": "acme_bot",
+            "password": "correct-horse-battery-staple",
+            "access_token": "1234567890-AbCdEfGhIjKlMnOpQrStUvWxYz",
+        },
+    )
+    with pytest.raises(InvalidInput) as err:
+        services.connector_update(
+            connector=connector, config={"auth_base_url": "https://tokens.example"}
+        )
+    assert fields(err) == {"credentials.client_secret", "credentials.password"}
+
+    services.connector_update(
+        connector=connector,
+        config={"auth_base_url": "https://tokens.example"},
+        credentials={"client_secret": "gko_new_secret_entered", "password": "new-horse-staple"},
+    )
+    stored = credentials_load(connector=Connector.objects.get(pk=connector.pk))
+    assert "access_token" not in stored and stored["password"] == "new-horse-staple"

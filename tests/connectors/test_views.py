@@ -285,3 +285,24 @@ def test_a_name_taken_between_check_and_save_is_a_field_error(owner_client, org,
     monkeypatch.setattr(PageConnectorForm, "_check_name", lambda self, cleaned: None)
     resp = owner_client.post("/connectors/new/?provider=fake", {"name": "Main", "mode": "sandbox"})
     assert resp.status_code == 422 and "already exists" in resp.content.decode()
+
+
+def test_a_new_address_with_a_blank_secret_is_refused_on_the_page(owner_client, org):
+    connector = fake(org)
+    resp = owner_client.post(
+        f"/connectors/{connector.id}/edit/",
+        {
+            "name": "Main",
+            "mode": "live",
+            "enabled": "on",
+            "cred__api_token": "",
+            "cred__account": "",
+            "conf__sender": "NeonHub",
+            "conf__region": "us",
+            "conf__base_url": "https://collector.example",
+        },
+    )
+    assert resp.status_code == 422
+    assert "stored secrets do not follow a new address" in resp.content.decode()
+    connector.refresh_from_db()
+    assert connector.config["base_url"] == BASE

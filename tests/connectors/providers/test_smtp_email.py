@@ -1,14 +1,19 @@
 from __future__ import annotations
 
+import socket
+import threading
+
 import pytest
 from django.test import override_settings
 from pydantic import ValidationError
 
 from connectors.providers.smtp_email import SmtpEmail
+from connectors.services import connector_create, connector_update
 from neonhub.core.errors import (
     ConnectorAuth,
     ConnectorRejected,
     ConnectorUnavailable,
+    InvalidInput,
     OutcomeUnknown,
 )
 from tests.connectors.providers.messaging_helpers import fixture
@@ -400,6 +405,111 @@ def test_private_hosts_are_refused_unless_allowed():
     assert (result.ok, result.message) == (
         False,
         "config.host points to a private or local address, which is not allowed",
+    )
+
+
+class Listener:
+    """A TCP server on 127.0.0.1 that greets like SMTP and keeps whatever a client sends it."""
+
+    def __init__(self) -> None:
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.sock.settimeout(5)
+        self.port = self.sock.getsockname()[1]
+        self.received = b""
+        self.accepted = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        try:
+            conn, _ = self.sock.accept()
+        except OSError:
+            return
+        self.accepted.set()
+        with conn:
+            conn.settimeout(1)
+            try:
+                conn.sendall(b"220 private.example ESMTP\r\n")
+                while chunk := conn.recv(4096):
+                    self.received += chunk
+            except OSError:
+                pass
+
+    def close(self) -> None:
+        self.accepted.wait(5)  # the client may be done before the server got round to accept()
+        self.thread.join(5)  # the client closed: recv() ends
+        self.sock.close()
+
+
+@pytest.fixture
+def rebinding(monkeypatch):
+    """DNS rebinding: ``rebind.example`` is public when checked, loopback when connected."""
+    resolve = socket.getaddrinfo
+    lookups: list[str] = []
+
+    def lookup(host, port, *args, **kwargs):
+        if host != "rebind.example":
+            return resolve(host, port, *args, **kwargs)
+        lookups.append(host)
+        address = "93.184.215.14" if len(lookups) == 1 else "127.0.0.1"
+        return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (address, port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", lookup)
+    return lookups
+
+
+@pytest.mark.parametrize("tls_mode", ["starttls", "ssl", "none"])
+def test_a_host_that_turns_private_after_the_check_is_refused_before_anything_is_sent(
+    settings, rebinding, tls_mode
+):
+    settings.NEONHUB_ALLOW_PRIVATE_URLS = False
+    listener = Listener()
+    try:
+        provider = make(listener.port, host="rebind.example", tls_mode=tls_mode)
+        with pytest.raises(ConnectorRejected, match="reached a private or local address"):
+            send(provider)
+    finally:
+        listener.close()
+
+    assert listener.accepted.is_set()  # it did connect: the check is on the address reached
+    assert listener.received == b""  # no EHLO, no TLS hello, no login, no message
+    assert len(rebinding) >= 2
+
+
+def test_a_private_smtp_host_is_refused_when_the_connector_is_saved(org, settings):
+    settings.NEONHUB_ALLOW_PRIVATE_URLS = False
+    config = {"host": "127.0.0.1", "port": 2525, "from_address": "news@acme.example"}
+    credentials = {"username": USERNAME, "password": PASSWORD}
+    with pytest.raises(InvalidInput) as caught:
+        connector_create(
+            organization=org,
+            provider="smtp_email",
+            name="Relay",
+            config=config,
+            credentials=credentials,
+        )
+    assert [d["field"] for d in caught.value.details] == ["config.host"]
+
+    # A sandbox connector never connects: its host is checked when it goes live.
+    sandbox = connector_create(
+        organization=org,
+        provider="smtp_email",
+        name="Try",
+        mode="sandbox",
+        config=config,
+        credentials=credentials,
+    )
+    with pytest.raises(InvalidInput) as caught:
+        connector_update(connector=sandbox, mode="live")
+    assert [d["field"] for d in caught.value.details] == ["config.host"]
+
+    settings.NEONHUB_ALLOW_PRIVATE_URLS = True
+    connector_create(
+        organization=org,
+        provider="smtp_email",
+        name="Local",
+        config=config,
+        credentials=credentials,
     )
 
 

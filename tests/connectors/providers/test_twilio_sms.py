@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import socket
 import time
 from decimal import Decimal
@@ -229,6 +230,94 @@ def test_send_429_is_rate_limited_for_the_executor_to_reschedule(httpserver, loc
         429,
     )
     assert (caught.value.provider, caught.value.action) == ("twilio_sms", "send_sms")
+
+
+# A 429 says Twilio did not process the request ("never processed and always safe to retry"),
+# so even a send is repeated in the request when the wait is short.
+
+
+def test_send_429_with_a_short_retry_after_is_repeated_in_the_request(mocked, recorder):
+    too_many = {"json": fixture("twilio", "error_20429.json"), "status": 429}
+    mocked.add(responses.POST, MESSAGES, headers={"Retry-After": "1"}, **too_many)
+    mocked.add(responses.POST, MESSAGES, json=fixture("twilio", "message_created.json"), status=201)
+
+    result = send(make(recorder))
+
+    assert result.provider_id == fixture("twilio", "message_created.json")["sid"]
+    assert len(mocked.calls) == 2
+    assert mocked.calls[0].request.body == mocked.calls[1].request.body  # the same message
+    assert len(recorder.steps) == 1  # one recorded call; the seam repeated it inside
+
+
+def test_send_429_without_retry_after_is_repeated_then_rate_limited(mocked):
+    mocked.add(responses.POST, MESSAGES, json=fixture("twilio", "error_20429.json"), status=429)
+
+    with pytest.raises(ConnectorRateLimited) as caught:
+        send(make())
+
+    assert len(mocked.calls) == 3  # the first call and the seam's two retries
+    assert (caught.value.provider_code, caught.value.transient) == ("20429", True)
+
+
+def test_send_429_with_a_long_retry_after_is_not_slept_but_rescheduled(mocked):
+    mocked.add(
+        responses.POST,
+        MESSAGES,
+        json=fixture("twilio", "error_20429.json"),
+        status=429,
+        headers={"Retry-After": "120"},
+    )
+    started = time.monotonic()
+
+    with pytest.raises(ConnectorRateLimited) as caught:
+        send(make())
+
+    assert time.monotonic() - started < 5
+    assert (len(mocked.calls), caught.value.retry_after) == (1, 120.0)
+
+
+def test_send_503_is_still_not_repeated_even_with_retry_after(mocked):
+    mocked.add(
+        responses.POST,
+        MESSAGES,
+        json=fixture("twilio", "error_20500.json"),
+        status=503,
+        headers={"Retry-After": "1"},
+    )
+
+    with pytest.raises(ConnectorUnavailable):
+        send(make())
+
+    assert len(mocked.calls) == 1  # a 503 may come after the work was done
+
+
+def test_send_429_waits_the_retry_after_between_the_two_requests(httpserver, local):
+    seen: list[float] = []
+    answers = [
+        Response(
+            json.dumps(fixture("twilio", "error_20429.json")),
+            429,
+            headers={"Retry-After": "1"},
+            content_type="application/json",
+        ),
+        Response(
+            json.dumps(fixture("twilio", "message_created.json")),
+            201,
+            content_type="application/json",
+        ),
+    ]
+
+    def handler(request):
+        seen.append(time.monotonic())
+        return answers[len(seen) - 1]
+
+    httpserver.expect_request(MESSAGES_PATH, method="POST").respond_with_handler(handler)
+
+    result = send(local)
+
+    assert result.status == "queued"
+    assert len(seen) == 2
+    assert 1.0 <= seen[1] - seen[0] < 5.0
 
 
 def test_an_error_page_without_a_twilio_body_is_classified_by_status(httpserver, local):
