@@ -162,8 +162,12 @@ class WebhookParsed:
 
 
 def constant_equal(expected: str, given: str) -> bool:
-    """Compare a secret with what was sent in constant time."""
-    return hmac.compare_digest(expected.encode(), given.encode())
+    """Compare a secret with what was sent in constant time.
+
+    As bytes: ``hmac.compare_digest`` refuses str with non-ASCII characters (a TypeError), and
+    a forged header may hold anything.
+    """
+    return hmac.compare_digest(expected.encode(), given.encode("utf-8", "surrogateescape"))
 
 
 class WebhookHooks:

@@ -22,6 +22,8 @@ from datetime import datetime
 
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
+from connectors.webhooks import constant_equal
+
 GENERIC_TOLERANCE_SECONDS = 300
 STANDARD_HEADERS = ("webhook-id", "webhook-timestamp", "webhook-signature")
 LEGACY_HEADER = "X-NeonHub-Signature"
@@ -126,6 +128,6 @@ def generic_check(secret: str, header: str, body: bytes, *, now: float) -> str:
     if abs(now - timestamp) > GENERIC_TOLERANCE_SECONDS:
         return "timestamp outside the five-minute window (stale or replayed request)"
     expected = generic_signature(secret, timestamp, body)
-    if not any(hmac.compare_digest(expected, s) for s in signatures):
+    if not any(constant_equal(expected, s) for s in signatures):
         return "signature does not match"
     return ""

@@ -136,6 +136,31 @@ def hook(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     return handler
 
 
+def _verified(provider, incoming) -> None:
+    """The provider's signature check.  Whatever a forged request makes it trip over (a header
+    that is not ASCII, a number too large to read) is a signature that does not verify: 403,
+    and no traceback in the log, because anyone can send one."""
+    try:
+        provider.webhook_verify(incoming)
+    except WebhookError:
+        raise
+    except Exception as exc:
+        logger.warning("webhook signature unreadable (%s)", type(exc).__name__)
+        raise Rejected(403, "signature does not verify") from None
+
+
+def _parsed(provider, incoming):
+    """The provider's parsing of a verified body.  A body of the wrong shape (a field that is
+    not the type the provider documents) is malformed: 400, not our failure."""
+    try:
+        return provider.webhook_parse(incoming)
+    except WebhookError:
+        raise
+    except (AttributeError, KeyError, TypeError, ValueError, IndexError) as exc:
+        logger.warning("webhook body malformed (%s)", type(exc).__name__)
+        raise Rejected(400, "the body is not in the form the provider documents") from None
+
+
 def _reject(request: HttpRequest, status: int, reason: str, context: dict) -> None:
     try:
         body = request.body if status != 413 else b""
@@ -188,8 +213,8 @@ def provider_hook(
     )
     if request.method == "GET":
         return _response(provider.webhook_challenge(incoming))
-    provider.webhook_verify(incoming)
-    parsed = provider.webhook_parse(incoming)
+    _verified(provider, incoming)
+    parsed = _parsed(provider, incoming)
     facts = facts_of(request, body, **context["headers"])
     if parsed.reports:
         outbox_status_apply(connector=connector, reports=parsed.reports)

@@ -195,9 +195,7 @@ def meta_signature(secret: str, body: bytes) -> str:
 
 
 def meta_valid(secret: str, body: bytes, header: str) -> bool:
-    return bool(secret and header) and hmac.compare_digest(
-        meta_signature(secret, body), header.strip()
-    )
+    return bool(secret and header) and constant_equal(meta_signature(secret, body), header.strip())
 
 
 def json_body(response: requests.Response, label: str) -> dict:

@@ -36,6 +36,7 @@ from connectors.webhooks import (
     SignatureInvalid,
     WebhookParsed,
     WebhookRequest,
+    constant_equal,
 )
 from neonhub.core.errors import ConnectorError, NeonHubError
 
@@ -194,5 +195,5 @@ def shopify_valid(secrets: Iterable[str], body: bytes, header: str) -> bool:
     """Any of ``secrets`` (the new and the old one while a rotation overlaps) may have signed it."""
     header = (header or "").strip()
     return bool(header) and any(
-        hmac.compare_digest(shopify_signature(s, body), header) for s in secrets if s
+        constant_equal(shopify_signature(s, body), header) for s in secrets if s
     )

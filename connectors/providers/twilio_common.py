@@ -48,6 +48,7 @@ from connectors.webhooks import (
     WebhookAnswer,
     WebhookParsed,
     WebhookRequest,
+    constant_equal,
 )
 from neonhub.core.errors import (
     ConnectorAuth,
@@ -563,7 +564,7 @@ def twilio_valid(token: str, url: str, params: list[tuple[str, str]], signature:
     if not (token and signature):
         return False
     return any(
-        hmac.compare_digest(twilio_signature(token, variant, params), signature)
+        constant_equal(twilio_signature(token, variant, params), signature)
         for variant in url_port_variants(url)
     )
 
