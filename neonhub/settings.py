@@ -297,7 +297,7 @@ X_FRAME_OPTIONS = "DENY"
 
 # --- Logging and error reporting ------------------------------------------------------------
 # Request logs (Django's and the development server's) never carry query strings: Meta's webhook
-# verification puts its verify token there.  gunicorn's access log: gunicorn.conf.py.
+# verification puts its verify token there.  gunicorn's access log: neonhub/gunicorn_conf.py.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

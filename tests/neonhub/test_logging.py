@@ -47,7 +47,7 @@ def test_django_request_log_lines_drop_the_query_string():
 
 
 def test_gunicorn_access_log_has_no_query_string_or_referrer():
-    config = runpy.run_path(str(Path(settings.BASE_DIR) / "gunicorn.conf.py"))
+    config = runpy.run_path(str(Path(settings.BASE_DIR) / "neonhub" / "gunicorn_conf.py"))
     fmt = config["access_log_format"]
     assert "%(U)s" in fmt
     for atom in ("%(r)s", "%(q)s", "%(f)s", "%({"):

@@ -1,4 +1,4 @@
-"""gunicorn's settings, read from the working directory by ``gunicorn neonhub.wsgi``.
+"""gunicorn's settings: ``gunicorn -c python:neonhub.gunicorn_conf neonhub.wsgi``.
 
 The access log names the path without its query string (``%(U)s``, not ``%(r)s``) and leaves
 out the referrer: Meta's webhook verification sends its verify token in the query string, and
