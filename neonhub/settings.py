@@ -185,6 +185,7 @@ AXES_RESET_ON_SUCCESS = True
 # The client address as everything else reads it: X-Forwarded-For only from configured proxies.
 AXES_CLIENT_IP_CALLABLE = "neonhub.core.clientip.client_address"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_VERBOSE = False  # no start-up banner on every command; failures and lockouts are still logged
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "runs:list"
