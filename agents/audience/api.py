@@ -7,7 +7,6 @@ which the body-size middleware lets be larger.
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import UUID
 
 from django.http import HttpRequest, StreamingHttpResponse
@@ -36,10 +35,6 @@ from neonhub.core.ids import uuid_from
 
 contacts_router = Router(tags=["contacts"])
 lists_router = Router(tags=["contact lists"])
-
-
-def _given(body: Schema, names: tuple[str, ...]) -> dict[str, Any]:
-    return {name: getattr(body, name) for name in names if name in body.model_fields_set}
 
 
 # --- contacts -------------------------------------------------------------------------------

@@ -1,9 +1,7 @@
 """Forms of the contact pages.  The services stay the judges:
-their field errors come back next to the fields (see ``errors_to_form``)."""
+their field errors come back next to the fields (see ``neonhub.core.forms.errors_to_form``)."""
 
 from __future__ import annotations
-
-from typing import Any
 
 from django import forms
 
@@ -14,22 +12,3 @@ class ContactImportForm(forms.Form):
         help_text="Columns: name, email, phone, timezone, tags (a;b), consent_sms, consent_whatsapp, "
         "consent_email, consent_source; other columns become attributes",
     )
-
-
-def errors_to_form(form: forms.Form, details: Any, message: str, *, prefix: str = "") -> None:
-    """Put a service's ``InvalidInput`` details next to the matching fields (or on the form)."""
-    placed = False
-    for detail in details if isinstance(details, list) else []:
-        path = str(detail.get("field", "")).removeprefix(prefix)
-        field = path.split(".")[0]
-        if field in form.fields:
-            # A payload error names the field inside the payload: say which.
-            text = (
-                f"{path}: {detail.get('message')}"
-                if path != field
-                else detail.get("message", message)
-            )
-            form.add_error(field, text)
-            placed = True
-    if not placed:
-        form.add_error(None, message)

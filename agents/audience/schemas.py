@@ -7,12 +7,9 @@ from typing import Any, Literal
 from uuid import UUID
 
 from ninja import Schema
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
-
-class In(Schema):
-    model_config = ConfigDict(extra="forbid")
-
+from neonhub.core.schemas import In
 
 # --- contacts -------------------------------------------------------------------------------
 

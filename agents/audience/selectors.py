@@ -8,17 +8,9 @@ from django.db.models import Q, QuerySet
 
 from agents.audience.models import Contact, ContactList, InboundMessage
 from connectors.models import OutboundMessage
-from neonhub.core.errors import NotFound
 from neonhub.core.models import Organization
 from neonhub.core.pagination import Page, keyset_page
-
-
-def _get(qs: QuerySet, organization: Organization, pk: uuid.UUID, what: str):
-    try:
-        return qs.get(organization=organization, pk=pk)
-    except qs.model.DoesNotExist:
-        raise NotFound(f"{what} not found") from None
-
+from neonhub.core.selectors import organization_object_get
 
 # --- contacts: keyset pages on (created_at, id), newest first -----------------------------------
 
@@ -57,7 +49,9 @@ def _json_contains_supported() -> bool:
 
 
 def contact_get(*, organization: Organization, contact_id: uuid.UUID) -> Contact:
-    return _get(Contact.objects.all(), organization, contact_id, "Contact")
+    return organization_object_get(
+        Contact.objects.all(), organization=organization, pk=contact_id, what="Contact"
+    )
 
 
 def contact_timeline(*, organization: Organization, contact: Contact, limit: int = 50) -> dict:
@@ -80,4 +74,6 @@ def contact_list_all(*, organization: Organization) -> QuerySet[ContactList]:
 
 
 def contact_list_get(*, organization: Organization, list_id: uuid.UUID) -> ContactList:
-    return _get(ContactList.objects.all(), organization, list_id, "Contact list")
+    return organization_object_get(
+        ContactList.objects.all(), organization=organization, pk=list_id, what="Contact list"
+    )

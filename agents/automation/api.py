@@ -8,7 +8,6 @@ which the body-size middleware lets be larger.
 from __future__ import annotations
 
 import json
-from typing import Any
 from uuid import UUID
 
 from django.http import HttpRequest
@@ -39,16 +38,13 @@ from agents.automation.sources import source_provider, trigger_sources
 from connectors.selectors import connector_get
 from neonhub.core.auth import requires
 from neonhub.core.errors import InvalidInput
+from neonhub.core.schemas import given_fields
 
 triggers_router = Router(tags=["triggers"])
 schedules_router = Router(tags=["schedules"])
 batches_router = Router(tags=["batches"])
 
 UNSET = services.UNSET
-
-
-def _given(body: Schema, names: tuple[str, ...]) -> dict[str, Any]:
-    return {name: getattr(body, name) for name in names if name in body.model_fields_set}
 
 
 # --- triggers -------------------------------------------------------------------------------
@@ -124,7 +120,7 @@ def trigger_detail(request: HttpRequest, trigger_id: UUID):
 def trigger_update(request: HttpRequest, trigger: Trigger, body: TriggerPatch):
     fields = {
         k: v
-        for k, v in _given(
+        for k, v in given_fields(
             body, ("name", "agent", "intent", "mapping", "defaults", "enabled")
         ).items()
         if v is not None
@@ -214,7 +210,7 @@ def schedule_detail(request: HttpRequest, schedule_id: UUID):
 @schedules_router.patch("/{schedule_id}", response=ScheduleOut, summary="Change a schedule")
 @requires("write", find=selectors.schedule_get)
 def schedule_update(request: HttpRequest, schedule: RecurringSchedule, body: SchedulePatch):
-    fields = _given(body, ("name", "agent", "intent", "payload", "cron", "interval_minutes"))
+    fields = given_fields(body, ("name", "agent", "intent", "payload", "cron", "interval_minutes"))
     if body.timezone:
         fields["timezone_name"] = body.timezone
     for name in ("name", "agent", "intent", "payload"):

@@ -9,13 +9,14 @@ from uuid import UUID
 from django.conf import settings
 from django.urls import reverse
 from ninja import Schema
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
 from agents.automation.batches import batch_progress
 from agents.automation.models import BatchStatus, DeliveryStatus
 from agents.automation.schedules import schedule_times
 from agents.automation.sources import GENERIC
 from connectors.registry import get_provider_class
+from neonhub.core.schemas import In
 
 # How a sender signs a generic trigger's webhooks, answered with the secret.
 SIGNING = (
@@ -24,10 +25,6 @@ SIGNING = (
     '("v1," + base64 HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<body>", keyed by the '
     "base64-decoded part of the secret after whsec_); any Standard Webhooks library does it."
 )
-
-
-class In(Schema):
-    model_config = ConfigDict(extra="forbid")
 
 
 # --- triggers -------------------------------------------------------------------------------

@@ -2,20 +2,11 @@
 
 from __future__ import annotations
 
-import uuid
-
 from django.db.models import QuerySet
 
 from agents.automation.models import Batch, BatchItem, RecurringSchedule, Trigger, WebhookDelivery
-from neonhub.core.errors import NotFound
 from neonhub.core.models import Organization
-
-
-def _get(qs: QuerySet, organization: Organization, pk: uuid.UUID, what: str):
-    try:
-        return qs.get(organization=organization, pk=pk)
-    except qs.model.DoesNotExist:
-        raise NotFound(f"{what} not found") from None
+from neonhub.core.selectors import organization_object_get
 
 
 def trigger_list(*, organization: Organization) -> QuerySet[Trigger]:
@@ -27,11 +18,11 @@ def trigger_list(*, organization: Organization) -> QuerySet[Trigger]:
 
 
 def trigger_get(*, organization: Organization, trigger_id) -> Trigger:
-    return _get(
+    return organization_object_get(
         Trigger.objects.select_related("connector", "organization"),
-        organization,
-        trigger_id,
-        "Trigger",
+        organization=organization,
+        pk=trigger_id,
+        what="Trigger",
     )
 
 
@@ -59,11 +50,11 @@ def schedule_list(*, organization: Organization) -> QuerySet[RecurringSchedule]:
 
 
 def schedule_get(*, organization: Organization, schedule_id) -> RecurringSchedule:
-    return _get(
+    return organization_object_get(
         RecurringSchedule.objects.select_related("last_run", "organization"),
-        organization,
-        schedule_id,
-        "Schedule",
+        organization=organization,
+        pk=schedule_id,
+        what="Schedule",
     )
 
 
@@ -74,11 +65,11 @@ def batch_list(*, organization: Organization, limit: int = 50) -> list[Batch]:
 
 
 def batch_get(*, organization: Organization, batch_id) -> Batch:
-    return _get(
+    return organization_object_get(
         Batch.objects.select_related("organization", "contact_list"),
-        organization,
-        batch_id,
-        "Batch",
+        organization=organization,
+        pk=batch_id,
+        what="Batch",
     )
 
 

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET
 
 from agents.audience import selectors as audience_selectors
 from agents.automation import batches, schedules, selectors, services
-from agents.automation.forms import BatchForm, ScheduleForm, TriggerForm, errors_to_form
+from agents.automation.forms import BatchForm, ScheduleForm, TriggerForm
 from agents.automation.models import Batch, RecurringSchedule, Trigger
 from agents.automation.schemas import trigger_webhook_url
 from agents.automation.sources import source_label
@@ -25,6 +25,7 @@ from connectors.registry import get_provider_class
 from connectors.selectors import connector_list
 from neonhub.core.auth import page_requires
 from neonhub.core.errors import InvalidInput, NeonHubError
+from neonhub.core.forms import errors_to_form
 from neonhub.core.views_util import organization_required
 
 # A list page shows its form to everyone and saves it for a role that writes.

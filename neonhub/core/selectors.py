@@ -8,6 +8,7 @@ from datetime import timedelta
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from neonhub.core.errors import NotFound
 from neonhub.core.models import ApiKey, Membership, Organization
 from neonhub.core.services import hash_secret
 
@@ -40,3 +41,12 @@ def membership_list_for_user(*, user) -> QuerySet[Membership]:
 
 def membership_get(*, user, organization: Organization) -> Membership | None:
     return Membership.objects.filter(user=user, organization=organization).first()
+
+
+def organization_object_get(qs: QuerySet, *, organization: Organization, pk, what: str):
+    """One row of ``qs`` in the organization; another organization's id is a 404 like an unknown
+    one, so nothing is revealed."""
+    try:
+        return qs.get(organization=organization, pk=pk)
+    except qs.model.DoesNotExist:
+        raise NotFound(f"{what} not found") from None
