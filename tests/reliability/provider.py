@@ -46,8 +46,9 @@ class Request:
 class Plan:
     """Which fault each request gets: a function of the request and a seeded random source."""
 
-    choose: Callable[[random.Random, Request], tuple[str, float | None]] = (
-        lambda rng, req: ("ok", None)
+    choose: Callable[[random.Random, Request], tuple[str, float | None]] = lambda rng, req: (
+        "ok",
+        None,
     )
     seed: int = 0
     latency: tuple[float, float] = (0.0, 0.0)  # every answer waits this long (seconds)

@@ -19,7 +19,11 @@ from tests.reliability.conftest import (
     tick,
 )
 
-pytestmark = [pytest.mark.reliability, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.reliability,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.timeout(size(120, 1800)),
+]
 
 
 def test_sigkilled_workers_leave_no_stuck_run_and_no_duplicate_send(
@@ -61,6 +65,8 @@ def test_sigkilled_workers_leave_no_stuck_run_and_no_duplicate_send(
 
 
 def _all_finished(run_ids) -> bool:
-    return not AgentRun.objects.filter(pk__in=run_ids).exclude(
-        status__in=(RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELLED)
-    ).exists()
+    return (
+        not AgentRun.objects.filter(pk__in=run_ids)
+        .exclude(status__in=(RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELLED))
+        .exists()
+    )
