@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run worker test test-fast lint bench bench-dashboard bench-batch lock clean
+.PHONY: install run worker test test-fast reliability lint bench bench-dashboard bench-batch lock clean
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -28,14 +28,21 @@ run: install
 worker: install
 	$(PY) manage.py qcluster
 
-# Two sessions: the fast suite, then the tests with real worker processes and a browser, on a
-# fresh test database of their own; coverage adds up across both.
+# Two sessions: the fast suite, then the tests with real worker processes and a browser and the
+# short form of the reliability suite, on a fresh test database of their own; coverage adds up
+# across both.
 test: install
-	$(PY) -m pytest -m "not e2e and not browser" --cov --cov-report= $(PYTEST_ARGS)
-	$(PY) -m pytest -m "e2e or browser" --cov --cov-append --cov-report=term --cov-fail-under=90 $(PYTEST_ARGS)
+	$(PY) -m pytest -m "not e2e and not browser and not reliability" --cov --cov-report= $(PYTEST_ARGS)
+	$(PY) -m pytest -m "e2e or browser or reliability" --cov --cov-append --cov-report=term --cov-fail-under=90 $(PYTEST_ARGS)
 
 test-fast: install
-	$(PY) -m pytest -m "not e2e and not browser" $(PYTEST_ARGS)
+	$(PY) -m pytest -m "not e2e and not browser and not reliability" $(PYTEST_ARGS)
+
+# The long form of the reliability suite (tests/reliability): more runs, kills, faults and
+# generated requests.  RELIABILITY_SEED changes the random choices; on PostgreSQL and Redis
+# (DATABASE_URL, REDIS_URL) it also drops their connections mid-load.
+reliability: install
+	RELIABILITY=long $(PY) -m pytest -m reliability $(PYTEST_ARGS)
 
 # Lint, format, and the direction of imports (import-linter contracts in pyproject.toml).
 lint: install

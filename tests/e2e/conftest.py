@@ -22,13 +22,14 @@ ROOT = Path(settings.BASE_DIR)
 
 
 class Worker:
-    def __init__(self, log_path: Path):
+    def __init__(self, log_path: Path, extra_env: dict[str, str] | None = None):
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "neonhub.test_settings",
             "NEONHUB_TEST_WORKER": "1",
             "NEONHUB_TEST_DB_NAME": str(connection.settings_dict["NAME"]),
             "NEONHUB_RUN_HEARTBEAT_TIMEOUT": "2",
+            **(extra_env or {}),
         }
         self.log = open(log_path, "ab")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
@@ -61,8 +62,8 @@ class Worker:
 def worker(transactional_db, tmp_path):
     started: list[Worker] = []
 
-    def start() -> Worker:
-        w = Worker(tmp_path / f"worker-{len(started)}.log")
+    def start(**extra_env: str) -> Worker:
+        w = Worker(tmp_path / f"worker-{len(started)}.log", extra_env)
         started.append(w)
         return w
 
