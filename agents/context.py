@@ -10,6 +10,7 @@ from typing import Any
 
 from agents.audience import compliance
 from connectors.callbacks import with_status_callback
+from connectors.execution import derived_key
 from connectors.selectors import connector_for
 from connectors.services import ConnectorSession
 from neonhub.core.models import Organization
@@ -58,11 +59,17 @@ class ConnectorHandle:
 
         if self._session is None:
             self._session = ConnectorSession(connector=self.connector, recorder=self.ctx.recorder)
-        idempotency_key = self.ctx.idempotency_key(key) if key else None
         contact_id = _uuid_or_none(getattr(contact, "pk", contact))
         message = compliance.message_kind(self.connector.provider, action) is not None
         if message:
             input = with_status_callback(connector=self.connector, action=action, input=input)
+        # Keyed by the lineage, keyed or not, so a person's Retry finds what was already sent.
+        idempotency_key = (
+            self.ctx.idempotency_key(key)
+            if key
+            else derived_key(run_id=self.ctx.key_scope, action=action, input=input)
+        )
+        if message:
             contact_id = compliance.message_gate(
                 connector=self.connector,
                 action=action,
@@ -100,6 +107,8 @@ class RunContext:
     organization: Organization
     recorder: Recorder
     run_id: Any = None
+    # The first run of this run's lineage (``AgentRun.lineage_id``): a Retry continues it.
+    lineage_id: Any = None
     attempt: int = 1
     user_id: Any = None
     metrics: dict[str, Any] = field(default_factory=dict)
@@ -110,9 +119,18 @@ class RunContext:
         with self.recorder.step(name, **kwargs) as record:
             yield record
 
+    @property
+    def key_scope(self) -> Any:
+        """What side effects are keyed by: the lineage's first run, or this run outside one."""
+        return self.lineage_id or self.run_id
+
     def idempotency_key(self, *parts: Any) -> str:
-        """A key for a side effect, stable across re-executions of this run."""
-        return ":".join([str(self.run_id), *map(str, parts)])
+        """A key for a side effect, stable across re-executions of this run and its Retries.
+
+        Built from the lineage's first run, not this run: a person's Retry is a new run in
+        the same lineage, and must find in the outbox what the runs before it delivered.
+        """
+        return ":".join([str(self.key_scope), *map(str, parts)])
 
     def connector(
         self, provider: str, *, name: str | None = None, required: bool = True

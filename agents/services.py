@@ -71,7 +71,11 @@ def run_start(
 
 
 def run_retry(*, run: AgentRun, created_by=None) -> AgentRun:
-    """A person's retry: a new run with the same request, linked to the old one."""
+    """A person's retry: a new run with the same request, continuing the old one's lineage.
+
+    Its side effects are keyed by the lineage's first run, so what the runs before it
+    delivered is answered from the outbox and not sent again; what failed is tried again.
+    """
     if run.status not in (RunStatus.FAILED, RunStatus.CANCELLED):
         raise Conflict(f"Only failed or cancelled runs can be retried; this one is {run.status}")
     new_run, _ = run_start(
@@ -82,6 +86,7 @@ def run_retry(*, run: AgentRun, created_by=None) -> AgentRun:
         trigger=Trigger.RETRY,
         created_by=created_by,
         parent=run,
+        lineage_id=run.lineage_id,
     )
     return new_run
 
