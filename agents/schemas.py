@@ -15,6 +15,14 @@ class RunIn(Schema):
     payload: dict[str, Any] = Field(default_factory=dict)
 
 
+class RerunIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    payload: dict[str, Any] = Field(
+        description="The new input, checked against the intent's schema like a new run's"
+    )
+
+
 class IntentOut(Schema):
     name: str
     description: str

@@ -36,6 +36,7 @@ class RunFilters:
     batch_id: uuid.UUID | None = None
     schedule_id: uuid.UUID | None = None
     delivery_id: uuid.UUID | None = None
+    lineage_id: uuid.UUID | None = None
 
 
 def run_queryset(
@@ -60,6 +61,8 @@ def run_queryset(
         qs = qs.filter(schedule_id=f.schedule_id)
     if f.delivery_id:
         qs = qs.filter(delivery_id=f.delivery_id)
+    if f.lineage_id:  # run_lineage_created
+        qs = qs.filter(lineage_id=f.lineage_id)
     if f.created_after:
         qs = qs.filter(created_at__gte=f.created_after)
     if f.created_before:
