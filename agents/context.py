@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,6 +16,10 @@ from connectors.selectors import connector_for
 from connectors.services import ConnectorSession
 from neonhub.core.models import Organization
 from neonhub.core.recording import Recorder, StepRecord
+from runs.selectors import lineage_step_results
+
+# A reusable step's result is kept in its step record (JSON); past this it is not kept.
+REUSABLE_RESULT_LIMIT = 64 * 1024
 
 
 @dataclass
@@ -113,11 +118,49 @@ class RunContext:
     user_id: Any = None
     metrics: dict[str, Any] = field(default_factory=dict)
     _handles: dict[Any, ConnectorHandle] = field(default_factory=dict, repr=False)
+    _earlier: dict[tuple[str, int], tuple[Any, Any]] | None = field(default=None, repr=False)
+    _occurrences: dict[str, int] = field(default_factory=dict, repr=False)
 
     @contextmanager
     def step(self, name: str, **kwargs: Any) -> Iterator[StepRecord]:
         with self.recorder.step(name, **kwargs) as record:
             yield record
+
+    def reusable(self, name: str, compute: Callable[[], Any]) -> Any:
+        """The step ``name``, whose JSON result a later attempt or Retry reuses instead of redoing.
+
+        For expensive steps whose result depends only on the run's input (an LLM writing the
+        text that is then sent): the n-th step of this name reuses the result of the n-th
+        step of this name that completed in an earlier attempt of this run or an earlier run
+        of its lineage, and records which run computed it (``detail.reused_from_run``).  A
+        Retry continues from the failed step with the same text the first run sent, and does
+        not pay for it twice.  Results larger than ``REUSABLE_RESULT_LIMIT`` are not stored.
+        """
+        occurrence = self._occurrences[name] = self._occurrences.get(name, 0) + 1
+        earlier = self._earlier_results().get((name, occurrence))
+        with self.step(name) as record:
+            if earlier is not None:
+                result, computed_in = earlier
+                record.detail = {"reused_from_run": str(computed_in), "result": result}
+                return result
+            result = compute()
+            if len(json.dumps(result, default=str)) <= REUSABLE_RESULT_LIMIT:
+                record.detail = {**record.detail, "result": result}
+        return result
+
+    def _earlier_results(self) -> dict[tuple[str, int], tuple[Any, Any]]:
+        if self._earlier is None:
+            self._earlier = (
+                lineage_step_results(
+                    organization=self.organization,
+                    lineage_id=self.key_scope,
+                    run_id=self.run_id,
+                    attempt=self.attempt,
+                )
+                if self.run_id is not None
+                else {}
+            )
+        return self._earlier
 
     @property
     def key_scope(self) -> Any:
