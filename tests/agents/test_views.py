@@ -197,9 +197,7 @@ def test_run_again_shows_the_old_input_and_starts_a_new_lineage(owner_client, ow
     assert "Run again from" in page
 
 
-def test_run_again_keeps_bad_input_in_the_form_and_refuses_strangers(
-    owner_client, org, other_org
-):
+def test_run_again_keeps_bad_input_in_the_form_and_refuses_strangers(owner_client, org, other_org):
     old = AgentRunFactory(organization=org, status=RunStatus.FAILED)
     resp = owner_client.post(f"/runs/{old.id}/rerun/", {"input-content": ""})
     assert resp.status_code == 422 and not AgentRun.objects.filter(parent=old).exists()

@@ -333,9 +333,7 @@ def test_rerun_with_new_input_starts_a_new_lineage(api, org, run_now):
     assert repeat.json()["id"] == new["id"] and repeat["Idempotent-Replayed"] == "true"
 
 
-def test_rerun_refuses_bad_input_naming_the_field_and_foreign_or_active_runs(
-    api, org, other_org
-):
+def test_rerun_refuses_bad_input_naming_the_field_and_foreign_or_active_runs(api, org, other_org):
     done = AgentRunFactory(organization=org, status=RunStatus.FAILED)
     resp = api.post(f"/runs/{done.id}/rerun", {"payload": {"content": ""}})
     assert resp.status_code == 422

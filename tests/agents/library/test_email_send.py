@@ -9,6 +9,7 @@ from connectors.models import OutboundMessage, Suppression
 from connectors.services import connector_create
 from connectors.suppressions import suppression_add
 from tests.connectors.providers.smtp_server import Mailbox, smtp_server
+from tests.helpers import run_until_failed
 
 pytestmark = pytest.mark.django_db
 
@@ -223,18 +224,6 @@ def test_recipients_blocked_by_policy_are_skipped_with_the_reason(run_intent, sm
     assert mailbox.messages == []
 
 
-def _until_failed(run):
-    """Run the automatic attempts now instead of waiting for their backoff; the run fails."""
-    from agents import executor
-    from runs.models import AgentRun
-
-    while run.status == "queued":
-        AgentRun.objects.filter(pk=run.pk).update(next_attempt_at=None)
-        executor.execute_run(run.id)
-        run.refresh_from_db()
-    return run
-
-
 def test_a_persons_retry_never_sends_twice(run_intent, run_now, smtp, mailbox, api, client, owner):
     from runs.models import AgentRun
 
@@ -244,7 +233,7 @@ def test_a_persons_retry_never_sends_twice(run_intent, run_now, smtp, mailbox, a
         "recipients": ["a@example.org", "b@example.org", "c@example.org"],
     }
     mailbox.rcpt_replies["c@example.org"] = "450 4.2.1 Mailbox busy, try again later"
-    failed = _until_failed(run_intent("email", "send", three))
+    failed = run_until_failed(run_intent("email", "send", three))
     assert failed.status == "failed" and failed.error_code == "CONNECTOR_UNAVAILABLE"
     assert sorted(m["rcpt_tos"][0] for m in mailbox.messages) == ["a@example.org", "b@example.org"]
 
@@ -278,3 +267,22 @@ def test_a_persons_retry_never_sends_twice(run_intent, run_now, smtp, mailbox, a
     client.force_login(owner)
     page = client.get(f"/runs/{retry.id}/").content.decode()
     assert page.count(f'already sent in run <a href="/runs/{failed.id}/"') == 2
+
+
+def test_a_batch_items_run_retried_by_hand_sends_nothing_twice(
+    run_intent, run_now, smtp, mailbox, api
+):
+    import uuid
+
+    from runs.models import AgentRun
+
+    two = {"subject": "Hi", "body": "Hello", "recipients": ["a@example.org", "b@example.org"]}
+    mailbox.rcpt_replies["b@example.org"] = "451 4.3.0 Try again later"
+    item = run_until_failed(run_intent("email", "send", two, batch_id=uuid.uuid4()))
+    assert item.status == "failed" and [m["rcpt_tos"] for m in mailbox.messages] == [
+        ["a@example.org"]
+    ]
+    mailbox.rcpt_replies.clear()
+    retry = AgentRun.objects.get(pk=run_now(api.post, f"/runs/{item.id}/retry").json()["id"])
+    assert retry.status == "completed" and retry.lineage_id == item.id
+    assert [m["rcpt_tos"] for m in mailbox.messages] == [["a@example.org"], ["b@example.org"]]
