@@ -18,8 +18,11 @@ class RunIn(Schema):
 class RerunIn(Schema):
     model_config = ConfigDict(extra="forbid")
 
+    # Not required by the body's shape: the intent's schema judges the payload (422 naming
+    # payload.<field>), after the run is found (another organization's run is 404 first).
     payload: dict[str, Any] = Field(
-        description="The new input, checked against the intent's schema like a new run's"
+        default_factory=dict,
+        description="The new input, checked against the intent's schema like a new run's",
     )
 
 
