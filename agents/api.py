@@ -1,5 +1,6 @@
-"""The agent catalog, the run operations that need the agents (start, cancel, retry), and
-``POST /connectors/{id}/actions/{action}``, which runs one connector action as a run.
+"""The agent catalog, the run operations that need the agents (start, cancel, retry, run again
+with new input), and ``POST /connectors/{id}/actions/{action}``, which runs one connector action
+as a run.
 
 The action's input is checked before any run is created, so bad input answers 422 and leaves
 no record; then the run is started and executed in the request, and the answer carries its
@@ -18,7 +19,7 @@ from ninja import Header, Router, Status
 
 from agents import executor, services
 from agents.registry import all_agents
-from agents.schemas import ActionIn, ActionRunOut, AgentOut, RunIn
+from agents.schemas import ActionIn, ActionRunOut, AgentOut, RerunIn, RunIn
 from connectors.execution import action_get, action_input
 from connectors.models import Connector
 from connectors.registry import get_provider_class
@@ -93,11 +94,41 @@ def run_cancel(request: HttpRequest, run: AgentRun):
 
 
 @runs_router.post(
-    "/{run_id}/retry", response={202: RunOut}, summary="Start a new run with the same request"
+    "/{run_id}/retry",
+    response={202: RunOut},
+    summary="Retry a failed or cancelled run: what it already sent is not sent again",
 )
 @requires("write", find=run_get)
 def run_retry(request: HttpRequest, run: AgentRun):
     return Status(202, services.run_retry(run=run, created_by=request.auth.user))
+
+
+@runs_router.post(
+    "/{run_id}/rerun",
+    response={202: RunOut},
+    summary="Run again with new input: a new run in a new lineage, which sends everything again",
+)
+@requires("write", find=run_get)
+def run_rerun(
+    request: HttpRequest,
+    run: AgentRun,
+    response: HttpResponse,
+    body: RerunIn,
+    idempotency_key: str | None = Header(default=None, alias="Idempotency-Key"),
+):
+    principal = request.auth
+    _check_idempotency_key(idempotency_key)
+    new_run, created = services.run_rerun(
+        run=run,
+        payload=body.payload,
+        trigger=Trigger.API if principal.api_key else Trigger.UI,
+        created_by=principal.user,
+        idempotency_key=idempotency_key,
+    )
+    if not created:
+        response["Idempotent-Replayed"] = "true"
+    response["Location"] = f"/api/v1/runs/{new_run.id}"
+    return Status(202, new_run)
 
 
 def _check_idempotency_key(value: str | None) -> None:

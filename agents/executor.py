@@ -81,6 +81,7 @@ def _execute(run: AgentRun) -> datetime | None:
         organization=SimpleLazyObject(lambda: run.organization),
         recorder=recorder,
         run_id=run.id,
+        lineage_id=run.lineage_id,
         attempt=run.attempt,
         user_id=run.created_by_id,
     )

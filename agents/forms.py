@@ -154,6 +154,18 @@ class IntentForm(forms.Form):
                     )
         return data
 
+    def initial_from(self, payload: dict) -> None:
+        """Prefill the fields with a run's input, as a person would have typed it."""
+        for name, (kind, _) in self.kinds.items():
+            if name not in payload or payload[name] is None:
+                continue
+            value = payload[name]
+            if kind == "list" and isinstance(value, list):
+                value = "\n".join(map(str, value))
+            elif kind == "json":
+                value = json.dumps(value, indent=2)
+            self.initial[name] = value
+
     def payload(self) -> dict:
         """The run input: empty optional answers are left out so the schema's defaults apply."""
         payload = {}

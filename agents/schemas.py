@@ -15,6 +15,17 @@ class RunIn(Schema):
     payload: dict[str, Any] = Field(default_factory=dict)
 
 
+class RerunIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    # Not required by the body's shape: the intent's schema judges the payload (422 naming
+    # payload.<field>), after the run is found (another organization's run is 404 first).
+    payload: dict[str, Any] = Field(
+        default_factory=dict,
+        description="The new input, checked against the intent's schema like a new run's",
+    )
+
+
 class IntentOut(Schema):
     name: str
     description: str

@@ -71,7 +71,11 @@ def run_start(
 
 
 def run_retry(*, run: AgentRun, created_by=None) -> AgentRun:
-    """A person's retry: a new run with the same request, linked to the old one."""
+    """A person's retry: a new run with the same request, continuing the old one's lineage.
+
+    Its side effects are keyed by the lineage's first run, so what the runs before it
+    delivered is answered from the outbox and not sent again; what failed is tried again.
+    """
     if run.status not in (RunStatus.FAILED, RunStatus.CANCELLED):
         raise Conflict(f"Only failed or cancelled runs can be retried; this one is {run.status}")
     new_run, _ = run_start(
@@ -82,8 +86,37 @@ def run_retry(*, run: AgentRun, created_by=None) -> AgentRun:
         trigger=Trigger.RETRY,
         created_by=created_by,
         parent=run,
+        lineage_id=run.lineage_id,
     )
     return new_run
+
+
+def run_rerun(
+    *,
+    run: AgentRun,
+    payload: dict,
+    trigger: str,
+    created_by=None,
+    idempotency_key: str | None = None,
+) -> tuple[AgentRun, bool]:
+    """Run again with new input: a new run of the same agent and intent in a new lineage.
+
+    Unlike a Retry nothing is answered from the runs before it (every side effect is carried
+    out again, for the new input), so it is a separate, explicit action.  ``parent`` links the
+    new run to the one it came from.  Returns ``(run, created)`` like ``run_start``.
+    """
+    if not run.is_terminal:
+        raise Conflict(f"The run is still {run.status}; run it again once it has finished")
+    return run_start(
+        organization=run.organization,
+        agent=run.agent,
+        intent=run.intent,
+        payload=payload,
+        trigger=trigger,
+        created_by=created_by,
+        idempotency_key=idempotency_key,
+        parent=run,
+    )
 
 
 def run_cancel(*, run: AgentRun) -> AgentRun:

@@ -1,4 +1,4 @@
-"""Pages that need the agents: start a run from a form, cancel and retry a run.
+"""Pages that need the agents: start a run from a form, cancel, retry and run again a run.
 
 They live here, not in ``runs/views.py``, because ``runs`` must not import ``agents``.
 """
@@ -124,10 +124,50 @@ def run_retry(request: HttpRequest, run: AgentRun) -> HttpResponse:
     def retry(run: AgentRun) -> tuple[AgentRun, str]:
         return (
             services.run_retry(run=run, created_by=request.user),
-            "Retry started as a new run, linked to the failed one.",
+            "Retry started; what the failed run already sent is not sent again.",
         )
 
     return _run_action(request, run, act=retry)
+
+
+@login_required
+@organization_required
+@page_requires(
+    "write",
+    "look at runs but not run them again",
+    find=run_get,
+    methods=("GET", "POST"),
+    reads=("GET",),
+)
+def run_rerun(request: HttpRequest, run: AgentRun) -> HttpResponse:
+    """Run again with new input: a form prefilled with the run's input; a new lineage."""
+    try:
+        agent, intent = _chosen(f"{run.agent}/{run.intent}")
+    except NeonHubError as exc:  # the agent or intent is no longer registered
+        messages.error(request, exc.message)
+        return redirect("runs:detail", run_id=run.id)
+    form = IntentForm(
+        request.POST if request.method == "POST" else None,
+        schema=intent.json_schema(),
+        prefix="input",
+    )
+    form.initial_from(run.input if isinstance(run.input, dict) else {})
+    context = {"run": run, "agent": agent, "intent": intent, "form": form}
+    if request.method == "GET" or not form.is_valid():
+        status = 200 if request.method == "GET" else 422
+        return render(request, "agents/run_rerun.html", context, status=status)
+    try:
+        new_run, _ = services.run_rerun(
+            run=run, payload=form.payload(), trigger=Trigger.UI, created_by=request.user
+        )
+    except InvalidInput as exc:
+        form.add_payload_errors(exc.details)
+        return render(request, "agents/run_rerun.html", context, status=422)
+    except NeonHubError as exc:
+        messages.error(request, exc.message)
+        return redirect("runs:detail", run_id=run.id)
+    messages.success(request, "Started again with the new input, as a new lineage.")
+    return redirect("runs:detail", run_id=new_run.id)
 
 
 @login_required

@@ -32,6 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, ClassVar
+from uuid import UUID
 
 import requests
 from pydantic import BaseModel, ConfigDict, Field
@@ -143,6 +144,9 @@ class CallResult:
     cost: Decimal = Decimal("0")
     provider_id: str = ""
     status: str = "sent"
+    # Set when the call was answered from the outbox instead of calling out: the run that
+    # carried the side effect out (an earlier attempt, or an earlier run of a Retry's lineage).
+    already_sent_in_run: UUID | None = None
 
 
 class Provider(WebhookHooks):

@@ -329,7 +329,7 @@ class ConnectorSession:
             if replay is not None:
                 return None, replay, None
         try:
-            return self._reclaim(row, act), None, receipt
+            return self._reclaim(row, act, run_id=run_id), None, receipt
         except ConnectorError as exc:  # another attempt has it: this one sends nothing
             self._refund(receipt, exc)
             raise
@@ -349,13 +349,31 @@ class ConnectorSession:
         ).first()
 
     def _replay(self, row: OutboundMessage) -> CallResult | None:
-        """A side effect already carried out answers its stored result; an unknown one refuses."""
+        """A side effect already carried out answers its stored result; an unknown one refuses.
+
+        The answer is recorded as a step naming the run that carried it out, so a run page
+        shows "already sent in run X" for what this run did not send again.
+        """
         if row.status in (OutboxStatus.SENT, OutboxStatus.DELIVERED):
+            with self.recorder.step(
+                f"{row.provider}.{row.action}",
+                kind="call",
+                provider=row.provider,
+                action=row.action,
+            ) as rec:
+                rec.detail = {
+                    "outbox": "replayed",
+                    "outbox_id": str(row.pk),
+                    "target": row.target,
+                    "already_sent_in_run": str(row.run_id) if row.run_id else None,
+                    "sandbox": row.sandbox,
+                }
             return CallResult(
                 output=dict(row.response),
                 cost=row.cost,
                 provider_id=row.provider_id,
                 status=row.provider_status or row.status,
+                already_sent_in_run=row.run_id,
             )
         if row.status == OutboxStatus.PENDING and row.attempted_at is not None:
             # The process died during the call: it may have been sent.
@@ -400,11 +418,16 @@ class ConnectorSession:
         except IntegrityError:
             return None
 
-    def _reclaim(self, row: OutboundMessage | None, act: Action) -> OutboundMessage:
-        """Take a failed row for another attempt, unless another process just did."""
+    def _reclaim(self, row: OutboundMessage | None, act: Action, *, run_id=None) -> OutboundMessage:
+        """Take a failed row for another attempt, unless another process just did.
+
+        The row then belongs to the run making the attempt (a Retry continuing the lineage of
+        the run that failed it): the outbox records the run that carried a side effect out.
+        """
         if row is not None and OutboundMessage.objects.filter(
             pk=row.pk, status=row.status, attempts=row.attempts
         ).update(
+            run_id=run_id if run_id is not None else row.run_id,
             status=OutboxStatus.PENDING,
             attempts=F("attempts") + 1,
             attempted_at=timezone.now(),

@@ -99,8 +99,9 @@ class OutboxStatus(models.TextChoices):
 class OutboundMessage(BaseModel):
     """One side effect (a message, a post, an email, an upload), keyed so it happens once.
 
-    The idempotency key is made from the run and the step, so a re-executed run finds the
-    row and returns what was sent instead of sending again.  ``attempted_at`` is set just
+    The idempotency key is made from the lineage's first run and the step, so a re-executed
+    run, or a person's Retry of it, finds the row and returns what was sent instead of sending
+    again.  ``run_id`` is the run that carried it out.  ``attempted_at`` is set just
     before the request leaves: a ``pending`` row with it set was interrupted mid-call and is
     treated as ``unknown``, never blindly repeated.
     """

@@ -31,6 +31,9 @@ class RunListQuery(Schema):
     batch_id: UUID | None = None
     schedule_id: UUID | None = None
     delivery_id: UUID | None = None
+    lineage_id: UUID | None = Field(
+        default=None, description="A run's lineage: its first run and the Retries after it"
+    )
     cursor: str | None = Field(default=None, max_length=500)
     limit: int = Field(default=25, ge=1, le=100)
 
@@ -47,6 +50,7 @@ def run_list(request: HttpRequest, query: Query[RunListQuery]):
         batch_id=query.batch_id,
         schedule_id=query.schedule_id,
         delivery_id=query.delivery_id,
+        lineage_id=query.lineage_id,
     )
     page = selectors.run_page(
         organization=request.auth.organization,

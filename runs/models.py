@@ -78,6 +78,13 @@ class AgentRun(BaseModel):
     batch_id = models.UUIDField(null=True, blank=True, editable=False)
     schedule_id = models.UUIDField(null=True, blank=True, editable=False)
     delivery_id = models.UUIDField(null=True, blank=True, editable=False)
+    # The first run of this run's lineage: itself, unless the run is a person's Retry, which
+    # continues the lineage of the run it retries.  Side effects are keyed by it (the outbox's
+    # idempotency keys, see agents.context.RunContext.idempotency_key), so a Retry answers what
+    # was already delivered from the outbox instead of sending it again, and completed steps
+    # of the lineage can be reused.  "Run again with new input" starts a new lineage.  A plain
+    # UUID like the origins: it is a key space, and it outlives a pruned first run.
+    lineage_id = models.UUIDField(editable=False)
     # NULL, not "": the unique constraint below applies only to runs that have a key.
     idempotency_key = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001
     created_by = models.ForeignKey(
@@ -124,6 +131,9 @@ class AgentRun(BaseModel):
                 name="run_queued_due",
                 condition=models.Q(status="queued"),
             ),
+            # GET /runs?lineage_id=… (a run's retries, newest first) and the completed steps a
+            # Retry reuses (runs.selectors.lineage_step_results).
+            models.Index(fields=["lineage_id", "-created_at", "-id"], name="run_lineage_created"),
             # Origins, each partial (most runs have none, and they pay nothing for these).  Each
             # list index ends in the list's order: without it SQLite (no statistics) preferred
             # run_org_created to skip the sort and read the organization's runs instead.
@@ -156,6 +166,16 @@ class AgentRun(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.agent}/{self.intent} {self.id} ({self.status})"
+
+    def save(self, *args, **kwargs) -> None:
+        # A run starts its own lineage unless it was given one to continue (a Retry).
+        if self.lineage_id is None:
+            self.lineage_id = self.id
+        super().save(*args, **kwargs)
+
+    @property
+    def is_lineage_root(self) -> bool:
+        return self.lineage_id == self.id
 
     @property
     def is_terminal(self) -> bool:

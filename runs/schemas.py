@@ -27,6 +27,22 @@ class StepOut(Schema):
     error: str
     detail: dict[str, Any]
     cost: Decimal
+    already_sent_in_run: UUID | None = Field(
+        description="A side effect answered from the outbox, not carried out again: the run "
+        "that carried it out (an earlier attempt, or an earlier run of a Retry's lineage)"
+    )
+    reused_from_run: UUID | None = Field(
+        description="A completed step's result reused by a Retry instead of being redone: the "
+        "run it was computed in"
+    )
+
+    @staticmethod
+    def resolve_already_sent_in_run(obj) -> str | None:
+        return (obj.detail or {}).get("already_sent_in_run")
+
+    @staticmethod
+    def resolve_reused_from_run(obj) -> str | None:
+        return (obj.detail or {}).get("reused_from_run")
 
 
 class RunLinks(Schema):
@@ -34,6 +50,7 @@ class RunLinks(Schema):
     steps: str
     cancel: str
     retry: str
+    rerun: str
     page: str
 
 
@@ -72,6 +89,10 @@ class RunOut(Schema):
     duration_ms: int | None
     cost: Decimal
     parent_id: UUID | None
+    lineage_id: UUID = Field(
+        description="The first run of this run's lineage: itself, or for a Retry the first run "
+        "of the run it retries.  Side effects are keyed by it, so a Retry never sends twice"
+    )
     batch_id: UUID | None
     schedule_id: UUID | None
     delivery_id: UUID | None
@@ -100,6 +121,7 @@ class RunOut(Schema):
             "steps": base,
             "cancel": f"{base}/cancel",
             "retry": f"{base}/retry",
+            "rerun": f"{base}/rerun",
             "page": f"/runs/{obj.id}/",
         }
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db.models import Count, QuerySet, Sum
 from django.utils import timezone
@@ -19,6 +20,7 @@ from runs.models import (
     RunRollup,
     RunStatus,
     RunStep,
+    StepStatus,
 )
 from runs.overview import percentile_from_histogram
 from runs.rollups import hour_of
@@ -36,6 +38,7 @@ class RunFilters:
     batch_id: uuid.UUID | None = None
     schedule_id: uuid.UUID | None = None
     delivery_id: uuid.UUID | None = None
+    lineage_id: uuid.UUID | None = None
 
 
 def run_queryset(
@@ -60,6 +63,8 @@ def run_queryset(
         qs = qs.filter(schedule_id=f.schedule_id)
     if f.delivery_id:
         qs = qs.filter(delivery_id=f.delivery_id)
+    if f.lineage_id:  # run_lineage_created
+        qs = qs.filter(lineage_id=f.lineage_id)
     if f.created_after:
         qs = qs.filter(created_at__gte=f.created_after)
     if f.created_before:
@@ -97,6 +102,34 @@ def run_error_context(*, run: AgentRun, user) -> dict:
 
 def run_steps(*, run: AgentRun) -> list[RunStep]:
     return list(RunStep.objects.filter(run=run).order_by("seq"))
+
+
+def lineage_step_results(
+    *, organization: Organization, lineage_id: uuid.UUID, run_id: uuid.UUID, attempt: int
+) -> dict[tuple[str, int], tuple[Any, uuid.UUID]]:
+    """What the lineage's earlier runs and attempts computed in steps that store a result.
+
+    Keyed by ``(step name, occurrence)`` (the n-th step of that name in its attempt), valued
+    ``(result, run id)``; the latest attempt that completed a step wins.  Read once per run by
+    ``agents.context.RunContext.reusable``.  The lineage's runs come from run_lineage_created.
+    """
+    rows = (
+        RunStep.objects.filter(
+            run__organization=organization,
+            run__lineage_id=lineage_id,
+            status=StepStatus.COMPLETED,
+            detail__has_key="result",
+        )
+        .exclude(run_id=run_id, attempt__gte=attempt)  # this attempt's own steps
+        .order_by("run__created_at", "run_id", "attempt", "seq")
+        .values_list("run_id", "attempt", "name", "detail")
+    )
+    found: dict[tuple[str, int], tuple[Any, uuid.UUID]] = {}
+    seen: dict[tuple[uuid.UUID, int, str], int] = {}
+    for step_run, step_attempt, name, detail in rows:
+        n = seen[(step_run, step_attempt, name)] = seen.get((step_run, step_attempt, name), 0) + 1
+        found[(name, n)] = (detail["result"], step_run)
+    return found
 
 
 def run_children(*, run: AgentRun) -> list[AgentRun]:

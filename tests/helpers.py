@@ -28,3 +28,15 @@ def assert_same_queries_for_5_and_50(client, url, make_rows, django_assert_num_q
         resp = client.get(url)
         assert resp.status_code == 200
     return resp
+
+
+def run_until_failed(run):
+    """Run a queued run's automatic attempts now instead of after their backoff, to its end."""
+    from agents import executor
+    from runs.models import AgentRun
+
+    while run.status == "queued":
+        AgentRun.objects.filter(pk=run.pk).update(next_attempt_at=None)
+        executor.execute_run(run.id)
+        run.refresh_from_db()
+    return run

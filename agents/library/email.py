@@ -310,9 +310,14 @@ class EmailAgent(Agent):
                     }
                 )
                 continue
-            results.append(
-                {"email": message["to"], "messageId": result.provider_id, "status": result.status}
-            )
+            sent = {
+                "email": message["to"],
+                "messageId": result.provider_id,
+                "status": result.status,
+            }
+            if result.already_sent_in_run is not None:  # answered from the outbox: not sent again
+                sent["alreadySentInRun"] = str(result.already_sent_in_run)
+            results.append(sent)
         ctx.metrics.update(
             sent=len(results), skipped=len(skipped), failed=len(failed), unknown=len(unknown)
         )

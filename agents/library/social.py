@@ -264,13 +264,16 @@ class SocialAgent(Agent):
         except OutcomeUnknown as exc:
             return {"status": "unknown", "code": exc.code, "message": exc.message}
         output = result.output or {}
-        return {
+        published = {
             "status": "published",
             "postId": result.provider_id or publishing.post_id(output),
             "permalink": publishing.permalink(output),
             "action": plan.action,
             "sandbox": handle.sandbox,
         }
+        if result.already_sent_in_run is not None:  # answered from the outbox: not posted again
+            published["alreadySentInRun"] = str(result.already_sent_in_run)
+        return published
 
 
 def _system(platform: str, voice: writer.Voice) -> str:

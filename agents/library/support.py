@@ -8,6 +8,7 @@ ticket high priority.
 from __future__ import annotations
 
 import re
+from dataclasses import asdict
 from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
@@ -376,20 +377,26 @@ class SupportAgent(Agent):
         if article is None:
             return llm.Written(data={"reply": HOLDING_REPLY}, model=writer.BUILTIN)
         limit = REPLY_LIMIT[data.channel]
-        with ctx.step("write reply"):
-            written = llm.write(
-                ctx,
-                system="You answer customer messages briefly and kindly, only from the article given.",
-                prompt=(
-                    f"Customer message: {data.body}\nArticle {article.title!r}:\n{article.body[:4000]}\n"
-                    f'Answer in at most {limit} characters. Return {{"reply": "..."}}'
-                ),
-                schema=ReplyOut,
-                builtin=lambda: {"reply": builtin_answer(article, data.channel)},
-                temperature=0.3,
-                max_tokens=300,
-                max_attempts=self.max_attempts,
+
+        def write() -> dict:
+            return asdict(
+                llm.write(
+                    ctx,
+                    system="You answer customer messages briefly and kindly, only from the article given.",
+                    prompt=(
+                        f"Customer message: {data.body}\nArticle {article.title!r}:\n{article.body[:4000]}\n"
+                        f'Answer in at most {limit} characters. Return {{"reply": "..."}}'
+                    ),
+                    schema=ReplyOut,
+                    builtin=lambda: {"reply": builtin_answer(article, data.channel)},
+                    temperature=0.3,
+                    max_tokens=300,
+                    max_attempts=self.max_attempts,
+                )
             )
+
+        # A retried reply (its send failed) sends the text already written, not a new one.
+        written = llm.Written(**ctx.reusable("write reply", write))
         written.data["reply"] = clip(written.data["reply"], limit)
         return written
 

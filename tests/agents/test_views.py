@@ -174,3 +174,38 @@ def test_viewers_see_everything_but_no_buttons(viewer_client, org):
         page = viewer_client.get(f"/runs/{run.id}/").content.decode()
         assert "/retry/" not in page and "/cancel/" not in page
     assert viewer_client.get("/overview/").status_code == 200
+
+
+def test_run_again_shows_the_old_input_and_starts_a_new_lineage(owner_client, owner, org, run_now):
+    old = AgentRunFactory(
+        organization=org,
+        agent="support",
+        intent="triage",
+        status=RunStatus.COMPLETED,
+        input={"content": "login broken"},
+    )
+    detail = owner_client.get(f"/runs/{old.id}/").content.decode()
+    assert f'href="/runs/{old.id}/rerun/" id="run-rerun"' in detail
+    form = owner_client.get(f"/runs/{old.id}/rerun/").content.decode()
+    assert "login broken</textarea>" in form and "use Retry on its page instead" in form
+    resp = run_now(owner_client.post, f"/runs/{old.id}/rerun/", {"input-content": "reset fails"})
+    new = AgentRun.objects.get(parent=old)
+    assert resp.status_code == 302 and resp["Location"] == f"/runs/{new.id}/"
+    assert (new.trigger, new.created_by, new.input) == ("ui", owner, {"content": "reset fails"})
+    assert new.lineage_id == new.id != old.lineage_id
+    page = owner_client.get(f"/runs/{new.id}/").content.decode()
+    assert "Run again from" in page
+
+
+def test_run_again_keeps_bad_input_in_the_form_and_refuses_strangers(owner_client, org, other_org):
+    old = AgentRunFactory(organization=org, status=RunStatus.FAILED)
+    resp = owner_client.post(f"/runs/{old.id}/rerun/", {"input-content": ""})
+    assert resp.status_code == 422 and not AgentRun.objects.filter(parent=old).exists()
+    foreign = AgentRunFactory(organization=other_org, status=RunStatus.FAILED)
+    assert owner_client.get(f"/runs/{foreign.id}/rerun/").status_code == 404
+
+
+def test_viewers_cannot_run_again(viewer_client, org):
+    old = AgentRunFactory(organization=org, status=RunStatus.FAILED)
+    assert viewer_client.post(f"/runs/{old.id}/rerun/", {"input-content": "x"}).status_code == 403
+    assert not AgentRun.objects.filter(parent=old).exists()

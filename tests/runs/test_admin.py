@@ -111,6 +111,7 @@ def test_retry_action_starts_linked_runs_and_reports_refusals(admin_client, run_
         and "Only failed or cancelled runs can be retried" in page
     )
     child = AgentRun.objects.get(parent=failed)
+    assert child.lineage_id == failed.id  # the admin's Retry continues the lineage too
     assert (
         child.trigger == "retry"
         and child.status == RunStatus.COMPLETED

@@ -299,6 +299,54 @@ def test_retry_creates_linked_run(api, org, django_capture_on_commit_callbacks):
     assert api.get(f"/runs/{run.id}").json()["children"] == [new["id"]]
 
 
+def test_a_retry_continues_the_lineage_and_lists_with_it(api, org, run_now):
+    first = AgentRunFactory(organization=org, status=RunStatus.FAILED, input={"content": "x"})
+    retry = run_now(api.post, f"/runs/{first.id}/retry").json()
+    again = AgentRunFactory(organization=org, status=RunStatus.FAILED)  # another lineage
+    assert retry["lineage_id"] == str(first.id) and retry["links"]["rerun"].endswith("/rerun")
+    listed = api.get("/runs", {"lineage_id": str(first.id)}).json()["items"]
+    assert [r["id"] for r in listed] == [retry["id"], str(first.id)]
+    assert str(again.id) not in {r["id"] for r in listed}
+
+
+def test_rerun_with_new_input_starts_a_new_lineage(api, org, run_now):
+    first = AgentRunFactory(
+        organization=org, status=RunStatus.COMPLETED, input={"content": "login broken"}
+    )
+    resp = run_now(
+        api.post,
+        f"/runs/{first.id}/rerun",
+        {"payload": {"content": "password reset fails"}},
+        headers={"Idempotency-Key": "rerun-1"},
+    )
+    assert resp.status_code == 202, resp.content
+    new = api.get(f"/runs/{resp.json()['id']}").json()
+    assert new["input"] == {"content": "password reset fails"} and new["status"] == "completed"
+    assert new["lineage_id"] == new["id"] and new["parent_id"] == str(first.id)
+    assert new["trigger"] == "api" and resp["Location"] == f"/api/v1/runs/{new['id']}"
+    repeat = api.post(
+        f"/runs/{first.id}/rerun",
+        {"payload": {"content": "password reset fails"}},
+        headers={"Idempotency-Key": "rerun-1"},
+    )
+    assert repeat.json()["id"] == new["id"] and repeat["Idempotent-Replayed"] == "true"
+
+
+def test_rerun_refuses_bad_input_naming_the_field_and_foreign_or_active_runs(api, org, other_org):
+    done = AgentRunFactory(organization=org, status=RunStatus.FAILED)
+    resp = api.post(f"/runs/{done.id}/rerun", {"payload": {"content": ""}})
+    assert resp.status_code == 422
+    assert [d["field"] for d in resp.json()["error"]["details"]] == ["payload.content"]
+    missing = api.post(f"/runs/{done.id}/rerun", {})
+    assert missing.status_code == 422
+    assert [d["field"] for d in missing.json()["error"]["details"]] == ["payload.content"]
+    foreign = AgentRunFactory(organization=other_org, status=RunStatus.FAILED)
+    assert api.post(f"/runs/{foreign.id}/rerun", {"payload": {"content": "x"}}).status_code == 404
+    running = AgentRunFactory(organization=org, status=RunStatus.RUNNING)
+    assert api.post(f"/runs/{running.id}/rerun", {"payload": {"content": "x"}}).status_code == 409
+    assert AgentRun.objects.filter(parent__in=[done, running]).count() == 0
+
+
 def test_retry_of_running_run_is_409(api, org):
     run = AgentRunFactory(organization=org, status=RunStatus.RUNNING)
     assert api.post(f"/runs/{run.id}/retry").status_code == 409

@@ -9,6 +9,7 @@ from connectors.models import OutboundMessage, Suppression
 from connectors.services import connector_create
 from connectors.suppressions import suppression_add
 from tests.connectors.providers.smtp_server import Mailbox, smtp_server
+from tests.helpers import run_until_failed
 
 pytestmark = pytest.mark.django_db
 
@@ -221,3 +222,67 @@ def test_recipients_blocked_by_policy_are_skipped_with_the_reason(run_intent, sm
     assert run.status == "completed" and run.output["sent"] == 0
     assert [s["reason"] for s in run.output["skipped"]] == ["consent", "consent"]
     assert mailbox.messages == []
+
+
+def test_a_persons_retry_never_sends_twice(run_intent, run_now, smtp, mailbox, api, client, owner):
+    from runs.models import AgentRun
+
+    three = {
+        "subject": "Hi",
+        "body": "Hello {{email}}",
+        "recipients": ["a@example.org", "b@example.org", "c@example.org"],
+    }
+    mailbox.rcpt_replies["c@example.org"] = "450 4.2.1 Mailbox busy, try again later"
+    failed = run_until_failed(run_intent("email", "send", three))
+    assert failed.status == "failed" and failed.error_code == "CONNECTOR_UNAVAILABLE"
+    assert sorted(m["rcpt_tos"][0] for m in mailbox.messages) == ["a@example.org", "b@example.org"]
+
+    mailbox.rcpt_replies.clear()  # c's server accepts mail again
+    response = run_now(api.post, f"/runs/{failed.id}/retry")
+    assert response.status_code == 202, response.content
+    retry = AgentRun.objects.get(pk=response.json()["id"])
+    assert retry.status == "completed", retry.error_context
+    assert retry.lineage_id == failed.id and retry.parent_id == failed.id
+    # The server received exactly one copy for each address; c's arrived on the Retry.
+    assert sorted(m["rcpt_tos"][0] for m in mailbox.messages) == [
+        "a@example.org",
+        "b@example.org",
+        "c@example.org",
+    ]
+    by_email = {m["email"]: m for m in retry.output["messages"]}
+    assert by_email["a@example.org"]["alreadySentInRun"] == str(failed.id)
+    assert by_email["b@example.org"]["alreadySentInRun"] == str(failed.id)
+    assert "alreadySentInRun" not in by_email["c@example.org"]
+    rows = {r.target: r for r in OutboundMessage.objects.all()}
+    assert len(rows) == 3 and all(r.status == "sent" for r in rows.values())
+    assert rows["c@example.org"].run_id == retry.id and rows["a@example.org"].run_id == failed.id
+
+    # The API says it, step by step ...
+    detail = api.get(f"/runs/{retry.id}").json()
+    assert detail["lineage_id"] == str(failed.id)
+    replayed = [s for s in detail["steps"] if s["already_sent_in_run"]]
+    assert sorted(s["detail"]["target"] for s in replayed) == ["a@example.org", "b@example.org"]
+    assert {s["already_sent_in_run"] for s in replayed} == {str(failed.id)}
+    # ... and so does the run page.
+    client.force_login(owner)
+    page = client.get(f"/runs/{retry.id}/").content.decode()
+    assert page.count(f'already sent in run <a href="/runs/{failed.id}/"') == 2
+
+
+def test_a_batch_items_run_retried_by_hand_sends_nothing_twice(
+    run_intent, run_now, smtp, mailbox, api
+):
+    import uuid
+
+    from runs.models import AgentRun
+
+    two = {"subject": "Hi", "body": "Hello", "recipients": ["a@example.org", "b@example.org"]}
+    mailbox.rcpt_replies["b@example.org"] = "451 4.3.0 Try again later"
+    item = run_until_failed(run_intent("email", "send", two, batch_id=uuid.uuid4()))
+    assert item.status == "failed" and [m["rcpt_tos"] for m in mailbox.messages] == [
+        ["a@example.org"]
+    ]
+    mailbox.rcpt_replies.clear()
+    retry = AgentRun.objects.get(pk=run_now(api.post, f"/runs/{item.id}/retry").json()["id"])
+    assert retry.status == "completed" and retry.lineage_id == item.id
+    assert [m["rcpt_tos"] for m in mailbox.messages] == [["a@example.org"], ["b@example.org"]]

@@ -10,6 +10,7 @@ from django.utils import timezone
 from connectors.models import OutboundMessage
 from connectors.registry import get_provider_class
 from connectors.services import connector_create, placeholders
+from tests.helpers import run_until_failed
 
 pytestmark = pytest.mark.django_db
 
@@ -344,3 +345,43 @@ def test_an_unknown_outcome_is_reported_not_repeated(run_intent, live_facebook, 
         and run.output["results"]["facebook_page"]["status"] == "unknown"
     )
     assert len([r for r, _ in httpserver.log if r.path.endswith("/feed")]) == 1
+
+
+def test_a_persons_retry_of_a_multi_platform_publish_posts_nothing_twice(
+    run_intent, run_now, live_facebook, httpserver, org, api
+):
+    from runs.models import AgentRun
+
+    sandbox(org, "reddit")
+    httpserver.expect_request("/v26.0/104563452346/feed", method="POST").respond_with_data(
+        '{"error": {"message": "Service temporarily unavailable", "code": 2}}',
+        status=503,
+        content_type="application/json",
+    )
+    post = {
+        "text": "Hello",
+        "platforms": ["reddit", "facebook_page"],
+        "reddit": {"subreddit": "test"},
+    }
+    failed = run_until_failed(run_intent("social", "publish", post))
+    assert failed.status == "failed" and failed.error_code == "CONNECTOR_UNAVAILABLE"
+    assert OutboundMessage.objects.get(provider="reddit").run_id == failed.id
+
+    httpserver.clear()  # Facebook is back
+    httpserver.expect_oneshot_request("/v26.0/104563452346/feed", method="POST").respond_with_data(
+        (FIXTURES / "post_created.json").read_text(), content_type="application/json"
+    )
+    httpserver.expect_request("/v26.0/104563452346_122104567890123456").respond_with_data(
+        (FIXTURES / "post_permalink.json").read_text(), content_type="application/json"
+    )
+    retry = AgentRun.objects.get(pk=run_now(api.post, f"/runs/{failed.id}/retry").json()["id"])
+    assert retry.status == "completed" and retry.output["status"] == "published"
+    results = retry.output["results"]
+    assert results["reddit"]["alreadySentInRun"] == str(failed.id)
+    assert "alreadySentInRun" not in results["facebook_page"]
+    assert len([r for r, _ in httpserver.log if r.path.endswith("/feed")]) == 1
+    rows = {r.provider: r for r in OutboundMessage.objects.all()}
+    assert len(rows) == 2 and all(r.status == "sent" for r in rows.values())
+    assert rows["facebook_page"].run_id == retry.id and rows["reddit"].run_id == failed.id
+    (replayed,) = retry.steps.filter(provider="reddit")
+    assert replayed.detail["already_sent_in_run"] == str(failed.id)
