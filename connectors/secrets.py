@@ -140,7 +140,51 @@ def scrub(value: Any, secrets: list[str]) -> Any:
     an ``Authorization`` value quoted in text (``Bearer …``, ``Basic …``) is hidden even when
     it is not one of ``secrets``.
     """
-    return _scrub(value, tuple(secrets))
+    key = tuple(secrets)
+    return value if _clean(value, key) else _scrub(value, key)
+
+
+def _clean(value: Any, secrets: tuple[str, ...]) -> bool:
+    """Whether ``value`` holds nothing to scrub, found in one pass over all its strings at once.
+
+    Nearly every step detail is clean, and going string by string through every encoded form
+    of every secret cost a quarter of a millisecond per connector call (measured in
+    bench/connector_overhead.py); a value that is not clean is scrubbed string by string.
+    """
+    texts: list[str] = []
+    if not _collect(value, texts):
+        return False
+    blob = "\0".join(texts)
+    if AUTH_VALUE.search(blob):
+        return False
+    if not secrets:
+        return True
+    whole, heads = _patterns(secrets)
+    if whole.search(blob):
+        return False
+    for found in heads.finditer(blob):
+        end = blob.find("\0", found.start())
+        rest = blob[found.start() : end if end >= 0 else len(blob)]
+        if any(secret.startswith(rest) for secret in secrets):
+            return False
+    return True
+
+
+def _collect(value: Any, texts: list[str]) -> bool:
+    """Gather the strings of ``value``; False when it has a credential header as a key."""
+    if isinstance(value, str):
+        texts.append(value)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(key, str) and key.lower() in CREDENTIAL_HEADERS:
+                return False
+            if not _collect(item, texts):
+                return False
+    elif isinstance(value, list | tuple):
+        for item in value:
+            if not _collect(item, texts):
+                return False
+    return True
 
 
 def _scrub(value: Any, secrets: tuple[str, ...]) -> Any:
