@@ -19,9 +19,10 @@ from agents.automation import batches, schedules, selectors, services
 from agents.automation.models import Batch, DeliveryStatus, RecurringSchedule, Trigger
 from agents.automation.schemas import (
     BatchIn,
-    BatchItemOut,
+    BatchItemPageOut,
     BatchOut,
-    DeliveryOut,
+    BatchPageOut,
+    DeliveryPageOut,
     PreviewIn,
     PreviewOut,
     ScheduleIn,
@@ -86,17 +87,27 @@ def trigger_create(request: HttpRequest, body: TriggerIn):
 
 class DeliveryQuery(Schema):
     status: DeliveryStatus | None = None
+    cursor: str | None = Field(default=None, max_length=500)
     limit: int = Field(default=50, ge=1, le=200)
+
+
+def _page(page) -> dict:
+    return {"items": page.items, "next_cursor": page.next_cursor}
 
 
 @triggers_router.get(
     "/deliveries",
-    response=list[DeliveryOut],
-    summary="Recent webhook deliveries, with rejection reasons",
+    response=DeliveryPageOut,
+    summary="Webhook deliveries, newest first, with rejection reasons and a cursor",
 )
 def delivery_list(request: HttpRequest, query: Query[DeliveryQuery]):
-    return selectors.delivery_list(
-        organization=request.auth.organization, status=query.status, limit=query.limit
+    return _page(
+        selectors.delivery_page(
+            organization=request.auth.organization,
+            status=query.status,
+            cursor=query.cursor,
+            limit=query.limit,
+        )
     )
 
 
@@ -144,15 +155,20 @@ def trigger_rotate(request: HttpRequest, trigger: Trigger):
 
 
 @triggers_router.get(
-    "/{trigger_id}/deliveries", response=list[DeliveryOut], summary="A trigger's recent deliveries"
+    "/{trigger_id}/deliveries",
+    response=DeliveryPageOut,
+    summary="A trigger's deliveries, newest first, with a cursor",
 )
 def trigger_deliveries(request: HttpRequest, trigger_id: UUID, query: Query[DeliveryQuery]):
     trigger = selectors.trigger_get(organization=request.auth.organization, trigger_id=trigger_id)
-    return selectors.delivery_list(
-        organization=request.auth.organization,
-        trigger=trigger,
-        status=query.status,
-        limit=query.limit,
+    return _page(
+        selectors.delivery_page(
+            organization=request.auth.organization,
+            trigger=trigger,
+            status=query.status,
+            cursor=query.cursor,
+            limit=query.limit,
+        )
     )
 
 
@@ -245,9 +261,20 @@ def schedule_resume(request: HttpRequest, schedule: RecurringSchedule):
 # --- batches --------------------------------------------------------------------------------
 
 
-@batches_router.get("", response=list[BatchOut], summary="Recent batches with their progress")
-def batch_list(request: HttpRequest):
-    return selectors.batch_list(organization=request.auth.organization)
+class BatchQuery(Schema):
+    cursor: str | None = Field(default=None, max_length=500)
+    limit: int = Field(default=50, ge=1, le=200)
+
+
+@batches_router.get(
+    "", response=BatchPageOut, summary="Batches with their progress, newest first, with a cursor"
+)
+def batch_list(request: HttpRequest, query: Query[BatchQuery]):
+    return _page(
+        selectors.batch_page(
+            organization=request.auth.organization, cursor=query.cursor, limit=query.limit
+        )
+    )
 
 
 @batches_router.post(
@@ -329,19 +356,32 @@ def batch_detail(request: HttpRequest, batch_id: UUID):
 
 class ItemQuery(Schema):
     status: str | None = Field(default=None, max_length=16)
-    after: int = Field(default=-1, ge=-1)
+    cursor: str | None = Field(default=None, max_length=500)
+    after: int | None = Field(
+        default=None,
+        ge=-1,
+        # Marked in the OpenAPI document only: pydantic's deprecated=True warns on every read.
+        json_schema_extra={"deprecated": True},
+        description="Deprecated, use cursor: the items after this input index",
+    )
     limit: int = Field(default=50, ge=1, le=200)
 
 
 @batches_router.get(
     "/{batch_id}/items",
-    response=list[BatchItemOut],
-    summary="A batch's inputs and their runs, in order",
+    response=BatchItemPageOut,
+    summary="A batch's inputs and their runs, in input order, with a cursor",
 )
 def batch_items(request: HttpRequest, batch_id: UUID, query: Query[ItemQuery]):
     batch = selectors.batch_get(organization=request.auth.organization, batch_id=batch_id)
-    return selectors.batch_items(
-        batch=batch, status=query.status, after=query.after, limit=query.limit
+    return _page(
+        selectors.batch_item_page(
+            batch=batch,
+            status=query.status,
+            cursor=query.cursor,
+            after=query.after,
+            limit=query.limit,
+        )
     )
 
 

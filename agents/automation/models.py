@@ -128,11 +128,19 @@ class WebhookDelivery(BaseModel):
             ),
         ]
         indexes = [
-            # The admin and the trigger's page: newest deliveries first, optionally by status.
+            # The admin: every organization's deliveries, newest first.
             models.Index(fields=["-created_at"], name="delivery_created"),
-            models.Index(fields=["trigger", "-created_at"], name="delivery_trigger_created"),
+            # delivery_page(): GET /triggers/deliveries, newest first on the keyset (created_at, id).
             models.Index(
-                fields=["organization", "status", "-created_at"], name="delivery_org_status"
+                fields=["organization", "-created_at", "-id"], name="delivery_org_created"
+            ),
+            # delivery_page(trigger=...): GET /triggers/{id}/deliveries (with a status as well,
+            # SQLite picks delivery_org_status: refused deliveries are the few).
+            models.Index(fields=["trigger", "-created_at", "-id"], name="delivery_trigger_created"),
+            # delivery_page(status=...): ?status=, and the Triggers page's refused deliveries.
+            models.Index(
+                fields=["organization", "status", "-created_at", "-id"],
+                name="delivery_org_status",
             ),
         ]
 
@@ -275,7 +283,7 @@ class Batch(BaseModel):
             ),
         ]
         indexes = [
-            # The batch list: newest first within an organization.
+            # batch_page(): the batch list, newest first on the keyset (created_at, id).
             models.Index(fields=["organization", "-created_at", "-id"], name="batch_org_created"),
             # The minute task: batches that are still going.
             models.Index(
@@ -329,7 +337,8 @@ class BatchItem(models.Model):
             ),
         ]
         indexes = [
-            # batch_sync(): a batch's items still in flight; the item list filtered by status.
+            # batch_sync(): a batch's items still in flight; batch_item_page(status=...), keyset on
+            # the index.  Without a status the unique (batch, index) constraint's index serves.
             models.Index(fields=["batch", "status", "index"], name="batchitem_batch_status"),
         ]
 

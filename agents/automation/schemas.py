@@ -139,6 +139,11 @@ class DeliveryOut(Schema):
     created_at: datetime
 
 
+class DeliveryPageOut(Schema):
+    items: list[DeliveryOut]
+    next_cursor: str | None
+
+
 # --- schedules ------------------------------------------------------------------------------
 
 
@@ -274,6 +279,11 @@ class BatchOut(Schema):
         return batch_progress(obj)
 
 
+class BatchPageOut(Schema):
+    items: list[BatchOut]
+    next_cursor: str | None
+
+
 class BatchItemOut(Schema):
     index: int
     status: str
@@ -285,3 +295,8 @@ class BatchItemOut(Schema):
     @staticmethod
     def resolve_run_status(obj) -> str | None:
         return obj.run.status if obj.run_id and obj.run else None
+
+
+class BatchItemPageOut(Schema):
+    items: list[BatchItemOut]
+    next_cursor: str | None

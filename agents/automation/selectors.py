@@ -6,6 +6,7 @@ from django.db.models import QuerySet
 
 from agents.automation.models import Batch, BatchItem, RecurringSchedule, Trigger, WebhookDelivery
 from neonhub.core.models import Organization
+from neonhub.core.pagination import Page, keyset_page
 from neonhub.core.selectors import organization_object_get
 
 
@@ -26,19 +27,21 @@ def trigger_get(*, organization: Organization, trigger_id) -> Trigger:
     )
 
 
-def delivery_list(
+def delivery_page(
     *,
     organization: Organization,
     trigger: Trigger | None = None,
     status: str | None = None,
+    cursor: str | None = None,
     limit: int = 50,
-) -> list[WebhookDelivery]:
+) -> Page[WebhookDelivery]:
+    """Newest first, keyset on (created_at, id); the indexes are named on WebhookDelivery."""
     qs = WebhookDelivery.objects.filter(organization=organization)
     if trigger is not None:
         qs = qs.filter(trigger=trigger)
     if status:
         qs = qs.filter(status=status)
-    return list(qs.order_by("-created_at")[:limit])
+    return keyset_page(qs, cursor=cursor, limit=limit)
 
 
 def schedule_list(*, organization: Organization) -> QuerySet[RecurringSchedule]:
@@ -58,10 +61,11 @@ def schedule_get(*, organization: Organization, schedule_id) -> RecurringSchedul
     )
 
 
-def batch_list(*, organization: Organization, limit: int = 50) -> list[Batch]:
-    return list(
-        Batch.objects.filter(organization=organization).order_by("-created_at", "-id")[:limit]
-    )
+def batch_page(
+    *, organization: Organization, cursor: str | None = None, limit: int = 50
+) -> Page[Batch]:
+    """Newest first, keyset on (created_at, id) (index batch_org_created)."""
+    return keyset_page(Batch.objects.filter(organization=organization), cursor=cursor, limit=limit)
 
 
 def batch_get(*, organization: Organization, batch_id) -> Batch:
@@ -73,11 +77,23 @@ def batch_get(*, organization: Organization, batch_id) -> Batch:
     )
 
 
-def batch_items(
-    *, batch: Batch, status: str | None = None, after: int = -1, limit: int = 50
-) -> list[BatchItem]:
-    """A batch's items in input order from ``after`` (keyset on the index)."""
-    qs = BatchItem.objects.filter(batch=batch, index__gt=after)
+# A batch's items in input order: the index is unique within a batch.
+BATCH_ITEM_ORDER = ("index",)
+
+
+def batch_item_page(
+    *,
+    batch: Batch,
+    status: str | None = None,
+    cursor: str | None = None,
+    after: int | None = None,
+    limit: int = 50,
+) -> Page[BatchItem]:
+    """A batch's items in input order, keyset on the index (the unique (batch, index) index;
+    with a status, batchitem_batch_status).  ``after`` is the deprecated form of a cursor."""
+    qs = BatchItem.objects.filter(batch=batch).select_related("run")
+    if after is not None:
+        qs = qs.filter(index__gt=after)
     if status:
         qs = qs.filter(status=status)
-    return list(qs.select_related("run").order_by("index")[:limit])
+    return keyset_page(qs, cursor=cursor, limit=limit, order=BATCH_ITEM_ORDER)

@@ -26,10 +26,17 @@ from connectors.selectors import connector_list
 from neonhub.core.auth import page_requires
 from neonhub.core.errors import InvalidInput, NeonHubError
 from neonhub.core.forms import errors_to_form
-from neonhub.core.views_util import organization_required
+from neonhub.core.views_util import organization_required, page_or_first
 
 # A list page shows its form to everyone and saves it for a role that writes.
 FORM_PAGE = {"methods": ("GET", "POST"), "reads": ("GET",)}
+PAGE_SIZE = 50
+# The lists inside a page (a batch's failed inputs, the refused deliveries) are shorter.
+SECTION_PAGE_SIZE = 20
+
+
+def _cursor(request: HttpRequest) -> str | None:
+    return request.GET.get("cursor") or None
 
 
 # --- batches --------------------------------------------------------------------------------
@@ -53,10 +60,13 @@ def batch_list(request: HttpRequest) -> HttpResponse:
             else:
                 return redirect("automation:batch-detail", batch_id=batch.pk)
         status = 422
+    page = page_or_first(
+        selectors.batch_page, cursor=_cursor(request), organization=org, limit=PAGE_SIZE
+    )
     return render(
         request,
         "automation/batch_list.html",
-        {"batches": selectors.batch_list(organization=org), "form": form},
+        {"page": page, "paged": bool(_cursor(request)), "form": form},
         status=status,
     )
 
@@ -87,9 +97,17 @@ def _batch_context(batch) -> dict:
 @require_GET
 def batch_detail(request: HttpRequest, batch_id) -> HttpResponse:
     batch = selectors.batch_get(organization=request.principal.organization, batch_id=batch_id)
-    failed = selectors.batch_items(batch=batch, status="failed", limit=20)
+    failed = page_or_first(
+        selectors.batch_item_page,
+        cursor=_cursor(request),
+        batch=batch,
+        status="failed",
+        limit=SECTION_PAGE_SIZE,
+    )
     return render(
-        request, "automation/batch_detail.html", {**_batch_context(batch), "failed_items": failed}
+        request,
+        "automation/batch_detail.html",
+        {**_batch_context(batch), "failed": failed, "paged": bool(_cursor(request))},
     )
 
 
@@ -235,7 +253,14 @@ def trigger_list(request: HttpRequest) -> HttpResponse:
             "form": form,
             "secret": secret,
             "connectors": [{"connector": c, "urls": _urls(c)} for c in connectors],
-            "rejected": selectors.delivery_list(organization=org, status="rejected", limit=20),
+            "rejected": page_or_first(
+                selectors.delivery_page,
+                cursor=_cursor(request),
+                organization=org,
+                status="rejected",
+                limit=SECTION_PAGE_SIZE,
+            ),
+            "paged": bool(_cursor(request)),
         },
         status=status,
     )

@@ -7,8 +7,15 @@ import uuid
 import pytest
 
 from agents.automation.models import Batch, RecurringSchedule, Trigger, WebhookDelivery
+from neonhub.api import api as neonhub_api
 from runs.models import AgentRun
-from tests.factories import ConnectorFactory, ContactFactory
+from tests.factories import (
+    BatchFactory,
+    BatchItemFactory,
+    ConnectorFactory,
+    ContactFactory,
+    TriggerFactory,
+)
 from tests.helpers import api_upload
 
 pytestmark = pytest.mark.django_db
@@ -120,12 +127,51 @@ def test_update_rotate_deliveries_and_delete(api, hooks):
     assert "Standard Webhooks" in rotated["signing"]
     hooks.generic(f"/hooks/generic/{tid}", {"content": "x"}, secret)
     hooks.generic(f"/hooks/generic/{tid}", {"content": "x"}, "whsec_d3Jvbmc=")
-    deliveries = api.get(f"/triggers/{tid}/deliveries").json()
+    deliveries = api.get(f"/triggers/{tid}/deliveries").json()["items"]
     assert {d["status"] for d in deliveries} == {"ignored", "rejected"}
-    rejected = api.get("/triggers/deliveries", {"status": "rejected"}).json()
+    rejected = api.get("/triggers/deliveries", {"status": "rejected"}).json()["items"]
     assert len(rejected) == 1 and rejected[0]["reason"] == "signature does not match"
     assert api.delete(f"/triggers/{tid}").status_code == 204
     assert not Trigger.objects.exists() and WebhookDelivery.objects.count() == 2
+
+
+def _walk(api, path: str, **params) -> list[dict]:
+    """Every item of a paged list, following next_cursor; each page holds at most ``limit``."""
+    items, cursor = [], None
+    while True:
+        page = api.get(path, {**params, **({"cursor": cursor} if cursor else {})}).json()
+        assert len(page["items"]) <= params["limit"]
+        items += page["items"]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return items
+
+
+def _forged(hooks, trigger, count: int) -> None:
+    for _ in range(count):
+        hooks.generic(f"/hooks/generic/{trigger.pk}", {"content": "x"}, "whsec_d3Jvbmc=")
+
+
+@pytest.mark.parametrize("path", ["/triggers/deliveries", "/triggers/{id}/deliveries"])
+def test_deliveries_are_paged_newest_first_with_a_cursor(api, org, other_org, hooks, path):
+    trigger = TriggerFactory(organization=org)
+    _forged(hooks, trigger, 5)
+    _forged(hooks, TriggerFactory(organization=other_org), 1)
+    first = api.get(path.format(id=trigger.pk), {"limit": 2}).json()
+    assert len(first["items"]) == 2 and first["next_cursor"]
+    items = _walk(api, path.format(id=trigger.pk), limit=2, status="rejected")
+    expected = WebhookDelivery.objects.filter(organization=org).order_by("-created_at", "-id")
+    assert [d["id"] for d in items] == [str(d.pk) for d in expected]
+
+
+@pytest.mark.parametrize(
+    "path", ["/triggers/deliveries", "/triggers/{id}/deliveries", "/batches", "/batches/{id}/items"]
+)
+def test_a_mangled_cursor_answers_422_naming_it(api, org, path):
+    parent = TriggerFactory if path.startswith("/triggers") else BatchFactory
+    resp = api.get(path.format(id=parent(organization=org).pk), {"cursor": "bm9wZQ"})
+    assert resp.status_code == 422
+    assert resp.json()["error"]["details"][0]["field"] == "cursor"
 
 
 def test_rotating_a_provider_triggers_secret_is_refused(api, twilio_sms):
@@ -256,9 +302,48 @@ def test_start_a_batch_from_a_json_list_and_follow_its_progress(
         "remaining": 0,
     }
     items = api.get(f"/batches/{bid}/items").json()
-    assert [i["index"] for i in items] == [0, 1] and items[0]["run_status"] == "completed"
-    assert api.get(f"/batches/{bid}/items", {"after": 0}).json()[0]["index"] == 1
-    assert api.get("/batches").json()[0]["id"] == bid
+    assert [i["index"] for i in items["items"]] == [0, 1] and items["next_cursor"] is None
+    assert items["items"][0]["run_status"] == "completed"
+    assert api.get("/batches").json()["items"][0]["id"] == bid
+
+
+def test_batches_are_paged_newest_first_with_a_cursor(api, org, other_org):
+    ours = BatchFactory.create_batch(5, organization=org)
+    BatchFactory(organization=other_org)
+    items = _walk(api, "/batches", limit=2)
+    expected = sorted(ours, key=lambda b: (b.created_at, b.pk), reverse=True)
+    assert [b["id"] for b in items] == [str(b.pk) for b in expected]
+
+
+def test_batch_items_are_paged_in_input_order_with_a_cursor(api, org):
+    batch = BatchFactory(organization=org)
+    for index in (3, 0, 4, 1, 2):
+        BatchItemFactory(batch=batch, index=index, status="failed" if index % 2 else "queued")
+    BatchItemFactory(batch=BatchFactory(organization=org), index=5)
+    path = f"/batches/{batch.pk}/items"
+    assert [i["index"] for i in _walk(api, path, limit=2)] == [0, 1, 2, 3, 4]
+    assert [i["index"] for i in _walk(api, path, limit=1, status="failed")] == [1, 3]
+
+
+def test_after_still_pages_batch_items_for_one_release_and_is_marked_deprecated(api, org):
+    batch = BatchFactory(organization=org)
+    for index in range(4):
+        BatchItemFactory(batch=batch, index=index)
+    page = api.get(f"/batches/{batch.pk}/items", {"after": 0, "limit": 2}).json()
+    assert [i["index"] for i in page["items"]] == [1, 2]
+    rest = api.get(f"/batches/{batch.pk}/items", {"after": 0, "cursor": page["next_cursor"]})
+    assert [i["index"] for i in rest.json()["items"]] == [3]
+    params = neonhub_api.get_openapi_schema()["paths"]["/api/v1/batches/{batch_id}/items"]["get"][
+        "parameters"
+    ]
+    assert next(p for p in params if p["name"] == "after")["deprecated"] is True
+
+
+def test_another_organizations_batch_items_and_trigger_deliveries_are_404(api, other_org):
+    batch = BatchFactory(organization=other_org)
+    trigger = TriggerFactory(organization=other_org)
+    assert api.get(f"/batches/{batch.pk}/items").status_code == 404
+    assert api.get(f"/triggers/{trigger.pk}/deliveries").status_code == 404
 
 
 def test_batch_from_a_csv_upload_with_a_column_mapping(

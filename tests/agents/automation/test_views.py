@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from agents.automation import batches, services
+from agents.automation import batches, services, views
 from agents.automation.models import Batch, RecurringSchedule, Trigger, WebhookDelivery
 from neonhub.core.models import Role
 from tests.factories import (
     BatchFactory,
+    BatchItemFactory,
     ContactListFactory,
     ContactListMembershipFactory,
     MembershipFactory,
@@ -86,6 +88,66 @@ def test_a_finished_batch_stops_polling_and_shows_failed_inputs(owner_client, or
     batches.batch_feed(batch_id=batch.pk)
     html = owner_client.get(reverse("automation:batch-detail", args=[batch.pk])).content.decode()
     assert "every 2s" not in html and "Failed inputs" in html and "not started" in html
+
+
+def _next_link(html: str, label: str) -> str | None:
+    found = re.search(rf'href="(\?[^"#]*)(#[\w-]+)?"[^>]*>{label}', html)
+    return found.group(1).replace("&amp;", "&") if found else None
+
+
+def _walk_pages(client, url: str, label: str) -> list[str]:
+    """Each page's HTML, following the page's "next" link until there is none."""
+    pages, query = [], ""
+    while True:
+        pages.append(client.get(url + query).content.decode())
+        query = _next_link(pages[-1], label)
+        if query is None:
+            return pages
+
+
+def test_the_batch_list_pages_to_the_oldest_batch(owner_client, org, other_org, monkeypatch):
+    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+    ours = BatchFactory.create_batch(5, organization=org)
+    theirs = BatchFactory(organization=other_org)
+    pages = _walk_pages(owner_client, reverse("automation:batch-list"), "Older batches")
+    assert len(pages) == 3 and "Newest" not in pages[0] and "Newest" in pages[1]
+    shown = re.findall(r"/batches/([0-9a-f-]{36})/", "".join(pages))
+    expected = sorted(ours, key=lambda b: (b.created_at, b.pk), reverse=True)
+    assert shown == [str(b.pk) for b in expected] and str(theirs.pk) not in shown
+
+
+def test_a_mangled_cursor_shows_the_first_page(owner_client, org):
+    BatchFactory(organization=org, name="Only batch")
+    html = owner_client.get(reverse("automation:batch-list"), {"cursor": "bm9wZQ"})
+    assert html.status_code == 200 and "Only batch" in html.content.decode()
+
+
+def test_the_batch_page_pages_through_every_failed_input(owner_client, org, monkeypatch):
+    monkeypatch.setattr(views, "SECTION_PAGE_SIZE", 2)
+    batch = BatchFactory(organization=org)
+    for index in range(6):
+        BatchItemFactory(
+            batch=batch,
+            index=index,
+            status="failed" if index != 2 else "completed",
+            error=f"why-{index}",
+        )
+    url = reverse("automation:batch-detail", args=[batch.pk])
+    pages = _walk_pages(owner_client, url, "More failed inputs")
+    shown = re.findall(r"why-(\d)", "".join(pages))
+    assert shown == ["0", "1", "3", "4", "5"] and len(pages) == 3
+    assert "First failed inputs" in pages[1] and "First failed inputs" not in pages[0]
+
+
+def test_the_trigger_page_pages_through_refused_deliveries(owner_client, org, hooks, monkeypatch):
+    monkeypatch.setattr(views, "SECTION_PAGE_SIZE", 2)
+    trigger = TriggerFactory(organization=org)
+    for _ in range(5):
+        hooks.generic(f"/hooks/generic/{trigger.pk}", {"content": "x"}, "whsec_d3Jvbmc=")
+    url = reverse("automation:trigger-list")
+    pages = _walk_pages(owner_client, url, "Older refused deliveries")
+    assert len(pages) == 3
+    assert sum(p.count("signature does not match") for p in pages) == 5
 
 
 def test_batch_form_errors_come_back_next_to_the_fields(owner_client):

@@ -1,14 +1,17 @@
 from __future__ import annotations
 
+import base64
+import json
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
+from agents.automation.models import BatchItem
 from neonhub.core.errors import InvalidInput
 from neonhub.core.pagination import cursor_decode, cursor_encode, keyset_page
 from runs.models import AgentRun
-from tests.factories import AgentRunFactory
+from tests.factories import AgentRunFactory, BatchFactory, BatchItemFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -38,11 +41,68 @@ def test_a_cursor_is_opaque_and_round_trips(org):
     run = AgentRunFactory(organization=org)
     cursor = cursor_encode(run)
     assert str(run.id) not in cursor
-    assert cursor_decode(cursor) == (run.created_at, run.id)
+    assert cursor_decode(cursor, model=AgentRun) == (run.created_at, run.id)
 
 
-@pytest.mark.parametrize("cursor", ["x", "bm9wZQ", "W10", "WyJ4IiwgInkiXQ", "!!"])
+def test_a_cursor_handed_out_before_keys_were_named_still_reads(org):
+    run = AgentRunFactory(organization=org)
+    raw = json.dumps([run.created_at.isoformat(), str(run.pk)])
+    old = base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    assert cursor_decode(old, model=AgentRun) == (run.created_at, run.id)
+
+
+def _raw(value) -> str:
+    return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "x",
+        "bm9wZQ",
+        "W10",
+        "WyJ4IiwgInkiXQ",
+        "!!",
+        _raw(["2026-01-01T00:00:00", "0b0f8d4e-6c4b-4a43-9d55-0f7c3f3c1f00"]),  # naive time
+        _raw([1, 2]),
+        _raw([None, None]),
+        _raw([{}, []]),
+        _raw(["2026-01-01T00:00:00+00:00"]),  # one key of two
+    ],
+)
 def test_a_mangled_cursor_is_invalid_input_naming_it(cursor):
     with pytest.raises(InvalidInput) as caught:
-        cursor_decode(cursor)
+        cursor_decode(cursor, model=AgentRun)
     assert caught.value.details[0]["field"] == "cursor"
+
+
+def test_a_list_pages_on_its_own_ascending_key(org):
+    batch = BatchFactory(organization=org)
+    for index in (3, 0, 4, 1, 2):
+        BatchItemFactory(batch=batch, index=index)
+    BatchItemFactory(batch=BatchFactory(organization=org), index=9)
+    seen, cursor = [], None
+    while True:
+        page = keyset_page(
+            BatchItem.objects.filter(batch=batch), cursor=cursor, limit=2, order=("index",)
+        )
+        seen += [item.index for item in page.items]
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    assert seen == [0, 1, 2, 3, 4]
+
+
+@pytest.mark.parametrize("key", [[10**30], [-(10**30)], [True], ["x"], [1.5], [7, 8]])
+def test_a_mangled_index_cursor_is_invalid_input_not_a_database_error(key):
+    with pytest.raises(InvalidInput) as caught:
+        keyset_page(BatchItem.objects.all(), cursor=_raw(key), limit=2, order=("index",))
+    assert caught.value.details[0]["field"] == "cursor"
+
+
+def test_a_cursor_of_one_kind_of_list_is_refused_by_another(org):
+    batch = BatchFactory(organization=org)
+    BatchItemFactory.create_batch(3, batch=batch)
+    page = keyset_page(BatchItem.objects.filter(batch=batch), limit=1, order=("index",))
+    with pytest.raises(InvalidInput):
+        keyset_page(AgentRun.objects.all(), cursor=page.next_cursor, limit=1)
