@@ -172,7 +172,9 @@ def test_open_a_failed_run_and_retry_it(browser_page, marketer, django_capture_o
     browser_page.shot("run-failed")
     page.get_by_role("button", name="Retry").click()
     page.wait_for_url(re.compile(r"/runs/[0-9a-f-]{36}/$"))
-    expect(page.get_by_text("Retry started as a new run")).to_be_visible()
+    expect(
+        page.get_by_text("Retry started; what the failed run already sent is not sent again.")
+    ).to_be_visible()
     expect(page.get_by_text("Retry of")).to_be_visible()
     retry = AgentRun.objects.get(parent=failed)
     assert page.url.endswith(f"/runs/{retry.id}/") and retry.trigger == "retry"

@@ -14,9 +14,10 @@ import pytest
 from django_q.conf import Conf
 from django_q.scheduler import scheduler
 
-from agents import queue, services
+from agents import services
 from connectors.models import OutboundMessage, OutboxStatus
 from connectors.services import connector_create
+from neonhub.core import queue
 from runs.models import TERMINAL_STATUSES, AgentRun, RunStatus
 from tests.e2e.conftest import worker  # noqa: F401 - the real qcluster fixture
 from tests.reliability.provider import Plan, TwilioServer
