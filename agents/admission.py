@@ -56,7 +56,7 @@ end
 if redis.call('DECR', KEYS[1]) < 0 then redis.call('SET', KEYS[1], 0) end
 return 0
 """
-# A run was held (or, with ARGV[2] = -1, a held run cancelled): answers 1 if a place is free.
+# A run was held (ARGV[2] = 1) or a held run cancelled (-1); answers 1 if a place is free.
 _HELD = """
 if redis.call('INCRBY', KEYS[2], ARGV[2]) < 0 then redis.call('SET', KEYS[2], 0) end
 return tonumber(redis.call('GET', KEYS[1]) or '0') < tonumber(ARGV[1]) and 1 or 0
@@ -203,15 +203,18 @@ def run_left(*, run: AgentRun) -> int:
 
 
 def held_added(organization_id) -> None:
-    """A run was created held.  With Redis, once it is committed, count it, and take a place
-    freed meanwhile; the database's counter needs nothing (see ``run_left``)."""
+    """A run was created held.  With Redis it is counted now (a finish that then looks for it
+    before it is committed gives the place back), and once it is committed it takes a place
+    freed meanwhile; the database's counter needs neither (see ``run_left``)."""
     if settings.REDIS_URL:
+        limit = settings.NEONHUB_ORG_MAX_IN_FLIGHT
+        _redis(settings.REDIS_URL).held(keys=_keys(organization_id), args=[limit, 1])
         transaction.on_commit(partial(_held_committed, organization_id))
 
 
 def _held_committed(organization_id) -> None:
-    limit = settings.NEONHUB_ORG_MAX_IN_FLIGHT
-    if _redis(settings.REDIS_URL).held(keys=_keys(organization_id), args=[limit, 1]):
+    client = _redis(settings.REDIS_URL).client
+    if int(client.get(_keys(organization_id)[0]) or 0) < settings.NEONHUB_ORG_MAX_IN_FLIGHT:
         places_release(organization_id)
 
 
