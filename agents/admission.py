@@ -21,7 +21,7 @@ from contextlib import nullcontext
 from functools import cache, partial
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef
 
 from agents import queue
@@ -117,18 +117,21 @@ def place_take(organization_id, *, held: bool = False) -> bool:
             keys=_keys(organization_id), args=[limit, "1" if held else "0"]
         )
         return bool(took)
-    where = {"organization_id": organization_id}
-    if sql.update(
-        OrganizationPlaces, where=where, add={"taken": 1}, null_or_at_most={"taken": limit - 1}
-    ):
-        return True
-    # All taken (the row is there: the no-op UPDATE locks it), or the organization's first run.
-    if sql.update(OrganizationPlaces, where=where, add={"taken": 0}):
-        return False
-    _row, created = OrganizationPlaces.objects.get_or_create(
-        organization_id=organization_id, defaults={"taken": 1}
+    # One statement when a place is free.  It locks the row (PostgreSQL) until the caller's
+    # transaction ends, taken or not: a finish giving a place back then waits for this start and
+    # sees its held run (``run_left``); SQLite's write transactions are serial anyway.
+    row = sql.update_returning(
+        OrganizationPlaces, where={"organization_id": organization_id}, add={"taken": 1}
     )
-    return created or place_take(organization_id)
+    if row is None:  # the organization's first run
+        _row, created = OrganizationPlaces.objects.get_or_create(
+            organization_id=organization_id, defaults={"taken": 1}
+        )
+        return created or place_take(organization_id)
+    if row.taken <= limit:
+        return True
+    place_give_back(organization_id)
+    return False
 
 
 def place_give_back(organization_id) -> None:
@@ -181,9 +184,10 @@ def run_left(*, run: AgentRun) -> int:
 
     Call it in the transaction that finished the run: with the database's counter or the ORM
     broker the hand-over then costs no commit of its own.  Why no held run is missed: with the
-    database's counter the place goes back first, which waits for any start holding the row
-    (``place_take``), and the held runs are looked for after; with Redis the hand-over and a
-    held run's announcement (``held_added``) are atomic scripts on the same keys.
+    database's counter a start holds the counter row until it commits (``place_take``), so a
+    finish that finds no held run and gives its place back either is seen by that start or
+    waits for it and looks again; with Redis the hand-over and a held run's announcement
+    (``held_added``) are atomic scripts on the same keys.
     """
     if not enabled() or not takes_place(trigger=run.trigger, parent_id=run.parent_id):
         return 0
@@ -195,8 +199,15 @@ def run_left(*, run: AgentRun) -> int:
             return 1
         place_give_back(organization_id)  # the held count had drifted; the watchdog recounts
         return 0
-    place_give_back(organization_id)
+    # The database's counter: the place passes straight on when a run is held (no counter
+    # change), and goes back otherwise.
     if _release_one(organization_id):
+        return 1
+    place_give_back(organization_id)
+    # On PostgreSQL a start that found every place taken holds the counter row until it
+    # commits, so the give-back above waited for it: look once more for the run it held.
+    # SQLite's write transactions are serial: that start committed before this one began.
+    if connection.vendor != "sqlite" and _release_one(organization_id):
         sql.update(OrganizationPlaces, where={"organization_id": organization_id}, add={"taken": 1})
         return 1
     return 0

@@ -131,14 +131,12 @@ def update(
     where: Mapping[str, Any],
     values: Mapping[str, Any] = _NOTHING,
     add: Mapping[str, Any] = _NOTHING,
-    null_or_at_most: Mapping[str, Any] = _NOTHING,
     durable: bool = True,
 ) -> int:
     """``UPDATE … SET`` each of ``values``, adding each of ``add`` to its column, ``WHERE`` every
-    ``where`` item equals (``None``: ``IS NULL``) and each ``null_or_at_most`` column is NULL or
-    not above its value; answers the number of rows changed.  ``durable=False``: see
-    ``_relaxed``."""
-    text, params = _shape(model, values, add, where, null_or_at_most, False)
+    ``where`` item equals (``None``: ``IS NULL``); answers the number of rows changed.
+    ``durable=False``: see ``_relaxed``."""
+    text, params = _shape(model, values, add, where, _NOTHING, False)
     text, relaxed = _relaxed(text, durable)
     with connection.cursor() as cursor:
         cursor.execute(text, params)
