@@ -224,3 +224,41 @@ def insert(objs: Iterable[models.Model]) -> None:
             obj.pk = keys[index][0]
         obj._state.adding = False
         obj._state.db = connection.alias
+
+
+@lru_cache(maxsize=64)
+def _update_first_text(
+    vendor: str, model: type[models.Model], set_names: tuple, where_names: tuple, order_by: str
+) -> str:
+    def col(name: str) -> str:
+        return _qn(_field(model, name).column)
+
+    table, pk = _qn(model._meta.db_table), _qn(model._meta.pk.column)
+    sets = ", ".join(f"{col(n)} = %s" for n in set_names)
+    where = " AND ".join(f"{col(n)} = %s" for n in where_names)
+    first = f"SELECT {pk} FROM {table} WHERE {where} ORDER BY {col(order_by)} LIMIT 1"  # noqa: S608
+    return f"UPDATE {table} SET {sets} WHERE {pk} = ({first}) AND {where} RETURNING {pk}"  # noqa: S608
+
+
+def update_first(
+    model: type[models.Model],
+    *,
+    where: Mapping[str, Any],
+    order_by: str,
+    values: Mapping[str, Any],
+) -> Any | None:
+    """``UPDATE`` the first row, by ``order_by`` ascending, of those whose columns equal
+    ``where``; answers its primary key, or None when none matched.
+
+    The condition is repeated outside the sub-select: of two callers that picked the same row
+    (PostgreSQL), the second then changes nothing and answers None.
+    """
+    if not where or None in where.values():
+        raise ValueError("update_first needs equalities to a value")
+    text = _update_first_text(connection.vendor, model, tuple(values), tuple(where), order_by)
+    wheres = [prep(model, n, v) for n, v in where.items()]
+    params = [prep(model, n, v) for n, v in values.items()] + wheres + wheres
+    with connection.cursor() as cursor:
+        cursor.execute(text, params)
+        rows = cursor.fetchall()
+    return model._meta.pk.to_python(rows[0][0]) if rows else None
