@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run worker test test-fast reliability lint bench bench-dashboard bench-batch lock clean
+.PHONY: install run worker test test-fast reliability lint bench bench-drain bench-e2e bench-dashboard bench-batch lock clean
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,15 @@ lint: install
 bench: install
 	$(PY) bench/run_throughput.py
 	$(PY) bench/connector_overhead.py
+
+# Draining a pre-filled queue (runs against bare django-q2 no-ops), and end to end: concurrent
+# clients POSTing runs to gunicorn while one qcluster completes them.  Set DATABASE_URL and
+# REDIS_URL (a scratch database and Redis db) to measure PostgreSQL with Redis.
+bench-drain: install
+	$(PY) bench/drain.py
+
+bench-e2e: install
+	$(PY) bench/end_to_end.py
 
 bench-dashboard: install
 	$(PY) bench/dashboard.py

@@ -17,7 +17,10 @@ def api_key_authenticate(*, token: str) -> ApiKey | None:
     prefix, _, _ = token.partition(".")
     if not prefix:
         return None
-    key = ApiKey.objects.select_related("organization").filter(prefix=prefix).first()
+    # The prefix is unique: a plain LIMIT 1, without ``first()``'s ORDER BY, which the ORM spends
+    # more CPU compiling than the database spends on the lookup (every API request makes it).
+    found = ApiKey.objects.select_related("organization").filter(prefix=prefix)[:1]
+    key = next(iter(found), None)
     if (
         key is None
         or not key.is_active
