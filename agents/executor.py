@@ -5,15 +5,13 @@ from __future__ import annotations
 import logging
 import random
 import traceback
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 
-from agents import admission, queue
+from agents import queue
 from agents.context import RunContext
 from agents.registry import get_agent
 from neonhub.core.errors import Cancelled, ConnectorError, NeonHubError
@@ -75,17 +73,6 @@ def execute_run(run_id) -> datetime | None:
     return when
 
 
-@contextmanager
-def _finishing(run: AgentRun) -> Iterator[None]:
-    """The finishing transaction: the last steps, the run's finish and rollup, and, once it is
-    finished (a retry keeps its place), the hand-over of its place to its organization's oldest
-    held run, all in one commit."""
-    with transaction.atomic():
-        yield
-        if run.status in TERMINAL_STATUSES:
-            admission.run_left(run=run)
-
-
 def _execute(run: AgentRun) -> datetime | None:
     recorder = RunRecorder(run, before_step=_cancellation_check(run))
     # The organization is read when the agent first needs it (a connector, a suppression list);
@@ -103,7 +90,7 @@ def _execute(run: AgentRun) -> datetime | None:
         agent = get_agent(run.agent)
         output = agent.execute(ctx, run.intent, run.input)
     except Cancelled:
-        with _finishing(run):
+        with transaction.atomic():
             recorder.flush()
             run_services.run_mark_cancelled(run=run)
         return None
@@ -111,7 +98,7 @@ def _execute(run: AgentRun) -> datetime | None:
         return _handle_failure(run, ctx, recorder, exc)
     except Exception as exc:
         logger.exception("Run %s failed with an unexpected error", run.id)
-        with _finishing(run):
+        with transaction.atomic():
             recorder.flush()
             run_services.run_fail(
                 run=run,
@@ -124,7 +111,7 @@ def _execute(run: AgentRun) -> datetime | None:
     finally:
         ctx.close()  # the connectors' provider instances (an SMTP connection) end with the run
     # The last steps, the run's completion and its rollup commit together.
-    with _finishing(run):
+    with transaction.atomic():
         recorder.flush()
         run_services.run_complete(
             run=run, output=output, metrics=_metrics(ctx, started), cost=recorder.cost
@@ -140,7 +127,7 @@ def _handle_failure(
     run: AgentRun, ctx: RunContext, recorder: RunRecorder, exc: NeonHubError
 ) -> datetime | None:
     context = failure_context(run, exc, step=recorder.failed_step)
-    with _finishing(run):
+    with transaction.atomic():
         recorder.flush()
         deferral = exc.defers and run.attempt < MAX_ATTEMPTS_WITH_DEFERRALS
         if exc.transient and (run.attempt < run.max_attempts or deferral):

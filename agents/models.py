@@ -149,22 +149,3 @@ class ABTest(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.campaign_id})"
-
-
-class OrganizationPlaces(models.Model):
-    """How many places in the queue an organization's runs take (queued or running).
-
-    The admission counter when there is no Redis (``agents/admission.py``): changed by one
-    conditional UPDATE per start and per finish, so a start never counts rows.  The watchdog
-    sets it from the runs themselves once a minute, which undoes any drift.
-    """
-
-    organization = models.OneToOneField(
-        Organization, primary_key=True, on_delete=models.CASCADE, related_name="+"
-    )
-    # Not a PositiveIntegerField: a finish racing the watchdog's recount may take it below zero
-    # for a moment, and a CHECK constraint would turn that into a failed finish.
-    taken = models.IntegerField(default=0)
-
-    def __str__(self) -> str:
-        return f"{self.organization_id}: {self.taken} taken"

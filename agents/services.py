@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from agents import admission, queue
+from agents import queue
 from agents.registry import get_agent
 from neonhub.core.errors import Conflict
 from neonhub.core.models import Organization
@@ -46,42 +46,27 @@ def run_start(
     """
     impl = get_agent(agent)
     impl.validate(intent, payload)
-    counted = admission.takes_place(trigger=trigger, parent_id=parent.pk if parent else None)
-    # With the ORM broker the run and its task commit together (and the database's admission
-    # counter with them).  Otherwise the run's INSERT is one statement (its own commit, unless
-    # the caller holds a transaction) and the task is sent once it is committed.
-    in_transaction = queue.enqueue_in_transaction() or (counted and admission.counts_in_database())
-    took = False
-    try:
-        with transaction.atomic() if in_transaction else nullcontext():
-            took = counted and admission.place_take(organization.pk)
-            run, created = run_services.run_create(
-                organization=organization,
-                agent=impl.slug,
-                intent=intent,
-                payload=payload,
-                trigger=trigger,
-                max_attempts=impl.max_attempts,
-                created_by=created_by,
-                idempotency_key=idempotency_key,
-                parent=parent,
-                batch_id=batch_id,
-                schedule_id=schedule_id,
-                delivery_id=delivery_id,
-                status=RunStatus.HELD if counted and not took else RunStatus.QUEUED,
-                **extra,
-            )
-            if not created:
-                if took:  # an idempotent repeat: the first run has its own place
-                    admission.place_give_back(organization.pk)
-            elif run.status == RunStatus.QUEUED:
-                queue.enqueue_run(run.id)
-            else:  # over the organization's share: a finishing run of it will release this one
-                admission.held_added(organization.pk)
-    except BaseException:
-        if took:
-            admission.place_undo(organization.pk)
-        raise
+    # With the ORM broker the run and its task commit together.  Otherwise the run's INSERT is
+    # one statement (its own commit, unless the caller holds a transaction) and the task is
+    # sent once it is committed.
+    with transaction.atomic() if queue.enqueue_in_transaction() else nullcontext():
+        run, created = run_services.run_create(
+            organization=organization,
+            agent=impl.slug,
+            intent=intent,
+            payload=payload,
+            trigger=trigger,
+            max_attempts=impl.max_attempts,
+            created_by=created_by,
+            idempotency_key=idempotency_key,
+            parent=parent,
+            batch_id=batch_id,
+            schedule_id=schedule_id,
+            delivery_id=delivery_id,
+            **extra,
+        )
+        if created:
+            queue.enqueue_run(run.id)
     return run, created
 
 
@@ -135,24 +120,13 @@ def run_rerun(
 
 
 def run_cancel(*, run: AgentRun) -> AgentRun:
-    """A held or queued run is cancelled at once (a queued one's place goes to the next held
-    run); a running one stops at its next step."""
     if run.is_terminal:
         raise Conflict(f"The run is already {run.status}")
-    had = run_services.run_cancel_waiting(run=run)
-    if had == RunStatus.QUEUED:
-        with transaction.atomic():
-            admission.run_left(run=run)
-    elif had == RunStatus.HELD:
-        admission.held_cancelled(run.organization_id)
-    if had is not None:
-        return run
     return run_services.run_request_cancel(run=run)
 
 
 def runs_recover(*, now=None) -> dict:
-    """The watchdog: no run stays ``running`` without a heartbeat, no queued or held run is
-    forgotten.
+    """The watchdog: no run stays ``running`` without a heartbeat, no queued run is forgotten.
 
     A run whose heartbeat is older than ``NEONHUB_RUN_HEARTBEAT_TIMEOUT`` lost its worker:
     it is queued again while it has attempts left, otherwise failed with WORKER_LOST.  A
@@ -163,8 +137,7 @@ def runs_recover(*, now=None) -> dict:
     stale_before = now - timedelta(seconds=settings.NEONHUB_RUN_HEARTBEAT_TIMEOUT)
     requeued = failed = 0
     stale = AgentRun.objects.filter(status=RunStatus.RUNNING, heartbeat_at__lt=stale_before)
-    fields = ("id", "organization_id", "trigger", "parent_id", "attempt", "max_attempts")
-    for run in stale.only(*fields, "agent", "intent", "started_at")[:500]:
+    for run in stale.only("id", "attempt", "max_attempts", "agent", "intent", "started_at")[:500]:
         context = {
             "agent": run.agent,
             "intent": run.intent,
@@ -179,13 +152,8 @@ def runs_recover(*, now=None) -> dict:
             ):
                 queue.enqueue_run(run.id)
                 requeued += 1
-        else:
-            with transaction.atomic():
-                if run_services.run_fail(
-                    run=run, code="WORKER_LOST", message=message, context=context
-                ):
-                    admission.run_left(run=run)
-                    failed += 1
+        elif run_services.run_fail(run=run, code="WORKER_LOST", message=message, context=context):
+            failed += 1
     forgotten_before = now - timedelta(seconds=settings.NEONHUB_RUN_HEARTBEAT_TIMEOUT)
     forgotten = AgentRun.objects.filter(status=RunStatus.QUEUED).exclude(
         next_attempt_at__gt=forgotten_before
@@ -196,20 +164,8 @@ def runs_recover(*, now=None) -> dict:
         AgentRun.objects.filter(pk=run_id, status=RunStatus.QUEUED).update(updated_at=now)
         queue.enqueue_run(run_id)
         redelivered += 1
-    # Held runs whose place was freed without a hand-over (a worker died between a run's finish
-    # and it, Redis lost its counters) are released here, so none waits longer than a minute.
-    released = admission.places_recover()["released"]
-    if requeued or failed or redelivered or released:
+    if requeued or failed or redelivered:
         logger.warning(
-            "watchdog: requeued=%s failed=%s redelivered=%s released=%s",
-            requeued,
-            failed,
-            redelivered,
-            released,
+            "watchdog: requeued=%s failed=%s redelivered=%s", requeued, failed, redelivered
         )
-    return {
-        "requeued": requeued,
-        "failed": failed,
-        "redelivered": redelivered,
-        "released": released,
-    }
+    return {"requeued": requeued, "failed": failed, "redelivered": redelivered}

@@ -152,7 +152,8 @@ def write_csv(path: Path, n: int, offset: int) -> None:
     with path.open("w") as fh:
         fh.write("phone,first_name\n")
         for i in range(n):
-            fh.write(f"+1415{offset + i:07d},Customer {i}\n")
+            # Exchanges start at 2 in North America: +1 415 200 0000 onwards are valid numbers.
+            fh.write(f"+1415{2_000_000 + offset + i:07d},Customer {i}\n")
 
 
 class Processes:

@@ -12,9 +12,6 @@ from neonhub.core.models import BaseModel, Organization
 
 class RunStatus(models.TextChoices):
     QUEUED = "queued", "Queued"
-    # Over its organization's share of places (NEONHUB_ORG_MAX_IN_FLIGHT): not yet enqueued; a
-    # finishing run of the same organization (or the watchdog) moves it to ``queued``.
-    HELD = "held", "Waiting for a place"
     RUNNING = "running", "Running"
     COMPLETED = "completed", "Completed"
     FAILED = "failed", "Failed"
@@ -22,7 +19,7 @@ class RunStatus(models.TextChoices):
 
 
 TERMINAL_STATUSES = frozenset({RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELLED})
-ACTIVE_STATUSES = frozenset({RunStatus.HELD, RunStatus.QUEUED, RunStatus.RUNNING})
+ACTIVE_STATUSES = frozenset({RunStatus.QUEUED, RunStatus.RUNNING})
 
 
 class Trigger(models.TextChoices):
@@ -119,7 +116,6 @@ class AgentRun(BaseModel):
             models.Index(
                 fields=["organization", "agent", "-created_at", "-id"], name="run_org_agent_created"
             ),
-            # Also admission's: an organization's oldest held run, read from the end.
             models.Index(
                 fields=["organization", "status", "-created_at", "-id"],
                 name="run_org_status_created",

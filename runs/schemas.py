@@ -77,10 +77,7 @@ class RunOut(Schema):
     agent: str
     intent: str
     trigger: str
-    status: str = Field(
-        description="queued, held (waiting for a place: its organization already has "
-        "NEONHUB_ORG_MAX_IN_FLIGHT runs queued or running), running, completed, failed, cancelled"
-    )
+    status: str
     attempt: int
     max_attempts: int
     error_code: str

@@ -226,46 +226,21 @@ def run_requeue(
     return when if changed else None
 
 
-def run_release_oldest(*, organization_id) -> UUID | None:
-    """The organization's oldest held run → queued (it has a place now); its id, or None if it
-    has none held.  One statement through the ``run_org_status_created`` index."""
-    now = timezone.now()
-    return sql.update_first(
-        AgentRun,
-        where={"organization_id": organization_id, "status": RunStatus.HELD},
-        order_by="created_at",
-        values={"status": RunStatus.QUEUED, "queued_at": now, "updated_at": now},
-    )
-
-
-def run_cancel_waiting(*, run: AgentRun) -> str | None:
-    """Cancel a held or queued run at once; answers the status it had, or None if it had
-    neither (it is running or finished).  A queued run gave back a place; a held one had none."""
-    now = timezone.now()
-    for status, message in (
-        (RunStatus.HELD, "Cancelled while waiting for a place"),
-        (RunStatus.QUEUED, "Cancelled before it started"),
-    ):
-        with transaction.atomic():
-            if AgentRun.objects.filter(pk=run.pk, status=status).update(
-                status=RunStatus.CANCELLED,
-                finished_at=now,
-                error_code="CANCELLED",
-                error_message=message,
-                cancel_requested_at=now,
-                updated_at=now,
-            ):
-                run.refresh_from_db()
-                rollup_add(run=run)
-                return status
-    return None
-
-
 def run_request_cancel(*, run: AgentRun) -> AgentRun:
-    """A held or queued run cancels at once; a running one is asked to stop at its next step."""
+    """A queued run cancels at once; a running one is asked to stop at its next step."""
     now = timezone.now()
-    if run_cancel_waiting(run=run) is not None:
-        return run
+    with transaction.atomic():
+        if AgentRun.objects.filter(pk=run.pk, status=RunStatus.QUEUED).update(
+            status=RunStatus.CANCELLED,
+            finished_at=now,
+            error_code="CANCELLED",
+            error_message="Cancelled before it started",
+            cancel_requested_at=now,
+            updated_at=now,
+        ):
+            run.refresh_from_db()
+            rollup_add(run=run)
+            return run
     if (
         run.status == RunStatus.RUNNING
         or AgentRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).exists()

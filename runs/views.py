@@ -10,7 +10,6 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -172,7 +171,6 @@ def run_detail(request: HttpRequest, run_id) -> HttpResponse:
         "children": selectors.run_children(run=run),
         "can_cancel": run.status in ACTIVE_STATUSES and not run.cancel_requested_at,
         "can_retry": run.status in (RunStatus.FAILED, RunStatus.CANCELLED),
-        "max_in_flight": settings.NEONHUB_ORG_MAX_IN_FLIGHT,
         "version": version,
     }
     template = "runs/detail.html#run-body" if request.htmx else "runs/detail.html"

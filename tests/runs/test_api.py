@@ -368,7 +368,6 @@ def test_stats(api, org):
     data = api.get("/runs/stats", {"window_hours": 24}).json()
     assert data["totals"] == {
         "queued": 1,
-        "held": 0,
         "running": 0,
         "completed": 5,
         "failed": 1,
