@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import sys
 import time
 import uuid
@@ -27,19 +26,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import bench_environment  # noqa: E402
+
 SID = "AC" + "0123456789abcdef" * 2
 TOKEN = "bench-auth-token-0123456789abcdef"
 FROM = "+15005550006"
 
 
 def setup_environment() -> None:
-    var = ROOT / "var" / "bench-connectors"
-    if not os.environ.get("DATABASE_URL"):
-        shutil.rmtree(var, ignore_errors=True)
-    var.mkdir(parents=True, exist_ok=True)
-    os.environ.setdefault("NEONHUB_VAR_DIR", str(var))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "neonhub.settings")
-    os.environ.setdefault("NEONHUB_LOG_LEVEL", "WARNING")
+    bench_environment("bench-connectors")
     os.environ["NEONHUB_ALLOW_PRIVATE_URLS"] = "true"  # the provider is on loopback
 
 

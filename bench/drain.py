@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -29,30 +28,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import bench_environment, wait_until  # noqa: E402
+
 
 def noop(marker: str) -> None:
     """The bare task: append the time it finished, one line per task."""
     with open(marker, "a") as fh:
         fh.write(f"{time.time()}\n")
-
-
-def setup_environment() -> Path:
-    var = ROOT / "var" / "bench-drain"
-    if not os.environ.get("DATABASE_URL"):
-        shutil.rmtree(var, ignore_errors=True)
-    var.mkdir(parents=True, exist_ok=True)
-    os.environ.setdefault("NEONHUB_VAR_DIR", str(var))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "neonhub.settings")
-    os.environ.setdefault("NEONHUB_LOG_LEVEL", "WARNING")
-    return var
-
-
-def wait_until(predicate, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise SystemExit("timed out waiting for the worker")
-        time.sleep(0.05)
 
 
 class Cluster:
@@ -109,7 +91,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=1500, help="runs and no-op tasks per phase")
     parser.add_argument("--rounds", type=int, default=2, help="pairs of phases, in ABBA order")
     args = parser.parse_args()
-    var = setup_environment()
+    var = bench_environment("bench-drain")
 
     import django
 

@@ -22,7 +22,6 @@ import argparse
 import http.client
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -34,30 +33,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-
-def setup_environment() -> Path:
-    var = ROOT / "var" / "bench-e2e"
-    if not os.environ.get("DATABASE_URL"):
-        shutil.rmtree(var, ignore_errors=True)
-    var.mkdir(parents=True, exist_ok=True)
-    os.environ.setdefault("NEONHUB_VAR_DIR", str(var))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "neonhub.settings")
-    os.environ.setdefault("NEONHUB_LOG_LEVEL", "WARNING")
-    return var
+from bench.common import bench_environment, wait_until  # noqa: E402
 
 
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def wait_until(predicate, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise SystemExit(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 def answers(port: int) -> bool:
@@ -142,7 +124,7 @@ def main() -> None:
     parser.add_argument("--web-workers", type=int, help="gunicorn workers (default: its config)")
     parser.add_argument("--threads", type=int, help="gunicorn threads (default: its config)")
     args = parser.parse_args()
-    var = setup_environment()
+    var = bench_environment("bench-e2e")
 
     import django
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -26,6 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import bench_environment, wait_until  # noqa: E402
+
 
 def noop(marker: str) -> None:
     """The bare task: append one byte so the bench can count completions."""
@@ -33,31 +34,12 @@ def noop(marker: str) -> None:
         fh.write(b"x")
 
 
-def setup_environment() -> Path:
-    var = ROOT / "var" / "bench"
-    if not os.environ.get("DATABASE_URL"):
-        shutil.rmtree(var, ignore_errors=True)
-    var.mkdir(parents=True, exist_ok=True)
-    os.environ.setdefault("NEONHUB_VAR_DIR", str(var))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "neonhub.settings")
-    os.environ.setdefault("NEONHUB_LOG_LEVEL", "WARNING")
-    return var
-
-
-def wait_until(predicate, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise SystemExit("timed out waiting for the worker")
-        time.sleep(0.02)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=400, help="runs and no-op tasks each")
     parser.add_argument("--rounds", type=int, default=4)
     args = parser.parse_args()
-    var = setup_environment()
+    var = bench_environment("bench")
 
     import django
 
@@ -120,6 +102,7 @@ def main() -> None:
                     >= n
                 ),
                 timeout=600,
+                interval=0.02,
             )
             run_time += time.perf_counter() - start
 
@@ -127,7 +110,7 @@ def main() -> None:
             for _ in range(per_round):
                 async_task("bench.run_throughput.noop", str(marker))
             done_noops += per_round
-            wait_until(lambda n=done_noops: marker.stat().st_size >= n, timeout=600)
+            wait_until(lambda n=done_noops: marker.stat().st_size >= n, timeout=600, interval=0.02)
             noop_time += time.perf_counter() - start
     finally:
         os.killpg(worker.pid, signal.SIGTERM)
