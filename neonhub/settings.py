@@ -232,7 +232,6 @@ NEONHUB_HEARTBEAT_MIN_INTERVAL = env.float("NEONHUB_HEARTBEAT_MIN_INTERVAL", def
 NEONHUB_STEP_BUFFER_SECONDS = env.float("NEONHUB_STEP_BUFFER_SECONDS", default=1.0)
 NEONHUB_RETRY_BASE_SECONDS = env.float("NEONHUB_RETRY_BASE_SECONDS", default=5.0)
 NEONHUB_RETRY_MAX_SECONDS = env.float("NEONHUB_RETRY_MAX_SECONDS", default=900.0)
-NEONHUB_IDEMPOTENCY_HOURS = env.int("NEONHUB_IDEMPOTENCY_HOURS", default=24)
 NEONHUB_EXTRA_AGENTS: dict[str, str] = {}
 # Providers beyond connectors/registry.py (slug → dotted path); the tests add one.
 NEONHUB_EXTRA_PROVIDERS: dict[str, str] = {}
