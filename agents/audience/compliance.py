@@ -44,6 +44,7 @@ from connectors.base import MessageKind
 from connectors.execution import derived_key
 from connectors.models import OutboundMessage, OutboxStatus
 from connectors.selectors import suppression_exists
+from connectors.suppressions import suppression_add, suppression_remove
 from neonhub.core.errors import InvalidInput, PolicyBlocked
 from neonhub.core.models import Organization
 
@@ -382,3 +383,23 @@ def keyword_of(body: str) -> str | None:
     if word in HELP:
         return "help"
     return None
+
+
+def keyword_honour(
+    *, organization: Organization, channel: str, address: str, body: str
+) -> str | None:
+    """Apply an opt-out or opt-in keyword a person sent: STOP suppresses the address, START
+    lifts it.  Answers the keyword (``opted_out``, ``opted_in``, ``help``) or None.  The one
+    rule, whether the message reached a trigger's reply or only the inbound record."""
+    keyword = keyword_of(body) if body else None
+    if keyword == "opted_out":
+        suppression_add(
+            organization=organization,
+            channel=channel,
+            address=address,
+            reason=f"Replied {body.strip().upper()[:20]}",
+            source="opt_out_keyword",
+        )
+    elif keyword == "opted_in":
+        suppression_remove(organization=organization, channel=channel, address=address)
+    return keyword

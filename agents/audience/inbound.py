@@ -3,11 +3,10 @@ and their opt-out and opt-in keywords honoured."""
 
 from __future__ import annotations
 
-from agents.audience.compliance import contact_resolve, keyword_of
+from agents.audience.compliance import contact_resolve, keyword_honour
 from agents.audience.models import InboundMessage
 from connectors.addresses import normalize_address
 from connectors.models import Connector
-from connectors.suppressions import suppression_add, suppression_remove
 from connectors.webhooks import MessageReceived
 from neonhub.core.errors import InvalidInput
 
@@ -35,14 +34,4 @@ def inbound_message_record(*, connector: Connector, message: MessageReceived) ->
         provider_id=message.provider_id[:64],
         body=body[:1600],
     )
-    keyword = keyword_of(body) if body else None
-    if keyword == "opted_out":
-        suppression_add(
-            organization=organization,
-            channel=channel,
-            address=address,
-            reason=f"Replied {body.strip().upper()[:20]}",
-            source="opt_out_keyword",
-        )
-    elif keyword == "opted_in":
-        suppression_remove(organization=organization, channel=channel, address=address)
+    keyword_honour(organization=organization, channel=channel, address=address, body=body)

@@ -14,7 +14,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, model_validator
 
 from agents import knowledge, llm, writer
-from agents.audience.compliance import keyword_of
+from agents.audience.compliance import keyword_honour, keyword_of
 from agents.base import Agent, IntentInput, intent
 from agents.context import RunContext
 from agents.selectors import knowledge_articles_active
@@ -22,7 +22,6 @@ from agents.text import clip, sentences
 from connectors.addresses import normalize_address
 from connectors.registry import reply_action
 from connectors.selectors import suppression_exists
-from connectors.suppressions import suppression_add, suppression_remove
 from neonhub.core.errors import ConnectorMissing, InvalidInput
 
 Sentiment = Literal["positive", "neutral", "negative"]
@@ -410,18 +409,9 @@ class SupportAgent(Agent):
     ) -> dict:
 
         with ctx.step(f"keyword {keyword}"):
-            if keyword == "opted_out":
-                suppression_add(
-                    organization=ctx.organization,
-                    channel=data.channel,
-                    address=address,
-                    reason=f"Replied {data.body.strip().upper()}",
-                    source="opt_out_keyword",
-                )
-            elif keyword == "opted_in":
-                suppression_remove(
-                    organization=ctx.organization, channel=data.channel, address=address
-                )
+            keyword_honour(
+                organization=ctx.organization, channel=data.channel, address=address, body=data.body
+            )
         # Twilio answers these keywords itself on SMS numbers (and refuses our messages to an
         # opted-out number), so by default only WhatsApp replies are sent from here.
         by_twilio = data.keywordReplies == "twilio" or (
