@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.utils import timezone
 
+from connectors import http
 from connectors.models import Connector, OutboundMessage
 from connectors.registry import get_provider_class
 from connectors.suppressions import suppression_add
@@ -41,17 +42,17 @@ def with_status_callback(*, connector: Connector, action: str, input: dict) -> d
     ):
         return input
     host = urlsplit(settings.NEONHUB_PUBLIC_URL).hostname or ""
-    if host == "localhost" or _private(host):
+    if host == "localhost" or _private(host):  # the seam's own rule of what is public
         return input
     return {**input, CALLBACK_FIELD: cls.status_callback_url(connector.pk)}
 
 
 def _private(host: str) -> bool:
+    """A literal address the public cannot reach; a host name is taken as public."""
     try:
-        address = ipaddress.ip_address(host)
+        return not http.is_public_address(ipaddress.ip_address(host))
     except ValueError:
         return False
-    return address.is_private or address.is_loopback or address.is_link_local
 
 
 def outbox_status_apply(*, connector: Connector, reports: list[DeliveryReport]) -> int:

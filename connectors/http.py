@@ -420,7 +420,7 @@ def client_for(name: str, **kwargs: Any) -> HttpClient:
         return _clients[name]
 
 
-def _is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+def is_public_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         address = address.ipv4_mapped  # ::ffff:127.0.0.1 is loopback too
     return address.is_global and not address.is_multicast
@@ -436,7 +436,7 @@ def check_public_peer(sock: socket.socket, *, host: str, field: str = "url") -> 
     if settings.NEONHUB_ALLOW_PRIVATE_URLS:
         return
     peer = ipaddress.ip_address(str(sock.getpeername()[0]).split("%", 1)[0])
-    if not _is_public(peer):
+    if not is_public_address(peer):
         sock.close()
         raise InvalidInput(
             f"{host} reached a private or local address ({peer}), which is not allowed",
@@ -467,7 +467,7 @@ def check_public_url(url: str, *, field: str = "url") -> str:
         ) from exc
     for info in infos:
         address = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])  # drop an IPv6 scope id
-        if not _is_public(address):
+        if not is_public_address(address):
             raise InvalidInput.for_field(
                 field,
                 "private, loopback or link-local address",

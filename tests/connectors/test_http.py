@@ -280,9 +280,9 @@ def test_redirect_to_a_private_address_is_refused_when_not_allowed(
     httpserver, client, settings, monkeypatch
 ):
     settings.NEONHUB_ALLOW_PRIVATE_URLS = False
-    public = http._is_public
+    public = http.is_public_address
     monkeypatch.setattr(
-        http, "_is_public", lambda address: address.is_loopback or public(address)
+        http, "is_public_address", lambda address: address.is_loopback or public(address)
     )  # the test server
     answers(
         httpserver,
