@@ -7,9 +7,7 @@ from datetime import datetime
 
 from django_q.models import Schedule
 
-from neonhub.core.queue import enqueue, enqueue_in_transaction
-
-__all__ = ["enqueue_in_transaction", "enqueue_run", "enqueue_run_at"]
+from neonhub.core.queue import enqueue
 
 
 def enqueue_run(run_id) -> None:

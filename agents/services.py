@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from agents import queue
 from agents.registry import get_agent
+from neonhub.core import queue as core_queue
 from neonhub.core.errors import Conflict
 from neonhub.core.models import Organization
 from runs import services as run_services
@@ -49,7 +50,7 @@ def run_start(
     # With the ORM broker the run and its task commit together.  Otherwise the run's INSERT is
     # one statement (its own commit, unless the caller holds a transaction) and the task is
     # sent once it is committed.
-    with transaction.atomic() if queue.enqueue_in_transaction() else nullcontext():
+    with transaction.atomic() if core_queue.enqueue_in_transaction() else nullcontext():
         run, created = run_services.run_create(
             organization=organization,
             agent=impl.slug,
