@@ -11,6 +11,9 @@ from django import template
 from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+
+from neonhub.core import markup
 
 register = template.Library()
 
@@ -81,3 +84,9 @@ def money(amount: Decimal | float | None) -> str:
 @register.filter
 def short_id(value: Any) -> str:
     return str(value)[:8]
+
+
+@register.filter
+def markdown(text: str | None) -> str:
+    """Markdown as sanitised HTML (``neonhub.core.markup``)."""
+    return mark_safe(markup.markdown_html(text or ""))  # noqa: S308 - sanitised by nh3
