@@ -178,6 +178,11 @@ def mention(text: str) -> str:
     return f"“{title_form(clean)}”"
 
 
+def tidy(text: str) -> str:
+    """A sentence ending in a quoted question takes no second full stop: ``“Why?”.`` → ``“Why?”``."""
+    return re.sub(r"([?!])”\.", r"\1”", text)
+
+
 # --- placeholders ------------------------------------------------------------------------------
 
 PLACEHOLDER_RE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\|\s*([^}]*?)\s*)?\}\}")
@@ -346,7 +351,7 @@ def email_sequence(
         lines = ["Hi {{first_name|there}},", ""]
         for paragraph in paragraphs:
             if paragraph:
-                lines += [_cap(paragraph.format(**values)), ""]
+                lines += [tidy(_cap(paragraph.format(**values))), ""]
         lines += [f"{cta}: {link}", "", voice.signature]
         if voice.slogan:
             lines.append(voice.slogan)
@@ -723,11 +728,13 @@ def _unique(items: list[str]) -> list[str]:
 
 def article_title(*, topic: str, keyword: str) -> str:
     """The topic as the title when it names the keyword, else "Keyword: Topic"."""
+    lead = title_form(keyword)
+    joint = " " if lead.endswith("?") else ": "  # "What is SEO? A Practical Guide"
     if _normal(topic) == _normal(keyword):
-        return f"{title_form(keyword)}: A Practical Guide"
+        return f"{lead}{joint}A Practical Guide"
     if contains_phrase(topic, keyword) and len(_clean(topic)) <= 70:
         return title_form(topic)
-    return f"{title_form(keyword)}: {title_form(topic)}"
+    return f"{lead}{joint}{title_form(topic)}"
 
 
 def _summary(topic: str, keyword: str, audience: str, with_keyword: bool) -> str:
@@ -849,7 +856,7 @@ def _compose(
             for template in queues[source]:
                 if template in used:
                     continue
-                text = template.format(**values, term=mention(term) if term else "")
+                text = tidy(template.format(**values, term=mention(term) if term else ""))
                 if (contains_phrase(text, keyword) and source != "keyword") or _normal(
                     text
                 ) in seen_text:
