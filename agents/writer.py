@@ -99,13 +99,8 @@ class Voice:
         return "\n".join(parts)
 
 
-def pick(options: list[str] | tuple[str, ...], *keys: Any) -> str:
-    """A stable choice among equivalent templates, keyed by the request."""
-    digest = hashlib.sha256("|".join(map(str, keys)).encode()).digest()
-    return options[digest[0] % len(options)]
-
-
 def _offset(size: int, *keys: Any) -> int:
+    """A stable choice among ``size`` equivalent templates, keyed by the request."""
     digest = hashlib.sha256("|".join(map(str, keys)).encode()).digest()
     return int.from_bytes(digest[:4], "big") % max(1, size)
 
