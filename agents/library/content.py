@@ -473,6 +473,6 @@ def repurpose_text(content: str, form: str, keyword: str) -> str:
         return f"Subject: {subject}\n\n" + " ".join(found[:3])
     points = "\n".join(f"• {clip(s, 200)}" for s in found[1:4])
     return writer.fit_platform(
-        f"{found[0] if found else content}\n\n{points}\n\nWhat is your take on {keyword}?".strip(),
+        f"{found[0] if found else content}\n\n{points}\n\nWhat is your take on {writer.mention(keyword)}?".strip(),
         "linkedin",
     )
