@@ -799,13 +799,24 @@ def article(
         if best_key is not None and best_key[0]:
             break
     data = best
-    written = len(words(article_markdown(data)))
+    notes = []
+    body = article_markdown(data)
+    written = len(words(body))
     if written < 0.85 * word_count:
-        data["notes"] = [
+        notes.append(
             f"The built-in writer wrote {written} of the {word_count} words asked for: it has "
             "no more distinct sentences, and repeating itself would not help. Connect an LLM "
             "for longer articles."
-        ]
+        )
+    density = keyword_density(body, keyword)
+    if not low <= density <= high:
+        notes.append(
+            f"The keyword's density is {density}%, outside the {low}-{high}% the SEO audit asks "
+            "for: the title and the given headings alone "
+            + ("use it more often than that." if density > high else "leave too little room.")
+        )
+    if notes:
+        data["notes"] = notes
     return data
 
 

@@ -191,6 +191,23 @@ def test_a_given_outline_is_used_and_duplicate_headings_written_once():
     assert repeated(writer.article_markdown(data)) == []
 
 
+def test_an_outline_that_makes_the_density_impossible_is_said_not_hidden():
+    keyword = "spring promotions"
+    data = make_article(
+        "Spring shopping trends",
+        keyword,
+        word_count=300,
+        outline=[f"{keyword.capitalize()} part {n}" for n in range(1, 13)],
+    )
+    density = keyword_density(writer.article_markdown(data), keyword)
+    assert density > 3.0
+    assert data["notes"] == [
+        f"The keyword's density is {density}%, outside the 0.5-3.0% the SEO audit asks for: "
+        "the title and the given headings alone use it more often than that."
+    ]
+    assert "notes" not in make_article("Spring shopping trends", keyword, word_count=900)
+
+
 def test_the_same_request_gives_the_same_article():
     assert make_article("Composting", "composting") == make_article("Composting", "composting")
 
