@@ -22,6 +22,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from agents.seo.audit import DENSITY_RANGE  # the audit's range, measured the audit's way
 from agents.text import (
     SENTENCE_RE,
     clip,
@@ -509,7 +510,6 @@ def normalize_hashtags(tags: list[str]) -> list[str]:
 # ``TARGET_DENSITY``; no other sentence mentions it.
 
 TARGET_DENSITY = 1.5
-DENSITY_RANGE = (0.5, 3.0)  # agents.seo.audit.DENSITY_RANGE (a test keeps the two equal)
 
 POOLS: dict[str, tuple[str, ...]] = {
     "what": (
