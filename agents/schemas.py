@@ -15,6 +15,23 @@ class RunIn(Schema):
     payload: dict[str, Any] = Field(default_factory=dict)
 
 
+class ApproveIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    payload: dict[str, Any] | None = Field(
+        default=None,
+        description="An edited input to run instead of the one asked for; checked against the "
+        "intent's schema (422 naming payload.<field>) and previewed again",
+    )
+    note: str = Field(default="", max_length=1000)
+
+
+class RejectIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    note: str = Field(max_length=1000, description="Why the run is rejected (required)")
+
+
 class RerunIn(Schema):
     model_config = ConfigDict(extra="forbid")
 
