@@ -8,10 +8,12 @@ from datetime import timedelta
 from uuid import UUID
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from agents import approvals, queue
+from agents.models import ContentDraft, DraftStatus
 from agents.registry import get_agent
 from neonhub.core import queue as core_queue
 from neonhub.core.errors import Conflict, InvalidInput
@@ -20,6 +22,8 @@ from runs import services as run_services
 from runs.models import AgentRun, ApprovalState, RunApproval, RunStatus, Trigger
 
 logger = logging.getLogger(__name__)
+
+DRAFT_FIELDS = frozenset({"title", "body", "primary_keyword", "status"})
 
 
 def run_start(
@@ -266,3 +270,49 @@ def runs_recover(*, now=None) -> dict:
         "redelivered": redelivered,
         "approvals_expired": expired,
     }
+
+
+# --- approval settings and drafts ---------------------------------------------------------------
+
+
+def approval_settings_save(
+    *, organization: Organization, values: dict
+) -> approvals.ApprovalSettings:
+    """Replace the organization's approval settings; bad values raise ``InvalidInput``.
+
+    Runs already waiting keep their deadline; the new settings apply to runs started after.
+    """
+    parsed = approvals.settings_parse(values)
+    with transaction.atomic():
+        org = Organization.objects.select_for_update().get(pk=organization.pk)
+        org.settings = {**(org.settings or {}), approvals.SETTINGS_KEY: parsed.model_dump()}
+        org.save(update_fields=["settings", "updated_at"])
+    organization.settings = org.settings
+    return parsed
+
+
+def draft_update(*, draft: ContentDraft, **fields) -> ContentDraft:
+    """Change a draft's title, body, keyword or status (``DRAFT_FIELDS``)."""
+    unknown = set(fields) - DRAFT_FIELDS
+    if unknown:
+        raise InvalidInput.for_field(sorted(unknown)[0], "cannot be changed here")
+    if "status" in fields and fields["status"] not in DraftStatus.values:
+        raise InvalidInput.for_field("status", f"one of {', '.join(DraftStatus.values)}")
+    for key, value in fields.items():
+        setattr(draft, key, value)
+    try:
+        draft.full_clean(exclude=["organization", "brand", "created_by"])
+    except ValidationError as exc:
+        details = [
+            {"field": name, "message": " ".join(messages)}
+            for name, messages in exc.message_dict.items()
+        ]
+        raise InvalidInput(details[0]["message"], details=details) from None
+    draft.save(update_fields=[*fields, "updated_at"])
+    return draft
+
+
+def draft_approve(*, draft: ContentDraft) -> ContentDraft:
+    if draft.status in (DraftStatus.PUBLISHED, DraftStatus.ARCHIVED):
+        raise Conflict(f"The draft is {draft.status}; only a draft not yet published is approved")
+    return draft_update(draft=draft, status=DraftStatus.APPROVED)
