@@ -43,7 +43,9 @@ def test_a_held_run_is_answered_awaiting_approval_with_its_preview(admin_api, he
     assert approval["expires_at"] > approval["requested_at"]
     assert body["links"]["approve"] == f"/api/v1/runs/{held.id}/approve"
     listed = admin_api.get("/runs", {"status": "awaiting_approval"}).json()["items"]
-    assert [r["id"] for r in listed] == [str(held.id)] and listed[0]["approval"]["state"] == "pending"
+    assert [r["id"] for r in listed] == [str(held.id)] and listed[0]["approval"][
+        "state"
+    ] == "pending"
 
 
 def test_starting_a_held_run_answers_202_awaiting_approval(admin_api, org):
