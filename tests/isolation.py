@@ -12,9 +12,9 @@ from tests.factories import (
     AgentRunFactory,
     BatchFactory,
     ConnectorFactory,
-    ContentDraftFactory,
     ContactFactory,
     ContactListFactory,
+    ContentDraftFactory,
     RecurringScheduleFactory,
     TriggerFactory,
 )

@@ -285,3 +285,21 @@ def test_a_retry_of_an_approved_run_is_not_asked_again_but_a_new_input_is(org, h
     assert retry.status != RunStatus.AWAITING_APPROVAL and retry.trigger == Trigger.RETRY
     again, _ = services.run_rerun(run=held, payload=POST, trigger=Trigger.UI)
     assert again.status == RunStatus.AWAITING_APPROVAL
+
+
+def test_the_scheduled_publish_an_approved_run_makes_is_not_asked_again(org, run_now):
+    configure(org, social_platforms=["reddit"])
+    later = (timezone.now() + timedelta(hours=2)).isoformat()
+    run, _ = services.run_start(
+        organization=org,
+        agent="social",
+        intent="publish",
+        payload={**POST, "publishAt": later},
+    )
+    assert run.status == RunStatus.AWAITING_APPROVAL
+    run_now(services.run_approve, run=run, by_name="a")
+    run.refresh_from_db()
+    child = AgentRun.objects.get(parent=run)
+    assert run.status == RunStatus.COMPLETED and run.output["status"] == "scheduled"
+    assert child.trigger == Trigger.SCHEDULE and child.status == RunStatus.QUEUED
+    assert not RunApproval.objects.filter(run=child).exists()
