@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.utils import timezone
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from agents.base import Agent, validation_details
 from neonhub.core.errors import InvalidInput
@@ -64,11 +64,13 @@ class ApprovalSettings(BaseModel):
         default=72, ge=1, le=720, description="An unapproved run is cancelled after this long"
     )
 
-    def model_post_init(self, context: Any) -> None:
-        unknown = [p for p in self.social_platforms if p not in SOCIAL_PLATFORMS]
+    @field_validator("social_platforms")
+    @classmethod
+    def _platforms(cls, value: list[str]) -> list[str]:
+        unknown = [p for p in value if p not in SOCIAL_PLATFORMS]
         if unknown:
             raise ValueError(f"unknown platform {unknown[0]!r}")
-        self.social_platforms = [p for p in SOCIAL_PLATFORMS if p in self.social_platforms]
+        return [p for p in SOCIAL_PLATFORMS if p in value]  # in a fixed order, once each
 
     @property
     def anything(self) -> bool:

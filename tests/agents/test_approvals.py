@@ -66,8 +66,9 @@ def test_settings_refuse_unknown_fields_and_bad_values_naming_them():
     with pytest.raises(InvalidInput) as exc:
         approvals.settings_parse({"expires_hours": 0})
     assert exc.value.details[0]["field"] == "expires_hours"
-    with pytest.raises(InvalidInput):
+    with pytest.raises(InvalidInput) as exc:
         approvals.settings_parse({"social_platforms": ["myspace"]})
+    assert exc.value.details[0]["field"] == "social_platforms"
     with pytest.raises(InvalidInput):
         approvals.settings_parse({"email": True})
 
