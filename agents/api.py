@@ -19,7 +19,7 @@ from ninja import Header, Router, Status
 
 from agents import executor, services
 from agents.registry import all_agents
-from agents.schemas import ActionIn, ActionRunOut, AgentOut, RerunIn, RunIn
+from agents.schemas import ActionIn, ActionRunOut, AgentOut, ApproveIn, RejectIn, RerunIn, RunIn
 from connectors.execution import action_get, action_input
 from connectors.models import Connector
 from connectors.registry import get_provider_class
@@ -129,6 +129,36 @@ def run_rerun(
         response["Idempotent-Replayed"] = "true"
     response["Location"] = f"/api/v1/runs/{new_run.id}"
     return Status(202, new_run)
+
+
+def _decider(principal) -> dict:
+    """Who decides an approval: the signed-in person, or the API key by name."""
+    if principal.user is not None:
+        return {"user": principal.user}
+    return {"by_name": f"API key {principal.api_key.name}" if principal.api_key else ""}
+
+
+@runs_router.post(
+    "/{run_id}/approve",
+    response={202: RunOut},
+    summary="Approve a run awaiting approval (owners and admins); optionally with edited input",
+)
+@requires("manage", find=run_get)
+def run_approve(request: HttpRequest, run: AgentRun, body: ApproveIn):
+    approved = services.run_approve(
+        run=run, note=body.note, payload=body.payload, **_decider(request.auth)
+    )
+    return Status(202, approved)
+
+
+@runs_router.post(
+    "/{run_id}/reject",
+    response=RunOut,
+    summary="Reject a run awaiting approval with a note (owners and admins); nothing is sent",
+)
+@requires("manage", find=run_get)
+def run_reject(request: HttpRequest, run: AgentRun, body: RejectIn):
+    return services.run_reject(run=run, note=body.note, **_decider(request.auth))
 
 
 def _check_idempotency_key(value: str | None) -> None:

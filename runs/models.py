@@ -16,6 +16,9 @@ class RunStatus(models.TextChoices):
     COMPLETED = "completed", "Completed"
     FAILED = "failed", "Failed"
     CANCELLED = "cancelled", "Cancelled"
+    # Held before it is queued until a person approves it (``RunApproval``): neither in flight
+    # nor finished; no worker claims it and the watchdog only expires it.
+    AWAITING_APPROVAL = "awaiting_approval", "Awaiting approval"
 
 
 TERMINAL_STATUSES = frozenset({RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELLED})
@@ -45,7 +48,7 @@ class AgentRun(BaseModel):
     agent = models.CharField(max_length=64)
     intent = models.CharField(max_length=64)
     trigger = models.CharField(max_length=16, choices=Trigger.choices, default=Trigger.API)
-    status = models.CharField(max_length=16, choices=RunStatus.choices, default=RunStatus.QUEUED)
+    status = models.CharField(max_length=20, choices=RunStatus.choices, default=RunStatus.QUEUED)
 
     input = models.JSONField(default=dict)
     input_hash = models.CharField(max_length=64)
@@ -201,6 +204,64 @@ class AgentRun(BaseModel):
         return None
 
 
+class ApprovalState(models.TextChoices):
+    PENDING = "pending", "Awaiting a decision"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+    EXPIRED = "expired", "Expired"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class RunApproval(BaseModel):
+    """The approval a run waits for: what it will send (``preview``) and who decided, when.
+
+    Created with the run when the organization's approval settings hold it back
+    (``agents.approvals``); the run is ``awaiting_approval`` while ``state`` is pending.
+    """
+
+    run = models.OneToOneField(AgentRun, on_delete=models.CASCADE, related_name="approval")
+    state = models.CharField(
+        max_length=16, choices=ApprovalState.choices, default=ApprovalState.PENDING
+    )
+    reasons = models.JSONField(default=list, blank=True)
+    preview = models.JSONField(default=dict, blank=True)
+    requested_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Kept as text too: the record says who decided even after the user is deleted, and an
+    # API key (no user) decides under its name.
+    decided_by_name = models.CharField(max_length=200, blank=True, default="")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    note = models.CharField(max_length=1000, blank=True, default="")
+    # The input as it was asked for, when the approver edited it before approving.
+    original_input = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(state__in=ApprovalState.values),
+                name="runapproval_state_valid",
+            ),
+        ]
+        indexes = [
+            # The watchdog's expiry: pending approvals by deadline; partial, decided ones cost nothing.
+            models.Index(
+                fields=["expires_at"],
+                name="approval_pending_expires",
+                condition=models.Q(state="pending"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"approval of {self.run_id} ({self.state})"
+
+    @property
+    def edited(self) -> bool:
+        return self.original_input is not None
+
+
 class StepKind(models.TextChoices):
     STEP = "step", "Step"
     CALL = "call", "Outside call"
@@ -269,7 +330,7 @@ class RunRollup(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     hour = models.DateTimeField()
     agent = models.CharField(max_length=64)
-    status = models.CharField(max_length=16, choices=RunStatus.choices)
+    status = models.CharField(max_length=20, choices=RunStatus.choices)
     error_code = models.CharField(max_length=32, blank=True, default="")
     connector = models.CharField(max_length=64, blank=True, default="")
     count = models.PositiveIntegerField(default=0)

@@ -51,6 +51,8 @@ class RunLinks(Schema):
     cancel: str
     retry: str
     rerun: str
+    approve: str
+    reject: str
     page: str
 
 
@@ -70,6 +72,27 @@ class RunOriginOut(Schema):
     id: UUID
     api: str | None = Field(description="The origin in this API; a delivery has no endpoint")
     page: str
+
+
+class ApprovalOut(Schema):
+    """The approval a run was held for (``awaiting_approval``) and its decision."""
+
+    state: str = Field(description="pending, approved, rejected, expired or cancelled")
+    reasons: list[str] = Field(description="Which approval settings held the run")
+    requested_at: datetime
+    expires_at: datetime
+    decided_by: str | None = Field(description="Who approved or rejected")
+    decided_at: datetime | None
+    note: str
+    edited: bool = Field(description="The approver changed the input before approving")
+    preview: dict[str, Any] = Field(
+        description="What the run will send, computed before anything was sent: summary, "
+        "recipients (a count), items (to, action, content) and more (items not shown)"
+    )
+
+    @staticmethod
+    def resolve_decided_by(obj) -> str | None:
+        return obj.decided_by_name or None
 
 
 class RunOut(Schema):
@@ -97,8 +120,16 @@ class RunOut(Schema):
     schedule_id: UUID | None
     delivery_id: UUID | None
     origin: RunOriginOut | None
+    approval: ApprovalOut | None = Field(
+        description="Set when the organization's approval settings held the run"
+    )
     created_at: datetime
     links: RunLinks
+
+    @staticmethod
+    def resolve_approval(obj):
+        # None when there is none: the reverse one-to-one's DoesNotExist is an AttributeError.
+        return getattr(obj, "approval", None)
 
     @staticmethod
     def resolve_origin(obj) -> dict | None:
@@ -122,6 +153,8 @@ class RunOut(Schema):
             "cancel": f"{base}/cancel",
             "retry": f"{base}/retry",
             "rerun": f"{base}/rerun",
+            "approve": f"{base}/approve",
+            "reject": f"{base}/reject",
             "page": f"/runs/{obj.id}/",
         }
 

@@ -17,6 +17,7 @@ from runs.models import (
     ACTIVE_STATUSES,
     ROLLUP_BUCKET_FIELDS,
     AgentRun,
+    RunApproval,
     RunRollup,
     RunStatus,
     RunStep,
@@ -92,16 +93,26 @@ def run_page(
     cursor: str | None = None,
     limit: int = 25,
 ) -> Page[AgentRun]:
-    """Newest first, keyset on (created_at, id): no OFFSET and no COUNT(*) over all runs."""
-    qs = run_queryset(organization=organization, filters=filters)
+    """Newest first, keyset on (created_at, id): no OFFSET and no COUNT(*) over all runs.
+
+    Each run comes with its approval, if it had one (a join on the approval's unique run id).
+    """
+    qs = run_queryset(organization=organization, filters=filters).select_related("approval")
     return keyset_page(qs, cursor=cursor, limit=limit)
 
 
 def run_get(*, organization: Organization, run_id: uuid.UUID) -> AgentRun:
     try:
-        return AgentRun.objects.select_related("parent").get(organization=organization, pk=run_id)
+        return AgentRun.objects.select_related("parent", "approval").get(
+            organization=organization, pk=run_id
+        )
     except AgentRun.DoesNotExist:
         raise NotFound("Run not found") from None
+
+
+def run_approval(*, run: AgentRun) -> RunApproval | None:
+    """The approval the run waited (or waits) for, if it was held for one."""
+    return RunApproval.objects.filter(run_id=run.pk).select_related("decided_by").first()
 
 
 def run_error_context(*, run: AgentRun, user) -> dict:
@@ -158,7 +169,7 @@ def run_stats(*, organization: Organization, window_hours: int) -> dict:
 
     Finished runs come from the hourly rollups (the window starts at a whole hour), so the
     cost does not grow with the number of runs; percentiles come from the rollups' duration
-    histograms, like the overview's.  Queued and running runs are counted live.
+    histograms, like the overview's.  Queued, running and awaiting-approval runs are counted live.
     """
 
     end = timezone.now()
@@ -168,7 +179,10 @@ def run_stats(*, organization: Organization, window_hours: int) -> dict:
     for row in rows.values("status").annotate(n=Sum("count")).order_by():
         totals[row["status"]] = row["n"]
     for row in (
-        AgentRun.objects.filter(organization=organization, status__in=ACTIVE_STATUSES)
+        AgentRun.objects.filter(
+            organization=organization,
+            status__in=[*ACTIVE_STATUSES, RunStatus.AWAITING_APPROVAL],
+        )
         .values("status")
         .annotate(n=Count("id"))
         .order_by()

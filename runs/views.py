@@ -169,7 +169,9 @@ def run_detail(request: HttpRequest, run_id) -> HttpResponse:
         "timeline": rows,
         "span_ms": span_ms,
         "children": selectors.run_children(run=run),
-        "can_cancel": run.status in ACTIVE_STATUSES and not run.cancel_requested_at,
+        "can_cancel": (run.status in ACTIVE_STATUSES or run.status == RunStatus.AWAITING_APPROVAL)
+        and not run.cancel_requested_at,
+        "approval": selectors.run_approval(run=run),
         "can_retry": run.status in (RunStatus.FAILED, RunStatus.CANCELLED),
         "version": version,
     }

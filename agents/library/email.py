@@ -132,6 +132,35 @@ class SuggestionsOut(BaseModel):
     suggestions: list[str] = Field(min_length=1, max_length=10)
 
 
+PREVIEW_MESSAGES = 5  # the first recipients' messages shown for approval; the rest are counted
+
+
+def send_preview(data: SendIn, organization) -> dict:
+    """The first few messages exactly as rendered for their recipients, and how many there are.
+
+    A missing placeholder value is bad input here (422), as it would fail the run.
+    """
+    recipients = list({r.email: r for r in data.recipients}.values())
+    first_index = {r.email: i for i, r in reversed(list(enumerate(data.recipients)))}
+    items = []
+    for r in recipients[:PREVIEW_MESSAGES]:
+        message = EmailAgent._message(organization, data, first_index[r.email], r)
+        items.append(
+            {
+                "to": message["to"],
+                "action": "send_email",
+                "content": {"subject": message["subject"], "text": message["text"]},
+            }
+        )
+    return {
+        "summary": f"Email {data.subject!r} to {len(recipients)} recipient"
+        + ("s" if len(recipients) != 1 else ""),
+        "recipients": len(recipients),
+        "items": items,
+        "more": max(0, len(recipients) - len(items)),
+    }
+
+
 def render(template: str, values: dict[str, Any], *, escape: bool = False) -> tuple[str, list[str]]:
     """Fill ``{{name}}`` / ``{{name|default}}``; returns the text and the names with no value."""
     missing: list[str] = []
@@ -285,6 +314,7 @@ class EmailAgent(Agent):
         SendIn,
         "Send an email to a list of recipients through the SMTP connector",
         side_effects=True,
+        preview=send_preview,
     )
     def send(self, ctx: RunContext, data: SendIn) -> dict:
 
@@ -302,7 +332,7 @@ class EmailAgent(Agent):
             # Every message is rendered before the first one leaves: a missing value fails the run
             # with nothing sent.
             messages = [
-                self._message(ctx, data, first_index[r.email], r)
+                self._message(ctx.organization, data, first_index[r.email], r)
                 for r in recipients
                 if r.email not in skipped_set
             ]
@@ -357,9 +387,9 @@ class EmailAgent(Agent):
         }
 
     @staticmethod
-    def _message(ctx: RunContext, data: SendIn, index: int, recipient: Recipient) -> dict:
+    def _message(organization, data: SendIn, index: int, recipient: Recipient) -> dict:
         link = unsubscribe_url(
-            organization_id=ctx.organization.id, channel="email", address=recipient.email
+            organization_id=organization.id, channel="email", address=recipient.email
         )
         values = {
             **data.variables,

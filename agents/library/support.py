@@ -264,6 +264,29 @@ def builtin_answer(article, channel: str) -> str:
     return clip(text, REPLY_LIMIT[channel])
 
 
+def reply_preview(data: ReplyIn, organization) -> dict:
+    """Who the reply goes to and what it answers.  The reply's words are written when the run
+    executes (from the best-matching article, or the holding reply), so the preview names the
+    article it would start from instead of pretending to know the text."""
+    matches = knowledge.rank(data.body, knowledge_articles_active(organization=organization))
+    content = {
+        "customer message": data.body,
+        "reply": "written when the run executes"
+        + (
+            f", from the article {matches[0].article.title!r}"
+            if matches
+            else ", no article matches"
+        )
+        + ("" if data.send else "; not sent (send is off)"),
+    }
+    return {
+        "summary": f"Support reply by {data.channel} to {data.from_}",
+        "recipients": 1 if data.send else 0,
+        "items": [{"to": data.from_, "action": f"reply by {data.channel}", "content": content}],
+        "more": 0,
+    }
+
+
 class SupportAgent(Agent):
     slug = "support"
     name = "SupportAgent"
@@ -315,6 +338,7 @@ class SupportAgent(Agent):
         ReplyIn,
         "Answer an inbound SMS or WhatsApp message from the knowledge base",
         side_effects=True,
+        preview=reply_preview,
     )
     def reply(self, ctx: RunContext, data: ReplyIn) -> dict:
 

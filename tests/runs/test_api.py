@@ -363,6 +363,7 @@ def test_stats(api, org):
         )
     AgentRunFactory(organization=org, status=RunStatus.FAILED, finished_at=timezone.now())
     AgentRunFactory(organization=org, status=RunStatus.QUEUED)
+    AgentRunFactory(organization=org, status=RunStatus.AWAITING_APPROVAL)  # counted live
     AgentRunFactory()  # another organization's
     rollups_rebuild(organization=org)
     data = api.get("/runs/stats", {"window_hours": 24}).json()
@@ -372,6 +373,7 @@ def test_stats(api, org):
         "completed": 5,
         "failed": 1,
         "cancelled": 0,
+        "awaiting_approval": 1,
     }
     [support] = data["agents"]
     assert support["agent"] == "support" and support["completed"] == 5
