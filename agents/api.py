@@ -19,7 +19,7 @@ from ninja import Header, Router, Status
 
 from agents import executor, services
 from agents.registry import all_agents
-from agents.schemas import ActionIn, ActionRunOut, AgentOut, RerunIn, RunIn
+from agents.schemas import ActionIn, ActionRunOut, AgentOut, RerunIn, RescheduleIn, RunIn
 from connectors.execution import action_get, action_input
 from connectors.models import Connector
 from connectors.registry import get_provider_class
@@ -91,6 +91,16 @@ def run_create(
 @requires("write", find=run_get)
 def run_cancel(request: HttpRequest, run: AgentRun):
     return Status(202, services.run_cancel(run=run))
+
+
+@runs_router.post(
+    "/{run_id}/reschedule",
+    response={200: RunOut},
+    summary="Move a scheduled run (scheduled_for set) to another time before it starts",
+)
+@requires("write", find=run_get)
+def run_reschedule(request: HttpRequest, run: AgentRun, body: RescheduleIn):
+    return services.run_reschedule(run=run, at=body.at)
 
 
 @runs_router.post(

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -59,3 +60,12 @@ class ActionRunOut(Schema):
     status: str
     output: Any
     error: ActionError | None
+
+
+class RescheduleIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    at: datetime = Field(
+        description="The new time, with a time zone (2026-12-08T09:30:00+01:00); in the future, "
+        "at most a year ahead"
+    )
