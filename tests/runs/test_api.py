@@ -372,6 +372,7 @@ def test_stats(api, org):
         "completed": 5,
         "failed": 1,
         "cancelled": 0,
+        "scheduled": 0,
     }
     [support] = data["agents"]
     assert support["agent"] == "support" and support["completed"] == 5
