@@ -437,7 +437,10 @@ def calendar_list(request: HttpRequest, query: Query[CalendarQuery]):
             "channel", f"one of {', '.join(calendar.CHANNELS)}", summary="Unknown channel"
         )
     start = query.start or timezone.now()
-    end = query.end or start + CALENDAR_DEFAULT_SPAN
+    try:
+        end = query.end or start + CALENDAR_DEFAULT_SPAN
+    except OverflowError:
+        raise InvalidInput.for_field("start", "too far in the future") from None
     if end <= start:
         raise InvalidInput.for_field("end", "must be after start")
     if end - start > CALENDAR_MAX_SPAN:

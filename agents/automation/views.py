@@ -317,6 +317,8 @@ def trigger_action(request: HttpRequest, trigger: Trigger, action: str) -> HttpR
 
 # --- the calendar ---------------------------------------------------------------------------
 
+CALENDAR_REACH_DAYS = 3660
+
 
 def _calendar_params(request: HttpRequest, data) -> tuple[str, date, str]:
     """The view (week or month), the day it is around and the channel, from the query or a
@@ -327,6 +329,8 @@ def _calendar_params(request: HttpRequest, data) -> tuple[str, date, str]:
         anchor = date.fromisoformat(data.get("date") or "")
     except ValueError:
         anchor = today
+    if abs((anchor - today).days) > CALENDAR_REACH_DAYS:
+        anchor = today  # nothing is scheduled that far, and date arithmetic ends at year 9999
     channel = data.get("channel") if data.get("channel") in calendar.CHANNELS else ""
     return view, anchor, channel
 

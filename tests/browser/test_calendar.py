@@ -65,7 +65,20 @@ def test_a_scheduled_post_on_the_week_and_month_moved_and_another_cancelled(brow
     expect(month_day.get_by_role("link", name="Winter launch")).to_be_visible()
     browser_page.shot("month")
 
-    # Keyboard: the entry is a link reached with Tab and opens the run.
+    # One channel at a time: nothing of these goes to Instagram.
+    page.get_by_label("Channel").select_option("instagram")
+    expect(page.get_by_role("heading", name="Nothing scheduled on Instagram")).to_be_visible()
+    assert "channel=instagram" in page.url and browser_page.same_document()
+    page.get_by_label("Channel").select_option("reddit")
+    month_day = page.locator(f'#calendar-grid td[data-date="{tomorrow:%Y-%m-%d}"]')
+    expect(month_day.get_by_role("link", name="Winter launch")).to_be_visible()
+
+    # The feed's link, copied with one press.
+    page.get_by_role("button", name="Copy").click()
+    expect(page.locator("#feed-copied")).not_to_be_empty()
+    assert "/calendar/feed/" in page.get_by_label("Calendar link").input_value()
+
+    # Keyboard: the entry is a link, so it takes the focus like any other.
     month_day.get_by_role("link", name="Winter launch").focus()
     expect(month_day.get_by_role("link", name="Winter launch")).to_be_focused()
 

@@ -276,6 +276,13 @@ def test_htmx_navigation_answers_the_calendar_fragment(owner_client, org):
     assert 'id="calendar"' in html and "February 2026" in html
 
 
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01", "2026-02-30", "soon"])
+def test_an_unreadable_or_far_away_date_shows_this_week(owner_client, day):
+    resp = owner_client.get(reverse("automation:calendar") + f"?view=month&date={day}")
+    assert resp.status_code == 200
+    assert f"{timezone.localdate():%B %Y}" in resp.content.decode()
+
+
 def test_reschedule_from_the_page_in_the_organizations_timezone(client, org, owner):
     org.timezone = "Europe/Berlin"
     org.save()

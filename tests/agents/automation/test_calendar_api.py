@@ -50,6 +50,7 @@ def test_the_calendar_filters_by_channel_and_keeps_to_the_organization(api, org,
         ({"start": "2026-12-08T00:00:00Z", "end": "2026-12-07T00:00:00Z"}, "end"),
         ({"start": "2026-12-08T00:00:00Z", "end": "2027-03-08T00:00:00Z"}, "end"),
         ({"start": "yesterday"}, "start"),
+        ({"start": "9999-12-31T00:00:00Z"}, "start"),
     ],
 )
 def test_bad_calendar_queries_are_422_naming_the_field(api, params, field):
