@@ -13,8 +13,10 @@ They are added to the runs router (``runs/api.py``, which holds the reads), so t
 from __future__ import annotations
 
 import time
+from datetime import datetime
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.dateparse import parse_datetime
 from ninja import Header, Router, Status
 
 from agents import executor, services
@@ -100,7 +102,19 @@ def run_cancel(request: HttpRequest, run: AgentRun):
 )
 @requires("write", find=run_get)
 def run_reschedule(request: HttpRequest, run: AgentRun, body: RescheduleIn):
-    return services.run_reschedule(run=run, at=body.at)
+    return services.run_reschedule(run=run, at=_moment("at", body.at))
+
+
+def _moment(field: str, value: str | None) -> datetime:
+    if not value:
+        raise InvalidInput.for_field(field, "required: a time such as 2026-12-08T09:30:00+01:00")
+    try:
+        moment = parse_datetime(value.strip())
+    except ValueError:
+        moment = None
+    if moment is None:
+        raise InvalidInput.for_field(field, "not a time: use ISO 8601, e.g. 2026-12-08T09:30:00Z")
+    return moment
 
 
 @runs_router.post(
