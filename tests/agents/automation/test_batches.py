@@ -492,15 +492,7 @@ def test_the_feeder_task_entry_point(org):
 
 
 def test_a_scheduled_run_holds_no_place_in_the_batch_in_flight_limit(org):
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from agents.automation.batches import org_in_flight
-    from runs.models import RunStatus
-    from tests.factories import AgentRunFactory
-
     AgentRunFactory(organization=org, next_attempt_at=timezone.now() + timedelta(days=7))
     AgentRunFactory(organization=org)
     AgentRunFactory(organization=org, status=RunStatus.RUNNING)
-    assert org_in_flight(org.id) == 2
+    assert batches.org_in_flight(org.id) == 2
