@@ -353,7 +353,8 @@ def _calendar_page(
         "feed_url": feed_link,
     }
     template = "automation/calendar.html"
-    if request.htmx and request.method == "GET":
+    # htmx navigation swaps the calendar only; restoring a history entry needs the whole page.
+    if request.htmx and not request.htmx.history_restore_request and request.method == "GET":
         template += "#calendar-body"
     return render(request, template, context, status=status)
 

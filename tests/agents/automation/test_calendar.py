@@ -274,6 +274,11 @@ def test_htmx_navigation_answers_the_calendar_fragment(owner_client, org):
     html = resp.content.decode()
     assert resp.status_code == 200 and "<html" not in html
     assert 'id="calendar"' in html and "February 2026" in html
+    restore = owner_client.get(
+        reverse("automation:calendar") + "?view=month&date=2026-02-10",
+        headers={"HX-Request": "true", "HX-History-Restore-Request": "true"},
+    )
+    assert "<html" in restore.content.decode()
 
 
 @pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01", "2026-02-30", "soon"])
