@@ -13,13 +13,24 @@ They are added to the runs router (``runs/api.py``, which holds the reads), so t
 from __future__ import annotations
 
 import time
+from datetime import datetime
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.dateparse import parse_datetime
 from ninja import Header, Router, Status
 
 from agents import executor, services
 from agents.registry import all_agents
-from agents.schemas import ActionIn, ActionRunOut, AgentOut, ApproveIn, RejectIn, RerunIn, RunIn
+from agents.schemas import (
+    ActionIn,
+    ActionRunOut,
+    AgentOut,
+    ApproveIn,
+    RejectIn,
+    RerunIn,
+    RescheduleIn,
+    RunIn,
+)
 from connectors.execution import action_get, action_input
 from connectors.models import Connector
 from connectors.registry import get_provider_class
@@ -91,6 +102,28 @@ def run_create(
 @requires("write", find=run_get)
 def run_cancel(request: HttpRequest, run: AgentRun):
     return Status(202, services.run_cancel(run=run))
+
+
+@runs_router.post(
+    "/{run_id}/reschedule",
+    response={200: RunOut},
+    summary="Move a scheduled run (scheduled_for set) to another time before it starts",
+)
+@requires("write", find=run_get)
+def run_reschedule(request: HttpRequest, run: AgentRun, body: RescheduleIn):
+    return services.run_reschedule(run=run, at=_moment("at", body.at))
+
+
+def _moment(field: str, value: str | None) -> datetime:
+    if not value:
+        raise InvalidInput.for_field(field, "required: a time such as 2026-12-08T09:30:00+01:00")
+    try:
+        moment = parse_datetime(value.strip())
+    except ValueError:
+        moment = None
+    if moment is None:
+        raise InvalidInput.for_field(field, "not a time: use ISO 8601, e.g. 2026-12-08T09:30:00Z")
+    return moment
 
 
 @runs_router.post(

@@ -78,3 +78,17 @@ class ActionRunOut(Schema):
     status: str
     output: Any
     error: ActionError | None
+
+
+class RescheduleIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    # Read as text and judged after the run is found (another organization's run is 404
+    # first, whatever the body), like RerunIn's payload: agents.api.run_reschedule parses it.
+    at: str | None = Field(
+        default=None,
+        max_length=64,
+        description="The new time, ISO 8601 with a time zone (2026-12-08T09:30:00+01:00); in "
+        "the future, at most a year ahead",
+        json_schema_extra={"format": "date-time"},
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from contextlib import nullcontext
-from datetime import timedelta
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from django.conf import settings
@@ -213,6 +213,51 @@ def runs_expire_approvals(*, now=None) -> int:
     for run in AgentRun.objects.filter(pk__in=due.values("run_id")[:500]):
         expired += run_services.run_approval_expire(run=run)
     return expired
+
+
+RESCHEDULE_HORIZON = timedelta(days=365)
+
+
+def run_reschedule(*, run: AgentRun, at: datetime) -> AgentRun:
+    """Move a scheduled run (``AgentRun.is_scheduled``) to ``at`` and enqueue it for then.
+
+    ``Conflict`` if the run is not (or no longer) a scheduled run waiting for its time, e.g. a
+    worker has just started it; ``InvalidInput`` naming ``at`` for a naive time, a time that
+    has passed or one more than a year ahead.  A ``publishAt`` in the run's input moves with
+    it: a scheduled social publish compares it with the clock when it runs, and an old, later
+    ``publishAt`` would make it schedule itself again.
+    """
+    if timezone.is_naive(at):
+        raise InvalidInput.for_field("at", "needs a time zone, e.g. 2026-01-31T09:00:00Z")
+    now = timezone.now()
+    if at <= now:
+        raise InvalidInput.for_field("at", "must be in the future")
+    if at > now + RESCHEDULE_HORIZON:
+        raise InvalidInput.for_field("at", "at most one year ahead")
+    if not run.is_scheduled:
+        raise Conflict(
+            f"Only a scheduled run that has not started can be moved; this one is {_state(run)}"
+        )
+    payload = run.input
+    if isinstance(payload, dict) and "publishAt" in payload:
+        payload = {**payload, "publishAt": at.isoformat()}
+    else:
+        payload = None
+    with transaction.atomic():
+        if not run_services.run_reschedule(run=run, at=at, input=payload):
+            run.refresh_from_db()
+            raise Conflict(f"The run can no longer be moved; it is {_state(run)}")
+        queue.timed_tasks_drop(run.id)
+        queue.enqueue_run_at(run.id, at)
+    return run
+
+
+def _state(run: AgentRun) -> str:
+    if run.status == RunStatus.QUEUED and run.attempt:
+        return "waiting to retry"
+    if run.status == RunStatus.QUEUED:
+        return "queued to start now"
+    return str(run.status)
 
 
 def runs_recover(*, now=None) -> dict:

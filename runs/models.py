@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -41,6 +42,24 @@ class Origin(models.TextChoices):
     SCHEDULE = "schedule", "Schedule"
     DELIVERY = "delivery", "Webhook delivery"
     PARENT = "parent", "Parent run"
+
+
+class AgentRunQuerySet(models.QuerySet):
+    """``scheduled`` and ``not_scheduled`` split the queued runs: a run is *scheduled* while it
+    waits for a time someone chose (a social publish's ``publishAt``), not for a worker, and not
+    for a retry's back-off.  See ``AgentRun.is_scheduled``."""
+
+    def scheduled(self, *, now: datetime | None = None) -> AgentRunQuerySet:
+        return self.filter(scheduled_condition(now or timezone.now()))
+
+    def not_scheduled(self, *, now: datetime | None = None) -> AgentRunQuerySet:
+        return self.exclude(scheduled_condition(now or timezone.now()))
+
+
+def scheduled_condition(now: datetime) -> models.Q:
+    # attempt 0: the run was never claimed, so its next_attempt_at is a chosen start time, not
+    # a back-off (a retry's or a deferral's wait comes after a claim, which raises attempt).
+    return models.Q(status=RunStatus.QUEUED, attempt=0, next_attempt_at__gt=now)
 
 
 class AgentRun(BaseModel):
@@ -94,6 +113,8 @@ class AgentRun(BaseModel):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     cost = models.DecimalField(max_digits=12, decimal_places=6, default=Decimal("0"))
+
+    objects = AgentRunQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -189,6 +210,21 @@ class AgentRun(BaseModel):
     @property
     def is_terminal(self) -> bool:
         return self.status in TERMINAL_STATUSES
+
+    @property
+    def is_scheduled(self) -> bool:
+        """Queued for a chosen time still to come (not a retry's back-off): "Scheduled for …",
+        not in flight, not a retry.  ``AgentRunQuerySet.scheduled`` is the same rule in SQL."""
+        return (
+            self.status == RunStatus.QUEUED
+            and self.attempt == 0
+            and self.next_attempt_at is not None
+            and self.next_attempt_at > timezone.now()
+        )
+
+    @property
+    def scheduled_for(self) -> datetime | None:
+        return self.next_attempt_at if self.is_scheduled else None
 
     @property
     def origin(self) -> tuple[str, uuid.UUID] | None:

@@ -109,6 +109,11 @@ class RunOut(Schema):
     started_at: datetime | None
     finished_at: datetime | None
     next_attempt_at: datetime | None
+    scheduled_for: datetime | None = Field(
+        description="Set while the run waits for a time someone chose (a social publish's "
+        "publishAt): it is scheduled, not in flight and not a retry.  A retry waiting for its "
+        "back-off has next_attempt_at but no scheduled_for"
+    )
     duration_ms: int | None
     cost: Decimal
     parent_id: UUID | None

@@ -169,7 +169,9 @@ def run_stats(*, organization: Organization, window_hours: int) -> dict:
 
     Finished runs come from the hourly rollups (the window starts at a whole hour), so the
     cost does not grow with the number of runs; percentiles come from the rollups' duration
-    histograms, like the overview's.  Queued, running and awaiting-approval runs are counted live.
+    histograms, like the overview's.  Queued, running and awaiting-approval runs are counted
+    live; ``scheduled`` counts the queued runs waiting for a time still to come, which ``queued``
+    leaves out.
     """
 
     end = timezone.now()
@@ -178,16 +180,13 @@ def run_stats(*, organization: Organization, window_hours: int) -> dict:
     totals = {s: 0 for s in RunStatus.values}
     for row in rows.values("status").annotate(n=Sum("count")).order_by():
         totals[row["status"]] = row["n"]
-    for row in (
-        AgentRun.objects.filter(
-            organization=organization,
-            status__in=[*ACTIVE_STATUSES, RunStatus.AWAITING_APPROVAL],
-        )
-        .values("status")
-        .annotate(n=Count("id"))
-        .order_by()
-    ):
+    live = AgentRun.objects.filter(
+        organization=organization, status__in=[*ACTIVE_STATUSES, RunStatus.AWAITING_APPROVAL]
+    )
+    for row in live.not_scheduled(now=end).values("status").annotate(n=Count("id")).order_by():
         totals[row["status"]] = row["n"]
+    # Runs waiting for a chosen time are not in flight: counted apart (AgentRun.is_scheduled).
+    totals["scheduled"] = live.scheduled(now=end).count()
     histogram = {name: Sum(name) for name in ROLLUP_BUCKET_FIELDS}
     completed = (
         rows.filter(status=RunStatus.COMPLETED)

@@ -233,6 +233,33 @@ def run_requeue(
     return when if changed else None
 
 
+def run_reschedule(*, run: AgentRun, at: datetime, input: dict | None = None) -> bool:
+    """Move a scheduled run to ``at``; False if it is no longer a scheduled run waiting.
+
+    One conditional UPDATE, so it races the worker's claim (``run_claim``) safely: only a run
+    still queued, never claimed (attempt 0, not started) and waiting for a chosen time changes.
+    A task for the old time that is delivered later finds ``next_attempt_at`` in the future and
+    claims nothing.  ``input``, when given, replaces the run's input (its ``input_hash`` stays:
+    it is the hash of the request that created the run, which an idempotent repeat compares).
+    """
+    now = timezone.now()
+    values: dict[str, Any] = {"next_attempt_at": at, "updated_at": now}
+    if input is not None:
+        values["input"] = input
+    changed = AgentRun.objects.filter(
+        pk=run.pk,
+        status=RunStatus.QUEUED,
+        attempt=0,
+        started_at__isnull=True,
+        next_attempt_at__isnull=False,
+    ).update(**values)
+    if changed:
+        run.next_attempt_at, run.updated_at = at, now
+        if input is not None:
+            run.input = input
+    return bool(changed)
+
+
 def run_request_cancel(*, run: AgentRun) -> AgentRun:
     """A queued run (or one awaiting approval) cancels at once; a running one is asked to stop
     at its next step."""

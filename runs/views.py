@@ -53,15 +53,27 @@ def overview(request: HttpRequest) -> HttpResponse:
 
 
 def _in_flight(org, agent: str | None) -> dict[str, str]:
-    """Queued and running runs right now, counted through the status index and capped."""
+    """Queued and running runs right now, counted through the status index and capped.
+
+    A scheduled run (queued for a time still to come, ``AgentRun.is_scheduled``) is not in
+    flight: it is counted apart, as "scheduled".
+    """
+    now = timezone.now()
     counts = {}
-    for status in (RunStatus.QUEUED, RunStatus.RUNNING):
+    for key, status in (("queued", RunStatus.QUEUED), ("running", RunStatus.RUNNING)):
         qs = selectors.run_queryset(
             organization=org, filters=selectors.RunFilters(status=status, agent=agent)
         )
-        n = qs.order_by()[: IN_FLIGHT_CAP + 1].count()
-        counts[status] = f"{IN_FLIGHT_CAP}+" if n > IN_FLIGHT_CAP else str(n)
+        if status == RunStatus.QUEUED:
+            counts["scheduled"] = _capped(qs.scheduled(now=now))
+            qs = qs.not_scheduled(now=now)
+        counts[key] = _capped(qs)
     return counts
+
+
+def _capped(qs) -> str:
+    n = qs.order_by()[: IN_FLIGHT_CAP + 1].count()
+    return f"{IN_FLIGHT_CAP}+" if n > IN_FLIGHT_CAP else str(n)
 
 
 @login_required

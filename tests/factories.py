@@ -22,6 +22,7 @@ from agents.automation.models import (
     BatchItem,
     BatchSource,
     BatchStatus,
+    CalendarFeed,
     ItemStatus,
     RecurringSchedule,
     ScheduleKind,
@@ -424,3 +425,13 @@ class BatchItemFactory(factory.django.DjangoModelFactory):
         input=factory.SelfAttribute("..input"),
         trigger=RunTrigger.BATCH,
     )
+
+
+class CalendarFeedFactory(factory.django.DjangoModelFactory):
+    """An organization's calendar link (agents.automation.feed signs it)."""
+
+    class Meta:
+        model = CalendarFeed
+
+    organization = factory.SubFactory(OrganizationFactory)
+    nonce = factory.Sequence(lambda n: f"nonce{n:06d}")

@@ -374,6 +374,7 @@ def test_stats(api, org):
         "failed": 1,
         "cancelled": 0,
         "awaiting_approval": 1,
+        "scheduled": 0,
     }
     [support] = data["agents"]
     assert support["agent"] == "support" and support["completed"] == 5

@@ -148,7 +148,7 @@ def test_the_page_says_where_the_run_came_from_with_a_link(owner_client, org):
     assert "From webhook" in page and 'href="/triggers/"' in page
     publish = AgentRunFactory(organization=org, trigger="schedule", parent=fed)
     page = owner_client.get(f"/runs/{publish.id}/").content.decode()
-    assert "Started by run" in page and "Retry of" not in page
+    assert "Scheduled by run" in page and "Retry of" not in page
     direct = AgentRunFactory(organization=org)
     assert 'id="run-origin"' not in owner_client.get(f"/runs/{direct.id}/").content.decode()
 
