@@ -9,4 +9,5 @@ urlpatterns = [
     path("overview/", views.overview, name="overview"),
     path("runs/<uuid:run_id>/", views.run_detail, name="detail"),
     path("runs/<uuid:run_id>/row/", views.run_row, name="row"),
+    path("runs/<uuid:run_id>/result.<str:fmt>", views.run_download, name="download"),
 ]
