@@ -385,7 +385,7 @@ def _audit(output: dict, payload: dict) -> dict | None:
         return None
     groups = {p: [] for p in PRIORITIES}
     for item in items:
-        priority, message = item.get("priority"), _text(item.get("message"))
+        priority, message = _text(item.get("priority")), _text(item.get("message"))
         if priority in groups and message:
             check = _text(item.get("check")) or ""
             groups[priority].append({"check": AUDIT_CHECKS.get(check, check), "message": message})

@@ -68,7 +68,11 @@ def document(written: ResultText, fmt: str) -> str:
     """The text as a Markdown file, or as a small standalone HTML page (sanitised)."""
     if fmt == "md":
         return written.text
-    body = markdown_html(written.text) if written.markdown else linebreaks(written.text)
+    body = (
+        markdown_html(written.text)
+        if written.markdown
+        else linebreaks(written.text, autoescape=True)
+    )
     return format_html(
         '<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         "<title>{}</title>\n</head>\n<body>\n{}\n</body>\n</html>\n",
