@@ -186,8 +186,6 @@ def run_detail(request: HttpRequest, run_id) -> HttpResponse:
 def run_download(request: HttpRequest, run_id, fmt: str) -> HttpResponse:
     """The text a run wrote, as a ``.md`` or ``.html`` file (404 when it wrote none)."""
     run = selectors.run_get(organization=request.principal.organization, run_id=run_id)
-    if fmt not in readable.FORMATS:
-        raise Http404("No such format")
     if run.status != RunStatus.COMPLETED:
         return HttpResponse(
             "This run has not completed: it has no text to download yet.",
