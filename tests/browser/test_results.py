@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from agents import services as agent_services
+from runs import services as run_services
 from runs.models import AgentRun, RunStatus
 from tests.factories import AgentRunFactory
 
@@ -181,3 +182,38 @@ def test_without_javascript_the_result_and_the_raw_json_are_both_there(
     expect(page.get_by_role("tablist")).to_have_count(0)  # hidden: no tabs without a script
     expect(page.get_by_role("button", name=re.compile("Copy"))).to_have_count(0)
     context.close()
+
+
+def test_the_result_appears_with_working_tabs_when_a_live_run_completes(browser_page, marketer):
+    org = marketer.memberships.get().organization
+    run, _ = run_services.run_create(
+        organization=org,
+        agent="support",
+        intent="triage",
+        payload={"content": "Checkout is down, urgent!"},
+        trigger="api",
+        max_attempts=1,
+    )
+    page = browser_page.page
+    browser_page.login(marketer)
+    browser_page.goto(f"/runs/{run.id}/")
+    browser_page.mark_document()
+    expect(page.locator("#output-title")).to_have_count(0)
+    claimed = run_services.run_claim(run_id=run.id)
+    run_services.run_complete(
+        run=claimed,
+        output={
+            "category": "general_question",
+            "priority": "high",
+            "sentiment": "negative",
+            "recommendedActions": ["Escalate to on-call"],
+        },
+        metrics={},
+    )
+    expect(page.locator("#run-status")).to_have_text("completed", timeout=10_000)
+    assert browser_page.same_document(), "the page reloaded instead of updating in place"
+    expect(page.get_by_text("Priority: high")).to_be_visible()
+    expect(page.locator("#run-output")).to_be_hidden()  # the tabs were set up on the new content
+    page.get_by_role("tab", name="Raw JSON").first.click()
+    expect(page.locator("#run-output")).to_be_visible()
+    browser_page.shot("completed-live")
