@@ -21,7 +21,7 @@ from typing import Any
 
 from agents import publishing, writer
 from runs.hooks import ResultText, ResultView
-from runs.models import AgentRun, RunStatus
+from runs.models import AgentRun
 
 logger = logging.getLogger(__name__)
 
@@ -580,8 +580,7 @@ def present(agent: str, intent: str, output: Any, payload: Any) -> ResultView | 
 
 
 def result_view(run: AgentRun) -> ResultView | None:
-    if run.status != RunStatus.COMPLETED:
-        return None
+    """Whatever the run's status: a run held for approval shows its draft the same way."""
     return present(run.agent, run.intent, run.output, run.input)
 
 
@@ -602,6 +601,4 @@ def written_text(agent: str, intent: str, output: Any) -> ResultText | None:
 
 
 def result_text(run: AgentRun) -> ResultText | None:
-    if run.status != RunStatus.COMPLETED:
-        return None
     return written_text(run.agent, run.intent, run.output)

@@ -186,9 +186,9 @@ def run_detail(request: HttpRequest, run_id) -> HttpResponse:
 def run_download(request: HttpRequest, run_id, fmt: str) -> HttpResponse:
     """The text a run wrote, as a ``.md`` or ``.html`` file (404 when it wrote none)."""
     run = selectors.run_get(organization=request.principal.organization, run_id=run_id)
-    if run.status != RunStatus.COMPLETED:
+    if run.output is None and run.status != RunStatus.COMPLETED:
         return HttpResponse(
-            "This run has not completed: it has no text to download yet.",
+            "This run has not finished: it has no text to download yet.",
             status=409,
             content_type="text/plain; charset=utf-8",
         )

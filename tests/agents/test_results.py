@@ -6,6 +6,7 @@ import pytest
 
 from agents import results
 from agents.results import INTENTS, generator, placeholder_parts, present, written_text
+from runs import hooks
 from runs.models import RunStatus
 from tests.factories import AgentRunFactory
 
@@ -281,12 +282,12 @@ def test_a_presenter_that_trips_on_an_odd_shape_falls_back_to_raw(monkeypatch):
 
 
 @pytest.mark.django_db
-def test_only_a_completed_run_has_a_readable_result_and_text():
-    run = AgentRunFactory(agent="content", intent="generate-draft", output=ARTICLE)
-    assert results.result_view(run) is None and results.result_text(run) is None
-    run.status = RunStatus.COMPLETED
-    assert results.result_view(run).template == "agents/results/article.html"
-    written = results.result_text(run)
+def test_a_run_has_a_readable_result_and_text_once_it_has_an_output():
+    run = AgentRunFactory(agent="content", intent="generate-draft", output=None)
+    assert hooks.result_view(run) is None and hooks.result_text(run) is None
+    run.output, run.status = ARTICLE, RunStatus.COMPLETED
+    assert hooks.result_view(run).template == "agents/results/article.html"
+    written = hooks.result_text(run)
     assert (written.title, written.text, written.markdown) == (
         ARTICLE["title"],
         ARTICLE["body"],

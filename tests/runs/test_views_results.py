@@ -194,10 +194,10 @@ def test_runs_without_text_answer_404_and_unfinished_runs_409(owner_client, org)
     )
     assert owner_client.get(f"/runs/{triage.id}/result.md").status_code == 404
     running = _article(org)
-    running.status = RunStatus.RUNNING
-    running.save(update_fields=["status"])
+    running.status, running.output = RunStatus.RUNNING, None
+    running.save(update_fields=["status", "output"])
     response = owner_client.get(f"/runs/{running.id}/result.md")
-    assert response.status_code == 409 and b"not completed" in response.content
+    assert response.status_code == 409 and b"not finished" in response.content
     assert owner_client.get(f"/runs/{_article(org).id}/result.pdf").status_code == 404
 
 
