@@ -217,3 +217,20 @@ def test_the_result_appears_with_working_tabs_when_a_live_run_completes(browser_
     page.get_by_role("tab", name="Raw JSON").first.click()
     expect(page.locator("#run-output")).to_be_visible()
     browser_page.shot("completed-live")
+
+
+def test_results_fit_a_phone(phone_page, marketer):
+    org = marketer.memberships.get().organization
+    article = _finished(
+        org,
+        "content",
+        "generate-draft",
+        {"topic": "Calm release planning", "primaryKeyword": "release planning"},
+    )
+    keywords = _finished(org, "seo", "keyword-research", {"seeds": ["release planning"]})
+    phone_page.login(marketer)
+    for run, name in ((article, "article"), (keywords, "keywords")):
+        phone_page.goto(f"/runs/{run.id}/")
+        width = phone_page.page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 375, f"the {name} result is {width}px wide on a 375px screen"
+        phone_page.shot(name)
