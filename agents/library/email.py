@@ -11,6 +11,7 @@ from __future__ import annotations
 import html as html_lib
 import re
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
@@ -26,7 +27,7 @@ from connectors.selectors import suppression_exists
 from neonhub.core.errors import ConnectorRejected, InvalidInput, OutcomeUnknown, PolicyBlocked
 
 Tone = Literal["witty", "professional", "casual", "friendly", "authoritative"]
-PLACEHOLDER_RE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\|\s*([^}]*?)\s*)?\}\}")
+PLACEHOLDER_RE = writer.PLACEHOLDER_RE
 
 
 class GenerateSequenceIn(IntentInput):
@@ -37,7 +38,23 @@ class GenerateSequenceIn(IntentInput):
     objective: str = Field(default="awareness", max_length=100)
     length: int = Field(default=3, ge=1, le=10, alias="numEmails")
     seed: str | int | None = None
+    ctaUrl: str | None = Field(
+        default=None,
+        max_length=2000,
+        description="The link the emails point to (default: the brand's website)",
+    )
     createdById: str | None = None
+
+    @field_validator("ctaUrl")
+    @classmethod
+    def _web_address(cls, value: str | None) -> str | None:
+        value = (value or "").strip()
+        if not value:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("must be a web address starting with http:// or https://")
+        return value
 
 
 class OptimizeSubjectIn(IntentInput):
@@ -156,6 +173,7 @@ class EmailAgent(Agent):
                     length=data.length,
                     voice=voice,
                     seed=data.seed,
+                    cta_url=data.ctaUrl or "",
                 )
             }
 
@@ -184,8 +202,17 @@ class EmailAgent(Agent):
             }
             for i, e in enumerate(written.data["emails"][: data.length])
         ]
+        found = writer.placeholders(*(f"{e['subject']}\n{e['body']}" for e in sequence))
         ctx.metrics.update(emailsGenerated=len(sequence))
-        return {"jobId": str(ctx.run_id), "sequence": sequence, **written.label()}
+        return {
+            "jobId": str(ctx.run_id),
+            "sequence": sequence,
+            # Filled per recipient by `send` (intended); and values nobody gave yet, which the
+            # text keeps visible and `send` needs in its `variables`.
+            "sendTimePlaceholders": found["sendTime"],
+            "unfilledPlaceholders": found["unfilled"],
+            **written.label(),
+        }
 
     @intent(
         "optimize-subject",
@@ -222,10 +249,8 @@ class EmailAgent(Agent):
         ][:5]
         if not suggestions:  # the model ignored the length rule: keep it honest and use our own
             suggestions = builtin()["suggestions"]
-            written = llm.Written(
-                data={},
-                model=writer.BUILTIN,
-                fallback_reason="LLM suggestions outside 30-60 characters",
+            written = llm.template_written(
+                ctx, {}, fallback_reason="LLM suggestions outside 30-60 characters"
             )
         ctx.metrics.update(suggestions=len(suggestions))
         return {"jobId": str(ctx.run_id), "suggestions": suggestions, **written.label()}

@@ -286,6 +286,9 @@ class SupportAgent(Agent):
             "summary": summary,
             "suggestedSubject": data.subject or summary[:72],
             "sentiment": sentiment,
+            # The reply is a template filled with the message's gist, never a model's.
+            "model": writer.BUILTIN,
+            "generator": writer.generator(writer.BUILTIN),
         }
 
     @intent("triage", TriageIn, "Categorise, prioritise and recommend actions for a ticket")
@@ -374,7 +377,7 @@ class SupportAgent(Agent):
 
     def _answer(self, ctx: RunContext, data: ReplyIn, article) -> llm.Written:
         if article is None:
-            return llm.Written(data={"reply": HOLDING_REPLY}, model=writer.BUILTIN)
+            return llm.template_written(ctx, {"reply": HOLDING_REPLY})
         limit = REPLY_LIMIT[data.channel]
 
         def write() -> dict:
