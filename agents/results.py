@@ -26,7 +26,6 @@ from runs.models import AgentRun
 logger = logging.getLogger(__name__)
 
 TEMPLATE_LABEL = "Template text, no AI model"
-PLACEHOLDER_RE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\|\s*([^}]*?)\s*)?\}\}")
 PRIORITIES = ("high", "medium", "low")
 # The on-page checks of agents/seo/audit.py, as a person names them.
 AUDIT_CHECKS = {
@@ -121,7 +120,7 @@ def placeholder_parts(text: str, *, filled: set[str] = frozenset()) -> list[dict
     """
     parts: list[dict] = []
     last = 0
-    for match in PLACEHOLDER_RE.finditer(text):
+    for match in writer.PLACEHOLDER_RE.finditer(text):
         if match.start() > last:
             parts.append({"text": text[last : match.start()]})
         name, default = match.group(1), match.group(2)
@@ -181,6 +180,8 @@ def _article(output: dict, payload: dict) -> dict | None:
             )
             if _text(snippets.get(key))
         ],
+        "snippets_generator": generator({"generator": output.get("socialSnippetsGenerator")}),
+        "notes": _texts(output.get("notes")),
         "uses": True,
     }
 
@@ -240,11 +241,13 @@ def _repurposed(output: dict, payload: dict) -> dict | None:
 
 
 def _sequence(output: dict, payload: dict) -> dict | None:
+    # Filled per recipient by `send`: the writer's list, and what this output says it used.
+    filled = set(writer.SEND_TIME_PLACEHOLDERS) | set(_texts(output.get("sendTimePlaceholders")))
     emails = [
         {
             "day": _number(e.get("day")),
-            "subject": placeholder_parts(e["subject"]),
-            "body": placeholder_parts(e["body"]),
+            "subject": placeholder_parts(e["subject"], filled=filled),
+            "body": placeholder_parts(e["body"], filled=filled),
         }
         for e in _dicts(output.get("sequence"))
         if _text(e.get("subject")) and _text(e.get("body"))
@@ -265,8 +268,8 @@ def _ab_test(output: dict, payload: dict) -> dict | None:
     variants = [
         {
             "name": f"Variant {chr(65 + i)}" if i < 26 else f"Variant {i + 1}",
-            "subject": placeholder_parts(v["subject"]),
-            "body": placeholder_parts(v["body"]),
+            "subject": placeholder_parts(v["subject"], filled=set(writer.SEND_TIME_PLACEHOLDERS)),
+            "body": placeholder_parts(v["body"], filled=set(writer.SEND_TIME_PLACEHOLDERS)),
         }
         for i, v in enumerate(_dicts(payload.get("variants")))
         if _text(v.get("subject")) and _text(v.get("body"))

@@ -31,6 +31,8 @@ ARTICLE = {
         "keywordDensity": {"release planning": 2.1},
     },
     "socialSnippets": {"linkedin": "Post", "twitter": "Tweet", "emailSubject": "New guide"},
+    "socialSnippetsGenerator": {"kind": "model", "label": "gpt-4o"},
+    "notes": ["The outline leaves no room for the keyword at 0.5-3% density."],
     "model": "builtin",
 }
 AUDIT = {
@@ -61,6 +63,8 @@ def test_an_article_gives_its_markdown_quality_and_insights():
     assert r["densities"] == [{"keyword": "release planning", "density": 2.1}]
     assert [i["keyword"] for i in r["insights"]] == ["release planning", "release planning tools"]
     assert [s["label"] for s in r["snippets"]] == ["LinkedIn post", "Tweet", "Email subject"]
+    assert r["snippets_generator"]["label"] == "gpt-4o"
+    assert r["notes"] == ["The outline leaves no room for the keyword at 0.5-3% density."]
     assert view.context["generator"] == {
         "kind": "template",
         "label": "Template text, no AI model",
@@ -79,6 +83,23 @@ def test_the_generator_field_wins_over_the_older_model_field():
     }
     assert generator({"model": "llama-3"})["label"] == "llama-3"
     assert generator({"generator": "template"}) is None and generator({}) is None
+
+
+def test_a_sequence_marks_what_send_fills_and_what_nobody_gave_yet():
+    output = {
+        "sequence": [
+            {"day": 0, "subject": "Hi {{company}}", "body": "{{first_name}}: {{cta_url}}"}
+        ],
+        "sendTimePlaceholders": ["first_name", "company"],
+        "unfilledPlaceholders": ["cta_url"],
+    }
+    email = present("email", "generate-sequence", output, {}).context["r"]["emails"][0]
+    notes = {p["text"]: p["note"] for p in email["subject"] + email["body"] if "placeholder" in p}
+    assert notes == {
+        "{{company}}": "placeholder, filled per recipient",
+        "{{first_name}}": "placeholder, filled per recipient",
+        "{{cta_url}}": "placeholder, not filled: give a value for cta_url when sending",
+    }
 
 
 def test_placeholders_say_whether_they_are_filled():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.utils.text import slugify
 from playwright.sync_api import expect
 
 from agents import services as agent_services
@@ -42,7 +43,8 @@ def test_read_copy_and_download_a_generated_article(browser_page, marketer, live
     browser_page.login(marketer)
     browser_page.goto(f"/runs/{run.id}/")
     article = page.locator("#result-article")
-    expect(article.get_by_role("heading", name="Why release planning matters")).to_be_visible()
+    heading = next(line[3:] for line in run.output["body"].splitlines() if line.startswith("## "))
+    expect(article.get_by_role("heading", name=heading, level=2)).to_be_visible()
     expect(page.locator("#result-generator")).to_have_text("Template text, no AI model")
     expect(page.get_by_role("heading", name="Quality")).to_be_visible()
     expect(page.locator("#run-output")).to_be_hidden()  # the raw JSON waits behind its tab
@@ -57,8 +59,7 @@ def test_read_copy_and_download_a_generated_article(browser_page, marketer, live
     with page.expect_download() as download:
         page.get_by_role("link", name="Download .md").click()
     assert (
-        download.value.suggested_filename
-        == f"release-planning-a-practical-guide-{str(run.id)[:8]}.md"
+        download.value.suggested_filename == f"{slugify(run.output['title'])}-{str(run.id)[:8]}.md"
     )
     expect(page.get_by_role("link", name="post", exact=True)).to_have_attribute(
         "href", f"/runs/new/?task=social/publish&use_output_of={run.id}"
