@@ -8,10 +8,12 @@ class AgentsConfig(AppConfig):
 
     def ready(self) -> None:
         # Imported here, not at the top: apps.py loads before the models are ready.
-        from agents import registry, tasks
+        from agents import registry, results, tasks
         from runs import hooks
 
         # The watchdog schedule exists wherever the database is migrated; created idempotently.
         post_migrate.connect(lambda **kwargs: tasks.ensure_schedules(), sender=self, weak=False)
         # The run filters accept an agent's aliases (SupportAgent, support-agent).
         hooks.agent_resolver_set(lambda name: registry.get_agent(name).slug)
+        # The run page shows each intent's output readably (an article, a checklist, a post).
+        hooks.result_presenter_set(view=results.result_view, text=results.result_text)

@@ -11,14 +11,15 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET
 
 from neonhub.core.pagination import EMPTY
 from neonhub.core.views_util import organization_required, page_or_first
-from runs import charts, selectors
+from runs import charts, hooks, readable, selectors
 from runs import overview as overviews
 from runs.forms import RunFilterForm
 from runs.models import ACTIVE_STATUSES, AgentRun, RunStatus, RunStep
@@ -186,6 +187,30 @@ def run_detail(request: HttpRequest, run_id) -> HttpResponse:
         "approval": selectors.run_approval(run=run),
         "can_retry": run.status in (RunStatus.FAILED, RunStatus.CANCELLED),
         "version": version,
+        "result": hooks.result_view(run),
+        "input_fields": readable.input_fields(run.input),
     }
     template = "runs/detail.html#run-body" if request.htmx else "runs/detail.html"
     return render(request, template, context)
+
+
+@login_required
+@organization_required
+@require_GET
+def run_download(request: HttpRequest, run_id, fmt: str) -> HttpResponse:
+    """The text a run wrote, as a ``.md`` or ``.html`` file (404 when it wrote none)."""
+    run = selectors.run_get(organization=request.principal.organization, run_id=run_id)
+    if run.output is None and run.status != RunStatus.COMPLETED:
+        return HttpResponse(
+            "This run has not finished: it has no text to download yet.",
+            status=409,
+            content_type="text/plain; charset=utf-8",
+        )
+    written = hooks.result_text(run)
+    if written is None:
+        raise Http404("This run wrote no text to download")
+    response = HttpResponse(readable.document(written, fmt), content_type=readable.FORMATS[fmt])
+    response["Content-Disposition"] = content_disposition_header(
+        True, readable.download_name(written, run_id=run.id, fmt=fmt)
+    )
+    return response
