@@ -15,3 +15,10 @@ class AgentsConfig(AppConfig):
         post_migrate.connect(lambda **kwargs: tasks.ensure_schedules(), sender=self, weak=False)
         # The run filters accept an agent's aliases (SupportAgent, support-agent).
         hooks.agent_resolver_set(lambda name: registry.get_agent(name).slug)
+        # The run list's agent and intent drop-downs.
+        hooks.agent_catalog_set(
+            lambda: [
+                hooks.CatalogAgent(slug=a.slug, name=a.name, intents=tuple(sorted(a.intents)))
+                for a in registry.all_agents()
+            ]
+        )

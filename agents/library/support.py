@@ -53,7 +53,9 @@ BILLING = ("invoice", "billing", "charge", "payment", "refund", "price", "pricin
 ACCOUNT = ("password", "login", "account", "access", "credentials", "reset")
 BUG = ("bug", "error", "issue", "broken", "crash", "fail", "failure", "glitch", "not working")
 HIGH_PRIORITY = ("urgent", "immediately", "critical")
-_STATUS_5XX = r"(?<![$€£\d.,])\b5(?:00|02|03|04)\b(?!\s*(?:dollars?|euros?|pounds?|usd|eur|gbp|k\b|%))"
+_STATUS_5XX = (
+    r"(?<![$€£\d.,])\b5(?:00|02|03|04)\b(?!\s*(?:dollars?|euros?|pounds?|usd|eur|gbp|k\b|%))"
+)
 _ERROR_WORD = r"(?:errors?|pages?|server|internal|status|response|gateway|unavailable)"
 # Outage language: the service (or a core part of it) is unavailable for people.
 OUTAGE = re.compile(

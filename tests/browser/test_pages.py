@@ -52,7 +52,9 @@ def test_start_a_run_from_the_form_and_watch_it_finish_without_reloading(
     browser_page.shot("run-started")
     expect(page.locator("#run-status")).to_have_text("completed", timeout=45_000)
     assert browser_page.same_document(), "the page reloaded instead of updating in place"
-    expect(page.locator("pre[aria-labelledby=output-title]")).to_contain_text('"priority": "urgent"')
+    expect(page.locator("pre[aria-labelledby=output-title]")).to_contain_text(
+        '"priority": "urgent"'
+    )
     expect(page.locator(".timeline .step")).to_have_count(1)
     browser_page.shot("run-completed")
     cluster.kill()  # nothing left for it to do; a graceful stop takes seconds

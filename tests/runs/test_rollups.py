@@ -156,12 +156,12 @@ def test_a_concurrent_creator_of_the_row_makes_the_upsert_increment_it(org, monk
     original_increment = rollups._increment
     seen: dict = {}
 
-    def increment_racing(cell, values):
+    def increment_racing(cell, values, extremes):
         if not seen.get("raced"):
             seen["raced"] = True
             RunRollup.objects.create(**cell, count=5)
             return 0
-        return original_increment(cell, values)
+        return original_increment(cell, values, extremes)
 
     monkeypatch.setattr(rollups, "_increment", increment_racing)
     finished_run(org)
