@@ -76,7 +76,7 @@ def test_filter_the_run_list_and_share_the_url(browser_page, chromium, live_serv
     page = browser_page.page
     browser_page.login(marketer)
     expect(page.locator("tbody tr")).to_have_count(3)
-    page.get_by_label("Agent").fill("support")
+    page.get_by_label("Agent").select_option("support")
     page.get_by_label("Status").select_option("failed")
     page.get_by_role("button", name="Filter").click()
     expect(page.locator("tbody tr")).to_have_count(1)
