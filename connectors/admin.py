@@ -200,6 +200,7 @@ class OutboundMessageAdmin(admin.ModelAdmin):
         "sandbox",
         "provider_id",
         "cost",
+        "would_cost",
         "run_id",
     ]
     list_filter = ["status", "provider", "purpose", "sandbox"]

@@ -63,3 +63,12 @@ def test_the_metric_duration_is_the_runs_duration(run_intent):
     run = run_intent("support", "triage", {"content": "How do I add a teammate?"})
     assert run.metrics["durationMs"] == run.duration_ms
     assert run.duration_ms == int((run.finished_at - run.started_at).total_seconds() * 1000)
+
+
+def test_the_run_page_and_its_outbox_label_the_sandbox_price(run_intent, twilio_sms, owner_client):
+    run = run_intent("messaging", "send-sms", SMS)
+    price = f"${run.would_cost:.4f}"
+    page = owner_client.get(f"/runs/{run.id}/").content.decode()
+    assert f"would cost {price}" in page
+    outbox = owner_client.get(f"/runs/{run.id}/outbox/").content.decode()
+    assert f"would cost {price}" in outbox and "Sandbox: nothing was spent" in outbox
