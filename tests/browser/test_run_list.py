@@ -25,7 +25,7 @@ def test_a_run_created_while_the_list_is_open_appears_without_a_reload(browser_p
     row = page.locator(f"#run-{new.id}")
     expect(row).to_be_visible(timeout=10_000)
     expect(page.locator("tbody tr").first).to_have_id(f"run-{new.id}")
-    expect(page.locator("#runs-newer")).to_have_text("1 new run at the top of the list")
+    expect(page.locator("#runs-status")).to_have_text("1 new run at the top of the list")
     assert browser_page.same_document(), "the page reloaded instead of adding the row"
     browser_page.shot("new-run-appeared")
     # The new row is live too: it follows the run to its end.
