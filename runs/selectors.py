@@ -64,8 +64,7 @@ def run_queryset(
     if f.run_id:
         qs = qs.filter(pk=f.run_id)
     if f.id_prefix:
-        low, high = id_prefix_range(f.id_prefix)
-        qs = qs.filter(pk__gte=low, pk__lte=high)
+        qs = qs.filter(pk__in=run_ids_with_prefix(f.id_prefix))
     if f.agent:
         qs = qs.filter(agent=f.agent)
     if f.intent:
@@ -95,6 +94,22 @@ def id_prefix_range(prefix: str) -> tuple[uuid.UUID, uuid.UUID]:
     is a seek in the primary key index on every database (UUIDs order by their bytes)."""
     digits = prefix.replace("-", "").lower()
     return uuid.UUID(digits.ljust(32, "0")), uuid.UUID(digits.ljust(32, "f"))
+
+
+ID_PREFIX_CANDIDATES = 1000  # 4 hex digits match 1 run in 65,536: this is 65 million runs
+
+
+def run_ids_with_prefix(prefix: str) -> list[uuid.UUID]:
+    """The ids starting with ``prefix``, read as a range of the primary key first: with the
+    range beside the organization in one query, SQLite (no statistics) chose the organization's
+    (created_at, id) index to skip the sort and read all its runs.  The caller's query keeps
+    the organization's condition, so another organization's id is never answered."""
+    low, high = id_prefix_range(prefix)
+    return list(
+        AgentRun.objects.filter(pk__gte=low, pk__lte=high)
+        .order_by("pk")
+        .values_list("id", flat=True)[:ID_PREFIX_CANDIDATES]
+    )
 
 
 def run_newer(
