@@ -8,6 +8,7 @@ from datetime import datetime, time, timedelta
 from django import forms
 from django.utils import timezone
 
+from neonhub.core.errors import NeonHubError
 from runs import hooks
 from runs.models import RunStatus, Trigger
 from runs.selectors import RunFilters
@@ -30,18 +31,14 @@ class CatalogChoiceField(forms.ChoiceField):
             return ""
         try:
             return self.normalize(value)
-        except Exception:  # an unknown name stays as typed and is refused by the choices
+        except NeonHubError:  # an unknown name stays as typed and is refused by the choices
             return value
-
-
-def _agent_slug(name: str) -> str:
-    return hooks.agent_slug(name)
 
 
 class RunFilterForm(forms.Form):
     agent = CatalogChoiceField(
         required=False,
-        normalize=_agent_slug,
+        normalize=hooks.agent_slug,
         error_messages={"invalid_choice": "No agent named %(value)s; pick one from the list."},
     )
     intent = CatalogChoiceField(

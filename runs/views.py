@@ -65,12 +65,17 @@ def _in_flight(org, agent: str | None) -> dict[str, str]:
     return counts
 
 
-def _filter_form(request: HttpRequest) -> RunFilterForm:
-    # The cursors are not filters: a form bound to a bare ?cursor= would read as "filtered".
+def _filter_data(request: HttpRequest):
+    """The query string without its cursors: a form bound to a bare ?cursor= would read as
+    "filtered", and the live poll's address carries the filters, not the page."""
     data = request.GET.copy()
     for name in ("cursor", "after"):
         data.pop(name, None)
-    return RunFilterForm(data or None)
+    return data
+
+
+def _filter_form(request: HttpRequest) -> RunFilterForm:
+    return RunFilterForm(_filter_data(request) or None)
 
 
 def _filters(form: RunFilterForm) -> selectors.RunFilters:
@@ -159,10 +164,7 @@ def run_newer(request: HttpRequest) -> HttpResponse:
 
 
 def _filter_query(request: HttpRequest) -> str:
-    query = request.GET.copy()
-    for name in ("cursor", "after"):
-        query.pop(name, None)
-    return query.urlencode()
+    return _filter_data(request).urlencode()
 
 
 @login_required
