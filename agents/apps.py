@@ -17,3 +17,10 @@ class AgentsConfig(AppConfig):
         hooks.agent_resolver_set(lambda name: registry.get_agent(name).slug)
         # The run page shows each intent's output readably (an article, a checklist, a post).
         hooks.result_presenter_set(view=results.result_view, text=results.result_text)
+        # The run list's agent and intent drop-downs.
+        hooks.agent_catalog_set(
+            lambda: [
+                hooks.CatalogAgent(slug=a.slug, name=a.name, intents=tuple(sorted(a.intents)))
+                for a in registry.all_agents()
+            ]
+        )

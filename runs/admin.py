@@ -145,6 +145,7 @@ class AgentRunAdmin(admin.ModelAdmin):
         "created_at",
         "duration_ms",
         "cost",
+        "would_cost",
     ]
     list_filter = ["status", "trigger", OriginFilter, AgentFilter, "organization", "created_at"]
     list_select_related = ["organization"]

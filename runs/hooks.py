@@ -11,6 +11,9 @@
   the agents know what an intent's output means; they install a presenter at start-up
   (``result_presenter_set``).  Without one, or for an output it cannot read, the page shows
   the raw JSON.
+- ``agent_catalog()`` lists the registered agents and their intents, for the run list's
+  drop-downs; the agents app installs it at start-up (``agent_catalog_set``).  Without one
+  the list is empty and the filters take any name.
 """
 
 from __future__ import annotations
@@ -86,3 +89,24 @@ def result_text(run: AgentRun) -> ResultText | None:
     if _result_text is None or run.output is None:
         return None
     return _result_text(run)
+
+
+@dataclass(frozen=True)
+class CatalogAgent:
+    """One registered agent as the run filters show it: its slug, its name and its intents."""
+
+    slug: str
+    name: str
+    intents: tuple[str, ...]
+
+
+_agent_catalog: Callable[[], list[CatalogAgent]] | None = None
+
+
+def agent_catalog_set(catalog: Callable[[], list[CatalogAgent]]) -> None:
+    global _agent_catalog
+    _agent_catalog = catalog
+
+
+def agent_catalog() -> list[CatalogAgent]:
+    return _agent_catalog() if _agent_catalog is not None else []

@@ -112,7 +112,11 @@ class AgentRun(BaseModel):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Money spent: the sum of the run's steps' costs (each a live call's price, as its outbox
+    # row records it).  ``would_cost`` is the sum of what its sandbox calls would have cost
+    # live: shown labelled as such, never counted as spent (the overview counts ``cost``).
     cost = models.DecimalField(max_digits=12, decimal_places=6, default=Decimal("0"))
+    would_cost = models.DecimalField(max_digits=12, decimal_places=6, default=Decimal("0"))
 
     objects = AgentRunQuerySet.as_manager()
 
@@ -225,6 +229,25 @@ class AgentRun(BaseModel):
     @property
     def scheduled_for(self) -> datetime | None:
         return self.next_attempt_at if self.is_scheduled else None
+
+    @property
+    def wait_ms(self) -> int | None:
+        """Time queued before the last attempt started (``queued_at`` → ``started_at``): the
+        queue, and for a run retried by the worker its earlier attempts and their backoff."""
+        if self.started_at is None:
+            return None
+        return max(0, int((self.started_at - self.queued_at).total_seconds() * 1000))
+
+    @property
+    def running_ms(self) -> int | None:
+        """The duration so far of a run that is running (``started_at`` → now); else None.
+
+        A finished run's duration is ``duration_ms``: its last attempt's ``started_at`` →
+        ``finished_at``, the one duration the list, the run page, the API and the overview show.
+        """
+        if self.status != RunStatus.RUNNING or self.started_at is None:
+            return None
+        return max(0, int((timezone.now() - self.started_at).total_seconds() * 1000))
 
     @property
     def origin(self) -> tuple[str, uuid.UUID] | None:
@@ -371,6 +394,10 @@ class RunRollup(models.Model):
     connector = models.CharField(max_length=64, blank=True, default="")
     count = models.PositiveIntegerField(default=0)
     duration_total_ms = models.BigIntegerField(default=0)
+    # The fastest and slowest run counted here: percentiles estimated from the histogram are
+    # clamped to them (runs.overview), so a p95 never exceeds the slowest run.
+    duration_min_ms = models.PositiveIntegerField(null=True, blank=True)
+    duration_max_ms = models.PositiveIntegerField(null=True, blank=True)
     cost_total = models.DecimalField(max_digits=16, decimal_places=6, default=Decimal("0"))
     h00, h01, h02, h03, h04, h05 = _bucket(), _bucket(), _bucket(), _bucket(), _bucket(), _bucket()
     h06, h07, h08, h09, h10, h11 = _bucket(), _bucket(), _bucket(), _bucket(), _bucket(), _bucket()

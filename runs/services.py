@@ -141,6 +141,10 @@ def _finish(run: AgentRun, **fields: Any) -> bool:
     started = run.started_at or now
     fields.setdefault("finished_at", now)
     fields.setdefault("duration_ms", max(0, int((now - started).total_seconds() * 1000)))
+    metrics = fields.get("metrics")
+    if isinstance(metrics, dict) and "durationMs" in metrics:
+        # One duration: the metric an agent run reports is the run's own, not a second clock.
+        fields["metrics"] = {**metrics, "durationMs": fields["duration_ms"]}
     # savepoint=False: the executor calls this inside its own transaction (with the last steps).
     with transaction.atomic(savepoint=False):
         changed = sql.update(

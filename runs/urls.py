@@ -6,6 +6,7 @@ app_name = "runs"
 
 urlpatterns = [
     path("", views.run_list, name="list"),
+    path("runs/newer/", views.run_newer, name="newer"),
     path("overview/", views.overview, name="overview"),
     path("runs/<uuid:run_id>/", views.run_detail, name="detail"),
     path("runs/<uuid:run_id>/row/", views.run_row, name="row"),

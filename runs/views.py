@@ -17,7 +17,8 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET
 
-from neonhub.core.pagination import EMPTY
+from neonhub.core.errors import InvalidInput
+from neonhub.core.pagination import EMPTY, cursor_encode
 from neonhub.core.views_util import organization_required, page_or_first
 from runs import charts, hooks, readable, selectors
 from runs import overview as overviews
@@ -77,34 +78,106 @@ def _capped(qs) -> str:
     return f"{IN_FLIGHT_CAP}+" if n > IN_FLIGHT_CAP else str(n)
 
 
+def _filter_data(request: HttpRequest):
+    """The query string without its cursors: a form bound to a bare ?cursor= would read as
+    "filtered", and the live poll's address carries the filters, not the page."""
+    data = request.GET.copy()
+    for name in ("cursor", "after"):
+        data.pop(name, None)
+    return data
+
+
+def _filter_form(request: HttpRequest) -> RunFilterForm:
+    return RunFilterForm(_filter_data(request) or None)
+
+
+def _filters(form: RunFilterForm) -> selectors.RunFilters:
+    return form.filters() if form.is_bound else selectors.RunFilters()
+
+
+def _list_context(request: HttpRequest, form: RunFilterForm, page) -> dict:
+    newest = page.prev_cursor is None  # nothing newer: the live page
+    return {
+        "page": page,
+        "form": form,
+        "paged": bool(request.GET.get("cursor")),
+        "live": newest and not form.errors,
+        "after": cursor_encode(page.items[0]) if page.items else "",
+        "filter_query": _filter_query(request),
+        "chosen_agent": form.chosen("agent"),
+        "chosen_intent": form.chosen("intent"),
+    }
+
+
 @login_required
 @organization_required
 @require_GET
 def run_list(request: HttpRequest) -> HttpResponse:
+    """The run list: filtered, paged both ways, and live on its newest page (``run_newer``)."""
     org = request.principal.organization
-    form = RunFilterForm(request.GET or None)
+    form = _filter_form(request)
     status = 200
     if form.is_bound and not form.is_valid():
         page, status = EMPTY, 422
     else:
-        filters = form.filters() if form.is_bound else selectors.RunFilters()
         page = page_or_first(
             selectors.run_page,
             cursor=request.GET.get("cursor"),
             organization=org,
-            filters=filters,
+            filters=_filters(form),
             limit=PAGE_SIZE,
         )
+    return render(request, "runs/list.html", _list_context(request, form, page), status=status)
+
+
+@login_required
+@organization_required
+@require_GET
+def run_newer(request: HttpRequest) -> HttpResponse:
+    """The live list's poll: the runs newer than the newest row shown (``after``) that match
+    the list's filters, as rows to put on top, with the poller's next ``after``.
+
+    Nothing new is 204 (htmx swaps nothing).  More new runs than a page, or a list that was
+    empty, answers the whole list instead (retargeted), so no run is skipped between them.
+    """
+    org = request.principal.organization
+    form = _filter_form(request)
+    if form.is_bound and not form.is_valid():
+        return HttpResponse(status=204)
+    filters = _filters(form)
+    after = request.GET.get("after") or ""
+    try:
+        items, overflow = (
+            selectors.run_newer(organization=org, filters=filters, cursor=after, limit=PAGE_SIZE)
+            if after
+            else ([], True)
+        )
+    except InvalidInput:
+        return HttpResponse(status=204)
+    if not after or overflow:
+        page = selectors.run_page(organization=org, filters=filters, limit=PAGE_SIZE)
+        if not page.items:
+            return HttpResponse(status=204)
+        response = render(request, "runs/list.html#runs-list", _list_context(request, form, page))
+        response["HX-Retarget"] = "#runs-list"
+        response["HX-Reswap"] = "outerHTML"
+        return response
+    if not items:
+        return HttpResponse(status=204)
     return render(
         request,
-        "runs/list.html",
+        "runs/list.html#runs-newer",
         {
-            "page": page,
-            "form": form,
-            "paged": bool(request.GET.get("cursor")),
+            "runs": items,
+            "after": cursor_encode(items[0]),
+            "filter_query": _filter_query(request),
+            "live": True,
         },
-        status=status,
     )
+
+
+def _filter_query(request: HttpRequest) -> str:
+    return _filter_data(request).urlencode()
 
 
 @login_required
@@ -154,6 +227,7 @@ def _detail_version(run, steps, now) -> str:
         run.attempt,
         run.updated_at,
         run.cost,
+        run.would_cost,
         run.cancel_requested_at,
         run.next_attempt_at,
     ]
@@ -175,12 +249,12 @@ def run_detail(request: HttpRequest, run_id) -> HttpResponse:
         # The poll of an active run: nothing changed, so nothing is swapped (focus, scroll, an
         # open <details> and a text selection stay as they are).
         return HttpResponse(status=204)
-    rows, span_ms = timeline(run, steps, now)
+    # The timeline is drawn to its own scale; the run's duration is the one in its facts.
+    rows, _ = timeline(run, steps, now)
     context = {
         "run": run,
         "error_context": selectors.run_error_context(run=run, user=request.user),
         "timeline": rows,
-        "span_ms": span_ms,
         "children": selectors.run_children(run=run),
         "can_cancel": (run.status in ACTIVE_STATUSES or run.status == RunStatus.AWAITING_APPROVAL)
         and not run.cancel_requested_at,

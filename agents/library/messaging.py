@@ -202,6 +202,7 @@ def _answer(ctx: RunContext, to: str, result, handle, contact) -> dict:
         "messageSid": result.provider_id,
         "status": result.status,
         "cost": str(result.cost),
+        **({"wouldCost": str(result.would_cost)} if result.would_cost is not None else {}),
         "sandbox": handle.sandbox,
         "contactId": str(contact.pk) if contact is not None else None,
     }

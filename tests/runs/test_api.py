@@ -28,9 +28,9 @@ def test_start_run_answers_202_and_completes_with_steps(api, django_capture_on_c
     assert data["links"]["self"] == f"/api/v1/runs/{data['id']}"
     detail = api.get(f"/runs/{data['id']}").json()
     assert detail["status"] == "completed"
-    assert detail["output"]["priority"] == "high"
-    assert detail["output"]["category"] == "general_question"
-    assert detail["metrics"]["priority"] == "high"
+    assert detail["output"]["priority"] == "urgent"
+    assert detail["output"]["category"] == "technical"
+    assert detail["metrics"]["priority"] == "urgent"
     assert [s["name"] for s in detail["steps"]] == ["classify"]
     assert detail["steps"][0]["status"] == "completed"
     assert detail["duration_ms"] is not None
