@@ -38,7 +38,7 @@ from connectors.models import (
     SuppressionChannel,
     SuppressionSource,
 )
-from neonhub.core.models import Membership, Organization, Role
+from neonhub.core.models import AuditEvent, Membership, Organization, Role
 from runs.models import AgentRun, RunApproval, RunRollup, RunStatus, RunStep, StepStatus
 from runs.models import Trigger as RunTrigger
 
@@ -91,6 +91,18 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     organization = factory.SubFactory(OrganizationFactory)
     user = factory.SubFactory(UserFactory)
     role = Role.OWNER
+
+
+class AuditEventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AuditEvent
+
+    organization = factory.SubFactory(OrganizationFactory)
+    actor = "owner@example.com"
+    action = "connector.update"
+    target_type = "connector"
+    target_label = "Twilio (live)"
+    changes = factory.LazyFunction(lambda: {"name": ["Twilio", "Twilio (live)"]})
 
 
 # --- connectors -------------------------------------------------------------------------------
