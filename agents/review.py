@@ -113,7 +113,7 @@ def approvals_inbox(request: HttpRequest) -> HttpResponse:
 
 
 def _decider(request: HttpRequest) -> dict:
-    return {"user": request.user}
+    return {"user": request.user, "principal": request.principal, "request": request}
 
 
 @login_required
@@ -206,7 +206,10 @@ def approval_settings(request: HttpRequest) -> HttpResponse:
         return render(request, "agents/approval_settings.html", context, status=status)
     try:
         services.approval_settings_save(
-            organization=principal.organization, values=form.cleaned_data
+            organization=principal.organization,
+            values=form.cleaned_data,
+            principal=principal,
+            request=request,
         )
     except InvalidInput as exc:
         for detail in exc.details or []:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from contextlib import nullcontext
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from django.conf import settings
@@ -15,11 +16,17 @@ from django.utils import timezone
 from agents import approvals, queue
 from agents.models import ContentDraft, DraftStatus
 from agents.registry import get_agent
+from neonhub.core import audit
 from neonhub.core import queue as core_queue
 from neonhub.core.errors import Conflict, InvalidInput
 from neonhub.core.models import Organization
 from runs import services as run_services
 from runs.models import AgentRun, ApprovalState, RunApproval, RunStatus, Trigger
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+
+    from neonhub.core.auth import Principal
 
 logger = logging.getLogger(__name__)
 
@@ -164,7 +171,14 @@ def _awaiting(run: AgentRun) -> RunApproval:
 
 
 def run_approve(
-    *, run: AgentRun, user=None, by_name: str = "", note: str = "", payload: dict | None = None
+    *,
+    run: AgentRun,
+    user=None,
+    by_name: str = "",
+    note: str = "",
+    payload: dict | None = None,
+    principal: Principal | None = None,
+    request: HttpRequest | None = None,
 ) -> AgentRun:
     """A person approves a held run: it is queued and a worker carries it out.
 
@@ -188,11 +202,35 @@ def run_approve(
         )
         if not approved:
             raise Conflict("Someone else decided on this run first")
+        _audit_decision(run, "run.approve", note, principal, request, edited=payload is not None)
         queue.enqueue_run(run.id)
     return run
 
 
-def run_reject(*, run: AgentRun, note: str, user=None, by_name: str = "") -> AgentRun:
+def _audit_decision(run, action, note, principal, request, *, edited: bool = False) -> None:
+    changes = {"note": note} if note else {}
+    if edited:
+        changes["input"] = "edited before approval"
+    audit.audit_record(
+        action=action,
+        principal=principal,
+        organization=run.organization,
+        target=run,
+        target_label=f"{run.agent}/{run.intent} run {str(run.pk)[:8]}",
+        changes=changes,
+        request=request,
+    )
+
+
+def run_reject(
+    *,
+    run: AgentRun,
+    note: str,
+    user=None,
+    by_name: str = "",
+    principal: Principal | None = None,
+    request: HttpRequest | None = None,
+) -> AgentRun:
     """A person rejects a held run with a note saying why: it is cancelled, nothing is sent."""
     note = (note or "").strip()
     if not note:
@@ -200,8 +238,10 @@ def run_reject(*, run: AgentRun, note: str, user=None, by_name: str = "") -> Age
             "note", "say why the run is rejected", summary="A rejection needs a note"
         )
     _awaiting(run)
-    if not run_services.run_approval_reject(run=run, note=note, user=user, by_name=by_name):
-        raise Conflict("Someone else decided on this run first")
+    with transaction.atomic():
+        if not run_services.run_approval_reject(run=run, note=note, user=user, by_name=by_name):
+            raise Conflict("Someone else decided on this run first")
+        _audit_decision(run, "run.reject", note, principal, request)
     return run
 
 
@@ -321,7 +361,11 @@ def runs_recover(*, now=None) -> dict:
 
 
 def approval_settings_save(
-    *, organization: Organization, values: dict
+    *,
+    organization: Organization,
+    values: dict,
+    principal: Principal | None = None,
+    request: HttpRequest | None = None,
 ) -> approvals.ApprovalSettings:
     """Replace the organization's approval settings; bad values raise ``InvalidInput``.
 
@@ -330,8 +374,17 @@ def approval_settings_save(
     parsed = approvals.settings_parse(values)
     with transaction.atomic():
         org = Organization.objects.select_for_update().get(pk=organization.pk)
+        before = (org.settings or {}).get(approvals.SETTINGS_KEY) or {}
         org.settings = {**(org.settings or {}), approvals.SETTINGS_KEY: parsed.model_dump()}
         org.save(update_fields=["settings", "updated_at"])
+        audit.audit_record(
+            action="settings.approvals",
+            principal=principal,
+            organization=org,
+            target_label="Approval settings",
+            changes=audit.changes_between(before, parsed.model_dump()),
+            request=request,
+        )
     organization.settings = org.settings
     return parsed
 

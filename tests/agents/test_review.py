@@ -9,7 +9,7 @@ import pytest
 
 from agents import services
 from agents.models import DraftStatus
-from neonhub.core.models import Role
+from neonhub.core.models import AuditEvent, Role
 from runs.models import AgentRun, ApprovalState, RunApproval, RunStatus
 from tests.factories import (
     ContentDraftFactory,
@@ -150,6 +150,9 @@ def test_admins_change_the_settings_with_checkboxes_and_numbers(owner_client, or
         "recipients_above": None,
         "expires_hours": 24,
     }
+    event = AuditEvent.objects.get(organization=org, action="settings.approvals")
+    assert event.changes["expires_hours"][1] == 24
+    assert event.changes["social_platforms"][1] == ["instagram", "reddit"]
 
 
 def test_bad_settings_come_back_next_to_the_field(owner_client, org):
