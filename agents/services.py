@@ -43,10 +43,21 @@ def run_start(
     (at most one of the last three).  Returns ``(run, created)``; ``created`` is False when an
     idempotency key matched (the first run keeps its origin).
     Raises ``AgentNotRegistered``, ``UnsupportedIntent`` or ``InvalidInput`` before
-    anything is written.
+    anything is written: the payload must fit the intent's schema, and pass the intent's
+    pre-run checks (``Agent.preflight``: a private URL, a platform without a usable
+    connector), so a run exists only when it can succeed.  A repeated idempotency key skips
+    the checks and answers the first run, as it did then.
     """
     impl = get_agent(agent)
-    impl.validate(intent, payload)
+    data = impl.validate(intent, payload)
+    replay = (
+        idempotency_key is not None
+        and AgentRun.objects.filter(
+            organization=organization, idempotency_key=idempotency_key
+        ).exists()
+    )
+    if not replay:
+        impl.preflight(intent, data, organization=organization)
     # With the ORM broker the run and its task commit together.  Otherwise the run's INSERT is
     # one statement (its own commit, unless the caller holds a transaction) and the task is
     # sent once it is committed.

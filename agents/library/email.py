@@ -19,11 +19,13 @@ from pydantic import BaseModel, Field, field_validator
 from agents import llm, writer
 from agents.audience.unsubscribe import unsubscribe_url
 from agents.base import Agent, IntentInput, intent
+from agents.checks import Checks, brand_known, connector_ready
 from agents.context import RunContext
 from agents.models import ABTest
 from agents.selectors import brand_resolve
 from connectors.selectors import suppression_exists
 from neonhub.core.errors import ConnectorRejected, InvalidInput, OutcomeUnknown, PolicyBlocked
+from neonhub.core.models import Organization
 
 Tone = Literal["witty", "professional", "casual", "friendly", "authoritative"]
 PLACEHOLDER_RE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\|\s*([^}]*?)\s*)?\}\}")
@@ -254,6 +256,25 @@ class EmailAgent(Agent):
             )
         ctx.metrics.update(variantsTested=len(variants))
         return {"jobId": str(ctx.run_id), "testId": str(test.id)}
+
+    def preflight_generate_sequence(
+        self, data: GenerateSequenceIn, *, organization: Organization
+    ) -> None:
+        checks = Checks()
+        brand_known(checks, organization=organization, ref=data.brandId, field="payload.brandId")
+        checks.raise_any()
+
+    def preflight_send(self, data: SendIn, *, organization: Organization) -> None:
+        checks = Checks("The email was not sent")
+        brand_known(checks, organization=organization, ref=data.brandId, field="payload.brandId")
+        connector_ready(
+            checks,
+            organization=organization,
+            provider="smtp_email",
+            field="connector",
+            purpose="send email",
+        )
+        checks.raise_any()
 
     @intent(
         "send",
