@@ -72,8 +72,14 @@ def brand_known(checks: Checks, *, organization: Organization, ref: str | None, 
             )
 
 
-def public_url(checks: Checks, url: str | None, *, field: str, label: str) -> None:
-    """A private, local or unresolvable address is refused now, not by the run."""
+def public_url(
+    checks: Checks, url: str | None, *, field: str, label: str, fetched: bool = True
+) -> None:
+    """A private, local or unresolvable address is refused now, not by the run.
+
+    ``fetched=False`` is for an address NeonHub only passes on (a post's link): a host that
+    does not resolve from here is not refused then, a private one still is.
+    """
     if not url:
         return
     try:
@@ -83,6 +89,8 @@ def public_url(checks: Checks, url: str | None, *, field: str, label: str) -> No
         if "private" in reason:
             message = f"{label} points to a private or local address; use a public one."
         elif "unresolvable" in reason:
+            if not fetched:
+                return
             message = f"{label}: no such host; check the address."
         else:
             message = f"{label} must be a web address starting with http:// or https://."

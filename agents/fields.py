@@ -258,3 +258,26 @@ def plain_error(err: dict, *, agent: str = "", intent: str = "") -> str:
     joined = message.split(" ", 1)[0] in ("must", "needs", "is", "can", "cannot", "should")
     text = f"{who} {message}" if joined else f"{who}: {message}"
     return text + ("" if text.endswith(".") else ".")
+
+
+# Where another run's generated text (or a content draft) goes in a new run's form:
+# (the main text field, the title field), either may be None.
+MAIN_TEXT: dict[tuple[str, str], tuple[str | None, str | None]] = {
+    ("social", "publish"): ("text", None),
+    ("social", "generate-post"): ("content", None),
+    ("social", "optimize-caption"): ("content", None),
+    ("social", "hashtag-pack"): ("content", "topic"),
+    ("email", "send"): ("body", "subject"),
+    ("email", "optimize-subject"): ("context", "originalSubject"),
+    ("email", "generate-sequence"): (None, "topic"),
+    ("content", "summarize"): ("content", None),
+    ("content", "repurpose"): ("content", "topic"),
+    ("content", "generate-draft"): (None, "topic"),
+    ("messaging", "send-sms"): ("body", None),
+    ("messaging", "send-whatsapp"): ("body", None),
+    ("support", "support"): ("notes", "subject"),
+    ("support", "triage"): ("content", None),
+    ("support", "macro-suggest"): ("content", None),
+    ("seo", "keyword-research"): (None, "topic"),
+    ("seo", "seo-audit"): (None, "keyword"),
+}

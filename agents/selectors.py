@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
-from agents.models import Brand, KnowledgeArticle
-from neonhub.core.errors import InvalidInput
+from agents.models import Brand, ContentDraft, KnowledgeArticle
+from neonhub.core.errors import InvalidInput, NotFound
 from neonhub.core.models import Organization
 
 # The original's default brand id: it means "the organization's brand, if it has one".
@@ -44,3 +45,34 @@ def knowledge_articles_active(
             "created_at"
         )[:limit]
     )
+
+
+def content_draft_get(*, organization: Organization, draft_id: Any) -> ContentDraft:
+    """The organization's draft; another organization's id (or no id) answers 404."""
+    try:
+        return ContentDraft.objects.get(organization=organization, pk=uuid.UUID(str(draft_id)))
+    except (ValueError, ContentDraft.DoesNotExist):
+        raise NotFound("Draft not found") from None
+
+
+def generated_text(output: Any) -> tuple[str, str]:
+    """(text, title) a run wrote, from its output: an article's Markdown and title, a post's
+    text, a reply, the first email of a sequence, a summary, the first suggested subject.
+    ("", "") when the run wrote no text."""
+    if not isinstance(output, dict):
+        return "", ""
+    title = next(
+        (str(output[k]) for k in ("title", "suggestedSubject") if isinstance(output.get(k), str)),
+        "",
+    )
+    for key in ("body", "content", "reply", "summary"):
+        if isinstance(output.get(key), str) and output[key].strip():
+            return output[key], title
+    sequence = output.get("sequence") or output.get("emails")
+    if isinstance(sequence, list) and sequence and isinstance(sequence[0], dict):
+        first = sequence[0]
+        return str(first.get("body") or ""), str(first.get("subject") or title)
+    suggestions = output.get("suggestions")
+    if isinstance(suggestions, list) and suggestions and isinstance(suggestions[0], str):
+        return "", suggestions[0]
+    return "", title

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET
 
 from neonhub.core.pagination import EMPTY
 from neonhub.core.views_util import organization_required, page_or_first
-from runs import charts, selectors
+from runs import charts, hooks, selectors
 from runs import overview as overviews
 from runs.forms import RunFilterForm
 from runs.models import ACTIVE_STATUSES, AgentRun, RunStatus, RunStep
@@ -163,6 +163,7 @@ def run_detail(request: HttpRequest, run_id) -> HttpResponse:
         # open <details> and a text selection stay as they are).
         return HttpResponse(status=204)
     rows, span_ms = timeline(run, steps, now)
+    can_retry, retry_reason = hooks.retry_verdict(run) if run.is_terminal else (False, "")
     context = {
         "run": run,
         "error_context": selectors.run_error_context(run=run, user=request.user),
@@ -170,7 +171,8 @@ def run_detail(request: HttpRequest, run_id) -> HttpResponse:
         "span_ms": span_ms,
         "children": selectors.run_children(run=run),
         "can_cancel": run.status in ACTIVE_STATUSES and not run.cancel_requested_at,
-        "can_retry": run.status in (RunStatus.FAILED, RunStatus.CANCELLED),
+        "can_retry": can_retry,
+        "retry_reason": retry_reason,
         "version": version,
     }
     template = "runs/detail.html#run-body" if request.htmx else "runs/detail.html"

@@ -230,7 +230,13 @@ class SocialAgent(Agent):
         checks = Checks("The post was not published")
         for name in ("link", "imageUrl", "videoUrl"):
             label = field_text(self.slug, "publish", name)[0]
-            public_url(checks, getattr(data, name), field=f"payload.{name}", label=label)
+            public_url(
+                checks,
+                getattr(data, name),
+                field=f"payload.{name}",
+                label=label,
+                fetched=name != "link",
+            )
         for platform in data.platforms:
             checks.run(lambda platform=platform: publishing.plan(data, platform))
             connector_ready(

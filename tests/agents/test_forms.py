@@ -49,10 +49,9 @@ def test_fields_follow_the_schema_types():
         "ratio": "FloatField",
         "tags": "CharField",
         "keywords": "CharField",
-        "address": "CharField",
+        "address__city": "CharField",
         "extra": "CharField",
         "link": "CharField",
-        "createdById": "CharField",
     }
     html = form.as_div()
     assert 'maxlength="80"' in html and "<textarea" in html
@@ -61,14 +60,15 @@ def test_fields_follow_the_schema_types():
         and form.fields["body"].required
         and not form.fields["tone"].required
     )
-    assert form.fields["title"].help_text == "Shown on top"
+    assert form.fields["title"].help_text == "Shown on top."
     assert form.fields["count"].initial == 3 and form.fields["count"].min_value == 1
     assert form.fields["ratio"].min_value == 0
     assert "One value per line" in form.fields["tags"].help_text
     assert form.fields["extra"].help_text.startswith("A JSON object")
-    assert form.fields["address"].help_text.startswith("A JSON object")
+    assert form.fields["address__city"].label == "City"
+    assert form.groups == {"address": "Address options"}
     assert form.fields["link"].widget.input_type == "url"
-    assert form.fields["createdById"].label == "Created by id"
+    assert "createdById" not in form.fields  # the run records who started it
 
 
 def test_payload_leaves_out_empty_optional_answers_and_converts_types():
@@ -83,7 +83,7 @@ def test_payload_leaves_out_empty_optional_answers_and_converts_types():
             "input-ratio": "0.5",
             "input-tags": "a, b ,,c",
             "input-keywords": "one\ntwo, three\n",
-            "input-address": '{"city": "Oslo"}',
+            "input-address__city": "Oslo",
             "input-extra": "",
         }
     )
@@ -120,17 +120,21 @@ def test_schema_errors_land_next_to_their_fields():
     assert form.is_valid()
     form.add_payload_errors(
         [
-            {"field": "payload.title", "message": "too short"},
-            {"field": "payload.address.city", "message": "Field required"},
-            {"field": "payload", "message": "notes or subject is required"},
-            {"field": "payload.unknown", "message": "Extra inputs are not permitted"},
+            {"field": "payload.title", "message": "Title is too short."},
+            {"field": "payload.address.city", "message": "City is required."},
+            {"field": "payload.tags.0", "message": "Tags, item 1: bad."},
+            {"field": "payload", "message": "Notes or subject is required."},
+            {"field": "payload.unknown", "message": "Unknown is not an input of this intent."},
+            {"field": "connector", "message": "There is no SMTP connector."},
         ]
     )
-    assert form.errors["title"] == ["too short"]
-    assert form.errors["address"] == ["city: Field required"]
+    assert form.errors["title"] == ["Title is too short."]
+    assert form.errors["address__city"] == ["City is required."]
+    assert form.errors["tags"] == ["Tags, item 1: bad."]
     assert form.non_field_errors() == [
-        "notes or subject is required",
-        "Extra inputs are not permitted",
+        "Notes or subject is required.",
+        "Unknown is not an input of this intent.",
+        "There is no SMTP connector.",
     ]
 
 
@@ -138,7 +142,10 @@ def test_schema_errors_land_next_to_their_fields():
     "name, label",
     [
         ("content", "Content"),
-        ("createdById", "Created by id"),
+        ("createdById", "Created by"),
+        ("imageUrl", "Image URL"),
+        ("url", "URL"),
+        ("wordCount", "Length in words"),
         ("succeed_on_attempt", "Succeed on attempt"),
         ("macro-suggest", "Macro suggest"),
     ],
@@ -150,7 +157,9 @@ def test_field_labels_are_readable(name, label):
 def test_every_registered_intent_renders_a_form():
     for agent in all_agents():
         for intent in agent.intents.values():
-            form = IntentForm(schema=intent.json_schema(), prefix="input")
+            form = IntentForm(
+                schema=intent.json_schema(), agent=agent.slug, intent=intent.name, prefix="input"
+            )
             assert form.as_div() is not None, (agent.slug, intent.name)
             for name, field in form.fields.items():
                 assert field.label, (agent.slug, intent.name, name)

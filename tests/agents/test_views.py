@@ -63,7 +63,7 @@ def test_schema_errors_come_back_next_to_the_field_with_422(owner_client):
 def test_whole_input_errors_are_shown_above_the_fields(owner_client):
     resp = owner_client.post("/runs/new/", {"task": "support/support"})
     assert resp.status_code == 422
-    assert "notes or subject is required" in resp.content.decode()
+    assert "Notes or subject is required." in resp.content.decode()
 
 
 def test_form_errors_are_422_and_nothing_starts(owner_client):
@@ -124,7 +124,7 @@ def test_retry_a_failed_run_lands_on_the_new_linked_run(owner_client, owner, org
         services.run_start,
         organization=org,
         agent="testing",
-        intent="reject",
+        intent="boom",
         payload={"text": "x"},
     )
     resp = run_now(owner_client.post, f"/runs/{failed.id}/retry/")
@@ -187,7 +187,7 @@ def test_run_again_shows_the_old_input_and_starts_a_new_lineage(owner_client, ow
     detail = owner_client.get(f"/runs/{old.id}/").content.decode()
     assert f'href="/runs/{old.id}/rerun/" id="run-rerun"' in detail
     form = owner_client.get(f"/runs/{old.id}/rerun/").content.decode()
-    assert "login broken</textarea>" in form and "use Retry on its page instead" in form
+    assert "login broken</textarea>" in form and "use Retry on its page, when it offers one" in form
     resp = run_now(owner_client.post, f"/runs/{old.id}/rerun/", {"input-content": "reset fails"})
     new = AgentRun.objects.get(parent=old)
     assert resp.status_code == 302 and resp["Location"] == f"/runs/{new.id}/"
