@@ -313,10 +313,18 @@ class SupportAgent(Agent):
         """A reply that would be sent needs a usable connector on its channel.  An opt-out or
         other keyword is never refused here: its run records the person's choice even when
         nothing can be sent back."""
+        checks = Checks("The reply was not started")
+        try:
+            normalize_address(channel=data.channel, address=data.from_)
+        except InvalidInput:
+            checks.add(
+                "payload.from",
+                "From must be a phone number with its country code, like +14155550100.",
+            )
         sender = reply_action(data.channel)
         if not data.send or sender is None or keyword_of(data.body):
+            checks.raise_any()
             return
-        checks = Checks("The reply was not started")
         connector_ready(
             checks,
             organization=organization,

@@ -323,7 +323,7 @@ def test_an_input_the_intent_refuses_fails_alone(org):
     )
     batches.batch_feed(batch_id=batch.pk)
     failed = BatchItem.objects.get(batch=batch, status=ItemStatus.FAILED)
-    assert failed.index == 1 and failed.run_id is None and "content" in failed.error
+    assert failed.index == 1 and failed.run_id is None and "Content" in failed.error
     batch.refresh_from_db()
     assert batch.failed == 1
 
