@@ -25,11 +25,20 @@ from uuid import UUID
 from django import forms
 from django.utils import timezone
 
-from agents.fields import ADVANCED, HIDDEN, choice_label, field_text, placement
+from agents.fields import (
+    ADVANCED,
+    HIDDEN,
+    PLATFORM_ALIASES,
+    TARGET_ALIASES,
+    alias,
+    choice_label,
+    field_text,
+    placement,
+)
 from agents.models import Brand
 from connectors.models import Connector
 
-LONG_TEXT = 200
+LONG_TEXT = 500  # longer limits get a text area: a subject or a title stays one line
 NOT_SENT = object()
 GROUP_SEP = "__"  # "reddit__subreddit": the subreddit of the Reddit options
 URL_NAMES = frozenset({"url", "link", "imageUrl", "videoUrl"})
@@ -339,9 +348,11 @@ class IntentForm(forms.Form):
             key = sub or name
             if not isinstance(source, dict) or source.get(key) is None:
                 continue
-            self.initial[name] = self._as_typed(source[key], kind)
+            self.initial[name] = self._as_typed(source[key], kind, self.fields[name])
 
-    def _as_typed(self, value: Any, kind: str) -> Any:
+    def _as_typed(self, value: Any, kind: str, field: forms.Field) -> Any:
+        if kind in ("multi", "enum"):  # a run started with "ig" shows Instagram ticked
+            return _canonical(value, {str(c[0]) for c in getattr(field, "choices", [])})
         if kind == "list" and isinstance(value, list):
             if all(isinstance(v, str) for v in value):
                 return "\n".join(value)
@@ -424,3 +435,16 @@ def _brand_by_ref(organization, ref: str) -> Brand | None:
     except ValueError:
         by_id = None
     return by_id or brands.filter(slug=ref).first()
+
+
+def _canonical(value: Any, known: set[str]) -> Any:
+    """A stored choice as the form knows it: "Facebook" or "fb" → the value among ``known``."""
+    if isinstance(value, list):
+        return [_canonical(v, known) for v in value]
+    if not isinstance(value, str) or value in known:
+        return value
+    for aliases in (TARGET_ALIASES, PLATFORM_ALIASES):
+        found = alias(aliases)(value)
+        if found in known:
+            return found
+    return value

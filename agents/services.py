@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from agents import queue
+from agents.checks import provider_label
 from agents.registry import get_agent
 from connectors.models import Connector, Health
 from neonhub.core import queue as core_queue
@@ -146,7 +147,7 @@ def _connector_verdict(run: AgentRun, code: str) -> RetryVerdict:
         )
         if repaired.exists():
             return RetryVerdict(True)
-    which = f"the {provider} connector" if provider else "its connector"
+    which = f"the {provider_label(provider)} connector" if provider else "its connector"
     fix = {
         "CONNECTOR_MISSING": f"add {which.replace('the ', 'a ', 1)} under Connectors",
         "CONNECTOR_AUTH": f"reconnect {which} and test it",

@@ -7,6 +7,7 @@ from pydantic import BaseModel, Field, HttpUrl
 
 from agents.base import IntentInput
 from agents.forms import IntentForm, field_label
+from agents.library.social import PublishIn
 from agents.registry import all_agents
 
 
@@ -163,3 +164,148 @@ def test_every_registered_intent_renders_a_form():
             assert form.as_div() is not None, (agent.slug, intent.name)
             for name, field in form.fields.items():
                 assert field.label, (agent.slug, intent.name, name)
+
+
+# --- forms made for people ----------------------------------------------------------------
+
+
+def _publish_form(org, data=None):
+    from agents.registry import get_agent
+
+    schema = get_agent("social").get_intent("publish").json_schema()
+    return IntentForm(
+        data, schema=schema, agent="social", intent="publish", organization=org, prefix="input"
+    )
+
+
+@pytest.mark.django_db
+def test_publish_form_has_platform_checkboxes_and_a_picker_in_the_organizations_zone(org):
+    org.timezone = "Europe/Berlin"
+    org.save()
+    form = _publish_form(org)
+    html = form.as_div()
+    platforms = form.fields["platforms"]
+    assert type(platforms.widget).__name__ == "CheckboxSelectMultiple"
+    assert list(platforms.choices) == [
+        ("facebook_page", "Facebook Page"),
+        ("instagram", "Instagram"),
+        ("reddit", "Reddit"),
+        ("youtube", "YouTube"),
+    ]
+    assert 'type="datetime-local"' in html and 'type="url"' in html
+    assert (
+        form.fields["publishAt"].help_text
+        == "Leave empty to publish now. Times are in Europe/Berlin."
+    )
+    assert form.fields["text"].label == "Post text" and form.fields["imageUrl"].label == "Image URL"
+    assert [f.name for f in form.advanced_fields()] == ["connectors"]
+    assert [g["name"] for g in form.group_sections()] == ["reddit", "youtube", "instagram"]
+
+
+@pytest.mark.django_db
+def test_publish_form_turns_answers_into_the_run_input(org):
+    org.timezone = "Europe/Berlin"
+    org.save()
+    form = _publish_form(
+        org,
+        {
+            "input-text": "Hello",
+            "input-platforms": ["instagram", "reddit"],
+            "input-imageUrl": "https://cdn.example.com/a.jpg",
+            "input-publishAt": "2026-12-24T09:30",
+            "input-reddit__subreddit": "acme",
+            "input-youtube__privacyStatus": "",
+        },
+    )
+    assert form.is_valid(), form.errors
+    payload = form.payload()
+    assert payload == {
+        "text": "Hello",
+        "platforms": ["instagram", "reddit"],
+        "imageUrl": "https://cdn.example.com/a.jpg",
+        "publishAt": "2026-12-24T09:30:00+01:00",  # 09:30 in Berlin, winter time
+        "reddit": {"subreddit": "acme"},
+    }
+    PublishIn.model_validate(payload)
+
+
+@pytest.mark.django_db
+def test_prefill_shows_a_stored_time_in_the_organizations_zone(org):
+    org.timezone = "America/New_York"
+    org.save()
+    form = _publish_form(org)
+    form.initial_from(
+        {
+            "text": "x",
+            "platforms": ["reddit"],
+            "publishAt": "2026-07-01T16:00:00Z",
+            "reddit": {"subreddit": "a"},
+        }
+    )
+    assert form.initial["publishAt"] == "2026-07-01T12:00"
+    assert form.initial["platforms"] == ["reddit"] and form.initial["reddit__subreddit"] == "a"
+
+
+@pytest.mark.django_db
+def test_brand_and_connector_are_chosen_by_name(org, other_org):
+    from agents.registry import get_agent
+    from tests.factories import BrandFactory, ConnectorFactory
+
+    BrandFactory(organization=org, name="Acme", slug="acme")
+    BrandFactory(organization=other_org, name="Globex", slug="globex")
+    ConnectorFactory(organization=org, provider="twilio_sms", name="US number")
+    ConnectorFactory(organization=other_org, provider="twilio_sms", name="Not ours")
+    post = IntentForm(
+        schema=get_agent("social").get_intent("generate-post").json_schema(),
+        agent="social",
+        intent="generate-post",
+        organization=org,
+    )
+    assert list(post.fields["brandId"].choices) == [
+        ("default-brand", "Your default brand (Acme)"),
+        ("acme", "Acme"),
+    ]
+    sms = IntentForm(
+        schema=get_agent("messaging").get_intent("send-sms").json_schema(),
+        agent="messaging",
+        intent="send-sms",
+        organization=org,
+    )
+    assert list(sms.fields["connector"].choices) == [
+        ("", "The default one"),
+        ("US number", "US number"),
+    ]
+
+
+@pytest.mark.django_db
+def test_email_recipients_are_one_address_a_line(org):
+    from agents.library.email import SendIn
+    from agents.registry import get_agent
+
+    form = IntentForm(
+        {
+            "input-subject": "Hi",
+            "input-body": "Text",
+            "input-recipients": "a@example.com\nb@example.com",
+        },
+        schema=get_agent("email").get_intent("send").json_schema(),
+        agent="email",
+        intent="send",
+        organization=org,
+        prefix="input",
+    )
+    assert form.is_valid(), form.errors
+    assert form.payload()["recipients"] == ["a@example.com", "b@example.com"]
+    SendIn.model_validate(form.payload())
+    form.initial_from({"recipients": [{"email": "a@example.com"}]})
+    assert form.initial["recipients"] == "a@example.com"
+
+
+def test_help_texts_are_separate_sentences():
+    form = make()
+    assert form.fields["tags"].help_text == "One value per line."
+    from agents.forms import sentences
+
+    assert sentences("Publish at this time instead of now", "In UTC") == (
+        "Publish at this time instead of now. In UTC."
+    )
