@@ -61,6 +61,11 @@ FIELD_TEXT: dict[str, tuple[str, str]] = {
     "domainAuthority": ("Domain authority", ""),
     "metadata": ("Metadata", ""),
     "send": ("Send the reply", "Untick to only draft it."),
+    "subreddit": ("Subreddit", "Like r/marketing or marketing."),
+    "flairId": ("Flair ID", ""),
+    "privacyStatus": ("Visibility", ""),
+    "categoryId": ("Category ID", "A number, like 22 for People & Blogs."),
+    "story": ("Publish as a story", "Instead of a feed post."),
 }
 
 INTENT_FIELD_TEXT: dict[tuple[str, str, str], tuple[str, str]] = {

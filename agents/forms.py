@@ -153,9 +153,11 @@ def build_field(prop: dict, *, required: bool, defs: dict, url: bool = False):
     if kind == "enum":
         values = {str(v): v for v in prop.get("enum", [prop.get("const")])}
         choices = _choices(list(values.values()))
+        default = prop.get("default")
+        empty = f"Default ({choice_label(default)})" if default is not None else "—"
         field: forms.Field = forms.TypedChoiceField(
             required=required,
-            choices=choices if required else [("", "—"), *choices],
+            choices=choices if required else [("", empty), *choices],
             coerce=values.__getitem__,
             empty_value=None,
         )
@@ -302,6 +304,7 @@ class IntentForm(forms.Form):
             )
             label, help_text = field_text("", "", sub)
             field.label = label
+            field.initial = None  # a default would make the options appear for every post
             if help_text:
                 field.help_text = sentences(help_text)
             if kind in ("group", "json", "multi"):
