@@ -42,10 +42,7 @@ FIELD_TEXT: dict[str, tuple[str, str]] = {
     "length": ("Number of emails", ""),
     "seed": ("Seed", ""),
     "connector": ("Connector", "Which of your connectors sends it; empty means the default one."),
-    "connectors": (
-        "Connector per platform",
-        'Only when you have several for one platform, like {"instagram": "Shop account"}.',
-    ),
+    "connectors": ("Connector per platform", "Only when you have several for one platform."),
     "contactId": ("Contact", "The contact's id, to personalise and honour their consent."),
     "contentSid": ("Template SID", "An approved WhatsApp template (HX…), instead of a body."),
     "contentVariables": ("Template variables", 'A JSON object, like {"1": "Ana"}.'),

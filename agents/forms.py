@@ -224,6 +224,9 @@ class IntentForm(forms.Form):
             if where == HIDDEN:
                 continue
             field, kind, nullable = self._field(name, prop, required=name in required, defs=defs)
+            if name == "connectors" and prop.get("propertyNames", {}).get("enum"):
+                self._add_connector_map(name, prop["propertyNames"]["enum"], advanced=True)
+                continue
             if kind == "group":
                 self._add_group(name, prop, defs, advanced=where == ADVANCED)
                 continue
@@ -286,6 +289,32 @@ class IntentForm(forms.Form):
         new = forms.ChoiceField(required=False, choices=choices)
         new.label, new.help_text = field.label, field.help_text
         return new
+
+    def _add_connector_map(self, name: str, providers: list[str], *, advanced: bool) -> None:
+        """``{platform: connector name}`` as one drop-down per platform of its connectors."""
+        for provider in providers:
+            names = (
+                list(
+                    Connector.objects.filter(organization=self.organization, provider=provider)
+                    .order_by("name")
+                    .values_list("name", flat=True)
+                )
+                if self.organization is not None
+                else []
+            )
+            field = forms.ChoiceField(
+                required=False,
+                choices=[("", "The default one"), *((n, n) for n in names)],
+                label=f"{choice_label(provider)} connector",
+            )
+            self._place(
+                f"{name}{GROUP_SEP}{provider}",
+                field,
+                "connector",
+                False,
+                advanced=advanced,
+                group=name,
+            )
 
     def _place(self, name, field, kind, nullable, *, advanced: bool, group: str = "") -> None:
         field.advanced = advanced

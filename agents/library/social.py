@@ -244,7 +244,9 @@ class SocialAgent(Agent):
                 organization=organization,
                 provider=platform,
                 name=data.connectors.get(platform),
-                field="payload.connectors" if platform in data.connectors else "payload.platforms",
+                field=f"payload.connectors.{platform}"
+                if platform in data.connectors
+                else "payload.platforms",
                 purpose="publish to it",
             )
         checks.raise_any()

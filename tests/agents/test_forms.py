@@ -198,7 +198,12 @@ def test_publish_form_has_platform_checkboxes_and_a_picker_in_the_organizations_
         == "Leave empty to publish now. Times are in Europe/Berlin."
     )
     assert form.fields["text"].label == "Post text" and form.fields["imageUrl"].label == "Image URL"
-    assert [f.name for f in form.advanced_fields()] == ["connectors"]
+    assert [f.name for f in form.advanced_fields()] == [
+        "connectors__facebook_page",
+        "connectors__instagram",
+        "connectors__reddit",
+        "connectors__youtube",
+    ]
     assert [g["name"] for g in form.group_sections()] == ["reddit", "youtube", "instagram"]
 
 
@@ -227,6 +232,41 @@ def test_publish_form_turns_answers_into_the_run_input(org):
         "reddit": {"subreddit": "acme"},
     }
     PublishIn.model_validate(payload)
+
+
+@pytest.mark.django_db
+def test_a_connector_per_platform_is_chosen_by_name(org, other_org):
+    from tests.factories import ConnectorFactory
+
+    ConnectorFactory(organization=org, provider="twilio_sms", name="Not a post")
+    for name in ("Shop", "Brand"):
+        ConnectorFactory(
+            organization=org,
+            provider="instagram",
+            name=name,
+            credentials={"access_token": "EAAG-test-token"},
+            config={"ig_user_id": "17841400000000000"},
+        )
+    form = _publish_form(org)
+    assert list(form.fields["connectors__instagram"].choices) == [
+        ("", "The default one"),
+        ("Brand", "Brand"),
+        ("Shop", "Shop"),
+    ]
+    assert form.fields["connectors__instagram"].label == "Instagram connector"
+    form = _publish_form(
+        org,
+        {
+            "input-text": "Hi",
+            "input-platforms": ["instagram"],
+            "input-imageUrl": "https://cdn.example.com/a.jpg",
+            "input-connectors__instagram": "Shop",
+        },
+    )
+    assert form.is_valid(), form.errors
+    assert form.payload()["connectors"] == {"instagram": "Shop"}
+    form.initial_from({"connectors": {"instagram": "Brand"}})
+    assert form.initial["connectors__instagram"] == "Brand"
 
 
 @pytest.mark.django_db

@@ -65,7 +65,7 @@ def test_publish_with_platform_checkboxes_and_a_time_in_the_organizations_zone(
     expect(page.get_by_label("Publish as a story")).to_be_visible()
     # Internal fields stay out of the way.
     expect(page.get_by_label("Created by")).to_have_count(0)
-    expect(page.get_by_label("Connector per platform")).not_to_be_visible()
+    expect(page.get_by_label("Instagram connector")).to_be_hidden()  # under Advanced
     browser_page.shot("publish-form")
     page.get_by_role("button", name="Start run").click()
     page.wait_for_url(re.compile(r"/runs/[0-9a-f-]{36}/$"))
