@@ -45,7 +45,7 @@ def test_publish_with_platform_checkboxes_and_a_time_in_the_organizations_zone(
     browser_page.goto("/runs/new/?task=social/publish")
     expect(page.get_by_role("group", name="Platforms")).to_be_visible()
     page.get_by_label("Post text").fill("Our spring collection is here.")
-    page.get_by_label("Facebook Page").check()
+    page.get_by_label("Facebook Page", exact=True).check()
     page.get_by_label("Instagram", exact=True).check()
     page.get_by_label("Image URL").fill("https://cdn.example.com/spring.jpg")
     when = (
