@@ -265,8 +265,23 @@ class EmailAgent(Agent):
         checks.raise_any()
 
     def preflight_send(self, data: SendIn, *, organization: Organization) -> None:
+        """A usable SMTP connector, a known brand, and a value for every placeholder of every
+        recipient (the run would refuse to send any of them otherwise)."""
         checks = Checks("The email was not sent")
         brand_known(checks, organization=organization, ref=data.brandId, field="payload.brandId")
+        templates = [data.subject, data.body, data.html or ""]
+        for index, recipient in enumerate(data.recipients):
+            values = {**data.variables, **recipient.variables, "email": "", "unsubscribe_url": ""}
+            names = sorted({n for t in templates for n in render(t, values)[1]})
+            if names:
+                shown = ", ".join(f"{{{{{n}}}}}" for n in names)
+                checks.add(
+                    f"payload.recipients.{index}.variables.{names[0]}",
+                    f"No value for {shown} for {recipient.email}: give it under Variables, "
+                    f"or a default in the text like {{{{{names[0]}|there}}}}.",
+                )
+            if len(checks.details) >= 5:
+                break
         connector_ready(
             checks,
             organization=organization,

@@ -187,3 +187,27 @@ def test_an_idempotent_replay_answers_the_first_run_without_checking_again(api, 
     sms.delete()
     again = api.post("/runs", body, headers={"Idempotency-Key": "k1"})
     assert again.status_code == 202 and again.json()["id"] == first.json()["id"]
+
+
+def test_an_email_placeholder_without_a_value_is_refused_before_anything_is_sent(api, org):
+    connector(org, "smtp_email")
+    payload = {
+        "subject": "Hi {{first_name}}",
+        "body": "Your code: {{code}}. Bye {{first_name|friend}}.",
+        "recipients": [
+            "a@example.com",
+            {"email": "b@example.com", "variables": {"first_name": "B", "code": 7}},
+        ],
+    }
+    assert refused(api, "email", "send", payload) == [
+        {
+            "field": "payload.recipients.0.variables.code",
+            "message": "No value for {{code}}, {{first_name}} for a@example.com: give it under "
+            "Variables, or a default in the text like {{code|there}}.",
+        }
+    ]
+    payload["variables"] = {"first_name": "there", "code": 0}
+    assert (
+        api.post("/runs", {"agent": "email", "intent": "send", "payload": payload}).status_code
+        == 202
+    )

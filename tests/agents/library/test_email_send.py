@@ -121,21 +121,23 @@ def test_a_reexecuted_run_sends_nothing_twice(run_intent, smtp, mailbox):
 
 
 def test_a_missing_placeholder_fails_before_anything_is_sent(run_intent, smtp, mailbox):
-    run = run_intent(
-        "email",
-        "send",
-        {
-            "subject": "Hi",
-            "body": "Code {{code}}",
-            "recipients": ["a@example.org", "b@example.org"],
-            "variables": {},
-        },
-    )
-    assert run.status == "failed" and run.error_code == "INVALID_INPUT"
-    assert {d["field"] for d in run.error_context["details"]} == {
-        "payload.recipients.0.variables.code"
+    # Checked when the run is asked for (the intent's preflight): no run, nothing sent.
+    with pytest.raises(InvalidInput) as refused:
+        run_intent(
+            "email",
+            "send",
+            {
+                "subject": "Hi",
+                "body": "Code {{code}}",
+                "recipients": ["a@example.org", "b@example.org"],
+                "variables": {},
+            },
+        )
+    assert {d["field"] for d in refused.value.details} == {
+        "payload.recipients.0.variables.code",
+        "payload.recipients.1.variables.code",
     }
-    assert mailbox.messages == []
+    assert mailbox.messages == [] and not AgentRun.objects.exists()
 
 
 def test_a_refused_recipient_is_reported_and_the_others_still_go(run_intent, smtp, mailbox):
