@@ -135,3 +135,24 @@ def test_duplicate_a_completed_run(browser_page, marketer):
         "platforms": ["reddit"],
         "reddit": {"subreddit": "acme"},
     }
+
+
+def test_a_failure_a_retry_cannot_fix_says_why_and_offers_edit_and_run_again(
+    browser_page, marketer
+):
+    from agents import services
+
+    org = _org(marketer)
+    failed, _ = services.run_start(
+        organization=org, agent="testing", intent="reject", payload={"text": "x"}
+    )
+    page = browser_page.page
+    browser_page.login(marketer)
+    browser_page.goto(f"/runs/{failed.id}/")
+    expect(page.get_by_role("heading", name="CONNECTOR_REJECTED")).to_be_visible()
+    expect(page.get_by_role("button", name="Retry")).to_have_count(0)
+    expect(page.locator("#retry-reason")).to_contain_text("nothing has changed since")
+    browser_page.shot("no-retry-reason")
+    page.get_by_role("link", name="Edit and run again").click()
+    expect(page.get_by_role("heading", name="Edit and run again")).to_be_visible()
+    expect(page.get_by_label("Text")).to_have_value("x")
