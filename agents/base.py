@@ -39,13 +39,21 @@ class Intent:
     handler: Callable[..., dict]
     description: str = ""
     side_effects: bool = False
+    # ``preview(data, organization) -> dict``: what the run would send, computed before anything
+    # is sent, for a person to approve (``agents.approvals``).
+    preview: Callable[..., dict] | None = None
 
     def json_schema(self) -> dict:
         return self.schema.model_json_schema(by_alias=False)
 
 
 def intent(
-    name: str, schema: type[BaseModel], description: str = "", *, side_effects: bool = False
+    name: str,
+    schema: type[BaseModel],
+    description: str = "",
+    *,
+    side_effects: bool = False,
+    preview: Callable[..., dict] | None = None,
 ):
     def mark(func: Callable[..., dict]) -> Callable[..., dict]:
         func._intent = Intent(
@@ -54,6 +62,7 @@ def intent(
             handler=func,
             description=description,
             side_effects=side_effects,
+            preview=preview,
         )
         return func
 

@@ -16,7 +16,7 @@ from agents import services
 from agents.fields import MAIN_TEXT
 from agents.forms import IntentForm
 from agents.registry import all_agents, get_agent
-from agents.selectors import content_draft_get, generated_text
+from agents.selectors import draft_get, generated_text
 from connectors.selectors import outbox_for_run
 from neonhub.core.auth import page_requires
 from neonhub.core.errors import InvalidInput, NeonHubError, NotFound
@@ -88,7 +88,7 @@ def _prefill(request: HttpRequest, form: IntentForm, agent, intent) -> str:
         text, title = generated_text(run.output)
         source = f"run {run.id} ({run.agent}/{run.intent})"
     elif params.get("use_draft"):
-        draft = content_draft_get(organization=org, draft_id=params["use_draft"])
+        draft = draft_get(organization=org, draft_id=_uuid_or_404(params["use_draft"], "Draft"))
         text, title = draft.body, draft.title
         source = f"the draft “{draft.title}”"
     else:

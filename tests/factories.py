@@ -22,6 +22,7 @@ from agents.automation.models import (
     BatchItem,
     BatchSource,
     BatchStatus,
+    CalendarFeed,
     ItemStatus,
     RecurringSchedule,
     ScheduleKind,
@@ -38,7 +39,7 @@ from connectors.models import (
     SuppressionSource,
 )
 from neonhub.core.models import Membership, Organization, Role
-from runs.models import AgentRun, RunRollup, RunStatus, RunStep, StepStatus
+from runs.models import AgentRun, RunApproval, RunRollup, RunStatus, RunStep, StepStatus
 from runs.models import Trigger as RunTrigger
 
 TWILIO_SID = "AC" + "0123456789abcdef" * 2
@@ -178,6 +179,20 @@ class AgentRunFactory(factory.django.DjangoModelFactory):
     intent = "triage"
     input = factory.LazyFunction(lambda: {"content": "hello"})
     input_hash = "0" * 64
+
+
+class RunApprovalFactory(factory.django.DjangoModelFactory):
+    """A pending approval of a run held for it (the run is ``awaiting_approval``)."""
+
+    class Meta:
+        model = RunApproval
+
+    run = factory.SubFactory(AgentRunFactory, status="awaiting_approval")
+    reasons = factory.LazyFunction(lambda: ["Email sends need approval"])
+    preview = factory.LazyFunction(
+        lambda: {"summary": "Email to 1 recipient", "recipients": 1, "items": [], "more": 0}
+    )
+    expires_at = factory.LazyFunction(lambda: timezone.now() + timedelta(hours=72))
 
 
 class RunStepFactory(factory.django.DjangoModelFactory):
@@ -410,3 +425,13 @@ class BatchItemFactory(factory.django.DjangoModelFactory):
         input=factory.SelfAttribute("..input"),
         trigger=RunTrigger.BATCH,
     )
+
+
+class CalendarFeedFactory(factory.django.DjangoModelFactory):
+    """An organization's calendar link (agents.automation.feed signs it)."""
+
+    class Meta:
+        model = CalendarFeed
+
+    organization = factory.SubFactory(OrganizationFactory)
+    nonce = factory.Sequence(lambda n: f"nonce{n:06d}")

@@ -313,9 +313,12 @@ def batch_run_finished(*, run: AgentRun | None = None, run_id=None, **kwargs: An
 
 
 def org_in_flight(organization_id) -> int:
-    return AgentRun.objects.filter(
-        organization_id=organization_id, status__in=ACTIVE_STATUSES
-    ).count()
+    # A scheduled run (waiting for a chosen time, AgentRun.is_scheduled) holds no place.
+    return (
+        AgentRun.objects.filter(organization_id=organization_id, status__in=ACTIVE_STATUSES)
+        .not_scheduled()
+        .count()
+    )
 
 
 def batch_feed(*, batch_id) -> dict:

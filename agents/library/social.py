@@ -110,6 +110,22 @@ class PostOut(BaseModel):
     hashtags: list[str] = Field(default_factory=list)
 
 
+def publish_preview(data: PublishIn, organization) -> dict:
+    """Exactly what each platform will get: the connector action and its input, from the same
+    ``publishing.plan`` the run uses (a platform that would refuse the post is a 422 here)."""
+    items = [
+        {"to": p.platform, "action": p.action, "content": p.input}
+        for p in (publishing.plan(data, platform) for platform in data.platforms)
+    ]
+    when = f" at {data.publishAt.isoformat()}" if data.publishAt else ""
+    return {
+        "summary": f"Publish to {', '.join(data.platforms)}{when}",
+        "recipients": len(items),
+        "items": items,
+        "more": 0,
+    }
+
+
 def hashtag_pack(*, content: str, topic: str | None) -> list[str]:
     """The original's deterministic rule: existing tags, then topic and content words."""
     candidates = HASHTAG_RE.findall(content)
@@ -256,6 +272,7 @@ class SocialAgent(Agent):
         PublishIn,
         "Publish a post to Facebook, Instagram, Reddit and YouTube, now or later",
         side_effects=True,
+        preview=publish_preview,
     )
     def publish(self, ctx: RunContext, data: PublishIn) -> dict:
         if data.publishAt is not None and data.publishAt > timezone.now() + timedelta(seconds=30):

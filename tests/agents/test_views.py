@@ -47,7 +47,7 @@ def test_submitting_the_form_starts_a_ui_run_and_lands_on_it(
         {"content": "Site is down, urgent!", "channel": "email"},
     )
     run.refresh_from_db()
-    assert run.status == RunStatus.COMPLETED and run.output["priority"] == "high"
+    assert run.status == RunStatus.COMPLETED and run.output["priority"] == "urgent"
 
 
 def test_schema_errors_come_back_next_to_the_field_with_422(owner_client):

@@ -512,3 +512,10 @@ def test_the_feeder_task_entry_point(org):
         organization=org, name="x", agent="support", intent="triage", items=_triage(1)
     )
     assert batch_feed(str(batch.pk))["fed"] == 1
+
+
+def test_a_scheduled_run_holds_no_place_in_the_batch_in_flight_limit(org):
+    AgentRunFactory(organization=org, next_attempt_at=timezone.now() + timedelta(days=7))
+    AgentRunFactory(organization=org)
+    AgentRunFactory(organization=org, status=RunStatus.RUNNING)
+    assert batches.org_in_flight(org.id) == 2

@@ -131,7 +131,7 @@ def test_high_priority_escalates_even_with_a_good_match(run_intent, articles, tw
     run = run_intent(
         "support",
         "reply",
-        {"from": CUSTOMER, "body": "Urgent: password reset is down", "send": False},
+        {"from": CUSTOMER, "body": "Urgent: my password reset email never came", "send": False},
     )
     assert run.output["status"] == "needs_human" and run.output["priority"] == "high"
     assert run.output["escalationReason"] == "high priority" and run.output["sent"] is False
