@@ -107,3 +107,13 @@ def test_the_run_page_offers_retry_only_when_it_can_help(owner_client, org):
     # The page's own POST is refused the same way, with the reason shown.
     shown = owner_client.post(f"/runs/{stuck.id}/retry/", follow=True).content.decode()
     assert "Its input was refused" in shown and not AgentRun.objects.filter(parent=stuck).exists()
+
+
+def test_a_run_a_person_rejected_is_not_retried_but_an_expired_one_may_be(org):
+    rejected = AgentRunFactory(organization=org, status=RunStatus.CANCELLED, error_code="REJECTED")
+    verdict = services.run_retry_verdict(run=rejected)
+    assert not verdict.ok and "A person rejected it" in verdict.reason
+    expired = AgentRunFactory(
+        organization=org, status=RunStatus.CANCELLED, error_code="APPROVAL_EXPIRED"
+    )
+    assert services.run_retry_verdict(run=expired).ok
