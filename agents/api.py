@@ -130,6 +130,8 @@ def _moment(field: str, value: str | None) -> datetime:
     "/{run_id}/retry",
     response={202: RunOut},
     summary="Retry a failed or cancelled run: what it already sent is not sent again",
+    description="Answers 409 with the reason when a retry could not fix the failure (the input "
+    "was refused, a sending rule blocked it, its connector has not been repaired since).",
 )
 @requires("write", find=run_get)
 def run_retry(request: HttpRequest, run: AgentRun):

@@ -164,6 +164,9 @@ def run_approve_edit(request: HttpRequest, run: AgentRun) -> HttpResponse:
     form = IntentForm(
         request.POST if request.method == "POST" else None,
         schema=intent.json_schema(),
+        agent=run.agent,
+        intent=run.intent,
+        organization=request.principal.organization,
         prefix="input",
     )
     form.initial_from(run.input if isinstance(run.input, dict) else {})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from contextlib import nullcontext
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 from uuid import UUID
@@ -11,11 +12,14 @@ from uuid import UUID
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from agents import approvals, queue
+from agents.checks import provider_label
 from agents.models import ContentDraft, DraftStatus
 from agents.registry import get_agent
+from connectors.models import Connector, Health
 from neonhub.core import audit
 from neonhub.core import queue as core_queue
 from neonhub.core.errors import Conflict, InvalidInput
@@ -54,13 +58,24 @@ def run_start(
     (at most one of the last three).  Returns ``(run, created)``; ``created`` is False when an
     idempotency key matched (the first run keeps its origin).
     Raises ``AgentNotRegistered``, ``UnsupportedIntent`` or ``InvalidInput`` before
-    anything is written.
+    anything is written: the payload must fit the intent's schema, and pass the intent's
+    pre-run checks (``Agent.preflight``: a private URL, a platform without a usable
+    connector), so a run exists only when it can succeed.  A repeated idempotency key skips
+    the checks and answers the first run, as it did then.
 
     A run the organization's approval settings hold (``agents.approvals``) is created
     ``awaiting_approval`` with its preview and is not enqueued until a person approves it.
     """
     impl = get_agent(agent)
     data = impl.validate(intent, payload)
+    replay = (
+        idempotency_key is not None
+        and AgentRun.objects.filter(
+            organization=organization, idempotency_key=idempotency_key
+        ).exists()
+    )
+    if not replay:
+        impl.preflight(intent, data, organization=organization)
     hold = approvals.approval_hold(
         organization=organization,
         agent=impl,
@@ -100,14 +115,97 @@ def run_start(
     return run, created
 
 
+# Failures that may pass on a second try with the same input: the provider was busy or down,
+# the run took too long, its worker died, or something unexpected broke inside NeonHub.
+TRANSIENT_CODES = frozenset(
+    {"CONNECTOR_RATE_LIMITED", "CONNECTOR_UNAVAILABLE", "TIMEOUT", "WORKER_LOST", "INTERNAL"}
+)
+# Failures a repaired connector (reconnected, tested OK, edited or added since) can fix.
+CONNECTOR_CODES = frozenset({"CONNECTOR_AUTH", "CONNECTOR_MISSING", "CONNECTOR_REJECTED"})
+EDIT_INSTEAD = "Use Edit and run again to change the input and start a new run."
+
+
+@dataclass(frozen=True)
+class RetryVerdict:
+    """Whether a Retry (the same input, the same lineage) can fix this run, and why not."""
+
+    ok: bool
+    reason: str = ""
+
+
+def run_retry_verdict(*, run: AgentRun) -> RetryVerdict:
+    """A Retry sends the same input again, so it is offered only when that can succeed now.
+
+    A cancelled run can always be continued.  A failed one can when its error was transient
+    (``TRANSIENT_CODES``, the error taxonomy's ``transient`` errors and an unexpected one), or
+    when its error was the connector's and a connector of that provider has been repaired since
+    the run failed (tested OK, or edited, or added).  Anything else would fail the same way:
+    the verdict says why and points to Edit and run again.
+    """
+    if run.status == RunStatus.CANCELLED and run.error_code == "REJECTED":
+        return RetryVerdict(
+            False,
+            "A person rejected it; a retry would ask for approval of the same again. "
+            + EDIT_INSTEAD,
+        )
+    if run.status == RunStatus.CANCELLED:
+        return RetryVerdict(True)
+    if run.status != RunStatus.FAILED:
+        return RetryVerdict(
+            False, f"Only failed or cancelled runs can be retried; this one is {run.status}."
+        )
+    code = run.error_code or "INTERNAL"
+    if code in TRANSIENT_CODES:
+        return RetryVerdict(True)
+    if code in CONNECTOR_CODES:
+        return _connector_verdict(run, code)
+    if code == "POLICY_BLOCKED":
+        reason = "It was blocked by a sending rule (an opt-out, consent or a cap); a retry would be blocked again."
+    elif code == "INVALID_INPUT":
+        reason = "Its input was refused; a retry sends the same input and would be refused again."
+    else:
+        reason = f"It failed with {code}, which a retry with the same input would not fix."
+    return RetryVerdict(False, f"{reason} {EDIT_INSTEAD}")
+
+
+def _connector_verdict(run: AgentRun, code: str) -> RetryVerdict:
+    context = run.error_context if isinstance(run.error_context, dict) else {}
+    provider = str(context.get("provider") or "")
+    failed_at = run.finished_at or run.updated_at
+    if provider and failed_at is not None:
+        repaired = (
+            Connector.objects.filter(
+                organization_id=run.organization_id, provider=provider, enabled=True
+            )
+            .exclude(health__in=(Health.NEEDS_RECONNECT, Health.DISABLED))
+            .filter(Q(last_tested_at__gt=failed_at) | Q(updated_at__gt=failed_at))
+        )
+        if repaired.exists():
+            return RetryVerdict(True)
+    which = f"the {provider_label(provider)} connector" if provider else "its connector"
+    fix = {
+        "CONNECTOR_MISSING": f"add {which.replace('the ', 'a ', 1)} under Connectors",
+        "CONNECTOR_AUTH": f"reconnect {which} and test it",
+        "CONNECTOR_REJECTED": f"fix {which} (or the input) and test it",
+    }[code]
+    return RetryVerdict(
+        False,
+        f"It failed because of {which} ({code}), and nothing has changed since: {fix}, "
+        f"then Retry. {EDIT_INSTEAD}",
+    )
+
+
 def run_retry(*, run: AgentRun, created_by=None) -> AgentRun:
     """A person's retry: a new run with the same request, continuing the old one's lineage.
 
     Its side effects are keyed by the lineage's first run, so what the runs before it
     delivered is answered from the outbox and not sent again; what failed is tried again.
+    Refused (``Conflict``, with the reason) when a retry could not fix the failure
+    (``run_retry_verdict``).
     """
-    if run.status not in (RunStatus.FAILED, RunStatus.CANCELLED):
-        raise Conflict(f"Only failed or cancelled runs can be retried; this one is {run.status}")
+    verdict = run_retry_verdict(run=run)
+    if not verdict.ok:
+        raise Conflict(verdict.reason)
     new_run, _ = run_start(
         organization=run.organization,
         agent=run.agent,

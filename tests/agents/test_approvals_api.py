@@ -10,8 +10,16 @@ from neonhub.core.services import api_key_create
 from runs.models import RunApproval, RunStatus
 from tests.conftest import ApiClient
 from tests.factories import RunApprovalFactory
+from tests.helpers import sandbox_connectors
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _connectors(org):
+    """Runs that would send need a connector to be started at all (pre-run checks)."""
+    sandbox_connectors(org)
+
 
 POST = {
     "text": "Calmer releases, now for everyone.",

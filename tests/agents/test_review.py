@@ -17,8 +17,16 @@ from tests.factories import (
     OrganizationFactory,
     RunApprovalFactory,
 )
+from tests.helpers import sandbox_connectors
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _connectors(org):
+    """Runs that would send need a connector to be started at all (pre-run checks)."""
+    sandbox_connectors(org)
+
 
 POST = {
     "text": "Calmer releases, now for everyone.",
@@ -109,7 +117,7 @@ def test_edit_before_approving_validates_and_records_the_edit(owner_client, held
         {
             "input-text": "Calm releases for small teams.",
             "input-platforms": "reddit",
-            "input-reddit": '{"subreddit": "r/productmanagement"}',
+            "input-reddit__subreddit": "r/productmanagement",
             "note": "Shorter",
         },
     )
