@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.utils.dateparse import parse_datetime
+
 from agents import publishing, writer
 from runs.hooks import ResultText, ResultView
 from runs.models import AgentRun
@@ -373,7 +375,9 @@ def _publish(output: dict, payload: dict) -> dict | None:
         )
     return {
         "status": status,
-        "publish_at": _text(output.get("publishAt")),
+        # A moment, shown in the organization's timezone like every other time on the page.
+        "publish_at": _moment(output.get("publishAt")),
+        "channels": [PLATFORM_NAMES.get(p, p) for p in _texts(payload.get("platforms"))],
         "scheduled_run": _text(output.get("scheduledRunId")),
         "platforms": platforms,
     }
@@ -605,3 +609,12 @@ def written_text(agent: str, intent: str, output: Any) -> ResultText | None:
 
 def result_text(run: AgentRun) -> ResultText | None:
     return written_text(run.agent, run.intent, run.output)
+
+
+def _moment(value: Any):
+    """An ISO 8601 time with its offset as an aware datetime; anything else as None."""
+    try:
+        moment = parse_datetime(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+    return moment if moment is not None and moment.tzinfo is not None else None

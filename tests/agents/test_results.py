@@ -175,6 +175,21 @@ def test_publish_links_only_to_web_addresses():
     assert platforms[2]["message"] == "Instagram refused the media"
 
 
+def test_a_scheduled_publish_names_its_channels_and_its_time_as_a_moment():
+    output = {
+        "status": "scheduled",
+        "publishAt": "2026-12-08T10:00:00+01:00",
+        "scheduledRunId": "x",
+    }
+    r = present("social", "publish", output, {"platforms": ["facebook_page", "reddit"]})
+    r = r.context["r"]
+    assert r["channels"] == ["Facebook Page", "Reddit"]
+    assert r["publish_at"].isoformat() == "2026-12-08T10:00:00+01:00"
+    for odd in ("tomorrow", "2026-12-08T10:00:00", 5):  # no offset, or not a time: not shown
+        output["publishAt"] = odd
+        assert present("social", "publish", output, {}).context["r"]["publish_at"] is None
+
+
 def test_an_audit_is_a_checklist_by_priority_with_what_passed():
     r = present("seo", "seo-audit", AUDIT, {}).context["r"]
     assert r["score"] == 64 and r["issue_count"] == 4
