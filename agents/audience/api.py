@@ -7,7 +7,6 @@ which the body-size middleware lets be larger.
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import UUID
 
 from django.http import HttpRequest, StreamingHttpResponse
@@ -18,6 +17,7 @@ from agents.audience import selectors, services
 from agents.audience.models import Contact, ContactList
 from agents.audience.schemas import (
     ConsentSetIn,
+    ContactDataOut,
     ContactDetailOut,
     ContactIn,
     ContactListIn,
@@ -194,7 +194,7 @@ def contact_delete(request: HttpRequest, contact: Contact):
 
 @contacts_router.get(
     "/{contact_id}/data",
-    response=dict[str, Any],
+    response=ContactDataOut,
     summary="Everything held about one person (a privacy export): the contact, its consent "
     "history, lists and messages to and from it",
 )

@@ -111,6 +111,65 @@ class ContactDetailOut(ContactOut):
     inbound: list[InboundOut]
 
 
+class DataContactOut(Schema):
+    id: UUID
+    name: str
+    email: str
+    phone: str
+    timezone: str
+    tags: list[str]
+    attributes: dict[str, Any]
+    consent: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+    erased_at: datetime | None
+
+
+class DataConsentOut(Schema):
+    channel: str
+    status: str
+    source: str
+    at: datetime
+    recorded_at: datetime
+
+
+class DataListOut(Schema):
+    id: UUID
+    name: str
+    added_at: datetime
+
+
+class DataSentOut(Schema):
+    id: UUID
+    provider: str
+    action: str
+    address: str = Field(description="Whom it was addressed to")
+    purpose: str
+    status: str
+    error: str
+    run_id: UUID | None
+    created_at: datetime
+    sent_at: datetime | None
+
+
+class DataReceivedOut(Schema):
+    id: UUID
+    channel: str
+    address: str = Field(description="Whom it came from")
+    body: str
+    created_at: datetime
+
+
+class ContactDataOut(Schema):
+    """Everything held about one person (a privacy export)."""
+
+    contact: DataContactOut
+    consent_history: list[DataConsentOut]
+    lists: list[DataListOut]
+    messages_sent: list[DataSentOut]
+    messages_received: list[DataReceivedOut]
+
+
 class EraseIn(In):
     # Optional here so an unknown contact answers 404 before the body is judged.
     confirm: str = Field(

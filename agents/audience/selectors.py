@@ -183,7 +183,7 @@ def contact_data(*, organization: Organization, contact: Contact) -> dict:
                 "id": str(m.pk),
                 "provider": m.provider,
                 "action": m.action,
-                "to": m.target,
+                "address": m.target,
                 "purpose": m.purpose,
                 "status": m.status,
                 "error": m.error,
@@ -197,7 +197,7 @@ def contact_data(*, organization: Organization, contact: Contact) -> dict:
             {
                 "id": str(m.pk),
                 "channel": m.channel,
-                "from": m.address,
+                "address": m.address,
                 "body": m.body,
                 "created_at": m.created_at.isoformat(),
             }
