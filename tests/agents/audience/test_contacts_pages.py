@@ -169,3 +169,13 @@ def test_roles_viewers_read_members_write_admins_erase(client, org):
         == 403
     )
     Contact.objects.get(pk=contact.pk)
+
+
+def test_the_admin_shows_the_consent_history_read_only(staff_client, org):
+    from tests.factories import ConsentEventFactory
+
+    event = ConsentEventFactory(contact=ContactFactory(organization=org), source="front desk")
+    html = staff_client.get(
+        reverse("admin:audience_contact_change", args=[event.contact_id])
+    ).content.decode()
+    assert "front desk" in html and 'name="consent_events-0-source"' not in html
