@@ -181,6 +181,7 @@ def test_erase_leaves_nothing_personal_and_keeps_the_message_count(org, owner):
             InboundMessage._meta.db_table,
             Suppression._meta.db_table,
             AuditEvent._meta.db_table,
+            ConsentEvent._meta.db_table,
         ):
             cursor.execute(f"SELECT * FROM {table}")  # noqa: S608 - a model's own table
             dump = json.dumps([list(map(str, row)) for row in cursor.fetchall()])
