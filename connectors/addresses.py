@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 
 import phonenumbers
+from django.utils.crypto import salted_hmac
 
 from neonhub.core.errors import InvalidInput
 
@@ -78,3 +79,18 @@ def normalize_address(*, channel: str, address: str) -> str:
         raise InvalidInput.for_field(
             "address", str(exc), summary=f"Not a phone number: {exc}"
         ) from None
+
+
+ERASED_PREFIX = "erased:"
+
+
+def address_digest(*, channel: str, address: str) -> str:
+    """A keyed hash of a normalized address, stored in place of the address itself once a
+    person's data was erased: it still matches the address (suppressions look it up), but the
+    address cannot be read back from it nor guessed without the server's secret key.
+
+    Keyed with ``SECRET_KEY``: rotating it makes these suppressions stop matching (see
+    docs/GUIDE.md, "Contacts and lists").
+    """
+    digest = salted_hmac("neonhub.erased-address", f"{channel}:{address}", algorithm="sha256")
+    return ERASED_PREFIX + digest.hexdigest()

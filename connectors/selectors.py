@@ -6,7 +6,7 @@ import uuid
 
 from django.db.models import QuerySet
 
-from connectors.addresses import normalize_address
+from connectors.addresses import address_digest, normalize_address
 from connectors.health import health_filter
 from connectors.models import Connector, OutboundMessage, Suppression
 from neonhub.core.errors import ConnectorMissing, InvalidInput, NotFound
@@ -72,8 +72,10 @@ def suppression_exists(*, organization: Organization, channel: str, address: str
         normalized = normalize_address(channel=channel, address=address)
     except InvalidInput:  # an address that cannot be normalized was never stored
         return False
+    # An erased person's suppression holds only a keyed hash of the address (address_digest).
+    hashed = address_digest(channel=channel, address=normalized)
     return Suppression.objects.filter(
-        organization=organization, channel=channel, address=normalized
+        organization=organization, channel=channel, address__in=[normalized, hashed]
     ).exists()
 
 

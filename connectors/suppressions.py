@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from django.db import IntegrityError, transaction
 
-from connectors.addresses import normalize_address
-from connectors.models import Suppression
+from connectors.addresses import address_digest, normalize_address
+from connectors.models import Suppression, SuppressionSource
 from neonhub.core.models import Organization
 
 # --- suppressions -----------------------------------------------------------------------------
@@ -38,7 +38,40 @@ def suppression_add(
 def suppression_remove(*, organization: Organization, channel: str, address: str) -> bool:
     """Allow the address again (START/UNSTOP, staff); answers whether a suppression was removed."""
     normalized = normalize_address(channel=channel, address=address)
+    hashed = address_digest(channel=channel, address=normalized)
     deleted, _ = Suppression.objects.filter(
-        organization=organization, channel=channel, address=normalized
+        organization=organization, channel=channel, address__in=[normalized, hashed]
     ).delete()
     return bool(deleted)
+
+
+def suppression_add_erased(
+    *, organization: Organization, channel: str, address: str, reason: str
+) -> Suppression:
+    """Suppress an erased person's address without keeping it: the row holds only its keyed
+    hash (``address_digest``), which ``suppression_exists`` matches.  A suppression of the plain
+    address (an earlier STOP, a bounce) is replaced by the hashed one, keeping its source."""
+    normalized = normalize_address(channel=channel, address=address)
+    hashed = address_digest(channel=channel, address=normalized)
+    with transaction.atomic():
+        plain = Suppression.objects.filter(
+            organization=organization, channel=channel, address=normalized
+        ).first()
+        existing = Suppression.objects.filter(
+            organization=organization, channel=channel, address=hashed
+        ).first()
+        if existing is not None:
+            if plain is not None:
+                plain.delete()
+            return existing
+        if plain is not None:
+            plain.address = hashed
+            plain.save(update_fields=["address", "updated_at"])
+            return plain
+        return Suppression.objects.create(
+            organization=organization,
+            channel=channel,
+            address=hashed,
+            reason=reason[:200],
+            source=SuppressionSource.STAFF,
+        )

@@ -16,7 +16,13 @@ import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from agents.audience.models import Contact, ContactList, ContactListMembership, InboundMessage
+from agents.audience.models import (
+    ConsentEvent,
+    Contact,
+    ContactList,
+    ContactListMembership,
+    InboundMessage,
+)
 from agents.automation.models import (
     Batch,
     BatchItem,
@@ -328,6 +334,20 @@ class ContactListMembershipFactory(factory.django.DjangoModelFactory):
     contact = factory.SubFactory(
         ContactFactory, organization=factory.SelfAttribute("..contact_list.organization")
     )
+
+
+class ConsentEventFactory(factory.django.DjangoModelFactory):
+    """A grant of SMS consent in a contact's history."""
+
+    class Meta:
+        model = ConsentEvent
+
+    contact = factory.SubFactory(ContactFactory)
+    organization = factory.SelfAttribute("contact.organization")
+    channel = "sms"
+    status = "granted"
+    source = "web form"
+    at = factory.LazyFunction(timezone.now)
 
 
 class InboundMessageFactory(factory.django.DjangoModelFactory):

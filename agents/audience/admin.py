@@ -8,7 +8,13 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from agents.audience.models import Contact, ContactList, ContactListMembership, InboundMessage
+from agents.audience.models import (
+    ConsentEvent,
+    Contact,
+    ContactList,
+    ContactListMembership,
+    InboundMessage,
+)
 
 
 @admin.register(InboundMessage)
@@ -26,12 +32,27 @@ class MembershipInline(admin.TabularInline):
     extra = 0
 
 
+class ConsentEventInline(admin.TabularInline):
+    """The consent history is evidence: read here, written only by the services."""
+
+    model = ConsentEvent
+    fields = ("at", "channel", "status", "source", "created_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(Contact)
 class ContactAdmin(admin.ModelAdmin):
     list_display = ("__str__", "organization", "phone", "email", "timezone", "created_at")
     list_filter = ("organization",)
     search_fields = ("name", "email", "phone")
     list_select_related = ("organization",)
+    readonly_fields = ("erased_at",)
+    inlines = [ConsentEventInline]
 
 
 @admin.register(ContactList)

@@ -17,18 +17,24 @@ from agents.audience import selectors, services
 from agents.audience.models import Contact, ContactList
 from agents.audience.schemas import (
     ConsentSetIn,
+    ContactDataOut,
     ContactDetailOut,
     ContactIn,
     ContactListIn,
     ContactListOut,
+    ContactListPatch,
     ContactOut,
     ContactPageOut,
     ContactPatch,
+    EraseIn,
+    EraseOut,
     ImportCommitIn,
     ImportOut,
+    MatchingIn,
     MembersIn,
     MembersOut,
 )
+from neonhub.core.audit import actor_of
 from neonhub.core.auth import requires
 from neonhub.core.errors import InvalidInput
 from neonhub.core.ids import uuid_from
@@ -80,7 +86,10 @@ def contact_create(request: HttpRequest, body: ContactIn):
     return Status(
         201,
         services.contact_create(
-            organization=request.auth.organization, consent=_consent(body), **data
+            organization=request.auth.organization,
+            entered_by=actor_of(request.auth),
+            consent=_consent(body),
+            **data,
         ),
     )
 
@@ -133,6 +142,9 @@ def contact_detail_out(contact, organization) -> dict:
     return {
         **ContactOut.from_orm(contact).model_dump(),
         "lists": list(contact.memberships.values_list("contact_list_id", flat=True)),
+        "consent_history": list(
+            selectors.contact_consent_history(organization=organization, contact=contact)
+        ),
         "messages": timeline["sent"],
         "inbound": timeline["received"],
     }
@@ -150,7 +162,7 @@ def contact_detail(request: HttpRequest, contact_id: UUID):
 @requires("write", find=selectors.contact_get)
 def contact_update(request: HttpRequest, contact: Contact, body: ContactPatch):
     fields = {k: v for k, v in body.model_dump(exclude_unset=True).items() if v is not None}
-    return services.contact_update(contact=contact, **fields)
+    return services.contact_update(contact=contact, entered_by=actor_of(request.auth), **fields)
 
 
 @contacts_router.post(
@@ -164,7 +176,12 @@ def contact_consent(request: HttpRequest, contact: Contact, body: ConsentSetIn):
         if getattr(body, field) is None:
             raise InvalidInput.for_field(field, "Field required", summary=f"{field} is required")
     return services.contact_consent_set(
-        contact=contact, channel=body.channel, status=body.status, source=body.source, at=body.at
+        contact=contact,
+        channel=body.channel,
+        status=body.status,
+        source=body.source,
+        at=body.at,
+        entered_by=actor_of(request.auth),
     )
 
 
@@ -173,6 +190,30 @@ def contact_consent(request: HttpRequest, contact: Contact, body: ConsentSetIn):
 def contact_delete(request: HttpRequest, contact: Contact):
     services.contact_delete(contact=contact)
     return Status(204, None)
+
+
+@contacts_router.get(
+    "/{contact_id}/data",
+    response=ContactDataOut,
+    summary="Everything held about one person (a privacy export): the contact, its consent "
+    "history, lists and messages to and from it",
+)
+@requires("write", find=selectors.contact_get)
+def contact_data(request: HttpRequest, contact: Contact):
+    return selectors.contact_data(organization=request.auth.organization, contact=contact)
+
+
+@contacts_router.post(
+    "/{contact_id}/erase",
+    response=EraseOut,
+    summary="Erase a person's data (owners and admins): messages kept, anonymised; "
+    "addresses suppressed by a keyed hash",
+)
+@requires("manage", find=selectors.contact_get)
+def contact_erase(request: HttpRequest, contact: Contact, body: EraseIn):
+    return services.contact_erase(
+        contact=contact, confirm=body.confirm, principal=request.auth, request=request
+    )
 
 
 # --- contact lists --------------------------------------------------------------------------
@@ -205,6 +246,17 @@ def list_detail(request: HttpRequest, list_id: UUID):
     return selectors.contact_list_get(organization=request.auth.organization, list_id=list_id)
 
 
+@lists_router.patch(
+    "/{list_id}", response=ContactListOut, summary="Rename a list or change its description"
+)
+@requires("write", find=selectors.contact_list_get)
+def list_update(request: HttpRequest, contact_list: ContactList, body: ContactListPatch):
+    fields = body.model_dump(exclude_unset=True)
+    return services.contact_list_update(
+        contact_list=contact_list, name=fields.get("name"), description=fields.get("description")
+    )
+
+
 @lists_router.delete(
     "/{list_id}", response={204: None}, summary="Delete a list (its contacts stay)"
 )
@@ -235,4 +287,17 @@ def list_add(request: HttpRequest, contact_list: ContactList, body: MembersIn):
 @requires("write", find=selectors.contact_list_get)
 def list_remove(request: HttpRequest, contact_list: ContactList, body: MembersIn):
     changed = services.contact_list_remove(contact_list=contact_list, contact_ids=_members(body))
+    return {"changed": changed, "size": contact_list.memberships.count()}
+
+
+@lists_router.post(
+    "/{list_id}/members/matching",
+    response=MembersOut,
+    summary="Add every contact matching a filter (search, tag, consent) in one statement",
+)
+@requires("write", find=selectors.contact_list_get)
+def list_add_matching(request: HttpRequest, contact_list: ContactList, body: MatchingIn):
+    changed = services.contact_list_add_matching(
+        contact_list=contact_list, search=body.search, tag=body.tag, consent=body.consent or ""
+    )
     return {"changed": changed, "size": contact_list.memberships.count()}

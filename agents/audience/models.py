@@ -69,6 +69,9 @@ class Contact(BaseModel):
     tags = models.JSONField(default=list, blank=True)
     consent = models.JSONField(default=dict, blank=True)
     attributes = models.JSONField(default=dict, blank=True)
+    # Set when the person's data was erased (``services.contact_erase``): the row stays so the
+    # anonymised messages keep their count, but it holds nothing about the person any more.
+    erased_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         db_table = "triggers_contact"  # created by the triggers app, before audience had its own
@@ -92,6 +95,8 @@ class Contact(BaseModel):
         ]
 
     def __str__(self) -> str:
+        if self.erased_at:
+            return "Erased contact"
         return self.name or self.email or self.phone or str(self.id)
 
 
@@ -143,3 +148,29 @@ class ContactListMembership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.contact_id} on {self.contact_list_id}"
+
+
+class ConsentEvent(BaseModel):
+    """One grant or withdrawal of consent for a channel: the contact's consent history.
+
+    ``Contact.consent`` holds the current state; every change to it adds a row here with where
+    it came from (``source``: "entered by ada@example.com", "csv import", "web form") and the
+    time it was given (``at``; ``created_at`` is when it was recorded).
+    """
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="consent_events")
+    channel = models.CharField(max_length=16)
+    status = models.CharField(max_length=16, choices=ConsentStatus.choices)
+    source = models.CharField(max_length=100, blank=True, default="")
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-at", "-created_at"]
+        indexes = [
+            # The contact page: one contact's history, newest first.
+            models.Index(fields=["contact", "-at"], name="consentevent_contact_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} {self.status} ({self.source})"

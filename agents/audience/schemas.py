@@ -41,6 +41,11 @@ class ContactPatch(In):
     timezone: str | None = Field(default=None, max_length=64)
     tags: list[str] | None = Field(default=None, max_length=50)
     attributes: dict[str, str | int | float | bool | None] | None = None
+    consent: dict[str, ConsentIn] | None = Field(
+        default=None,
+        description="Only the channels named change; each change is added to the consent history. "
+        "A blank source is recorded as 'entered by <the API key>'.",
+    )
 
 
 class ConsentSetIn(In):
@@ -62,6 +67,7 @@ class ContactOut(Schema):
     attributes: dict[str, Any]
     created_at: datetime
     updated_at: datetime
+    erased_at: datetime | None = None
 
 
 class ContactPageOut(Schema):
@@ -90,10 +96,95 @@ class InboundOut(Schema):
     created_at: datetime
 
 
+class ConsentEventOut(Schema):
+    channel: str
+    status: str
+    source: str
+    at: datetime
+    created_at: datetime
+
+
 class ContactDetailOut(ContactOut):
     lists: list[UUID]
+    consent_history: list[ConsentEventOut]
     messages: list[MessageOut]
     inbound: list[InboundOut]
+
+
+class DataContactOut(Schema):
+    id: UUID
+    name: str
+    email: str
+    phone: str
+    timezone: str
+    tags: list[str]
+    attributes: dict[str, Any]
+    consent: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+    erased_at: datetime | None
+
+
+class DataConsentOut(Schema):
+    channel: str
+    status: str
+    source: str
+    at: datetime
+    recorded_at: datetime
+
+
+class DataListOut(Schema):
+    id: UUID
+    name: str
+    added_at: datetime
+
+
+class DataSentOut(Schema):
+    id: UUID
+    provider: str
+    action: str
+    address: str = Field(description="Whom it was addressed to")
+    purpose: str
+    status: str
+    error: str
+    run_id: UUID | None
+    created_at: datetime
+    sent_at: datetime | None
+
+
+class DataReceivedOut(Schema):
+    id: UUID
+    channel: str
+    address: str = Field(description="Whom it came from")
+    body: str
+    created_at: datetime
+
+
+class ContactDataOut(Schema):
+    """Everything held about one person (a privacy export)."""
+
+    contact: DataContactOut
+    consent_history: list[DataConsentOut]
+    lists: list[DataListOut]
+    messages_sent: list[DataSentOut]
+    messages_received: list[DataReceivedOut]
+
+
+class EraseIn(In):
+    # Optional here so an unknown contact answers 404 before the body is judged.
+    confirm: str = Field(
+        default="",
+        max_length=254,
+        description="The contact's name (its email or phone if it has no name), exactly",
+    )
+
+
+class EraseOut(Schema):
+    messages_anonymised: int
+    inbound_anonymised: int
+    consent_events_deleted: int
+    lists_left: int
+    channels_suppressed: list[str]
 
 
 class ImportRowError(Schema):
@@ -122,6 +213,19 @@ class ImportCommitIn(In):
 class ContactListIn(In):
     name: str = Field(min_length=1, max_length=100)
     description: str = Field(default="", max_length=300)
+
+
+class ContactListPatch(In):
+    name: str | None = Field(default=None, min_length=1, max_length=100)
+    description: str | None = Field(default=None, max_length=300)
+
+
+class MatchingIn(In):
+    search: str = Field(default="", max_length=100, description="In name, email or phone")
+    tag: str = Field(default="", max_length=50)
+    consent: Literal["sms", "whatsapp", "email"] | None = Field(
+        default=None, description="Only contacts with consent granted on this channel"
+    )
 
 
 class ContactListOut(Schema):

@@ -19,8 +19,19 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from agents.audience.models import ConsentStatus, Contact, ContactList, ContactListMembership
+from agents.audience import selectors
+from agents.audience.models import (
+    ConsentEvent,
+    ConsentStatus,
+    Contact,
+    ContactList,
+    ContactListMembership,
+    InboundMessage,
+)
 from connectors.addresses import normalize_address
+from connectors.models import OutboundMessage
+from connectors.suppressions import suppression_add_erased
+from neonhub.core import audit
 from neonhub.core.csvio import (
     RecordError,
     csv_header,
@@ -159,12 +170,51 @@ def contact_clean(data: dict) -> dict:
 # --- contacts -------------------------------------------------------------------------------
 
 
-def contact_create(*, organization: Organization, **data: Any) -> Contact:
+def _with_source(consent: Any, entered_by: str) -> Any:
+    """Consent entries without a source get "entered by <who>": never an unexplained grant."""
+    if not entered_by or not isinstance(consent, dict):
+        return consent
+    return {
+        channel: (
+            {**entry, "source": entry.get("source") or f"entered by {entered_by}"}
+            if isinstance(entry, dict)
+            else entry
+        )
+        for channel, entry in consent.items()
+    }
+
+
+def _consent_events(contact: Contact, before: dict, after: dict) -> list[ConsentEvent]:
+    """The history rows for the channels whose consent changed from ``before`` to ``after``."""
+    events = []
+    for channel, entry in (after or {}).items():
+        if (before or {}).get(channel) == entry:
+            continue
+        events.append(
+            ConsentEvent(
+                organization_id=contact.organization_id,
+                contact=contact,
+                channel=channel,
+                status=entry["status"],
+                source=entry.get("source", "")[:100],
+                at=parse_datetime(entry["at"]) or timezone.now(),
+            )
+        )
+    return events
+
+
+def contact_create(*, organization: Organization, entered_by: str = "", **data: Any) -> Contact:
+    """Create a contact.  Consent is recorded only for the channels given, each also in the
+    consent history; a channel given without a source gets "entered by <entered_by>"."""
+    if "consent" in data:
+        data["consent"] = _with_source(data["consent"], entered_by)
     fields = contact_clean(data)
     if not (fields.get("email") or fields.get("phone")):
         raise InvalidInput.for_field("phone", "a contact needs a phone or an email")
     contact = Contact(organization=organization, **fields)
-    _save(contact)
+    with transaction.atomic():
+        _save(contact)
+        ConsentEvent.objects.bulk_create(_consent_events(contact, {}, contact.consent))
     return contact
 
 
@@ -180,28 +230,146 @@ def _save(contact: Contact) -> None:
         ) from None
 
 
-def contact_update(*, contact: Contact, **data: Any) -> Contact:
+def _not_erased(contact: Contact) -> None:
+    if contact.erased_at:
+        raise Conflict("This contact's data was erased; it cannot be changed")
+
+
+def contact_update(*, contact: Contact, entered_by: str = "", **data: Any) -> Contact:
+    """Change the given fields.  ``consent`` here changes only the channels it names (the
+    others stay as they were); each change is added to the consent history."""
+    _not_erased(contact)
+    if "consent" in data:
+        data["consent"] = _with_source(data["consent"], entered_by)
     fields = contact_clean(data)
+    before = dict(contact.consent or {})
+    if "consent" in fields:
+        fields["consent"] = {**before, **fields["consent"]}
     for field, value in fields.items():
         setattr(contact, field, value)
     if not (contact.email or contact.phone):
         raise InvalidInput.for_field("phone", "a contact needs a phone or an email")
-    _save(contact)
+    with transaction.atomic():
+        _save(contact)
+        ConsentEvent.objects.bulk_create(_consent_events(contact, before, contact.consent))
     return contact
 
 
 def contact_consent_set(
-    *, contact: Contact, channel: str, status: str, source: str = "", at=None
+    *, contact: Contact, channel: str, status: str, source: str = "", at=None, entered_by: str = ""
 ) -> Contact:
+    _not_erased(contact)
     if channel not in CHANNELS:
         raise InvalidInput.for_field("channel", "expected sms, whatsapp or email")
-    contact.consent = {**(contact.consent or {}), channel: consent_entry(status, source, at)}
-    contact.save(update_fields=["consent", "updated_at"])
+    if not source and entered_by:
+        source = f"entered by {entered_by}"
+    before = dict(contact.consent or {})
+    contact.consent = {**before, channel: consent_entry(status, source, at)}
+    with transaction.atomic():
+        contact.save(update_fields=["consent", "updated_at"])
+        ConsentEvent.objects.bulk_create(_consent_events(contact, before, contact.consent))
     return contact
 
 
 def contact_delete(*, contact: Contact) -> None:
     contact.delete()
+
+
+# --- privacy: erasure -------------------------------------------------------------------------
+
+ERASED = "[erased]"
+
+
+def _contact_addresses(contact: Contact) -> list[tuple[str, str]]:
+    """(channel, address) pairs the contact can be messaged at."""
+    pairs = []
+    if contact.phone:
+        pairs += [("sms", contact.phone), ("whatsapp", contact.phone)]
+    if contact.email:
+        pairs.append(("email", contact.email))
+    return pairs
+
+
+def contact_erase(*, contact: Contact, confirm: str, principal=None, request=None) -> dict:
+    """Erase a person's data, keeping the record that messages were exchanged.
+
+    ``confirm`` must be the contact's name (or, without a name, its email or phone).  In one
+    transaction: the contact's name, email, phone, timezone, tags, attributes and consent are
+    cleared and ``erased_at`` set; its consent history and list memberships are deleted; its
+    outbox rows keep their provider, action, status, cost and times but their target becomes
+    ``[erased]``, their stored provider response is replaced by ``{"erased": true}`` and the
+    address is cut out of their error text; its inbound messages keep channel and time with
+    address and body ``[erased]``.  Each address is suppressed on its channels, stored only as a
+    keyed hash (``connectors.addresses.address_digest``).  The audit log records the erasure
+    with counts, never the erased data.
+    """
+    _not_erased(contact)
+    expected = contact.name or contact.email or contact.phone
+    if (confirm or "").strip() != expected:
+        raise InvalidInput.for_field(
+            "confirm",
+            "type the contact's name exactly as shown to confirm",
+            summary="The confirmation does not match the contact's name",
+        )
+    organization = contact.organization
+    addresses = _contact_addresses(contact)
+    plain = {a for _, a in addresses}
+    if contact.phone:
+        plain.add(f"whatsapp:{contact.phone}")
+    with transaction.atomic():
+        outbound = selectors.contact_messages_sent(
+            organization=organization, contact=contact, limit=None
+        )
+        for row in outbound:
+            error = row.error
+            for address in sorted(plain, key=len, reverse=True):
+                error = error.replace(address, ERASED)
+            row.error = error
+            row.target = ERASED
+            row.response = {"erased": True}
+            row.contact_id = contact.pk
+        OutboundMessage.objects.bulk_update(
+            outbound, ["error", "target", "response", "contact_id"], batch_size=500
+        )
+        inbound_ids = [
+            m.pk
+            for m in selectors.contact_messages_received(
+                organization=organization, contact=contact, limit=None
+            )
+        ]
+        inbound = InboundMessage.objects.filter(pk__in=inbound_ids).update(
+            address=ERASED, body=ERASED, provider_id="", contact=contact, updated_at=timezone.now()
+        )
+        consent_events = ConsentEvent.objects.filter(contact=contact).delete()[0]
+        lists = ContactListMembership.objects.filter(contact=contact).delete()[0]
+        for channel, address in addresses:
+            suppression_add_erased(
+                organization=organization,
+                channel=channel,
+                address=address,
+                reason="The person's data was erased",
+            )
+        contact.name = contact.email = contact.phone = contact.timezone = ""
+        contact.tags, contact.attributes, contact.consent = [], {}, {}
+        contact.erased_at = timezone.now()
+        contact.save()
+        counts = {
+            "messages_anonymised": len(outbound),
+            "inbound_anonymised": inbound,
+            "consent_events_deleted": consent_events,
+            "lists_left": lists,
+            "channels_suppressed": sorted({c for c, _ in addresses}),
+        }
+        audit.audit_record(
+            action="contact.erase",
+            principal=principal,
+            organization=organization,
+            target=contact,
+            target_label="Erased contact",
+            changes=counts,
+            request=request,
+        )
+    return counts
 
 
 # --- lists ----------------------------------------------------------------------------------
@@ -247,6 +415,69 @@ def contact_list_remove(*, contact_list: ContactList, contact_ids: list) -> int:
 
 def contact_list_delete(*, contact_list: ContactList) -> None:
     contact_list.delete()
+
+
+def contact_list_update(
+    *, contact_list: ContactList, name: str | None = None, description: str | None = None
+) -> ContactList:
+    if name is not None:
+        name = name.strip()[:100]
+        if not name:
+            raise InvalidInput.for_field("name", "a list needs a name")
+        contact_list.name = name
+    if description is not None:
+        contact_list.description = description.strip()[:300]
+    try:
+        with transaction.atomic():
+            contact_list.save()
+    except IntegrityError:
+        raise Conflict.for_field(
+            "name", "already used", summary=f"A list named {name!r} already exists"
+        ) from None
+    return contact_list
+
+
+def contact_list_add_matching(
+    *, contact_list: ContactList, search: str = "", tag: str = "", consent: str = ""
+) -> int:
+    """Add every contact matching the filter (text search, tag, consent granted on a channel)
+    in one ``INSERT … SELECT`` statement; answers how many were added (already members are not
+    counted).  Erased contacts never match.  An empty filter is refused: use it on purpose."""
+    from django.db import connection
+    from django.db.models import F
+
+    from agents.audience.selectors import contact_filter
+
+    if consent and consent not in CHANNELS:
+        raise InvalidInput.for_field("consent", "expected sms, whatsapp or email")
+    if not (search.strip() or tag.strip() or consent):
+        raise InvalidInput.for_field(
+            "search", "give a search, a tag or a consent channel", summary="The filter is empty"
+        )
+    matching = contact_filter(
+        organization=contact_list.organization, search=search, tag=tag, consent=consent
+    )
+    select_sql, select_params = (
+        matching.order_by().values(matching_id=F("pk")).query.sql_with_params()
+    )
+    membership = ContactListMembership._meta
+    list_column = membership.get_field("contact_list").column
+    contact_column = membership.get_field("contact").column
+    list_id = membership.get_field("contact_list").get_db_prep_value(contact_list.pk, connection)
+    now = membership.get_field("added_at").get_db_prep_value(
+        timezone.now(), connection, prepared=False
+    )
+    table = connection.ops.quote_name(membership.db_table)
+    lc, cc = connection.ops.quote_name(list_column), connection.ops.quote_name(contact_column)
+    # Identifiers come from the model's metadata, quoted; every value is a parameter.
+    added_at = connection.ops.quote_name("added_at")
+    insert = f"INSERT INTO {table} ({lc}, {cc}, {added_at}) "
+    select = f"SELECT %s, matching.matching_id, %s FROM ({select_sql}) matching "  # noqa: S608
+    member = f"SELECT 1 FROM {table} m WHERE m.{lc} = %s AND m.{cc} = matching.matching_id"  # noqa: S608
+    sql = f"{insert}{select}WHERE NOT EXISTS ({member})"
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql, [list_id, now, *select_params, list_id])
+        return cursor.rowcount
 
 
 # --- CSV import -----------------------------------------------------------------------------
@@ -341,6 +572,7 @@ class _Importer:
         self._load_existing(cleaned)
         self.new: dict = {}
         self.changed: dict = {}
+        self.consents: list[tuple[Contact, dict]] = []
         for row, fields in cleaned:
             self.apply(row, fields)
         if self.write:
@@ -364,6 +596,13 @@ class _Importer:
                     "updated_at",
                 ],
             )
+        ConsentEvent.objects.bulk_create(
+            [
+                event
+                for contact, consent in self.consents
+                for event in _consent_events(contact, {}, consent)
+            ]
+        )
         if self.contact_list is not None:
             members = {*self.new, *self.changed}
             ContactListMembership.objects.bulk_create(
@@ -409,6 +648,8 @@ class _Importer:
             _merge(existing, fields)
             existing.updated_at = timezone.now()
             self.changed[existing.pk] = existing
+        if fields.get("consent"):
+            self.consents.append((existing, fields["consent"]))
         self._index(existing)
 
     def answer(self) -> dict:
