@@ -29,7 +29,7 @@ PENDING_NEXT_KEY = "neonhub_2fa_next"
 def _field_errors(exc: NeonHubError) -> dict[str, str]:
     details = exc.details if isinstance(exc.details, list) else []
     errors = {d["field"]: d["message"] for d in details if isinstance(d, dict) and "field" in d}
-    return errors or {"__all__": exc.message}
+    return errors or {"page": exc.message}
 
 
 # --- the Team page ----------------------------------------------------------------------------
