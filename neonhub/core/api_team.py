@@ -16,6 +16,7 @@ from ninja import Router, Schema, Status
 
 from neonhub.core import team
 from neonhub.core.auth import requires
+from neonhub.core.errors import InvalidInput
 from neonhub.core.models import Invitation, Membership, Role
 
 members_router = Router(tags=["team"])
@@ -34,7 +35,9 @@ class MemberOut(Schema):
 
 
 class RoleIn(Schema):
-    role: RoleName
+    # Optional in the schema so another organization's id answers 404 before the body is
+    # judged; a missing role is then 422 naming it.
+    role: RoleName | None = None
 
 
 class InvitationIn(Schema):
@@ -76,6 +79,8 @@ def member_detail(request: HttpRequest, member_id: UUID):
 @members_router.patch("/{member_id}", response=MemberOut, summary="Change a member's role")
 @requires("manage", find=team.member_get)
 def member_update(request: HttpRequest, membership: Membership, payload: RoleIn):
+    if payload.role is None:
+        raise InvalidInput.for_field("role", "Field required")
     changed = team.member_role_change(
         principal=request.auth, membership=membership, role=payload.role, request=request
     )

@@ -16,9 +16,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 
 from neonhub.core import team, two_factor
+from neonhub.core.auth import page_requires
 from neonhub.core.errors import NeonHubError, PermissionDenied
 from neonhub.core.middleware import SESSION_ORG_KEY
-from neonhub.core.models import Role
+from neonhub.core.models import Invitation, Membership, Role
 from neonhub.core.views_util import forbidden, organization_required
 
 PENDING_USER_KEY = "neonhub_2fa_user"
@@ -104,21 +105,13 @@ def team_invite(request: HttpRequest) -> HttpResponse:
     return redirect("team")
 
 
-def _invitation(request: HttpRequest, invitation_id):
-    return team.invitation_get(
-        organization=request.principal.organization, invitation_id=invitation_id
-    )
-
-
-def _member(request: HttpRequest, member_id):
-    return team.member_get(organization=request.principal.organization, member_id=member_id)
+CHANGE_TEAM = "change the team"
 
 
 @login_required
 @organization_required
-@require_POST
-def team_invitation_resend(request: HttpRequest, invitation_id) -> HttpResponse:
-    invitation = _invitation(request, invitation_id)
+@page_requires("manage", CHANGE_TEAM, find=team.invitation_get)
+def team_invitation_resend(request: HttpRequest, invitation: Invitation) -> HttpResponse:
     return _act(
         request,
         team.invitation_resend,
@@ -129,9 +122,8 @@ def team_invitation_resend(request: HttpRequest, invitation_id) -> HttpResponse:
 
 @login_required
 @organization_required
-@require_POST
-def team_invitation_revoke(request: HttpRequest, invitation_id) -> HttpResponse:
-    invitation = _invitation(request, invitation_id)
+@page_requires("manage", CHANGE_TEAM, find=team.invitation_get)
+def team_invitation_revoke(request: HttpRequest, invitation: Invitation) -> HttpResponse:
     return _act(
         request,
         team.invitation_revoke,
@@ -142,9 +134,8 @@ def team_invitation_revoke(request: HttpRequest, invitation_id) -> HttpResponse:
 
 @login_required
 @organization_required
-@require_POST
-def team_member_role(request: HttpRequest, member_id) -> HttpResponse:
-    membership = _member(request, member_id)
+@page_requires("manage", CHANGE_TEAM, find=team.member_get)
+def team_member_role(request: HttpRequest, membership: Membership) -> HttpResponse:
     role = request.POST.get("role", "")
     label = dict(Role.choices).get(role, role)
     return _act(
@@ -158,9 +149,8 @@ def team_member_role(request: HttpRequest, member_id) -> HttpResponse:
 
 @login_required
 @organization_required
-@require_POST
-def team_member_remove(request: HttpRequest, member_id) -> HttpResponse:
-    membership = _member(request, member_id)
+@page_requires("manage", CHANGE_TEAM, find=team.member_get)
+def team_member_remove(request: HttpRequest, membership: Membership) -> HttpResponse:
     who = membership.user.email or membership.user.get_username()
     response = _act(
         request,

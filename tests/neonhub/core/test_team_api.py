@@ -85,3 +85,9 @@ def test_another_organizations_invitation_is_404(admin_api, other_org):
     foreign = InvitationFactory(organization=other_org)
     assert admin_api.delete(f"/invitations/{foreign.pk}").status_code == 404
     assert admin_api.post(f"/invitations/{foreign.pk}/resend").status_code == 404
+
+
+def test_a_role_change_without_a_role_is_422_naming_it(admin_api, org):
+    member = MembershipFactory(organization=org, role=Role.MEMBER)
+    resp = admin_api.patch(f"/members/{member.pk}", {})
+    assert resp.status_code == 422 and resp.json()["error"]["details"][0]["field"] == "role"
