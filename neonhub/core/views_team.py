@@ -250,9 +250,10 @@ def login_code(request: HttpRequest) -> HttpResponse:
         if not two_factor.code_allowed(request, user):
             return _locked(request)
         if two_factor.code_verify(request, user=user, device=device, code=request.POST.get("code")):
-            target = request.session.get(PENDING_NEXT_KEY) or reverse("runs:list")
-            backend = request.session.get(PENDING_BACKEND_KEY)
-            login(request, user, backend=backend)  # a new session: the pending keys go
+            target = request.session.pop(PENDING_NEXT_KEY, "") or reverse("runs:list")
+            backend = request.session.pop(PENDING_BACKEND_KEY, None)
+            request.session.pop(PENDING_USER_KEY, None)
+            login(request, user, backend=backend)  # a new session key
             otp_login(request, device)
             if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
                 target = reverse("runs:list")

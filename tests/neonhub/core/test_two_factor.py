@@ -114,3 +114,11 @@ def test_a_device_holder_in_a_new_session_confirms_with_a_code(client, org, owne
     resp = client.post("/account/", {"action": "verify", "code": _code(enrolled)})
     assert resp.status_code == 302
     assert client.get("/").status_code == 200
+
+
+def test_the_code_step_is_over_once_signed_in(client, owner, enrolled):
+    client.post("/login/", {"username": owner.username, "password": PASSWORD})
+    client.post("/login/code/", {"code": _code(enrolled)})
+    assert "neonhub_2fa_user" not in client.session
+    client.logout()
+    assert client.get("/login/code/")["Location"] == "/login/"
