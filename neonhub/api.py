@@ -44,6 +44,8 @@ ROUTERS = [
     ("/contact-lists", "agents.audience.api.lists_router"),
     ("/batches", "agents.automation.api.batches_router"),
     ("/calendar", "agents.automation.api.calendar_router"),
+    ("/members", "neonhub.core.api_team.members_router"),
+    ("/invitations", "neonhub.core.api_team.invitations_router"),
 ]
 
 

@@ -58,6 +58,8 @@ INSTALLED_APPS = [
     "template_partials",
     "django_q",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "neonhub.core",
     "connectors",
     "runs",
@@ -76,10 +78,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): signed in with a two-factor code in this session.
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "neonhub.core.middleware.OrganizationMiddleware",
+    "neonhub.core.middleware.TwoFactorRequiredMiddleware",
     # Last, as django-axes asks: it turns a lockout raised during login into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -186,6 +191,26 @@ AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "neonhub.core.clientip.client_address"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False  # no start-up banner on every command; failures and lockouts are still logged
+
+# --- Email and the team -----------------------------------------------------------------------
+# Invitations and password resets go out through Django's email backend: the console (printed by
+# `make run`) unless an SMTP server is configured.
+EMAIL_BACKEND = env.str(
+    "NEONHUB_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_HOST = env.str("NEONHUB_EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("NEONHUB_EMAIL_PORT", default=587)
+EMAIL_HOST_USER = env.str("NEONHUB_EMAIL_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("NEONHUB_EMAIL_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("NEONHUB_EMAIL_USE_TLS", default=True)
+EMAIL_TIMEOUT = 20
+DEFAULT_FROM_EMAIL = env.str("NEONHUB_DEFAULT_FROM_EMAIL", default="NeonHub <noreply@localhost>")
+# An invitation link works this many days, once.
+NEONHUB_INVITATION_DAYS = env.int("NEONHUB_INVITATION_DAYS", default=7)
+# A password reset link works this long (Django's PASSWORD_RESET_TIMEOUT, in seconds).
+PASSWORD_RESET_TIMEOUT = env.int("NEONHUB_PASSWORD_RESET_SECONDS", default=3 * 3600)
+# The issuer shown by authenticator apps next to the account.
+OTP_TOTP_ISSUER = "NeonHub"
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "runs:list"

@@ -7,6 +7,7 @@ the way production encrypts them.
 
 from __future__ import annotations
 
+import hashlib
 import inspect
 from collections.abc import Callable
 from datetime import UTC, timedelta
@@ -44,7 +45,7 @@ from connectors.models import (
     SuppressionChannel,
     SuppressionSource,
 )
-from neonhub.core.models import AuditEvent, Membership, Organization, Role
+from neonhub.core.models import AuditEvent, Invitation, Membership, Organization, Role
 from runs.models import AgentRun, RunApproval, RunRollup, RunStatus, RunStep, StepStatus
 from runs.models import Trigger as RunTrigger
 
@@ -109,6 +110,19 @@ class AuditEventFactory(factory.django.DjangoModelFactory):
     target_type = "connector"
     target_label = "Twilio (live)"
     changes = factory.LazyFunction(lambda: {"name": ["Twilio", "Twilio (live)"]})
+
+
+class InvitationFactory(factory.django.DjangoModelFactory):
+    """A pending invitation; its link's token is ``invitation-<n>`` (see ``neonhub.core.team``)."""
+
+    class Meta:
+        model = Invitation
+
+    organization = factory.SubFactory(OrganizationFactory)
+    email = factory.Sequence(lambda n: f"invitee{n}@example.com")
+    role = Role.MEMBER
+    token_hash = factory.Sequence(lambda n: hashlib.sha256(f"invitation-{n}".encode()).hexdigest())
+    expires_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=7))
 
 
 # --- connectors -------------------------------------------------------------------------------

@@ -15,6 +15,8 @@ from tests.factories import (
     ContactFactory,
     ContactListFactory,
     ContentDraftFactory,
+    InvitationFactory,
+    MembershipFactory,
     RecurringScheduleFactory,
     TriggerFactory,
 )
@@ -41,6 +43,8 @@ FOREIGN_OBJECTS: dict[str, Callable] = {
     "batch_id": lambda org: BatchFactory(organization=org).id,
     "import_id": _import,
     "draft_id": lambda org: ContentDraftFactory(organization=org).id,
+    "member_id": lambda org: MembershipFactory(organization=org).id,
+    "invitation_id": lambda org: InvitationFactory(organization=org).id,
 }
 
 # Parameters that are not object ids (an action name, a token) get a plain value.
@@ -49,4 +53,6 @@ PLAIN_VALUES: dict[str, str] = {"action": "send_sms", "token": "not-a-valid-toke
 # Public endpoints that providers call without logging in (webhooks).  They identify the
 # organization by the connector or trigger in the URL and prove themselves by signature;
 # tests/agents/automation/test_webhooks.py checks that each answers 404 for an unknown id.
-PUBLIC_PREFIXES: tuple[str, ...] = ("hooks/",)
+# The password reset link names a user and a signed token, not an organization's object
+# (tests/neonhub/core/test_password_reset.py checks that a used link is refused).
+PUBLIC_PREFIXES: tuple[str, ...] = ("hooks/", "password-reset/")

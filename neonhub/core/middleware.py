@@ -5,10 +5,12 @@ import tempfile
 from django.conf import settings
 from django.core.handlers.wsgi import LimitedStream
 from django.http import HttpRequest, JsonResponse
+from django.shortcuts import redirect
 from django.utils import timezone
 
 from neonhub.core.auth import Principal
 from neonhub.core.selectors import membership_list_for_user
+from neonhub.core.team import two_factor_required
 
 SESSION_ORG_KEY = "neonhub_org"
 
@@ -108,3 +110,58 @@ class OrganizationMiddleware:
                 with timezone.override(chosen.organization.tz):
                     return self.get_response(request)
         return self.get_response(request)
+
+
+# Paths a member who must enrol in two-factor can still reach: enrolment itself, leaving,
+# switching to another organization, and what is not the organization's (public hooks, health).
+TWO_FACTOR_EXEMPT = (
+    "/account/",
+    "/login/",
+    "/logout/",
+    "/org/switch/",
+    "/invitations/",
+    "/password-reset/",
+    "/static/",
+    "/hooks/",
+    "/healthz",
+    "/metrics",
+)
+
+
+class TwoFactorRequiredMiddleware:
+    """An organization that requires two-factor sends its members who have not signed in with
+    a code to /account/ first (pages), or answers 403 TWO_FACTOR_REQUIRED (session API calls).
+    API keys are not affected: a request with a bearer key is not a member's session."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest):
+        principal = getattr(request, "principal", None)
+        if (
+            principal is not None
+            and principal.user is not None
+            and not request.path.startswith(TWO_FACTOR_EXEMPT)
+            and not request.headers.get("Authorization")
+            and two_factor_required(organization=principal.organization)
+            and not _verified(request.user)
+        ):
+            if request.path.startswith("/api/"):
+                return JsonResponse(
+                    {
+                        "error": {
+                            "code": "TWO_FACTOR_REQUIRED",
+                            "message": f"{principal.organization.name} requires two-factor "
+                            "sign-in: set it up on /account/",
+                            "details": None,
+                        }
+                    },
+                    status=403,
+                )
+            return redirect("account")
+        return self.get_response(request)
+
+
+def _verified(user) -> bool:
+    is_verified = getattr(user, "is_verified", None)
+    return bool(is_verified and is_verified())

@@ -72,3 +72,24 @@ def test_demo_creates_once_and_reuses(tmp_path, settings):
     email, password = line.split("Log in as ")[1].split(" with password ")
     user = get_user_model().objects.get(username=email)
     assert user.check_password(password)
+
+
+def test_the_demo_owner_runs_the_team_from_the_pages_and_is_not_staff(tmp_path, settings, client):
+    settings.VAR_DIR = tmp_path
+    settings.NEONHUB_DEMO_HOOKS = []
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    out = StringIO()
+    call_command("demo", stdout=out)
+    assert "createsuperuser" in out.getvalue()
+    line = next(x for x in out.getvalue().splitlines() if "Log in as" in x)
+    email, password = line.split("Log in as ")[1].split(" with password ")
+    user = get_user_model().objects.get(username=email)
+    assert not user.is_staff and not user.is_superuser
+    assert client.post("/login/", {"username": email, "password": password}).status_code == 302
+    assert client.get("/settings/team/").status_code == 200
+    resp = client.post(
+        "/settings/team/invite/", {"email": "colleague@example.com", "role": "admin"}
+    )
+    assert resp.status_code == 302
+    assert client.get("/settings/audit/").status_code == 200
+    assert client.get("/admin/").status_code == 302  # the admin is for staff

@@ -136,3 +136,17 @@ def test_a_page_whose_look_up_finds_nothing_is_the_404_page_with_the_reason(
 ):
     resp = owner_client.get(path.format(uuid.uuid4()))
     assert resp.status_code == 404 and message in resp.content.decode()
+
+
+@pytest.mark.parametrize(
+    "page", ["/", "/overview/", "/connectors/", "/settings/", "/settings/team/", "/account/"]
+)
+def test_the_organization_switcher_is_in_the_header_of_every_page(client, owner, org, page):
+    second = OrganizationFactory(name="Second Org")
+    MembershipFactory(organization=second, user=owner, role=Role.MEMBER)
+    client.force_login(owner)
+    body = client.get(page).content.decode()
+    assert 'id="org-switch"' in body and "Second Org" in body
+    resp = client.post("/org/switch/", {"organization": str(second.id), "next": page})
+    assert resp["Location"] == page
+    assert client.get(page).context["organization"] == second
