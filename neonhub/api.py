@@ -44,6 +44,7 @@ ROUTERS = [
     ("/contact-lists", "agents.audience.api.lists_router"),
     ("/batches", "agents.automation.api.batches_router"),
     ("/calendar", "agents.automation.api.calendar_router"),
+    ("/settings", "agents.api.settings_router"),
 ]
 
 
