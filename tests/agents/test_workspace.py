@@ -332,3 +332,21 @@ def test_members_read_the_organization_but_cannot_change_it(member_client, org):
     assert 'id="read-only-note"' in page
     resp = member_client.post("/settings/organization/", {"name": "Mine", "timezone": "UTC"})
     assert resp.status_code == 403
+
+
+def test_the_empty_template_row_is_ignored_and_a_template_can_be_removed(owner_client, org):
+    blank = {
+        f"templates-0-{k}": "" for k in ("name", "language", "category", "body", "content_sid")
+    }
+    resp = owner_client.post("/settings/compliance/", _compliance_post(**blank))
+    assert resp.status_code == 302, resp.content.decode()[:2000]
+    org.refresh_from_db()
+    assert "whatsapp_templates" not in org.settings
+    owner_client.post("/settings/compliance/", _compliance_post())
+    removed = owner_client.post(
+        "/settings/compliance/",
+        _compliance_post(**{"templates-INITIAL_FORMS": "1", "templates-0-DELETE": "on"}),
+    )
+    assert removed.status_code == 302
+    org.refresh_from_db()
+    assert "whatsapp_templates" not in org.settings
