@@ -201,9 +201,7 @@ class TemplateForm(forms.Form):
         max_length=512, help_text="As approved by Meta, e.g. order_update", label="Name"
     )
     language = forms.CharField(max_length=6, help_text="e.g. en or en_US", label="Language")
-    category = forms.ChoiceField(
-        choices=[("", "Choose…"), *policy.TEMPLATE_CATEGORIES.items()]
-    )
+    category = forms.ChoiceField(choices=[("", "Choose…"), *policy.TEMPLATE_CATEGORIES.items()])
     body = forms.CharField(
         max_length=1024,
         widget=forms.Textarea(attrs={"rows": 3}),

@@ -11,10 +11,12 @@ from collections.abc import Callable
 from tests.factories import (
     AgentRunFactory,
     BatchFactory,
+    BrandFactory,
     ConnectorFactory,
     ContactFactory,
     ContactListFactory,
     ContentDraftFactory,
+    KnowledgeArticleFactory,
     RecurringScheduleFactory,
     TriggerFactory,
 )
@@ -41,6 +43,8 @@ FOREIGN_OBJECTS: dict[str, Callable] = {
     "batch_id": lambda org: BatchFactory(organization=org).id,
     "import_id": _import,
     "draft_id": lambda org: ContentDraftFactory(organization=org).id,
+    "brand_id": lambda org: BrandFactory(organization=org).id,
+    "article_id": lambda org: KnowledgeArticleFactory(organization=org).id,
 }
 
 # Parameters that are not object ids (an action name, a token) get a plain value.
