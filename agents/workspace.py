@@ -480,6 +480,9 @@ def knowledge_preview(request: HttpRequest) -> HttpResponse:
         )
     else:
         status = 422
+    if request.headers.get("HX-Request") != "true":  # without JavaScript: the whole page
+        context["articles"] = knowledge_article_list(organization=request.principal.organization)
+        return render(request, "agents/settings/knowledge.html", context, status=status)
     return render(request, "agents/settings/_knowledge_preview.html", context, status=status)
 
 
@@ -555,7 +558,7 @@ def timezone_choices() -> list:
     for name in zoneinfo.available_timezones():
         region = name.split("/", 1)[0]
         if region in REGIONS:
-            groups[region].append((name, name.split("/", 1)[1].replace("_", " ")))
+            groups[region].append((name, name.replace("_", " ")))
     return [("UTC", "UTC")] + [(r, sorted(groups[r])) for r in REGIONS if groups[r]]
 
 
@@ -565,9 +568,14 @@ class OrganizationForm(forms.Form):
         help_text="Quiet hours (for contacts without their own), schedules and the calendar use it."
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, current: str = "UTC", **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["timezone"].choices = timezone_choices()
+        choices = timezone_choices()
+        if current not in zoneinfo.available_timezones() or "/" not in current:
+            choices = [(current, current), *[c for c in choices if c[0] != current]]
+        elif current.split("/", 1)[0] not in REGIONS:  # an alias kept as it is (US/Eastern)
+            choices = [(current, current), *choices]
+        self.fields["timezone"].choices = choices
 
 
 @login_required
@@ -585,6 +593,7 @@ def organization_settings(request: HttpRequest) -> HttpResponse:
     form = OrganizationForm(
         request.POST or None,
         initial={"name": organization.name, "timezone": organization.timezone},
+        current=organization.timezone,
     )
     _read_only(form, read_only)
     local: datetime = timezone.now().astimezone(organization.tz)

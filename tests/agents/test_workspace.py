@@ -296,6 +296,11 @@ def test_the_preview_says_when_nothing_matches_and_refuses_an_empty_question(own
     KnowledgeArticleFactory(organization=org, title="Refunds", body="Refunds take 10 days.")
     page = owner_client.get("/settings/knowledge/preview/", {"q": "parrots"}).content.decode()
     assert "No active article matches" in page
+    assert "<h1>Knowledge base" in page and 'value="parrots"' in page  # no JavaScript: the page
+    fragment = owner_client.get(
+        "/settings/knowledge/preview/", {"q": "parrots"}, HTTP_HX_REQUEST="true"
+    ).content.decode()
+    assert "No active article matches" in fragment and "<h1>" not in fragment
     resp = owner_client.get("/settings/knowledge/preview/", {"q": ""})
     assert resp.status_code == 422 and "field-error" in resp.content.decode()
 
