@@ -8,6 +8,7 @@ import uuid
 import pytest
 
 from agents import knowledge
+from agents.library.support import ReplyIn, reply_preview
 from agents.models import Brand, KnowledgeArticle
 from agents.selectors import knowledge_articles_active
 from neonhub.core.models import AuditEvent, Role
@@ -289,6 +290,11 @@ def test_the_preview_shows_what_the_support_agent_retrieves_with_scores(owner_cl
         assert match.article.title in page and str(match.score) in page
     assert "Delivery to islands" not in page and "Delivery elsewhere" not in page
     assert "would answer from <strong>Delivery times</strong>" in page
+    # The support agent's own reply preview starts from the same article.
+    agent_view = reply_preview(
+        ReplyIn.model_validate({"from": "+14155550100", "body": question}), org
+    )
+    assert "from the article 'Delivery times'" in agent_view["items"][0]["content"]["reply"]
     assert f"confidence {knowledge.confidence(expected)}" in page
 
 
