@@ -132,6 +132,8 @@ def _moment(field: str, value: str | None) -> datetime:
     "/{run_id}/retry",
     response={202: RunOut},
     summary="Retry a failed or cancelled run: what it already sent is not sent again",
+    description="Answers 409 with the reason when a retry could not fix the failure (the input "
+    "was refused, a sending rule blocked it, its connector has not been repaired since).",
 )
 @requires("write", find=run_get)
 def run_retry(request: HttpRequest, run: AgentRun):
@@ -166,11 +168,14 @@ def run_rerun(
     return Status(202, new_run)
 
 
-def _decider(principal) -> dict:
-    """Who decides an approval: the signed-in person, or the API key by name."""
+def _decider(request: HttpRequest) -> dict:
+    """Who decides an approval: the signed-in person, or the API key by name (and, for the
+    audit log, the principal and the request's address)."""
+    principal = request.auth
+    who = {"principal": principal, "request": request}
     if principal.user is not None:
-        return {"user": principal.user}
-    return {"by_name": f"API key {principal.api_key.name}" if principal.api_key else ""}
+        return {**who, "user": principal.user}
+    return {**who, "by_name": f"API key {principal.api_key.name}" if principal.api_key else ""}
 
 
 @runs_router.post(
@@ -181,7 +186,7 @@ def _decider(principal) -> dict:
 @requires("manage", find=run_get)
 def run_approve(request: HttpRequest, run: AgentRun, body: ApproveIn):
     approved = services.run_approve(
-        run=run, note=body.note, payload=body.payload, **_decider(request.auth)
+        run=run, note=body.note, payload=body.payload, **_decider(request)
     )
     return Status(202, approved)
 
@@ -193,7 +198,7 @@ def run_approve(request: HttpRequest, run: AgentRun, body: ApproveIn):
 )
 @requires("manage", find=run_get)
 def run_reject(request: HttpRequest, run: AgentRun, body: RejectIn):
-    return services.run_reject(run=run, note=body.note, **_decider(request.auth))
+    return services.run_reject(run=run, note=body.note, **_decider(request))
 
 
 def _check_idempotency_key(value: str | None) -> None:

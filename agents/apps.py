@@ -8,7 +8,7 @@ class AgentsConfig(AppConfig):
 
     def ready(self) -> None:
         # Imported here, not at the top: apps.py loads before the models are ready.
-        from agents import registry, results, tasks
+        from agents import registry, results, services, tasks
         from runs import hooks
 
         # The watchdog schedule exists wherever the database is migrated; created idempotently.
@@ -24,3 +24,10 @@ class AgentsConfig(AppConfig):
                 for a in registry.all_agents()
             ]
         )
+
+        # The run page offers Retry only when a retry can fix the failure.
+        def retry_verdict(run) -> tuple[bool, str]:
+            verdict = services.run_retry_verdict(run=run)
+            return verdict.ok, verdict.reason
+
+        hooks.retry_verdict_set(retry_verdict)

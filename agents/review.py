@@ -113,7 +113,7 @@ def approvals_inbox(request: HttpRequest) -> HttpResponse:
 
 
 def _decider(request: HttpRequest) -> dict:
-    return {"user": request.user}
+    return {"user": request.user, "principal": request.principal, "request": request}
 
 
 @login_required
@@ -164,6 +164,9 @@ def run_approve_edit(request: HttpRequest, run: AgentRun) -> HttpResponse:
     form = IntentForm(
         request.POST if request.method == "POST" else None,
         schema=intent.json_schema(),
+        agent=run.agent,
+        intent=run.intent,
+        organization=request.principal.organization,
         prefix="input",
     )
     form.initial_from(run.input if isinstance(run.input, dict) else {})
@@ -206,7 +209,10 @@ def approval_settings(request: HttpRequest) -> HttpResponse:
         return render(request, "agents/approval_settings.html", context, status=status)
     try:
         services.approval_settings_save(
-            organization=principal.organization, values=form.cleaned_data
+            organization=principal.organization,
+            values=form.cleaned_data,
+            principal=principal,
+            request=request,
         )
     except InvalidInput as exc:
         for detail in exc.details or []:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from agents.models import Brand, ContentDraft, KnowledgeArticle
 from neonhub.core.errors import InvalidInput, NotFound
@@ -114,3 +115,26 @@ def knowledge_article_get(*, organization: Organization, article_id: uuid.UUID) 
         return KnowledgeArticle.objects.get(organization=organization, pk=article_id)
     except KnowledgeArticle.DoesNotExist:
         raise NotFound("Article not found") from None
+
+
+def generated_text(output: Any) -> tuple[str, str]:
+    """(text, title) a run wrote, from its output: an article's Markdown and title, a post's
+    text, a reply, the first email of a sequence, a summary, the first suggested subject.
+    ("", "") when the run wrote no text."""
+    if not isinstance(output, dict):
+        return "", ""
+    title = next(
+        (str(output[k]) for k in ("title", "suggestedSubject") if isinstance(output.get(k), str)),
+        "",
+    )
+    for key in ("body", "content", "reply", "summary"):
+        if isinstance(output.get(key), str) and output[key].strip():
+            return output[key], title
+    sequence = output.get("sequence") or output.get("emails")
+    if isinstance(sequence, list) and sequence and isinstance(sequence[0], dict):
+        first = sequence[0]
+        return str(first.get("body") or ""), str(first.get("subject") or title)
+    suggestions = output.get("suggestions")
+    if isinstance(suggestions, list) and suggestions and isinstance(suggestions[0], str):
+        return "", suggestions[0]
+    return "", title

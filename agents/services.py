@@ -4,24 +4,34 @@ from __future__ import annotations
 
 import logging
 from contextlib import nullcontext
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
 
 from agents import approvals, queue
+from agents.checks import provider_label
 from agents.models import Brand, ContentDraft, DraftStatus, KnowledgeArticle
 from agents.registry import get_agent
+from connectors.models import Connector, Health
 from neonhub.core import audit
 from neonhub.core import queue as core_queue
 from neonhub.core.errors import Conflict, InvalidInput
 from neonhub.core.models import Organization
 from runs import services as run_services
 from runs.models import AgentRun, ApprovalState, RunApproval, RunStatus, Trigger
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+
+    from neonhub.core.auth import Principal
 
 logger = logging.getLogger(__name__)
 
@@ -49,13 +59,24 @@ def run_start(
     (at most one of the last three).  Returns ``(run, created)``; ``created`` is False when an
     idempotency key matched (the first run keeps its origin).
     Raises ``AgentNotRegistered``, ``UnsupportedIntent`` or ``InvalidInput`` before
-    anything is written.
+    anything is written: the payload must fit the intent's schema, and pass the intent's
+    pre-run checks (``Agent.preflight``: a private URL, a platform without a usable
+    connector), so a run exists only when it can succeed.  A repeated idempotency key skips
+    the checks and answers the first run, as it did then.
 
     A run the organization's approval settings hold (``agents.approvals``) is created
     ``awaiting_approval`` with its preview and is not enqueued until a person approves it.
     """
     impl = get_agent(agent)
     data = impl.validate(intent, payload)
+    replay = (
+        idempotency_key is not None
+        and AgentRun.objects.filter(
+            organization=organization, idempotency_key=idempotency_key
+        ).exists()
+    )
+    if not replay:
+        impl.preflight(intent, data, organization=organization)
     hold = approvals.approval_hold(
         organization=organization,
         agent=impl,
@@ -95,14 +116,97 @@ def run_start(
     return run, created
 
 
+# Failures that may pass on a second try with the same input: the provider was busy or down,
+# the run took too long, its worker died, or something unexpected broke inside NeonHub.
+TRANSIENT_CODES = frozenset(
+    {"CONNECTOR_RATE_LIMITED", "CONNECTOR_UNAVAILABLE", "TIMEOUT", "WORKER_LOST", "INTERNAL"}
+)
+# Failures a repaired connector (reconnected, tested OK, edited or added since) can fix.
+CONNECTOR_CODES = frozenset({"CONNECTOR_AUTH", "CONNECTOR_MISSING", "CONNECTOR_REJECTED"})
+EDIT_INSTEAD = "Use Edit and run again to change the input and start a new run."
+
+
+@dataclass(frozen=True)
+class RetryVerdict:
+    """Whether a Retry (the same input, the same lineage) can fix this run, and why not."""
+
+    ok: bool
+    reason: str = ""
+
+
+def run_retry_verdict(*, run: AgentRun) -> RetryVerdict:
+    """A Retry sends the same input again, so it is offered only when that can succeed now.
+
+    A cancelled run can always be continued.  A failed one can when its error was transient
+    (``TRANSIENT_CODES``, the error taxonomy's ``transient`` errors and an unexpected one), or
+    when its error was the connector's and a connector of that provider has been repaired since
+    the run failed (tested OK, or edited, or added).  Anything else would fail the same way:
+    the verdict says why and points to Edit and run again.
+    """
+    if run.status == RunStatus.CANCELLED and run.error_code == "REJECTED":
+        return RetryVerdict(
+            False,
+            "A person rejected it; a retry would ask for approval of the same again. "
+            + EDIT_INSTEAD,
+        )
+    if run.status == RunStatus.CANCELLED:
+        return RetryVerdict(True)
+    if run.status != RunStatus.FAILED:
+        return RetryVerdict(
+            False, f"Only failed or cancelled runs can be retried; this one is {run.status}."
+        )
+    code = run.error_code or "INTERNAL"
+    if code in TRANSIENT_CODES:
+        return RetryVerdict(True)
+    if code in CONNECTOR_CODES:
+        return _connector_verdict(run, code)
+    if code == "POLICY_BLOCKED":
+        reason = "It was blocked by a sending rule (an opt-out, consent or a cap); a retry would be blocked again."
+    elif code == "INVALID_INPUT":
+        reason = "Its input was refused; a retry sends the same input and would be refused again."
+    else:
+        reason = f"It failed with {code}, which a retry with the same input would not fix."
+    return RetryVerdict(False, f"{reason} {EDIT_INSTEAD}")
+
+
+def _connector_verdict(run: AgentRun, code: str) -> RetryVerdict:
+    context = run.error_context if isinstance(run.error_context, dict) else {}
+    provider = str(context.get("provider") or "")
+    failed_at = run.finished_at or run.updated_at
+    if provider and failed_at is not None:
+        repaired = (
+            Connector.objects.filter(
+                organization_id=run.organization_id, provider=provider, enabled=True
+            )
+            .exclude(health__in=(Health.NEEDS_RECONNECT, Health.DISABLED))
+            .filter(Q(last_tested_at__gt=failed_at) | Q(updated_at__gt=failed_at))
+        )
+        if repaired.exists():
+            return RetryVerdict(True)
+    which = f"the {provider_label(provider)} connector" if provider else "its connector"
+    fix = {
+        "CONNECTOR_MISSING": f"add {which.replace('the ', 'a ', 1)} under Connectors",
+        "CONNECTOR_AUTH": f"reconnect {which} and test it",
+        "CONNECTOR_REJECTED": f"fix {which} (or the input) and test it",
+    }[code]
+    return RetryVerdict(
+        False,
+        f"It failed because of {which} ({code}), and nothing has changed since: {fix}, "
+        f"then Retry. {EDIT_INSTEAD}",
+    )
+
+
 def run_retry(*, run: AgentRun, created_by=None) -> AgentRun:
     """A person's retry: a new run with the same request, continuing the old one's lineage.
 
     Its side effects are keyed by the lineage's first run, so what the runs before it
     delivered is answered from the outbox and not sent again; what failed is tried again.
+    Refused (``Conflict``, with the reason) when a retry could not fix the failure
+    (``run_retry_verdict``).
     """
-    if run.status not in (RunStatus.FAILED, RunStatus.CANCELLED):
-        raise Conflict(f"Only failed or cancelled runs can be retried; this one is {run.status}")
+    verdict = run_retry_verdict(run=run)
+    if not verdict.ok:
+        raise Conflict(verdict.reason)
     new_run, _ = run_start(
         organization=run.organization,
         agent=run.agent,
@@ -166,7 +270,14 @@ def _awaiting(run: AgentRun) -> RunApproval:
 
 
 def run_approve(
-    *, run: AgentRun, user=None, by_name: str = "", note: str = "", payload: dict | None = None
+    *,
+    run: AgentRun,
+    user=None,
+    by_name: str = "",
+    note: str = "",
+    payload: dict | None = None,
+    principal: Principal | None = None,
+    request: HttpRequest | None = None,
 ) -> AgentRun:
     """A person approves a held run: it is queued and a worker carries it out.
 
@@ -190,11 +301,35 @@ def run_approve(
         )
         if not approved:
             raise Conflict("Someone else decided on this run first")
+        _audit_decision(run, "run.approve", note, principal, request, edited=payload is not None)
         queue.enqueue_run(run.id)
     return run
 
 
-def run_reject(*, run: AgentRun, note: str, user=None, by_name: str = "") -> AgentRun:
+def _audit_decision(run, action, note, principal, request, *, edited: bool = False) -> None:
+    changes = {"note": note} if note else {}
+    if edited:
+        changes["input"] = "edited before approval"
+    audit.audit_record(
+        action=action,
+        principal=principal,
+        organization=run.organization,
+        target=run,
+        target_label=f"{run.agent}/{run.intent} run {str(run.pk)[:8]}",
+        changes=changes,
+        request=request,
+    )
+
+
+def run_reject(
+    *,
+    run: AgentRun,
+    note: str,
+    user=None,
+    by_name: str = "",
+    principal: Principal | None = None,
+    request: HttpRequest | None = None,
+) -> AgentRun:
     """A person rejects a held run with a note saying why: it is cancelled, nothing is sent."""
     note = (note or "").strip()
     if not note:
@@ -202,8 +337,10 @@ def run_reject(*, run: AgentRun, note: str, user=None, by_name: str = "") -> Age
             "note", "say why the run is rejected", summary="A rejection needs a note"
         )
     _awaiting(run)
-    if not run_services.run_approval_reject(run=run, note=note, user=user, by_name=by_name):
-        raise Conflict("Someone else decided on this run first")
+    with transaction.atomic():
+        if not run_services.run_approval_reject(run=run, note=note, user=user, by_name=by_name):
+            raise Conflict("Someone else decided on this run first")
+        _audit_decision(run, "run.reject", note, principal, request)
     return run
 
 
@@ -323,7 +460,11 @@ def runs_recover(*, now=None) -> dict:
 
 
 def approval_settings_save(
-    *, organization: Organization, values: dict
+    *,
+    organization: Organization,
+    values: dict,
+    principal: Principal | None = None,
+    request: HttpRequest | None = None,
 ) -> approvals.ApprovalSettings:
     """Replace the organization's approval settings; bad values raise ``InvalidInput``.
 
@@ -332,8 +473,17 @@ def approval_settings_save(
     parsed = approvals.settings_parse(values)
     with transaction.atomic():
         org = Organization.objects.select_for_update().get(pk=organization.pk)
+        before = (org.settings or {}).get(approvals.SETTINGS_KEY) or {}
         org.settings = {**(org.settings or {}), approvals.SETTINGS_KEY: parsed.model_dump()}
         org.save(update_fields=["settings", "updated_at"])
+        audit.audit_record(
+            action="settings.approvals",
+            principal=principal,
+            organization=org,
+            target_label="Approval settings",
+            changes=audit.changes_between(before, parsed.model_dump()),
+            request=request,
+        )
     organization.settings = org.settings
     return parsed
 

@@ -251,6 +251,7 @@ def run_detail(request: HttpRequest, run_id) -> HttpResponse:
         return HttpResponse(status=204)
     # The timeline is drawn to its own scale; the run's duration is the one in its facts.
     rows, _ = timeline(run, steps, now)
+    can_retry, retry_reason = hooks.retry_verdict(run) if run.is_terminal else (False, "")
     context = {
         "run": run,
         "error_context": selectors.run_error_context(run=run, user=request.user),
@@ -259,7 +260,8 @@ def run_detail(request: HttpRequest, run_id) -> HttpResponse:
         "can_cancel": (run.status in ACTIVE_STATUSES or run.status == RunStatus.AWAITING_APPROVAL)
         and not run.cancel_requested_at,
         "approval": selectors.run_approval(run=run),
-        "can_retry": run.status in (RunStatus.FAILED, RunStatus.CANCELLED),
+        "can_retry": can_retry,
+        "retry_reason": retry_reason,
         "version": version,
         "result": hooks.result_view(run),
         "input_fields": readable.input_fields(run.input),

@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 
 from agents import llm, writer
 from agents.base import Agent, IntentInput, intent
+from agents.checks import Checks, brand_known
 from agents.context import RunContext
 from agents.models import ContentDraft, DraftStatus
 from agents.selectors import brand_resolve
@@ -30,6 +31,7 @@ from agents.text import (
     top_terms,
     words,
 )
+from neonhub.core.models import Organization
 
 Tone = Literal["professional", "casual", "friendly", "authoritative"]
 
@@ -248,6 +250,18 @@ class ContentAgent(Agent):
     description = (
         "Writes SEO article drafts with meta tags and JSON-LD, summarises and repurposes content."
     )
+
+    def preflight_generate_draft(
+        self, data: GenerateDraftIn, *, organization: Organization
+    ) -> None:
+        checks = Checks()
+        brand_known(checks, organization=organization, ref=data.brandId, field="payload.brandId")
+        checks.raise_any()
+
+    def preflight_repurpose(self, data: RepurposeIn, *, organization: Organization) -> None:
+        checks = Checks()
+        brand_known(checks, organization=organization, ref=data.brandId, field="payload.brandId")
+        checks.raise_any()
 
     @intent("generate-draft", GenerateDraftIn, "Write a long-form SEO draft and store it")
     def generate_draft(self, ctx: RunContext, data: GenerateDraftIn) -> dict:

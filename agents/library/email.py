@@ -20,11 +20,13 @@ from pydantic import BaseModel, Field, field_validator
 from agents import llm, writer
 from agents.audience.unsubscribe import unsubscribe_url
 from agents.base import Agent, IntentInput, intent
+from agents.checks import Checks, brand_known, connector_ready
 from agents.context import RunContext
 from agents.models import ABTest
 from agents.selectors import brand_resolve
 from connectors.selectors import suppression_exists
 from neonhub.core.errors import ConnectorRejected, InvalidInput, OutcomeUnknown, PolicyBlocked
+from neonhub.core.models import Organization
 
 Tone = Literal["witty", "professional", "casual", "friendly", "authoritative"]
 PLACEHOLDER_RE = writer.PLACEHOLDER_RE
@@ -308,6 +310,40 @@ class EmailAgent(Agent):
             )
         ctx.metrics.update(variantsTested=len(variants))
         return {"jobId": str(ctx.run_id), "testId": str(test.id)}
+
+    def preflight_generate_sequence(
+        self, data: GenerateSequenceIn, *, organization: Organization
+    ) -> None:
+        checks = Checks()
+        brand_known(checks, organization=organization, ref=data.brandId, field="payload.brandId")
+        checks.raise_any()
+
+    def preflight_send(self, data: SendIn, *, organization: Organization) -> None:
+        """A usable SMTP connector, a known brand, and a value for every placeholder of every
+        recipient (the run would refuse to send any of them otherwise)."""
+        checks = Checks("The email was not sent")
+        brand_known(checks, organization=organization, ref=data.brandId, field="payload.brandId")
+        templates = [data.subject, data.body, data.html or ""]
+        for index, recipient in enumerate(data.recipients):
+            values = {**data.variables, **recipient.variables, "email": "", "unsubscribe_url": ""}
+            names = sorted({n for t in templates for n in render(t, values)[1]})
+            if names:
+                shown = ", ".join(f"{{{{{n}}}}}" for n in names)
+                checks.add(
+                    f"payload.recipients.{index}.variables.{names[0]}",
+                    f"No value for {shown} for {recipient.email}: give it under Variables, "
+                    f"or a default in the text like {{{{{names[0]}|there}}}}.",
+                )
+            if len(checks.details) >= 5:
+                break
+        connector_ready(
+            checks,
+            organization=organization,
+            provider="smtp_email",
+            field="connector",
+            purpose="send email",
+        )
+        checks.raise_any()
 
     @intent(
         "send",

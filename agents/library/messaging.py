@@ -16,9 +16,11 @@ from pydantic import Field, model_validator
 from agents.audience.compliance import contact_resolve
 from agents.audience.models import Contact
 from agents.base import Agent, IntentInput, intent
+from agents.checks import Checks, connector_ready, public_url
 from agents.context import RunContext
 from agents.library.email import render
 from neonhub.core.errors import InvalidInput
+from neonhub.core.models import Organization
 
 E164 = r"^(whatsapp:)?\+[1-9]\d{6,14}$"
 
@@ -98,6 +100,32 @@ class MessagingAgent(Agent):
     description = (
         "Sends one SMS or WhatsApp message to one person, with placeholders; the unit of campaigns."
     )
+
+    def preflight_send_sms(self, data: SendSmsIn, *, organization: Organization) -> None:
+        checks = Checks("The SMS was not sent")
+        for i, url in enumerate(data.mediaUrls):
+            public_url(checks, url, field="payload.mediaUrls", label=f"Media URL {i + 1}")
+        connector_ready(
+            checks,
+            organization=organization,
+            provider="twilio_sms",
+            name=data.connector,
+            field="payload.connector",
+            purpose="send SMS",
+        )
+        checks.raise_any()
+
+    def preflight_send_whatsapp(self, data: SendWhatsAppIn, *, organization: Organization) -> None:
+        checks = Checks("The WhatsApp message was not sent")
+        connector_ready(
+            checks,
+            organization=organization,
+            provider="twilio_whatsapp",
+            name=data.connector,
+            field="payload.connector",
+            purpose="send WhatsApp messages",
+        )
+        checks.raise_any()
 
     @intent(
         "send-sms",

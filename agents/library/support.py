@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field, model_validator
 from agents import knowledge, llm, writer
 from agents.audience.compliance import keyword_honour, keyword_of
 from agents.base import Agent, IntentInput, intent
+from agents.checks import Checks, connector_ready
 from agents.context import RunContext
 from agents.selectors import knowledge_articles_active
 from agents.text import clip, sentences
@@ -27,6 +28,7 @@ from connectors.addresses import normalize_address
 from connectors.registry import reply_action
 from connectors.selectors import suppression_exists
 from neonhub.core.errors import ConnectorMissing, InvalidInput
+from neonhub.core.models import Organization
 
 Sentiment = Literal["positive", "neutral", "negative"]
 Channel = Literal["email", "chat", "phone"]
@@ -390,6 +392,32 @@ class SupportAgent(Agent):
             "macros": macros,
             "context": {k: triage[k] for k in ("category", "priority", "sentiment")},
         }
+
+    def preflight_reply(self, data: ReplyIn, *, organization: Organization) -> None:
+        """A reply that would be sent needs a usable connector on its channel.  An opt-out or
+        other keyword is never refused here: its run records the person's choice even when
+        nothing can be sent back."""
+        checks = Checks("The reply was not started")
+        try:
+            normalize_address(channel=data.channel, address=data.from_)
+        except InvalidInput:
+            checks.add(
+                "payload.from",
+                "From must be a phone number with its country code, like +14155550100.",
+            )
+        sender = reply_action(data.channel)
+        if not data.send or sender is None or keyword_of(data.body):
+            checks.raise_any()
+            return
+        connector_ready(
+            checks,
+            organization=organization,
+            provider=sender[0],
+            name=data.connector,
+            field="payload.connector",
+            purpose="send the reply",
+        )
+        checks.raise_any()
 
     @intent(
         "reply",

@@ -15,8 +15,16 @@ from connectors.services import connector_create, placeholders
 from neonhub.core.errors import Conflict, InvalidInput
 from runs.models import AgentRun, ApprovalState, RunApproval, RunRollup, RunStatus, Trigger
 from tests.factories import RunApprovalFactory, UserFactory
+from tests.helpers import sandbox_connectors
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _connectors(org):
+    """Runs that would send need a connector to be started at all (pre-run checks)."""
+    sandbox_connectors(org)
+
 
 POST = {"text": "Calmer releases, now for everyone.", "platforms": ["facebook_page", "reddit"]}
 POST["reddit"] = {"subreddit": "r/productmanagement"}

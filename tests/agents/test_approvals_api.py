@@ -5,13 +5,21 @@ from __future__ import annotations
 import pytest
 
 from agents import services
-from neonhub.core.models import Role
+from neonhub.core.models import AuditEvent, Role
 from neonhub.core.services import api_key_create
 from runs.models import RunApproval, RunStatus
 from tests.conftest import ApiClient
 from tests.factories import RunApprovalFactory
+from tests.helpers import sandbox_connectors
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _connectors(org):
+    """Runs that would send need a connector to be started at all (pre-run checks)."""
+    sandbox_connectors(org)
+
 
 POST = {
     "text": "Calmer releases, now for everyone.",
@@ -104,3 +112,17 @@ def test_another_organizations_run_is_404(admin_api):
     assert admin_api.post(f"/runs/{other.run_id}/approve").status_code == 404
     assert admin_api.post(f"/runs/{other.run_id}/reject", {"note": "x"}).status_code == 404
     assert RunApproval.objects.get(pk=other.pk).state == "pending"
+
+
+def test_decisions_are_in_the_audit_log_with_the_key_that_made_them(admin_api, held, org):
+    admin_api.post(f"/runs/{held.id}/approve", {"note": "ok", "payload": {**POST, "text": "Hi."}})
+    event = AuditEvent.objects.get(organization=org, action="run.approve")
+    assert event.actor.startswith("API key ci (")
+    assert event.target_id == str(held.id)
+    assert event.changes == {"note": "ok", "input": "edited before approval"}
+    other, _ = services.run_start(organization=org, agent="social", intent="publish", payload=POST)
+    admin_api.post(f"/runs/{other.id}/reject", {"note": "Off brand"})
+    assert AuditEvent.objects.get(action="run.reject").changes == {"note": "Off brand"}
+    # A refused decision changes nothing, so it records nothing.
+    admin_api.post(f"/runs/{other.id}/reject", {"note": "again"})
+    assert AuditEvent.objects.filter(action="run.reject").count() == 1

@@ -9,7 +9,7 @@ import pytest
 
 from agents import services
 from agents.models import DraftStatus
-from neonhub.core.models import Role
+from neonhub.core.models import AuditEvent, Role
 from runs.models import AgentRun, ApprovalState, RunApproval, RunStatus
 from tests.factories import (
     ContentDraftFactory,
@@ -17,8 +17,16 @@ from tests.factories import (
     OrganizationFactory,
     RunApprovalFactory,
 )
+from tests.helpers import sandbox_connectors
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _connectors(org):
+    """Runs that would send need a connector to be started at all (pre-run checks)."""
+    sandbox_connectors(org)
+
 
 POST = {
     "text": "Calmer releases, now for everyone.",
@@ -109,7 +117,7 @@ def test_edit_before_approving_validates_and_records_the_edit(owner_client, held
         {
             "input-text": "Calm releases for small teams.",
             "input-platforms": "reddit",
-            "input-reddit": '{"subreddit": "r/productmanagement"}',
+            "input-reddit__subreddit": "r/productmanagement",
             "note": "Shorter",
         },
     )
@@ -150,6 +158,9 @@ def test_admins_change_the_settings_with_checkboxes_and_numbers(owner_client, or
         "recipients_above": None,
         "expires_hours": 24,
     }
+    event = AuditEvent.objects.get(organization=org, action="settings.approvals")
+    assert event.changes["expires_hours"][1] == 24
+    assert event.changes["social_platforms"][1] == ["instagram", "reddit"]
 
 
 def test_bad_settings_come_back_next_to_the_field(owner_client, org):

@@ -14,6 +14,7 @@ from connectors.services import connector_create, placeholders
 from neonhub.core.models import Role
 from runs.models import AgentRun, RunApproval, RunStatus
 from tests.factories import ContentDraftFactory
+from tests.helpers import sandbox_connectors
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -49,8 +50,8 @@ def test_hold_a_publish_for_approval_then_approve_it(browser_page, admin):
     expect(page.get_by_label("Facebook Page")).to_be_checked()
 
     browser_page.goto("/runs/new/?task=social/publish")
-    page.get_by_label("Text").fill("Calmer releases, now for every team.")
-    page.get_by_label("Platforms").fill("facebook_page")
+    page.get_by_label("Post text").fill("Calmer releases, now for every team.")
+    page.get_by_label("Facebook Page", exact=True).check()
     page.get_by_role("button", name="Start run").click()
     page.wait_for_url(re.compile(r"/runs/[0-9a-f-]{36}/$"))
     expect(page.locator("#run-status")).to_have_text("awaiting_approval")
@@ -83,6 +84,7 @@ def test_reject_with_a_note(browser_page, admin):
     org = admin.memberships.get().organization
     org.settings = {"approvals": {"email_send": True}}
     org.save()
+    sandbox_connectors(org, ("smtp_email",))  # a send is started only with a connector
     from agents import services
 
     run, _ = services.run_start(

@@ -11,12 +11,15 @@ from playwright.sync_api import expect
 
 from agents import services as agent_services
 from runs.models import AgentRun
+from tests.helpers import sandbox_connectors
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def schedule_post(org, user, text: str, when) -> AgentRun:
     """A social publish with publishAt, through the real service: its run makes the child."""
+    if not org.connectors.exists():  # a publish is started only with a connector per platform
+        sandbox_connectors(org, ("facebook_page", "reddit"))
     parent, _ = agent_services.run_start(
         organization=org,
         agent="social",

@@ -160,16 +160,18 @@ def test_keyboard_focus_survives_the_live_updates_of_a_run(browser_page, markete
 
 def test_open_a_failed_run_and_retry_it(browser_page, marketer, django_capture_on_commit_callbacks):
     org = marketer.memberships.get().organization
+    # An unexpected error: a retry may get past it, so Retry is offered (a refused input or
+    # post is not: tests/browser/test_forms.py).
     failed, _ = agent_services.run_start(
-        organization=org, agent="testing", intent="reject", payload={"text": "x"}
+        organization=org, agent="testing", intent="boom", payload={"text": "x"}
     )
     page = browser_page.page
     browser_page.login(marketer)
     expect(page.locator(f"#run-{failed.id}")).to_contain_text("failed")
     page.locator(f"#run-{failed.id} a").click()
-    expect(page.get_by_role("heading", name="CONNECTOR_REJECTED")).to_be_visible()
-    expect(page.get_by_role("region", name="CONNECTOR_REJECTED")).to_contain_text(
-        "Provider refused the post"
+    expect(page.get_by_role("heading", name="INTERNAL")).to_be_visible()
+    expect(page.get_by_role("region", name="INTERNAL")).to_contain_text(
+        "Internal error (RuntimeError)"
     )
     browser_page.shot("run-failed")
     page.get_by_role("button", name="Retry").click()

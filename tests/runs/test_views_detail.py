@@ -32,7 +32,10 @@ def test_failed_run_shows_error_code_message_and_context(owner_client, org, run_
     # The stack (server paths) is for staff only.
     assert "Stack trace" not in page and "Traceback" not in page and ".py" not in page
     assert "call provider" in page and "<code>example.post</code>" in page and "HTTP 400" in page
-    assert f'action="/runs/{run.id}/retry/"' in page and "Cancel run" not in page
+    # A rejected post would be rejected again: no Retry, but the reason and the other ways on.
+    assert f'action="/runs/{run.id}/retry/"' not in page and "Cancel run" not in page
+    assert 'id="retry-reason"' in page and "Edit and run again" in page
+    assert f'href="/runs/new/?duplicate={run.id}" id="run-duplicate"' in page
     assert f"<title>Run {str(run.id)[:8]} · testing/reject · NeonHub</title>" in page
 
 
