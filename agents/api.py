@@ -20,6 +20,8 @@ from django.utils.dateparse import parse_datetime
 from ninja import Header, Router, Status
 
 from agents import executor, services
+from agents.audience import policy
+from agents.audience.policy import ComplianceSettings
 from agents.registry import all_agents
 from agents.schemas import (
     ActionIn,
@@ -258,3 +260,27 @@ def _finished(run: AgentRun) -> AgentRun:
         time.sleep(0.1)
         run.refresh_from_db()
     return run
+
+
+# --- settings -----------------------------------------------------------------------------------
+
+settings_router = Router(tags=["settings"])
+
+
+@settings_router.get(
+    "/compliance",
+    response=ComplianceSettings,
+    summary="The compliance settings the message gate obeys (everyone in the organization)",
+)
+def compliance_settings_get(request: HttpRequest):
+    return policy.compliance_settings_of(organization=request.auth.organization)
+
+
+@settings_router.put(
+    "/compliance",
+    response=ComplianceSettings,
+    summary="Replace the compliance settings (owners and admins); bad values are 422 naming the field",
+)
+@requires("manage")
+def compliance_settings_put(request: HttpRequest, body: ComplianceSettings):
+    return policy.compliance_settings_save(principal=request.auth, values=body, request=request)

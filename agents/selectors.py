@@ -86,6 +86,37 @@ def approvals_waiting_count(*, organization: Organization, cap: int = 99) -> int
     return qs.order_by()[: cap + 1].count()
 
 
+def brand_list(*, organization: Organization, limit: int = 500) -> list[Brand]:
+    return list(Brand.objects.filter(organization=organization).order_by("name")[:limit])
+
+
+def brand_default(*, organization: Organization) -> Brand | None:
+    """The brand a run without a brand reference writes for (``brand_resolve``'s default)."""
+    return brand_resolve(organization=organization, ref="")
+
+
+def brand_get(*, organization: Organization, brand_id: uuid.UUID) -> Brand:
+    try:
+        return Brand.objects.get(organization=organization, pk=brand_id)
+    except Brand.DoesNotExist:
+        raise NotFound("Brand not found") from None
+
+
+def knowledge_article_list(
+    *, organization: Organization, limit: int = 2000
+) -> list[KnowledgeArticle]:
+    return list(
+        KnowledgeArticle.objects.filter(organization=organization).order_by("title")[:limit]
+    )
+
+
+def knowledge_article_get(*, organization: Organization, article_id: uuid.UUID) -> KnowledgeArticle:
+    try:
+        return KnowledgeArticle.objects.get(organization=organization, pk=article_id)
+    except KnowledgeArticle.DoesNotExist:
+        raise NotFound("Article not found") from None
+
+
 def generated_text(output: Any) -> tuple[str, str]:
     """(text, title) a run wrote, from its output: an article's Markdown and title, a post's
     text, a reply, the first email of a sequence, a summary, the first suggested subject.

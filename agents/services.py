@@ -14,10 +14,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.text import slugify
 
 from agents import approvals, queue
 from agents.checks import provider_label
-from agents.models import ContentDraft, DraftStatus
+from agents.models import Brand, ContentDraft, DraftStatus, KnowledgeArticle
 from agents.registry import get_agent
 from connectors.models import Connector, Health
 from neonhub.core import audit
@@ -512,3 +513,179 @@ def draft_approve(*, draft: ContentDraft) -> ContentDraft:
     if draft.status in (DraftStatus.PUBLISHED, DraftStatus.ARCHIVED):
         raise Conflict(f"The draft is {draft.status}; only a draft not yet published is approved")
     return draft_update(draft=draft, status=DraftStatus.APPROVED)
+
+
+# --- brands and the knowledge base (the settings pages) -----------------------------------------
+
+BRAND_FIELDS = (
+    "name",
+    "slug",
+    "description",
+    "tone",
+    "slogan",
+    "website",
+    "vocabulary",
+    "do_examples",
+    "dont_examples",
+)
+ARTICLE_FIELDS = ("title", "body", "tags", "active")
+
+
+def _snapshot(row, names) -> dict:
+    return {name: getattr(row, name) for name in names}
+
+
+def _clean(row, *, exclude: list[str]) -> None:
+    try:
+        row.full_clean(exclude=exclude, validate_constraints=False)
+    except ValidationError as exc:
+        details = [
+            {"field": name, "message": " ".join(messages)}
+            for name, messages in exc.message_dict.items()
+        ]
+        raise InvalidInput(details[0]["message"], details=details) from None
+
+
+def _brand_slug(organization: Organization, brand: Brand, wanted: str) -> str:
+    taken = Brand.objects.filter(organization=organization).exclude(pk=brand.pk)
+    if wanted:
+        if taken.filter(slug=wanted).exists():
+            raise InvalidInput.for_field("slug", "another brand of this organization uses it")
+        return wanted
+    base = slugify(brand.name)[:56] or "brand"
+    slug, n = base, 1
+    while taken.filter(slug=slug).exists():
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
+def _brand_save(*, principal, brand: Brand, fields: dict, action: str, request=None) -> Brand:
+    unknown = set(fields) - set(BRAND_FIELDS)
+    if unknown:
+        raise InvalidInput.for_field(sorted(unknown)[0], "cannot be changed here")
+    before = _snapshot(brand, BRAND_FIELDS) if brand.pk else {}
+    for name, value in fields.items():
+        setattr(brand, name, value)
+    with transaction.atomic():
+        wanted = fields["slug"] if "slug" in fields else brand.slug
+        brand.slug = _brand_slug(principal.organization, brand, (wanted or "").strip())
+        _clean(brand, exclude=["organization"])
+        brand.save()
+        audit.audit_record(
+            action=action,
+            principal=principal,
+            target=brand,
+            changes=audit.changes_between(before, _snapshot(brand, BRAND_FIELDS)),
+            request=request,
+        )
+    return brand
+
+
+def brand_create(*, principal, fields: dict, request=None) -> Brand:
+    """A new brand of the principal's organization; a blank slug is made from the name."""
+    brand = Brand(organization=principal.organization)
+    return _brand_save(
+        principal=principal, brand=brand, fields=fields, action="brand.create", request=request
+    )
+
+
+def brand_update(*, principal, brand: Brand, fields: dict, request=None) -> Brand:
+    return _brand_save(
+        principal=principal, brand=brand, fields=fields, action="brand.update", request=request
+    )
+
+
+def brand_delete(*, principal, brand: Brand, request=None) -> None:
+    """Delete a brand; its drafts keep their text and lose the brand (``SET_NULL``)."""
+    with transaction.atomic():
+        audit.audit_record(
+            action="brand.delete",
+            principal=principal,
+            target=brand,
+            changes=audit.changes_between(_snapshot(brand, BRAND_FIELDS), {}),
+            request=request,
+        )
+        brand.delete()
+
+
+def knowledge_article_create(*, principal, fields: dict, request=None) -> KnowledgeArticle:
+    """A new article; the support agent ranks it from its next message on (if active)."""
+    article = KnowledgeArticle(organization=principal.organization)
+    return _article_save(
+        principal=principal,
+        article=article,
+        fields=fields,
+        action="knowledge.create",
+        request=request,
+    )
+
+
+def knowledge_article_update(
+    *, principal, article: KnowledgeArticle, fields: dict, request=None
+) -> KnowledgeArticle:
+    return _article_save(
+        principal=principal,
+        article=article,
+        fields=fields,
+        action="knowledge.update",
+        request=request,
+    )
+
+
+def _article_save(
+    *, principal, article: KnowledgeArticle, fields: dict, action: str, request=None
+) -> KnowledgeArticle:
+    unknown = set(fields) - set(ARTICLE_FIELDS)
+    if unknown:
+        raise InvalidInput.for_field(sorted(unknown)[0], "cannot be changed here")
+    before = _snapshot(article, ARTICLE_FIELDS) if article.pk else {}
+    for name, value in fields.items():
+        setattr(article, name, value)
+    _clean(article, exclude=["organization"])
+    with transaction.atomic():
+        article.save()
+        audit.audit_record(
+            action=action,
+            principal=principal,
+            target=article,
+            changes=audit.changes_between(before, _snapshot(article, ARTICLE_FIELDS)),
+            request=request,
+        )
+    return article
+
+
+def knowledge_article_delete(*, principal, article: KnowledgeArticle, request=None) -> None:
+    with transaction.atomic():
+        audit.audit_record(
+            action="knowledge.delete",
+            principal=principal,
+            target=article,
+            changes=audit.changes_between(_snapshot(article, ARTICLE_FIELDS), {}),
+            request=request,
+        )
+        article.delete()
+
+
+def organization_update(*, principal, name: str, timezone_name: str, request=None) -> Organization:
+    """Rename the principal's organization or change its timezone (quiet hours, schedules and
+    the calendar read it from their next use); audited as ``organization.update``.
+
+    It lives here, not in the kernel's services, because the audit log's principal type
+    (``neonhub.core.auth``) already imports the kernel's services."""
+    with transaction.atomic():
+        org = Organization.objects.select_for_update().get(pk=principal.organization.pk)
+        before = {"name": org.name, "timezone": org.timezone}
+        org.name, org.timezone = name.strip(), timezone_name
+        _clean(org, exclude=["slug", "settings"])
+        org.save(update_fields=["name", "timezone", "updated_at"])
+        audit.audit_record(
+            action="organization.update",
+            principal=principal,
+            organization=org,
+            target=org,
+            changes=audit.changes_between(before, {"name": org.name, "timezone": org.timezone}),
+            request=request,
+        )
+    principal.organization.name, principal.organization.timezone = org.name, org.timezone
+    return org

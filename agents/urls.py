@@ -1,6 +1,6 @@
 from django.urls import path
 
-from agents import review, views
+from agents import review, views, workspace
 
 app_name = "agents"
 
@@ -20,4 +20,20 @@ urlpatterns = [
     path("drafts/<uuid:draft_id>/", review.draft_detail, name="draft-detail"),
     path("drafts/<uuid:draft_id>/edit/", review.draft_edit, name="draft-edit"),
     path("drafts/<uuid:draft_id>/approve/", review.draft_approve, name="draft-approve"),
+    # The organization's settings pages (agents/workspace.py).
+    path("settings/compliance/", workspace.compliance_settings, name="compliance-settings"),
+    path("settings/organization/", workspace.organization_settings, name="organization-settings"),
+    path("settings/brands/", workspace.brands, name="brands"),
+    path("settings/brands/new/", workspace.brand_new, name="brand-new"),
+    path("settings/brands/<uuid:brand_id>/", workspace.brand_edit, name="brand-edit"),
+    path("settings/brands/<uuid:brand_id>/delete/", workspace.brand_delete, name="brand-delete"),
+    path("settings/knowledge/", workspace.knowledge_list, name="knowledge"),
+    path("settings/knowledge/new/", workspace.knowledge_new, name="knowledge-new"),
+    path("settings/knowledge/preview/", workspace.knowledge_preview, name="knowledge-preview"),
+    path("settings/knowledge/<uuid:article_id>/", workspace.knowledge_edit, name="knowledge-edit"),
+    path(
+        "settings/knowledge/<uuid:article_id>/delete/",
+        workspace.knowledge_delete,
+        name="knowledge-delete",
+    ),
 ]

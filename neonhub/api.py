@@ -46,6 +46,7 @@ ROUTERS = [
     ("/calendar", "agents.automation.api.calendar_router"),
     ("/members", "neonhub.core.api_team.members_router"),
     ("/invitations", "neonhub.core.api_team.invitations_router"),
+    ("/settings", "agents.api.settings_router"),
 ]
 
 

@@ -11,11 +11,13 @@ from collections.abc import Callable
 from tests.factories import (
     AgentRunFactory,
     BatchFactory,
+    BrandFactory,
     ConnectorFactory,
     ContactFactory,
     ContactListFactory,
     ContentDraftFactory,
     InvitationFactory,
+    KnowledgeArticleFactory,
     MembershipFactory,
     RecurringScheduleFactory,
     TriggerFactory,
@@ -45,6 +47,8 @@ FOREIGN_OBJECTS: dict[str, Callable] = {
     "draft_id": lambda org: ContentDraftFactory(organization=org).id,
     "member_id": lambda org: MembershipFactory(organization=org).id,
     "invitation_id": lambda org: InvitationFactory(organization=org).id,
+    "brand_id": lambda org: BrandFactory(organization=org).id,
+    "article_id": lambda org: KnowledgeArticleFactory(organization=org).id,
 }
 
 # Parameters that are not object ids (an action name, a token) get a plain value.

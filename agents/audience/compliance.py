@@ -13,7 +13,8 @@ person (each provider declares its own in ``Provider.message_actions``) and, if 
    (``organization.settings["frequency_caps"] = {"sms": {"day": 3, "week": 10}}``);
 5. quiet hours in the recipient's timezone (the contact's, else the organization's):
    ``organization.settings["quiet_hours"] = {"start": "21:00", "end": "08:00"}`` (optional
-   ``"channels"``, default SMS and WhatsApp).
+   ``"channels"``, default SMS and WhatsApp, and ``"days"`` the window starts on, default every
+   day; ``agents/audience/policy.py`` validates what the settings page and API store).
 
 Caps and quiet hours apply to messages a business starts (``purpose="marketing"``, the
 default), not to replies to a person who just wrote (``"reply"``); the confirmation sent to
@@ -30,7 +31,7 @@ the queue for then (while it has attempts left).
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -38,6 +39,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from agents.audience.models import Contact, InboundMessage
+from agents.audience.policy import quiet_window_applies
 from connectors import registry
 from connectors.addresses import normalize_address
 from connectors.base import MessageKind
@@ -247,8 +249,11 @@ def _check_quiet_hours(
     except (KeyError, TypeError, ValueError):
         return  # settings are validated when saved; a damaged value must not stop every message
     tz = recipient_timezone(organization, contact)
-    remaining = quiet_seconds_left(now.astimezone(tz), start, end)
-    if remaining:
+    local = now.astimezone(tz)
+    remaining = quiet_seconds_left(local, start, end)
+    if remaining and quiet_window_applies(
+        quiet=quiet, local_start_weekday=quiet_start_day(local, start, end).weekday()
+    ):
         raise QuietHoursBlocked(
             f"Quiet hours ({quiet['start']}–{quiet['end']} {tz.key}) for the recipient; retried when they end",
             retry_after=remaining,
@@ -269,6 +274,15 @@ def recipient_timezone(organization: Organization, contact) -> ZoneInfo:
             except (ZoneInfoNotFoundError, ValueError):
                 continue
     return ZoneInfo("UTC")
+
+
+def quiet_start_day(local: datetime, start: time, end: time) -> date:
+    """The local date a quiet window around ``local`` started on (yesterday, after midnight
+    in an overnight window)."""
+    clock = local.timetz().replace(tzinfo=None)
+    if start > end and clock < end:
+        return local.date() - timedelta(days=1)
+    return local.date()
 
 
 def quiet_seconds_left(local: datetime, start: time, end: time) -> float:
