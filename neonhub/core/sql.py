@@ -205,6 +205,43 @@ def from_row(model: type[M], row: Sequence[Any]) -> M:
     return model.from_db(db.alias, [f.attname for f in model._meta.concrete_fields], values)
 
 
+@lru_cache(maxsize=16)
+def _select_text(vendor: str, model: type[models.Model], related: str, where_names: tuple) -> str:
+    fk = model._meta.get_field(related)
+    other = fk.related_model._meta
+    table, joined = _qn(model._meta.db_table), _qn(other.db_table)
+    columns = [f"{table}.{_qn(f.column)}" for f in model._meta.concrete_fields] + [
+        f"{joined}.{_qn(f.column)}" for f in other.concrete_fields
+    ]
+    where = " AND ".join(f"{table}.{_qn(_field(model, n).column)} = %s" for n in where_names)
+    return (
+        f"SELECT {', '.join(columns)} FROM {table} "  # noqa: S608 (names only)
+        f"INNER JOIN {joined} ON {joined}.{_qn(fk.target_field.column)} = {table}.{_qn(fk.column)} "
+        f"WHERE {where} LIMIT 1"
+    )
+
+
+def select_one_with(model: type[M], *, related: str, where: Mapping[str, Any]) -> M | None:
+    """One row of ``model`` whose fields equal ``where`` (no ``None``), with the row its
+    non-null foreign key ``related`` points to read in the same statement (``select_related``),
+    or ``None``.  For a lookup on a unique column: without an ORDER BY, which of several
+    matches is answered is up to the database."""
+    if not where or any(value is None for value in where.values()):
+        raise ValueError("select_one_with takes equalities with values")
+    db = _db()
+    text = _select_text(db.vendor, model, related, tuple(where))
+    with db.cursor() as cursor:
+        cursor.execute(text, [prep(model, n, v, db) for n, v in where.items()])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    fk = model._meta.get_field(related)
+    own = len(model._meta.concrete_fields)
+    obj = from_row(model, row[:own])
+    fk.set_cached_value(obj, from_row(fk.related_model, row[own:]))
+    return obj
+
+
 @lru_cache(maxsize=64)
 def _insert_text(vendor: str, model: type[models.Model], rows: int) -> tuple[str, tuple]:
     meta = model._meta
