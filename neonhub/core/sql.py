@@ -1,5 +1,6 @@
-"""Plain statements for the hot paths: a run's claim, finish and steps, and a connector call's
-outbox writes.
+"""Plain statements for the hot paths: a run's INSERT, claim, finish and steps, a connector call's
+outbox writes, an API request's key lookup, and the task queue's table (taking and deleting
+tasks, ``neonhub.core.broker``).
 
 The rule: plain SQL is written only for a statement on a measured hot path
 (docs/PERFORMANCE.md), and only here; everything else goes through the ORM.  Migrations, the
