@@ -12,7 +12,8 @@ UPDATE (after a SELECT), and its monitor DELETEs each task once it has run.  Her
   rows another cluster is taking (``FOR UPDATE SKIP LOCKED``).
 - **Acknowledging** (deleting a task that has run) is gathered for up to ``ACK_DELAY`` seconds,
   or ``ACK_BATCH`` tasks, and done in one DELETE by a thread of the monitor process; whatever is
-  gathered is deleted when the process ends.  A task whose acknowledgement is lost (the monitor
+  gathered is deleted when the process ends, normally or by SIGTERM (django-q2 leaves its
+  processes' SIGTERM at the default, so stopping a whole process group kills them at once).  A task whose acknowledgement is lost (the monitor
   killed within that window) is delivered again once its lock passes, as with django-q2's own
   broker when a cluster dies between a task's end and its acknowledgement: delivery stays
   at least once, and our tasks are written for it (a run's claim takes a run once).
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import threading
 from datetime import timedelta
 from multiprocessing.util import Finalize
@@ -49,13 +51,13 @@ class ORMBroker(ORM):
     def __init__(self, list_key: str | None = None):
         super().__init__(list_key=list_key)
         self._acks: list[int] = []
-        self._acks_lock = threading.Lock()
+        self._acks_lock = threading.RLock()  # RLock: the SIGTERM handler may interrupt a holder
         self._acks_ready = threading.Event()
         self._flusher: tuple[int, threading.Thread] | None = None
 
     def __setstate__(self, state):
         super().__setstate__(state)
-        self._acks, self._acks_lock = [], threading.Lock()
+        self._acks, self._acks_lock = [], threading.RLock()
         self._acks_ready, self._flusher = threading.Event(), None
 
     @property
@@ -123,6 +125,16 @@ class ORMBroker(ORM):
         thread.start()
         # Runs when a django-q2 process (multiprocessing) ends normally, and at interpreter exit.
         Finalize(self, self.acknowledge_flush, exitpriority=10)
+        if threading.current_thread() is threading.main_thread():
+            previous = signal.getsignal(signal.SIGTERM)
+            signal.signal(signal.SIGTERM, lambda signum, frame: self._terminated(signum, previous))
+
+    def _terminated(self, signum: int, previous) -> None:
+        """SIGTERM: delete what is gathered, then do what the signal did before (by default,
+        end the process)."""
+        self.acknowledge_flush()
+        signal.signal(signum, previous)
+        os.kill(os.getpid(), signum)
 
     def _flush_loop(self) -> None:
         while True:

@@ -3,6 +3,8 @@ in batches without losing one."""
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 import time
 from datetime import timedelta
@@ -140,3 +142,23 @@ def test_concurrent_takers_take_each_task_exactly_once(monkeypatch):
     assert sorted(taken) == sorted(ids)  # every task once: none twice, none left
     assert len(set(taken)) == len(taken)
     connection.close()
+
+
+@pytest.mark.django_db
+def test_sigterm_deletes_the_gathered_acknowledgements_then_does_what_it_did_before(monkeypatch):
+    monkeypatch.setattr(broker_module, "ACK_DELAY", 60)
+    installed: dict = {}
+    sent: list = []
+    monkeypatch.setattr(
+        broker_module.signal, "signal", lambda signum, handler: installed.update({signum: handler})
+    )
+    monkeypatch.setattr(broker_module.signal, "getsignal", lambda signum: "the old handler")
+    monkeypatch.setattr(broker_module.os, "kill", lambda pid, signum: sent.append((pid, signum)))
+    queue = make()
+    task_id = queue.enqueue("x")
+    queue.acknowledge(task_id)
+    assert OrmQ.objects.filter(pk=task_id).exists()
+    installed[signal.SIGTERM](signal.SIGTERM, None)
+    assert not OrmQ.objects.filter(pk=task_id).exists()
+    assert installed[signal.SIGTERM] == "the old handler"
+    assert sent == [(os.getpid(), signal.SIGTERM)]
