@@ -13,13 +13,24 @@ They are added to the runs router (``runs/api.py``, which holds the reads), so t
 from __future__ import annotations
 
 import time
+from datetime import datetime
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.dateparse import parse_datetime
 from ninja import Header, Router, Status
 
 from agents import executor, services
 from agents.registry import all_agents
-from agents.schemas import ActionIn, ActionRunOut, AgentOut, RerunIn, RunIn
+from agents.schemas import (
+    ActionIn,
+    ActionRunOut,
+    AgentOut,
+    ApproveIn,
+    RejectIn,
+    RerunIn,
+    RescheduleIn,
+    RunIn,
+)
 from connectors.execution import action_get, action_input
 from connectors.models import Connector
 from connectors.registry import get_provider_class
@@ -94,9 +105,33 @@ def run_cancel(request: HttpRequest, run: AgentRun):
 
 
 @runs_router.post(
+    "/{run_id}/reschedule",
+    response={200: RunOut},
+    summary="Move a scheduled run (scheduled_for set) to another time before it starts",
+)
+@requires("write", find=run_get)
+def run_reschedule(request: HttpRequest, run: AgentRun, body: RescheduleIn):
+    return services.run_reschedule(run=run, at=_moment("at", body.at))
+
+
+def _moment(field: str, value: str | None) -> datetime:
+    if not value:
+        raise InvalidInput.for_field(field, "required: a time such as 2026-12-08T09:30:00+01:00")
+    try:
+        moment = parse_datetime(value.strip())
+    except ValueError:
+        moment = None
+    if moment is None:
+        raise InvalidInput.for_field(field, "not a time: use ISO 8601, e.g. 2026-12-08T09:30:00Z")
+    return moment
+
+
+@runs_router.post(
     "/{run_id}/retry",
     response={202: RunOut},
     summary="Retry a failed or cancelled run: what it already sent is not sent again",
+    description="Answers 409 with the reason when a retry could not fix the failure (the input "
+    "was refused, a sending rule blocked it, its connector has not been repaired since).",
 )
 @requires("write", find=run_get)
 def run_retry(request: HttpRequest, run: AgentRun):
@@ -129,6 +164,39 @@ def run_rerun(
         response["Idempotent-Replayed"] = "true"
     response["Location"] = f"/api/v1/runs/{new_run.id}"
     return Status(202, new_run)
+
+
+def _decider(request: HttpRequest) -> dict:
+    """Who decides an approval: the signed-in person, or the API key by name (and, for the
+    audit log, the principal and the request's address)."""
+    principal = request.auth
+    who = {"principal": principal, "request": request}
+    if principal.user is not None:
+        return {**who, "user": principal.user}
+    return {**who, "by_name": f"API key {principal.api_key.name}" if principal.api_key else ""}
+
+
+@runs_router.post(
+    "/{run_id}/approve",
+    response={202: RunOut},
+    summary="Approve a run awaiting approval (owners and admins); optionally with edited input",
+)
+@requires("manage", find=run_get)
+def run_approve(request: HttpRequest, run: AgentRun, body: ApproveIn):
+    approved = services.run_approve(
+        run=run, note=body.note, payload=body.payload, **_decider(request)
+    )
+    return Status(202, approved)
+
+
+@runs_router.post(
+    "/{run_id}/reject",
+    response=RunOut,
+    summary="Reject a run awaiting approval with a note (owners and admins); nothing is sent",
+)
+@requires("manage", find=run_get)
+def run_reject(request: HttpRequest, run: AgentRun, body: RejectIn):
+    return services.run_reject(run=run, note=body.note, **_decider(request))
 
 
 def _check_idempotency_key(value: str | None) -> None:

@@ -18,10 +18,12 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from agents.fields import plain_error
 from neonhub.core.errors import InvalidInput, UnsupportedIntent
 
 if TYPE_CHECKING:
     from agents.context import RunContext
+    from neonhub.core.models import Organization
 
 
 class IntentInput(BaseModel):
@@ -37,13 +39,21 @@ class Intent:
     handler: Callable[..., dict]
     description: str = ""
     side_effects: bool = False
+    # ``preview(data, organization) -> dict``: what the run would send, computed before anything
+    # is sent, for a person to approve (``agents.approvals``).
+    preview: Callable[..., dict] | None = None
 
     def json_schema(self) -> dict:
         return self.schema.model_json_schema(by_alias=False)
 
 
 def intent(
-    name: str, schema: type[BaseModel], description: str = "", *, side_effects: bool = False
+    name: str,
+    schema: type[BaseModel],
+    description: str = "",
+    *,
+    side_effects: bool = False,
+    preview: Callable[..., dict] | None = None,
 ):
     def mark(func: Callable[..., dict]) -> Callable[..., dict]:
         func._intent = Intent(
@@ -52,17 +62,24 @@ def intent(
             handler=func,
             description=description,
             side_effects=side_effects,
+            preview=preview,
         )
         return func
 
     return mark
 
 
-def validation_details(exc: ValidationError) -> list[dict[str, str]]:
+def validation_details(
+    exc: ValidationError, *, agent: str = "", intent: str = ""
+) -> list[dict[str, str]]:
+    """pydantic's errors as ``{field, message}``: the dotted path, and a sentence naming the field.
+
+    The input is read only to name a refused choice ("“tiktok” is not a choice").
+    """
     details = []
-    for err in exc.errors(include_url=False, include_input=False):
+    for err in exc.errors(include_url=False, include_input=True):
         field = ".".join(str(part) for part in err["loc"])
-        details.append({"field": field, "message": err["msg"].removeprefix("Value error, ")})
+        details.append({"field": field, "message": plain_error(err, agent=agent, intent=intent)})
     return details
 
 
@@ -106,12 +123,26 @@ class Agent:
         except ValidationError as exc:
             details = [
                 {**d, "field": f"payload.{d['field']}" if d["field"] else "payload"}
-                for d in validation_details(exc)
+                for d in validation_details(exc, agent=self.slug, intent=intent_name)
             ]
-            summary = "; ".join(f"{d['field']}: {d['message']}" for d in details[:5])
+            summary = " ".join(d["message"] for d in details[:5])
             raise InvalidInput(
-                f"Invalid payload for {self.slug}/{intent_name}: {summary}", details=details
+                f"Invalid input for {self.slug}/{intent_name}: {summary}", details=details
             ) from None
+
+    def preflight(self, intent_name: str, data: BaseModel, *, organization: Organization) -> None:
+        """What can be known before a run exists, checked when it is asked for.
+
+        ``run_start`` calls it after ``validate`` with the validated input and the
+        organization; an intent whose run could only fail (a private URL, no connector for a
+        chosen platform, one that needs reconnecting) raises ``InvalidInput`` with details
+        ``[{field, message}]`` and no run is created.  Cheap and without the network: it
+        reads the database at most.  The default looks for a method named
+        ``preflight_<intent>`` (dashes as underscores) and calls it when there is one.
+        """
+        check = getattr(self, f"preflight_{intent_name.replace('-', '_')}", None)
+        if check is not None:
+            check(data, organization=organization)
 
     def execute(self, ctx: RunContext, intent_name: str, payload: Any) -> dict:
         spec = self.get_intent(intent_name)

@@ -3,9 +3,14 @@
 The model is asked for JSON, and its answer is parsed and validated with a pydantic
 schema.  An answer that does not validate gets one repair attempt (the model is shown its
 answer and the errors); when that fails too, or there is no LLM connector, the built-in
-writer produces the text and the output says so (``"model": "builtin"``, with a
-``fallback_reason`` when an LLM was tried).  Every model call is a RunStep with its tokens
-and cost, recorded by the provider.
+writer produces the text and the output says so (``"model": "builtin"`` and
+``"generator": {"kind": "template", ...}``, with a ``fallback_reason`` when an LLM was
+tried).  Every model call is a RunStep with its tokens and cost, recorded by the provider.
+
+Run metrics: ``llmCalls`` counts requests that reached the model's API (answered, or
+refused by it); a sandbox connector's canned answer, a connection that never opened and the
+built-in writer are not model calls.  ``templateWrites`` counts the texts the built-in
+writer wrote.
 """
 
 from __future__ import annotations
@@ -18,8 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
-from agents.writer import BUILTIN
-from neonhub.core.errors import ConnectorError
+from agents.writer import BUILTIN, generator
+from neonhub.core.errors import ConnectorError, OutcomeUnknown
 
 if TYPE_CHECKING:
     from agents.context import RunContext
@@ -38,9 +43,14 @@ class Written:
     repaired: bool = False
 
     def label(self) -> dict:
-        """The fields every writing intent adds to its output."""
+        """The fields every writing intent adds to its output.
+
+        ``model`` is kept for older clients; ``generator`` is what a page shows: template
+        text, or the named model.
+        """
         return {
             "model": self.model,
+            "generator": generator(self.model),
             **({"fallback_reason": self.fallback_reason} if self.fallback_reason else {}),
         }
 
@@ -94,7 +104,7 @@ def write(
     """
     handle = ctx.connector(PROVIDER, required=False)
     if handle is None:
-        return Written(data=builtin(), model=BUILTIN)
+        return _builtin(ctx, builtin)
     messages = [
         {
             "role": "system",
@@ -106,10 +116,8 @@ def write(
     try:
         text, model = _chat(ctx, handle, messages, temperature, max_tokens)
         if handle.sandbox:
-            return Written(
-                data=builtin(),
-                model=BUILTIN,
-                fallback_reason="sandbox connector: no language model was called",
+            return _builtin(
+                ctx, builtin, fallback_reason="sandbox connector: no language model was called"
             )
         data, problem = parse_json(text, schema)
         if data is not None:
@@ -127,35 +135,50 @@ def write(
     except ConnectorError as exc:
         if exc.transient and ctx.attempt < max_attempts:
             raise
-        return Written(
-            data=builtin(),
-            model=BUILTIN,
-            fallback_reason=f"LLM call failed ({exc.code}): {exc.message}"[:200],
+        return _builtin(
+            ctx, builtin, fallback_reason=f"LLM call failed ({exc.code}): {exc.message}"[:200]
         )
     data, problem = parse_json(text, schema)
     if data is not None:
         return Written(data=data, model=model, repaired=True)
-    return Written(
-        data=builtin(),
-        model=BUILTIN,
-        fallback_reason=f"LLM answer unusable after one repair: {problem}"[:200],
+    return _builtin(
+        ctx, builtin, fallback_reason=f"LLM answer unusable after one repair: {problem}"[:200]
     )
+
+
+def _builtin(ctx: RunContext, builtin: Callable[[], dict], **kwargs: Any) -> Written:
+    return template_written(ctx, builtin(), **kwargs)
+
+
+def template_written(ctx: Any, data: dict, *, fallback_reason: str | None = None) -> Written:
+    """Text the built-in writer wrote, counted as a template write (never as a model call)."""
+    ctx.metrics["templateWrites"] = ctx.metrics.get("templateWrites", 0) + 1
+    return Written(data=data, model=BUILTIN, fallback_reason=fallback_reason)
 
 
 def _chat(
     ctx: RunContext, handle: Any, messages: list[dict], temperature: float, max_tokens: int
 ) -> tuple[str, str]:
-    result = handle.call(
-        "chat",
-        {
-            "messages": messages,
-            "temperature": temperature,
-            "max_tokens": max_tokens,
-            "json_mode": True,
-        },
-    )
+    try:
+        result = handle.call(
+            "chat",
+            {
+                "messages": messages,
+                "temperature": temperature,
+                "max_tokens": max_tokens,
+                "json_mode": True,
+            },
+        )
+    except ConnectorError as exc:
+        # Refused by the model's API (it answered with an error), or sent with no answer
+        # back: the request reached the provider.  A connection that never opened did not.
+        if exc.http_status is not None or isinstance(exc, OutcomeUnknown):
+            ctx.metrics["llmCalls"] = ctx.metrics.get("llmCalls", 0) + 1
+        raise
     output = result.output or {}
     usage = output.get("usage") or {}
+    if handle.sandbox or output.get("sandbox"):
+        return str(output.get("text") or ""), str(output.get("model") or PROVIDER)
     ctx.metrics["llmCalls"] = ctx.metrics.get("llmCalls", 0) + 1
     ctx.metrics["llmTokens"] = ctx.metrics.get("llmTokens", 0) + int(usage.get("total_tokens") or 0)
     return str(output.get("text") or ""), str(output.get("model") or PROVIDER)

@@ -9,12 +9,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
 from agents import queue
 from agents.base import IntentInput
+from agents.fields import TARGET_ALIASES, alias
 from agents.services import run_start
 from agents.text import clip, sentences
 from agents.writer import normalize_hashtags
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
     from agents.context import RunContext
 
 Target = Literal["facebook_page", "instagram", "reddit", "youtube"]
+# A target as people write it: "Facebook", "ig", "insta" and "yt" are accepted too.
+TargetIn = Annotated[Target, BeforeValidator(alias(TARGET_ALIASES))]
 
 FACEBOOK_LIMIT = 63206
 INSTAGRAM_CAPTION = 2200

@@ -29,3 +29,12 @@ def enqueue_run_at(run_id, when: datetime) -> None:
         repeats=-1,
         next_run=when,
     )
+
+
+def timed_tasks_drop(run_id) -> int:
+    """Forget the one-off schedules made for a run (``enqueue_run_at``), when it moves to
+    another time.  Tidiness only: a task for a time that no longer holds claims nothing."""
+    deleted, _ = Schedule.objects.filter(
+        func="agents.tasks.execute_run", args=repr(str(run_id))
+    ).delete()
+    return deleted

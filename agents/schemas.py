@@ -15,6 +15,25 @@ class RunIn(Schema):
     payload: dict[str, Any] = Field(default_factory=dict)
 
 
+class ApproveIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    payload: dict[str, Any] | None = Field(
+        default=None,
+        description="An edited input to run instead of the one asked for; checked against the "
+        "intent's schema (422 naming payload.<field>) and previewed again",
+    )
+    note: str = Field(default="", max_length=1000)
+
+
+class RejectIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    # Not required by the body's shape: an empty note is refused (422 naming note) after the
+    # run is found, so another organization's run is 404 first.
+    note: str = Field(default="", max_length=1000, description="Why the run is rejected (required)")
+
+
 class RerunIn(Schema):
     model_config = ConfigDict(extra="forbid")
 
@@ -59,3 +78,17 @@ class ActionRunOut(Schema):
     status: str
     output: Any
     error: ActionError | None
+
+
+class RescheduleIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    # Read as text and judged after the run is found (another organization's run is 404
+    # first, whatever the body), like RerunIn's payload: agents.api.run_reschedule parses it.
+    at: str | None = Field(
+        default=None,
+        max_length=64,
+        description="The new time, ISO 8601 with a time zone (2026-12-08T09:30:00+01:00); in "
+        "the future, at most a year ahead",
+        json_schema_extra={"format": "date-time"},
+    )

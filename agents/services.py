@@ -4,22 +4,37 @@ from __future__ import annotations
 
 import logging
 from contextlib import nullcontext
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from agents import queue
+from agents import approvals, queue
+from agents.checks import provider_label
+from agents.models import ContentDraft, DraftStatus
 from agents.registry import get_agent
+from connectors.models import Connector, Health
+from neonhub.core import audit
 from neonhub.core import queue as core_queue
-from neonhub.core.errors import Conflict
+from neonhub.core.errors import Conflict, InvalidInput
 from neonhub.core.models import Organization
 from runs import services as run_services
-from runs.models import AgentRun, RunStatus, Trigger
+from runs.models import AgentRun, ApprovalState, RunApproval, RunStatus, Trigger
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+
+    from neonhub.core.auth import Principal
 
 logger = logging.getLogger(__name__)
+
+DRAFT_FIELDS = frozenset({"title", "body", "primary_keyword", "status"})
 
 
 def run_start(
@@ -43,14 +58,39 @@ def run_start(
     (at most one of the last three).  Returns ``(run, created)``; ``created`` is False when an
     idempotency key matched (the first run keeps its origin).
     Raises ``AgentNotRegistered``, ``UnsupportedIntent`` or ``InvalidInput`` before
-    anything is written.
+    anything is written: the payload must fit the intent's schema, and pass the intent's
+    pre-run checks (``Agent.preflight``: a private URL, a platform without a usable
+    connector), so a run exists only when it can succeed.  A repeated idempotency key skips
+    the checks and answers the first run, as it did then.
+
+    A run the organization's approval settings hold (``agents.approvals``) is created
+    ``awaiting_approval`` with its preview and is not enqueued until a person approves it.
     """
     impl = get_agent(agent)
-    impl.validate(intent, payload)
+    data = impl.validate(intent, payload)
+    replay = (
+        idempotency_key is not None
+        and AgentRun.objects.filter(
+            organization=organization, idempotency_key=idempotency_key
+        ).exists()
+    )
+    if not replay:
+        impl.preflight(intent, data, organization=organization)
+    hold = approvals.approval_hold(
+        organization=organization,
+        agent=impl,
+        intent=intent,
+        data=data,
+        trigger=trigger,
+        parent=parent,
+    )
+    if hold is not None:
+        extra["status"] = RunStatus.AWAITING_APPROVAL
     # With the ORM broker the run and its task commit together.  Otherwise the run's INSERT is
     # one statement (its own commit, unless the caller holds a transaction) and the task is
-    # sent once it is committed.
-    with transaction.atomic() if core_queue.enqueue_in_transaction() else nullcontext():
+    # sent once it is committed.  A held run and its approval are written together.
+    atomic = hold is not None or core_queue.enqueue_in_transaction()
+    with transaction.atomic() if atomic else nullcontext():
         run, created = run_services.run_create(
             organization=organization,
             agent=impl.slug,
@@ -66,9 +106,93 @@ def run_start(
             delivery_id=delivery_id,
             **extra,
         )
-        if created:
+        if created and hold is not None:
+            run_services.run_approval_create(
+                run=run, reasons=hold.reasons, preview=hold.preview, expires_at=hold.expires_at
+            )
+        elif created:
             queue.enqueue_run(run.id)
     return run, created
+
+
+# Failures that may pass on a second try with the same input: the provider was busy or down,
+# the run took too long, its worker died, or something unexpected broke inside NeonHub.
+TRANSIENT_CODES = frozenset(
+    {"CONNECTOR_RATE_LIMITED", "CONNECTOR_UNAVAILABLE", "TIMEOUT", "WORKER_LOST", "INTERNAL"}
+)
+# Failures a repaired connector (reconnected, tested OK, edited or added since) can fix.
+CONNECTOR_CODES = frozenset({"CONNECTOR_AUTH", "CONNECTOR_MISSING", "CONNECTOR_REJECTED"})
+EDIT_INSTEAD = "Use Edit and run again to change the input and start a new run."
+
+
+@dataclass(frozen=True)
+class RetryVerdict:
+    """Whether a Retry (the same input, the same lineage) can fix this run, and why not."""
+
+    ok: bool
+    reason: str = ""
+
+
+def run_retry_verdict(*, run: AgentRun) -> RetryVerdict:
+    """A Retry sends the same input again, so it is offered only when that can succeed now.
+
+    A cancelled run can always be continued.  A failed one can when its error was transient
+    (``TRANSIENT_CODES``, the error taxonomy's ``transient`` errors and an unexpected one), or
+    when its error was the connector's and a connector of that provider has been repaired since
+    the run failed (tested OK, or edited, or added).  Anything else would fail the same way:
+    the verdict says why and points to Edit and run again.
+    """
+    if run.status == RunStatus.CANCELLED and run.error_code == "REJECTED":
+        return RetryVerdict(
+            False,
+            "A person rejected it; a retry would ask for approval of the same again. "
+            + EDIT_INSTEAD,
+        )
+    if run.status == RunStatus.CANCELLED:
+        return RetryVerdict(True)
+    if run.status != RunStatus.FAILED:
+        return RetryVerdict(
+            False, f"Only failed or cancelled runs can be retried; this one is {run.status}."
+        )
+    code = run.error_code or "INTERNAL"
+    if code in TRANSIENT_CODES:
+        return RetryVerdict(True)
+    if code in CONNECTOR_CODES:
+        return _connector_verdict(run, code)
+    if code == "POLICY_BLOCKED":
+        reason = "It was blocked by a sending rule (an opt-out, consent or a cap); a retry would be blocked again."
+    elif code == "INVALID_INPUT":
+        reason = "Its input was refused; a retry sends the same input and would be refused again."
+    else:
+        reason = f"It failed with {code}, which a retry with the same input would not fix."
+    return RetryVerdict(False, f"{reason} {EDIT_INSTEAD}")
+
+
+def _connector_verdict(run: AgentRun, code: str) -> RetryVerdict:
+    context = run.error_context if isinstance(run.error_context, dict) else {}
+    provider = str(context.get("provider") or "")
+    failed_at = run.finished_at or run.updated_at
+    if provider and failed_at is not None:
+        repaired = (
+            Connector.objects.filter(
+                organization_id=run.organization_id, provider=provider, enabled=True
+            )
+            .exclude(health__in=(Health.NEEDS_RECONNECT, Health.DISABLED))
+            .filter(Q(last_tested_at__gt=failed_at) | Q(updated_at__gt=failed_at))
+        )
+        if repaired.exists():
+            return RetryVerdict(True)
+    which = f"the {provider_label(provider)} connector" if provider else "its connector"
+    fix = {
+        "CONNECTOR_MISSING": f"add {which.replace('the ', 'a ', 1)} under Connectors",
+        "CONNECTOR_AUTH": f"reconnect {which} and test it",
+        "CONNECTOR_REJECTED": f"fix {which} (or the input) and test it",
+    }[code]
+    return RetryVerdict(
+        False,
+        f"It failed because of {which} ({code}), and nothing has changed since: {fix}, "
+        f"then Retry. {EDIT_INSTEAD}",
+    )
 
 
 def run_retry(*, run: AgentRun, created_by=None) -> AgentRun:
@@ -76,9 +200,12 @@ def run_retry(*, run: AgentRun, created_by=None) -> AgentRun:
 
     Its side effects are keyed by the lineage's first run, so what the runs before it
     delivered is answered from the outbox and not sent again; what failed is tried again.
+    Refused (``Conflict``, with the reason) when a retry could not fix the failure
+    (``run_retry_verdict``).
     """
-    if run.status not in (RunStatus.FAILED, RunStatus.CANCELLED):
-        raise Conflict(f"Only failed or cancelled runs can be retried; this one is {run.status}")
+    verdict = run_retry_verdict(run=run)
+    if not verdict.ok:
+        raise Conflict(verdict.reason)
     new_run, _ = run_start(
         organization=run.organization,
         agent=run.agent,
@@ -121,9 +248,154 @@ def run_rerun(
 
 
 def run_cancel(*, run: AgentRun) -> AgentRun:
+    """A queued run, or one awaiting approval, is cancelled at once; a running one at its next
+    step."""
     if run.is_terminal:
         raise Conflict(f"The run is already {run.status}")
     return run_services.run_request_cancel(run=run)
+
+
+def _awaiting(run: AgentRun) -> RunApproval:
+    """The run's pending approval; 409 when it is not awaiting one, or it expired (then the run
+    is cancelled now rather than at the watchdog's next round)."""
+    run.refresh_from_db()
+    approval = RunApproval.objects.filter(run_id=run.pk).first()
+    if run.status != RunStatus.AWAITING_APPROVAL or approval is None:
+        raise Conflict(f"The run is not awaiting approval; it is {run.status}")
+    if approval.expires_at <= timezone.now():
+        run_services.run_approval_expire(run=run)
+        raise Conflict("The run's approval expired; it was cancelled and nothing was sent")
+    return approval
+
+
+def run_approve(
+    *,
+    run: AgentRun,
+    user=None,
+    by_name: str = "",
+    note: str = "",
+    payload: dict | None = None,
+    principal: Principal | None = None,
+    request: HttpRequest | None = None,
+) -> AgentRun:
+    """A person approves a held run: it is queued and a worker carries it out.
+
+    With ``payload`` the approver edited the input first: it is validated again (422), the
+    preview is computed again from it, and the original input is kept on the approval.
+    Raises ``Conflict`` when the run is not (or no longer) awaiting approval.
+    """
+    _awaiting(run)
+    preview = None
+    if payload is not None and payload == run.input:
+        payload = None  # nothing was changed
+    if payload is not None:
+        impl = get_agent(run.agent)
+        data = impl.validate(run.intent, payload)
+        preview = approvals.preview_of(
+            organization=run.organization, agent=impl, intent=run.intent, data=data
+        )
+    with transaction.atomic() if core_queue.enqueue_in_transaction() else nullcontext():
+        approved = run_services.run_approval_approve(
+            run=run, user=user, by_name=by_name, note=note, payload=payload, preview=preview
+        )
+        if not approved:
+            raise Conflict("Someone else decided on this run first")
+        _audit_decision(run, "run.approve", note, principal, request, edited=payload is not None)
+        queue.enqueue_run(run.id)
+    return run
+
+
+def _audit_decision(run, action, note, principal, request, *, edited: bool = False) -> None:
+    changes = {"note": note} if note else {}
+    if edited:
+        changes["input"] = "edited before approval"
+    audit.audit_record(
+        action=action,
+        principal=principal,
+        organization=run.organization,
+        target=run,
+        target_label=f"{run.agent}/{run.intent} run {str(run.pk)[:8]}",
+        changes=changes,
+        request=request,
+    )
+
+
+def run_reject(
+    *,
+    run: AgentRun,
+    note: str,
+    user=None,
+    by_name: str = "",
+    principal: Principal | None = None,
+    request: HttpRequest | None = None,
+) -> AgentRun:
+    """A person rejects a held run with a note saying why: it is cancelled, nothing is sent."""
+    note = (note or "").strip()
+    if not note:
+        raise InvalidInput.for_field(
+            "note", "say why the run is rejected", summary="A rejection needs a note"
+        )
+    _awaiting(run)
+    with transaction.atomic():
+        if not run_services.run_approval_reject(run=run, note=note, user=user, by_name=by_name):
+            raise Conflict("Someone else decided on this run first")
+        _audit_decision(run, "run.reject", note, principal, request)
+    return run
+
+
+def runs_expire_approvals(*, now=None) -> int:
+    """Cancel the runs whose approval expired (APPROVAL_EXPIRED); the watchdog calls this."""
+    now = now or timezone.now()
+    due = RunApproval.objects.filter(state=ApprovalState.PENDING, expires_at__lte=now)
+    expired = 0
+    for run in AgentRun.objects.filter(pk__in=due.values("run_id")[:500]):
+        expired += run_services.run_approval_expire(run=run)
+    return expired
+
+
+RESCHEDULE_HORIZON = timedelta(days=365)
+
+
+def run_reschedule(*, run: AgentRun, at: datetime) -> AgentRun:
+    """Move a scheduled run (``AgentRun.is_scheduled``) to ``at`` and enqueue it for then.
+
+    ``Conflict`` if the run is not (or no longer) a scheduled run waiting for its time, e.g. a
+    worker has just started it; ``InvalidInput`` naming ``at`` for a naive time, a time that
+    has passed or one more than a year ahead.  A ``publishAt`` in the run's input moves with
+    it: a scheduled social publish compares it with the clock when it runs, and an old, later
+    ``publishAt`` would make it schedule itself again.
+    """
+    if timezone.is_naive(at):
+        raise InvalidInput.for_field("at", "needs a time zone, e.g. 2026-01-31T09:00:00Z")
+    now = timezone.now()
+    if at <= now:
+        raise InvalidInput.for_field("at", "must be in the future")
+    if at > now + RESCHEDULE_HORIZON:
+        raise InvalidInput.for_field("at", "at most one year ahead")
+    if not run.is_scheduled:
+        raise Conflict(
+            f"Only a scheduled run that has not started can be moved; this one is {_state(run)}"
+        )
+    payload = run.input
+    if isinstance(payload, dict) and "publishAt" in payload:
+        payload = {**payload, "publishAt": at.isoformat()}
+    else:
+        payload = None
+    with transaction.atomic():
+        if not run_services.run_reschedule(run=run, at=at, input=payload):
+            run.refresh_from_db()
+            raise Conflict(f"The run can no longer be moved; it is {_state(run)}")
+        queue.timed_tasks_drop(run.id)
+        queue.enqueue_run_at(run.id, at)
+    return run
+
+
+def _state(run: AgentRun) -> str:
+    if run.status == RunStatus.QUEUED and run.attempt:
+        return "waiting to retry"
+    if run.status == RunStatus.QUEUED:
+        return "queued to start now"
+    return str(run.status)
 
 
 def runs_recover(*, now=None) -> dict:
@@ -165,8 +437,78 @@ def runs_recover(*, now=None) -> dict:
         AgentRun.objects.filter(pk=run_id, status=RunStatus.QUEUED).update(updated_at=now)
         queue.enqueue_run(run_id)
         redelivered += 1
-    if requeued or failed or redelivered:
+    # Runs awaiting approval are neither claimed nor recovered here; only their expiry is.
+    expired = runs_expire_approvals(now=now)
+    if requeued or failed or redelivered or expired:
         logger.warning(
-            "watchdog: requeued=%s failed=%s redelivered=%s", requeued, failed, redelivered
+            "watchdog: requeued=%s failed=%s redelivered=%s approvals_expired=%s",
+            requeued,
+            failed,
+            redelivered,
+            expired,
         )
-    return {"requeued": requeued, "failed": failed, "redelivered": redelivered}
+    return {
+        "requeued": requeued,
+        "failed": failed,
+        "redelivered": redelivered,
+        "approvals_expired": expired,
+    }
+
+
+# --- approval settings and drafts ---------------------------------------------------------------
+
+
+def approval_settings_save(
+    *,
+    organization: Organization,
+    values: dict,
+    principal: Principal | None = None,
+    request: HttpRequest | None = None,
+) -> approvals.ApprovalSettings:
+    """Replace the organization's approval settings; bad values raise ``InvalidInput``.
+
+    Runs already waiting keep their deadline; the new settings apply to runs started after.
+    """
+    parsed = approvals.settings_parse(values)
+    with transaction.atomic():
+        org = Organization.objects.select_for_update().get(pk=organization.pk)
+        before = (org.settings or {}).get(approvals.SETTINGS_KEY) or {}
+        org.settings = {**(org.settings or {}), approvals.SETTINGS_KEY: parsed.model_dump()}
+        org.save(update_fields=["settings", "updated_at"])
+        audit.audit_record(
+            action="settings.approvals",
+            principal=principal,
+            organization=org,
+            target_label="Approval settings",
+            changes=audit.changes_between(before, parsed.model_dump()),
+            request=request,
+        )
+    organization.settings = org.settings
+    return parsed
+
+
+def draft_update(*, draft: ContentDraft, **fields) -> ContentDraft:
+    """Change a draft's title, body, keyword or status (``DRAFT_FIELDS``)."""
+    unknown = set(fields) - DRAFT_FIELDS
+    if unknown:
+        raise InvalidInput.for_field(sorted(unknown)[0], "cannot be changed here")
+    if "status" in fields and fields["status"] not in DraftStatus.values:
+        raise InvalidInput.for_field("status", f"one of {', '.join(DraftStatus.values)}")
+    for key, value in fields.items():
+        setattr(draft, key, value)
+    try:
+        draft.full_clean(exclude=["organization", "brand", "created_by"])
+    except ValidationError as exc:
+        details = [
+            {"field": name, "message": " ".join(messages)}
+            for name, messages in exc.message_dict.items()
+        ]
+        raise InvalidInput(details[0]["message"], details=details) from None
+    draft.save(update_fields=[*fields, "updated_at"])
+    return draft
+
+
+def draft_approve(*, draft: ContentDraft) -> ContentDraft:
+    if draft.status in (DraftStatus.PUBLISHED, DraftStatus.ARCHIVED):
+        raise Conflict(f"The draft is {draft.status}; only a draft not yet published is approved")
+    return draft_update(draft=draft, status=DraftStatus.APPROVED)

@@ -13,11 +13,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from agents import services
+from agents.fields import MAIN_TEXT
 from agents.forms import IntentForm
 from agents.registry import all_agents, get_agent
+from agents.selectors import draft_get, generated_text
 from connectors.selectors import outbox_for_run
 from neonhub.core.auth import page_requires
-from neonhub.core.errors import InvalidInput, NeonHubError
+from neonhub.core.errors import InvalidInput, NeonHubError, NotFound
 from neonhub.core.views_util import organization_required
 from runs.models import AgentRun, Trigger
 from runs.selectors import run_get
@@ -51,13 +53,84 @@ def _chosen(task: str):
     return agent, agent.get_intent(intent_name)
 
 
+def _intent_form(request: HttpRequest, agent, intent) -> IntentForm:
+    return IntentForm(
+        request.POST if request.method == "POST" else None,
+        schema=intent.json_schema(),
+        agent=agent.slug,
+        intent=intent.name,
+        organization=request.principal.organization,
+        prefix="input",
+    )
+
+
+def _uuid_or_404(value: str, what: str) -> UUID:
+    try:
+        return UUID(value)
+    except ValueError:
+        raise NotFound(f"{what} not found") from None
+
+
+def _prefill(request: HttpRequest, form: IntentForm, agent, intent) -> str:
+    """Fill a new form from ``?duplicate=``, ``?use_output_of=`` or ``?use_draft=``.
+
+    Returns a note for the page ("" when there is nothing to say).  Another organization's
+    id, or an unknown one, raises ``NotFound`` (the 404 page).
+    """
+    org = request.principal.organization
+    params = request.GET
+    if params.get("duplicate"):
+        run = run_get(organization=org, run_id=_uuid_or_404(params["duplicate"], "Run"))
+        form.initial_from(run.input if isinstance(run.input, dict) else {})
+        return f"A copy of the input of run {run.id}."
+    if params.get("use_output_of"):
+        run = run_get(organization=org, run_id=_uuid_or_404(params["use_output_of"], "Run"))
+        text, title = generated_text(run.output)
+        source = f"run {run.id} ({run.agent}/{run.intent})"
+    elif params.get("use_draft"):
+        draft = draft_get(organization=org, draft_id=_uuid_or_404(params["use_draft"], "Draft"))
+        text, title = draft.body, draft.title
+        source = f"the draft “{draft.title}”"
+    else:
+        return ""
+    text_field, title_field = MAIN_TEXT.get((agent.slug, intent.name), (None, None))
+    filled = {}
+    if text and text_field in form.fields:
+        filled[text_field] = text
+    if title and title_field in form.fields:
+        filled[title_field] = title
+    if not filled:
+        return f"Nothing from {source} fits this intent's fields; the form is empty."
+    form.initial.update(filled)
+    names = " and ".join(str(form.fields[name].label) for name in filled)
+    return f"{names} filled from {source}."
+
+
 @login_required
 @organization_required
 @page_requires("write", "look at runs but not start them", methods=("GET", "POST"), reads=("GET",))
 def run_new(request: HttpRequest) -> HttpResponse:
+    """Start a run from a form; ``?duplicate=<run>`` prefills it with a run's input (same agent
+    and intent), ``?task=…&use_output_of=<run>`` or ``&use_draft=<draft>`` with generated text."""
     principal = request.principal
     task = (request.POST.get("task") if request.method == "POST" else request.GET.get("task")) or ""
-    context = {"catalog": agent_catalog(), "task": task, "form": None, "task_error": None}
+    duplicate = request.GET.get("duplicate") if request.method == "GET" else None
+    if duplicate and not task:
+        source = run_get(organization=principal.organization, run_id=_uuid_or_404(duplicate, "Run"))
+        task = f"{source.agent}/{source.intent}"
+    carried = {
+        key: request.GET[key]
+        for key in ("use_output_of", "use_draft")
+        if request.method == "GET" and request.GET.get(key)
+    }
+    context = {
+        "catalog": agent_catalog(),
+        "task": task,
+        "form": None,
+        "task_error": None,
+        "carried": carried,
+        "prefill_note": "",
+    }
     if not task:
         return render(request, "agents/run_new.html", context)
     try:
@@ -65,16 +138,13 @@ def run_new(request: HttpRequest) -> HttpResponse:
     except NeonHubError as exc:
         context["task_error"] = exc.message
         return render(request, "agents/run_new.html", context, status=422)
-    form = IntentForm(
-        request.POST if request.method == "POST" else None,
-        schema=intent.json_schema(),
-        prefix="input",
-    )
+    form = _intent_form(request, agent, intent)
     context.update(form=form, agent=agent, intent=intent)
-    if request.method == "GET" or not form.is_valid():
-        return render(
-            request, "agents/run_new.html", context, status=200 if request.method == "GET" else 422
-        )
+    if request.method == "GET":
+        context["prefill_note"] = _prefill(request, form, agent, intent)
+        return render(request, "agents/run_new.html", context)
+    if not form.is_valid():
+        return render(request, "agents/run_new.html", context, status=422)
     try:
         run, _ = services.run_start(
             organization=principal.organization,
@@ -140,17 +210,13 @@ def run_retry(request: HttpRequest, run: AgentRun) -> HttpResponse:
     reads=("GET",),
 )
 def run_rerun(request: HttpRequest, run: AgentRun) -> HttpResponse:
-    """Run again with new input: a form prefilled with the run's input; a new lineage."""
+    """Edit and run again: a form prefilled with the run's input; the new run is a new lineage."""
     try:
         agent, intent = _chosen(f"{run.agent}/{run.intent}")
     except NeonHubError as exc:  # the agent or intent is no longer registered
         messages.error(request, exc.message)
         return redirect("runs:detail", run_id=run.id)
-    form = IntentForm(
-        request.POST if request.method == "POST" else None,
-        schema=intent.json_schema(),
-        prefix="input",
-    )
+    form = _intent_form(request, agent, intent)
     form.initial_from(run.input if isinstance(run.input, dict) else {})
     context = {"run": run, "agent": agent, "intent": intent, "form": form}
     if request.method == "GET" or not form.is_valid():
@@ -166,7 +232,7 @@ def run_rerun(request: HttpRequest, run: AgentRun) -> HttpResponse:
     except NeonHubError as exc:
         messages.error(request, exc.message)
         return redirect("runs:detail", run_id=run.id)
-    messages.success(request, "Started again with the new input, as a new lineage.")
+    messages.success(request, "Started again with the edited input, as a new lineage.")
     return redirect("runs:detail", run_id=new_run.id)
 
 

@@ -22,6 +22,7 @@ from connectors.registry import all_paths, get_provider_class
 from neonhub.core.errors import InvalidInput
 
 HEALTH_COLOURS = {
+    Health.UNTESTED: "#6e7781",
     Health.HEALTHY: "#1a7f37",
     Health.EXPIRING: "#9a6700",
     Health.NEEDS_RECONNECT: "#cf222e",
@@ -199,6 +200,7 @@ class OutboundMessageAdmin(admin.ModelAdmin):
         "sandbox",
         "provider_id",
         "cost",
+        "would_cost",
         "run_id",
     ]
     list_filter = ["status", "provider", "purpose", "sandbox"]

@@ -141,12 +141,14 @@ class CallResult:
     """What an action returns to the caller, with what it cost and its outbox facts."""
 
     output: dict
-    cost: Decimal = Decimal("0")
+    cost: Decimal = Decimal("0")  # money spent: nothing for a sandbox answer
     provider_id: str = ""
     status: str = "sent"
     # Set when the call was answered from the outbox instead of calling out: the run that
     # carried the side effect out (an earlier attempt, or an earlier run of a Retry's lineage).
     already_sent_in_run: UUID | None = None
+    # A sandbox answer: what the call would have cost on a live connector (``cost`` is 0).
+    would_cost: Decimal | None = None
 
 
 class Provider(WebhookHooks):

@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
@@ -210,8 +211,10 @@ class ConnectorSession:
                     provider=slug,
                     action=act.name,
                 ) from None
-            # Nothing was spent: the would-be cost is shown, not charged to the run.
-            rec.detail["would_cost"] = str(result.cost)
+            # Nothing was spent: the would-be cost is shown as such, never counted as spent
+            # (the step's cost, the run's, the outbox row's and the answer's are 0).
+            result = _sandboxed(result)
+            rec.detail["would_cost"] = str(result.would_cost)
         self._succeeded()
         return self._clean(result)
 
@@ -235,7 +238,8 @@ class ConnectorSession:
         used = self.connector.last_used_at
         if used is None or now - used >= LAST_USED_RESOLUTION:
             fields["last_used_at"] = now
-        if self.connector.health == Health.RATE_LIMITED:
+        # A call that went through heals a rate limit and settles a connector never tested.
+        if self.connector.health in (Health.RATE_LIMITED, Health.UNTESTED):
             fields["health"] = Health.HEALTHY
         connector_mark(connector=self.connector, **fields)
 
@@ -374,6 +378,7 @@ class ConnectorSession:
                 provider_id=row.provider_id,
                 status=row.provider_status or row.status,
                 already_sent_in_run=row.run_id,
+                would_cost=row.would_cost,
             )
         if row.status == OutboxStatus.PENDING and row.attempted_at is not None:
             # The process died during the call: it may have been sent.
@@ -467,6 +472,7 @@ class ConnectorSession:
             provider_id=str(result.provider_id or "")[:255],
             provider_status=provider_status[:64],
             cost=result.cost,
+            would_cost=result.would_cost,
             response=self._summary(result.output),
             sent_at=timezone.now(),
         )
@@ -492,6 +498,17 @@ class ConnectorSession:
         )
         for key, value in fields.items():
             setattr(row, key, value)
+
+
+def _sandboxed(result: CallResult) -> CallResult:
+    """A sandbox answer costs nothing: its price moves to ``would_cost``, in the answer's
+    output too (a provider's sandbox output states the price it would have charged)."""
+    would = result.cost if result.would_cost is None else result.would_cost
+    output = result.output
+    if isinstance(output, dict) and "cost" in output:
+        output = {**output, "cost": "0", "would_cost": str(would)}
+    result.output, result.cost, result.would_cost = output, Decimal("0"), would
+    return result
 
 
 def _savepoint_if_nested():

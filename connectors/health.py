@@ -24,8 +24,12 @@ def is_expiring(token_expires_at: datetime | None, *, now: datetime | None = Non
     return token_expires_at <= (now or timezone.now()) + EXPIRING_WITHIN
 
 
+# A token about to expire is said first, whether the connector was tested yet or not.
+EXPIRABLE = (Health.HEALTHY, Health.UNTESTED)
+
+
 def effective_health(connector: Connector, *, now: datetime | None = None) -> str:
-    if connector.health == Health.HEALTHY and is_expiring(connector.token_expires_at, now=now):
+    if connector.health in EXPIRABLE and is_expiring(connector.token_expires_at, now=now):
         return Health.EXPIRING
     return connector.health
 
@@ -33,9 +37,9 @@ def effective_health(connector: Connector, *, now: datetime | None = None) -> st
 def health_filter(health: str, *, now: datetime | None = None) -> Q:
     """The queryset filter matching ``effective_health`` (lists and the admin filter use it)."""
     soon = (now or timezone.now()) + EXPIRING_WITHIN
-    expiring = Q(health=Health.HEALTHY, token_expires_at__lte=soon)
+    expiring = Q(health__in=EXPIRABLE, token_expires_at__lte=soon)
     if health == Health.EXPIRING:
         return expiring | Q(health=Health.EXPIRING)
-    if health == Health.HEALTHY:
-        return Q(health=Health.HEALTHY) & ~expiring
+    if health in EXPIRABLE:
+        return Q(health=health) & ~expiring
     return Q(health=health)

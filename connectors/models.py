@@ -21,6 +21,8 @@ class Mode(models.TextChoices):
 
 
 class Health(models.TextChoices):
+    # A new connector, until a test passes or a call through it succeeds: nothing is known yet.
+    UNTESTED = "untested", "Untested"
     HEALTHY = "healthy", "Healthy"
     EXPIRING = "expiring", "Expiring"
     NEEDS_RECONNECT = "needs_reconnect", "Needs reconnect"
@@ -48,7 +50,7 @@ class Connector(BaseModel):
     credentials_masks = models.JSONField(default=dict, blank=True, editable=False)
     config = models.JSONField(default=dict, blank=True)
     state = models.JSONField(default=dict, blank=True, editable=False)
-    health = models.CharField(max_length=16, choices=Health.choices, default=Health.HEALTHY)
+    health = models.CharField(max_length=16, choices=Health.choices, default=Health.UNTESTED)
     last_error = models.CharField(max_length=200, blank=True, default="")
     last_error_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
@@ -141,7 +143,9 @@ class OutboundMessage(BaseModel):
     response = models.JSONField(default=dict, blank=True)
     error_code = models.CharField(max_length=32, blank=True, default="")
     error = models.CharField(max_length=200, blank=True, default="")
+    # Money spent; a sandbox row spends nothing and keeps what it would have cost live apart.
     cost = models.DecimalField(max_digits=12, decimal_places=6, default=Decimal("0"))
+    would_cost = models.DecimalField(max_digits=12, decimal_places=6, null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     attempted_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)

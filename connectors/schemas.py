@@ -14,7 +14,9 @@ from connectors.health import effective_health
 from connectors.registry import get_provider_class
 
 Mode = Literal["live", "sandbox"]
-HealthName = Literal["healthy", "expiring", "needs_reconnect", "rate_limited", "disabled"]
+HealthName = Literal[
+    "untested", "healthy", "expiring", "needs_reconnect", "rate_limited", "disabled"
+]
 
 
 class ConnectorIn(Schema):

@@ -253,7 +253,8 @@ def connector_update(
         Health.NEEDS_RECONNECT,
         Health.DISABLED,
     ):
-        connector.health, connector.last_error = Health.HEALTHY, ""
+        # New credentials are not known to work until a test or a call says so.
+        connector.health, connector.last_error = Health.UNTESTED, ""
     for field, value in (
         ("name", name),
         ("enabled", enabled),

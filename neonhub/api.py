@@ -43,6 +43,7 @@ ROUTERS = [
     ("/contacts", "agents.audience.api.contacts_router"),
     ("/contact-lists", "agents.audience.api.lists_router"),
     ("/batches", "agents.automation.api.batches_router"),
+    ("/calendar", "agents.automation.api.calendar_router"),
 ]
 
 

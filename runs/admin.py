@@ -17,7 +17,7 @@ from django.utils.functional import cached_property
 from django.utils.module_loading import import_string
 
 from neonhub.core.errors import NeonHubError
-from runs.models import AgentRun, Origin, RunRollup, RunStep
+from runs.models import AgentRun, Origin, RunApproval, RunRollup, RunStep
 
 
 class RunStepInline(admin.TabularInline):
@@ -37,6 +37,33 @@ class RunStepInline(admin.TabularInline):
         "duration_ms",
         "cost",
         "error",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class RunApprovalInline(admin.StackedInline):
+    """The approval a held run waited for, and who decided: read only (decisions are made on
+    the run page or through the API, which queue or cancel the run with them)."""
+
+    model = RunApproval
+    extra = 0
+    can_delete = False
+    fields = [
+        "state",
+        "reasons",
+        "requested_at",
+        "expires_at",
+        "decided_by_name",
+        "decided_at",
+        "note",
+        "preview",
+        "original_input",
     ]
     readonly_fields = fields
 
@@ -118,13 +145,14 @@ class AgentRunAdmin(admin.ModelAdmin):
         "created_at",
         "duration_ms",
         "cost",
+        "would_cost",
     ]
     list_filter = ["status", "trigger", OriginFilter, AgentFilter, "organization", "created_at"]
     list_select_related = ["organization"]
     search_fields = ["=id"]
     show_full_result_count = False  # no COUNT(*) over all runs besides the filtered one
     paginator = CappedCountPaginator  # and that one counts at most 10,001 rows
-    inlines = [RunStepInline]
+    inlines = [RunApprovalInline, RunStepInline]
     actions = ["retry_runs", "cancel_runs"]
     list_per_page = 50
 

@@ -14,6 +14,7 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from pydantic import Field
 
+from neonhub.core.errors import InvalidInput
 from runs import hooks, selectors
 from runs.models import RunStatus, Trigger
 from runs.schemas import RunDetailOut, RunPageOut, RunStatsOut
@@ -34,6 +35,13 @@ class RunListQuery(Schema):
     lineage_id: UUID | None = Field(
         default=None, description="A run's lineage: its first run and the Retries after it"
     )
+    id: str | None = Field(
+        default=None,
+        min_length=4,
+        max_length=36,
+        pattern=r"^[0-9a-fA-F-]+$",
+        description="A run id or its first hex digits (the short id pages show is 8)",
+    )
     cursor: str | None = Field(default=None, max_length=500)
     limit: int = Field(default=25, ge=1, le=100)
 
@@ -41,8 +49,10 @@ class RunListQuery(Schema):
 @router.get("", response=RunPageOut, summary="List runs, newest first, with a cursor")
 def run_list(request: HttpRequest, query: Query[RunListQuery]):
     filters = selectors.RunFilters(
-        agent=hooks.agent_slug(query.agent) if query.agent else None,
-        intent=query.intent,
+        # Typed names in any case: agent=Support is support, intent=Triage is triage.
+        agent=hooks.agent_slug(query.agent.strip()) if query.agent else None,
+        intent=query.intent.strip().lower() if query.intent else None,
+        id_prefix=_id_prefix(query.id) if query.id else None,
         status=query.status,
         trigger=query.trigger,
         created_after=query.created_after,
@@ -58,7 +68,20 @@ def run_list(request: HttpRequest, query: Query[RunListQuery]):
         cursor=query.cursor,
         limit=query.limit,
     )
-    return {"items": page.items, "next_cursor": page.next_cursor}
+    return {
+        "items": page.items,
+        "next_cursor": page.next_cursor,
+        "prev_cursor": page.prev_cursor,
+    }
+
+
+def _id_prefix(value: str) -> str | None:
+    digits = value.replace("-", "").lower()
+    if not 4 <= len(digits) <= 32:
+        raise InvalidInput.for_field(
+            "id", "between 4 and 32 hex digits", summary="id takes 4 to 32 hex digits of a run id"
+        )
+    return digits
 
 
 @router.get(

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -16,6 +17,9 @@ class RunStatus(models.TextChoices):
     COMPLETED = "completed", "Completed"
     FAILED = "failed", "Failed"
     CANCELLED = "cancelled", "Cancelled"
+    # Held before it is queued until a person approves it (``RunApproval``): neither in flight
+    # nor finished; no worker claims it and the watchdog only expires it.
+    AWAITING_APPROVAL = "awaiting_approval", "Awaiting approval"
 
 
 TERMINAL_STATUSES = frozenset({RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELLED})
@@ -40,12 +44,30 @@ class Origin(models.TextChoices):
     PARENT = "parent", "Parent run"
 
 
+class AgentRunQuerySet(models.QuerySet):
+    """``scheduled`` and ``not_scheduled`` split the queued runs: a run is *scheduled* while it
+    waits for a time someone chose (a social publish's ``publishAt``), not for a worker, and not
+    for a retry's back-off.  See ``AgentRun.is_scheduled``."""
+
+    def scheduled(self, *, now: datetime | None = None) -> AgentRunQuerySet:
+        return self.filter(scheduled_condition(now or timezone.now()))
+
+    def not_scheduled(self, *, now: datetime | None = None) -> AgentRunQuerySet:
+        return self.exclude(scheduled_condition(now or timezone.now()))
+
+
+def scheduled_condition(now: datetime) -> models.Q:
+    # attempt 0: the run was never claimed, so its next_attempt_at is a chosen start time, not
+    # a back-off (a retry's or a deferral's wait comes after a claim, which raises attempt).
+    return models.Q(status=RunStatus.QUEUED, attempt=0, next_attempt_at__gt=now)
+
+
 class AgentRun(BaseModel):
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="runs")
     agent = models.CharField(max_length=64)
     intent = models.CharField(max_length=64)
     trigger = models.CharField(max_length=16, choices=Trigger.choices, default=Trigger.API)
-    status = models.CharField(max_length=16, choices=RunStatus.choices, default=RunStatus.QUEUED)
+    status = models.CharField(max_length=20, choices=RunStatus.choices, default=RunStatus.QUEUED)
 
     input = models.JSONField(default=dict)
     input_hash = models.CharField(max_length=64)
@@ -90,7 +112,13 @@ class AgentRun(BaseModel):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Money spent: the sum of the run's steps' costs (each a live call's price, as its outbox
+    # row records it).  ``would_cost`` is the sum of what its sandbox calls would have cost
+    # live: shown labelled as such, never counted as spent (the overview counts ``cost``).
     cost = models.DecimalField(max_digits=12, decimal_places=6, default=Decimal("0"))
+    would_cost = models.DecimalField(max_digits=12, decimal_places=6, default=Decimal("0"))
+
+    objects = AgentRunQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -192,6 +220,40 @@ class AgentRun(BaseModel):
         return self.status in TERMINAL_STATUSES
 
     @property
+    def is_scheduled(self) -> bool:
+        """Queued for a chosen time still to come (not a retry's back-off): "Scheduled for …",
+        not in flight, not a retry.  ``AgentRunQuerySet.scheduled`` is the same rule in SQL."""
+        return (
+            self.status == RunStatus.QUEUED
+            and self.attempt == 0
+            and self.next_attempt_at is not None
+            and self.next_attempt_at > timezone.now()
+        )
+
+    @property
+    def scheduled_for(self) -> datetime | None:
+        return self.next_attempt_at if self.is_scheduled else None
+
+    @property
+    def wait_ms(self) -> int | None:
+        """Time queued before the last attempt started (``queued_at`` → ``started_at``): the
+        queue, and for a run retried by the worker its earlier attempts and their backoff."""
+        if self.started_at is None:
+            return None
+        return max(0, int((self.started_at - self.queued_at).total_seconds() * 1000))
+
+    @property
+    def running_ms(self) -> int | None:
+        """The duration so far of a run that is running (``started_at`` → now); else None.
+
+        A finished run's duration is ``duration_ms``: its last attempt's ``started_at`` →
+        ``finished_at``, the one duration the list, the run page, the API and the overview show.
+        """
+        if self.status != RunStatus.RUNNING or self.started_at is None:
+            return None
+        return max(0, int((timezone.now() - self.started_at).total_seconds() * 1000))
+
+    @property
     def origin(self) -> tuple[str, uuid.UUID] | None:
         """``(kind, id)`` of what started this run, or None when a person or an API call did."""
         for kind, value in (
@@ -203,6 +265,64 @@ class AgentRun(BaseModel):
             if value is not None:
                 return kind, value
         return None
+
+
+class ApprovalState(models.TextChoices):
+    PENDING = "pending", "Awaiting a decision"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+    EXPIRED = "expired", "Expired"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class RunApproval(BaseModel):
+    """The approval a run waits for: what it will send (``preview``) and who decided, when.
+
+    Created with the run when the organization's approval settings hold it back
+    (``agents.approvals``); the run is ``awaiting_approval`` while ``state`` is pending.
+    """
+
+    run = models.OneToOneField(AgentRun, on_delete=models.CASCADE, related_name="approval")
+    state = models.CharField(
+        max_length=16, choices=ApprovalState.choices, default=ApprovalState.PENDING
+    )
+    reasons = models.JSONField(default=list, blank=True)
+    preview = models.JSONField(default=dict, blank=True)
+    requested_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Kept as text too: the record says who decided even after the user is deleted, and an
+    # API key (no user) decides under its name.
+    decided_by_name = models.CharField(max_length=200, blank=True, default="")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    note = models.CharField(max_length=1000, blank=True, default="")
+    # The input as it was asked for, when the approver edited it before approving.
+    original_input = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(state__in=ApprovalState.values),
+                name="runapproval_state_valid",
+            ),
+        ]
+        indexes = [
+            # The watchdog's expiry: pending approvals by deadline; partial, decided ones cost nothing.
+            models.Index(
+                fields=["expires_at"],
+                name="approval_pending_expires",
+                condition=models.Q(state="pending"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"approval of {self.run_id} ({self.state})"
+
+    @property
+    def edited(self) -> bool:
+        return self.original_input is not None
 
 
 class StepKind(models.TextChoices):
@@ -273,11 +393,15 @@ class RunRollup(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     hour = models.DateTimeField()
     agent = models.CharField(max_length=64)
-    status = models.CharField(max_length=16, choices=RunStatus.choices)
+    status = models.CharField(max_length=20, choices=RunStatus.choices)
     error_code = models.CharField(max_length=32, blank=True, default="")
     connector = models.CharField(max_length=64, blank=True, default="")
     count = models.PositiveIntegerField(default=0)
     duration_total_ms = models.BigIntegerField(default=0)
+    # The fastest and slowest run counted here: percentiles estimated from the histogram are
+    # clamped to them (runs.overview), so a p95 never exceeds the slowest run.
+    duration_min_ms = models.PositiveIntegerField(null=True, blank=True)
+    duration_max_ms = models.PositiveIntegerField(null=True, blank=True)
     cost_total = models.DecimalField(max_digits=16, decimal_places=6, default=Decimal("0"))
     h00, h01, h02, h03, h04, h05 = _bucket(), _bucket(), _bucket(), _bucket(), _bucket(), _bucket()
     h06, h07, h08, h09, h10, h11 = _bucket(), _bucket(), _bucket(), _bucket(), _bucket(), _bucket()

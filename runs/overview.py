@@ -8,7 +8,9 @@ agent, window start, split hour and generation); each request reads only the liv
 
 Percentiles come from the rows' fixed log-spaced duration histograms: the bucket holding the
 wanted rank is found exactly and the value is interpolated geometrically inside it (±33% at
-worst, the width of a bucket).  Durations describe completed runs; the success rate is
+worst, the width of a bucket), then clamped to the fastest and slowest run the rows counted,
+so an estimate never leaves what was observed (a p95 never exceeds the slowest run).  Pages
+show them as approximate ("≈").  Durations describe completed runs; the success rate is
 completed runs out of all finished ones.
 """
 
@@ -23,7 +25,7 @@ from decimal import Decimal
 from functools import partial
 
 from django.core.cache import cache
-from django.db.models import Sum
+from django.db.models import Max, Min, Sum
 from django.utils import timezone
 
 from neonhub.core.models import Organization
@@ -43,8 +45,29 @@ PAST_CACHE_SECONDS = 3600
 FINISHED = (RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELLED)
 
 
-def percentile_from_histogram(counts: list[int], fraction: float) -> int | None:
-    """The ``fraction`` percentile of durations summarised by bucket counts (ms), or None."""
+def percentile_from_histogram(
+    counts: list[int],
+    fraction: float,
+    *,
+    fastest: int | None = None,
+    slowest: int | None = None,
+) -> int | None:
+    """The ``fraction`` percentile of durations summarised by bucket counts (ms), or None.
+
+    An estimate: interpolated inside its bucket, then clamped to ``fastest`` and ``slowest``
+    (the observed extremes) when they are known.
+    """
+    value = _histogram_estimate(counts, fraction)
+    if value is None:
+        return None
+    if slowest is not None:
+        value = min(value, slowest)
+    if fastest is not None:
+        value = max(value, fastest)
+    return value
+
+
+def _histogram_estimate(counts: list[int], fraction: float) -> int | None:
     total = sum(counts)
     if total == 0:
         return None
@@ -81,6 +104,8 @@ class AgentSummary:
     histogram: list[int] = field(default_factory=lambda: [0] * len(ROLLUP_BUCKET_FIELDS))
     completed_ms: int = 0
     cost: Decimal = Decimal("0")
+    fastest_ms: int | None = None
+    slowest_ms: int | None = None
 
     @property
     def finished(self) -> int:
@@ -92,11 +117,15 @@ class AgentSummary:
 
     @property
     def p50_ms(self) -> int | None:
-        return percentile_from_histogram(self.histogram, 0.5)
+        return percentile_from_histogram(
+            self.histogram, 0.5, fastest=self.fastest_ms, slowest=self.slowest_ms
+        )
 
     @property
     def p95_ms(self) -> int | None:
-        return percentile_from_histogram(self.histogram, 0.95)
+        return percentile_from_histogram(
+            self.histogram, 0.95, fastest=self.fastest_ms, slowest=self.slowest_ms
+        )
 
     @property
     def avg_ms(self) -> int | None:
@@ -177,6 +206,7 @@ class Sums:
     slots: dict[tuple, list] = field(default_factory=dict)  # (chart bucket key, status) → [n, cost]
     agents: dict[tuple[str, str], list] = field(default_factory=dict)  # (agent, status) → [n, cost]
     completed: dict[str, list] = field(default_factory=dict)  # agent → [duration, *histogram]
+    extremes: dict[str, tuple] = field(default_factory=dict)  # agent → (fastest, slowest) ms
     codes: Counter = field(default_factory=Counter)
     connectors: Counter = field(default_factory=Counter)
     agent_names: set[str] = field(default_factory=set)
@@ -193,6 +223,9 @@ class Sums:
                     if key in mine
                     else list(values)
                 )
+        for key, (low, high) in getattr(other, "extremes", {}).items():
+            mine_low, mine_high = self.extremes.get(key, (None, None))
+            self.extremes[key] = (_pick(min, mine_low, low), _pick(max, mine_high, high))
         self.codes.update(other.codes)
         self.connectors.update(other.connectors)
         self.agent_names |= other.agent_names
@@ -233,11 +266,17 @@ def rollup_sums(
     # The 24 histogram sums only over completed rows: percentiles describe completed runs.
     histogram = {name: Sum(name) for name in ROLLUP_BUCKET_FIELDS}
     completed = rows.filter(status=RunStatus.COMPLETED).values("agent")
-    for r in completed.annotate(duration=Sum("duration_total_ms"), **histogram).order_by():
+    for r in completed.annotate(
+        duration=Sum("duration_total_ms"),
+        fastest=Min("duration_min_ms"),
+        slowest=Max("duration_max_ms"),
+        **histogram,
+    ).order_by():
         sums.completed[r["agent"]] = [
             r["duration"] or 0,
             *(r[name] or 0 for name in ROLLUP_BUCKET_FIELDS),
         ]
+        sums.extremes[r["agent"]] = (r["fastest"], r["slowest"])
     failed = rows.filter(status=RunStatus.FAILED)
     for dimension, counter in (("error_code", sums.codes), ("connector", sums.connectors)):
         for r in (
@@ -245,6 +284,12 @@ def rollup_sums(
         ):
             counter[r[dimension]] = r["n"]
     return sums
+
+
+def _pick(choose: Callable, a: int | None, b: int | None) -> int | None:
+    """``min`` or ``max`` of two extremes, either of which may be unknown (None)."""
+    known = [v for v in (a, b) if v is not None]
+    return choose(known) if known else None
 
 
 def _past_sums(
@@ -315,10 +360,19 @@ def rollup_overview(
         failures_by_code=_top(sums.codes),
         failures_by_connector=_top(sums.connectors),
         cost=sum((a.cost for a in agents), Decimal("0")),
-        p50_ms=percentile_from_histogram(merged, 0.5),
-        p95_ms=percentile_from_histogram(merged, 0.95),
+        p50_ms=percentile_from_histogram(merged, 0.5, **_observed(agents)),
+        p95_ms=percentile_from_histogram(merged, 0.95, **_observed(agents)),
         agent_choices=sorted(sums.agent_names | ({agent} if agent else set())),
     )
+
+
+def _observed(agents: list[AgentSummary]) -> dict:
+    fastest = [a.fastest_ms for a in agents if a.fastest_ms is not None]
+    slowest = [a.slowest_ms for a in agents if a.slowest_ms is not None]
+    return {
+        "fastest": min(fastest) if fastest else None,
+        "slowest": max(slowest) if slowest else None,
+    }
 
 
 def _fill_buckets(buckets: list[Bucket], sums: Sums, slot: Callable[[datetime], Hashable]) -> None:
@@ -337,6 +391,8 @@ def _agent_summaries(sums: Sums) -> list[AgentSummary]:
         summary.cost += cost
     for name, (duration, *histogram) in sums.completed.items():
         by_agent[name].completed_ms, by_agent[name].histogram = duration, histogram
+    for name, (fastest, slowest) in getattr(sums, "extremes", {}).items():
+        by_agent[name].fastest_ms, by_agent[name].slowest_ms = fastest, slowest
     return list(by_agent.values())
 
 

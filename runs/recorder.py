@@ -48,6 +48,9 @@ class RunRecorder:
         )
         self.cost = run.cost or Decimal("0")
         self._written_cost = self.cost
+        # What sandbox calls would have cost live (their steps' ``detail.would_cost``).
+        self.would_cost = run.would_cost or Decimal("0")
+        self._written_would_cost = self.would_cost
         self._unsaved: list[RunStep] = []  # started, not inserted yet
         self._pending: list[RunStep] = []  # inserted, finished, completion not written yet
         self.failed_step: str | None = None  # the name of the last step that failed
@@ -79,7 +82,7 @@ class RunRecorder:
             self._unsaved.append(row)
         else:
             with transaction.atomic():
-                if not self._pending and self.cost == self._written_cost:
+                if not self._pending and not self._costs_changed():
                     sql.relax_transaction()  # nothing here that must survive a database crash
                 self.flush()
                 if beat_due:
@@ -112,9 +115,15 @@ class RunRecorder:
                 values={name: getattr(row, name) for name in STEP_END_FIELDS},
             )
         self._pending.clear()
-        if self.cost != self._written_cost:
-            AgentRun.objects.filter(pk=self.run.pk).update(cost=self.cost)
-            self._written_cost = self.cost
+        if self._costs_changed():
+            AgentRun.objects.filter(pk=self.run.pk).update(
+                cost=self.cost, would_cost=self.would_cost
+            )
+            self._written_cost, self._written_would_cost = self.cost, self.would_cost
+            self.run.would_cost = self.would_cost
+
+    def _costs_changed(self) -> bool:
+        return self.cost != self._written_cost or self.would_cost != self._written_would_cost
 
     def _finish(
         self,
@@ -144,6 +153,7 @@ class RunRecorder:
                 )
         self._pending.append(row)
         self.add_cost(record.cost)
+        self.would_cost += _would_cost(row.detail)
         # A long step beats when it ends too, and its row is written then.
         if time.monotonic() - self._last_beat > 5:
             with transaction.atomic():
@@ -165,6 +175,14 @@ STEP_END_FIELDS = [
     "attempt",
     "error",
 ]
+
+
+def _would_cost(detail: dict) -> Decimal:
+    """A sandbox step's would-be price (``connectors.execution`` writes it as a string)."""
+    try:
+        return Decimal(str((detail or {}).get("would_cost") or 0))
+    except (ArithmeticError, ValueError):
+        return Decimal("0")
 
 
 def _short_error(exc: BaseException) -> str:

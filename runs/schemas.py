@@ -26,7 +26,10 @@ class StepOut(Schema):
     provider_error_code: str
     error: str
     detail: dict[str, Any]
-    cost: Decimal
+    cost: Decimal = Field(description="Money spent by this step (0 for a sandbox call)")
+    would_cost: Decimal | None = Field(
+        description="A sandbox call: what it would have cost on a live connector"
+    )
     already_sent_in_run: UUID | None = Field(
         description="A side effect answered from the outbox, not carried out again: the run "
         "that carried it out (an earlier attempt, or an earlier run of a Retry's lineage)"
@@ -35,6 +38,10 @@ class StepOut(Schema):
         description="A completed step's result reused by a Retry instead of being redone: the "
         "run it was computed in"
     )
+
+    @staticmethod
+    def resolve_would_cost(obj) -> str | None:
+        return (obj.detail or {}).get("would_cost")
 
     @staticmethod
     def resolve_already_sent_in_run(obj) -> str | None:
@@ -51,6 +58,8 @@ class RunLinks(Schema):
     cancel: str
     retry: str
     rerun: str
+    approve: str
+    reject: str
     page: str
 
 
@@ -72,6 +81,27 @@ class RunOriginOut(Schema):
     page: str
 
 
+class ApprovalOut(Schema):
+    """The approval a run was held for (``awaiting_approval``) and its decision."""
+
+    state: str = Field(description="pending, approved, rejected, expired or cancelled")
+    reasons: list[str] = Field(description="Which approval settings held the run")
+    requested_at: datetime
+    expires_at: datetime
+    decided_by: str | None = Field(description="Who approved or rejected")
+    decided_at: datetime | None
+    note: str
+    edited: bool = Field(description="The approver changed the input before approving")
+    preview: dict[str, Any] = Field(
+        description="What the run will send, computed before anything was sent: summary, "
+        "recipients (a count), items (to, action, content) and more (items not shown)"
+    )
+
+    @staticmethod
+    def resolve_decided_by(obj) -> str | None:
+        return obj.decided_by_name or None
+
+
 class RunOut(Schema):
     id: UUID
     agent: str
@@ -86,8 +116,26 @@ class RunOut(Schema):
     started_at: datetime | None
     finished_at: datetime | None
     next_attempt_at: datetime | None
-    duration_ms: int | None
-    cost: Decimal
+    scheduled_for: datetime | None = Field(
+        description="Set while the run waits for a time someone chose (a social publish's "
+        "publishAt): it is scheduled, not in flight and not a retry.  A retry waiting for its "
+        "back-off has next_attempt_at but no scheduled_for"
+    )
+    duration_ms: int | None = Field(
+        description="The run's duration: its last attempt's started_at to finished_at (null "
+        "until it finishes); the same value the pages and the overview show"
+    )
+    wait_ms: int | None = Field(
+        description="Time queued before its last attempt started (queued_at to started_at), "
+        "shown apart from the duration"
+    )
+    cost: Decimal = Field(
+        description="Money spent: the sum of its steps' costs, as their outbox rows record them"
+    )
+    would_cost: Decimal = Field(
+        description="What its sandbox calls would have cost on live connectors; not spent, "
+        "never counted in cost or the overview"
+    )
     parent_id: UUID | None
     lineage_id: UUID = Field(
         description="The first run of this run's lineage: itself, or for a Retry the first run "
@@ -97,8 +145,16 @@ class RunOut(Schema):
     schedule_id: UUID | None
     delivery_id: UUID | None
     origin: RunOriginOut | None
+    approval: ApprovalOut | None = Field(
+        description="Set when the organization's approval settings held the run"
+    )
     created_at: datetime
     links: RunLinks
+
+    @staticmethod
+    def resolve_approval(obj):
+        # None when there is none: the reverse one-to-one's DoesNotExist is an AttributeError.
+        return getattr(obj, "approval", None)
 
     @staticmethod
     def resolve_origin(obj) -> dict | None:
@@ -122,6 +178,8 @@ class RunOut(Schema):
             "cancel": f"{base}/cancel",
             "retry": f"{base}/retry",
             "rerun": f"{base}/rerun",
+            "approve": f"{base}/approve",
+            "reject": f"{base}/reject",
             "page": f"/runs/{obj.id}/",
         }
 
@@ -149,14 +207,20 @@ class RunDetailOut(RunOut):
 
 class RunPageOut(Schema):
     items: list[RunOut]
-    next_cursor: str | None
+    next_cursor: str | None = Field(description="The next page (older runs); null at the end")
+    prev_cursor: str | None = Field(
+        description="The previous page (newer runs), passed back as cursor; null on the newest"
+    )
 
 
 class AgentStatsOut(Schema):
     agent: str
     completed: int
-    p50_ms: int | None
-    p95_ms: int | None
+    p50_ms: int | None = Field(
+        description="Approximate: estimated from the hourly duration histograms, clamped to "
+        "the fastest and slowest completed run"
+    )
+    p95_ms: int | None = Field(description="Approximate, like p50_ms; never above the slowest run")
 
 
 class RunStatsOut(Schema):

@@ -7,16 +7,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, F, QuerySet, Sum
+from django.db.models import Count, F, Max, Min, QuerySet, Sum
 from django.utils import timezone
 
 from neonhub.core.errors import NotFound
 from neonhub.core.models import Organization
-from neonhub.core.pagination import Page, keyset_page
+from neonhub.core.pagination import Page, keyset_newer, keyset_page
 from runs.models import (
     ACTIVE_STATUSES,
     ROLLUP_BUCKET_FIELDS,
     AgentRun,
+    RunApproval,
     RunRollup,
     RunStatus,
     RunStep,
@@ -35,6 +36,8 @@ class RunFilters:
     created_after: datetime | None = None
     created_before: datetime | None = None
     run_id: uuid.UUID | None = None
+    # The first hex digits of a run id (the short id the run list shows is the first eight).
+    id_prefix: str | None = None
     batch_id: uuid.UUID | None = None
     schedule_id: uuid.UUID | None = None
     delivery_id: uuid.UUID | None = None
@@ -61,6 +64,8 @@ def run_queryset(
     f = filters or RunFilters()
     if f.run_id:
         qs = qs.filter(pk=f.run_id)
+    if f.id_prefix:
+        qs = qs.filter(pk__in=run_ids_with_prefix(f.id_prefix))
     if f.agent:
         qs = qs.filter(agent=f.agent)
     if f.intent:
@@ -85,6 +90,39 @@ def run_queryset(
     return qs
 
 
+def id_prefix_range(prefix: str) -> tuple[uuid.UUID, uuid.UUID]:
+    """The ids that start with ``prefix`` (hex digits) as a range of the primary key: a prefix
+    is a seek in the primary key index on every database (UUIDs order by their bytes)."""
+    digits = prefix.replace("-", "").lower()
+    return uuid.UUID(digits.ljust(32, "0")), uuid.UUID(digits.ljust(32, "f"))
+
+
+ID_PREFIX_CANDIDATES = 1000  # 4 hex digits match 1 run in 65,536: this is 65 million runs
+
+
+def run_ids_with_prefix(prefix: str) -> list[uuid.UUID]:
+    """The ids starting with ``prefix``, read as a range of the primary key first: with the
+    range beside the organization in one query, SQLite (no statistics) chose the organization's
+    (created_at, id) index to skip the sort and read all its runs.  The caller's query keeps
+    the organization's condition, so another organization's id is never answered."""
+    low, high = id_prefix_range(prefix)
+    return list(
+        AgentRun.objects.filter(pk__gte=low, pk__lte=high)
+        .order_by("pk")
+        .values_list("id", flat=True)[:ID_PREFIX_CANDIDATES]
+    )
+
+
+def run_newer(
+    *, organization: Organization, filters: RunFilters | None = None, cursor: str, limit: int
+) -> tuple[list[AgentRun], bool]:
+    """The runs newer than ``cursor``'s run that match ``filters``, newest first, at most
+    ``limit``; and whether there were more (the live run list's poll, keyset on
+    (created_at, id) through the same indexes as the list)."""
+    qs = run_queryset(organization=organization, filters=filters)
+    return keyset_newer(qs, cursor=cursor, limit=limit)
+
+
 def run_page(
     *,
     organization: Organization,
@@ -92,16 +130,26 @@ def run_page(
     cursor: str | None = None,
     limit: int = 25,
 ) -> Page[AgentRun]:
-    """Newest first, keyset on (created_at, id): no OFFSET and no COUNT(*) over all runs."""
-    qs = run_queryset(organization=organization, filters=filters)
+    """Newest first, keyset on (created_at, id): no OFFSET and no COUNT(*) over all runs.
+
+    Each run comes with its approval, if it had one (a join on the approval's unique run id).
+    """
+    qs = run_queryset(organization=organization, filters=filters).select_related("approval")
     return keyset_page(qs, cursor=cursor, limit=limit)
 
 
 def run_get(*, organization: Organization, run_id: uuid.UUID) -> AgentRun:
     try:
-        return AgentRun.objects.select_related("parent").get(organization=organization, pk=run_id)
+        return AgentRun.objects.select_related("parent", "approval").get(
+            organization=organization, pk=run_id
+        )
     except AgentRun.DoesNotExist:
         raise NotFound("Run not found") from None
+
+
+def run_approval(*, run: AgentRun) -> RunApproval | None:
+    """The approval the run waited (or waits) for, if it was held for one."""
+    return RunApproval.objects.filter(run_id=run.pk).select_related("decided_by").first()
 
 
 def run_error_context(*, run: AgentRun, user) -> dict:
@@ -158,7 +206,9 @@ def run_stats(*, organization: Organization, window_hours: int) -> dict:
 
     Finished runs come from the hourly rollups (the window starts at a whole hour), so the
     cost does not grow with the number of runs; percentiles come from the rollups' duration
-    histograms, like the overview's.  Queued and running runs are counted live.
+    histograms, like the overview's.  Queued, running and awaiting-approval runs are counted
+    live; ``scheduled`` counts the queued runs waiting for a time still to come, which ``queued``
+    leaves out.
     """
 
     end = timezone.now()
@@ -167,18 +217,23 @@ def run_stats(*, organization: Organization, window_hours: int) -> dict:
     totals = {s: 0 for s in RunStatus.values}
     for row in rows.values("status").annotate(n=Sum("count")).order_by():
         totals[row["status"]] = row["n"]
-    for row in (
-        AgentRun.objects.filter(organization=organization, status__in=ACTIVE_STATUSES)
-        .values("status")
-        .annotate(n=Count("id"))
-        .order_by()
-    ):
+    live = AgentRun.objects.filter(
+        organization=organization, status__in=[*ACTIVE_STATUSES, RunStatus.AWAITING_APPROVAL]
+    )
+    for row in live.not_scheduled(now=end).values("status").annotate(n=Count("id")).order_by():
         totals[row["status"]] = row["n"]
+    # Runs waiting for a chosen time are not in flight: counted apart (AgentRun.is_scheduled).
+    totals["scheduled"] = live.scheduled(now=end).count()
     histogram = {name: Sum(name) for name in ROLLUP_BUCKET_FIELDS}
     completed = (
         rows.filter(status=RunStatus.COMPLETED)
         .values("agent")
-        .annotate(n=Sum("count"), **histogram)
+        .annotate(
+            n=Sum("count"),
+            fastest=Min("duration_min_ms"),
+            slowest=Max("duration_max_ms"),
+            **histogram,
+        )
     )
     per_agent = []
     for row in completed.order_by("agent"):
@@ -187,8 +242,12 @@ def run_stats(*, organization: Organization, window_hours: int) -> dict:
             {
                 "agent": row["agent"],
                 "completed": row["n"],
-                "p50_ms": percentile_from_histogram(counts, 0.5),
-                "p95_ms": percentile_from_histogram(counts, 0.95),
+                "p50_ms": percentile_from_histogram(
+                    counts, 0.5, fastest=row["fastest"], slowest=row["slowest"]
+                ),
+                "p95_ms": percentile_from_histogram(
+                    counts, 0.95, fastest=row["fastest"], slowest=row["slowest"]
+                ),
             }
         )
     return {"window_start": start, "window_end": end, "totals": totals, "agents": per_agent}

@@ -22,7 +22,14 @@ from django.utils import timezone
 from neonhub.core import sql
 from neonhub.core.errors import Conflict
 from neonhub.core.models import Organization
-from runs.models import AgentRun, RunStatus, RunStep, StepStatus
+from runs.models import (
+    AgentRun,
+    ApprovalState,
+    RunApproval,
+    RunStatus,
+    RunStep,
+    StepStatus,
+)
 from runs.rollups import rollup_add
 
 
@@ -139,6 +146,10 @@ def _finish(run: AgentRun, **fields: Any) -> bool:
     started = run.started_at or now
     fields.setdefault("finished_at", now)
     fields.setdefault("duration_ms", max(0, int((now - started).total_seconds() * 1000)))
+    metrics = fields.get("metrics")
+    if isinstance(metrics, dict) and "durationMs" in metrics:
+        # One duration: the metric an agent run reports is the run's own, not a second clock.
+        fields["metrics"] = {**metrics, "durationMs": fields["duration_ms"]}
     # savepoint=False: the executor calls this inside its own transaction (with the last steps).
     with transaction.atomic(savepoint=False):
         changed = sql.update(
@@ -231,10 +242,52 @@ def run_requeue(
     return when if changed else None
 
 
+def run_reschedule(*, run: AgentRun, at: datetime, input: dict | None = None) -> bool:
+    """Move a scheduled run to ``at``; False if it is no longer a scheduled run waiting.
+
+    One conditional UPDATE, so it races the worker's claim (``run_claim``) safely: only a run
+    still queued, never claimed (attempt 0, not started) and waiting for a chosen time changes.
+    A task for the old time that is delivered later finds ``next_attempt_at`` in the future and
+    claims nothing.  ``input``, when given, replaces the run's input (its ``input_hash`` stays:
+    it is the hash of the request that created the run, which an idempotent repeat compares).
+    """
+    now = timezone.now()
+    values: dict[str, Any] = {"next_attempt_at": at, "updated_at": now}
+    if input is not None:
+        values["input"] = input
+    changed = AgentRun.objects.filter(
+        pk=run.pk,
+        status=RunStatus.QUEUED,
+        attempt=0,
+        started_at__isnull=True,
+        next_attempt_at__isnull=False,
+    ).update(**values)
+    if changed:
+        run.next_attempt_at, run.updated_at = at, now
+        if input is not None:
+            run.input = input
+    return bool(changed)
+
+
 def run_request_cancel(*, run: AgentRun) -> AgentRun:
-    """A queued run cancels at once; a running one is asked to stop at its next step."""
+    """A queued run (or one awaiting approval) cancels at once; a running one is asked to stop
+    at its next step."""
     now = timezone.now()
     with transaction.atomic():
+        if AgentRun.objects.filter(pk=run.pk, status=RunStatus.AWAITING_APPROVAL).update(
+            status=RunStatus.CANCELLED,
+            finished_at=now,
+            error_code="CANCELLED",
+            error_message="Cancelled while it awaited approval",
+            cancel_requested_at=now,
+            updated_at=now,
+        ):
+            RunApproval.objects.filter(run_id=run.pk).update(
+                state=ApprovalState.CANCELLED, decided_at=now, updated_at=now
+            )
+            run.refresh_from_db()
+            rollup_add(run=run)
+            return run
         if AgentRun.objects.filter(pk=run.pk, status=RunStatus.QUEUED).update(
             status=RunStatus.CANCELLED,
             finished_at=now,
@@ -274,4 +327,116 @@ def run_heartbeat(*, run: AgentRun) -> bool:
             attempt=run.attempt,
             cancel_requested_at__isnull=True,
         ).update(heartbeat_at=timezone.now())
+    )
+
+
+# --- approvals ----------------------------------------------------------------------------------
+#
+# A run held for approval is created ``awaiting_approval`` with its ``RunApproval``; each decision
+# below is one conditional UPDATE on the run (still awaiting?), so two people deciding at once, or
+# a person and the watchdog's expiry, cannot both win: the loser changes no row.
+
+
+def run_approval_create(
+    *, run: AgentRun, reasons: list[str], preview: dict, expires_at: datetime
+) -> RunApproval:
+    return RunApproval.objects.create(
+        run=run, reasons=reasons, preview=preview, expires_at=expires_at
+    )
+
+
+def _decider_name(user, name: str) -> str:
+    if user is not None:
+        return (user.get_full_name() or user.get_username())[:200]
+    return name[:200]
+
+
+def run_approval_approve(
+    *,
+    run: AgentRun,
+    user=None,
+    by_name: str = "",
+    note: str = "",
+    payload: dict | None = None,
+    preview: dict | None = None,
+) -> bool:
+    """awaiting_approval → queued, optionally with an edited input; False if it lost the race.
+
+    The caller enqueues the run after this returns True (in the same transaction rules as a
+    start).  An edited input replaces ``input`` and keeps the request's ``input_hash`` (an
+    Idempotency-Key replay of the original request still finds this run); the original is kept
+    on the approval.
+    """
+    now = timezone.now()
+    values: dict[str, Any] = {"status": RunStatus.QUEUED, "queued_at": now, "updated_at": now}
+    if payload is not None:
+        values["input"] = payload
+    with transaction.atomic():
+        if not AgentRun.objects.filter(pk=run.pk, status=RunStatus.AWAITING_APPROVAL).update(
+            **values
+        ):
+            return False
+        approval = RunApproval.objects.select_for_update().get(run_id=run.pk)
+        fields = {
+            "state": ApprovalState.APPROVED,
+            "decided_by": user,
+            "decided_by_name": _decider_name(user, by_name),
+            "decided_at": now,
+            "note": note[:1000],
+        }
+        if payload is not None:
+            fields.update(original_input=run.input, preview=preview or approval.preview)
+        for key, value in fields.items():
+            setattr(approval, key, value)
+        approval.save(update_fields=[*fields, "updated_at"])
+    run.refresh_from_db()
+    return True
+
+
+def _approval_close(
+    run: AgentRun, *, state: str, code: str, message: str, user=None, by_name="", note=""
+) -> bool:
+    """awaiting_approval → cancelled, with the approval's ``state``; False if it lost the race."""
+    now = timezone.now()
+    with transaction.atomic():
+        if not AgentRun.objects.filter(pk=run.pk, status=RunStatus.AWAITING_APPROVAL).update(
+            status=RunStatus.CANCELLED,
+            finished_at=now,
+            error_code=code,
+            error_message=message[:500],
+            updated_at=now,
+        ):
+            return False
+        RunApproval.objects.filter(run_id=run.pk).update(
+            state=state,
+            decided_by=user,
+            decided_by_name=_decider_name(user, by_name),
+            decided_at=now,
+            note=note[:1000],
+            updated_at=now,
+        )
+        run.refresh_from_db()
+        rollup_add(run=run)
+    return True
+
+
+def run_approval_reject(*, run: AgentRun, note: str, user=None, by_name: str = "") -> bool:
+    who = _decider_name(user, by_name) or "a person"
+    return _approval_close(
+        run,
+        state=ApprovalState.REJECTED,
+        code="REJECTED",
+        message=f"Rejected by {who}: {note}",
+        user=user,
+        by_name=by_name,
+        note=note,
+    )
+
+
+def run_approval_expire(*, run: AgentRun) -> bool:
+    return _approval_close(
+        run,
+        state=ApprovalState.EXPIRED,
+        code="APPROVAL_EXPIRED",
+        message="Nobody approved this run before its approval expired; nothing was sent",
     )

@@ -22,6 +22,7 @@ from agents.automation.models import (
     BatchItem,
     BatchSource,
     BatchStatus,
+    CalendarFeed,
     ItemStatus,
     RecurringSchedule,
     ScheduleKind,
@@ -37,8 +38,8 @@ from connectors.models import (
     SuppressionChannel,
     SuppressionSource,
 )
-from neonhub.core.models import Membership, Organization, Role
-from runs.models import AgentRun, RunRollup, RunStatus, RunStep, StepStatus
+from neonhub.core.models import AuditEvent, Membership, Organization, Role
+from runs.models import AgentRun, RunApproval, RunRollup, RunStatus, RunStep, StepStatus
 from runs.models import Trigger as RunTrigger
 
 TWILIO_SID = "AC" + "0123456789abcdef" * 2
@@ -90,6 +91,18 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     organization = factory.SubFactory(OrganizationFactory)
     user = factory.SubFactory(UserFactory)
     role = Role.OWNER
+
+
+class AuditEventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AuditEvent
+
+    organization = factory.SubFactory(OrganizationFactory)
+    actor = "owner@example.com"
+    action = "connector.update"
+    target_type = "connector"
+    target_label = "Twilio (live)"
+    changes = factory.LazyFunction(lambda: {"name": ["Twilio", "Twilio (live)"]})
 
 
 # --- connectors -------------------------------------------------------------------------------
@@ -178,6 +191,20 @@ class AgentRunFactory(factory.django.DjangoModelFactory):
     intent = "triage"
     input = factory.LazyFunction(lambda: {"content": "hello"})
     input_hash = "0" * 64
+
+
+class RunApprovalFactory(factory.django.DjangoModelFactory):
+    """A pending approval of a run held for it (the run is ``awaiting_approval``)."""
+
+    class Meta:
+        model = RunApproval
+
+    run = factory.SubFactory(AgentRunFactory, status="awaiting_approval")
+    reasons = factory.LazyFunction(lambda: ["Email sends need approval"])
+    preview = factory.LazyFunction(
+        lambda: {"summary": "Email to 1 recipient", "recipients": 1, "items": [], "more": 0}
+    )
+    expires_at = factory.LazyFunction(lambda: timezone.now() + timedelta(hours=72))
 
 
 class RunStepFactory(factory.django.DjangoModelFactory):
@@ -410,3 +437,13 @@ class BatchItemFactory(factory.django.DjangoModelFactory):
         input=factory.SelfAttribute("..input"),
         trigger=RunTrigger.BATCH,
     )
+
+
+class CalendarFeedFactory(factory.django.DjangoModelFactory):
+    """An organization's calendar link (agents.automation.feed signs it)."""
+
+    class Meta:
+        model = CalendarFeed
+
+    organization = factory.SubFactory(OrganizationFactory)
+    nonce = factory.Sequence(lambda n: f"nonce{n:06d}")

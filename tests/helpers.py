@@ -40,3 +40,32 @@ def run_until_failed(run):
         executor.execute_run(run.id)
         run.refresh_from_db()
     return run
+
+
+SENDING_PROVIDERS = (
+    "facebook_page",
+    "instagram",
+    "reddit",
+    "youtube",
+    "smtp_email",
+    "twilio_sms",
+    "twilio_whatsapp",
+)
+
+
+def sandbox_connectors(org, providers=SENDING_PROVIDERS) -> None:
+    """A sandbox connector of each provider, so runs that send pass their pre-run checks
+    (a publish or a send with no connector is refused before a run exists)."""
+    from connectors.registry import get_provider_class
+    from connectors.services import connector_create, placeholders
+
+    for provider in providers:
+        cls = get_provider_class(provider)
+        connector_create(
+            organization=org,
+            provider=provider,
+            name=f"{cls.label} (sandbox for the tests)",
+            mode="sandbox",
+            credentials=placeholders(cls.Credentials),
+            config=placeholders(cls.Config),
+        )

@@ -14,6 +14,7 @@ from tests.factories import (
     ConnectorFactory,
     ContactFactory,
     ContactListFactory,
+    ContentDraftFactory,
     RecurringScheduleFactory,
     TriggerFactory,
 )
@@ -39,6 +40,7 @@ FOREIGN_OBJECTS: dict[str, Callable] = {
     "list_id": lambda org: ContactListFactory(organization=org).id,
     "batch_id": lambda org: BatchFactory(organization=org).id,
     "import_id": _import,
+    "draft_id": lambda org: ContentDraftFactory(organization=org).id,
 }
 
 # Parameters that are not object ids (an action name, a token) get a plain value.

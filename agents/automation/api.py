@@ -8,20 +8,24 @@ which the body-size middleware lets be larger.
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from uuid import UUID
 
 from django.http import HttpRequest
+from django.utils import timezone
 from ninja import File, Form, Query, Router, Schema, Status, UploadedFile
 from pydantic import Field
 
 from agents.audience import selectors as audience_selectors
-from agents.automation import batches, schedules, selectors, services
+from agents.automation import batches, calendar, schedules, selectors, services
 from agents.automation.models import Batch, DeliveryStatus, RecurringSchedule, Trigger
 from agents.automation.schemas import (
     BatchIn,
     BatchItemPageOut,
     BatchOut,
     BatchPageOut,
+    CalendarOut,
+    CalendarQuery,
     DeliveryPageOut,
     PreviewIn,
     PreviewOut,
@@ -44,6 +48,7 @@ from neonhub.core.schemas import given_fields
 triggers_router = Router(tags=["triggers"])
 schedules_router = Router(tags=["schedules"])
 batches_router = Router(tags=["batches"])
+calendar_router = Router(tags=["calendar"])
 
 UNSET = services.UNSET
 
@@ -408,3 +413,45 @@ def batch_resume(request: HttpRequest, batch: Batch):
 @requires("write", find=selectors.batch_get)
 def batch_cancel(request: HttpRequest, batch: Batch):
     return _batch_action(request, batch, batches.batch_cancel)
+
+
+# --- the calendar ---------------------------------------------------------------------------
+
+CALENDAR_DEFAULT_SPAN = timedelta(days=7)
+CALENDAR_MAX_SPAN = timedelta(days=62)
+
+
+@calendar_router.get(
+    "",
+    response=CalendarOut,
+    summary="What goes out between start and end: scheduled publishes and runs, and the next "
+    "times of recurring schedules",
+)
+def calendar_list(request: HttpRequest, query: Query[CalendarQuery]):
+    for name in ("start", "end"):
+        value = getattr(query, name)
+        if value is not None and timezone.is_naive(value):
+            raise InvalidInput.for_field(name, "needs a time zone, e.g. 2026-12-08T00:00:00Z")
+    if query.channel is not None and query.channel not in calendar.CHANNELS:
+        raise InvalidInput.for_field(
+            "channel", f"one of {', '.join(calendar.CHANNELS)}", summary="Unknown channel"
+        )
+    start = query.start or timezone.now()
+    try:
+        end = query.end or start + CALENDAR_DEFAULT_SPAN
+    except OverflowError:
+        raise InvalidInput.for_field("start", "too far in the future") from None
+    if end <= start:
+        raise InvalidInput.for_field("end", "must be after start")
+    if end - start > CALENDAR_MAX_SPAN:
+        raise InvalidInput.for_field("end", "at most 62 days after start")
+    window = calendar.calendar_window(
+        organization=request.auth.organization, start=start, end=end, channel=query.channel
+    )
+    return {
+        "start": start,
+        "end": end,
+        "items": window.entries,
+        "capped_schedules": window.capped_schedules,
+        "runs_capped": window.runs_capped,
+    }

@@ -69,10 +69,13 @@ CONTACT_DEFAULT_MAPPING = {"to": "phone", "contactId": "id"}
 # --- creating ---------------------------------------------------------------------------------
 
 
-def _check_first(agent: str, intent: str, payload: dict, where: str) -> None:
-    """The first input must make a valid payload, or every input would fail: say so now."""
+def _check_first(batch: Batch, intent: str, payload: dict, where: str) -> None:
+    """The first input must make a valid payload that passes the intent's pre-run checks (a
+    connector for its channel, public URLs), or every input would fail: say so now.  Later
+    inputs are checked as each is started; one that fails is that item's failure."""
+    impl = get_agent(batch.agent)
     try:
-        get_agent(agent).validate(intent, payload)
+        impl.preflight(intent, impl.validate(intent, payload), organization=batch.organization)
     except InvalidInput as exc:
         raise InvalidInput(
             f"{where} does not make a valid payload: {exc.message}", details=exc.details
@@ -138,7 +141,7 @@ def batch_create_json(
         mapping=mapping,
         created_by=created_by,
     )
-    _check_first(batch.agent, intent, payload_of(batch, items[0]), "items.0")
+    _check_first(batch, intent, payload_of(batch, items[0]), "items.0")
     batch.source_file.name = store_jsonl(folder=f"batches/{organization.pk}", items=items)
     batch.total = len(items)
     return _start(batch)
@@ -173,7 +176,7 @@ def batch_create_csv(
         batch.total, first = _csv_scan(batch)
         if not batch.mapping:
             batch.mapping = {column: column for column in first}
-        _check_first(batch.agent, intent, payload_of(batch, first), "Row 1")
+        _check_first(batch, intent, payload_of(batch, first), "Row 1")
     except InvalidInput:
         batch.source_file.delete(save=False)
         raise
@@ -231,7 +234,7 @@ def batch_create_list(
     if first is None:
         raise InvalidInput.for_field("contact_list_id", "the list has no contacts")
     _check_first(
-        batch.agent, intent, payload_of(batch, contact_record(first.contact)), "The first contact"
+        batch, intent, payload_of(batch, contact_record(first.contact)), "The first contact"
     )
     batch.total = contact_list.memberships.count()
     return _start(batch)
@@ -310,9 +313,12 @@ def batch_run_finished(*, run: AgentRun | None = None, run_id=None, **kwargs: An
 
 
 def org_in_flight(organization_id) -> int:
-    return AgentRun.objects.filter(
-        organization_id=organization_id, status__in=ACTIVE_STATUSES
-    ).count()
+    # A scheduled run (waiting for a chosen time, AgentRun.is_scheduled) holds no place.
+    return (
+        AgentRun.objects.filter(organization_id=organization_id, status__in=ACTIVE_STATUSES)
+        .not_scheduled()
+        .count()
+    )
 
 
 def batch_feed(*, batch_id) -> dict:

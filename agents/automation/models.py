@@ -344,3 +344,19 @@ class BatchItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.batch_id}#{self.index} ({self.status})"
+
+
+# --- the calendar feed ----------------------------------------------------------------------
+
+
+class CalendarFeed(BaseModel):
+    """An organization's iCalendar feed link: signed (``agents.automation.feed``) over the
+    organization and ``nonce``; a new nonce ("Regenerate link") makes every old link a 404."""
+
+    organization = models.OneToOneField(
+        Organization, on_delete=models.CASCADE, related_name="calendar_feed"
+    )
+    nonce = models.CharField(max_length=32)
+
+    def __str__(self) -> str:
+        return f"Calendar feed of {self.organization_id}"

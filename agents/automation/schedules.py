@@ -215,6 +215,25 @@ def schedule_resume(*, schedule: RecurringSchedule) -> RecurringSchedule:
     return schedule
 
 
+def schedule_skip_next(*, schedule: RecurringSchedule) -> datetime:
+    """Skip the schedule's next occurrence: its next time moves to the one after.
+
+    A conditional UPDATE on the time this caller saw, like ``occurrence_start``: if the minute
+    task has just started that occurrence (or someone skipped it), ``Conflict``.  Answers the
+    new next time.
+    """
+    occurrence = schedule.next_run_at
+    if schedule.paused or occurrence is None:
+        raise Conflict("The schedule is paused; it has no next run to skip")
+    following = _next_time(schedule, occurrence)
+    if not RecurringSchedule.objects.filter(
+        pk=schedule.pk, paused=False, next_run_at=occurrence
+    ).update(next_run_at=following, updated_at=timezone.now()):
+        raise Conflict("The next run has already started or moved; look at the schedule again")
+    schedule.next_run_at = following
+    return following
+
+
 def schedule_delete(*, schedule: RecurringSchedule) -> None:
     schedule.delete()
 

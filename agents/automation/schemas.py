@@ -300,3 +300,46 @@ class BatchItemOut(Schema):
 class BatchItemPageOut(Schema):
     items: list[BatchItemOut]
     next_cursor: str | None
+
+
+# --- the calendar ---------------------------------------------------------------------------
+
+
+class CalendarQuery(Schema):
+    start: datetime | None = Field(
+        default=None,
+        description="From (with a time zone); default now.  Past entries are the "
+        "scheduled publishes that already went out",
+    )
+    end: datetime | None = Field(
+        default=None, description="Until, excluded; default seven days after start, at most 62"
+    )
+    channel: str | None = Field(
+        default=None,
+        description="Only entries going out on this channel: facebook_page, instagram, reddit, "
+        "youtube, email, sms or whatsapp",
+    )
+
+
+class CalendarEntryOut(Schema):
+    kind: str = Field(description="publish (a scheduled social post), run or schedule")
+    run_id: UUID | None = Field(description="The scheduled run (publish, run)")
+    schedule_id: UUID | None = Field(description="The recurring schedule (schedule)")
+    agent: str
+    intent: str
+    channels: list[str]
+    due_at: datetime = Field(description="When it goes out (or went out), UTC")
+    status: str = Field(description="scheduled, or the run's status once it has started")
+    title: str
+    summary: str
+    page: str = Field(description="The run's or the schedule's page")
+
+
+class CalendarOut(Schema):
+    start: datetime
+    end: datetime
+    items: list[CalendarEntryOut]
+    capped_schedules: list[str] = Field(
+        description="Schedules with more occurrences in the range than listed (100 each)"
+    )
+    runs_capped: bool = Field(description="More than 500 scheduled runs in the range")

@@ -62,6 +62,28 @@ urlpatterns = [
         {"action": "delete"},
         name="schedule-delete",
     ),
+    path("calendar/", views.calendar_page, name="calendar"),
+    path(
+        "calendar/runs/<uuid:run_id>/reschedule/",
+        views.calendar_reschedule,
+        name="calendar-reschedule",
+    ),
+    path("calendar/runs/<uuid:run_id>/cancel/", views.calendar_cancel, name="calendar-cancel"),
+    path(
+        "calendar/schedules/<uuid:schedule_id>/skip/",
+        views.calendar_schedule_action,
+        {"action": "skip"},
+        name="calendar-schedule-skip",
+    ),
+    path(
+        "calendar/schedules/<uuid:schedule_id>/pause/",
+        views.calendar_schedule_action,
+        {"action": "pause"},
+        name="calendar-schedule-pause",
+    ),
+    path("calendar/link/", views.calendar_feed_regenerate, name="calendar-feed-regenerate"),
+    # Public: the signed token is the key (agents/automation/feed.py); no session needed.
+    path("calendar/feed/<str:token>.ics", views.calendar_feed, name="calendar-feed"),
     path("triggers/", views.trigger_list, name="trigger-list"),
     path(
         "triggers/<uuid:trigger_id>/enable/",

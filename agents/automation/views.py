@@ -7,15 +7,20 @@ Every page looks the object up in the organization first (another organization's
 
 from __future__ import annotations
 
+from datetime import date, datetime
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from agents import services as agent_services
 from agents.audience import selectors as audience_selectors
-from agents.automation import batches, schedules, selectors, services
+from agents.automation import batches, calendar, feed, schedules, selectors, services
 from agents.automation.forms import BatchForm, ScheduleForm, TriggerForm
 from agents.automation.models import Batch, RecurringSchedule, Trigger
 from agents.automation.schemas import trigger_webhook_url
@@ -27,6 +32,8 @@ from neonhub.core.auth import page_requires
 from neonhub.core.errors import InvalidInput, NeonHubError
 from neonhub.core.forms import errors_to_form
 from neonhub.core.views_util import organization_required, page_or_first
+from runs import selectors as run_selectors
+from runs.models import AgentRun
 
 # A list page shows its form to everyone and saves it for a role that writes.
 FORM_PAGE = {"methods": ("GET", "POST"), "reads": ("GET",)}
@@ -306,3 +313,146 @@ def trigger_action(request: HttpRequest, trigger: Trigger, action: str) -> HttpR
         services.trigger_update(trigger=trigger, enabled=action == "enable")
         messages.success(request, f"Trigger {trigger.name!r} {action}d.")
     return redirect("automation:trigger-list")
+
+
+# --- the calendar ---------------------------------------------------------------------------
+
+CALENDAR_REACH_DAYS = 3660
+
+
+def _calendar_params(request: HttpRequest, data) -> tuple[str, date, str]:
+    """The view (week or month), the day it is around and the channel, from the query or a
+    form's hidden fields; anything unreadable falls back to this week and every channel."""
+    view = data.get("view") if data.get("view") in calendar.VIEWS else "week"
+    today = timezone.localtime(timezone.now(), request.principal.organization.tz).date()
+    try:
+        anchor = date.fromisoformat(data.get("date") or "")
+    except ValueError:
+        anchor = today
+    if abs((anchor - today).days) > CALENDAR_REACH_DAYS:
+        anchor = today  # nothing is scheduled that far, and date arithmetic ends at year 9999
+    channel = data.get("channel") if data.get("channel") in calendar.CHANNELS else ""
+    return view, anchor, channel
+
+
+def _calendar_page(
+    request: HttpRequest, data, *, errors: dict | None = None, status: int = 200
+) -> HttpResponse:
+    org = request.principal.organization
+    view, anchor, channel = _calendar_params(request, data)
+    grid = calendar.calendar_grid(
+        organization=org, view=view, anchor=anchor, channel=channel or None
+    )
+    feed_link = feed.feed_url(feed=feed.feed_get(organization=org))
+    context = {
+        "grid": grid,
+        "channel": channel,
+        "channels": calendar.CHANNELS,
+        "today": timezone.localtime(timezone.now(), org.tz).date(),
+        "errors": errors or {},
+        "feed_url": feed_link,
+    }
+    template = "automation/calendar.html"
+    # htmx navigation swaps the calendar only; restoring a history entry needs the whole page.
+    if request.htmx and not request.htmx.history_restore_request and request.method == "GET":
+        template += "#calendar-body"
+    return render(request, template, context, status=status)
+
+
+def _back_to_calendar(data) -> HttpResponse:
+    view = data.get("view") if data.get("view") in calendar.VIEWS else "week"
+    query = {"view": view, "date": data.get("date") or "", "channel": data.get("channel") or ""}
+    return redirect(f"{reverse('automation:calendar')}?{urlencode(query)}")
+
+
+@login_required
+@organization_required
+@require_GET
+def calendar_page(request: HttpRequest) -> HttpResponse:
+    return _calendar_page(request, request.GET)
+
+
+def local_datetime(value: str, tz) -> datetime:
+    """A ``datetime-local`` field's value (``2026-12-08T09:30``) as a time in ``tz``."""
+    try:
+        moment = datetime.fromisoformat((value or "").strip())
+    except ValueError:
+        raise InvalidInput.for_field("at", "enter a date and time, e.g. 2026-12-08 09:30") from None
+    if timezone.is_aware(moment):
+        return moment
+    return moment.replace(tzinfo=tz)
+
+
+@login_required
+@organization_required
+@page_requires("write", "look at the calendar but not change it", find=run_selectors.run_get)
+def calendar_reschedule(request: HttpRequest, run: AgentRun) -> HttpResponse:
+    try:
+        at = local_datetime(request.POST.get("at", ""), request.principal.organization.tz)
+        agent_services.run_reschedule(run=run, at=at)
+    except InvalidInput as exc:
+        message = exc.details[0]["message"] if exc.details else exc.message
+        return _calendar_page(request, request.POST, errors={run.pk: message}, status=422)
+    except NeonHubError as exc:
+        messages.error(request, exc.message)
+    else:
+        local = timezone.localtime(at, request.principal.organization.tz)
+        messages.success(request, f"Moved to {local:%a %-d %b %Y, %H:%M %Z}.")
+    return _back_to_calendar(request.POST)
+
+
+@login_required
+@organization_required
+@page_requires("write", "look at the calendar but not change it", find=run_selectors.run_get)
+def calendar_cancel(request: HttpRequest, run: AgentRun) -> HttpResponse:
+    try:
+        agent_services.run_cancel(run=run)
+    except NeonHubError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "Cancelled; it will not go out.")
+    return _back_to_calendar(request.POST)
+
+
+@login_required
+@organization_required
+@page_requires("write", "look at the calendar but not change it", find=selectors.schedule_get)
+def calendar_schedule_action(
+    request: HttpRequest, schedule: RecurringSchedule, action: str
+) -> HttpResponse:
+    try:
+        if action == "skip":
+            following = schedules.schedule_skip_next(schedule=schedule)
+            local = timezone.localtime(following, request.principal.organization.tz)
+            messages.success(
+                request, f"{schedule.name}: next run skipped; then {local:%a %-d %b, %H:%M}."
+            )
+        else:
+            schedules.schedule_pause(schedule=schedule)
+            messages.success(request, f"{schedule.name}: paused.")
+    except NeonHubError as exc:
+        messages.error(request, exc.message)
+    return _back_to_calendar(request.POST)
+
+
+@login_required
+@organization_required
+@page_requires("manage", "regenerate the calendar link")
+def calendar_feed_regenerate(request: HttpRequest) -> HttpResponse:
+    feed.feed_regenerate(organization=request.principal.organization)
+    messages.success(request, "New calendar link made; the old one no longer works.")
+    return _back_to_calendar(request.POST)
+
+
+@require_GET
+def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
+    """The public iCalendar feed: the signed token is the only key, so any bad one is a 404."""
+    organization = feed.feed_organization(token=token)
+    if organization is None:
+        raise Http404("No such calendar")
+    response = HttpResponse(
+        feed.feed_ics(organization=organization), content_type="text/calendar; charset=utf-8"
+    )
+    response["Cache-Control"] = "private, max-age=300"
+    response["X-Robots-Tag"] = "noindex"
+    return response

@@ -48,6 +48,7 @@ class ConnectorAgent(Agent):
             "sandbox": connector.is_sandbox,
             "output": result.output,
             "cost": str(result.cost),
+            **({"wouldCost": str(result.would_cost)} if result.would_cost is not None else {}),
             "provider_id": result.provider_id,
             "status": result.status,
         }

@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 
 from agents import llm, writer
 from agents.base import Agent, IntentInput, intent
+from agents.checks import Checks, brand_known
 from agents.context import RunContext
 from agents.models import ContentDraft, DraftStatus
 from agents.selectors import brand_resolve
@@ -30,6 +31,7 @@ from agents.text import (
     top_terms,
     words,
 )
+from neonhub.core.models import Organization
 
 Tone = Literal["professional", "casual", "friendly", "authoritative"]
 
@@ -107,16 +109,15 @@ def meta_tags(*, title: str, summary: str, keyword: str, brand_name: str, url: s
     head = (
         title if contains_phrase(title, keyword) else f"{keyword[:1].upper()}{keyword[1:]}: {title}"
     )
-    meta_title = fit_between(
-        head,
-        [
-            f"| {brand_name}" if brand_name else "| Guide",
-            "- A Practical Guide",
-            "for Beginners and Teams",
-        ],
-        50,
-        60,
-    )
+    fillers = [
+        f"| {brand_name}" if brand_name else "| Guide",
+        "- A Practical Guide",
+        "for Beginners and Teams",
+    ]
+    meta_title = fit_between(head, fillers, 50, 60)
+    if not contains_phrase(meta_title, keyword):
+        # A long title cut at 60 characters lost the keyword: lead with it instead.
+        meta_title = fit_between(f"{keyword[:1].upper()}{keyword[1:]}: {title}", fillers, 50, 60)
     description = (
         summary if contains_phrase(summary, keyword) else f"{summary} Learn {keyword} step by step."
     )
@@ -250,6 +251,18 @@ class ContentAgent(Agent):
         "Writes SEO article drafts with meta tags and JSON-LD, summarises and repurposes content."
     )
 
+    def preflight_generate_draft(
+        self, data: GenerateDraftIn, *, organization: Organization
+    ) -> None:
+        checks = Checks()
+        brand_known(checks, organization=organization, ref=data.brandId, field="payload.brandId")
+        checks.raise_any()
+
+    def preflight_repurpose(self, data: RepurposeIn, *, organization: Organization) -> None:
+        checks = Checks()
+        brand_known(checks, organization=organization, ref=data.brandId, field="payload.brandId")
+        checks.raise_any()
+
     @intent("generate-draft", GenerateDraftIn, "Write a long-form SEO draft and store it")
     def generate_draft(self, ctx: RunContext, data: GenerateDraftIn) -> dict:
         ref = (
@@ -335,6 +348,9 @@ class ContentAgent(Agent):
             "keywordInsights": insights,
             "quality": quality,
             "socialSnippets": snippets.data,
+            "socialSnippetsGenerator": writer.generator(snippets.model),
+            # What the built-in writer could not do (an article shorter than asked), in words.
+            "notes": list(article.get("notes") or []),
             **written.label(),
         }
 
@@ -414,9 +430,7 @@ class ContentAgent(Agent):
         tone = data.tone or "professional"
         with ctx.step(f"repurpose as {data.format}"):
             if data.format == "outline":
-                written = llm.Written(
-                    data={"content": outline_of(data.content)}, model=writer.BUILTIN
-                )
+                written = llm.template_written(ctx, {"content": outline_of(data.content)})
             else:
                 voice = writer.Voice.of(
                     brand_resolve(
@@ -473,6 +487,6 @@ def repurpose_text(content: str, form: str, keyword: str) -> str:
         return f"Subject: {subject}\n\n" + " ".join(found[:3])
     points = "\n".join(f"• {clip(s, 200)}" for s in found[1:4])
     return writer.fit_platform(
-        f"{found[0] if found else content}\n\n{points}\n\nWhat is your take on {keyword}?".strip(),
+        f"{found[0] if found else content}\n\n{points}\n\nWhat is your take on {writer.mention(keyword)}?".strip(),
         "linkedin",
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import html as html_lib
 import re
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
@@ -19,14 +20,16 @@ from pydantic import BaseModel, Field, field_validator
 from agents import llm, writer
 from agents.audience.unsubscribe import unsubscribe_url
 from agents.base import Agent, IntentInput, intent
+from agents.checks import Checks, brand_known, connector_ready
 from agents.context import RunContext
 from agents.models import ABTest
 from agents.selectors import brand_resolve
 from connectors.selectors import suppression_exists
 from neonhub.core.errors import ConnectorRejected, InvalidInput, OutcomeUnknown, PolicyBlocked
+from neonhub.core.models import Organization
 
 Tone = Literal["witty", "professional", "casual", "friendly", "authoritative"]
-PLACEHOLDER_RE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\|\s*([^}]*?)\s*)?\}\}")
+PLACEHOLDER_RE = writer.PLACEHOLDER_RE
 
 
 class GenerateSequenceIn(IntentInput):
@@ -37,7 +40,23 @@ class GenerateSequenceIn(IntentInput):
     objective: str = Field(default="awareness", max_length=100)
     length: int = Field(default=3, ge=1, le=10, alias="numEmails")
     seed: str | int | None = None
+    ctaUrl: str | None = Field(
+        default=None,
+        max_length=2000,
+        description="The link the emails point to (default: the brand's website)",
+    )
     createdById: str | None = None
+
+    @field_validator("ctaUrl")
+    @classmethod
+    def _web_address(cls, value: str | None) -> str | None:
+        value = (value or "").strip()
+        if not value:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("must be a web address starting with http:// or https://")
+        return value
 
 
 class OptimizeSubjectIn(IntentInput):
@@ -115,6 +134,35 @@ class SuggestionsOut(BaseModel):
     suggestions: list[str] = Field(min_length=1, max_length=10)
 
 
+PREVIEW_MESSAGES = 5  # the first recipients' messages shown for approval; the rest are counted
+
+
+def send_preview(data: SendIn, organization) -> dict:
+    """The first few messages exactly as rendered for their recipients, and how many there are.
+
+    A missing placeholder value is bad input here (422), as it would fail the run.
+    """
+    recipients = list({r.email: r for r in data.recipients}.values())
+    first_index = {r.email: i for i, r in reversed(list(enumerate(data.recipients)))}
+    items = []
+    for r in recipients[:PREVIEW_MESSAGES]:
+        message = EmailAgent._message(organization, data, first_index[r.email], r)
+        items.append(
+            {
+                "to": message["to"],
+                "action": "send_email",
+                "content": {"subject": message["subject"], "text": message["text"]},
+            }
+        )
+    return {
+        "summary": f"Email {data.subject!r} to {len(recipients)} recipient"
+        + ("s" if len(recipients) != 1 else ""),
+        "recipients": len(recipients),
+        "items": items,
+        "more": max(0, len(recipients) - len(items)),
+    }
+
+
 def render(template: str, values: dict[str, Any], *, escape: bool = False) -> tuple[str, list[str]]:
     """Fill ``{{name}}`` / ``{{name|default}}``; returns the text and the names with no value."""
     missing: list[str] = []
@@ -156,6 +204,7 @@ class EmailAgent(Agent):
                     length=data.length,
                     voice=voice,
                     seed=data.seed,
+                    cta_url=data.ctaUrl or "",
                 )
             }
 
@@ -184,8 +233,17 @@ class EmailAgent(Agent):
             }
             for i, e in enumerate(written.data["emails"][: data.length])
         ]
+        found = writer.placeholders(*(f"{e['subject']}\n{e['body']}" for e in sequence))
         ctx.metrics.update(emailsGenerated=len(sequence))
-        return {"jobId": str(ctx.run_id), "sequence": sequence, **written.label()}
+        return {
+            "jobId": str(ctx.run_id),
+            "sequence": sequence,
+            # Filled per recipient by `send` (intended); and values nobody gave yet, which the
+            # text keeps visible and `send` needs in its `variables`.
+            "sendTimePlaceholders": found["sendTime"],
+            "unfilledPlaceholders": found["unfilled"],
+            **written.label(),
+        }
 
     @intent(
         "optimize-subject",
@@ -222,10 +280,8 @@ class EmailAgent(Agent):
         ][:5]
         if not suggestions:  # the model ignored the length rule: keep it honest and use our own
             suggestions = builtin()["suggestions"]
-            written = llm.Written(
-                data={},
-                model=writer.BUILTIN,
-                fallback_reason="LLM suggestions outside 30-60 characters",
+            written = llm.template_written(
+                ctx, {}, fallback_reason="LLM suggestions outside 30-60 characters"
             )
         ctx.metrics.update(suggestions=len(suggestions))
         return {"jobId": str(ctx.run_id), "suggestions": suggestions, **written.label()}
@@ -255,11 +311,46 @@ class EmailAgent(Agent):
         ctx.metrics.update(variantsTested=len(variants))
         return {"jobId": str(ctx.run_id), "testId": str(test.id)}
 
+    def preflight_generate_sequence(
+        self, data: GenerateSequenceIn, *, organization: Organization
+    ) -> None:
+        checks = Checks()
+        brand_known(checks, organization=organization, ref=data.brandId, field="payload.brandId")
+        checks.raise_any()
+
+    def preflight_send(self, data: SendIn, *, organization: Organization) -> None:
+        """A usable SMTP connector, a known brand, and a value for every placeholder of every
+        recipient (the run would refuse to send any of them otherwise)."""
+        checks = Checks("The email was not sent")
+        brand_known(checks, organization=organization, ref=data.brandId, field="payload.brandId")
+        templates = [data.subject, data.body, data.html or ""]
+        for index, recipient in enumerate(data.recipients):
+            values = {**data.variables, **recipient.variables, "email": "", "unsubscribe_url": ""}
+            names = sorted({n for t in templates for n in render(t, values)[1]})
+            if names:
+                shown = ", ".join(f"{{{{{n}}}}}" for n in names)
+                checks.add(
+                    f"payload.recipients.{index}.variables.{names[0]}",
+                    f"No value for {shown} for {recipient.email}: give it under Variables, "
+                    f"or a default in the text like {{{{{names[0]}|there}}}}.",
+                )
+            if len(checks.details) >= 5:
+                break
+        connector_ready(
+            checks,
+            organization=organization,
+            provider="smtp_email",
+            field="connector",
+            purpose="send email",
+        )
+        checks.raise_any()
+
     @intent(
         "send",
         SendIn,
         "Send an email to a list of recipients through the SMTP connector",
         side_effects=True,
+        preview=send_preview,
     )
     def send(self, ctx: RunContext, data: SendIn) -> dict:
 
@@ -277,7 +368,7 @@ class EmailAgent(Agent):
             # Every message is rendered before the first one leaves: a missing value fails the run
             # with nothing sent.
             messages = [
-                self._message(ctx, data, first_index[r.email], r)
+                self._message(ctx.organization, data, first_index[r.email], r)
                 for r in recipients
                 if r.email not in skipped_set
             ]
@@ -332,9 +423,9 @@ class EmailAgent(Agent):
         }
 
     @staticmethod
-    def _message(ctx: RunContext, data: SendIn, index: int, recipient: Recipient) -> dict:
+    def _message(organization, data: SendIn, index: int, recipient: Recipient) -> dict:
         link = unsubscribe_url(
-            organization_id=ctx.organization.id, channel="email", address=recipient.email
+            organization_id=organization.id, channel="email", address=recipient.email
         )
         values = {
             **data.variables,

@@ -16,9 +16,11 @@ from pydantic import Field, model_validator
 from agents.audience.compliance import contact_resolve
 from agents.audience.models import Contact
 from agents.base import Agent, IntentInput, intent
+from agents.checks import Checks, connector_ready, public_url
 from agents.context import RunContext
 from agents.library.email import render
 from neonhub.core.errors import InvalidInput
+from neonhub.core.models import Organization
 
 E164 = r"^(whatsapp:)?\+[1-9]\d{6,14}$"
 
@@ -54,6 +56,43 @@ class SendWhatsAppIn(IntentInput):
         return self
 
 
+def sms_preview(data: SendSmsIn, organization) -> dict:
+    """The SMS exactly as it will be sent (placeholders filled from the contact and variables)."""
+    to = data.to.removeprefix("whatsapp:")
+    body = _render(data.body, data.variables, _contact(organization, data.contactId, to))
+    content: dict[str, Any] = {"body": body}
+    if data.mediaUrls:
+        content["media_urls"] = data.mediaUrls
+    return {
+        "summary": f"SMS to {to}",
+        "recipients": 1,
+        "items": [{"to": to, "action": "send_sms", "content": content}],
+        "more": 0,
+    }
+
+
+def whatsapp_preview(data: SendWhatsAppIn, organization) -> dict:
+    to = data.to.removeprefix("whatsapp:")
+    if data.contentSid:
+        action = "send_template"
+        content: dict[str, Any] = {
+            "content_sid": data.contentSid,
+            "content_variables": data.contentVariables,
+        }
+    else:
+        contact = _contact(organization, data.contactId, to)
+        action, content = (
+            "send_message",
+            {"body": _render(data.body or "", data.variables, contact)},
+        )
+    return {
+        "summary": f"WhatsApp message to {to}",
+        "recipients": 1,
+        "items": [{"to": to, "action": action, "content": content}],
+        "more": 0,
+    }
+
+
 class MessagingAgent(Agent):
     slug = "messaging"
     name = "MessagingAgent"
@@ -62,12 +101,42 @@ class MessagingAgent(Agent):
         "Sends one SMS or WhatsApp message to one person, with placeholders; the unit of campaigns."
     )
 
+    def preflight_send_sms(self, data: SendSmsIn, *, organization: Organization) -> None:
+        checks = Checks("The SMS was not sent")
+        for i, url in enumerate(data.mediaUrls):
+            public_url(checks, url, field="payload.mediaUrls", label=f"Media URL {i + 1}")
+        connector_ready(
+            checks,
+            organization=organization,
+            provider="twilio_sms",
+            name=data.connector,
+            field="payload.connector",
+            purpose="send SMS",
+        )
+        checks.raise_any()
+
+    def preflight_send_whatsapp(self, data: SendWhatsAppIn, *, organization: Organization) -> None:
+        checks = Checks("The WhatsApp message was not sent")
+        connector_ready(
+            checks,
+            organization=organization,
+            provider="twilio_whatsapp",
+            name=data.connector,
+            field="payload.connector",
+            purpose="send WhatsApp messages",
+        )
+        checks.raise_any()
+
     @intent(
-        "send-sms", SendSmsIn, "Send one SMS through the Twilio SMS connector", side_effects=True
+        "send-sms",
+        SendSmsIn,
+        "Send one SMS through the Twilio SMS connector",
+        side_effects=True,
+        preview=sms_preview,
     )
     def send_sms(self, ctx: RunContext, data: SendSmsIn) -> dict:
         to = data.to.removeprefix("whatsapp:")
-        contact = _contact(ctx, data.contactId, to)
+        contact = _contact(ctx.organization, data.contactId, to)
         with ctx.step("render"):
             body = _render(data.body, data.variables, contact)
         handle = ctx.connector("twilio_sms", name=data.connector)
@@ -85,10 +154,11 @@ class MessagingAgent(Agent):
         SendWhatsAppIn,
         "Send one WhatsApp message (session text or template)",
         side_effects=True,
+        preview=whatsapp_preview,
     )
     def send_whatsapp(self, ctx: RunContext, data: SendWhatsAppIn) -> dict:
         to = data.to.removeprefix("whatsapp:")
-        contact = _contact(ctx, data.contactId, to)
+        contact = _contact(ctx.organization, data.contactId, to)
         handle = ctx.connector("twilio_whatsapp", name=data.connector)
         if data.contentSid:
             action, message = (
@@ -109,12 +179,12 @@ class MessagingAgent(Agent):
         return _answer(ctx, to, result, handle, contact)
 
 
-def _contact(ctx: RunContext, contact_id: UUID | None, to: str):
+def _contact(organization, contact_id: UUID | None, to: str):
     """The contact given by id, else the one with this phone number (or none)."""
 
     if contact_id is None:
-        return contact_resolve(organization=ctx.organization, channel="sms", address=to)
-    contact = Contact.objects.filter(organization=ctx.organization, pk=contact_id).first()
+        return contact_resolve(organization=organization, channel="sms", address=to)
+    contact = Contact.objects.filter(organization=organization, pk=contact_id).first()
     if contact is None:
         raise InvalidInput.for_field(
             "payload.contactId", "unknown contact", summary="No such contact in this organization"
@@ -160,6 +230,7 @@ def _answer(ctx: RunContext, to: str, result, handle, contact) -> dict:
         "messageSid": result.provider_id,
         "status": result.status,
         "cost": str(result.cost),
+        **({"wouldCost": str(result.would_cost)} if result.would_cost is not None else {}),
         "sandbox": handle.sandbox,
         "contactId": str(contact.pk) if contact is not None else None,
     }

@@ -14,9 +14,11 @@ from django.utils import timezone
 from pydantic import Field, model_validator
 
 from agents.base import Agent, IntentInput, intent
+from agents.checks import Checks, public_url
 from agents.context import RunContext
 from agents.seo import audit, keywords
 from agents.seo.fetch import page_fetch
+from neonhub.core.models import Organization
 
 MAX_HTML_CHARS = 2 * 1024 * 1024
 
@@ -100,6 +102,12 @@ class SEOAgent(Agent):
                 "note": "Search volume, difficulty and competition need a keyword data source; none is connected.",
             },
         }
+
+    def preflight_seo_audit(self, data: SeoAuditIn, *, organization: Organization) -> None:
+        if data.url and not data.html:  # the run fetches it: a private address is refused now
+            checks = Checks("The audit was not started")
+            public_url(checks, data.url, field="payload.url", label="URL")
+            checks.raise_any()
 
     @intent("seo-audit", SeoAuditIn, "Audit a page (URL or HTML) for on-page SEO")
     def seo_audit(self, ctx: RunContext, data: SeoAuditIn) -> dict:

@@ -10,19 +10,25 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Annotated, Literal
 
 from django.utils import timezone
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, Field, field_validator
 
 from agents import llm, publishing, writer
 from agents.base import Agent, IntentInput, intent
+from agents.checks import Checks, brand_known, connector_ready, public_url
 from agents.context import RunContext
+from agents.fields import PLATFORM_ALIASES, alias, field_text
 from agents.selectors import brand_resolve
 from agents.text import STOPWORDS
 from neonhub.core.errors import ConnectorRejected, OutcomeUnknown
+from neonhub.core.models import Organization
 
-Platform = Literal["twitter", "linkedin", "facebook", "instagram"]
+Platform = Annotated[
+    Literal["twitter", "linkedin", "facebook", "instagram"],
+    BeforeValidator(alias(PLATFORM_ALIASES)),
+]
 Tone = Literal["professional", "casual", "engaging", "authoritative"]
 HASHTAG_RE = re.compile(r"#\w+")
 TOKEN_RE = re.compile(r"[A-Za-z0-9]+")
@@ -66,14 +72,14 @@ class PublishIn(IntentInput):
     imageUrl: str | None = Field(default=None, max_length=2000)
     videoUrl: str | None = Field(default=None, max_length=2000)
     hashtags: list[str] = Field(default_factory=list, max_length=30)
-    platforms: list[publishing.Target] = Field(min_length=1, max_length=4)
+    platforms: list[publishing.TargetIn] = Field(min_length=1, max_length=4)
     publishAt: datetime | None = Field(
         default=None, description="Publish at this time instead of now"
     )
     reddit: publishing.RedditOptions | None = None
     youtube: publishing.YouTubeOptions | None = None
     instagram: publishing.InstagramOptions | None = None
-    connectors: dict[publishing.Target, str] = Field(
+    connectors: dict[publishing.TargetIn, str] = Field(
         default_factory=dict, description="Connector name per platform, when there are several"
     )
 
@@ -91,18 +97,33 @@ class PublishIn(IntentInput):
             raise ValueError("at most one year ahead")
         return value
 
-    @model_validator(mode="after")
-    def _urls(self) -> PublishIn:
-        for name in ("link", "imageUrl", "videoUrl"):
-            value = getattr(self, name)
-            if value is not None and not re.match(r"^https?://[^\s/]+", value):
-                raise ValueError(f"{name} must be an http(s) URL")
-        return self
+    @field_validator("link", "imageUrl", "videoUrl")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError("must be a web address starting with http:// or https://")
+        return value
 
 
 class PostOut(BaseModel):
     content: str = Field(min_length=1)
     hashtags: list[str] = Field(default_factory=list)
+
+
+def publish_preview(data: PublishIn, organization) -> dict:
+    """Exactly what each platform will get: the connector action and its input, from the same
+    ``publishing.plan`` the run uses (a platform that would refuse the post is a 422 here)."""
+    items = [
+        {"to": p.platform, "action": p.action, "content": p.input}
+        for p in (publishing.plan(data, platform) for platform in data.platforms)
+    ]
+    when = f" at {data.publishAt.isoformat()}" if data.publishAt else ""
+    return {
+        "summary": f"Publish to {', '.join(data.platforms)}{when}",
+        "recipients": len(items),
+        "items": items,
+        "more": 0,
+    }
 
 
 def hashtag_pack(*, content: str, topic: str | None) -> list[str]:
@@ -213,11 +234,45 @@ class SocialAgent(Agent):
         ctx.metrics.update(platform=data.platform, hashtagCount=len(tags))
         return {"jobId": str(ctx.run_id), "platform": data.platform, "hashtags": tags}
 
+    def preflight_generate_post(self, data: GeneratePostIn, *, organization: Organization) -> None:
+        checks = Checks()
+        brand_known(checks, organization=organization, ref=data.brandId, field="payload.brandId")
+        checks.raise_any()
+
+    def preflight_publish(self, data: PublishIn, *, organization: Organization) -> None:
+        """Everything a publish run would refuse or fail on, before it exists: each platform's
+        limits and media (``publishing.plan``), public media addresses, and a usable connector
+        for every chosen platform."""
+        checks = Checks("The post was not published")
+        for name in ("link", "imageUrl", "videoUrl"):
+            label = field_text(self.slug, "publish", name)[0]
+            public_url(
+                checks,
+                getattr(data, name),
+                field=f"payload.{name}",
+                label=label,
+                fetched=name != "link",
+            )
+        for platform in data.platforms:
+            checks.run(lambda platform=platform: publishing.plan(data, platform))
+            connector_ready(
+                checks,
+                organization=organization,
+                provider=platform,
+                name=data.connectors.get(platform),
+                field=f"payload.connectors.{platform}"
+                if platform in data.connectors
+                else "payload.platforms",
+                purpose="publish to it",
+            )
+        checks.raise_any()
+
     @intent(
         "publish",
         PublishIn,
         "Publish a post to Facebook, Instagram, Reddit and YouTube, now or later",
         side_effects=True,
+        preview=publish_preview,
     )
     def publish(self, ctx: RunContext, data: PublishIn) -> dict:
         if data.publishAt is not None and data.publishAt > timezone.now() + timedelta(seconds=30):

@@ -1,8 +1,12 @@
 """SupportAgent: drafts replies, triages tickets and suggests macros, deterministically.
 
 Keyword rules follow the original system: category is billing, then account access, then
-bug report, else a general question; "outage", "down", "urgent" or "immediately" make a
-ticket high priority.
+bug report, else a general question; "urgent", "immediately" or "critical" make a ticket high
+priority.  Outage language comes before all of them ("the site is down", "checkout is broken",
+"a 500 on the payment page", "nobody can log in"): such a ticket is technical and urgent,
+whatever else it mentions (a broken payment page is an outage, not a billing question).
+Outage phrases are matched on word boundaries, and an HTTP 5xx only next to an error word, so
+"download" or "500 dollars" are not outages.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from pydantic import BaseModel, Field, model_validator
 from agents import knowledge, llm, writer
 from agents.audience.compliance import keyword_honour, keyword_of
 from agents.base import Agent, IntentInput, intent
+from agents.checks import Checks, connector_ready
 from agents.context import RunContext
 from agents.selectors import knowledge_articles_active
 from agents.text import clip, sentences
@@ -23,6 +28,7 @@ from connectors.addresses import normalize_address
 from connectors.registry import reply_action
 from connectors.selectors import suppression_exists
 from neonhub.core.errors import ConnectorMissing, InvalidInput
+from neonhub.core.models import Organization
 
 Sentiment = Literal["positive", "neutral", "negative"]
 Channel = Literal["email", "chat", "phone"]
@@ -48,9 +54,41 @@ POSITIVE = ("love", "great", "thanks", "appreciate", "awesome", "amazing", "happ
 BILLING = ("invoice", "billing", "charge", "payment", "refund", "price", "pricing", "subscription")
 ACCOUNT = ("password", "login", "account", "access", "credentials", "reset")
 BUG = ("bug", "error", "issue", "broken", "crash", "fail", "failure", "glitch", "not working")
-HIGH_PRIORITY = ("outage", "down", "urgent", "immediately")
+HIGH_PRIORITY = ("urgent", "immediately", "critical")
+_STATUS_5XX = (
+    r"(?<![$€£\d.,])\b5(?:00|02|03|04)\b(?!\s*(?:dollars?|euros?|pounds?|usd|eur|gbp|k\b|%))"
+)
+_ERROR_WORD = r"(?:errors?|pages?|server|internal|status|response|gateway|unavailable)"
+# Outage language: the service (or a core part of it) is unavailable for people.
+OUTAGE = re.compile(
+    "|".join(
+        [
+            r"\boutages?\b",
+            r"\b(?:site|app|website|service|server|servers|api|checkout|platform|everything|it)"
+            r"\s+(?:is\s+|are\s+|went\s+|goes\s+|has\s+gone\s+)?down\b",
+            # "is down", but not a figure going down ("sales are down by 10%", "down to $5").
+            r"\b(?:is|are|'s)\s+down\b(?!\s+(?:to|by|from|\d))",
+            r"\bdown\s+for\s+(?:everyone|everybody|all)\b",
+            r"\bnot\s+loading\b",
+            r"\b(?:won't|wont|doesn't|does\s+not|will\s+not)\s+load\b",
+            r"\berror\s+pages?\b",
+            r"\bcheckout\s+(?:is\s+|are\s+)?(?:broken|failing|down|not\s+working)\b",
+            r"\b(?:can't|cannot|can\s+not|unable\s+to)\s+log\s*-?\s*in\s+for\s+"
+            r"(?:everyone|everybody|all)\b",
+            r"\b(?:nobody|no\s+one|no-one)\s+can\s+log\s*-?\s*in\b",
+            # A 5xx next to an error word: "a 500 on the payment page", "HTTP 502", "500 error".
+            rf"(?:http|error|status|code|server)\s+{_STATUS_5XX}",
+            rf"{_STATUS_5XX}(?:\W+\w+){{0,4}}?\W+{_ERROR_WORD}\b",
+        ]
+    ),
+    re.IGNORECASE,
+)
 
 CATEGORY_ACTIONS = {
+    "technical": [
+        "Check the status page, error monitoring and recent deploys",
+        "Open an incident and post updates until it is resolved",
+    ],
     "billing": [
         "Review the latest invoice and payment history",
         "Check for active promotions or credits",
@@ -67,6 +105,14 @@ CATEGORY_ACTIONS = {
 }
 
 CATEGORY_MACROS = {
+    "technical": [
+        (
+            "Outage acknowledgment",
+            "Thank you for telling us. We are aware that the service is not working as it "
+            "should and the team is working on it now; we will update you as soon as it is fixed.",
+            ["outage", "incident"],
+        ),
+    ],
     "billing": [
         (
             "Billing clarification",
@@ -141,7 +187,14 @@ def detect_sentiment(content: str) -> str:
     return "neutral"
 
 
+def is_outage(content: str) -> bool:
+    """The text says the service (or a core part of it) is unavailable: see ``OUTAGE``."""
+    return OUTAGE.search(content) is not None
+
+
 def infer_category(content: str) -> str:
+    if is_outage(content):
+        return "technical"
     lower = content.lower()
     for category, words in (("billing", BILLING), ("account_access", ACCOUNT), ("bug_report", BUG)):
         if _has_any(lower, words):
@@ -150,6 +203,8 @@ def infer_category(content: str) -> str:
 
 
 def infer_priority(content: str) -> str:
+    if is_outage(content):
+        return "urgent"
     lower = content.lower()
     if _has_any(lower, HIGH_PRIORITY):
         return "high"
@@ -160,6 +215,7 @@ def infer_priority(content: str) -> str:
 
 def recommended_actions(category: str, priority: str) -> list[str]:
     by_priority = {
+        "urgent": ["Page on-call now", "Acknowledge within 5 minutes"],
         "high": ["Escalate to on-call", "Acknowledge within 10 minutes"],
         "medium": ["Confirm receipt and share the expected response time"],
         "low": ["Respond within the standard SLA"],
@@ -169,9 +225,12 @@ def recommended_actions(category: str, priority: str) -> list[str]:
 
 def macros_for(category: str, priority: str) -> list[dict]:
     chosen = list(CATEGORY_MACROS[category])
-    if priority == "high":
+    if priority in ESCALATED:
         chosen.insert(0, URGENT_MACRO)
     return [{"title": title, "body": body, "tags": tags} for title, body, tags in chosen]
+
+
+ESCALATED = ("urgent", "high")  # a person answers these; the urgent macro comes first
 
 
 def first_sentence(text: str) -> str:
@@ -182,6 +241,7 @@ def first_sentence(text: str) -> str:
 
 def draft_reply(message: str, category: str) -> str:
     topic = {
+        "technical": "the service not working",
         "billing": "your billing question",
         "account_access": "getting you back into your account",
         "bug_report": "the problem you ran into",
@@ -243,7 +303,7 @@ class ReplyIn(IntentInput):
     messageSid: str | None = Field(
         default=None, max_length=64, description="The inbound message's SID"
     )
-    priority: Literal["low", "medium", "high"] | None = None
+    priority: Literal["low", "medium", "high", "urgent"] | None = None
     keywordReplies: Literal["auto", "twilio", "neonhub"] = Field(
         default="auto",
         description="Who answers STOP/START/HELP: Twilio itself (SMS default) or this agent",
@@ -262,6 +322,29 @@ def builtin_answer(article, channel: str) -> str:
     gist = " ".join(sentences(article.body)[:3]) or article.body
     text = f"Hi! {gist}"
     return clip(text, REPLY_LIMIT[channel])
+
+
+def reply_preview(data: ReplyIn, organization) -> dict:
+    """Who the reply goes to and what it answers.  The reply's words are written when the run
+    executes (from the best-matching article, or the holding reply), so the preview names the
+    article it would start from instead of pretending to know the text."""
+    matches = knowledge.rank(data.body, knowledge_articles_active(organization=organization))
+    content = {
+        "customer message": data.body,
+        "reply": "written when the run executes"
+        + (
+            f", from the article {matches[0].article.title!r}"
+            if matches
+            else ", no article matches"
+        )
+        + ("" if data.send else "; not sent (send is off)"),
+    }
+    return {
+        "summary": f"Support reply by {data.channel} to {data.from_}",
+        "recipients": 1 if data.send else 0,
+        "items": [{"to": data.from_, "action": f"reply by {data.channel}", "content": content}],
+        "more": 0,
+    }
 
 
 class SupportAgent(Agent):
@@ -286,6 +369,9 @@ class SupportAgent(Agent):
             "summary": summary,
             "suggestedSubject": data.subject or summary[:72],
             "sentiment": sentiment,
+            # The reply is a template filled with the message's gist, never a model's.
+            "model": writer.BUILTIN,
+            "generator": writer.generator(writer.BUILTIN),
         }
 
     @intent("triage", TriageIn, "Categorise, prioritise and recommend actions for a ticket")
@@ -307,11 +393,38 @@ class SupportAgent(Agent):
             "context": {k: triage[k] for k in ("category", "priority", "sentiment")},
         }
 
+    def preflight_reply(self, data: ReplyIn, *, organization: Organization) -> None:
+        """A reply that would be sent needs a usable connector on its channel.  An opt-out or
+        other keyword is never refused here: its run records the person's choice even when
+        nothing can be sent back."""
+        checks = Checks("The reply was not started")
+        try:
+            normalize_address(channel=data.channel, address=data.from_)
+        except InvalidInput:
+            checks.add(
+                "payload.from",
+                "From must be a phone number with its country code, like +14155550100.",
+            )
+        sender = reply_action(data.channel)
+        if not data.send or sender is None or keyword_of(data.body):
+            checks.raise_any()
+            return
+        connector_ready(
+            checks,
+            organization=organization,
+            provider=sender[0],
+            name=data.connector,
+            field="payload.connector",
+            purpose="send the reply",
+        )
+        checks.raise_any()
+
     @intent(
         "reply",
         ReplyIn,
         "Answer an inbound SMS or WhatsApp message from the knowledge base",
         side_effects=True,
+        preview=reply_preview,
     )
     def reply(self, ctx: RunContext, data: ReplyIn) -> dict:
 
@@ -342,7 +455,7 @@ class SupportAgent(Agent):
             )
             confidence = knowledge.confidence(matches)
             rec.detail = {"matches": len(matches), "confidence": confidence}
-        needs_human = priority == "high" or confidence < CONFIDENCE_THRESHOLD
+        needs_human = priority in ESCALATED or confidence < CONFIDENCE_THRESHOLD
         written = self._answer(
             ctx, data, matches[0].article if matches and not needs_human else None
         )
@@ -361,7 +474,9 @@ class SupportAgent(Agent):
             "category": triage["category"],
             "priority": priority,
             "sentiment": triage["sentiment"],
-            "escalationReason": ("high priority" if priority == "high" else "low confidence")
+            "escalationReason": (
+                f"{priority} priority" if priority in ESCALATED else "low confidence"
+            )
             if needs_human
             else None,
             "articles": [
@@ -374,7 +489,7 @@ class SupportAgent(Agent):
 
     def _answer(self, ctx: RunContext, data: ReplyIn, article) -> llm.Written:
         if article is None:
-            return llm.Written(data={"reply": HOLDING_REPLY}, model=writer.BUILTIN)
+            return llm.template_written(ctx, {"reply": HOLDING_REPLY})
         limit = REPLY_LIMIT[data.channel]
 
         def write() -> dict:

@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.db.models import Count
 from django.utils import timezone
 
-from neonhub.core.models import ApiKey, Membership, Organization
+from neonhub.core.models import ApiKey, AuditEvent, Membership, Organization
 
 
 class MembershipInline(admin.TabularInline):
@@ -77,3 +77,23 @@ class ApiKeyAdmin(admin.ModelAdmin):
     def revoke(self, request, queryset):
         revoked = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
         self.message_user(request, f"{revoked} key(s) revoked.")
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """Every organization's audit log, for staff: read only, as the record must stay true."""
+
+    list_display = ("created_at", "organization", "actor", "action", "target_label", "ip_address")
+    list_filter = ("organization", "action")
+    search_fields = ("actor", "action", "target_label", "target_id")
+    date_hierarchy = "created_at"
+    list_select_related = ("organization",)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

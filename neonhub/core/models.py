@@ -109,3 +109,39 @@ class ApiKey(BaseModel):
     def is_active(self) -> bool:
         now = timezone.now()
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+
+class AuditEvent(models.Model):
+    """One change to an organization's set-up: who made it, what changed, when, from where.
+
+    Written by ``neonhub.core.audit.audit_record`` next to the change it records; never edited.
+    ``target_*`` are plain values, not foreign keys: the record outlives what it names.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="audit_events"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    actor_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Who, as shown: an email, "API key <name> (<prefix>…)", or "system"; kept when the user goes.
+    actor = models.CharField(max_length=200)
+    action = models.CharField(max_length=64)  # "<area>.<verb>", e.g. "connector.update"
+    target_type = models.CharField(max_length=64, blank=True, default="")
+    target_id = models.CharField(max_length=64, blank=True, default="")
+    target_label = models.CharField(max_length=200, blank=True, default="")
+    # What changed, secrets masked: {"field": [old, new]} or a short summary.
+    changes = models.JSONField(default=dict, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # The audit page: an organization's events, newest first, keyset on (created_at, id).
+            models.Index(fields=["organization", "-created_at", "-id"], name="audit_org_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.actor} {self.action} {self.target_label}".strip()

@@ -9,6 +9,12 @@ index that ends in the list's key after the list's filters.  The cursor is opaqu
 (base64 of the JSON list of the last row's key values); a mangled one is ``InvalidInput``
 naming ``cursor``, which the API answers with 422 and pages turn into the first page
 (``page_or_first``).
+
+Pages go both ways: ``next_cursor`` is the page after this one (older, in a newest-first
+list) and ``prev_cursor`` the page before it (newer), ``None`` at either end.  A previous-page
+cursor carries its direction (a leading ``"<"`` in the JSON list), so a caller passes either
+one back as ``cursor``.  Going back reads the rows before the key in the reverse order (the
+same index, walked the other way) and turns them round.
 """
 
 from __future__ import annotations
@@ -37,9 +43,11 @@ NEWEST_FIRST: tuple[str, ...] = ("-created_at", "-id")
 class Page(Generic[T]):
     items: list[T]
     next_cursor: str | None
+    prev_cursor: str | None = None
 
 
 EMPTY: Page = Page(items=[], next_cursor=None)
+BACKWARD = "<"  # the first item of a previous-page cursor
 
 
 def _jsonable(value: Any) -> str | int:
@@ -50,8 +58,11 @@ def _jsonable(value: Any) -> str | int:
     return value
 
 
-def cursor_encode(row: Model, order: Sequence[str] = NEWEST_FIRST) -> str:
-    raw = json.dumps([_jsonable(getattr(row, name.lstrip("-"))) for name in order])
+def cursor_encode(
+    row: Model, order: Sequence[str] = NEWEST_FIRST, *, backward: bool = False
+) -> str:
+    values = [_jsonable(getattr(row, name.lstrip("-"))) for name in order]
+    raw = json.dumps([BACKWARD, *values] if backward else values)
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
@@ -80,15 +91,27 @@ def cursor_decode(
     cursor: str, *, model: type[Model], order: Sequence[str] = NEWEST_FIRST
 ) -> tuple[Any, ...]:
     """The key values in ``cursor``, typed by ``model``'s fields; ``InvalidInput`` if mangled."""
+    return cursor_read(cursor, model=model, order=order)[0]
+
+
+def cursor_read(
+    cursor: str, *, model: type[Model], order: Sequence[str] = NEWEST_FIRST
+) -> tuple[tuple[Any, ...], bool]:
+    """``(key values, backward)`` of ``cursor``; ``InvalidInput`` naming ``cursor`` if mangled."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         raw = json.loads(base64.urlsafe_b64decode(padded.encode()).decode())
-        if not isinstance(raw, list) or len(raw) != len(order):
+        if not isinstance(raw, list):
+            raise ValueError(raw)
+        backward = len(raw) == len(order) + 1 and raw[0] == BACKWARD
+        if backward:
+            raw = raw[1:]
+        if len(raw) != len(order):
             raise ValueError(raw)
         return tuple(
             _key_value(model, name.lstrip("-"), value)
             for name, value in zip(order, raw, strict=True)
-        )
+        ), backward
     # json.JSONDecodeError is a ValueError; to_python raises TypeError for some odd values.
     except (ValueError, TypeError, ValidationError, binascii.Error, UnicodeDecodeError) as exc:
         raise _invalid() from exc
@@ -110,6 +133,10 @@ def _after(order: Sequence[str], values: tuple[Any, ...]) -> Q:
     return after & Q(**{f"{first}__{bound}": values[0]})
 
 
+def reverse(order: Sequence[str]) -> tuple[str, ...]:
+    return tuple(name[1:] if name.startswith("-") else f"-{name}" for name in order)
+
+
 def keyset_page(
     qs: QuerySet[T],
     *,
@@ -117,10 +144,52 @@ def keyset_page(
     limit: int,
     order: Sequence[str] = NEWEST_FIRST,
 ) -> Page[T]:
-    """The ``limit`` rows of ``qs`` after ``cursor`` in ``order``, and the cursor of the next."""
-    qs = qs.order_by(*order)
-    if cursor:
-        qs = qs.filter(_after(order, cursor_decode(cursor, model=qs.model, order=order)))
-    items = list(qs[: limit + 1])
-    next_cursor = cursor_encode(items[limit - 1], order) if len(items) > limit else None
-    return Page(items=items[:limit], next_cursor=next_cursor)
+    """The ``limit`` rows of ``qs`` after ``cursor`` in ``order`` (before it, for a
+    previous-page cursor), with the cursors of the pages on either side."""
+    if not cursor:
+        items = list(qs.order_by(*order)[: limit + 1])
+        more = len(items) > limit
+        return Page(
+            items=items[:limit],
+            next_cursor=cursor_encode(items[limit - 1], order) if more else None,
+        )
+    values, backward = cursor_read(cursor, model=qs.model, order=order)
+    walk = reverse(order) if backward else tuple(order)
+    items = list(qs.filter(_after(walk, values)).order_by(*walk)[: limit + 1])
+    more = len(items) > limit
+    items = items[:limit]
+    if backward:
+        items.reverse()
+    if not items:
+        return Page(items=[], next_cursor=None, prev_cursor=None)
+    # The side the cursor came from has rows unless they were deleted meanwhile: one indexed
+    # look-up says so, instead of a link to an empty page.
+    first, last = items[0], items[-1]
+    older = more if not backward else _exists(qs, order, last)
+    newer = more if backward else _exists(qs, reverse(order), first)
+    return Page(
+        items=items,
+        next_cursor=cursor_encode(last, order) if older else None,
+        prev_cursor=cursor_encode(first, order, backward=True) if newer else None,
+    )
+
+
+def _exists(qs: QuerySet, order: Sequence[str], row: Model) -> bool:
+    """Whether ``qs`` has a row after ``row`` in ``order``."""
+    values = tuple(getattr(row, name.lstrip("-")) for name in order)
+    return qs.filter(_after(order, values)).order_by(*order)[:1].exists()
+
+
+def keyset_newer(
+    qs: QuerySet[T], *, cursor: str, limit: int, order: Sequence[str] = NEWEST_FIRST
+) -> tuple[list[T], bool]:
+    """The rows of ``qs`` before ``cursor``'s row in ``order`` (the newer ones, in a newest-first
+    list), in ``order``, at most ``limit``; and whether there were more than ``limit``.
+
+    A live list's poll: one seek in the list's index from the newest row shown.
+    """
+    values, _ = cursor_read(cursor, model=qs.model, order=order)
+    walk = reverse(order)
+    items = list(qs.filter(_after(walk, values)).order_by(*walk)[: limit + 1])
+    overflow = len(items) > limit
+    return items[:limit][::-1], overflow

@@ -62,11 +62,20 @@ def _update_text(
     null_names: tuple,
     due_names: tuple,
     returning: bool,
+    least_names: tuple = (),
+    greatest_names: tuple = (),
 ) -> str:
     def col(name: str) -> str:
         return _qn(_field(model, name).column)
 
     sets = [f"{col(n)} = %s" for n in set_names] + [f"{col(n)} = {col(n)} + %s" for n in add_names]
+    # The smaller (larger) of the column and the value, a NULL column taking the value: CASE
+    # rather than LEAST/MIN, whose NULL handling differs between PostgreSQL and SQLite.
+    sets += [
+        f"{col(n)} = CASE WHEN {col(n)} IS NULL OR {col(n)} {op} %s THEN %s ELSE {col(n)} END"
+        for names, op in ((least_names, ">"), (greatest_names, "<"))
+        for n in names
+    ]
     where = (
         [f"{col(n)} = %s" for n in where_names]
         + [f"{col(n)} IS NULL" for n in null_names]
@@ -85,6 +94,8 @@ def _shape(
     where: Mapping,
     due: Mapping,
     returning: bool,
+    least: Mapping = MappingProxyType({}),
+    greatest: Mapping = MappingProxyType({}),
 ) -> tuple[str, list]:
     """The statement text (cached per shape) and its parameters; a ``None`` in ``where`` is
     ``IS NULL`` and takes no parameter (``= NULL`` would match no row)."""
@@ -102,8 +113,14 @@ def _shape(
         null,
         tuple(due),
         returning,
+        tuple(least),
+        tuple(greatest),
     )
-    params = [prep(model, n, v, db) for part in (values, add, equal, due) for n, v in part.items()]
+    params = [prep(model, n, v, db) for part in (values, add) for n, v in part.items()]
+    for part in (least, greatest):
+        for n, v in part.items():
+            params += [prep(model, n, v, db)] * 2
+    params += [prep(model, n, v, db) for part in (equal, due) for n, v in part.items()]
     return text, params
 
 
@@ -140,12 +157,15 @@ def update(
     where: Mapping[str, Any],
     values: Mapping[str, Any] = _NOTHING,
     add: Mapping[str, Any] = _NOTHING,
+    least: Mapping[str, Any] = _NOTHING,
+    greatest: Mapping[str, Any] = _NOTHING,
     durable: bool = True,
 ) -> int:
-    """``UPDATE … SET`` each of ``values``, adding each of ``add`` to its column, ``WHERE`` every
-    ``where`` item equals (``None``: ``IS NULL``); answers the number of rows changed.
-    ``durable=False``: see ``_relaxed``."""
-    text, params = _shape(model, values, add, where, _NOTHING, False)
+    """``UPDATE … SET`` each of ``values``, adding each of ``add`` to its column, keeping the
+    smaller of each of ``least`` and its column (the larger, ``greatest``; a NULL column takes
+    the value), ``WHERE`` every ``where`` item equals (``None``: ``IS NULL``); answers the
+    number of rows changed.  ``durable=False``: see ``_relaxed``."""
+    text, params = _shape(model, values, add, where, _NOTHING, False, least, greatest)
     text, relaxed = _relaxed(text, durable)
     with connection.cursor() as cursor:
         cursor.execute(text, params)

@@ -5,14 +5,19 @@ import hmac
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from neonhub.core import audit
+from neonhub.core.auth import page_requires
 from neonhub.core.clientip import address_in, client_address
 from neonhub.core.middleware import SESSION_ORG_KEY
 from neonhub.core.models import Organization
+from neonhub.core.views_util import organization_required, page_or_first
+
+AUDIT_PAGE_SIZE = 50
 
 
 @require_GET
@@ -58,3 +63,24 @@ def organization_switch(request: HttpRequest) -> HttpResponse:
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         target = "/"
     return redirect(target)
+
+
+@login_required
+@organization_required
+@require_GET
+def settings_home(request: HttpRequest) -> HttpResponse:
+    """The organization's settings, one link per page; each page says who may change it."""
+    return render(request, "core/settings.html", {})
+
+
+@login_required
+@organization_required
+@page_requires("manage", "read the audit log", methods=("GET",))
+def audit_log(request: HttpRequest) -> HttpResponse:
+    page = page_or_first(
+        audit.audit_page,
+        cursor=request.GET.get("cursor"),
+        organization=request.principal.organization,
+        limit=AUDIT_PAGE_SIZE,
+    )
+    return render(request, "core/audit_list.html", {"page": page})

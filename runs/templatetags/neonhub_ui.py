@@ -61,6 +61,20 @@ def duration(ms: int | None) -> str:
     return f"{hours} h {minutes} min"
 
 
+APPROX_TITLE = (
+    "Approximate: estimated from duration buckets (each about a third wide) and kept between "
+    "the fastest and the slowest run"
+)
+
+
+@register.simple_tag
+def approx(ms: int | None) -> str:
+    """A duration estimated from the rollups' histogram, marked ≈ with how it was estimated."""
+    if ms is None:
+        return "–"
+    return format_html('<span class="approx" title="{}">≈ {}</span>', APPROX_TITLE, duration(ms))
+
+
 @register.filter
 def pretty_json(value: Any) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=False, default=str)

@@ -260,7 +260,7 @@ def test_ensure_schedules_is_idempotent(db):
 def test_watchdog_task_entry_point(db):
     from agents.tasks import watchdog
 
-    assert watchdog() == {"requeued": 0, "failed": 0, "redelivered": 0}
+    assert watchdog() == {"requeued": 0, "failed": 0, "redelivered": 0, "approvals_expired": 0}
 
 
 def test_retry_delay_grows_and_is_capped(settings):

@@ -47,7 +47,7 @@ def test_submitting_the_form_starts_a_ui_run_and_lands_on_it(
         {"content": "Site is down, urgent!", "channel": "email"},
     )
     run.refresh_from_db()
-    assert run.status == RunStatus.COMPLETED and run.output["priority"] == "high"
+    assert run.status == RunStatus.COMPLETED and run.output["priority"] == "urgent"
 
 
 def test_schema_errors_come_back_next_to_the_field_with_422(owner_client):
@@ -63,7 +63,7 @@ def test_schema_errors_come_back_next_to_the_field_with_422(owner_client):
 def test_whole_input_errors_are_shown_above_the_fields(owner_client):
     resp = owner_client.post("/runs/new/", {"task": "support/support"})
     assert resp.status_code == 422
-    assert "notes or subject is required" in resp.content.decode()
+    assert "Notes or subject is required." in resp.content.decode()
 
 
 def test_form_errors_are_422_and_nothing_starts(owner_client):
@@ -124,7 +124,7 @@ def test_retry_a_failed_run_lands_on_the_new_linked_run(owner_client, owner, org
         services.run_start,
         organization=org,
         agent="testing",
-        intent="reject",
+        intent="boom",
         payload={"text": "x"},
     )
     resp = run_now(owner_client.post, f"/runs/{failed.id}/retry/")
@@ -187,7 +187,7 @@ def test_run_again_shows_the_old_input_and_starts_a_new_lineage(owner_client, ow
     detail = owner_client.get(f"/runs/{old.id}/").content.decode()
     assert f'href="/runs/{old.id}/rerun/" id="run-rerun"' in detail
     form = owner_client.get(f"/runs/{old.id}/rerun/").content.decode()
-    assert "login broken</textarea>" in form and "use Retry on its page instead" in form
+    assert "login broken</textarea>" in form and "use Retry on its page, when it offers one" in form
     resp = run_now(owner_client.post, f"/runs/{old.id}/rerun/", {"input-content": "reset fails"})
     new = AgentRun.objects.get(parent=old)
     assert resp.status_code == 302 and resp["Location"] == f"/runs/{new.id}/"
@@ -209,3 +209,114 @@ def test_viewers_cannot_run_again(viewer_client, org):
     old = AgentRunFactory(organization=org, status=RunStatus.FAILED)
     assert viewer_client.post(f"/runs/{old.id}/rerun/", {"input-content": "x"}).status_code == 403
     assert not AgentRun.objects.filter(parent=old).exists()
+
+
+# --- prefilled start forms: Duplicate, use_output_of, use_draft --------------------------------
+
+
+def test_duplicate_opens_the_same_intent_prefilled(owner_client, org):
+    old = AgentRunFactory(
+        organization=org,
+        agent="social",
+        intent="publish",
+        status=RunStatus.COMPLETED,
+        input={
+            "text": "Spring sale",
+            "platforms": ["ig", "reddit"],
+            "reddit": {"subreddit": "acme"},
+        },
+    )
+    page = owner_client.get(f"/runs/new/?duplicate={old.id}")
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert 'name="task" value="social/publish"' in html
+    assert "Spring sale</textarea>" in html
+    # "ig" was stored as typed: the form ticks Instagram.
+    assert 'value="instagram" id="id_input-platforms_1" checked' in html
+    assert 'value="reddit" id="id_input-platforms_2" checked' in html
+    assert 'name="input-reddit__subreddit" value="acme"' in html
+    assert f"A copy of the input of run {old.id}." in html
+
+
+def test_use_output_of_puts_the_article_into_the_new_intents_text(owner_client, org):
+    article = AgentRunFactory(
+        organization=org,
+        agent="content",
+        intent="generate-draft",
+        status=RunStatus.COMPLETED,
+        output={"title": "Spring is here", "body": "# Spring is here\n\nBloom.", "draftId": "x"},
+    )
+    post = owner_client.get(f"/runs/new/?task=social/publish&use_output_of={article.id}")
+    assert "# Spring is here\n\nBloom.</textarea>" in post.content.decode()
+    email = owner_client.get(f"/runs/new/?task=email/send&use_output_of={article.id}")
+    html = email.content.decode()
+    assert "Bloom.</textarea>" in html and 'name="input-subject" value="Spring is here"' in html
+    assert "Body and Subject filled from run" in html
+
+
+def test_use_output_of_a_sequence_takes_its_first_email(owner_client, org):
+    run = AgentRunFactory(
+        organization=org,
+        agent="email",
+        intent="generate-sequence",
+        status=RunStatus.COMPLETED,
+        output={"sequence": [{"day": 0, "subject": "Welcome", "body": "Hello there"}]},
+    )
+    html = owner_client.get(f"/runs/new/?task=email/send&use_output_of={run.id}").content.decode()
+    assert "Hello there</textarea>" in html and 'value="Welcome"' in html
+
+
+def test_use_draft_fills_body_and_title(owner_client, org):
+    from tests.factories import ContentDraftFactory
+
+    draft = ContentDraftFactory(organization=org, title="Launch notes", body="We launched.")
+    html = owner_client.get(f"/runs/new/?task=email/send&use_draft={draft.id}").content.decode()
+    assert "We launched.</textarea>" in html and 'name="input-subject" value="Launch notes"' in html
+
+
+@pytest.mark.parametrize("param", ["duplicate", "use_output_of", "use_draft"])
+def test_foreign_unknown_or_malformed_ids_are_404(owner_client, org, other_org, param):
+    from tests.factories import ContentDraftFactory
+
+    foreign = (
+        ContentDraftFactory(organization=other_org)
+        if param == "use_draft"
+        else AgentRunFactory(organization=other_org, status=RunStatus.COMPLETED)
+    )
+    base = "/runs/new/?task=social/publish&" if param != "duplicate" else "/runs/new/?"
+    for value in (foreign.id, uuid.uuid4(), "not-an-id"):
+        assert owner_client.get(f"{base}{param}={value}").status_code == 404, value
+
+
+def test_a_completed_run_offers_duplicate_and_edit_and_run_again(owner_client, org):
+    run = AgentRunFactory(organization=org, status=RunStatus.COMPLETED, output={"category": "x"})
+    page = owner_client.get(f"/runs/{run.id}/").content.decode()
+    assert f'href="/runs/new/?duplicate={run.id}" id="run-duplicate"' in page
+    assert f'href="/runs/{run.id}/rerun/" id="run-rerun"' in page and "Edit and run again" in page
+    assert "/retry/" not in page
+
+
+def test_a_pre_run_check_puts_its_message_next_to_the_field(owner_client, org, settings):
+    settings.NEONHUB_ALLOW_PRIVATE_URLS = False
+    resp = owner_client.post(
+        "/runs/new/",
+        {"task": "seo/seo-audit", "input-url": "http://192.168.1.10/"},
+    )
+    html = resp.content.decode()
+    assert resp.status_code == 422 and not AgentRun.objects.exists()
+    assert 'id="id_input-url_error"' in html
+    assert "URL points to a private or local address; use a public one." in html
+
+
+def test_a_missing_connector_without_a_field_is_shown_above_the_form(owner_client, org):
+    resp = owner_client.post(
+        "/runs/new/",
+        {
+            "task": "email/send",
+            "input-subject": "Hi",
+            "input-body": "Text",
+            "input-recipients": "a@example.com",
+        },
+    )
+    assert resp.status_code == 422 and not AgentRun.objects.exists()
+    assert "There is no SMTP email connector to send email" in resp.content.decode()

@@ -75,7 +75,7 @@ def test_create_answers_masks_never_secrets(admin_api):
         "fake",
         "live",
         False,
-        "healthy",
+        "untested",
     )
     assert data["config"]["base_url"] == "https://api.example.com"
     assert data["links"]["self"] == f"/api/v1/connectors/{data['id']}"

@@ -174,7 +174,7 @@ def test_new_credentials_clear_needs_reconnect(make_connector):
     )
     services.connector_update(connector=connector, credentials={"api_token": "tok_new_0123456789"})
     connector.refresh_from_db()
-    assert connector.health == Health.HEALTHY and connector.last_error == ""
+    assert connector.health == Health.UNTESTED and connector.last_error == ""
 
 
 def test_update_name_conflict_and_plain_fields(make_connector):
@@ -252,7 +252,8 @@ def test_list_filters(org, make_connector):
     make_connector(name="L")
     sandbox = make_connector(name="S", mode="sandbox")
     assert list(selectors.connector_list(organization=org, mode="sandbox")) == [sandbox]
-    assert len(selectors.connector_list(organization=org, provider="fake", health="healthy")) == 2
+    assert len(selectors.connector_list(organization=org, provider="fake", health="untested")) == 2
+    assert len(selectors.connector_list(organization=org, provider="fake", health="healthy")) == 0
 
 
 # --- running actions --------------------------------------------------------------------------
@@ -612,7 +613,7 @@ def test_unavailable_keeps_health_but_records_the_error(httpserver, live, steps)
             connector=live, action="lookup", input={"id": "m1"}, recorder=steps
         )
     live.refresh_from_db()
-    assert live.health == Health.HEALTHY and live.last_error == "Fake: server error"
+    assert live.health == Health.UNTESTED and live.last_error == "Fake: server error"
 
 
 def test_switched_off_connector_is_refused(live, steps):
@@ -644,7 +645,7 @@ def test_provider_error_can_suppress_an_address(httpserver, live, steps, org):
     )
     assert selectors.suppression_exists(organization=org, channel="sms", address="+14155550100")
     live.refresh_from_db()
-    assert live.health == Health.HEALTHY  # one recipient's opt-out says nothing about the account
+    assert live.health == Health.UNTESTED  # one recipient's opt-out says nothing about the account
 
 
 def test_an_invalid_suppress_address_is_ignored(httpserver, live, steps):
@@ -716,7 +717,7 @@ def test_failed_test_that_cannot_connect_leaves_health_alone(make_connector):
     result = services.connector_test(connector=connector)
     assert not result.ok and "could not connect" in result.message
     connector.refresh_from_db()
-    assert connector.health == Health.HEALTHY and connector.last_tested_at is not None
+    assert connector.health == Health.UNTESTED and connector.last_tested_at is not None
 
 
 def test_test_never_raises(live, monkeypatch):

@@ -36,7 +36,7 @@ def test_run_started_from_the_api_completes_in_a_real_worker(broker, worker, api
     wait_for(finished, timeout=60)
     detail = api.get(f"/runs/{run_id}").json()
     assert detail["status"] == "completed", detail
-    assert detail["output"]["priority"] == "high"
+    assert detail["output"]["priority"] == "urgent"
     assert [s["name"] for s in detail["steps"]] == ["classify"]
     assert "queued" in seen
 

@@ -167,3 +167,12 @@ def test_the_run_list_filters_by_origin(admin_client):
         resp = admin_client.get("/admin/runs/agentrun/", {"origin": kind})
         assert list(resp.context["cl"].result_list) == [run], kind
     assert "?origin=delivery" in resp.content.decode()
+
+
+def test_a_held_run_shows_its_approval_read_only(admin_client):
+    from tests.factories import RunApprovalFactory
+
+    approval = RunApprovalFactory(note="Checked", decided_by_name="Ann Admin")
+    page = admin_client.get(f"/admin/runs/agentrun/{approval.run_id}/change/").content.decode()
+    assert "Ann Admin" in page and "Checked" in page and "Email sends need approval" in page
+    assert 'name="approval-0-note"' not in page  # read only: no input to change it

@@ -28,9 +28,9 @@ def test_start_run_answers_202_and_completes_with_steps(api, django_capture_on_c
     assert data["links"]["self"] == f"/api/v1/runs/{data['id']}"
     detail = api.get(f"/runs/{data['id']}").json()
     assert detail["status"] == "completed"
-    assert detail["output"]["priority"] == "high"
-    assert detail["output"]["category"] == "general_question"
-    assert detail["metrics"]["priority"] == "high"
+    assert detail["output"]["priority"] == "urgent"
+    assert detail["output"]["category"] == "technical"
+    assert detail["metrics"]["priority"] == "urgent"
     assert [s["name"] for s in detail["steps"]] == ["classify"]
     assert detail["steps"][0]["status"] == "completed"
     assert detail["duration_ms"] is not None
@@ -363,6 +363,7 @@ def test_stats(api, org):
         )
     AgentRunFactory(organization=org, status=RunStatus.FAILED, finished_at=timezone.now())
     AgentRunFactory(organization=org, status=RunStatus.QUEUED)
+    AgentRunFactory(organization=org, status=RunStatus.AWAITING_APPROVAL)  # counted live
     AgentRunFactory()  # another organization's
     rollups_rebuild(organization=org)
     data = api.get("/runs/stats", {"window_hours": 24}).json()
@@ -372,6 +373,8 @@ def test_stats(api, org):
         "completed": 5,
         "failed": 1,
         "cancelled": 0,
+        "awaiting_approval": 1,
+        "scheduled": 0,
     }
     [support] = data["agents"]
     assert support["agent"] == "support" and support["completed"] == 5

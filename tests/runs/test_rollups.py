@@ -156,12 +156,12 @@ def test_a_concurrent_creator_of_the_row_makes_the_upsert_increment_it(org, monk
     original_increment = rollups._increment
     seen: dict = {}
 
-    def increment_racing(cell, values):
+    def increment_racing(cell, values, extremes):
         if not seen.get("raced"):
             seen["raced"] = True
             RunRollup.objects.create(**cell, count=5)
             return 0
-        return original_increment(cell, values)
+        return original_increment(cell, values, extremes)
 
     monkeypatch.setattr(rollups, "_increment", increment_racing)
     finished_run(org)
@@ -365,3 +365,36 @@ def test_the_generation_starts_again_when_the_cache_lost_it(org):
     assert rollups.rollups_generation() == 2
     rollups._generation_bump()
     assert rollups.rollups_generation() == 3
+
+
+# --- percentiles kept within what was observed ----------------------------------------------
+
+
+def test_a_percentile_estimate_is_clamped_to_the_fastest_and_slowest_run():
+    counts = [0] * len(ROLLUP_BUCKET_FIELDS)
+    counts[9] = 10  # 1.0–1.8 s: the estimate alone reaches about 1.7 s for p95
+    unclamped = overview.percentile_from_histogram(counts, 0.95)
+    assert unclamped > 1200
+    assert overview.percentile_from_histogram(counts, 0.95, slowest=1200) == 1200
+    assert overview.percentile_from_histogram(counts, 0.05, fastest=1500) == 1500
+
+
+def test_rollups_keep_the_fastest_and_slowest_and_a_rebuild_agrees(org):
+    base = datetime(2025, 3, 1, 10, 30, tzinfo=UTC)
+    for ms in (1100, 1150, 1200):
+        finished_run(org, duration_ms=ms, finished_at=base)
+    row = RunRollup.objects.get()
+    assert (row.duration_min_ms, row.duration_max_ms) == (1100, 1200)
+    rollups.rollups_rebuild(organization=org)
+    row = RunRollup.objects.get()
+    assert (row.duration_min_ms, row.duration_max_ms) == (1100, 1200)
+
+
+def test_the_overview_p95_never_exceeds_the_slowest_run(org):
+    now = datetime.now(UTC)
+    for ms in (1100, 1150, 1200):  # all in one bucket: interpolation alone says ≈1.7 s
+        finished_run(org, duration_ms=ms, finished_at=now)
+    data = overview.rollup_overview(organization=org, window="24h")
+    assert 1100 <= data.p50_ms <= data.p95_ms <= 1200
+    (agent,) = data.agents
+    assert 1100 <= agent.p50_ms <= agent.p95_ms <= 1200

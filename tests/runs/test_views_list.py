@@ -76,7 +76,10 @@ def test_date_range_is_whole_days_in_the_organizations_timezone(owner_client, or
 @pytest.mark.parametrize(
     "query, field, message",
     [
-        ("run_id=abc", "run_id", "Enter a whole run id"),
+        ("run_id=abc", "run_id", "Enter at least 4 characters of the run id"),
+        ("run_id=zz12xx", "run_id", "only the digits 0-9 and the letters a-f"),
+        ("agent=nobody", "agent", "No agent named nobody"),
+        ("agent=seo&intent=triage", "intent", "seo has no intent"),
         ("created_from=2025-05-03&created_to=2025-05-01", "created_to", "before the start date"),
         ("status=exploded", "status", "Select a valid choice"),
         ("created_from=yesterday", "created_from", "Enter a valid date"),

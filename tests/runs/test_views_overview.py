@@ -112,7 +112,8 @@ def test_percentiles_and_cost_are_shown_per_agent(owner_client, org):
     row = re.search(
         r'<th scope="row"><a href="/\?agent=seo">seo</a></th>(.*?)</tr>', page, re.S
     ).group(1)
-    assert row.count(" s</td>") >= 2 and "100.0%" in row
+    assert row.count(" s</span></td>") >= 2 and "100.0%" in row
+    assert row.count('class="approx" title="Approximate: estimated from duration buckets') == 2
 
 
 def test_in_flight_counts_are_capped(owner_client, org, monkeypatch):

@@ -20,3 +20,12 @@ def eta(seconds: int | float | None) -> str:
         return f"{minutes} min"
     hours, minutes = divmod(minutes, 60)
     return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+
+
+@register.filter
+def get_item(mapping, key):
+    """``mapping[key]`` in a template (a dict keyed by an id), or None."""
+    try:
+        return mapping.get(key)
+    except AttributeError:
+        return None

@@ -387,6 +387,7 @@ def test_batch_upload_errors(api):
 
 def test_batch_over_a_contact_list_and_its_controls(api, org, settings):
     settings.NEONHUB_ORG_MAX_IN_FLIGHT = 1
+    ConnectorFactory(organization=org, provider="twilio_sms")  # the SMS go out through it
     contacts_list = api.post("/contact-lists", {"name": "All"}).json()["id"]
     people = ContactFactory.create_batch(3, organization=org)
     api.post(
@@ -408,6 +409,25 @@ def test_batch_over_a_contact_list_and_its_controls(api, org, settings):
     assert api.post(f"/batches/{bid}/resume").json()["status"] == "running"
     assert api.post(f"/batches/{bid}/cancel").json()["status"] == "cancelled"
     assert Batch.objects.get().pause_reason == "Cancelled by a person"
+
+
+def test_a_batch_whose_first_input_would_be_refused_is_not_created(api, org):
+    resp = api.post(
+        "/batches",
+        {
+            "agent": "email",
+            "intent": "send",
+            "items": [{"subject": "s", "body": "b", "recipients": ["a@b.co"]}],
+        },
+    )
+    assert resp.status_code == 422
+    assert resp.json()["error"]["details"] == [
+        {
+            "field": "connector",
+            "message": "There is no SMTP email connector to send email: add one under Connectors.",
+        }
+    ]
+    assert not Batch.objects.exists() and not AgentRun.objects.exists()
 
 
 def test_batch_needs_exactly_one_source(api, org):

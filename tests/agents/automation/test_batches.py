@@ -15,6 +15,7 @@ from neonhub.core.errors import AgentNotRegistered, Conflict, InvalidInput
 from runs.models import AgentRun, RunStatus
 from tests.factories import (
     AgentRunFactory,
+    ConnectorFactory,
     ContactListFactory,
     ContactListMembershipFactory,
     SuppressionFactory,
@@ -323,7 +324,29 @@ def test_an_input_the_intent_refuses_fails_alone(org):
     )
     batches.batch_feed(batch_id=batch.pk)
     failed = BatchItem.objects.get(batch=batch, status=ItemStatus.FAILED)
-    assert failed.index == 1 and failed.run_id is None and "content" in failed.error
+    assert failed.index == 1 and failed.run_id is None and "Content" in failed.error
+    batch.refresh_from_db()
+    assert batch.failed == 1
+
+
+def test_an_input_that_fails_its_pre_run_checks_fails_alone(org):
+    ConnectorFactory(organization=org, provider="twilio_sms", name="Main")
+    batch = batches.batch_create_json(
+        organization=org,
+        name="x",
+        agent="messaging",
+        intent="send-sms",
+        items=[
+            {"to": "+14155550100", "body": "hi"},
+            {"to": "+14155550101", "body": "hi", "connector": "Gone"},
+            {"to": "+14155550102", "body": "hi"},
+        ],
+    )
+    batches.batch_feed(batch_id=batch.pk)
+    failed = BatchItem.objects.get(batch=batch, status=ItemStatus.FAILED)
+    assert failed.index == 1 and failed.run_id is None
+    assert "There is no Twilio SMS connector named “Gone”" in failed.error
+    assert AgentRun.objects.filter(batch_id=batch.pk).count() == 2
     batch.refresh_from_db()
     assert batch.failed == 1
 
@@ -489,3 +512,10 @@ def test_the_feeder_task_entry_point(org):
         organization=org, name="x", agent="support", intent="triage", items=_triage(1)
     )
     assert batch_feed(str(batch.pk))["fed"] == 1
+
+
+def test_a_scheduled_run_holds_no_place_in_the_batch_in_flight_limit(org):
+    AgentRunFactory(organization=org, next_attempt_at=timezone.now() + timedelta(days=7))
+    AgentRunFactory(organization=org)
+    AgentRunFactory(organization=org, status=RunStatus.RUNNING)
+    assert batches.org_in_flight(org.id) == 2

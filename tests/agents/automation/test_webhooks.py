@@ -702,7 +702,7 @@ def test_generic_disabled_invalid_and_malformed(hooks, org):
     assert (
         bad.status_code == 202
         and bad.json()["status"] == "failed"
-        and "content" in bad.json()["reason"]
+        and "Content is required." in bad.json()["reason"]
     )
     assert hooks.generic(_generic(trigger), b"[]", secret).status_code == 400
     services.trigger_update(trigger=trigger, enabled=False)

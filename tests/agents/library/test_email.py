@@ -4,6 +4,8 @@ import pytest
 
 from agents.library.email import render
 from agents.models import ABTest
+from neonhub.core.errors import InvalidInput
+from runs.models import AgentRun
 from tests.factories import BrandFactory
 
 pytestmark = pytest.mark.django_db
@@ -52,11 +54,16 @@ def test_generate_sequence_is_deterministic(run_intent):
 
 def test_unknown_or_foreign_brand_fails_with_the_field(run_intent, other_org):
     BrandFactory(organization=other_org, slug="globex")
-    run = run_intent("email", "generate-sequence", {"topic": "x", "brandId": "globex"})
-    assert run.status == "failed" and run.error_code == "INVALID_INPUT"
-    assert run.error_context["details"] == [
-        {"field": "payload.brandId", "message": "no brand with this id or slug"}
+    # Checked before a run exists (the intent's preflight): no run is created.
+    with pytest.raises(InvalidInput) as refused:
+        run_intent("email", "generate-sequence", {"topic": "x", "brandId": "globex"})
+    assert refused.value.details == [
+        {
+            "field": "payload.brandId",
+            "message": "Brand “globex” is not one of your brands; choose one from the list.",
+        }
     ]
+    assert not AgentRun.objects.exists()
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,8 @@ from agents.audience.unsubscribe import unsubscribe_target, unsubscribe_token
 from connectors.models import OutboundMessage, Suppression
 from connectors.services import connector_create
 from connectors.suppressions import suppression_add
+from neonhub.core.errors import InvalidInput
+from runs.models import AgentRun
 from tests.connectors.providers.smtp_server import Mailbox, smtp_server
 from tests.helpers import run_until_failed
 
@@ -119,21 +121,23 @@ def test_a_reexecuted_run_sends_nothing_twice(run_intent, smtp, mailbox):
 
 
 def test_a_missing_placeholder_fails_before_anything_is_sent(run_intent, smtp, mailbox):
-    run = run_intent(
-        "email",
-        "send",
-        {
-            "subject": "Hi",
-            "body": "Code {{code}}",
-            "recipients": ["a@example.org", "b@example.org"],
-            "variables": {},
-        },
-    )
-    assert run.status == "failed" and run.error_code == "INVALID_INPUT"
-    assert {d["field"] for d in run.error_context["details"]} == {
-        "payload.recipients.0.variables.code"
+    # Checked when the run is asked for (the intent's preflight): no run, nothing sent.
+    with pytest.raises(InvalidInput) as refused:
+        run_intent(
+            "email",
+            "send",
+            {
+                "subject": "Hi",
+                "body": "Code {{code}}",
+                "recipients": ["a@example.org", "b@example.org"],
+                "variables": {},
+            },
+        )
+    assert {d["field"] for d in refused.value.details} == {
+        "payload.recipients.0.variables.code",
+        "payload.recipients.1.variables.code",
     }
-    assert mailbox.messages == []
+    assert mailbox.messages == [] and not AgentRun.objects.exists()
 
 
 def test_a_refused_recipient_is_reported_and_the_others_still_go(run_intent, smtp, mailbox):
@@ -146,13 +150,16 @@ def test_a_refused_recipient_is_reported_and_the_others_still_go(run_intent, smt
     ]
 
 
-def test_send_without_an_smtp_connector_fails_naming_the_provider(run_intent):
-    run = run_intent("email", "send", payload())
-    assert (
-        run.status == "failed"
-        and run.error_code == "CONNECTOR_MISSING"
-        and "smtp_email" in run.error_message
-    )
+def test_send_without_an_smtp_connector_is_refused_before_a_run_exists(run_intent):
+    with pytest.raises(InvalidInput) as refused:
+        run_intent("email", "send", payload())
+    assert refused.value.details == [
+        {
+            "field": "connector",
+            "message": "There is no SMTP email connector to send email: add one under Connectors.",
+        }
+    ]
+    assert not AgentRun.objects.exists()
 
 
 def test_send_with_a_sandbox_connector_records_the_outbox(run_intent, org):

@@ -9,7 +9,14 @@ from pydantic import BaseModel, Field
 
 from agents import llm
 from connectors.base import CallResult
-from neonhub.core.errors import ConnectorAuth, ConnectorRateLimited
+from neonhub.core.errors import (
+    ConnectorAuth,
+    ConnectorRateLimited,
+    ConnectorUnavailable,
+    OutcomeUnknown,
+)
+
+TEMPLATE = {"kind": "template", "label": "Template text, no AI model"}
 
 
 class Out(BaseModel):
@@ -94,14 +101,22 @@ def test_parse_json_wraps_a_bare_list_for_single_field_schemas():
 
 
 def test_without_a_connector_the_builtin_writer_is_used_and_labelled():
-    written = write(Ctx(handle=None))
-    assert written.data == builtin() and written.label() == {"model": "builtin"}
+    ctx = Ctx(handle=None)
+    written = write(ctx)
+    assert written.data == builtin()
+    assert written.label() == {"model": "builtin", "generator": TEMPLATE}
+    # The built-in writer is no model call: counted apart.
+    assert ctx.metrics == {"templateWrites": 1}
 
 
 def test_valid_llm_json_is_used_and_tokens_counted():
     ctx = Ctx(handle=Handle(['{"title": "From the model"}']))
     written = write(ctx, temperature=0.3, max_tokens=77)
-    assert written.data["title"] == "From the model" and written.label() == {"model": "gpt-test"}
+    assert written.data["title"] == "From the model"
+    assert written.label() == {
+        "model": "gpt-test",
+        "generator": {"kind": "model", "label": "gpt-test"},
+    }
     action, data = ctx.handle.calls[0]
     assert (
         action == "chat"
@@ -131,6 +146,8 @@ def test_a_second_bad_answer_falls_back_to_the_builtin_writer_with_the_reason():
     assert written.data == builtin()
     assert written.model == "builtin" and "after one repair" in written.fallback_reason
     assert written.label()["fallback_reason"] == written.fallback_reason
+    assert written.label()["generator"] == TEMPLATE
+    assert ctx.metrics["llmCalls"] == 2 and ctx.metrics["templateWrites"] == 1
 
 
 def test_transient_failures_are_raised_for_a_retry_until_the_last_attempt():
@@ -147,6 +164,21 @@ def test_permanent_failures_fall_back_at_once():
     assert written.model == "builtin" and "CONNECTOR_AUTH" in written.fallback_reason
 
 
+@pytest.mark.parametrize(
+    "error,reached",
+    [
+        (ConnectorAuth("bad key", http_status=401), True),  # the API answered: refused
+        (OutcomeUnknown("read timeout"), True),  # sent, no answer: it may have run
+        (ConnectorUnavailable("connection refused"), False),  # never reached the API
+    ],
+)
+def test_a_failed_call_counts_as_a_model_call_only_when_it_reached_the_provider(error, reached):
+    ctx = Ctx(handle=Handle([error]), attempt=3)
+    write(ctx, max_attempts=3)
+    assert ctx.metrics.get("llmCalls", 0) == (1 if reached else 0)
+    assert ctx.metrics["templateWrites"] == 1
+
+
 def test_a_sandbox_connector_is_called_once_and_says_no_model_was_used():
     ctx = Ctx(handle=Handle(["[sandbox] a reply"], sandbox=True))
     written = write(ctx)
@@ -155,3 +187,6 @@ def test_a_sandbox_connector_is_called_once_and_says_no_model_was_used():
         and written.model == "builtin"
         and "sandbox" in written.fallback_reason
     )
+    # The sandbox's canned answer never reached a model: not an LLM call.
+    assert "llmCalls" not in ctx.metrics and ctx.metrics["templateWrites"] == 1
+    assert written.label()["generator"] == TEMPLATE

@@ -59,6 +59,7 @@ def test_generate_post_uses_the_llm_json_and_records_tokens_and_cost(run_intent,
         "#plants",
     ]
     assert run.output["model"] == "gpt-4o-2024-08-06" and "fallback_reason" not in run.output
+    assert run.output["generator"] == {"kind": "model", "label": "gpt-4o-2024-08-06"}
     assert sent["response_format"] == {"type": "json_object"} and sent["temperature"] == 0.8
     assert "Instagram" in sent["messages"][0]["content"]
     step = run.steps.get(kind="llm")
@@ -132,6 +133,9 @@ def test_a_rejected_key_falls_back_at_once_and_marks_the_connector(run_intent, l
         )
     assert run.status == "completed" and run.output["model"] == "builtin"
     assert "CONNECTOR_AUTH" in run.output["fallback_reason"]
+    assert run.output["generator"] == {"kind": "template", "label": "Template text, no AI model"}
+    # The model's API answered (401): one call that reached it; the text is the template's.
+    assert run.metrics["llmCalls"] == 1 and run.metrics["templateWrites"] == 1
     llm.refresh_from_db()
     assert llm.health == "needs_reconnect"
 
@@ -177,3 +181,20 @@ def test_generate_draft_with_the_llm_article(run_intent, llm):
     assert run.status == "completed", run.error_context
     assert run.output["title"] == article["title"] and "## Work backwards" in run.output["body"]
     assert run.output["socialSnippets"] == snippets and run.output["model"] == "gpt-4o-2024-08-06"
+
+
+def test_a_sandbox_llm_is_no_model_call_and_its_text_is_labelled_template(run_intent, org):
+    connector_create(
+        organization=org,
+        provider="openai_compatible",
+        name="OpenAI sandbox",
+        mode="sandbox",
+        credentials={"api_key": "demo-api-key"},
+        config={},
+    )
+    with responses.RequestsMock():  # nothing may leave
+        run = run_intent("social", "generate-post", {"content": "Spring plants are in"})
+    assert run.status == "completed", run.error_context
+    assert run.output["model"] == "builtin" and "sandbox" in run.output["fallback_reason"]
+    assert run.output["generator"] == {"kind": "template", "label": "Template text, no AI model"}
+    assert "llmCalls" not in run.metrics and run.metrics["templateWrites"] == 1

@@ -7,6 +7,8 @@ import pytest
 from agents.library.seo import keyword_from_url
 from agents.seo import audit, keywords
 from agents.seo import fetch as seo_fetch
+from neonhub.core.errors import InvalidInput
+from runs.models import AgentRun
 
 pytestmark = pytest.mark.django_db
 PAGES = Path(__file__).resolve().parents[2] / "fixtures" / "seo"
@@ -229,9 +231,15 @@ def test_seo_audit_maps_page_errors_to_connector_errors(run_intent, httpserver):
 
 def test_seo_audit_refuses_private_addresses_unless_allowed(run_intent, settings):
     settings.NEONHUB_ALLOW_PRIVATE_URLS = False
-    run = run_intent("seo", "seo-audit", {"url": "http://127.0.0.1:9/admin"})
-    assert run.status == "failed" and run.error_code == "INVALID_INPUT"
-    assert run.error_context["details"][0]["field"] == "payload.url"
+    with pytest.raises(InvalidInput) as refused:
+        run_intent("seo", "seo-audit", {"url": "http://127.0.0.1:9/admin"})
+    assert refused.value.details == [
+        {
+            "field": "payload.url",
+            "message": "URL points to a private or local address; use a public one.",
+        }
+    ]
+    assert not AgentRun.objects.exists()
 
 
 def test_seo_audit_refuses_redirects_to_private_addresses(

@@ -10,6 +10,8 @@ from django.utils import timezone
 from connectors.models import OutboundMessage
 from connectors.registry import get_provider_class
 from connectors.services import connector_create, placeholders
+from neonhub.core.errors import InvalidInput
+from runs.models import AgentRun
 from tests.helpers import run_until_failed
 
 pytestmark = pytest.mark.django_db
@@ -134,35 +136,49 @@ def test_publish_adapts_the_post_per_platform():
 def test_publish_refuses_what_a_platform_would_reject_before_sending_anything(
     run_intent, sandboxes, change, field
 ):
-    run = run_intent(
-        "social",
-        "publish",
-        {**POST, "platforms": ["facebook_page", *change.pop("platforms")], **change},
-    )
-    assert run.status == "failed" and run.error_code == "INVALID_INPUT", run.output
-    assert run.error_context["details"][0]["field"] == field
-    assert not OutboundMessage.objects.exists()
+    # Checked when the run is asked for (Agent.preflight): no run is created.
+    with pytest.raises(InvalidInput) as refused:
+        run_intent(
+            "social",
+            "publish",
+            {**POST, "platforms": ["facebook_page", *change.pop("platforms")], **change},
+        )
+    assert refused.value.details[0]["field"] == field
+    assert not AgentRun.objects.exists() and not OutboundMessage.objects.exists()
 
 
 def test_publish_refuses_private_media_urls(run_intent, sandboxes, settings):
     settings.NEONHUB_ALLOW_PRIVATE_URLS = False
-    run = run_intent(
-        "social",
-        "publish",
-        {**POST, "platforms": ["youtube"], "videoUrl": "http://127.0.0.1/v.mp4"},
-    )
-    assert run.status == "failed" and run.error_context["details"][0]["field"] == "payload.videoUrl"
+    with pytest.raises(InvalidInput) as refused:
+        run_intent(
+            "social",
+            "publish",
+            {**POST, "platforms": ["youtube"], "videoUrl": "http://127.0.0.1/v.mp4"},
+        )
+    assert refused.value.details == [
+        {
+            "field": "payload.videoUrl",
+            "message": "Video URL points to a private or local address; use a public one.",
+        }
+    ]
+    assert not AgentRun.objects.exists()
 
 
-def test_publish_fails_naming_the_missing_connector_before_sending(run_intent, org):
+def test_publish_is_refused_naming_the_missing_connector_before_a_run_exists(run_intent, org):
     sandbox(org, "facebook_page")
-    run = run_intent("social", "publish", {**POST, "platforms": ["facebook_page", "reddit"]})
-    assert (
-        run.status == "failed"
-        and run.error_code == "CONNECTOR_MISSING"
-        and "reddit" in run.error_message
-    )
-    assert not OutboundMessage.objects.exists()
+    with pytest.raises(InvalidInput) as refused:
+        run_intent(
+            "social",
+            "publish",
+            {**POST, "platforms": ["facebook_page", "reddit"], "reddit": {"subreddit": "acme"}},
+        )
+    assert refused.value.details == [
+        {
+            "field": "payload.platforms",
+            "message": "There is no Reddit connector to publish to it: add one under Connectors.",
+        }
+    ]
+    assert not AgentRun.objects.exists() and not OutboundMessage.objects.exists()
 
 
 def test_publish_picks_a_named_connector(run_intent, org):

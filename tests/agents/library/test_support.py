@@ -37,8 +37,9 @@ def test_category_rules_keep_the_originals_order(text, category):
 @pytest.mark.parametrize(
     "text,priority",
     [
-        ("Everything is down!", "high"),
+        ("Everything is down!", "urgent"),
         ("Please fix this immediately", "high"),
+        ("I can't download the report, it's urgent", "high"),
         ("Small bug in the footer", "medium"),
         ("I have a problem with exports", "medium"),
         ("How do I add a teammate?", "low"),
@@ -46,6 +47,56 @@ def test_category_rules_keep_the_originals_order(text, category):
 )
 def test_priority_rules(text, priority):
     assert s.infer_priority(text) == priority
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Checkout is down! Customers get a 500 on the payment page",
+        "The site is down",
+        "site down since 9am",
+        "Our app is not loading for anyone",
+        "We can't log in for everyone in the team",
+        "Nobody can log in",
+        "Is there an outage?",
+        "Customers see an error page when paying",
+        "checkout broken on mobile",
+        "HTTP 502 from the API",
+        "Getting a 503 Service Unavailable",
+        "500 internal server error on save",
+    ],
+)
+def test_outage_language_is_technical_and_urgent(text):
+    assert (s.infer_category(text), s.infer_priority(text)) == ("technical", "urgent")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I was charged 500 dollars twice on my invoice",
+        "Refund $500 please, the payment went through twice",
+        "We have 500 customers, how do I upgrade the billing plan?",
+        "The download button does nothing",
+        "Sales are down by 10% since the price change",
+    ],
+)
+def test_numbers_and_lookalike_words_are_not_outages(text):
+    assert s.infer_priority(text) != "urgent"
+    assert s.infer_category(text) != "technical"
+
+
+def test_outage_triage_run_recommends_the_incident_path(run_now, org):
+    result = run(
+        run_now,
+        org,
+        "triage",
+        {"content": "Checkout is down! Customers get a 500 on the payment page"},
+    )
+    assert result.output["category"] == "technical"
+    assert result.output["priority"] == "urgent"
+    assert result.output["recommendedActions"][0] == "Page on-call now"
+    macros = s.macros_for("technical", "urgent")
+    assert macros[0]["title"] == "Urgent escalation acknowledgment"
 
 
 @pytest.mark.parametrize(
@@ -70,18 +121,18 @@ def test_triage_output_and_metrics(run_now, org):
     )
     assert r.status == "completed"
     assert r.output == {
-        "category": "bug_report",
-        "priority": "high",
+        "category": "technical",
+        "priority": "urgent",
         "sentiment": "negative",
         "recommendedActions": [
-            "Escalate to on-call",
-            "Acknowledge within 10 minutes",
-            "Log the incident in the bug tracker with reproduction steps",
-            "Ask for console logs or screenshots",
+            "Page on-call now",
+            "Acknowledge within 5 minutes",
+            "Check the status page, error monitoring and recent deploys",
+            "Open an incident and post updates until it is resolved",
         ],
         "channel": "chat",
     }
-    assert r.metrics["category"] == "bug_report" and r.metrics["priority"] == "high"
+    assert r.metrics["category"] == "technical" and r.metrics["priority"] == "urgent"
 
 
 def test_macro_suggest_puts_urgent_macro_first(run_now, org):

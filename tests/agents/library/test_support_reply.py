@@ -14,6 +14,8 @@ from agents import knowledge
 from agents.audience.compliance import keyword_of
 from agents.library.support import KEYWORD_REPLIES
 from connectors.models import OutboundMessage, Suppression
+from neonhub.core.errors import InvalidInput
+from runs.models import AgentRun
 from tests.factories import (
     ConnectorFactory,
     InboundMessageFactory,
@@ -129,7 +131,7 @@ def test_high_priority_escalates_even_with_a_good_match(run_intent, articles, tw
     run = run_intent(
         "support",
         "reply",
-        {"from": CUSTOMER, "body": "Urgent: password reset is down", "send": False},
+        {"from": CUSTOMER, "body": "Urgent: my password reset email never came", "send": False},
     )
     assert run.output["status"] == "needs_human" and run.output["priority"] == "high"
     assert run.output["escalationReason"] == "high priority" and run.output["sent"] is False
@@ -247,12 +249,20 @@ def test_suppressed_numbers_get_no_reply(run_intent, articles, twilio_sms, org):
 
 
 def test_reply_needs_a_twilio_connector(run_intent, articles):
-    run = run_intent("support", "reply", {"from": CUSTOMER, "body": "How do I reset my password?"})
-    assert (
-        run.status == "failed"
-        and run.error_code == "CONNECTOR_MISSING"
-        and "twilio_sms" in run.error_message
-    )
+    with pytest.raises(InvalidInput) as refused:
+        run_intent("support", "reply", {"from": CUSTOMER, "body": "How do I reset my password?"})
+    assert refused.value.details == [
+        {
+            "field": "payload.connector",
+            "message": "There is no Twilio SMS connector to send the reply: add one under Connectors.",
+        }
+    ]
+    assert not AgentRun.objects.exists()
+
+
+def test_an_opt_out_is_never_refused_for_want_of_a_connector(run_intent):
+    run = run_intent("support", "reply", {"from": CUSTOMER, "body": "STOP"})
+    assert run.status == "completed", run.error_message
 
 
 @pytest.mark.parametrize(
@@ -271,11 +281,12 @@ def test_reply_bad_input(api, payload, field):
 
 
 def test_a_number_that_cannot_be_normalised_fails_naming_from(run_intent):
-    run = run_intent("support", "reply", {"from": "not a phone", "body": "hi"})
-    assert (
-        run.error_code == "INVALID_INPUT"
-        and run.error_context["details"][0]["field"] == "payload.from"
-    )
+    with pytest.raises(InvalidInput) as refused:
+        run_intent("support", "reply", {"from": "not a phone", "body": "hi"})
+    assert refused.value.details[0] == {
+        "field": "payload.from",
+        "message": "From must be a phone number with its country code, like +14155550100.",
+    }
 
 
 @pytest.mark.parametrize(

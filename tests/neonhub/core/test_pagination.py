@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from agents.automation.models import BatchItem
 from neonhub.core.errors import InvalidInput
-from neonhub.core.pagination import cursor_decode, cursor_encode, keyset_page
+from neonhub.core.pagination import cursor_decode, cursor_encode, keyset_newer, keyset_page
 from runs.models import AgentRun
 from tests.factories import AgentRunFactory, BatchFactory, BatchItemFactory
 
@@ -106,3 +106,53 @@ def test_a_cursor_of_one_kind_of_list_is_refused_by_another(org):
     page = keyset_page(BatchItem.objects.filter(batch=batch), limit=1, order=("index",))
     with pytest.raises(InvalidInput):
         keyset_page(AgentRun.objects.all(), cursor=page.next_cursor, limit=1)
+
+
+def test_prev_cursors_walk_back_to_the_newest_page(org):
+    now = timezone.now()
+    for i in range(7):
+        AgentRunFactory(organization=org, created_at=now - timedelta(seconds=i // 2))
+    qs = AgentRun.objects.filter(organization=org)
+    forward, cursor = [], None
+    while True:
+        page = keyset_page(qs, cursor=cursor, limit=3)
+        forward.append([r.id for r in page.items])
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    assert [len(p) for p in forward] == [3, 3, 1]
+    assert keyset_page(qs, limit=3).prev_cursor is None
+    back = keyset_page(qs, cursor=page.prev_cursor, limit=3)
+    assert [r.id for r in back.items] == forward[1]
+    assert back.next_cursor is not None and back.prev_cursor is not None
+    first = keyset_page(qs, cursor=back.prev_cursor, limit=3)
+    assert [r.id for r in first.items] == forward[0] and first.prev_cursor is None
+    assert [r.id for r in keyset_page(qs, cursor=first.next_cursor, limit=3).items] == forward[1]
+
+
+def test_a_prev_cursor_says_its_direction_and_a_mangled_one_is_refused(org):
+    run = AgentRunFactory(organization=org)
+    backward = cursor_encode(run, backward=True)
+    assert backward != cursor_encode(run)
+    assert cursor_decode(backward, model=AgentRun) == cursor_decode(
+        cursor_encode(run), model=AgentRun
+    )
+    with pytest.raises(InvalidInput):
+        keyset_page(AgentRun.objects.all(), cursor=_raw([">", 1, 2]), limit=2)
+
+
+def test_keyset_newer_answers_only_the_rows_newer_than_the_cursor(org):
+    now = timezone.now()
+    old = AgentRunFactory(organization=org, created_at=now - timedelta(seconds=5))
+    qs = AgentRun.objects.filter(organization=org)
+    assert keyset_newer(qs, cursor=cursor_encode(old), limit=2) == ([], False)
+    same_time = AgentRunFactory(organization=org, created_at=old.created_at)
+    newer = [
+        AgentRunFactory(organization=org, created_at=now - timedelta(seconds=i)) for i in (2, 1)
+    ]
+    items, overflow = keyset_newer(qs, cursor=cursor_encode(old), limit=5)
+    expected = sorted([same_time, *newer], key=lambda r: (r.created_at, r.id), reverse=True)
+    expected = [r for r in expected if (r.created_at, r.id) > (old.created_at, old.id)]
+    assert [r.id for r in items] == [r.id for r in expected] and not overflow
+    items, overflow = keyset_newer(qs, cursor=cursor_encode(old), limit=1)
+    assert [r.id for r in items] == [expected[-1].id] and overflow

@@ -170,6 +170,30 @@ def test_a_statement_that_need_not_wait_for_the_wal_flush_answers_the_same(org):
     assert relaxed == [connection.vendor == "postgresql"] * 3
 
 
+def test_least_and_greatest_keep_the_extremes_and_fill_a_null_column(org):
+    from runs.models import RunRollup
+
+    cell = {
+        "organization_id": org.pk,
+        "hour": timezone.now().replace(minute=0, second=0, microsecond=0),
+        "agent": "a",
+        "status": "completed",
+        "error_code": "",
+        "connector": "",
+    }
+    RunRollup.objects.create(**cell)
+    for ms in (300, 120, 900, 450):
+        assert sql.update(
+            RunRollup,
+            where=cell,
+            add={"count": 1},
+            least={"duration_min_ms": ms},
+            greatest={"duration_max_ms": ms},
+        )
+    row = RunRollup.objects.get()
+    assert (row.count, row.duration_min_ms, row.duration_max_ms) == (4, 120, 900)
+
+
 def test_select_one_with_reads_the_row_and_its_related_row_as_the_orm_does(org, other_org):
     from neonhub.core.models import ApiKey
     from neonhub.core.services import api_key_create
