@@ -167,6 +167,9 @@ if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
 else:
     Q_CLUSTER["orm"] = "default"
+    # Takes tasks in batches and acknowledges them in batches: fewer write transactions on
+    # the database the runs share (neonhub/core/broker.py, docs/PERFORMANCE.md).
+    Q_CLUSTER["broker_class"] = "neonhub.core.broker.ORMBroker"
 
 # --- Auth, i18n, static ---------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

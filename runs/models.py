@@ -202,10 +202,14 @@ class AgentRun(BaseModel):
         return f"{self.agent}/{self.intent} {self.id} ({self.status})"
 
     def save(self, *args, **kwargs) -> None:
-        # A run starts its own lineage unless it was given one to continue (a Retry).
+        self.lineage_default()
+        super().save(*args, **kwargs)
+
+    def lineage_default(self) -> None:
+        """A run starts its own lineage unless it was given one to continue (a Retry).  Called by
+        ``save`` and by ``runs.services.run_create``, which INSERTs without it."""
         if self.lineage_id is None:
             self.lineage_id = self.id
-        super().save(*args, **kwargs)
 
     @property
     def is_lineage_root(self) -> bool:

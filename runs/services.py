@@ -83,11 +83,16 @@ def run_create(
         delivery_id=delivery_id,
         **extra,
     )
+    # One plain INSERT (neonhub.core.sql): the ORM's compiler cost ~0.4 ms of CPU per start,
+    # more than the database took (docs/PERFORMANCE.md, end to end).
+    run = AgentRun(**fields)
+    run.lineage_default()
     if not idempotency_key:
-        return AgentRun.objects.create(**fields), True
+        sql.insert([run])
+        return run, True
     try:
         with transaction.atomic():  # a savepoint: the unique key may be taken by a racing request
-            run = AgentRun.objects.create(**fields)
+            sql.insert([run])
     except IntegrityError:
         # Two requests with the same key raced; the other one's run is the answer.
         existing = _run_for_key(organization, idempotency_key, digest)

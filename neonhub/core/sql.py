@@ -1,5 +1,6 @@
-"""Plain statements for the hot paths: a run's claim, finish and steps, and a connector call's
-outbox writes.
+"""Plain statements for the hot paths: a run's INSERT, claim, finish and steps, a connector call's
+outbox writes, an API request's key lookup, and the task queue's table (taking and deleting
+tasks, ``neonhub.core.broker``).
 
 The rule: plain SQL is written only for a statement on a measured hot path
 (docs/PERFORMANCE.md), and only here; everything else goes through the ORM.  Migrations, the
@@ -24,7 +25,7 @@ from functools import lru_cache
 from types import MappingProxyType
 from typing import Any, TypeVar
 
-from django.db import connection, connections, models
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 
 M = TypeVar("M", bound=models.Model)
 
@@ -37,11 +38,18 @@ def _field(model: type[models.Model], name: str) -> models.Field:
     return model._meta.get_field(name)  # accepts attnames too (organization_id)
 
 
-def prep(model: type[models.Model], name: str, value: Any) -> Any:
+def _db():
+    """This thread's default connection itself: the ``connection`` proxy looks it up again on
+    every attribute, which the fields' value preparation does a dozen times per statement
+    (measured: a fifth of a run's worker CPU on SQLite)."""
+    return connections[DEFAULT_DB_ALIAS]
+
+
+def prep(model: type[models.Model], name: str, value: Any, db=None) -> Any:
     """``value`` as the database takes it for ``model.name``, as the ORM would send it."""
     if isinstance(value, models.Model):
         value = value.pk
-    return _field(model, name).get_db_prep_save(value, connection)
+    return _field(model, name).get_db_prep_save(value, db or _db())
 
 
 @lru_cache(maxsize=256)
@@ -95,8 +103,9 @@ def _shape(
         raise ValueError("an UPDATE without a condition would change every row")
     equal = {n: v for n, v in where.items() if v is not None}
     null = tuple(n for n, v in where.items() if v is None)
+    db = _db()
     text = _update_text(
-        connection.vendor,
+        db.vendor,
         model,
         tuple(values),
         tuple(add),
@@ -107,11 +116,11 @@ def _shape(
         tuple(least),
         tuple(greatest),
     )
-    params = [prep(model, n, v) for part in (values, add) for n, v in part.items()]
+    params = [prep(model, n, v, db) for part in (values, add) for n, v in part.items()]
     for part in (least, greatest):
         for n, v in part.items():
-            params += [prep(model, n, v)] * 2
-    params += [prep(model, n, v) for part in (equal, due) for n, v in part.items()]
+            params += [prep(model, n, v, db)] * 2
+    params += [prep(model, n, v, db) for part in (equal, due) for n, v in part.items()]
     return text, params
 
 
@@ -192,13 +201,14 @@ def update_returning(
 def _converters(model: type[models.Model]) -> list[tuple[int, list, Any]]:
     # Bound to this thread's connection and its operations (its time zone), so cached on it, not
     # on the module-wide proxy.
-    cache = connections[connection.alias].__dict__.setdefault("_neonhub_converters", {})
+    db = _db()
+    cache = db.__dict__.setdefault("_neonhub_converters", {})
     found = cache.get(model)
     if found is None:
         found = []
         for index, field in enumerate(model._meta.concrete_fields):
             col = field.get_col(model._meta.db_table)
-            functions = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
+            functions = db.ops.get_db_converters(col) + col.get_db_converters(db)
             if functions:
                 found.append((index, functions, col))
         cache[model] = found
@@ -207,13 +217,50 @@ def _converters(model: type[models.Model]) -> list[tuple[int, list, Any]]:
 
 def from_row(model: type[M], row: Sequence[Any]) -> M:
     """An instance from a row of all concrete columns in field order."""
-    values = list(row)
+    values, db = list(row), _db()
     for index, functions, col in _converters(model):
         value = values[index]
         for function in functions:
-            value = function(value, col, connection)
+            value = function(value, col, db)
         values[index] = value
-    return model.from_db(connection.alias, [f.attname for f in model._meta.concrete_fields], values)
+    return model.from_db(db.alias, [f.attname for f in model._meta.concrete_fields], values)
+
+
+@lru_cache(maxsize=16)
+def _select_text(vendor: str, model: type[models.Model], related: str, where_names: tuple) -> str:
+    fk = model._meta.get_field(related)
+    other = fk.related_model._meta
+    table, joined = _qn(model._meta.db_table), _qn(other.db_table)
+    columns = [f"{table}.{_qn(f.column)}" for f in model._meta.concrete_fields] + [
+        f"{joined}.{_qn(f.column)}" for f in other.concrete_fields
+    ]
+    where = " AND ".join(f"{table}.{_qn(_field(model, n).column)} = %s" for n in where_names)
+    return (
+        f"SELECT {', '.join(columns)} FROM {table} "  # noqa: S608 (names only)
+        f"INNER JOIN {joined} ON {joined}.{_qn(fk.target_field.column)} = {table}.{_qn(fk.column)} "
+        f"WHERE {where} LIMIT 1"
+    )
+
+
+def select_one_with(model: type[M], *, related: str, where: Mapping[str, Any]) -> M | None:
+    """One row of ``model`` whose fields equal ``where`` (no ``None``), with the row its
+    non-null foreign key ``related`` points to read in the same statement (``select_related``),
+    or ``None``.  For a lookup on a unique column: without an ORDER BY, which of several
+    matches is answered is up to the database."""
+    if not where or any(value is None for value in where.values()):
+        raise ValueError("select_one_with takes equalities with values")
+    db = _db()
+    text = _select_text(db.vendor, model, related, tuple(where))
+    with db.cursor() as cursor:
+        cursor.execute(text, [prep(model, n, v, db) for n, v in where.items()])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    fk = model._meta.get_field(related)
+    own = len(model._meta.concrete_fields)
+    obj = from_row(model, row[:own])
+    fk.set_cached_value(obj, from_row(fk.related_model, row[own:]))
+    return obj
 
 
 @lru_cache(maxsize=64)
@@ -234,13 +281,59 @@ def insert(objs: Iterable[models.Model]) -> None:
     if not objs:
         return
     model = type(objs[0])
-    text, fields = _insert_text(connection.vendor, model, len(objs))
-    params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for obj in objs for f in fields]
-    with connection.cursor() as cursor:
+    db = _db()
+    text, fields = _insert_text(db.vendor, model, len(objs))
+    params = [f.get_db_prep_save(f.pre_save(obj, True), db) for obj in objs for f in fields]
+    with db.cursor() as cursor:
         cursor.execute(text, params)
         keys = cursor.fetchall() if model._meta.pk.db_returning else None
     for index, obj in enumerate(objs):
         if keys is not None:
             obj.pk = keys[index][0]
         obj._state.adding = False
-        obj._state.db = connection.alias
+        obj._state.db = db.alias
+
+
+# --- the task queue's table (django-q2's ORM broker, ``neonhub.core.broker``) ----------------
+
+
+@lru_cache(maxsize=16)
+def _take_text(vendor: str, model: type[models.Model]) -> str:
+    table, pk = _qn(model._meta.db_table), _qn(model._meta.pk.column)
+    key, lock = _qn(_field(model, "key").column), _qn(_field(model, "lock").column)
+    # PostgreSQL: two clusters polling at once each skip the rows the other is taking; SQLite
+    # runs one writing statement at a time, so the inner SELECT sees what the last one took.
+    skip = " FOR UPDATE SKIP LOCKED" if vendor == "postgresql" else ""
+    return (
+        f"UPDATE {table} SET {lock} = %s WHERE {pk} IN ("  # noqa: S608 (names only)
+        f"SELECT {pk} FROM {table} WHERE {key} = %s AND {lock} < %s "
+        f"ORDER BY {pk} LIMIT %s{skip}) AND {lock} < %s "
+        f"RETURNING {pk}, {_qn(_field(model, 'payload').column)}"
+    )
+
+
+def queue_take(
+    model: type[models.Model], *, using: str, key: str, now: Any, until: Any, limit: int
+) -> list[tuple[Any, str]]:
+    """Take up to ``limit`` of the oldest tasks of queue ``key`` whose lock has passed, locking
+    them until ``until``, in one statement (its own commit); answers ``(id, payload)`` pairs,
+    oldest first."""
+    db = connections[using]
+    lock = _field(model, "lock")
+    now_p, until_p = (lock.get_db_prep_save(v, db) for v in (now, until))
+    with db.cursor() as cursor:
+        cursor.execute(_take_text(db.vendor, model), [until_p, key, now_p, limit, now_p])
+        rows = cursor.fetchall()
+    return sorted(rows)
+
+
+def delete_ids(model: type[models.Model], *, using: str, ids: Sequence[Any]) -> int:
+    """``DELETE`` the rows with these primary keys in one statement; answers how many went."""
+    if not ids:
+        return 0
+    db = connections[using]
+    table, pk = _qn(model._meta.db_table), _qn(model._meta.pk.column)
+    marks = ", ".join(["%s"] * len(ids))
+    with db.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {table} WHERE {pk} IN ({marks})", list(ids))  # noqa: S608
+        return cursor.rowcount

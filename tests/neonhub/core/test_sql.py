@@ -192,3 +192,23 @@ def test_least_and_greatest_keep_the_extremes_and_fill_a_null_column(org):
         )
     row = RunRollup.objects.get()
     assert (row.count, row.duration_min_ms, row.duration_max_ms) == (4, 120, 900)
+
+
+def test_select_one_with_reads_the_row_and_its_related_row_as_the_orm_does(org, other_org):
+    from neonhub.core.models import ApiKey
+    from neonhub.core.services import api_key_create
+
+    api_key_create(organization=other_org, name="theirs")
+    key = api_key_create(organization=org, name="ours").api_key
+    found = sql.select_one_with(ApiKey, related="organization", where={"prefix": key.prefix})
+    expected = ApiKey.objects.select_related("organization").get(pk=key.pk)
+    assert found is not None
+    assert {f.attname: getattr(found, f.attname) for f in ApiKey._meta.concrete_fields} == {
+        f.attname: getattr(expected, f.attname) for f in ApiKey._meta.concrete_fields
+    }
+    assert found.organization == org
+    assert found.organization.name == org.name and found.organization.tz == org.tz
+    assert ApiKey.organization.is_cached(found)  # no second query for it
+    assert sql.select_one_with(ApiKey, related="organization", where={"prefix": "nope"}) is None
+    with pytest.raises(ValueError):
+        sql.select_one_with(ApiKey, related="organization", where={"prefix": None})
