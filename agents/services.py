@@ -11,8 +11,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from agents import queue
+from agents import admission, queue
 from agents.registry import get_agent
+from neonhub.core import lanes
 from neonhub.core import queue as core_queue
 from neonhub.core.errors import Conflict
 from neonhub.core.models import Organization
@@ -67,7 +68,16 @@ def run_start(
             **extra,
         )
         if created:
-            queue.enqueue_run(run.id)
+            # Fair admission: a run due now whose organization has its share in flight is
+            # parked in the organization's lane (agents.admission); every other run is queued.
+            if extra.get("next_attempt_at") is not None or admission.admit(organization.pk):
+                queue.enqueue_run(run.id)
+            else:
+                queue.enqueue_run_parked(
+                    run.id,
+                    organization_id=organization.pk,
+                    turn=settings.NEONHUB_ORG_MAX_IN_FLIGHT,
+                )
     return run, created
 
 
@@ -160,6 +170,13 @@ def runs_recover(*, now=None) -> dict:
         next_attempt_at__gt=forgotten_before
     )
     forgotten = forgotten.filter(queued_at__lt=forgotten_before, updated_at__lt=forgotten_before)
+    # Runs parked in their organization's lane wait for its turn, which is recovered here.
+    parked = lanes.lanes_recover(
+        size=settings.NEONHUB_ORG_MAX_IN_FLIGHT,
+        stale_after=settings.NEONHUB_RUN_HEARTBEAT_TIMEOUT,
+    )
+    if parked:
+        forgotten = forgotten.exclude(organization_id__in=list(parked))
     redelivered = 0
     for run_id in forgotten.values_list("id", flat=True)[:500]:
         AgentRun.objects.filter(pk=run_id, status=RunStatus.QUEUED).update(updated_at=now)

@@ -109,3 +109,18 @@ class ApiKey(BaseModel):
     def is_active(self) -> bool:
         now = timezone.now()
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+
+class QueueLane(models.Model):
+    """A lane of parked tasks (``neonhub.core.lanes``): the token of its one live turn.
+
+    Only the lanes write it; a lane is an organization's id for runs.
+    """
+
+    name = models.CharField(max_length=64, primary_key=True)
+    # The live turn's token; "" when the lane has no turn queued.
+    token = models.CharField(max_length=32, blank=True, default="")
+    token_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.name
