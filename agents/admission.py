@@ -44,7 +44,10 @@ def in_flight(organization_id, *, most: int) -> int:
 
 
 def admit(organization_id) -> bool:
-    """True: send the organization's new run to the queue; False: park it in its lane."""
+    """True: send the organization's new run to the queue; False: park it in its lane.
+
+    Called once the new run is written (its count includes it).
+    """
     limit = settings.NEONHUB_ORG_MAX_IN_FLIGHT
     if limit <= 0:
         return True
@@ -55,7 +58,8 @@ def admit(organization_id) -> bool:
         or now - estimate[2] > REFRESH
         or (estimate[0] < limit <= estimate[0] + estimate[1])  # admitted up to the limit
     ):
-        estimate = [in_flight(organization_id, most=limit), 0, now]
+        # Counted after the new run's INSERT: the count includes it.
+        estimate = [max(0, in_flight(organization_id, most=limit + 1) - 1), 0, now]
         _estimates[organization_id] = estimate
         if len(_estimates) > 10_000:  # organizations that stopped starting runs
             _estimates.clear()

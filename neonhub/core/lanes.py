@@ -33,11 +33,15 @@ from django_q.conf import Conf
 from django_q.models import OrmQ
 from django_q.tasks import async_task
 
-from neonhub.core import queue
+from neonhub.core import queue, sql
 from neonhub.core.models import QueueLane
 
 TURN_FUNC = "neonhub.core.lanes.lane_turn"
 REDIS_PREFIX = "neonhub:lane:"
+
+# Lanes this process has seen another's committed row for (rows are never deleted): their
+# lane's turn is live when its token is not "" (one UPDATE, no INSERT to try).
+_lanes_made: set[str] = set()
 
 # Park: the task joins its lane; if the lane has no live turn, this one is it and is queued.
 # KEYS: lane list, turn key, the queue.  ARGV: task, turn token, turn task, now.
@@ -50,28 +54,28 @@ if redis.call('EXISTS', KEYS[2]) == 0 then
 end
 return 0
 """
-# A turn: unless it is stale, move up to ARGV[2] tasks to the queue, then queue the next turn
-# behind them (or end the lane's turns when it is empty).  Answers the tasks moved, -1 if stale.
-# KEYS as _PARK.  ARGV: this turn's token, size, next token, next turn task, now.
+# A turn: unless it is stale, move up to ARGV[2] tasks to the queue and queue the next turn
+# ahead of the last ARGV[6] of them (or end the lane's turns when it is empty).  Answers the
+# tasks moved, -1 if stale.  KEYS as _PARK.  ARGV: this turn's token, size, next token, next
+# turn task, now, the look-ahead.
 _TURN = """
 local live = redis.call('GET', KEYS[2])
 if not live or string.sub(live, 1, string.len(ARGV[1]) + 1) ~= ARGV[1] .. '|' then
   return -1
 end
-local moved = 0
-for _ = 1, tonumber(ARGV[2]) do
-  local task = redis.call('LPOP', KEYS[1])
-  if not task then break end
-  redis.call('RPUSH', KEYS[3], task)
-  moved = moved + 1
-end
-if redis.call('LLEN', KEYS[1]) > 0 then
+local moving = redis.call('LPOP', KEYS[1], tonumber(ARGV[2]))
+if not moving then moving = {} end
+local more = redis.call('LLEN', KEYS[1]) > 0
+local tail = more and tonumber(ARGV[6]) or 0
+for i = 1, #moving - tail do redis.call('RPUSH', KEYS[3], moving[i]) end
+if more then
   redis.call('SET', KEYS[2], ARGV[3] .. '|' .. ARGV[5])
   redis.call('RPUSH', KEYS[3], ARGV[4])
+  for i = math.max(1, #moving - tail + 1), #moving do redis.call('RPUSH', KEYS[3], moving[i]) end
 else
   redis.call('DEL', KEYS[2])
 end
-return moved
+return #moving
 """
 # The watchdog: a lane with tasks and no turn, or a turn older than ARGV[3], gets a new turn.
 # KEYS as _PARK.  ARGV: new token, turn task, stale-before (seconds), now.
@@ -165,13 +169,29 @@ def _turn_ensure(lane: str, size: int) -> None:
     turn that is ending (see ``lane_turn``)."""
     token = uuid.uuid4().hex
     now = timezone.now()
-    if not QueueLane.objects.filter(name=lane, token="").update(token=token, token_at=now):
+    if not sql.update(
+        QueueLane, where={"name": lane, "token": ""}, values={"token": token, "token_at": now}
+    ):
+        if lane in _lanes_made:
+            return  # the lane's turn is live
         try:
             with transaction.atomic():
                 QueueLane.objects.create(name=lane, token=token, token_at=now)
         except IntegrityError:
-            return  # the lane exists and its turn is live
-    queue.enqueue(TURN_FUNC, lane, token, str(size), group="lanes")
+            _lanes_made.add(lane)  # the lane exists and its turn is live
+            return
+    tasks = OrmQ.objects.using(Conf.ORM)
+    main = queue.broker().list_key
+    turn = tasks.create(key=main, payload=_turn_package(lane, token, size), lock=now)
+    # The queue's last few tasks (not yet taken) go behind the new turn, as in ``lane_turn``:
+    # one place later each, so the queue is not empty while the turn runs.
+    last = tasks.filter(key=main, id__lt=turn.pk, lock__lt=now).order_by("-id")
+    behind = [
+        payload
+        for pk, payload in reversed(last.values_list("id", "payload")[: _lookahead(size)])
+        if tasks.filter(id=pk, lock__lt=now).delete()[0]
+    ]
+    tasks.bulk_create([OrmQ(key=main, payload=p, lock=now) for p in behind])
 
 
 def lane_turn(lane: str, token: str, size: str) -> int:
@@ -188,6 +208,7 @@ def lane_turn(lane: str, token: str, size: str) -> int:
                 following,
                 _turn_package(lane, following, count),
                 timezone.now().timestamp(),
+                _lookahead(count),
             ],
         )
         return max(0, int(moved))
@@ -196,22 +217,40 @@ def lane_turn(lane: str, token: str, size: str) -> int:
         # or seen below) or waits, then finds no live turn and queues one.
         if not QueueLane.objects.filter(name=lane, token=token).update(token=""):
             return 0  # stale: another turn is the lane's
-        key = _orm_key(lane)
+        tasks = OrmQ.objects.using(Conf.ORM)
         ids = list(
-            OrmQ.objects.using(Conf.ORM)
-            .filter(key=key)
+            tasks.filter(key=_orm_key(lane))
             .order_by("id")
             .values_list("id", flat=True)[: count + 1]
         )
-        moving = ids[:count]
-        OrmQ.objects.using(Conf.ORM).filter(id__in=moving).update(
+        moving, more = ids[:count], len(ids) > count
+        # The queue's key; the rows keep their ids, which the ORM broker takes in order, so the
+        # lane's tasks go ahead of those queued since they were parked.
+        tail = moving[len(moving) - _lookahead(count) :] if more else []
+        tasks.filter(id__in=moving[: len(moving) - len(tail)]).update(
             key=queue.broker().list_key, lock=timezone.now()
         )
-        if len(ids) > count:  # more wait: the next turn goes behind these
+        if more:  # the next turn goes ahead of the last few moved (see _lookahead)
             following = uuid.uuid4().hex
             QueueLane.objects.filter(name=lane).update(token=following, token_at=timezone.now())
             queue.enqueue(TURN_FUNC, lane, following, size, group="lanes")
+            payloads = list(
+                tasks.filter(id__in=tail).order_by("id").values_list("payload", flat=True)
+            )
+            tasks.filter(id__in=tail).delete()
+            now = timezone.now()
+            tasks.bulk_create(
+                [OrmQ(key=queue.broker().list_key, payload=p, lock=now) for p in payloads]
+            )
     return len(moving)
+
+
+def _lookahead(count: int) -> int:
+    """How many of a turn's tasks go behind the next turn: more than the cluster takes ahead
+    of its workers, so the queue is not empty while the next turn runs (the ORM broker's
+    cluster sleeps ``poll`` seconds when it finds it empty, which cost 40% of the runs/s)."""
+    ahead = (Conf.QUEUE_LIMIT or Conf.WORKERS**2) + Conf.WORKERS + 2
+    return max(0, min(count - 1, max(ahead, count // 2)))
 
 
 def lanes_recover(*, size: int, stale_after: float) -> set[str]:
