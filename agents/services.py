@@ -172,7 +172,7 @@ def runs_recover(*, now=None) -> dict:
     forgotten = forgotten.filter(queued_at__lt=forgotten_before, updated_at__lt=forgotten_before)
     # Runs parked in their organization's lane wait for its turn, which is recovered here.
     parked = lanes.lanes_recover(
-        size=settings.NEONHUB_ORG_MAX_IN_FLIGHT,
+        size=settings.NEONHUB_ORG_MAX_IN_FLIGHT or 500,  # limit off: the lanes empty quickly
         stale_after=settings.NEONHUB_RUN_HEARTBEAT_TIMEOUT,
     )
     if parked:

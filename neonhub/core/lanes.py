@@ -226,22 +226,17 @@ def lane_turn(lane: str, token: str, size: str) -> int:
         moving, more = ids[:count], len(ids) > count
         # The queue's key; the rows keep their ids, which the ORM broker takes in order, so the
         # lane's tasks go ahead of those queued since they were parked.
-        tail = moving[len(moving) - _lookahead(count) :] if more else []
-        tasks.filter(id__in=moving[: len(moving) - len(tail)]).update(
-            key=queue.broker().list_key, lock=timezone.now()
-        )
-        if more:  # the next turn goes ahead of the last few moved (see _lookahead)
+        main, now = queue.broker().list_key, timezone.now()
+        tasks.filter(id__in=moving).update(key=main, lock=now)
+        if more:
+            # The next turn takes the place of the task _lookahead(count) from the end, so the
+            # queue is not empty while it runs; that task goes to the queue's end.
             following = uuid.uuid4().hex
-            QueueLane.objects.filter(name=lane).update(token=following, token_at=timezone.now())
-            queue.enqueue(TURN_FUNC, lane, following, size, group="lanes")
-            payloads = list(
-                tasks.filter(id__in=tail).order_by("id").values_list("payload", flat=True)
-            )
-            tasks.filter(id__in=tail).delete()
-            now = timezone.now()
-            tasks.bulk_create(
-                [OrmQ(key=queue.broker().list_key, payload=p, lock=now) for p in payloads]
-            )
+            QueueLane.objects.filter(name=lane).update(token=following, token_at=now)
+            pivot = moving[len(moving) - 1 - _lookahead(count)]
+            payload = tasks.filter(id=pivot).values_list("payload", flat=True).get()
+            tasks.filter(id=pivot).update(payload=_turn_package(lane, following, count))
+            tasks.create(key=main, payload=payload, lock=now)
     return len(moving)
 
 

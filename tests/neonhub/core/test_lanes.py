@@ -71,10 +71,11 @@ def test_a_turn_lets_in_its_size_oldest_first_with_the_next_turn_before_the_last
     assert following != first
     # The next turn is ahead of the turn's last task(s), so the queue is not empty while it runs.
     assert lanes._lookahead(2) == 1
+    # (It takes the place of run-0, which goes to the queue's end.)
     assert _tasks(MAIN) == [
-        ("agents.tasks.execute_run", ("run-0",)),
         (lanes.TURN_FUNC, following),
         ("agents.tasks.execute_run", ("run-1",)),
+        ("agents.tasks.execute_run", ("run-0",)),
     ]
     assert len(_tasks("neonhub:lane:org-a")) == 3
     # More than the cluster takes ahead of its workers (its queue limit, its workers and two),
