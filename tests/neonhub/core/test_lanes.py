@@ -71,16 +71,25 @@ def test_a_turn_lets_in_its_size_oldest_first_with_the_next_turn_before_the_last
     assert following != first
     # The next turn is ahead of the turn's last task(s), so the queue is not empty while it runs.
     assert lanes._lookahead(2) == 1
-    # (It takes the place of run-0, which goes to the queue's end.)
     assert _tasks(MAIN) == [
+        ("agents.tasks.execute_run", ("run-0",)),
         (lanes.TURN_FUNC, following),
         ("agents.tasks.execute_run", ("run-1",)),
-        ("agents.tasks.execute_run", ("run-0",)),
     ]
     assert len(_tasks("neonhub:lane:org-a")) == 3
-    # More than the cluster takes ahead of its workers (its queue limit, its workers and two),
-    # and half a turn.
-    assert (lanes._lookahead(10), lanes._lookahead(50)) == (8, 25)
+    # More than the cluster takes ahead of its workers: its queue limit, its workers and two.
+    assert (lanes._lookahead(5), lanes._lookahead(50)) == (4, 8)
+
+
+def test_a_task_queued_before_a_turn_runs_goes_before_the_lanes_next_turn(orm_broker):
+    """Otherwise the lane's turns, each taking the place of the last, would starve it."""
+    _park(5)
+    first = _turn_args()
+    OrmQ.objects.filter(key=MAIN).delete()
+    queue.enqueue("agents.tasks.execute_run", "theirs", group="runs")
+    lanes.lane_turn(*first)
+    order = [a[0] for _, a in _tasks(MAIN)]
+    assert order.index("theirs") < order.index("org-a")
 
 
 def test_a_lanes_first_turn_goes_ahead_of_the_queues_last_tasks(orm_broker):
