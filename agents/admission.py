@@ -24,8 +24,12 @@ from django.utils import timezone
 
 from runs.models import AgentRun, RunStatus
 
-# Seconds an organization's count is trusted for (as long as its admits stay under the limit).
+# Seconds an organization's count is trusted for: while it leaves room (as long as the runs
+# admitted since stay under the limit), and once it found the organization full.  A full count
+# is trusted briefly: a burst that ends is admitted again as soon as the workers caught up,
+# instead of parking runs behind a turn that is alone in the queue.
 REFRESH = 1.0
+REFRESH_FULL = 0.1
 
 # organization id -> [runs in flight when counted, admitted since, when counted (monotonic)]
 _estimates: dict = {}
@@ -55,7 +59,7 @@ def admit(organization_id) -> bool:
     estimate = _estimates.get(organization_id)
     if (
         estimate is None
-        or now - estimate[2] > REFRESH
+        or now - estimate[2] > (REFRESH if estimate[0] < limit else REFRESH_FULL)
         or (estimate[0] < limit <= estimate[0] + estimate[1])  # admitted up to the limit
     ):
         # Counted after the new run's INSERT: the count includes it.

@@ -125,7 +125,7 @@ def test_a_full_organization_is_parked_without_counting_until_the_estimate_is_ol
     assert _counts(queries) == 1
     AgentRun.objects.filter(organization=org).update(status=RunStatus.COMPLETED)
     assert admission.admit(org.pk) is False  # the estimate is still trusted
-    clock[0] += admission.REFRESH + 0.1
+    clock[0] += admission.REFRESH_FULL + 0.01
     assert _admit_new(org) is True
 
 
