@@ -7,6 +7,7 @@ from datetime import datetime
 
 from django_q.models import Schedule
 
+from neonhub.core import lanes
 from neonhub.core.queue import enqueue
 
 
@@ -17,6 +18,14 @@ def enqueue_run(run_id) -> None:
     commit, and no run can be committed without its task); with Redis, after the commit.
     """
     enqueue("agents.tasks.execute_run", str(run_id), group="runs")
+
+
+def enqueue_run_parked(run_id, *, organization_id, turn: int) -> None:
+    """Enqueue through the organization's lane (``agents.admission``): let into the queue
+    ``turn`` runs at a time, so the organization's flood does not queue ahead of everyone."""
+    lanes.park(
+        "agents.tasks.execute_run", str(run_id), group="runs", lane=str(organization_id), size=turn
+    )
 
 
 def enqueue_run_at(run_id, when: datetime) -> None:

@@ -16,12 +16,12 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
 
-from agents import approvals, queue
+from agents import admission, approvals, queue
 from agents.checks import provider_label
 from agents.models import Brand, ContentDraft, DraftStatus, KnowledgeArticle
 from agents.registry import get_agent
 from connectors.models import Connector, Health
-from neonhub.core import audit
+from neonhub.core import audit, lanes
 from neonhub.core import queue as core_queue
 from neonhub.core.errors import Conflict, InvalidInput
 from neonhub.core.models import Organization
@@ -112,7 +112,16 @@ def run_start(
                 run=run, reasons=hold.reasons, preview=hold.preview, expires_at=hold.expires_at
             )
         elif created:
-            queue.enqueue_run(run.id)
+            # Fair admission: a run due now whose organization has its share in flight is
+            # parked in the organization's lane (agents.admission); every other run is queued.
+            if extra.get("next_attempt_at") is not None or admission.admit(organization.pk):
+                queue.enqueue_run(run.id)
+            else:
+                queue.enqueue_run_parked(
+                    run.id,
+                    organization_id=organization.pk,
+                    turn=settings.NEONHUB_ORG_MAX_IN_FLIGHT,
+                )
     return run, created
 
 
@@ -433,6 +442,13 @@ def runs_recover(*, now=None) -> dict:
         next_attempt_at__gt=forgotten_before
     )
     forgotten = forgotten.filter(queued_at__lt=forgotten_before, updated_at__lt=forgotten_before)
+    # Runs parked in their organization's lane wait for its turn, which is recovered here.
+    parked = lanes.lanes_recover(
+        size=settings.NEONHUB_ORG_MAX_IN_FLIGHT or 500,  # limit off: the lanes empty quickly
+        stale_after=settings.NEONHUB_RUN_HEARTBEAT_TIMEOUT,
+    )
+    if parked:
+        forgotten = forgotten.exclude(organization_id__in=list(parked))
     redelivered = 0
     for run_id in forgotten.values_list("id", flat=True)[:500]:
         AgentRun.objects.filter(pk=run_id, status=RunStatus.QUEUED).update(updated_at=now)

@@ -245,7 +245,8 @@ NEONHUB_UPLOAD_DIR = Path(env.str("NEONHUB_UPLOAD_DIR", default=str(VAR_DIR / "u
 NEONHUB_WEBHOOK_MAX_BYTES = env.int("NEONHUB_WEBHOOK_MAX_BYTES", default=262_144)
 # Webhook deliveries (accepted and refused) are kept this long, then pruned by the minute task.
 NEONHUB_WEBHOOK_RETENTION_DAYS = env.int("NEONHUB_WEBHOOK_RETENTION_DAYS", default=30)
-# Runs of one organization queued or running at once; batches feed only within it.
+# Runs of one organization in the queue at once: more are parked in its lane and let in this
+# many at a time (agents.admission); batches feed only within it.  0: one first-in, first-out queue.
 NEONHUB_ORG_MAX_IN_FLIGHT = env.int("NEONHUB_ORG_MAX_IN_FLIGHT", default=50)
 # A batch pauses itself when more than this share of its finished inputs failed, once at
 # least NEONHUB_BATCH_FAILURE_MIN have finished.

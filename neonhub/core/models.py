@@ -193,3 +193,18 @@ class Invitation(BaseModel):
         if self.expires_at <= timezone.now():
             return "expired"
         return "pending"
+
+
+class QueueLane(models.Model):
+    """A lane of parked tasks (``neonhub.core.lanes``): the token of its one live turn.
+
+    Only the lanes write it; a lane is an organization's id for runs.
+    """
+
+    name = models.CharField(max_length=64, primary_key=True)
+    # The live turn's token; "" when the lane has no turn queued.
+    token = models.CharField(max_length=32, blank=True, default="")
+    token_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.name
