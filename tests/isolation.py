@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from neonhub.core.services import api_key_create
 from tests.factories import (
     AgentRunFactory,
     BatchFactory,
@@ -41,6 +42,7 @@ FOREIGN_OBJECTS: dict[str, Callable] = {
     "batch_id": lambda org: BatchFactory(organization=org).id,
     "import_id": _import,
     "draft_id": lambda org: ContentDraftFactory(organization=org).id,
+    "api_key_id": lambda org: api_key_create(organization=org, name="theirs").api_key.id,
 }
 
 # Parameters that are not object ids (an action name, a token) get a plain value.
