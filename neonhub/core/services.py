@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -74,7 +74,7 @@ def _key_state(key: ApiKey) -> dict:
 
 def _clean_key_fields(
     *, name: str, role: str, scopes: list[str], expires_at: datetime | None, rate_limit: str
-) -> tuple[str, list[str], str]:
+) -> tuple[str, list[str], datetime | None, str]:
     name = (name or "").strip()
     if not name:
         raise InvalidInput.for_field("name", "Give the key a name (what uses it)")
@@ -90,6 +90,8 @@ def _clean_key_fields(
         raise InvalidInput.for_field(
             "scopes", f"A {role} key cannot hold {beyond[0]}: choose a higher role or drop it"
         )
+    if expires_at is not None and timezone.is_naive(expires_at):
+        expires_at = timezone.make_aware(expires_at, UTC)  # a time without an offset is UTC
     if expires_at is not None and expires_at <= timezone.now():
         raise InvalidInput.for_field("expires_at", "The expiry must be in the future")
     rate_limit = (rate_limit or "").strip()
@@ -97,7 +99,7 @@ def _clean_key_fields(
         parse_limit(rate_limit)
     # Declaration order, no duplicates: the list reads the same everywhere.
     ordered = [s.name for s in scope_set.SCOPES if s.name in set(scopes)]
-    return name, ordered, rate_limit
+    return name, ordered, expires_at, rate_limit
 
 
 @transaction.atomic
@@ -116,7 +118,7 @@ def api_key_create(
     """A new key; its token is in the answer only.  ``principal`` (the creator, when a person
     or key creates it) may not give it a higher role than their own.  No scopes: every scope
     its role can use."""
-    name, scopes, rate_limit = _clean_key_fields(
+    name, scopes, expires_at, rate_limit = _clean_key_fields(
         name=name,
         role=role,
         scopes=list(scopes or []),
@@ -158,7 +160,7 @@ def api_key_update(
 ) -> ApiKey:
     """Rename a key or change its own rate limit (blank: the setting's)."""
     before = _key_state(api_key)
-    name, _, rate_limit = _clean_key_fields(
+    name, _, _, rate_limit = _clean_key_fields(
         name=name, role=api_key.role, scopes=[], expires_at=None, rate_limit=rate_limit
     )
     api_key.name = name

@@ -135,3 +135,10 @@ def test_a_key_created_from_the_command_line_is_audited_as_the_system(org):
     issued = api_key_create(organization=org, name="cli")
     event = AuditEvent.objects.get(action="api_key.create", target_id=str(issued.api_key.id))
     assert event.actor == "system"
+
+
+def test_an_expiry_without_an_offset_is_utc(admin_api):
+    created = admin_api.post("/api-keys", {"name": "naive", "expires_at": "2099-01-02T03:04:05"})
+    assert created.status_code == 201, created.content
+    assert created.json()["expires_at"].startswith("2099-01-02T03:04:05")
+    assert ApiKey.objects.get(name="naive").expires_at.utcoffset() == timedelta(0)
