@@ -183,7 +183,7 @@ def _decider(request: HttpRequest) -> dict:
     response={202: RunOut},
     summary="Approve a run awaiting approval (owners and admins); optionally with edited input",
 )
-@requires("manage", find=run_get)
+@requires("manage", find=run_get, scope="approvals:write")
 def run_approve(request: HttpRequest, run: AgentRun, body: ApproveIn):
     approved = services.run_approve(
         run=run, note=body.note, payload=body.payload, **_decider(request)
@@ -196,7 +196,7 @@ def run_approve(request: HttpRequest, run: AgentRun, body: ApproveIn):
     response=RunOut,
     summary="Reject a run awaiting approval with a note (owners and admins); nothing is sent",
 )
-@requires("manage", find=run_get)
+@requires("manage", find=run_get, scope="approvals:write")
 def run_reject(request: HttpRequest, run: AgentRun, body: RejectIn):
     return services.run_reject(run=run, note=body.note, **_decider(request))
 

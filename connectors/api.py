@@ -111,7 +111,7 @@ def connector_delete(request: HttpRequest, connector: Connector):
     response=TestOut,
     summary="Test the connection (a pass heals the connector)",
 )
-@requires("write", find=selectors.connector_get)
+@requires("write", find=selectors.connector_get, scope="connectors:write")
 def connector_test(request: HttpRequest, connector: Connector):
     result = services.connector_test(connector=connector)
     return {

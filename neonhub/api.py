@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from functools import wraps
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
-from neonhub.core.auth import ApiKeyBearer, SessionAuth
+from neonhub.core import scopes
+from neonhub.core.auth import SCOPE_ATTRIBUTE, ApiKeyBearer, SessionAuth
 from neonhub.core.errors import NeonHubError
 
 logger = logging.getLogger(__name__)
@@ -20,6 +23,15 @@ class NeonHubAPI(NinjaAPI):
         """The operation's function name (``run_list``), never its module path: moving code
         must not change the contract a frontend generates its client from."""
         return operation.view_func.__name__
+
+    def create_response(self, request, data, *args, **kwargs) -> HttpResponse:
+        response = super().create_response(request, data, *args, **kwargs)
+        # A bearer key's rate-limit window, on every answer to it (429 included).
+        decision = getattr(request, "neonhub_rate", None)
+        if decision is not None:
+            for name, value in decision.headers().items():
+                response[name] = value
+        return response
 
 
 api = NeonHubAPI(
@@ -47,14 +59,70 @@ ROUTERS = [
     ("/members", "neonhub.core.api_team.members_router"),
     ("/invitations", "neonhub.core.api_team.invitations_router"),
     ("/settings", "agents.api.settings_router"),
+    ("/api-keys", "neonhub.core.api.api_keys_router"),
 ]
+
+# The API key scope each router's operations need: (reads, writes).  An operation names its
+# own with ``requires(..., scope=...)`` or ``scoped(...)``; one with neither on a router not
+# listed here has no scope, so no key may call it (and tests/neonhub/test_scopes.py fails).
+ROUTER_SCOPES: dict[str, tuple[str | None, str | None]] = {
+    "agents.api.agents_router": ("runs:read", "runs:write"),
+    "runs.api.router": ("runs:read", "runs:write"),
+    "connectors.api.router": ("connectors:read", "connectors:manage"),
+    "agents.api.connector_actions_router": ("connectors:read", "connectors:write"),
+    "agents.automation.api.triggers_router": ("automation:read", "automation:write"),
+    "agents.automation.api.schedules_router": ("automation:read", "automation:write"),
+    "agents.automation.api.batches_router": ("automation:read", "automation:write"),
+    "agents.audience.api.contacts_router": ("contacts:read", "contacts:write"),
+    "agents.audience.api.lists_router": ("contacts:read", "contacts:write"),
+    "agents.automation.api.calendar_router": ("calendar:read", None),
+    "neonhub.core.api.api_keys_router": ("keys:manage", "keys:manage"),
+    "neonhub.core.api_team.members_router": ("members:read", "members:manage"),
+    "neonhub.core.api_team.invitations_router": ("members:read", "members:manage"),
+    "agents.api.settings_router": ("settings:read", "settings:manage"),
+}
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+SCOPE_EXTENSION = "x-neonhub-scope"
+
+
+def operation_scope(operation, defaults: tuple[str | None, str | None]) -> str | None:
+    """The scope an operation needs: its own, else its router's for reads or writes."""
+    own = getattr(operation.view_func, SCOPE_ATTRIBUTE, None)
+    if own is not None:
+        return own
+    reads = set(operation.methods) <= READ_METHODS
+    return defaults[0] if reads else defaults[1]
+
+
+def _scope_gate(defaults: tuple[str | None, str | None]) -> Callable:
+    """A router "view" decorator: says which scope the operation needs, to the bearer-key
+    check (``request.neonhub_scope``) and in the OpenAPI document (``x-neonhub-scope``)."""
+
+    def decorate(run: Callable) -> Callable:
+        operation = run.__self__  # the bound operation ninja is wrapping
+        scope = operation_scope(operation, defaults)
+        if scope is not None:
+            if scope not in scopes.ALL:
+                raise ValueError(f"{operation.view_func.__name__}: unknown scope {scope!r}")
+            operation.openapi_extra = {**(operation.openapi_extra or {}), SCOPE_EXTENSION: scope}
+
+        @wraps(run)
+        def scoped_run(request: HttpRequest, *args, **kwargs):
+            request.neonhub_scope = scope
+            return run(request, *args, **kwargs)
+
+        return scoped_run
+
+    return decorate
 
 
 def _mount() -> None:
     from django.utils.module_loading import import_string
 
     for prefix, path in ROUTERS:
-        api.add_router(prefix, import_string(path))
+        router = import_string(path)
+        router.add_decorator(_scope_gate(ROUTER_SCOPES.get(path, (None, None))), mode="view")
+        api.add_router(prefix, router)
 
 
 def error_body(code: str, message: str, details=None) -> dict:

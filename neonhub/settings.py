@@ -257,6 +257,9 @@ NEONHUB_BATCH_FAILURE_MIN = env.int("NEONHUB_BATCH_FAILURE_MIN", default=50)
 NEONHUB_RUN_HEARTBEAT_TIMEOUT = env.int("NEONHUB_RUN_HEARTBEAT_TIMEOUT", default=120)
 # Least seconds between heartbeat writes (each is also the cancellation check).
 NEONHUB_HEARTBEAT_MIN_INTERVAL = env.float("NEONHUB_HEARTBEAT_MIN_INTERVAL", default=1.0)
+# Requests one API key may make per window ("<n>/<second|minute|hour|day>"); a key's own limit,
+# set on the API keys page, wins.  Counted in Redis when REDIS_URL is set, else in the database.
+NEONHUB_API_RATE_LIMIT = env.str("NEONHUB_API_RATE_LIMIT", default="600/minute")
 # A run's steps in its first seconds are written with its finish (see runs/recorder.py).
 NEONHUB_STEP_BUFFER_SECONDS = env.float("NEONHUB_STEP_BUFFER_SECONDS", default=1.0)
 NEONHUB_RETRY_BASE_SECONDS = env.float("NEONHUB_RETRY_BASE_SECONDS", default=5.0)

@@ -6,6 +6,7 @@ from agents.audience.urls import public_patterns as audience_public_patterns
 from agents.automation.urls import hook_patterns
 from neonhub.api import api
 from neonhub.core import views as core_views
+from neonhub.core import views_api_keys as api_key_views
 from neonhub.core import views_team
 
 urlpatterns = [
@@ -57,6 +58,13 @@ urlpatterns = [
         "settings/team/members/<uuid:member_id>/remove/",
         views_team.team_member_remove,
         name="team-member-remove",
+    ),
+    path("settings/api-keys/", api_key_views.api_key_list, name="api-keys"),
+    path("settings/api-keys/<uuid:api_key_id>/", api_key_views.api_key_edit, name="api-key-edit"),
+    path(
+        "settings/api-keys/<uuid:api_key_id>/revoke/",
+        api_key_views.api_key_revoke,
+        name="api-key-revoke",
     ),
     path("healthz", core_views.healthz, name="healthz"),
     path("metrics", core_views.metrics, name="metrics"),

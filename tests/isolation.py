@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from neonhub.core.services import api_key_create
 from tests.factories import (
     AgentRunFactory,
     BatchFactory,
@@ -49,6 +50,7 @@ FOREIGN_OBJECTS: dict[str, Callable] = {
     "invitation_id": lambda org: InvitationFactory(organization=org).id,
     "brand_id": lambda org: BrandFactory(organization=org).id,
     "article_id": lambda org: KnowledgeArticleFactory(organization=org).id,
+    "api_key_id": lambda org: api_key_create(organization=org, name="theirs").api_key.id,
 }
 
 # Parameters that are not object ids (an action name, a token) get a plain value.

@@ -16,6 +16,7 @@ OUR_APPS = ("core", "connectors", "runs", "agents", "audience", "triggers")
 EXEMPT = {
     "core.ApiKey": "issued by api_key_create, which answers the one-time token a test needs",
     "core.QueueLane": "written only by neonhub.core.lanes, the turn tokens under test",
+    "core.ApiKeyWindow": "written only by rate_limit_hit, the counter under test",
     "connectors.BudgetUsage": "written only by budget_consume, the counter under test",
     "triggers.WebhookDelivery": "written only by the webhook endpoints, as they record a delivery",
 }

@@ -41,7 +41,7 @@ from agents.automation.schemas import (
 )
 from agents.automation.sources import source_provider, trigger_sources
 from connectors.selectors import connector_get
-from neonhub.core.auth import requires
+from neonhub.core.auth import requires, scoped
 from neonhub.core.errors import InvalidInput
 from neonhub.core.schemas import given_fields
 
@@ -192,6 +192,7 @@ def schedule_list(request: HttpRequest):
     response=PreviewOut,
     summary="The next five times of a cron or interval, before saving",
 )
+@scoped("automation:read")
 def schedule_preview(request: HttpRequest, body: PreviewIn):
     tz = body.timezone or request.auth.organization.timezone
     return {

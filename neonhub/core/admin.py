@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.db.models import Count
-from django.utils import timezone
 
-from neonhub.core.models import ApiKey, AuditEvent, Membership, Organization
+from neonhub.core import services
+from neonhub.core.auth import Principal
+from neonhub.core.models import ApiKey, AuditEvent, Membership, Organization, Role
 
 
 class MembershipInline(admin.TabularInline):
@@ -23,6 +24,9 @@ class ApiKeyInline(admin.TabularInline):
 
     def has_add_permission(self, request, obj=None):
         return False  # keys are created with `createapikey` or the API, so the secret is shown once
+
+    def has_change_permission(self, request, obj=None):
+        return False  # changes go through the services, which write the audit log
 
 
 @admin.register(Organization)
@@ -73,9 +77,18 @@ class ApiKeyAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
-    @admin.action(description="Revoke selected keys")
+    def has_change_permission(self, request, obj=None) -> bool:
+        # Keys change only through their services, which write the audit log; staff revoke
+        # with the action below, owners and admins on the API keys page.
+        return False
+
+    @admin.action(description="Revoke selected keys", permissions=["view"])
     def revoke(self, request, queryset):
-        revoked = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        revoked = 0
+        for key in queryset.filter(revoked_at__isnull=True).select_related("organization"):
+            staff = Principal(organization=key.organization, role=Role.OWNER, user=request.user)
+            services.api_key_revoke(api_key=key, principal=staff, request=request)
+            revoked += 1
         self.message_user(request, f"{revoked} key(s) revoked.")
 
 

@@ -18,8 +18,10 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from ninja.security import HttpBearer
 from ninja.security.session import SessionAuth as NinjaSessionAuth
 
+from neonhub.core import scopes as scope_set
 from neonhub.core.errors import NotFound, PermissionDenied
 from neonhub.core.models import MANAGE_ROLES, WRITE_ROLES, ApiKey, Organization
+from neonhub.core.ratelimit import RateLimited, rate_limit_hit
 from neonhub.core.selectors import api_key_authenticate
 from neonhub.core.views_util import forbidden, not_found
 
@@ -59,10 +61,30 @@ class Principal:
 
 
 class ApiKeyBearer(HttpBearer):
+    """A bearer API key.  Checked in order: the key (401), its rate limit (429), the scope the
+    operation needs (403).  ``neonhub/api.py`` sets ``request.neonhub_scope`` for every
+    operation of its routers before this runs; an operation without one lets no key through.
+    """
+
     def authenticate(self, request: HttpRequest, token: str) -> Principal | None:
         key = api_key_authenticate(token=token)
         if key is None:
             return None
+        decision = rate_limit_hit(key=key)
+        request.neonhub_rate = decision  # NeonHubAPI.create_response adds the headers
+        if not decision.allowed:
+            raise RateLimited(
+                f"This API key's rate limit ({decision.limit} requests per window) is spent; "
+                f"retry in {decision.retry_after} s",
+                decision=decision,
+            )
+        scope = getattr(request, "neonhub_scope", None)
+        if scope is None:
+            raise PermissionDenied("This operation is not open to API keys")
+        if scope not in scope_set.effective_scopes(role=key.role, scopes=key.scopes):
+            raise PermissionDenied(
+                f"This API key lacks the scope {scope}", details={"missing_scope": scope}
+            )
         principal = Principal(organization=key.organization, role=key.role, api_key=key)
         request.principal = principal
         return principal
@@ -119,15 +141,36 @@ def _api_signature(func: Callable[..., Any], key: str) -> inspect.Signature:
     return signature.replace(parameters=params)
 
 
-def requires(role: Role = "write", *, find: Callable[..., Any] | None = None):
+SCOPE_ATTRIBUTE = "neonhub_scope"
+
+
+def scoped(scope: str):
+    """The API key scope an operation needs, when its router's default is not right (see
+    ``neonhub/api.py``: routers give reads their read scope, writes their write scope)."""
+    if scope not in scope_set.ALL:
+        raise ValueError(f"Unknown API key scope {scope!r}")
+
+    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+        setattr(func, SCOPE_ATTRIBUTE, scope)
+        return func
+
+    return decorate
+
+
+def requires(
+    role: Role = "write", *, find: Callable[..., Any] | None = None, scope: str | None = None
+):
     """An API operation that changes something: a role that may not answers 403 FORBIDDEN.
 
     With ``find`` (a selector taking the organization and one id), the path's id is looked up
-    first and the operation receives the object as its second argument.
+    first and the operation receives the object as its second argument.  ``scope``: the API key
+    scope it needs when not its router's write scope (as ``scoped``).
     """
 
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
         key = _id_keyword(find) if find else ""
+        if scope is not None:
+            scoped(scope)(func)
 
         @wraps(func)
         def operation(request: HttpRequest, **kwargs: Any) -> Any:

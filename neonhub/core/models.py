@@ -90,6 +90,8 @@ class ApiKey(BaseModel):
     expires_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
+    # "<n>/<second|minute|hour|day>"; blank: the NEONHUB_API_RATE_LIMIT setting.
+    rate_limit = models.CharField(max_length=32, blank=True, default="")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -109,6 +111,24 @@ class ApiKey(BaseModel):
     def is_active(self) -> bool:
         now = timezone.now()
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+
+class ApiKeyWindow(models.Model):
+    """How many requests one API key made in one fixed rate-limit window (the database counter,
+    used when Redis is not configured).  ``window_start`` is the window's start in epoch seconds; one
+    atomic upsert per request counts, and a key's older windows go when it opens a new one."""
+
+    api_key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, related_name="+")
+    window_start = models.BigIntegerField()
+    hits = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["api_key", "window_start"], name="apikeywindow_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.api_key_id} @ {self.window_start}: {self.hits}"
 
 
 class AuditEvent(models.Model):

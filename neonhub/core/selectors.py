@@ -11,7 +11,7 @@ from django.utils import timezone
 from neonhub.core import sql
 from neonhub.core.errors import NotFound
 from neonhub.core.models import ApiKey, Membership, Organization
-from neonhub.core.services import hash_secret
+from neonhub.core.tokens import hash_secret
 
 
 def api_key_authenticate(*, token: str) -> ApiKey | None:
@@ -32,6 +32,24 @@ def api_key_authenticate(*, token: str) -> ApiKey | None:
     if key.last_used_at is None or now - key.last_used_at > timedelta(minutes=1):
         ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
     return key
+
+
+def api_key_list(*, organization: Organization) -> QuerySet[ApiKey]:
+    """The organization's keys, newest first, with who created them."""
+    return (
+        ApiKey.objects.filter(organization=organization)
+        .select_related("created_by")
+        .order_by("-created_at", "-id")
+    )
+
+
+def api_key_get(*, organization: Organization, api_key_id) -> ApiKey:
+    return organization_object_get(
+        ApiKey.objects.select_related("organization", "created_by"),
+        organization=organization,
+        pk=api_key_id,
+        what="API key",
+    )
 
 
 def membership_list_for_user(*, user) -> QuerySet[Membership]:

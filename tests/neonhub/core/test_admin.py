@@ -71,3 +71,16 @@ def test_membership_admin_lists_users_and_roles(admin_client):
     member = MembershipFactory(role=Role.ADMIN)
     page = admin_client.get("/admin/core/membership/").content.decode()
     assert member.user.username in page and Membership.objects.count() == 1
+
+
+def test_the_admin_revokes_through_the_service_and_the_audit_log(admin_client, org):
+    from neonhub.core.models import AuditEvent
+    from neonhub.core.services import api_key_create
+
+    key = api_key_create(organization=org, name="leaked").api_key
+    admin_client.post("/admin/core/apikey/", {"action": "revoke", "_selected_action": [key.pk]})
+    event = AuditEvent.objects.get(action="api_key.revoke", target_id=str(key.pk))
+    assert event.actor_user is not None and event.actor_user.is_staff
+    # Nothing else about a key is edited in the admin (it would bypass the audit log).
+    page = admin_client.get(f"/admin/core/apikey/{key.pk}/change/")
+    assert page.status_code == 200 and 'name="role"' not in page.content.decode()

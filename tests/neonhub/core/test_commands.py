@@ -60,6 +60,33 @@ def test_createapikey_prints_the_key_alone_on_the_last_line():
         call_command("createapikey", "nope", "--name", "x")
 
 
+def test_createapikey_takes_scopes_an_expiry_and_a_rate_limit():
+    call_command("createorg", "acme", "--name", "Acme")
+    out = StringIO()
+    call_command(
+        "createapikey",
+        "acme",
+        "--name",
+        "ci",
+        "--scope",
+        "runs:read",
+        "--scope",
+        "runs:write",
+        "--expires-days",
+        "30",
+        "--rate-limit",
+        "60/minute",
+        stdout=out,
+    )
+    key = api_key_authenticate(token=out.getvalue().strip().splitlines()[-1])
+    assert key.scopes == ["runs:read", "runs:write"] and key.rate_limit == "60/minute"
+    assert key.expires_at is not None
+    with pytest.raises(CommandError, match="cannot hold"):
+        call_command(
+            "createapikey", "acme", "--name", "v", "--role", "viewer", "--scope", "runs:write"
+        )
+
+
 def test_demo_creates_once_and_reuses(tmp_path, settings):
     settings.VAR_DIR = tmp_path
     settings.NEONHUB_DEMO_HOOKS = []
