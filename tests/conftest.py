@@ -68,6 +68,9 @@ class ApiClient:
     def patch(self, path, data=None, **kw):
         return self._call("patch", path, data or {}, **kw)
 
+    def put(self, path, data=None, **kw):
+        return self._call("put", path, data or {}, **kw)
+
     def delete(self, path, **kw):
         return self._call("delete", path, **kw)
 
