@@ -58,6 +58,8 @@ INSTALLED_APPS = [
     "template_partials",
     "django_q",
     "axes",
+    # Ninja's templates and static files: the API docs' Swagger UI without a CDN.
+    "ninja",
     "neonhub.core",
     "connectors",
     "runs",
