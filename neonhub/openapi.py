@@ -97,7 +97,7 @@ def error_components() -> dict[str, Any]:
                             "(e.g. the run an idempotency key belongs to), or null",
                             "anyOf": [
                                 {"type": "array", "items": {"$ref": REF + "FieldError"}},
-                                {"type": "object"},
+                                {"type": "object", "additionalProperties": True},
                                 {"type": "null"},
                             ],
                         },
