@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run worker test test-fast reliability lint bench bench-drain bench-e2e bench-dashboard bench-batch bench-fairness lock clean
+.PHONY: install run worker test test-fast reliability lint client bench bench-drain bench-e2e bench-dashboard bench-batch bench-fairness lock clean
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,11 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
+
+# The OpenAPI contract as a typed client: export the document, generate TypeScript types with
+# openapi-typescript and type-check clients/typescript/example.ts (npm ci installs the pinned tools).
+client: install
+	PYTHON=$(PY) clients/typescript/check.sh
 
 bench: install
 	$(PY) bench/run_throughput.py

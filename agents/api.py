@@ -272,7 +272,7 @@ settings_router = Router(tags=["settings"])
     response=ComplianceSettings,
     summary="The compliance settings the message gate obeys (everyone in the organization)",
 )
-def compliance_settings_get(request: HttpRequest):
+def compliance_get(request: HttpRequest):
     return policy.compliance_settings_of(organization=request.auth.organization)
 
 
@@ -282,5 +282,5 @@ def compliance_settings_get(request: HttpRequest):
     summary="Replace the compliance settings (owners and admins); bad values are 422 naming the field",
 )
 @requires("manage")
-def compliance_settings_put(request: HttpRequest, body: ComplianceSettings):
+def compliance_put(request: HttpRequest, body: ComplianceSettings):
     return policy.compliance_settings_save(principal=request.auth, values=body, request=request)

@@ -6,6 +6,8 @@ from uuid import UUID
 from ninja import Schema
 from pydantic import ConfigDict, Field
 
+from runs.models import RunStatus
+
 
 class RunIn(Schema):
     model_config = ConfigDict(extra="forbid")
@@ -75,7 +77,7 @@ class ActionError(Schema):
 
 class ActionRunOut(Schema):
     run_id: UUID
-    status: str
+    status: RunStatus
     output: Any
     error: ActionError | None
 

@@ -11,6 +11,7 @@ from pydantic import ConfigDict, Field
 
 from connectors.base import Provider
 from connectors.health import effective_health
+from connectors.models import Health
 from connectors.registry import get_provider_class
 
 Mode = Literal["live", "sandbox"]
@@ -58,10 +59,10 @@ class ConnectorOut(Schema):
     id: UUID
     provider: str
     name: str
-    mode: str
+    mode: Mode
     sandbox: bool
     enabled: bool
-    health: str
+    health: Health
     last_error: str
     last_error_at: datetime | None
     last_used_at: datetime | None
@@ -107,7 +108,7 @@ class ConnectorListQuery(Schema):
 class TestOut(Schema):
     ok: bool
     message: str
-    health: str
+    health: Health
     last_tested_at: datetime | None
     details: dict[str, Any]
 

@@ -8,9 +8,10 @@ from functools import wraps
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Swagger
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
+from neonhub import openapi
 from neonhub.core import scopes
 from neonhub.core.auth import SCOPE_ATTRIBUTE, ApiKeyBearer, SessionAuth
 from neonhub.core.errors import NeonHubError
@@ -20,9 +21,21 @@ logger = logging.getLogger(__name__)
 
 class NeonHubAPI(NinjaAPI):
     def get_openapi_operation_id(self, operation) -> str:
-        """The operation's function name (``run_list``), never its module path: moving code
-        must not change the contract a frontend generates its client from."""
-        return operation.view_func.__name__
+        """``<tag>_<verb>`` (``runs_list``, ``runs_get``), never the module path: moving code
+        must not change the contract a frontend generates its client from. An operation may
+        still pass its own ``operation_id=``."""
+        tags = operation.tags or ["api"]
+        return openapi.operation_id(tags[0], operation.view_func.__name__)
+
+    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
+        """Ninja's document plus the contract of neonhub/openapi.py: the error answers of every
+        operation, agent/intent enums and one typed body per intent for ``POST /runs``."""
+        from agents.registry import all_agents
+
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        openapi.add_error_responses(schema)
+        openapi.add_agent_contract(schema, all_agents())
+        return schema
 
     def create_response(self, request, data, *args, **kwargs) -> HttpResponse:
         response = super().create_response(request, data, *args, **kwargs)
@@ -41,6 +54,9 @@ api = NeonHubAPI(
     "Authenticate with `Authorization: Bearer <api key>` or the browser session.",
     auth=[ApiKeyBearer(), SessionAuth()],
     urls_namespace="api",
+    # Served from ninja's static files ("ninja" is in INSTALLED_APPS), never a CDN: the docs
+    # work offline. No validator badge: it would call validator.swagger.io.
+    docs=Swagger(settings={"validatorUrl": None, "persistAuthorization": True}),
 )
 
 ROUTERS = [
@@ -169,13 +185,7 @@ def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResp
 
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-    code = {
-        400: "BAD_REQUEST",
-        403: "FORBIDDEN",
-        404: "NOT_FOUND",
-        413: "PAYLOAD_TOO_LARGE",
-        429: "RATE_LIMITED",
-    }.get(exc.status_code, "ERROR")
+    code = openapi.HTTP_ERROR_CODES.get(exc.status_code, openapi.FALLBACK_CODE)
     return api.create_response(request, error_body(code, str(exc)), status=exc.status_code)
 
 

@@ -60,6 +60,8 @@ INSTALLED_APPS = [
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    # Ninja's templates and static files: the API docs' Swagger UI without a CDN.
+    "ninja",
     "neonhub.core",
     "connectors",
     "runs",

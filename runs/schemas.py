@@ -8,15 +8,15 @@ from uuid import UUID
 from ninja import Schema
 from pydantic import Field
 
-from runs.models import Origin
+from runs.models import ApprovalState, Origin, RunStatus, StepKind, StepStatus, Trigger
 
 
 class StepOut(Schema):
     seq: int
     attempt: int
     name: str
-    kind: str
-    status: str
+    kind: StepKind
+    status: StepStatus
     started_at: datetime
     finished_at: datetime | None
     duration_ms: int | None
@@ -84,7 +84,7 @@ class RunOriginOut(Schema):
 class ApprovalOut(Schema):
     """The approval a run was held for (``awaiting_approval``) and its decision."""
 
-    state: str = Field(description="pending, approved, rejected, expired or cancelled")
+    state: ApprovalState
     reasons: list[str] = Field(description="Which approval settings held the run")
     requested_at: datetime
     expires_at: datetime
@@ -106,8 +106,8 @@ class RunOut(Schema):
     id: UUID
     agent: str
     intent: str
-    trigger: str
-    status: str
+    trigger: Trigger
+    status: RunStatus
     attempt: int
     max_attempts: int
     error_code: str

@@ -12,11 +12,18 @@ from ninja import Schema
 from pydantic import Field
 
 from agents.automation.batches import batch_progress
-from agents.automation.models import BatchStatus, DeliveryStatus
+from agents.automation.models import (
+    BatchSource,
+    BatchStatus,
+    DeliveryStatus,
+    ItemStatus,
+    ScheduleKind,
+)
 from agents.automation.schedules import schedule_times
 from agents.automation.sources import GENERIC
 from connectors.registry import get_provider_class
 from neonhub.core.schemas import In
+from runs.models import RunStatus
 
 # How a sender signs a generic trigger's webhooks, answered with the secret.
 SIGNING = (
@@ -191,7 +198,7 @@ class ScheduleOut(Schema):
     agent: str
     intent: str
     payload: dict[str, Any]
-    kind: str
+    kind: ScheduleKind
     cron: str
     interval_minutes: int | None
     timezone: str
@@ -199,7 +206,7 @@ class ScheduleOut(Schema):
     next_run_at: datetime | None
     next_runs: list[datetime] = Field(description="The next five times, in the schedule's timezone")
     last_run_id: UUID | None
-    last_run_status: str | None
+    last_run_status: RunStatus | None
     last_run_at: datetime | None
     skipped: int
     last_skip_reason: str
@@ -262,7 +269,7 @@ class BatchOut(Schema):
     name: str
     agent: str
     intent: str
-    source: str
+    source: BatchSource
     status: Literal[tuple(BatchStatus.values)]  # type: ignore[valid-type]
     pause_reason: str
     contact_list_id: UUID | None
@@ -286,10 +293,10 @@ class BatchPageOut(Schema):
 
 class BatchItemOut(Schema):
     index: int
-    status: str
+    status: ItemStatus
     input: dict[str, Any]
     run_id: UUID | None
-    run_status: str | None
+    run_status: RunStatus | None
     error: str
 
     @staticmethod

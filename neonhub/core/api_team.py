@@ -19,8 +19,8 @@ from neonhub.core.auth import requires
 from neonhub.core.errors import InvalidInput
 from neonhub.core.models import Invitation, Membership, Role
 
-members_router = Router(tags=["team"])
-invitations_router = Router(tags=["team"])
+members_router = Router(tags=["members"])
+invitations_router = Router(tags=["invitations"])
 
 RoleName = Literal[tuple(Role.values)]  # type: ignore[valid-type]
 

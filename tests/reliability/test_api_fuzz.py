@@ -2,7 +2,8 @@
 
 Schemathesis reads the OpenAPI document from the Django app itself (WSGI, in process, through
 the full middleware stack) and sends examples built from it, authenticated with an API key of
-an owner of the organization.  The examples are derandomized (the same on every run); the
+an owner of the organization.  Each answer must be no server error, have a status code the
+document lists for its operation, and match that status's documented schema (the contract).  The examples are derandomized (the same on every run); the
 short form sends a few per operation (fuzzing phase), the long form many more and adds
 schemathesis's coverage phase (boundary and negative cases, about 1,800 requests).
 """
@@ -14,7 +15,11 @@ import schemathesis
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
-from schemathesis.checks import not_a_server_error
+from schemathesis.checks import (
+    not_a_server_error,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from neonhub.core.models import Role
 from neonhub.core.services import api_key_create
@@ -53,7 +58,8 @@ schema.config.phases.coverage.enabled = LONG
     deadline=None,
     suppress_health_check=list(HealthCheck),
 )
-def test_generated_requests_never_get_a_server_error(case, owner_key):
+def test_generated_requests_get_documented_answers_never_a_server_error(case, owner_key):
     case.call_and_validate(
-        headers={"Authorization": f"Bearer {owner_key}"}, checks=[not_a_server_error]
+        headers={"Authorization": f"Bearer {owner_key}"},
+        checks=[not_a_server_error, status_code_conformance, response_schema_conformance],
     )

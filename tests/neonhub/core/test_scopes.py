@@ -54,14 +54,17 @@ def test_every_operation_declares_a_known_scope(operation_id, method, path, scop
 
 def test_reads_need_read_scopes_and_approvals_their_own():
     by_id = {op: scope for op, _, _, scope in OPERATIONS}
-    assert by_id["run_list"] == "runs:read"
-    assert by_id["run_create"] == "runs:write"
-    assert by_id["run_approve"] == by_id["run_reject"] == "approvals:write"
-    assert by_id["connector_create"] == "connectors:manage"
-    assert by_id["connector_test"] == "connectors:write"
-    assert by_id["schedule_preview"] == "automation:read"
+    assert by_id["runs_list"] == "runs:read"
+    assert by_id["runs_create"] == "runs:write"
+    assert by_id["runs_approve"] == by_id["runs_reject"] == "approvals:write"
+    assert by_id["connectors_create"] == "connectors:manage"
+    assert by_id["connectors_test"] == "connectors:write"
+    assert by_id["schedules_preview"] == "automation:read"
     assert by_id["calendar_list"] == "calendar:read"
-    assert by_id["api_key_create"] == "keys:manage"
+    assert by_id["api_keys_create"] == "keys:manage"
+    assert by_id["members_list"] == "members:read"
+    assert by_id["invitations_create"] == "members:manage"
+    assert by_id["settings_compliance_put"] == "settings:manage"
 
 
 @pytest.mark.parametrize(("operation_id", "method", "path", "scope"), OPERATIONS)
