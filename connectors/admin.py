@@ -122,7 +122,7 @@ class ConnectorAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/connectors/connector/choose_provider.html", context)
 
     def save_model(self, request, obj, form, change):
-        saved = form.save_connector(created_by=request.user)
+        saved = form.save_connector(created_by=request.user, request=request)
         for field in Connector._meta.concrete_fields:
             setattr(obj, field.attname, getattr(saved, field.attname))
         obj._state.adding = False

@@ -66,6 +66,8 @@ def connector_create(request: HttpRequest, body: ConnectorIn):
         enabled=body.enabled,
         token_expires_at=body.token_expires_at,
         created_by=principal.user,
+        principal=principal,
+        request=request,
     )
     return Status(201, connector)
 
@@ -93,7 +95,12 @@ def connector_update(request: HttpRequest, connector: Connector, body: Connector
         if plain[name] is None:  # only token_expires_at may be cleared with null
             plain[name] = UNSET
     return services.connector_update(
-        connector=connector, credentials=body.credentials, config=body.config, **plain
+        connector=connector,
+        credentials=body.credentials,
+        config=body.config,
+        principal=request.auth,
+        request=request,
+        **plain,
     )
 
 
@@ -102,7 +109,7 @@ def connector_update(request: HttpRequest, connector: Connector, body: Connector
 )
 @requires("manage", find=selectors.connector_get)
 def connector_delete(request: HttpRequest, connector: Connector):
-    services.connector_delete(connector=connector)
+    services.connector_delete(connector=connector, principal=request.auth, request=request)
     return Status(204, None)
 
 

@@ -150,7 +150,9 @@ def _form_page(
     form = form_class(request.POST or None, instance=connector, organization=organization)
     if request.method == "POST" and form.is_valid():
         try:
-            saved = form.save_connector(created_by=request.user)
+            saved = form.save_connector(
+                created_by=request.user, principal=request.principal, request=request
+            )
         except Conflict as exc:
             form.add_error("name", exc.message)
         else:

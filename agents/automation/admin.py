@@ -75,13 +75,13 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
 @admin.action(description="Pause the selected schedules")
 def pause_schedules(modeladmin, request, queryset) -> None:
     for schedule in queryset:
-        schedules.schedule_pause(schedule=schedule)
+        schedules.schedule_pause(schedule=schedule, request=request)
 
 
 @admin.action(description="Resume the selected schedules (from now)")
 def resume_schedules(modeladmin, request, queryset) -> None:
     for schedule in queryset:
-        schedules.schedule_resume(schedule=schedule)
+        schedules.schedule_resume(schedule=schedule, request=request)
 
 
 @admin.register(RecurringSchedule)

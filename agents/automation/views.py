@@ -422,13 +422,17 @@ def calendar_schedule_action(
 ) -> HttpResponse:
     try:
         if action == "skip":
-            following = schedules.schedule_skip_next(schedule=schedule)
+            following = schedules.schedule_skip_next(
+                schedule=schedule, principal=request.principal, request=request
+            )
             local = timezone.localtime(following, request.principal.organization.tz)
             messages.success(
                 request, f"{schedule.name}: next run skipped; then {local:%a %-d %b, %H:%M}."
             )
         else:
-            schedules.schedule_pause(schedule=schedule)
+            schedules.schedule_pause(
+                schedule=schedule, principal=request.principal, request=request
+            )
             messages.success(request, f"{schedule.name}: paused.")
     except NeonHubError as exc:
         messages.error(request, exc.message)
