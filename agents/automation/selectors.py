@@ -44,6 +44,15 @@ def delivery_page(
     return keyset_page(qs, cursor=cursor, limit=limit)
 
 
+def delivery_get(*, organization: Organization, delivery_id) -> WebhookDelivery:
+    return organization_object_get(
+        WebhookDelivery.objects.select_related("trigger", "connector", "run"),
+        organization=organization,
+        pk=delivery_id,
+        what="Delivery",
+    )
+
+
 def schedule_list(*, organization: Organization) -> QuerySet[RecurringSchedule]:
     return (
         RecurringSchedule.objects.filter(organization=organization)
