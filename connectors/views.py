@@ -15,7 +15,6 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
 from connectors import selectors, services
-from connectors.hooks import connector_dependents
 from connectors.forms import (
     ConnectorForm,
     config_field_names,
@@ -23,6 +22,7 @@ from connectors.forms import (
     credential_field_names,
 )
 from connectors.health import effective_health
+from connectors.hooks import connector_dependents
 from connectors.models import Connector, Health
 from connectors.registry import all_provider_classes, get_provider_class
 from neonhub.core.auth import page_requires
