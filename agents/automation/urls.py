@@ -25,6 +25,11 @@ urlpatterns = [
     path("batches/<uuid:batch_id>/", views.batch_detail, name="batch-detail"),
     path("batches/<uuid:batch_id>/progress/", views.batch_progress, name="batch-progress"),
     path(
+        "batches/<uuid:batch_id>/items/<int:index>/",
+        views.batch_item_row,
+        name="batch-item-row",
+    ),
+    path(
         "batches/<uuid:batch_id>/pause/",
         views.batch_action,
         {"action": "pause"},

@@ -29,7 +29,13 @@ from agents.automation.forms import (
     TriggerEditForm,
     TriggerForm,
 )
-from agents.automation.models import Batch, DeliveryStatus, RecurringSchedule, Trigger
+from agents.automation.models import (
+    Batch,
+    DeliveryStatus,
+    ItemStatus,
+    RecurringSchedule,
+    Trigger,
+)
 from agents.automation.schemas import trigger_webhook_url
 from agents.automation.sources import source_label
 from agents.views import agent_catalog
@@ -106,22 +112,36 @@ def _batch_context(batch) -> dict:
     return {"batch": batch, "progress": batches.batch_progress(batch), "active": batch.is_active}
 
 
+ITEM_STATUSES = [("", "All")] + [(v, label) for v, label in ItemStatus.choices]
+
+
 @login_required
 @organization_required
 @require_GET
 def batch_detail(request: HttpRequest, batch_id) -> HttpResponse:
+    """A batch: its progress and actions (live while it runs), and every input with its result
+    and its run, paginated, filtered by ``?status=``."""
     batch = selectors.batch_get(organization=request.principal.organization, batch_id=batch_id)
-    failed = page_or_first(
+    chosen = request.GET.get("status", "")
+    if chosen not in ItemStatus.values:
+        chosen = ""
+    items = page_or_first(
         selectors.batch_item_page,
         cursor=_cursor(request),
         batch=batch,
-        status="failed",
+        status=chosen or None,
         limit=SECTION_PAGE_SIZE,
     )
     return render(
         request,
         "automation/batch_detail.html",
-        {**_batch_context(batch), "failed": failed, "paged": bool(_cursor(request))},
+        {
+            **_batch_context(batch),
+            "items": items,
+            "item_status": chosen,
+            "item_statuses": ITEM_STATUSES,
+            "paged": bool(_cursor(request)),
+        },
     )
 
 
@@ -129,9 +149,22 @@ def batch_detail(request: HttpRequest, batch_id) -> HttpResponse:
 @organization_required
 @require_GET
 def batch_progress(request: HttpRequest, batch_id) -> HttpResponse:
-    """The progress fragment the batch page polls every two seconds while the batch is going."""
+    """The progress fragment the batch page polls every two seconds while the batch is going.
+    When the batch's status is no longer the one the page shows (``?shown=``), the answer also
+    replaces the actions (out of band): a finished batch offers no Pause or Cancel."""
     batch = selectors.batch_get(organization=request.principal.organization, batch_id=batch_id)
-    return render(request, "automation/batch_detail.html#progress", _batch_context(batch))
+    context = {**_batch_context(batch), "changed": request.GET.get("shown") != batch.status}
+    return render(request, "automation/batch_detail.html#live", context)
+
+
+@login_required
+@organization_required
+@require_GET
+def batch_item_row(request: HttpRequest, batch_id, index: int) -> HttpResponse:
+    """One input's row, polled while it is queued (it stops once the input is finished)."""
+    batch = selectors.batch_get(organization=request.principal.organization, batch_id=batch_id)
+    item = selectors.batch_item_get(batch=batch, index=index)
+    return render(request, "automation/batch_detail.html#item-row", {"batch": batch, "item": item})
 
 
 @login_required
