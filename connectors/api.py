@@ -14,6 +14,7 @@ from ninja import Query, Router, Status
 
 from connectors import selectors, services
 from connectors.health import effective_health
+from connectors.hooks import connector_dependents
 from connectors.models import Connector
 from connectors.registry import all_provider_classes
 from connectors.schemas import (
@@ -21,6 +22,7 @@ from connectors.schemas import (
     ConnectorListQuery,
     ConnectorOut,
     ConnectorPatch,
+    DependentsOut,
     ProviderOut,
     TestOut,
     provider_out,
@@ -102,6 +104,18 @@ def connector_update(request: HttpRequest, connector: Connector, body: Connector
         request=request,
         **plain,
     )
+
+
+@router.get(
+    "/{connector_id}/dependents",
+    response=list[DependentsOut],
+    summary="What depends on a connector, and what deleting it does to each (as the page says)",
+)
+def connector_dependents_list(request: HttpRequest, connector_id: UUID):
+    connector = selectors.connector_get(
+        organization=request.auth.organization, connector_id=connector_id
+    )
+    return connector_dependents(connector)
 
 
 @router.delete(

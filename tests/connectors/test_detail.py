@@ -126,3 +126,13 @@ def test_changes_through_the_api_are_audited_with_masked_credentials(admin_api, 
     assert [a for a, _ in events] == ["connector.create", "connector.update", "connector.delete"]
     assert events[1][1] == {"name": ["Line", "Line 2"]}
     assert "API key" in AuditEvent.objects.first().actor
+
+
+def test_the_api_names_the_same_dependents_as_the_page(admin_api, other_api, org, sms):
+    TriggerFactory(organization=org, name="Replies", source="twilio_sms.inbound", connector=sms)
+    resp = admin_api.get(f"/connectors/{sms.pk}/dependents")
+    assert resp.status_code == 200
+    [group] = resp.json()
+    assert group["kind"] == "Triggers tied to it" and group["count"] == 1
+    assert group["items"][0]["label"] == "Replies"
+    assert other_api.get(f"/connectors/{sms.pk}/dependents").status_code == 404
