@@ -29,6 +29,7 @@ from agents.automation.forms import (
     TriggerEditForm,
     TriggerForm,
 )
+from agents.automation.inbound import excerpt_redact
 from agents.automation.models import (
     Batch,
     DeliveryStatus,
@@ -497,6 +498,8 @@ def delivery_detail(request: HttpRequest, delivery_id) -> HttpResponse:
     delivery = selectors.delivery_get(
         organization=request.principal.organization, delivery_id=delivery_id
     )
+    # Redacted when stored; again here for rows kept from before that.
+    delivery.body_excerpt = excerpt_redact(delivery.body_excerpt)
     return render(request, "automation/delivery_detail.html", {"delivery": delivery})
 
 

@@ -104,3 +104,15 @@ def test_refused_deliveries_are_bounded_per_organization(hooks, org, settings):
         )
     assert WebhookDelivery.objects.filter(organization__isnull=True).count() == 3
     assert WebhookDelivery.objects.filter(organization=org, status="rejected").count() == 3
+
+
+def test_the_api_answers_the_redacted_payload_even_of_older_rows(api, org):
+    WebhookDelivery.objects.create(
+        organization=org,
+        source="generic",
+        status="failed",
+        http_status=202,
+        body_excerpt='{"password": "from-before-redaction", "text": "hi"}',
+    )
+    [row] = api.get("/triggers/deliveries").json()["items"]
+    assert row["body_excerpt"] == '{"password": "[redacted]", "text": "hi"}'
