@@ -37,7 +37,7 @@ def delivery_page(
     limit: int = 50,
 ) -> Page[WebhookDelivery]:
     """Newest first, keyset on (created_at, id); the indexes are named on WebhookDelivery."""
-    qs = WebhookDelivery.objects.filter(organization=organization)
+    qs = WebhookDelivery.objects.filter(organization=organization).select_related("trigger")
     if trigger is not None:
         qs = qs.filter(trigger=trigger)
     if status:
