@@ -130,6 +130,13 @@ class ConnectorAdmin(admin.ModelAdmin):
     def save_related(self, request, form, formsets, change):
         return None  # no related objects; the connector was saved by its service
 
+    def delete_model(self, request, obj):
+        services.connector_delete(connector=obj, request=request)  # audited there
+
+    def delete_queryset(self, request, queryset):
+        for connector in queryset:
+            services.connector_delete(connector=connector, request=request)
+
     # --- display ------------------------------------------------------------------------------
 
     @admin.display(description="Mode", ordering="mode")
