@@ -314,6 +314,7 @@ def schedule_edit(request: HttpRequest, schedule: RecurringSchedule) -> HttpResp
                 messages.success(request, f"Schedule {data['name']!r} saved.")
                 return redirect("automation:schedule-edit", schedule_id=schedule.pk)
         status = 422
+        schedule.refresh_from_db()  # the heading shows what is stored; the form, what was typed
     return render(
         request,
         "automation/schedule_edit.html",

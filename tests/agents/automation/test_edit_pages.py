@@ -165,8 +165,13 @@ def test_a_bad_schedule_change_answers_422_next_to_the_field(owner_client, org):
     base = {"name": schedule.name, "task": "support/triage", "timezone": "UTC"}
     bad_cron = owner_client.post(url, {**base, "cron": "every day", "payload": '{"content": "x"}'})
     assert bad_cron.status_code == 422 and 'id="id_cron_error"' in bad_cron.content.decode()
-    bad_payload = owner_client.post(url, {**base, "cron": "0 9 * * 1", "payload": "{}"})
+    bad_payload = owner_client.post(
+        url, {**base, "name": "Renamed", "cron": "0 9 * * 1", "payload": "{}"}
+    )
     assert bad_payload.status_code == 422 and "content" in bad_payload.content.decode()
+    # The heading shows what is stored, the form what was typed.
+    assert f"<h1>{schedule.name}" in bad_payload.content.decode()
+    assert 'value="Renamed"' in bad_payload.content.decode()
     assert RecurringSchedule.objects.get(pk=schedule.pk).cron == "0 9 * * 1"
     foreign = RecurringScheduleFactory(organization=OrganizationFactory())
     assert (
