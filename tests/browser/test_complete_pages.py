@@ -158,3 +158,33 @@ def test_a_batch_lists_its_inputs_and_stops_offering_pause_when_done(browser_pag
     expect(first_run).to_have_attribute("href", f"/runs/{items[0].run_id}/")
     assert page.locator("#batch-progress[hx-trigger]").count() == 0  # nothing polls any more
     browser_page.shot("batch-done")
+
+
+def test_the_new_pages_fit_a_phone(phone_page, owner):
+    org = owner.memberships.get().organization
+    sms = ConnectorFactory(organization=org, name="Support line")
+    trigger = TriggerFactory(organization=org, name="Webhook")
+    batch = BatchFactory(organization=org, status="running", total=1)
+    BatchItemFactory(batch=batch, index=0, input={"content": "x" * 300})
+    delivery = WebhookDelivery.objects.create(
+        organization=org,
+        trigger=trigger,
+        source="generic",
+        status="failed",
+        http_status=422,
+        reason="The run could not start: payload.content: Field required",
+        body_excerpt='{"message": "' + "long text " * 60 + '"}',
+    )
+    phone_page.login(owner)
+    for path, name in (
+        (f"/triggers/{trigger.pk}/", "trigger"),
+        (f"/triggers/deliveries/{delivery.pk}/", "delivery"),
+        (f"/connectors/{sms.pk}/", "connector"),
+        (f"/connectors/{sms.pk}/delete/", "connector-delete"),
+        (f"/batches/{batch.pk}/", "batch"),
+        ("/triggers/", "triggers"),
+    ):
+        phone_page.goto(path)
+        width = phone_page.page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 375, f"{path} is {width}px wide on a 375px screen"
+        phone_page.shot(name)
