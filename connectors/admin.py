@@ -122,13 +122,20 @@ class ConnectorAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/connectors/connector/choose_provider.html", context)
 
     def save_model(self, request, obj, form, change):
-        saved = form.save_connector(created_by=request.user)
+        saved = form.save_connector(created_by=request.user, request=request)
         for field in Connector._meta.concrete_fields:
             setattr(obj, field.attname, getattr(saved, field.attname))
         obj._state.adding = False
 
     def save_related(self, request, form, formsets, change):
         return None  # no related objects; the connector was saved by its service
+
+    def delete_model(self, request, obj):
+        services.connector_delete(connector=obj, request=request)  # audited there
+
+    def delete_queryset(self, request, queryset):
+        for connector in queryset:
+            services.connector_delete(connector=connector, request=request)
 
     # --- display ------------------------------------------------------------------------------
 

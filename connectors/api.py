@@ -14,6 +14,7 @@ from ninja import Query, Router, Status
 
 from connectors import selectors, services
 from connectors.health import effective_health
+from connectors.hooks import connector_dependents
 from connectors.models import Connector
 from connectors.registry import all_provider_classes
 from connectors.schemas import (
@@ -21,6 +22,7 @@ from connectors.schemas import (
     ConnectorListQuery,
     ConnectorOut,
     ConnectorPatch,
+    DependentsOut,
     ProviderOut,
     TestOut,
     provider_out,
@@ -66,6 +68,8 @@ def connector_create(request: HttpRequest, body: ConnectorIn):
         enabled=body.enabled,
         token_expires_at=body.token_expires_at,
         created_by=principal.user,
+        principal=principal,
+        request=request,
     )
     return Status(201, connector)
 
@@ -93,8 +97,25 @@ def connector_update(request: HttpRequest, connector: Connector, body: Connector
         if plain[name] is None:  # only token_expires_at may be cleared with null
             plain[name] = UNSET
     return services.connector_update(
-        connector=connector, credentials=body.credentials, config=body.config, **plain
+        connector=connector,
+        credentials=body.credentials,
+        config=body.config,
+        principal=request.auth,
+        request=request,
+        **plain,
     )
+
+
+@router.get(
+    "/{connector_id}/dependents",
+    response=list[DependentsOut],
+    summary="What depends on a connector, and what deleting it does to each (as the page says)",
+)
+def connector_dependents_list(request: HttpRequest, connector_id: UUID):
+    connector = selectors.connector_get(
+        organization=request.auth.organization, connector_id=connector_id
+    )
+    return connector_dependents(connector)
 
 
 @router.delete(
@@ -102,7 +123,7 @@ def connector_update(request: HttpRequest, connector: Connector, body: Connector
 )
 @requires("manage", find=selectors.connector_get)
 def connector_delete(request: HttpRequest, connector: Connector):
-    services.connector_delete(connector=connector)
+    services.connector_delete(connector=connector, principal=request.auth, request=request)
     return Status(204, None)
 
 

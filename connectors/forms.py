@@ -178,7 +178,7 @@ class ConnectorForm(forms.ModelForm):
 
     # --- saving through the services ---------------------------------------------------------
 
-    def save_connector(self, *, created_by=None) -> Connector:
+    def save_connector(self, *, created_by=None, principal=None, request=None) -> Connector:
         """Create or update through the services (validation, encryption, health rules)."""
         data = self.cleaned_data
         if not self.editing:
@@ -192,6 +192,8 @@ class ConnectorForm(forms.ModelForm):
                 enabled=data.get("enabled", True),
                 token_expires_at=data.get("token_expires_at"),
                 created_by=created_by,
+                principal=principal,
+                request=request,
             )
         current = Connector.objects.get(pk=self.instance.pk)
         # Only a real change of config counts as one (it clears needs_reconnect and disabled).
@@ -204,6 +206,8 @@ class ConnectorForm(forms.ModelForm):
             credentials=self.credentials_values or None,
             config=config,
             token_expires_at=data.get("token_expires_at"),
+            principal=principal,
+            request=request,
         )
 
 

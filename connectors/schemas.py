@@ -182,3 +182,17 @@ def provider_out(cls: type[Provider]) -> dict[str, Any]:
             for b in cls.budgets
         ],
     }
+
+
+class DependentItemOut(Schema):
+    label: str
+    url: str
+
+
+class DependentsOut(Schema):
+    """One kind of thing that depends on a connector and what deleting it does to them."""
+
+    kind: str
+    fate: str
+    count: int
+    items: list[DependentItemOut]

@@ -35,6 +35,7 @@ from connectors.runtime import (
 )
 from connectors.schemas import secret_fields
 from connectors.secrets import reveal, scrub, secrets_of
+from neonhub.core.audit import audit_record, changes_between
 from neonhub.core.errors import (
     Conflict,
     ConnectorAuth,
@@ -169,6 +170,8 @@ def connector_create(
     enabled: bool = True,
     token_expires_at: datetime | None = None,
     created_by=None,
+    principal=None,
+    request=None,
 ) -> Connector:
     """Validate against the provider's schemas, encrypt the credentials and save the connector.
 
@@ -191,17 +194,50 @@ def connector_create(
         created_by=created_by,
     )
     credentials_store(connector, creds)
-    _save(connector, name=name, provider=provider)
+    _save(
+        connector,
+        name=name,
+        provider=provider,
+        audit=lambda: _audit("connector.create", connector, {}, principal, request),
+    )
     logger.info(
         "connector %s (%s) created for organization %s", connector.pk, provider, organization.pk
     )
     return connector
 
 
-def _save(connector: Connector, *, name: str, provider: str) -> None:
+def connector_snapshot(connector: Connector) -> dict:
+    """What the audit log compares of a connector: never a credential's value, only whether
+    the encrypted credentials changed."""
+    return {
+        "name": connector.name,
+        "provider": connector.provider,
+        "mode": connector.mode,
+        "enabled": connector.enabled,
+        "config": connector.config,
+        "token_expires_at": connector.token_expires_at,
+        "credentials": connector.credentials,
+    }
+
+
+def _audit(action: str, connector: Connector, before: dict, principal, request) -> None:
+    after = {} if action == "connector.delete" else connector_snapshot(connector)
+    audit_record(
+        action=action,
+        principal=principal,
+        organization=connector.organization,
+        target=connector,
+        changes=changes_between(before, after, secret={"credentials"}),
+        request=request,
+    )
+
+
+def _save(connector: Connector, *, name: str, provider: str, audit=None) -> None:
     try:
         with transaction.atomic():
             connector.save()
+            if audit is not None:
+                audit()
     except IntegrityError:
         raise Conflict.for_field(
             "name",
@@ -231,6 +267,8 @@ def connector_update(
     credentials: dict | None = None,
     config: dict | None = None,
     token_expires_at: datetime | None = UNSET,
+    principal=None,
+    request=None,
 ) -> Connector:
     """Change a connector.  ``credentials`` and ``config`` are merge patches (null removes a field).
 
@@ -238,6 +276,7 @@ def connector_update(
     credentials cannot go live).  New credentials or config clear ``needs_reconnect`` and
     ``disabled``: the reason referred to what was just replaced.
     """
+    before = connector_snapshot(connector)
     new_mode = _mode(mode) if mode is not UNSET else connector.mode
     if credentials is not None or config is not None or new_mode != connector.mode:
         creds, conf = connector_check(
@@ -263,7 +302,12 @@ def connector_update(
         if value is not UNSET:
             setattr(connector, field, value)
     connector.mode = new_mode
-    _save(connector, name=connector.name, provider=connector.provider)
+    _save(
+        connector,
+        name=connector.name,
+        provider=connector.provider,
+        audit=lambda: _audit("connector.update", connector, before, principal, request),
+    )
     return connector
 
 
@@ -319,9 +363,13 @@ def _current_credentials(connector: Connector) -> dict:
         return {}
 
 
-def connector_delete(*, connector: Connector) -> None:
-    """Delete the connector; its outbox rows stay (with the connector unset) as the record."""
-    connector.delete()
+def connector_delete(*, connector: Connector, principal=None, request=None) -> None:
+    """Delete the connector; its outbox rows stay (with the connector unset) as the record.
+    What depends on it is named by ``connectors.hooks.connector_dependents`` first (triggers
+    tied to it are deleted with it)."""
+    with transaction.atomic():
+        _audit("connector.delete", connector, connector_snapshot(connector), principal, request)
+        connector.delete()
 
 
 # --- testing and health ---------------------------------------------------------------------

@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET
 
 from connectors import selectors, services
 from connectors.forms import (
@@ -21,6 +22,7 @@ from connectors.forms import (
     credential_field_names,
 )
 from connectors.health import effective_health
+from connectors.hooks import connector_dependents
 from connectors.models import Connector, Health
 from connectors.registry import all_provider_classes, get_provider_class
 from neonhub.core.auth import page_requires
@@ -150,7 +152,9 @@ def _form_page(
     form = form_class(request.POST or None, instance=connector, organization=organization)
     if request.method == "POST" and form.is_valid():
         try:
-            saved = form.save_connector(created_by=request.user)
+            saved = form.save_connector(
+                created_by=request.user, principal=request.principal, request=request
+            )
         except Conflict as exc:
             form.add_error("name", exc.message)
         else:
@@ -172,3 +176,58 @@ def _form_page(
     }
     status = 422 if request.method == "POST" else 200
     return _page(request, "connectors/form.html", context, status=status)
+
+
+def _settings(connector: Connector, provider_cls) -> list[tuple[str, object]]:
+    """The non-secret settings: the provider's config, then each credential as its mask."""
+    rows: list[tuple[str, object]] = [
+        (name.replace("_", " ").capitalize(), value) for name, value in connector.config.items()
+    ]
+    masks = connector.credentials_masks or {}
+    names = list(provider_cls.Credentials.model_fields) if provider_cls is not None else list(masks)
+    for name in names:
+        rows.append((name.replace("_", " ").capitalize(), masks.get(name) or "not set"))
+    return rows
+
+
+@login_required
+@organization_required
+@require_GET
+def connector_detail(request: HttpRequest, connector_id) -> HttpResponse:
+    """One connector: provider, mode, health (last test, last use, last error, scrubbed when
+    it was stored), its non-secret settings, webhook URLs, recent outbox rows and what
+    depends on it."""
+    organization = request.principal.organization
+    connector = selectors.connector_get(organization=organization, connector_id=connector_id)
+    provider_cls = _provider_or_none(connector.provider)
+    return _page(
+        request,
+        "connectors/detail.html",
+        {
+            **_row(connector),
+            "settings": _settings(connector, provider_cls),
+            "webhook_urls": provider_cls.webhook_urls(connector.pk) if provider_cls else {},
+            "recent": selectors.outbox_for_connector(
+                organization=organization, connector=connector, limit=20
+            ),
+            "dependents": connector_dependents(connector),
+        },
+    )
+
+
+@login_required
+@organization_required
+@page_requires("manage", "delete connectors", find=selectors.connector_get, methods=("GET", "POST"))
+def connector_delete(request: HttpRequest, connector: Connector) -> HttpResponse:
+    """GET: the confirmation naming what depends on the connector and what happens to each;
+    POST: delete it (as ``DELETE /api/v1/connectors/{id}`` does)."""
+    if request.method == "POST":
+        name = connector.name
+        services.connector_delete(connector=connector, principal=request.principal, request=request)
+        messages.success(request, f"{name} deleted.")
+        return redirect("connectors:list")
+    return _page(
+        request,
+        "connectors/delete.html",
+        {**_row(connector), "dependents": connector_dependents(connector)},
+    )

@@ -247,6 +247,9 @@ NEONHUB_UPLOAD_DIR = Path(env.str("NEONHUB_UPLOAD_DIR", default=str(VAR_DIR / "u
 NEONHUB_WEBHOOK_MAX_BYTES = env.int("NEONHUB_WEBHOOK_MAX_BYTES", default=262_144)
 # Webhook deliveries (accepted and refused) are kept this long, then pruned by the minute task.
 NEONHUB_WEBHOOK_RETENTION_DAYS = env.int("NEONHUB_WEBHOOK_RETENTION_DAYS", default=30)
+# Refused deliveries (bad signature, malformed, unknown id) kept per organization: anyone can
+# send one, so a flood replaces the oldest instead of filling the database.
+NEONHUB_WEBHOOK_REFUSED_KEEP = env.int("NEONHUB_WEBHOOK_REFUSED_KEEP", default=200)
 # Runs of one organization in the queue at once: more are parked in its lane and let in this
 # many at a time (agents.admission); batches feed only within it.  0: one first-in, first-out queue.
 NEONHUB_ORG_MAX_IN_FLIGHT = env.int("NEONHUB_ORG_MAX_IN_FLIGHT", default=50)

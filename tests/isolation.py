@@ -36,6 +36,16 @@ def _import(org):
     return name.rsplit("/", 1)[-1].removesuffix(".csv")
 
 
+def _delivery(org):
+    """A delivery recorded for another organization (deliveries are written only by the
+    webhook endpoints, so no factory: the row as ``delivery_reject`` writes it)."""
+    from agents.automation.inbound import RequestFacts, delivery_reject
+
+    return delivery_reject(
+        facts=RequestFacts(), source="generic", http_status=400, reason="x", organization=org
+    ).id
+
+
 FOREIGN_OBJECTS: dict[str, Callable] = {
     "run_id": lambda org: AgentRunFactory(organization=org).id,
     "connector_id": lambda org: ConnectorFactory(organization=org).id,
@@ -51,10 +61,15 @@ FOREIGN_OBJECTS: dict[str, Callable] = {
     "brand_id": lambda org: BrandFactory(organization=org).id,
     "article_id": lambda org: KnowledgeArticleFactory(organization=org).id,
     "api_key_id": lambda org: api_key_create(organization=org, name="theirs").api_key.id,
+    "delivery_id": _delivery,
 }
 
 # Parameters that are not object ids (an action name, a token) get a plain value.
-PLAIN_VALUES: dict[str, str] = {"action": "send_sms", "token": "not-a-valid-token"}
+PLAIN_VALUES: dict[str, str] = {
+    "action": "send_sms",
+    "token": "not-a-valid-token",
+    "index": "0",  # a batch input's position; the batch in the URL is another organization's
+}
 
 # Public endpoints that providers call without logging in (webhooks).  They identify the
 # organization by the connector or trigger in the URL and prove themselves by signature;

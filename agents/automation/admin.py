@@ -8,15 +8,56 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.db import transaction
 
 from agents.automation import batches, schedules
 from agents.automation.models import Batch, BatchItem, RecurringSchedule, Trigger, WebhookDelivery
+from agents.automation.services import trigger_snapshot
 from agents.automation.sources import trigger_sources
+from neonhub.core.audit import audit_record, changes_between
 from neonhub.core.errors import NeonHubError
 
 
+class AuditedAdmin(admin.ModelAdmin):
+    """Staff's changes and deletions are in the organization's audit log like everyone's
+    (as "system": staff act outside the organization's roles), in the change's transaction."""
+
+    audit_area = ""
+
+    @staticmethod
+    def snapshot(obj) -> dict:
+        raise NotImplementedError
+
+    def _record(self, request, obj, verb: str, before: dict, after: dict) -> None:
+        audit_record(
+            action=f"{self.audit_area}.{verb}",
+            organization=obj.organization,
+            target=obj,
+            changes=changes_between(before, after, secret={"secret"}),
+            request=request,
+        )
+
+    def save_model(self, request, obj, form, change):
+        stored = type(obj).objects.filter(pk=obj.pk).first() if change else None
+        before = self.snapshot(stored) if stored is not None else {}
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            self._record(request, obj, "update" if change else "create", before, self.snapshot(obj))
+
+    def delete_model(self, request, obj):
+        with transaction.atomic():
+            self._record(request, obj, "delete", self.snapshot(obj), {})
+            super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self.delete_model(request, obj)
+
+
 @admin.register(Trigger)
-class TriggerAdmin(admin.ModelAdmin):
+class TriggerAdmin(AuditedAdmin):
+    audit_area = "trigger"
+    snapshot = staticmethod(trigger_snapshot)
     list_display = (
         "name",
         "organization",
@@ -75,17 +116,19 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
 @admin.action(description="Pause the selected schedules")
 def pause_schedules(modeladmin, request, queryset) -> None:
     for schedule in queryset:
-        schedules.schedule_pause(schedule=schedule)
+        schedules.schedule_pause(schedule=schedule, request=request)
 
 
 @admin.action(description="Resume the selected schedules (from now)")
 def resume_schedules(modeladmin, request, queryset) -> None:
     for schedule in queryset:
-        schedules.schedule_resume(schedule=schedule)
+        schedules.schedule_resume(schedule=schedule, request=request)
 
 
 @admin.register(RecurringSchedule)
-class RecurringScheduleAdmin(admin.ModelAdmin):
+class RecurringScheduleAdmin(AuditedAdmin):
+    audit_area = "schedule"
+    snapshot = staticmethod(schedules.schedule_snapshot)
     list_display = (
         "name",
         "organization",

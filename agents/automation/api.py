@@ -85,6 +85,8 @@ def trigger_create(request: HttpRequest, body: TriggerIn):
         defaults=body.defaults,
         enabled=body.enabled,
         created_by=principal.user,
+        principal=principal,
+        request=request,
     )
     trigger.secret_once = secret
     return Status(201, trigger)
@@ -141,13 +143,15 @@ def trigger_update(request: HttpRequest, trigger: Trigger, body: TriggerPatch):
         ).items()
         if v is not None
     }
-    return services.trigger_update(trigger=trigger, **fields)
+    return services.trigger_update(
+        trigger=trigger, principal=request.auth, request=request, **fields
+    )
 
 
 @triggers_router.delete("/{trigger_id}", response={204: None}, summary="Delete a trigger")
 @requires("write", find=selectors.trigger_get)
 def trigger_delete(request: HttpRequest, trigger: Trigger):
-    services.trigger_delete(trigger=trigger)
+    services.trigger_delete(trigger=trigger, principal=request.auth, request=request)
     return Status(204, None)
 
 
@@ -156,7 +160,11 @@ def trigger_delete(request: HttpRequest, trigger: Trigger):
 )
 @requires("write", find=selectors.trigger_get)
 def trigger_rotate(request: HttpRequest, trigger: Trigger):
-    return {"secret": services.trigger_rotate_secret(trigger=trigger)}
+    return {
+        "secret": services.trigger_rotate_secret(
+            trigger=trigger, principal=request.auth, request=request
+        )
+    }
 
 
 @triggers_router.get(
@@ -218,6 +226,8 @@ def schedule_create(request: HttpRequest, body: ScheduleIn):
         timezone_name=body.timezone,
         paused=body.paused,
         created_by=principal.user,
+        principal=principal,
+        request=request,
     )
     return Status(201, schedule)
 
@@ -238,20 +248,22 @@ def schedule_update(request: HttpRequest, schedule: RecurringSchedule, body: Sch
     for name in ("name", "agent", "intent", "payload"):
         if fields.get(name, UNSET) is None:
             fields.pop(name)
-    return schedules.schedule_update(schedule=schedule, **fields)
+    return schedules.schedule_update(
+        schedule=schedule, principal=request.auth, request=request, **fields
+    )
 
 
 @schedules_router.delete("/{schedule_id}", response={204: None}, summary="Delete a schedule")
 @requires("write", find=selectors.schedule_get)
 def schedule_delete(request: HttpRequest, schedule: RecurringSchedule):
-    schedules.schedule_delete(schedule=schedule)
+    schedules.schedule_delete(schedule=schedule, principal=request.auth, request=request)
     return Status(204, None)
 
 
 @schedules_router.post("/{schedule_id}/pause", response=ScheduleOut, summary="Pause a schedule")
 @requires("write", find=selectors.schedule_get)
 def schedule_pause(request: HttpRequest, schedule: RecurringSchedule):
-    return schedules.schedule_pause(schedule=schedule)
+    return schedules.schedule_pause(schedule=schedule, principal=request.auth, request=request)
 
 
 @schedules_router.post(
@@ -261,7 +273,7 @@ def schedule_pause(request: HttpRequest, schedule: RecurringSchedule):
 )
 @requires("write", find=selectors.schedule_get)
 def schedule_resume(request: HttpRequest, schedule: RecurringSchedule):
-    return schedules.schedule_resume(schedule=schedule)
+    return schedules.schedule_resume(schedule=schedule, principal=request.auth, request=request)
 
 
 # --- batches --------------------------------------------------------------------------------

@@ -9,7 +9,8 @@ class AutomationConfig(AppConfig):
 
     def ready(self) -> None:
         # Imported here, not at the top: apps.py loads before the models are ready.
-        from agents.automation import batches, tasks
+        from agents.automation import batches, dependents, tasks
+        from connectors.hooks import connector_dependents_finder_add
         from runs import hooks
 
         # The minute task that starts due schedules and nudges batches exists wherever the
@@ -19,3 +20,5 @@ class AutomationConfig(AppConfig):
         hooks.run_finished.connect(
             batches.batch_run_finished, dispatch_uid="automation-batch-feed", weak=False
         )
+        # A connector's page and its delete confirmation name what depends on it.
+        connector_dependents_finder_add("automation", dependents.connector_dependents_find)

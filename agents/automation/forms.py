@@ -126,3 +126,47 @@ class TriggerForm(TaskForm):
         self.fields["connector"].choices = [("", "Any")] + [
             (str(c.pk), f"{c.name} ({c.provider})") for c in connectors
         ]
+
+
+class TriggerEditForm(TaskForm):
+    """A trigger's changeable fields; its source and connector stay (a new source is a new
+    trigger, with its own URL)."""
+
+    name = forms.CharField(max_length=100)
+    mapping = JsonObjectField(
+        required=False,
+        help_text='Payload field → event path, e.g. {"content": "text"}; '
+        "empty: the source's default",
+    )
+    defaults = JsonObjectField(required=False, label="Every run gets")
+    enabled = forms.BooleanField(required=False, label="Switched on")
+    field_order = ["name", "task", "mapping", "defaults", "enabled"]
+
+    @classmethod
+    def initial_of(cls, trigger) -> dict:
+        return {
+            "name": trigger.name,
+            "task": f"{trigger.agent}/{trigger.intent}",
+            "mapping": json_text(trigger.mapping),
+            "defaults": json_text(trigger.defaults),
+            "enabled": trigger.enabled,
+        }
+
+
+class ScheduleEditForm(ScheduleForm):
+    """The schedule form filled with a schedule's values."""
+
+    @classmethod
+    def initial_of(cls, schedule) -> dict:
+        return {
+            "name": schedule.name,
+            "task": f"{schedule.agent}/{schedule.intent}",
+            "payload": json_text(schedule.payload),
+            "cron": schedule.cron,
+            "interval_minutes": schedule.interval_minutes,
+            "timezone": schedule.timezone,
+        }
+
+
+def json_text(value: dict) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False) if value else ""

@@ -9,11 +9,12 @@ so a repeated delivery is recorded as ``duplicate`` and starts nothing.  Rejecte
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from agents.automation.mapping import apply_mapping
@@ -21,11 +22,27 @@ from agents.automation.models import DeliveryStatus, Trigger, WebhookDelivery
 from agents.automation.sources import default_mapping
 from agents.services import run_start
 from connectors.models import Connector
+from connectors.secrets import REDACTED, scrub
 from neonhub.core.errors import NeonHubError
 from neonhub.core.models import Organization
 from runs.models import Trigger as RunTrigger
 
 logger = logging.getLogger(__name__)
+
+# A field whose name says it holds a credential: its value is never kept in a delivery's excerpt.
+SECRET_NAME = r"[A-Za-z0-9_.-]*(?:password|passwd|secret|token|api[_-]?key|authorization|signature|credential|cookie)[A-Za-z0-9_.-]*"
+_JSON_SECRET = re.compile(rf'("{SECRET_NAME}"\s*:\s*)"(?:[^"\\]|\\.)*"?', re.IGNORECASE)
+_FORM_SECRET = re.compile(rf"(^|[&?])({SECRET_NAME})=[^&]*", re.IGNORECASE)
+
+
+def excerpt_redact(text: str, secrets: list[str] | None = None) -> str:
+    """A delivery's body excerpt as it is stored: values of fields named like credentials
+    (``"password": …``, ``api_key=…``) and every form of the known ``secrets`` (the trigger's
+    signing secret, the connector's credentials) replaced with ``[redacted]``; an excerpt cut
+    in the middle of a value is redacted all the same."""
+    text = _JSON_SECRET.sub(rf'\1"{REDACTED}"', text)
+    text = _FORM_SECRET.sub(rf"\1\2={REDACTED}", text)
+    return scrub(text, list(secrets or []))
 
 
 @dataclass
@@ -59,7 +76,7 @@ def delivery_reject(
     status: str = DeliveryStatus.REJECTED,
 ) -> WebhookDelivery:
     logger.info("webhook %s %s (%s): %s", source, status, http_status, reason)
-    return WebhookDelivery.objects.create(
+    row = WebhookDelivery.objects.create(
         organization=organization,
         connector=connector,
         trigger=trigger,
@@ -71,6 +88,29 @@ def delivery_reject(
         headers=facts.headers,
         body_excerpt=facts.body_excerpt,
     )
+    if status == DeliveryStatus.REJECTED:
+        refused_prune(organization=organization)
+    return row
+
+
+def refused_prune(*, organization: Organization | None) -> int:
+    """Keep only the newest ``NEONHUB_WEBHOOK_REFUSED_KEEP`` refused deliveries of an
+    organization (of unknown ids, when None).  Anyone can send a forged or malformed request,
+    so what they cost is bounded: a flood replaces older refusals instead of filling the
+    database.  Accepted, duplicate, ignored and failed deliveries were signed by a sender who
+    holds the secret; they age out after ``NEONHUB_WEBHOOK_RETENTION_DAYS``."""
+    keep = settings.NEONHUB_WEBHOOK_REFUSED_KEEP
+    refused = WebhookDelivery.objects.filter(
+        organization=organization, status=DeliveryStatus.REJECTED
+    ).order_by("-created_at", "-id")  # the delivery_org_status index
+    oldest_kept = refused.values_list("created_at", "id")[keep - 1 : keep].first()
+    if oldest_kept is None:
+        return 0
+    created, pk = oldest_kept
+    older = refused.filter(
+        models.Q(created_at__lt=created) | models.Q(created_at=created, id__lt=pk)
+    )
+    return older.delete()[0]
 
 
 def deliveries_prune(*, now=None, limit: int = 5000) -> int:
@@ -104,8 +144,12 @@ def events_accept(
     connector: Connector | None = None,
     trigger: Trigger | None = None,
     http_status: int = 200,
+    failed_http_status: int | None = None,
 ) -> list[WebhookDelivery]:
-    """Record each event and start its triggers' runs; a repeated event id starts nothing."""
+    """Record each event and start its triggers' runs; a repeated event id starts nothing.
+
+    ``failed_http_status``: what the sender is answered when a run cannot start (the generic
+    webhook answers 422); None: the same ``http_status`` (a provider expects its success)."""
     deliveries = []
     off = connector is not None and not connector.enabled
     for event in events:
@@ -125,6 +169,7 @@ def events_accept(
             triggers,
             http_status,
             reason="The connector is switched off" if off else "",
+            failed_http_status=failed_http_status,
         )
     return deliveries
 
@@ -137,6 +182,7 @@ def _accept_one(
     triggers: list[Trigger],
     http_status: int,
     reason: str = "",
+    failed_http_status: int | None = None,
 ) -> list[WebhookDelivery]:
     common = {
         "organization": organization,
@@ -166,6 +212,18 @@ def _accept_one(
             for row in rows:
                 if row.trigger is not None:
                     _start(row, event)
+                    if row.status == DeliveryStatus.FAILED and failed_http_status:
+                        row.http_status = failed_http_status
+            if (
+                event.on_new is None
+                and triggers
+                and all(row.status == DeliveryStatus.FAILED for row in rows)
+            ):
+                # Nothing started: the sender's retry of this event (once the trigger's mapping
+                # is fixed) must start it, not be taken for a duplicate.
+                first.dedupe_key = None
+            for row in rows:
+                if row.trigger is not None:
                     row.save()
             _touch(triggers)
             return rows
@@ -211,6 +269,7 @@ def _start(row: WebhookDelivery, event: Event) -> None:
             DeliveryStatus.FAILED,
             f"The run could not start: {exc.message}"[:300],
         )
+        row.failure = exc  # not stored: the answer to the sender names the fields that failed
         return
     row.status, row.run, row.reason = DeliveryStatus.ACCEPTED, run, ""
 

@@ -24,6 +24,7 @@ from django.utils import timezone
 from agents.automation.models import RecurringSchedule, ScheduleKind
 from agents.registry import get_agent
 from agents.services import run_start
+from neonhub.core.audit import audit_record, changes_between
 from neonhub.core.errors import Conflict, InvalidInput, NeonHubError
 from neonhub.core.models import Organization
 from runs.models import ACTIVE_STATUSES
@@ -110,6 +111,33 @@ def _next_time(schedule: RecurringSchedule, after: datetime) -> datetime:
     )[0]
 
 
+def schedule_snapshot(schedule: RecurringSchedule) -> dict:
+    """What the audit log compares of a schedule."""
+    return {
+        "name": schedule.name,
+        "agent": schedule.agent,
+        "intent": schedule.intent,
+        "payload": schedule.payload,
+        "cron": schedule.cron,
+        "interval_minutes": schedule.interval_minutes,
+        "timezone": schedule.timezone,
+        "paused": schedule.paused,
+    }
+
+
+def _audit(action: str, schedule: RecurringSchedule, before: dict, principal, request) -> None:
+    audit_record(
+        action=action,
+        principal=principal,
+        organization=schedule.organization,
+        target=schedule,
+        changes=changes_between(
+            before, schedule_snapshot(schedule) if action != "schedule.delete" else {}
+        ),
+        request=request,
+    )
+
+
 def _check_task(agent: str, intent: str, payload: Any) -> str:
     impl = get_agent(agent)
     impl.validate(intent, payload)
@@ -128,6 +156,8 @@ def schedule_create(
     timezone_name: str | None = None,
     paused: bool = False,
     created_by=None,
+    principal=None,
+    request=None,
 ) -> RecurringSchedule:
     """Validate the agent, intent, payload and expression, then save with its first time."""
     kind, cron, interval = expression_validate(cron=cron, interval_minutes=interval_minutes)
@@ -147,14 +177,16 @@ def schedule_create(
         created_by=created_by,
     )
     schedule.next_run_at = None if paused else _next_time(schedule, timezone.now())
-    _save(schedule)
+    _save(schedule, lambda: _audit("schedule.create", schedule, {}, principal, request))
     return schedule
 
 
-def _save(schedule: RecurringSchedule) -> None:
+def _save(schedule: RecurringSchedule, audit=None) -> None:
     try:
         with transaction.atomic():
             schedule.save()
+            if audit is not None:
+                audit()
     except IntegrityError:
         raise Conflict.for_field(
             "name", "already used", summary=f"A schedule named {schedule.name!r} already exists"
@@ -171,8 +203,12 @@ def schedule_update(
     cron: str | None = UNSET,
     interval_minutes: int | None = UNSET,
     timezone_name: str = UNSET,
+    principal=None,
+    request=None,
 ) -> RecurringSchedule:
-    """Change a schedule; its next time is computed again from now."""
+    """Change a schedule with the same checks as creating one; its next time is computed
+    again from now."""
+    before = schedule_snapshot(schedule)
     if cron is not UNSET or interval_minutes is not UNSET:
         kind, new_cron, interval = expression_validate(
             cron=None if cron is UNSET else cron,
@@ -193,29 +229,39 @@ def schedule_update(
     schedule.agent = _check_task(schedule.agent, schedule.intent, schedule.payload)
     if not schedule.paused:
         schedule.next_run_at = _next_time(schedule, timezone.now())
-    _save(schedule)
+    _save(schedule, lambda: _audit("schedule.update", schedule, before, principal, request))
     return schedule
 
 
-def schedule_pause(*, schedule: RecurringSchedule) -> RecurringSchedule:
-    RecurringSchedule.objects.filter(pk=schedule.pk).update(
-        paused=True, next_run_at=None, updated_at=timezone.now()
-    )
-    schedule.paused, schedule.next_run_at = True, None
+def schedule_pause(
+    *, schedule: RecurringSchedule, principal=None, request=None
+) -> RecurringSchedule:
+    before = schedule_snapshot(schedule)
+    with transaction.atomic():
+        RecurringSchedule.objects.filter(pk=schedule.pk).update(
+            paused=True, next_run_at=None, updated_at=timezone.now()
+        )
+        schedule.paused, schedule.next_run_at = True, None
+        _audit("schedule.pause", schedule, before, principal, request)
     return schedule
 
 
-def schedule_resume(*, schedule: RecurringSchedule) -> RecurringSchedule:
+def schedule_resume(
+    *, schedule: RecurringSchedule, principal=None, request=None
+) -> RecurringSchedule:
     """Start again from now: occurrences missed while paused are not made up."""
+    before = schedule_snapshot(schedule)
     schedule.paused = False
     schedule.next_run_at = _next_time(schedule, timezone.now())
-    RecurringSchedule.objects.filter(pk=schedule.pk).update(
-        paused=False, next_run_at=schedule.next_run_at, updated_at=timezone.now()
-    )
+    with transaction.atomic():
+        RecurringSchedule.objects.filter(pk=schedule.pk).update(
+            paused=False, next_run_at=schedule.next_run_at, updated_at=timezone.now()
+        )
+        _audit("schedule.resume", schedule, before, principal, request)
     return schedule
 
 
-def schedule_skip_next(*, schedule: RecurringSchedule) -> datetime:
+def schedule_skip_next(*, schedule: RecurringSchedule, principal=None, request=None) -> datetime:
     """Skip the schedule's next occurrence: its next time moves to the one after.
 
     A conditional UPDATE on the time this caller saw, like ``occurrence_start``: if the minute
@@ -226,16 +272,27 @@ def schedule_skip_next(*, schedule: RecurringSchedule) -> datetime:
     if schedule.paused or occurrence is None:
         raise Conflict("The schedule is paused; it has no next run to skip")
     following = _next_time(schedule, occurrence)
-    if not RecurringSchedule.objects.filter(
-        pk=schedule.pk, paused=False, next_run_at=occurrence
-    ).update(next_run_at=following, updated_at=timezone.now()):
-        raise Conflict("The next run has already started or moved; look at the schedule again")
-    schedule.next_run_at = following
+    with transaction.atomic():
+        if not RecurringSchedule.objects.filter(
+            pk=schedule.pk, paused=False, next_run_at=occurrence
+        ).update(next_run_at=following, updated_at=timezone.now()):
+            raise Conflict("The next run has already started or moved; look at the schedule again")
+        schedule.next_run_at = following
+        audit_record(
+            action="schedule.skip",
+            principal=principal,
+            organization=schedule.organization,
+            target=schedule,
+            changes={"next_run_at": [occurrence.isoformat(), following.isoformat()]},
+            request=request,
+        )
     return following
 
 
-def schedule_delete(*, schedule: RecurringSchedule) -> None:
-    schedule.delete()
+def schedule_delete(*, schedule: RecurringSchedule, principal=None, request=None) -> None:
+    with transaction.atomic():
+        _audit("schedule.delete", schedule, schedule_snapshot(schedule), principal, request)
+        schedule.delete()
 
 
 def schedules_run_due(*, now: datetime | None = None) -> dict[str, int]:

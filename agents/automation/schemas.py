@@ -12,6 +12,7 @@ from ninja import Schema
 from pydantic import Field
 
 from agents.automation.batches import batch_progress
+from agents.automation.inbound import excerpt_redact
 from agents.automation.models import (
     BatchSource,
     BatchStatus,
@@ -143,7 +144,13 @@ class DeliveryOut(Schema):
     run_id: UUID | None
     remote_addr: str
     headers: dict[str, str]
+    body_excerpt: str
     created_at: datetime
+
+    @staticmethod
+    def resolve_body_excerpt(obj) -> str:
+        # Redacted when stored; again on the way out for rows kept from before that.
+        return excerpt_redact(obj.body_excerpt)
 
 
 class DeliveryPageOut(Schema):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from agents.automation.models import Batch, BatchItem, RecurringSchedule, Trigger, WebhookDelivery
+from neonhub.core.errors import NotFound
 from neonhub.core.models import Organization
 from neonhub.core.pagination import Page, keyset_page
 from neonhub.core.selectors import organization_object_get
@@ -36,12 +37,21 @@ def delivery_page(
     limit: int = 50,
 ) -> Page[WebhookDelivery]:
     """Newest first, keyset on (created_at, id); the indexes are named on WebhookDelivery."""
-    qs = WebhookDelivery.objects.filter(organization=organization)
+    qs = WebhookDelivery.objects.filter(organization=organization).select_related("trigger")
     if trigger is not None:
         qs = qs.filter(trigger=trigger)
     if status:
         qs = qs.filter(status=status)
     return keyset_page(qs, cursor=cursor, limit=limit)
+
+
+def delivery_get(*, organization: Organization, delivery_id) -> WebhookDelivery:
+    return organization_object_get(
+        WebhookDelivery.objects.select_related("trigger", "connector", "run"),
+        organization=organization,
+        pk=delivery_id,
+        what="Delivery",
+    )
 
 
 def schedule_list(*, organization: Organization) -> QuerySet[RecurringSchedule]:
@@ -97,3 +107,11 @@ def batch_item_page(
     if status:
         qs = qs.filter(status=status)
     return keyset_page(qs, cursor=cursor, limit=limit, order=BATCH_ITEM_ORDER)
+
+
+def batch_item_get(*, batch: Batch, index: int) -> BatchItem:
+    """One input of a batch (found through its batch, so of its organization)."""
+    item = BatchItem.objects.filter(batch=batch, index=index).select_related("run").first()
+    if item is None:
+        raise NotFound("Input not found")
+    return item

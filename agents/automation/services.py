@@ -20,10 +20,37 @@ from agents.automation.sources import GENERIC, source_provider, trigger_sources
 from agents.registry import get_agent
 from connectors.crypto import encrypt, mask
 from connectors.models import Connector
+from neonhub.core.audit import audit_record, changes_between
 from neonhub.core.errors import Conflict, InvalidInput
 from neonhub.core.models import Organization
 
 UNSET: Any = object()
+
+
+def trigger_snapshot(trigger: Trigger) -> dict:
+    """What the audit log compares of a trigger (the secret only as "set")."""
+    return {
+        "name": trigger.name,
+        "source": trigger.source,
+        "connector": str(trigger.connector_id) if trigger.connector_id else None,
+        "agent": trigger.agent,
+        "intent": trigger.intent,
+        "mapping": trigger.mapping,
+        "defaults": trigger.defaults,
+        "enabled": trigger.enabled,
+        "secret": trigger.secret,
+    }
+
+
+def _audit(action: str, trigger: Trigger, before: dict, principal, request) -> None:
+    audit_record(
+        action=action,
+        principal=principal,
+        organization=trigger.organization,
+        target=trigger,
+        changes=changes_between(before, trigger_snapshot(trigger), secret={"secret"}),
+        request=request,
+    )
 
 
 def _check(
@@ -66,6 +93,8 @@ def trigger_create(
     defaults: dict | None = None,
     enabled: bool = True,
     created_by=None,
+    principal=None,
+    request=None,
 ) -> tuple[Trigger, str | None]:
     """Save a trigger; a generic one gets a signing secret, answered once (else ``None``)."""
     slug = _check(organization, source, connector, agent, intent)
@@ -84,14 +113,16 @@ def trigger_create(
         created_by=created_by,
     )
     secret = _secret_set(trigger) if source == GENERIC else None
-    _save(trigger)
+    _save(trigger, lambda: _audit("trigger.create", trigger, {}, principal, request))
     return trigger, secret
 
 
-def _save(trigger: Trigger) -> None:
+def _save(trigger: Trigger, audit=None) -> None:
     try:
         with transaction.atomic():
             trigger.save()
+            if audit is not None:
+                audit()
     except IntegrityError:
         raise Conflict(
             f"A trigger named {trigger.name!r} already exists",
@@ -108,7 +139,11 @@ def trigger_update(
     mapping: dict = UNSET,
     defaults: dict = UNSET,
     enabled: bool = UNSET,
+    principal=None,
+    request=None,
 ) -> Trigger:
+    """Change a trigger (its source and connector stay); the same checks as creating it."""
+    before = trigger_snapshot(trigger)
     for field, value in (
         ("name", name),
         ("agent", agent),
@@ -126,23 +161,40 @@ def trigger_update(
     trigger.agent = _check(
         trigger.organization, trigger.source, trigger.connector, trigger.agent, trigger.intent
     )
-    _save(trigger)
+    after = trigger_snapshot(trigger)
+    if enabled is not UNSET and {k for k in after if after[k] != before[k]} == {"enabled"}:
+        action = "trigger.enable" if enabled else "trigger.disable"
+    else:
+        action = "trigger.update"
+    _save(trigger, lambda: _audit(action, trigger, before, principal, request))
     return trigger
 
 
-def trigger_rotate_secret(*, trigger: Trigger) -> str:
+def trigger_rotate_secret(*, trigger: Trigger, principal=None, request=None) -> str:
     """Replace a generic trigger's signing secret; the old one stops working at once."""
     if trigger.source != GENERIC:
         raise InvalidInput.for_field(
             "source", "only generic webhook triggers have a signing secret"
         )
+    before = trigger_snapshot(trigger)
     value = _secret_set(trigger)
-    trigger.save(update_fields=["secret", "secret_mask", "updated_at"])
+    with transaction.atomic():
+        trigger.save(update_fields=["secret", "secret_mask", "updated_at"])
+        _audit("trigger.rotate_secret", trigger, before, principal, request)
     return value
 
 
-def trigger_delete(*, trigger: Trigger) -> None:
-    trigger.delete()
+def trigger_delete(*, trigger: Trigger, principal=None, request=None) -> None:
+    with transaction.atomic():
+        audit_record(
+            action="trigger.delete",
+            principal=principal,
+            organization=trigger.organization,
+            target=trigger,
+            changes=changes_between(trigger_snapshot(trigger), {}, secret={"secret"}),
+            request=request,
+        )
+        trigger.delete()
 
 
 def demo_automation_ensure(organization: Organization) -> None:

@@ -25,6 +25,11 @@ urlpatterns = [
     path("batches/<uuid:batch_id>/", views.batch_detail, name="batch-detail"),
     path("batches/<uuid:batch_id>/progress/", views.batch_progress, name="batch-progress"),
     path(
+        "batches/<uuid:batch_id>/items/<int:index>/",
+        views.batch_item_row,
+        name="batch-item-row",
+    ),
+    path(
         "batches/<uuid:batch_id>/pause/",
         views.batch_action,
         {"action": "pause"},
@@ -44,6 +49,7 @@ urlpatterns = [
     ),
     path("schedules/", views.schedule_list, name="schedule-list"),
     path("schedules/preview/", views.schedule_preview, name="schedule-preview"),
+    path("schedules/<uuid:schedule_id>/", views.schedule_edit, name="schedule-edit"),
     path(
         "schedules/<uuid:schedule_id>/pause/",
         views.schedule_action,
@@ -85,6 +91,18 @@ urlpatterns = [
     # Public: the signed token is the key (agents/automation/feed.py); no session needed.
     path("calendar/feed/<str:token>.ics", views.calendar_feed, name="calendar-feed"),
     path("triggers/", views.trigger_list, name="trigger-list"),
+    path("triggers/<uuid:trigger_id>/", views.trigger_edit, name="trigger-edit"),
+    path(
+        "triggers/<uuid:trigger_id>/rotate-secret/",
+        views.trigger_action,
+        {"action": "rotate"},
+        name="trigger-rotate",
+    ),
+    path(
+        "triggers/deliveries/<uuid:delivery_id>/",
+        views.delivery_detail,
+        name="delivery-detail",
+    ),
     path(
         "triggers/<uuid:trigger_id>/enable/",
         views.trigger_action,

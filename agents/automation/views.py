@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -21,8 +22,21 @@ from django.views.decorators.http import require_GET
 from agents import services as agent_services
 from agents.audience import selectors as audience_selectors
 from agents.automation import batches, calendar, feed, schedules, selectors, services
-from agents.automation.forms import BatchForm, ScheduleForm, TriggerForm
-from agents.automation.models import Batch, RecurringSchedule, Trigger
+from agents.automation.forms import (
+    BatchForm,
+    ScheduleEditForm,
+    ScheduleForm,
+    TriggerEditForm,
+    TriggerForm,
+)
+from agents.automation.inbound import excerpt_redact
+from agents.automation.models import (
+    Batch,
+    DeliveryStatus,
+    ItemStatus,
+    RecurringSchedule,
+    Trigger,
+)
 from agents.automation.schemas import trigger_webhook_url
 from agents.automation.sources import source_label
 from agents.views import agent_catalog
@@ -99,22 +113,36 @@ def _batch_context(batch) -> dict:
     return {"batch": batch, "progress": batches.batch_progress(batch), "active": batch.is_active}
 
 
+ITEM_STATUSES = [("", "All")] + [(v, label) for v, label in ItemStatus.choices]
+
+
 @login_required
 @organization_required
 @require_GET
 def batch_detail(request: HttpRequest, batch_id) -> HttpResponse:
+    """A batch: its progress and actions (live while it runs), and every input with its result
+    and its run, paginated, filtered by ``?status=``."""
     batch = selectors.batch_get(organization=request.principal.organization, batch_id=batch_id)
-    failed = page_or_first(
+    chosen = request.GET.get("status", "")
+    if chosen not in ItemStatus.values:
+        chosen = ""
+    items = page_or_first(
         selectors.batch_item_page,
         cursor=_cursor(request),
         batch=batch,
-        status="failed",
+        status=chosen or None,
         limit=SECTION_PAGE_SIZE,
     )
     return render(
         request,
         "automation/batch_detail.html",
-        {**_batch_context(batch), "failed": failed, "paged": bool(_cursor(request))},
+        {
+            **_batch_context(batch),
+            "items": items,
+            "item_status": chosen,
+            "item_statuses": ITEM_STATUSES,
+            "paged": bool(_cursor(request)),
+        },
     )
 
 
@@ -122,9 +150,22 @@ def batch_detail(request: HttpRequest, batch_id) -> HttpResponse:
 @organization_required
 @require_GET
 def batch_progress(request: HttpRequest, batch_id) -> HttpResponse:
-    """The progress fragment the batch page polls every two seconds while the batch is going."""
+    """The progress fragment the batch page polls every two seconds while the batch is going.
+    When the batch's status is no longer the one the page shows (``?shown=``), the answer also
+    replaces the actions (out of band): a finished batch offers no Pause or Cancel."""
     batch = selectors.batch_get(organization=request.principal.organization, batch_id=batch_id)
-    return render(request, "automation/batch_detail.html#progress", _batch_context(batch))
+    context = {**_batch_context(batch), "changed": request.GET.get("shown") != batch.status}
+    return render(request, "automation/batch_detail.html#live", context)
+
+
+@login_required
+@organization_required
+@require_GET
+def batch_item_row(request: HttpRequest, batch_id, index: int) -> HttpResponse:
+    """One input's row, polled while it is queued (it stops once the input is finished)."""
+    batch = selectors.batch_get(organization=request.principal.organization, batch_id=batch_id)
+    item = selectors.batch_item_get(batch=batch, index=index)
+    return render(request, "automation/batch_detail.html#item-row", {"batch": batch, "item": item})
 
 
 @login_required
@@ -170,6 +211,8 @@ def schedule_list(request: HttpRequest) -> HttpResponse:
                     interval_minutes=data["interval_minutes"],
                     timezone_name=data["timezone"],
                     created_by=request.user,
+                    principal=request.principal,
+                    request=request,
                 )
             except NeonHubError as exc:
                 errors_to_form(form, exc.details, exc.message, prefix="")
@@ -225,9 +268,59 @@ def schedule_action(request: HttpRequest, schedule: RecurringSchedule, action: s
         "pause": schedules.schedule_pause,
         "resume": schedules.schedule_resume,
         "delete": schedules.schedule_delete,
-    }[action](schedule=schedule)
+    }[action](schedule=schedule, principal=request.principal, request=request)
     messages.success(request, f"Schedule {schedule.name!r}: {action}d.")
     return redirect("automation:schedule-list")
+
+
+@login_required
+@organization_required
+@page_requires(
+    "write",
+    "look at schedules but not change them",
+    find=selectors.schedule_get,
+    **FORM_PAGE,
+)
+def schedule_edit(request: HttpRequest, schedule: RecurringSchedule) -> HttpResponse:
+    """Change a schedule with the same checks as creating one; saved, the form shows what was
+    saved (a redirect) and a message says so."""
+    form = ScheduleEditForm(
+        request.POST or None,
+        initial=ScheduleEditForm.initial_of(schedule),
+        catalog=agent_catalog(),
+        default_timezone=schedule.timezone,
+    )
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            agent, intent = form.agent_intent()
+            data = form.cleaned_data
+            try:
+                schedules.schedule_update(
+                    schedule=schedule,
+                    name=data["name"],
+                    agent=agent,
+                    intent=intent,
+                    payload=data["payload"],
+                    cron=data["cron"] or None,
+                    interval_minutes=data["interval_minutes"],
+                    timezone_name=data["timezone"],
+                    principal=request.principal,
+                    request=request,
+                )
+            except NeonHubError as exc:
+                errors_to_form(form, exc.details, exc.message, prefix="")
+            else:
+                messages.success(request, f"Schedule {data['name']!r} saved.")
+                return redirect("automation:schedule-edit", schedule_id=schedule.pk)
+        status = 422
+        schedule.refresh_from_db()  # the heading shows what is stored; the form, what was typed
+    return render(
+        request,
+        "automation/schedule_edit.html",
+        {"schedule": schedule, "form": form, "next": _next_times(schedule)},
+        status=status,
+    )
 
 
 # --- triggers -------------------------------------------------------------------------------
@@ -244,9 +337,12 @@ def trigger_list(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if form.is_valid():
             secret, ok = _trigger_create(request, form, connectors)
-            if ok and secret is None:
+            if ok:
                 messages.success(request, f"Trigger {form.cleaned_data['name']!r} saved.")
-                return redirect("automation:trigger-list")
+                if secret is None:
+                    return redirect("automation:trigger-list")
+                # A generic trigger's secret is shown once, on this answer; the form starts over.
+                form = TriggerForm(catalog=agent_catalog(), connectors=connectors)
         status = 200 if secret else 422
     triggers = [
         {"trigger": t, "url": trigger_webhook_url(t), "source": source_label(t.source)}
@@ -260,17 +356,31 @@ def trigger_list(request: HttpRequest) -> HttpResponse:
             "form": form,
             "secret": secret,
             "connectors": [{"connector": c, "urls": _urls(c)} for c in connectors],
-            "rejected": page_or_first(
-                selectors.delivery_page,
-                cursor=_cursor(request),
-                organization=org,
-                status="rejected",
-                limit=SECTION_PAGE_SIZE,
-            ),
-            "paged": bool(_cursor(request)),
+            **_deliveries(request, organization=org),
         },
         status=status,
     )
+
+
+def _deliveries(request: HttpRequest, *, organization, trigger=None) -> dict:
+    """The "Recent deliveries" section: newest first, filtered by ``?status=``."""
+    chosen = request.GET.get("status", "")
+    if chosen not in DeliveryStatus.values:
+        chosen = ""
+    return {
+        "deliveries": page_or_first(
+            selectors.delivery_page,
+            cursor=_cursor(request),
+            organization=organization,
+            trigger=trigger,
+            status=chosen or None,
+            limit=SECTION_PAGE_SIZE,
+        ),
+        "delivery_status": chosen,
+        "delivery_statuses": DeliveryStatus.choices,
+        "refused_keep": settings.NEONHUB_WEBHOOK_REFUSED_KEEP,
+        "paged": bool(_cursor(request)),
+    }
 
 
 def _urls(connector) -> dict:
@@ -295,6 +405,8 @@ def _trigger_create(
             mapping=data["mapping"],
             defaults=data["defaults"],
             created_by=request.user,
+            principal=request.principal,
+            request=request,
         )
     except NeonHubError as exc:
         errors_to_form(form, exc.details, exc.message)
@@ -306,13 +418,90 @@ def _trigger_create(
 @organization_required
 @page_requires("write", "look at triggers but not change them", find=selectors.trigger_get)
 def trigger_action(request: HttpRequest, trigger: Trigger, action: str) -> HttpResponse:
+    who = {"principal": request.principal, "request": request}
     if action == "delete":
-        services.trigger_delete(trigger=trigger)
+        services.trigger_delete(trigger=trigger, **who)
         messages.success(request, f"Trigger {trigger.name!r} deleted.")
+    elif action == "rotate":
+        secret = services.trigger_rotate_secret(trigger=trigger, **who)
+        messages.success(request, "New signing secret made; the old one stopped working.")
+        return _trigger_page(request, trigger, TriggerEditForm.initial_of(trigger), secret=secret)
     else:
-        services.trigger_update(trigger=trigger, enabled=action == "enable")
+        services.trigger_update(trigger=trigger, enabled=action == "enable", **who)
         messages.success(request, f"Trigger {trigger.name!r} {action}d.")
     return redirect("automation:trigger-list")
+
+
+def _trigger_page(
+    request: HttpRequest, trigger: Trigger, initial: dict, *, form=None, secret=None, status=200
+) -> HttpResponse:
+    form = form or TriggerEditForm(initial=initial, catalog=agent_catalog())
+    org = request.principal.organization
+    return render(
+        request,
+        "automation/trigger_edit.html",
+        {
+            "trigger": trigger,
+            "form": form,
+            "secret": secret,
+            "url": trigger_webhook_url(trigger),
+            "source": source_label(trigger.source),
+            "connector_urls": _urls(trigger.connector) if trigger.connector else {},
+            **_deliveries(request, organization=org, trigger=trigger),
+        },
+        status=status,
+    )
+
+
+@login_required
+@organization_required
+@page_requires(
+    "write", "look at triggers but not change them", find=selectors.trigger_get, **FORM_PAGE
+)
+def trigger_edit(request: HttpRequest, trigger: Trigger) -> HttpResponse:
+    """A trigger's page: change it (the same checks as creating it), its webhook URL, and its
+    recent deliveries with why each did or did not start a run."""
+    initial = TriggerEditForm.initial_of(trigger)
+    if request.method != "POST":
+        return _trigger_page(request, trigger, initial)
+    form = TriggerEditForm(request.POST, initial=initial, catalog=agent_catalog())
+    if form.is_valid():
+        agent, intent = form.agent_intent()
+        data = form.cleaned_data
+        try:
+            services.trigger_update(
+                trigger=trigger,
+                name=data["name"],
+                agent=agent,
+                intent=intent,
+                mapping=data["mapping"],
+                defaults=data["defaults"],
+                enabled=data["enabled"],
+                principal=request.principal,
+                request=request,
+            )
+        except NeonHubError as exc:
+            errors_to_form(form, exc.details, exc.message)
+        else:
+            messages.success(request, f"Trigger {data['name']!r} saved.")
+            return redirect("automation:trigger-edit", trigger_id=trigger.pk)
+    # Failed: the row on the page is as stored, the form keeps what was typed.
+    trigger.refresh_from_db()
+    return _trigger_page(request, trigger, initial, form=form, status=422)
+
+
+@login_required
+@organization_required
+@require_GET
+def delivery_detail(request: HttpRequest, delivery_id) -> HttpResponse:
+    """One delivery: its status and reason, what came (headers and the redacted body excerpt),
+    and the run it started."""
+    delivery = selectors.delivery_get(
+        organization=request.principal.organization, delivery_id=delivery_id
+    )
+    # Redacted when stored; again here for rows kept from before that.
+    delivery.body_excerpt = excerpt_redact(delivery.body_excerpt)
+    return render(request, "automation/delivery_detail.html", {"delivery": delivery})
 
 
 # --- the calendar ---------------------------------------------------------------------------
@@ -422,13 +611,17 @@ def calendar_schedule_action(
 ) -> HttpResponse:
     try:
         if action == "skip":
-            following = schedules.schedule_skip_next(schedule=schedule)
+            following = schedules.schedule_skip_next(
+                schedule=schedule, principal=request.principal, request=request
+            )
             local = timezone.localtime(following, request.principal.organization.tz)
             messages.success(
                 request, f"{schedule.name}: next run skipped; then {local:%a %-d %b, %H:%M}."
             )
         else:
-            schedules.schedule_pause(schedule=schedule)
+            schedules.schedule_pause(
+                schedule=schedule, principal=request.principal, request=request
+            )
             messages.success(request, f"{schedule.name}: paused.")
     except NeonHubError as exc:
         messages.error(request, exc.message)

@@ -28,7 +28,13 @@ from django.views.decorators.csrf import csrf_exempt
 
 from agents.audience.inbound import inbound_message_record
 from agents.automation import signatures
-from agents.automation.inbound import Event, RequestFacts, delivery_reject, events_accept
+from agents.automation.inbound import (
+    Event,
+    RequestFacts,
+    delivery_reject,
+    events_accept,
+    excerpt_redact,
+)
 from agents.automation.models import DeliveryStatus, Trigger
 from agents.automation.sources import GENERIC
 from connectors.base import Provider
@@ -37,6 +43,7 @@ from connectors.crypto import decrypt
 from connectors.models import Connector
 from connectors.registry import all_paths, get_provider_class
 from connectors.runtime import provider_build
+from connectors.secrets import encoded_forms, secrets_of
 from connectors.webhooks import (
     InboundEvent,
     WebhookAnswer,
@@ -75,8 +82,10 @@ def facts_of(
     *,
     kept: Iterable[str] = (),
     signed: Iterable[str] = (),
+    secrets: Iterable[str] = (),
 ) -> RequestFacts:
-    """What staff see of a request: a few headers and the body's start, never a signature."""
+    """What staff see of a request: a few headers and the body's start (at most
+    ``EXCERPT_CHARS``, credentials and the known ``secrets`` redacted), never a signature."""
     headers = {
         name: request.headers[name][:200]
         for name in (*KEPT_HEADERS, *kept)
@@ -86,7 +95,9 @@ def facts_of(
     return RequestFacts(
         remote_addr=request.META.get("REMOTE_ADDR", ""),
         headers=headers,
-        body_excerpt=body[:EXCERPT_CHARS].decode("utf-8", "replace"),
+        body_excerpt=excerpt_redact(
+            body[:EXCERPT_CHARS].decode("utf-8", "replace"), sorted(secrets, key=len, reverse=True)
+        ),
     )
 
 
@@ -168,7 +179,9 @@ def _reject(request: HttpRequest, status: int, reason: str, context: dict) -> No
         body = b""
     connector, trigger = context.get("connector"), context.get("trigger")
     delivery_reject(
-        facts=facts_of(request, body, **context.get("headers", {})),
+        facts=facts_of(
+            request, body, **context.get("headers", {}), secrets=context.get("secrets", ())
+        ),
         source=context["source"],
         http_status=status,
         reason=reason,
@@ -213,9 +226,10 @@ def provider_hook(
     )
     if request.method == "GET":
         return _response(provider.webhook_challenge(incoming))
+    context["secrets"] = secrets_of(provider)
     _verified(provider, incoming)
     parsed = _parsed(provider, incoming)
-    facts = facts_of(request, body, **context["headers"])
+    facts = facts_of(request, body, **context["headers"], secrets=context["secrets"])
     if parsed.reports:
         outbox_status_apply(connector=connector, reports=parsed.reports)
     if parsed.events:
@@ -288,9 +302,9 @@ def generic(request: HttpRequest, context: dict, trigger_id: str) -> HttpRespons
         raise NotAllowed(("POST",))
     trigger = _generic_trigger(trigger_id, context)
     body = read_body(request)
-    event_id = _generic_verified(request, trigger, body)
+    event_id = _generic_verified(request, trigger, body, context)
     data = json_object(body)
-    facts = facts_of(request, body, **context["headers"])
+    facts = facts_of(request, body, **context["headers"], secrets=context["secrets"])
     if not trigger.enabled:
         delivery_reject(
             facts=facts,
@@ -310,6 +324,7 @@ def generic(request: HttpRequest, context: dict, trigger_id: str) -> HttpRespons
         trigger=trigger,
         events=[Event(source=GENERIC, event_id=event_id, data=data)],
         http_status=202,
+        failed_http_status=422,
     )
     answer = {
         "status": delivery.status,
@@ -317,14 +332,25 @@ def generic(request: HttpRequest, context: dict, trigger_id: str) -> HttpRespons
         "run_id": str(delivery.run_id) if delivery.run_id else None,
         "reason": delivery.reason or None,
     }
+    if delivery.status == DeliveryStatus.FAILED:
+        # Signed by the sender, but its payload cannot start a run: 422, so the sender sees it
+        # (the delivery is recorded, with the reason, on the Triggers page).
+        failure = getattr(delivery, "failure", None)
+        answer["error"] = {
+            "code": getattr(failure, "code", "INVALID_INPUT"),
+            "message": delivery.reason,
+            "details": getattr(failure, "details", None),
+        }
+        return JsonResponse(answer, status=422)
     return JsonResponse(answer, status=202)
 
 
-def _generic_verified(request: HttpRequest, trigger: Trigger, body: bytes) -> str:
+def _generic_verified(request: HttpRequest, trigger: Trigger, body: bytes, context: dict) -> str:
     """Check the signature; answer the event id that de-duplicates the delivery."""
     secret = trigger_secret(trigger)
     if not secret:
         raise Rejected(403, "The trigger has no signing secret; create a new one")
+    context["secrets"] = sorted(encoded_forms(secret), key=len, reverse=True)
     headers = request.headers
     legacy = signatures.LEGACY_HEADER in headers and not any(
         name in headers for name in signatures.STANDARD_HEADERS

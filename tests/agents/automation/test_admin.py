@@ -70,3 +70,31 @@ def test_schedule_and_batch_actions(staff_client, org):
     assert (
         staff_client.get(reverse("admin:triggers_batch_change", args=[batch.pk])).status_code == 200
     )
+
+
+def test_staff_deletions_of_triggers_schedules_and_connectors_are_audited(staff_client, org):
+    from connectors.models import Connector
+    from neonhub.core.models import AuditEvent
+    from tests.factories import ConnectorFactory, RecurringScheduleFactory, TriggerFactory
+
+    trigger = TriggerFactory(organization=org)
+    schedule = RecurringScheduleFactory(organization=org)
+    connector = ConnectorFactory(organization=org)
+    for name, obj in (
+        ("triggers_trigger", trigger),
+        ("triggers_recurringschedule", schedule),
+        ("connectors_connector", connector),
+    ):
+        resp = staff_client.post(reverse(f"admin:{name}_delete", args=[obj.pk]), {"post": "yes"})
+        assert resp.status_code == 302
+    assert not Connector.objects.filter(pk=connector.pk).exists()
+    events = dict(
+        AuditEvent.objects.filter(organization=org, action__endswith=".delete").values_list(
+            "action", "actor"
+        )
+    )
+    assert events == {
+        "trigger.delete": "system",
+        "schedule.delete": "system",
+        "connector.delete": "system",
+    }

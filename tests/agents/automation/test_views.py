@@ -18,6 +18,7 @@ from tests.factories import (
     ContactListFactory,
     ContactListMembershipFactory,
     MembershipFactory,
+    OrganizationFactory,
     RecurringScheduleFactory,
     TriggerFactory,
 )
@@ -87,7 +88,14 @@ def test_a_finished_batch_stops_polling_and_shows_failed_inputs(owner_client, or
     AgentRun.objects.update(status="completed")
     batches.batch_feed(batch_id=batch.pk)
     html = owner_client.get(reverse("automation:batch-detail", args=[batch.pk])).content.decode()
-    assert "every 2s" not in html and "Failed inputs" in html and "not started" in html
+    assert "every 2s" not in html and "every 3s" not in html and "has ended" in html
+    assert ">Pause<" not in html and "Cancel batch" not in html
+    inputs = html.split('id="items"')[1]
+    assert inputs.count('data-status="completed"') == 1 and 'data-status="failed"' in inputs
+    failed = owner_client.get(
+        reverse("automation:batch-detail", args=[batch.pk]), {"status": "failed"}
+    ).content.decode()
+    assert 'data-status="completed"' not in failed.split('id="items"')[1]
 
 
 def _next_link(html: str, label: str) -> str | None:
@@ -122,7 +130,7 @@ def test_a_mangled_cursor_shows_the_first_page(owner_client, org):
     assert html.status_code == 200 and "Only batch" in html.content.decode()
 
 
-def test_the_batch_page_pages_through_every_failed_input(owner_client, org, monkeypatch):
+def test_the_batch_page_pages_through_every_input(owner_client, org, monkeypatch):
     monkeypatch.setattr(views, "SECTION_PAGE_SIZE", 2)
     batch = BatchFactory(organization=org)
     for index in range(6):
@@ -133,10 +141,13 @@ def test_the_batch_page_pages_through_every_failed_input(owner_client, org, monk
             error=f"why-{index}",
         )
     url = reverse("automation:batch-detail", args=[batch.pk])
-    pages = _walk_pages(owner_client, url, "More failed inputs")
-    shown = re.findall(r"why-(\d)", "".join(pages))
-    assert shown == ["0", "1", "3", "4", "5"] and len(pages) == 3
-    assert "First failed inputs" in pages[1] and "First failed inputs" not in pages[0]
+    pages = _walk_pages(owner_client, url, "More inputs")
+    shown = re.findall(r'id="item-(\d)"', "".join(pages))
+    assert shown == ["0", "1", "2", "3", "4", "5"] and len(pages) == 3
+    assert "First inputs" in pages[1] and "First inputs" not in pages[0]
+    monkeypatch.setattr(views, "SECTION_PAGE_SIZE", 3)
+    failed = owner_client.get(url, {"status": "failed"}).content.decode()
+    assert re.findall(r"why-(\d)", failed) == ["0", "1", "3"]
 
 
 def test_the_trigger_page_pages_through_refused_deliveries(owner_client, org, hooks, monkeypatch):
@@ -145,7 +156,7 @@ def test_the_trigger_page_pages_through_refused_deliveries(owner_client, org, ho
     for _ in range(5):
         hooks.generic(f"/hooks/generic/{trigger.pk}", {"content": "x"}, "whsec_d3Jvbmc=")
     url = reverse("automation:trigger-list")
-    pages = _walk_pages(owner_client, url, "Older refused deliveries")
+    pages = _walk_pages(owner_client, url, "Older deliveries")
     assert len(pages) == 3
     assert sum(p.count("signature does not match") for p in pages) == 5
 
@@ -324,7 +335,7 @@ def test_provider_trigger_and_the_urls_to_paste(owner_client, org, twilio_sms, h
         f"/hooks/twilio/{twilio_sms.pk}/inbound" in html
         and f"/hooks/twilio/{twilio_sms.pk}/status" in html
     )
-    assert "Refused deliveries" in html and "does not match" in html
+    assert "Recent deliveries" in html and "does not match" in html
 
 
 def test_trigger_form_errors_and_actions(owner_client, org, facebook):
@@ -367,4 +378,27 @@ def test_the_connector_page_shows_the_webhook_urls_to_paste(owner_client, twilio
     assert (
         "Webhook URLs"
         not in owner_client.get(reverse("connectors:edit", args=[smtp.pk])).content.decode()
+    )
+
+
+def test_the_batch_page_stops_offering_pause_when_the_batch_ends(owner_client, org):
+    batch = BatchFactory(organization=org, status="running", total=1)
+    item = BatchItemFactory(batch=batch, index=0)
+    url = reverse("automation:batch-progress", args=[batch.pk])
+    running = owner_client.get(url, {"shown": "running"}).content.decode()
+    assert "every 2s" in running and "batch-actions" not in running
+    row_url = reverse("automation:batch-item-row", args=[batch.pk, 0])
+    assert "every 3s" in owner_client.get(row_url).content.decode()
+    Batch.objects.filter(pk=batch.pk).update(status="completed", done=1)
+    type(item).objects.filter(pk=item.pk).update(status="completed")
+    ended = owner_client.get(url, {"shown": "running"}).content.decode()
+    assert "every 2s" not in ended and 'hx-swap-oob="true"' in ended
+    assert "Pause" not in ended and "Cancel batch" not in ended
+    row = owner_client.get(row_url).content.decode()
+    assert "every 3s" not in row and item.run_id.hex[:8] in row.replace("-", "")
+    other = BatchFactory(organization=OrganizationFactory())
+    assert owner_client.get(reverse("automation:batch-detail", args=[other.pk])).status_code == 404
+    assert (
+        owner_client.get(reverse("automation:batch-item-row", args=[batch.pk, 9])).status_code
+        == 404
     )

@@ -700,7 +700,7 @@ def test_generic_disabled_invalid_and_malformed(hooks, org):
     trigger, secret = _trigger(org, "generic", agent="support", intent="triage")
     bad = hooks.generic(_generic(trigger), {"wrong": "field"}, secret)
     assert (
-        bad.status_code == 202
+        bad.status_code == 422
         and bad.json()["status"] == "failed"
         and "Content is required." in bad.json()["reason"]
     )
