@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import zoneinfo
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from django import forms
 from django.contrib import messages
@@ -78,6 +80,32 @@ def _errors_onto(form: forms.Form, exc: InvalidInput, names: dict[str, str]) -> 
         if name is None and field in form.fields:
             name = field
         form.add_error(name, detail["message"])
+
+
+def _form_page(
+    request: HttpRequest,
+    form: forms.Form,
+    *,
+    template: str,
+    context: dict,
+    save: Callable[[dict], Any],
+    done: Callable[[Any], str],
+    back: str,
+) -> HttpResponse:
+    """A settings form's page: on a valid POST ``save`` the answers (a refusal comes back next
+    to its field, 422), say ``done(saved)`` and go ``back``; otherwise show the form."""
+    context = {**context, "form": form}
+    if request.method != "POST":
+        return render(request, template, context)
+    if form.is_valid():
+        try:
+            saved = save(form.cleaned_data)
+        except InvalidInput as exc:
+            _errors_onto(form, exc, {})
+        else:
+            messages.success(request, done(saved))
+            return redirect(back)
+    return render(request, template, context, status=422)
 
 
 # --- compliance ---------------------------------------------------------------------------------
@@ -349,20 +377,17 @@ def brands(request: HttpRequest) -> HttpResponse:
 @organization_required
 @page_requires("manage", "add brands", methods=("GET", "POST"))
 def brand_new(request: HttpRequest) -> HttpResponse:
-    form = BrandForm(request.POST or None)
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                brand = services.brand_create(
-                    principal=request.principal, fields=form.cleaned_data, request=request
-                )
-            except InvalidInput as exc:
-                _errors_onto(form, exc, {})
-            else:
-                messages.success(request, f"Brand {brand.name} added.")
-                return redirect("agents:brands")
-        return render(request, "agents/settings/brand_form.html", {"form": form}, status=422)
-    return render(request, "agents/settings/brand_form.html", {"form": form})
+    return _form_page(
+        request,
+        BrandForm(request.POST or None),
+        template="agents/settings/brand_form.html",
+        context={},
+        save=lambda fields: services.brand_create(
+            principal=request.principal, fields=fields, request=request
+        ),
+        done=lambda brand: f"Brand {brand.name} added.",
+        back="agents:brands",
+    )
 
 
 @login_required
@@ -378,23 +403,17 @@ def brand_edit(request: HttpRequest, brand: Brand) -> HttpResponse:
     read_only = not request.principal.can_manage
     form = BrandForm(request.POST or None, initial=_brand_initial(brand))
     _read_only(form, read_only)
-    context = {"form": form, "brand": brand, "read_only": read_only}
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                services.brand_update(
-                    principal=request.principal,
-                    brand=brand,
-                    fields=form.cleaned_data,
-                    request=request,
-                )
-            except InvalidInput as exc:
-                _errors_onto(form, exc, {})
-            else:
-                messages.success(request, f"Brand {brand.name} saved.")
-                return redirect("agents:brands")
-        return render(request, "agents/settings/brand_form.html", context, status=422)
-    return render(request, "agents/settings/brand_form.html", context)
+    return _form_page(
+        request,
+        form,
+        template="agents/settings/brand_form.html",
+        context={"brand": brand, "read_only": read_only},
+        save=lambda fields: services.brand_update(
+            principal=request.principal, brand=brand, fields=fields, request=request
+        ),
+        done=lambda _: f"Brand {brand.name} saved.",
+        back="agents:brands",
+    )
 
 
 @login_required
@@ -490,20 +509,17 @@ def knowledge_preview(request: HttpRequest) -> HttpResponse:
 @organization_required
 @page_requires("manage", "add knowledge articles", methods=("GET", "POST"))
 def knowledge_new(request: HttpRequest) -> HttpResponse:
-    form = ArticleForm(request.POST or None, initial={"active": True})
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                article = services.knowledge_article_create(
-                    principal=request.principal, fields=form.cleaned_data, request=request
-                )
-            except InvalidInput as exc:
-                _errors_onto(form, exc, {})
-            else:
-                messages.success(request, f"Article {article.title!r} added.")
-                return redirect("agents:knowledge")
-        return render(request, "agents/settings/article_form.html", {"form": form}, status=422)
-    return render(request, "agents/settings/article_form.html", {"form": form})
+    return _form_page(
+        request,
+        ArticleForm(request.POST or None, initial={"active": True}),
+        template="agents/settings/article_form.html",
+        context={},
+        save=lambda fields: services.knowledge_article_create(
+            principal=request.principal, fields=fields, request=request
+        ),
+        done=lambda article: f"Article {article.title!r} added.",
+        back="agents:knowledge",
+    )
 
 
 @login_required
@@ -520,23 +536,17 @@ def knowledge_edit(request: HttpRequest, article: KnowledgeArticle) -> HttpRespo
     initial = {name: getattr(article, name) for name in services.ARTICLE_FIELDS}
     form = ArticleForm(request.POST or None, initial=initial)
     _read_only(form, read_only)
-    context = {"form": form, "article": article, "read_only": read_only}
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                services.knowledge_article_update(
-                    principal=request.principal,
-                    article=article,
-                    fields=form.cleaned_data,
-                    request=request,
-                )
-            except InvalidInput as exc:
-                _errors_onto(form, exc, {})
-            else:
-                messages.success(request, f"Article {article.title!r} saved.")
-                return redirect("agents:knowledge")
-        return render(request, "agents/settings/article_form.html", context, status=422)
-    return render(request, "agents/settings/article_form.html", context)
+    return _form_page(
+        request,
+        form,
+        template="agents/settings/article_form.html",
+        context={"article": article, "read_only": read_only},
+        save=lambda fields: services.knowledge_article_update(
+            principal=request.principal, article=article, fields=fields, request=request
+        ),
+        done=lambda _: f"Article {article.title!r} saved.",
+        back="agents:knowledge",
+    )
 
 
 @login_required
