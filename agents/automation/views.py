@@ -187,6 +187,21 @@ def batch_action(request: HttpRequest, batch: Batch, action: str) -> HttpRespons
 # --- schedules ------------------------------------------------------------------------------
 
 
+def _schedule_fields(form) -> dict:
+    """A valid schedule form's answers as the schedule services take them."""
+    agent, intent = form.agent_intent()
+    data = form.cleaned_data
+    return {
+        "name": data["name"],
+        "agent": agent,
+        "intent": intent,
+        "payload": data["payload"],
+        "cron": data["cron"] or None,
+        "interval_minutes": data["interval_minutes"],
+        "timezone_name": data["timezone"],
+    }
+
+
 @login_required
 @organization_required
 @page_requires("write", "look at schedules but not change them", **FORM_PAGE)
@@ -198,18 +213,11 @@ def schedule_list(request: HttpRequest) -> HttpResponse:
     status = 200
     if request.method == "POST":
         if form.is_valid():
-            agent, intent = form.agent_intent()
             data = form.cleaned_data
             try:
                 schedules.schedule_create(
                     organization=org,
-                    name=data["name"],
-                    agent=agent,
-                    intent=intent,
-                    payload=data["payload"],
-                    cron=data["cron"] or None,
-                    interval_minutes=data["interval_minutes"],
-                    timezone_name=data["timezone"],
+                    **_schedule_fields(form),
                     created_by=request.user,
                     principal=request.principal,
                     request=request,
@@ -293,18 +301,11 @@ def schedule_edit(request: HttpRequest, schedule: RecurringSchedule) -> HttpResp
     status = 200
     if request.method == "POST":
         if form.is_valid():
-            agent, intent = form.agent_intent()
             data = form.cleaned_data
             try:
                 schedules.schedule_update(
                     schedule=schedule,
-                    name=data["name"],
-                    agent=agent,
-                    intent=intent,
-                    payload=data["payload"],
-                    cron=data["cron"] or None,
-                    interval_minutes=data["interval_minutes"],
-                    timezone_name=data["timezone"],
+                    **_schedule_fields(form),
                     principal=request.principal,
                     request=request,
                 )
