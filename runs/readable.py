@@ -11,6 +11,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.formats import date_format
 from django.utils.html import format_html, linebreaks
 from django.utils.safestring import mark_safe
 from django.utils.text import slugify
@@ -19,6 +22,7 @@ from neonhub.core.markup import markdown_html
 from runs.hooks import ResultText
 
 CAMEL_RE = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+ISO_TIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 FORMATS = {"md": "text/markdown; charset=utf-8", "html": "text/html; charset=utf-8"}
 
 
@@ -36,15 +40,44 @@ def label_of(name: str) -> str:
     return text[:1].upper() + text[1:] if text else str(name)
 
 
+def _scalar(value: Any) -> str | None:
+    """A plain value as words; a time with its offset in the page's timezone; else None."""
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, str):
+        return _moment(value) or value
+    if isinstance(value, int | float):
+        return str(value)
+    return None
+
+
+def _moment(text: str) -> str | None:
+    """An ISO 8601 time with an offset (``publishAt``) as the organization reads times."""
+    if not ISO_TIME_RE.match(text):
+        return None
+    try:
+        moment = parse_datetime(text)
+    except ValueError:
+        return None
+    if moment is None or moment.tzinfo is None:
+        return None
+    return date_format(timezone.localtime(moment), "D j M Y, H:i T")
+
+
 def _value(value: Any) -> tuple[str, bool]:
     if value is None or value == "" or value == [] or value == {}:
         return "—", False
-    if isinstance(value, bool):
-        return ("Yes" if value else "No"), False
-    if isinstance(value, int | float | str):
-        return str(value), False
-    if isinstance(value, list) and all(isinstance(v, int | float | str) for v in value):
-        return ", ".join(str(v) for v in value), False
+    text = _scalar(value)
+    if text is not None:
+        return text, False
+    if isinstance(value, list) and all(_scalar(v) is not None for v in value):
+        return ", ".join(_scalar(v) for v in value), False
+    if isinstance(value, dict) and all(v is None or _scalar(v) is not None for v in value.values()):
+        # A small object of options ({"subreddit": "r/x"}): "Subreddit: r/x", one per line.
+        lines = (
+            f"{label_of(k)}: {'—' if v in (None, '') else _scalar(v)}" for k, v in value.items()
+        )
+        return "\n".join(lines), False
     return json.dumps(value, ensure_ascii=False, default=str), True
 
 

@@ -265,6 +265,7 @@ def run_detail(request: HttpRequest, run_id) -> HttpResponse:
         "version": version,
         "result": hooks.result_view(run),
         "input_fields": readable.input_fields(run.input),
+        "metric_fields": readable.input_fields(run.metrics),
     }
     template = "runs/detail.html#run-body" if request.htmx else "runs/detail.html"
     return render(request, template, context)

@@ -15,7 +15,7 @@ def test_field_names_read_as_words():
     assert label_of("publishAt") == "Publish at"
 
 
-def test_input_values_read_as_text_and_nested_ones_as_json():
+def test_input_values_read_as_text_and_only_deep_ones_as_json():
     fields = input_fields(
         {
             "topic": "Calm releases",
@@ -24,7 +24,8 @@ def test_input_values_read_as_text_and_nested_ones_as_json():
             "secondaryKeywords": ["a", "b"],
             "outline": [],
             "callToAction": None,
-            "reddit": {"subreddit": "r/pm"},
+            "reddit": {"subreddit": "r/pm", "flairId": None},
+            "recipients": [{"email": "a@example.org"}],
         }
     )
     assert fields == [
@@ -34,8 +35,20 @@ def test_input_values_read_as_text_and_nested_ones_as_json():
         Field("Secondary keywords", "a, b"),
         Field("Outline", "—"),
         Field("Call to action", "—"),
-        Field("Reddit", '{"subreddit": "r/pm"}', code=True),
+        Field("Reddit", "Subreddit: r/pm\nFlair id: —"),
+        Field("Recipients", '[{"email": "a@example.org"}]', code=True),
     ]
+
+
+def test_a_time_with_its_offset_reads_in_the_pages_timezone(settings):
+    from django.utils import timezone
+
+    with timezone.override("Europe/Berlin"):
+        (field,) = input_fields({"publishAt": "2026-12-08T09:00:00+00:00"})
+        assert field.text == "Tue 8 Dec 2026, 10:00 CET"
+        # Without an offset, or not a time at all: shown as typed.
+        assert input_fields({"at": "2026-12-08T09:00"})[0].text == "2026-12-08T09:00"
+        assert input_fields({"at": "2026-13-45T99:00:00Z"})[0].text == "2026-13-45T99:00:00Z"
 
 
 def test_an_input_that_is_not_an_object_has_no_fields():
