@@ -262,6 +262,17 @@ def plain_error(err: dict, *, agent: str = "", intent: str = "") -> str:
     return text + ("" if text.endswith(".") else ".")
 
 
+# Intents whose main text is shown without formatting: borrowed Markdown comes as plain text.
+PLAIN_TEXT = frozenset(
+    {
+        ("social", "publish"),
+        ("social", "generate-post"),
+        ("social", "optimize-caption"),
+        ("messaging", "send-sms"),
+        ("messaging", "send-whatsapp"),
+    }
+)
+
 # Where another run's generated text (or a content draft) goes in a new run's form:
 # (the main text field, the title field), either may be None.
 MAIN_TEXT: dict[tuple[str, str], tuple[str | None, str | None]] = {

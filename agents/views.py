@@ -13,13 +13,14 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from agents import services
-from agents.fields import MAIN_TEXT
+from agents.fields import MAIN_TEXT, PLAIN_TEXT
 from agents.forms import IntentForm
 from agents.registry import all_agents, get_agent
 from agents.selectors import draft_get, generated_text
 from connectors.selectors import outbox_for_run
 from neonhub.core.auth import page_requires
 from neonhub.core.errors import InvalidInput, NeonHubError, NotFound
+from neonhub.core.markup import markdown_text
 from neonhub.core.views_util import organization_required
 from runs.models import AgentRun, Trigger
 from runs.selectors import run_get
@@ -93,6 +94,8 @@ def _prefill(request: HttpRequest, form: IntentForm, agent, intent) -> str:
         source = f"the draft “{draft.title}”"
     else:
         return ""
+    if (agent.slug, intent.name) in PLAIN_TEXT:
+        text = markdown_text(text)  # a post or a message shows no Markdown: no "## " in a post
     text_field, title_field = MAIN_TEXT.get((agent.slug, intent.name), (None, None))
     filled = {}
     if text and text_field in form.fields:

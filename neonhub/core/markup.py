@@ -37,3 +37,23 @@ def markdown_html(text: str) -> str:
 def sanitize_html(html: str) -> str:
     """Any HTML reduced to the article tags above; links open without access to this page."""
     return nh3.clean(html, tags=TAGS, attributes=ATTRIBUTES, url_schemes=URL_SCHEMES)
+
+
+def markdown_text(text: str) -> str:
+    """Markdown as plain text for channels that show no formatting (a social post, an SMS):
+    headings, lists and emphasis lose their marks, paragraphs stay apart, links keep their
+    words.  Built from the same parse as ``markdown_html``, so the two agree."""
+    from bs4 import BeautifulSoup  # only this path needs it
+
+    soup = BeautifulSoup(_md.render(text or ""), "html.parser")
+    for item in soup.find_all("li"):
+        item.insert(0, "• ")
+    blocks = soup.find_all(["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "pre", "blockquote"])
+    lines = []
+    for block in blocks:
+        if block.find_parent(["li", "blockquote"]) and block.name == "p":
+            continue  # a list item's or a quote's own paragraph: taken with its parent
+        words = " ".join(block.get_text().split())
+        if words:
+            lines.append(words)
+    return "\n\n".join(lines)

@@ -247,7 +247,8 @@ def test_use_output_of_puts_the_article_into_the_new_intents_text(owner_client, 
         output={"title": "Spring is here", "body": "# Spring is here\n\nBloom.", "draftId": "x"},
     )
     post = owner_client.get(f"/runs/new/?task=social/publish&use_output_of={article.id}")
-    assert "# Spring is here\n\nBloom.</textarea>" in post.content.decode()
+    # A post shows no formatting: the article comes as plain text, without "# ".
+    assert ">\nSpring is here\n\nBloom.</textarea>" in post.content.decode()
     email = owner_client.get(f"/runs/new/?task=email/send&use_output_of={article.id}")
     html = email.content.decode()
     assert "Bloom.</textarea>" in html and 'name="input-subject" value="Spring is here"' in html

@@ -39,3 +39,14 @@ def test_template_filter_marks_the_sanitised_html_safe():
     )
     assert "<strong>bold</strong>" in out
     assert "&lt;b&gt;raw&lt;/b&gt;" in out  # markdown-it escapes raw HTML (html=False)
+
+
+def test_markdown_as_plain_text_drops_the_marks_and_keeps_the_words():
+    from neonhub.core.markup import markdown_text
+
+    text = markdown_text(
+        "# Spring\n\nSome **bold** and [a link](https://x.y).\n\n## Why\n\n- one\n- two *it*\n"
+    )
+    assert text == "Spring\n\nSome bold and a link.\n\nWhy\n\n• one\n\n• two it"
+    assert "#" not in text and "*" not in text
+    assert markdown_text("") == ""
