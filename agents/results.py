@@ -22,6 +22,7 @@ from typing import Any
 from django.utils.dateparse import parse_datetime
 
 from agents import publishing, writer
+from agents.fields import CHOICE_LABELS
 from runs.hooks import ResultText, ResultView
 from runs.models import AgentRun
 
@@ -50,15 +51,7 @@ AUDIT_CHECKS = {
 # Character limits per platform: the writer's for posts, the publisher's for publishing.
 POST_LIMITS = {platform: limit for platform, (limit, _) in writer.PLATFORM_LIMITS.items()}
 HASHTAG_LIMITS = {"instagram": publishing.INSTAGRAM_HASHTAGS}
-PLATFORM_NAMES = {
-    "twitter": "X (Twitter)",
-    "linkedin": "LinkedIn",
-    "facebook": "Facebook",
-    "facebook_page": "Facebook Page",
-    "instagram": "Instagram",
-    "reddit": "Reddit",
-    "youtube": "YouTube",
-}
+PLATFORM_NAMES = CHOICE_LABELS  # one table of channel names: agents.fields
 
 
 # --- reading an untrusted output ------------------------------------------------------------------

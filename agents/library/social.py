@@ -19,7 +19,7 @@ from agents import llm, publishing, writer
 from agents.base import Agent, IntentInput, intent
 from agents.checks import Checks, brand_known, connector_ready, public_url
 from agents.context import RunContext
-from agents.fields import PLATFORM_ALIASES, alias, field_text
+from agents.fields import CHOICE_LABELS, PLATFORM_ALIASES, alias, field_text
 from agents.selectors import brand_resolve
 from agents.text import STOPWORDS
 from neonhub.core.errors import ConnectorRejected, OutcomeUnknown
@@ -117,10 +117,17 @@ def publish_preview(data: PublishIn, organization) -> dict:
         {"to": p.platform, "action": p.action, "content": p.input}
         for p in (publishing.plan(data, platform) for platform in data.platforms)
     ]
-    when = f" at {data.publishAt.isoformat()}" if data.publishAt else ""
+    # Words, not slugs or ISO text: a person approves this.  The time in the organization's zone.
+    when = (
+        f" on {data.publishAt.astimezone(organization.tz):%a %-d %b %Y at %H:%M %Z}"
+        if data.publishAt
+        else " now"
+    )
+    names = ", ".join(CHOICE_LABELS.get(p, p) for p in data.platforms)
     return {
-        "summary": f"Publish to {', '.join(data.platforms)}{when}",
+        "summary": f"Publish to {names}{when}",
         "recipients": len(items),
+        "recipients_word": "channel",
         "items": items,
         "more": 0,
     }

@@ -100,6 +100,8 @@ def test_a_publish_to_a_held_platform_waits_with_the_exact_plan(held):
     assert items["reddit"]["content"]["subreddit"] == "productmanagement"
     assert items["facebook_page"]["content"]["message"] == POST["text"]
     assert approval.preview["recipients"] == 2
+    assert approval.preview["recipients_word"] == "channel"
+    assert approval.preview["summary"] == "Publish to Facebook Page, Reddit now"
     assert abs((approval.expires_at - approval.requested_at) - timedelta(hours=72)) < timedelta(
         seconds=5
     )
@@ -312,3 +314,15 @@ def test_the_scheduled_publish_an_approved_run_makes_is_not_asked_again(org, run
     assert run.status == RunStatus.COMPLETED and run.output["status"] == "scheduled"
     assert child.trigger == Trigger.SCHEDULE and child.status == RunStatus.QUEUED
     assert not RunApproval.objects.filter(run=child).exists()
+
+
+def test_a_scheduled_publish_is_previewed_in_words_in_the_organizations_zone(org):
+    from agents.library.social import PublishIn, publish_preview
+
+    org.timezone = "Europe/Berlin"
+    data = PublishIn.model_validate(
+        {**POST, "publishAt": "2026-12-08T09:00:00+00:00", "platforms": ["reddit"]}
+    )
+    assert (
+        publish_preview(data, org)["summary"] == "Publish to Reddit on Tue 8 Dec 2026 at 10:00 CET"
+    )
