@@ -213,7 +213,7 @@ def test_the_result_appears_with_working_tabs_when_a_live_run_completes(browser_
     )
     expect(page.locator("#run-status")).to_have_text("completed", timeout=10_000)
     assert browser_page.same_document(), "the page reloaded instead of updating in place"
-    expect(page.get_by_text("Priority: urgent")).to_be_visible()  # outage language
+    expect(page.get_by_text("Priority: high")).to_be_visible()  # the output written above
     expect(page.locator("#run-output")).to_be_hidden()  # the tabs were set up on the new content
     page.get_by_role("tab", name="Raw JSON").first.click()
     expect(page.locator("#run-output")).to_be_visible()
