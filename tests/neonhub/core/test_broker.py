@@ -19,6 +19,13 @@ from neonhub.core import broker as broker_module
 from neonhub.core.broker import ORMBroker
 
 
+@pytest.fixture(autouse=True)
+def orm_broker(monkeypatch):
+    """The broker serves a cluster configured with the ORM broker on the default database;
+    a session on Redis (the PostgreSQL + Redis pass) configures none, so the tests say it."""
+    monkeypatch.setattr(Conf, "ORM", "default")
+
+
 def make(key: str = "test-queue") -> ORMBroker:
     return ORMBroker(list_key=key)
 
