@@ -576,13 +576,20 @@ def _brand_slug(organization: Organization, brand: Brand, wanted: str) -> str:
     return slug
 
 
-def _brand_save(*, principal, brand: Brand, fields: dict, action: str, request=None) -> Brand:
-    unknown = set(fields) - set(BRAND_FIELDS)
+def _assign(row, fields: dict, allowed) -> dict:
+    """Set ``fields`` (only those in ``allowed``: another is a 422 naming it) on ``row``;
+    answers what ``allowed`` held before, for the audit log ({} for a new row)."""
+    unknown = set(fields) - set(allowed)
     if unknown:
         raise InvalidInput.for_field(sorted(unknown)[0], "cannot be changed here")
-    before = _snapshot(brand, BRAND_FIELDS) if brand.pk else {}
+    before = _snapshot(row, allowed) if row.pk else {}
     for name, value in fields.items():
-        setattr(brand, name, value)
+        setattr(row, name, value)
+    return before
+
+
+def _brand_save(*, principal, brand: Brand, fields: dict, action: str, request=None) -> Brand:
+    before = _assign(brand, fields, BRAND_FIELDS)
     with transaction.atomic():
         wanted = fields["slug"] if "slug" in fields else brand.slug
         brand.slug = _brand_slug(principal.organization, brand, (wanted or "").strip())
@@ -652,12 +659,7 @@ def knowledge_article_update(
 def _article_save(
     *, principal, article: KnowledgeArticle, fields: dict, action: str, request=None
 ) -> KnowledgeArticle:
-    unknown = set(fields) - set(ARTICLE_FIELDS)
-    if unknown:
-        raise InvalidInput.for_field(sorted(unknown)[0], "cannot be changed here")
-    before = _snapshot(article, ARTICLE_FIELDS) if article.pk else {}
-    for name, value in fields.items():
-        setattr(article, name, value)
+    before = _assign(article, fields, ARTICLE_FIELDS)
     _clean(article, exclude=["organization"])
     with transaction.atomic():
         article.save()
