@@ -361,3 +361,29 @@ def test_the_empty_template_row_is_ignored_and_a_template_can_be_removed(owner_c
     assert removed.status_code == 302
     org.refresh_from_db()
     assert "whatsapp_templates" not in org.settings
+
+
+@pytest.mark.parametrize("kind", ["brand", "article"])
+def test_a_field_the_page_does_not_offer_is_refused_by_name_and_nothing_changes(org, owner, kind):
+    from agents import services
+    from neonhub.core.auth import Principal
+    from neonhub.core.errors import InvalidInput
+    from tests.factories import BrandFactory, KnowledgeArticleFactory
+
+    principal = Principal(organization=org, role=Role.OWNER, user=owner)
+    if kind == "brand":
+        row = BrandFactory(organization=org, name="Acme")
+        save = lambda: services.brand_update(  # noqa: E731
+            principal=principal, brand=row, fields={"name": "New", "organization_id": 1}
+        )
+    else:
+        row = KnowledgeArticleFactory(organization=org, title="FAQ")
+        save = lambda: services.knowledge_article_update(  # noqa: E731
+            principal=principal, article=row, fields={"title": "New", "organization_id": 1}
+        )
+    with pytest.raises(InvalidInput) as refused:
+        save()
+    assert refused.value.details[0]["field"] == "organization_id"
+    row.refresh_from_db()
+    assert "New" not in (getattr(row, "name", "") or getattr(row, "title", ""))
+    assert not AuditEvent.objects.exists()
