@@ -108,3 +108,28 @@ def audit_page(
     """An organization's audit events, newest first (index ``audit_org_created``)."""
     qs = AuditEvent.objects.filter(organization=organization).select_related("actor_user")
     return keyset_page(qs, cursor=cursor, limit=limit)
+
+
+def change_lines(changes: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+    """``changes`` as a person reads them: ``(field in words, before, after)``, values as words
+    (Yes/No, lists joined, "–" for nothing) rather than Python's or JSON's spelling."""
+    lines = []
+    for name, values in (changes or {}).items():
+        label = name.replace("_", " ").strip().capitalize()
+        if isinstance(values, list) and len(values) == 2:
+            lines.append((label, _word(values[0]), _word(values[1])))
+        else:
+            lines.append((label, "", _word(values)))
+    return lines
+
+
+def _word(value: Any) -> str:
+    if value is None or value == "" or value == []:
+        return "–"
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, list | tuple):
+        return ", ".join(_word(v) for v in value)
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {_word(v)}" for k, v in value.items())
+    return str(value)

@@ -83,4 +83,5 @@ def audit_log(request: HttpRequest) -> HttpResponse:
         organization=request.principal.organization,
         limit=AUDIT_PAGE_SIZE,
     )
-    return render(request, "core/audit_list.html", {"page": page})
+    rows = [(event, audit.change_lines(event.changes)) for event in page.items]
+    return render(request, "core/audit_list.html", {"page": page, "rows": rows})

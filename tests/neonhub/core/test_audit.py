@@ -95,3 +95,20 @@ def test_the_admin_shows_events_read_only(staff_client, org):
     assert staff_client.get(f"/admin/core/auditevent/{event.pk}/change/").status_code in (200, 403)
     assert staff_client.post(f"/admin/core/auditevent/{event.pk}/delete/").status_code == 403
     assert AuditEvent.objects.filter(pk=event.pk).exists()
+
+
+def test_changes_read_as_words_on_the_page():
+    lines = audit.change_lines(
+        {
+            "email_send": [None, False],
+            "social_platforms": [[], ["facebook_page", "reddit"]],
+            "auth_token": [audit.MASK, audit.MASK],
+            "note": "ok",
+        }
+    )
+    assert lines == [
+        ("Email send", "–", "No"),
+        ("Social platforms", "–", "facebook_page, reddit"),
+        ("Auth token", audit.MASK, audit.MASK),
+        ("Note", "", "ok"),
+    ]
