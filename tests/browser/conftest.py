@@ -85,6 +85,16 @@ class BrowserPage:
     def same_document(self) -> bool:
         return bool(self.page.evaluate("window.__neonhub_same_document === true"))
 
+    def settled(self) -> None:
+        """Wait until htmx has finished every request, swap and settle.
+
+        htmx wires up the hx-* attributes of swapped-in content only when it settles (about
+        20 ms after the swap), so a control used in that window is not yet listened to.
+        """
+        self.page.wait_for_function(
+            "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')"
+        )
+
 
 @pytest.fixture
 def browser_page(chromium, live_server, request):

@@ -66,15 +66,18 @@ def test_a_scheduled_post_on_the_week_and_month_moved_and_another_cancelled(brow
     assert "view=month" in page.url
     month_day = page.locator(f'#calendar-grid td[data-date="{tomorrow:%Y-%m-%d}"]')
     expect(month_day.get_by_role("link", name="Winter launch")).to_be_visible()
+    browser_page.settled()
     browser_page.shot("month")
 
     # One channel at a time: nothing of these goes to Instagram.
     page.get_by_label("Channel").select_option("instagram")
     expect(page.get_by_role("heading", name="Nothing scheduled on Instagram")).to_be_visible()
     assert "channel=instagram" in page.url and browser_page.same_document()
+    browser_page.settled()
     page.get_by_label("Channel").select_option("reddit")
     month_day = page.locator(f'#calendar-grid td[data-date="{tomorrow:%Y-%m-%d}"]')
     expect(month_day.get_by_role("link", name="Winter launch")).to_be_visible()
+    browser_page.settled()
 
     # The feed's link, copied with one press.
     page.get_by_role("button", name="Copy").click()
@@ -98,6 +101,7 @@ def test_a_scheduled_post_on_the_week_and_month_moved_and_another_cancelled(brow
             "link", name="Winter launch"
         )
     ).to_be_visible()
+    browser_page.settled()
     browser_page.shot("rescheduled")
 
     # A past time is refused next to the field.
@@ -108,6 +112,7 @@ def test_a_scheduled_post_on_the_week_and_month_moved_and_another_cancelled(brow
     # The refused form answers 422 on purpose, which Chromium logs as a failed resource.
     assert [e for e in browser_page.errors if "status of 422" in e] == browser_page.errors
     browser_page.errors.clear()
+    browser_page.settled()
     browser_page.shot("reschedule-refused")
 
     page.locator(f"#entry-run-{other.id}").get_by_role("button", name="Cancel").click()
