@@ -51,6 +51,7 @@ from neonhub.core.errors import (
     ConnectorRateLimited,
     ConnectorRejected,
     ConnectorUnavailable,
+    InvalidInput,
     NeonHubError,
 )
 
@@ -147,7 +148,9 @@ class CreatePostIn(Schema):
 
 
 class PostMetricsIn(Schema):
-    post_id: str = Field(pattern=POST_RE, description="The post's URN, urn:li:share:… or ugcPost")
+    """The analytics contract's input, as every social provider has it (checked in the action)."""
+
+    post_id: str = Field(min_length=1, max_length=255)
 
 
 class ShareStatisticsIn(Schema):
@@ -265,6 +268,12 @@ class LinkedIn(Provider):
         "post analytics for a member's",
     )
     def post_metrics(self, data: PostMetricsIn) -> CallResult:
+        if not re.match(POST_RE, data.post_id):
+            raise InvalidInput.for_field(
+                "input.post_id",
+                "a LinkedIn post URN, urn:li:share:<id> or urn:li:ugcPost:<id>",
+                summary=f"LinkedIn: {data.post_id[:80]!r} is not a post URN",
+            )
         metrics = (
             self._member_metrics(data.post_id)
             if self._is_member()

@@ -313,6 +313,13 @@ def test_post_metrics_of_an_organization_post_read_its_share_statistics(mocked):
     }
 
 
+def test_post_metrics_refuse_an_id_that_is_not_a_post_urn(mocked):
+    with pytest.raises(InvalidInput) as caught:
+        run(make(), "post_metrics", post_id="104563452346_122104567890123456")
+    assert caught.value.details[0]["field"] == "input.post_id"
+    assert len(mocked.calls) == 0
+
+
 def test_post_metrics_leave_out_what_linkedin_did_not_report(mocked):
     mocked.add(
         responses.GET,
@@ -619,3 +626,39 @@ def test_sandbox_answers_like_linkedin_without_network(mocked):
         "shares",
     }
     assert len(mocked.calls) == 0
+
+
+# --- a connector made by pasting a token ----------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_marketer_adds_a_linkedin_connector_by_pasting_a_token(owner_client, org):
+    from connectors.models import Connector
+    from connectors.runtime import credentials_load
+
+    form = owner_client.get("/connectors/new/?provider=linkedin").content.decode()
+    assert 'name="cred__access_token"' in form and 'name="conf__author_urn"' in form
+
+    refused = owner_client.post(
+        "/connectors/new/?provider=linkedin",
+        {"name": "Acme", "mode": "live", "cred__access_token": TOKEN, "conf__author_urn": "acme"},
+    )
+    assert refused.status_code == 422 and not Connector.objects.exists()
+
+    resp = owner_client.post(
+        "/connectors/new/?provider=linkedin",
+        {
+            "name": "Acme on LinkedIn",
+            "mode": "live",
+            "enabled": "on",
+            "cred__access_token": TOKEN,
+            "conf__author_urn": ORG,
+            "conf__api_version": DEFAULT_API_VERSION,
+        },
+    )
+    assert resp.status_code == 302
+    connector = Connector.objects.get(organization=org, provider="linkedin")
+    assert TOKEN not in connector.credentials
+    assert credentials_load(connector=connector)["access_token"] == TOKEN
+    assert connector.config["author_urn"] == ORG
+    assert TOKEN not in owner_client.get(f"/connectors/{connector.id}/edit/").content.decode()
