@@ -5,9 +5,7 @@ and ``X-Restli-Protocol-Version: 2.0.0`` headers; a sunset version answers HTTP 
 
 - A post is ``POST /rest/posts``; LinkedIn answers 201 with the new post's URN in the
   ``x-restli-id`` header (``urn:li:share:…`` or ``urn:li:ugcPost:…``), which is the post id.
-- The commentary is in LinkedIn's "little" text format: ``| { } @ [ ] ( ) < > # \\ * _ ~``
-  are markup and must be escaped with a backslash, or LinkedIn silently cuts the text at the
-  first one.  ``#word`` is left as it is, so hashtags stay hashtags.
+  Its commentary is escaped for LinkedIn's little text format (``linkedin_common``).
 - An image is uploaded first: ``POST /rest/images?action=initializeUpload`` with the owner
   (the post's author) gives an ``uploadUrl`` and an ``urn:li:image:…``; the bytes are PUT to
   the upload URL, and the post refers to the image URN.  The image is fetched from a public
@@ -15,20 +13,15 @@ and ``X-Restli-Protocol-Version: 2.0.0`` headers; a sunset version answers HTTP 
 - Statistics: an organization's posts through ``/rest/organizationalEntityShareStatistics``
   (lifetime, or per day or month in a range); a member's posts through
   ``/rest/memberCreatorPostAnalytics`` (one metric per call).
-
-Errors come as ``{"status", "serviceErrorCode", "code", "message"}``; validation errors add
-``errorDetails.inputErrors[].input.inputPath.fieldPath`` (or name the path in the message,
-``ERROR :: /commentary :: …``).
 """
 
 from __future__ import annotations
 
 import re
 import secrets
-import struct
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, ClassVar, Literal
-from urllib.parse import quote, unquote
+from urllib.parse import unquote
 
 import requests
 from django.utils import timezone
@@ -43,12 +36,22 @@ from connectors.base import (
     TestResult,
     action,
     check_public_url,
-    retry_after_seconds,
+)
+from connectors.providers.linkedin_common import (
+    IMAGE_MAX_PIXELS,
+    image_kind,
+    image_pixels,
+    is_number,
+    iso_from_millis,
+    linkedin_error,
+    little_text,
+    millis,
+    post_list,
+    restli_path,
+    urn_param,
 )
 from neonhub.core.errors import (
-    ConnectorAuth,
     ConnectorError,
-    ConnectorRateLimited,
     ConnectorRejected,
     ConnectorUnavailable,
     InvalidInput,
@@ -64,17 +67,6 @@ AUTHOR_RE = r"^urn:li:(person|organization):[A-Za-z0-9_-]{1,64}$"
 POST_RE = r"^urn:li:(share|ugcPost):\d{1,25}$"
 FEED_URL = "https://www.linkedin.com/feed/update/"
 COMMENTARY_MAX = 3000
-# Little text format: these characters are markup; anything else is plain text.
-LITTLE_RESERVED = re.compile(r"[|{}@\[\]()<>#\\*_~]")
-HASHTAG = re.compile(r"#(?=\w)")
-# The Images API takes JPG, GIF and PNG images of fewer than 36,152,320 pixels.
-IMAGE_TYPES = {
-    b"\xff\xd8\xff": "jpeg",
-    b"\x89PNG\r\n\x1a\n": "png",
-    b"GIF87a": "gif",
-    b"GIF89a": "gif",
-}
-IMAGE_MAX_PIXELS = 36_152_320
 # The names the analytics contract allows, from LinkedIn's own (share statistics and the
 # member post analytics query types).
 ORG_METRICS = {
@@ -92,32 +84,7 @@ MEMBER_METRICS = {
     "REACTION": "reactions",
     "COMMENT": "comments",
 }
-# LinkedIn's field paths in validation errors, as this provider's input fields.
-FIELD_PATHS = {
-    "/commentary": "input.text",
-    "/content/article/source": "input.link",
-    "/content/article/title": "input.link_title",
-    "/content/article/description": "input.link_description",
-    "/content/media/id": "input.image_url",
-    "/content/media/altText": "input.image_alt_text",
-    "/visibility": "input.visibility",
-    "/author": "config.author_urn",
-}
-PATH_IN_MESSAGE = re.compile(r"(/[A-Za-z]+(?:/[A-Za-z0-9]+)*)")
 Visibility = Literal["PUBLIC", "CONNECTIONS", "LOGGED_IN"]
-
-
-def little_text(text: str) -> str:
-    """``text`` as plain little-format text: markup characters escaped, ``#word`` kept."""
-    out: list[str] = []
-    for index, char in enumerate(text):
-        if char == "#" and HASHTAG.match(text, index):
-            out.append(char)
-        elif LITTLE_RESERVED.match(char):
-            out.append("\\" + char)
-        else:
-            out.append(char)
-    return "".join(out)
 
 
 def feed_url(urn: str) -> str:
@@ -295,19 +262,19 @@ class LinkedIn(Provider):
                 provider=self.slug,
                 details=[{"field": "config.author_urn", "message": "an organization URN"}],
             )
-        query = [("q", "organizationalEntity"), ("organizationalEntity", _enc(self._author()))]
+        query = [("q", "organizationalEntity"), ("organizationalEntity", urn_param(self._author()))]
         if data.post_id:
-            query.append(_post_list(data.post_id))
+            query.append(post_list(data.post_id))
         if data.start and data.end:
             query.append(
                 (
                     "timeIntervals",
-                    f"(timeRange:(start:{_ms(data.start)},end:{_ms(data.end)}),"
+                    f"(timeRange:(start:{millis(data.start)},end:{millis(data.end)}),"
                     f"timeGranularityType:{data.granularity})",
                 )
             )
         body = self._json(
-            self._api("GET", _restli("/rest/organizationalEntityShareStatistics", query))
+            self._api("GET", restli_path("/rest/organizationalEntityShareStatistics", query))
         )
         periods = []
         for element in body.get("elements") or []:
@@ -315,8 +282,8 @@ class LinkedIn(Provider):
             period = element.get("timeRange") or {}
             periods.append(
                 {
-                    "start": _iso(period.get("start")),
-                    "end": _iso(period.get("end")),
+                    "start": iso_from_millis(period.get("start")),
+                    "end": iso_from_millis(period.get("end")),
                     "metrics": _org_numbers(stats),
                     "engagement": stats.get("engagement"),
                 }
@@ -378,10 +345,10 @@ class LinkedIn(Provider):
                     raise self._bad_image(f"is larger than {self.max_image_bytes} bytes")
         finally:
             response.close()
-        kind = next((k for magic, k in IMAGE_TYPES.items() if content.startswith(magic)), None)
+        kind = image_kind(bytes(content))
         if kind is None:
             raise self._bad_image("is not a JPG, PNG or GIF image")
-        pixels = _pixels(bytes(content), kind)
+        pixels = image_pixels(bytes(content), kind)
         if pixels is not None and pixels >= IMAGE_MAX_PIXELS:
             raise self._bad_image(
                 f"has {pixels} pixels; LinkedIn takes fewer than {IMAGE_MAX_PIXELS}"
@@ -400,13 +367,13 @@ class LinkedIn(Provider):
     def _organization_metrics(self, post_id: str) -> dict:
         query = [
             ("q", "organizationalEntity"),
-            ("organizationalEntity", _enc(self._author())),
-            _post_list(post_id),
+            ("organizationalEntity", urn_param(self._author())),
+            post_list(post_id),
         ]
         body = self._json(
             self._api(
                 "GET",
-                _restli("/rest/organizationalEntityShareStatistics", query),
+                restli_path("/rest/organizationalEntityShareStatistics", query),
                 step="linkedin.share_statistics",
             )
         )
@@ -419,18 +386,20 @@ class LinkedIn(Provider):
         for query_type, name in MEMBER_METRICS.items():
             query = [
                 ("q", "entity"),
-                ("entity", f"({kind}:{_enc(post_id)})"),
+                ("entity", f"({kind}:{urn_param(post_id)})"),
                 ("queryType", query_type),
                 ("aggregation", "TOTAL"),
             ]
             body = self._json(
                 self._api(
                     "GET",
-                    _restli("/rest/memberCreatorPostAnalytics", query),
+                    restli_path("/rest/memberCreatorPostAnalytics", query),
                     step=f"linkedin.member_post_analytics.{query_type.lower()}",
                 )
             )
-            counts = [e.get("count") for e in body.get("elements") or [] if _number(e.get("count"))]
+            counts = [
+                e.get("count") for e in body.get("elements") or [] if is_number(e.get("count"))
+            ]
             if counts:
                 metrics[name] = sum(counts)
         return metrics
@@ -524,7 +493,7 @@ class LinkedIn(Provider):
     def _test_organization(self) -> TestResult:
         query = [("q", "roleAssignee"), ("state", "APPROVED")]
         body = self._json(
-            self._api("GET", _restli("/rest/organizationAcls", query), step="linkedin.acls")
+            self._api("GET", restli_path("/rest/organizationAcls", query), step="linkedin.acls")
         )
         organizations = {
             str(e.get("organization") or e.get("organizationalTarget") or "")
@@ -594,136 +563,6 @@ def _created_urn(response: requests.Response) -> str:
     return urn if re.match(POST_RE, urn) else ""
 
 
-def _enc(urn: str) -> str:
-    # Rest.li 2.0: a URN inside a query value is URL-encoded, the structure around it is not.
-    return quote(urn, safe="")
-
-
-def _restli(path: str, query: list[tuple[str, str]]) -> str:
-    """A path with a query string written as Rest.li 2.0 reads it (``List(...)``, ``(a:b)``)."""
-    return f"{path}?" + "&".join(f"{name}={value}" for name, value in query)
-
-
-def _post_list(post_id: str) -> tuple[str, str]:
-    kind = "shares" if post_id.startswith("urn:li:share:") else "ugcPosts"
-    return kind, f"List({_enc(post_id)})"
-
-
-def _ms(when: datetime) -> int:
-    return int(when.timestamp() * 1000)
-
-
-def _iso(ms: Any) -> str | None:
-    return datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat() if _number(ms) else None
-
-
-def _number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
 def _org_numbers(stats: dict) -> dict:
     # Only what LinkedIn reported: a missing count stays missing, never a zero.
-    return {name: stats[key] for key, name in ORG_METRICS.items() if _number(stats.get(key))}
-
-
-def _pixels(content: bytes, kind: str) -> int | None:
-    """Width × height read from the image header (no image library is installed for this one
-    number; PNG and GIF keep it at a fixed offset, JPEG in its start-of-frame segment)."""
-    try:
-        if kind == "png":
-            width, height = struct.unpack(">II", content[16:24])
-            return width * height
-        if kind == "gif":
-            width, height = struct.unpack("<HH", content[6:10])
-            return width * height
-        return _jpeg_pixels(content)
-    except struct.error:
-        return None
-
-
-def _jpeg_pixels(content: bytes) -> int | None:
-    offset = 2
-    while offset + 9 < len(content):
-        if content[offset] != 0xFF:
-            return None
-        marker = content[offset + 1]
-        length = struct.unpack(">H", content[offset + 2 : offset + 4])[0]
-        # Start-of-frame markers (baseline, progressive, ...), not DHT/JPG/DAC.
-        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
-            height, width = struct.unpack(">HH", content[offset + 5 : offset + 9])
-            return width * height
-        offset += 2 + length
-    return None
-
-
-def _seconds_to_midnight_utc() -> float:
-    now = datetime.now(tz=UTC)
-    midnight = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
-    return (midnight - now).total_seconds()
-
-
-def _field_of(body: dict) -> tuple[str | None, str]:
-    """(our field name, LinkedIn's path) of a validation error, when it names one."""
-    details = body.get("errorDetails") or {}
-    for error in details.get("inputErrors") or [] if isinstance(details, dict) else []:
-        path = ((error.get("input") or {}).get("inputPath") or {}).get("fieldPath")
-        if path:
-            return _our_field(str(path)), str(path)
-    found = PATH_IN_MESSAGE.search(str(body.get("message") or ""))
-    if found:
-        return _our_field(found.group(1)), found.group(1)
-    return None, ""
-
-
-def _our_field(path: str) -> str | None:
-    for prefix, field in FIELD_PATHS.items():
-        if path == prefix or path.startswith(prefix + "/"):
-            return field
-    return None
-
-
-def linkedin_error(response: requests.Response, *, secret: str = "") -> ConnectorError:
-    """Classify a LinkedIn error answer by its status and ``code``/``serviceErrorCode``."""
-    status = response.status_code
-    try:
-        body: Any = response.json()
-    except ValueError:
-        body = None
-    body = body if isinstance(body, dict) else {}
-    code = body.get("code") or (
-        str(body["serviceErrorCode"]) if body.get("serviceErrorCode") is not None else None
-    )
-    text = str(body.get("message") or f"HTTP {status}")
-    if secret and len(secret) >= 8:
-        text = text.replace(secret, "…")
-    kwargs: dict[str, Any] = {"http_status": status, "provider_code": code}
-    if status == 401:
-        return ConnectorAuth(
-            f"LinkedIn: the access token is expired, revoked or invalid ({text}); "
-            "connect the account again",
-            **kwargs,
-        )
-    if status == 403:
-        return ConnectorAuth(f"LinkedIn: permission missing ({text})", **kwargs)
-    if status == 426:
-        return ConnectorRejected(
-            f"LinkedIn: this LinkedIn-Version is no longer active ({text}); "
-            "set config.api_version to a current version",
-            details=[{"field": "config.api_version", "message": "no longer active"}],
-            **kwargs,
-        )
-    if status == 429:
-        # Without a Retry-After, wait for the daily limits to reset (midnight UTC).
-        return ConnectorRateLimited(
-            f"LinkedIn: rate limit reached ({text})",
-            retry_after=retry_after_seconds(response) or _seconds_to_midnight_utc(),
-            **kwargs,
-        )
-    if status >= 500:
-        return ConnectorUnavailable(
-            f"LinkedIn: {text}", retry_after=retry_after_seconds(response), **kwargs
-        )
-    field, path = _field_of(body) if status in (400, 422) else (None, "")
-    details = [{"field": field, "message": text[:200]}] if field else None
-    where = f" ({path})" if path and not field else ""
-    return ConnectorRejected(f"LinkedIn: {text}{where}", details=details, **kwargs)
+    return {name: stats[key] for key, name in ORG_METRICS.items() if is_number(stats.get(key))}

@@ -12,12 +12,8 @@ from django.utils import timezone
 from pydantic import ValidationError
 from werkzeug import Response
 
-from connectors.providers.linkedin import (
-    DEFAULT_API_VERSION,
-    LinkedIn,
-    feed_url,
-    little_text,
-)
+from connectors.providers.linkedin import DEFAULT_API_VERSION, LinkedIn, feed_url
+from connectors.providers.linkedin_common import little_text
 from neonhub.core.errors import (
     ConnectorAuth,
     ConnectorRateLimited,
