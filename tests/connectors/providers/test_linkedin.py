@@ -328,7 +328,15 @@ def test_post_metrics_leave_out_what_linkedin_did_not_report(mocked):
 
 
 def test_post_metrics_of_a_member_post_ask_each_analytics_type(mocked):
-    counts = {"IMPRESSION": 2984, "MEMBERS_REACHED": 1800, "RESHARE": 3, "REACTION": 77}
+    counts = {"MEMBERS_REACHED": 1800, "RESHARE": 3, "REACTION": 77}
+    mocked.add(
+        responses.GET,
+        f"{API}/rest/memberCreatorPostAnalytics",
+        json=li("member_analytics_impression.json"),
+        match=[
+            responses.matchers.query_param_matcher({"queryType": "IMPRESSION"}, strict_match=False)
+        ],
+    )
     for query_type, count in counts.items():
         mocked.add(
             responses.GET,
