@@ -666,3 +666,30 @@ def test_a_marketer_adds_a_linkedin_connector_by_pasting_a_token(owner_client, o
     assert credentials_load(connector=connector)["access_token"] == TOKEN
     assert connector.config["author_urn"] == ORG
     assert TOKEN not in owner_client.get(f"/connectors/{connector.id}/edit/").content.decode()
+
+
+@pytest.mark.django_db
+def test_a_revoked_token_marks_the_connector_for_reconnecting_after_one_call(mocked, org, recorder):
+    from connectors.models import Health, OutboundMessage, OutboxStatus
+    from connectors.services import connector_create, connector_execute
+
+    connector = connector_create(
+        organization=org,
+        provider="linkedin",
+        name="Acme on LinkedIn",
+        mode="live",
+        credentials={"access_token": TOKEN},
+        config={"author_urn": ORG},
+    )
+    mocked.add(responses.POST, f"{API}/rest/posts", json=li("error_401_revoked.json"), status=401)
+
+    with pytest.raises(ConnectorAuth):
+        connector_execute(
+            connector=connector, action="create_post", input={"text": "Hello"}, recorder=recorder
+        )
+
+    assert len(mocked.calls) == 1
+    connector.refresh_from_db()
+    assert connector.health == Health.NEEDS_RECONNECT
+    assert "connect the account again" in connector.last_error
+    assert OutboundMessage.objects.get().status == OutboxStatus.FAILED
