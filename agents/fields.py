@@ -63,6 +63,8 @@ FIELD_TEXT: dict[str, tuple[str, str]] = {
     "privacyStatus": ("Visibility", ""),
     "categoryId": ("Category ID", "A number, like 22 for People & Blogs."),
     "story": ("Publish as a story", "Instead of a feed post."),
+    "visibility": ("Visibility", "Connections only works for a member's own post."),
+    "linkTitle": ("Link title", "Shown on the link preview; by default the first sentence."),
 }
 
 INTENT_FIELD_TEXT: dict[tuple[str, str, str], tuple[str, str]] = {
@@ -70,6 +72,7 @@ INTENT_FIELD_TEXT: dict[tuple[str, str, str], tuple[str, str]] = {
     ("social", "publish", "reddit"): ("Reddit", ""),
     ("social", "publish", "youtube"): ("YouTube", ""),
     ("social", "publish", "instagram"): ("Instagram", ""),
+    ("social", "publish", "linkedin"): ("LinkedIn", ""),
     ("email", "send", "body"): ("Body", "Plain text; {{first_name}} and other placeholders work."),
     ("email", "send", "html"): ("HTML body", "Optional; sent beside the plain text."),
     ("email", "send", "recipients"): ("Recipients", "One email address per line."),
@@ -129,6 +132,7 @@ TARGET_ALIASES = {
     "ig": "instagram",
     "insta": "instagram",
     "yt": "youtube",
+    "li": "linkedin",
 }
 PLATFORM_ALIASES = {
     "x": "twitter",

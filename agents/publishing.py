@@ -26,7 +26,7 @@ from runs.models import AgentRun, Trigger
 if TYPE_CHECKING:
     from agents.context import RunContext
 
-Target = Literal["facebook_page", "instagram", "reddit", "youtube"]
+Target = Literal["facebook_page", "instagram", "reddit", "youtube", "linkedin"]
 # A target as people write it: "Facebook", "ig", "insta" and "yt" are accepted too.
 TargetIn = Annotated[Target, BeforeValidator(alias(TARGET_ALIASES))]
 
@@ -36,6 +36,8 @@ INSTAGRAM_HASHTAGS = 30
 REDDIT_TITLE = 300
 YOUTUBE_TITLE = 100
 YOUTUBE_DESCRIPTION = 5000
+LINKEDIN_COMMENTARY = 3000
+LINKEDIN_LINK_TITLE = 200
 
 
 class RedditOptions(IntentInput):
@@ -54,6 +56,19 @@ class InstagramOptions(IntentInput):
     story: bool = Field(default=False, description="Publish as a story instead of a feed post")
 
 
+class LinkedInOptions(IntentInput):
+    visibility: Literal["PUBLIC", "LOGGED_IN", "CONNECTIONS"] = Field(
+        default="PUBLIC",
+        description="Who sees it; CONNECTIONS only for a member's own post",
+    )
+    linkTitle: str | None = Field(
+        default=None,
+        max_length=LINKEDIN_LINK_TITLE,
+        description="The link preview's title (LinkedIn does not read it from the page); "
+        "by default the post's first sentence",
+    )
+
+
 @dataclass(frozen=True)
 class Plan:
     platform: str
@@ -67,6 +82,7 @@ def plan(data: Any, platform: str) -> Plan:
         "instagram": _instagram,
         "reddit": _reddit,
         "youtube": _youtube,
+        "linkedin": _linkedin,
     }[platform](data)
 
 
@@ -154,6 +170,26 @@ def _youtube(data: Any) -> Plan:
     if options.categoryId:
         video["category_id"] = options.categoryId
     return Plan("youtube", "upload_video", video)
+
+
+def _linkedin(data: Any) -> Plan:
+    options = data.linkedin or LinkedInOptions()
+    post: dict[str, Any] = {
+        "text": _with_tags(data.text, data.hashtags, LINKEDIN_COMMENTARY),
+        "visibility": options.visibility,
+    }
+    # No video upload here: a video URL is shared as a link, like any other address.
+    link = data.link or data.videoUrl
+    if link:
+        post["link"] = link
+        post["link_title"] = options.linkTitle or clip(
+            (sentences(data.text) or [data.text])[0], LINKEDIN_LINK_TITLE
+        )
+    if data.imageUrl:
+        # Uploaded to LinkedIn (the thumbnail of a link, or the post's image): fetched by us.
+        check_public_url(data.imageUrl, field="payload.imageUrl")
+        post["image_url"] = data.imageUrl
+    return Plan("linkedin", "create_post", post)
 
 
 def post_id(output: dict) -> str:

@@ -24,6 +24,7 @@ PROVIDERS: dict[str, str] = {
     "instagram": "connectors.providers.instagram.Instagram",
     "reddit": "connectors.providers.reddit.Reddit",
     "youtube": "connectors.providers.youtube.YouTube",
+    "linkedin": "connectors.providers.linkedin.LinkedIn",
     "shopify": "connectors.providers.shopify.Shopify",
     "smtp_email": "connectors.providers.smtp_email.SmtpEmail",
     "openai_compatible": "connectors.providers.openai_compatible.OpenAICompatible",

@@ -57,7 +57,7 @@ def test_an_unknown_platform_is_a_sentence_with_the_choices():
         {
             "field": "payload.platforms.0",
             "message": "Platforms, item 1: “tiktok” is not a choice; "
-            "choose Facebook Page, Instagram, Reddit or YouTube.",
+            "choose Facebook Page, Instagram, Reddit, YouTube or LinkedIn.",
         }
     ]
 
