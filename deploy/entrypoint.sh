@@ -17,12 +17,12 @@ cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python}"
 
 wait_for_database() {
-    "$PYTHON" manage.py healthcheck --check database \
-        --wait "${NEONHUB_WAIT_FOR_DB_SECONDS:-60}" >/dev/null || {
-        echo "entrypoint: the database did not answer within ${NEONHUB_WAIT_FOR_DB_SECONDS:-60} s" >&2
-        "$PYTHON" manage.py healthcheck --check database >&2 || true
+    seconds="${NEONHUB_WAIT_FOR_DB_SECONDS:-60}"
+    if ! report=$("$PYTHON" manage.py healthcheck --check database --wait "$seconds" 2>&1); then
+        echo "$report" >&2
+        echo "entrypoint: the database did not answer within $seconds s" >&2
         exit 1
-    }
+    fi
 }
 
 command="${1:-web}"
