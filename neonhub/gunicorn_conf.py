@@ -47,3 +47,7 @@ workers = int(
 
 access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(L)s "%(a)s"'
 accesslog = "-"
+
+# gunicorn's control socket (for gunicornc) is not used; its default place, ~/.gunicorn/, is shared
+# by every gunicorn of one user and is not writable for the container image's user.
+control_socket_disable = True

@@ -7,7 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_POST, require_safe
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from neonhub.core import audit, health
@@ -19,7 +19,7 @@ from neonhub.core.views_util import organization_required, page_or_first
 AUDIT_PAGE_SIZE = 50
 
 
-@require_GET
+@require_safe  # GET, and HEAD for probes that ask only for the status
 def healthz(request: HttpRequest) -> JsonResponse:
     """Health for load balancers, compose and monitoring (``neonhub.core.health``): 200 when every
     check asked for passes, 503 otherwise. ``?check=live`` (the process answers), ``ready`` (what

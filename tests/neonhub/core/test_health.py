@@ -181,6 +181,8 @@ def test_a_database_failure_answers_503_and_live_still_200(client, monkeypatch):
     assert resp.json()["checks"]["database"]["status"] == "fail"
     live = client.get("/healthz?check=live")
     assert live.status_code == 200 and live.json() == {"status": "ok", "checks": {}}
+    assert client.head("/healthz?check=database").status_code == 503
+    assert client.post("/healthz").status_code == 405
 
 
 def test_an_unknown_check_is_refused_by_name(client):
