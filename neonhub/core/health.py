@@ -154,8 +154,10 @@ def _workers() -> dict:
     schedule = Schedule.objects.filter(name=WATCHDOG_SCHEDULE).only("next_run", "minutes").first()
     if schedule is None or schedule.next_run is None:
         return {"status": "fail", "error": "no watchdog schedule (run manage.py migrate)"}
-    # The scheduler moves next_run one interval on when it queues the watchdog, so the last tick
-    # was one interval before it (or, never ticked yet, when the schedule was made).
+    # The scheduler (every 30 s in each cluster) moves a due next_run on by whole intervals until
+    # it is in the future, so the last tick was at most one interval before it: the age is an
+    # upper bound, about 90 s at most while a cluster runs. Never ticked: since the schedule was
+    # made (at migrate).
     interval = timedelta(minutes=schedule.minutes or 1)
     age = (timezone.now() - (schedule.next_run - interval)).total_seconds()
     result: dict = {"status": "ok", "last_tick_seconds_ago": max(0, round(age))}

@@ -79,6 +79,24 @@ def test_a_stale_heartbeat_fails_all_but_not_ready(client, ticked):
     assert client.get("/healthz?check=ready").status_code == 200
 
 
+def test_django_q2s_scheduler_tick_makes_a_stale_heartbeat_fresh(client, ticked):
+    """The reading of next_run matches what the cluster's scheduler (django-q2's own function,
+    run here once as a cluster runs it every 30 s) does to it."""
+    from django_q.brokers import get_broker
+    from django_q.scheduler import scheduler
+
+    Schedule.objects.filter(name=health.WATCHDOG_SCHEDULE).update(
+        next_run=timezone.now() - timedelta(minutes=5)
+    )
+    assert client.get("/healthz?check=workers").json()["checks"]["workers"]["status"] == "fail"
+    scheduler(broker=get_broker())
+    health.cache_clear()
+    workers = client.get("/healthz?check=workers").json()["checks"]["workers"]
+    assert workers["last_tick_seconds_ago"] <= 60
+    if not ON_REDIS:  # with Redis a cluster must also be reporting
+        assert workers["status"] == "ok"
+
+
 def test_no_watchdog_schedule_fails_the_workers_check(client):
     Schedule.objects.filter(name=health.WATCHDOG_SCHEDULE).delete()
     resp = client.get("/healthz?check=workers")
