@@ -8,6 +8,7 @@ import json
 import re
 import runpy
 import shlex
+import socket
 from pathlib import Path
 
 import jsonschema_rs
@@ -216,3 +217,47 @@ def test_web_concurrency_wins(monkeypatch):
     monkeypatch.setenv("DATABASE_URL", "postgres://u@db/neonhub")
     config = runpy.run_path(str(ROOT / "neonhub" / "gunicorn_conf.py"))
     assert config["workers"] == 2 * config["_cores"]() + 1
+
+
+# --- deploy/healthcheck.py (the image's HEALTHCHECK) --------------------------------------------------
+
+
+@pytest.fixture
+def probe():
+    return runpy.run_path(str(ROOT / "deploy" / "healthcheck.py"))["main"]
+
+
+@pytest.mark.parametrize(
+    "allowed,host",
+    [
+        (None, "localhost"),
+        ("*", "localhost"),
+        ("hub.example.com,localhost", "hub.example.com"),
+        (".example.com", "example.com"),
+    ],
+)
+def test_the_probe_asks_for_ready_with_a_host_django_accepts(
+    probe, httpserver, monkeypatch, allowed, host
+):
+    monkeypatch.setenv("PORT", str(httpserver.port))
+    if allowed is None:
+        monkeypatch.delenv("NEONHUB_ALLOWED_HOSTS", raising=False)
+    else:
+        monkeypatch.setenv("NEONHUB_ALLOWED_HOSTS", allowed)
+    httpserver.expect_request(
+        "/healthz", query_string="check=ready", headers={"Host": host}
+    ).respond_with_json({"status": "ok", "checks": {}})
+    assert probe(["healthcheck.py"]) == 0
+    httpserver.check_assertions()
+
+
+def test_the_probe_fails_on_503_and_on_silence(probe, httpserver, monkeypatch):
+    monkeypatch.setenv("PORT", str(httpserver.port))
+    httpserver.expect_request("/healthz", query_string="check=live").respond_with_json(
+        {"status": "fail"}, status=503
+    )
+    assert probe(["healthcheck.py", "live"]) == 1
+    with socket.socket() as unused:  # a port nothing listens on
+        unused.bind(("127.0.0.1", 0))
+        monkeypatch.setenv("PORT", str(unused.getsockname()[1]))
+        assert probe(["healthcheck.py", "live"]) == 1
