@@ -169,3 +169,29 @@ def test_commands_wait_for_the_database_and_give_up_with_a_reason(tmp_path):
     assert "the database did not answer within 2 s" in result.stderr
     assert '"database"' in result.stderr and '"status": "fail"' in result.stderr
     assert time.monotonic() - started >= 2
+
+
+def test_the_wait_ends_as_soon_as_the_database_answers(tmp_path):
+    """A database that appears while the command waits (a SQLite file whose directory is made
+    late, as a volume mounted late would be) is used at the next try."""
+    late = tmp_path / "late"
+    proc = subprocess.Popen(
+        [sys.executable, "manage.py", "healthcheck", "--check", "database", "--wait", "60"],
+        cwd=ROOT,
+        env={
+            **env(),
+            "DJANGO_SETTINGS_MODULE": "neonhub.settings",
+            "NEONHUB_TEST_WORKER": "0",
+            "NEONHUB_VAR_DIR": str(tmp_path / "var"),
+            "DATABASE_URL": f"sqlite:///{late / 'neonhub.sqlite3'}",
+        },
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    # The first try failed and the command says what it waits for.
+    assert proc.stdout.readline().strip() == "healthcheck: waiting for database (up to 60 s)"
+    late.mkdir()
+    out, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 0, out
+    assert '"status": "ok"' in out

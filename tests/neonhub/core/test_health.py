@@ -219,3 +219,20 @@ def test_the_command_exits_by_health(ticked, capsys):
     with pytest.raises(SystemExit) as exited:
         call_command("healthcheck", "--check", "workers")
     assert exited.value.code == 1
+
+
+def test_the_command_waits_then_gives_up_and_refuses_an_unknown_check(ticked, capsys):
+    import time
+
+    from django.core.management.base import CommandError
+
+    Schedule.objects.filter(name=health.WATCHDOG_SCHEDULE).update(
+        next_run=timezone.now() - timedelta(minutes=5)
+    )
+    started = time.monotonic()
+    with pytest.raises(SystemExit):
+        call_command("healthcheck", "--check", "workers", "--wait", "1.2")
+    assert time.monotonic() - started >= 1.2
+    assert "no worker ticked the watchdog" in capsys.readouterr().out
+    with pytest.raises(CommandError, match="Unknown check disks"):
+        call_command("healthcheck", "--check", "disks")

@@ -34,14 +34,21 @@ class Command(BaseCommand):
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
         deadline = time.monotonic() + wait
+        waited = False
         while True:
             health.cache_clear()
             report = health.run_checks(names, detail=True)
             if report["status"] == "ok" or time.monotonic() >= deadline:
                 break
-            # A failed connection attempt must not be reused for the next try.
+            if not waited:
+                failing = ", ".join(n for n, c in report["checks"].items() if c["status"] == "fail")
+                self.stderr.write(f"healthcheck: waiting for {failing} (up to {wait:g} s)")
+                self.stderr.flush()
+                waited = True
+            # A connection that failed is not reused for the next try (Django marks it).
             for conn in connections.all(initialized_only=True):
-                conn.close()
+                if conn.errors_occurred:
+                    conn.close()
             time.sleep(1)
         self.stdout.write(json.dumps(report, indent=2))
         if report["status"] != "ok":
