@@ -220,7 +220,7 @@ def run_size(n: int, offset: int, var: Path, token: str) -> dict:
     base = f"http://127.0.0.1:{port}"
     procs = Processes(var, port)
     try:
-        wait_http(f"{base}/healthz")
+        wait_http(f"{base}/healthz?check=live")
         csv_path = var / f"inputs-{n}.csv"
         write_csv(csv_path, n, offset)
         headers = {"Authorization": f"Bearer {token}"}

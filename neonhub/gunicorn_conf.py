@@ -4,14 +4,50 @@ The access log names the path without its query string (``%(U)s``, not ``%(r)s``
 out the referrer: Meta's webhook verification sends its verify token in the query string, and
 search filters carry people's addresses.
 
-Workers: ``WEB_CONCURRENCY`` (gunicorn's own variable), 2 by default: sync workers, no threads.
-Measured on 2 cores shared with a ``qcluster`` (docs/PERFORMANCE.md, end to end): on SQLite more
-web processes only wait longer for the one write lock, and threads did no better than processes.
+Workers: ``WEB_CONCURRENCY`` (gunicorn's own variable) when set; otherwise chosen by database,
+sync workers, no threads:
+
+- SQLite: one per core (at least 2). Measured on 2 cores shared with a ``qcluster``
+  (docs/PERFORMANCE.md, end to end): on SQLite more web processes only wait longer for the one
+  write lock, and threads did no better than processes.
+- PostgreSQL: 2 × cores + 1, gunicorn's advice for sync workers: a request spends much of its
+  time waiting on the database, which takes many writers at once. Each process keeps one
+  database connection open (``NEONHUB_CONN_MAX_AGE``): count them against ``max_connections``.
+
+Cores are the ones this process may run on (``os.sched_getaffinity``: a container's cpuset), not
+a container's CPU quota; set ``WEB_CONCURRENCY`` under a quota.
 """
 
 import os
+from pathlib import Path
 
-workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+import environ
+
+# The same .env file the Django settings read, so DATABASE_URL and WEB_CONCURRENCY set there count.
+environ.Env.read_env(Path(__file__).resolve().parent.parent / ".env", overwrite=False)
+
+
+def default_workers(database_url: str, cores: int) -> int:
+    if database_url.startswith(("postgres", "pgsql")):
+        return 2 * cores + 1
+    return max(2, cores)
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+workers = int(
+    os.environ.get("WEB_CONCURRENCY")
+    or default_workers(os.environ.get("DATABASE_URL", ""), _cores())
+)
 
 access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(L)s "%(a)s"'
 accesslog = "-"
+
+# gunicorn's control socket (for gunicornc) is not used; its default place, ~/.gunicorn/, is shared
+# by every gunicorn of one user and is not writable for the container image's user.
+control_socket_disable = True

@@ -228,7 +228,9 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = VAR_DIR / "staticfiles"
+# Where collectstatic puts the files whitenoise serves. The container image sets it outside the
+# var/ volume, so an upgraded image's files are not hidden by the old volume's copy.
+STATIC_ROOT = Path(env.str("NEONHUB_STATIC_ROOT", default=str(VAR_DIR / "staticfiles")))
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 
 # Request bodies: larger answers 413 (NeonHub's middleware) instead of Django's 400.
@@ -331,6 +333,15 @@ NEONHUB_METRICS_ALLOWED_IPS = [
     if net.strip()
 ] or ([] if NEONHUB_METRICS_TOKEN else ["127.0.0.0/8", "::1/128"])
 X_FRAME_OPTIONS = "DENY"
+# Probes (load balancers, the container's HEALTHCHECK) speak plain HTTP to the process itself.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+
+# /healthz (neonhub/core/health.py): how long the costlier checks (migrations, workers, disk)
+# are reused in a process; how old the workers' last tick of the watchdog (every minute) may be;
+# the least free space beside a SQLite database file.
+NEONHUB_HEALTH_CACHE_SECONDS = env.float("NEONHUB_HEALTH_CACHE_SECONDS", default=5.0)
+NEONHUB_HEALTH_WORKER_STALE_SECONDS = env.int("NEONHUB_HEALTH_WORKER_STALE_SECONDS", default=180)
+NEONHUB_HEALTH_MIN_FREE_DISK_MB = env.int("NEONHUB_HEALTH_MIN_FREE_DISK_MB", default=500)
 
 # --- Logging and error reporting ------------------------------------------------------------
 # Request logs (Django's and the development server's) never carry query strings: Meta's webhook

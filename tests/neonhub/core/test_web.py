@@ -10,11 +10,6 @@ from tests.factories import AgentRunFactory, MembershipFactory, OrganizationFact
 pytestmark = pytest.mark.django_db
 
 
-def test_healthz(client):
-    resp = client.get("/healthz")
-    assert resp.status_code == 200 and resp.json()["status"] == "ok"
-
-
 def test_metrics_exposes_prometheus_text(client):
     resp = client.get("/metrics")
     assert resp.status_code == 200 and b"python_info" in resp.content
@@ -114,18 +109,6 @@ def test_check_deploy_passes_with_production_settings(tmp_path):
         timeout=60,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-
-
-def test_healthz_answers_503_when_the_database_fails(client, monkeypatch):
-    from django.db import DatabaseError
-    from django.db.models import QuerySet
-
-    def broken(self):
-        raise DatabaseError("connection refused")
-
-    monkeypatch.setattr(QuerySet, "exists", broken)
-    resp = client.get("/healthz")
-    assert resp.status_code == 503 and resp.json()["database"] == "unreachable"
 
 
 @pytest.mark.parametrize(
