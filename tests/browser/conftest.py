@@ -14,10 +14,16 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django_q.conf import Conf
+from playwright.sync_api import expect
 
 from neonhub.core.models import Role
 from tests.e2e.conftest import worker  # noqa: F401 - a real qcluster for the browser tests that need one
 from tests.factories import MembershipFactory, OrganizationFactory
+
+# Playwright's expectations wait 5 s by default; on two busy cores (CI's PostgreSQL pass, with
+# a worker and a live server beside Chromium) a page's first render has taken longer. A
+# passing expectation returns as soon as it holds, so a longer ceiling costs nothing.
+expect.set_options(timeout=15_000)
 
 SCREENSHOTS = Path(settings.BASE_DIR) / "test-artifacts" / "screenshots"
 CHROMIUM_ARGS = [

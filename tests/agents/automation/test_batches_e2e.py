@@ -42,7 +42,7 @@ def _recover_until(batch_id, predicate, timeout: float) -> None:
         time.sleep(2.0)
 
 
-@pytest.mark.timeout(300)
+@pytest.mark.timeout(900)
 def test_ten_thousand_inputs_with_a_worker_killed_midway_each_end_exactly_once(
     broker, worker, org, settings, monkeypatch
 ):
@@ -59,14 +59,15 @@ def test_ten_thousand_inputs_with_a_worker_killed_midway_each_end_exactly_once(
     )
 
     first = worker()
-    wait_for(lambda: _finished(batch.pk) >= INPUTS // 3, timeout=120, interval=0.5)
+    # Generous ceilings: on two busy cores the PostgreSQL pass has drained under 30 runs/s.
+    wait_for(lambda: _finished(batch.pk) >= INPUTS // 5, timeout=300, interval=0.5)
     first.kill()  # SIGKILL mid-batch: runs left running, a feeder pass maybe cut off
     killed_at = _finished(batch.pk)
     assert killed_at < INPUTS
 
     worker()
     _recover_until(
-        batch.pk, lambda: Batch.objects.get(pk=batch.pk).status == "completed", timeout=240
+        batch.pk, lambda: Batch.objects.get(pk=batch.pk).status == "completed", timeout=540
     )
 
     batch.refresh_from_db()
