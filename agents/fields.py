@@ -63,6 +63,11 @@ FIELD_TEXT: dict[str, tuple[str, str]] = {
     "privacyStatus": ("Visibility", ""),
     "categoryId": ("Category ID", "A number, like 22 for People & Blogs."),
     "story": ("Publish as a story", "Instead of a feed post."),
+    "privacyLevel": ("Who can watch", "Only the choices the TikTok account offers."),
+    "allowComments": ("Allow comments", ""),
+    "allowDuet": ("Allow Duet", ""),
+    "allowStitch": ("Allow Stitch", ""),
+    "durationSeconds": ("Video length in seconds", "Checked against the account's longest video."),
 }
 
 INTENT_FIELD_TEXT: dict[tuple[str, str, str], tuple[str, str]] = {
@@ -70,6 +75,7 @@ INTENT_FIELD_TEXT: dict[tuple[str, str, str], tuple[str, str]] = {
     ("social", "publish", "reddit"): ("Reddit", ""),
     ("social", "publish", "youtube"): ("YouTube", ""),
     ("social", "publish", "instagram"): ("Instagram", ""),
+    ("social", "publish", "tiktok"): ("TikTok", ""),
     ("email", "send", "body"): ("Body", "Plain text; {{first_name}} and other placeholders work."),
     ("email", "send", "html"): ("HTML body", "Optional; sent beside the plain text."),
     ("email", "send", "recipients"): ("Recipients", "One email address per line."),
@@ -112,6 +118,11 @@ CHOICE_LABELS: dict[str, str] = {
     "instagram": "Instagram",
     "reddit": "Reddit",
     "youtube": "YouTube",
+    "tiktok": "TikTok",
+    "PUBLIC_TO_EVERYONE": "Everyone",
+    "MUTUAL_FOLLOW_FRIENDS": "Friends (followers you follow back)",
+    "FOLLOWER_OF_CREATOR": "Followers",
+    "SELF_ONLY": "Only me",
     "twitter": "X (Twitter)",
     "linkedin": "LinkedIn",
     "sms": "SMS",
@@ -129,6 +140,8 @@ TARGET_ALIASES = {
     "ig": "instagram",
     "insta": "instagram",
     "yt": "youtube",
+    "tt": "tiktok",
+    "tik_tok": "tiktok",
 }
 PLATFORM_ALIASES = {
     "x": "twitter",

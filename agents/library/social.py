@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from django.utils import timezone
 from pydantic import BaseModel, BeforeValidator, Field, field_validator
@@ -72,13 +72,16 @@ class PublishIn(IntentInput):
     imageUrl: str | None = Field(default=None, max_length=2000)
     videoUrl: str | None = Field(default=None, max_length=2000)
     hashtags: list[str] = Field(default_factory=list, max_length=30)
-    platforms: list[publishing.TargetIn] = Field(min_length=1, max_length=4)
+    platforms: list[publishing.TargetIn] = Field(
+        min_length=1, max_length=len(get_args(publishing.Target))
+    )
     publishAt: datetime | None = Field(
         default=None, description="Publish at this time instead of now"
     )
     reddit: publishing.RedditOptions | None = None
     youtube: publishing.YouTubeOptions | None = None
     instagram: publishing.InstagramOptions | None = None
+    tiktok: publishing.TikTokOptions | None = None
     connectors: dict[publishing.TargetIn, str] = Field(
         default_factory=dict, description="Connector name per platform, when there are several"
     )
@@ -277,7 +280,7 @@ class SocialAgent(Agent):
     @intent(
         "publish",
         PublishIn,
-        "Publish a post to Facebook, Instagram, Reddit and YouTube, now or later",
+        "Publish a post to Facebook, Instagram, Reddit, YouTube and TikTok, now or later",
         side_effects=True,
         preview=publish_preview,
     )

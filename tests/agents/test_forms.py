@@ -191,6 +191,7 @@ def test_publish_form_has_platform_checkboxes_and_a_picker_in_the_organizations_
         ("instagram", "Instagram"),
         ("reddit", "Reddit"),
         ("youtube", "YouTube"),
+        ("tiktok", "TikTok"),
     ]
     assert 'type="datetime-local"' in html and 'type="url"' in html
     assert (
@@ -203,8 +204,14 @@ def test_publish_form_has_platform_checkboxes_and_a_picker_in_the_organizations_
         "connectors__instagram",
         "connectors__reddit",
         "connectors__youtube",
+        "connectors__tiktok",
     ]
-    assert [g["name"] for g in form.group_sections()] == ["reddit", "youtube", "instagram"]
+    assert [g["name"] for g in form.group_sections()] == [
+        "reddit",
+        "youtube",
+        "instagram",
+        "tiktok",
+    ]
 
 
 @pytest.mark.django_db
