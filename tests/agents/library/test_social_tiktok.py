@@ -163,3 +163,29 @@ def test_the_publish_form_reads_a_live_accounts_options(org, httpserver):
 def test_the_publish_form_says_when_the_options_cannot_be_read(org):
     help_text = form(org).fields[f"tiktok{GROUP_SEP}privacyLevel"].help_text
     assert "no TikTok connector yet" in help_text
+
+
+def test_the_start_page_shows_the_tiktok_choices_and_refuses_a_missing_privacy_level(
+    org, owner_client
+):
+    tiktok(org)
+    page = owner_client.get("/runs/new/?task=social/publish").content.decode()
+    assert '<option value="SELF_ONLY">Only me</option>' in page
+    assert "FOLLOWER_OF_CREATOR" not in page
+    stitch = page[page.index('name="input-tiktok__allowStitch"') - 200 :][:400]
+    assert "disabled" in stitch
+
+    answer = owner_client.post(
+        "/runs/new/",
+        {
+            "task": "social/publish",
+            "input-text": "Calm releases.",
+            "input-videoUrl": VIDEO,
+            "input-platforms": ["tiktok"],
+            "input-tiktok__allowComments": "on",
+        },
+    )
+
+    assert answer.status_code == 422
+    assert "TikTok needs a privacy level" in answer.content.decode()
+    assert not AgentRun.objects.exists()
