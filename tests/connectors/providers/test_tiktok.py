@@ -689,3 +689,31 @@ def test_a_sandbox_post_is_recorded_in_the_outbox_and_checked_like_a_live_one(
             idempotency_key="sandbox-2",
         )
     assert len(mocked.calls) == 0
+
+
+def test_a_tiktok_connector_is_created_by_pasting_tokens(owner_client, org):
+    form = owner_client.get("/connectors/new/?provider=tiktok").content.decode()
+    assert '<input type="password" name="cred__access_token"' in form
+    assert '<input type="password" name="cred__marketing_access_token"' in form
+    assert 'name="conf__advertiser_id"' in form
+
+    answer = owner_client.post(
+        "/connectors/new/?provider=tiktok",
+        {
+            "provider": "tiktok",
+            "name": "Acme TikTok",
+            "mode": "live",
+            "enabled": "on",
+            "cred__access_token": TOKEN,
+            "conf__open_id": "-000acme-open-id",
+            "conf__marketing_base_url": MARKETING,
+            "conf__upload_chunk_size": str(10 * MIB),
+        },
+    )
+
+    assert answer.status_code in (200, 302), answer.content.decode()[:2000]
+    from connectors.models import Connector
+
+    connector = Connector.objects.get(organization=org, provider="tiktok")
+    assert connector.config["open_id"] == "-000acme-open-id"
+    assert TOKEN not in json.dumps(connector.config)
