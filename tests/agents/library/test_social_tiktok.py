@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from agents.forms import GROUP_SEP, IntentForm
@@ -21,6 +23,13 @@ POST = {
     "platforms": ["tiktok"],
     "tiktok": {"privacyLevel": "SELF_ONLY", "allowComments": True},
 }
+
+
+@pytest.fixture(autouse=True)
+def quick_polls(monkeypatch):
+    from connectors.providers.tiktok import TikTok
+
+    monkeypatch.setattr(TikTok, "poll_interval", 0.0)
 
 
 def tiktok(org, *, mode="sandbox", base_url=None):
@@ -189,3 +198,44 @@ def test_the_start_page_shows_the_tiktok_choices_and_refuses_a_missing_privacy_l
     assert answer.status_code == 422
     assert "TikTok needs a privacy level" in answer.content.decode()
     assert not AgentRun.objects.exists()
+
+
+def test_a_video_still_processing_reschedules_the_run_which_then_posts_once(
+    run_intent, org, httpserver
+):
+    from agents import executor
+
+    tiktok(org, mode="live", base_url=httpserver.url_for("").rstrip("/"))
+    httpserver.expect_request("/v2/post/publish/creator_info/query/").respond_with_json(
+        fixture("tiktok", "creator_info.json")
+    )
+    httpserver.expect_request("/v2/post/publish/video/init/").respond_with_json(
+        fixture("tiktok", "video_init_pull.json")
+    )
+    polls = []
+
+    def status(request):
+        from werkzeug import Response
+
+        polls.append(request.get_json()["publish_id"])
+        name = (
+            "status_processing_download.json" if len(polls) <= 4 else "status_publish_complete.json"
+        )
+        return Response(json.dumps(fixture("tiktok", name)), content_type="application/json")
+
+    httpserver.expect_request("/v2/post/publish/status/fetch/").respond_with_handler(status)
+
+    run = run_intent("social", "publish", POST)
+
+    assert (run.status, run.error_code) == ("queued", "CONNECTOR_UNAVAILABLE")
+    assert run.next_attempt_at is not None  # waits in the queue, not in a worker
+    AgentRun.objects.filter(pk=run.pk).update(next_attempt_at=None)
+    executor.execute_run(run.id)
+    run.refresh_from_db()
+
+    assert run.status == "completed", run.error_context
+    assert run.output["results"]["tiktok"]["postId"] == "7311481178390941000"
+    paths = [req.path for req, _ in httpserver.log]
+    assert paths.count("/v2/post/publish/video/init/") == 1  # the second attempt only polls
+    assert set(polls) == {"v_pub_url~v2-1.7311480532893696000"}
+    assert OutboundMessage.objects.get(run_id=run.id).status == "sent"
