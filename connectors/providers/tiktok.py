@@ -109,6 +109,13 @@ RATE_LIMIT_WAIT = 60.0  # every documented Open API limit is per minute
 DATA_LEVELS = Literal["AUCTION_ADVERTISER", "AUCTION_CAMPAIGN", "AUCTION_ADGROUP", "AUCTION_AD"]
 
 
+class StillProcessing(ConnectorUnavailable):
+    """TikTok has the video and is still processing it: nothing failed, so the run waits for
+    it like for a budget (``defers``: the wait does not use up one of the run's attempts)."""
+
+    defers = True
+
+
 def _value(data: Any, name: str, default: Any = None) -> Any:
     return data.get(name, default) if isinstance(data, dict) else getattr(data, name, default)
 
@@ -551,7 +558,7 @@ class TikTok(Provider):
                 )
             if attempt + 1 < self.poll_attempts:
                 time.sleep(self.poll_interval)
-        raise ConnectorUnavailable(
+        raise StillProcessing(
             f"TikTok is still processing the video (publish {publish_id}); "
             "the next attempt asks for its status again",
             provider_code="PROCESSING",

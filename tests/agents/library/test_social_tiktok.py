@@ -204,6 +204,7 @@ def test_a_video_still_processing_reschedules_the_run_which_then_posts_once(
     run_intent, org, httpserver
 ):
     from agents import executor
+    from agents.registry import get_agent
 
     tiktok(org, mode="live", base_url=httpserver.url_for("").rstrip("/"))
     httpserver.expect_request("/v2/post/publish/creator_info/query/").respond_with_json(
@@ -229,6 +230,7 @@ def test_a_video_still_processing_reschedules_the_run_which_then_posts_once(
 
     assert (run.status, run.error_code) == ("queued", "CONNECTOR_UNAVAILABLE")
     assert run.next_attempt_at is not None  # waits in the queue, not in a worker
+    assert run.max_attempts == get_agent("social").max_attempts + 1  # the wait used no attempt
     AgentRun.objects.filter(pk=run.pk).update(next_attempt_at=None)
     executor.execute_run(run.id)
     run.refresh_from_db()
