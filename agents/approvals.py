@@ -27,7 +27,8 @@ SETTINGS_KEY = "approvals"
 # The platforms of agents.publishing.Target (a test keeps the two the same; importing it here
 # would make a circle: publishing starts runs through agents.services, which asks this module).
 SOCIAL_PLATFORMS: dict[str, str] = {
-    slug: CHOICE_LABELS[slug] for slug in ("facebook_page", "instagram", "reddit", "youtube")
+    slug: CHOICE_LABELS[slug]
+    for slug in ("facebook_page", "instagram", "reddit", "youtube", "tiktok")
 }
 # (agent, intent) → the settings flag that holds it.  Social publishing is held per platform.
 CHANNELS: dict[tuple[str, str], tuple[str, str]] = {

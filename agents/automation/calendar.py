@@ -32,6 +32,7 @@ CHANNELS: dict[str, str] = {
     "instagram": "Instagram",
     "reddit": "Reddit",
     "youtube": "YouTube",
+    "tiktok": "TikTok",
     "email": "Email",
     "sms": "SMS",
     "whatsapp": "WhatsApp",
