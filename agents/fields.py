@@ -150,6 +150,8 @@ PLATFORM_ALIASES = {
     "ig": "instagram",
     "insta": "instagram",
     "li": "linkedin",
+    "tt": "tiktok",
+    "tik_tok": "tiktok",
 }
 
 

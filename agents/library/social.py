@@ -26,7 +26,7 @@ from neonhub.core.errors import ConnectorRejected, OutcomeUnknown
 from neonhub.core.models import Organization
 
 Platform = Annotated[
-    Literal["twitter", "linkedin", "facebook", "instagram"],
+    Literal["twitter", "linkedin", "facebook", "instagram", "tiktok"],
     BeforeValidator(alias(PLATFORM_ALIASES)),
 ]
 Tone = Literal["professional", "casual", "engaging", "authoritative"]
@@ -38,6 +38,7 @@ PLATFORM_GUIDE = {
     "linkedin": "LinkedIn: professional, a strong first line, short paragraphs, up to 3000 characters.",
     "facebook": "Facebook: conversational, about 250 characters, invite comments.",
     "instagram": "Instagram: a hook in the first 125 characters, emoji allowed, hashtags at the end.",
+    "tiktok": "TikTok: a caption for a short video, a hook in the first line, 3 to 5 hashtags at the end.",
 }
 
 

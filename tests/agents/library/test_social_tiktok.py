@@ -241,3 +241,13 @@ def test_a_video_still_processing_reschedules_the_run_which_then_posts_once(
     assert paths.count("/v2/post/publish/video/init/") == 1  # the second attempt only polls
     assert set(polls) == {"v_pub_url~v2-1.7311480532893696000"}
     assert OutboundMessage.objects.get(run_id=run.id).status == "sent"
+
+
+@pytest.mark.parametrize("intent", ["generate-post", "optimize-caption"])
+def test_captions_are_written_for_tiktok_within_its_limit(run_intent, intent):
+    long = "Our calm release planning keeps small teams shipping every week. " * 60 + "#launch"
+    run = run_intent("social", intent, {"content": long, "platform": "TT"})
+
+    assert run.status == "completed", run.error_context
+    assert run.metrics["platform"] == "tiktok"
+    assert len(run.output["content"]) <= 2200
