@@ -286,8 +286,9 @@ class TikTok(Provider):
         advertiser_id: str | None = Field(
             default=None, pattern=r"^\d{5,30}$", description="Ad account for ads_report"
         )
-        marketing_base_url: str = Field(
-            default=MARKETING_HOST, description="TikTok API for Business host"
+        marketing_base_url: str | None = Field(
+            default=None,
+            description="Override the TikTok API for Business host (https://business-api.tiktok.com)",
         )
         upload_chunk_size: int = Field(
             default=DEFAULT_CHUNK,
@@ -620,9 +621,10 @@ class TikTok(Provider):
         return _json(response)
 
     def _marketing_url(self) -> str:
-        return check_public_url(
-            self.config.marketing_base_url.rstrip("/"), field="config.marketing_base_url"
-        )
+        override = self.config.marketing_base_url
+        if not override:
+            return MARKETING_HOST
+        return check_public_url(override.rstrip("/"), field="config.marketing_base_url")
 
     def _report_page(self, data: AdsReportIn, advertiser: str, page: int) -> dict:
         params = {
