@@ -717,3 +717,43 @@ def test_a_tiktok_connector_is_created_by_pasting_tokens(owner_client, org):
     connector = Connector.objects.get(organization=org, provider="tiktok")
     assert connector.config["open_id"] == "-000acme-open-id"
     assert TOKEN not in json.dumps(connector.config)
+
+
+def test_a_frontend_reads_the_ads_report_through_the_actions_api(api, org, mocked):
+    connector = connector_create(
+        organization=org,
+        provider="tiktok",
+        name="Acme TikTok",
+        credentials={"access_token": TOKEN, "marketing_access_token": "mkt-token-0123456789"},
+        config={"advertiser_id": ADVERTISER},
+    )
+    mocked.add(
+        responses.GET,
+        f"{MARKETING}/open_api/v1.3/report/integrated/get/",
+        json=tt("report_page_2.json")
+        | {
+            "data": {
+                **tt("report_page_2.json")["data"],
+                "page_info": {"page": 1, "page_size": 200, "total_number": 1, "total_page": 1},
+            }
+        },
+        match=[responses.matchers.header_matcher({"Access-Token": "mkt-token-0123456789"})],
+    )
+
+    answer = api.post(
+        f"/connectors/{connector.pk}/actions/ads_report",
+        {"input": {"start_date": "2026-11-30", "end_date": "2026-11-30"}},
+    )
+
+    assert answer.status_code == 200, answer.json()
+    body = answer.json()
+    assert body["status"] == "completed"
+    assert body["output"]["output"]["rows"][0]["spend"] == "3.10"
+    assert "mkt-token-0123456789" not in json.dumps(body)
+
+    refused = api.post(
+        f"/connectors/{connector.pk}/actions/ads_report",
+        {"input": {"start_date": "2026-11-30", "end_date": "2026-11-01"}},
+    )
+    assert refused.status_code == 422
+    assert "end_date is before start_date" in json.dumps(refused.json())
