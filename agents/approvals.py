@@ -28,7 +28,7 @@ SETTINGS_KEY = "approvals"
 # would make a circle: publishing starts runs through agents.services, which asks this module).
 SOCIAL_PLATFORMS: dict[str, str] = {
     slug: CHOICE_LABELS[slug]
-    for slug in ("facebook_page", "instagram", "reddit", "youtube", "linkedin")
+    for slug in ("facebook_page", "instagram", "reddit", "youtube", "linkedin", "tiktok")
 }
 # (agent, intent) → the settings flag that holds it.  Social publishing is held per platform.
 CHANNELS: dict[tuple[str, str], tuple[str, str]] = {

@@ -65,6 +65,11 @@ FIELD_TEXT: dict[str, tuple[str, str]] = {
     "story": ("Publish as a story", "Instead of a feed post."),
     "visibility": ("Visibility", "Connections only works for a member's own post."),
     "linkTitle": ("Link title", "Shown on the link preview; by default the first sentence."),
+    "privacyLevel": ("Who can watch", "Only the choices the TikTok account offers."),
+    "allowComments": ("Allow comments", ""),
+    "allowDuet": ("Allow Duet", ""),
+    "allowStitch": ("Allow Stitch", ""),
+    "durationSeconds": ("Video length in seconds", "Checked against the account's longest video."),
 }
 
 INTENT_FIELD_TEXT: dict[tuple[str, str, str], tuple[str, str]] = {
@@ -73,6 +78,7 @@ INTENT_FIELD_TEXT: dict[tuple[str, str, str], tuple[str, str]] = {
     ("social", "publish", "youtube"): ("YouTube", ""),
     ("social", "publish", "instagram"): ("Instagram", ""),
     ("social", "publish", "linkedin"): ("LinkedIn", ""),
+    ("social", "publish", "tiktok"): ("TikTok", ""),
     ("email", "send", "body"): ("Body", "Plain text; {{first_name}} and other placeholders work."),
     ("email", "send", "html"): ("HTML body", "Optional; sent beside the plain text."),
     ("email", "send", "recipients"): ("Recipients", "One email address per line."),
@@ -115,6 +121,11 @@ CHOICE_LABELS: dict[str, str] = {
     "instagram": "Instagram",
     "reddit": "Reddit",
     "youtube": "YouTube",
+    "tiktok": "TikTok",
+    "PUBLIC_TO_EVERYONE": "Everyone",
+    "MUTUAL_FOLLOW_FRIENDS": "Friends (followers you follow back)",
+    "FOLLOWER_OF_CREATOR": "Followers",
+    "SELF_ONLY": "Only me",
     "twitter": "X (Twitter)",
     "linkedin": "LinkedIn",
     "sms": "SMS",
@@ -133,6 +144,8 @@ TARGET_ALIASES = {
     "insta": "instagram",
     "yt": "youtube",
     "li": "linkedin",
+    "tt": "tiktok",
+    "tik_tok": "tiktok",
 }
 PLATFORM_ALIASES = {
     "x": "twitter",
@@ -141,6 +154,8 @@ PLATFORM_ALIASES = {
     "ig": "instagram",
     "insta": "instagram",
     "li": "linkedin",
+    "tt": "tiktok",
+    "tik_tok": "tiktok",
 }
 
 

@@ -37,6 +37,10 @@ from agents.fields import (
 )
 from agents.models import Brand
 from connectors.models import Connector
+from connectors.selectors import connector_for
+from connectors.services import connector_execute
+from neonhub.core.errors import NeonHubError
+from neonhub.core.recording import NullRecorder
 
 LONG_TEXT = 500  # longer limits get a text area: a subject or a title stays one line
 NOT_SENT = object()
@@ -341,6 +345,48 @@ class IntentForm(forms.Form):
             self._place(
                 f"{name}{GROUP_SEP}{sub}", field, kind, nullable, advanced=advanced, group=name
             )
+        if (self.agent, self.intent, name) == ("social", "publish", "tiktok"):
+            self._tiktok_options(name)
+
+    def _tiktok_options(self, group: str) -> None:
+        """TikTok's rule for posting from an app: offer the privacy levels and interactions
+        the account allows right now (creator_info), none chosen in advance."""
+        fields = {
+            sub: self.fields.get(f"{group}{GROUP_SEP}{sub}")
+            for sub in (
+                "privacyLevel",
+                "allowComments",
+                "allowDuet",
+                "allowStitch",
+                "durationSeconds",
+            )
+        }
+        info, reason = tiktok_creator_info(self.organization)
+        privacy = fields["privacyLevel"]
+        if info is None:
+            if privacy is not None:
+                privacy.help_text = sentences(
+                    privacy.help_text,
+                    f"The account's options could not be read ({reason}); "
+                    "they are checked again before posting",
+                )
+            return
+        who = f"@{info.get('username') or 'the account'}"
+        if privacy is not None:
+            offered = [v for v in info.get("privacy_level_options") or [] if v in _values(privacy)]
+            privacy.choices = [("", "Choose…"), *((v, choice_label(v)) for v in offered)]
+            privacy.help_text = f"What {who} offers on TikTok now."
+        for sub, key in (
+            ("allowComments", "comment_disabled"),
+            ("allowDuet", "duet_disabled"),
+            ("allowStitch", "stitch_disabled"),
+        ):
+            if fields[sub] is not None and info.get(key):
+                fields[sub].disabled = True
+                fields[sub].help_text = f"Switched off in {who}'s TikTok settings."
+        longest = info.get("max_video_post_duration_sec")
+        if fields["durationSeconds"] is not None and longest:
+            fields["durationSeconds"].help_text = f"{who} may post videos up to {longest} seconds."
 
     # --- sections for the template ------------------------------------------------------------
 
@@ -456,6 +502,27 @@ class IntentForm(forms.Form):
                 self.add_error(name, message)
             else:
                 self.add_error(None, message)
+
+
+def tiktok_creator_info(organization) -> tuple[dict | None, str]:
+    """The organization's TikTok account's posting options (its default connector's
+    ``creator_info``), or ``None`` and why not."""
+    if organization is None:
+        return None, "no organization"
+    connector = connector_for(organization=organization, provider="tiktok", required=False)
+    if connector is None:
+        return None, "no TikTok connector yet"
+    try:
+        result = connector_execute(
+            connector=connector, action="creator_info", input={}, recorder=NullRecorder()
+        )
+    except NeonHubError as exc:
+        return None, exc.message
+    return result.output, ""
+
+
+def _values(field: forms.Field) -> set[str]:
+    return {str(value) for value, _ in getattr(field, "choices", []) if value != ""}
 
 
 def _brand_by_ref(organization, ref: str) -> Brand | None:

@@ -26,7 +26,7 @@ from runs.models import AgentRun, Trigger
 if TYPE_CHECKING:
     from agents.context import RunContext
 
-Target = Literal["facebook_page", "instagram", "reddit", "youtube", "linkedin"]
+Target = Literal["facebook_page", "instagram", "reddit", "youtube", "linkedin", "tiktok"]
 # A target as people write it: "Facebook", "ig", "insta" and "yt" are accepted too.
 TargetIn = Annotated[Target, BeforeValidator(alias(TARGET_ALIASES))]
 
@@ -38,6 +38,10 @@ YOUTUBE_TITLE = 100
 YOUTUBE_DESCRIPTION = 5000
 LINKEDIN_COMMENTARY = 3000
 LINKEDIN_LINK_TITLE = 200
+TIKTOK_CAPTION = 2200
+TikTokPrivacy = Literal[
+    "PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "FOLLOWER_OF_CREATOR", "SELF_ONLY"
+]
 
 
 class RedditOptions(IntentInput):
@@ -69,6 +73,20 @@ class LinkedInOptions(IntentInput):
     )
 
 
+class TikTokOptions(IntentInput):
+    # TikTok's rules for posting from an app: the person picks the privacy level from the
+    # account's options (no default), and every interaction starts switched off.
+    privacyLevel: TikTokPrivacy | None = Field(
+        default=None, description="Who can watch: one of the TikTok account's options"
+    )
+    allowComments: bool = False
+    allowDuet: bool = False
+    allowStitch: bool = False
+    durationSeconds: float | None = Field(
+        default=None, gt=0, le=36_000, description="How long the video plays"
+    )
+
+
 @dataclass(frozen=True)
 class Plan:
     platform: str
@@ -83,6 +101,7 @@ def plan(data: Any, platform: str) -> Plan:
         "reddit": _reddit,
         "youtube": _youtube,
         "linkedin": _linkedin,
+        "tiktok": _tiktok,
     }[platform](data)
 
 
@@ -190,6 +209,28 @@ def _linkedin(data: Any) -> Plan:
         check_public_url(data.imageUrl, field="payload.imageUrl")
         post["image_url"] = data.imageUrl
     return Plan("linkedin", "create_post", post)
+
+
+def _tiktok(data: Any) -> Plan:
+    if not data.videoUrl:
+        raise _refuse("videoUrl", "TikTok posts need a video at a public URL")
+    check_public_url(data.videoUrl, field="payload.videoUrl")
+    options = data.tiktok or TikTokOptions()
+    if options.privacyLevel is None:
+        raise _refuse(
+            "tiktok.privacyLevel", "TikTok needs a privacy level chosen from the account's options"
+        )
+    post: dict[str, Any] = {
+        "video_url": data.videoUrl,
+        "title": _with_tags(data.text, data.hashtags, TIKTOK_CAPTION),
+        "privacy_level": options.privacyLevel,
+        "disable_comment": not options.allowComments,
+        "disable_duet": not options.allowDuet,
+        "disable_stitch": not options.allowStitch,
+    }
+    if options.durationSeconds is not None:
+        post["duration_seconds"] = options.durationSeconds
+    return Plan("tiktok", "publish_video", post)
 
 
 def post_id(output: dict) -> str:

@@ -42,6 +42,7 @@ PLATFORM_LIMITS: dict[str, tuple[int, int]] = {
     "linkedin": (3000, 150),
     "facebook": (63206, 250),
     "instagram": (2200, 138),
+    "tiktok": (2200, 150),  # TikTok's caption limit; short captions read best over a video
 }
 
 
@@ -477,7 +478,7 @@ def optimize_caption(*, content: str, platform: str) -> dict:
     _, optimal = PLATFORM_LIMITS[platform]
     body = "\n".join(lines)
     tag_line = ("\n\n" + " ".join(dict.fromkeys(tags))) if tags else ""
-    if len(body) + len(tag_line) > optimal and platform in ("twitter", "instagram"):
+    if len(body) + len(tag_line) > optimal and platform in ("twitter", "instagram", "tiktok"):
         body = clip(body, max(40, optimal - len(tag_line)))
     return {
         "content": fit_platform(body + tag_line, platform),

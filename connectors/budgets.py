@@ -81,15 +81,17 @@ def budget_consume(
         return None
     if settings.REDIS_URL:
         tokens = [f"{c.units}:{uuid.uuid4().hex}" for c in charges]  # the sorted set's members
-        wait = _redis_consume(connector, charges, tokens)
+        wait, spent = _redis_consume(connector, charges, tokens)
     else:
-        wait, tokens = _db_consume(connector, charges)
+        wait, tokens, spent = _db_consume(connector, charges)
     if wait is not None:
-        names = ", ".join(c.budget.name for c in charges)
+        # Only the budgets that are used up are named (an action may be charged on several).
+        names = ", ".join(spent or [c.budget.name for c in charges])
         raise BudgetSpent(
             f"The connector's outbound budget ({names}) is spent; try again in {int(wait) + 1} s",
             provider=connector.provider,
             action=action,
+            provider_code=names[:64],
             retry_after=round(wait, 3),
         )
     entries = [
@@ -115,7 +117,10 @@ def budget_refund(receipt: Receipt | None) -> None:
 # --- the database counter ---------------------------------------------------------------------
 
 
-def _db_consume(connector: Connector, charges: list[Charge]) -> tuple[float | None, list[str]]:
+def _db_consume(
+    connector: Connector, charges: list[Charge]
+) -> tuple[float | None, list[str], list[str]]:
+    """(the wait or None, the usage row ids, the names of the budgets that are used up)."""
     now = timezone.now()
     with transaction.atomic():
         # The row lock serializes concurrent spenders on PostgreSQL; SQLite's IMMEDIATE
@@ -126,14 +131,15 @@ def _db_consume(connector: Connector, charges: list[Charge]) -> tuple[float | No
         waits = [_db_wait(connector, c, now) for c in charges]
         wait = max((w for w in waits if w is not None), default=None)
         if wait is not None:
-            return wait, []
+            spent = [c.budget.name for c, w in zip(charges, waits, strict=True) if w is not None]
+            return wait, [], spent
         rows = BudgetUsage.objects.bulk_create(
             [
                 BudgetUsage(connector=connector, budget=c.budget.name, used_at=now, units=c.units)
                 for c in charges
             ]
         )
-    return None, [str(row.pk) for row in rows]
+    return None, [str(row.pk) for row in rows], []
 
 
 def _db_wait(connector: Connector, charge: Charge, now) -> float | None:
@@ -156,10 +162,12 @@ def _db_wait(connector: Connector, charge: Charge, now) -> float | None:
 # --- the Redis counter ------------------------------------------------------------------------
 
 # KEYS: one sorted set per budget.  ARGV: now, then per budget: window, limit, units, member id.
-# Members are "<units>:<id>" scored by time; the script answers the wait in seconds ("0" = spent).
+# Members are "<units>:<id>" scored by time; the script answers "<wait in seconds>|<numbers of the
+# used-up budgets>" ("0|" = the units were spent).
 _SCRIPT = """
 local now = tonumber(ARGV[1])
 local wait = 0
+local spent = {}
 for i = 1, #KEYS do
   local base = 2 + (i - 1) * 4
   local window, limit, units = tonumber(ARGV[base]), tonumber(ARGV[base + 1]), tonumber(ARGV[base + 2])
@@ -169,6 +177,7 @@ for i = 1, #KEYS do
   for j = 1, #entries, 2 do used = used + tonumber(string.match(entries[j], '^(%d+):')) end
   local excess = used + units - limit
   if excess > 0 then
+    table.insert(spent, i)
     local freed = 0
     for j = 1, #entries, 2 do
       freed = freed + tonumber(string.match(entries[j], '^(%d+):'))
@@ -180,13 +189,13 @@ for i = 1, #KEYS do
     end
   end
 end
-if wait > 0 then return tostring(wait) end
+if wait > 0 then return tostring(wait) .. '|' .. table.concat(spent, ',') end
 for i = 1, #KEYS do
   local base = 2 + (i - 1) * 4
   redis.call('ZADD', KEYS[i], now, ARGV[base + 2] .. ':' .. ARGV[base + 3])
   redis.call('EXPIRE', KEYS[i], math.ceil(tonumber(ARGV[base])) + 1)
 end
-return '0'
+return '0|'
 """
 
 
@@ -201,7 +210,9 @@ def redis_key(connector: Connector, budget: Budget) -> str:
     return f"neonhub:budget:{connector.pk}:{budget.name}"
 
 
-def _redis_consume(connector: Connector, charges: list[Charge], members: list[str]) -> float | None:
+def _redis_consume(
+    connector: Connector, charges: list[Charge], members: list[str]
+) -> tuple[float | None, list[str]]:
     keys = [redis_key(connector, c.budget) for c in charges]
     args: list[str] = [repr(timezone.now().timestamp())]
     for c, member in zip(charges, members, strict=True):
@@ -211,5 +222,9 @@ def _redis_consume(connector: Connector, charges: list[Charge], members: list[st
             str(c.units),
             member.split(":", 1)[1],
         ]
-    wait = float(_redis_script(settings.REDIS_URL)(keys=keys, args=args))
-    return wait if wait > 0 else None
+    answer = _redis_script(settings.REDIS_URL)(keys=keys, args=args)
+    text = answer.decode() if isinstance(answer, bytes) else str(answer)
+    seconds, _, numbers = text.partition("|")
+    wait = float(seconds)
+    spent = [charges[int(n) - 1].budget.name for n in numbers.split(",") if n]
+    return (wait, spent) if wait > 0 else (None, [])

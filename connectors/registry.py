@@ -28,6 +28,7 @@ PROVIDERS: dict[str, str] = {
     "shopify": "connectors.providers.shopify.Shopify",
     "smtp_email": "connectors.providers.smtp_email.SmtpEmail",
     "openai_compatible": "connectors.providers.openai_compatible.OpenAICompatible",
+    "tiktok": "connectors.providers.tiktok.TikTok",
 }
 
 

@@ -33,6 +33,7 @@ CHANNELS: dict[str, str] = {
     "reddit": "Reddit",
     "youtube": "YouTube",
     "linkedin": "LinkedIn",
+    "tiktok": "TikTok",
     "email": "Email",
     "sms": "SMS",
     "whatsapp": "WhatsApp",

@@ -331,7 +331,7 @@ class CalendarQuery(Schema):
     channel: str | None = Field(
         default=None,
         description="Only entries going out on this channel: facebook_page, instagram, reddit, "
-        "youtube, email, sms or whatsapp",
+        "youtube, tiktok, email, sms or whatsapp",
     )
 
 

@@ -26,7 +26,7 @@ from neonhub.core.errors import ConnectorRejected, OutcomeUnknown
 from neonhub.core.models import Organization
 
 Platform = Annotated[
-    Literal["twitter", "linkedin", "facebook", "instagram"],
+    Literal["twitter", "linkedin", "facebook", "instagram", "tiktok"],
     BeforeValidator(alias(PLATFORM_ALIASES)),
 ]
 Tone = Literal["professional", "casual", "engaging", "authoritative"]
@@ -38,6 +38,7 @@ PLATFORM_GUIDE = {
     "linkedin": "LinkedIn: professional, a strong first line, short paragraphs, up to 3000 characters.",
     "facebook": "Facebook: conversational, about 250 characters, invite comments.",
     "instagram": "Instagram: a hook in the first 125 characters, emoji allowed, hashtags at the end.",
+    "tiktok": "TikTok: a caption for a short video, a hook in the first line, 3 to 5 hashtags at the end.",
 }
 
 
@@ -82,6 +83,7 @@ class PublishIn(IntentInput):
     youtube: publishing.YouTubeOptions | None = None
     instagram: publishing.InstagramOptions | None = None
     linkedin: publishing.LinkedInOptions | None = None
+    tiktok: publishing.TikTokOptions | None = None
     connectors: dict[publishing.TargetIn, str] = Field(
         default_factory=dict, description="Connector name per platform, when there are several"
     )
@@ -280,7 +282,7 @@ class SocialAgent(Agent):
     @intent(
         "publish",
         PublishIn,
-        "Publish a post to Facebook, Instagram, Reddit, YouTube and LinkedIn, now or later",
+        "Publish a post to Facebook, Instagram, Reddit, YouTube, LinkedIn and TikTok, now or later",
         side_effects=True,
         preview=publish_preview,
     )

@@ -52,12 +52,12 @@ def _refusal(agent: str, intent: str, payload: dict) -> list[dict]:
 
 
 def test_an_unknown_platform_is_a_sentence_with_the_choices():
-    details = _refusal("social", "publish", {"text": "Hi", "platforms": ["tiktok"]})
+    details = _refusal("social", "publish", {"text": "Hi", "platforms": ["myspace"]})
     assert details == [
         {
             "field": "payload.platforms.0",
-            "message": "Platforms, item 1: “tiktok” is not a choice; "
-            "choose Facebook Page, Instagram, Reddit, YouTube or LinkedIn.",
+            "message": "Platforms, item 1: “myspace” is not a choice; "
+            "choose Facebook Page, Instagram, Reddit, YouTube, LinkedIn or TikTok.",
         }
     ]
 

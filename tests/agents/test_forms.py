@@ -192,6 +192,7 @@ def test_publish_form_has_platform_checkboxes_and_a_picker_in_the_organizations_
         ("reddit", "Reddit"),
         ("youtube", "YouTube"),
         ("linkedin", "LinkedIn"),
+        ("tiktok", "TikTok"),
     ]
     assert 'type="datetime-local"' in html and 'type="url"' in html
     assert (
@@ -205,12 +206,14 @@ def test_publish_form_has_platform_checkboxes_and_a_picker_in_the_organizations_
         "connectors__reddit",
         "connectors__youtube",
         "connectors__linkedin",
+        "connectors__tiktok",
     ]
     assert [g["name"] for g in form.group_sections()] == [
         "reddit",
         "youtube",
         "instagram",
         "linkedin",
+        "tiktok",
     ]
 
 

@@ -138,6 +138,17 @@ def test_units_per_action_and_several_budgets_at_once(counter, live, cleanup_red
         )
 
 
+def test_the_error_names_only_the_budgets_that_are_used_up(counter, live, cleanup_redis):
+    small = Budget("small_per_minute", limit=1, per_seconds=60)
+    large = Budget("large_per_minute", limit=100, per_seconds=60)
+    cleanup_redis.extend(redis_key(live, b) for b in (small, large))
+    budget_consume(connector=live, budgets=[large, small], action="a")
+    with pytest.raises(ConnectorRateLimited) as err:
+        budget_consume(connector=live, budgets=[large, small], action="a")
+    assert "(small_per_minute)" in err.value.message
+    assert err.value.provider_code == "small_per_minute"
+
+
 def test_a_refused_call_spends_nothing_on_any_budget(counter, live, cleanup_redis):
     small = Budget("small", limit=1, per_seconds=60)
     large = Budget("large", limit=100, per_seconds=60)

@@ -243,7 +243,7 @@ def test_publish_later_schedules_a_child_run_due_at_that_time(run_intent, sandbo
     "payload,field",
     [
         ({"text": "x", "platforms": []}, "payload.platforms"),
-        ({"text": "x", "platforms": ["tiktok"]}, "payload.platforms.0"),
+        ({"text": "x", "platforms": ["myspace"]}, "payload.platforms.0"),
         (
             {"text": "x", "platforms": ["reddit"], "publishAt": "2030-01-01T10:00:00"},
             "payload.publishAt",
