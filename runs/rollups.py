@@ -193,6 +193,11 @@ def rollups_generation() -> int:
     return cache.get_or_set(GENERATION_KEY, 1, timeout=None)
 
 
+def rollups_invalidate() -> None:
+    """Forget the overview's cached sums (after a restore replaced the rollups underneath)."""
+    _generation_bump()
+
+
 def _generation_bump() -> None:
     try:
         cache.incr(GENERATION_KEY)
