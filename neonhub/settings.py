@@ -297,7 +297,7 @@ NEONHUB_RUN_ACTIONS = {"retry": "agents.services.run_retry", "cancel": "agents.s
 NEONHUB_RETENTION_DAYS = env.int("NEONHUB_RETENTION_DAYS", default=90)
 # Runs deleted per transaction (with their steps, approvals and outbox rows): small, so the
 # write lock (on SQLite, the whole database's) is never held for long.
-NEONHUB_RETENTION_BATCH = env.int("NEONHUB_RETENTION_BATCH", default=200)
+NEONHUB_RETENTION_BATCH = env.int("NEONHUB_RETENTION_BATCH", default=100)
 
 # --- Prices (USD) for the cost of a run: list prices at the time of writing; override them
 # with NEONHUB_PRICES_JSON (same shape; "llm" entries are merged by model name).

@@ -90,8 +90,11 @@ def runs_delete(*, organization: Organization, ids: list[uuid.UUID], cutoff: dat
     cutoff.  Call it inside the transaction that chose them."""
     steps = RunStep.objects.filter(run_id__in=ids).delete()[0]
     approvals = RunApproval.objects.filter(run_id__in=ids).delete()[0]
+    # only("id"): the collector loads the runs to clear what refers to them; decoding their
+    # JSON columns is not needed for that.
     runs = (
         AgentRun.objects.filter(organization=organization, id__in=ids)
+        .only("id")
         .delete()[1]
         .get(AgentRun._meta.label, 0)
     )

