@@ -227,6 +227,7 @@ def test_each_transaction_deletes_at_most_one_batch_of_runs(org):
 
 
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="PostgreSQL's autovacuum reclaims space")
+@pytest.mark.django_db(transaction=True)
 def test_freed_pages_are_handed_back_on_sqlite(org):
     with connection.cursor() as cursor:
         cursor.execute("PRAGMA auto_vacuum")
