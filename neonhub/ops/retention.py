@@ -53,12 +53,21 @@ class Pruned:
     slowest_batch_ms: float = 0.0
     total_batch_ms: float = 0.0
     space: dict = field(default_factory=dict)
+    # Stopped at its time budget: the next pass goes on where this one stopped.
+    unfinished: bool = False
+    deadline: float | None = field(default=None, repr=False)
 
     def add(self, other: Pruned) -> None:
         for name in ("runs", "steps", "approvals", "outbox", "deliveries", "batches"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.total_batch_ms += other.total_batch_ms
         self.slowest_batch_ms = max(self.slowest_batch_ms, other.slowest_batch_ms)
+        self.unfinished = self.unfinished or other.unfinished
+
+    def out_of_time(self) -> bool:
+        if self.deadline is not None and time.monotonic() >= self.deadline:
+            self.unfinished = True
+        return self.unfinished
 
     def timed(self, started: float) -> None:
         elapsed = (time.perf_counter() - started) * 1000
@@ -68,6 +77,7 @@ class Pruned:
 
     def as_dict(self) -> dict:
         values = asdict(self)
+        values.pop("deadline")
         values["slowest_batch_ms"] = round(self.slowest_batch_ms, 1)
         values["total_batch_ms"] = round(self.total_batch_ms, 1)
         return values
@@ -80,22 +90,36 @@ def cutoff_for(*, days: int, now: datetime | None = None) -> datetime:
     return moment.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-def retention_prune(*, now: datetime | None = None, batch: int | None = None) -> Pruned:
-    """Every organization's history beyond its retention, then the freed space on SQLite."""
-    total = Pruned()
-    for organization in Organization.objects.order_by("created_at").iterator():
-        total.add(organization_prune(organization=organization, now=now, batch=batch))
+def retention_prune(
+    *, now: datetime | None = None, batch: int | None = None, budget_seconds: float | None = None
+) -> Pruned:
+    """Every organization's history beyond its retention, then the freed space on SQLite.
+
+    ``budget_seconds``: stop starting new batches after this long (the task passes less than
+    its timeout, so a long backlog is worked off over several hours instead of being killed)."""
+    deadline = time.monotonic() + budget_seconds if budget_seconds else None
+    total = Pruned(deadline=deadline)
+    for organization in list(Organization.objects.order_by("created_at")):
+        if total.out_of_time():
+            break
+        total.add(
+            organization_prune(organization=organization, now=now, batch=batch, deadline=deadline)
+        )
     total.space = space.space_reclaim().as_dict()
     log.info("retention: %s", total.as_dict())
     return total
 
 
 def organization_prune(
-    *, organization: Organization, now: datetime | None = None, batch: int | None = None
+    *,
+    organization: Organization,
+    now: datetime | None = None,
+    batch: int | None = None,
+    deadline: float | None = None,
 ) -> Pruned:
     size = max(1, batch or settings.NEONHUB_RETENTION_BATCH)
     cutoff = cutoff_for(days=retention_days(organization=organization), now=now)
-    pruned = Pruned()
+    pruned = Pruned(deadline=deadline)
     _runs_prune(organization, cutoff, size, pruned)
     unlinked = OutboundMessage.objects.filter(
         organization=organization,
@@ -111,7 +135,7 @@ def organization_prune(
 
 def _runs_prune(organization: Organization, cutoff: datetime, size: int, pruned: Pruned) -> None:
     after = None
-    while True:
+    while not pruned.out_of_time():
         page = run_retention.run_page(
             organization=organization, cutoff=cutoff, after=after, limit=size
         )
@@ -154,7 +178,7 @@ def _prunable_ids(
 def _chunks_delete(qs: QuerySet[Model], size: int, pruned: Pruned) -> int:
     """Delete what ``qs`` matches, ``size`` rows per transaction, oldest first."""
     deleted = 0
-    while True:
+    while not pruned.out_of_time():
         started = time.perf_counter()
         with transaction.atomic():
             ids = list(qs.order_by("created_at").values_list("pk", flat=True)[:size])
@@ -163,3 +187,4 @@ def _chunks_delete(qs: QuerySet[Model], size: int, pruned: Pruned) -> int:
         if not ids:
             return deleted
         pruned.timed(started)
+    return deleted

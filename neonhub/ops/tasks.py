@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django_q.models import Schedule
 
 from neonhub.ops import retention
@@ -10,8 +11,10 @@ RETENTION_TASK_NAME = "neonhub-retention"
 
 
 def retention_prune() -> dict:
-    """Every hour: delete each organization's run history beyond its retention."""
-    return retention.retention_prune().as_dict()
+    """Every hour: delete each organization's run history beyond its retention, stopping well
+    within the task's timeout (a long backlog is worked off over several hours)."""
+    budget = settings.NEONHUB_TASK_TIMEOUT * 0.8
+    return retention.retention_prune(budget_seconds=budget).as_dict()
 
 
 def ensure_schedules() -> None:

@@ -182,12 +182,11 @@ def test_an_organizations_own_setting_wins_over_the_default(org, settings):
 def test_the_cutoff_is_a_utc_midnight_so_whole_rolled_up_days_go(org):
     assert retention.cutoff_for(days=7, now=NOW) == datetime(2026, 6, 8, tzinfo=UTC)
     same_day = finished(org, at=datetime(2026, 6, 8, 0, 5, tzinfo=UTC))
-    day_before = finished(org, at=datetime(2026, 6, 7, 23, 55, tzinfo=UTC))
+    finished(org, at=datetime(2026, 6, 7, 23, 55, tzinfo=UTC))  # the day before: goes
     org.settings = {"retention": {"days": 7}}
     org.save()
     retention.retention_prune(now=NOW)
     assert set(AgentRun.objects.values_list("id", flat=True)) == {same_day.id}
-    assert day_before.id
     assert RetentionMark.objects.get(organization=org).pruned_before == datetime(
         2026, 6, 8, tzinfo=UTC
     )
@@ -264,3 +263,13 @@ def test_a_stored_value_that_no_longer_validates_falls_back_to_the_default(org, 
     settings.NEONHUB_RETENTION_DAYS = 30
     org.settings = {"retention": {"days": 1}}
     assert settings_retention.retention_days(organization=org) == 30
+
+
+def test_a_pass_stops_at_its_time_budget_and_the_next_goes_on(org):
+    for _ in range(3):
+        finished(org, at=OLD, steps=0)
+    stopped = retention.retention_prune(now=NOW, batch=1, budget_seconds=1e-9)
+    assert stopped.unfinished and stopped.runs == 0
+    assert AgentRun.objects.count() == 3
+    done = retention.retention_prune(now=NOW, batch=1, budget_seconds=60)
+    assert not done.unfinished and done.runs == 3
