@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Model, QuerySet
 from django.utils import timezone
 
@@ -50,6 +50,7 @@ class Pruned:
     outbox: int = 0
     deliveries: int = 0
     batches: int = 0
+    conflicts: int = 0
     slowest_batch_ms: float = 0.0
     total_batch_ms: float = 0.0
     space: dict = field(default_factory=dict)
@@ -58,7 +59,7 @@ class Pruned:
     deadline: float | None = field(default=None, repr=False)
 
     def add(self, other: Pruned) -> None:
-        for name in ("runs", "steps", "approvals", "outbox", "deliveries", "batches"):
+        for name in ("runs", "steps", "approvals", "outbox", "deliveries", "batches", "conflicts"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.total_batch_ms += other.total_batch_ms
         self.slowest_batch_ms = max(self.slowest_batch_ms, other.slowest_batch_ms)
@@ -143,19 +144,32 @@ def _runs_prune(organization: Organization, cutoff: datetime, size: int, pruned:
             return
         after = page[-1][:2]
         started = time.perf_counter()
-        with transaction.atomic():
-            ids = _prunable_ids(organization, cutoff, {lineage for _, _, lineage in page})
-            if ids:
-                pruned.outbox += OutboundMessage.objects.filter(
-                    organization=organization, run_id__in=ids, status__in=OUTBOX_FINISHED
-                ).delete()[0]
-                counts = run_retention.runs_delete(
-                    organization=organization, ids=ids, cutoff=cutoff
-                )
-                pruned.runs += counts["runs"]
-                pruned.steps += counts["steps"]
-                pruned.approvals += counts["approvals"]
+        try:
+            _runs_batch(organization, cutoff, {lineage for _, _, lineage in page}, pruned)
+        except IntegrityError:
+            # PostgreSQL: a run was added to one of these runs while the batch ran (a person's
+            # Retry references it); the batch is rolled back whole and its runs are chosen
+            # again, held now, on the next pass.
+            pruned.conflicts += 1
+            log.warning("retention: a batch of %s met a concurrent change", organization.slug)
         pruned.timed(started)
+
+
+def _runs_batch(
+    organization: Organization, cutoff: datetime, lineages: set[uuid.UUID], pruned: Pruned
+) -> None:
+    with transaction.atomic():
+        ids = _prunable_ids(organization, cutoff, lineages)
+        if not ids:
+            return
+        outbox = OutboundMessage.objects.filter(
+            organization=organization, run_id__in=ids, status__in=OUTBOX_FINISHED
+        ).delete()[0]
+        counts = run_retention.runs_delete(organization=organization, ids=ids, cutoff=cutoff)
+    pruned.outbox += outbox
+    pruned.runs += counts["runs"]
+    pruned.steps += counts["steps"]
+    pruned.approvals += counts["approvals"]
 
 
 def _prunable_ids(
