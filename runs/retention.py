@@ -52,10 +52,16 @@ def lineage_members(
     *, organization: Organization, lineages: Iterable[uuid.UUID], cutoff: datetime
 ) -> list[Member]:
     """Every run of these lineages (a first run by its key; its retries through the partial
-    index ``run_lineage_retries``), with whether each could go."""
+    index ``run_lineage_retries``), with whether each could go; locked until the transaction
+    ends, so call it inside the one that deletes them."""
     keys = list(set(lineages))
-    rows = AgentRun.objects.filter(organization=organization).filter(
-        Q(id__in=keys) | (Q(lineage_id__in=keys) & ~Q(lineage_id=F("id")))
+    # FOR UPDATE (PostgreSQL; SQLite's write lock already serialises): a person's Retry of one
+    # of these runs, which references it, waits for this batch and then finds it gone, instead
+    # of committing in between and leaving a lineage without the outbox rows it is keyed by.
+    rows = (
+        AgentRun.objects.select_for_update()
+        .filter(organization=organization)
+        .filter(Q(id__in=keys) | (Q(lineage_id__in=keys) & ~Q(lineage_id=F("id"))))
     )
     return [
         Member(

@@ -273,3 +273,51 @@ def test_a_pass_stops_at_its_time_budget_and_the_next_goes_on(org):
     assert AgentRun.objects.count() == 3
     done = retention.retention_prune(now=NOW, batch=1, budget_seconds=60)
     assert not done.unfinished and done.runs == 3
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite's write lock serialises")
+@pytest.mark.django_db(transaction=True)
+def test_a_retry_committing_during_a_batch_waits_and_then_finds_its_run_gone(org, monkeypatch):
+    """PostgreSQL: the batch locks the runs it chose, so a Retry that references one of them
+    (its parent) waits for the batch and then fails; it never commits into a lineage whose
+    outbox rows are being deleted."""
+    import threading
+    import time as clock
+
+    from django.db import IntegrityError, connections
+
+    first = finished(org, at=OLD, status="failed")
+    OutboundMessageFactory(organization=org, run_id=first.id, status="sent")
+    outcome: dict = {}
+
+    def retry() -> None:
+        try:
+            AgentRunFactory(
+                organization=org,
+                status="queued",
+                parent_id=first.id,
+                lineage_id=first.lineage_id,
+                trigger="retry",
+            )
+        except IntegrityError as exc:
+            outcome["error"] = exc
+        finally:
+            connections.close_all()
+
+    delete = retention.run_retention.runs_delete
+
+    def race_then_delete(**kwargs):
+        # Chosen, not deleted yet: the moment a Retry committing in between would be lost.
+        racer = threading.Thread(target=retry)
+        racer.start()
+        clock.sleep(1.0)  # the Retry's commit is now waiting for this batch's lock
+        outcome["thread"] = racer
+        return delete(**kwargs)
+
+    monkeypatch.setattr(retention.run_retention, "runs_delete", race_then_delete)
+    pruned = retention.retention_prune(now=NOW)
+    outcome["thread"].join(timeout=30)
+
+    assert pruned.runs == 1 and pruned.outbox == 1
+    assert "error" in outcome
+    assert not AgentRun.objects.filter(lineage_id=first.lineage_id).exists()
