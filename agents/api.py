@@ -37,8 +37,10 @@ from connectors.execution import action_get, action_input
 from connectors.models import Connector
 from connectors.registry import get_provider_class
 from connectors.selectors import connector_get
+from neonhub.core import retention
 from neonhub.core.auth import requires
 from neonhub.core.errors import InvalidInput
+from neonhub.core.retention import RetentionOut, RetentionSettings
 from runs.api import router as runs_router
 from runs.models import AgentRun, Trigger
 from runs.schemas import RunOut
@@ -284,3 +286,22 @@ def compliance_get(request: HttpRequest):
 @requires("manage")
 def compliance_put(request: HttpRequest, body: ComplianceSettings):
     return policy.compliance_settings_save(principal=request.auth, values=body, request=request)
+
+
+@settings_router.get(
+    "/retention",
+    response=RetentionOut,
+    summary="How many days finished runs, steps, outbox rows and webhook deliveries are kept",
+)
+def retention_get(request: HttpRequest):
+    return retention.retention_of(organization=request.auth.organization)
+
+
+@settings_router.put(
+    "/retention",
+    response=RetentionOut,
+    summary="Set the days kept (7 to 3650; null: the installation's default); owners and admins",
+)
+@requires("manage")
+def retention_put(request: HttpRequest, body: RetentionSettings):
+    return retention.retention_save(principal=request.auth, values=body, request=request)

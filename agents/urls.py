@@ -23,6 +23,7 @@ urlpatterns = [
     # The organization's settings pages (agents/workspace.py).
     path("settings/compliance/", workspace.compliance_settings, name="compliance-settings"),
     path("settings/organization/", workspace.organization_settings, name="organization-settings"),
+    path("settings/retention/", workspace.retention_settings, name="retention-settings"),
     path("settings/brands/", workspace.brands, name="brands"),
     path("settings/brands/new/", workspace.brand_new, name="brand-new"),
     path("settings/brands/<uuid:brand_id>/", workspace.brand_edit, name="brand-edit"),

@@ -1,5 +1,6 @@
 """The organization's settings pages (linked from /settings/): compliance, brands and their
-voice, the knowledge base with a retrieval preview, and the organization's name and timezone.
+voice, the knowledge base with a retrieval preview, the organization's name and timezone, and
+how long its run history is kept.
 
 Everyone in the organization reads them; owners and admins change them.  Every change goes
 through one service that validates it and records the audit event in the same transaction;
@@ -34,6 +35,7 @@ from agents.selectors import (
     knowledge_article_list,
     knowledge_articles_active,
 )
+from neonhub.core import retention
 from neonhub.core.auth import page_requires
 from neonhub.core.errors import InvalidInput
 from neonhub.core.views_util import organization_required
@@ -624,3 +626,45 @@ def organization_settings(request: HttpRequest) -> HttpResponse:
                 return redirect("agents:organization-settings")
         return render(request, "agents/settings/organization.html", context, status=422)
     return render(request, "agents/settings/organization.html", context)
+
+
+# --- data retention -----------------------------------------------------------------------------
+
+
+class RetentionForm(forms.Form):
+    days = forms.IntegerField(
+        required=False,
+        label="Keep run history for (days)",
+        min_value=retention.MIN_DAYS,
+        max_value=retention.MAX_DAYS,
+        help_text=(
+            f"Between {retention.MIN_DAYS} and {retention.MAX_DAYS}. Empty: the installation's "
+            "default. The frequency caps count a week of messages, so never less than 7."
+        ),
+    )
+
+
+@login_required
+@organization_required
+@page_requires(
+    "manage",
+    "look at the data retention setting but not change it",
+    methods=("GET", "POST"),
+    reads=("GET",),
+)
+def retention_settings(request: HttpRequest) -> HttpResponse:
+    principal = request.principal
+    current = retention.retention_of(organization=principal.organization)
+    form = RetentionForm(request.POST or None, initial={"days": current.days})
+    _read_only(form, not principal.can_manage)
+    return _form_page(
+        request,
+        form,
+        template="agents/settings/retention.html",
+        context={"read_only": not principal.can_manage, "retention": current},
+        save=lambda fields: retention.retention_save(
+            principal=principal, values={"days": fields["days"]}, request=request
+        ),
+        done=lambda saved: f"Run history is now kept for {saved.effective_days} days.",
+        back="agents:retention-settings",
+    )

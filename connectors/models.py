@@ -165,6 +165,13 @@ class OutboundMessage(BaseModel):
             models.Index(
                 fields=["run_id"], name="outbox_run", condition=models.Q(run_id__isnull=False)
             ),
+            # The retention job (neonhub.ops.retention): side effects linked to no run, by age;
+            # partial, so the rows of runs (nearly all) pay nothing for it.
+            models.Index(
+                fields=["organization", "created_at"],
+                name="outbox_unlinked_created",
+                condition=models.Q(run_id__isnull=True),
+            ),
             # Delivery callbacks (Twilio status): find the row by the provider's id.
             models.Index(fields=["provider", "provider_id"], name="outbox_provider_id"),
             # The connector page: its latest side effects.

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "agents",
     "agents.audience",
     "agents.automation",
+    "neonhub.ops",
 ]
 
 MIDDLEWARE = [
@@ -123,7 +124,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        # auto_vacuum=INCREMENTAL takes effect only on a database that has no tables yet (a new
+        # one; an older file keeps NONE until `manage.py prune_data --vacuum`): pages freed by
+        # the retention job are then handed back a few at a time (neonhub/ops/space.py) instead
+        # of by a VACUUM that rewrites the whole file under the write lock.
+        "init_command": (
+            "PRAGMA auto_vacuum=INCREMENTAL; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+        ),
     }
 # Persistent connections: django-q2 closes "old" connections around every task and broker
 # poll, which with the default of 0 means a new connection (and, on SQLite, the PRAGMAs
@@ -282,6 +289,17 @@ NEONHUB_DEMO_HOOKS = [
 # The admin's Retry and Cancel run actions: agents' services, named here because the runs
 # app must not import agents.
 NEONHUB_RUN_ACTIONS = {"retry": "agents.services.run_retry", "cancel": "agents.services.run_cancel"}
+
+# --- Retention -------------------------------------------------------------------------------
+# Days an organization keeps its finished runs (with their steps and approvals), outbox rows
+# and webhook deliveries, unless it sets its own (Settings -> Data retention); the hourly
+# retention job deletes what is older.  Runs in flight, awaiting approval or scheduled, and
+# side effects whose outcome is not known yet, are never deleted.  At least 7: the frequency
+# caps count a week of messages.
+NEONHUB_RETENTION_DAYS = env.int("NEONHUB_RETENTION_DAYS", default=90)
+# Runs deleted per transaction (with their steps, approvals and outbox rows): small, so the
+# write lock (on SQLite, the whole database's) is never held for long.
+NEONHUB_RETENTION_BATCH = env.int("NEONHUB_RETENTION_BATCH", default=100)
 
 # --- Prices (USD) for the cost of a run: list prices at the time of writing; override them
 # with NEONHUB_PRICES_JSON (same shape; "llm" entries are merged by model name).

@@ -426,3 +426,20 @@ class RunRollup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.hour:%Y-%m-%d %H}:00 {self.agent} {self.status} ×{self.count}"
+
+
+class RetentionMark(models.Model):
+    """How far back an organization's finished runs have been deleted by the retention job.
+
+    ``pruned_before`` is a UTC midnight: every run deleted finished before it, so the rollup
+    hours before it count runs that may no longer exist and are never recomputed from the runs
+    (``runs.rollups.rollups_rebuild`` leaves them as they are).  It only moves forward.
+    """
+
+    organization = models.OneToOneField(
+        Organization, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    pruned_before = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.organization_id} pruned before {self.pruned_before:%Y-%m-%d}"

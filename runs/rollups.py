@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Max, Min, Q, Sum, Value
+from django.db.models import Count, Exists, Max, Min, OuterRef, Q, Sum, Value
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Coalesce, Substr, TruncHour
 from django.utils import timezone
@@ -24,6 +24,7 @@ from runs.models import (
     ROLLUP_BUCKET_FIELDS,
     TERMINAL_STATUSES,
     AgentRun,
+    RetentionMark,
     RunRollup,
     RunStatus,
 )
@@ -123,7 +124,8 @@ def rollups_rebuild(
 ) -> int:
     """Recompute the rollups from the runs (all, or one organization's, from ``since``).
 
-    For backfills and repairs; returns the number of rows written.  One grouped query over
+    For backfills and repairs; returns the number of rows written.  Hours before an
+    organization's retention mark are left alone: their runs may have been deleted.  One grouped query over
     the finished runs, then bulk inserts.
     """
     runs = AgentRun.objects.filter(status__in=TERMINAL_STATUSES, finished_at__isnull=False)
@@ -136,6 +138,22 @@ def rollups_rebuild(
     if since is not None:
         start = hour_of(since)
         runs, rollups = runs.filter(finished_at__gte=start), rollups.filter(hour__gte=start)
+    # Hours before an organization's retention mark count runs the retention job deleted: they
+    # are kept as they are, never recomputed from the runs that are left (runs.retention).
+    runs = runs.exclude(
+        Exists(
+            RetentionMark.objects.filter(
+                organization=OuterRef("organization"), pruned_before__gt=OuterRef("finished_at")
+            )
+        )
+    )
+    rollups = rollups.exclude(
+        Exists(
+            RetentionMark.objects.filter(
+                organization=OuterRef("organization"), pruned_before__gt=OuterRef("hour")
+            )
+        )
+    )
     provider = KeyTextTransform("provider", "error_context")
     grouped = (
         runs.annotate(
@@ -173,6 +191,11 @@ GENERATION_KEY = "runs:rollup-generation"
 def rollups_generation() -> int:
     """Changes when past hours' rollups are rewritten (a rebuild); part of the overview's cache key."""
     return cache.get_or_set(GENERATION_KEY, 1, timeout=None)
+
+
+def rollups_invalidate() -> None:
+    """Forget the overview's cached sums (after a restore replaced the rollups underneath)."""
+    _generation_bump()
 
 
 def _generation_bump() -> None:

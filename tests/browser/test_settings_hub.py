@@ -19,7 +19,15 @@ def test_an_owner_finds_every_setting_and_reads_the_change_in_the_audit_log(brow
     browser_page.login(marketer)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Settings").click()
     links = page.locator("#settings-links")
-    for name in ("Team", "API keys", "Compliance", "Brands and voice", "Approvals", "Audit log"):
+    for name in (
+        "Team",
+        "API keys",
+        "Compliance",
+        "Brands and voice",
+        "Approvals",
+        "Data retention",
+        "Audit log",
+    ):
         expect(links.get_by_role("link", name=name, exact=True)).to_be_visible()
     browser_page.shot("settings")
     links.get_by_role("link", name="Approvals", exact=True).click()
