@@ -22,6 +22,7 @@ from sentry_sdk.transport import Transport
 
 from connectors.secrets import REDACTED, scrub
 from neonhub.core.logcontext import secrets_in_scope
+from neonhub.core.logfilters import strip_query
 
 # --- scrubbing ----------------------------------------------------------------------------------
 
@@ -84,7 +85,8 @@ def scrub_personal(value: str) -> str:
 
 def _scrub_report(value: Any, secrets: list[str]) -> Any:
     if isinstance(value, str):
-        return scrub_personal(scrub_text(value, secrets))
+        # Any query string, not only a whole URL's: a breadcrumb's "POST /send?key=…" too.
+        return scrub_personal(strip_query(scrub(value, secrets)))
     if isinstance(value, dict):
         cleaned = {}
         for key, item in value.items():
