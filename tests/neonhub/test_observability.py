@@ -201,3 +201,17 @@ def test_an_error_report_arrives_scrubbed_and_tagged(org, sentry_events):
 
 def _collected() -> list[dict]:
     return [e.get_event() for e in CapturingTransport.envelopes if e.get_event() is not None]
+
+
+def test_a_worker_task_starts_with_an_empty_log_context():
+    from django_q.signals import pre_execute
+
+    logcontext.bind(organization_id="org-1")
+    logcontext.secrets_add(["left-by-the-last-task"])
+    pre_execute.send(sender="django_q", func=print, task={"sync": True})
+    assert logcontext.secrets_in_scope() == ["left-by-the-last-task"]  # inline: the caller's
+    pre_execute.send(sender="django_q", func=print, task={"id": "t1"})
+    assert logcontext.secrets_in_scope() == []
+    import structlog
+
+    assert structlog.contextvars.get_contextvars() == {}
