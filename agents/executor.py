@@ -86,8 +86,7 @@ def execute_run(run_id) -> datetime | None:
 def _log_outcome(run: AgentRun, when: datetime | None) -> None:
     if when is not None:
         logger.info(
-            "Run will be retried after %s",
-            run.error_code,
+            "Run queued for another attempt",
             extra={"status": "queued", "error_code": run.error_code, "retry_at": when.isoformat()},
         )
     elif run.status in TERMINAL_STATUSES:

@@ -256,6 +256,8 @@ def run_requeue(
     if changed and extra_attempt:
         run.max_attempts += 1
     if changed:
+        run.status, run.next_attempt_at = RunStatus.QUEUED, when
+        run.error_code, run.error_message = code, message[:500]
         metrics.run_retried(agent=run.agent, intent=run.intent, error_code=code)
     return when if changed else None
 
