@@ -131,6 +131,8 @@ def sentry_init(
         dsn=dsn,
         environment=environment or None,
         release=release or None,
+        # No user, cookies or client address.  sentry-sdk 2.x warns that this option gives way to
+        # data_collection, but with data_collection set its own EventScrubber is switched off.
         send_default_pii=False,
         # Local variables hold message bodies, addresses and decrypted credentials.
         include_local_variables=False,
