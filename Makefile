@@ -20,7 +20,8 @@ run: install
 	$(PY) manage.py collectstatic --noinput -v0
 	NEONHUB_PUBLIC_URL=$${NEONHUB_PUBLIC_URL:-http://$(HOST):$(PORT)} $(PY) manage.py demo
 	@# One web server and one worker; Ctrl-C stops both.
-	@NEONHUB_PUBLIC_URL=$${NEONHUB_PUBLIC_URL:-http://$(HOST):$(PORT)} bash -c 'trap "kill 0" EXIT INT TERM; \
+	@NEONHUB_PUBLIC_URL=$${NEONHUB_PUBLIC_URL:-http://$(HOST):$(PORT)} \
+	  NEONHUB_LOG_FORMAT=$${NEONHUB_LOG_FORMAT:-console} bash -c 'trap "kill 0" EXIT INT TERM; \
 	  $(PY) manage.py qcluster & \
 	  $(PY) manage.py runserver $(HOST):$(PORT) --noreload & \
 	  wait'

@@ -14,6 +14,7 @@ from django.utils.functional import SimpleLazyObject
 from agents import queue
 from agents.context import RunContext
 from agents.registry import get_agent
+from neonhub.core import logcontext
 from neonhub.core.errors import Cancelled, ConnectorError, NeonHubError
 from runs import hooks
 from runs import services as run_services
@@ -67,10 +68,37 @@ def execute_run(run_id) -> datetime | None:
     run = run_services.run_claim(run_id=run_id)
     if run is None:
         return None
-    when = _execute(run)
-    if run.status in TERMINAL_STATUSES:
-        hooks.run_finished.send(sender=AgentRun, run=run)
+    # Every log line and error report while it executes names the run and its organization.
+    with logcontext.run_scope(
+        run_id=run.id,
+        organization_id=run.organization_id,
+        agent=run.agent,
+        intent=run.intent,
+        attempt=run.attempt,
+    ):
+        when = _execute(run)
+        _log_outcome(run, when)
+        if run.status in TERMINAL_STATUSES:
+            hooks.run_finished.send(sender=AgentRun, run=run)
     return when
+
+
+def _log_outcome(run: AgentRun, when: datetime | None) -> None:
+    if when is not None:
+        logger.info(
+            "Run queued for another attempt",
+            extra={"status": "queued", "error_code": run.error_code, "retry_at": when.isoformat()},
+        )
+    elif run.status in TERMINAL_STATUSES:
+        logger.info(
+            "Run %s",
+            run.status,
+            extra={
+                "status": run.status,
+                "error_code": run.error_code,
+                "duration_ms": run.duration_ms,
+            },
+        )
 
 
 def _execute(run: AgentRun) -> datetime | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
@@ -29,7 +30,7 @@ from connectors.registry import get_provider_class
 from connectors.runtime import connector_mark, connector_persist, provider_build
 from connectors.secrets import ScrubbingRecorder, scrub, scrub_error, secrets_of
 from connectors.suppressions import suppression_add
-from neonhub.core import sql
+from neonhub.core import logcontext, metrics, sql
 from neonhub.core.errors import (
     ConnectorAuth,
     ConnectorError,
@@ -105,6 +106,8 @@ class ConnectorSession:
         if self._provider is None:
             self._provider = provider_build(connector=self.connector, recorder=self.recorder)
             self._secrets = secrets_of(self._provider)
+            # Logs and error reports of this context hide these values too.
+            logcontext.secrets_add(self._secrets)
             self._provider.recorder = ScrubbingRecorder(self.recorder, self._secrets)
         return self._provider
 
@@ -138,6 +141,46 @@ class ConnectorSession:
         ``idempotency_key`` (derived from the run, action and input when not given).
         """
         act = action_get(self.provider_cls, action)
+        # Counted once the action is known to be the provider's (bounded labels); outcomes are
+        # counted in memory, no query.
+        mode = "sandbox" if self.connector.is_sandbox else "live"
+        started = time.perf_counter()
+        code = ""
+        try:
+            return self._execute(
+                act,
+                input,
+                idempotency_key=idempotency_key,
+                run_id=run_id,
+                contact_id=contact_id,
+                purpose=purpose,
+            )
+        except NeonHubError as exc:
+            code = exc.code
+            raise
+        except BaseException:
+            code = "INTERNAL"
+            raise
+        finally:
+            metrics.connector_request(
+                provider=self.connector.provider,
+                action=act.name,
+                mode=mode,
+                error_code=code,
+                seconds=time.perf_counter() - started,
+            )
+
+    def _execute(
+        self,
+        act: Action,
+        input: dict,
+        *,
+        idempotency_key: str | None,
+        run_id,
+        contact_id,
+        purpose: str,
+    ) -> CallResult:
+        action = act.name
         data = action_input(act, input)
         self._check_usable()
         if act.side_effect:
@@ -230,6 +273,7 @@ class ConnectorSession:
         self._secrets[:] = sorted(
             {*self._secrets, *secrets_of(self._provider)}, key=len, reverse=True
         )
+        logcontext.secrets_add(self._secrets)
         connector_persist(connector=self.connector, provider=self._provider)
 
     def _succeeded(self) -> None:

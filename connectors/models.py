@@ -98,6 +98,11 @@ class OutboxStatus(models.TextChoices):
     UNKNOWN = "unknown", "Unknown"
 
 
+# Not settled: being sent (or left by a crash), or its outcome unknown.  The metrics count these
+# (connectors.metrics), from the partial index outbox_open.
+OPEN_OUTBOX_STATUSES = (OutboxStatus.PENDING, OutboxStatus.UNKNOWN)
+
+
 class OutboundMessage(BaseModel):
     """One side effect (a message, a post, an email, an upload), keyed so it happens once.
 
@@ -161,6 +166,13 @@ class OutboundMessage(BaseModel):
             ),
         ]
         indexes = [
+            # /metrics: the open side effects by status and provider (connectors.metrics), read
+            # from this small index instead of the whole outbox.
+            models.Index(
+                fields=["status", "provider"],
+                name="outbox_open",
+                condition=models.Q(status__in=["pending", "unknown"]),
+            ),
             # The run page: the side effects of one run.
             models.Index(
                 fields=["run_id"], name="outbox_run", condition=models.Q(run_id__isnull=False)

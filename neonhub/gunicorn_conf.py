@@ -51,3 +51,25 @@ accesslog = "-"
 # gunicorn's control socket (for gunicornc) is not used; its default place, ~/.gunicorn/, is shared
 # by every gunicorn of one user and is not writable for the container image's user.
 control_socket_disable = True
+
+
+# --- Prometheus multiprocess mode (docs/MONITORING.md) -------------------------------------------
+# With PROMETHEUS_MULTIPROC_DIR set, every worker process writes its counts to files there and
+# /metrics adds them up.  A new server starts from nothing: the files of the processes before it
+# are removed before any worker starts; an exited worker's live gauges go with it.
+
+
+def on_starting(server):
+    path = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if path:
+        os.makedirs(path, exist_ok=True)
+        from neonhub.core.metrics import multiprocess_dir_wipe
+
+        multiprocess_dir_wipe(path)
+
+
+def child_exit(server, worker):
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import environ
 
+from neonhub import observability
 from neonhub.secrets import load_or_create
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -72,6 +73,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every later log line of the request names it (and, once known, its organization).
+    "neonhub.core.middleware.LogContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "neonhub.core.middleware.BodySizeLimitMiddleware",
@@ -362,29 +365,32 @@ NEONHUB_HEALTH_WORKER_STALE_SECONDS = env.int("NEONHUB_HEALTH_WORKER_STALE_SECON
 NEONHUB_HEALTH_MIN_FREE_DISK_MB = env.int("NEONHUB_HEALTH_MIN_FREE_DISK_MB", default=500)
 
 # --- Logging and error reporting ------------------------------------------------------------
-# Request logs (Django's and the development server's) never carry query strings: Meta's webhook
-# verification puts its verify token there.  gunicorn's access log: neonhub/gunicorn_conf.py.
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {"no_query_strings": {"()": "neonhub.core.logfilters.DropQueryStrings"}},
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("NEONHUB_LOG_LEVEL", default="INFO")},
-    "loggers": {
-        "django-q": {"level": "WARNING"},
-        "django.request": {"filters": ["no_query_strings"]},
-        "django.server": {
-            "handlers": ["console"],
-            "level": "INFO",
-            "propagate": False,
-            "filters": ["no_query_strings"],
-        },
-    },
-}
+# Every log line (Django's, django-q2's, ours) goes through structlog's formatter: JSON objects,
+# one a line, with the run and organization ids of the moment, or readable lines ("console") for
+# a person at a terminal; both lose secrets and query strings (neonhub/observability.py).
+# Request logs keep their query-string filter: Meta's webhook verification puts its verify token
+# there.  gunicorn's access log: neonhub/gunicorn_conf.py.
+NEONHUB_LOG_FORMAT = env.str("NEONHUB_LOG_FORMAT", default="console" if DEBUG else "json")
+if NEONHUB_LOG_FORMAT not in ("json", "console"):
+    raise environ.ImproperlyConfigured("NEONHUB_LOG_FORMAT must be json or console")
+LOGGING = observability.logging_config(
+    fmt=NEONHUB_LOG_FORMAT, level=env.str("NEONHUB_LOG_LEVEL", default="INFO")
+)
 
+# Errors to Sentry when set (scrubbed: see neonhub/observability.py), logs otherwise.
 SENTRY_DSN = env.str("SENTRY_DSN", default="")
-if SENTRY_DSN:  # pragma: no cover - needs a Sentry project
-    import sentry_sdk
+if SENTRY_DSN:
+    observability.sentry_init(
+        dsn=SENTRY_DSN,
+        environment=env.str("SENTRY_ENVIRONMENT", default=""),
+        release=env.str("SENTRY_RELEASE", default=""),
+    )
 
-    sentry_sdk.init(dsn=SENTRY_DSN, send_default_pii=False, traces_sample_rate=0.0)
+# --- Metrics --------------------------------------------------------------------------------
+# prometheus-client's multiprocess mode: every web and worker process of one machine writes its
+# counts to files in this directory and /metrics adds them up.  prometheus-client reads the
+# variable from the environment when it is imported, so it must be set for the processes, not
+# only here.  Unset: each process serves its own counts (one process: runserver).
+PROMETHEUS_MULTIPROC_DIR = env.str("PROMETHEUS_MULTIPROC_DIR", default="")
+if PROMETHEUS_MULTIPROC_DIR:
+    Path(PROMETHEUS_MULTIPROC_DIR).mkdir(parents=True, exist_ok=True)

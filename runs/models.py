@@ -420,6 +420,8 @@ class RunRollup(models.Model):
             ),
         ]
         indexes = [
+            # /metrics: the newest hour counted (runs.metrics, rollup lag), from the index's end.
+            models.Index(fields=["hour"], name="runrollup_hour"),
             # The overview filtered by agent: one agent's rows over a window of hours.
             models.Index(fields=["organization", "agent", "hour"], name="runrollup_org_agent_hour"),
         ]

@@ -19,7 +19,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from neonhub.core import sql
+from neonhub.core import metrics, sql
 from neonhub.core.errors import Conflict
 from neonhub.core.models import Organization
 from runs.models import (
@@ -125,7 +125,7 @@ def run_claim(*, run_id) -> AgentRun | None:
     except ValidationError:
         return None
     now = timezone.now()
-    return sql.update_returning(
+    run = sql.update_returning(
         AgentRun,
         where={"id": run_pk, "status": RunStatus.QUEUED},
         values={
@@ -139,6 +139,9 @@ def run_claim(*, run_id) -> AgentRun | None:
         null_or_at_most={"next_attempt_at": now},
         durable=False,
     )
+    if run is not None:
+        metrics.run_started(agent=run.agent, intent=run.intent)
+    return run
 
 
 def _finish(run: AgentRun, **fields: Any) -> bool:
@@ -162,8 +165,21 @@ def _finish(run: AgentRun, **fields: Any) -> bool:
                 setattr(run, key, value)
             if "cost" not in fields:
                 run.cost = AgentRun.objects.filter(pk=run.pk).values_list("cost", flat=True).get()
-            rollup_add(run=run)
+            _counted(run)
     return bool(changed)
+
+
+def _counted(run: AgentRun) -> None:
+    """A run that just finished, in its rollup (same transaction) and in the process's counters
+    (in memory: no query).  Every transition to completed, failed or cancelled comes here."""
+    rollup_add(run=run)
+    metrics.run_finished(
+        agent=run.agent,
+        intent=run.intent,
+        status=run.status,
+        error_code=run.error_code,
+        duration_ms=run.duration_ms,
+    )
 
 
 def run_complete(*, run: AgentRun, output: Any, metrics: dict, **extra: Any) -> bool:
@@ -239,6 +255,10 @@ def run_requeue(
     )
     if changed and extra_attempt:
         run.max_attempts += 1
+    if changed:
+        run.status, run.next_attempt_at = RunStatus.QUEUED, when
+        run.error_code, run.error_message = code, message[:500]
+        metrics.run_retried(agent=run.agent, intent=run.intent, error_code=code)
     return when if changed else None
 
 
@@ -286,7 +306,7 @@ def run_request_cancel(*, run: AgentRun) -> AgentRun:
                 state=ApprovalState.CANCELLED, decided_at=now, updated_at=now
             )
             run.refresh_from_db()
-            rollup_add(run=run)
+            _counted(run)
             return run
         if AgentRun.objects.filter(pk=run.pk, status=RunStatus.QUEUED).update(
             status=RunStatus.CANCELLED,
@@ -297,7 +317,7 @@ def run_request_cancel(*, run: AgentRun) -> AgentRun:
             updated_at=now,
         ):
             run.refresh_from_db()
-            rollup_add(run=run)
+            _counted(run)
             return run
     if (
         run.status == RunStatus.RUNNING
@@ -416,7 +436,7 @@ def _approval_close(
             updated_at=now,
         )
         run.refresh_from_db()
-        rollup_add(run=run)
+        _counted(run)
     return True
 
 

@@ -69,3 +69,21 @@ def sandbox_connectors(org, providers=SENDING_PROVIDERS) -> None:
             credentials=placeholders(cls.Credentials),
             config=placeholders(cls.Config),
         )
+
+
+def scrape(client, **headers) -> dict:
+    """``/metrics`` parsed: ``{(sample name, ((label, value), ...)): value}``."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    resp = client.get("/metrics", headers=headers)
+    assert resp.status_code == 200, resp.content
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(resp.content.decode())
+        for s in family.samples
+    }
+
+
+def sample(scraped: dict, name: str, **labels) -> float:
+    """One sample of a scrape, 0 when absent (a counter not incremented yet has no sample)."""
+    return scraped.get((name, tuple(sorted(labels.items()))), 0.0)

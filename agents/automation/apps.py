@@ -9,8 +9,9 @@ class AutomationConfig(AppConfig):
 
     def ready(self) -> None:
         # Imported here, not at the top: apps.py loads before the models are ready.
-        from agents.automation import batches, dependents, tasks
+        from agents.automation import batches, dependents, metrics, tasks
         from connectors.hooks import connector_dependents_finder_add
+        from neonhub.core.metrics import scrape_collector_add
         from runs import hooks
 
         # The minute task that starts due schedules and nudges batches exists wherever the
@@ -22,3 +23,5 @@ class AutomationConfig(AppConfig):
         )
         # A connector's page and its delete confirmation name what depends on it.
         connector_dependents_finder_add("automation", dependents.connector_dependents_find)
+        # /metrics reads the running and paused batches' progress when it is scraped.
+        scrape_collector_add("batches", metrics.collect)

@@ -18,6 +18,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from ninja.security import HttpBearer
 from ninja.security.session import SessionAuth as NinjaSessionAuth
 
+from neonhub.core import logcontext
 from neonhub.core import scopes as scope_set
 from neonhub.core.errors import NotFound, PermissionDenied
 from neonhub.core.models import MANAGE_ROLES, WRITE_ROLES, ApiKey, Organization
@@ -87,6 +88,7 @@ class ApiKeyBearer(HttpBearer):
             )
         principal = Principal(organization=key.organization, role=key.role, api_key=key)
         request.principal = principal
+        logcontext.bind(organization_id=key.organization_id, api_key_id=key.id)
         return principal
 
 

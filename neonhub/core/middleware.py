@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import re
 import tempfile
+import uuid
 
 from django.conf import settings
 from django.core.handlers.wsgi import LimitedStream
@@ -8,6 +10,7 @@ from django.http import HttpRequest, JsonResponse
 from django.shortcuts import redirect
 from django.utils import timezone
 
+from neonhub.core import logcontext
 from neonhub.core.auth import Principal
 from neonhub.core.selectors import membership_list_for_user
 from neonhub.core.team import two_factor_required
@@ -86,6 +89,33 @@ class BodySizeLimitMiddleware:
         return settings.NEONHUB_MAX_BODY_BYTES
 
 
+# A request id a proxy sends (X-Request-ID) is kept when it is plainly an id; anything else could
+# forge a log line.
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+
+
+class LogContextMiddleware:
+    """Every log line of a request names it (its id, method and path without the query string);
+    the organization is added once the request is authenticated (``logcontext.bind``).
+
+    The context is cleared when the request begins and, through ``request_finished`` (connected
+    in ``CoreConfig.ready``), once the response is closed: Django logs a 4xx or 5xx answer
+    after the middleware returns, and that line keeps the ids.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest):
+        logcontext.clear()
+        sent = request.headers.get("X-Request-ID", "")
+        request_id = sent if _REQUEST_ID.fullmatch(sent) else uuid.uuid4().hex
+        logcontext.bind(request_id=request_id, method=request.method, path=request.path)
+        response = self.get_response(request)
+        response["X-Request-ID"] = request_id
+        return response
+
+
 class OrganizationMiddleware:
     """Resolve a logged-in user's current organization into ``request.principal``."""
 
@@ -106,6 +136,7 @@ class OrganizationMiddleware:
                 request.principal = Principal(
                     organization=chosen.organization, role=chosen.role, user=user
                 )
+                logcontext.bind(organization_id=chosen.organization_id, user_id=user.pk)
                 # Pages show times in the organization's timezone.
                 with timezone.override(chosen.organization.tz):
                     return self.get_response(request)

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_POST, require_safe
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from neonhub.core import audit, health
+from neonhub.core import metrics as metrics_registry
 from neonhub.core.auth import page_requires
 from neonhub.core.clientip import address_in, client_address
 from neonhub.core.middleware import SESSION_ORG_KEY
@@ -47,7 +48,8 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 @require_GET
 def metrics(request: HttpRequest) -> HttpResponse:
-    """Prometheus text, for a scraper that passes every check configured (see settings)."""
+    """Prometheus text, for a scraper that passes every check configured (see settings): every
+    process's counts and the database's numbers now (``neonhub.core.metrics``)."""
     token = settings.NEONHUB_METRICS_TOKEN
     if token:
         sent = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
@@ -58,7 +60,8 @@ def metrics(request: HttpRequest) -> HttpResponse:
     allowed = settings.NEONHUB_METRICS_ALLOWED_IPS  # empty only when a token guards it
     if allowed and not address_in(client_address(request), allowed):
         return _metrics_refused("FORBIDDEN", "Metrics are not served to this address", 403)
-    return HttpResponse(generate_latest(), content_type=CONTENT_TYPE_LATEST)
+    body = generate_latest(metrics_registry.scrape_registry())
+    return HttpResponse(body, content_type=CONTENT_TYPE_LATEST)
 
 
 def _metrics_refused(code: str, message: str, status: int) -> JsonResponse:

@@ -289,3 +289,15 @@ def test_run_finished_hook_gets_finished_runs_but_not_requeued_ones(org):
     finally:
         hooks.run_finished.disconnect(receiver)
     assert [(r.id, r.status) for r in seen] == [(done.id, RunStatus.COMPLETED)]
+
+
+def test_a_retry_is_logged_with_its_error_code_and_time(org, caplog):
+    import logging
+
+    run = queued(org, "flaky", {"succeed_on_attempt": 2})
+    with caplog.at_level(logging.INFO, logger="agents.executor"):
+        executor.execute_run(run.id)
+    run.refresh_from_db()
+    record = next(r for r in caplog.records if r.getMessage() == "Run queued for another attempt")
+    assert record.error_code == "CONNECTOR_UNAVAILABLE" and record.status == "queued"
+    assert record.retry_at == run.next_attempt_at.isoformat()
