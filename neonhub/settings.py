@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "agents",
     "agents.audience",
     "agents.automation",
+    "agents.analytics",
 ]
 
 MIDDLEWARE = [
@@ -359,3 +360,9 @@ if SENTRY_DSN:  # pragma: no cover - needs a Sentry project
     import sentry_sdk
 
     sentry_sdk.init(dsn=SENTRY_DSN, send_default_pii=False, traces_sample_rate=0.0)
+
+# --- Post analytics -------------------------------------------------------------------------
+# How many due post-metrics collections the minute task reads per tick, and for how long at
+# most (it stops early and leaves the rest for the next tick).
+NEONHUB_METRICS_BATCH = env.int("NEONHUB_METRICS_BATCH", default=20)
+NEONHUB_METRICS_TICK_SECONDS = env.float("NEONHUB_METRICS_TICK_SECONDS", default=40.0)

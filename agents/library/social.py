@@ -16,6 +16,7 @@ from django.utils import timezone
 from pydantic import BaseModel, BeforeValidator, Field, field_validator
 
 from agents import llm, publishing, writer
+from agents.analytics import services as analytics_services
 from agents.base import Agent, IntentInput, intent
 from agents.checks import Checks, brand_known, connector_ready, public_url
 from agents.context import RunContext
@@ -335,6 +336,14 @@ class SocialAgent(Agent):
         }
         if result.already_sent_in_run is not None:  # answered from the outbox: not posted again
             published["alreadySentInRun"] = str(result.already_sent_in_run)
+        # Its numbers are read 1 hour, 24 hours, 7 days and 30 days from now (analytics).
+        analytics_services.post_track(
+            connector=handle.connector,
+            provider_post_id=published["postId"],
+            url=published["permalink"],
+            action=plan.action,
+            run_id=result.already_sent_in_run or handle.ctx.run_id,
+        )
         return published
 
 
