@@ -35,9 +35,15 @@ from agents.analytics.models import (
 from connectors.base import post_metrics_clean
 from connectors.budgets import budget_wait
 from connectors.execution import connector_session
-from connectors.models import Connector
+from connectors.models import Connector, Health
 from connectors.registry import get_provider_class
-from neonhub.core.errors import ConnectorError, ConnectorRateLimited, NeonHubError, OutcomeUnknown
+from neonhub.core.errors import (
+    ConnectorAuth,
+    ConnectorError,
+    ConnectorRateLimited,
+    NeonHubError,
+    OutcomeUnknown,
+)
 from neonhub.core.recording import StepRecord
 
 logger = logging.getLogger(__name__)
@@ -49,6 +55,10 @@ CLAIM_SECONDS = 600
 # apart at least, before the collection is marked failed.
 MAX_ATTEMPTS = 5
 RETRY_WAIT = timedelta(hours=1)
+# A connector that needs reconnecting (or is switched off) is waited for, this long between
+# looks, until the reading is this late; then it is marked failed.
+RECONNECT_WAIT = timedelta(hours=6)
+GIVE_UP_AFTER = timedelta(days=7)
 
 
 # --- tracking a published post ------------------------------------------------------------------
@@ -192,6 +202,9 @@ def collection_collect(*, collection: MetricsCollection) -> str:
     reason = _unusable(post, connector)
     if reason:
         return _finish(collection, CollectionStatus.SKIPPED, note=reason, code="UNSUPPORTED")
+    blocked = _blocked(connector)
+    if blocked:
+        return _wait_for_person(collection, blocked)
     provider_cls = get_provider_class(connector.provider)
     data = {"post_id": post.provider_post_id}
     if not connector.is_sandbox:
@@ -232,6 +245,35 @@ def _unusable(post: TrackedPost, connector: Connector | None) -> str:
     return ""
 
 
+def _blocked(connector: Connector) -> str:
+    """Why the connector cannot be called now but may be after a person acts (empty: it can)."""
+    if not connector.enabled:
+        return f"The connector {connector.name!r} is switched off"
+    if connector.is_sandbox:
+        return ""
+    if connector.health == Health.NEEDS_RECONNECT:
+        return f"The connector {connector.name!r} needs reconnecting"
+    if connector.health == Health.DISABLED:
+        return f"The connector {connector.name!r} is disabled"
+    return ""
+
+
+def _wait_for_person(collection: MetricsCollection, reason: str) -> str:
+    if timezone.now() - collection.due_at > GIVE_UP_AFTER:
+        return _finish(
+            collection,
+            CollectionStatus.FAILED,
+            note=f"{reason}; this reading is more than 7 days late",
+            code="CONNECTOR_AUTH",
+        )
+    return _wait(
+        collection,
+        seconds=RECONNECT_WAIT.total_seconds(),
+        note=f"Waiting: {reason}",
+        code="CONNECTOR_BLOCKED",
+    )
+
+
 def _budget_note(wait: float) -> str:
     minutes = max(1, round(wait / 60))
     return f"Waiting for the connector's budget: about {minutes} min, not to crowd out publishing"
@@ -249,6 +291,13 @@ def _failed(collection: MetricsCollection, exc: NeonHubError, recorder: _CallRec
     collection.http_status = recorder.http_status
     collection.provider_error_code = recorder.provider_error_code[:64]
     collection.attempts += 1
+    if isinstance(exc, ConnectorAuth):
+        # Rejected credentials: the connector is now marked for reconnecting; once a person
+        # reconnects it, the reading goes through.
+        collection.save(
+            update_fields=["calls", "http_status", "provider_error_code", "attempts", "updated_at"]
+        )
+        return _wait_for_person(collection, exc.message)
     transient = isinstance(exc, ConnectorError) and exc.transient
     if isinstance(exc, ConnectorRateLimited | OutcomeUnknown) or (
         transient and collection.attempts < MAX_ATTEMPTS

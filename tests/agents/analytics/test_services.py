@@ -170,3 +170,37 @@ def test_the_batch_is_small(org, settings):
         published(connector, f"t3_abc1{i}")
     assert services.collections_collect_due()["collected"] == 2
     assert services.collections_collect_due()["collected"] == 1
+
+
+@responses.activate
+def test_rejected_credentials_wait_for_a_reconnect_then_give_up(org, live_reddit):
+    responses.get(f"{REDDIT_API}/api/info", status=401, json={"message": "Unauthorized"})
+    responses.post(
+        "https://www.reddit.com/api/v1/access_token",
+        status=401,
+        json={"message": "Unauthorized", "error": 401},
+    )
+    post = published(live_reddit, "t3_1h8x2kq")
+    assert services.collections_collect_due()["waiting"] == 1
+    first = post.collections.get(hours_after=1)
+    assert first.status == CollectionStatus.DUE and first.note.startswith("Waiting:")
+    live_reddit.refresh_from_db()
+    assert live_reddit.health == Health.NEEDS_RECONNECT
+    # Still not reconnected a week after it was due: no call, marked failed with the reason.
+    calls = len(responses.calls)
+    MetricsCollection.objects.filter(pk=first.pk).update(
+        due_at=timezone.now() - timedelta(days=8), not_before=timezone.now()
+    )
+    services.collections_collect_due()
+    first.refresh_from_db()
+    assert first.status == CollectionStatus.FAILED and "needs reconnecting" in first.note
+    assert len(responses.calls) == calls
+
+
+def test_a_switched_off_connector_is_waited_for(org):
+    connector = sandbox(org, "reddit")
+    connector.enabled = False
+    connector.save(update_fields=["enabled"])
+    post = published(connector, "t3_abc12")
+    assert services.collections_collect_due()["waiting"] == 1
+    assert "switched off" in post.collections.get(hours_after=1).note
