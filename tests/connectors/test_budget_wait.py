@@ -18,7 +18,7 @@ BUDGETS = (
 )
 
 
-def test_looking_spends_nothing_and_answers_the_wait(counter):
+def test_looking_spends_nothing_and_answers_the_wait(counter):  # noqa: F811 - the fixture
     connector = ConnectorFactory()
     for _ in range(3):  # looking again and again spends nothing
         assert budget_wait(connector=connector, budgets=BUDGETS, action="read") is None

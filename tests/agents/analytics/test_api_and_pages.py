@@ -147,3 +147,11 @@ def test_social_report_sums_the_stored_numbers(run_intent, org, collected):
     assert out["platforms"]["youtube"]["metrics"] == {"views": 0, "likes": 0, "comments": 0}
     assert out["platforms"]["reddit"] == {"posts": 1, "postsWithNumbers": 0, "metrics": {}}
     assert out["message"] == "1 of 2 posts published in the last 30 days have numbers"
+
+
+def test_social_report_reads_as_words_on_its_run_page(run_intent, owner_client, collected):
+    run = run_intent("social", "analytics", {})
+    page = owner_client.get(f"/runs/{run.pk}/").content.decode()
+    assert "What the posts achieved" in page
+    assert "1 of 1 posts published in the last 30 days have numbers" in page
+    assert "YouTube" in page and "Views 0" in page
