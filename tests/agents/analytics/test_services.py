@@ -10,7 +10,10 @@ from django.utils import timezone
 
 from agents.analytics import services
 from agents.analytics.models import CollectionStatus, MetricsCollection, PostMetric, TrackedPost
-from connectors.models import BudgetUsage, Health
+from connectors.base import Budget
+from connectors.budgets import budget_consume, budget_wait
+from connectors.models import Health
+from connectors.registry import get_provider_class
 from tests.agents.analytics.conftest import REDDIT_UA, VIDEO_ID, published, sandbox
 from tests.connectors.providers.messaging_helpers import fixture
 
@@ -18,6 +21,23 @@ pytestmark = pytest.mark.django_db
 
 REDDIT_API = "https://oauth.reddit.com"
 YOUTUBE_API = "https://www.googleapis.com/youtube/v3"
+
+
+def spend(connector, name: str, units: int) -> None:
+    """Use ``units`` of one of the connector's budgets, on whichever counter is in use."""
+    (budget,) = [b for b in get_provider_class(connector.provider).budgets if b.name == name]
+    budget_consume(
+        connector=connector,
+        budgets=[
+            Budget(
+                name=name,
+                limit=budget.limit,
+                per_seconds=budget.per_seconds,
+                cost=lambda a, d: units,
+            )
+        ],
+        action="x",
+    )
 
 
 def test_a_published_post_is_read_after_1_hour_24_hours_7_days_and_30_days(org):
@@ -89,20 +109,18 @@ def test_live_collection_goes_through_the_connector_and_records_the_call(org, li
     assert (first.calls, first.http_status) == (1, 200)
     values = dict(first.metrics.values_list("name", "value"))
     assert values == {"views": 15234, "likes": 812, "comments": 97}
-    # The quota was spent like any call: its unit is on the shared budget and the metrics share.
-    assert set(BudgetUsage.objects.values_list("budget", flat=True)) == {
-        "youtube_quota",
-        "youtube_metrics",
-    }
+    # The quota was spent like any call: one unit on the shared budget and the metrics share
+    # (asked of whichever counter is in use, the database or Redis).
+    for name in ("youtube_quota", "youtube_metrics"):
+        full_at_one = Budget(name=name, limit=1, per_seconds=86400)
+        assert budget_wait(connector=live_youtube, budgets=[full_at_one], action="x") is not None
 
 
 @responses.activate
 def test_a_spent_budget_leaves_the_collection_for_a_later_tick(org, live_reddit):
     # The metrics share of Reddit's minute is used up: no call goes out (responses would
     # refuse any), the collection waits, and the connector is not marked rate limited.
-    BudgetUsage.objects.bulk_create(
-        [BudgetUsage(connector=live_reddit, budget="reddit_metrics") for _ in range(30)]
-    )
+    spend(live_reddit, "reddit_metrics", 30)
     post = published(live_reddit, "t3_1h8x2kq")
     assert services.collections_collect_due()["waiting"] == 1
     first = post.collections.get(hours_after=1)
@@ -116,9 +134,7 @@ def test_a_spent_budget_leaves_the_collection_for_a_later_tick(org, live_reddit)
 @responses.activate
 def test_sends_keep_their_room_in_the_shared_budget(org, live_reddit):
     # Sends have used the whole 100 a minute: collecting waits instead of taking more.
-    BudgetUsage.objects.bulk_create(
-        [BudgetUsage(connector=live_reddit, budget="reddit_requests") for _ in range(100)]
-    )
+    spend(live_reddit, "reddit_requests", 100)
     published(live_reddit, "t3_1h8x2kq")
     assert services.collections_collect_due()["waiting"] == 1
     assert len(responses.calls) == 0
