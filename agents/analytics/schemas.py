@@ -19,7 +19,7 @@ class PostOut(Schema):
     published_at: datetime
     sandbox: bool
     campaign_id: str
-    metrics: dict[str, float] = Field(
+    metrics: dict[str, int | float] = Field(
         description="The current numbers (the newest collection that went through); "
         "only what the platform reports"
     )
@@ -38,7 +38,7 @@ class CollectionOut(Schema):
     status: str = Field(description="due, collected, skipped or failed")
     collected_at: datetime | None
     note: str = Field(description="Why it waits, was skipped or failed")
-    metrics: dict[str, float]
+    metrics: dict[str, int | float]
 
 
 class PostMetricsOut(Schema):
@@ -51,7 +51,7 @@ class ChannelOut(Schema):
     platform: str
     posts: int
     posts_with_numbers: int
-    metrics: dict[str, float] = Field(description="The sum of each post's current numbers")
+    metrics: dict[str, int | float] = Field(description="The sum of each post's current numbers")
 
 
 class PostQuery(Schema):

@@ -162,4 +162,10 @@ def channel_daily(*, organization, platform: str, metric: str, days: int = 30) -
 
 
 def _ordered(values: dict) -> dict:
-    return {name: values[name] for name in POST_METRIC_NAMES if name in values}
+    """The contract's order; whole numbers as integers (counts are stored as floats so watch
+    time can have a fraction)."""
+    return {name: _plain(values[name]) for name in POST_METRIC_NAMES if name in values}
+
+
+def _plain(value: float) -> int | float:
+    return int(value) if float(value).is_integer() else value

@@ -29,6 +29,7 @@ def test_posts_list_and_detail_with_current_numbers(api, collected):
         "likes": 0.0,
         "comments": 0.0,
     }
+    assert all(type(v) is int for v in item["metrics"].values())  # counts read as counts
     assert item["metrics_collected_at"] and page["next_cursor"] is None
     detail = api.get(f"/posts/{collected.pk}").json()
     assert detail["provider_post_id"] == VIDEO_ID and detail["sandbox"] is True
