@@ -73,6 +73,7 @@ def test_another_organizations_post_is_404(other_api, collected):
     assert other_api.get(f"/posts/{collected.pk}").status_code == 404
     assert other_api.get(f"/posts/{collected.pk}/metrics").status_code == 404
     assert other_api.get("/posts").json()["items"] == []
+    assert other_api.get("/posts/channels").json() == []
 
 
 def test_a_key_without_the_analytics_scope_is_refused(client, org, collected):
@@ -110,6 +111,7 @@ def test_post_page_of_another_organization_is_404(client, other_org, collected):
 
     client.force_login(MembershipFactory(organization=other_org, role="owner").user)
     assert client.get(f"/analytics/posts/{collected.pk}/").status_code == 404
+    assert VIDEO_ID not in client.get("/analytics/").content.decode()
 
 
 def test_skipped_collection_reason_is_on_the_post_page(owner_client, org):
