@@ -319,12 +319,19 @@ class Instagram(GraphProvider):
         )
         product = str(media.get("media_product_type") or "FEED")
         asked = PRODUCT_METRICS.get(product, PRODUCT_METRICS["FEED"])
-        body = self.graph(
-            "GET",
-            f"{data.post_id}/insights",
-            params={"metric": ",".join(asked)},
-            step="instagram.media_insights",
-        )
+        try:
+            body = self.graph(
+                "GET",
+                f"{data.post_id}/insights",
+                params={"metric": ",".join(asked)},
+                step="instagram.media_insights",
+            )
+        except ConnectorError as exc:
+            # "(#10) Not enough viewers for the media to show insights": code 10 is otherwise a
+            # missing permission, but here it only means "no numbers yet", not a bad token.
+            if exc.provider_code == "10" and "not enough viewers" in exc.message.lower():
+                return {"post_id": data.post_id, "metrics": {}}
+            raise
         values = {METRIC_NAMES.get(k, k): v for k, v in latest_values(body).items()}
         total_ms = values.pop("ig_reels_video_view_total_time", None)
         if isinstance(total_ms, int | float) and not isinstance(total_ms, bool):

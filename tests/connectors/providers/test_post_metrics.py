@@ -187,3 +187,15 @@ def test_sandbox_answers_zeros_under_contract_names(cls, post_id):
     assert out["post_id"] == post_id
     assert out["metrics"] and set(out["metrics"]) <= set(POST_METRIC_NAMES)
     assert set(out["metrics"].values()) == {0}
+
+
+@responses.activate
+def test_instagram_not_enough_viewers_is_no_numbers_yet_not_a_bad_token():
+    responses.get(f"{igt.GRAPH}/{igt.MEDIA}", json=fixture("instagram", "media_type_feed.json"))
+    responses.get(
+        f"{igt.GRAPH}/{igt.MEDIA}/insights",
+        json=fixture("instagram", "error_10_not_enough_viewers.json"),
+        status=400,
+    )
+    out = igt.run(igt.make(), "post_metrics", post_id=igt.MEDIA).output
+    assert out == {"post_id": igt.MEDIA, "metrics": {}}
