@@ -179,19 +179,29 @@ def collections_collect_due(*, limit: int | None = None, seconds: float | None =
     seconds = seconds if seconds is not None else settings.NEONHUB_METRICS_TICK_SECONDS
     started, now = time.monotonic(), timezone.now()
     counts = {"collected": 0, "waiting": 0, "skipped": 0, "failed": 0}
-    spent: set = set()  # connectors whose budget is used up for this tick
+    # Connectors whose budget is short this tick, with the wait: their other due readings
+    # wait as long, so they do not fill the next batches ahead of other connectors'.
+    spent: dict = {}
     for collection in collections_due(limit=limit, now=now):
         if time.monotonic() - started > seconds:
             break
         connector = collection.post.connector
-        if connector is not None and connector.pk in spent:
-            continue
         if not _claim(collection, now):
+            continue
+        if connector is not None and connector.pk in spent:
+            counts[
+                _wait(
+                    collection,
+                    seconds=spent[connector.pk],
+                    note=_budget_note(spent[connector.pk]),
+                    code="BUDGET",
+                )
+            ] += 1
             continue
         outcome = collection_collect(collection=collection)
         counts[outcome] += 1
         if outcome == "waiting" and collection.error_code == "BUDGET":
-            spent.add(connector.pk)
+            spent[connector.pk] = (collection.not_before - timezone.now()).total_seconds()
     return counts
 
 

@@ -220,3 +220,21 @@ def test_a_switched_off_connector_is_waited_for(org):
     post = published(connector, "t3_abc12")
     assert services.collections_collect_due()["waiting"] == 1
     assert "switched off" in post.collections.get(hours_after=1).note
+
+
+@responses.activate
+def test_a_short_budget_moves_all_of_its_connectors_readings_out_of_the_way(org, live_reddit):
+    spend(live_reddit, "reddit_metrics", 30)
+    for i in range(3):
+        published(live_reddit, f"t3_1h8x2k{i}")
+    other = published(sandbox(org, "youtube"), VIDEO_ID)
+    assert services.collections_collect_due() == {
+        "collected": 1,
+        "waiting": 3,
+        "skipped": 0,
+        "failed": 0,
+    }
+    assert other.collections.get(hours_after=1).status == CollectionStatus.COLLECTED
+    waiting = MetricsCollection.objects.filter(post__connector=live_reddit, hours_after=1)
+    assert all(c.error_code == "BUDGET" and c.not_before > timezone.now() for c in waiting)
+    assert len(responses.calls) == 0
