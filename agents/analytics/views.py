@@ -13,6 +13,7 @@ from agents.analytics.models import TrackedPost
 from agents.fields import CHOICE_LABELS
 from neonhub.core.errors import NotFound
 from neonhub.core.views_util import not_found, organization_required, page_or_first
+from runs import selectors as run_selectors
 
 CHART_DAYS = 30
 
@@ -120,8 +121,12 @@ def post_detail(request: HttpRequest, post_id) -> HttpResponse:
 def run_posts(request: HttpRequest, run_id) -> HttpResponse:
     """The posts a publish run put out and their current numbers (the run page polls it)."""
     org = request.principal.organization
+    try:
+        run = run_selectors.run_get(organization=org, run_id=run_id)
+    except NotFound:
+        return not_found(request, "There is no such run in this organization.")
     posts = list(
-        TrackedPost.objects.filter(organization=org, run_id=run_id)
+        TrackedPost.objects.filter(organization=org, run=run)
         .select_related("latest_collection")
         .order_by("platform")
     )
