@@ -104,6 +104,7 @@ def test_post_page_shows_each_checkpoint_and_a_chart(owner_client, collected):
     page = owner_client.get(f"/analytics/posts/{collected.pk}/").content.decode()
     assert "1 hour" in page and "30 days" in page and "Collected" in page
     assert "<svg" in page and "Views after publishing" in page
+    assert "1 call to YouTube" in page  # each reading's calls are on the record
 
 
 def test_post_page_of_another_organization_is_404(client, other_org, collected):
