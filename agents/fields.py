@@ -74,6 +74,8 @@ FIELD_TEXT: dict[str, tuple[str, str]] = {
 
 INTENT_FIELD_TEXT: dict[tuple[str, str, str], tuple[str, str]] = {
     ("social", "publish", "text"): ("Post text", "Adapted to each platform's length limit."),
+    ("social", "analytics", "platform"): ("Channel", "Leave empty for every channel."),
+    ("social", "analytics", "days"): ("Days", "Posts published in the last this many days."),
     ("social", "publish", "reddit"): ("Reddit", ""),
     ("social", "publish", "youtube"): ("YouTube", ""),
     ("social", "publish", "instagram"): ("Instagram", ""),

@@ -376,6 +376,45 @@ def _publish(output: dict, payload: dict) -> dict | None:
     }
 
 
+# What the analytics intent's numbers are called on the page (agents/analytics/selectors.py).
+METRIC_WORDS = {
+    "impressions": "Impressions",
+    "reach": "Reach",
+    "views": "Views",
+    "likes": "Likes",
+    "comments": "Comments",
+    "shares": "Shares",
+    "clicks": "Clicks",
+    "saves": "Saves",
+    "reactions": "Reactions",
+    "watch_time_seconds": "Watch time (seconds)",
+}
+
+
+def _numbers(value: Any) -> list[tuple[str, int | float]]:
+    return [
+        (METRIC_WORDS.get(name, name), number)
+        for name, number in _dict(value).items()
+        if _number(number) is not None
+    ]
+
+
+def _analytics(output: dict, payload: dict) -> dict | None:
+    message = _text(output.get("message"))
+    if message is None:
+        return None
+    channels = [
+        {
+            "name": PLATFORM_NAMES.get(platform, platform),
+            "posts": _number(_dict(entry).get("posts")) or 0,
+            "with_numbers": _number(_dict(entry).get("postsWithNumbers")) or 0,
+            "numbers": _numbers(_dict(entry).get("metrics")),
+        }
+        for platform, entry in _dict(output.get("platforms")).items()
+    ]
+    return {"message": message, "channels": channels, "totals": _numbers(output.get("totals"))}
+
+
 # --- SEO -----------------------------------------------------------------------------------------
 
 
@@ -529,6 +568,7 @@ FAMILIES = {
     "post": Presenter("agents/results/social_post.html", _post),
     "hashtags": Presenter("agents/results/social_hashtags.html", _hashtags),
     "publish": Presenter("agents/results/social_publish.html", _publish),
+    "analytics": Presenter("agents/results/social_analytics.html", _analytics),
     "audit": Presenter("agents/results/seo_audit.html", _audit),
     "keywords": Presenter("agents/results/seo_keywords.html", _keywords),
     "support": Presenter("agents/results/support.html", _support),
@@ -546,6 +586,7 @@ INTENTS = {
     ("social", "optimize-caption"): "post",
     ("social", "hashtag-pack"): "hashtags",
     ("social", "publish"): "publish",
+    ("social", "analytics"): "analytics",
     ("seo", "seo-audit"): "audit",
     ("seo", "keyword-research"): "keywords",
     ("support", "triage"): "support",

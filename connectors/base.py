@@ -60,6 +60,41 @@ class BaseConfig(Schema):
     )
 
 
+# The names a ``post_metrics`` action may answer, and only those its platform reports (a
+# metric the platform does not report is left out, never filled with 0).
+POST_METRIC_NAMES: tuple[str, ...] = (
+    "impressions",
+    "reach",
+    "views",
+    "likes",
+    "comments",
+    "shares",
+    "clicks",
+    "saves",
+    "reactions",
+    "watch_time_seconds",
+)
+
+
+class PostMetricsIn(Schema):
+    """The input of every social provider's ``post_metrics`` action: the id its publish action
+    answered (``CallResult.provider_id``).  The action answers
+    ``{"post_id": ..., "metrics": {name: number}}`` with names from ``POST_METRIC_NAMES``."""
+
+    post_id: str = Field(min_length=1, max_length=200)
+
+
+def post_metrics_clean(values: dict) -> dict[str, int | float]:
+    """Only known metric names with numeric values (a platform's null means "not reported")."""
+    clean: dict[str, int | float] = {}
+    for name in POST_METRIC_NAMES:
+        value = values.get(name)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            continue
+        clean[name] = value
+    return clean
+
+
 @dataclass(frozen=True)
 class Action:
     name: str

@@ -102,6 +102,29 @@ def budget_consume(
     return Receipt(connector=connector, entries=entries) if entries else None
 
 
+def budget_wait(
+    *,
+    connector: Connector,
+    budgets: Sequence[Budget],
+    action: str,
+    data: BaseModel | dict | None = None,
+) -> float | None:
+    """Seconds until ``action`` fits in every budget that covers it (None: it fits now),
+    without spending anything.  For work that can wait its turn (collecting post metrics):
+    it looks first and goes only when the call would not be refused, so it never marks the
+    connector rate limited nor takes units a send is about to need."""
+    charges = charges_for(budgets=budgets, action=action, data=data)
+    if not charges:
+        return None
+    now = timezone.now()
+    if settings.REDIS_URL:
+        waits = [_redis_wait(connector, c, now) for c in charges]
+    else:
+        with transaction.atomic():
+            waits = [_db_wait(connector, c, now) for c in charges]
+    return max((w for w in waits if w is not None), default=None)
+
+
 def budget_refund(receipt: Receipt | None) -> None:
     """Give back what a failed call spent on budgets that count only successes."""
     if receipt is None:
@@ -208,6 +231,25 @@ def _redis_script(url: str):
 
 def redis_key(connector: Connector, budget: Budget) -> str:
     return f"neonhub:budget:{connector.pk}:{budget.name}"
+
+
+def _redis_wait(connector: Connector, charge: Charge, now) -> float | None:
+    """The Redis counter read, not written: the same sliding window as the script."""
+    client = _redis_script(settings.REDIS_URL).registered_client
+    budget, stamp = charge.budget, now.timestamp()
+    entries = client.zrangebyscore(
+        redis_key(connector, budget), stamp - budget.per_seconds, "+inf", withscores=True
+    )
+    units = [(int(member.split(b":", 1)[0]), score) for member, score in entries]
+    excess = sum(u for u, _ in units) + charge.units - budget.limit
+    if excess <= 0:
+        return None
+    freed = 0
+    for used, score in units:
+        freed += used
+        if freed >= excess:
+            return max(0.0, score + budget.per_seconds - stamp)
+    return float(budget.per_seconds)  # pragma: no cover - excess > 0 implies enough entries
 
 
 def _redis_consume(

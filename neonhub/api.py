@@ -76,6 +76,7 @@ ROUTERS = [
     ("/invitations", "neonhub.core.api_team.invitations_router"),
     ("/settings", "agents.api.settings_router"),
     ("/api-keys", "neonhub.core.api.api_keys_router"),
+    ("/posts", "agents.analytics.api.posts_router"),
 ]
 
 # The API key scope each router's operations need: (reads, writes).  An operation names its
@@ -96,6 +97,7 @@ ROUTER_SCOPES: dict[str, tuple[str | None, str | None]] = {
     "neonhub.core.api_team.members_router": ("members:read", "members:manage"),
     "neonhub.core.api_team.invitations_router": ("members:read", "members:manage"),
     "agents.api.settings_router": ("settings:read", "settings:manage"),
+    "agents.analytics.api.posts_router": ("analytics:read", None),
 }
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 SCOPE_EXTENSION = "x-neonhub-scope"

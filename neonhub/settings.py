@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "agents.audience",
     "agents.automation",
     "neonhub.ops",
+    "agents.analytics",
 ]
 
 MIDDLEWARE = [
@@ -394,3 +395,9 @@ if SENTRY_DSN:
 PROMETHEUS_MULTIPROC_DIR = env.str("PROMETHEUS_MULTIPROC_DIR", default="")
 if PROMETHEUS_MULTIPROC_DIR:
     Path(PROMETHEUS_MULTIPROC_DIR).mkdir(parents=True, exist_ok=True)
+
+# --- Post analytics -------------------------------------------------------------------------
+# How many due post-metrics collections the minute task reads per tick, and for how long at
+# most (it stops early and leaves the rest for the next tick).
+NEONHUB_POST_METRICS_BATCH = env.int("NEONHUB_POST_METRICS_BATCH", default=20)
+NEONHUB_POST_METRICS_TICK_SECONDS = env.float("NEONHUB_POST_METRICS_TICK_SECONDS", default=40.0)

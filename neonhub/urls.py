@@ -76,4 +76,5 @@ urlpatterns = [
     path("", include("connectors.urls")),
     path("", include("agents.automation.urls")),
     path("", include("agents.audience.urls")),
+    path("", include("agents.analytics.urls")),
 ]

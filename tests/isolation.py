@@ -46,6 +46,14 @@ def _delivery(org):
     ).id
 
 
+def _tracked_post(org):
+    from agents.analytics.services import post_track
+
+    return post_track(
+        connector=ConnectorFactory(organization=org), provider_post_id="SM" + "0" * 32
+    ).id
+
+
 FOREIGN_OBJECTS: dict[str, Callable] = {
     "run_id": lambda org: AgentRunFactory(organization=org).id,
     "connector_id": lambda org: ConnectorFactory(organization=org).id,
@@ -62,6 +70,7 @@ FOREIGN_OBJECTS: dict[str, Callable] = {
     "article_id": lambda org: KnowledgeArticleFactory(organization=org).id,
     "api_key_id": lambda org: api_key_create(organization=org, name="theirs").api_key.id,
     "delivery_id": _delivery,
+    "post_id": lambda org: _tracked_post(org),
 }
 
 # Parameters that are not object ids (an action name, a token) get a plain value.

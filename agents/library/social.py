@@ -16,6 +16,8 @@ from django.utils import timezone
 from pydantic import BaseModel, BeforeValidator, Field, field_validator
 
 from agents import llm, publishing, writer
+from agents.analytics import selectors as analytics_selectors
+from agents.analytics import services as analytics_services
 from agents.base import Agent, IntentInput, intent
 from agents.checks import Checks, brand_known, connector_ready, public_url
 from agents.context import RunContext
@@ -108,6 +110,13 @@ class PublishIn(IntentInput):
         if value is not None and not re.match(r"^https?://[^\s/]+", value):
             raise ValueError("must be a web address starting with http:// or https://")
         return value
+
+
+class AnalyticsIn(IntentInput):
+    platform: publishing.TargetIn | None = Field(
+        default=None, description="One channel; all channels when left out"
+    )
+    days: int = Field(default=30, ge=1, le=365, description="Posts published in the last N days")
 
 
 class PostOut(BaseModel):
@@ -317,6 +326,49 @@ class SocialAgent(Agent):
         )
         return {"jobId": str(ctx.run_id), "status": status, "results": results}
 
+    @intent(
+        "analytics",
+        AnalyticsIn,
+        "Report what published posts achieved, from the numbers read from each platform",
+    )
+    def analytics(self, ctx: RunContext, data: AnalyticsIn) -> dict:
+        with ctx.step("read collected numbers"):
+            channels = analytics_selectors.channel_totals(
+                organization=ctx.organization, days=data.days, platform=data.platform
+            )
+        totals: dict[str, float] = {}
+        for channel in channels:
+            for name, value in channel.metrics.items():
+                totals[name] = totals.get(name, 0) + value
+        posts = sum(c.posts for c in channels)
+        measured = sum(c.posts_with_numbers for c in channels)
+        ctx.metrics.update(posts=posts, postsWithNumbers=measured)
+        # Only numbers the platforms reported: nothing is estimated, and none is a message.
+        if not posts:
+            message = f"No posts were published in the last {data.days} days"
+        elif not measured:
+            message = f"{posts} posts published in the last {data.days} days; no numbers read yet"
+        else:
+            message = (
+                f"{measured} of {posts} posts published in the last {data.days} days have numbers"
+            )
+        return {
+            "jobId": str(ctx.run_id),
+            "days": data.days,
+            "posts": posts,
+            "postsWithNumbers": measured,
+            "platforms": {
+                c.platform: {
+                    "posts": c.posts,
+                    "postsWithNumbers": c.posts_with_numbers,
+                    "metrics": c.metrics,
+                }
+                for c in channels
+            },
+            "totals": totals,
+            "message": message,
+        }
+
     @staticmethod
     def _send(handle, plan: publishing.Plan) -> dict:
         try:
@@ -340,6 +392,14 @@ class SocialAgent(Agent):
         }
         if result.already_sent_in_run is not None:  # answered from the outbox: not posted again
             published["alreadySentInRun"] = str(result.already_sent_in_run)
+        # Its numbers are read 1 hour, 24 hours, 7 days and 30 days from now (analytics).
+        analytics_services.post_track(
+            connector=handle.connector,
+            provider_post_id=published["postId"],
+            url=published["permalink"],
+            action=plan.action,
+            run_id=result.already_sent_in_run or handle.ctx.run_id,
+        )
         return published
 
 

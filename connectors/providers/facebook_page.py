@@ -7,6 +7,7 @@ is needed (no ad account).
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import datetime, timedelta
 from typing import ClassVar
@@ -14,7 +15,15 @@ from typing import ClassVar
 from django.utils import timezone
 from pydantic import Field, HttpUrl, SecretStr, field_validator, model_validator
 
-from connectors.base import CallResult, Schema, TestResult, action
+from connectors.base import (
+    Budget,
+    CallResult,
+    PostMetricsIn,
+    Schema,
+    TestResult,
+    action,
+    post_metrics_clean,
+)
 from connectors.providers.meta_common import (
     GraphConfig,
     GraphCredentials,
@@ -23,7 +32,7 @@ from connectors.providers.meta_common import (
     series,
 )
 from connectors.webhooks import InboundEvent
-from neonhub.core.errors import ConnectorError, NeonHubError
+from neonhub.core.errors import ConnectorError, InvalidInput, NeonHubError
 
 # Metrics that exist now.  The impressions family and page_fans are gone (Nov 2025, and
 # the *_impressions_unique reach metrics with v26.0): views replaced impressions.
@@ -62,6 +71,18 @@ POST_METRICS = frozenset(
     }
 )
 PERIODS = ("day", "week", "days_28")
+# What post_metrics asks the insights edge for, and the contract name each becomes.  Views
+# replaced impressions (the post_impressions family is retired); reach is the unique viewers.
+POST_METRICS_ASKED = {
+    "post_media_view": "views",
+    "post_total_media_view_unique": "reach",
+    "post_clicks": "clicks",
+}
+# Likes, comments, shares and all reactions are fields of the post itself, not insights.
+POST_FIELDS = "shares,comments.summary(true).limit(0),reactions.summary(true).limit(0)"
+# Collecting metrics may use this much of the app's calls per hour for one Page, so reading
+# numbers never crowds out publishing (Meta throttles per app and Page, not per action).
+METRICS_PER_HOUR = 100
 # Meta accepts scheduled_publish_time between 10 minutes and 30 days ahead.
 SCHEDULE_MIN = timedelta(minutes=10)
 SCHEDULE_MAX = timedelta(days=30)
@@ -159,6 +180,14 @@ class FacebookPage(GraphProvider):
     auth_kind: ClassVar[str] = "api_key"
     docs_url: ClassVar[str] = "https://developers.facebook.com/docs/pages-api"
     token_field: ClassVar[str] = "page_access_token"
+    budgets: ClassVar[tuple[Budget, ...]] = (
+        Budget(
+            name="facebook_metrics",
+            limit=METRICS_PER_HOUR,
+            per_seconds=3600,
+            actions=("post_metrics",),
+        ),
+    )
 
     def comment_event(self, field: str | None, value: dict, base: dict) -> InboundEvent | None:
         # Page ``feed`` changes cover posts, reactions and comments; only new comments count.
@@ -240,6 +269,26 @@ class FacebookPage(GraphProvider):
         return {"post_id": data.post_id, "metrics": latest_values(body)}
 
     @action(
+        "post_metrics",
+        PostMetricsIn,
+        safe_to_repeat=True,
+        description="A published post's views, reach, clicks, likes, reactions, comments and shares",
+    )
+    def post_metrics(self, data: PostMetricsIn) -> dict:
+        if not re.match(r"^\d+_\d+$", data.post_id):
+            raise InvalidInput.for_field("input.post_id", "a Page post id, {page-id}_{post-id}")
+        insights = self.graph(
+            "GET",
+            f"{data.post_id}/insights",
+            params={"metric": ",".join([*POST_METRICS_ASKED, "post_reactions_by_type_total"])},
+            step="facebook_page.post_insights",
+        )
+        post = self.graph(
+            "GET", data.post_id, params={"fields": POST_FIELDS}, step="facebook_page.post_counts"
+        )
+        return {"post_id": data.post_id, "metrics": _post_numbers(latest_values(insights), post)}
+
+    @action(
         "get_page_insights",
         PageInsightsIn,
         safe_to_repeat=True,
@@ -291,6 +340,10 @@ class FacebookPage(GraphProvider):
                 else None,
             }
             return CallResult(output=output, provider_id=post_id)
+        if action_name == "post_metrics":
+            # A sandbox post was never seen by anyone: every number Facebook reports is 0.
+            names = ("views", "reach", "clicks", "likes", "reactions", "comments", "shares")
+            return CallResult(output={"post_id": data.post_id, "metrics": dict.fromkeys(names, 0)})
         if action_name == "get_post_insights":
             return CallResult(
                 output={"post_id": data.post_id, "metrics": {m: 0 for m in data.metrics}}
@@ -303,3 +356,18 @@ class FacebookPage(GraphProvider):
                 "series": {m: [] for m in data.metrics},
             }
         )
+
+
+def _post_numbers(insights: dict, post: dict) -> dict:
+    """The contract's names from the insights values and the post's summary fields."""
+    values: dict = {name: insights.get(asked) for asked, name in POST_METRICS_ASKED.items()}
+    by_type = insights.get("post_reactions_by_type_total")
+    if isinstance(by_type, dict):
+        values["likes"] = by_type.get("like", 0)
+    reactions = (post.get("reactions") or {}).get("summary") or {}
+    comments = (post.get("comments") or {}).get("summary") or {}
+    values["reactions"] = reactions.get("total_count")
+    values["comments"] = comments.get("total_count")
+    # A post nobody shared has no "shares" field at all: that is 0 shares, not "unknown".
+    values["shares"] = (post.get("shares") or {}).get("count", 0)
+    return post_metrics_clean(values)

@@ -22,7 +22,16 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from pydantic import BaseModel, Field, HttpUrl, SecretStr, field_validator, model_validator
 
-from connectors.base import Budget, CallResult, Schema, TestResult, action, check_public_url
+from connectors.base import (
+    Budget,
+    CallResult,
+    PostMetricsIn,
+    Schema,
+    TestResult,
+    action,
+    check_public_url,
+    post_metrics_clean,
+)
 from connectors.providers.meta_common import (
     PUBLISH_LIMIT_SUBCODE,
     PUBLISH_LIMIT_WAIT_SECONDS,
@@ -37,6 +46,7 @@ from neonhub.core.errors import (
     ConnectorRateLimited,
     ConnectorRejected,
     ConnectorUnavailable,
+    InvalidInput,
     NeonHubError,
 )
 
@@ -61,6 +71,25 @@ MEDIA_METRICS = frozenset(
         "ig_reels_video_view_total_time",
     }
 )
+# The metrics each kind of media has (asking a story for likes is an error), by the media's
+# media_product_type; the contract name of each is in METRIC_NAMES.
+PRODUCT_METRICS = {
+    "FEED": ("views", "reach", "likes", "comments", "shares", "saved"),
+    "REELS": (
+        "views",
+        "reach",
+        "likes",
+        "comments",
+        "shares",
+        "saved",
+        "ig_reels_video_view_total_time",
+    ),
+    "STORY": ("views", "reach", "shares"),
+}
+METRIC_NAMES = {"saved": "saves"}
+# Collecting metrics (two calls a collection) may use this many collections an hour, well
+# inside the account's 200 calls an hour, so publishing always has room.
+METRICS_PER_HOUR = 60
 CAPTION_MAX = 2200
 HASHTAGS_MAX = 30
 MENTIONS_MAX = 20
@@ -161,6 +190,12 @@ class Instagram(GraphProvider):
             per_seconds=86400,
             actions=PUBLISH_ACTIONS,
             successes_only=True,
+        ),
+        Budget(
+            name="instagram_metrics",
+            limit=METRICS_PER_HOUR,
+            per_seconds=3600,
+            actions=("post_metrics",),
         ),
     )
     # Waiting for a container: a few short polls inside the worker, then the run is
@@ -266,6 +301,43 @@ class Instagram(GraphProvider):
             "GET", f"{data.media_id}/insights", params={"metric": ",".join(data.metrics)}
         )
         return {"media_id": data.media_id, "metrics": latest_values(body)}
+
+    @action(
+        "post_metrics",
+        PostMetricsIn,
+        safe_to_repeat=True,
+        description="A published media's views, reach, likes, comments, shares and saves",
+    )
+    def post_metrics(self, data: PostMetricsIn) -> dict:
+        if not re.match(r"^\d{5,30}$", data.post_id):
+            raise InvalidInput.for_field("input.post_id", "an Instagram media id (digits)")
+        media = self.graph(
+            "GET",
+            data.post_id,
+            params={"fields": "media_type,media_product_type"},
+            step="instagram.media_type",
+        )
+        product = str(media.get("media_product_type") or "FEED")
+        asked = PRODUCT_METRICS.get(product, PRODUCT_METRICS["FEED"])
+        try:
+            body = self.graph(
+                "GET",
+                f"{data.post_id}/insights",
+                params={"metric": ",".join(asked)},
+                step="instagram.media_insights",
+            )
+        except ConnectorError as exc:
+            # "(#10) Not enough viewers for the media to show insights": code 10 is otherwise a
+            # missing permission, but here it only means "no numbers yet", not a bad token.
+            if exc.provider_code == "10" and "not enough viewers" in exc.message.lower():
+                return {"post_id": data.post_id, "metrics": {}}
+            raise
+        values = {METRIC_NAMES.get(k, k): v for k, v in latest_values(body).items()}
+        total_ms = values.pop("ig_reels_video_view_total_time", None)
+        if isinstance(total_ms, int | float) and not isinstance(total_ms, bool):
+            values["watch_time_seconds"] = round(total_ms / 1000, 1)
+        # An absent metric (not enough viewers yet, data delayed) stays absent, never 0.
+        return {"post_id": data.post_id, "metrics": post_metrics_clean(values)}
 
     # --- publishing ---------------------------------------------------------------------
 
@@ -403,6 +475,10 @@ class Instagram(GraphProvider):
         )
 
     def sandbox(self, action_name: str, data: BaseModel) -> CallResult:
+        if action_name == "post_metrics":
+            # A sandbox media was never seen by anyone: every number a feed post has is 0.
+            names = ("views", "reach", "likes", "comments", "shares", "saves")
+            return CallResult(output={"post_id": data.post_id, "metrics": dict.fromkeys(names, 0)})
         if action_name == "get_media_insights":
             return CallResult(
                 output={"media_id": data.media_id, "metrics": {m: 0 for m in data.metrics}}

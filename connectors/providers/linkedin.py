@@ -31,6 +31,7 @@ from connectors.base import (
     BaseConfig,
     Budget,
     CallResult,
+    PostMetricsIn,
     Provider,
     Schema,
     TestResult,
@@ -112,12 +113,6 @@ class CreatePostIn(Schema):
         if self.link is not None and not self.link_title:
             raise ValueError("a link needs link_title: LinkedIn does not read the page's title")
         return self
-
-
-class PostMetricsIn(Schema):
-    """The analytics contract's input, as every social provider has it (checked in the action)."""
-
-    post_id: str = Field(min_length=1, max_length=255)
 
 
 class ShareStatisticsIn(Schema):

@@ -151,10 +151,6 @@ class PublishStatusIn(Schema):
     publish_id: str = Field(min_length=5, max_length=200)
 
 
-class PostMetricsIn(Schema):
-    post_id: str = Field(min_length=1, max_length=200)
-
-
 class AdsReportIn(Schema):
     start_date: date
     end_date: date

@@ -58,11 +58,13 @@ from connectors.base import (
     BaseConfig,
     Budget,
     CallResult,
+    PostMetricsIn,
     Provider,
     Schema,
     TestResult,
     action,
     check_public_url,
+    post_metrics_clean,
 )
 from connectors.providers.google_common import TOKEN_HOST, TOKEN_PATH, google_error, token_error
 from connectors.providers.youtube_upload import (
@@ -80,6 +82,7 @@ from neonhub.core.errors import (
     ConnectorError,
     ConnectorRejected,
     ConnectorUnavailable,
+    InvalidInput,
     NeonHubError,
     OutcomeUnknown,
 )
@@ -234,9 +237,12 @@ class YouTube(Provider):
             name="youtube_quota",
             limit=10_000,
             per_seconds=86400,
-            actions=("update_video", "get_video_stats", "post_comment"),
+            actions=("update_video", "get_video_stats", "post_comment", "post_metrics"),
             cost=quota_cost,
         ),
+        # Reading video numbers (1 unit each) may use at most this much of the day's 10,000,
+        # so updates and comments (50 each) always have quota left.
+        Budget(name="youtube_metrics", limit=1000, per_seconds=86400, actions=("post_metrics",)),
         Budget(name="youtube_uploads", limit=100, per_seconds=86400, actions=("upload_video",)),
     )
     max_resumes: ClassVar[int] = 3
@@ -343,6 +349,25 @@ class YouTube(Provider):
             "comments": _count(stats, "commentCount"),
             "favorites": _count(stats, "favoriteCount"),
         }
+
+    @action(
+        "post_metrics",
+        PostMetricsIn,
+        safe_to_repeat=True,
+        description="A video's views, likes and comments (videos.list statistics, 1 quota unit)",
+    )
+    def post_metrics(self, data: PostMetricsIn) -> dict:
+        if not re.match(VIDEO_ID, data.post_id):
+            raise InvalidInput.for_field("input.post_id", "a YouTube video id (11 characters)")
+        stats = self._video(data.post_id, "statistics").get("statistics") or {}
+        # Counts come as strings; likeCount is absent when the owner hides it, and
+        # favoriteCount (always 0) and dislikeCount (private since 2021) are not metrics.
+        values = {
+            "views": _count(stats, "viewCount"),
+            "likes": _count(stats, "likeCount"),
+            "comments": _count(stats, "commentCount"),
+        }
+        return {"post_id": data.post_id, "metrics": post_metrics_clean(values)}
 
     @action(
         "post_comment",
@@ -686,6 +711,11 @@ class YouTube(Provider):
                 "privacy_status": data.privacy_status,
             }
             return CallResult(output=output, provider_id=data.video_id)
+        if action_name == "post_metrics":
+            # A sandbox video was never watched.
+            return CallResult(
+                output={"post_id": data.post_id, "metrics": {"views": 0, "likes": 0, "comments": 0}}
+            )
         if action_name == "post_comment":
             thread_id = "Ug" + secrets.token_urlsafe(18)[:24]
             output = {

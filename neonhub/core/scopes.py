@@ -50,6 +50,9 @@ SCOPES: tuple[Scope, ...] = (
         "write",
     ),
     Scope("calendar:read", "Automation", "Read the publishing calendar", "read"),
+    Scope(
+        "analytics:read", "Analytics", "Read published posts and their numbers over time", "read"
+    ),
     Scope("settings:read", "Organization", "Read the organization's settings", "read"),
     Scope("settings:manage", "Organization", "Change the organization's settings", "manage"),
     Scope("keys:manage", "Organization", "List, create and revoke API keys", "manage"),

@@ -346,7 +346,7 @@ def test_the_publish_limit_error_is_rate_limited_with_a_wait(mocked):
 
 
 def test_publish_actions_share_a_budget_of_fifty_a_day():
-    (budget,) = Instagram.budgets
+    budget = next(b for b in Instagram.budgets if b.name == "instagram_publishes")
     assert (budget.limit, budget.per_seconds, set(budget.actions)) == (
         50,
         86400,

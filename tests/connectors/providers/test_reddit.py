@@ -533,8 +533,10 @@ def test_action_flags_and_budget():
         and not Reddit.actions["submit_comment"].safe_to_repeat
     )
     assert Reddit.actions["get_subreddit"].safe_to_repeat
-    (budget,) = Reddit.budgets
+    budget, metrics = Reddit.budgets
     assert (budget.limit, budget.per_seconds, budget.actions) == (100, 60, ())
+    # Reading post numbers has its own smaller share of the same minute.
+    assert (metrics.limit, metrics.per_seconds, metrics.actions) == (30, 60, ("post_metrics",))
 
 
 # --- transient failures, retries and timeouts (a real socket) ---------------------------------------

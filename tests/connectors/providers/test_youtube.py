@@ -938,7 +938,9 @@ def test_quota_resets_at_midnight_pacific(now, seconds):
 
 
 def test_budgets_follow_the_quota_buckets():
-    quota, uploads = YouTube.budgets
+    quota, metrics, uploads = YouTube.budgets
+    assert (metrics.limit, metrics.actions) == (1000, ("post_metrics",))
+    assert "post_metrics" in quota.actions and quota_cost("post_metrics", {}) == 1
     assert (quota.limit, quota.per_seconds) == (10_000, 86400)
     assert "upload_video" not in quota.actions
     assert (uploads.limit, uploads.per_seconds, uploads.actions) == (100, 86400, ("upload_video",))
