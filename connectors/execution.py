@@ -185,17 +185,35 @@ class ConnectorSession:
 
     # --- live and sandbox calls -----------------------------------------------------------
 
-    def _live(self, act: Action, data: BaseModel) -> CallResult:
+    def _live(self, act: Action, data: BaseModel, *, renewed: bool = False) -> CallResult:
         provider = self.provider
         try:
             result = provider.run_action(act.name, data)
         except ConnectorError as exc:
+            self._persist()
+            # The provider refused the token (the request was not carried out, so asking again
+            # is safe): an OAuth-connected connector renews it once and tries once more.
+            if isinstance(exc, ConnectorAuth) and not renewed and self._renew():
+                return self._live(act, data, renewed=True)
             self._failed(exc)
             raise
-        finally:
+        except BaseException:
             self._persist()
+            raise
+        self._persist()
         self._succeeded()
         return self._clean(result)
+
+    def _renew(self) -> bool:
+        from connectors.oauth.services import connector_renew
+
+        if not connector_renew(connector=self.connector):
+            return False
+        self.connector.refresh_from_db(
+            fields=["credentials", "credentials_masks", "token_expires_at", "health", "state"]
+        )
+        self.close()  # the next call builds the provider again, with the new token
+        return True
 
     def _sandbox(self, act: Action, data: BaseModel) -> CallResult:
         slug = self.connector.provider

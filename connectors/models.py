@@ -248,3 +248,7 @@ class BudgetUsage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.budget}: {self.units} at {self.used_at:%Y-%m-%d %H:%M:%S}"
+
+
+# The OAuth flows' models live with their package; importing them here registers them.
+from connectors.oauth.models import OAuthApp, OAuthGrant, OAuthLink  # noqa: E402, F401
