@@ -24,6 +24,7 @@ from pydantic import BaseModel, ValidationError
 
 from connectors.base import Action, CallResult, Provider
 from connectors.budgets import Receipt, budget_consume, budget_refund
+from connectors.hooks import token_renew
 from connectors.models import Connector, Health, OutboundMessage, OutboxStatus
 from connectors.registry import get_provider_class
 from connectors.runtime import connector_mark, connector_persist, provider_build
@@ -205,9 +206,7 @@ class ConnectorSession:
         return self._clean(result)
 
     def _renew(self) -> bool:
-        from connectors.oauth.services import connector_renew
-
-        if not connector_renew(connector=self.connector):
+        if not token_renew(self.connector):
             return False
         self.connector.refresh_from_db(
             fields=["credentials", "credentials_masks", "token_expires_at", "health", "state"]

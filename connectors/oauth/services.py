@@ -29,7 +29,7 @@ from django.utils import timezone
 
 from connectors import crypto
 from connectors.crypto import mask
-from connectors.models import Connector, Health, Mode
+from connectors.models import Connector, Health, Mode, OAuthApp, OAuthGrant, OAuthLink
 from connectors.oauth import client
 from connectors.oauth.accounts import (
     Connection,
@@ -38,7 +38,6 @@ from connectors.oauth.accounts import (
     discover,
 )
 from connectors.oauth.client import Credentials, OAuthFailure
-from connectors.oauth.models import OAuthApp, OAuthGrant, OAuthLink
 from connectors.oauth.specs import APPS, TARGET_OF_PROVIDER, TARGETS, Target
 from connectors.registry import all_paths
 from connectors.runtime import connector_mark, credentials_load, credentials_store
@@ -549,8 +548,19 @@ def _link(
     )
 
 
+def oauth_buttons() -> list[dict[str, str]]:
+    """The "Connect with …" buttons of the connectors page."""
+    return [
+        {"key": t.key, "label": t.label, "app": t.oauth_app.label, "description": t.description}
+        for t in TARGETS.values()
+    ]
+
+
 def reconnect_target(connector: Connector) -> str | None:
-    """The target a connector is (re)connected with, or None when it has no Connect button."""
+    """The target a connector is (re)connected with, or None when it has no Connect button
+    (a sandbox connector, or a provider no flow connects)."""
+    if connector.is_sandbox:
+        return None
     link = getattr(connector, "oauth_link", None) if _has_link(connector) else None
     if link is not None:
         return link.target
