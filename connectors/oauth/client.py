@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 import requests
 from authlib.common.encoding import to_unicode
 from authlib.common.security import generate_token
-from authlib.common.urls import add_params_to_qs
+from authlib.common.urls import add_params_to_qs, add_params_to_uri
 from authlib.integrations.base_client import OAuthError
 from authlib.integrations.requests_client import OAuth2Session
 
@@ -48,6 +48,17 @@ def _tiktok_client_auth(client, method, uri, headers, body):
     return uri, headers, body
 
 
+def _query_client_auth(client, method, uri, headers, body):
+    """Meta's token endpoint is a GET: the client's credentials go in the query string."""
+    uri = add_params_to_uri(
+        uri, [("client_id", client.client_id), ("client_secret", client.client_secret)]
+    )
+    return uri, headers, body
+
+
+CUSTOM_AUTH = {"tiktok": _tiktok_client_auth, "client_secret_query": _query_client_auth}
+
+
 def session_for(app: App, credentials: Credentials, *, scope: str = "") -> OAuth2Session:
     auth = app.token_auth
     session = OAuth2Session(
@@ -59,8 +70,8 @@ def session_for(app: App, credentials: Credentials, *, scope: str = "") -> OAuth
         code_challenge_method="S256" if app.pkce else None,
         default_timeout=TIMEOUT,
     )
-    if auth == "tiktok":
-        session.register_client_auth_method(("tiktok", _tiktok_client_auth))
+    if auth in CUSTOM_AUTH:
+        session.register_client_auth_method((auth, CUSTOM_AUTH[auth]))
     session.headers["User-Agent"] = USER_AGENT  # Reddit refuses generic agents
     return session
 

@@ -42,7 +42,8 @@ class App:
     token_url: str
     api_url: str
     # How the token endpoint takes the client's credentials: client_secret_basic,
-    # client_secret_post, or "tiktok" (client_key and client_secret in the body).
+    # client_secret_post, "client_secret_query" (Meta's GET) or "tiktok" (client_key and
+    # client_secret in the body).
     token_auth: str = "client_secret_post"
     token_method: str = "POST"
     pkce: bool = False
@@ -96,6 +97,7 @@ APPS: dict[str, App] = {
         authorize_url=f"https://www.facebook.com/{META_VERSION}/dialog/oauth",
         token_url=f"https://graph.facebook.com/{META_VERSION}/oauth/access_token",
         api_url=f"https://graph.facebook.com/{META_VERSION}",
+        token_auth="client_secret_query",
         token_method="GET",
         scope_separator=",",
         console_url="https://developers.facebook.com/apps/",

@@ -21,6 +21,7 @@ from connectors.models import OAuthApp
 from connectors.oauth import services
 from connectors.oauth.services import FlowError
 from connectors.oauth.specs import APPS, TARGETS, redirect_uri
+from connectors.registry import all_paths
 from neonhub.core.auth import page_requires
 from neonhub.core.errors import InvalidInput, NotFound
 from neonhub.core.views_util import organization_required
@@ -139,11 +140,11 @@ def _preselected(grant) -> str:
 def _after_choice(request: HttpRequest, chosen) -> HttpResponse:
     connector = chosen.connector
     verb = "connected" if chosen.created else "reconnected"
-    try:
-        result = connector_services.connector_test(connector=connector)
-    except InvalidInput:  # a provider this installation does not have yet: nothing to test
+    if connector.provider not in all_paths():
+        # A provider this installation does not have yet: saved, nothing to test it with.
         messages.success(request, f"{connector.name} {verb}.")
         return redirect("connectors:detail", connector_id=connector.pk)
+    result = connector_services.connector_test(connector=connector)
     if result.ok:
         messages.success(request, f"{connector.name} {verb} and tested: {result.message}")
     else:
