@@ -24,7 +24,8 @@ from connectors.forms import (
 from connectors.health import effective_health
 from connectors.hooks import connector_dependents
 from connectors.models import Connector, Health, OAuthLink
-from connectors.oauth.services import oauth_buttons, reconnect_target
+from connectors.oauth.services import oauth_buttons
+from connectors.reconnect import reconnect_target
 from connectors.registry import all_provider_classes, get_provider_class
 from neonhub.core.auth import page_requires
 from neonhub.core.errors import Conflict, InvalidInput

@@ -38,7 +38,7 @@ from connectors.oauth.accounts import (
     discover,
 )
 from connectors.oauth.client import Credentials, OAuthFailure
-from connectors.oauth.specs import APPS, TARGET_OF_PROVIDER, TARGETS, Target
+from connectors.oauth.specs import APPS, TARGETS, Target
 from connectors.registry import all_paths
 from connectors.runtime import connector_mark, credentials_load, credentials_store
 from neonhub.core.audit import audit_record
@@ -554,17 +554,6 @@ def oauth_buttons() -> list[dict[str, str]]:
         {"key": t.key, "label": t.label, "app": t.oauth_app.label, "description": t.description}
         for t in TARGETS.values()
     ]
-
-
-def reconnect_target(connector: Connector) -> str | None:
-    """The target a connector is (re)connected with, or None when it has no Connect button
-    (a sandbox connector, or a provider no flow connects)."""
-    if connector.is_sandbox:
-        return None
-    link = getattr(connector, "oauth_link", None) if _has_link(connector) else None
-    if link is not None:
-        return link.target
-    return TARGET_OF_PROVIDER.get(connector.provider)
 
 
 def _has_link(connector: Connector) -> bool:

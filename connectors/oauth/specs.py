@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
+from connectors.reconnect import TARGET_OF_PROVIDER, linked, reconnect_target
+
 META_VERSION = "v26.0"  # the Graph version the Facebook and Instagram providers default to
 
 
@@ -200,17 +202,19 @@ TARGETS: dict[str, Target] = {
     ),
 }
 
-# The target a connector of a provider slug is reconnected with.
-TARGET_OF_PROVIDER: dict[str, str] = {
-    "facebook_page": "facebook",
-    "instagram": "facebook",
-    "youtube": "youtube",
-    "linkedin": "linkedin",
-    "tiktok": "tiktok",
-    "reddit": "reddit",
-}
-
 
 def redirect_uri(app: str) -> str:
     """The callback URL to register with the provider: fixed, shown on the settings page."""
     return f"{settings.NEONHUB_PUBLIC_URL}/connectors/oauth/{app}/callback/"
+
+
+__all__ = [
+    "APPS",
+    "TARGETS",
+    "TARGET_OF_PROVIDER",
+    "App",
+    "Target",
+    "linked",
+    "reconnect_target",
+    "redirect_uri",
+]
