@@ -7,6 +7,7 @@ the flows (which build on the connector services).
 from __future__ import annotations
 
 from django.core.exceptions import ObjectDoesNotExist
+from django.urls import reverse
 
 # The target (connectors.oauth.specs.TARGETS) a connector of a provider slug is reconnected with.
 TARGET_OF_PROVIDER: dict[str, str] = {
@@ -36,3 +37,13 @@ def reconnect_target(connector) -> str | None:
     if linked(connector):
         return connector.oauth_link.target
     return TARGET_OF_PROVIDER.get(connector.provider)
+
+
+def start_url(target: str) -> str:
+    """The page a Connect (or Reconnect) button POSTs to."""
+    return reverse(f"connectors:oauth-start-{target}")
+
+
+def reconnect_url(connector) -> str | None:
+    target = reconnect_target(connector)
+    return start_url(target) if target else None

@@ -12,7 +12,7 @@ from pydantic import ConfigDict, Field
 from connectors.base import Provider
 from connectors.health import effective_health
 from connectors.models import Health
-from connectors.reconnect import linked, reconnect_target
+from connectors.reconnect import linked, reconnect_url
 from connectors.registry import get_provider_class
 
 Mode = Literal["live", "sandbox"]
@@ -120,8 +120,7 @@ class ConnectorOut(Schema):
 
     @staticmethod
     def resolve_reconnect_url(obj) -> str | None:
-        target = reconnect_target(obj)
-        return f"/connectors/oauth/{target}/start/" if target else None
+        return reconnect_url(obj)
 
     @staticmethod
     def resolve_links(obj) -> dict[str, str]:

@@ -25,7 +25,7 @@ from connectors.health import effective_health
 from connectors.hooks import connector_dependents
 from connectors.models import Connector, Health, OAuthLink
 from connectors.oauth.services import oauth_buttons
-from connectors.reconnect import reconnect_target
+from connectors.reconnect import reconnect_url
 from connectors.registry import all_provider_classes, get_provider_class
 from neonhub.core.auth import page_requires
 from neonhub.core.errors import Conflict, InvalidInput
@@ -63,7 +63,7 @@ def _row(connector: Connector) -> dict:
         "health": health,
         "health_label": Health(health).label,
         "provider": _describe(_provider_or_none(connector.provider)),
-        "reconnect": reconnect_target(connector),
+        "reconnect": reconnect_url(connector),
     }
 
 

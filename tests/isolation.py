@@ -20,6 +20,7 @@ from tests.factories import (
     InvitationFactory,
     KnowledgeArticleFactory,
     MembershipFactory,
+    OAuthGrantFactory,
     RecurringScheduleFactory,
     TriggerFactory,
 )
@@ -62,6 +63,7 @@ FOREIGN_OBJECTS: dict[str, Callable] = {
     "article_id": lambda org: KnowledgeArticleFactory(organization=org).id,
     "api_key_id": lambda org: api_key_create(organization=org, name="theirs").api_key.id,
     "delivery_id": _delivery,
+    "grant_id": lambda org: OAuthGrantFactory(organization=org).id,
 }
 
 # Parameters that are not object ids (an action name, a token) get a plain value.

@@ -39,6 +39,7 @@ from connectors.oauth.accounts import (
 )
 from connectors.oauth.client import Credentials, OAuthFailure
 from connectors.oauth.specs import APPS, TARGETS, Target
+from connectors.reconnect import start_url
 from connectors.registry import all_paths
 from connectors.runtime import connector_mark, credentials_load, credentials_store
 from neonhub.core.audit import audit_record
@@ -551,7 +552,13 @@ def _link(
 def oauth_buttons() -> list[dict[str, str]]:
     """The "Connect with …" buttons of the connectors page."""
     return [
-        {"key": t.key, "label": t.label, "app": t.oauth_app.label, "description": t.description}
+        {
+            "key": t.key,
+            "label": t.label,
+            "app": t.oauth_app.label,
+            "description": t.description,
+            "url": start_url(t.key),
+        }
         for t in TARGETS.values()
     ]
 
