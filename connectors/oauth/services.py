@@ -25,10 +25,12 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from connectors import crypto
 from connectors.crypto import mask
+from connectors.health import EXPIRING_WITHIN
 from connectors.models import Connector, Health, Mode, OAuthApp, OAuthGrant, OAuthLink
 from connectors.oauth import client
 from connectors.oauth.accounts import (
@@ -691,12 +693,21 @@ def connector_renew(*, connector: Connector) -> bool:
 
 def refresh_due(*, now=None) -> dict:
     """The schedule's work: renew every connected token expiring within the refresh window,
-    and mark those that expired without a way to renew them."""
+    and mark those that expired without a way to renew them.
+
+    Due: a token expiring within ``NEONHUB_OAUTH_REFRESH_AHEAD_HOURS`` (TikTok's 24-hour
+    tokens), or one that would show as expiring (within 7 days) and was not renewed in the
+    last day (LinkedIn's 60-day tokens renew before anyone sees them as expiring, without
+    renewing a one-day token every quarter of an hour).
+    """
     now = now or timezone.now()
     ahead = now + timedelta(hours=settings.NEONHUB_OAUTH_REFRESH_AHEAD_HOURS)
+    soon = Q(connector__token_expires_at__lte=now + EXPIRING_WITHIN) & (
+        Q(refreshed_at__isnull=True) | Q(refreshed_at__lte=now - timedelta(days=1))
+    )
     due = (
         OAuthLink.objects.filter(
-            connector__token_expires_at__lte=ahead,
+            Q(connector__token_expires_at__lte=ahead) | soon,
             connector__mode=Mode.LIVE,
             connector__enabled=True,
         )
@@ -705,14 +716,68 @@ def refresh_due(*, now=None) -> dict:
         .values_list("connector_id", flat=True)
     )
     counts = {"renewed": 0, "failed": 0}
-    for connector_id in list(due[:500]):
+    jobs = [(connector_refresh, connector_id) for connector_id in due[:500]]
+    jobs += [(instagram_refresh, connector_id) for connector_id in _instagram_due(now)]
+    for renew, connector_id in jobs:
         try:
-            result = connector_refresh(connector_id=connector_id)
+            result = renew(connector_id=connector_id)
         except Exception:  # one connector's surprise must not stop the others' renewal
             logger.exception("renewing the tokens of connector %s failed", connector_id)
             result = Refreshed(False, "error")
         counts["renewed" if result.ok else "failed"] += 1
     return counts
+
+
+# --- Instagram Login tokens, pasted ------------------------------------------------------------
+# A long-lived Instagram User token from Instagram Login (used against graph.instagram.com)
+# lasts 60 days and renews itself with GET /refresh_access_token?grant_type=ig_refresh_token
+# once it is a day old.  Connectors made with "Connect with Facebook and Instagram" use a Page
+# token instead, which does not expire; this is for tokens a person pasted.
+
+INSTAGRAM_LOGIN_HOST = "graph.instagram.com"
+
+
+def _instagram_due(now) -> list:
+    rows = Connector.objects.filter(
+        provider="instagram",
+        mode=Mode.LIVE,
+        enabled=True,
+        token_expires_at__lte=now + EXPIRING_WITHIN,
+        token_expires_at__gt=now,
+        config__base_url__icontains=INSTAGRAM_LOGIN_HOST,
+    ).exclude(health=Health.NEEDS_RECONNECT)
+    return list(rows.values_list("pk", flat=True)[:500])
+
+
+def instagram_refresh(*, connector_id) -> Refreshed:
+    """Renew a pasted Instagram Login token (a new 60-day token replaces it)."""
+    connector = Connector.objects.filter(pk=connector_id).first()
+    if connector is None:
+        return Refreshed(False, "Not found")
+    base = str(connector.config.get("base_url") or "").rstrip("/")
+    token = credentials_load(connector=connector).get("access_token") or ""
+    app = APPS["meta"]
+    try:
+        body = client.api_get(
+            app,
+            f"{base}/refresh_access_token",
+            token=token,
+            grant_type="ig_refresh_token",
+            access_token=token,
+        )
+    except OAuthFailure as exc:
+        if exc.transient:
+            return Refreshed(False, exc.message)
+        connector_mark(
+            connector=connector,
+            health=Health.NEEDS_RECONNECT,
+            error="Renewing the Instagram token failed; enter a new token or connect again",
+        )
+        return Refreshed(False, exc.message)
+    if not body.get("access_token"):
+        return Refreshed(False, "Instagram answered without a token")
+    tokens_save(connector=connector, used_refresh_token="", token=body, renews_itself=False)
+    return Refreshed(True, "Renewed")
 
 
 __all__ = [

@@ -306,3 +306,48 @@ def json_text(value) -> str:
     import json
 
     return json.dumps(value)
+
+
+@responses.activate
+def test_a_sixty_day_token_is_renewed_in_its_last_week_once_a_day(org):
+    stale = linked(org, expires_in=timedelta(days=5), name="stale")
+    OAuthLink.objects.filter(connector=stale).update(
+        refreshed_at=timezone.now() - timedelta(days=2)
+    )
+    fresh = linked(org, expires_in=timedelta(days=5), name="fresh")
+    OAuthLink.objects.filter(connector=fresh).update(
+        refreshed_at=timezone.now() - timedelta(hours=1)
+    )
+    responses.post(TIKTOK_TOKEN, json=payload("tiktok_refresh"))
+
+    assert services.refresh_due() == {"renewed": 1, "failed": 0}
+    stale.refresh_from_db()
+    assert credentials_load(connector=stale)["refresh_token"].startswith("rft.rotated")
+
+
+@responses.activate
+def test_a_pasted_instagram_login_token_is_renewed_before_it_expires(org):
+    from connectors.services import connector_create
+
+    connector = connector_create(
+        organization=org,
+        provider="instagram",
+        name="IG",
+        credentials={"access_token": "IGAAold-long-lived-token-0000"},
+        config={"ig_user_id": "17841400000000001", "base_url": "https://graph.instagram.com"},
+        token_expires_at=timezone.now() + timedelta(days=3),
+    )
+    responses.get(
+        "https://graph.instagram.com/refresh_access_token",
+        json={
+            "access_token": "IGAAnew-long-lived-token-1111",
+            "token_type": "bearer",
+            "expires_in": 5183944,
+        },
+    )
+    assert services.refresh_due() == {"renewed": 1, "failed": 0}
+    call = responses.calls[0]
+    assert "grant_type=ig_refresh_token" in call.request.url
+    connector.refresh_from_db()
+    assert credentials_load(connector=connector)["access_token"] == "IGAAnew-long-lived-token-1111"
+    assert connector.token_expires_at > timezone.now() + timedelta(days=59)
