@@ -105,7 +105,11 @@ class ConnectorSession:
     def provider(self) -> Provider:
         if self._provider is None:
             self._provider = provider_build(connector=self.connector, recorder=self.recorder)
-            self._secrets = secrets_of(self._provider)
+            # Kept with those of an earlier instance (a token renewed after a refusal): an
+            # answer may still quote the refused one.
+            self._secrets = sorted(
+                {*self._secrets, *secrets_of(self._provider)}, key=len, reverse=True
+            )
             self._provider.recorder = ScrubbingRecorder(self.recorder, self._secrets)
         return self._provider
 

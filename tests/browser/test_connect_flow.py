@@ -47,6 +47,14 @@ def test_connect_with_reddit(browser_page, admin, httpserver, settings, live_ser
     connector = Connector.objects.get(provider="reddit")
     assert connector.health == "healthy" and connector.config["auth_base_url"] == loopback.base
 
+    # Settings › Connected apps shows the redirect URL to register with the app.
+    browser_page.goto("/settings/")
+    page.get_by_role("link", name="Connected apps").click()
+    expect(page.locator("#redirect-reddit")).to_have_text(
+        f"{live_server.url}/connectors/oauth/reddit/callback/"
+    )
+    browser_page.shot("connected-apps")
+
     # Consent denied: a page that says what happened and what to do, nothing created.
     browser_page.goto("/connectors/")
     page.get_by_role("button", name="Connect with Reddit").click()
