@@ -322,6 +322,10 @@ class OAuthLink(BaseModel):
     connected_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # When the current access token runs out (the refresh schedule's clock).  The connector's
+    # ``token_expires_at`` is when the *connection* ends unless renewed: the refresh token's
+    # expiry, or the access token's when there is no refresh token, or none.
+    access_expires_at = models.DateTimeField(null=True, blank=True)
     refreshed_at = models.DateTimeField(null=True, blank=True)
     refresh_error = models.CharField(max_length=200, blank=True, default="")
 

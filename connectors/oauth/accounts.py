@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from connectors.oauth.client import Credentials, OAuthFailure, api_get, meta_long_lived
 from connectors.oauth.specs import APPS, META_VERSION, Target
@@ -48,6 +49,9 @@ class Connection:
             "access_token": self.access_token,
             "refresh_token": self.refresh_token,
             "expires_at": self.expires_at.isoformat() if self.expires_at else "",
+            "refresh_expires_at": (
+                self.refresh_expires_at.isoformat() if self.refresh_expires_at else ""
+            ),
             "extra": self.extra,
         }
 
@@ -227,7 +231,7 @@ def connector_values(
     provider = account["provider"]
     access = secrets["access_token"]
     refresh = secrets.get("refresh_token") or None
-    expires = secrets.get("expires_at") or None
+    expires = connection_expiry(secrets)
     if provider == "facebook_page":
         page_token = secrets["accounts"][account["id"]]["access_token"]
         base = _override("meta", APPS["meta"].api_url, app.api, f"/{META_VERSION}")
@@ -274,22 +278,34 @@ def connector_values(
         return creds, config, None
     if provider == "linkedin":
         creds = {"access_token": access, **({"refresh_token": refresh} if refresh else {})}
-        config = {"author_urn": account["id"], "api_version": LINKEDIN_VERSION}
+        # api_version is left to the provider's default, which moves with LinkedIn's versions.
+        config = {"author_urn": account["id"]}
         api_base = _override("linkedin", APPS["linkedin"].api_url, app.api)
         if api_base:
             config["base_url"] = api_base
-        return creds, config, _parse(expires)
+        return creds, config, expires
     if provider == "tiktok":
         creds = {"access_token": access, **({"refresh_token": refresh} if refresh else {})}
         config = {"open_id": account["id"]}
         api_base = _override("tiktok", APPS["tiktok"].api_url, app.api)
         if api_base:
             config["base_url"] = api_base
-        return creds, config, _parse(expires)
+        return creds, config, expires
     raise OAuthFailure(f"NeonHub cannot make a connector of a {provider} account", code="provider")
 
 
 def _parse(value: str | None) -> datetime | None:
-    from django.utils.dateparse import parse_datetime
-
     return parse_datetime(value) if value else None
+
+
+def connection_expiry(secrets: dict) -> datetime | None:
+    """When the connection ends unless renewed: the refresh token's expiry when it has one,
+    none when it has a refresh token that does not expire (Google, Reddit), else the access
+    token's (a 60-day LinkedIn token without a refresh token)."""
+    if secrets.get("refresh_token"):
+        return _parse(secrets.get("refresh_expires_at"))
+    return _parse(secrets.get("expires_at"))
+
+
+def access_expiry(secrets: dict) -> datetime | None:
+    return _parse(secrets.get("expires_at"))

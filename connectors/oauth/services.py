@@ -35,6 +35,7 @@ from connectors.models import Connector, Health, Mode, OAuthApp, OAuthGrant, OAu
 from connectors.oauth import client
 from connectors.oauth.accounts import (
     Connection,
+    access_expiry,
     connection_from_token,
     connector_values,
     discover,
@@ -426,7 +427,7 @@ def grant_choose(*, grant: OAuthGrant, account_id: str, principal=None, request=
                 organization, account, creds, config, expires_at, grant, principal, request
             )
             created = True
-        _link(connector, spec, account, grant, credentials, principal)
+        _link(connector, spec, account, grant, credentials, access_expiry(secrets))
         audit_record(
             action="connector.reconnect" if not created else "connector.connect",
             principal=principal,
@@ -534,7 +535,7 @@ def _reconnect(connector, creds, config, expires_at, principal, request) -> Conn
 
 
 def _link(
-    connector, spec: Target, account: dict, grant: OAuthGrant, credentials, principal
+    connector, spec: Target, account: dict, grant: OAuthGrant, credentials, access_expires_at
 ) -> None:
     OAuthLink.objects.update_or_create(
         connector=connector,
@@ -545,6 +546,7 @@ def _link(
             "scopes": grant.scopes,
             "own_app": credentials.own_app,
             "connected_by": grant.user,
+            "access_expires_at": access_expires_at,
             "refreshed_at": timezone.now(),
             "refresh_error": "",
         },
@@ -634,14 +636,32 @@ def tokens_save(
             values["refresh_token"] = str(token["refresh_token"])
         credentials_store(row, values)
         fields = {"credentials": row.credentials, "credentials_masks": row.credentials_masks}
-        expires_in = token.get("expires_in")
-        if not renews_itself and expires_in:
-            fields["token_expires_at"] = timezone.now() + timedelta(seconds=int(expires_in))
+        if not renews_itself:
+            now = timezone.now()
+            access = _seconds(token.get("expires_in"))
+            ends = _seconds(
+                token.get("refresh_expires_in") or token.get("refresh_token_expires_in")
+            )
+            if access:
+                OAuthLink.objects.filter(connector_id=row.pk).update(
+                    access_expires_at=now + timedelta(seconds=access)
+                )
+            if ends:  # the connection now ends when the (new) refresh token does
+                fields["token_expires_at"] = now + timedelta(seconds=ends)
+            elif access and not values.get("refresh_token"):
+                fields["token_expires_at"] = now + timedelta(seconds=access)
         if row.health == Health.NEEDS_RECONNECT and row.last_error.startswith("Renewing"):
             fields.update(health=Health.HEALTHY, last_error="")
         Connector.objects.filter(pk=row.pk).update(**fields)
     for key, value in fields.items():
         setattr(connector, key, value)
+
+
+def _seconds(value) -> int:
+    try:
+        return max(0, int(value))
+    except (TypeError, ValueError):
+        return 0
 
 
 def _refresh_failed(
@@ -702,12 +722,14 @@ def refresh_due(*, now=None) -> dict:
     """
     now = now or timezone.now()
     ahead = now + timedelta(hours=settings.NEONHUB_OAUTH_REFRESH_AHEAD_HOURS)
-    soon = Q(connector__token_expires_at__lte=now + EXPIRING_WITHIN) & (
+    soon = Q(access_expires_at__lte=now + EXPIRING_WITHIN) & (
         Q(refreshed_at__isnull=True) | Q(refreshed_at__lte=now - timedelta(days=1))
     )
+    # A connection ending soon with no way to renew it is looked at too (to mark it).
+    ending = Q(connector__token_expires_at__lte=now)
     due = (
         OAuthLink.objects.filter(
-            Q(connector__token_expires_at__lte=ahead) | soon,
+            Q(access_expires_at__lte=ahead) | soon | ending,
             connector__mode=Mode.LIVE,
             connector__enabled=True,
         )

@@ -8,10 +8,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import responses
+from django.utils import timezone
 
 from connectors.models import Connector, Health, OAuthGrant, OAuthLink
 from connectors.runtime import credentials_load
@@ -179,7 +181,6 @@ def test_linkedin_offers_the_member_and_saves_the_contract_fields(owner_client, 
     owner_client.post(response["Location"], {"account": "urn:li:organization:2414183"})
     connector = Connector.objects.get(organization=org, provider="linkedin")
     assert connector.config["author_urn"] == "urn:li:organization:2414183"
-    assert len(connector.config["api_version"]) == 6
     assert credentials_load(connector=connector) == {"access_token": "AQUvlinkedin-access-0001"}
     assert connector.token_expires_at is not None  # 60 days, no refresh token: shown expiring later
 
@@ -213,6 +214,10 @@ def test_tiktok_sends_client_key_and_verifier_and_saves_open_id(owner_client, or
         "refresh_token": "rft.example12345Example12345Example",
     }
     assert connector.credentials_masks["refresh_token"] == "rft.…mple"
+    # The connection lasts as long as the refresh token (a year); the access token a day.
+    assert connector.token_expires_at > timezone.now() + timedelta(days=364)
+    link = OAuthLink.objects.get(connector=connector)
+    assert link.access_expires_at < timezone.now() + timedelta(hours=25)
 
 
 # --- Reddit ------------------------------------------------------------------------------------

@@ -46,16 +46,22 @@ def linked(
     name="",
     **fields,
 ):
+    """A connector connected with a flow: its access token expires in ``expires_in``; the
+    connection ends then too when there is no refresh token (as the flow records it)."""
+    creds = dict(OLD if creds is None else creds)
+    access_expires_at = timezone.now() + expires_in if expires_in is not None else None
     connector = Connector(
         organization=org,
         provider=provider,
         name=name or f"{provider} account",
-        token_expires_at=timezone.now() + expires_in if expires_in is not None else None,
+        token_expires_at=None if creds.get("refresh_token") else access_expires_at,
         **fields,
     )
-    credentials_store(connector, dict(OLD if creds is None else creds))
+    credentials_store(connector, creds)
     connector.save()
-    OAuthLink.objects.create(connector=connector, target=target, account_id="acct")
+    OAuthLink.objects.create(
+        connector=connector, target=target, account_id="acct", access_expires_at=access_expires_at
+    )
     return connector
 
 
@@ -80,10 +86,13 @@ def test_refresh_saves_the_rotated_refresh_token_with_the_access_token(org):
         "access_token": "act.rotated67890Rotated67890Rotated",
         "refresh_token": "rft.rotated67890Rotated67890Rotated",
     }
-    assert abs((connector.token_expires_at - timezone.now()) - timedelta(hours=24)) < timedelta(
+    link = OAuthLink.objects.get(connector=connector)
+    assert link.refreshed_at is not None
+    # The new access token's day, and the rotated refresh token's year for the connection.
+    assert abs((link.access_expires_at - timezone.now()) - timedelta(hours=24)) < timedelta(
         minutes=1
     )
-    assert OAuthLink.objects.get(connector=connector).refreshed_at is not None
+    assert connector.token_expires_at > timezone.now() + timedelta(days=364)
 
 
 @responses.activate
