@@ -419,6 +419,7 @@ def grant_choose(*, grant: OAuthGrant, account_id: str, principal=None, request=
                 status=404,
             )
         existing = _existing(grant, account)
+        before = _link_snapshot(existing)
         if existing is not None:
             connector = _reconnect(existing, creds, config, expires_at, principal, request)
             created = False
@@ -434,14 +435,28 @@ def grant_choose(*, grant: OAuthGrant, account_id: str, principal=None, request=
             organization=organization,
             target=connector,
             changes={
-                "account": ["", f"{account['name']} ({account['id']})"],
-                "scopes": ["", ", ".join(grant.scopes)],
-                "token_expires_at": ["", expires_at.isoformat() if expires_at else "no expiry"],
+                "account": [before["account"], f"{account['name']} ({account['id']})"],
+                "scopes": [before["scopes"], ", ".join(grant.scopes)],
+                "token_expires_at": [
+                    before["token_expires_at"],
+                    expires_at.isoformat() if expires_at else "no expiry",
+                ],
             },
             request=request,
         )
         locked.delete()
     return Chosen(connector, created)
+
+
+def _link_snapshot(connector: Connector | None) -> dict[str, str]:
+    """What the audit log shows as "before" of a reconnect (never a token)."""
+    link = OAuthLink.objects.filter(connector=connector).first() if connector else None
+    expires = connector.token_expires_at if connector else None
+    return {
+        "account": f"{link.account_name} ({link.account_id})" if link else "",
+        "scopes": ", ".join(link.scopes) if link else "",
+        "token_expires_at": expires.isoformat() if expires else "",
+    }
 
 
 def _existing(grant: OAuthGrant, account: dict) -> Connector | None:
@@ -737,6 +752,7 @@ def refresh_due(*, now=None) -> dict:
         .exclude(connector__provider__in=SELF_RENEWING)
         .values_list("connector_id", flat=True)
     )
+    OAuthGrant.objects.filter(expires_at__lt=now).delete()  # connections abandoned mid-way
     counts = {"renewed": 0, "failed": 0}
     jobs = [(connector_refresh, connector_id) for connector_id in due[:500]]
     jobs += [(instagram_refresh, connector_id) for connector_id in _instagram_due(now)]

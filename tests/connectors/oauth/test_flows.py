@@ -288,6 +288,7 @@ def test_reconnecting_keeps_the_connector_and_audits_without_secrets(owner_clien
     dumped = json.dumps(event.changes)
     assert "act." not in dumped and "rft." not in dumped
     assert "user.info.basic" in dumped
+    assert event.changes["account"][0].startswith("Acme Coffee (-000OhR7n4")  # the account before
 
 
 # --- what a person can run into ----------------------------------------------------------------

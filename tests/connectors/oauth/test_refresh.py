@@ -360,3 +360,15 @@ def test_a_pasted_instagram_login_token_is_renewed_before_it_expires(org):
     connector.refresh_from_db()
     assert credentials_load(connector=connector)["access_token"] == "IGAAnew-long-lived-token-1111"
     assert connector.token_expires_at > timezone.now() + timedelta(days=59)
+
+
+def test_the_schedule_prunes_connections_abandoned_before_an_account_was_chosen(org):
+    from tests.factories import OAuthGrantFactory
+
+    old = OAuthGrantFactory(organization=org, expires_at=timezone.now() - timedelta(minutes=1))
+    waiting = OAuthGrantFactory(organization=org)
+    services.refresh_due()
+    from connectors.models import OAuthGrant
+
+    assert list(OAuthGrant.objects.values_list("pk", flat=True)) == [waiting.pk]
+    assert not OAuthGrant.objects.filter(pk=old.pk).exists()
