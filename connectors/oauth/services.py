@@ -29,7 +29,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from connectors import crypto
-from connectors.crypto import mask
+from connectors.crypto import CredentialsUnreadable, mask
 from connectors.health import EXPIRING_WITHIN
 from connectors.models import Connector, Health, Mode, OAuthApp, OAuthGrant, OAuthLink
 from connectors.oauth import client
@@ -73,7 +73,14 @@ def app_credentials(*, organization: Organization, app: str) -> Credentials | No
     """The organization's own app if it entered one, else the installation's, else None."""
     own = OAuthApp.objects.filter(organization=organization, app=app).first()
     if own is not None:
-        secret = crypto.decrypt(own.client_secret, aad=own.pk.bytes)
+        try:
+            secret = crypto.decrypt(own.client_secret, aad=own.pk.bytes)
+        except CredentialsUnreadable:
+            # Its key left the key ring: as good as not set up until it is entered again.
+            logger.warning(
+                "the %s app secret of organization %s is unreadable", app, organization.pk
+            )
+            return None
         return Credentials(own.client_id, secret, own_app=True)
     spec = APPS[app]
     client_id, secret = spec.setting("client_id"), spec.setting("client_secret")
@@ -273,6 +280,15 @@ def flow_callback(
             f"Connecting with {spec.oauth_app.label} failed: {exc.message}",
             "Try again in a minute" if exc.transient else _advice_for(spec, exc),
             code=exc.code or "exchange_failed",
+            status=502,
+        ) from None
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        # An answer that is not shaped as documented: say so rather than fail the page.
+        logger.warning("%s answered an unexpected shape: %s", spec.app, type(exc).__name__)
+        raise FlowError(
+            f"{spec.oauth_app.label} answered in a way NeonHub does not understand.",
+            "Try again; if it keeps happening, the provider may have changed its API.",
+            code="unexpected_answer",
             status=502,
         ) from None
     if not accounts:

@@ -408,3 +408,13 @@ def test_another_users_grant_is_not_found(owner_client, org):
     other = Client()
     other.force_login(MembershipFactory(organization=org, role="owner").user)
     assert other.get(location).status_code == 404
+
+
+@responses.activate
+def test_an_answer_not_shaped_as_documented_ends_on_the_error_page(owner_client):
+    responses.post(TIKTOK_TOKEN, json=payload("tiktok_token"))
+    responses.get("https://open.tiktokapis.com/v2/user/info/", json={"data": ["not", "a", "map"]})
+    _, params = start(owner_client, "tiktok")
+    response = callback(owner_client, "tiktok", code="c", state=params["state"])
+    assert response.status_code == 502
+    assert "does not understand" in response.content.decode()
