@@ -30,6 +30,7 @@ def test_connect_with_reddit(browser_page, admin, httpserver, settings, live_ser
     browser_page.login(admin)
 
     browser_page.goto("/connectors/")
+    browser_page.shot("connectors")
     page.get_by_role("button", name="Connect with Reddit").click()
     expect(page.get_by_role("heading", name="Allow NeonHub?")).to_be_visible()
     browser_page.shot("consent")
@@ -46,6 +47,15 @@ def test_connect_with_reddit(browser_page, admin, httpserver, settings, live_ser
     browser_page.shot("connected")
     connector = Connector.objects.get(provider="reddit")
     assert connector.health == "healthy" and connector.config["auth_base_url"] == loopback.base
+
+    # Needing reconnection: the list's banner names it, with a Reconnect button.
+    Connector.objects.filter(pk=connector.pk).update(
+        health="needs_reconnect", last_error="Renewing the token failed (invalid_grant)"
+    )
+    browser_page.goto("/connectors/")
+    expect(page.locator("#reconnect-banner")).to_contain_text("u/acme_bot")
+    expect(page.get_by_role("button", name="Reconnect u/acme_bot")).to_be_visible()
+    browser_page.shot("reconnect-banner")
 
     # Settings › Connected apps shows the redirect URL to register with the app.
     browser_page.goto("/settings/")
