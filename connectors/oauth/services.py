@@ -104,6 +104,9 @@ def oauth_app_save(
     client_id = client_id.strip()
     if not client_id:
         raise InvalidInput.for_field("client_id", "required", summary="Enter the client id")
+    if len(client_id) > 255 or len(client_secret.strip()) > 1000:
+        field = "client_id" if len(client_id) > 255 else "client_secret"
+        raise InvalidInput.for_field(field, "too long", summary=f"The {field} is too long")
     row = OAuthApp.objects.filter(organization=organization, app=app).first()
     if row is None and not client_secret.strip():
         raise InvalidInput.for_field("client_secret", "required", summary="Enter the client secret")

@@ -112,3 +112,11 @@ def test_the_api_shows_the_connection_and_where_to_reconnect(api, org):
     assert body["connection"]["scopes"] == ["identity", "submit"]
     assert body["reconnect_url"] == "/connectors/oauth/reddit/start/"
     assert "r" * 20 not in json.dumps(body)
+
+
+def test_an_overlong_client_id_is_refused_by_name(owner_client):
+    response = owner_client.post(
+        "/settings/connected-apps/", {"app": "google", "client_id": "x" * 300, "client_secret": "s"}
+    )
+    assert response.status_code == 422 and "client_id" in response.content.decode()
+    assert not OAuthApp.objects.exists()
