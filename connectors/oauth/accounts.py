@@ -171,11 +171,34 @@ def _linkedin(target: Target, connection: Connection) -> list[Account]:
         )
     except OAuthFailure:
         return accounts  # the member part still works; organizations need the approved product
-    for element in acls.get("elements") or []:
+    headers = {"LinkedIn-Version": LINKEDIN_VERSION, "X-Restli-Protocol-Version": "2.0.0"}
+    for element in (acls.get("elements") or [])[:MAX_ORGANIZATIONS]:
         urn = str(element.get("organization") or "") if isinstance(element, dict) else ""
         if urn.startswith("urn:li:organization:"):
-            accounts.append(Account(urn, urn.rsplit(":", 1)[-1], "linkedin", "Organization page"))
+            org_id = urn.rsplit(":", 1)[-1]
+            accounts.append(
+                Account(
+                    urn,
+                    _organization_name(app, connection, org_id, headers),
+                    "linkedin",
+                    "Organization page",
+                )
+            )
     return accounts
+
+
+MAX_ORGANIZATIONS = 20
+
+
+def _organization_name(app, connection: Connection, org_id: str, headers: dict) -> str:
+    """The page's name (``localizedName`` of the organization lookup), or its id if unreadable."""
+    try:
+        body = api_get(
+            app, f"/rest/organizations/{org_id}", token=connection.access_token, headers=headers
+        )
+    except OAuthFailure:
+        return org_id
+    return str(body.get("localizedName") or org_id)
 
 
 def _tiktok(target: Target, connection: Connection) -> list[Account]:

@@ -160,6 +160,10 @@ def test_linkedin_offers_the_member_and_saves_the_contract_fields(owner_client, 
     responses.get(
         "https://api.linkedin.com/rest/organizationAcls", json=payload("linkedin_org_acls")
     )
+    responses.get(
+        "https://api.linkedin.com/rest/organizations/2414183",
+        json={"id": 2414183, "localizedName": "Acme Coffee Co.", "vanityName": "acme-coffee"},
+    )
 
     response = callback(owner_client, "linkedin", code="AQTcode", state=params["state"])
     exchange = form(responses.calls[0])
@@ -173,7 +177,9 @@ def test_linkedin_offers_the_member_and_saves_the_contract_fields(owner_client, 
     }
     assert acl.headers["X-Restli-Protocol-Version"] == "2.0.0" and acl.headers["LinkedIn-Version"]
 
+    assert responses.calls[3].request.headers["LinkedIn-Version"]
     grant = OAuthGrant.objects.get()
+    assert grant.accounts[1]["name"] == "Acme Coffee Co."
     assert [a["id"] for a in grant.accounts] == [
         "urn:li:person:782bbtaQ",
         "urn:li:organization:2414183",
