@@ -97,15 +97,8 @@ def _facebook(target: Target, connection: Connection) -> list[Account]:
     """Pages the person manages (``/me/accounts``) with their Page tokens, and the Instagram
     business account linked to each; a Page token derived from a long-lived user token does
     not expire."""
-    body = api_get(
-        target.oauth_app,
-        "/me/accounts",
-        token=connection.access_token,
-        fields="id,name,access_token,instagram_business_account{id,username}",
-        limit="100",
-    )
     accounts: list[Account] = []
-    for page in body.get("data") or []:
+    for page in _pages(target, connection):
         if not isinstance(page, dict) or not page.get("id") or not page.get("access_token"):
             continue
         page_token = {"access_token": str(page["access_token"])}
@@ -125,6 +118,28 @@ def _facebook(target: Target, connection: Connection) -> list[Account]:
                 )
             )
     return accounts
+
+
+MAX_GRAPH_PAGES = 5  # of 100 Pages each: more than anyone manages through one sign-in
+
+
+def _pages(target: Target, connection: Connection) -> list:
+    """``/me/accounts``, following ``paging.next`` (Graph's cursor pagination)."""
+    body = api_get(
+        target.oauth_app,
+        "/me/accounts",
+        token=connection.access_token,
+        fields="id,name,access_token,instagram_business_account{id,username}",
+        limit="100",
+    )
+    found = list(body.get("data") or [])
+    for _ in range(MAX_GRAPH_PAGES - 1):
+        following = (body.get("paging") or {}).get("next")
+        if not following:
+            break
+        body = api_get(target.oauth_app, str(following), token=connection.access_token)
+        found += body.get("data") or []
+    return found
 
 
 def _youtube(target: Target, connection: Connection) -> list[Account]:

@@ -424,3 +424,25 @@ def test_an_answer_not_shaped_as_documented_ends_on_the_error_page(owner_client)
     response = callback(owner_client, "tiktok", code="c", state=params["state"])
     assert response.status_code == 502
     assert "does not understand" in response.content.decode()
+
+
+@responses.activate
+def test_facebook_follows_the_pages_of_me_accounts(owner_client):
+    first = payload("meta_accounts")
+    first["paging"]["next"] = f"{META_ACCOUNTS}?after=QVFIUl&limit=100"
+    second = {
+        "data": [{"id": "5555555555555", "name": "Acme Tea", "access_token": "EAAGpage-tea-0005"}],
+        "paging": {"cursors": {"before": "x", "after": "y"}},
+    }
+    responses.get(META_TOKEN, json=payload("meta_token"))
+    responses.get(META_TOKEN, json=payload("meta_long_lived"))
+    responses.get(
+        META_ACCOUNTS,
+        json=second,
+        match=[responses.matchers.query_param_matcher({"after": "QVFIUl", "limit": "100"})],
+    )
+    responses.get(META_ACCOUNTS, json=first)
+    _, params = start(owner_client, "facebook")
+    callback(owner_client, "meta", code="AQDcode", state=params["state"])
+    names = [a["name"] for a in OAuthGrant.objects.get().accounts]
+    assert names == ["Acme Coffee", "@acmecoffee", "Acme Beans", "Acme Tea"]
