@@ -206,6 +206,9 @@ class Provider(WebhookHooks):
     # a short ``state["token_expires_at"]`` is routine and does not make the connector
     # "expiring".  None: inferred from the credentials (a refresh_token or client_secret field).
     token_renewal: ClassVar[bool | None] = None
+    # The credentials the provider obtains itself (a cached access token): dropped, not asked
+    # for, when the connector's address changes.  None: every optional secret field.
+    renewed_credentials: ClassVar[tuple[str, ...] | None] = None
     # Actions that send a message to a person, by action name; each passes the compliance gate.
     message_actions: ClassVar[dict[str, MessageKind]] = {}
     # The config fields that say where calls (and so the credentials) go; each set one must

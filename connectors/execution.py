@@ -25,6 +25,7 @@ from pydantic import BaseModel, ValidationError
 
 from connectors.base import Action, CallResult, Provider
 from connectors.budgets import Receipt, budget_consume, budget_refund
+from connectors.hooks import token_renew
 from connectors.models import Connector, Health, OutboundMessage, OutboxStatus
 from connectors.registry import get_provider_class
 from connectors.runtime import connector_mark, connector_persist, provider_build
@@ -105,7 +106,11 @@ class ConnectorSession:
     def provider(self) -> Provider:
         if self._provider is None:
             self._provider = provider_build(connector=self.connector, recorder=self.recorder)
-            self._secrets = secrets_of(self._provider)
+            # Kept with those of an earlier instance (a token renewed after a refusal): an
+            # answer may still quote the refused one.
+            self._secrets = sorted(
+                {*self._secrets, *secrets_of(self._provider)}, key=len, reverse=True
+            )
             # Logs and error reports of this context hide these values too.
             logcontext.secrets_add(self._secrets)
             self._provider.recorder = ScrubbingRecorder(self.recorder, self._secrets)
@@ -228,17 +233,33 @@ class ConnectorSession:
 
     # --- live and sandbox calls -----------------------------------------------------------
 
-    def _live(self, act: Action, data: BaseModel) -> CallResult:
+    def _live(self, act: Action, data: BaseModel, *, renewed: bool = False) -> CallResult:
         provider = self.provider
         try:
             result = provider.run_action(act.name, data)
         except ConnectorError as exc:
+            self._persist()
+            # The provider refused the token (the request was not carried out, so asking again
+            # is safe): an OAuth-connected connector renews it once and tries once more.
+            if isinstance(exc, ConnectorAuth) and not renewed and self._renew():
+                return self._live(act, data, renewed=True)
             self._failed(exc)
             raise
-        finally:
+        except BaseException:
             self._persist()
+            raise
+        self._persist()
         self._succeeded()
         return self._clean(result)
+
+    def _renew(self) -> bool:
+        if not token_renew(self.connector):
+            return False
+        self.connector.refresh_from_db(
+            fields=["credentials", "credentials_masks", "token_expires_at", "health", "state"]
+        )
+        self.close()  # the next call builds the provider again, with the new token
+        return True
 
     def _sandbox(self, act: Action, data: BaseModel) -> CallResult:
         slug = self.connector.provider

@@ -53,3 +53,21 @@ def connector_dependents(connector: Connector) -> list[Dependents]:
     for finder in _finders.values():
         found += [group for group in finder(connector) if group.count]
     return found
+
+
+# --- renewing a refused token -----------------------------------------------------------------
+# After a "token expired" answer, the execution asks the registered renewer (the OAuth flows,
+# registered in ``ConnectorsConfig.ready``) to renew the connector's tokens once.  Registered
+# rather than imported: the flows build on the connector services, which build on execution.
+
+TokenRenewer = Callable[["Connector"], bool]
+_renewers: list[TokenRenewer] = []
+
+
+def token_renewer_set(renewer: TokenRenewer) -> None:
+    _renewers[:] = [renewer]
+
+
+def token_renew(connector: Connector) -> bool:
+    """Whether new tokens were saved for ``connector`` (False when no renewer can)."""
+    return any(renewer(connector) for renewer in _renewers)

@@ -9,6 +9,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from pydantic import BaseModel, ValidationError
@@ -120,10 +121,19 @@ def connector_persist(*, connector: Connector, provider: Provider, **fields: Any
                 token_expiry_from_state(state) or connector.token_expires_at
             )
     if provider.updated_credentials:
-        values = {**credentials_load(connector=connector), **provider.updated_credentials}
-        credentials_store(connector, values)
-        fields.update(
-            credentials=connector.credentials, credentials_masks=connector.credentials_masks
-        )
+        with transaction.atomic():
+            # Merge into what is stored now, the row locked: a refresh that rotated the refresh
+            # token while this call ran (connectors.oauth) must not be overwritten with the
+            # values this call started from.
+            row = (
+                Connector.objects.select_for_update().only("id", "credentials").get(pk=connector.pk)
+            )
+            values = {**credentials_load(connector=row), **provider.updated_credentials}
+            credentials_store(connector, values)
+            fields.update(
+                credentials=connector.credentials, credentials_masks=connector.credentials_masks
+            )
+            connector_mark(connector=connector, **fields)
         provider.updated_credentials = None
+        return
     connector_mark(connector=connector, **fields)

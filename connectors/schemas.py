@@ -12,6 +12,7 @@ from pydantic import ConfigDict, Field
 from connectors.base import Provider
 from connectors.health import effective_health
 from connectors.models import Health
+from connectors.reconnect import linked, reconnect_url
 from connectors.registry import get_provider_class
 
 Mode = Literal["live", "sandbox"]
@@ -55,6 +56,17 @@ class ConnectorLinks(Schema):
     actions: str
 
 
+class ConnectionOut(Schema):
+    """How a connector was connected with "Connect with …" (absent for pasted credentials)."""
+
+    target: str = Field(description="facebook, youtube, linkedin, tiktok or reddit")
+    account_id: str
+    account_name: str
+    scopes: list[str] = Field(description="The permissions the account granted")
+    refreshed_at: datetime | None = Field(description="When its tokens were last renewed")
+    refresh_error: str = Field(description="Why the last renewal failed, if it did")
+
+
 class ConnectorOut(Schema):
     id: UUID
     provider: str
@@ -76,6 +88,15 @@ class ConnectorOut(Schema):
     created_at: datetime
     updated_at: datetime
     links: ConnectorLinks
+    connection: ConnectionOut | None = Field(
+        default=None, description='Set when connected with a "Connect with …" button'
+    )
+    reconnect_url: str | None = Field(
+        default=None,
+        description="The page a signed-in owner or admin POSTs to (form field connector=<id>) "
+        "to sign in with the provider again; the connector keeps its id and history. "
+        "Null for sandbox connectors and providers without a connect flow.",
+    )
 
     @staticmethod
     def resolve_sandbox(obj) -> bool:
@@ -92,6 +113,14 @@ class ConnectorOut(Schema):
     @staticmethod
     def resolve_webhook_urls(obj) -> dict[str, str]:
         return get_provider_class(obj.provider).webhook_urls(obj.id)
+
+    @staticmethod
+    def resolve_connection(obj):
+        return obj.oauth_link if linked(obj) else None
+
+    @staticmethod
+    def resolve_reconnect_url(obj) -> str | None:
+        return reconnect_url(obj)
 
     @staticmethod
     def resolve_links(obj) -> dict[str, str]:

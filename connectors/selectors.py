@@ -20,7 +20,8 @@ def connector_list(
     mode: str | None = None,
     health: str | None = None,
 ) -> QuerySet[Connector]:
-    qs = Connector.objects.filter(organization=organization)
+    # Pages and the API show how each was connected (its OAuth link), in the same query.
+    qs = Connector.objects.filter(organization=organization).select_related("oauth_link")
     if provider:
         qs = qs.filter(provider=provider)
     if mode:
@@ -33,7 +34,7 @@ def connector_list(
 def connector_get(*, organization: Organization, connector_id: uuid.UUID) -> Connector:
     """The organization's connector; another organization's id answers 404 like an unknown one."""
     try:
-        return Connector.objects.select_related("organization").get(
+        return Connector.objects.select_related("organization", "oauth_link").get(
             organization=organization, pk=connector_id
         )
     except Connector.DoesNotExist:

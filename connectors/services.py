@@ -337,7 +337,12 @@ def _follow_address(
     renewed = [
         name
         for name in kept
-        if cls.renews_tokens() and not cls.Credentials.model_fields[name].is_required()
+        if cls.renews_tokens()
+        and (
+            name in cls.renewed_credentials
+            if cls.renewed_credentials is not None
+            else not cls.Credentials.model_fields[name].is_required()
+        )
     ]
     missing = [name for name in kept if name not in renewed]
     if missing:

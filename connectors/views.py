@@ -23,7 +23,9 @@ from connectors.forms import (
 )
 from connectors.health import effective_health
 from connectors.hooks import connector_dependents
-from connectors.models import Connector, Health
+from connectors.models import Connector, Health, OAuthLink
+from connectors.oauth.services import oauth_buttons
+from connectors.reconnect import reconnect_url
 from connectors.registry import all_provider_classes, get_provider_class
 from neonhub.core.auth import page_requires
 from neonhub.core.errors import Conflict, InvalidInput
@@ -50,6 +52,10 @@ def _page(request: HttpRequest, template: str, context: dict, status: int = 200)
     return render(request, template, context, status=status)
 
 
+# Connectors whose access needs a person: the list's banner names them.
+ATTENTION = (Health.EXPIRING, Health.NEEDS_RECONNECT)
+
+
 def _row(connector: Connector) -> dict:
     health = effective_health(connector)
     return {
@@ -57,6 +63,7 @@ def _row(connector: Connector) -> dict:
         "health": health,
         "health_label": Health(health).label,
         "provider": _describe(_provider_or_none(connector.provider)),
+        "reconnect": reconnect_url(connector),
     }
 
 
@@ -90,7 +97,16 @@ def connector_list(request: HttpRequest) -> HttpResponse:
     if request.method != "GET":
         return HttpResponseNotAllowed(["GET"])
     connectors = selectors.connector_list(organization=request.principal.organization)
-    return _page(request, "connectors/list.html", {"rows": [_row(c) for c in connectors]})
+    rows = [_row(c) for c in connectors.select_related("oauth_link")]
+    return _page(
+        request,
+        "connectors/list.html",
+        {
+            "rows": rows,
+            "connect_targets": oauth_buttons(),
+            "attention": [r for r in rows if r["health"] in ATTENTION],
+        },
+    )
 
 
 @login_required
@@ -211,6 +227,7 @@ def connector_detail(request: HttpRequest, connector_id) -> HttpResponse:
                 organization=organization, connector=connector, limit=20
             ),
             "dependents": connector_dependents(connector),
+            "oauth_link": OAuthLink.objects.filter(connector=connector).first(),
         },
     )
 

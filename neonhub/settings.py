@@ -401,3 +401,25 @@ if PROMETHEUS_MULTIPROC_DIR:
 # most (it stops early and leaves the rest for the next tick).
 NEONHUB_POST_METRICS_BATCH = env.int("NEONHUB_POST_METRICS_BATCH", default=20)
 NEONHUB_POST_METRICS_TICK_SECONDS = env.float("NEONHUB_POST_METRICS_TICK_SECONDS", default=40.0)
+
+# --- "Connect with …" (OAuth 2.0 apps, connectors/oauth/) --------------------------------------
+# One registered app per provider for the whole installation: NEONHUB_OAUTH_<APP>_CLIENT_ID and
+# _CLIENT_SECRET (an organization may enter its own app on Settings › Connected apps instead).
+# Each app's authorization, token and API addresses default to the provider's documented ones;
+# overriding them points the flow at another server (a regional endpoint, a test server).
+# _SCOPES overrides the scopes asked for (space-separated).  The redirect URL to register with
+# the provider is NEONHUB_PUBLIC_URL + /connectors/oauth/<app>/callback/.
+NEONHUB_OAUTH_APPS = ("meta", "google", "linkedin", "tiktok", "reddit")
+NEONHUB_OAUTH = {
+    app: {
+        key: env.str(f"NEONHUB_OAUTH_{app.upper()}_{key.upper()}", default="")
+        for key in ("client_id", "client_secret", "authorize_url", "token_url", "api_url", "scopes")
+    }
+    for app in NEONHUB_OAUTH_APPS
+}
+# How long a person has between leaving for the provider's consent page and coming back, and
+# then between coming back and choosing the account.
+NEONHUB_OAUTH_STATE_MINUTES = env.int("NEONHUB_OAUTH_STATE_MINUTES", default=10)
+NEONHUB_OAUTH_GRANT_MINUTES = env.int("NEONHUB_OAUTH_GRANT_MINUTES", default=30)
+# The refresh schedule renews a token this long before it expires.
+NEONHUB_OAUTH_REFRESH_AHEAD_HOURS = env.int("NEONHUB_OAUTH_REFRESH_AHEAD_HOURS", default=6)

@@ -481,3 +481,68 @@ class CalendarFeedFactory(factory.django.DjangoModelFactory):
 
     organization = factory.SubFactory(OrganizationFactory)
     nonce = factory.Sequence(lambda n: f"nonce{n:06d}")
+
+
+# --- "Connect with …" (connectors/oauth) ------------------------------------------------------
+
+
+class OAuthAppFactory(factory.django.DjangoModelFactory):
+    """An organization's own app, saved by ``oauth_app_save`` (the secret encrypted)."""
+
+    class Meta:
+        model = "connectors.OAuthApp"
+
+    organization = factory.SubFactory(OrganizationFactory)
+    app = "reddit"
+    client_id = "redditwebclient1"
+    client_secret = "reddit-secret-0123456789"
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        from connectors.oauth.services import oauth_app_save
+
+        return _create_through(oauth_app_save, kwargs)
+
+
+class OAuthGrantFactory(factory.django.DjangoModelFactory):
+    """Tokens waiting for their account to be chosen, encrypted to the row as the flow does."""
+
+    class Meta:
+        model = "connectors.OAuthGrant"
+
+    organization = factory.SubFactory(OrganizationFactory)
+    user = factory.LazyAttribute(
+        lambda o: MembershipFactory(organization=o.organization, role=Role.OWNER).user
+    )
+    target = "reddit"
+    accounts = factory.LazyFunction(
+        lambda: [{"id": "acme_bot", "name": "u/acme_bot", "provider": "reddit", "detail": ""}]
+    )
+    scopes = factory.LazyFunction(lambda: ["identity", "read", "submit"])
+    expires_at = factory.LazyFunction(lambda: timezone.now() + timedelta(minutes=30))
+    secrets = factory.Dict({"access_token": "reddit-access-0001", "refresh_token": "r-0001"})
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        import json
+
+        from connectors import crypto
+
+        values = kwargs.pop("secrets")
+        grant = model_class(**kwargs)
+        grant.secrets = crypto.encrypt(json.dumps(values), aad=grant.pk.bytes)
+        grant.save()
+        return grant
+
+
+class OAuthLinkFactory(factory.django.DjangoModelFactory):
+    """How a connector was connected with a Connect button."""
+
+    class Meta:
+        model = "connectors.OAuthLink"
+
+    connector = factory.SubFactory(ConnectorFactory)
+    target = "reddit"
+    account_id = "acme_bot"
+    account_name = "u/acme_bot"
+    scopes = factory.LazyFunction(lambda: ["identity", "read", "submit"])

@@ -20,6 +20,7 @@ from tests.factories import (
     InvitationFactory,
     KnowledgeArticleFactory,
     MembershipFactory,
+    OAuthGrantFactory,
     RecurringScheduleFactory,
     TriggerFactory,
 )
@@ -71,6 +72,7 @@ FOREIGN_OBJECTS: dict[str, Callable] = {
     "api_key_id": lambda org: api_key_create(organization=org, name="theirs").api_key.id,
     "delivery_id": _delivery,
     "post_id": lambda org: _tracked_post(org),
+    "grant_id": lambda org: OAuthGrantFactory(organization=org).id,
 }
 
 # Parameters that are not object ids (an action name, a token) get a plain value.

@@ -18,7 +18,14 @@ from urllib.parse import urlsplit
 import requests
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from pydantic import Field, HttpUrl, SecretStr, field_validator, model_validator
+from pydantic import (
+    Field,
+    HttpUrl,
+    SecretStr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from connectors.base import (
     BaseConfig,
@@ -128,6 +135,9 @@ class Reddit(Provider):
     auth_kind: ClassVar[str] = "password"
     default_base_url: ClassVar[str] = API_HOST
     docs_url: ClassVar[str] = "https://www.reddit.com/dev/api"
+    # Password and refresh token are both optional (one is needed): only the access token is
+    # obtained by NeonHub itself.
+    renewed_credentials: ClassVar[tuple[str, ...] | None] = ("access_token",)
     budgets: ClassVar[tuple[Budget, ...]] = (
         Budget(name="reddit_requests", limit=100, per_seconds=60),
         # Reading post numbers may take at most this share of the 100 a minute, so a
@@ -143,10 +153,26 @@ class Reddit(Provider):
         username: str = Field(
             pattern=r"^[\w-]{3,20}$", description="The Reddit account the app acts as"
         )
-        password: SecretStr
+        # A web app connected with "Connect with Reddit" holds a refresh token instead of a
+        # password (authorization code grant with duration=permanent).
+        refresh_token: SecretStr | None = Field(
+            default=None, description="Set by Connect with Reddit; renews the access token"
+        )
+        password: SecretStr | None = Field(
+            default=None,
+            validate_default=True,
+            description="The account's password (a script app's password grant)",
+        )
         access_token: SecretStr | None = Field(
             default=None, description="Kept up to date by NeonHub"
         )
+
+        @field_validator("password")
+        @classmethod
+        def _one_grant(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+            if value is None and info.data.get("refresh_token") is None:
+                raise ValueError("Field required (or connect with Reddit for a refresh token)")
+            return value
 
     class Config(BaseConfig):
         user_agent: str = Field(description=f"Descriptive and unique, e.g. {USER_AGENT_EXAMPLE}")
@@ -321,11 +347,7 @@ class Reddit(Provider):
             step="reddit.token",
             safe_to_repeat=True,
             auth=(self.credentials.client_id, self.secret("client_secret")),
-            data={
-                "grant_type": "password",
-                "username": self.credentials.username,
-                "password": self.secret("password"),
-            },
+            data=self._grant(),
             headers={"User-Agent": self.config.user_agent},
         )
         body = response.json()
@@ -337,6 +359,15 @@ class Reddit(Provider):
             timezone.now() + timedelta(seconds=expires_in)
         ).isoformat()
         return token
+
+    def _grant(self) -> dict[str, str]:
+        if self.credentials.refresh_token is not None:
+            return {"grant_type": "refresh_token", "refresh_token": self.secret("refresh_token")}
+        return {
+            "grant_type": "password",
+            "username": self.credentials.username,
+            "password": self.secret("password"),
+        }
 
     def _respect_rate_limit(self) -> None:
         """Refuse to call while Reddit's last answer said the window is used up."""
