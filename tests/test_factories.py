@@ -9,7 +9,7 @@ from django.apps import apps
 from connectors.runtime import credentials_load
 from tests import factories
 
-OUR_APPS = ("core", "connectors", "runs", "agents", "audience", "triggers")
+OUR_APPS = ("core", "connectors", "runs", "agents", "audience", "triggers", "analytics", "ops")
 
 # Models no test builds by hand, each with the reason; a factory would only invite tests to
 # skip the service that owns the rows.
@@ -19,6 +19,10 @@ EXEMPT = {
     "core.ApiKeyWindow": "written only by rate_limit_hit, the counter under test",
     "connectors.BudgetUsage": "written only by budget_consume, the counter under test",
     "triggers.WebhookDelivery": "written only by the webhook endpoints, as they record a delivery",
+    "runs.RetentionMark": "written only by the retention job, the mark under test",
+    "analytics.TrackedPost": "made by post_track with its checkpoints, as a publish succeeds",
+    "analytics.MetricsCollection": "made by post_track beside its post, one per checkpoint",
+    "analytics.PostMetric": "written only by the collector, the numbers under test",
 }
 
 FACTORIES = sorted(
