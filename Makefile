@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run worker test test-fast reliability lint client bench bench-drain bench-e2e bench-dashboard bench-batch bench-fairness lock clean
+.PHONY: install run worker test test-fast reliability lint client bench bench-drain bench-e2e bench-dashboard bench-batch bench-fairness bench-scale-out lock clean
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -79,6 +79,11 @@ bench-batch: install
 # NEONHUB_ORG_MAX_IN_FLIGHT=0 measures the one first-in, first-out queue for comparison.
 bench-fairness: install
 	$(PY) bench/fairness.py
+
+# One queue of runs drained by 1, 2 and 4 qcluster processes at once (set DATABASE_URL and
+# REDIS_URL: scale-out is for PostgreSQL with Redis).
+bench-scale-out: install
+	$(PY) bench/scale_out.py
 
 lock:
 	$(VENV)/bin/pip freeze --exclude-editable | grep -v '^-e ' > requirements.lock

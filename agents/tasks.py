@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+
 from django_q.models import Schedule
 
 from agents import executor, services
+
+logger = logging.getLogger(__name__)
 
 WATCHDOG_NAME = "neonhub-watchdog"
 
@@ -13,8 +17,14 @@ def execute_run(run_id: str) -> None:
     executor.execute_run(run_id)
 
 
-def watchdog() -> dict:
-    return services.runs_recover()
+def watchdog(tick: str | None = None) -> dict:
+    """The periodic watchdog.  ``tick`` is the time it was due (the schedule's ``next_run``,
+    passed by django-q2), logged with what it did: with several ``qcluster`` processes each
+    running the scheduler, every tick is handed to one of them (the scheduler takes the
+    schedule's row with ``SELECT … FOR UPDATE``), and the log shows it acted once."""
+    result = services.runs_recover()
+    logger.info("watchdog tick %s: %s", tick or "unscheduled", result)
+    return result
 
 
 def ensure_schedules() -> None:
@@ -26,5 +36,6 @@ def ensure_schedules() -> None:
             "schedule_type": Schedule.MINUTES,
             "minutes": 1,
             "repeats": -1,
+            "intended_date_kwarg": "tick",
         },
     )

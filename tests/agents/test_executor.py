@@ -263,6 +263,18 @@ def test_watchdog_task_entry_point(db):
     assert watchdog() == {"requeued": 0, "failed": 0, "redelivered": 0, "approvals_expired": 0}
 
 
+def test_the_watchdog_is_told_its_tick_and_logs_it(db, caplog):
+    """The schedule passes the time the tick was due; the watchdog logs it with what it did, so
+    with several clusters one can tell which of them acted for which tick."""
+    from agents.tasks import WATCHDOG_NAME, ensure_schedules, watchdog
+
+    ensure_schedules()
+    assert Schedule.objects.get(name=WATCHDOG_NAME).intended_date_kwarg == "tick"
+    caplog.set_level("INFO", logger="agents.tasks")
+    result = watchdog(tick="2026-12-07T15:00:00+00:00")
+    assert f"watchdog tick 2026-12-07T15:00:00+00:00: {result}" in caplog.text
+
+
 def test_retry_delay_grows_and_is_capped(settings):
     from runs.services import retry_delay
 
