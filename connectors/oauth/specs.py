@@ -3,8 +3,8 @@
 An *app* is the registration at the provider (client id and secret, the redirect URL):
 ``meta``, ``google``, ``linkedin``, ``tiktok``, ``reddit``.  A *target* is what a person
 connects with an app, with its own scopes and the connector it becomes: ``facebook`` (Pages
-and their Instagram business accounts), ``youtube`` (a Google product: Google Ads would be
-another target of the same app, with its own scopes), ``linkedin``, ``tiktok``, ``reddit``.
+and their Instagram business accounts), ``youtube`` and ``google_ads`` (two targets of the one
+Google app, each with its own scopes), ``linkedin``, ``tiktok``, ``reddit``.
 
 Addresses and facts come from the providers' documentation (cited in docs/CONNECTORS.md):
 
@@ -174,6 +174,15 @@ TARGETS: dict[str, Target] = {
         # offline: a refresh token; consent: one every time, also when reconnecting.
         authorize_params={"access_type": "offline", "prompt": "consent"},
         description="a YouTube channel",
+    ),
+    "google_ads": Target(
+        key="google_ads",
+        label="Google Ads",
+        app="google",
+        provider="google_ads",
+        scopes=("https://www.googleapis.com/auth/adwords",),
+        authorize_params={"access_type": "offline", "prompt": "consent"},
+        description="a Google Ads account (needs the installation's developer token)",
     ),
     "linkedin": Target(
         key="linkedin",
