@@ -654,3 +654,54 @@ def test_the_sandbox_answers_the_contract_shapes_and_stays_the_same():
     assert {"budget_id", "name", "amount_micros", "period", "campaign_ids"} <= set(
         budgets.output["budgets"][0]
     )
+
+
+# --- through the connector service ----------------------------------------------------------
+
+
+def test_a_sandbox_connector_answers_through_the_normal_path(org, steps):
+    from connectors import services
+    from connectors.models import OutboundMessage
+
+    connector = services.connector_create(
+        organization=org, provider="google_ads", name="Ads (try)", mode="sandbox"
+    )
+    report = services.connector_execute(
+        connector=connector,
+        action="campaign_report",
+        input={"start_date": "2026-11-01", "end_date": "2026-11-02"},
+        recorder=steps,
+    )
+    assert report.output["currency"] == "EUR" and len(report.output["rows"]) == 6
+
+    update = services.connector_execute(
+        connector=connector,
+        action="campaign_budget_update",
+        input={"budget_id": "800000001", "amount_micros": 30000000},
+        recorder=steps,
+        idempotency_key="ads-budget-1",
+    )
+    assert update.output["amount_micros"] == 30000000
+    row = OutboundMessage.objects.get(organization=org)
+    assert (row.status, row.sandbox, row.target) == ("sent", True, "budget 800000001")
+
+
+def test_pasted_credentials_keep_the_customer_id_as_digits(org):
+    from connectors import services
+
+    connector = services.connector_create(
+        organization=org,
+        provider="google_ads",
+        name="Ads",
+        credentials={
+            "client_id": CLIENT_ID,
+            "client_secret": CLIENT_SECRET,
+            "refresh_token": REFRESH,
+            "developer_token": DEV_TOKEN,
+        },
+        config={"customer_id": "123-456-7890", "login_customer_id": "987-654-3210"},
+    )
+
+    assert connector.config["customer_id"] == "1234567890"
+    assert connector.config["login_customer_id"] == "9876543210"
+    assert DEV_TOKEN not in connector.credentials
