@@ -79,6 +79,12 @@ class Target:
     # Extra authorization parameters (Google's offline access, Reddit's permanent duration).
     authorize_params: dict[str, str] = field(default_factory=dict)
     description: str = ""
+    # Installation settings the target cannot work without (Google Ads' developer token): its
+    # Connect button is left out until they are set.
+    needs_settings: tuple[str, ...] = ()
+
+    def ready(self) -> bool:
+        return all(getattr(settings, name, "") for name in self.needs_settings)
 
     @property
     def oauth_app(self) -> App:
@@ -182,7 +188,8 @@ TARGETS: dict[str, Target] = {
         provider="google_ads",
         scopes=("https://www.googleapis.com/auth/adwords",),
         authorize_params={"access_type": "offline", "prompt": "consent"},
-        description="a Google Ads account (needs the installation's developer token)",
+        description="a Google Ads account",
+        needs_settings=("NEONHUB_GOOGLE_ADS_DEVELOPER_TOKEN",),
     ),
     "linkedin": Target(
         key="linkedin",

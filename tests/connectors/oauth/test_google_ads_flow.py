@@ -62,3 +62,12 @@ def test_google_ads_without_a_developer_token_says_what_to_set(owner_client, org
 
     assert b"NEONHUB_GOOGLE_ADS_DEVELOPER_TOKEN" in page.content
     assert not Connector.objects.filter(organization=org, provider="google_ads").exists()
+
+
+def test_the_google_ads_button_shows_once_a_developer_token_is_set(settings):
+    from connectors.oauth.services import oauth_buttons
+
+    settings.NEONHUB_GOOGLE_ADS_DEVELOPER_TOKEN = ""
+    assert "google_ads" not in [b["key"] for b in oauth_buttons()]
+    settings.NEONHUB_GOOGLE_ADS_DEVELOPER_TOKEN = DEV_TOKEN
+    assert "google_ads" in [b["key"] for b in oauth_buttons()]
