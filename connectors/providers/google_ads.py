@@ -368,7 +368,8 @@ class GoogleAds(GoogleOAuth, Provider):
         try:
             return self.request(method, path, headers=self._headers(self._token()), **kwargs)
         except ConnectorAuth as exc:
-            if exc.http_status != 401:
+            # A new OAuth token cannot mend a bad developer token (or a customer not enabled).
+            if exc.http_status != 401 or "DEVELOPER_TOKEN" in (exc.provider_code or ""):
                 raise
         return self.request(method, path, headers=self._headers(self._new_token()), **kwargs)
 

@@ -417,13 +417,6 @@ def test_an_invalid_developer_token_is_named(mocked):
         json=ga("error_developer_token.json"),
         status=401,
     )
-    mocked.add(responses.POST, TOKEN_URL, json=ga("token.json"))
-    mocked.add(
-        responses.POST,
-        f"{API}/googleAds:searchStream",
-        json=ga("error_developer_token.json"),
-        status=401,
-    )
 
     with pytest.raises(ConnectorAuth) as caught:
         run(make(), "campaign_budgets")
@@ -432,6 +425,44 @@ def test_an_invalid_developer_token_is_named(mocked):
     assert "developer token is not valid" in caught.value.message
     assert DEV_TOKEN not in caught.value.message
     assert caught.value.details[0]["request_id"] == "aZ4kQ7pLmX2n9bVcR1tYsw"
+    assert len(mocked.calls) == 1  # a new OAuth token would not help
+
+
+def test_an_expired_access_token_is_renewed_once_on_a_401(mocked):
+    mocked.add(
+        responses.POST,
+        f"{API}/googleAds:searchStream",
+        json={
+            "error": {
+                "code": 401,
+                "message": "Request had invalid authentication credentials.",
+                "status": "UNAUTHENTICATED",
+                "details": [
+                    {
+                        "@type": "type.googleapis.com/google.ads.googleads.v26.errors."
+                        "GoogleAdsFailure",
+                        "errors": [
+                            {
+                                "errorCode": {"authenticationError": "OAUTH_TOKEN_EXPIRED"},
+                                "message": "Oauth token in the header has expired.",
+                            }
+                        ],
+                        "requestId": "Zt8rQ2mVbN4c1xPaL7wKse",
+                    }
+                ],
+            }
+        },
+        status=401,
+    )
+    mocked.add(responses.POST, TOKEN_URL, json=ga("token.json"))
+    mocked.add(
+        responses.POST, f"{API}/googleAds:searchStream", json=ga("search_stream_budgets.json")
+    )
+
+    output = run(make(access_token="ya29.expired"), "campaign_budgets").output
+
+    assert len(output["budgets"]) == 2
+    assert mocked.calls[2].request.headers["Authorization"] == f"Bearer {TOKEN}"
 
 
 def test_a_missing_manager_header_is_an_authorization_error(mocked):
@@ -605,13 +636,6 @@ def test_the_connection_test_names_the_account(mocked):
 
 
 def test_the_connection_test_reports_an_invalid_developer_token(mocked):
-    mocked.add(
-        responses.POST,
-        f"{API}/googleAds:searchStream",
-        json=ga("error_developer_token.json"),
-        status=401,
-    )
-    mocked.add(responses.POST, TOKEN_URL, json=ga("token.json"))
     mocked.add(
         responses.POST,
         f"{API}/googleAds:searchStream",
