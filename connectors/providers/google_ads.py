@@ -221,6 +221,12 @@ class GoogleAds(GoogleOAuth, Provider):
             "POST", self._customer_path("googleAds:searchStream"), json={"query": query}
         ).json()
         batches = answer if isinstance(answer, list) else [answer]
+        for batch in batches:
+            # An error after the stream began arrives as a last element of a 200 answer.
+            if isinstance(batch, dict) and isinstance(batch.get("error"), dict):
+                error = ads.error_from(batch["error"], int(batch["error"].get("code") or 500))
+                error.provider, error.action = self.slug, self._action.name if self._action else ""
+                raise error
         return [
             row
             for batch in batches

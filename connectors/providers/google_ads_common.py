@@ -112,6 +112,11 @@ def google_ads_error(response: requests.Response) -> ConnectorError | None:
         return error_for_status(
             status, f"Google Ads answered HTTP {status}", retry_after=retry_after_seconds(response)
         )
+    return error_from(error, status, header_wait=retry_after_seconds(response))
+
+
+def error_from(error: dict, status: int, *, header_wait: float | None = None) -> ConnectorError:
+    """The taxonomy's error for Google's ``error`` object (``header_wait``: a Retry-After)."""
     failure = _failure(error)
     items = [item for item in failure.get("errors") or [] if isinstance(item, dict)]
     first = items[0] if items else {}
@@ -135,12 +140,12 @@ def google_ads_error(response: requests.Response) -> ConnectorError | None:
             ((first.get("details") or {}).get("quotaErrorDetails") or {}).get("retryDelay")
         )
         default = RATE_DEFAULT_WAIT if "TEMPORARILY" in str(code) else QUOTA_DEFAULT_WAIT
-        wait = delay or retry_after_seconds(response) or default
+        wait = delay or header_wait or default
         return ConnectorRateLimited(message, retry_after=wait, **kwargs)
     if category in AUTH_CATEGORIES or canonical in AUTH_STATUSES or status == 401:
         return ConnectorAuth(message, **kwargs)
     if canonical in SERVER_STATUSES or status >= 500 or category == "internalError":
-        return ConnectorUnavailable(message, retry_after=retry_after_seconds(response), **kwargs)
+        return ConnectorUnavailable(message, retry_after=header_wait, **kwargs)
     # requestError, queryError, fieldError, rangeError, campaignBudgetError, mutateError...
     return ConnectorRejected(message, **kwargs)
 

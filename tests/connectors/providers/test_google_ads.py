@@ -729,3 +729,14 @@ def test_pasted_credentials_keep_the_customer_id_as_digits(org):
     assert connector.config["customer_id"] == "1234567890"
     assert connector.config["login_customer_id"] == "9876543210"
     assert DEV_TOKEN not in connector.credentials
+
+
+def test_an_error_at_the_end_of_a_stream_is_not_taken_for_rows(mocked):
+    batches = ga("search_stream_campaigns.json")[:1] + [ga("error_internal.json")]
+    mocked.add(responses.POST, f"{API}/googleAds:searchStream", json=batches)
+
+    with pytest.raises(ConnectorUnavailable) as caught:
+        run(make(), "campaign_report", start_date="2026-11-30", end_date="2026-12-01")
+
+    assert caught.value.provider_code == "internalError.INTERNAL_ERROR"
+    assert caught.value.details[0]["request_id"] == "Nw5eR2yHcT8q0aLmK3pXvd"
