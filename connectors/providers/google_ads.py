@@ -253,7 +253,8 @@ class GoogleAds(GoogleOAuth, Provider):
         description="Cost, clicks, impressions and conversions per ad group per day",
     )
     def ad_group_report(self, data: ReportIn) -> dict:
-        return self._report(ads.ad_group_query(data.start_date, data.end_date), ads.ad_group_row)
+        report = self._report(ads.ad_group_query(data.start_date, data.end_date), ads.ad_group_row)
+        return self._with_budgets(report)
 
     @provider_action(
         "keyword_report",
@@ -262,7 +263,20 @@ class GoogleAds(GoogleOAuth, Provider):
         description="Cost, clicks, impressions and conversions per keyword per day",
     )
     def keyword_report(self, data: ReportIn) -> dict:
-        return self._report(ads.keyword_query(data.start_date, data.end_date), ads.keyword_row)
+        report = self._report(ads.keyword_query(data.start_date, data.end_date), ads.keyword_row)
+        return self._with_budgets(report)
+
+    def _with_budgets(self, report: dict) -> dict:
+        """Ad group and keyword rows name their campaign's budget; its amount and period come
+        from one more read of the budgets (only when there are rows)."""
+        if report["rows"]:
+            budgets = {b["budget_id"]: b for b in ads.budgets_of(self._stream(ads.BUDGETS_QUERY))}
+            for row in report["rows"]:
+                budget = budgets.get(row["budget_id"] or "")
+                if budget:
+                    row["budget_amount_micros"] = budget["amount_micros"]
+                    row["budget_period"] = budget["period"]
+        return report
 
     def _report(self, query: str, flatten) -> dict:
         rows = self._stream(query)

@@ -202,8 +202,8 @@ def campaign_query(start: date, end: date) -> str:
 
 
 def ad_group_query(start: date, end: date) -> str:
-    # The budget is named through the campaign's campaign_budget resource name; its amount
-    # and period come from campaign_budgets (or the campaign report).
+    # The budget is named through the campaign's campaign_budget resource name; the provider
+    # reads its amount and period from the budgets.
     select = (
         "campaign.id, campaign.name, campaign.campaign_budget, ad_group.id, ad_group.name, "
         f"ad_group.status, segments.date, {METRICS}, customer.currency_code"
@@ -488,8 +488,8 @@ def _sandbox_groups(start: date, end: date) -> list[dict]:
                         ),
                         "spend_cap": share,
                         "budget_id": budget_id,
-                        "budget_amount_micros": None,
-                        "budget_period": None,
+                        "budget_amount_micros": amount,
+                        "budget_period": "DAILY",
                         "ad_group_id": ad_group_id,
                         "ad_group_name": ad_group_name,
                     }

@@ -155,14 +155,22 @@ def test_keyword_report_rows_name_the_keyword_and_its_budget(mocked):
     call = mocked.add(
         responses.POST, f"{API}/googleAds:searchStream", json=ga("search_stream_keywords.json")
     )
+    mocked.add(
+        responses.POST, f"{API}/googleAds:searchStream", json=ga("search_stream_budgets.json")
+    )
 
     output = run(make(), "keyword_report", start_date="2026-12-01", end_date="2026-12-01").output
 
     assert "FROM keyword_view" in json.loads(call.calls[0].request.body)["query"]
+    assert "FROM campaign " in json.loads(mocked.calls[1].request.body)["query"]
     (row,) = output["rows"]
     assert row["keyword_text"] == "neon coffee" and row["match_type"] == "PHRASE"
     assert row["ad_group_id"] == "140559832211" and row["ad_group_name"] == "Brand terms"
-    assert (row["budget_id"], row["budget_amount_micros"]) == ("11893004512", None)
+    assert (row["budget_id"], row["budget_amount_micros"], row["budget_period"]) == (
+        "11893004512",
+        50000000,
+        "DAILY",
+    )
     assert (row["cost_micros"], row["clicks"], row["conversions"]) == (18330000, 57, 6.0)
 
 
