@@ -45,6 +45,8 @@ MAX_REPORT_DAYS = 366
 MAX_SEARCH_PAGES = 20  # 200,000 rows: a larger report belongs in search_stream
 MAX_KEYWORDS = 20  # Keyword Planner takes at most 20 seed keywords
 MAX_HISTORICAL_KEYWORDS = 10_000
+# Reports that read the budgets too: two requests, two operations.
+TWO_READS = frozenset({"ad_group_report", "keyword_report"})
 
 
 def customer_digits(value: str | None) -> str | None:
@@ -156,7 +158,12 @@ class GoogleAds(GoogleOAuth, Provider):
     # Basic access allows 15,000 operations a day per developer token (each search request
     # and each mutate operation counts; paging a query already run does not).
     budgets: ClassVar[tuple[Budget, ...]] = (
-        Budget(name="google_ads_operations", limit=15_000, per_seconds=86400),
+        Budget(
+            name="google_ads_operations",
+            limit=15_000,
+            per_seconds=86400,
+            cost=lambda action_name, data: 2 if action_name in TWO_READS else 1,
+        ),
     )
     renewed_credentials: ClassVar[tuple[str, ...] | None] = ("access_token",)
 
