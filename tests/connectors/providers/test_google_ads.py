@@ -748,3 +748,9 @@ def test_an_error_at_the_end_of_a_stream_is_not_taken_for_rows(mocked):
 
     assert caught.value.provider_code == "internalError.INTERNAL_ERROR"
     assert caught.value.details[0]["request_id"] == "Nw5eR2yHcT8q0aLmK3pXvd"
+
+
+def test_the_daily_operations_budget_counts_the_reports_that_read_twice():
+    (budget,) = GoogleAds.budgets
+    assert (budget.limit, budget.per_seconds) == (15_000, 86400)
+    assert budget.cost("keyword_report", {}) == 2 and budget.cost("campaign_report", {}) == 1
