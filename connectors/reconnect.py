@@ -14,6 +14,7 @@ TARGET_OF_PROVIDER: dict[str, str] = {
     "facebook_page": "facebook",
     "instagram": "facebook",
     "youtube": "youtube",
+    "google_ads": "google_ads",
     "linkedin": "linkedin",
     "tiktok": "tiktok",
     "reddit": "reddit",

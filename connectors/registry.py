@@ -29,6 +29,7 @@ PROVIDERS: dict[str, str] = {
     "smtp_email": "connectors.providers.smtp_email.SmtpEmail",
     "openai_compatible": "connectors.providers.openai_compatible.OpenAICompatible",
     "tiktok": "connectors.providers.tiktok.TikTok",
+    "google_ads": "connectors.providers.google_ads.GoogleAds",
 }
 
 

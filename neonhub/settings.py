@@ -423,3 +423,8 @@ NEONHUB_OAUTH_STATE_MINUTES = env.int("NEONHUB_OAUTH_STATE_MINUTES", default=10)
 NEONHUB_OAUTH_GRANT_MINUTES = env.int("NEONHUB_OAUTH_GRANT_MINUTES", default=30)
 # The refresh schedule renews a token this long before it expires.
 NEONHUB_OAUTH_REFRESH_AHEAD_HOURS = env.int("NEONHUB_OAUTH_REFRESH_AHEAD_HOURS", default=6)
+# "Connect with Google Ads": the installation's Google Ads developer token (API Center of its
+# manager account), stored encrypted in each connector it connects; and the API host (Google's
+# unless a test server stands in).
+NEONHUB_GOOGLE_ADS_DEVELOPER_TOKEN = env.str("NEONHUB_GOOGLE_ADS_DEVELOPER_TOKEN", default="")
+NEONHUB_GOOGLE_ADS_API_URL = env.str("NEONHUB_GOOGLE_ADS_API_URL", default="")

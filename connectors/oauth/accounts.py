@@ -12,11 +12,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from connectors.oauth.client import Credentials, OAuthFailure, api_get, meta_long_lived
 from connectors.oauth.specs import APPS, META_VERSION, Target
+from connectors.providers.google_ads import API_HOST, DEFAULT_VERSION
 
 LINKEDIN_VERSION = "202510"  # the LinkedIn-Version header (YYYYMM) for the organization ACLs
 
@@ -162,6 +164,42 @@ def _youtube(target: Target, connection: Connection) -> list[Account]:
     ]
 
 
+def _developer_token() -> str:
+    token = getattr(settings, "NEONHUB_GOOGLE_ADS_DEVELOPER_TOKEN", "")
+    if not token:
+        raise OAuthFailure(
+            "Google Ads needs a developer token: set NEONHUB_GOOGLE_ADS_DEVELOPER_TOKEN "
+            "(from the API Center of your Google Ads manager account)",
+            code="developer_token",
+        )
+    return token
+
+
+def _google_ads(target: Target, connection: Connection) -> list[Account]:
+    """The accounts the signed-in person can reach directly
+    (``customers:listAccessibleCustomers``, which takes the developer token but no customer)."""
+    body = api_get(
+        target.oauth_app,
+        f"{ads_api_url()}/{DEFAULT_VERSION}/customers:listAccessibleCustomers",
+        token=connection.access_token,
+        headers={"developer-token": _developer_token()},
+    )
+    accounts = []
+    for name in body.get("resourceNames") or []:
+        digits = str(name).rsplit("/", 1)[-1]
+        if digits.isdigit() and len(digits) == 10:
+            shown = f"{digits[:3]}-{digits[3:6]}-{digits[6:]}"
+            accounts.append(
+                Account(digits, f"Google Ads {shown}", "google_ads", "Google Ads account")
+            )
+    return accounts
+
+
+def ads_api_url() -> str:
+    """The Google Ads API host: the installation's override (a test server) or Google's."""
+    return (getattr(settings, "NEONHUB_GOOGLE_ADS_API_URL", "") or API_HOST).rstrip("/")
+
+
 def _linkedin(target: Target, connection: Connection) -> list[Account]:
     """The member (OpenID ``/v2/userinfo``) and, when the token may, the organizations the
     member administers (``/rest/organizationAcls``)."""
@@ -241,6 +279,7 @@ def _reddit(target: Target, connection: Connection) -> list[Account]:
 DISCOVERY = {
     "facebook": _facebook,
     "youtube": _youtube,
+    "google_ads": _google_ads,
     "linkedin": _linkedin,
     "tiktok": _tiktok,
     "reddit": _reddit,
@@ -295,6 +334,22 @@ def connector_values(
         api_base = _override("google", APPS["google"].api_url, app.api)
         if api_base:
             config["base_url"] = api_base
+        return creds, config, None
+    if provider == "google_ads":
+        # Like YouTube: the provider renews its tokens with the app's credentials.
+        creds = {
+            "client_id": credentials.client_id,
+            "client_secret": credentials.client_secret,
+            "refresh_token": refresh,
+            "access_token": access,
+            "developer_token": _developer_token(),
+        }
+        config = {"customer_id": account["id"]}
+        token_base = _override("google", APPS["google"].token_url, app.token, "/token")
+        if token_base:
+            config["auth_base_url"] = token_base
+        if ads_api_url() != API_HOST:
+            config["base_url"] = ads_api_url()
         return creds, config, None
     if provider == "reddit":
         creds = {

@@ -598,6 +598,7 @@ def oauth_buttons() -> list[dict[str, str]]:
             "url": start_url(t.key),
         }
         for t in TARGETS.values()
+        if t.ready()
     ]
 
 

@@ -3,8 +3,8 @@
 An *app* is the registration at the provider (client id and secret, the redirect URL):
 ``meta``, ``google``, ``linkedin``, ``tiktok``, ``reddit``.  A *target* is what a person
 connects with an app, with its own scopes and the connector it becomes: ``facebook`` (Pages
-and their Instagram business accounts), ``youtube`` (a Google product: Google Ads would be
-another target of the same app, with its own scopes), ``linkedin``, ``tiktok``, ``reddit``.
+and their Instagram business accounts), ``youtube`` and ``google_ads`` (two targets of the one
+Google app, each with its own scopes), ``linkedin``, ``tiktok``, ``reddit``.
 
 Addresses and facts come from the providers' documentation (cited in docs/CONNECTORS.md):
 
@@ -79,6 +79,12 @@ class Target:
     # Extra authorization parameters (Google's offline access, Reddit's permanent duration).
     authorize_params: dict[str, str] = field(default_factory=dict)
     description: str = ""
+    # Installation settings the target cannot work without (Google Ads' developer token): its
+    # Connect button is left out until they are set.
+    needs_settings: tuple[str, ...] = ()
+
+    def ready(self) -> bool:
+        return all(getattr(settings, name, "") for name in self.needs_settings)
 
     @property
     def oauth_app(self) -> App:
@@ -174,6 +180,16 @@ TARGETS: dict[str, Target] = {
         # offline: a refresh token; consent: one every time, also when reconnecting.
         authorize_params={"access_type": "offline", "prompt": "consent"},
         description="a YouTube channel",
+    ),
+    "google_ads": Target(
+        key="google_ads",
+        label="Google Ads",
+        app="google",
+        provider="google_ads",
+        scopes=("https://www.googleapis.com/auth/adwords",),
+        authorize_params={"access_type": "offline", "prompt": "consent"},
+        description="a Google Ads account",
+        needs_settings=("NEONHUB_GOOGLE_ADS_DEVELOPER_TOKEN",),
     ),
     "linkedin": Target(
         key="linkedin",

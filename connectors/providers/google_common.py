@@ -14,8 +14,10 @@ from zoneinfo import ZoneInfo
 
 import requests
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from pydantic import SecretStr
 
-from connectors.base import error_for_status, retry_after_seconds
+from connectors.base import check_public_url, error_for_status, retry_after_seconds
 from neonhub.core.errors import (
     ConnectorAuth,
     ConnectorError,
@@ -26,6 +28,7 @@ from neonhub.core.errors import (
 
 TOKEN_HOST = "https://oauth2.googleapis.com"
 TOKEN_PATH = "/token"
+TOKEN_MARGIN = timedelta(seconds=60)
 PACIFIC = ZoneInfo("America/Los_Angeles")
 QUOTA_REASONS = frozenset({"quotaExceeded", "dailyLimitExceeded"})
 RATE_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded", "uploadRateLimitExceeded"})
@@ -112,3 +115,55 @@ def google_error(response: requests.Response) -> ConnectorError | None:
         return ConnectorUnavailable(message, retry_after=retry_after_seconds(response), **kwargs)
     # videoNotFound, forbidden (not this account's video), invalidTitle, commentsDisabled...
     return ConnectorRejected(message, **kwargs)
+
+
+class GoogleOAuth:
+    """The access token of a Google provider, renewed with its refresh token (mixed into a
+    ``Provider`` whose credentials have ``client_id``, ``client_secret``, ``refresh_token`` and
+    ``access_token``, and whose config has ``auth_base_url``).
+
+    The token lives in the credentials (encrypted), its expiry in ``state["token_expires_at"]``;
+    a renewed token is handed back through ``updated_credentials``.  Why this is not
+    google-auth: see ``connectors/providers/youtube.py``.
+    """
+
+    def _token(self) -> str:
+        current = self.credentials.access_token
+        expires_at = parse_datetime(self.state.get("token_expires_at") or "")
+        if (
+            current is not None
+            and expires_at is not None
+            and expires_at - TOKEN_MARGIN > timezone.now()
+        ):
+            return current.get_secret_value()
+        return self._new_token()
+
+    def _token_url(self) -> str:
+        base = self.config.auth_base_url
+        host = (
+            check_public_url(base.rstrip("/"), field="config.auth_base_url") if base else TOKEN_HOST
+        )
+        return f"{host}{TOKEN_PATH}"
+
+    def _new_token(self) -> str:
+        response = self.request(
+            "POST",
+            self._token_url(),
+            step=f"{self.slug}.token",
+            safe_to_repeat=True,
+            data={
+                "client_id": self.credentials.client_id,
+                "client_secret": self.secret("client_secret"),
+                "refresh_token": self.secret("refresh_token"),
+                "grant_type": "refresh_token",
+            },
+        )
+        body = response.json()
+        token = str(body["access_token"])
+        self.credentials = self.credentials.model_copy(update={"access_token": SecretStr(token)})
+        self.updated_credentials = {"access_token": token}
+        expires_in = int(body.get("expires_in") or 3600)
+        self.state["token_expires_at"] = (
+            timezone.now() + timedelta(seconds=expires_in)
+        ).isoformat()
+        return token

@@ -46,12 +46,9 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
 from typing import IO, Any, ClassVar, Literal
 
 import requests
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from pydantic import Field, HttpUrl, SecretStr, field_validator, model_validator
 
 from connectors.base import (
@@ -66,7 +63,7 @@ from connectors.base import (
     check_public_url,
     post_metrics_clean,
 )
-from connectors.providers.google_common import TOKEN_HOST, TOKEN_PATH, google_error, token_error
+from connectors.providers.google_common import GoogleOAuth, google_error, token_error
 from connectors.providers.youtube_upload import (
     CHUNK_UNIT,
     VideoSource,
@@ -89,7 +86,6 @@ from neonhub.core.errors import (
 
 API_HOST = "https://www.googleapis.com"
 DEFAULT_CHUNK = 8 * 1024 * 1024
-TOKEN_MARGIN = timedelta(seconds=60)
 SESSION_EXPIRED = "uploadSessionExpired"
 VIDEO_ID = r"^[A-Za-z0-9_-]{11}$"
 CHANNEL_ID = r"^UC[A-Za-z0-9_-]{22}$"
@@ -219,7 +215,7 @@ class PostCommentIn(Schema):
     )
 
 
-class YouTube(Provider):
+class YouTube(GoogleOAuth, Provider):
     # Sandbox connectors of the `demo` organization (`make run`): well-formed, not real.
     demo_credentials = {
         "client_id": "demo-client.apps.googleusercontent.com",
@@ -608,47 +604,6 @@ class YouTube(Provider):
     @staticmethod
     def _auth(token: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {token}"}
-
-    def _token(self) -> str:
-        current = self.credentials.access_token
-        expires_at = parse_datetime(self.state.get("token_expires_at") or "")
-        if (
-            current is not None
-            and expires_at is not None
-            and expires_at - TOKEN_MARGIN > timezone.now()
-        ):
-            return current.get_secret_value()
-        return self._new_token()
-
-    def _token_url(self) -> str:
-        base = self.config.auth_base_url
-        host = (
-            check_public_url(base.rstrip("/"), field="config.auth_base_url") if base else TOKEN_HOST
-        )
-        return f"{host}{TOKEN_PATH}"
-
-    def _new_token(self) -> str:
-        response = self.request(
-            "POST",
-            self._token_url(),
-            step="youtube.token",
-            safe_to_repeat=True,
-            data={
-                "client_id": self.credentials.client_id,
-                "client_secret": self.secret("client_secret"),
-                "refresh_token": self.secret("refresh_token"),
-                "grant_type": "refresh_token",
-            },
-        )
-        body = response.json()
-        token = str(body["access_token"])
-        self.credentials = self.credentials.model_copy(update={"access_token": SecretStr(token)})
-        self.updated_credentials = {"access_token": token}
-        expires_in = int(body.get("expires_in") or 3600)
-        self.state["token_expires_at"] = (
-            timezone.now() + timedelta(seconds=expires_in)
-        ).isoformat()
-        return token
 
     # --- classification -------------------------------------------------------------------
 
