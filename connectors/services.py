@@ -231,8 +231,9 @@ def connector_connect(*, connector: Connector) -> str:
         return message
     made = result.output.get("subscriptions")
     if isinstance(made, list):
+        kept = list({str(sub.get("id")): sub for sub in made if isinstance(sub, dict)}.values())
         connector_mark(
-            connector=connector, state={**connector.state, "webhook_subscriptions": made}
+            connector=connector, state={**connector.state, "webhook_subscriptions": kept}
         )
     return f"Connected: {cls.connect_action} done"
 

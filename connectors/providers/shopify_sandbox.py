@@ -115,6 +115,11 @@ def sandbox_answer(provider: Any, action: str, data: Any) -> CallResult:
         return CallResult(output={"order_id": order_id, "fulfillments": [], "sandbox": True})
     if action == "customers_list":
         items = [_customer(f"gid://shopify/Customer/{_number('customer', i)}") for i in range(3)]
+        field, _, value = (data.query or "").partition(":")
+        if field in ("email", "phone") and value:
+            # A search by address finds one customer with it, as a store with that customer would.
+            found = _customer(f"gid://shopify/Customer/{_number('customer', value)}")
+            items = [{**found, field: value.strip('"')}]
         return CallResult(output={"customers": items, **_page(items)})
     if action == "customer_get":
         return CallResult(output={"customer": _customer(gid("Customer", data.customer_id))})

@@ -1,0 +1,83 @@
+"""A Shopify connector subscribes its webhooks when it connects and removes them when deleted."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import responses
+
+from connectors.models import Connector
+from connectors.services import connector_create, connector_delete, connector_update
+from tests.connectors.providers.messaging_helpers import fixture
+
+GRAPHQL = "https://acme-store.myshopify.com/admin/api/2025-10/graphql.json"
+TOPICS = [
+    "ORDERS_CREATE",
+    "ORDERS_PAID",
+    "ORDERS_FULFILLED",
+    "CHECKOUTS_CREATE",
+    "CHECKOUTS_UPDATE",
+    "CUSTOMERS_CREATE",
+    "CUSTOMERS_UPDATE",
+]
+
+
+@pytest.fixture(autouse=True)
+def public_url(settings):
+    settings.NEONHUB_PUBLIC_URL = "https://hub.example.com"
+
+
+def _create(org, mode="live"):
+    return connector_create(
+        organization=org,
+        provider="shopify",
+        name="Store",
+        mode=mode,
+        credentials={"access_token": "shpat_0001", "webhook_secret": "shpss_1"},
+        config={"shop_domain": "acme-store.myshopify.com"},
+    )
+
+
+def test_connecting_subscribes_the_topics_to_the_connectors_hook_and_deleting_removes_them(org):
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as rsps:
+        rsps.add(responses.POST, GRAPHQL, json=fixture("shopify", "graphql_webhook_create.json"))
+        connector = _create(org)
+        sent = [json.loads(c.request.body)["variables"] for c in rsps.calls]
+    assert [v["topic"] for v in sent] == TOPICS
+    assert {v["webhookSubscription"]["uri"] for v in sent} == {
+        f"https://hub.example.com/hooks/shopify/{connector.pk}"
+    }
+    connector.refresh_from_db()
+    assert connector.state["webhook_subscriptions"][0]["id"].startswith(
+        "gid://shopify/WebhookSubscription/"
+    )
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as rsps:
+        rsps.add(responses.POST, GRAPHQL, json=fixture("shopify", "graphql_webhook_delete.json"))
+        connector_delete(connector=connector)
+        [call] = rsps.calls  # the fixture answers one subscription id for every topic
+    assert json.loads(call.request.body)["variables"] == {
+        "id": "gid://shopify/WebhookSubscription/4759306"
+    }
+    assert not Connector.objects.filter(pk=connector.pk).exists()
+
+
+def test_a_failed_subscription_does_not_stop_the_connector_being_saved(org):
+    with responses.RequestsMock() as rsps:
+        rsps.add(responses.POST, GRAPHQL, json=fixture("shopify", "error_401.json"), status=401)
+        connector = _create(org)
+    connector.refresh_from_db()
+    assert "Could not finish connecting (webhooks_register)" in connector.last_error
+    assert "Invalid API key" in connector.last_error
+    # Deleting it needs nothing from Shopify: nothing was subscribed.
+    connector_delete(connector=connector)
+
+
+def test_a_sandbox_connector_records_sandbox_subscriptions_and_going_live_subscribes(org):
+    connector = _create(org, mode="sandbox")
+    connector.refresh_from_db()
+    assert len(connector.state["webhook_subscriptions"]) == len(TOPICS)
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as rsps:
+        rsps.add(responses.POST, GRAPHQL, json=fixture("shopify", "graphql_webhook_create.json"))
+        connector_update(connector=connector, mode="live")
+        assert len(rsps.calls) == len(TOPICS)
