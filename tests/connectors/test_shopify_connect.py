@@ -81,3 +81,18 @@ def test_a_sandbox_connector_records_sandbox_subscriptions_and_going_live_subscr
         rsps.add(responses.POST, GRAPHQL, json=fixture("shopify", "graphql_webhook_create.json"))
         connector_update(connector=connector, mode="live")
         assert len(rsps.calls) == len(TOPICS)
+
+
+def test_the_connector_page_and_delete_confirmation_show_the_subscriptions(
+    org, client, django_user_model
+):
+    from tests.factories import MembershipFactory
+
+    connector = _create(org, mode="sandbox")
+    user = django_user_model.objects.create_user("ada", "ada@example.com", "pw-123456789")
+    MembershipFactory(organization=org, user=user, role="admin")
+    client.force_login(user)
+    page = client.get(f"/connectors/{connector.pk}/").content.decode()
+    assert "Subscribed when it connected (sandbox" in page and "customers/update" in page
+    confirm = client.get(f"/connectors/{connector.pk}/delete/").content.decode()
+    assert "Its 7 webhook subscriptions at the provider are removed first." in confirm
