@@ -96,3 +96,28 @@ def test_the_connector_page_and_delete_confirmation_show_the_subscriptions(
     assert "Subscribed when it connected (sandbox" in page and "customers/update" in page
     confirm = client.get(f"/connectors/{connector.pk}/delete/").content.decode()
     assert "Its 7 webhook subscriptions at the provider are removed first." in confirm
+
+
+def test_a_revoked_token_marks_the_connector_after_one_call(org):
+    from connectors.models import Health
+    from connectors.services import connector_execute
+    from neonhub.core.errors import ConnectorAuth
+    from neonhub.core.recording import NullRecorder
+
+    connector = _create(org, mode="sandbox")
+    with responses.RequestsMock() as rsps:
+        rsps.add(responses.POST, GRAPHQL, json=fixture("shopify", "graphql_webhook_create.json"))
+        connector_update(connector=connector, mode="live")
+    with responses.RequestsMock() as rsps:
+        rsps.add(responses.POST, GRAPHQL, json=fixture("shopify", "error_401.json"), status=401)
+        with pytest.raises(ConnectorAuth):
+            connector_execute(
+                connector=connector,
+                action="orders_list",
+                input={"status": "open"},
+                recorder=NullRecorder(),
+            )
+        assert len(rsps.calls) == 1
+    connector.refresh_from_db()
+    assert connector.health == Health.NEEDS_RECONNECT
+    assert "Invalid API key" in connector.last_error
