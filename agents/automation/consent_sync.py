@@ -52,7 +52,13 @@ def consent_reports_apply(*, organization: Organization, reports: list[ConsentRe
 
 
 def consent_changed(event_ids: list[str]) -> None:
-    """The audience app's listener: push the recorded changes, in tasks of a few hundred."""
+    """The audience app's listener: push the recorded changes, in tasks of a few hundred.
+    Organizations without a Shopify connector get no task at all."""
+    organizations = ConsentEvent.objects.filter(pk__in=event_ids).values("organization_id")
+    if not Connector.objects.filter(
+        organization_id__in=organizations, provider=SHOPIFY, enabled=True
+    ).exists():
+        return
     for start in range(0, len(event_ids), PUSH_CHUNK):
         enqueue(
             "agents.automation.tasks.consent_push",

@@ -108,3 +108,15 @@ def test_a_change_that_came_from_shopify_is_not_pushed_back(
         with django_capture_on_commit_callbacks(execute=True):
             contact_consent_set(contact=bob, channel="email", status="revoked", source="shopify")
         assert len(rsps.calls) == 0
+
+
+def test_no_task_is_sent_for_an_organization_without_a_shopify_connector(
+    bob, django_capture_on_commit_callbacks, monkeypatch
+):
+    from agents.automation import consent_sync
+
+    sent = []
+    monkeypatch.setattr(consent_sync, "enqueue", lambda *args, **kw: sent.append(args))
+    with django_capture_on_commit_callbacks(execute=True):
+        contact_consent_set(contact=bob, channel="email", status="revoked", source="web form")
+    assert sent == []
