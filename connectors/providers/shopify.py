@@ -44,6 +44,8 @@ from connectors.webhooks import (
 from neonhub.core.errors import ConnectorRejected, NeonHubError
 
 SHOP_DOMAIN = r"^[a-z0-9][a-z0-9-]*\.myshopify\.com$"
+# A date or a time for a search filter; nothing else, so it cannot add search terms.
+DATE = r"^\d{4}-\d{2}-\d{2}(T[0-9:.]+(Z|[+-]\d{2}:\d{2})?)?$"
 # The topics a connector subscribes to when it connects (webhookSubscriptionCreate).
 SUBSCRIBED_TOPICS = (
     "orders/create",
@@ -103,8 +105,8 @@ class OrdersListIn(ListIn):
     status: Literal["open", "closed", "cancelled", "any"] | None = None
     financial_status: str | None = Field(default=None, pattern=r"^[a-z_]+$")
     fulfillment_status: str | None = Field(default=None, pattern=r"^[a-z_]+$")
-    created_at_min: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}")
-    created_at_max: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}")
+    created_at_min: str | None = Field(default=None, pattern=DATE)
+    created_at_max: str | None = Field(default=None, pattern=DATE)
 
     def search(self) -> str | None:
         parts = [self.query] if self.query else []

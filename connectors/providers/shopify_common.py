@@ -121,8 +121,8 @@ class Bucket:
 class GraphQLClient:
     """Mixed into the Shopify provider: ``graphql(operation, query, variables)``."""
 
-    # Tests and the clock: time.monotonic does not survive between processes, so the bucket's
-    # time is wall time.
+    # Wall time, not time.monotonic: the bucket's time is kept in the connector's state and read
+    # by other processes.
     clock = staticmethod(time.time)
     sleep = staticmethod(time.sleep)
 

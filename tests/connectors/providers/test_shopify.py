@@ -507,3 +507,15 @@ def test_customer_webhooks_report_marketing_consent_with_source_shopify():
     assert parsed.events == [] and parsed.ignored
     [consent] = parsed.consents
     assert (consent.address, consent.status) == ("bob@biller.example.com", "granted")
+
+
+def test_order_filters_cannot_add_search_terms():
+    schema = Shopify.actions["orders_list"].schema
+    assert (
+        schema(created_at_min="2025-10-01T10:00:00Z").search()
+        == "created_at:>=2025-10-01T10:00:00Z"
+    )
+    with pytest.raises(ValidationError):
+        schema(created_at_min="2025-10-01 OR status:closed")
+    with pytest.raises(ValidationError):
+        schema(financial_status="paid status:closed")
