@@ -121,3 +121,16 @@ def test_a_revoked_token_marks_the_connector_after_one_call(org):
     connector.refresh_from_db()
     assert connector.health == Health.NEEDS_RECONNECT
     assert "Invalid API key" in connector.last_error
+
+
+def test_the_api_answers_the_subscriptions_and_never_a_secret(org, client):
+    from neonhub.core.models import Role
+    from tests.conftest import ApiClient, _key
+
+    connector = _create(org, mode="sandbox")
+    api = ApiClient(client, _key(org, Role.ADMIN))
+    body = api.get(f"/connectors/{connector.pk}").json()
+    assert [s["topic"] for s in body["webhook_subscriptions"]] == [
+        t.lower().replace("_", "/", 1) for t in TOPICS
+    ]
+    assert "shpat_0001" not in json.dumps(body) and "shpss_1" not in json.dumps(body)
