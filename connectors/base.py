@@ -214,6 +214,11 @@ class Provider(WebhookHooks):
     # The config fields that say where calls (and so the credentials) go; each set one must
     # be a public address, and changing one asks for the stored secrets again.
     address_fields: ClassVar[tuple[str, ...]] = ("base_url", "auth_base_url")
+    # An action run when a connector is created live (or switched to live) and one run before
+    # it is deleted: what the provider sets up on its side for us (Shopify's webhook
+    # subscriptions) and takes down again.  "" for none; inputs from the methods below.
+    connect_action: ClassVar[str] = ""
+    disconnect_action: ClassVar[str] = ""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -370,6 +375,16 @@ class Provider(WebhookHooks):
         for name in cls.address_fields:
             if config.get(name):
                 check_public_url(str(config[name]), field=f"config.{name}")
+
+    @classmethod
+    def connect_input(cls, *, webhook_urls: dict[str, str], state: dict) -> dict:
+        """The input of ``connect_action`` for a connector with these webhook URLs."""
+        return {}
+
+    @classmethod
+    def disconnect_input(cls, *, state: dict) -> dict | None:
+        """The input of ``disconnect_action`` (None: nothing was set up, nothing to undo)."""
+        return None
 
     @classmethod
     def renews_tokens(cls) -> bool:

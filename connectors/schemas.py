@@ -67,6 +67,12 @@ class ConnectionOut(Schema):
     refresh_error: str = Field(description="Why the last renewal failed, if it did")
 
 
+class WebhookSubscriptionOut(Schema):
+    id: str | None = None
+    topic: str
+    uri: str | None = None
+
+
 class ConnectorOut(Schema):
     id: UUID
     provider: str
@@ -85,6 +91,11 @@ class ConnectorOut(Schema):
         description="Masks of the stored credentials (AC12…9f3e), never values"
     )
     webhook_urls: dict[str, str]
+    webhook_subscriptions: list[WebhookSubscriptionOut] = Field(
+        default_factory=list,
+        description="Subscriptions the connector made at the provider when it connected "
+        "(Shopify topics), removed when it is deleted",
+    )
     created_at: datetime
     updated_at: datetime
     links: ConnectorLinks
@@ -123,9 +134,19 @@ class ConnectorOut(Schema):
         return reconnect_url(obj)
 
     @staticmethod
+    def resolve_webhook_subscriptions(obj) -> list[dict]:
+        return webhook_subscriptions_of(obj)
+
+    @staticmethod
     def resolve_links(obj) -> dict[str, str]:
         base = f"/api/v1/connectors/{obj.id}"
         return {"self": base, "test": f"{base}/test", "actions": f"{base}/actions/{{action}}"}
+
+
+def webhook_subscriptions_of(connector) -> list[dict]:
+    """What ``connector_connect`` kept of the subscriptions made at the provider."""
+    found = (connector.state or {}).get("webhook_subscriptions") or []
+    return [s for s in found if isinstance(s, dict) and s.get("topic")]
 
 
 class ConnectorListQuery(Schema):

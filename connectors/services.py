@@ -203,7 +203,57 @@ def connector_create(
     logger.info(
         "connector %s (%s) created for organization %s", connector.pk, provider, organization.pk
     )
+    connector_connect(connector=connector)
     return connector
+
+
+def connector_connect(*, connector: Connector) -> str:
+    """Run the provider's ``connect_action`` (Shopify subscribes its webhooks to our URL).
+
+    Never raises: the connector is saved either way; a failure is its last error, and the
+    answer is a sentence for the person who connected it ("" when there is nothing to do).
+    What it set up is kept in the connector's state (``webhook_subscriptions``).
+    """
+    cls = get_provider_class(connector.provider)
+    if not cls.connect_action or not connector.enabled:
+        return ""
+    data = cls.connect_input(
+        webhook_urls=cls.webhook_urls(connector.pk), state=dict(connector.state or {})
+    )
+    try:
+        result = connector_execute(
+            connector=connector, action=cls.connect_action, input=data, recorder=NullRecorder()
+        )
+    except NeonHubError as exc:
+        message = f"Could not finish connecting ({cls.connect_action}): {exc.message}"
+        connector_mark(connector=connector, error=message)
+        logger.warning("connector %s connect failed: %s", connector.pk, exc.code)
+        return message
+    made = result.output.get("subscriptions")
+    if isinstance(made, list):
+        kept = list({str(sub.get("id")): sub for sub in made if isinstance(sub, dict)}.values())
+        connector_mark(
+            connector=connector, state={**connector.state, "webhook_subscriptions": kept}
+        )
+    return f"Connected: {cls.connect_action} done"
+
+
+def connector_disconnect(*, connector: Connector) -> str:
+    """Run the provider's ``disconnect_action`` before the connector goes (Shopify removes the
+    webhook subscriptions it made).  Never raises: deleting must not depend on the provider
+    answering; a failure is logged and answered as a sentence."""
+    cls = get_provider_class(connector.provider)
+    data = cls.disconnect_input(state=dict(connector.state or {}))
+    if not cls.disconnect_action or data is None:
+        return ""
+    try:
+        connector_execute(
+            connector=connector, action=cls.disconnect_action, input=data, recorder=NullRecorder()
+        )
+    except NeonHubError as exc:
+        logger.warning("connector %s disconnect failed: %s", connector.pk, exc.code)
+        return f"Could not undo the connection at {cls.label}: {exc.message}"
+    return f"{cls.disconnect_action} done"
 
 
 def connector_snapshot(connector: Connector) -> dict:
@@ -301,6 +351,7 @@ def connector_update(
     ):
         if value is not UNSET:
             setattr(connector, field, value)
+    went_live = new_mode == Mode.LIVE and before["mode"] != Mode.LIVE
     connector.mode = new_mode
     _save(
         connector,
@@ -308,6 +359,8 @@ def connector_update(
         provider=connector.provider,
         audit=lambda: _audit("connector.update", connector, before, principal, request),
     )
+    if went_live:
+        connector_connect(connector=connector)
     return connector
 
 
@@ -371,7 +424,9 @@ def _current_credentials(connector: Connector) -> dict:
 def connector_delete(*, connector: Connector, principal=None, request=None) -> None:
     """Delete the connector; its outbox rows stay (with the connector unset) as the record.
     What depends on it is named by ``connectors.hooks.connector_dependents`` first (triggers
-    tied to it are deleted with it)."""
+    tied to it are deleted with it).  What the connector set up at the provider is taken down
+    first (``connector_disconnect``), as far as the provider lets us."""
+    connector_disconnect(connector=connector)
     with transaction.atomic():
         _audit("connector.delete", connector, connector_snapshot(connector), principal, request)
         connector.delete()

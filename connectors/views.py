@@ -27,6 +27,7 @@ from connectors.models import Connector, Health, OAuthLink
 from connectors.oauth.services import oauth_buttons
 from connectors.reconnect import reconnect_url
 from connectors.registry import all_provider_classes, get_provider_class
+from connectors.schemas import webhook_subscriptions_of
 from neonhub.core.auth import page_requires
 from neonhub.core.errors import Conflict, InvalidInput
 from neonhub.core.views_util import organization_required
@@ -223,6 +224,7 @@ def connector_detail(request: HttpRequest, connector_id) -> HttpResponse:
             **_row(connector),
             "settings": _settings(connector, provider_cls),
             "webhook_urls": provider_cls.webhook_urls(connector.pk) if provider_cls else {},
+            "webhook_subscriptions": webhook_subscriptions_of(connector),
             "recent": selectors.outbox_for_connector(
                 organization=organization, connector=connector, limit=20
             ),
@@ -246,5 +248,9 @@ def connector_delete(request: HttpRequest, connector: Connector) -> HttpResponse
     return _page(
         request,
         "connectors/delete.html",
-        {**_row(connector), "dependents": connector_dependents(connector)},
+        {
+            **_row(connector),
+            "dependents": connector_dependents(connector),
+            "webhook_subscriptions": webhook_subscriptions_of(connector),
+        },
     )

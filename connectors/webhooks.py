@@ -120,6 +120,19 @@ class InboundEvent:
 
 
 @dataclass(frozen=True)
+class ConsentReport:
+    """A provider telling us that a person gave or withdrew marketing consent (a shop's
+    customer record changed): applied to the organization's contact with that address on
+    ``channel`` ("email", "sms"), with ``source`` naming the provider."""
+
+    channel: str
+    address: str
+    status: str  # "granted" | "revoked"
+    at: str  # ISO 8601
+    source: str
+
+
+@dataclass(frozen=True)
 class DeliveryReport:
     """A provider telling us what became of a message we sent (a delivery status callback)."""
 
@@ -157,6 +170,7 @@ class WebhookParsed:
     answer: WebhookAnswer = field(default_factory=WebhookAnswer)
     events: list[InboundEvent] = field(default_factory=list)
     reports: list[DeliveryReport] = field(default_factory=list)
+    consents: list[ConsentReport] = field(default_factory=list)
     ignored: str = ""
     source: str = ""
 

@@ -9,7 +9,7 @@ know become attributes (``first_name``, ``plan``) usable as ``{{placeholders}}``
 from __future__ import annotations
 
 import zoneinfo
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -203,6 +203,59 @@ def _consent_events(contact: Contact, before: dict, after: dict) -> list[Consent
     return events
 
 
+# Who is told of consent changes (the automation app keeps the shop's customers in step): each
+# listener gets the new ConsentEvent ids once the transaction that recorded them commits.
+ConsentListener = Callable[[list[str]], None]
+_consent_listeners: dict[str, ConsentListener] = {}
+
+
+def consent_listener_add(key: str, listener: ConsentListener) -> None:
+    """Register (or replace, by ``key``) a listener of recorded consent changes."""
+    _consent_listeners[key] = listener
+
+
+def consent_events_record(events: list[ConsentEvent]) -> None:
+    """Save consent history rows and tell the listeners after the commit."""
+    ConsentEvent.objects.bulk_create(events)
+    ids = [str(event.pk) for event in events]
+    if ids and _consent_listeners:
+        listeners = list(_consent_listeners.values())
+        transaction.on_commit(lambda: [listener(ids) for listener in listeners])
+
+
+def contact_consent_report(
+    *, organization: Organization, channel: str, address: str, status: str, at: str, source: str
+) -> Contact | None:
+    """Another system's word about a person's consent (a shop's customer record), applied to
+    the contact with that address on ``channel``.  Nothing changes when the contact's consent
+    already says so (an echo of a change we pushed) or says something newer; answers the
+    contact when it changed."""
+    if channel not in CHANNELS:
+        return None
+    field, clean = ("email", clean_email) if channel == "email" else ("phone", clean_phone)
+    try:
+        value = clean(address)
+        entry = consent_entry(status, source, at)
+    except InvalidInput:
+        return None
+    contact = (
+        Contact.objects.filter(organization=organization, erased_at__isnull=True, **{field: value})
+        .order_by("created_at")
+        .first()
+    )
+    if contact is None or not value:
+        return None
+    current = (contact.consent or {}).get(channel) or {}
+    if current.get("status") == status:
+        return None
+    current_at = parse_datetime(str(current.get("at") or ""))
+    if current_at is not None and current_at > parse_datetime(entry["at"]):
+        return None
+    return contact_consent_set(
+        contact=contact, channel=channel, status=status, source=source, at=entry["at"]
+    )
+
+
 def contact_create(*, organization: Organization, entered_by: str = "", **data: Any) -> Contact:
     """Create a contact.  Consent is recorded only for the channels given, each also in the
     consent history; a channel given without a source gets "entered by <entered_by>"."""
@@ -214,7 +267,7 @@ def contact_create(*, organization: Organization, entered_by: str = "", **data: 
     contact = Contact(organization=organization, **fields)
     with transaction.atomic():
         _save(contact)
-        ConsentEvent.objects.bulk_create(_consent_events(contact, {}, contact.consent))
+        consent_events_record(_consent_events(contact, {}, contact.consent))
     return contact
 
 
@@ -251,7 +304,7 @@ def contact_update(*, contact: Contact, entered_by: str = "", **data: Any) -> Co
         raise InvalidInput.for_field("phone", "a contact needs a phone or an email")
     with transaction.atomic():
         _save(contact)
-        ConsentEvent.objects.bulk_create(_consent_events(contact, before, contact.consent))
+        consent_events_record(_consent_events(contact, before, contact.consent))
     return contact
 
 
@@ -267,7 +320,7 @@ def contact_consent_set(
     contact.consent = {**before, channel: consent_entry(status, source, at)}
     with transaction.atomic():
         contact.save(update_fields=["consent", "updated_at"])
-        ConsentEvent.objects.bulk_create(_consent_events(contact, before, contact.consent))
+        consent_events_record(_consent_events(contact, before, contact.consent))
     return contact
 
 
@@ -596,7 +649,7 @@ class _Importer:
                     "updated_at",
                 ],
             )
-        ConsentEvent.objects.bulk_create(
+        consent_events_record(
             [
                 event
                 for contact, consent in self.consents

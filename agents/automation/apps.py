@@ -9,7 +9,8 @@ class AutomationConfig(AppConfig):
 
     def ready(self) -> None:
         # Imported here, not at the top: apps.py loads before the models are ready.
-        from agents.automation import batches, dependents, metrics, tasks
+        from agents.audience.services import consent_listener_add
+        from agents.automation import batches, consent_sync, dependents, metrics, tasks
         from connectors.hooks import connector_dependents_finder_add
         from neonhub.core.metrics import scrape_collector_add
         from runs import hooks
@@ -25,3 +26,5 @@ class AutomationConfig(AppConfig):
         connector_dependents_finder_add("automation", dependents.connector_dependents_find)
         # /metrics reads the running and paused batches' progress when it is scraped.
         scrape_collector_add("batches", metrics.collect)
+        # A contact's consent change is pushed to the organization's Shopify customers.
+        consent_listener_add("shopify", consent_sync.consent_changed)

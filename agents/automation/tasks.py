@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django_q.models import Schedule
 
-from agents.automation import batches, inbound, schedules
+from agents.automation import batches, consent_sync, inbound, schedules
 
 MINUTE_TASK_NAME = "neonhub-triggers-minute"
 
@@ -20,6 +20,10 @@ def schedules_due() -> dict:
 
 def batch_feed(batch_id: str) -> dict:
     return batches.batch_feed(batch_id=batch_id)
+
+
+def consent_push(*event_ids: str) -> dict:
+    return consent_sync.consent_push(event_ids=list(event_ids))
 
 
 def ensure_schedules() -> None:

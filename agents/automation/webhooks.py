@@ -28,6 +28,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from agents.audience.inbound import inbound_message_record
 from agents.automation import signatures
+from agents.automation.consent_sync import consent_reports_apply
 from agents.automation.inbound import (
     Event,
     RequestFacts,
@@ -232,6 +233,8 @@ def provider_hook(
     facts = facts_of(request, body, **context["headers"], secrets=context["secrets"])
     if parsed.reports:
         outbox_status_apply(connector=connector, reports=parsed.reports)
+    if parsed.consents:
+        consent_reports_apply(organization=connector.organization, reports=parsed.consents)
     if parsed.events:
         events_accept(
             facts=facts,
