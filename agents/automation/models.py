@@ -427,6 +427,8 @@ class RecipeAction(BaseModel):
     )
     recipe = models.ForeignKey(Recipe, on_delete=models.CASCADE, related_name="actions")
     subject = models.CharField(max_length=255)
+    # A second name of the subject: the checkout's numeric id (an order names either).
+    reference = models.CharField(max_length=64, blank=True, default="")
     step = models.PositiveSmallIntegerField(default=0)
     status = models.CharField(max_length=16, choices=RecipeActionStatus.choices)
     reason = models.CharField(max_length=300, blank=True, default="")
