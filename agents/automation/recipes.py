@@ -375,26 +375,50 @@ def recipe_get(*, organization: Organization, kind: str) -> Recipe:
     return next(r for r in recipes_of(organization=organization) if r.kind == kind)
 
 
+def _snapshot(recipe: Recipe) -> dict:
+    return {
+        "enabled": recipe.enabled,
+        "connector": str(recipe.connector_id) if recipe.connector_id else None,
+        "options": recipe.options,
+    }
+
+
 def recipe_update(
     *,
     recipe: Recipe,
     enabled: bool | None = None,
     options: dict | None = None,
     connector: Connector | None | object = ...,
-    user=None,
+    principal=None,
+    request=None,
 ) -> Recipe:
-    """Switch a recipe on/off and change its settings (checked as a whole, 422 naming fields)."""
+    """Switch a recipe on/off and change its settings (checked as a whole, 422 naming fields);
+    the change is in the audit log."""
+    from neonhub.core.audit import audit_record, changes_between
+
+    before = _snapshot(recipe)
     if options is not None:
-        recipe.options = options_validate(recipe.kind, options)
+        recipe.options = options_validate(recipe.kind, {**recipe_options(recipe), **options})
     if connector is not ...:
         if connector is not None and connector.provider != PROVIDER:
             raise InvalidInput.for_field("connector_id", "must be a Shopify connector")
         recipe.connector = connector
     if enabled is not None:
         recipe.enabled = enabled
-    if user is not None and getattr(user, "is_authenticated", False):
+    user = getattr(principal, "user", None)
+    if getattr(user, "pk", None) and getattr(principal, "api_key", None) is None:
         recipe.updated_by = user
     recipe.save()
+    changes = changes_between(before, _snapshot(recipe))
+    if changes:
+        audit_record(
+            action="recipe.update",
+            principal=principal,
+            organization=recipe.organization,
+            target=recipe,
+            changes=changes,
+            request=request,
+        )
     return recipe
 
 
