@@ -18,7 +18,7 @@ from pydantic import Field
 
 from agents.audience import selectors as audience_selectors
 from agents.automation import batches, calendar, recipes, schedules, selectors, services
-from agents.automation.models import Batch, DeliveryStatus, RecurringSchedule, Trigger
+from agents.automation.models import Batch, DeliveryStatus, Recipe, RecurringSchedule, Trigger
 from agents.automation.schemas import (
     BatchIn,
     BatchItemPageOut,
@@ -528,18 +528,21 @@ def recipe_list(request: HttpRequest):
     return [recipe_out(r) for r in recipes.recipes_of(organization=request.auth.organization)]
 
 
-@recipes_router.get("/{kind}", response=RecipeOut, summary="One recipe")
-def recipe_detail(request: HttpRequest, kind: str):
-    return recipe_out(recipes.recipe_get(organization=request.auth.organization, kind=kind))
+@recipes_router.get("/{recipe_id}", response=RecipeOut, summary="One recipe")
+def recipe_detail(request: HttpRequest, recipe_id: UUID):
+    return recipe_out(
+        recipes.recipe_by_id(organization=request.auth.organization, recipe_id=recipe_id)
+    )
 
 
 @recipes_router.patch(
-    "/{kind}", response=RecipeOut, summary="Switch a recipe on or off, or change its settings"
+    "/{recipe_id}",
+    response=RecipeOut,
+    summary="Switch a recipe on or off, or change its settings",
 )
-@requires("write")
-def recipe_update(request: HttpRequest, kind: str, body: RecipePatch):
+@requires("write", find=recipes.recipe_by_id)
+def recipe_update(request: HttpRequest, recipe: Recipe, body: RecipePatch):
     organization = request.auth.organization
-    recipe = recipes.recipe_get(organization=organization, kind=kind)
     fields: dict = {}
     given = given_fields(body, ("enabled", "connector_id"))
     if given.get("enabled") is not None:
@@ -562,11 +565,11 @@ def recipe_update(request: HttpRequest, kind: str, body: RecipePatch):
 
 
 @recipes_router.post(
-    "/{kind}/preview",
+    "/{recipe_id}/preview",
     response=RecipePreviewOut,
     summary="The recipe's messages rendered for a sample Shopify payload",
 )
-def recipe_preview(request: HttpRequest, kind: str, body: RecipePreviewIn):
-    recipe = recipes.recipe_get(organization=request.auth.organization, kind=kind)
+def recipe_preview(request: HttpRequest, recipe_id: UUID, body: RecipePreviewIn):
+    recipe = recipes.recipe_by_id(organization=request.auth.organization, recipe_id=recipe_id)
     options = {**recipes.recipe_options(recipe), **_recipe_options(body)}
-    return {"steps": recipes.preview(kind=kind, options=options)}
+    return {"steps": recipes.preview(kind=recipe.kind, options=options)}

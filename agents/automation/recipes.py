@@ -375,6 +375,20 @@ def recipe_get(*, organization: Organization, kind: str) -> Recipe:
     return next(r for r in recipes_of(organization=organization) if r.kind == kind)
 
 
+def recipe_by_id(*, organization: Organization, recipe_id) -> Recipe:
+    """The organization's recipe; another organization's id answers 404 like an unknown one."""
+    from neonhub.core.errors import NotFound
+
+    found = (
+        Recipe.objects.select_related("connector")
+        .filter(organization=organization, pk=recipe_id)
+        .first()
+    )
+    if found is None:
+        raise NotFound("Recipe not found")
+    return found
+
+
 def _snapshot(recipe: Recipe) -> dict:
     return {
         "enabled": recipe.enabled,

@@ -12,7 +12,7 @@ hook_patterns = [
     path("generic/<str:trigger_id>", webhooks.generic, name="generic"),
     path("<slug:prefix>/<str:connector_id>", webhooks.provider_hook, name="provider"),
     path(
-        "<slug:prefix>/<str:connector_id>/<slug:kind>",
+        "<slug:prefix>/<str:connector_id>/<uuid:recipe_id>",
         webhooks.provider_hook,
         name="provider-kind",
     ),
@@ -92,9 +92,9 @@ urlpatterns = [
     path("calendar/feed/<str:token>.ics", views.calendar_feed, name="calendar-feed"),
     path("triggers/", views.trigger_list, name="trigger-list"),
     path("recipes/", views.recipe_list, name="recipe-list"),
-    path("recipes/<slug:kind>/", views.recipe_edit, name="recipe-edit"),
-    path("recipes/<slug:kind>/preview/", views.recipe_preview, name="recipe-preview"),
-    path("recipes/<slug:kind>/switch/", views.recipe_switch, name="recipe-switch"),
+    path("recipes/<uuid:recipe_id>/", views.recipe_edit, name="recipe-edit"),
+    path("recipes/<uuid:recipe_id>/preview/", views.recipe_preview, name="recipe-preview"),
+    path("recipes/<uuid:recipe_id>/switch/", views.recipe_switch, name="recipe-switch"),
     path("triggers/<uuid:trigger_id>/", views.trigger_edit, name="trigger-edit"),
     path(
         "triggers/<uuid:trigger_id>/rotate-secret/",

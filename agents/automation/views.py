@@ -34,6 +34,7 @@ from agents.automation.models import (
     Batch,
     DeliveryStatus,
     ItemStatus,
+    Recipe,
     RecipeKind,
     RecurringSchedule,
     Trigger,
@@ -718,17 +719,20 @@ def _posted_options(request: HttpRequest, kind: str) -> dict:
     return options
 
 
-def _recipe_of(request: HttpRequest, kind: str):
-    if kind not in recipes.SPECS:
+def _recipe_of(request: HttpRequest, recipe_id):
+    found = Recipe.objects.filter(organization=request.principal.organization, pk=recipe_id).first()
+    if found is None:
         raise Http404("No such recipe")
-    return recipes.recipe_get(organization=request.principal.organization, kind=kind)
+    return found
 
 
 @login_required
 @organization_required
-@page_requires("write", "look at recipes but not change them", **FORM_PAGE)
-def recipe_edit(request: HttpRequest, kind: str) -> HttpResponse:
-    recipe = _recipe_of(request, kind)
+@page_requires(
+    "write", "look at recipes but not change them", find=recipes.recipe_by_id, **FORM_PAGE
+)
+def recipe_edit(request: HttpRequest, recipe) -> HttpResponse:
+    kind = recipe.kind
     org = request.principal.organization
     shops = [c for c in connector_list(organization=org) if c.provider == recipes.PROVIDER]
     errors: dict[str, str] = {}
@@ -796,9 +800,9 @@ def recipe_edit(request: HttpRequest, kind: str) -> HttpResponse:
 
 @login_required
 @organization_required
-def recipe_preview(request: HttpRequest, kind: str) -> HttpResponse:
+def recipe_preview(request: HttpRequest, recipe_id) -> HttpResponse:
     """The settings form's messages rendered for a sample Shopify payload (htmx, as typed)."""
-    _recipe_of(request, kind)
+    kind = _recipe_of(request, recipe_id).kind
     try:
         steps = recipes.preview(kind=kind, options=_posted_options(request, kind))
         error = ""
@@ -813,9 +817,9 @@ def recipe_preview(request: HttpRequest, kind: str) -> HttpResponse:
 
 @login_required
 @organization_required
-@page_requires("write", "switch recipes on or off")
-def recipe_switch(request: HttpRequest, kind: str) -> HttpResponse:
-    recipe = _recipe_of(request, kind)
+@page_requires("write", "switch recipes on or off", find=recipes.recipe_by_id)
+def recipe_switch(request: HttpRequest, recipe) -> HttpResponse:
+    kind = recipe.kind
     try:
         recipes.recipe_update(
             recipe=recipe,

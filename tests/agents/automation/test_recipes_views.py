@@ -13,6 +13,10 @@ from tests.agents.conftest import fixture
 pytestmark = pytest.mark.django_db
 
 
+def _rid(org, kind) -> str:
+    return str(recipes.recipe_get(organization=org, kind=kind).pk)
+
+
 def test_the_page_lists_the_recipes_and_switches_one_on(owner_client, org, shopify):
     page = owner_client.get(reverse("automation:recipe-list"))
     assert page.status_code == 200
@@ -21,14 +25,15 @@ def test_the_page_lists_the_recipes_and_switches_one_on(owner_client, org, shopi
         assert title in html
     assert "checkouts/create" in html and "after 1 hour" in html
     resp = owner_client.post(
-        reverse("automation:recipe-switch", args=["abandoned_checkout"]), {"enabled": "on"}
+        reverse("automation:recipe-switch", args=[_rid(org, "abandoned_checkout")]),
+        {"enabled": "on"},
     )
     assert resp.status_code == 302
     assert Recipe.objects.get(organization=org, kind="abandoned_checkout").enabled
 
 
 def test_settings_form_saves_words_and_names_bad_fields(owner_client, org, shopify):
-    url = reverse("automation:recipe-edit", args=["abandoned_checkout"])
+    url = reverse("automation:recipe-edit", args=[_rid(org, "abandoned_checkout")])
     assert owner_client.get(url).status_code == 200
     bad = owner_client.post(
         url,
@@ -62,7 +67,7 @@ def test_settings_form_saves_words_and_names_bad_fields(owner_client, org, shopi
 
 
 def test_welcome_steps_can_be_added_and_the_preview_renders(owner_client, org):
-    url = reverse("automation:recipe-edit", args=["welcome_sequence"])
+    url = reverse("automation:recipe-edit", args=[_rid(org, "welcome_sequence")])
     form = {"channel": "email"}
     for i, (days, subject) in enumerate([(0, "Welcome"), (3, "Tips"), (7, "Thanks")]):
         form |= {
@@ -72,7 +77,7 @@ def test_welcome_steps_can_be_added_and_the_preview_renders(owner_client, org):
             f"step-{i}-body": f"Hi {{{{first_name}}}}, {subject.lower()}",
         }
     preview = owner_client.post(
-        reverse("automation:recipe-preview", args=["welcome_sequence"]), form
+        reverse("automation:recipe-preview", args=[_rid(org, "welcome_sequence")]), form
     )
     assert "Hi Jane, tips" in preview.content.decode()
     assert owner_client.post(url, form).status_code == 302
@@ -110,8 +115,9 @@ def test_activity_shows_what_happened(owner_client, org, shopify, smtp):
 def test_a_viewer_sees_but_cannot_change(viewer_client, org):
     assert viewer_client.get(reverse("automation:recipe-list")).status_code == 200
     resp = viewer_client.post(
-        reverse("automation:recipe-switch", args=["abandoned_checkout"]), {"enabled": "on"}
+        reverse("automation:recipe-switch", args=[_rid(org, "abandoned_checkout")]),
+        {"enabled": "on"},
     )
     assert resp.status_code == 403
-    assert reverse("automation:recipe-edit", args=["nope"])
-    assert viewer_client.get(reverse("automation:recipe-edit", args=["nope"])).status_code == 404
+    missing = "00000000-0000-0000-0000-000000000000"
+    assert viewer_client.get(reverse("automation:recipe-edit", args=[missing])).status_code == 404
