@@ -632,6 +632,9 @@ def outcome(action: RecipeAction) -> Outcome:
         return Outcome("failed", "Its run was deleted")
     if run.status == RunStatus.QUEUED and run.is_scheduled:
         return Outcome("scheduled", "Due")
+    if run.status == RunStatus.QUEUED and run.error_code == "POLICY_BLOCKED":
+        # Quiet hours: the gate put the run back until they end.
+        return Outcome("scheduled", f"Held: {run.error_message}")
     if run.status in (RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.AWAITING_APPROVAL):
         return Outcome("running", run.get_status_display())
     if run.status == RunStatus.CANCELLED:

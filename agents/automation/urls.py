@@ -12,7 +12,7 @@ hook_patterns = [
     path("generic/<str:trigger_id>", webhooks.generic, name="generic"),
     path("<slug:prefix>/<str:connector_id>", webhooks.provider_hook, name="provider"),
     path(
-        "<slug:prefix>/<str:connector_id>/<uuid:recipe_id>",
+        "<slug:prefix>/<str:connector_id>/<slug:kind>",
         webhooks.provider_hook,
         name="provider-kind",
     ),

@@ -197,6 +197,8 @@ def test_quiet_hours_hold_an_sms_follow_up(org, shopify, twilio_sms):
     assert (run.status, run.error_code) == ("queued", "POLICY_BLOCKED")
     assert "Quiet hours" in run.error_message
     assert not OutboundMessage.objects.filter(status="sent").exists()
+    _, rows = recipes.activity(recipe=recipe)
+    assert rows[0]["state"] == "scheduled" and rows[0]["text"].startswith("Held: Quiet hours")
 
 
 def test_review_request_after_fulfilment_with_the_link(org, shopify, smtp):
