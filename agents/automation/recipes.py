@@ -389,6 +389,14 @@ def recipe_by_id(*, organization: Organization, recipe_id) -> Recipe:
     return found
 
 
+def recipes_switch_off_for(*, connector: Connector) -> int:
+    """The connector a recipe listens to is being deleted: the recipe is switched off (else,
+    its connector set to null, it would start listening to every Shopify connector)."""
+    return Recipe.objects.filter(connector=connector, enabled=True).update(
+        enabled=False, updated_at=timezone.now()
+    )
+
+
 def _snapshot(recipe: Recipe) -> dict:
     return {
         "enabled": recipe.enabled,

@@ -266,3 +266,16 @@ def test_preview_renders_a_sample_payload():
     steps = recipes.preview(kind=RecipeKind.ABANDONED_CHECKOUT, options={})
     assert steps[0]["body"].startswith("Hi Jane,")
     assert "https://example.myshopify.com/checkouts/sample/recover" in steps[0]["body"]
+
+
+def test_deleting_its_shop_switches_a_recipe_off_and_the_confirmation_says_so(org, shopify):
+    from agents.automation.dependents import connector_dependents_find
+    from connectors.services import connector_delete
+
+    recipe = recipes.recipe_get(organization=org, kind=RecipeKind.WELCOME_SEQUENCE)
+    recipes.recipe_update(recipe=recipe, enabled=True, connector=shopify)
+    [group] = [g for g in connector_dependents_find(shopify) if g.kind.startswith("Recipes")]
+    assert group.count == 1 and group.items[0].label == "Welcome sequence"
+    connector_delete(connector=shopify)
+    recipe.refresh_from_db()
+    assert (recipe.enabled, recipe.connector_id) == (False, None)
