@@ -31,6 +31,8 @@ from agents.automation.models import (
     BatchStatus,
     CalendarFeed,
     ItemStatus,
+    Recipe,
+    RecipeKind,
     RecurringSchedule,
     ScheduleKind,
     Trigger,
@@ -546,3 +548,14 @@ class OAuthLinkFactory(factory.django.DjangoModelFactory):
     account_id = "acme_bot"
     account_name = "u/acme_bot"
     scopes = factory.LazyFunction(lambda: ["identity", "read", "submit"])
+
+
+class RecipeFactory(factory.django.DjangoModelFactory):
+    """A commerce recipe, switched off with its kind's default settings (as recipes_of makes it)."""
+
+    class Meta:
+        model = Recipe
+
+    organization = factory.SubFactory(OrganizationFactory)
+    kind = RecipeKind.ABANDONED_CHECKOUT
+    enabled = False

@@ -55,11 +55,18 @@ def _tracked_post(org):
     ).id
 
 
+def _recipe(org):
+    from agents.automation.recipes import recipes_of
+
+    return recipes_of(organization=org)[0]
+
+
 FOREIGN_OBJECTS: dict[str, Callable] = {
     "run_id": lambda org: AgentRunFactory(organization=org).id,
     "connector_id": lambda org: ConnectorFactory(organization=org).id,
     "trigger_id": lambda org: TriggerFactory(organization=org).id,
     "schedule_id": lambda org: RecurringScheduleFactory(organization=org).id,
+    "recipe_id": lambda org: _recipe(org).id,
     "contact_id": lambda org: ContactFactory(organization=org).id,
     "list_id": lambda org: ContactListFactory(organization=org).id,
     "batch_id": lambda org: BatchFactory(organization=org).id,

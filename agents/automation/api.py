@@ -17,8 +17,8 @@ from ninja import File, Form, Query, Router, Schema, Status, UploadedFile
 from pydantic import Field
 
 from agents.audience import selectors as audience_selectors
-from agents.automation import batches, calendar, schedules, selectors, services
-from agents.automation.models import Batch, DeliveryStatus, RecurringSchedule, Trigger
+from agents.automation import batches, calendar, recipes, schedules, selectors, services
+from agents.automation.models import Batch, DeliveryStatus, Recipe, RecurringSchedule, Trigger
 from agents.automation.schemas import (
     BatchIn,
     BatchItemPageOut,
@@ -29,6 +29,10 @@ from agents.automation.schemas import (
     DeliveryPageOut,
     PreviewIn,
     PreviewOut,
+    RecipeOut,
+    RecipePatch,
+    RecipePreviewIn,
+    RecipePreviewOut,
     ScheduleIn,
     ScheduleOut,
     SchedulePatch,
@@ -49,6 +53,7 @@ triggers_router = Router(tags=["triggers"])
 schedules_router = Router(tags=["schedules"])
 batches_router = Router(tags=["batches"])
 calendar_router = Router(tags=["calendar"])
+recipes_router = Router(tags=["recipes"])
 
 UNSET = services.UNSET
 
@@ -468,3 +473,103 @@ def calendar_list(request: HttpRequest, query: Query[CalendarQuery]):
         "capped_schedules": window.capped_schedules,
         "runs_capped": window.runs_capped,
     }
+
+
+# --- commerce recipes -----------------------------------------------------------------------
+
+RECIPE_OPTIONS = ("channel", "steps", "link_template")
+
+
+def recipe_out(recipe) -> dict:
+    spec = recipes.SPECS[recipe.kind]
+    options = recipes.recipe_options(recipe)
+    counts, rows = recipes.activity(recipe=recipe)
+    return {
+        "id": recipe.pk,
+        "kind": recipe.kind,
+        "title": spec.title,
+        "description": spec.description,
+        "topics": list(spec.topics),
+        "placeholders": list(spec.placeholders),
+        "enabled": recipe.enabled,
+        "connector_id": recipe.connector_id,
+        "channel": options["channel"],
+        "steps": options["steps"],
+        "link_template": options.get("link_template"),
+        "counts": counts,
+        "recent": [
+            {
+                "id": row["action"].pk,
+                "created_at": row["action"].created_at,
+                "subject": row["action"].subject,
+                "step": row["action"].step,
+                "channel": row["action"].channel,
+                "recipient": row["action"].recipient,
+                "state": row["state"],
+                "text": row["text"],
+                "due_at": row["action"].due_at,
+                "run_id": row["action"].run_id,
+            }
+            for row in rows
+        ],
+    }
+
+
+def _recipe_options(body) -> dict:
+    given = given_fields(body, RECIPE_OPTIONS)
+    options = {k: v for k, v in given.items() if v is not None}
+    if "steps" in options:
+        options["steps"] = [step.model_dump() for step in body.steps]
+    return options
+
+
+@recipes_router.get("", response=list[RecipeOut], summary="The commerce recipes and what they did")
+def recipe_list(request: HttpRequest):
+    return [recipe_out(r) for r in recipes.recipes_of(organization=request.auth.organization)]
+
+
+@recipes_router.get("/{recipe_id}", response=RecipeOut, summary="One recipe")
+def recipe_detail(request: HttpRequest, recipe_id: UUID):
+    return recipe_out(
+        recipes.recipe_by_id(organization=request.auth.organization, recipe_id=recipe_id)
+    )
+
+
+@recipes_router.patch(
+    "/{recipe_id}",
+    response=RecipeOut,
+    summary="Switch a recipe on or off, or change its settings",
+)
+@requires("write", find=recipes.recipe_by_id)
+def recipe_update(request: HttpRequest, recipe: Recipe, body: RecipePatch):
+    organization = request.auth.organization
+    fields: dict = {}
+    given = given_fields(body, ("enabled", "connector_id"))
+    if given.get("enabled") is not None:
+        fields["enabled"] = given["enabled"]
+    if "connector_id" in given:
+        fields["connector"] = (
+            connector_get(organization=organization, connector_id=given["connector_id"])
+            if given["connector_id"] is not None
+            else None
+        )
+    options = _recipe_options(body)
+    recipe = recipes.recipe_update(
+        recipe=recipe,
+        options=options or None,
+        principal=request.auth,
+        request=request,
+        **fields,
+    )
+    return recipe_out(recipe)
+
+
+@recipes_router.post(
+    "/{recipe_id}/preview",
+    response=RecipePreviewOut,
+    summary="The recipe's messages rendered for a sample Shopify payload",
+)
+def recipe_preview(request: HttpRequest, recipe_id: UUID, body: RecipePreviewIn):
+    recipe = recipes.recipe_by_id(organization=request.auth.organization, recipe_id=recipe_id)
+    options = {**recipes.recipe_options(recipe), **_recipe_options(body)}
+    return {"steps": recipes.preview(kind=recipe.kind, options=options)}

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from django.urls import reverse
 
-from agents.automation.models import Batch, BatchStatus, RecurringSchedule, Trigger
+from agents.automation.models import Batch, BatchStatus, Recipe, RecurringSchedule, Trigger
 from agents.automation.sources import source_provider
 from connectors.hooks import DependentItem, Dependents
 from connectors.models import Connector
@@ -48,6 +48,7 @@ def connector_dependents_find(connector: Connector) -> list[Dependents]:
             status__in=[BatchStatus.RUNNING, BatchStatus.PAUSED],
         ).order_by("-created_at")
     )
+    recipes = list(Recipe.objects.filter(organization_id=org, connector=connector, enabled=True))
     runs = list(
         AgentRun.objects.filter(
             organization_id=org, status__in=ACTIVE_STATUSES, input__connector_id=key
@@ -66,6 +67,15 @@ def connector_dependents_find(connector: Connector) -> list[Dependents]:
             "webhook URLs answer 404.",
             len(shared),
             [trigger_item(t) for t in shared[:SHOWN]],
+        ),
+        Dependents(
+            "Recipes switched on for it",
+            "Switched off: choose another shop in their settings to switch them on again.",
+            len(recipes),
+            [
+                DependentItem(r.get_kind_display(), reverse("automation:recipe-edit", args=[r.pk]))
+                for r in recipes[:SHOWN]
+            ],
         ),
         Dependents(
             "Schedules that name it",

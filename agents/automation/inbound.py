@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from agents.automation.mapping import apply_mapping
 from agents.automation.models import DeliveryStatus, Trigger, WebhookDelivery
+from agents.automation.recipes import recipes_on_event
 from agents.automation.sources import default_mapping
 from agents.services import run_start
 from connectors.models import Connector
@@ -205,6 +206,13 @@ def _accept_one(
             )
             if event.on_new is not None:
                 event.on_new()
+            # Commerce recipes act on the first delivery only, in its transaction.
+            done = recipes_on_event(
+                organization=organization, connector=connector, source=event.source, data=event.data
+            )
+            if done and not triggers:
+                first.status, first.reason = DeliveryStatus.ACCEPTED, "; ".join(done)[:300]
+                first.save(update_fields=["status", "reason", "updated_at"])
             rows = [first] + [
                 WebhookDelivery(**common, trigger=t, status=DeliveryStatus.IGNORED)
                 for t in triggers[1:]

@@ -360,3 +360,102 @@ class CalendarFeed(BaseModel):
 
     def __str__(self) -> str:
         return f"Calendar feed of {self.organization_id}"
+
+
+# --- commerce recipes -----------------------------------------------------------------------
+
+
+class RecipeKind(models.TextChoices):
+    ABANDONED_CHECKOUT = "abandoned_checkout", "Abandoned checkout follow-up"
+    REVIEW_REQUEST = "review_request", "Review request"
+    WELCOME_SEQUENCE = "welcome_sequence", "Welcome sequence"
+
+
+class Recipe(BaseModel):
+    """A ready-made automation a marketer switches on: one per kind per organization.
+
+    ``options`` holds what the marketer chose (delay, channel, message text per step), checked
+    by ``agents.automation.recipes.recipe_settings_validate``; ``connector`` is the Shopify
+    connector it listens to (null: any Shopify connector of the organization).
+    """
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="recipes")
+    kind = models.CharField(max_length=32, choices=RecipeKind.choices)
+    enabled = models.BooleanField(default=False)
+    connector = models.ForeignKey(
+        "connectors.Connector",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="recipes",
+    )
+    options = models.JSONField(default=dict, blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["kind"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "kind"], name="recipe_unique_org_kind"),
+            models.CheckConstraint(
+                condition=models.Q(kind__in=RecipeKind.values), name="recipe_kind_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({'on' if self.enabled else 'off'})"
+
+
+class RecipeActionStatus(models.TextChoices):
+    SCHEDULED = "scheduled", "Scheduled"
+    SKIPPED = "skipped", "Skipped"
+    CANCELLED = "cancelled", "Cancelled"
+    FAILED = "failed", "Could not schedule"
+
+
+class RecipeAction(BaseModel):
+    """One message a recipe decided on for one shop event: scheduled as a run, or skipped.
+
+    Unique per (recipe, subject, step): the checkout token, the order id or the customer id
+    with the sequence step, so a checkout updated ten times is followed up once.  What became
+    of a scheduled message (sent, refused by the sending rules) is read from its run.
+    """
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="recipe_actions"
+    )
+    recipe = models.ForeignKey(Recipe, on_delete=models.CASCADE, related_name="actions")
+    subject = models.CharField(max_length=255)
+    # A second name of the subject: the checkout's numeric id (an order names either).
+    reference = models.CharField(max_length=64, blank=True, default="")
+    step = models.PositiveSmallIntegerField(default=0)
+    status = models.CharField(max_length=16, choices=RecipeActionStatus.choices)
+    reason = models.CharField(max_length=300, blank=True, default="")
+    channel = models.CharField(max_length=16, blank=True, default="")
+    recipient = models.CharField(max_length=254, blank=True, default="")
+    due_at = models.DateTimeField(null=True, blank=True)
+    run = models.ForeignKey(
+        "runs.AgentRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipe", "subject", "step"], name="recipeaction_unique_subject_step"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=RecipeActionStatus.values),
+                name="recipeaction_status_valid",
+            ),
+        ]
+        indexes = [
+            # The Recipes page: a recipe's newest actions.
+            models.Index(fields=["recipe", "-created_at"], name="recipeaction_recipe_created"),
+            # Cancel on order: an organization's scheduled follow-ups of one checkout.
+            models.Index(fields=["organization", "subject"], name="recipeaction_org_subject"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.recipe_id} {self.subject}#{self.step} ({self.status})"

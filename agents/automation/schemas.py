@@ -357,3 +357,59 @@ class CalendarOut(Schema):
         description="Schedules with more occurrences in the range than listed (100 each)"
     )
     runs_capped: bool = Field(description="More than 500 scheduled runs in the range")
+
+
+# --- commerce recipes -----------------------------------------------------------------------
+
+
+class RecipeStep(Schema):
+    delay_minutes: int = Field(ge=0, description="Minutes after the event (0: at once)")
+    subject: str = Field(default="", max_length=300, description="Email subject ({{placeholders}})")
+    body: str = Field(max_length=20000, description="Message text with {{placeholders}}")
+
+
+class RecipeActivityOut(Schema):
+    id: UUID
+    created_at: datetime
+    subject: str = Field(description="checkout:<token>, order:<id> or customer:<id>")
+    step: int
+    channel: str
+    recipient: str
+    state: Literal["scheduled", "running", "sent", "cancelled", "refused", "failed", "skipped"]
+    text: str = Field(description="What happened, in words (the gate's reason when refused)")
+    due_at: datetime | None
+    run_id: UUID | None
+
+
+class RecipeOut(Schema):
+    id: UUID
+    kind: Literal["abandoned_checkout", "review_request", "welcome_sequence"]
+    title: str
+    description: str
+    topics: list[str] = Field(description="The Shopify webhook topics it listens to")
+    placeholders: list[str]
+    enabled: bool
+    connector_id: UUID | None = Field(description="The Shopify connector (null: any)")
+    channel: Literal["email", "sms"]
+    steps: list[RecipeStep]
+    link_template: str | None = None
+    counts: dict[str, int] = Field(description="Actions by outcome over the last 500")
+    recent: list[RecipeActivityOut]
+
+
+class RecipePatch(Schema):
+    enabled: bool | None = None
+    connector_id: UUID | None = None
+    channel: Literal["email", "sms"] | None = None
+    steps: list[RecipeStep] | None = Field(default=None, min_length=1, max_length=5)
+    link_template: str | None = Field(default=None, max_length=500)
+
+
+class RecipePreviewIn(Schema):
+    channel: Literal["email", "sms"] | None = None
+    steps: list[RecipeStep] | None = Field(default=None, min_length=1, max_length=5)
+    link_template: str | None = Field(default=None, max_length=500)
+
+
+class RecipePreviewOut(Schema):
+    steps: list[RecipeStep]

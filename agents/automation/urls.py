@@ -91,6 +91,10 @@ urlpatterns = [
     # Public: the signed token is the key (agents/automation/feed.py); no session needed.
     path("calendar/feed/<str:token>.ics", views.calendar_feed, name="calendar-feed"),
     path("triggers/", views.trigger_list, name="trigger-list"),
+    path("recipes/", views.recipe_list, name="recipe-list"),
+    path("recipes/<uuid:recipe_id>/", views.recipe_edit, name="recipe-edit"),
+    path("recipes/<uuid:recipe_id>/preview/", views.recipe_preview, name="recipe-preview"),
+    path("recipes/<uuid:recipe_id>/switch/", views.recipe_switch, name="recipe-switch"),
     path("triggers/<uuid:trigger_id>/", views.trigger_edit, name="trigger-edit"),
     path(
         "triggers/<uuid:trigger_id>/rotate-secret/",

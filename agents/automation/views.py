@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET
 
 from agents import services as agent_services
 from agents.audience import selectors as audience_selectors
-from agents.automation import batches, calendar, feed, schedules, selectors, services
+from agents.automation import batches, calendar, feed, recipes, schedules, selectors, services
 from agents.automation.forms import (
     BatchForm,
     ScheduleEditForm,
@@ -34,6 +34,8 @@ from agents.automation.models import (
     Batch,
     DeliveryStatus,
     ItemStatus,
+    Recipe,
+    RecipeKind,
     RecurringSchedule,
     Trigger,
 )
@@ -650,3 +652,184 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
     response["Cache-Control"] = "private, max-age=300"
     response["X-Robots-Tag"] = "noindex"
     return response
+
+
+# --- commerce recipes -----------------------------------------------------------------------
+
+UNITS = {"minutes": 1, "hours": 60, "days": 1440}
+
+
+def _delay_parts(minutes: int) -> tuple[int, str]:
+    for unit in ("days", "hours"):
+        if minutes and minutes % UNITS[unit] == 0:
+            return minutes // UNITS[unit], unit
+    return minutes, "minutes"
+
+
+def _recipe_card(recipe) -> dict:
+    spec = recipes.SPECS[recipe.kind]
+    options = recipes.recipe_options(recipe)
+    counts, rows = recipes.activity(recipe=recipe)
+    return {
+        "recipe": recipe,
+        "spec": spec,
+        "options": options,
+        "steps": [
+            {
+                **step,
+                "when": recipes.delay_words(step["delay_minutes"]),
+                "amount": _delay_parts(step["delay_minutes"])[0],
+                "unit": _delay_parts(step["delay_minutes"])[1],
+            }
+            for step in options["steps"]
+        ],
+        "counts": counts,
+        "rows": rows,
+    }
+
+
+@login_required
+@organization_required
+def recipe_list(request: HttpRequest) -> HttpResponse:
+    org = request.principal.organization
+    cards = [_recipe_card(r) for r in recipes.recipes_of(organization=org)]
+    shops = [c for c in connector_list(organization=org) if c.provider == recipes.PROVIDER]
+    return render(request, "automation/recipe_list.html", {"cards": cards, "shops": shops})
+
+
+def _posted_options(request: HttpRequest, kind: str) -> dict:
+    """The settings form as recipe options: a step whose text is empty is left out."""
+    spec = recipes.SPECS[kind]
+    steps = []
+    for index in range(1 if spec.fixed_steps else recipes.MAX_STEPS):
+        body = request.POST.get(f"step-{index}-body", "").strip()
+        subject = request.POST.get(f"step-{index}-subject", "").strip()
+        raw = request.POST.get(f"step-{index}-delay", "").strip()
+        if not (body or subject) and index > 0:
+            continue
+        unit = UNITS.get(request.POST.get(f"step-{index}-unit", "minutes"), 1)
+        try:
+            delay = int(raw) * unit
+        except ValueError:
+            delay = -1  # named by the validation: "must be a whole number"
+        steps.append({"delay_minutes": delay, "subject": subject, "body": body})
+    options: dict = {"channel": request.POST.get("channel", "email"), "steps": steps}
+    if kind == RecipeKind.REVIEW_REQUEST:
+        options["link_template"] = request.POST.get("link_template", "")
+    return options
+
+
+def _recipe_of(request: HttpRequest, recipe_id):
+    found = Recipe.objects.filter(organization=request.principal.organization, pk=recipe_id).first()
+    if found is None:
+        raise Http404("No such recipe")
+    return found
+
+
+@login_required
+@organization_required
+@page_requires(
+    "write", "look at recipes but not change them", find=recipes.recipe_by_id, **FORM_PAGE
+)
+def recipe_edit(request: HttpRequest, recipe) -> HttpResponse:
+    kind = recipe.kind
+    org = request.principal.organization
+    shops = [c for c in connector_list(organization=org) if c.provider == recipes.PROVIDER]
+    errors: dict[str, str] = {}
+    summary = ""
+    status = 200
+    if request.method == "POST":
+        connector = None
+        chosen = request.POST.get("connector", "")
+        if chosen:
+            connector = next((c for c in shops if str(c.pk) == chosen), None)
+            if connector is None:
+                errors["connector_id"] = "Choose one of your Shopify connectors"
+        if not errors:
+            try:
+                recipes.recipe_update(
+                    recipe=recipe,
+                    enabled=request.POST.get("enabled") == "on",
+                    options=_posted_options(request, kind),
+                    connector=connector,
+                    principal=request.principal,
+                    request=request,
+                )
+            except InvalidInput as exc:
+                summary = exc.message
+                errors = {d["field"]: d["message"] for d in exc.details or []}
+            else:
+                state = "on" if recipe.enabled else "off"
+                messages.success(
+                    request, f"{recipes.SPECS[kind].title} saved and switched {state}."
+                )
+                return redirect("automation:recipe-list")
+        status = 422
+        recipe.refresh_from_db()
+    card = _recipe_card(recipe)
+    if request.method == "POST":  # show what was typed, not what is stored
+        posted = _posted_options(request, kind)
+        card["options"] = {**card["options"], **posted}
+        card["steps"] = [
+            {
+                **s,
+                "amount": request.POST.get(f"step-{i}-delay", ""),
+                "unit": request.POST.get(f"step-{i}-unit", "minutes"),
+            }
+            for i, s in enumerate(posted["steps"])
+        ]
+    if not recipes.SPECS[kind].fixed_steps and len(card["steps"]) < recipes.MAX_STEPS:
+        card["steps"] = [
+            *card["steps"],
+            {
+                "delay_minutes": 0,
+                "subject": "",
+                "body": "",
+                "amount": "",
+                "unit": "days",
+                "extra": True,
+            },
+        ]
+    return render(
+        request,
+        "automation/recipe_edit.html",
+        {"card": card, "shops": shops, "errors": errors, "summary": summary, "units": list(UNITS)},
+        status=status,
+    )
+
+
+@login_required
+@organization_required
+def recipe_preview(request: HttpRequest, recipe_id) -> HttpResponse:
+    """The settings form's messages rendered for a sample Shopify payload (htmx, as typed)."""
+    kind = _recipe_of(request, recipe_id).kind
+    try:
+        steps = recipes.preview(kind=kind, options=_posted_options(request, kind))
+        error = ""
+    except InvalidInput as exc:
+        steps, error = [], exc.message
+    return render(
+        request,
+        "automation/_recipe_preview.html",
+        {"steps": steps, "error": error, "channel": request.POST.get("channel", "email")},
+    )
+
+
+@login_required
+@organization_required
+@page_requires("write", "switch recipes on or off", find=recipes.recipe_by_id)
+def recipe_switch(request: HttpRequest, recipe) -> HttpResponse:
+    kind = recipe.kind
+    try:
+        recipes.recipe_update(
+            recipe=recipe,
+            enabled=request.POST.get("enabled") == "on",
+            principal=request.principal,
+            request=request,
+        )
+    except InvalidInput as exc:
+        messages.error(request, exc.message)
+    else:
+        title = recipes.SPECS[kind].title
+        messages.success(request, f"{title} switched {'on' if recipe.enabled else 'off'}.")
+    return redirect("automation:recipe-list")
