@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "agents.audience",
     "agents.automation",
     "neonhub.ops",
+    "neonhub.alerts",
     "agents.analytics",
 ]
 
