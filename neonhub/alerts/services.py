@@ -23,6 +23,7 @@ from agents.automation.signatures import standard_secret
 from agents.registry import get_agent
 from connectors.crypto import encrypt, mask
 from connectors.http import check_public_url
+from connectors.models import Connector
 from neonhub.alerts import measures
 from neonhub.alerts.models import (
     AlertDelivery,
@@ -227,7 +228,12 @@ def _rule_check(rule: AlertRule) -> None:
                 ) from None
     elif rule.intent:
         raise InvalidInput.for_field("intent", "choose the agent too")
-    if rule.connector_id and rule.connector.organization_id != rule.organization_id:
+    if (
+        rule.connector_id
+        and not Connector.objects.filter(
+            organization_id=rule.organization_id, pk=rule.connector_id
+        ).exists()
+    ):
         raise InvalidInput.for_field("connector_id", "unknown connector")
     if rule.alert_level is None or rule.alert_level < 0:
         raise InvalidInput.for_field("alert_level", "a number of 0 or more")
