@@ -9,6 +9,7 @@ While a rule stays breached, ``renotify_minutes`` (0: never) sends a reminder.
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import datetime, timedelta
 from typing import Any
@@ -39,6 +40,7 @@ from neonhub.core.audit import audit_record, changes_between
 from neonhub.core.errors import Conflict, InvalidInput, NeonHubError
 from neonhub.core.models import Organization
 
+logger = logging.getLogger(__name__)
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 SEVERITY = {AlertState.OK: 0, AlertState.WARNING: 1, AlertState.ALERT: 2}
 # A rule is evaluated at most once in this many seconds, however many workers tick.
@@ -443,9 +445,14 @@ def rules_evaluate(*, now: datetime | None = None, limit: int = 500) -> dict:
     )
     evaluated = queued = 0
     for rule in due:
-        if _claim(rule, now):
+        if not _claim(rule, now):
+            continue
+        try:
             queued += rule_evaluate(rule=rule, now=now, force=True)
-            evaluated += 1
+        except Exception:  # one rule's failure must not silence every other rule
+            logger.exception("alert rule %s could not be evaluated", rule.pk)
+            continue
+        evaluated += 1
     return {"evaluated": evaluated, "queued": queued}
 
 

@@ -194,3 +194,34 @@ def test_breach_is_emailed_with_what_was_measured(org, make_rule):
     assert "ok → alert" in message.body
     delivery = AlertDelivery.objects.get()
     assert (delivery.status, delivery.attempts, delivery.error) == ("sent", 1, "")
+
+
+def test_the_minute_task_is_scheduled_once():
+    from django_q.models import Schedule
+
+    from neonhub.alerts import tasks
+
+    tasks.ensure_schedules()
+    tasks.ensure_schedules()
+    (schedule,) = Schedule.objects.filter(name=tasks.ALERTS_TASK_NAME)
+    assert (schedule.func, schedule.schedule_type, schedule.minutes) == (
+        "neonhub.alerts.tasks.alerts_tick",
+        Schedule.MINUTES,
+        1,
+    )
+
+
+def test_a_failing_rule_does_not_stop_the_others(org, make_rule, monkeypatch):
+    from neonhub.alerts import measures
+
+    broken = make_rule(name="Broken", kind="cost_per_day", alert_level=1)
+    make_rule(name="Fine", kind="batch_paused", alert_level=1)
+    BatchFactory(organization=org, status="paused", pause_reason="Paused automatically")
+
+    def explode(rule, now):
+        raise RuntimeError("boom")
+
+    monkeypatch.setitem(measures.MEASURES, "cost_per_day", explode)
+    assert services.rules_evaluate() == {"evaluated": 1, "queued": 1}
+    broken.refresh_from_db()
+    assert broken.state == "ok"
