@@ -47,6 +47,20 @@ def _delivery(org):
     ).id
 
 
+def _alert_destination(org):
+    from neonhub.alerts.services import destination_create
+
+    return destination_create(
+        organization=org, name="Theirs", kind="email", target="theirs@example.com"
+    )[0].id
+
+
+def _alert_rule(org):
+    from neonhub.alerts.services import rule_create
+
+    return rule_create(organization=org, name="Theirs", kind="batch_paused", alert_level=1).id
+
+
 def _tracked_post(org):
     from agents.analytics.services import post_track
 
@@ -73,6 +87,8 @@ FOREIGN_OBJECTS: dict[str, Callable] = {
     "delivery_id": _delivery,
     "post_id": lambda org: _tracked_post(org),
     "grant_id": lambda org: OAuthGrantFactory(organization=org).id,
+    "rule_id": _alert_rule,
+    "destination_id": _alert_destination,
 }
 
 # Parameters that are not object ids (an action name, a token) get a plain value.
