@@ -26,7 +26,8 @@ class RuleForm(forms.Form):
         required=False, max_length=64, help_text="Only for “Too few runs”, e.g. social-post"
     )
     connector = forms.ChoiceField(
-        required=False, help_text="Only for “Connector needs reconnecting”; blank: any"
+        required=False,
+        help_text="“Connector needs reconnecting”: only this one (blank: any); “Error rate”: failures at its provider",
     )
     warning_level = forms.FloatField(
         required=False, min_value=0, help_text="Blank: no warning level"

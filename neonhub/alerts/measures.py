@@ -51,13 +51,20 @@ def error_rate(rule: AlertRule, now: datetime) -> Reading:
     finished = _rollups(rule, now).filter(status__in=[RunStatus.COMPLETED, RunStatus.FAILED])
     counts = {r["status"]: r["n"] for r in finished.values("status").annotate(n=Sum("count"))}
     total = sum(counts.values())
-    failed = counts.get(RunStatus.FAILED, 0)
+    failed, where = counts.get(RunStatus.FAILED, 0), ""
+    if rule.connector_id:
+        # Rollups name the provider a failure came from (not the connector): a rule on a
+        # connector counts the failures at its provider among all finished runs.
+        provider = rule.connector.provider
+        at_provider = finished.filter(status=RunStatus.FAILED, connector=provider)
+        failed, where = at_provider.aggregate(n=Sum("count"))["n"] or 0, f" at {provider}"
     if total < max(1, rule.min_runs):
         return Reading(
             None, f"{total} {_scope(rule)} finished: fewer than {rule.min_runs} to judge"
         )
     return Reading(
-        failed / total, f"{failed} of {total} {_scope(rule)} failed ({failed / total:.0%})"
+        failed / total,
+        f"{failed} of {total} {_scope(rule)} failed{where} ({failed / total:.0%})",
     )
 
 

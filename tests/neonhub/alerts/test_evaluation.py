@@ -225,3 +225,28 @@ def test_a_failing_rule_does_not_stop_the_others(org, make_rule, monkeypatch):
     assert services.rules_evaluate() == {"evaluated": 1, "queued": 1}
     broken.refresh_from_db()
     assert broken.state == "ok"
+
+
+def test_error_rate_of_a_connectors_provider(org, make_rule):
+    connector = ConnectorFactory(organization=org, name="Shop SMS")
+    rule = make_rule(kind="error_rate", connector_id=connector.pk, alert_level=0.3, min_runs=1)
+    _rollups(org, completed=6)
+    RunRollupFactory(
+        organization=org,
+        status=RunStatus.FAILED,
+        count=3,
+        h05=0,
+        connector="twilio_sms",
+        error_code="CONNECTOR_AUTH",
+    )
+    RunRollupFactory(
+        organization=org,
+        status=RunStatus.FAILED,
+        count=1,
+        h05=0,
+        connector="openai",
+        error_code="TIMEOUT",
+    )
+    _tick(rule)
+    assert rule.state == "alert" and rule.value == pytest.approx(0.3)
+    assert rule.summary == "3 of 10 runs failed at twilio_sms (30%)"
