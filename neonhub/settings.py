@@ -424,3 +424,8 @@ NEONHUB_OAUTH_STATE_MINUTES = env.int("NEONHUB_OAUTH_STATE_MINUTES", default=10)
 NEONHUB_OAUTH_GRANT_MINUTES = env.int("NEONHUB_OAUTH_GRANT_MINUTES", default=30)
 # The refresh schedule renews a token this long before it expires.
 NEONHUB_OAUTH_REFRESH_AHEAD_HOURS = env.int("NEONHUB_OAUTH_REFRESH_AHEAD_HOURS", default=6)
+
+# --- Alerts ----------------------------------------------------------------------------------
+# Alert notifications (the deliveries log) are kept this many days, then pruned by the alerts'
+# minute task.
+NEONHUB_ALERT_DELIVERY_RETENTION_DAYS = env.int("NEONHUB_ALERT_DELIVERY_RETENTION_DAYS", default=90)

@@ -172,6 +172,8 @@ class AlertDelivery(BaseModel):
             models.Index(
                 fields=["organization", "-created_at", "-id"], name="alertdelivery_org_created"
             ),
+            # The minute task's pruning: the oldest deliveries first.
+            models.Index(fields=["created_at"], name="alertdelivery_created"),
             # The minute task: pending deliveries that are due.
             models.Index(
                 fields=["next_attempt_at"],

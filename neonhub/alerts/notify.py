@@ -180,3 +180,16 @@ def deliveries_send_due(*, limit: int = 50) -> int:
             delivery_attempt(delivery)
             sent += 1
     return sent
+
+
+def deliveries_prune(*, now=None, limit: int = 5000) -> int:
+    """Delete notifications older than ``NEONHUB_ALERT_DELIVERY_RETENTION_DAYS``, a chunk at a
+    time (the oldest first, on the alertdelivery_created index)."""
+    days = settings.NEONHUB_ALERT_DELIVERY_RETENTION_DAYS
+    cutoff = (now or timezone.now()) - timedelta(days=days)
+    old = list(
+        AlertDelivery.objects.filter(created_at__lt=cutoff)
+        .order_by("created_at")
+        .values_list("id", flat=True)[:limit]
+    )
+    return AlertDelivery.objects.filter(pk__in=old).delete()[0] if old else 0

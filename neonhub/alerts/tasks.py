@@ -11,9 +11,10 @@ ALERTS_TASK_NAME = "neonhub-alerts-minute"
 
 def alerts_tick() -> dict:
     """Every minute: judge every enabled rule once (a conditional UPDATE per rule keeps it to
-    one evaluation per tick however many workers run this), then send what is due."""
+    one evaluation per tick however many workers run this), then send what is due and prune old notifications."""
     result = services.rules_evaluate()
     result["sent"] = notify.deliveries_send_due()
+    result["pruned"] = notify.deliveries_prune()
     return result
 
 

@@ -60,7 +60,7 @@ def test_operator_is_emailed_when_a_connector_breaks_and_recovers(org, httpserve
     )
     httpserver.expect_request(account).respond_with_json(fixture("twilio", "account.json"))
     assert connector_test(connector=connector).ok
-    assert tasks.alerts_tick() == {"evaluated": 1, "queued": 0, "sent": 0}
+    assert tasks.alerts_tick() == {"evaluated": 1, "queued": 0, "sent": 0, "pruned": 0}
 
     # The credentials are revoked at Twilio: the connector's test says so, the alert fires.
     httpserver.clear()
@@ -71,7 +71,7 @@ def test_operator_is_emailed_when_a_connector_breaks_and_recovers(org, httpserve
     connector.refresh_from_db()
     assert connector.health == Health.NEEDS_RECONNECT
     _a_minute_passes()
-    assert tasks.alerts_tick() == {"evaluated": 1, "queued": 1, "sent": 1}
+    assert tasks.alerts_tick() == {"evaluated": 1, "queued": 1, "sent": 1, "pruned": 0}
     (broke,) = mailbox.messages
     assert broke["rcpt_tos"] == ["operator@acme.example"]
     assert broke["message"]["Subject"] == "[NeonHub] ALERT: Shop SMS connection"
@@ -87,7 +87,7 @@ def test_operator_is_emailed_when_a_connector_breaks_and_recovers(org, httpserve
     httpserver.expect_request(account).respond_with_json(fixture("twilio", "account.json"))
     assert connector_test(connector=connector).ok
     _a_minute_passes()
-    assert tasks.alerts_tick() == {"evaluated": 1, "queued": 1, "sent": 1}
+    assert tasks.alerts_tick() == {"evaluated": 1, "queued": 1, "sent": 1, "pruned": 0}
     recovered = mailbox.messages[1]["message"]
     assert recovered["Subject"] == "[NeonHub] Recovered: Shop SMS connection"
     assert "alert → ok" in recovered.get_content()

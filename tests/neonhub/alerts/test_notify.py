@@ -169,3 +169,12 @@ def test_secret_never_in_the_payload_or_log(org, webhook, httpserver):
     httpserver.expect_request("/hook").respond_with_data("ok")
     delivery = services.test_notification(destination=destination)
     assert secret not in json.dumps(delivery.payload) and secret not in delivery.error
+
+
+def test_old_notifications_are_pruned(org, email_destination, settings):
+    settings.NEONHUB_ALERT_DELIVERY_RETENTION_DAYS = 30
+    old = services.test_notification(destination=email_destination)
+    recent = services.test_notification(destination=email_destination)
+    AlertDelivery.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=31))
+    assert notify.deliveries_prune() == 1
+    assert list(AlertDelivery.objects.values_list("pk", flat=True)) == [recent.pk]
