@@ -178,3 +178,13 @@ def test_old_notifications_are_pruned(org, email_destination, settings):
     AlertDelivery.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=31))
     assert notify.deliveries_prune() == 1
     assert list(AlertDelivery.objects.values_list("pk", flat=True)) == [recent.pk]
+
+
+def test_a_backup_names_the_key_of_alert_webhook_secrets(org, settings):
+    from connectors import crypto
+    from neonhub.ops.backup import keys_in_use
+
+    services.destination_create(
+        organization=org, name="Pager", kind="webhook", target="https://example.com/h"
+    )
+    assert keys_in_use() == [crypto.current_key_id()]
