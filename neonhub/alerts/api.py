@@ -14,6 +14,7 @@ from ninja import Field, Query, Router, Schema, Status
 from neonhub.alerts import selectors, services
 from neonhub.alerts.models import AlertDestination, AlertRule
 from neonhub.core.auth import requires
+from neonhub.core.pagination import keyset_page
 from neonhub.core.schemas import In, given_fields
 
 rules_router = Router(tags=["Alerts"])
@@ -139,7 +140,13 @@ class DeliveryOut(Schema):
 
 class DeliveryQuery(Schema):
     rule_id: UUID | None = None
+    cursor: str | None = Field(None, max_length=500)
     limit: int = Field(50, ge=1, le=200)
+
+
+class DeliveryPageOut(Schema):
+    items: list[DeliveryOut]
+    next_cursor: str | None
 
 
 def _org(request):
@@ -164,15 +171,23 @@ def rule_create(request: HttpRequest, body: RuleIn):
 
 
 @rules_router.get(
-    "/deliveries", response=list[DeliveryOut], summary="Notifications sent, newest first"
+    "/deliveries",
+    response=DeliveryPageOut,
+    summary="Notifications sent, newest first, with a cursor",
 )
 def delivery_list(request: HttpRequest, query: Query[DeliveryQuery]):
+    organization = _org(request)
     rule = (
-        selectors.rule_get(organization=_org(request), rule_id=query.rule_id)
+        selectors.rule_get(organization=organization, rule_id=query.rule_id)
         if query.rule_id
         else None
     )
-    return list(selectors.delivery_list(organization=_org(request), rule=rule)[: query.limit])
+    page = keyset_page(
+        selectors.delivery_list(organization=organization, rule=rule),
+        cursor=query.cursor,
+        limit=query.limit,
+    )
+    return {"items": page.items, "next_cursor": page.next_cursor}
 
 
 @rules_router.get("/{rule_id}", response=RuleOut, summary="One alert rule")

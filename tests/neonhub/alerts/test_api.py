@@ -178,7 +178,24 @@ def test_test_notification_and_deliveries_log(admin_api, mailoutbox):
     assert sent.json()["status"] == "sent" and sent.json()["event"] == "test"
     assert len(mailoutbox) == 1
     log = admin_api.get("/alerts/deliveries").json()
-    assert [d["id"] for d in log] == [sent.json()["id"]]
+    assert [d["id"] for d in log["items"]] == [sent.json()["id"]]
+    assert log["next_cursor"] is None
+
+
+def test_deliveries_log_pages_with_a_cursor(admin_api):
+    destination = _destination(admin_api)
+    ids = [
+        admin_api.post(f"/alert-destinations/{destination['id']}/test").json()["id"]
+        for _ in range(3)
+    ]
+    first = admin_api.get("/alerts/deliveries", {"limit": 2}).json()
+    assert [d["id"] for d in first["items"]] == ids[::-1][:2]
+    second = admin_api.get(
+        "/alerts/deliveries", {"limit": 2, "cursor": first["next_cursor"]}
+    ).json()
+    assert [d["id"] for d in second["items"]] == [ids[0]] and second["next_cursor"] is None
+    bad = admin_api.get("/alerts/deliveries", {"cursor": "garbage"})
+    assert bad.status_code == 422
 
 
 def test_openapi_types_the_alerts(ninja_client, admin_api):
