@@ -29,8 +29,8 @@ class RuleOut(Schema):
     id: UUID
     name: str
     kind: Kind
-    agent: str = Field(description="Only this agent's runs; empty: every agent")
-    intent: str = Field(description="no_runs: only this intent's runs")
+    agent: str | None = Field(description="Only this agent's runs; null: every agent")
+    intent: str | None = Field(description="no_runs: only this intent's runs; null: any")
     connector_id: UUID | None = Field(description="connector_reconnect: only this connector")
     warning_level: float | None
     alert_level: float = Field(
@@ -52,6 +52,14 @@ class RuleOut(Schema):
     evaluated_at: datetime | None
 
     @staticmethod
+    def resolve_agent(obj: AlertRule) -> str | None:
+        return obj.agent or None
+
+    @staticmethod
+    def resolve_intent(obj: AlertRule) -> str | None:
+        return obj.intent or None
+
+    @staticmethod
     def resolve_destination_ids(obj: AlertRule) -> list[UUID]:
         return [d.pk for d in obj.destinations.all()]
 
@@ -59,8 +67,8 @@ class RuleOut(Schema):
 class RuleIn(In):
     name: str = Field(max_length=100)
     kind: Kind
-    agent: str = ""
-    intent: str = ""
+    agent: str | None = None
+    intent: str | None = None
     connector_id: UUID | None = None
     warning_level: float | None = Field(None, ge=0)
     alert_level: float = Field(ge=0)

@@ -213,6 +213,7 @@ def _name(value: str) -> str:
 
 
 def _rule_check(rule: AlertRule) -> None:
+    rule.agent, rule.intent = rule.agent or "", rule.intent or ""  # null: every agent, any intent
     if rule.kind not in RuleKind.values:
         raise InvalidInput.for_field("kind", f"expected one of: {', '.join(RuleKind.values)}")
     if rule.agent:
