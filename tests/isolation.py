@@ -48,17 +48,25 @@ def _delivery(org):
 
 
 def _alert_destination(org):
+    import uuid
+
     from neonhub.alerts.services import destination_create
 
     return destination_create(
-        organization=org, name="Theirs", kind="email", target="theirs@example.com"
+        organization=org,
+        name=f"Theirs {uuid.uuid4().hex[:8]}",
+        kind="email",
+        target="t@example.com",
     )[0].id
 
 
 def _alert_rule(org):
+    import uuid
+
     from neonhub.alerts.services import rule_create
 
-    return rule_create(organization=org, name="Theirs", kind="batch_paused", alert_level=1).id
+    name = f"Theirs {uuid.uuid4().hex[:8]}"
+    return rule_create(organization=org, name=name, kind="batch_paused", alert_level=1).id
 
 
 def _tracked_post(org):

@@ -101,7 +101,7 @@ def _save_named(obj, *, field: str = "name") -> None:
             obj.save()
     except IntegrityError as exc:
         raise Conflict(
-            f"An alert {obj._meta.verbose_name} named {obj.name!r} already exists",
+            f"An {obj._meta.verbose_name} named {obj.name!r} already exists",
             details=[{"field": field, "message": "already used"}],
         ) from exc
 

@@ -204,3 +204,12 @@ def test_openapi_types_the_alerts(ninja_client, admin_api):
     assert schema["paths"]["/api/v1/alerts"]["get"]["x-neonhub-scope"] == "alerts:read"
     kinds = schema["components"]["schemas"]["RuleIn"]["properties"]["kind"]
     assert "connector_reconnect" in str(kinds)
+
+
+def test_a_second_rule_of_the_same_name_is_a_conflict_naming_it(admin_api):
+    body = {"name": "Batches", "kind": "batch_paused", "alert_level": 1}
+    assert admin_api.post("/alerts", body).status_code == 201
+    again = admin_api.post("/alerts", body)
+    assert again.status_code == 409
+    assert again.json()["error"]["message"] == "An alert rule named 'Batches' already exists"
+    assert again.json()["error"]["details"][0]["field"] == "name"
