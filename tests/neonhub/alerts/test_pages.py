@@ -131,3 +131,16 @@ def test_other_organizations_rules_are_404(owner_client, other_org):
     )
     assert owner_client.get(reverse("alerts:rule", args=[rule.pk])).status_code == 404
     assert owner_client.post(reverse("alerts:rule-delete", args=[rule.pk])).status_code == 404
+
+
+def test_viewers_see_a_rules_state_without_its_form(viewer_client, org):
+    rule = services.rule_create(
+        organization=org, name="Batches", kind="batch_paused", alert_level=1
+    )
+    services.rule_evaluate(rule=rule)
+    page = viewer_client.get(reverse("alerts:rule", args=[rule.pk])).content.decode()
+    assert "No batch paused itself" in page and 'id="rule-form"' not in page
+    assert (
+        viewer_client.post(reverse("alerts:rule", args=[rule.pk]), {"name": "x"}).status_code == 403
+    )
+    assert viewer_client.get(reverse("alerts:deliveries")).status_code == 200
