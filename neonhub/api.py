@@ -78,6 +78,8 @@ ROUTERS = [
     ("/settings", "agents.api.settings_router"),
     ("/api-keys", "neonhub.core.api.api_keys_router"),
     ("/posts", "agents.analytics.api.posts_router"),
+    ("/alerts", "neonhub.alerts.api.rules_router"),
+    ("/alert-destinations", "neonhub.alerts.api.destinations_router"),
 ]
 
 # The API key scope each router's operations need: (reads, writes).  An operation names its
@@ -100,6 +102,8 @@ ROUTER_SCOPES: dict[str, tuple[str | None, str | None]] = {
     "neonhub.core.api_team.invitations_router": ("members:read", "members:manage"),
     "agents.api.settings_router": ("settings:read", "settings:manage"),
     "agents.analytics.api.posts_router": ("analytics:read", None),
+    "neonhub.alerts.api.rules_router": ("alerts:read", "alerts:manage"),
+    "neonhub.alerts.api.destinations_router": ("alerts:read", "alerts:manage"),
 }
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 SCOPE_EXTENSION = "x-neonhub-scope"

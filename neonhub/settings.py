@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "agents.audience",
     "agents.automation",
     "neonhub.ops",
+    "neonhub.alerts",
     "agents.analytics",
 ]
 
@@ -428,3 +429,8 @@ NEONHUB_OAUTH_REFRESH_AHEAD_HOURS = env.int("NEONHUB_OAUTH_REFRESH_AHEAD_HOURS",
 # unless a test server stands in).
 NEONHUB_GOOGLE_ADS_DEVELOPER_TOKEN = env.str("NEONHUB_GOOGLE_ADS_DEVELOPER_TOKEN", default="")
 NEONHUB_GOOGLE_ADS_API_URL = env.str("NEONHUB_GOOGLE_ADS_API_URL", default="")
+
+# --- Alerts ----------------------------------------------------------------------------------
+# Alert notifications (the deliveries log) are kept this many days, then pruned by the alerts'
+# minute task.
+NEONHUB_ALERT_DELIVERY_RETENTION_DAYS = env.int("NEONHUB_ALERT_DELIVERY_RETENTION_DAYS", default=90)

@@ -36,6 +36,7 @@ urlpatterns = [
     path("org/switch/", core_views.organization_switch, name="org-switch"),
     path("settings/", core_views.settings_home, name="settings"),
     path("settings/audit/", core_views.audit_log, name="audit-log"),
+    path("settings/alerts/", include("neonhub.alerts.urls")),
     path("settings/team/", views_team.team_page, name="team"),
     path("settings/team/invite/", views_team.team_invite, name="team-invite"),
     path("settings/team/two-factor/", views_team.team_two_factor, name="team-two-factor"),

@@ -47,6 +47,28 @@ def _delivery(org):
     ).id
 
 
+def _alert_destination(org):
+    import uuid
+
+    from neonhub.alerts.services import destination_create
+
+    return destination_create(
+        organization=org,
+        name=f"Theirs {uuid.uuid4().hex[:8]}",
+        kind="email",
+        target="t@example.com",
+    )[0].id
+
+
+def _alert_rule(org):
+    import uuid
+
+    from neonhub.alerts.services import rule_create
+
+    name = f"Theirs {uuid.uuid4().hex[:8]}"
+    return rule_create(organization=org, name=name, kind="batch_paused", alert_level=1).id
+
+
 def _tracked_post(org):
     from agents.analytics.services import post_track
 
@@ -80,6 +102,8 @@ FOREIGN_OBJECTS: dict[str, Callable] = {
     "delivery_id": _delivery,
     "post_id": lambda org: _tracked_post(org),
     "grant_id": lambda org: OAuthGrantFactory(organization=org).id,
+    "rule_id": _alert_rule,
+    "destination_id": _alert_destination,
 }
 
 # Parameters that are not object ids (an action name, a token) get a plain value.

@@ -53,6 +53,18 @@ SCOPES: tuple[Scope, ...] = (
     Scope(
         "analytics:read", "Analytics", "Read published posts and their numbers over time", "read"
     ),
+    Scope(
+        "alerts:read",
+        "Alerts",
+        "Read alert rules, their state, destinations and notifications",
+        "read",
+    ),
+    Scope(
+        "alerts:manage",
+        "Alerts",
+        "Create, change and delete alert rules and destinations; send test notifications",
+        "manage",
+    ),
     Scope("settings:read", "Organization", "Read the organization's settings", "read"),
     Scope("settings:manage", "Organization", "Change the organization's settings", "manage"),
     Scope("keys:manage", "Organization", "List, create and revoke API keys", "manage"),
