@@ -1,0 +1,219 @@
+"""AdsAgent: a Google Ads digest per campaign, and budget changes behind an approval.
+
+Both read the organization's ``google_ads`` connector through the run's connector handles, so
+each report or budget read is a recorded step.  ``budget-change`` always waits for a person's
+approval (``Intent.always_approve``), whatever the organization's approval settings say: its
+preview reads the budget as it is now (old → new amount a day, the campaigns sharing it) and
+nothing is changed until someone approves; a rejected run changes nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.utils import timezone
+from pydantic import Field, model_validator
+
+from agents.ads import digest as maths
+from agents.base import Agent, IntentInput, intent
+from agents.checks import Checks, connector_ready
+from agents.context import RunContext
+from connectors.selectors import connector_for
+from connectors.services import connector_execute
+from neonhub.core.errors import InvalidInput
+from neonhub.core.models import Organization
+from neonhub.core.recording import NullRecorder
+
+PROVIDER = "google_ads"
+MAX_DAYS = 93  # a quarter: the report covers twice the period (this one and the one before)
+
+
+class DigestIn(IntentInput):
+    start: date | None = Field(default=None, description="First day; with an end day")
+    end: date | None = Field(default=None, description="Last day, included")
+    days: int = Field(
+        default=7, ge=1, le=MAX_DAYS, description="Without dates: the last this many whole days"
+    )
+    connector: str | None = Field(default=None, max_length=200)
+
+    @model_validator(mode="after")
+    def _dates(self) -> DigestIn:
+        if (self.start is None) != (self.end is None):
+            raise ValueError("give both a start day and an end day, or neither")
+        if self.start and self.end:
+            if self.start > self.end:
+                raise ValueError("the start day must be on or before the end day")
+            if (self.end - self.start).days + 1 > MAX_DAYS:
+                raise ValueError(f"a period can be at most {MAX_DAYS} days")
+        return self
+
+    def period(self, today: date) -> maths.Period:
+        if self.start and self.end:
+            return maths.Period(start=self.start, end=self.end)
+        return maths.default_period(today, self.days)
+
+
+class BudgetChangeIn(IntentInput):
+    budgetId: str = Field(pattern=r"^\d{1,20}$", description="The Google Ads budget's id")
+    amountPerDay: Decimal = Field(
+        gt=0, le=Decimal("1000000"), decimal_places=2, description="The new amount a day"
+    )
+    connector: str | None = Field(default=None, max_length=200)
+
+
+def micros(amount: Decimal) -> int:
+    return int((amount * maths.MICROS).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def budget_find(budgets: list[dict], budget_id: str) -> dict:
+    for budget in budgets:
+        if str(budget.get("budget_id")) == budget_id:
+            return budget
+    raise InvalidInput.for_field(
+        "payload.budgetId",
+        f"no budget {budget_id} in this Google Ads account",
+        summary=f"The Google Ads account has no budget {budget_id}",
+    )
+
+
+def budget_change_plan(budget: dict, new_micros: int) -> dict:
+    """What a budget change does, in words and figures (the preview and the run's output)."""
+    old = int(budget.get("amount_micros") or 0)
+    campaigns = [str(c) for c in budget.get("campaign_ids") or []]
+    name = str(budget.get("name") or budget.get("budget_id"))
+    period = str(budget.get("period") or "DAILY")
+    return {
+        "budget_id": str(budget.get("budget_id")),
+        "name": name,
+        "period": period,
+        "old_amount": float(maths.money(old)),
+        "new_amount": float(maths.money(new_micros)),
+        "old_amount_micros": old,
+        "new_amount_micros": new_micros,
+        "change": maths.change(new_micros, old),
+        "campaign_ids": campaigns,
+    }
+
+
+def budget_change_preview(data: BudgetChangeIn, organization: Organization) -> dict:
+    """Read the budget as it is now, before the run exists: the approver sees old → new.
+
+    A read through the connector layer without a run (as the start form reads TikTok's
+    options): nothing is changed, and the run reads the budget again when it is approved.
+    """
+    connector = connector_for(organization=organization, provider=PROVIDER, name=data.connector)
+    result = connector_execute(
+        connector=connector, action="campaign_budgets", input={}, recorder=NullRecorder()
+    )
+    plan = budget_change_plan(
+        budget_find(result.output.get("budgets") or [], data.budgetId), micros(data.amountPerDay)
+    )
+    shared = ", ".join(plan["campaign_ids"]) or "no campaign"
+    per = "a day" if plan["period"] == "DAILY" else plan["period"].lower()
+    return {
+        "summary": (
+            f"Change the Google Ads budget “{plan['name']}” from {plan['old_amount']:,.2f} "
+            f"to {plan['new_amount']:,.2f} {per}"
+        ),
+        "recipients": None,
+        "items": [
+            {
+                "to": f"Budget “{plan['name']}” ({plan['budget_id']})",
+                "action": "campaign_budget_update",
+                "content": {
+                    "Now": f"{plan['old_amount']:,.2f} {per}",
+                    "After approval": f"{plan['new_amount']:,.2f} {per}",
+                    "Change": maths.percent(plan["change"], signed=True),
+                    "Campaigns sharing this budget": shared,
+                    "Connector": f"{connector.name}{' (sandbox)' if connector.is_sandbox else ''}",
+                },
+            }
+        ],
+        "more": 0,
+        "plan": plan,
+    }
+
+
+class AdsAgent(Agent):
+    slug = "ads"
+    name = "AdsAgent"
+    version = "1.0.0"
+    description = "Google Ads: a digest of spend and results per campaign, and budget changes."
+
+    def preflight_digest(self, data: DigestIn, *, organization: Organization) -> None:
+        self._connector_check(data.connector, organization, "read the campaigns")
+
+    def preflight_budget_change(self, data: BudgetChangeIn, *, organization: Organization) -> None:
+        self._connector_check(data.connector, organization, "change a budget")
+
+    @staticmethod
+    def _connector_check(name: str | None, organization: Organization, purpose: str) -> None:
+        checks = Checks("The run was not started")
+        connector_ready(
+            checks,
+            organization=organization,
+            provider=PROVIDER,
+            name=name,
+            field="payload.connector",
+            purpose=purpose,
+        )
+        checks.raise_any()
+
+    @intent("digest", DigestIn, "Spend, clicks, CTR, CPC, conversions and pacing per campaign")
+    def digest(self, ctx: RunContext, data: DigestIn) -> dict:
+        today = timezone.localdate(timezone=ctx.organization.tz)
+        period = data.period(today)
+        handle = ctx.connector(PROVIDER, name=data.connector)
+        previous = period.previous()
+        report = handle.call(
+            "campaign_report",
+            {"start_date": previous.start.isoformat(), "end_date": period.end.isoformat()},
+        ).output
+        currency = str(report.get("currency") or "")
+        with ctx.step("compute digest") as rec:
+            found = maths.campaign_digest(list(report.get("rows") or []), period)
+            rec.detail = {
+                "rows": len(report.get("rows") or []),
+                "campaigns": len(found["campaigns"]),
+            }
+        totals = found["totals"]
+        ctx.metrics.update(
+            campaigns=len(found["campaigns"]), spend=totals["spend"], clicks=totals["clicks"]
+        )
+        return {
+            **found,
+            "currency": currency,
+            "connector": handle.connector.name,
+            "sandbox": handle.sandbox,
+            "summary": maths.summary_text(found, currency),
+        }
+
+    @intent(
+        "budget-change",
+        BudgetChangeIn,
+        "Change a campaign budget's amount a day, after a person approves it",
+        side_effects=True,
+        preview=budget_change_preview,
+        always_approve="Changing a Google Ads budget always needs approval",
+    )
+    def budget_change(self, ctx: RunContext, data: BudgetChangeIn) -> dict:
+        handle = ctx.connector(PROVIDER, name=data.connector)
+        budgets = handle.call("campaign_budgets", {}).output.get("budgets") or []
+        plan = budget_change_plan(budget_find(budgets, data.budgetId), micros(data.amountPerDay))
+        result = handle.call(
+            "campaign_budget_update",
+            {"budget_id": data.budgetId, "amount_micros": plan["new_amount_micros"]},
+            key=f"budget:{data.budgetId}",
+        )
+        ctx.metrics.update(budgetId=data.budgetId, sandbox=handle.sandbox)
+        return {
+            **plan,
+            "updated": result.output,
+            "connector": handle.connector.name,
+            "sandbox": handle.sandbox,
+            "status": result.status,
+            "already_sent_in_run": (
+                str(result.already_sent_in_run) if result.already_sent_in_run else None
+            ),
+        }

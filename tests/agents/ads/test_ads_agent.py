@@ -1,0 +1,121 @@
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from agents import services
+from connectors.models import OutboundMessage
+from neonhub.core.errors import InvalidInput
+from runs.models import AgentRun, RunStatus, RunStep
+
+pytestmark = pytest.mark.django_db
+
+
+def budget_updates(org) -> int:
+    return OutboundMessage.objects.filter(organization=org, action="campaign_budget_update").count()
+
+
+def test_digest_reads_one_report_and_compares_with_the_previous_period(run_intent, google_ads):
+    run = run_intent("ads", "digest", {"start": "2026-11-30", "end": "2026-12-06"})
+    assert run.status == RunStatus.COMPLETED, run.error
+    out = run.output
+    assert out["period"] == {"start": "2026-11-30", "end": "2026-12-06", "days": 7}
+    assert out["previous_period"]["start"] == "2026-11-23" and out["currency"] == "EUR"
+    brand = next(c for c in out["campaigns"] if c["name"] == "Brand search")
+    assert (brand["spend"], brand["clicks"], brand["ctr"], brand["cpc"]) == (210.0, 420, 0.05, 0.5)
+    assert brand["change"]["spend"] == 1.0  # the previous week reported half
+    assert brand["pacing"] == {"planned": 350.0, "share": 0.6}
+    display = next(c for c in out["campaigns"] if c["name"] == "Display")
+    assert display["ctr"] is None and display["cpc"] is None
+    assert out["totals"]["spend"] == 280.0
+    assert "Brand search: 210.00 EUR (+100%)" in out["summary"]
+    steps = RunStep.objects.filter(run=run)
+    assert steps.filter(name__contains="campaign_report").count() == 1
+
+
+def test_digest_defaults_to_the_last_seven_whole_days(run_intent, google_ads):
+    run = run_intent("ads", "digest", {})
+    assert run.status == RunStatus.COMPLETED, run.error
+    assert run.output["period"]["days"] == 7
+    assert date.fromisoformat(run.output["period"]["end"]) < date.today()
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"start": "2026-12-01"}, "payload"),
+        ({"start": "2026-12-05", "end": "2026-12-01"}, "payload"),
+        ({"days": 0}, "payload.days"),
+        ({"start": "2026-01-01", "end": "2026-12-01"}, "payload"),
+    ],
+)
+def test_digest_bad_dates_name_the_problem(org, google_ads, payload, field):
+    with pytest.raises(InvalidInput) as caught:
+        services.run_start(organization=org, agent="ads", intent="digest", payload=payload)
+    assert caught.value.details[0]["field"] == field
+
+
+def test_digest_without_a_connector_is_refused_before_a_run_exists(org):
+    with pytest.raises(InvalidInput) as caught:
+        services.run_start(organization=org, agent="ads", intent="digest", payload={})
+    assert "no Google Ads connector" in caught.value.details[0]["message"]
+    assert not AgentRun.objects.exists()
+
+
+def held_run(run_now, org):
+    assert not (org.settings or {}).get("approvals")  # nothing is held by the settings
+    run, _ = run_now(
+        services.run_start,
+        organization=org,
+        agent="ads",
+        intent="budget-change",
+        payload={"budgetId": "900", "amountPerDay": "65.00"},
+    )
+    run.refresh_from_db()
+    assert run.status == RunStatus.AWAITING_APPROVAL
+    approval = run.approval
+    assert approval.reasons == ["Changing a Google Ads budget always needs approval"]
+    preview = approval.preview
+    assert preview["summary"] == (
+        "Change the Google Ads budget “Shared search” from 50.00 to 65.00 a day"
+    )
+    content = preview["items"][0]["content"]
+    assert content["Campaigns sharing this budget"] == "111, 222"
+    assert content["Change"] == "+30%"
+    assert budget_updates(org) == 0 and not RunStep.objects.filter(run=run).exists()
+    return run
+
+
+def test_budget_change_always_waits_whatever_the_settings_say(run_now, org, google_ads):
+    held_run(run_now, org)
+
+
+def test_approved_budget_change_updates_once(run_now, org, google_ads, owner):
+    run = held_run(run_now, org)
+    run_now(services.run_approve, run=run, user=owner)
+    run.refresh_from_db()
+    assert run.status == RunStatus.COMPLETED, run.error
+    assert run.output["old_amount"] == 50.0 and run.output["new_amount"] == 65.0
+    assert run.output["updated"]["amount_micros"] == 65_000_000
+    assert budget_updates(org) == 1
+
+
+def test_rejected_budget_change_sends_nothing(run_now, org, google_ads, owner):
+    run = held_run(run_now, org)
+    services.run_reject(run=run, note="Not this month", user=owner)
+    run.refresh_from_db()
+    assert run.status == RunStatus.CANCELLED
+    assert budget_updates(org) == 0 and not RunStep.objects.filter(run=run).exists()
+
+
+def test_budget_change_of_an_unknown_budget_is_refused_naming_the_field(org, google_ads):
+    with pytest.raises(InvalidInput) as caught:
+        services.run_start(
+            organization=org,
+            agent="ads",
+            intent="budget-change",
+            payload={"budgetId": "12345", "amountPerDay": "10"},
+        )
+    assert caught.value.details[0]["field"] == "payload.budgetId"
+    assert not AgentRun.objects.exists()
