@@ -30,8 +30,8 @@ def test_digest_reads_one_report_and_compares_with_the_previous_period(run_inten
     assert display["ctr"] is None and display["cpc"] is None
     assert out["totals"]["spend"] == 280.0
     assert "Brand search: 210.00 EUR (+100%)" in out["summary"]
-    steps = RunStep.objects.filter(run=run)
-    assert steps.filter(name__contains="campaign_report").count() == 1
+    calls = RunStep.objects.filter(run=run, provider="google_ads")
+    assert list(calls.values_list("action", flat=True)) == ["campaign_report"]
 
 
 def test_digest_defaults_to_the_last_seven_whole_days(run_intent, google_ads):
@@ -119,3 +119,24 @@ def test_budget_change_of_an_unknown_budget_is_refused_naming_the_field(org, goo
         )
     assert caught.value.details[0]["field"] == "payload.budgetId"
     assert not AgentRun.objects.exists()
+
+
+def test_digest_page_reads_as_words_a_table_and_a_chart(run_intent, google_ads, owner_client):
+    run = run_intent("ads", "digest", {"start": "2026-11-30", "end": "2026-12-06"})
+    page = owner_client.get(f"/runs/{run.pk}/").content.decode()
+    assert "Google Ads from 2026-11-30 to 2026-12-06 (7 days)" in page
+    assert "Spent <strong>280.00 EUR</strong> (+100% against 2026-11-23 to 2026-11-29)" in page
+    assert 'id="ads-spend-chart-title"' in page and "<svg" in page
+    assert "Brand search" in page and "60%" in page and "of 350.00 EUR" in page
+    text = owner_client.get(f"/runs/{run.pk}/result.md").content.decode()
+    assert text.startswith("Google Ads, 2026-11-30 to 2026-12-06 (7 days)")
+
+
+def test_budget_change_page_shows_old_and_new(run_now, org, google_ads, owner, owner_client):
+    run = held_run(run_now, org)
+    held = owner_client.get(f"/runs/{run.pk}/").content.decode()
+    assert "Awaiting approval" in held and "from 50.00 to 65.00 a day" in held
+    run_now(services.run_approve, run=run, user=owner)
+    page = owner_client.get(f"/runs/{run.pk}/").content.decode()
+    assert "Shared search" in page and "65.00 a day" in page and "+30%" in page
+    assert "111, 222" in page
