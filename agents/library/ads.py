@@ -13,7 +13,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils import timezone
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from agents.ads import digest as maths
 from agents.base import Agent, IntentInput, intent
@@ -21,7 +21,7 @@ from agents.checks import Checks, connector_ready
 from agents.context import RunContext
 from connectors.selectors import connector_for
 from connectors.services import connector_execute
-from neonhub.core.errors import InvalidInput
+from neonhub.core.errors import InvalidInput, NeonHubError
 from neonhub.core.models import Organization
 from neonhub.core.recording import NullRecorder
 
@@ -56,14 +56,19 @@ class DigestIn(IntentInput):
 
 class BudgetChangeIn(IntentInput):
     budgetId: str = Field(pattern=r"^\d{1,20}$", description="The Google Ads budget's id")
-    amountPerDay: Decimal = Field(
-        gt=0, le=Decimal("1000000"), decimal_places=2, description="The new amount a day"
-    )
+    amountPerDay: float = Field(gt=0, le=1_000_000, description="The new amount a day")
     connector: str | None = Field(default=None, max_length=200)
 
+    @field_validator("amountPerDay")
+    @classmethod
+    def _cents(cls, value: float) -> float:
+        if Decimal(str(value)).as_tuple().exponent < -2:
+            raise ValueError("can have at most 2 decimals, like 65.50")
+        return value
 
-def micros(amount: Decimal) -> int:
-    return int((amount * maths.MICROS).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+def micros(amount: float) -> int:
+    return int((Decimal(str(amount)) * maths.MICROS).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
 def budget_find(budgets: list[dict], budget_id: str) -> dict:
@@ -133,6 +138,33 @@ def budget_change_preview(data: BudgetChangeIn, organization: Organization) -> d
         "more": 0,
         "plan": plan,
     }
+
+
+def budget_choices(organization: Organization) -> tuple[list[tuple[str, str]], str]:
+    """The account's budgets as (id, "name: amount a day (campaigns)") for the start form, or
+    an empty list and why not.  A read outside a run, as the form reads TikTok's options."""
+    connector = connector_for(organization=organization, provider=PROVIDER, required=False)
+    if connector is None:
+        return [], "no Google Ads connector yet"
+    try:
+        result = connector_execute(
+            connector=connector, action="campaign_budgets", input={}, recorder=NullRecorder()
+        )
+    except NeonHubError as exc:
+        return [], exc.message
+    choices = []
+    for budget in result.output.get("budgets") or []:
+        plan = budget_change_plan(budget, 0)
+        per = "a day" if plan["period"] == "DAILY" else plan["period"].lower()
+        count = len(plan["campaign_ids"])
+        choices.append(
+            (
+                plan["budget_id"],
+                f"{plan['name']}: {plan['old_amount']:,.2f} {per}, "
+                f"{count} campaign{'' if count == 1 else 's'}",
+            )
+        )
+    return choices, ""
 
 
 class AdsAgent(Agent):
