@@ -104,6 +104,10 @@ INTENT_FIELD_TEXT: dict[tuple[str, str, str], tuple[str, str]] = {
         "Without dates: this many whole days up to yesterday.",
     ),
     ("ads", "digest", "connector"): ("Google Ads account", "Empty means the default one."),
+    ("ads", "digest", "emailTo"): (
+        "Email the summary to",
+        "Addresses, one per line; sent through your email connector.",
+    ),
     ("ads", "budget-change", "budgetId"): ("Budget", "The Google Ads budget to change."),
     ("ads", "budget-change", "amountPerDay"): (
         "New amount a day",

@@ -112,6 +112,15 @@ def digest(output: dict, payload: dict) -> dict | None:
         "summary": summary,
         "sandbox": output.get("sandbox") is True,
         "connector": _text(output.get("connector")),
+        "emailed": [
+            {
+                "email": e["email"],
+                "status": _text(e.get("status")),
+                "message": _text(e.get("message")),
+            }
+            for e in _dicts(output.get("emailed"))
+            if _text(e.get("email"))
+        ],
     }
 
 

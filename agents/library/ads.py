@@ -12,6 +12,8 @@ from __future__ import annotations
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
 from django.utils import timezone
 from pydantic import Field, field_validator, model_validator
 
@@ -21,11 +23,12 @@ from agents.checks import Checks, connector_ready
 from agents.context import RunContext
 from connectors.selectors import connector_for
 from connectors.services import connector_execute
-from neonhub.core.errors import InvalidInput, NeonHubError
+from neonhub.core.errors import ConnectorRejected, InvalidInput, NeonHubError, PolicyBlocked
 from neonhub.core.models import Organization
 from neonhub.core.recording import NullRecorder
 
 PROVIDER = "google_ads"
+MAX_DIGEST_RECIPIENTS = 20  # people who read the report, not a mailing list
 MAX_DAYS = 93  # a quarter: the report covers twice the period (this one and the one before)
 
 
@@ -36,6 +39,21 @@ class DigestIn(IntentInput):
         default=7, ge=1, le=MAX_DAYS, description="Without dates: the last this many whole days"
     )
     connector: str | None = Field(default=None, max_length=200)
+    emailTo: list[str] = Field(
+        default_factory=list,
+        max_length=MAX_DIGEST_RECIPIENTS,
+        description="Email the summary to these addresses (through the email connector)",
+    )
+
+    @field_validator("emailTo")
+    @classmethod
+    def _emails(cls, value: list[str]) -> list[str]:
+        for address in value:
+            try:
+                validate_email(address)
+            except DjangoValidationError:
+                raise ValueError(f"“{address[:60]}” is not an email address") from None
+        return list(dict.fromkeys(a.lower() for a in value))
 
     @model_validator(mode="after")
     def _dates(self) -> DigestIn:
@@ -175,6 +193,16 @@ class AdsAgent(Agent):
 
     def preflight_digest(self, data: DigestIn, *, organization: Organization) -> None:
         self._connector_check(data.connector, organization, "read the campaigns")
+        if data.emailTo:
+            checks = Checks("The run was not started")
+            connector_ready(
+                checks,
+                organization=organization,
+                provider="smtp_email",
+                field="payload.emailTo",
+                purpose="email the summary",
+            )
+            checks.raise_any()
 
     def preflight_budget_change(self, data: BudgetChangeIn, *, organization: Organization) -> None:
         self._connector_check(data.connector, organization, "change a budget")
@@ -213,13 +241,40 @@ class AdsAgent(Agent):
         ctx.metrics.update(
             campaigns=len(found["campaigns"]), spend=totals["spend"], clicks=totals["clicks"]
         )
+        summary = maths.summary_text(found, currency)
+        emailed = self._email(ctx, data, period, summary) if data.emailTo else []
         return {
             **found,
             "currency": currency,
             "connector": handle.connector.name,
             "sandbox": handle.sandbox,
-            "summary": maths.summary_text(found, currency),
+            "summary": summary,
+            "emailed": emailed,
         }
+
+    @staticmethod
+    def _email(ctx: RunContext, data: DigestIn, period: maths.Period, summary: str) -> list[dict]:
+        """The summary to each address through the email connector.  Each message passes the
+        compliance gate like any other email (an address on the suppression list, or a contact
+        who revoked email consent, is not written to); a blocked or refused address is
+        reported and the digest still completes."""
+        handle = ctx.connector("smtp_email")
+        subject = f"Google Ads digest, {period.start:%-d %b} to {period.end:%-d %b %Y}"
+        sent = []
+        for address in data.emailTo:
+            try:
+                result = handle.call(
+                    "send_email",
+                    {"to": address, "subject": subject, "text": summary},
+                    key=f"digest:{period.start}:{period.end}:{address}",
+                )
+            except (PolicyBlocked, ConnectorRejected) as exc:
+                if exc.transient:
+                    raise  # quiet hours: the run waits for their end
+                sent.append({"email": address, "status": "skipped", "message": exc.message})
+                continue
+            sent.append({"email": address, "status": result.status, "message": ""})
+        return sent
 
     @intent(
         "budget-change",

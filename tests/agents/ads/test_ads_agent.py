@@ -140,3 +140,38 @@ def test_budget_change_page_shows_old_and_new(run_now, org, google_ads, owner, o
     page = owner_client.get(f"/runs/{run.pk}/").content.decode()
     assert "Shared search" in page and "65.00 a day" in page and "+30%" in page
     assert "111, 222" in page
+
+
+def test_digest_emails_its_summary_through_the_gate(run_intent, org, google_ads, owner_client):
+    from connectors.services import connector_create
+    from connectors.suppressions import suppression_add
+
+    connector_create(
+        organization=org,
+        provider="smtp_email",
+        name="Mail",
+        mode="sandbox",
+        config={"host": "smtp.example.com", "from_address": "reports@example.com"},
+    )
+    suppression_add(organization=org, channel="email", address="gone@example.com", source="staff")
+    run = run_intent(
+        "ads",
+        "digest",
+        {"days": 7, "emailTo": ["Boss@example.com", "gone@example.com"]},
+    )
+    assert run.status == RunStatus.COMPLETED, run.error
+    emailed = {e["email"]: e for e in run.output["emailed"]}
+    assert emailed["boss@example.com"]["status"] != "skipped"
+    assert emailed["gone@example.com"]["status"] == "skipped"
+    sent = OutboundMessage.objects.get(organization=org, action="send_email", status="sent")
+    assert sent.target == "boss@example.com"
+    page = owner_client.get(f"/runs/{run.pk}/").content.decode()
+    assert "Summary emailed to: boss@example.com" in page
+
+
+def test_digest_email_needs_an_email_connector(org, google_ads):
+    with pytest.raises(InvalidInput) as caught:
+        services.run_start(
+            organization=org, agent="ads", intent="digest", payload={"emailTo": ["a@example.com"]}
+        )
+    assert caught.value.details[0]["field"] == "payload.emailTo"
