@@ -5,7 +5,8 @@ An organization's approval settings (``Organization.settings["approvals"]``, val
 email, SMS, WhatsApp, support replies) and a recipient count above which an email or message
 send waits.  ``approval_hold`` answers, for a validated run about to start, whether it waits,
 why, until when, and with which preview: the intent's own ``preview`` (``agents.base.intent``),
-computed before anything is sent.
+computed before anything is sent.  An intent marked ``always_approve`` (a Google Ads budget
+change) is held whatever the settings say.
 """
 
 from __future__ import annotations

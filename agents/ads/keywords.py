@@ -13,7 +13,8 @@ from agents.ads.digest import money
 
 PROVIDER = "google_ads"
 IDEAS_KEPT = 20
-# Keyword Planner takes at most 20 seed keywords for ideas (GenerateKeywordIdeas).
+# Seeds sent for ideas in one request: the research's own seeds are at most 20 (plus a seed
+# and a topic); one small request, as Keyword Planner requests are rate-limited per account.
 IDEAS_SEEDS = 20  # suggestions shown beside the researched keywords, the most searched first
 
 
