@@ -207,3 +207,13 @@ def approval_hold(
     return Hold(
         reasons=reasons, preview=preview, expires_at=now + timedelta(hours=settings.expires_hours)
     )
+
+
+def always_held(agents: list[Agent]) -> list[str]:
+    """The reasons of the intents every run of which waits, whatever the settings say."""
+    return [
+        spec.always_approve
+        for agent in agents
+        for spec in agent.intents.values()
+        if spec.always_approve
+    ]

@@ -175,3 +175,8 @@ def test_digest_email_needs_an_email_connector(org, google_ads):
             organization=org, agent="ads", intent="digest", payload={"emailTo": ["a@example.com"]}
         )
     assert caught.value.details[0]["field"] == "payload.emailTo"
+
+
+def test_approval_settings_page_says_budget_changes_always_wait(owner_client):
+    page = owner_client.get("/settings/approvals/").content.decode()
+    assert "Whatever is chosen here: Changing a Google Ads budget always needs approval." in page
