@@ -125,10 +125,20 @@ def budget_change_preview(data: BudgetChangeIn, organization: Organization) -> d
     A read through the connector layer without a run (as the start form reads TikTok's
     options): nothing is changed, and the run reads the budget again when it is approved.
     """
-    connector = connector_for(organization=organization, provider=PROVIDER, name=data.connector)
-    result = connector_execute(
-        connector=connector, action="campaign_budgets", input={}, recorder=NullRecorder()
-    )
+    try:
+        connector = connector_for(organization=organization, provider=PROVIDER, name=data.connector)
+        result = connector_execute(
+            connector=connector, action="campaign_budgets", input={}, recorder=NullRecorder()
+        )
+    except InvalidInput:
+        raise
+    except NeonHubError as exc:
+        # Without the budget as it is now there is nothing to approve: refused, naming why.
+        raise InvalidInput.for_field(
+            "payload.connector",
+            f"the budgets could not be read for the preview: {exc.message}",
+            summary=f"Google Ads could not be read to preview the change: {exc.message}",
+        ) from exc
     plan = budget_change_plan(
         budget_find(result.output.get("budgets") or [], data.budgetId), micros(data.amountPerDay)
     )

@@ -180,3 +180,34 @@ def test_digest_email_needs_an_email_connector(org, google_ads):
 def test_approval_settings_page_says_budget_changes_always_wait(owner_client):
     page = owner_client.get("/settings/approvals/").content.decode()
     assert "Whatever is chosen here: Changing a Google Ads budget always needs approval." in page
+
+
+def test_budget_preview_that_cannot_read_google_ads_is_a_422_not_a_500(
+    org, owner_client, httpserver, settings
+):
+    from connectors.services import connector_create
+
+    settings.NEONHUB_ALLOW_PRIVATE_URLS = True
+    connector_create(
+        organization=org,
+        provider="google_ads",
+        name="Live account",
+        mode="live",
+        credentials={
+            "client_id": "client-123.apps.googleusercontent.com",
+            "client_secret": "secret-abc",
+            "refresh_token": "1//refresh-token",
+            "developer_token": "dev-token-xyz",
+        },
+        config={"customer_id": "1234567890", "base_url": httpserver.url_for("")},
+    )
+    httpserver.expect_request("/campaign_budgets", method="POST").respond_with_json(
+        {"error": "bad"}, status=400
+    )
+    resp = owner_client.post(
+        "/runs/new/",
+        {"task": "ads/budget-change", "input-budgetId": "900", "input-amountPerDay": "60"},
+    )
+    assert resp.status_code == 422
+    assert "the budgets could not be read for the preview" in resp.content.decode()
+    assert not AgentRun.objects.exists()
