@@ -211,3 +211,33 @@ def test_budget_preview_that_cannot_read_google_ads_is_a_422_not_a_500(
     assert resp.status_code == 422
     assert "the budgets could not be read for the preview" in resp.content.decode()
     assert not AgentRun.objects.exists()
+
+
+def test_an_approver_who_edits_the_amount_sends_the_edited_amount(run_now, org, google_ads, owner):
+    run = held_run(run_now, org)
+    run_now(
+        services.run_approve,
+        run=run,
+        user=owner,
+        payload={"budgetId": "900", "amountPerDay": 55},
+    )
+    run.refresh_from_db()
+    assert run.status == RunStatus.COMPLETED, run.error
+    assert run.approval.preview["summary"].endswith("from 50.00 to 55.00 a day")
+    assert run.output["updated"]["amount_micros"] == 55_000_000
+    assert budget_updates(org) == 1
+
+
+def test_a_retry_of_an_approved_change_does_not_change_the_budget_twice(
+    run_now, org, google_ads, owner
+):
+    run = held_run(run_now, org)
+    run_now(services.run_approve, run=run, user=owner)
+    run.refresh_from_db()
+    run.status = RunStatus.FAILED  # as if the run had failed after the change went out
+    run.save(update_fields=["status"])
+    retry = run_now(services.run_retry, run=run)
+    retry.refresh_from_db()
+    assert retry.status == RunStatus.COMPLETED, retry.error
+    assert retry.output["already_sent_in_run"] == str(run.pk)
+    assert budget_updates(org) == 1
