@@ -241,3 +241,27 @@ def test_a_retry_of_an_approved_change_does_not_change_the_budget_twice(
     assert retry.status == RunStatus.COMPLETED, retry.error
     assert retry.output["already_sent_in_run"] == str(run.pk)
     assert budget_updates(org) == 1
+
+
+def test_the_api_holds_a_budget_change_and_names_bad_fields(api, google_ads):
+    response = api.post(
+        "/runs",
+        {
+            "agent": "ads",
+            "intent": "budget-change",
+            "payload": {"budgetId": "900", "amountPerDay": 70},
+        },
+    )
+    assert response.status_code in (200, 201, 202), response.content
+    assert response.json()["status"] == "awaiting_approval"
+    bad = api.post(
+        "/runs",
+        {
+            "agent": "ads",
+            "intent": "budget-change",
+            "payload": {"budgetId": "x", "amountPerDay": -1},
+        },
+    )
+    assert bad.status_code == 422
+    fields = {d["field"] for d in bad.json()["error"]["details"]}
+    assert {"payload.budgetId", "payload.amountPerDay"} <= fields
