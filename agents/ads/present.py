@@ -135,7 +135,8 @@ def budget_change(output: dict, payload: dict) -> dict | None:
         "old": f"{old:,.2f} {per}",
         "new": f"{new:,.2f} {per}",
         "change": percent(_number(output.get("change")), signed=True),
-        "campaigns": [str(c) for c in output.get("campaign_ids") or []],
+        "campaigns": [str(c.get("name") or c.get("id")) for c in _dicts(output.get("campaigns"))]
+        or [str(c) for c in output.get("campaign_ids") or []],
         "sandbox": output.get("sandbox") is True,
         "connector": _text(output.get("connector")),
         "already_sent_in_run": _text(output.get("already_sent_in_run")),

@@ -9,6 +9,7 @@ nothing is changed until someone approves; a rejected run changes nothing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -119,6 +120,28 @@ def budget_change_plan(budget: dict, new_micros: int) -> dict:
     }
 
 
+def campaign_names(search: Callable[[dict], dict], campaign_ids: list[str]) -> dict[str, str]:
+    """Campaign id → name through the connector's ``search`` (GAQL), for the approver to read
+    names rather than ids.  Google's REST answers results as ``{"campaign": {"id", "name"}}``
+    (int64 ids as strings).  Without an answer the ids are shown: nothing depends on it."""
+    ids = [c for c in campaign_ids if c.isdigit()][:50]
+    if not ids:
+        return {}
+    # Only digits reach the query (checked above), so nothing can be injected into GAQL.
+    listed = ", ".join(ids)
+    query = f"SELECT campaign.id, campaign.name FROM campaign WHERE campaign.id IN ({listed})"  # noqa: S608
+    try:
+        rows = search({"query": query}).get("rows")
+    except NeonHubError:
+        return {}
+    names = {}
+    for row in rows if isinstance(rows, list) else []:
+        campaign = row.get("campaign") if isinstance(row, dict) else None
+        if isinstance(campaign, dict) and campaign.get("id") and campaign.get("name"):
+            names[str(campaign["id"])] = str(campaign["name"])
+    return names
+
+
 def budget_change_preview(data: BudgetChangeIn, organization: Organization) -> dict:
     """Read the budget as it is now, before the run exists: the approver sees old → new.
 
@@ -142,7 +165,15 @@ def budget_change_preview(data: BudgetChangeIn, organization: Organization) -> d
     plan = budget_change_plan(
         budget_find(result.output.get("budgets") or [], data.budgetId), micros(data.amountPerDay)
     )
-    shared = ", ".join(plan["campaign_ids"]) or "no campaign"
+    names = campaign_names(
+        lambda data: (
+            connector_execute(
+                connector=connector, action="search", input=data, recorder=NullRecorder()
+            ).output
+        ),
+        plan["campaign_ids"],
+    )
+    shared = ", ".join(names.get(c, c) for c in plan["campaign_ids"]) or "no campaign"
     per = "a day" if plan["period"] == "DAILY" else plan["period"].lower()
     return {
         "summary": (
@@ -298,6 +329,7 @@ class AdsAgent(Agent):
         handle = ctx.connector(PROVIDER, name=data.connector)
         budgets = handle.call("campaign_budgets", {}).output.get("budgets") or []
         plan = budget_change_plan(budget_find(budgets, data.budgetId), micros(data.amountPerDay))
+        names = campaign_names(lambda q: handle.call("search", q).output, plan["campaign_ids"])
         result = handle.call(
             "campaign_budget_update",
             {"budget_id": data.budgetId, "amount_micros": plan["new_amount_micros"]},
@@ -306,6 +338,7 @@ class AdsAgent(Agent):
         ctx.metrics.update(budgetId=data.budgetId, sandbox=handle.sandbox)
         return {
             **plan,
+            "campaigns": [{"id": c, "name": names.get(c, c)} for c in plan["campaign_ids"]],
             "updated": result.output,
             "connector": handle.connector.name,
             "sandbox": handle.sandbox,

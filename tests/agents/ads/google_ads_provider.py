@@ -128,6 +128,10 @@ class GoogleAdsTestProvider(Provider):
     def _post(self, name: str, data) -> dict:
         return self.request("POST", f"/{name}", json=data.model_dump(mode="json")).json()
 
+    @action("search", Search, safe_to_repeat=True)
+    def search(self, data: Search) -> dict:
+        return self._post("search", data)
+
     @action("campaign_report", Dates, safe_to_repeat=True)
     def campaign_report(self, data: Dates) -> dict:
         return self._post("campaign_report", data)
@@ -183,6 +187,21 @@ class GoogleAdsTestProvider(Provider):
                 )
             day += timedelta(days=1)
         return {"currency": "EUR", "rows": rows}
+
+    def _sandbox_search(self, data: Search) -> dict:
+        # Only the campaign names query the Ads agent sends; Google's REST result shape.
+        rows = [
+            {
+                "campaign": {
+                    "resourceName": f"customers/1234567890/campaigns/{c[0]}",
+                    "id": c[0],
+                    "name": c[1],
+                }
+            }
+            for c in CAMPAIGNS
+            if c[0] in data.query
+        ]
+        return {"rows": rows, "next_page_token": None, "total_results_count": len(rows)}
 
     def _sandbox_campaign_budgets(self, data: Empty) -> dict:
         return {"budgets": [dict(b) for b in BUDGETS]}

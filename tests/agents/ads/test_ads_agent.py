@@ -81,7 +81,7 @@ def held_run(run_now, org):
         "Change the Google Ads budget “Shared search” from 50.00 to 65.00 a day"
     )
     content = preview["items"][0]["content"]
-    assert content["Campaigns sharing this budget"] == "111, 222"
+    assert content["Campaigns sharing this budget"] == "Brand search, Spring sale"
     assert content["Change"] == "+30%"
     assert budget_updates(org) == 0 and not RunStep.objects.filter(run=run).exists()
     return run
@@ -139,7 +139,7 @@ def test_budget_change_page_shows_old_and_new(run_now, org, google_ads, owner, o
     run_now(services.run_approve, run=run, user=owner)
     page = owner_client.get(f"/runs/{run.pk}/").content.decode()
     assert "Shared search" in page and "65.00 a day" in page and "+30%" in page
-    assert "111, 222" in page
+    assert "Brand search, Spring sale" in page
 
 
 def test_digest_emails_its_summary_through_the_gate(run_intent, org, google_ads, owner_client):
