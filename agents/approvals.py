@@ -5,7 +5,8 @@ An organization's approval settings (``Organization.settings["approvals"]``, val
 email, SMS, WhatsApp, support replies) and a recipient count above which an email or message
 send waits.  ``approval_hold`` answers, for a validated run about to start, whether it waits,
 why, until when, and with which preview: the intent's own ``preview`` (``agents.base.intent``),
-computed before anything is sent.
+computed before anything is sent.  An intent marked ``always_approve`` (a Google Ads budget
+change) is held whatever the settings say.
 """
 
 from __future__ import annotations
@@ -188,7 +189,14 @@ def approval_hold(
     placeholder without a value.
     """
     settings = settings_of(organization)
-    if not settings.anything or _exempt(parent, trigger):
+    if _exempt(parent, trigger):
+        return None
+    always = agent.get_intent(intent).always_approve
+    if always:
+        preview = preview_of(organization=organization, agent=agent, intent=intent, data=data)
+        expires = (now or timezone.now()) + timedelta(hours=settings.expires_hours)
+        return Hold(reasons=[always], preview=preview, expires_at=expires)
+    if not settings.anything:
         return None
     count = recipient_count(agent=agent.slug, intent=intent, data=data)
     reasons = hold_reasons(settings, agent=agent.slug, intent=intent, data=data, recipients=count)
@@ -199,3 +207,13 @@ def approval_hold(
     return Hold(
         reasons=reasons, preview=preview, expires_at=now + timedelta(hours=settings.expires_hours)
     )
+
+
+def always_held(agents: list[Agent]) -> list[str]:
+    """The reasons of the intents every run of which waits, whatever the settings say."""
+    return [
+        spec.always_approve
+        for agent in agents
+        for spec in agent.intents.values()
+        if spec.always_approve
+    ]

@@ -42,6 +42,9 @@ class Intent:
     # ``preview(data, organization) -> dict``: what the run would send, computed before anything
     # is sent, for a person to approve (``agents.approvals``).
     preview: Callable[..., dict] | None = None
+    # Every run of this intent waits for a person's approval, whatever the organization's
+    # approval settings say (a change of money spent, like a Google Ads budget).
+    always_approve: str = ""
 
     def json_schema(self) -> dict:
         return self.schema.model_json_schema(by_alias=False)
@@ -54,7 +57,10 @@ def intent(
     *,
     side_effects: bool = False,
     preview: Callable[..., dict] | None = None,
+    always_approve: str = "",
 ):
+    """``always_approve``: the reason, in words, every run of this intent waits for approval."""
+
     def mark(func: Callable[..., dict]) -> Callable[..., dict]:
         func._intent = Intent(
             name=name,
@@ -63,6 +69,7 @@ def intent(
             description=description,
             side_effects=side_effects,
             preview=preview,
+            always_approve=always_approve,
         )
         return func
 

@@ -97,6 +97,23 @@ INTENT_FIELD_TEXT: dict[tuple[str, str, str], tuple[str, str]] = {
     ("messaging", "send-whatsapp", "body"): ("Message", "Free text, within 24 hours of theirs."),
     ("support", "reply", "body"): ("Their message", "What the customer wrote."),
     ("support", "support", "notes"): ("Their message", ""),
+    ("ads", "digest", "start"): ("From", "The first day; leave both days empty for the last days."),
+    ("ads", "digest", "end"): ("To", "The last day, included."),
+    ("ads", "digest", "days"): (
+        "Last days",
+        "Without dates: this many whole days up to yesterday.",
+    ),
+    ("ads", "digest", "connector"): ("Google Ads account", "Empty means the default one."),
+    ("ads", "digest", "emailTo"): (
+        "Email the summary to",
+        "Addresses, one per line; sent through your email connector.",
+    ),
+    ("ads", "budget-change", "budgetId"): ("Budget", "The Google Ads budget to change."),
+    ("ads", "budget-change", "amountPerDay"): (
+        "New amount a day",
+        "In the account's currency, like 65.50. Every change waits for approval.",
+    ),
+    ("ads", "budget-change", "connector"): ("Google Ads account", "Empty means the default one."),
 }
 
 HIDDEN = "hidden"

@@ -35,6 +35,7 @@ from agents.fields import (
     field_text,
     placement,
 )
+from agents.library import ads as ads_agent
 from agents.models import Brand
 from connectors.models import Connector
 from connectors.selectors import connector_for
@@ -47,6 +48,7 @@ NOT_SENT = object()
 GROUP_SEP = "__"  # "reddit__subreddit": the subreddit of the Reddit options
 URL_NAMES = frozenset({"url", "link", "imageUrl", "videoUrl"})
 DATETIME_INPUT = "%Y-%m-%dT%H:%M"
+DATE_INPUT = "%Y-%m-%d"
 DEFAULT_BRAND = "default-brand"
 
 # The providers whose connectors a ``connector`` field chooses among, per intent.
@@ -54,6 +56,8 @@ CONNECTOR_PROVIDERS: dict[tuple[str, str], tuple[str, ...]] = {
     ("messaging", "send-sms"): ("twilio_sms",),
     ("messaging", "send-whatsapp"): ("twilio_whatsapp",),
     ("support", "reply"): ("twilio_sms", "twilio_whatsapp"),
+    ("ads", "digest"): ("google_ads",),
+    ("ads", "budget-change"): ("google_ads",),
 }
 # Lists of objects a person writes one value a line (the model turns each into an object).
 LINE_LISTS = frozenset({("email", "send", "recipients")})
@@ -98,6 +102,8 @@ def _kind(prop: dict) -> str:
         return "enum"
     if kind == "string" and prop.get("format") == "date-time":
         return "datetime"
+    if kind == "string" and prop.get("format") == "date":
+        return "date"
     if kind in ("string", "boolean", "integer", "number"):
         return kind
     items = prop.get("items", {})
@@ -181,6 +187,12 @@ def build_field(prop: dict, *, required: bool, defs: dict, url: bool = False):
             input_formats=[DATETIME_INPUT, "%Y-%m-%dT%H:%M:%S"],
             widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_INPUT),
         )
+    elif kind == "date":
+        field = forms.DateField(
+            required=required,
+            input_formats=[DATE_INPUT],
+            widget=forms.DateInput(attrs={"type": "date"}, format=DATE_INPUT),
+        )
     elif kind == "string":
         field = _text_field(prop, required, url=url)
     else:
@@ -257,6 +269,8 @@ class IntentForm(forms.Form):
         elif help_text:  # the table's words replace the schema's description
             per_line = kind == "list" and "line" not in help_text
             field.help_text = sentences(help_text, "One value per line" if per_line else "")
+        if (self.agent, self.intent, name) == ("ads", "budget-change", "budgetId"):
+            field = self._budget_field(field)
         return field, kind, nullable
 
     def _brand_field(self, field: forms.Field) -> forms.Field:
@@ -273,6 +287,25 @@ class IntentForm(forms.Form):
             field.help_text
             if brands
             else sentences(field.help_text, "Add brands in the admin to write in their voice")
+        )
+        return new
+
+    def _budget_field(self, field: forms.Field) -> forms.Field:
+        """The Google Ads account's budgets by name and amount; the id typed in otherwise."""
+        choices, reason = (
+            ads_agent.budget_choices(self.organization)
+            if self.organization is not None
+            else ([], "no organization")
+        )
+        if not choices:
+            field.help_text = sentences(
+                field.help_text, f"The budgets could not be listed ({reason})"
+            )
+            return field
+        new = forms.ChoiceField(required=True, choices=[("", "Choose…"), *choices])
+        new.label, new.help_text = (
+            field.label,
+            "The budget as it is now; the change waits for approval.",
         )
         return new
 
@@ -473,6 +506,8 @@ class IntentForm(forms.Form):
             return value if value or not nullable else NOT_SENT
         if value is None or value == "" or value == []:
             return NOT_SENT
+        if kind == "date":
+            return value.isoformat()
         if kind == "datetime":
             moment = value if timezone.is_naive(value) else value.replace(tzinfo=None)
             return timezone.make_aware(moment, self.tz).isoformat()

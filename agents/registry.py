@@ -15,6 +15,7 @@ from agents.base import Agent
 from neonhub.core.errors import AgentNotRegistered
 
 AGENTS: dict[str, str] = {
+    "ads": "agents.library.ads.AdsAgent",
     "connector": "agents.library.connector.ConnectorAgent",
     "content": "agents.library.content.ContentAgent",
     "email": "agents.library.email.EmailAgent",

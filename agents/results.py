@@ -22,6 +22,7 @@ from typing import Any
 from django.utils.dateparse import parse_datetime
 
 from agents import publishing, writer
+from agents.ads import present as ads_present
 from agents.fields import CHOICE_LABELS
 from runs.hooks import ResultText, ResultView
 from runs.models import AgentRun
@@ -473,8 +474,7 @@ def _keywords(output: dict, payload: dict) -> dict | None:
                         "cluster": label,
                         "pillar": item["keyword"] == cluster.get("pillar"),
                         "intent": _text(item.get("intent")),
-                        "volume": _number(item.get("volume")),
-                        "source": _text(item.get("source")),
+                        **ads_present.planner_figures(item),
                     }
                 )
     if not rows:
@@ -486,6 +486,12 @@ def _keywords(output: dict, payload: dict) -> dict | None:
         "clusters": len(_dicts(output.get("clusters"))),
         "no_source": no_source,
         "note": _text(summary.get("note")),
+        "words": ads_present.planner_words(rows),
+        "suggestions": [
+            {"keyword": s["keyword"], **ads_present.planner_figures(s)}
+            for s in _dicts(output.get("suggestions"))
+            if _text(s.get("keyword"))
+        ],
     }
 
 
@@ -573,6 +579,8 @@ FAMILIES = {
     "keywords": Presenter("agents/results/seo_keywords.html", _keywords),
     "support": Presenter("agents/results/support.html", _support),
     "message": Presenter("agents/results/message.html", _message),
+    "ads_digest": Presenter("agents/results/ads_digest.html", ads_present.digest),
+    "ads_budget": Presenter("agents/results/ads_budget.html", ads_present.budget_change),
 }
 INTENTS = {
     ("content", "generate-draft"): "article",
@@ -596,6 +604,8 @@ INTENTS = {
     ("messaging", "send-sms"): "message",
     ("messaging", "send-whatsapp"): "message",
     ("connector", "action"): "message",
+    ("ads", "digest"): "ads_digest",
+    ("ads", "budget-change"): "ads_budget",
 }
 
 
@@ -638,6 +648,8 @@ def written_text(agent: str, intent: str, output: Any) -> ResultText | None:
         return ResultText(title="Repurposed text", text=output["content"], markdown=False)
     if family == "post" and _text(output.get("content")):
         return ResultText(title="Post", text=output["content"], markdown=False)
+    if family == "ads_digest" and _text(output.get("summary")):
+        return ResultText(title="Google Ads digest", text=output["summary"], markdown=False)
     return None
 
 

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET
 from agents import approvals, services
 from agents.forms import IntentForm
 from agents.models import ContentDraft, DraftStatus
-from agents.registry import get_agent
+from agents.registry import all_agents, get_agent
 from agents.selectors import approvals_waiting_page, draft_get, draft_page
 from neonhub.core.auth import page_requires
 from neonhub.core.errors import InvalidInput, NeonHubError
@@ -203,7 +203,12 @@ def approval_settings(request: HttpRequest) -> HttpResponse:
         form = ApprovalSettingsForm(request.POST, read_only=read_only)
     else:
         form = ApprovalSettingsForm(initial=current.model_dump(), read_only=read_only)
-    context = {"form": form, "read_only": read_only, "settings": current}
+    context = {
+        "form": form,
+        "read_only": read_only,
+        "settings": current,
+        "always": approvals.always_held(all_agents()),
+    }
     if request.method == "GET" or not form.is_valid():
         status = 200 if request.method == "GET" else 422
         return render(request, "agents/approval_settings.html", context, status=status)

@@ -2,8 +2,9 @@
 
 The original computed volumes and difficulty from a hash of the keyword.  Here a figure is
 reported only when it has a real source: the audit measures the page it is given, and
-search volume, competition and difficulty stay ``None`` (``"source": "none"``) until an
-organization connects a keyword data provider.
+search volume, competition and bids come from Google Ads Keyword Planner when the
+organization has a Google Ads connector (``"source": "google_ads"``); otherwise they stay
+``None`` (``"source": "none"``).  Difficulty is never estimated.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from urllib.parse import unquote, urlsplit
 from django.utils import timezone
 from pydantic import Field, model_validator
 
+from agents.ads import keywords as ads_keywords
 from agents.base import Agent, IntentInput, intent
 from agents.checks import Checks, public_url
 from agents.context import RunContext
@@ -61,6 +63,36 @@ class SeoAuditIn(IntentInput):
         return self
 
 
+def _planner(ctx: RunContext, seeds: list[str], found: list[dict]) -> dict:
+    """Real search volumes from the organization's Google Ads connector, when it has one.
+
+    Each Keyword Planner call goes through the run's connector handle, so it is a recorded
+    step; without a connector the figures stay ``None`` with ``"source": "none"``.
+    """
+    handle = ctx.connector(ads_keywords.PROVIDER, required=False)
+    if handle is None:
+        return {
+            "source": "none",
+            "suggestions": [],
+            "connector": None,
+            "note": "Search volume, difficulty and competition need a keyword data source; "
+            "none is connected (add a Google Ads connector).",
+        }
+    texts = [k["keyword"] for k in found]
+    metrics = handle.call("keyword_historical_metrics", {"keywords": texts}).output
+    matched = ads_keywords.enrich(found, list(metrics.get("keywords") or []))
+    ideas = handle.call("keyword_ideas", {"keywords": seeds[: ads_keywords.IDEAS_SEEDS]}).output
+    sandbox = " (a sandbox connector: sample figures, not Google's)" if handle.sandbox else ""
+    return {
+        "source": "google_ads",
+        "suggestions": ads_keywords.suggestions(list(ideas.get("keywords") or []), found),
+        "connector": handle.connector.name,
+        "note": f"Search volume, competition and top-of-page bids from Google Ads Keyword "
+        f"Planner{sandbox} for {matched} of {len(found)} keywords; bids are in the Google Ads "
+        "account's currency. Difficulty is not estimated.",
+    }
+
+
 def keyword_from_url(url: str) -> str:
     """The original's rule: the last path segment with - and _ as spaces, else the host."""
     parts = urlsplit(url)
@@ -85,11 +117,13 @@ class SEOAgent(Agent):
         with ctx.step("expand and classify") as rec:
             found = keywords.research(seeds, limit=limit, brand_terms=(ctx.organization.name,))
             rec.detail = {"seeds": len(seeds), "keywords": len(found["keywords"])}
+        planner = _planner(ctx, seeds, found["keywords"])
         clusters = found["clusters"]
         ctx.metrics.update(clusters=len(clusters), totalKeywords=len(found["keywords"]))
         return {
             "jobId": str(ctx.run_id),
             "clusters": clusters,
+            "suggestions": planner["suggestions"],
             "summary": {
                 "totalKeywords": len(found["keywords"]),
                 "totalClusters": len(clusters),
@@ -98,8 +132,9 @@ class SEOAgent(Agent):
                 "computedAt": timezone.now().isoformat(),
                 "seedsAnalyzed": seeds,
                 "competitorDomains": data.competitorDomains,
-                "source": "none",
-                "note": "Search volume, difficulty and competition need a keyword data source; none is connected.",
+                "source": planner["source"],
+                "note": planner["note"],
+                **({"connector": planner["connector"]} if planner["connector"] else {}),
             },
         }
 
