@@ -160,6 +160,12 @@ def run_new(request: HttpRequest) -> HttpResponse:
     except InvalidInput as exc:
         form.add_payload_errors(exc.details)
         return render(request, "agents/run_new.html", context, status=422)
+    except NeonHubError as exc:
+        # Anything else that stops a run before it exists (a busy organization, an outside
+        # service an intent's preview reads): said above the fields, the input kept.
+        form.add_error(None, f"The run could not start: {exc.message}")
+        status = exc.status if 400 <= exc.status < 500 else 503
+        return render(request, "agents/run_new.html", context, status=status)
     return redirect("runs:detail", run_id=run.id)
 
 

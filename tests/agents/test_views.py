@@ -66,6 +66,25 @@ def test_whole_input_errors_are_shown_above_the_fields(owner_client):
     assert "Notes or subject is required." in resp.content.decode()
 
 
+def test_an_outside_failure_before_the_run_exists_is_said_above_the_fields(
+    owner_client, monkeypatch
+):
+    from neonhub.core.errors import ConnectorUnavailable
+
+    def refuse(**kwargs):
+        raise ConnectorUnavailable("Google Ads did not answer; try again in a minute")
+
+    monkeypatch.setattr(services, "run_start", refuse)
+    resp = owner_client.post(
+        "/runs/new/", {"task": "support/triage", "input-content": "Checkout is down"}
+    )
+    assert resp.status_code == 503
+    page = resp.content.decode()
+    assert "The run could not start: Google Ads did not answer" in page
+    assert "Checkout is down" in page  # the input is kept
+    assert AgentRun.objects.count() == 0
+
+
 def test_form_errors_are_422_and_nothing_starts(owner_client):
     resp = owner_client.post(
         "/runs/new/", {"task": "support/triage", "input-content": "", "input-metadata": "{"}
