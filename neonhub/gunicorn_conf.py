@@ -48,6 +48,27 @@ workers = int(
 access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(L)s "%(a)s"'
 accesslog = "-"
 
+
+# gunicorn's own lines (its error log: "Booting worker", timeouts; and the access log above) go
+# through the same structlog formatter as Django's, so they are JSON objects (or readable lines
+# with NEONHUB_LOG_FORMAT=console), scrubbed like the rest. The format defaults as in settings.
+def _log_format() -> str:
+    chosen = os.environ.get("NEONHUB_LOG_FORMAT", "")
+    debug = os.environ.get("NEONHUB_DEBUG", "").lower() in ("1", "true", "yes", "on")
+    return chosen or ("console" if debug else "json")
+
+
+def _logconfig() -> dict:
+    from neonhub.observability import logging_config
+
+    config = logging_config(fmt=_log_format(), level=os.environ.get("NEONHUB_LOG_LEVEL", "INFO"))
+    for name in ("gunicorn.error", "gunicorn.access"):
+        config["loggers"][name] = {"handlers": ["console"], "level": "INFO", "propagate": False}
+    return config
+
+
+logconfig_dict = _logconfig()
+
 # gunicorn's control socket (for gunicornc) is not used; its default place, ~/.gunicorn/, is shared
 # by every gunicorn of one user and is not writable for the container image's user.
 control_socket_disable = True
