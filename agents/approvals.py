@@ -19,7 +19,7 @@ from django.utils import timezone
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from agents.base import Agent, validation_details
-from agents.fields import CHOICE_LABELS
+from agents.fields import CHOICE_LABELS, SOCIAL_PLATFORMS
 from neonhub.core.errors import InvalidInput
 from neonhub.core.models import Organization
 from runs.models import AgentRun, ApprovalState, Trigger
@@ -27,10 +27,7 @@ from runs.models import AgentRun, ApprovalState, Trigger
 SETTINGS_KEY = "approvals"
 # The platforms of agents.publishing.Target (a test keeps the two the same; importing it here
 # would make a circle: publishing starts runs through agents.services, which asks this module).
-SOCIAL_PLATFORMS: dict[str, str] = {
-    slug: CHOICE_LABELS[slug]
-    for slug in ("facebook_page", "instagram", "reddit", "youtube", "linkedin", "tiktok")
-}
+SOCIAL_PLATFORMS: dict[str, str] = {slug: CHOICE_LABELS[slug] for slug in SOCIAL_PLATFORMS}
 # (agent, intent) → the settings flag that holds it.  Social publishing is held per platform.
 CHANNELS: dict[tuple[str, str], tuple[str, str]] = {
     ("email", "send"): ("email_send", "Email sends"),

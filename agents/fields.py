@@ -153,6 +153,17 @@ CHOICE_LABELS: dict[str, str] = {
     "neonhub": "NeonHub",
 }
 
+# The social platforms a post is published to, in the order they are offered: the one list the
+# publish intent's choices, the approval settings and the calendar's channels are built from.
+SOCIAL_PLATFORMS: tuple[str, ...] = (
+    "facebook_page",
+    "instagram",
+    "reddit",
+    "youtube",
+    "linkedin",
+    "tiktok",
+)
+
 # Friendly names accepted for a choice, in the API and the pages alike (case-insensitive).
 TARGET_ALIASES = {
     "facebook": "facebook_page",

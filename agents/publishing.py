@@ -15,7 +15,7 @@ from pydantic import BeforeValidator, Field
 
 from agents import queue
 from agents.base import IntentInput
-from agents.fields import TARGET_ALIASES, alias
+from agents.fields import SOCIAL_PLATFORMS, TARGET_ALIASES, alias
 from agents.services import run_start
 from agents.text import clip, sentences
 from agents.writer import normalize_hashtags
@@ -26,7 +26,7 @@ from runs.models import AgentRun, Trigger
 if TYPE_CHECKING:
     from agents.context import RunContext
 
-Target = Literal["facebook_page", "instagram", "reddit", "youtube", "linkedin", "tiktok"]
+Target = Literal[SOCIAL_PLATFORMS]  # a tuple subscript lists each member: Literal["a", "b", ...]
 # A target as people write it: "Facebook", "ig", "insta" and "yt" are accepted too.
 TargetIn = Annotated[Target, BeforeValidator(alias(TARGET_ALIASES))]
 

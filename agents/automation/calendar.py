@@ -23,17 +23,13 @@ from django.utils import timezone
 
 from agents.automation import schedules
 from agents.automation.models import RecurringSchedule
+from agents.fields import CHOICE_LABELS, SOCIAL_PLATFORMS
 from neonhub.core.models import Organization
 from runs.models import AgentRun
 from runs.models import Trigger as RunTrigger
 
 CHANNELS: dict[str, str] = {
-    "facebook_page": "Facebook Page",
-    "instagram": "Instagram",
-    "reddit": "Reddit",
-    "youtube": "YouTube",
-    "linkedin": "LinkedIn",
-    "tiktok": "TikTok",
+    **{slug: CHOICE_LABELS[slug] for slug in SOCIAL_PLATFORMS},
     "email": "Email",
     "sms": "SMS",
     "whatsapp": "WhatsApp",
