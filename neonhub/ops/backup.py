@@ -38,10 +38,9 @@ from django.db import connection, connections
 from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.recorder import MigrationRecorder
 
-from agents.automation.models import Trigger
 from connectors import crypto
 from connectors.models import Connector
-from neonhub.alerts.models import AlertDestination
+from neonhub.ops.sealed import sealed_tokens
 from runs import rollups
 
 FORMAT = 1
@@ -93,12 +92,12 @@ def applied_migrations() -> dict[str, list[str]]:
 
 
 def keys_in_use() -> list[str]:
-    """The ids of the keys the stored secrets (connector credentials, trigger and alert webhook
-    signing secrets) were encrypted with: the keys an installation needs to read this database."""
+    """The ids of the keys the stored secrets (connector credentials, and every other encrypted
+    field in ``neonhub/ops/sealed.py``) were encrypted with: the keys an installation needs to
+    read this database."""
     tokens = [
         *Connector.objects.exclude(credentials="").values_list("credentials", flat=True),
-        *Trigger.objects.exclude(secret="").values_list("secret", flat=True),
-        *AlertDestination.objects.exclude(secret="").values_list("secret", flat=True),
+        *sealed_tokens(),
     ]
     return sorted({crypto.token_key_id(t) for t in tokens} - {""})
 
