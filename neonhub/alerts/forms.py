@@ -106,3 +106,13 @@ class DestinationForm(forms.Form):
     name = forms.CharField(max_length=100)
     kind = forms.ChoiceField(choices=DestinationKind.choices)
     target = forms.CharField(max_length=500, label="Email address or webhook URL")
+
+
+class DestinationEditForm(forms.Form):
+    """A destination's name, address and switch (its kind stays what it was made as)."""
+
+    name = forms.CharField(max_length=100)
+    target = forms.CharField(max_length=500, label="Email address or webhook URL")
+    enabled = forms.BooleanField(
+        required=False, label="On", help_text="Off: its alerts are not sent here until it is on."
+    )

@@ -13,7 +13,7 @@ from django.views.decorators.cache import never_cache
 from agents.registry import all_agents
 from connectors.models import Connector
 from neonhub.alerts import selectors, services
-from neonhub.alerts.forms import DestinationForm, RuleForm
+from neonhub.alerts.forms import DestinationEditForm, DestinationForm, RuleForm
 from neonhub.alerts.models import AlertRule
 from neonhub.core.auth import page_requires
 from neonhub.core.errors import Conflict, InvalidInput
@@ -168,6 +168,68 @@ def rule_delete(request: HttpRequest, rule: AlertRule) -> HttpResponse:
     services.rule_delete(rule=rule, principal=request.principal, request=request)
     messages.success(request, f"Deleted the alert “{rule.name}”.")
     return redirect("alerts:list")
+
+
+@login_required
+@organization_required
+@never_cache
+@page_requires(
+    "manage",
+    "change alert destinations",
+    find=selectors.destination_get,
+    methods=("GET", "POST"),
+    reads=("GET",),
+)
+def destination_edit(request: HttpRequest, destination) -> HttpResponse:
+    """Rename, readdress or switch off a destination; a webhook can be given a new secret."""
+    issued = None
+    if request.method == "GET":
+        form = DestinationEditForm(
+            initial={
+                "name": destination.name,
+                "target": destination.target,
+                "enabled": destination.enabled,
+            }
+        )
+    elif "new_secret" in request.POST and destination.kind == "webhook":
+        secret = services.destination_rotate_secret(
+            destination=destination, principal=request.principal, request=request
+        )
+        issued = {"destination": destination, "secret": secret}
+        form = DestinationEditForm(
+            initial={
+                "name": destination.name,
+                "target": destination.target,
+                "enabled": destination.enabled,
+            }
+        )
+    else:
+        form = DestinationEditForm(request.POST)
+        status = 422
+        if form.is_valid():
+            try:
+                services.destination_update(
+                    destination=destination,
+                    principal=request.principal,
+                    request=request,
+                    **form.cleaned_data,
+                )
+            except (InvalidInput, Conflict) as exc:
+                _form_errors(form, exc)
+            else:
+                messages.success(request, f"Saved the destination “{destination.name}”.")
+                return redirect("alerts:list")
+        return render(
+            request,
+            "alerts/destination.html",
+            {"destination": destination, "form": form, "issued": None},
+            status=status,
+        )
+    return render(
+        request,
+        "alerts/destination.html",
+        {"destination": destination, "form": form, "issued": issued},
+    )
 
 
 @login_required

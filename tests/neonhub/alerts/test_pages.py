@@ -144,3 +144,51 @@ def test_viewers_see_a_rules_state_without_its_form(viewer_client, org):
         viewer_client.post(reverse("alerts:rule", args=[rule.pk]), {"name": "x"}).status_code == 403
     )
     assert viewer_client.get(reverse("alerts:deliveries")).status_code == 200
+
+
+def test_a_destination_is_renamed_switched_off_and_given_a_new_secret(owner_client, org):
+    destination, first = services.destination_create(
+        organization=org, name="Pager", kind="webhook", target="https://example.com/hook"
+    )
+    url = reverse("alerts:destination-edit", args=[destination.pk])
+    assert url in owner_client.get(reverse("alerts:list")).content.decode()
+
+    response = owner_client.post(url, {"name": "Pager (night)", "target": "nope"})
+    assert response.status_code == 422  # a webhook needs an https address
+    assert AlertDestination.objects.get().name == "Pager"
+
+    response = owner_client.post(
+        url, {"name": "Pager (night)", "target": "https://example.com/night"}, follow=True
+    )
+    assert "Saved the destination “Pager (night)”" in response.content.decode()
+    stored = AlertDestination.objects.get()
+    assert (stored.name, stored.target, stored.enabled) == (
+        "Pager (night)",
+        "https://example.com/night",
+        False,  # the box was left unticked: switched off
+    )
+
+    page = owner_client.post(url, {"new_secret": "1"}).content.decode()
+    second = page.split('id="secret-value" value="')[1].split('"')[0]
+    assert second.startswith("whsec_") and second != first
+    assert second not in owner_client.get(url).content.decode()
+
+
+def test_viewers_read_a_destination_but_cannot_change_it(viewer_client, org):
+    destination, _ = services.destination_create(
+        organization=org, name="On call", kind="email", target="oncall@example.com"
+    )
+    url = reverse("alerts:destination-edit", args=[destination.pk])
+    assert viewer_client.get(url).status_code == 200
+    assert viewer_client.post(url, {"name": "x", "target": "a@example.com"}).status_code == 403
+    assert AlertDestination.objects.get(pk=destination.pk).name == "On call"
+
+
+def test_another_organizations_destination_is_404(owner_client, other_org):
+    theirs, _ = services.destination_create(
+        organization=other_org, name="Theirs", kind="email", target="them@example.com"
+    )
+    url = reverse("alerts:destination-edit", args=[theirs.pk])
+    assert owner_client.get(url).status_code == 404
+    assert owner_client.post(url, {"name": "x", "target": "a@example.com"}).status_code == 404
+    assert AlertDestination.objects.get(pk=theirs.pk).name == "Theirs"
