@@ -11,11 +11,20 @@
 
 No loops: a change whose source is "shopify" is not pushed back, and a report that says what
 the contact's consent already says (Shopify echoing our push) changes nothing.
+
+A push that fails for a passing reason (Shopify unavailable, its rate limit) is tried again
+later, after 1, 5 and 30 minutes, 2 and 12 hours; connectors it already reached are not asked
+again (their outbox rows answer). A permanent failure (a revoked token) is not retried: the
+connector shows that it needs reconnecting.
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
+
+from django.utils import timezone
+from django_q.models import Schedule
 
 from agents.audience.models import ConsentEvent
 from agents.audience.services import contact_consent_report
@@ -33,6 +42,14 @@ SHOPIFY = "shopify"
 PUSH_CHUNK = 200
 ACTIONS = {"email": "customer_email_consent_update", "sms": "customer_sms_consent_update"}
 STATES = {"granted": "SUBSCRIBED", "revoked": "UNSUBSCRIBED"}
+# Waits before each new try of pushes that failed for a passing reason.
+RETRY_AFTER = (
+    timedelta(minutes=1),
+    timedelta(minutes=5),
+    timedelta(minutes=30),
+    timedelta(hours=2),
+    timedelta(hours=12),
+)
 
 
 def consent_reports_apply(*, organization: Organization, reports: list[ConsentReport]) -> int:
@@ -67,9 +84,12 @@ def consent_changed(event_ids: list[str]) -> None:
         )
 
 
-def consent_push(*, event_ids: list[str]) -> dict:
-    """Push each consent change to the organization's Shopify customers; answers counts."""
-    counts = {"pushed": 0, "skipped": 0, "failed": 0}
+def consent_push(*, event_ids: list[str], attempt: int = 0) -> dict:
+    """Push each consent change to the organization's Shopify customers; answers counts.
+
+    Changes whose push failed for a passing reason are tried again later (``RETRY_AFTER``)."""
+    counts = {"pushed": 0, "skipped": 0, "failed": 0, "retrying": 0}
+    again: set[str] = set()
     events = ConsentEvent.objects.filter(pk__in=event_ids, channel__in=ACTIONS).select_related(
         "contact"
     )
@@ -81,8 +101,28 @@ def consent_push(*, event_ids: list[str]) -> dict:
             organization_id=event.organization_id, provider=SHOPIFY, enabled=True
         ).select_related("organization")
         for connector in connectors:
-            counts[_push(connector, event)] += 1
+            outcome = _push(connector, event)
+            if outcome == "retrying":
+                again.add(str(event.pk))
+            counts[outcome] += 1
+    if again:
+        _retry_later(sorted(again), attempt=attempt)
     return counts
+
+
+def _retry_later(event_ids: list[str], *, attempt: int) -> None:
+    if attempt >= len(RETRY_AFTER):
+        logger.warning("consent push of events %s gave up after %d tries", event_ids, attempt + 1)
+        return
+    when = timezone.now() + RETRY_AFTER[attempt]
+    Schedule.objects.create(
+        name=f"consent-push-{event_ids[0]}-{attempt + 1}"[:100],
+        func="agents.automation.tasks.consent_push_retry",
+        args=repr((attempt + 1, *event_ids)),
+        schedule_type=Schedule.ONCE,
+        repeats=-1,
+        next_run=when,
+    )
 
 
 def _push(connector: Connector, event: ConsentEvent) -> str:
@@ -114,5 +154,5 @@ def _push(connector: Connector, event: ConsentEvent) -> str:
         logger.warning(
             "consent push of event %s to connector %s failed: %s", event.pk, connector.pk, exc.code
         )
-        return "failed"
+        return "retrying" if exc.transient else "failed"
     return "pushed"

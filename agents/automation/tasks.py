@@ -26,6 +26,10 @@ def consent_push(*event_ids: str) -> dict:
     return consent_sync.consent_push(event_ids=list(event_ids))
 
 
+def consent_push_retry(attempt: int, *event_ids: str) -> dict:
+    return consent_sync.consent_push(event_ids=list(event_ids), attempt=attempt)
+
+
 def ensure_schedules() -> None:
     """Create the minute task once; safe to call at every start."""
     Schedule.objects.update_or_create(

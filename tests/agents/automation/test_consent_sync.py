@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 
 import pytest
@@ -120,3 +121,37 @@ def test_no_task_is_sent_for_an_organization_without_a_shopify_connector(
     with django_capture_on_commit_callbacks(execute=True):
         contact_consent_set(contact=bob, channel="email", status="revoked", source="web form")
     assert sent == []
+
+
+def test_a_push_shopify_could_not_take_is_tried_again_later(
+    live_shop, bob, django_capture_on_commit_callbacks
+):
+    from django_q.models import Schedule
+
+    from agents.automation import tasks
+
+    with responses.RequestsMock() as rsps:
+        rsps.add(responses.POST, GRAPHQL, status=503, body="Service Unavailable")
+        with django_capture_on_commit_callbacks(execute=True):
+            contact_consent_set(
+                contact=bob,
+                channel="email",
+                status="revoked",
+                source="unsubscribe link",
+                at="2025-10-05T10:00:00+00:00",
+            )
+    assert not OutboundMessage.objects.filter(status="sent").exists()
+    later = Schedule.objects.get(func="agents.automation.tasks.consent_push_retry")
+    attempt, *event_ids = ast.literal_eval(later.args)  # django-q2 keeps args as a repr
+    assert attempt == 1 and event_ids == [
+        str(ConsentEvent.objects.filter(contact=bob, status="revoked").get().pk)
+    ]
+
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as rsps:
+        rsps.add(responses.POST, GRAPHQL, json=fixture("shopify", "graphql_customers.json"))
+        rsps.add(responses.POST, GRAPHQL, json=fixture("shopify", "graphql_email_consent.json"))
+        counts = tasks.consent_push_retry(attempt, *event_ids)
+    assert counts["pushed"] == 1 and counts["retrying"] == 0
+    row = OutboundMessage.objects.get(action="customer_email_consent_update")
+    assert row.status == "sent"
+    assert Schedule.objects.filter(func="agents.automation.tasks.consent_push_retry").count() == 1
