@@ -394,7 +394,12 @@ class IntentForm(forms.Form):
                 "durationSeconds",
             )
         }
-        info, reason = tiktok_creator_info(self.organization)
+        # The TikTok connector chosen under Advanced (when the form comes back), else the default.
+        key = f"connectors{GROUP_SEP}tiktok"
+        chosen = (
+            self.data.get(self.add_prefix(key), "") if self.is_bound else self.initial.get(key, "")
+        )
+        info, reason = tiktok_creator_info(self.organization, name=chosen or None)
         privacy = fields["privacyLevel"]
         if info is None:
             if privacy is not None:
@@ -539,14 +544,16 @@ class IntentForm(forms.Form):
                 self.add_error(None, message)
 
 
-def tiktok_creator_info(organization) -> tuple[dict | None, str]:
-    """The organization's TikTok account's posting options (its default connector's
-    ``creator_info``), or ``None`` and why not."""
+def tiktok_creator_info(organization, name: str | None = None) -> tuple[dict | None, str]:
+    """The TikTok account's posting options (``creator_info`` of the connector called ``name``,
+    or of the default one), or ``None`` and why not."""
     if organization is None:
         return None, "no organization"
-    connector = connector_for(organization=organization, provider="tiktok", required=False)
+    connector = connector_for(
+        organization=organization, provider="tiktok", name=name, required=False
+    )
     if connector is None:
-        return None, "no TikTok connector yet"
+        return None, f"no TikTok connector called {name}" if name else "no TikTok connector yet"
     try:
         result = connector_execute(
             connector=connector, action="creator_info", input={}, recorder=NullRecorder()

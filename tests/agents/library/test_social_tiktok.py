@@ -251,3 +251,28 @@ def test_captions_are_written_for_tiktok_within_its_limit(run_intent, intent):
     assert run.status == "completed", run.error_context
     assert run.metrics["platform"] == "tiktok"
     assert len(run.output["content"]) <= 2200
+
+
+def test_the_form_reads_the_options_of_the_tiktok_connector_chosen(org, httpserver):
+    live = tiktok(org, mode="live", base_url=httpserver.url_for("").rstrip("/"))
+    tiktok(org)  # the sandbox account, the most recently edited: the default one
+    httpserver.expect_request("/v2/post/publish/creator_info/query/").respond_with_json(
+        fixture("tiktok", "creator_info_private.json")
+    )
+    from agents.registry import get_agent
+
+    schema = get_agent("social").get_intent("publish").json_schema()
+    chosen = IntentForm(
+        {"input-connectors__tiktok": live.name},
+        schema=schema,
+        agent="social",
+        intent="publish",
+        organization=org,
+        prefix="input",
+    )
+    assert [v for v, _ in chosen.fields[f"tiktok{GROUP_SEP}privacyLevel"].choices] == [
+        "",
+        "FOLLOWER_OF_CREATOR",
+        "SELF_ONLY",
+    ]
+    assert len(httpserver.log) == 1
