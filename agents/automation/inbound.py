@@ -81,7 +81,7 @@ def delivery_reject(
         organization=organization,
         connector=connector,
         trigger=trigger,
-        source=source,
+        source=source[: WebhookDelivery._meta.get_field("source").max_length],
         status=status,
         http_status=http_status,
         reason=reason[:300],

@@ -34,7 +34,8 @@ class Trigger(BaseModel):
         Organization, on_delete=models.CASCADE, related_name="triggers"
     )
     name = models.CharField(max_length=100)
-    source = models.CharField(max_length=40)
+    # "generic", or "<provider>.<event>": Shopify's topics run to 40 characters on their own.
+    source = models.CharField(max_length=100)
     connector = models.ForeignKey(
         "connectors.Connector",
         null=True,
@@ -94,7 +95,7 @@ class WebhookDelivery(BaseModel):
         on_delete=models.CASCADE,
         related_name="webhook_deliveries",
     )
-    source = models.CharField(max_length=40)
+    source = models.CharField(max_length=100)
     connector = models.ForeignKey(
         "connectors.Connector", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
