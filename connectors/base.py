@@ -30,11 +30,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any, ClassVar
 from uuid import UUID
 
 import requests
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from connectors.http import HttpClient, check_public_url, client_for
@@ -51,6 +54,25 @@ from neonhub.core.recording import NullRecorder, Recorder, StepRecord
 
 class Schema(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+# A kept access token is renewed this long before it runs out, so a call never races its expiry.
+TOKEN_MARGIN = timedelta(seconds=60)
+
+
+def kept_token(credentials: Any, state: dict) -> str | None:
+    """The connector's kept ``access_token`` while ``state["token_expires_at"]`` is more than
+    ``TOKEN_MARGIN`` away, else None (the provider renews it). For providers that renew their
+    own short-lived tokens (Google's, Reddit's)."""
+    current = getattr(credentials, "access_token", None)
+    expires_at = parse_datetime(state.get("token_expires_at") or "")
+    if (
+        current is not None
+        and expires_at is not None
+        and expires_at - TOKEN_MARGIN > timezone.now()
+    ):
+        return current.get_secret_value()
+    return None
 
 
 class BaseConfig(Schema):

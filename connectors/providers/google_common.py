@@ -14,10 +14,9 @@ from zoneinfo import ZoneInfo
 
 import requests
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from pydantic import SecretStr
 
-from connectors.base import check_public_url, error_for_status, retry_after_seconds
+from connectors.base import check_public_url, error_for_status, kept_token, retry_after_seconds
 from neonhub.core.errors import (
     ConnectorAuth,
     ConnectorError,
@@ -28,7 +27,6 @@ from neonhub.core.errors import (
 
 TOKEN_HOST = "https://oauth2.googleapis.com"
 TOKEN_PATH = "/token"
-TOKEN_MARGIN = timedelta(seconds=60)
 PACIFIC = ZoneInfo("America/Los_Angeles")
 QUOTA_REASONS = frozenset({"quotaExceeded", "dailyLimitExceeded"})
 RATE_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded", "uploadRateLimitExceeded"})
@@ -128,15 +126,7 @@ class GoogleOAuth:
     """
 
     def _token(self) -> str:
-        current = self.credentials.access_token
-        expires_at = parse_datetime(self.state.get("token_expires_at") or "")
-        if (
-            current is not None
-            and expires_at is not None
-            and expires_at - TOKEN_MARGIN > timezone.now()
-        ):
-            return current.get_secret_value()
-        return self._new_token()
+        return kept_token(self.credentials, self.state) or self._new_token()
 
     def _token_url(self) -> str:
         base = self.config.auth_base_url

@@ -38,6 +38,7 @@ from connectors.base import (
     action,
     check_public_url,
     error_for_status,
+    kept_token,
     post_metrics_clean,
     retry_after_seconds,
 )
@@ -58,8 +59,6 @@ TOKEN_PATH = "/api/v1/access_token"
 USER_AGENT_RE = re.compile(r"^[\w .-]+:[\w.-]+:v?\d[\w.-]*\s+\(by\s+/u/[\w-]{3,20}\)$")
 USER_AGENT_EXAMPLE = "web:com.example.neonhub:v1.0 (by /u/yourname)"
 SUBREDDIT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_]{1,20}$")
-# Refresh a little before the token runs out, so a call never races its expiry.
-TOKEN_MARGIN = timedelta(seconds=60)
 # "Take a break for 9 minutes before trying again." / "... for 30 seconds ..."
 BREAK_RE = re.compile(r"(\d+)\s*(minute|second)", re.IGNORECASE)
 AUTH_ERRORS = frozenset({"USER_REQUIRED", "INVALID_USER", "BANNED_FROM_SUBREDDIT"})
@@ -325,15 +324,7 @@ class Reddit(Provider):
         return {"Authorization": f"bearer {token}", "User-Agent": self.config.user_agent}
 
     def _token(self) -> str:
-        current = self.credentials.access_token
-        expires_at = parse_datetime(self.state.get("token_expires_at") or "")
-        if (
-            current is not None
-            and expires_at is not None
-            and expires_at - TOKEN_MARGIN > timezone.now()
-        ):
-            return current.get_secret_value()
-        return self._new_token()
+        return kept_token(self.credentials, self.state) or self._new_token()
 
     def _new_token(self) -> str:
         auth_base = (
