@@ -242,6 +242,9 @@ class Shopify(GraphQLClient, Provider):
         "orders/create": EventSource("order created"),
         "orders/paid": EventSource("order paid"),
         "orders/fulfilled": EventSource("order fulfilled"),
+        # Not subscribed on connect (orders/fulfilled is); accepted when a shop subscribes it,
+        # so the review-request recipe hears either.
+        "fulfillments/create": EventSource("fulfillment created"),
         "checkouts/create": EventSource("checkout created"),
         "checkouts/update": EventSource("checkout updated"),
         "customers/create": EventSource("customer created"),

@@ -279,3 +279,13 @@ def test_deleting_its_shop_switches_a_recipe_off_and_the_confirmation_says_so(or
     connector_delete(connector=shopify)
     recipe.refresh_from_db()
     assert (recipe.enabled, recipe.connector_id) == (False, None)
+
+
+def test_a_signed_fulfillments_create_webhook_reaches_the_review_request(hooks, org, shopify):
+    recipe = _switch_on(org, RecipeKind.REVIEW_REQUEST)
+    order = fixture("shopify", "recipe_orders_fulfilled.json")
+    body = {"id": 255858046, "order_id": order["id"], "email": order["email"], "status": "success"}
+    resp = hooks.shopify(_url(shopify), body, topic="fulfillments/create", event_id="ff-1")
+    assert resp.status_code == 200
+    action = RecipeAction.objects.get(recipe=recipe)
+    assert action.subject == f"order:{order['id']}"
