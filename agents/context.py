@@ -116,6 +116,8 @@ class RunContext:
     lineage_id: Any = None
     attempt: int = 1
     user_id: Any = None
+    # The run's campaign (``AgentRun.campaign_id``): what it sends is counted there.
+    campaign_id: Any = None
     metrics: dict[str, Any] = field(default_factory=dict)
     _handles: dict[Any, ConnectorHandle] = field(default_factory=dict, repr=False)
     _earlier: dict[tuple[str, int], tuple[Any, Any]] | None = field(default=None, repr=False)

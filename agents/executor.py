@@ -112,6 +112,7 @@ def _execute(run: AgentRun) -> datetime | None:
         lineage_id=run.lineage_id,
         attempt=run.attempt,
         user_id=run.created_by_id,
+        campaign_id=run.campaign_id,
     )
     started = timezone.now()
     try:

@@ -225,6 +225,7 @@ def run_retry(*, run: AgentRun, created_by=None) -> AgentRun:
         created_by=created_by,
         parent=run,
         lineage_id=run.lineage_id,
+        campaign_id=run.campaign_id,
     )
     return new_run
 
@@ -254,6 +255,7 @@ def run_rerun(
         created_by=created_by,
         idempotency_key=idempotency_key,
         parent=run,
+        campaign_id=run.campaign_id,
     )
 
 

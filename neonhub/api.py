@@ -80,6 +80,11 @@ ROUTERS = [
     ("/posts", "agents.analytics.api.posts_router"),
     ("/alerts", "neonhub.alerts.api.rules_router"),
     ("/alert-destinations", "neonhub.alerts.api.destinations_router"),
+    ("/campaigns", "agents.campaigns.api.router"),
+    ("/email-templates", "agents.mailtemplates.api.router"),
+    ("/segments", "agents.segments.api.router"),
+    ("/ab-tests", "agents.abtests.api.router"),
+    ("/sequences", "agents.sequences.api.router"),
 ]
 
 # The API key scope each router's operations need: (reads, writes).  An operation names its
@@ -104,6 +109,11 @@ ROUTER_SCOPES: dict[str, tuple[str | None, str | None]] = {
     "agents.analytics.api.posts_router": ("analytics:read", None),
     "neonhub.alerts.api.rules_router": ("alerts:read", "alerts:manage"),
     "neonhub.alerts.api.destinations_router": ("alerts:read", "alerts:manage"),
+    "agents.campaigns.api.router": ("campaigns:read", "campaigns:write"),
+    "agents.mailtemplates.api.router": ("campaigns:read", "campaigns:write"),
+    "agents.segments.api.router": ("campaigns:read", "campaigns:write"),
+    "agents.abtests.api.router": ("campaigns:read", "campaigns:write"),
+    "agents.sequences.api.router": ("campaigns:read", "campaigns:write"),
 }
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 SCOPE_EXTENSION = "x-neonhub-scope"

@@ -72,6 +72,12 @@ INSTALLED_APPS = [
     "neonhub.ops",
     "neonhub.alerts",
     "agents.analytics",
+    "agents.campaigns",
+    "agents.mail",
+    "agents.mailtemplates",
+    "agents.segments",
+    "agents.abtests",
+    "agents.sequences",
 ]
 
 MIDDLEWARE = [

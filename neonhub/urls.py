@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from agents.audience.urls import public_patterns as audience_public_patterns
 from agents.automation.urls import hook_patterns
+from agents.mail.urls import public_patterns as mail_public_patterns
 from neonhub.api import api
 from neonhub.core import views as core_views
 from neonhub.core import views_api_keys as api_key_views
@@ -70,6 +71,7 @@ urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("metrics", core_views.metrics, name="metrics"),
     *audience_public_patterns,
+    path("", include((mail_public_patterns, "mail-public"))),
     # Public webhook endpoints that providers call; each request proves itself with a signature.
     path("hooks/", include((hook_patterns, "hooks"))),
     path("", include("runs.urls")),
@@ -78,4 +80,10 @@ urlpatterns = [
     path("", include("agents.automation.urls")),
     path("", include("agents.audience.urls")),
     path("", include("agents.analytics.urls")),
+    path("", include("agents.campaigns.urls")),
+    path("", include("agents.mail.urls")),
+    path("", include("agents.mailtemplates.urls")),
+    path("", include("agents.segments.urls")),
+    path("", include("agents.abtests.urls")),
+    path("", include("agents.sequences.urls")),
 ]

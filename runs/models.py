@@ -100,6 +100,8 @@ class AgentRun(BaseModel):
     batch_id = models.UUIDField(null=True, blank=True, editable=False)
     schedule_id = models.UUIDField(null=True, blank=True, editable=False)
     delivery_id = models.UUIDField(null=True, blank=True, editable=False)
+    # The campaign the run belongs to (``campaigns.Campaign``), when it names one.
+    campaign_id = models.UUIDField(null=True, blank=True)
     # The first run of this run's lineage: itself, unless the run is a person's Retry, which
     # continues the lineage of the run it retries.  Side effects are keyed by it (the outbox's
     # idempotency keys, see agents.context.RunContext.idempotency_key), so a Retry answers what
@@ -189,6 +191,12 @@ class AgentRun(BaseModel):
                 fields=["schedule_id", "-created_at", "-id"],
                 name="run_schedule_created",
                 condition=models.Q(schedule_id__isnull=False),
+            ),
+            # A campaign's runs, newest first (its page, and its cost).
+            models.Index(
+                fields=["campaign_id", "-created_at", "-id"],
+                name="run_campaign_created",
+                condition=models.Q(campaign_id__isnull=False),
             ),
             # GET /runs?delivery_id=… : the run a webhook delivery started.
             models.Index(

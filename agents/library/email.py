@@ -22,6 +22,7 @@ from agents.audience.unsubscribe import unsubscribe_url
 from agents.base import Agent, IntentInput, intent
 from agents.checks import Checks, brand_known, connector_ready
 from agents.context import RunContext
+from agents.mail import services as mail
 from agents.models import ABTest
 from agents.selectors import brand_resolve
 from connectors.selectors import suppression_exists
@@ -109,6 +110,12 @@ class SendIn(IntentInput):
         default_factory=dict, description="Values for every recipient"
     )
     brandId: str = Field(default="default-brand", max_length=100)
+    abTestId: str | None = Field(
+        default=None, max_length=64, description="The A/B test these messages are part of"
+    )
+    variant: str | None = Field(
+        default=None, max_length=32, description="The test's variant these messages carry"
+    )
     createdById: str | None = None
 
     @field_validator("recipients", mode="before")
@@ -376,9 +383,25 @@ class EmailAgent(Agent):
         handle = ctx.connector("smtp_email")
         results, failed, unknown = [], [], []
         for message in messages:
+            # The message's record (opens, clicks and bounces land on it), written before it
+            # leaves so its tracking links and return path exist; a Retry finds it again.
+            record = mail.message_record(
+                organization=ctx.organization,
+                to=message["to"],
+                subject=message["subject"],
+                run_id=ctx.run_id,
+                lineage_id=ctx.lineage_id,
+                campaign_id=ctx.campaign_id,
+                ab_test_id=data.abTestId,
+                variant=data.variant or "",
+            )
+            outgoing = mail.message_prepare(
+                organization=ctx.organization, record=record, message=message
+            )
             try:
-                result = handle.call("send_email", message, key=f"email:{message['to']}")
+                result = handle.call("send_email", outgoing, key=f"email:{message['to']}")
             except ConnectorRejected as exc:
+                mail.message_failed(record=record)
                 failed.append(
                     {
                         "email": message["to"],
@@ -401,6 +424,7 @@ class EmailAgent(Agent):
                     }
                 )
                 continue
+            mail.message_sent(record=record, message_id=result.provider_id or "")
             sent = {
                 "email": message["to"],
                 "messageId": result.provider_id,

@@ -54,6 +54,18 @@ SCOPES: tuple[Scope, ...] = (
         "analytics:read", "Analytics", "Read published posts and their numbers over time", "read"
     ),
     Scope(
+        "campaigns:read",
+        "Campaigns",
+        "Read campaigns and their numbers, templates, segments, A/B tests and sequences",
+        "read",
+    ),
+    Scope(
+        "campaigns:write",
+        "Campaigns",
+        "Create and change campaigns, templates, segments, A/B tests and sequences; enroll contacts",
+        "write",
+    ),
+    Scope(
         "alerts:read",
         "Alerts",
         "Read alert rules, their state, destinations and notifications",

@@ -1,0 +1,5 @@
+"""The abtests API."""
+
+from ninja import Router
+
+router = Router(tags=["abtests"])

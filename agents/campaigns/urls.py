@@ -1,0 +1,7 @@
+"""The campaigns pages (namespace ``campaigns``)."""
+
+from django.urls import path  # noqa: F401
+
+app_name = "campaigns"
+
+urlpatterns: list = []

@@ -1,0 +1,5 @@
+"""The mailtemplates API."""
+
+from ninja import Router
+
+router = Router(tags=["mailtemplates"])

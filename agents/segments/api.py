@@ -1,0 +1,5 @@
+"""The segments API."""
+
+from ninja import Router
+
+router = Router(tags=["segments"])

@@ -1,0 +1,5 @@
+"""The sequences API."""
+
+from ninja import Router
+
+router = Router(tags=["sequences"])
