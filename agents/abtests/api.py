@@ -2,4 +2,4 @@
 
 from ninja import Router
 
-router = Router(tags=["abtests"])
+router = Router(tags=["ab tests"])

@@ -2,4 +2,4 @@
 
 from ninja import Router
 
-router = Router(tags=["mailtemplates"])
+router = Router(tags=["email templates"])
