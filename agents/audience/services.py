@@ -223,6 +223,18 @@ def consent_events_record(events: list[ConsentEvent]) -> None:
         transaction.on_commit(lambda: [listener(ids) for listener in listeners])
 
 
+# Apps above this one that keep a person's data of their own (the mail app's record of each
+# email) erase it with the contact: each listener runs inside the erasure's transaction with the
+# contact and its addresses, and answers counts for the audit log.
+EraseListener = Callable[[Contact, set[str]], dict[str, int]]
+_erase_listeners: dict[str, EraseListener] = {}
+
+
+def erase_listener_add(key: str, listener: EraseListener) -> None:
+    """Register (or replace, by ``key``) a listener that erases its own data of a contact."""
+    _erase_listeners[key] = listener
+
+
 def contact_consent_report(
     *, organization: Organization, channel: str, address: str, status: str, at: str, source: str
 ) -> Contact | None:
@@ -402,6 +414,9 @@ def contact_erase(*, contact: Contact, confirm: str, principal=None, request=Non
                 address=address,
                 reason="The person's data was erased",
             )
+        erased_elsewhere: dict[str, int] = {}
+        for listener in list(_erase_listeners.values()):
+            erased_elsewhere.update(listener(contact, plain))
         contact.name = contact.email = contact.phone = contact.timezone = ""
         contact.tags, contact.attributes, contact.consent = [], {}, {}
         contact.erased_at = timezone.now()
@@ -412,6 +427,7 @@ def contact_erase(*, contact: Contact, confirm: str, principal=None, request=Non
             "consent_events_deleted": consent_events,
             "lists_left": lists,
             "channels_suppressed": sorted({c for c, _ in addresses}),
+            **erased_elsewhere,
         }
         audit.audit_record(
             action="contact.erase",

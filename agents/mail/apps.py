@@ -5,3 +5,10 @@ class MailConfig(AppConfig):
     name = "agents.mail"
     label = "mail"
     verbose_name = "Mail: every email sent, and what happened to it (opens, clicks, bounces)"
+
+    def ready(self) -> None:
+        # Imported here, not at the top: apps.py loads before the models are ready.
+        from agents.audience.services import erase_listener_add
+        from agents.mail.erasure import contact_mail_erase
+
+        erase_listener_add("mail", contact_mail_erase)
