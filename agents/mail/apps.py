@@ -1,7 +1,16 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class MailConfig(AppConfig):
     name = "agents.mail"
     label = "mail"
     verbose_name = "Mail: every email sent, and what happened to it (opens, clicks, bounces)"
+
+    def ready(self) -> None:
+        # Imported here, not at the top: apps.py loads before the models are ready.
+        from agents.mail import tasks
+
+        # The five-minute check of the bounce mailboxes exists wherever the database is
+        # migrated; created idempotently.
+        post_migrate.connect(lambda **kwargs: tasks.ensure_schedules(), sender=self, weak=False)
