@@ -11,6 +11,7 @@ traceback: a forged request learns only that it was refused.
 from __future__ import annotations
 
 import logging
+from urllib.parse import unquote
 
 from django.conf import settings
 from django.http import HttpRequest, JsonResponse
@@ -53,7 +54,7 @@ def inbound_mail(request: HttpRequest, token: str) -> JsonResponse:
             organization=mailbox.organization,
             raw=raw,
             via="endpoint",
-            envelope_to=request.GET.get("recipient", "")[:254],
+            envelope_to=_recipient(request),
         )
     except bounces.Malformed as exc:
         return _error(400, "INVALID_INPUT", f"Not an email message: {exc}")
@@ -62,6 +63,17 @@ def inbound_mail(request: HttpRequest, token: str) -> JsonResponse:
         extra={"organization": str(mailbox.organization_id), "kind": outcome["kind"]},
     )
     return JsonResponse(outcome, status=202)
+
+
+def _recipient(request: HttpRequest) -> str:
+    """The ``recipient`` query parameter with its "+" kept: a VERP address is
+    ``bounces+<token>@…`` and mail servers paste it unencoded (``request.GET`` reads "+" as a
+    space)."""
+    for part in request.META.get("QUERY_STRING", "").split("&"):
+        name, _, value = part.partition("=")
+        if name == "recipient":
+            return unquote(value)[:254]
+    return ""
 
 
 def _raw_message(request: HttpRequest) -> bytes | None:
