@@ -93,12 +93,12 @@ class MailboxError(NeonHubError):
 
 
 def _connect(mailbox: BounceMailbox) -> imaplib.IMAP4:
-    check_public_url(f"http://{mailbox.host}:{mailbox.port}", field="host")
     where = f"{mailbox.host}:{mailbox.port}"
-    password = _password(mailbox)
     conn = None
     stage = "connect"
     try:
+        check_public_url(f"http://{mailbox.host}:{mailbox.port}", field="host")
+        password = _password(mailbox)
         context = ssl.create_default_context()
         if mailbox.tls_mode == TlsMode.SSL:
             conn = _CheckedIMAP4_SSL(
@@ -116,7 +116,7 @@ def _connect(mailbox: BounceMailbox) -> imaplib.IMAP4:
     except MailboxError:
         _logout(conn)
         raise
-    except InvalidInput as exc:
+    except NeonHubError as exc:  # a private address, or a password no key can read
         _logout(conn)
         raise MailboxError(exc.message) from exc
     except ssl.SSLError as exc:
