@@ -40,7 +40,6 @@ from email.message import Message
 from email.policy import compat32
 from email.utils import getaddresses
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from flufl.bounce import all_failures
@@ -55,6 +54,7 @@ from agents.mail.models import (
     InboundMail,
 )
 from agents.mail.services import event_record
+from agents.mail.verp import bounce_address, return_path_for  # noqa: F401 - named here by the contract
 from connectors import crypto
 from connectors.models import SuppressionSource
 from connectors.suppressions import suppression_add
@@ -79,30 +79,6 @@ OUT_OF_OFFICE = re.compile(
     r"absence|vacation|on vacation|away from)",
     re.I,
 )
-
-
-# --- the return path ------------------------------------------------------------------------
-
-
-def bounce_address(*, organization: Organization) -> str:
-    """The organization's own bounce address, or the installation's (may be empty)."""
-    own = (
-        BounceMailbox.objects.filter(organization=organization)
-        .values_list("bounce_address", flat=True)
-        .first()
-    )
-    return own or settings.NEONHUB_BOUNCE_ADDRESS
-
-
-def return_path_for(*, organization: Organization, record: EmailMessage) -> str | None:
-    """The VERP return path of ``record`` (``local+<token>@domain``), or None when no bounce
-    address is configured; ``message["return_path"] = return_path_for(...)`` is all a sender
-    needs."""
-    address = bounce_address(organization=organization)
-    if not address or "@" not in address:
-        return None
-    local, domain = address.rsplit("@", 1)
-    return f"{local.split('+', 1)[0]}+{record.token}@{domain}"
 
 
 # --- reading a message ------------------------------------------------------------------------

@@ -28,6 +28,7 @@ RECENT = 50
 class BounceMailboxForm(forms.Form):
     bounce_address = forms.EmailField(
         required=False,
+        max_length=254,
         label="Bounce address",
         help_text="Returned mail goes to this address, with each message's own code after a "
         "“+”. Leave empty to use the installation's address.",
@@ -76,11 +77,18 @@ def _page(request: HttpRequest, form: BounceMailboxForm, mailbox, status: int = 
             "mailbox": mailbox,
             "can_manage": can_manage,
             "inbound_url": inbound_url,
-            "bounce_address": bounces.bounce_address(organization=organization),
+            "example_return_path": _example(bounces.bounce_address(organization=organization)),
             "recent": recent[:RECENT],
         },
         status=status,
     )
+
+
+def _example(address: str) -> str:
+    if "@" not in address:
+        return ""
+    local, domain = address.rsplit("@", 1)
+    return f"{local.split('+', 1)[0]}+k3Xq9…@{domain}"
 
 
 @login_required

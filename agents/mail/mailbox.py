@@ -19,6 +19,7 @@ from django.utils import timezone
 from agents.mail import bounces
 from agents.mail.models import BounceMailbox, TlsMode
 from connectors import crypto
+from connectors.addresses import EMAIL
 from connectors.http import check_public_peer, check_public_url
 from neonhub.core.errors import InvalidInput, NeonHubError
 from neonhub.core.models import Organization
@@ -46,6 +47,15 @@ def mailbox_save(
 ) -> BounceMailbox:
     """Save the bounce settings; ``password`` None (or empty) keeps the stored one."""
     mailbox = bounces.mailbox_get(organization=organization)
+    bounce_address = bounce_address.strip().lower()
+    if bounce_address and (len(bounce_address) > 254 or not EMAIL.match(bounce_address)):
+        raise InvalidInput.for_field(
+            EMAIL_FIELD, "must be an email address like bounces@example.com"
+        )
+    if not 1 <= port <= 65535:
+        raise InvalidInput.for_field("port", "must be between 1 and 65535")
+    if not folder.strip() or len(folder) > 200:
+        raise InvalidInput.for_field("folder", "name the folder, e.g. INBOX")
     host = host.strip().lower()
     if host:
         check_public_url(f"http://{host}:{port}", field="host")
@@ -55,7 +65,7 @@ def mailbox_save(
         raise InvalidInput.for_field(
             "enabled", "a mailbox is checked only with a host, a user name and a password"
         )
-    mailbox.bounce_address = bounce_address.strip().lower()
+    mailbox.bounce_address = bounce_address
     mailbox.host, mailbox.port, mailbox.tls_mode = host, port, tls_mode
     mailbox.username, mailbox.folder, mailbox.enabled = username.strip(), folder.strip(), enabled
     if password:

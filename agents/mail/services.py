@@ -70,7 +70,7 @@ def message_record(
 
 def message_prepare(*, organization: Organization, record: EmailMessage, message: dict) -> dict:
     """The message to send for ``record``: tracking and the return path added."""
-    from agents.mail.bounces import return_path_for  # the return path (bounces' part)
+    from agents.mail.verp import return_path_for  # the return path (bounces' part)
 
     prepared = dict(message)
     prepared["return_path"] = return_path_for(organization=organization, record=record)
