@@ -29,6 +29,7 @@ Each inbound message is handled once, by its own Message-ID (``InboundMail``).
 from __future__ import annotations
 
 import email
+import email.errors
 import hashlib
 import logging
 import re
@@ -223,7 +224,11 @@ def _is_automatic(message: Message) -> bool:
 
 
 def _subject(message: Message) -> str:
-    value = str(make_header(decode_header(message.get("Subject", ""))))
+    raw = str(message.get("Subject", ""))
+    try:
+        value = str(make_header(decode_header(raw)))
+    except (LookupError, UnicodeError, ValueError, email.errors.HeaderParseError):
+        value = raw  # an unknown charset or a broken encoded word: kept as it came
     return " ".join(value.split())[:DIAGNOSTIC_CHARS]
 
 

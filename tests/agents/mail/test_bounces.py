@@ -296,3 +296,20 @@ def test_mail_that_answers_nothing_of_ours_is_not_a_reply(org):
     )
     assert inbound_process(organization=org, raw=raw)["kind"] == "unknown"
     assert not EmailEvent.objects.exists()
+
+
+ODD = [
+    b"Subject: =?x-unknown-charset?Q?abc?=\r\nFrom: a@b.example\r\n\r\nhello",
+    b"Subject: =?utf-8?B?not*base64?=\r\nFrom: a@b.example\r\n\r\nhello",
+    b"Content-Type: multipart/report; report-type=feedback-report\r\nFrom: x@y.example\r\n\r\nno parts",
+    b"Content-Type: multipart/report; report-type=delivery-status; boundary=b\r\nFrom: x@y\r\n\r\n"
+    b"--b\r\nContent-Type: message/delivery-status\r\n\r\nAction: failed\r\n--b--",
+    b"From: a@b.example\r\nContent-Type: message/rfc822\r\n\r\n\xff\xfe\x00garbage",
+    b"From: \xff\xfe@\x00\r\nIn-Reply-To: <" + b"x" * 5000 + b">\r\n\r\n" + bytes(range(256)),
+]
+
+
+@pytest.mark.parametrize("raw", ODD)
+def test_odd_messages_are_read_without_an_error(org, raw):
+    outcome = inbound_process(organization=org, raw=raw)
+    assert outcome["status"] == "processed" and outcome["matched"] is False

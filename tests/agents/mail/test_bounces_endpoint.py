@@ -222,3 +222,13 @@ def test_another_organizations_bounces_are_not_listed(owner_client, org, sent):
     theirs = sent("secret@other.example", organization=other)
     inbound_process(organization=other, raw=addressed_to(sample("exim_01.eml"), verp(theirs)))
     assert "secret@other.example" not in owner_client.get(PAGE).content.decode()
+
+
+def test_a_mail_gateways_file_upload_is_accepted(client, org, sent, url):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    record = sent("ann@example.org")
+    raw = addressed_to(sample("smtp32_01.eml"), verp(record))
+    upload = SimpleUploadedFile("message.eml", raw, content_type="message/rfc822")
+    response = client.post(url, {"message": upload})
+    assert response.status_code == 202 and response.json()["matched"] is True
