@@ -232,3 +232,17 @@ def test_a_mail_gateways_file_upload_is_accepted(client, org, sent, url):
     upload = SimpleUploadedFile("message.eml", raw, content_type="message/rfc822")
     response = client.post(url, {"message": upload})
     assert response.status_code == 202 and response.json()["matched"] is True
+
+
+def test_test_button_without_a_mailbox_says_what_is_missing(owner_client):
+    response = owner_client.post(reverse("mail:bounces-test"), follow=True)
+    assert "Enter the host, user name and password first." in response.content.decode()
+
+
+def test_a_failed_check_is_shown_on_the_page(owner_client, org):
+    owner_client.post(PAGE, form())
+    BounceMailbox.objects.filter(organization=org).update(
+        last_error="imap.example.com:993 refused the user name or password"
+    )
+    page = owner_client.get(PAGE).content.decode()
+    assert "Last check failed: imap.example.com:993 refused the user name or password" in page
