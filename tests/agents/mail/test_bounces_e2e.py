@@ -81,6 +81,15 @@ def test_bounce_posted_for_a_sent_email_suppresses_the_next_send(
         assert (
             post(live_server.url + reverse("mail-public:inbound", args=["forged"]), b"x")[0] == 403
         )
+        # Ann replies first: her mail program answers the Message-ID the SMTP server received.
+        reply = (
+            "From: Ann <ann@example.org>\r\nTo: bounces@bounce.acme.example\r\n"
+            f"Subject: Re: Spring sale\r\nMessage-ID: <r1@example.org>\r\n"
+            f"In-Reply-To: {delivered['message']['Message-ID']}\r\n\r\nTell me more!\r\n"
+        ).encode()
+        status, body = post(url, reply)
+        assert status == 202 and b'"kind": "reply"' in body and b'"matched": true' in body
+
         status, body = post(url, addressed_to(sample("postfix_01.eml"), verp))
         assert status == 202, body
         assert b'"kind": "hard"' in body and b'"suppressed": true' in body
@@ -89,7 +98,7 @@ def test_bounce_posted_for_a_sent_email_suppresses_the_next_send(
             "hard bounce"
         )
         record.refresh_from_db()
-        assert record.status == "bounced"
+        assert record.status == "bounced" and record.replied_at is not None
 
         second = send(run_now, org, "bounce-e2e-2")
         assert second.status == "completed", second.error_context
