@@ -440,3 +440,7 @@ NEONHUB_GOOGLE_ADS_API_URL = env.str("NEONHUB_GOOGLE_ADS_API_URL", default="")
 # Alert notifications (the deliveries log) are kept this many days, then pruned by the alerts'
 # minute task.
 NEONHUB_ALERT_DELIVERY_RETENTION_DAYS = env.int("NEONHUB_ALERT_DELIVERY_RETENTION_DAYS", default=90)
+
+# --- Bounces ---------------------------------------------------------------------------------
+# The VERP return path of every email (local+<token>@domain); an organization may set its own.
+NEONHUB_BOUNCE_ADDRESS = env.str("NEONHUB_BOUNCE_ADDRESS", default="")

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class MailConfig(AppConfig):
@@ -9,6 +10,10 @@ class MailConfig(AppConfig):
     def ready(self) -> None:
         # Imported here, not at the top: apps.py loads before the models are ready.
         from agents.audience.services import erase_listener_add
+        from agents.mail import tasks
         from agents.mail.erasure import contact_mail_erase
 
         erase_listener_add("mail", contact_mail_erase)
+        # The five-minute check of the bounce mailboxes exists wherever the database is
+        # migrated; created idempotently.
+        post_migrate.connect(lambda **kwargs: tasks.ensure_schedules(), sender=self, weak=False)

@@ -160,3 +160,101 @@ class MailSettings(models.Model):
 
     def __str__(self) -> str:
         return f"Mail settings of {self.organization_id}"
+
+
+# --- bounces, complaints and replies ----------------------------------------------------------
+
+
+class TlsMode(models.TextChoices):
+    SSL = "ssl", "SSL/TLS (port 993)"
+    STARTTLS = "starttls", "STARTTLS (port 143)"
+
+
+class BounceMailbox(BaseModel):
+    """Where an organization's returned mail arrives, and how NeonHub reads it.
+
+    Two ways in: the mail server posts each message to the inbound endpoint (its URL carries
+    ``inbound_token``, stored encrypted so the settings page can show it, and found by its
+    SHA-256 in ``inbound_token_hash``), or NeonHub fetches unread mail from an IMAP mailbox
+    every five minutes.  ``bounce_address`` overrides the installation's
+    ``NEONHUB_BOUNCE_ADDRESS`` for the VERP return path.
+    """
+
+    organization = models.OneToOneField(
+        Organization, on_delete=models.CASCADE, related_name="bounce_mailbox"
+    )
+    bounce_address = models.CharField(max_length=254, blank=True, default="")
+    host = models.CharField(max_length=253, blank=True, default="")
+    port = models.PositiveIntegerField(default=993)
+    tls_mode = models.CharField(max_length=8, choices=TlsMode.choices, default=TlsMode.SSL)
+    username = models.CharField(max_length=254, blank=True, default="")
+    password = models.TextField(blank=True, default="", editable=False)  # encrypted (sealed)
+    folder = models.CharField(max_length=200, default="INBOX")
+    enabled = models.BooleanField(default=False)
+    last_checked_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True, default="")
+    inbound_token = models.TextField(blank=True, default="", editable=False)  # encrypted (sealed)
+    # Null until the first token is drawn (unique: blank strings would collide).
+    inbound_token_hash = models.CharField(  # noqa: DJ001
+        max_length=64, unique=True, null=True, editable=False
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(tls_mode__in=["ssl", "starttls"]),
+                name="bouncemailbox_tls_mode_valid",
+            ),
+        ]
+        indexes = [
+            # mailbox_fetch_due(): the enabled mailboxes, least recently checked first.
+            models.Index(fields=["enabled", "last_checked_at"], name="bouncemailbox_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Bounce mailbox of {self.organization_id}"
+
+
+class InboundKind(models.TextChoices):
+    HARD = "hard", "Hard bounce"
+    SOFT = "soft", "Soft bounce"
+    COMPLAINT = "complaint", "Spam complaint"
+    REPLY = "reply", "Reply"
+    AUTO_REPLY = "auto_reply", "Automatic reply"
+    UNKNOWN = "unknown", "Not recognized"
+
+
+class InboundMail(models.Model):
+    """One message that came back (a bounce, a complaint, a reply), kept once per its own
+    Message-ID so a message posted twice, or fetched again, is never counted twice."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    # The inbound message's own Message-ID, or the SHA-256 of its bytes when it has none.
+    key = models.CharField(max_length=255)
+    kind = models.CharField(max_length=16, choices=InboundKind.choices)
+    address = models.CharField(max_length=254, blank=True, default="")
+    message = models.ForeignKey(
+        EmailMessage, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    diagnostic = models.CharField(max_length=300, blank=True, default="")
+    via = models.CharField(max_length=8, default="endpoint")  # "endpoint" or "imap"
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-at"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "key"], name="inboundmail_unique_key"),
+            models.CheckConstraint(
+                condition=models.Q(
+                    kind__in=["hard", "soft", "complaint", "reply", "auto_reply", "unknown"]
+                ),
+                name="inboundmail_kind_valid",
+            ),
+        ]
+        indexes = [
+            # The bounce page's "recent bounces and complaints", newest first.
+            models.Index(fields=["organization", "-at"], name="inboundmail_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.address or '?'} at {self.at:%Y-%m-%d %H:%M}"

@@ -70,7 +70,11 @@ def message_record(
 
 def message_prepare(*, organization: Organization, record: EmailMessage, message: dict) -> dict:
     """The message to send for ``record``: tracking and the return path added."""
-    return dict(message)
+    from agents.mail.verp import return_path_for  # the return path (bounces' part)
+
+    prepared = dict(message)
+    prepared["return_path"] = return_path_for(organization=organization, record=record)
+    return prepared
 
 
 def message_sent(*, record: EmailMessage, message_id: str = "") -> None:
@@ -94,3 +98,62 @@ def _uuid(value: Any) -> uuid.UUID | None:
         return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
     except ValueError:
         return None
+
+
+# event_record: B1's version replaces this at merge
+
+
+def event_record(
+    *,
+    message: EmailMessage,
+    kind: str,
+    machine: bool = False,
+    url: str = "",
+    user_agent: str = "",
+    detail: dict | None = None,
+    at=None,
+):
+    """Record what happened to ``message`` and keep its counters, times and status in step."""
+    # Imported here so this stand-in touches nothing above it in the module.
+    from django.db.models import F, Value
+    from django.db.models.functions import Coalesce
+
+    from agents.mail.models import EmailEvent
+
+    at = at or timezone.now()
+    detail = dict(detail or {})
+    counters = {("open", False): "opens", ("open", True): "machine_opens"}
+    counters |= {("click", False): "clicks", ("click", True): "machine_clicks"}
+    first_at = {"open": "first_opened_at", "click": "first_clicked_at", "reply": "replied_at"}
+    changes: dict = {}
+    if (kind, machine) in counters:
+        changes[counters[(kind, machine)]] = F(counters[(kind, machine)]) + 1
+    if kind in first_at and not machine:
+        changes[first_at[kind]] = Coalesce(first_at[kind], Value(at))
+    if kind == "bounce" and detail.get("kind") == "hard":
+        changes.update(bounced_at=Value(at), bounce_kind=Value("hard"))
+        changes["status"] = Value(MessageStatus.BOUNCED)
+    elif kind == "bounce":
+        changes.update(bounced_at=Value(at), bounce_kind=Value("soft"))
+        changes["soft_bounces"] = F("soft_bounces") + 1
+    elif kind == "complaint":
+        changes.update(complained_at=Coalesce("complained_at", Value(at)))
+        changes["status"] = Value(MessageStatus.COMPLAINED)
+    elif kind == "unsubscribe":
+        changes["unsubscribed_at"] = Coalesce("unsubscribed_at", Value(at))
+    with transaction.atomic():
+        event = EmailEvent.objects.create(
+            organization_id=message.organization_id,
+            message=message,
+            contact_id=message.contact_id,
+            campaign_id=message.campaign_id,
+            kind=kind,
+            machine=machine,
+            url=url[:2000],
+            user_agent=user_agent[:300],
+            detail=detail,
+            at=at,
+        )
+        if changes:
+            EmailMessage.objects.filter(pk=message.pk).update(**changes)
+    return event

@@ -131,6 +131,11 @@ class SendEmailIn(Schema):
     unsubscribe_url: WebUrl | None = Field(
         default=None, description="One-click unsubscribe link (RFC 8058)"
     )
+    return_path: EmailAddress | None = Field(
+        default=None,
+        description="Envelope sender (MAIL FROM) where bounces go, e.g. a VERP address "
+        "bounces+<token>@example.com; default: the from address",
+    )
 
     @field_validator("headers")
     @classmethod
@@ -193,12 +198,15 @@ class SmtpEmail(Provider):
                 "message_id": message["Message-ID"],
                 "reused_connection": self._smtp is not None,
             }
-            code, reply = self._deliver(message, to=data.to)
+            code, reply = self._deliver(
+                message, to=data.to, sender=data.return_path or self.config.from_address
+            )
             rec.cost = cost
         output = {
             "message_id": message["Message-ID"],
             "to": data.to,
             "from": self.config.from_address,
+            "return_path": data.return_path or self.config.from_address,
             "subject": data.subject,
             "smtp_code": code,
             "smtp_response": reply[:200],
@@ -237,6 +245,7 @@ class SmtpEmail(Provider):
             "message_id": message["Message-ID"],
             "to": data.to,
             "from": self._from_address(),
+            "return_path": data.return_path or self._from_address(),
             "subject": data.subject,
             "size": len(message.as_bytes(policy=SMTP_POLICY)),
             "cost": "0",
@@ -289,20 +298,20 @@ class SmtpEmail(Provider):
                 rec.provider_error_code = exc.provider_code or ""
                 raise
 
-    def _deliver(self, message: EmailMessage, *, to: str) -> tuple[int, str]:
+    def _deliver(self, message: EmailMessage, *, to: str, sender: str) -> tuple[int, str]:
         payload = message.as_bytes(policy=SMTP_POLICY)
         reused = self._smtp is not None
         try:
             conn = self._connection()
             try:
-                self._envelope(conn, to=to)
+                self._envelope(conn, to=to, sender=sender)
             except (smtplib.SMTPServerDisconnected, _Closing):
                 if not reused:
                     raise
                 # The server dropped our idle connection; nothing was accepted, so open a new one.
                 self._drop()
                 conn = self._connection()
-                self._envelope(conn, to=to)
+                self._envelope(conn, to=to, sender=sender)
         except (smtplib.SMTPServerDisconnected, _Closing, TimeoutError, OSError) as exc:
             self._drop()
             raise ConnectorUnavailable(
@@ -316,8 +325,8 @@ class SmtpEmail(Provider):
             self._smtp = self._connect()
         return self._smtp
 
-    def _envelope(self, conn: smtplib.SMTP, *, to: str) -> None:
-        code, reply = conn.mail(self.config.from_address)
+    def _envelope(self, conn: smtplib.SMTP, *, to: str, sender: str) -> None:
+        code, reply = conn.mail(sender)
         if code != 250:
             self._refused(conn, code, reply, stage="sender")
         code, reply = conn.rcpt(to)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from django.db import models
 
 from agents.automation.models import Trigger
+from agents.mail.models import BounceMailbox
 from connectors import crypto
 from connectors.crypto import CredentialsUnreadable
 from connectors.models import OAuthApp, OAuthGrant
@@ -34,6 +35,8 @@ SEALED: tuple[Sealed, ...] = (
     Sealed("alert webhook secret", AlertDestination, "secret", lambda row: str(row.pk).encode()),
     Sealed("connected app secret", OAuthApp, "client_secret", lambda row: row.pk.bytes),
     Sealed("sign-in waiting for an account", OAuthGrant, "secrets", lambda row: row.pk.bytes),
+    Sealed("bounce mailbox password", BounceMailbox, "password", lambda row: row.pk.bytes),
+    Sealed("bounce inbound address", BounceMailbox, "inbound_token", lambda row: row.pk.bytes),
 )
 
 

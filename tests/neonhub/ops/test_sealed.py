@@ -12,6 +12,7 @@ from django.core.management import CommandError, call_command
 from agents.automation.models import Trigger
 from agents.automation.services import trigger_create
 from agents.automation.webhooks import trigger_secret
+from agents.mail.mailbox import mailbox_save
 from connectors import crypto
 from connectors.models import OAuthApp, OAuthGrant
 from connectors.oauth.services import oauth_app_save
@@ -46,7 +47,10 @@ def secrets_kept(org, httpserver):
         organization=org, app="reddit", client_id="redditwebclient1", client_secret="s" * 24
     )
     grant = OAuthGrantFactory(organization=org)
-    return trigger, destination, app, grant
+    mailbox = mailbox_save(
+        organization=org, host="imap.example.com", username="u", password="imap-pass-1"
+    )  # two sealed fields: its password and its inbound token
+    return trigger, destination, app, grant, mailbox, mailbox
 
 
 def plain(sealed, row) -> str:
@@ -62,8 +66,8 @@ def test_rotation_moves_every_sealed_field_to_the_newest_key(settings, secrets_k
     settings.NEONHUB_ENCRYPTION_KEYS = [new_key(), *old]
     newest = crypto.current_key_id()
 
-    assert "Would re-encrypt 4 other secret(s)" in rotate("--dry-run")
-    assert "Re-encrypted 4 other secret(s)" in rotate()
+    assert "Would re-encrypt 6 other secret(s)" in rotate("--dry-run")
+    assert "Re-encrypted 6 other secret(s)" in rotate()
     settings.NEONHUB_ENCRYPTION_KEYS = settings.NEONHUB_ENCRYPTION_KEYS[:1]  # the old key goes
 
     for sealed in SEALED:
@@ -72,7 +76,7 @@ def test_rotation_moves_every_sealed_field_to_the_newest_key(settings, secrets_k
         assert plain(sealed, stored) == before[sealed.label], sealed.label
     assert trigger_secret(Trigger.objects.get(pk=secrets_kept[0].pk)) == trigger_before
     assert keys_in_use() == [newest]
-    assert "4 already used it" in rotate()
+    assert "6 already used it" in rotate()
 
 
 def test_the_backup_names_the_keys_of_every_sealed_field(settings, secrets_kept):
