@@ -44,6 +44,10 @@ class GroupChart:
     baseline: int = HEIGHT - BOTTOM
 
 
+def _number(value: float) -> str:
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+
+
 def day_chart(days: list, series: tuple[str, ...] = tuple(SERIES_LABELS)) -> GroupChart:
     """``days``: objects with ``.day`` and one attribute per series (the selectors' ``Day``)."""
     plot = WIDTH - RIGHT - LEFT
