@@ -151,6 +151,12 @@ def run_new(request: HttpRequest) -> HttpResponse:
     context.update(form=form, agent=agent, intent=intent)
     if request.method == "GET":
         context["prefill_note"] = _prefill(request, form, agent, intent)
+        if duplicate and not request.GET.get("campaign"):
+            # A copy counts for the same campaign as its original, unless one was chosen.
+            source = run_get(
+                organization=principal.organization, run_id=_uuid_or_404(duplicate, "Run")
+            )
+            campaign_form.initial["campaign"] = source.campaign_id
         return render(request, "agents/run_new.html", context)
     if not (form.is_valid() & campaign_form.is_valid()):
         return render(request, "agents/run_new.html", context, status=422)

@@ -149,3 +149,9 @@ def test_the_batch_and_schedule_forms_offer_the_campaigns(owner_client, campaign
     for name in ("automation:batch-list", "automation:schedule-list"):
         page = owner_client.get(reverse(name)).content.decode()
         assert 'name="campaign"' in page and "Spring sale" in page
+
+
+def test_a_duplicated_run_keeps_its_campaign_chosen(owner_client, org, campaign):
+    run = AgentRunFactory(organization=org, campaign_id=campaign.pk)
+    page = owner_client.get(reverse("agents:run-new"), {"duplicate": str(run.pk)})
+    assert f'value="{campaign.pk}" selected' in page.content.decode()
