@@ -155,3 +155,19 @@ def test_a_duplicated_run_keeps_its_campaign_chosen(owner_client, org, campaign)
     run = AgentRunFactory(organization=org, campaign_id=campaign.pk)
     page = owner_client.get(reverse("agents:run-new"), {"duplicate": str(run.pk)})
     assert f'value="{campaign.pk}" selected' in page.content.decode()
+
+
+def test_staff_see_campaigns_and_conversions_in_the_admin(staff_client, campaign):
+    conversion = CampaignConversion.objects.create(
+        organization=campaign.organization, campaign=campaign, source="api", reference="r1"
+    )
+    for model, pk in (("campaign", campaign.pk), ("campaignconversion", conversion.pk)):
+        assert staff_client.get(reverse(f"admin:campaigns_{model}_changelist")).status_code == 200
+        change = reverse(f"admin:campaigns_{model}_change", args=[pk])
+        assert staff_client.get(change).status_code == 200
+
+
+def test_the_openapi_document_describes_the_campaigns_api(client):
+    paths = client.get("/api/v1/openapi.json").json()["paths"]
+    assert "/api/v1/campaigns/{campaign_id}/stats" in paths
+    assert "/api/v1/campaigns/{campaign_id}/conversions" in paths
