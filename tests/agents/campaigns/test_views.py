@@ -9,7 +9,7 @@ from agents.campaigns.models import Campaign, CampaignConversion
 from agents.campaigns.services import campaign_create
 from runs.models import AgentRun
 from tests.agents.campaigns.conftest import event, message
-from tests.factories import AgentRunFactory
+from tests.factories import AgentRunFactory, BatchFactory, RecurringScheduleFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -171,3 +171,19 @@ def test_the_openapi_document_describes_the_campaigns_api(client):
     paths = client.get("/api/v1/openapi.json").json()["paths"]
     assert "/api/v1/campaigns/{campaign_id}/stats" in paths
     assert "/api/v1/campaigns/{campaign_id}/conversions" in paths
+
+
+def test_a_batch_and_a_schedule_link_to_their_campaign(owner_client, org, campaign):
+    batch = BatchFactory(organization=org, campaign=campaign)
+    schedule = RecurringScheduleFactory(organization=org, campaign=campaign)
+    link = reverse("campaigns:detail", args=[campaign.pk])
+    assert (
+        link
+        in owner_client.get(reverse("automation:batch-detail", args=[batch.pk])).content.decode()
+    )
+    page = owner_client.get(
+        reverse("automation:schedule-edit", args=[schedule.pk])
+    ).content.decode()
+    assert link in page and f'value="{campaign.pk}" selected' in page
+    origins = owner_client.get(reverse("automation:campaign-origins", args=[campaign.pk]))
+    assert batch.name in origins.content.decode() and schedule.name in origins.content.decode()
