@@ -137,6 +137,9 @@ def test_a_marketer_creates_a_campaign_and_watches_its_numbers_arrive(
     expect(messages.locator("tr", has_text="dee@example.com")).to_contain_text("Bounced")
     expect(page.locator("#campaign-conversions")).to_contain_text("Shopify order")
     expect(page.locator("#campaign-origins")).to_contain_text("No batches or schedules yet")
+    expect(page.locator("#campaign-runs")).to_contain_text("support / triage")
+    browser_page.settled()
+    browser_page.shot("page")
 
     browser_page.goto("/campaigns/")
     row = page.locator(f"#campaign-{campaign.pk}")
