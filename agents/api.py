@@ -22,6 +22,7 @@ from ninja import Header, Router, Status
 from agents import executor, services
 from agents.audience import policy
 from agents.audience.policy import ComplianceSettings
+from agents.campaigns.selectors import campaign_for_field
 from agents.registry import all_agents
 from agents.schemas import (
     ActionIn,
@@ -85,6 +86,7 @@ def run_create(
 ):
     principal = request.auth
     _check_idempotency_key(idempotency_key)
+    campaign = campaign_for_field(organization=principal.organization, campaign_id=body.campaignId)
     run, created = services.run_start(
         organization=principal.organization,
         agent=body.agent,
@@ -93,6 +95,7 @@ def run_create(
         trigger=Trigger.API if principal.api_key else Trigger.UI,
         created_by=principal.user,
         idempotency_key=idempotency_key,
+        campaign_id=campaign.pk if campaign else None,
     )
     if not created:
         response["Idempotent-Replayed"] = "true"

@@ -25,6 +25,7 @@ from uuid import UUID
 from django import forms
 from django.utils import timezone
 
+from agents.campaigns.forms import CampaignChoiceField
 from agents.fields import (
     ADVANCED,
     HIDDEN,
@@ -589,3 +590,11 @@ def _canonical(value: Any, known: set[str]) -> Any:
         if found in known:
             return found
     return value
+
+
+class RunCampaignForm(forms.Form):
+    """The optional "Campaign" of a new run: the organization's campaigns still running."""
+
+    def __init__(self, *args: Any, organization, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["campaign"] = CampaignChoiceField(organization=organization)

@@ -15,6 +15,11 @@ class RunIn(Schema):
     agent: str = Field(min_length=1, max_length=64)
     intent: str = Field(min_length=1, max_length=64)
     payload: dict[str, Any] = Field(default_factory=dict)
+    campaignId: UUID | None = Field(  # noqa: N815 - the name the campaigns contract gives it
+        default=None,
+        description="The organization's campaign the run counts for (422 naming campaignId "
+        "when it is unknown, another organization's or archived)",
+    )
 
 
 class ApproveIn(Schema):

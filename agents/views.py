@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 
 from agents import services
 from agents.fields import MAIN_TEXT, PLAIN_TEXT
-from agents.forms import IntentForm
+from agents.forms import IntentForm, RunCampaignForm
 from agents.registry import all_agents, get_agent
 from agents.selectors import draft_get, generated_text
 from connectors.selectors import outbox_for_run
@@ -123,9 +123,14 @@ def run_new(request: HttpRequest) -> HttpResponse:
         task = f"{source.agent}/{source.intent}"
     carried = {
         key: request.GET[key]
-        for key in ("use_output_of", "use_draft")
+        for key in ("use_output_of", "use_draft", "campaign")
         if request.method == "GET" and request.GET.get(key)
     }
+    campaign_form = RunCampaignForm(
+        request.POST if request.method == "POST" else None,
+        organization=principal.organization,
+        initial={"campaign": request.GET.get("campaign") or None},
+    )
     context = {
         "catalog": agent_catalog(),
         "task": task,
@@ -133,6 +138,7 @@ def run_new(request: HttpRequest) -> HttpResponse:
         "task_error": None,
         "carried": carried,
         "prefill_note": "",
+        "campaign_form": campaign_form,
     }
     if not task:
         return render(request, "agents/run_new.html", context)
@@ -145,9 +151,16 @@ def run_new(request: HttpRequest) -> HttpResponse:
     context.update(form=form, agent=agent, intent=intent)
     if request.method == "GET":
         context["prefill_note"] = _prefill(request, form, agent, intent)
+        if duplicate and not request.GET.get("campaign"):
+            # A copy counts for the same campaign as its original, unless one was chosen.
+            source = run_get(
+                organization=principal.organization, run_id=_uuid_or_404(duplicate, "Run")
+            )
+            campaign_form.initial["campaign"] = source.campaign_id
         return render(request, "agents/run_new.html", context)
-    if not form.is_valid():
+    if not (form.is_valid() & campaign_form.is_valid()):
         return render(request, "agents/run_new.html", context, status=422)
+    campaign = campaign_form.cleaned_data.get("campaign")
     try:
         run, _ = services.run_start(
             organization=principal.organization,
@@ -156,6 +169,7 @@ def run_new(request: HttpRequest) -> HttpResponse:
             payload=form.payload(),
             trigger=Trigger.UI,
             created_by=request.user,
+            campaign_id=campaign.pk if campaign else None,
         )
     except InvalidInput as exc:
         form.add_payload_errors(exc.details)

@@ -35,6 +35,7 @@ class RunListQuery(Schema):
     lineage_id: UUID | None = Field(
         default=None, description="A run's lineage: its first run and the Retries after it"
     )
+    campaign_id: UUID | None = Field(default=None, description="The campaign the runs count for")
     id: str | None = Field(
         default=None,
         min_length=4,
@@ -61,6 +62,7 @@ def run_list(request: HttpRequest, query: Query[RunListQuery]):
         schedule_id=query.schedule_id,
         delivery_id=query.delivery_id,
         lineage_id=query.lineage_id,
+        campaign_id=query.campaign_id,
     )
     page = selectors.run_page(
         organization=request.auth.organization,

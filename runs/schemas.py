@@ -144,12 +144,19 @@ class RunOut(Schema):
     batch_id: UUID | None
     schedule_id: UUID | None
     delivery_id: UUID | None
+    campaignId: UUID | None = Field(  # noqa: N815 - the name the campaigns contract gives it
+        default=None, description="The campaign the run counts for (its emails, posts and cost)"
+    )
     origin: RunOriginOut | None
     approval: ApprovalOut | None = Field(
         description="Set when the organization's approval settings held the run"
     )
     created_at: datetime
     links: RunLinks
+
+    @staticmethod
+    def resolve_campaignId(obj):  # noqa: N802
+        return obj.campaign_id
 
     @staticmethod
     def resolve_approval(obj):

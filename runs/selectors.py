@@ -42,6 +42,7 @@ class RunFilters:
     schedule_id: uuid.UUID | None = None
     delivery_id: uuid.UUID | None = None
     lineage_id: uuid.UUID | None = None
+    campaign_id: uuid.UUID | None = None
 
 
 def lineage_run_ids(*, organization: Organization, lineage_id: uuid.UUID) -> list[uuid.UUID]:
@@ -81,6 +82,8 @@ def run_queryset(
         qs = qs.filter(schedule_id=f.schedule_id)
     if f.delivery_id:
         qs = qs.filter(delivery_id=f.delivery_id)
+    if f.campaign_id:
+        qs = qs.filter(campaign_id=f.campaign_id)  # through run_campaign_created
     if f.lineage_id:
         qs = qs.filter(pk__in=lineage_run_ids(organization=organization, lineage_id=f.lineage_id))
     if f.created_after:

@@ -83,6 +83,14 @@ def _recipe(org):
     return recipes_of(organization=org)[0]
 
 
+def _campaign(org):
+    import uuid
+
+    from agents.campaigns.services import campaign_create
+
+    return campaign_create(organization=org, name=f"Theirs {uuid.uuid4().hex[:8]}")
+
+
 FOREIGN_OBJECTS: dict[str, Callable] = {
     "run_id": lambda org: AgentRunFactory(organization=org).id,
     "connector_id": lambda org: ConnectorFactory(organization=org).id,
@@ -104,6 +112,7 @@ FOREIGN_OBJECTS: dict[str, Callable] = {
     "grant_id": lambda org: OAuthGrantFactory(organization=org).id,
     "rule_id": _alert_rule,
     "destination_id": _alert_destination,
+    "campaign_id": lambda org: _campaign(org).id,
 }
 
 # Parameters that are not object ids (an action name, a token) get a plain value.

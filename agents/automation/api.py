@@ -44,6 +44,7 @@ from agents.automation.schemas import (
     TriggerPatch,
 )
 from agents.automation.sources import source_provider, trigger_sources
+from agents.campaigns.selectors import campaign_for_field
 from connectors.selectors import connector_get
 from neonhub.core.auth import requires, scoped
 from neonhub.core.errors import InvalidInput
@@ -231,6 +232,9 @@ def schedule_create(request: HttpRequest, body: ScheduleIn):
         timezone_name=body.timezone,
         paused=body.paused,
         created_by=principal.user,
+        campaign=campaign_for_field(
+            organization=principal.organization, campaign_id=body.campaignId
+        ),
         principal=principal,
         request=request,
     )
@@ -253,6 +257,10 @@ def schedule_update(request: HttpRequest, schedule: RecurringSchedule, body: Sch
     for name in ("name", "agent", "intent", "payload"):
         if fields.get(name, UNSET) is None:
             fields.pop(name)
+    if "campaignId" in body.model_fields_set:
+        fields["campaign"] = campaign_for_field(
+            organization=schedule.organization, campaign_id=body.campaignId
+        )
     return schedules.schedule_update(
         schedule=schedule, principal=request.auth, request=request, **fields
     )
@@ -314,6 +322,9 @@ def batch_create(request: HttpRequest, body: BatchIn):
         "mapping": body.mapping,
         "defaults": body.defaults,
         "created_by": principal.user,
+        "campaign": campaign_for_field(
+            organization=principal.organization, campaign_id=body.campaignId
+        ),
     }
     if (body.items is None) == (body.contact_list_id is None):
         raise InvalidInput.for_field(
@@ -357,8 +368,10 @@ def batch_upload(
     name: Form[str] = "",
     mapping: Form[str] = "",
     defaults: Form[str] = "",
+    campaignId: Form[str] = "",  # noqa: N803 - the name the campaigns contract gives it
 ):
     principal = request.auth
+    campaign = campaign_for_field(organization=principal.organization, campaign_id=campaignId)
     batch = batches.batch_create_csv(
         organization=principal.organization,
         name=name,
@@ -368,6 +381,7 @@ def batch_upload(
         mapping=_json_field(mapping, "mapping"),
         defaults=_json_field(defaults, "defaults"),
         created_by=principal.user,
+        campaign=campaign,
     )
     return Status(202, batch)
 

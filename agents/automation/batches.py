@@ -92,6 +92,7 @@ def _new_batch(
     defaults: Any,
     mapping: dict,
     created_by,
+    campaign=None,
 ) -> Batch:
     impl = get_agent(agent)
     impl.get_intent(intent)
@@ -106,6 +107,7 @@ def _new_batch(
         defaults=defaults,
         mapping=mapping,
         created_by=created_by,
+        campaign=campaign,
     )
 
 
@@ -119,6 +121,7 @@ def batch_create_json(
     defaults: dict | None = None,
     mapping: dict | None = None,
     created_by=None,
+    campaign=None,
 ) -> Batch:
     """A batch over a list of payloads (objects), written to a JSON Lines file as they are read."""
     if not isinstance(items, list) or not items:
@@ -140,6 +143,7 @@ def batch_create_json(
         defaults=defaults or {},
         mapping=mapping,
         created_by=created_by,
+        campaign=campaign,
     )
     _check_first(batch, intent, payload_of(batch, items[0]), "items.0")
     batch.source_file.name = store_jsonl(folder=f"batches/{organization.pk}", items=items)
@@ -157,6 +161,7 @@ def batch_create_csv(
     mapping: dict | None = None,
     defaults: dict | None = None,
     created_by=None,
+    campaign=None,
 ) -> Batch:
     """A batch over a CSV upload; ``mapping`` is payload field → column (default: same names)."""
     batch = _new_batch(
@@ -168,6 +173,7 @@ def batch_create_csv(
         defaults=defaults or {},
         mapping=mapping_validate(mapping or {}),
         created_by=created_by,
+        campaign=campaign,
     )
     batch.source_file.name = store_upload(
         folder=f"batches/{organization.pk}", upload=upload, limit=settings.NEONHUB_MAX_UPLOAD_BYTES
@@ -216,6 +222,7 @@ def batch_create_list(
     mapping: dict | None = None,
     defaults: dict | None = None,
     created_by=None,
+    campaign=None,
 ) -> Batch:
     """A batch over a contact list; ``mapping`` is payload field → contact field (id, name, phone, …)."""
     mapping = mapping_validate(mapping or {}) or CONTACT_DEFAULT_MAPPING
@@ -228,6 +235,7 @@ def batch_create_list(
         defaults=defaults or {},
         mapping=mapping,
         created_by=created_by,
+        campaign=campaign,
     )
     batch.contact_list = contact_list
     first = contact_list.memberships.select_related("contact").order_by("id").first()
@@ -464,6 +472,7 @@ def _start_item(batch: Batch, index: int, record: Any) -> BatchItem:
             idempotency_key=f"batch:{batch.pk}:{index}",
             created_by=batch.created_by,
             batch_id=batch.pk,
+            campaign_id=batch.campaign_id,
         )
     except NeonHubError as exc:
         item.status, item.error = ItemStatus.FAILED, exc.message[:500]

@@ -10,6 +10,7 @@ from typing import Any
 from django import forms
 
 from agents.automation.sources import trigger_sources
+from agents.campaigns.forms import CampaignChoiceField
 
 JSON_HELP = 'A JSON object, e.g. {"to": "Phone"}'
 
@@ -70,11 +71,12 @@ class BatchForm(TaskForm):
     )
     field_order = ["task", "name", "file", "contact_list", "mapping", "defaults"]
 
-    def __init__(self, *args, lists: list, **kwargs):
+    def __init__(self, *args, lists: list, organization=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["contact_list"].choices = [("", "—")] + [
             (str(lst.pk), lst.name) for lst in lists
         ]
+        add_campaign_field(self, organization)
 
     def clean(self) -> dict:
         data = super().clean()
@@ -100,10 +102,11 @@ class ScheduleForm(TaskForm):
     timezone = forms.ChoiceField(label="Timezone")
     field_order = ["name", "task", "payload", "cron", "interval_minutes", "timezone"]
 
-    def __init__(self, *args, default_timezone: str, **kwargs):
+    def __init__(self, *args, default_timezone: str, organization=None, campaign=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["timezone"].choices = [(z, z) for z in sorted(zoneinfo.available_timezones())]
         self.fields["timezone"].initial = default_timezone
+        add_campaign_field(self, organization, include=campaign)
 
 
 class TriggerForm(TaskForm):
@@ -165,8 +168,22 @@ class ScheduleEditForm(ScheduleForm):
             "cron": schedule.cron,
             "interval_minutes": schedule.interval_minutes,
             "timezone": schedule.timezone,
+            "campaign": schedule.campaign_id,
         }
 
 
 def json_text(value: dict) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False) if value else ""
+
+
+def add_campaign_field(form: forms.Form, organization, include=None) -> None:
+    """The optional "Campaign" the runs count for, when the organization has campaigns."""
+    if organization is None:
+        return
+    field = CampaignChoiceField(
+        organization=organization,
+        include=include,
+        help_text="Its runs count in this campaign's numbers (emails, posts, cost).",
+    )
+    if field.queryset.exists() or include is not None:
+        form.fields["campaign"] = field

@@ -184,6 +184,10 @@ class RecurringSchedule(BaseModel):
     last_run_at = models.DateTimeField(null=True, blank=True)
     skipped = models.PositiveIntegerField(default=0)
     last_skip_reason = models.CharField(max_length=200, blank=True, default="")
+    # The campaign its runs count for (they get it as ``AgentRun.campaign_id``).
+    campaign = models.ForeignKey(
+        "campaigns.Campaign", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -254,6 +258,10 @@ class Batch(BaseModel):
     source_file = models.FileField(upload_to="batches/", null=True, blank=True)
     contact_list = models.ForeignKey(
         ContactList, null=True, blank=True, on_delete=models.SET_NULL, related_name="batches"
+    )
+    # The campaign its runs count for (they get it as ``AgentRun.campaign_id``).
+    campaign = models.ForeignKey(
+        "campaigns.Campaign", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     total = models.PositiveIntegerField(default=0)
     fed = models.PositiveIntegerField(default=0)

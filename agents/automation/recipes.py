@@ -33,6 +33,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from agents.automation.models import Recipe, RecipeAction, RecipeActionStatus, RecipeKind
+from agents.campaigns.services import conversion_from_order
 from agents.writer import PLACEHOLDER_RE
 from connectors.models import Connector
 from neonhub.core.errors import InvalidInput, NeonHubError
@@ -455,6 +456,11 @@ def recipes_on_event(
         return []
     topic = source.removeprefix("shopify.")
     done: list[str] = []
+    if topic == "orders/create":
+        # A campaign's conversion: the buyer clicked one of its emails in the last 7 days.
+        conversion = conversion_from_order(organization=organization, data=data)
+        if conversion is not None:
+            done.append(f"counted as a conversion of campaign {conversion.campaign.name!r}")
     if topic in ORDER_TOPICS or (topic in CHECKOUT_TOPICS and data.get("completed_at")):
         cancelled = followups_cancel(organization=organization, data=data, topic=topic)
         if cancelled:

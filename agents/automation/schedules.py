@@ -122,6 +122,7 @@ def schedule_snapshot(schedule: RecurringSchedule) -> dict:
         "interval_minutes": schedule.interval_minutes,
         "timezone": schedule.timezone,
         "paused": schedule.paused,
+        "campaign": str(schedule.campaign_id) if schedule.campaign_id else None,
     }
 
 
@@ -156,6 +157,7 @@ def schedule_create(
     timezone_name: str | None = None,
     paused: bool = False,
     created_by=None,
+    campaign=None,
     principal=None,
     request=None,
 ) -> RecurringSchedule:
@@ -175,6 +177,7 @@ def schedule_create(
         timezone=tz,
         paused=paused,
         created_by=created_by,
+        campaign=campaign,
     )
     schedule.next_run_at = None if paused else _next_time(schedule, timezone.now())
     _save(schedule, lambda: _audit("schedule.create", schedule, {}, principal, request))
@@ -203,6 +206,7 @@ def schedule_update(
     cron: str | None = UNSET,
     interval_minutes: int | None = UNSET,
     timezone_name: str = UNSET,
+    campaign=UNSET,
     principal=None,
     request=None,
 ) -> RecurringSchedule:
@@ -223,6 +227,7 @@ def schedule_update(
         ("agent", agent),
         ("intent", intent),
         ("payload", payload),
+        ("campaign", campaign),
     ):
         if value is not UNSET:
             setattr(schedule, field, value)
@@ -349,6 +354,7 @@ def occurrence_start(schedule: RecurringSchedule, now: datetime) -> str:
                     trigger=RunTrigger.SCHEDULE,
                     idempotency_key=f"schedule:{schedule.pk}:{int(occurrence.timestamp())}",
                     schedule_id=schedule.pk,
+                    campaign_id=schedule.campaign_id,
                 )
         except NeonHubError as exc:
             return _skip(schedule, f"The run could not start: {exc.message}")

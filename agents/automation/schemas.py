@@ -176,6 +176,9 @@ class ScheduleIn(In):
         default=None, max_length=64, description="Default: the organization's"
     )
     paused: bool = False
+    campaignId: UUID | None = Field(  # noqa: N815 - the name the campaigns contract gives it
+        default=None, description="The campaign its runs count for"
+    )
 
 
 class SchedulePatch(In):
@@ -186,6 +189,9 @@ class SchedulePatch(In):
     cron: str | None = Field(default=None, max_length=120)
     interval_minutes: int | None = None
     timezone: str | None = Field(default=None, max_length=64)
+    campaignId: UUID | None = Field(  # noqa: N815 - the name the campaigns contract gives it
+        default=None, description="The campaign its runs count for; null for none"
+    )
 
 
 class PreviewIn(In):
@@ -218,6 +224,13 @@ class ScheduleOut(Schema):
     skipped: int
     last_skip_reason: str
     created_at: datetime
+    campaignId: UUID | None = Field(  # noqa: N815 - the name the campaigns contract gives it
+        default=None, description="The campaign its runs count for"
+    )
+
+    @staticmethod
+    def resolve_campaignId(obj):  # noqa: N802
+        return obj.campaign_id
 
     @staticmethod
     def resolve_next_runs(obj) -> list[datetime]:
@@ -256,6 +269,9 @@ class BatchIn(In):
     defaults: dict[str, Any] = Field(
         default_factory=dict, description="Payload fields every input gets"
     )
+    campaignId: UUID | None = Field(  # noqa: N815 - the name the campaigns contract gives it
+        default=None, description="The campaign its runs count for"
+    )
 
 
 class ProgressOut(Schema):
@@ -286,6 +302,13 @@ class BatchOut(Schema):
     started_at: datetime
     finished_at: datetime | None
     created_at: datetime
+    campaignId: UUID | None = Field(  # noqa: N815 - the name the campaigns contract gives it
+        default=None, description="The campaign its runs count for"
+    )
+
+    @staticmethod
+    def resolve_campaignId(obj):  # noqa: N802
+        return obj.campaign_id
 
     @staticmethod
     def resolve_progress(obj) -> dict:

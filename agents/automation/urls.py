@@ -23,6 +23,11 @@ urlpatterns = [
     # The new-batch form posts its CSV here: a path ending in /upload gets the upload size limit.
     path("batches/upload", views.batch_list, name="batch-upload"),
     path("batches/<uuid:batch_id>/", views.batch_detail, name="batch-detail"),
+    path(
+        "campaigns/<uuid:campaign_id>/automation/",
+        views.campaign_origins,
+        name="campaign-origins",
+    ),
     path("batches/<uuid:batch_id>/progress/", views.batch_progress, name="batch-progress"),
     path(
         "batches/<uuid:batch_id>/items/<int:index>/",

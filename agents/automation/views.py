@@ -41,6 +41,7 @@ from agents.automation.models import (
 )
 from agents.automation.schemas import trigger_webhook_url
 from agents.automation.sources import source_label
+from agents.campaigns.selectors import campaign_get
 from agents.views import agent_catalog
 from connectors.registry import get_provider_class
 from connectors.selectors import connector_list
@@ -72,7 +73,13 @@ def batch_list(request: HttpRequest) -> HttpResponse:
     org = request.principal.organization
     catalog = agent_catalog()
     lists = list(audience_selectors.contact_list_all(organization=org))
-    form = BatchForm(request.POST or None, request.FILES or None, catalog=catalog, lists=lists)
+    form = BatchForm(
+        request.POST or None,
+        request.FILES or None,
+        catalog=catalog,
+        lists=lists,
+        organization=org,
+    )
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -104,6 +111,7 @@ def _batch_create(request: HttpRequest, form: BatchForm, lists: list):
         "mapping": form.cleaned_data["mapping"],
         "defaults": form.cleaned_data["defaults"],
         "created_by": request.user,
+        "campaign": form.cleaned_data.get("campaign"),
     }
     if form.cleaned_data.get("file"):
         return batches.batch_create_csv(upload=form.cleaned_data["file"], **common)
@@ -201,6 +209,7 @@ def _schedule_fields(form) -> dict:
         "cron": data["cron"] or None,
         "interval_minutes": data["interval_minutes"],
         "timezone_name": data["timezone"],
+        **({"campaign": data.get("campaign")} if "campaign" in form.fields else {}),
     }
 
 
@@ -210,7 +219,10 @@ def _schedule_fields(form) -> dict:
 def schedule_list(request: HttpRequest) -> HttpResponse:
     org = request.principal.organization
     form = ScheduleForm(
-        request.POST or None, catalog=agent_catalog(), default_timezone=org.timezone
+        request.POST or None,
+        catalog=agent_catalog(),
+        default_timezone=org.timezone,
+        organization=org,
     )
     status = 200
     if request.method == "POST":
@@ -299,6 +311,8 @@ def schedule_edit(request: HttpRequest, schedule: RecurringSchedule) -> HttpResp
         initial=ScheduleEditForm.initial_of(schedule),
         catalog=agent_catalog(),
         default_timezone=schedule.timezone,
+        organization=schedule.organization,
+        campaign=schedule.campaign,
     )
     status = 200
     if request.method == "POST":
@@ -833,3 +847,27 @@ def recipe_switch(request: HttpRequest, recipe) -> HttpResponse:
         title = recipes.SPECS[kind].title
         messages.success(request, f"{title} switched {'on' if recipe.enabled else 'off'}.")
     return redirect("automation:recipe-list")
+
+
+@login_required
+@organization_required
+@require_GET
+def campaign_origins(request: HttpRequest, campaign_id) -> HttpResponse:
+    """The batches and schedules that name a campaign: a fragment of the campaign's page."""
+    org = request.principal.organization
+    campaign = campaign_get(organization=org, campaign_id=campaign_id)
+    batch_rows = list(
+        Batch.objects.filter(organization=org, campaign=campaign).order_by("-created_at")[:20]
+    )
+    schedule_rows = list(
+        RecurringSchedule.objects.filter(organization=org, campaign=campaign).order_by("name")
+    )
+    return render(
+        request,
+        "automation/_campaign_origins.html",
+        {
+            "campaign": campaign,
+            "batches": batch_rows,
+            "schedules": schedule_rows,
+        },
+    )
