@@ -1,11 +1,18 @@
-"""The mail pages (namespace ``mail``)."""
+"""The mail pages (namespace ``mail``) and the public tracking links (namespace ``mail-public``)."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from agents.mail import views
 
 app_name = "mail"
 
-urlpatterns: list = []
+urlpatterns: list = [
+    path("email/tracking/", views.tracking_settings, name="settings"),
+]
 
 # Public: the tracking pixel and links a mail client follows, and the bounce mailbox's inbound
 # endpoint; each request proves itself with a signed token.
-public_patterns: list = []
+public_patterns: list = [
+    path("m/o/<str:token>.gif", views.open_pixel, name="open"),
+    path("m/c/<str:token>/", views.click, name="click"),
+]

@@ -1,0 +1,96 @@
+"""The mail pages: the open pixel and click links recipients' mail programs fetch (public), and
+the organization's tracking settings.
+
+The public views are reached without logging in and answer with one or two small queries: the
+message by its token, then the event.  The pixel answers the same GIF whatever the token (it
+never tells whether a token exists); a click link whose signature does not match its message
+and destination is a plain 404 page, never a redirect, so the site cannot be used to send
+people anywhere a link of ours did not name.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from agents.mail import machines, services, tracking
+from agents.mail.forms import FIELD_NAMES, TrackingSettingsForm
+from neonhub.core.auth import page_requires
+from neonhub.core.clientip import client_address
+from neonhub.core.errors import InvalidInput
+from neonhub.core.views_util import organization_required
+
+
+def _hit(request: HttpRequest) -> machines.Hit:
+    return machines.Hit(
+        method=request.method or "GET",
+        address=client_address(request),
+        user_agent=request.headers.get("User-Agent", ""),
+        at=timezone.now(),
+    )
+
+
+def _no_cache(response: HttpResponse) -> HttpResponse:
+    response["Cache-Control"] = "no-store, no-cache, must-revalidate, private, max-age=0"
+    response["Pragma"] = "no-cache"
+    response["Expires"] = "0"
+    response["Referrer-Policy"] = "no-referrer"
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@require_http_methods(["GET", "HEAD"])
+def open_pixel(request: HttpRequest, token: str) -> HttpResponse:
+    services.open_hit(token=token, hit=_hit(request))
+    return _no_cache(HttpResponse(tracking.PIXEL_GIF, content_type="image/gif"))
+
+
+@require_http_methods(["GET", "HEAD"])
+def click(request: HttpRequest, token: str) -> HttpResponse:
+    destination = tracking.click_destination(
+        token=token, url=request.GET.get("u", ""), signature=request.GET.get("s", "")
+    )
+    if destination is None:
+        return _no_cache(render(request, "mail/link_invalid.html", status=404))
+    services.click_hit(token=token, url=destination, hit=_hit(request))
+    return _no_cache(HttpResponseRedirect(destination))
+
+
+@login_required
+@organization_required
+@page_requires(
+    "manage",
+    "look at the email tracking settings but not change them",
+    methods=("GET", "POST"),
+    reads=("GET",),
+)
+def tracking_settings(request: HttpRequest) -> HttpResponse:
+    principal = request.principal
+    current = services.tracking_settings_of(organization=principal.organization)
+    read_only = not principal.can_manage
+    if request.method == "POST":
+        form = TrackingSettingsForm(request.POST)
+    else:
+        form = TrackingSettingsForm(initial=TrackingSettingsForm.initial_from(current))
+    if read_only:
+        for each in form.fields.values():
+            each.disabled = True
+    context = {"form": form, "read_only": read_only, "current": current}
+    if request.method == "GET":
+        return render(request, "mail/settings.html", context)
+    if form.is_valid():
+        try:
+            services.tracking_settings_save(
+                principal=principal, values=form.values(), request=request
+            )
+        except InvalidInput as exc:
+            for detail in exc.details or []:
+                form.add_error(FIELD_NAMES.get(detail.get("field", "")), detail.get("message"))
+        else:
+            messages.success(request, "Tracking settings saved; the next email sent obeys them.")
+            return redirect("mail:settings")
+    return render(request, "mail/settings.html", context, status=422)
