@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from agents.mail.models import EmailEvent, EmailMessage
 from neonhub.core.errors import NotFound
@@ -34,8 +34,10 @@ def contact_email_activity(*, organization: Organization, contact: Any) -> Query
     )
 
 
-def run_messages(*, organization: Organization, run_id: Any) -> QuerySet[EmailMessage]:
-    """The emails one run sent (or tried to), in the order they were written."""
-    return EmailMessage.objects.filter(organization=organization, run_id=run_id).order_by(
-        "created_at"
-    )
+def run_messages(
+    *, organization: Organization, run_id: Any, lineage_id: Any = None
+) -> QuerySet[EmailMessage]:
+    """The emails one run sent (or tried to), in the order they were written; with
+    ``lineage_id``, also those its lineage wrote (a Retry reuses the first run's rows)."""
+    match = Q(run_id=run_id) | Q(lineage_id=lineage_id) if lineage_id else Q(run_id=run_id)
+    return EmailMessage.objects.filter(match, organization=organization).order_by("created_at")

@@ -8,6 +8,8 @@ app_name = "mail"
 
 urlpatterns: list = [
     path("email/tracking/", views.tracking_settings, name="settings"),
+    path("email/messages/<uuid:message_id>/", views.message_detail, name="message"),
+    path("email/runs/<uuid:run_id>/emails/", views.run_emails, name="run-emails"),
 ]
 
 # Public: the tracking pixel and links a mail client follows, and the bounce mailbox's inbound

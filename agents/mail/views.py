@@ -10,6 +10,8 @@ people anywhere a link of ours did not name.
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -17,12 +19,15 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from agents.mail import machines, services, tracking
+from agents.mail import machines, selectors, services, tracking
 from agents.mail.forms import FIELD_NAMES, TrackingSettingsForm
 from neonhub.core.auth import page_requires
 from neonhub.core.clientip import client_address
 from neonhub.core.errors import InvalidInput
 from neonhub.core.views_util import organization_required
+from runs.selectors import run_get
+
+RUN_EMAILS_SHOWN = 200
 
 
 def _hit(request: HttpRequest) -> machines.Hit:
@@ -94,3 +99,46 @@ def tracking_settings(request: HttpRequest) -> HttpResponse:
             messages.success(request, "Tracking settings saved; the next email sent obeys them.")
             return redirect("mail:settings")
     return render(request, "mail/settings.html", context, status=422)
+
+
+@login_required
+@organization_required
+@require_http_methods(["GET"])
+def run_emails(request: HttpRequest, run_id: UUID) -> HttpResponse:
+    """What happened to the emails of one run (opens, clicks, bounces...): an htmx fragment for
+    the run page of an email send."""
+    organization = request.principal.organization
+    run = run_get(organization=organization, run_id=run_id)
+    rows = selectors.run_messages(
+        organization=organization, run_id=run.id, lineage_id=run.lineage_id
+    )
+    shown = list(rows[: RUN_EMAILS_SHOWN + 1])
+    return render(
+        request,
+        "mail/_run_emails.html",
+        {
+            "run": run,
+            "rows": shown[:RUN_EMAILS_SHOWN],
+            "more": len(shown) > RUN_EMAILS_SHOWN,
+        },
+    )
+
+
+@login_required
+@organization_required
+@require_http_methods(["GET"])
+def message_detail(request: HttpRequest, message_id: UUID) -> HttpResponse:
+    """One email and everything that happened to it, newest first."""
+    organization = request.principal.organization
+    message = selectors.message_get(organization=organization, message_id=message_id)
+    events = selectors.message_events(organization=organization, message_id=message.pk)[:500]
+    rows = [
+        {
+            "event": event,
+            "why": machines.REASON_LABELS.get((event.detail or {}).get("reason", ""), "")
+            if event.machine
+            else "",
+        }
+        for event in events
+    ]
+    return render(request, "mail/message_detail.html", {"message": message, "rows": rows})

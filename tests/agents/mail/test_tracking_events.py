@@ -265,3 +265,40 @@ def test_selectors_stay_in_the_organization(org, other_org, sent, contact):
     assert not selectors.contact_email_activity(organization=other_org, contact=contact).exists()
     with pytest.raises(NotFound):
         selectors.message_events(organization=other_org, message_id=sent.pk)
+
+
+# --- where a person sees them ------------------------------------------------------------------
+
+
+def test_run_fragment_and_message_page_show_what_happened(owner_client, org, sent, contact):
+    from tests.factories import AgentRunFactory
+
+    run = AgentRunFactory(organization=org, agent="email", intent="send", status="completed")
+    EmailMessage.objects.filter(pk=sent.pk).update(run_id=run.pk)
+    services.event_record(
+        message=sent, kind="open", machine=True, detail={"reason": "apple_privacy"}
+    )
+    services.event_record(message=sent, kind="click", url="https://shop.example.com/sale")
+    fragment = owner_client.get(f"/email/runs/{run.pk}/emails/").content.decode()
+    assert "ann@example.org" in fragment and "1 open, 0 clicks" in fragment
+    page = owner_client.get(f"/email/messages/{sent.pk}/").content.decode()
+    assert "Apple Mail Privacy Protection loaded the images" in page
+    assert "https://shop.example.com/sale" in page and "the person" in page
+
+
+def test_run_fragment_says_what_to_expect_when_empty(owner_client, org):
+    from tests.factories import AgentRunFactory
+
+    run = AgentRunFactory(organization=org, agent="email", intent="send", status="completed")
+    assert (
+        "No emails recorded" in owner_client.get(f"/email/runs/{run.pk}/emails/").content.decode()
+    )
+
+
+def test_another_organizations_message_and_run_are_404(client, other_org, sent):
+    from tests.factories import AgentRunFactory, MembershipFactory
+
+    client.force_login(MembershipFactory(organization=other_org).user)
+    run = AgentRunFactory(organization=sent.organization, agent="email", intent="send")
+    assert client.get(f"/email/messages/{sent.pk}/").status_code == 404
+    assert client.get(f"/email/runs/{run.pk}/emails/").status_code == 404
