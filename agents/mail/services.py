@@ -346,7 +346,7 @@ def tracking_settings_save(
         chosen.utm_source = parsed.utmSource
         chosen.utm_medium = parsed.utmMedium
         chosen.save()
-        changes = audit.changes_between(before, parsed.model_dump())
+        changes = audit.changes_between(_audited(before), _audited(parsed.model_dump()))
         if changes:
             audit.audit_record(
                 action="settings.email_tracking",
@@ -358,6 +358,20 @@ def tracking_settings_save(
                 request=request,
             )
     return parsed
+
+
+# The audit log reads these names as words ("Track opens: Yes → No").
+_AUDIT_NAMES = {
+    "opens": "track_opens",
+    "clicks": "track_clicks",
+    "utm": "add_utm_parameters",
+    "utmSource": "utm_source",
+    "utmMedium": "utm_medium",
+}
+
+
+def _audited(values: dict) -> dict:
+    return {_AUDIT_NAMES[name]: value for name, value in values.items()}
 
 
 def tracking_settings_parse(raw: Any) -> EmailTrackingSettings:

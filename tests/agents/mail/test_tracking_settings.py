@@ -31,7 +31,7 @@ def test_owner_switches_opens_off_and_it_is_audited(owner_client, org):
     assert (chosen.track_opens, chosen.track_clicks, chosen.add_utm) == (False, True, True)
     assert chosen.utm_source == "newsletter"
     event = AuditEvent.objects.get(organization=org, action="settings.email_tracking")
-    assert event.changes["opens"] == [True, False]
+    assert event.changes == {"track_opens": [True, False], "utm_source": ["neonhub", "newsletter"]}
     assert "saved" in owner_client.get(URL).content.decode()
 
 
