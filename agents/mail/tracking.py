@@ -51,8 +51,9 @@ class Tracking:
         return self.opens or self.clicks or bool(self.utm)
 
 
-def link_signature(*, token: str, url: str) -> str:
-    return salted_hmac(SALT, f"{token}\n{url}", algorithm="sha256").hexdigest()[:32]
+def link_signature(*, token: str, url: str, secret: str | None = None) -> str:
+    value = f"{token}\n{url}"
+    return salted_hmac(SALT, value, secret=secret, algorithm="sha256").hexdigest()[:32]
 
 
 def click_url(*, token: str, url: str) -> str:
@@ -69,9 +70,12 @@ def click_destination(*, token: str, url: str, signature: str) -> str | None:
     """The destination of a click link, or ``None`` when the link is not one we signed."""
     if not url or not signature or not _web(url):
         return None
-    if not constant_time_compare(link_signature(token=token, url=url), signature):
-        return None
-    return url
+    # Signed with the current key, or an old one still accepted (SECRET_KEY_FALLBACKS).
+    for secret in (settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", ())):
+        expected = link_signature(token=token, url=url, secret=secret)
+        if constant_time_compare(expected, signature):
+            return url
+    return None
 
 
 def with_utm(url: str, utm: dict[str, str]) -> str:

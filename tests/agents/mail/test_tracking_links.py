@@ -171,3 +171,13 @@ def test_campaign_own_utm_name_is_used(org, record, campaign):
     out = services.message_prepare(organization=org, record=record, message=message())
     query = parse_qs(urlsplit(destination(hrefs(out["html"])[0])[0]).query)
     assert query["utm_campaign"] == ["spring26"]
+
+
+def test_links_signed_with_an_old_key_still_work_while_it_is_a_fallback(record, settings):
+    url = "https://shop.example.com/sale"
+    signature = tracking.link_signature(token=record.token, url=url)
+    settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY]
+    settings.SECRET_KEY = "a-new-key-" + "x" * 50
+    assert tracking.click_destination(token=record.token, url=url, signature=signature) == url
+    settings.SECRET_KEY_FALLBACKS = []
+    assert tracking.click_destination(token=record.token, url=url, signature=signature) is None
