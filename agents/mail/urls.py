@@ -10,6 +10,11 @@ urlpatterns: list = [
     path("email/tracking/", views.tracking_settings, name="settings"),
     path("email/messages/<uuid:message_id>/", views.message_detail, name="message"),
     path("email/runs/<uuid:run_id>/emails/", views.run_emails, name="run-emails"),
+    path(
+        "email/contacts/<uuid:contact_id>/activity/",
+        views.contact_activity,
+        name="contact-activity",
+    ),
 ]
 
 # Public: the tracking pixel and links a mail client follows, and the bounce mailbox's inbound

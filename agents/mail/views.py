@@ -19,6 +19,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from agents.audience.selectors import contact_get
 from agents.mail import machines, selectors, services, tracking
 from agents.mail.forms import FIELD_NAMES, TrackingSettingsForm
 from neonhub.core.auth import page_requires
@@ -28,6 +29,7 @@ from neonhub.core.views_util import organization_required
 from runs.selectors import run_get
 
 RUN_EMAILS_SHOWN = 200
+CONTACT_EVENTS_SHOWN = 50
 
 
 def _hit(request: HttpRequest) -> machines.Hit:
@@ -132,7 +134,29 @@ def message_detail(request: HttpRequest, message_id: UUID) -> HttpResponse:
     organization = request.principal.organization
     message = selectors.message_get(organization=organization, message_id=message_id)
     events = selectors.message_events(organization=organization, message_id=message.pk)[:500]
-    rows = [
+    return render(
+        request, "mail/message_detail.html", {"message": message, "rows": _event_rows(events)}
+    )
+
+
+@login_required
+@organization_required
+@require_http_methods(["GET"])
+def contact_activity(request: HttpRequest, contact_id: UUID) -> HttpResponse:
+    """The latest things that happened to one contact's emails: an htmx fragment for the
+    contact's page."""
+    organization = request.principal.organization
+    contact = contact_get(organization=organization, contact_id=contact_id)
+    events = selectors.contact_email_activity(organization=organization, contact=contact)
+    return render(
+        request,
+        "mail/_contact_activity.html",
+        {"contact": contact, "rows": _event_rows(events[:CONTACT_EVENTS_SHOWN])},
+    )
+
+
+def _event_rows(events) -> list[dict]:
+    return [
         {
             "event": event,
             "why": machines.REASON_LABELS.get((event.detail or {}).get("reason", ""), "")
@@ -141,4 +165,3 @@ def message_detail(request: HttpRequest, message_id: UUID) -> HttpResponse:
         }
         for event in events
     ]
-    return render(request, "mail/message_detail.html", {"message": message, "rows": rows})

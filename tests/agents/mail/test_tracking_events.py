@@ -302,3 +302,12 @@ def test_another_organizations_message_and_run_are_404(client, other_org, sent):
     run = AgentRunFactory(organization=sent.organization, agent="email", intent="send")
     assert client.get(f"/email/messages/{sent.pk}/").status_code == 404
     assert client.get(f"/email/runs/{run.pk}/emails/").status_code == 404
+
+
+def test_contact_fragment_lists_the_contacts_email_events(owner_client, org, sent, contact):
+    url = f"/email/contacts/{contact.pk}/activity/"
+    assert "Nothing yet" in owner_client.get(url).content.decode()
+    services.event_record(message=sent, kind="click", url="https://shop.example.com/sale")
+    fragment = owner_client.get(url).content.decode()
+    assert "Spring is here" in fragment and "Clicked" in fragment
+    assert f"/email/messages/{sent.pk}/" in fragment
