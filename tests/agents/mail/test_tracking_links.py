@@ -181,3 +181,15 @@ def test_links_signed_with_an_old_key_still_work_while_it_is_a_fallback(record, 
     assert tracking.click_destination(token=record.token, url=url, signature=signature) == url
     settings.SECRET_KEY_FALLBACKS = []
     assert tracking.click_destination(token=record.token, url=url, signature=signature) is None
+
+
+def test_outlook_conditional_comments_survive(org, record):
+    html = (
+        "<!doctype html><html><body><!--[if mso | IE]><table><tr><td><![endif]-->"
+        '<a href="https://shop.example.com/">Shop</a><!--[if mso | IE]></td></tr></table>'
+        "<![endif]--></body></html>"
+    )
+    out = services.message_prepare(organization=org, record=record, message=message(html=html))
+    assert "<!--[if mso | IE]><table><tr><td><![endif]-->" in out["html"]
+    assert "<!--[if mso | IE]></td></tr></table><![endif]-->" in out["html"]
+    assert out["html"].count("/m/c/") == 1
