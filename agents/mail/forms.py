@@ -37,12 +37,12 @@ class TrackingSettingsForm(forms.Form):
     )
     utm_source = forms.CharField(
         max_length=100,
-        label="utm_source",
+        label="Source (utm_source)",
         help_text="Where the visit came from, as your analytics shows it (e.g. newsletter).",
     )
     utm_medium = forms.CharField(
         max_length=100,
-        label="utm_medium",
+        label="Medium (utm_medium)",
         help_text="The kind of channel (usually email).",
     )
 
