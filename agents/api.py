@@ -23,6 +23,8 @@ from agents import executor, services
 from agents.audience import policy
 from agents.audience.policy import ComplianceSettings
 from agents.campaigns.selectors import campaign_for_field
+from agents.mail import services as mail_services
+from agents.mail.schemas import EmailTrackingSettings
 from agents.registry import all_agents
 from agents.schemas import (
     ActionIn,
@@ -289,6 +291,27 @@ def compliance_get(request: HttpRequest):
 @requires("manage")
 def compliance_put(request: HttpRequest, body: ComplianceSettings):
     return policy.compliance_settings_save(principal=request.auth, values=body, request=request)
+
+
+@settings_router.get(
+    "/email-tracking",
+    response=EmailTrackingSettings,
+    summary="What the organization's emails track: opens, clicks, UTM parameters (everyone)",
+)
+def email_tracking_get(request: HttpRequest):
+    return mail_services.tracking_settings_of(organization=request.auth.organization)
+
+
+@settings_router.put(
+    "/email-tracking",
+    response=EmailTrackingSettings,
+    summary="Replace the email tracking settings (owners and admins); bad values are 422 naming the field",
+)
+@requires("manage")
+def email_tracking_put(request: HttpRequest, body: EmailTrackingSettings):
+    return mail_services.tracking_settings_save(
+        principal=request.auth, values=body, request=request
+    )
 
 
 @settings_router.get(

@@ -91,6 +91,12 @@ def _campaign(org):
     return campaign_create(organization=org, name=f"Theirs {uuid.uuid4().hex[:8]}")
 
 
+def _email_message(org):
+    from agents.mail.services import message_record
+
+    return message_record(organization=org, to="theirs@example.com", subject="Theirs")
+
+
 FOREIGN_OBJECTS: dict[str, Callable] = {
     "run_id": lambda org: AgentRunFactory(organization=org).id,
     "connector_id": lambda org: ConnectorFactory(organization=org).id,
@@ -113,6 +119,7 @@ FOREIGN_OBJECTS: dict[str, Callable] = {
     "rule_id": _alert_rule,
     "destination_id": _alert_destination,
     "campaign_id": lambda org: _campaign(org).id,
+    "message_id": lambda org: _email_message(org).id,
 }
 
 # Parameters that are not object ids (an action name, a token) get a plain value.
@@ -127,4 +134,6 @@ PLAIN_VALUES: dict[str, str] = {
 # tests/agents/automation/test_webhooks.py checks that each answers 404 for an unknown id.
 # The password reset link names a user and a signed token, not an organization's object
 # (tests/neonhub/core/test_password_reset.py checks that a used link is refused).
-PUBLIC_PREFIXES: tuple[str, ...] = ("hooks/", "password-reset/")
+# An email's open pixel answers the same image for any token, never telling whether it exists
+# (tests/agents/mail/test_tracking_events.py checks that an unknown one records nothing).
+PUBLIC_PREFIXES: tuple[str, ...] = ("hooks/", "password-reset/", "m/o/")

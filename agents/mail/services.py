@@ -1,22 +1,38 @@
-"""Writing the record of each email, before it is sent and once it was.
+"""Writing the record of each email, before it is sent and once it was, and what happened to it.
 
-``message_prepare`` is called by the Email agent for every message it is about to send: it
-writes (or, on a Retry, finds) the ``EmailMessage`` and returns the message to hand to the
-SMTP connector.  ``message_sent`` and ``message_failed`` record what the connector answered.
+The Email agent calls ``message_record`` for every message it is about to send (it writes or,
+on a Retry, finds the ``EmailMessage``), then ``message_prepare`` (the message to hand to the
+SMTP connector, with the organization's tracking added), then ``message_sent`` or
+``message_failed`` with what the connector answered.  ``event_record`` writes one thing that
+happened to a message (an open, a click, a bounce, ...) and keeps the message's counters in
+step; the pixel and click views, bounces, replies and unsubscribes all go through it.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 import secrets
 import uuid
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
+from pydantic import ValidationError
 
 from agents.audience.models import Contact
-from agents.mail.models import EmailMessage, MailSettings, MessageStatus
+from agents.mail import machines, tracking
+from agents.mail.models import EmailEvent, EmailMessage, EventKind, MailSettings, MessageStatus
+from agents.mail.schemas import EmailTrackingSettings
+from agents.mail.verp import return_path_for
+from neonhub.core import audit
+from neonhub.core.errors import InvalidInput
 from neonhub.core.models import Organization
+
+logger = logging.getLogger(__name__)
 
 
 def mail_settings(organization: Organization) -> MailSettings:
@@ -69,10 +85,27 @@ def message_record(
 
 
 def message_prepare(*, organization: Organization, record: EmailMessage, message: dict) -> dict:
-    """The message to send for ``record``: tracking and the return path added."""
-    from agents.mail.verp import return_path_for  # the return path (bounces' part)
-
-    prepared = dict(message)
+    """The message to send for ``record``: the open pixel, the signed click links and the UTM
+    parameters the organization's settings ask for, the ``X-NeonHub-Message`` header and the
+    VERP return path."""
+    chosen = mail_settings(organization)
+    utm: dict[str, str] = {}
+    if chosen.add_utm:
+        campaign = record.campaign if record.campaign_id else None
+        utm = {
+            "utm_source": chosen.utm_source,
+            "utm_medium": chosen.utm_medium,
+            "utm_campaign": campaign.utm_name if campaign is not None else "",
+            "utm_content": record.variant,
+        }
+        utm = {name: value for name, value in utm.items() if value}
+    prepared = tracking.instrument(
+        message,
+        tracking.Tracking(
+            token=record.token, opens=chosen.track_opens, clicks=chosen.track_clicks, utm=utm
+        ),
+    )
+    # The message's own return path (VERP), so a bounce names the message it answers.
     prepared["return_path"] = return_path_for(organization=organization, record=record)
     return prepared
 
@@ -100,7 +133,7 @@ def _uuid(value: Any) -> uuid.UUID | None:
         return None
 
 
-# event_record: B1's version replaces this at merge
+# --- what happened to a message -----------------------------------------------------------------
 
 
 def event_record(
@@ -111,36 +144,21 @@ def event_record(
     url: str = "",
     user_agent: str = "",
     detail: dict | None = None,
-    at=None,
-):
-    """Record what happened to ``message`` and keep its counters, times and status in step."""
-    # Imported here so this stand-in touches nothing above it in the module.
-    from django.db.models import F, Value
-    from django.db.models.functions import Coalesce
+    at: datetime | None = None,
+) -> EmailEvent:
+    """Record that ``kind`` happened to ``message`` and keep the message's counters in step.
 
-    from agents.mail.models import EmailEvent
-
+    The event carries the message's contact and campaign.  A person's open adds to ``opens``
+    and sets ``first_opened_at``; a machine's (``machine=True``) adds to ``machine_opens``
+    only; clicks likewise (a person's click also means the message was opened).  A bounce's
+    ``detail["kind"]`` is "hard" (the default: the message is marked bounced) or "soft"
+    (counted in ``soft_bounces``).  A complaint marks the message complained; a reply and an
+    unsubscribe set ``replied_at`` / ``unsubscribed_at`` the first time.
+    """
+    if kind not in EventKind.values:
+        raise InvalidInput.for_field("kind", f"one of {', '.join(EventKind.values)}")
     at = at or timezone.now()
     detail = dict(detail or {})
-    counters = {("open", False): "opens", ("open", True): "machine_opens"}
-    counters |= {("click", False): "clicks", ("click", True): "machine_clicks"}
-    first_at = {"open": "first_opened_at", "click": "first_clicked_at", "reply": "replied_at"}
-    changes: dict = {}
-    if (kind, machine) in counters:
-        changes[counters[(kind, machine)]] = F(counters[(kind, machine)]) + 1
-    if kind in first_at and not machine:
-        changes[first_at[kind]] = Coalesce(first_at[kind], Value(at))
-    if kind == "bounce" and detail.get("kind") == "hard":
-        changes.update(bounced_at=Value(at), bounce_kind=Value("hard"))
-        changes["status"] = Value(MessageStatus.BOUNCED)
-    elif kind == "bounce":
-        changes.update(bounced_at=Value(at), bounce_kind=Value("soft"))
-        changes["soft_bounces"] = F("soft_bounces") + 1
-    elif kind == "complaint":
-        changes.update(complained_at=Coalesce("complained_at", Value(at)))
-        changes["status"] = Value(MessageStatus.COMPLAINED)
-    elif kind == "unsubscribe":
-        changes["unsubscribed_at"] = Coalesce("unsubscribed_at", Value(at))
     with transaction.atomic():
         event = EmailEvent.objects.create(
             organization_id=message.organization_id,
@@ -154,6 +172,225 @@ def event_record(
             detail=detail,
             at=at,
         )
+        changes = _counter_changes(kind=kind, machine=machine, detail=detail, at=at)
         if changes:
             EmailMessage.objects.filter(pk=message.pk).update(**changes)
     return event
+
+
+def _first(name: str, at: datetime) -> Coalesce:
+    return Coalesce(F(name), Value(at))
+
+
+def _counter_changes(*, kind: str, machine: bool, detail: dict, at: datetime) -> dict:
+    if kind == EventKind.OPEN:
+        if machine:
+            return {"machine_opens": F("machine_opens") + 1}
+        return {"opens": F("opens") + 1, "first_opened_at": _first("first_opened_at", at)}
+    if kind == EventKind.CLICK:
+        if machine:
+            return {"machine_clicks": F("machine_clicks") + 1}
+        return {
+            "clicks": F("clicks") + 1,
+            "first_clicked_at": _first("first_clicked_at", at),
+            "first_opened_at": _first("first_opened_at", at),
+        }
+    if kind == EventKind.BOUNCE:
+        if detail.get("kind") == "soft":
+            return {"soft_bounces": F("soft_bounces") + 1, "bounce_kind": "soft"}
+        return {"status": MessageStatus.BOUNCED, "bounced_at": at, "bounce_kind": "hard"}
+    if kind == EventKind.COMPLAINT:
+        return {"status": MessageStatus.COMPLAINED, "complained_at": at}
+    if kind == EventKind.REPLY:
+        return {"replied_at": _first("replied_at", at)}
+    return {"unsubscribed_at": _first("unsubscribed_at", at)}  # unsubscribe
+
+
+# The fields the pixel and the click link need of a message: one small query per request.
+_HIT_FIELDS = ("id", "organization_id", "contact_id", "campaign_id", "sent_at", "token")
+
+
+def open_hit(*, token: str, hit: machines.Hit) -> EmailEvent | None:
+    """The open pixel was fetched: an open event (a machine's when the rules say so), or
+    nothing for a token that is not a message's."""
+    message = EmailMessage.objects.filter(token=token).only(*_HIT_FIELDS).first()
+    if message is None:
+        return None
+    hit = dataclasses.replace(hit, sent_at=message.sent_at)
+    reason = machines.machine_reason(hit, kind=EventKind.OPEN)
+    return event_record(
+        message=message,
+        kind=EventKind.OPEN,
+        machine=bool(reason),
+        user_agent=hit.user_agent,
+        detail={"reason": reason} if reason else None,
+        at=hit.at,
+    )
+
+
+def click_hit(*, token: str, url: str, hit: machines.Hit) -> EmailEvent | None:
+    """A verified click link was followed: a click event, or nothing for an unknown token.
+
+    Several different links of one message followed within ``machines.BURST_SECONDS`` are a
+    scanner's: this click and the earlier ones of the burst become machine clicks.
+    """
+    message = EmailMessage.objects.filter(token=token).only(*_HIT_FIELDS).first()
+    if message is None:
+        return None
+    hit = dataclasses.replace(hit, sent_at=message.sent_at)
+    reason = machines.machine_reason(hit, kind=EventKind.CLICK)
+    with transaction.atomic():
+        if not reason:
+            burst = list(
+                EmailEvent.objects.filter(
+                    message=message,
+                    kind=EventKind.CLICK,
+                    at__gte=hit.at - timedelta(seconds=machines.BURST_SECONDS),
+                )
+                .exclude(url=url[:2000])
+                .values_list("id", "machine")
+            )
+            if burst:
+                reason = "burst"
+                _reclassify_burst(message, [pk for pk, machine in burst if not machine])
+        return event_record(
+            message=message,
+            kind=EventKind.CLICK,
+            machine=bool(reason),
+            url=url,
+            user_agent=hit.user_agent,
+            detail={"reason": reason} if reason else None,
+            at=hit.at,
+        )
+
+
+def _reclassify_burst(message: EmailMessage, event_ids: list[int]) -> None:
+    """Earlier clicks of a burst, counted as a person's, become the machine's they were."""
+    if not event_ids:
+        return
+    EmailEvent.objects.filter(pk__in=event_ids).update(machine=True, detail={"reason": "burst"})
+    EmailMessage.objects.filter(pk=message.pk).update(
+        clicks=F("clicks") - len(event_ids), machine_clicks=F("machine_clicks") + len(event_ids)
+    )
+    first = (
+        EmailEvent.objects.filter(message=message, kind=EventKind.CLICK, machine=False)
+        .order_by("at")
+        .values_list("at", flat=True)
+        .first()
+    )
+    EmailMessage.objects.filter(pk=message.pk).update(first_clicked_at=first)
+
+
+def unsubscribed_by_link(*, organization_id: Any, address: str) -> EmailEvent | None:
+    """A person unsubscribed with the link of an email: an ``unsubscribe`` event on the latest
+    message sent to that address in the organization (none when we never sent one)."""
+    message = (
+        EmailMessage.objects.filter(organization_id=organization_id, to=address.strip().lower())
+        .exclude(status__in=[MessageStatus.PENDING, MessageStatus.FAILED])
+        .order_by(F("sent_at").desc(nulls_last=True), "-created_at")
+        .first()
+    )
+    if message is None:
+        return None
+    return event_record(message=message, kind=EventKind.UNSUBSCRIBE)
+
+
+def suppression_saved(sender: Any, instance: Any, created: bool = False, **kwargs: Any) -> None:
+    """``post_save`` of a suppression: an unsubscribe through an email's link is an event of
+    that email, recorded once the unsubscribe is saved (it never fails because of this)."""
+    if not created or instance.channel != "email" or instance.source != "unsubscribe_link":
+        return
+    organization_id, address = instance.organization_id, instance.address
+
+    def record() -> None:
+        try:
+            unsubscribed_by_link(organization_id=organization_id, address=address)
+        except Exception:  # the person is unsubscribed all the same; the event is a report
+            logger.exception("unsubscribe event not recorded for organization %s", organization_id)
+
+    transaction.on_commit(record)
+
+
+# --- the organization's tracking settings -------------------------------------------------------
+
+
+def tracking_settings_of(*, organization: Organization) -> EmailTrackingSettings:
+    return _as_settings(mail_settings(organization))
+
+
+def _as_settings(chosen: MailSettings) -> EmailTrackingSettings:
+    return EmailTrackingSettings(
+        opens=chosen.track_opens,
+        clicks=chosen.track_clicks,
+        utm=chosen.add_utm,
+        utmSource=chosen.utm_source,
+        utmMedium=chosen.utm_medium,
+    )
+
+
+def tracking_settings_save(
+    *, principal: Any, values: dict | EmailTrackingSettings, request: Any = None
+) -> EmailTrackingSettings:
+    """Replace the organization's tracking choices; the next message sent obeys them.
+
+    Bad values raise ``InvalidInput`` naming the field; the change is audited
+    (``settings.email_tracking``) in the same transaction.
+    """
+    parsed = (
+        values if isinstance(values, EmailTrackingSettings) else tracking_settings_parse(values)
+    )
+    organization = principal.organization
+    with transaction.atomic():
+        chosen, _ = MailSettings.objects.select_for_update().get_or_create(
+            organization=organization
+        )
+        before = _as_settings(chosen).model_dump()
+        chosen.track_opens = parsed.opens
+        chosen.track_clicks = parsed.clicks
+        chosen.add_utm = parsed.utm
+        chosen.utm_source = parsed.utmSource
+        chosen.utm_medium = parsed.utmMedium
+        chosen.save()
+        changes = audit.changes_between(_audited(before), _audited(parsed.model_dump()))
+        if changes:
+            audit.audit_record(
+                action="settings.email_tracking",
+                principal=principal,
+                organization=organization,
+                target=organization,
+                target_label="Email tracking settings",
+                changes=changes,
+                request=request,
+            )
+    return parsed
+
+
+# The audit log reads these names as words ("Track opens: Yes → No").
+_AUDIT_NAMES = {
+    "opens": "track_opens",
+    "clicks": "track_clicks",
+    "utm": "add_utm_parameters",
+    "utmSource": "utm_source",
+    "utmMedium": "utm_medium",
+}
+
+
+def _audited(values: dict) -> dict:
+    return {_AUDIT_NAMES[name]: value for name, value in values.items()}
+
+
+def tracking_settings_parse(raw: Any) -> EmailTrackingSettings:
+    """Settings from a dict; bad values raise ``InvalidInput`` naming the field."""
+    try:
+        return EmailTrackingSettings.model_validate(raw or {})
+    except ValidationError as exc:
+        details = [
+            {
+                "field": ".".join(str(p) for p in err["loc"]) or "emailTracking",
+                "message": err["msg"].removeprefix("Value error, "),
+            }
+            for err in exc.errors(include_url=False, include_input=False)
+        ]
+        raise InvalidInput(
+            "; ".join(f"{d['field']}: {d['message']}" for d in details), details=details
+        ) from None
