@@ -106,7 +106,9 @@ def message_prepare(*, organization: Organization, record: EmailMessage, message
         ),
     )
     # The message's own return path (VERP), so a bounce names the message it answers.
-    prepared["return_path"] = return_path_for(organization=organization, record=record)
+    return_path = return_path_for(organization=organization, record=record)
+    if return_path:
+        prepared["return_path"] = return_path
     return prepared
 
 
