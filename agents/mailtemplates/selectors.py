@@ -1,0 +1,107 @@
+"""Reads for email templates.  Every function takes the organization (or an object of it)."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db.models import Count, QuerySet
+
+from agents.audience.models import Contact
+from agents.mailtemplates.models import EmailTemplate
+from neonhub.core.models import Organization
+from neonhub.core.pagination import Page, keyset_page
+from neonhub.core.selectors import organization_object_get
+
+# How many of the newest contacts are read to learn which attributes an organization's
+# contacts have (the variables a template may use).
+ATTRIBUTE_SAMPLE = 500
+CONTACT_VARIABLES = ("first_name", "last_name", "name", "email", "phone", "unsubscribe_url")
+
+
+def _users() -> list:
+    """The relations other apps point at templates with (sequence steps, A/B tests): found
+    from the model, as templates may not import those apps."""
+    return [
+        rel
+        for rel in EmailTemplate._meta.related_objects
+        if (rel.one_to_many or rel.one_to_one) and rel.related_model is not EmailTemplate
+    ]
+
+
+def template_list(*, organization: Organization) -> QuerySet[EmailTemplate]:
+    """The organization's templates by name, each with ``uses``: how many rows of other
+    apps (sequence steps, A/B tests) use it."""
+    qs = EmailTemplate.objects.filter(organization=organization).select_related("created_by")
+    counts = {f"_uses_{rel.name}": Count(rel.name, distinct=True) for rel in _users()}
+    return qs.annotate(**counts).order_by("name")
+
+
+def uses_of(template: EmailTemplate) -> list[tuple[str, int]]:
+    """From ``template_list``'s counts: [(what, how many)]."""
+    found = []
+    for rel in _users():
+        count = getattr(template, f"_uses_{rel.name}", 0) or 0
+        if count:
+            meta = rel.related_model._meta
+            found.append(
+                (str(meta.verbose_name if count == 1 else meta.verbose_name_plural), count)
+            )
+    return found
+
+
+def template_page(
+    *, organization: Organization, cursor: str | None = None, limit: int = 50
+) -> Page[EmailTemplate]:
+    """Newest first, with a cursor (the API's list)."""
+    return keyset_page(
+        EmailTemplate.objects.filter(organization=organization), cursor=cursor, limit=limit
+    )
+
+
+def template_get(*, organization: Organization, template_id: uuid.UUID) -> EmailTemplate:
+    return organization_object_get(
+        EmailTemplate.objects.all(), organization=organization, pk=template_id, what="Template"
+    )
+
+
+def template_uses(*, template: EmailTemplate) -> list[tuple[str, int]]:
+    """What uses this template: [(what, how many)], e.g. [("sequence steps", 2)]."""
+    found = []
+    for rel in _users():
+        count = rel.related_model._base_manager.filter(**{rel.field.name: template}).count()
+        if count:
+            meta = rel.related_model._meta
+            found.append(
+                (str(meta.verbose_name if count == 1 else meta.verbose_name_plural), count)
+            )
+    return found
+
+
+def template_variables(*, organization: Organization) -> list[str]:
+    """The placeholders a template can use: the contact fields, the unsubscribe link, and every
+    attribute seen on the organization's newest contacts."""
+    seen: set[str] = set()
+    rows = (
+        Contact.objects.filter(organization=organization, erased_at__isnull=True)
+        .order_by("-created_at")
+        .values_list("attributes", flat=True)[:ATTRIBUTE_SAMPLE]
+    )
+    for attributes in rows:
+        if isinstance(attributes, dict):
+            seen.update(str(k) for k in attributes)
+    return [*CONTACT_VARIABLES, *sorted(seen - set(CONTACT_VARIABLES))]
+
+
+def contact_choices(
+    *, organization: Organization, search: str = "", limit: int = 50
+) -> list[Contact]:
+    """Contacts to preview as: matching ``search`` (name, email, phone), newest first."""
+    from agents.audience.selectors import contact_filter
+
+    return list(contact_filter(organization=organization, search=search[:100])[:limit])
+
+
+def contact_for_preview(*, organization: Organization, contact_id: uuid.UUID) -> Contact:
+    from agents.audience.selectors import contact_get
+
+    return contact_get(organization=organization, contact_id=contact_id)
