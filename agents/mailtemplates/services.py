@@ -241,7 +241,10 @@ def template_render(*, template: EmailTemplate, values: dict[str, Any]) -> Compi
     subject, missing_subject = fill(compiled.subject, values)
     html, missing_html = fill(compiled.html, values, escape=True)
     text, missing_text = fill(compiled.text, values)
-    missing = tuple(dict.fromkeys(missing_subject + missing_html + missing_text))
+    # The sender fills these for everyone: never missing, even where no value was given here.
+    missing = tuple(
+        n for n in dict.fromkeys(missing_subject + missing_html + missing_text) if n not in ALWAYS_FILLED
+    )
     return Compiled(subject=subject, html=html, text=text, missing=missing)
 
 
@@ -435,7 +438,8 @@ def content_clean(content: Any) -> tuple[dict[str, str], list[dict[str, str]]]:
             problems.append(
                 {"field": f"content.{key}", "message": f"at most {CONTENT_LIMITS[key]} characters"}
             )
-        cleaned[key] = text
+        if text:  # an empty field is left out: the layout shows nothing there
+            cleaned[key] = text
     for key in URL_FIELDS:
         problem = _web_address(cleaned.get(key, ""))
         if problem:
