@@ -322,7 +322,8 @@ def _walk(node: Tag, out: _TextWriter, list_kind: str = "") -> None:
             out.flush()
             title = _inline_text(child)
             if title:
-                out.block(f"{title}\n{('=' if name == 'h1' else '-') * len(title)}")
+                # No underline: its length would no longer match once placeholders are filled.
+                out.block(title)
         elif name == "li":
             number += 1
             out.flush()
@@ -350,7 +351,7 @@ def _link(tag: Tag, out: _TextWriter) -> None:
 
 
 def html_to_text(html: str) -> str:
-    """The plain-text part of an email: headings underlined, paragraphs apart, list items
+    """The plain-text part of an email: headings and paragraphs a blank line apart, list items
     with a dash or number, links as ``text (url)`` and the button as ``label: url``; hidden
     preview text, styles and images left out."""
     soup = BeautifulSoup(html, "html.parser")

@@ -81,7 +81,7 @@ def test_text_part_has_headings_paragraphs_lists_links_and_the_button():
         }
     )
     text = services.template_compile(template=template).text
-    assert text.startswith("Big news\n========\n\nFirst paragraph.\n\nSecond with a link (https://example.com/a).")
+    assert text.startswith("Big news\n\nFirst paragraph.\n\nSecond with a link (https://example.com/a).")
     assert "- one\n- two" in text and "1. first\n2. second" in text
     assert "Shop now: https://shop.example.com" in text and "Acme Inc, 1 Main St" in text
     assert "<" not in text and "mso" not in text and "News for" not in text
