@@ -243,7 +243,9 @@ def template_render(*, template: EmailTemplate, values: dict[str, Any]) -> Compi
     text, missing_text = fill(compiled.text, values)
     # The sender fills these for everyone: never missing, even where no value was given here.
     missing = tuple(
-        n for n in dict.fromkeys(missing_subject + missing_html + missing_text) if n not in ALWAYS_FILLED
+        n
+        for n in dict.fromkeys(missing_subject + missing_html + missing_text)
+        if n not in ALWAYS_FILLED
     )
     return Compiled(subject=subject, html=html, text=text, missing=missing)
 

@@ -93,7 +93,9 @@ def test_preview_as_a_contact_fills_their_values(api, org, other_org):
     assert any("{{plan}}" in w for w in defaults["warnings"]) is False  # plan is an attribute
     foreign = ContactFactory(organization=other_org, email="x@example.org")
     assert (
-        api.get(f"/email-templates/{template_id}/preview", {"contact_id": str(foreign.id)}).status_code
+        api.get(
+            f"/email-templates/{template_id}/preview", {"contact_id": str(foreign.id)}
+        ).status_code
         == 404
     )
 

@@ -25,7 +25,9 @@ def test_each_starter_compiles_to_responsive_html_with_a_text_part(layout):
     assert compiled.html.startswith("<!doctype html>")
     assert "@media only screen" in compiled.html  # MJML's responsive columns
     assert "{{first_name|there}}" in compiled.html and "{{unsubscribe_url}}" in compiled.html
-    assert compiled.text.startswith(("Hi {{first_name|there}}", services.STARTERS[layout].get("heading") or "Hi"))
+    assert compiled.text.startswith(
+        ("Hi {{first_name|there}}", services.STARTERS[layout].get("heading") or "Hi")
+    )
     assert "Unsubscribe ({{unsubscribe_url}})" in compiled.text
     assert compiled.subject == "News for {{first_name|you}}"
 
@@ -62,8 +64,14 @@ def test_placeholders_survive_everywhere_even_with_special_defaults():
         assert placeholder in compiled.html
     assert 'href="{{page_url}}"' in compiled.html and "Just for {{first_name|you}}" in compiled.html
     rendered = services.template_render(
-        template=template, values={"code": "A<1>", "page_url": "https://x.example/p", "cta_url": "https://x.example", "image_id": "7",
-                "unsubscribe_url": "https://hub.example/u/1"}
+        template=template,
+        values={
+            "code": "A<1>",
+            "page_url": "https://x.example/p",
+            "cta_url": "https://x.example",
+            "image_id": "7",
+            "unsubscribe_url": "https://hub.example/u/1",
+        },
     )
     assert "Hi Tom &amp; Jerry" in rendered.html and "A&lt;1&gt;" in rendered.html
     assert "{{" not in rendered.html and rendered.missing == ()
@@ -81,7 +89,9 @@ def test_text_part_has_headings_paragraphs_lists_links_and_the_button():
         }
     )
     text = services.template_compile(template=template).text
-    assert text.startswith("Big news\n\nFirst paragraph.\n\nSecond with a link (https://example.com/a).")
+    assert text.startswith(
+        "Big news\n\nFirst paragraph.\n\nSecond with a link (https://example.com/a)."
+    )
     assert "- one\n- two" in text and "1. first\n2. second" in text
     assert "Shop now: https://shop.example.com" in text and "Acme Inc, 1 Main St" in text
     assert "<" not in text and "mso" not in text and "News for" not in text
@@ -94,7 +104,10 @@ def test_the_preheader_is_hidden_in_html_and_left_out_of_the_text():
 
 
 def test_advanced_mjml_compiles_and_a_broken_one_names_the_mjml_field():
-    good = _template(advanced=True, mjml="<mjml><mj-body><mj-section><mj-column><mj-text>Hey {{first_name|you}}</mj-text></mj-column></mj-section></mj-body></mjml>")
+    good = _template(
+        advanced=True,
+        mjml="<mjml><mj-body><mj-section><mj-column><mj-text>Hey {{first_name|you}}</mj-text></mj-column></mj-section></mj-body></mjml>",
+    )
     assert "Hey {{first_name|you}}" in services.template_compile(template=good).html
     bad = _template(advanced=True, mjml="<mjml><mj-body><mj-section>")
     with pytest.raises(InvalidInput) as exc:
@@ -118,5 +131,7 @@ def test_contact_values_split_the_name_and_add_attributes(org):
         "first_name": "Ada", "last_name": "Lovelace King", "name": "Ada Lovelace King",
         "email": "ada@example.org", "plan": "Pro", "visits": "3",
     }  # fmt: skip
-    nameless = ContactFactory(organization=org, name="", email="x@example.org", attributes={"first_name": "Xi"})
+    nameless = ContactFactory(
+        organization=org, name="", email="x@example.org", attributes={"first_name": "Xi"}
+    )
     assert services.contact_values(nameless)["first_name"] == "Xi"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.urls import reverse
 
 from agents import results
 from agents.mailtemplates import services
@@ -45,7 +46,11 @@ def test_write_template_creates_a_template_with_the_builtin_writer(run_intent, o
     run = run_intent(
         "email",
         "write-template",
-        {"topic": "spring garden sale", "ctaUrl": "https://shop.example.com/spring", "layout": "product"},
+        {
+            "topic": "spring garden sale",
+            "ctaUrl": "https://shop.example.com/spring",
+            "layout": "product",
+        },
     )
     assert run.status == "completed", run.error_context
     template = EmailTemplate.objects.get(organization=org)
@@ -67,7 +72,9 @@ def test_write_template_into_an_existing_template_keeps_its_name_and_image(run_i
         organization=org, name="Mine", layout="newsletter",
         content={"heading": "Old", "image_url": "https://cdn.example.com/a.png", "body": "Old text"},
     )  # fmt: skip
-    run = run_intent("email", "write-template", {"topic": "autumn news", "templateId": str(template.id)})
+    run = run_intent(
+        "email", "write-template", {"topic": "autumn news", "templateId": str(template.id)}
+    )
     assert run.status == "completed", run.error_context
     template.refresh_from_db()
     assert template.name == "Mine" and template.layout == "newsletter"
@@ -81,7 +88,11 @@ def test_write_template_with_a_foreign_or_unknown_template_is_refused_before_a_r
     for template_id in (str(foreign.id), "not-an-id"):
         response = api.post(
             "/runs",
-            {"agent": "email", "intent": "write-template", "payload": {"topic": "x", "templateId": template_id}},
+            {
+                "agent": "email",
+                "intent": "write-template",
+                "payload": {"topic": "x", "templateId": template_id},
+            },
         )
         assert response.status_code == 422, response.json()
         fields = [d["field"] for d in response.json()["error"]["details"]]
@@ -132,10 +143,16 @@ def test_send_needs_a_template_or_a_subject_and_body(api, org):
     )
     assert response.status_code == 422, response.json()
     assert "templateId" in response.json()["error"]["message"]
-    foreign = EmailTemplate.objects.create(organization=OrganizationFactory(), name="Theirs", subject="S")
+    foreign = EmailTemplate.objects.create(
+        organization=OrganizationFactory(), name="Theirs", subject="S"
+    )
     response = api.post(
         "/runs",
-        {"agent": "email", "intent": "send", "payload": {"templateId": str(foreign.id), "recipients": ["a@example.org"]}},
+        {
+            "agent": "email",
+            "intent": "send",
+            "payload": {"templateId": str(foreign.id), "recipients": ["a@example.org"]},
+        },
     )
     assert response.status_code == 422
     assert [d["field"] for d in response.json()["error"]["details"]] == ["payload.templateId"]
@@ -152,7 +169,11 @@ def test_a_template_with_a_placeholder_nobody_fills_is_refused_before_a_run(api,
     )
     response = api.post(
         "/runs",
-        {"agent": "email", "intent": "send", "payload": {"templateId": str(template.id), "recipients": ["a@example.org"]}},
+        {
+            "agent": "email",
+            "intent": "send",
+            "payload": {"templateId": str(template.id), "recipients": ["a@example.org"]},
+        },
     )
     assert response.status_code == 422, response.json()
     assert "{{code}}" in response.json()["error"]["details"][0]["message"]
@@ -160,3 +181,11 @@ def test_a_template_with_a_placeholder_nobody_fills_is_refused_before_a_run(api,
         from agents.library.email import SendIn, send_preview
 
         send_preview(SendIn(templateId=str(template.id), recipients=["a@example.org"]), org)
+
+
+def test_the_run_page_links_to_the_written_template(run_intent, owner_client):
+    run = run_intent("email", "write-template", {"topic": "winter menu", "name": "Winter"})
+    template = EmailTemplate.objects.get(name="Winter")
+    page = owner_client.get(reverse("runs:detail", args=[run.id])).content.decode()
+    assert "Email template “Winter”" in page
+    assert reverse("mailtemplates:detail", args=[template.id]) in page

@@ -36,7 +36,10 @@ def test_new_from_a_starter_then_edit_and_save(owner_client, org):
     )  # fmt: skip
     assert saved.status_code == 302
     template.refresh_from_db()
-    assert template.layout == "newsletter" and template.content == {"heading": "Big day", "body": "Text"}
+    assert template.layout == "newsletter" and template.content == {
+        "heading": "Big day",
+        "body": "Text",
+    }
 
 
 def test_a_bad_field_comes_back_next_to_it(owner_client, make_template):
@@ -51,7 +54,9 @@ def test_a_bad_field_comes_back_next_to_it(owner_client, make_template):
     assert template.layout == "announcement"
 
 
-def test_the_live_preview_shows_the_typed_text_escaped_in_a_sandboxed_frame(owner_client, make_template):
+def test_the_live_preview_shows_the_typed_text_escaped_in_a_sandboxed_frame(
+    owner_client, make_template
+):
     template = make_template()
     fragment = owner_client.post(
         reverse("mailtemplates:live", args=[template.id]),
@@ -72,7 +77,9 @@ def test_the_live_preview_shows_the_typed_text_escaped_in_a_sandboxed_frame(owne
 def test_preview_as_a_contact(owner_client, org, make_template):
     make_template(content={"heading": "For {{first_name|you}}", "body": "Plan: {{plan|none}}"})
     template = EmailTemplate.objects.get()
-    ada = ContactFactory(organization=org, name="Ada L", email="ada@example.org", attributes={"plan": "Pro"})
+    ada = ContactFactory(
+        organization=org, name="Ada L", email="ada@example.org", attributes={"plan": "Pro"}
+    )
     ContactFactory(organization=org, name="Bob", email="bob@example.org")
     url = reverse("mailtemplates:preview", args=[template.id])
     page = owner_client.get(url, {"contact": str(ada.id)}).content.decode()
@@ -99,15 +106,27 @@ def test_duplicate_and_delete(owner_client, org, make_template):
 def test_viewers_look_but_do_not_change(viewer_client, make_template):
     template = make_template()
     assert viewer_client.get(reverse("mailtemplates:detail", args=[template.id])).status_code == 200
-    assert viewer_client.post(reverse("mailtemplates:duplicate", args=[template.id])).status_code == 403
-    assert viewer_client.post(reverse("mailtemplates:delete", args=[template.id])).status_code == 403
-    assert viewer_client.post(reverse("mailtemplates:new"), {"name": "x", "layout": "letter"}).status_code == 403
+    assert (
+        viewer_client.post(reverse("mailtemplates:duplicate", args=[template.id])).status_code
+        == 403
+    )
+    assert (
+        viewer_client.post(reverse("mailtemplates:delete", args=[template.id])).status_code == 403
+    )
+    assert (
+        viewer_client.post(
+            reverse("mailtemplates:new"), {"name": "x", "layout": "letter"}
+        ).status_code
+        == 403
+    )
 
 
 def test_another_organizations_template_is_a_404(owner_client):
     other = EmailTemplate.objects.create(organization=OrganizationFactory(), name="Theirs")
     for name in ("detail", "preview", "delete"):
-        assert owner_client.get(reverse(f"mailtemplates:{name}", args=[other.id])).status_code == 404
+        assert (
+            owner_client.get(reverse(f"mailtemplates:{name}", args=[other.id])).status_code == 404
+        )
     assert owner_client.post(reverse("mailtemplates:duplicate", args=[other.id])).status_code == 404
 
 
@@ -122,7 +141,11 @@ def test_send_a_test_to_me_starts_an_email_run(owner_client, owner, org, make_te
     )  # fmt: skip
     page = run_now(owner_client.post, url, follow=True).content.decode()
     run = AgentRun.objects.get()
-    assert run.agent == "email" and run.intent == "send" and run.input["templateId"] == str(template.id)
+    assert (
+        run.agent == "email"
+        and run.intent == "send"
+        and run.input["templateId"] == str(template.id)
+    )
     assert run.input["recipients"][0]["email"] == owner.email
     assert reverse("runs:detail", args=[run.id]) in page
     run.refresh_from_db()
