@@ -101,6 +101,15 @@ STARTERS: dict[str, dict[str, str]] = {
 }
 
 
+# A new template's subject, so a test can be sent straight away.
+STARTER_SUBJECTS: dict[str, str] = {
+    Layout.NEWSLETTER: "This month at a glance",
+    Layout.ANNOUNCEMENT: "Something new for you, {{first_name|there}}",
+    Layout.LETTER: "A note for you, {{first_name|there}}",
+    Layout.PRODUCT: "Meet our newest product",
+}
+
+
 @dataclass(frozen=True)
 class Compiled:
     """A compiled template: placeholders kept (``template_compile``) or filled
@@ -528,7 +537,7 @@ def template_create(
         changes={
             "name": name,
             "layout": layout,
-            "subject": subject,
+            "subject": subject or (STARTER_SUBJECTS.get(layout, "") if content is None else ""),
             "preheader": preheader,
             "content": dict(STARTERS.get(layout, {})) if content is None else content,
             "advanced": advanced,

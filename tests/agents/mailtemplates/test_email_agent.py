@@ -189,3 +189,50 @@ def test_the_run_page_links_to_the_written_template(run_intent, owner_client):
     page = owner_client.get(reverse("runs:detail", args=[run.id])).content.decode()
     assert "Email template “Winter”" in page
     assert reverse("mailtemplates:detail", args=[template.id]) in page
+
+
+def test_write_template_uses_the_language_model_when_there_is_one(run_intent, org):
+    import copy
+    import json
+    from pathlib import Path
+
+    import responses
+
+    fixture = (
+        Path(__file__).resolve().parents[2] / "fixtures" / "openai" / "chat_completion_json.json"
+    )
+    body = json.loads(fixture.read_text())
+    answer = {
+        "subject": "Your table is waiting",
+        "preheader": "Book before Friday",
+        "heading": "Winter menu <new>",
+        "body": "Hi {{first_name|there}},\n\nSoups, stews and **warm bread**.",
+        "buttonLabel": "Book a table",
+    }
+    body = copy.deepcopy(body)
+    body["choices"][0]["message"]["content"] = json.dumps(answer)
+    connector_create(
+        organization=org, provider="openai_compatible", name="OpenAI", mode="live",
+        credentials={"api_key": "sk-test-secret-4242"}, config={"model": "gpt-4o-mini"},
+    )  # fmt: skip
+    with responses.RequestsMock() as rsps:
+        rsps.add(responses.POST, "https://api.openai.com/v1/chat/completions", json=body)
+        run = run_intent(
+            "email",
+            "write-template",
+            {"topic": "winter menu", "ctaUrl": "https://bistro.example/book"},
+        )
+        prompt = json.loads(rsps.calls[0].request.body)["messages"][1]["content"]
+    assert run.status == "completed", run.error_context
+    assert "winter menu" in prompt and run.output["generator"]["kind"] == "model"
+    template = EmailTemplate.objects.get()
+    assert (
+        template.subject == "Your table is waiting" and template.preheader == "Book before Friday"
+    )
+    assert template.content["button_label"] == "Book a table"
+    compiled = services.template_compile(template=template)
+    assert (
+        "Winter menu &lt;new&gt;" in compiled.html
+        and "<strong>warm bread</strong>" in compiled.html
+    )
+    assert "Book a table: https://bistro.example/book" in compiled.text

@@ -151,3 +151,23 @@ def test_send_a_test_to_me_starts_an_email_run(owner_client, owner, org, make_te
     run.refresh_from_db()
     assert run.status == "completed", run.error_context
     assert run.output["sent"] == 1 and run.output["sandbox"] is True
+
+
+def test_the_advanced_mode_starts_from_the_layouts_mjml_and_then_is_used(owner_client, org):
+    owner_client.post(reverse("mailtemplates:new"), {"name": "Raw", "layout": "letter"})
+    template = EmailTemplate.objects.get()
+    assert template.subject  # a starter subject, so a test can be sent at once
+    url = reverse("mailtemplates:detail", args=[template.id])
+    fields = {"name": "Raw", "layout": "letter", "subject": "S", "body": "Fields text"}
+    owner_client.post(url, {**fields, "advanced": "on", "mjml": ""})
+    template.refresh_from_db()
+    assert template.advanced and "<mjml" in template.mjml and "Fields text" in template.mjml
+    mjml = template.mjml.replace("Fields text", "Hand-written {{first_name|you}}")
+    owner_client.post(url, {**fields, "advanced": "on", "mjml": mjml})
+    page = owner_client.get(reverse("mailtemplates:preview", args=[template.id])).content.decode()
+    assert "Hand-written you" in page and "Fields text" not in page
+    broken = owner_client.post(url, {**fields, "advanced": "on", "mjml": "<mjml><mj-body>"})
+    assert (
+        broken.status_code == 422
+        and "could not be read" in broken.context["form"].errors["mjml"][0]
+    )
