@@ -19,33 +19,42 @@ CONTACT_VARIABLES = ("first_name", "last_name", "name", "email", "phone", "unsub
 
 
 def _users() -> list:
-    """The relations other apps point at templates with (sequence steps, A/B tests): found
-    from the model, as templates may not import those apps."""
+    """The relations other apps point at templates with (sequence steps, A/B tests), hidden
+    ones (``related_name="+"``) included: found from the model, as templates may not import
+    those apps."""
     return [
         rel
-        for rel in EmailTemplate._meta.related_objects
-        if (rel.one_to_many or rel.one_to_one) and rel.related_model is not EmailTemplate
+        for rel in EmailTemplate._meta.get_fields(include_hidden=True)
+        if rel.auto_created
+        and not rel.concrete
+        and (rel.one_to_many or rel.one_to_one)
+        and rel.related_model is not EmailTemplate
     ]
 
 
+def _label(rel, count: int) -> str:
+    meta = rel.related_model._meta
+    return str(meta.verbose_name if count == 1 else meta.verbose_name_plural)
+
+
 def template_list(*, organization: Organization) -> QuerySet[EmailTemplate]:
-    """The organization's templates by name, each with ``uses``: how many rows of other
-    apps (sequence steps, A/B tests) use it."""
-    qs = EmailTemplate.objects.filter(organization=organization).select_related("created_by")
-    counts = {f"_uses_{rel.name}": Count(rel.name, distinct=True) for rel in _users()}
-    return qs.annotate(**counts).order_by("name")
+    """The organization's templates by name."""
+    return EmailTemplate.objects.filter(organization=organization).order_by("name")
 
 
-def uses_of(template: EmailTemplate) -> list[tuple[str, int]]:
-    """From ``template_list``'s counts: [(what, how many)]."""
-    found = []
+def template_uses_of(templates: list[EmailTemplate]) -> dict:
+    """For a page of templates: {template id: [(what, how many)]}, one query per relation
+    (not per template)."""
+    found: dict = {t.pk: [] for t in templates}
     for rel in _users():
-        count = getattr(template, f"_uses_{rel.name}", 0) or 0
-        if count:
-            meta = rel.related_model._meta
-            found.append(
-                (str(meta.verbose_name if count == 1 else meta.verbose_name_plural), count)
-            )
+        column = rel.field.attname
+        counts = (
+            rel.related_model._base_manager.filter(**{f"{column}__in": list(found)})
+            .values(column)
+            .annotate(n=Count("pk"))
+        )
+        for row in counts:
+            found[row[column]].append((_label(rel, row["n"]), row["n"]))
     return found
 
 
@@ -66,15 +75,7 @@ def template_get(*, organization: Organization, template_id: uuid.UUID) -> Email
 
 def template_uses(*, template: EmailTemplate) -> list[tuple[str, int]]:
     """What uses this template: [(what, how many)], e.g. [("sequence steps", 2)]."""
-    found = []
-    for rel in _users():
-        count = rel.related_model._base_manager.filter(**{rel.field.name: template}).count()
-        if count:
-            meta = rel.related_model._meta
-            found.append(
-                (str(meta.verbose_name if count == 1 else meta.verbose_name_plural), count)
-            )
-    return found
+    return template_uses_of([template])[template.pk]
 
 
 def template_variables(*, organization: Organization) -> list[str]:

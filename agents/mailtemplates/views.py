@@ -39,7 +39,8 @@ def _form_errors(form, exc: NeonHubError) -> None:
 @require_GET
 def template_list(request: HttpRequest) -> HttpResponse:
     templates = list(selectors.template_list(organization=request.principal.organization))
-    rows = [{"t": t, "uses": selectors.uses_of(t)} for t in templates]
+    uses = selectors.template_uses_of(templates)
+    rows = [{"t": t, "uses": uses[t.pk]} for t in templates]
     return render(request, "mailtemplates/list.html", {"rows": rows})
 
 

@@ -171,3 +171,22 @@ def test_the_advanced_mode_starts_from_the_layouts_mjml_and_then_is_used(owner_c
         broken.status_code == 422
         and "could not be read" in broken.context["form"].errors["mjml"][0]
     )
+
+
+def test_the_list_shows_each_template_in_a_fixed_number_of_queries(
+    owner_client, org, django_assert_num_queries
+):
+    from tests.helpers import assert_same_queries_for_5_and_50
+
+    made = []
+
+    def make_rows(n):
+        for _ in range(n):
+            made.append(
+                EmailTemplate.objects.create(organization=org, name=f"T{len(made)}", subject="S")
+            )
+
+    page = assert_same_queries_for_5_and_50(
+        owner_client, reverse("mailtemplates:list"), make_rows, django_assert_num_queries
+    ).content.decode()
+    assert "T49" in page and "Not used yet" in page and "Announcement" not in page
