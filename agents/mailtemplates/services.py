@@ -550,7 +550,8 @@ def template_create(
 def template_update(*, template: EmailTemplate, **changes: Any) -> EmailTemplate:
     """Change some fields; nothing is saved unless all of them are right.  Turning the
     advanced mode on with no MJML starts it from the layout's."""
-    if changes.get("advanced") and not (changes.get("mjml") or template.mjml).strip():
+    given = changes.get("mjml")
+    if changes.get("advanced") and not (template.mjml if given is None else given).strip():
         draft = EmailTemplate(
             **{f.attname: getattr(template, f.attname) for f in template._meta.concrete_fields}
         )
