@@ -23,7 +23,6 @@ from urllib.parse import urlsplit
 
 import mjml
 import nh3
-from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 from django.template import Context, Engine
@@ -33,7 +32,9 @@ from markdown_it import MarkdownIt
 from agents.audience.models import Contact
 from agents.audience.unsubscribe import unsubscribe_url
 from agents.mailtemplates.models import EmailTemplate, Layout
+from agents.mailtemplates.plaintext import html_to_text
 from agents.mailtemplates.selectors import template_uses
+from agents.mailtemplates.starters import STARTER_SUBJECTS, STARTERS
 from agents.writer import PLACEHOLDER_RE
 from neonhub.core.errors import Conflict, InvalidInput
 from neonhub.core.models import Organization
@@ -62,52 +63,6 @@ URL_FIELDS = ("image_url", "button_url")
 CONTACT_FIELDS = ("first_name", "last_name", "name", "email", "phone")
 # Filled by the sender for everyone, whatever the contact holds.
 ALWAYS_FILLED = ("email", "unsubscribe_url")
-
-STARTERS: dict[str, dict[str, str]] = {
-    Layout.NEWSLETTER: {
-        "heading": "This month at a glance",
-        "body": "Hi {{first_name|there}},\n\nHere is what is new this month.\n\n"
-        "- **The first story**: one or two sentences about it.\n"
-        "- **The second story**: what changed, and why it matters.\n\n"
-        "Thanks for reading!",
-        "button_label": "Read more",
-        "button_url": "https://example.com",
-        "footer": "You get this newsletter because you signed up on our website.",
-    },
-    Layout.ANNOUNCEMENT: {
-        "heading": "Something new is here",
-        "body": "Hi {{first_name|there}},\n\nWe have just launched something we think you "
-        "will like. Here is what it does for you, in one sentence.",
-        "button_label": "See what's new",
-        "button_url": "https://example.com",
-        "footer": "",
-    },
-    Layout.LETTER: {
-        "heading": "",
-        "body": "Hi {{first_name|there}},\n\nWrite your letter here, as you would write "
-        "to one person.\n\nBest wishes,  \nThe team",
-        "footer": "",
-    },
-    Layout.PRODUCT: {
-        "heading": "Meet our newest product",
-        "body": "Hi {{first_name|there}},\n\nOne sentence on what it is, one on who it is "
-        "for, and one on why now.",
-        "image_url": "https://placehold.co/600x400.png",
-        "image_alt": "The product",
-        "button_label": "Shop now",
-        "button_url": "https://example.com",
-        "footer": "",
-    },
-}
-
-
-# A new template's subject, so a test can be sent straight away.
-STARTER_SUBJECTS: dict[str, str] = {
-    Layout.NEWSLETTER: "This month at a glance",
-    Layout.ANNOUNCEMENT: "Something new for you, {{first_name|there}}",
-    Layout.LETTER: "A note for you, {{first_name|there}}",
-    Layout.PRODUCT: "Meet our newest product",
-}
 
 
 @dataclass(frozen=True)
@@ -257,118 +212,6 @@ def template_render(*, template: EmailTemplate, values: dict[str, Any]) -> Compi
         if n not in ALWAYS_FILLED
     )
     return Compiled(subject=subject, html=html, text=text, missing=missing)
-
-
-# --- the plain-text part -------------------------------------------------------------------------
-
-_BLOCKS = {
-    "p", "div", "table", "tbody", "thead", "tr", "td", "th", "ul", "ol", "blockquote", "pre",
-    "section", "article", "center",
-}  # fmt: skip
-_HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
-_SKIP = {"head", "style", "script", "title", "img"}
-
-
-class _TextWriter:
-    """Blocks of text; list items follow each other line by line, other blocks a blank line apart."""
-
-    def __init__(self) -> None:
-        self.blocks: list[tuple[str, str]] = []
-        self.line: list[str] = []
-
-    def word(self, text: str) -> None:
-        self.line.append(text)
-
-    def block(self, text: str, kind: str = "") -> None:
-        self.flush()
-        self.blocks.append((text, kind))
-
-    def flush(self, kind: str = "") -> None:
-        text = re.sub(r"[ \t]+", " ", "".join(self.line))
-        text = "\n".join(part.strip() for part in text.split("\n")).strip()
-        if text and text not in ("-", "1."):
-            self.blocks.append((text, kind))
-        self.line = []
-
-    def result(self) -> str:
-        self.flush()
-        out = ""
-        for i, (text, kind) in enumerate(self.blocks):
-            if i:
-                out += "\n" if kind == "li" and self.blocks[i - 1][1] == "li" else "\n\n"
-            out += text
-        return out + "\n"
-
-
-def _hidden(tag: Tag) -> bool:
-    style = (tag.get("style") or "").replace(" ", "").lower()
-    return "display:none" in style
-
-
-def _is_button(tag: Tag) -> bool:
-    cell = tag.find_parent("td", class_="nh-button")
-    return cell is not None
-
-
-def _inline_text(tag: Tag) -> str:
-    return re.sub(r"\s+", " ", tag.get_text(" ")).strip()
-
-
-def _walk(node: Tag, out: _TextWriter, list_kind: str = "") -> None:
-    number = 0
-    for child in node.children:
-        if isinstance(child, Comment):
-            continue
-        if isinstance(child, NavigableString):
-            out.word(re.sub(r"\s+", " ", str(child)))
-            continue
-        if not isinstance(child, Tag) or child.name in _SKIP or _hidden(child):
-            continue
-        name = child.name
-        if name == "br":
-            out.word("\n")
-        elif name == "a":
-            _link(child, out)
-        elif name in _HEADINGS:
-            out.flush()
-            title = _inline_text(child)
-            if title:
-                # No underline: its length would no longer match once placeholders are filled.
-                out.block(title)
-        elif name == "li":
-            number += 1
-            out.flush()
-            out.word(f"{number}. " if list_kind == "ol" else "- ")
-            _walk(child, out)
-            out.flush("li")
-        elif name == "hr":
-            out.block("-" * 20)
-        elif name in _BLOCKS:
-            out.flush()
-            _walk(child, out, list_kind=name if name in ("ul", "ol") else "")
-            out.flush()
-        else:
-            _walk(child, out)
-
-
-def _link(tag: Tag, out: _TextWriter) -> None:
-    label, href = _inline_text(tag), (tag.get("href") or "").strip()
-    if _is_button(tag):
-        out.block(f"{label}: {href}" if href else label)
-    elif not href or href == label or not label:
-        out.word(label or href)
-    else:
-        out.word(f"{label} ({href.removeprefix('mailto:')})")
-
-
-def html_to_text(html: str) -> str:
-    """The plain-text part of an email: headings and paragraphs a blank line apart, list items
-    with a dash or number, links as ``text (url)`` and the button as ``label: url``; hidden
-    preview text, styles and images left out."""
-    soup = BeautifulSoup(html, "html.parser")
-    out = _TextWriter()
-    _walk(soup.body or soup, out)
-    return out.result()
 
 
 # --- contacts' values ------------------------------------------------------------------------------
