@@ -539,6 +539,22 @@ def _message_facts(output: dict) -> list[tuple[str, str]]:
     return [(label, _money(value) if label == "Cost" else value) for label, value in facts]
 
 
+def _template_written(output: dict, payload: dict) -> dict | None:
+    if not _text(output.get("templateId")) or not _text(output.get("templateName")):
+        return None
+    filled = set(writer.SEND_TIME_PLACEHOLDERS)
+    body = _text(output.get("body"))
+    return {
+        "template_id": output["templateId"],
+        "name": output["templateName"],
+        "subject": _text(output.get("subject")),
+        "preheader": _text(output.get("preheader")),
+        "heading": _text(output.get("heading")),
+        "body": placeholder_parts(body, filled=filled) if body else None,
+        "button": _text(output.get("buttonLabel")),
+    }
+
+
 def _money(value: str) -> str:
     try:
         amount = Decimal(value)
@@ -571,6 +587,7 @@ FAMILIES = {
     "subjects": Presenter("agents/results/email_subjects.html", _subjects),
     "ab_test": Presenter("agents/results/email_ab_test.html", _ab_test),
     "email_send": Presenter("agents/results/email_send.html", _email_send),
+    "template_written": Presenter("agents/results/email_template.html", _template_written),
     "post": Presenter("agents/results/social_post.html", _post),
     "hashtags": Presenter("agents/results/social_hashtags.html", _hashtags),
     "publish": Presenter("agents/results/social_publish.html", _publish),
@@ -590,6 +607,7 @@ INTENTS = {
     ("email", "optimize-subject"): "subjects",
     ("email", "ab-test"): "ab_test",
     ("email", "send"): "email_send",
+    ("email", "write-template"): "template_written",
     ("social", "generate-post"): "post",
     ("social", "optimize-caption"): "post",
     ("social", "hashtag-pack"): "hashtags",

@@ -97,6 +97,12 @@ def _email_message(org):
     return message_record(organization=org, to="theirs@example.com", subject="Theirs")
 
 
+def _email_template(org):
+    from agents.mailtemplates.models import EmailTemplate
+
+    return EmailTemplate.objects.create(organization=org, name="Theirs", subject="Theirs")
+
+
 FOREIGN_OBJECTS: dict[str, Callable] = {
     "run_id": lambda org: AgentRunFactory(organization=org).id,
     "connector_id": lambda org: ConnectorFactory(organization=org).id,
@@ -120,6 +126,7 @@ FOREIGN_OBJECTS: dict[str, Callable] = {
     "destination_id": _alert_destination,
     "campaign_id": lambda org: _campaign(org).id,
     "message_id": lambda org: _email_message(org).id,
+    "template_id": lambda org: _email_template(org).id,
 }
 
 # Parameters that are not object ids (an action name, a token) get a plain value.

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from agents import llm, writer
 from agents.audience.unsubscribe import unsubscribe_url
@@ -23,10 +23,21 @@ from agents.base import Agent, IntentInput, intent
 from agents.checks import Checks, brand_known, connector_ready
 from agents.context import RunContext
 from agents.mail import services as mail
+from agents.mailtemplates import selectors as template_selectors
+from agents.mailtemplates import services as templates
+from agents.mailtemplates.models import EmailTemplate
 from agents.models import ABTest
 from agents.selectors import brand_resolve
+from agents.text import clip
 from connectors.selectors import suppression_exists
-from neonhub.core.errors import ConnectorRejected, InvalidInput, OutcomeUnknown, PolicyBlocked
+from neonhub.core.errors import (
+    ConnectorRejected,
+    InvalidInput,
+    NotFound,
+    OutcomeUnknown,
+    PolicyBlocked,
+)
+from neonhub.core.ids import uuid_from
 from neonhub.core.models import Organization
 
 Tone = Literal["witty", "professional", "casual", "friendly", "authoritative"]
@@ -66,6 +77,52 @@ class OptimizeSubjectIn(IntentInput):
     createdById: str | None = None
 
 
+def _web_address(value: str | None) -> str | None:
+    value = (value or "").strip()
+    if not value:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError("must be a web address starting with http:// or https://")
+    return value
+
+
+class WriteTemplateIn(IntentInput):
+    topic: str = Field(min_length=1, max_length=300)
+    audience: str = Field(default="general", max_length=200)
+    tone: Tone = "friendly"
+    brandId: str = Field(default="default-brand", max_length=100)
+    layout: Literal["newsletter", "announcement", "letter", "product"] | None = Field(
+        default=None,
+        description="The starter layout (default: the template's own, or an announcement)",
+    )
+    templateId: str | None = Field(
+        default=None, max_length=64, description="A template to write into (its text replaced)"
+    )
+    name: str | None = Field(
+        default=None, max_length=200, description="The new template's name (default: the topic)"
+    )
+    ctaUrl: str | None = Field(
+        default=None,
+        max_length=2000,
+        description="Where the button goes (default: the brand's website)",
+    )
+    createdById: str | None = None
+
+    @field_validator("ctaUrl")
+    @classmethod
+    def _web_address(cls, value: str | None) -> str | None:
+        return _web_address(value)
+
+
+class TemplateCopyOut(BaseModel):
+    subject: str = Field(min_length=1, max_length=200)
+    preheader: str = Field(default="", max_length=200)
+    heading: str = Field(min_length=1, max_length=200)
+    body: str = Field(min_length=1, max_length=5000)
+    buttonLabel: str = Field(min_length=1, max_length=60)
+
+
 class Variant(IntentInput):
     subject: str = Field(min_length=1, max_length=300)
     body: str = Field(min_length=1, max_length=50_000)
@@ -98,9 +155,18 @@ class Recipient(IntentInput):
 
 
 class SendIn(IntentInput):
-    subject: str = Field(min_length=1, max_length=300)
-    body: str = Field(
-        min_length=1, max_length=100_000, description="Plain text with {{placeholders}}"
+    templateId: str | None = Field(
+        default=None,
+        max_length=64,
+        description="An email template: its subject, HTML and text part are sent "
+        "(instead of subject, body and html)",
+    )
+    subject: str | None = Field(default=None, min_length=1, max_length=300)
+    body: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=100_000,
+        description="Plain text with {{placeholders}}",
     )
     html: str | None = Field(default=None, max_length=300_000)
     recipients: list[Recipient] = Field(
@@ -127,6 +193,32 @@ class SendIn(IntentInput):
             else value
         )
 
+    @model_validator(mode="after")
+    def _template_or_text(self) -> SendIn:
+        if self.templateId is None and not (self.subject and self.body):
+            raise ValueError("give templateId, or a subject and a body")
+        return self
+
+
+def _template_filled(data: SendIn, organization: Organization) -> SendIn:
+    """With ``templateId``: subject, HTML and text part from the compiled template (its
+    ``{{placeholders}}`` filled per recipient like any other text)."""
+    if data.templateId is None:
+        return data
+    field = "payload.templateId"
+    try:
+        template = template_selectors.template_get(
+            organization=organization, template_id=uuid_from(data.templateId, field=field)
+        )
+    except NotFound:
+        raise InvalidInput.for_field(field, "no such email template") from None
+    compiled = templates.template_compile(template=template)
+    if not compiled.subject.strip():
+        raise InvalidInput.for_field(field, f"the template “{template.name}” has no subject yet")
+    return data.model_copy(
+        update={"subject": compiled.subject, "body": compiled.text, "html": compiled.html}
+    )
+
 
 class SequenceOut(BaseModel):
     class Email(BaseModel):
@@ -149,6 +241,7 @@ def send_preview(data: SendIn, organization) -> dict:
 
     A missing placeholder value is bad input here (422), as it would fail the run.
     """
+    data = _template_filled(data, organization)
     recipients = list({r.email: r for r in data.recipients}.values())
     first_index = {r.email: i for i, r in reversed(list(enumerate(data.recipients)))}
     items = []
@@ -293,6 +386,90 @@ class EmailAgent(Agent):
         ctx.metrics.update(suggestions=len(suggestions))
         return {"jobId": str(ctx.run_id), "suggestions": suggestions, **written.label()}
 
+    @intent(
+        "write-template",
+        WriteTemplateIn,
+        "Write an email template's subject, heading, text and button, and save the template",
+    )
+    def write_template(self, ctx: RunContext, data: WriteTemplateIn) -> dict:
+        voice = writer.Voice.of(brand_resolve(organization=ctx.organization, ref=data.brandId))
+        target = _template_target(data, ctx.organization)
+        link = data.ctaUrl or voice.website or "https://example.com"
+
+        def builtin() -> dict:
+            first = writer.email_sequence(
+                topic=data.topic, audience=data.audience, tone=data.tone,
+                objective="awareness", length=1, voice=voice, cta_url=link,
+            )[0]  # fmt: skip
+            lines = [line for line in first["body"].split("\n") if not line.endswith(link)]
+            body = "\n".join(lines).strip()
+            return {
+                "subject": first["subject"],
+                "preheader": clip(body.split("\n\n")[1] if "\n\n" in body else body, 90),
+                "heading": writer.title_form(data.topic),
+                "body": body,
+                "buttonLabel": "Find out more",
+            }
+
+        prompt = (
+            f"Write one marketing email about {data.topic!r} for {data.audience}, tone {data.tone}. "
+            "Give subject (under 70 characters), preheader (under 90), heading (under 60), body "
+            "(Markdown paragraphs; greet with {{first_name|there}}; no links, the button "
+            "carries the link) and buttonLabel (2-4 words). "
+            'Return {"subject": "...", "preheader": "...", "heading": "...", "body": "...", '
+            '"buttonLabel": "..."}'
+        )
+        with ctx.step("write template"):
+            written = llm.write(
+                ctx,
+                system=_system("an expert email marketer who writes clear, warm emails", voice),
+                prompt=prompt,
+                schema=TemplateCopyOut,
+                builtin=builtin,
+                temperature=0.7,
+                max_tokens=1200,
+                max_attempts=self.max_attempts,
+            )
+        copy = written.data
+        with ctx.step("save template"):
+            saved = templates.template_written_save(
+                organization=ctx.organization,
+                template=target,
+                name=(data.name or writer.title_form(data.topic))[:200],
+                layout=data.layout or "",
+                lineage_id=ctx.lineage_id,
+                subject=copy["subject"],
+                preheader=copy.get("preheader") or "",
+                content={
+                    **({} if target is None else dict(target.content or {})),
+                    "heading": copy["heading"],
+                    "body": copy["body"],
+                    "button_label": copy["buttonLabel"],
+                    "button_url": link,
+                },
+            )
+        ctx.metrics.update(templatesWritten=1)
+        return {
+            "jobId": str(ctx.run_id),
+            "templateId": str(saved.id),
+            "templateName": saved.name,
+            "layout": saved.layout,
+            "subject": saved.subject,
+            "preheader": saved.preheader,
+            "heading": copy["heading"],
+            "body": copy["body"],
+            "buttonLabel": copy["buttonLabel"],
+            **written.label(),
+        }
+
+    def preflight_write_template(
+        self, data: WriteTemplateIn, *, organization: Organization
+    ) -> None:
+        checks = Checks()
+        brand_known(checks, organization=organization, ref=data.brandId, field="payload.brandId")
+        checks.run(lambda: _template_target(data, organization))
+        checks.raise_any()
+
     @intent("ab-test", ABTestIn, "Create an A/B test of two or more email variants")
     def ab_test(self, ctx: RunContext, data: ABTestIn) -> dict:
         variants = [
@@ -329,6 +506,9 @@ class EmailAgent(Agent):
         """A usable SMTP connector, a known brand, and a value for every placeholder of every
         recipient (the run would refuse to send any of them otherwise)."""
         checks = Checks("The email was not sent")
+        data = checks.run(lambda: _template_filled(data, organization)) or data
+        if data.subject is None:  # the template could not be read: its message says why
+            checks.raise_any()
         brand_known(checks, organization=organization, ref=data.brandId, field="payload.brandId")
         templates = [data.subject, data.body, data.html or ""]
         for index, recipient in enumerate(data.recipients):
@@ -360,7 +540,9 @@ class EmailAgent(Agent):
         preview=send_preview,
     )
     def send(self, ctx: RunContext, data: SendIn) -> dict:
-
+        if data.templateId is not None:
+            with ctx.step("compile template"):
+                data = _template_filled(data, ctx.organization)
         with ctx.step("prepare recipients") as rec:
             recipients = list({r.email: r for r in data.recipients}.values())
             skipped = [
@@ -480,6 +662,19 @@ class EmailAgent(Agent):
         if html:
             message["html"] = html
         return message
+
+
+def _template_target(data: WriteTemplateIn, organization: Organization) -> EmailTemplate | None:
+    """The template write-template writes into, or None for a new one."""
+    if data.templateId is None:
+        return None
+    field = "payload.templateId"
+    try:
+        return template_selectors.template_get(
+            organization=organization, template_id=uuid_from(data.templateId, field=field)
+        )
+    except NotFound:
+        raise InvalidInput.for_field(field, "no such email template") from None
 
 
 def _system(role: str, voice: writer.Voice) -> str:
