@@ -10,6 +10,7 @@ from typing import Any
 from django import forms
 
 from agents.automation.sources import trigger_sources
+from agents.segments.forms import SegmentChoiceField
 
 JSON_HELP = 'A JSON object, e.g. {"to": "Phone"}'
 
@@ -70,17 +71,28 @@ class BatchForm(TaskForm):
     )
     field_order = ["task", "name", "file", "contact_list", "mapping", "defaults"]
 
-    def __init__(self, *args, lists: list, **kwargs):
+    def __init__(self, *args, lists: list, organization=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["contact_list"].choices = [("", "—")] + [
             (str(lst.pk), lst.name) for lst in lists
         ]
+        if organization is not None:
+            self.fields["segment"] = SegmentChoiceField(
+                organization=organization,
+                label="Or a segment",
+                empty_label="—",
+                help_text="The contacts matching it when the batch starts are copied into a new "
+                "contact list named “<segment> — <date time>”, and the batch runs over that list. "
+                "The number in brackets is how many match now.",
+            )
+            self.order_fields(["task", "name", "file", "contact_list", "segment"])
 
     def clean(self) -> dict:
         data = super().clean()
-        if bool(data.get("file")) == bool(data.get("contact_list")):
+        sources = [data.get("file"), data.get("contact_list"), data.get("segment")]
+        if sum(bool(s) for s in sources) != 1:
             raise forms.ValidationError(
-                "Upload a CSV file or choose a contact list (one of the two)."
+                "Upload a CSV file or choose a contact list or a segment (one of them)."
             )
         return data
 

@@ -72,7 +72,9 @@ def batch_list(request: HttpRequest) -> HttpResponse:
     org = request.principal.organization
     catalog = agent_catalog()
     lists = list(audience_selectors.contact_list_all(organization=org))
-    form = BatchForm(request.POST or None, request.FILES or None, catalog=catalog, lists=lists)
+    form = BatchForm(
+        request.POST or None, request.FILES or None, catalog=catalog, lists=lists, organization=org
+    )
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -107,6 +109,8 @@ def _batch_create(request: HttpRequest, form: BatchForm, lists: list):
     }
     if form.cleaned_data.get("file"):
         return batches.batch_create_csv(upload=form.cleaned_data["file"], **common)
+    if form.cleaned_data.get("segment"):
+        return batches.batch_create_segment(segment=form.cleaned_data["segment"], **common)
     chosen = next(lst for lst in lists if str(lst.pk) == form.cleaned_data["contact_list"])
     return batches.batch_create_list(contact_list=chosen, **common)
 
