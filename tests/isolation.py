@@ -83,6 +83,12 @@ def _recipe(org):
     return recipes_of(organization=org)[0]
 
 
+def _segment(org):
+    from agents.segments.services import segment_create
+
+    return segment_create(organization=org, name="Theirs", rules={}).id
+
+
 FOREIGN_OBJECTS: dict[str, Callable] = {
     "run_id": lambda org: AgentRunFactory(organization=org).id,
     "connector_id": lambda org: ConnectorFactory(organization=org).id,
@@ -104,6 +110,7 @@ FOREIGN_OBJECTS: dict[str, Callable] = {
     "grant_id": lambda org: OAuthGrantFactory(organization=org).id,
     "rule_id": _alert_rule,
     "destination_id": _alert_destination,
+    "segment_id": _segment,
 }
 
 # Parameters that are not object ids (an action name, a token) get a plain value.

@@ -195,11 +195,18 @@ def row_widgets(row: dict, choices: dict, errors: dict[str, str] | None = None) 
     if kind == "tag":
         tags = [(t, t) for t in choices.get("tags", [])]
         if tags:
-            widgets.append(_select("value", "Tag", [("", "Choose a tag…"), *tags], row.get("value", "")))
+            widgets.append(
+                _select("value", "Tag", [("", "Choose a tag…"), *tags], row.get("value", ""))
+            )
         else:
             widgets.append(
-                {"part": "value", "type": "text", "label": "Tag", "value": row.get("value", ""),
-                 "placeholder": "e.g. vip"}
+                {
+                    "part": "value",
+                    "type": "text",
+                    "label": "Tag",
+                    "value": row.get("value", ""),
+                    "placeholder": "e.g. vip",
+                }
             )
     if kind in ("field", "attribute") and op not in VALUELESS_OPS:
         number = op in ("greater_than", "less_than")
@@ -286,11 +293,12 @@ class SegmentChoiceField(forms.ModelChoiceField):
         self.with_counts = segment_list(organization=organization).count() <= COUNTS_UP_TO
         kwargs.setdefault("label", "Segment")
         kwargs.setdefault("empty_label", "Choose a segment…")
-        super().__init__(queryset=segment_list(organization=organization), required=required, **kwargs)
+        super().__init__(
+            queryset=segment_list(organization=organization), required=required, **kwargs
+        )
 
     def label_from_instance(self, obj: Segment) -> str:
         if not self.with_counts:
             return obj.name
         count = segment_count(segment=obj)
         return f"{obj.name} ({count} contact{'' if count == 1 else 's'})"
-

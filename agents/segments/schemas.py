@@ -15,7 +15,7 @@ from neonhub.core.schemas import In
 
 RULES_HELP = (
     '{"match": "all" | "any", "conditions": [...]}; each condition has a kind: '
-    'tag {op: has|has_not, value}, consent {channel: email|sms|whatsapp, '
+    "tag {op: has|has_not, value}, consent {channel: email|sms|whatsapp, "
     "op: granted|revoked|not_given}, field {field: name|email|phone|timezone, "
     "op: is_set|is_empty|contains|equals, value}, attribute {name, op: equals|contains|is_set|"
     "is_empty|greater_than|less_than, value}, created {days}, list {op: member|not_member, "

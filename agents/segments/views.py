@@ -103,7 +103,9 @@ def _save(request: HttpRequest, segment: Segment | None) -> HttpResponse:
         else:
             errors_to_form(form, exc.details, exc.message)
         if segment is not None:  # show the saved name in the heading, not the refused one
-            segment = selectors.segment_get(organization=segment.organization, segment_id=segment.pk)
+            segment = selectors.segment_get(
+                organization=segment.organization, segment_id=segment.pk
+            )
         return _builder(
             request,
             form=form,

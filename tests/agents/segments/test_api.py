@@ -88,7 +88,10 @@ def test_another_organizations_ids_are_refused(api, org, other_org, other_api):
     their_campaign = Campaign.objects.create(organization=other_org, name="Theirs")
     for condition, field in [
         ({"kind": "list", "op": "member", "list_id": str(their_list.pk)}, "list_id"),
-        ({"kind": "campaign", "op": "opened", "campaign_id": str(their_campaign.pk)}, "campaign_id"),
+        (
+            {"kind": "campaign", "op": "opened", "campaign_id": str(their_campaign.pk)},
+            "campaign_id",
+        ),
     ]:
         r = api.post("/segments", {"name": "Sneaky", "rules": {"conditions": [condition]}})
         assert r.status_code == 422

@@ -50,9 +50,9 @@ def test_fields_set_empty_contains_equals(org):
     assert names(org, {**field, "field": "name", "op": "contains", "value": "love"}) == [
         "Ada Lovelace"
     ]
-    assert names(
-        org, {**field, "field": "timezone", "op": "equals", "value": "europe/paris"}
-    ) == ["Bob"]
+    assert names(org, {**field, "field": "timezone", "op": "equals", "value": "europe/paris"}) == [
+        "Bob"
+    ]
     assert names(org, {**field, "field": "phone", "op": "is_empty"}) == ["Ada Lovelace"]
 
 
@@ -134,8 +134,11 @@ def test_campaign_received_opened_clicked_and_not_received(org, campaign):
     bounced = ContactFactory(organization=org, name="bounced")
     email_message(bounced, campaign=campaign, status=MessageStatus.BOUNCED)
     ContactFactory(organization=org, name="other campaign")
-    email_message(ContactFactory(organization=org, name="pending"), campaign=campaign,
-                  status=MessageStatus.PENDING)
+    email_message(
+        ContactFactory(organization=org, name="pending"),
+        campaign=campaign,
+        status=MessageStatus.PENDING,
+    )
     cond = {"kind": "campaign", "campaign_id": str(campaign.pk)}
     assert names(org, {**cond, "op": "received"}) == ["clicked", "got", "opened"]
     assert names(org, {**cond, "op": "opened"}) == ["clicked", "opened"]
@@ -228,7 +231,10 @@ def path_of(org, rules) -> str:
             },
             "rules.conditions.0.value",
         ),
-        ({"conditions": [{"kind": "list", "op": "member", "list_id": "nope"}]}, "rules.conditions.0.list_id"),
+        (
+            {"conditions": [{"kind": "list", "op": "member", "list_id": "nope"}]},
+            "rules.conditions.0.list_id",
+        ),
         (
             {"conditions": [{"kind": "campaign", "op": "opened"}]},
             "rules.conditions.0.campaign_id",
@@ -259,7 +265,12 @@ def test_another_organizations_list_or_campaign_is_refused(org, other_org):
 def test_clean_rules_are_normalised(org):
     rules = rules_clean(
         organization=org,
-        rules={"conditions": [{"kind": "created", "days": "30"}, {"kind": "tag", "op": "has", "value": " vip "}]},
+        rules={
+            "conditions": [
+                {"kind": "created", "days": "30"},
+                {"kind": "tag", "op": "has", "value": " vip "},
+            ]
+        },
     )
     assert rules == {
         "match": "all",

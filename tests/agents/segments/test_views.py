@@ -153,7 +153,9 @@ def test_a_taken_name_is_shown_on_the_name_field(owner_client, org):
 
 def test_another_organizations_list_in_the_builder_is_refused(owner_client, org, other_org):
     theirs = ContactListFactory(organization=other_org)
-    data = builder_post(**{"c-a1-what": "list", "c-a1-op": "member", "c-a1-list_id": str(theirs.pk)})
+    data = builder_post(
+        **{"c-a1-what": "list", "c-a1-op": "member", "c-a1-list_id": str(theirs.pk)}
+    )
     r = owner_client.post(reverse("segments:new"), data)
     assert r.status_code == 422 and "no such contact list" in r.content.decode()
 
