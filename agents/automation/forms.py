@@ -8,6 +8,7 @@ import zoneinfo
 from typing import Any
 
 from django import forms
+from django.urls import reverse
 
 from agents.automation.sources import trigger_sources
 from agents.segments.forms import SegmentChoiceField
@@ -84,6 +85,13 @@ class BatchForm(TaskForm):
                 help_text="The contacts matching it when the batch starts are copied into a new "
                 "contact list named “<segment> — <date time>”, and the batch runs over that list. "
                 "The number in brackets is how many match now.",
+            )
+            self.fields["segment"].widget.attrs.update(
+                {
+                    "hx-get": reverse("segments:count"),
+                    "hx-trigger": "change",
+                    "hx-target": "#batch-segment-count",
+                }
             )
             self.order_fields(["task", "name", "file", "contact_list", "segment"])
 

@@ -63,3 +63,11 @@ def test_build_count_and_save_a_segment(browser_page, marketer):
     expect(page.get_by_role("cell", name="Engaged VIPs")).to_be_visible()
     expect(page.locator('td[data-count="1"]')).to_be_visible()
     browser_page.shot("list")
+
+    # A batch for the segment shows how many it would reach before anything is sent.
+    browser_page.goto("/batches/")
+    page.get_by_label("Or a segment").select_option(label="Engaged VIPs (1 contact)")
+    expect(page.locator("#batch-segment-count")).to_contain_text(
+        "1 contact matches “Engaged VIPs” right now."
+    )
+    browser_page.shot("batch-form")

@@ -82,6 +82,7 @@ def test_the_batch_form_offers_segments_with_their_counts(owner_client, org, vip
     segment = segment_create(organization=org, name="VIPs", rules=VIP)
     html = owner_client.get(reverse("automation:batch-list")).content.decode()
     assert "VIPs (2 contacts)" in html and "copied into a new" in html
+    assert f'hx-get="{reverse("segments:count")}"' in html  # the count as the segment is chosen
     r = owner_client.post(
         reverse("automation:batch-list"),
         {"task": "messaging/send-sms", "segment": str(segment.pk), "defaults": '{"body": "Hi"}'},

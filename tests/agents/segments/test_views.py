@@ -165,3 +165,17 @@ def test_another_organizations_segment_is_a_404(owner_client, org, other_org):
     assert owner_client.get(reverse("segments:detail", args=[theirs.pk])).status_code == 404
     r = owner_client.post(reverse("segments:delete", args=[theirs.pk]))
     assert r.status_code == 404 and Segment.objects.filter(pk=theirs.pk).exists()
+
+
+def test_a_saved_segments_count_for_other_forms(owner_client, org, other_org, people):
+    mine = segment_create(
+        organization=org,
+        name="VIPs",
+        rules={"conditions": [{"kind": "tag", "op": "has", "value": "vip"}]},
+    )
+    theirs = segment_create(organization=other_org, name="Theirs", rules={})
+    html = owner_client.get(reverse("segments:count"), {"segment": str(mine.pk)}).content.decode()
+    assert 'data-count="2"' in html and "VIPs" in html
+    for value in (str(theirs.pk), "", "nonsense"):
+        r = owner_client.get(reverse("segments:count"), {"segment": value})
+        assert r.status_code == 200 and "Choose a segment" in r.content.decode()
