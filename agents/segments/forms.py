@@ -157,9 +157,12 @@ def plain_error(detail: dict) -> str:
 # --- how a row is drawn -----------------------------------------------------------------------
 
 
-def _select(part: str, label: str, options: list[tuple[str, str]], value: str) -> dict:
+def _select(
+    part: str, label: str, options: list[tuple[str, str]], value: str, *, gone: str = ""
+) -> dict:
     if value and value not in {v for v, _ in options}:
-        options = [*options, (value, value)]
+        # A tag no contact has any more, or (``gone``) a list or campaign deleted since.
+        options = [*options, (value, gone or value)]
     return {"part": part, "type": "select", "label": label, "options": options, "value": value}
 
 
@@ -234,7 +237,13 @@ def row_widgets(row: dict, choices: dict, errors: dict[str, str] | None = None) 
     if kind == "list":
         lists = [(str(pk), name) for pk, name in choices.get("lists", [])]
         widgets.append(
-            _select("list_id", "List", [("", "Choose a list…"), *lists], row.get("list_id", ""))
+            _select(
+                "list_id",
+                "List",
+                [("", "Choose a list…"), *lists],
+                row.get("list_id", ""),
+                gone="(a deleted list)",
+            )
         )
     if kind == "campaign":
         campaigns = [(str(pk), name) for pk, name in choices.get("campaigns", [])]
@@ -244,6 +253,7 @@ def row_widgets(row: dict, choices: dict, errors: dict[str, str] | None = None) 
                 "Campaign",
                 [("", "Choose a campaign…"), *campaigns],
                 row.get("campaign_id", ""),
+                gone="(a deleted campaign)",
             )
         )
     for widget in widgets:

@@ -279,3 +279,28 @@ def test_clean_rules_are_normalised(org):
             {"kind": "tag", "op": "has", "value": "vip"},
         ],
     }
+
+
+def test_a_saved_segment_naming_a_deleted_list_matches_as_documented(org):
+    from agents.segments.selectors import segment_contacts
+    from agents.segments.services import segment_create
+
+    gone = ContactListFactory(organization=org)
+    ContactListMembershipFactory(contact_list=gone, contact__name="was on it")
+    ContactFactory(organization=org, name="never on it")
+    member = segment_create(
+        organization=org,
+        name="On it",
+        rules={"conditions": [{"kind": "list", "op": "member", "list_id": str(gone.pk)}]},
+    )
+    not_member = segment_create(
+        organization=org,
+        name="Not on it",
+        rules={"conditions": [{"kind": "list", "op": "not_member", "list_id": str(gone.pk)}]},
+    )
+    gone.delete()
+    assert list(segment_contacts(segment=member)) == []
+    assert sorted(c.name for c in segment_contacts(segment=not_member)) == [
+        "never on it",
+        "was on it",
+    ]

@@ -179,3 +179,26 @@ def test_a_saved_segments_count_for_other_forms(owner_client, org, other_org, pe
     for value in (str(theirs.pk), "", "nonsense"):
         r = owner_client.get(reverse("segments:count"), {"segment": value})
         assert r.status_code == 200 and "Choose a segment" in r.content.decode()
+
+
+def test_a_saved_segment_naming_a_deleted_list_says_so(owner_client, org):
+    gone = ContactListFactory(organization=org, name="Old list")
+    segment = segment_create(
+        organization=org,
+        name="On the old list",
+        rules={"conditions": [{"kind": "list", "op": "member", "list_id": str(gone.pk)}]},
+    )
+    gone_id = str(gone.pk)
+    gone.delete()
+    r = owner_client.get(reverse("segments:detail", args=[segment.pk]))
+    assert r.status_code == 200 and "(a deleted list)" in r.content.decode()
+    r = owner_client.post(
+        reverse("segments:count"),
+        {
+            "match": "all",
+            "c-x1-what": "list",
+            "c-x1-op": "not_member",
+            "c-x1-list_id": gone_id,
+        },
+    )
+    assert "no such contact list" in r.content.decode()
