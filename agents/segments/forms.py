@@ -148,6 +148,8 @@ def plain_error(detail: dict) -> str:
     message = str(detail.get("message", ""))
     if len(parts) >= 3 and parts[:2] == ["rules", "conditions"] and parts[2].isdigit():
         what = PART_LABELS.get(parts[3], parts[3]) if len(parts) > 3 else "condition"
+        if message == "required":
+            return f"Condition {int(parts[2]) + 1}: fill in the {what}"
         return f"Condition {int(parts[2]) + 1}, {what}: {message}"
     if parts == ["rules", "match"]:
         return f"Match: {message}"

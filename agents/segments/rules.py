@@ -181,7 +181,7 @@ def _text(value: Any, path: str, *, limit: int, numbers: bool = False) -> str:
     if numbers and isinstance(value, int | float) and not isinstance(value, bool):
         value = str(value)
     if not isinstance(value, str) or not value.strip():
-        raise _bad(path, "required: some text")
+        raise _bad(path, "required")
     if len(value.strip()) > limit:
         raise _bad(path, f"at most {limit} characters")
     return value.strip()

@@ -202,3 +202,10 @@ def test_a_saved_segment_naming_a_deleted_list_says_so(owner_client, org):
         },
     )
     assert "no such contact list" in r.content.decode()
+
+
+def test_a_new_segment_starts_with_one_row_to_fill_in(owner_client, org):
+    html = owner_client.get(reverse("segments:new")).content.decode()
+    assert html.count('class="rule-row') == 1
+    r = owner_client.post(reverse("segments:count"), {"match": "all", "c-n1-what": "tag"})
+    assert "Condition 1: fill in the value" in r.content.decode()
