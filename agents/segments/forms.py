@@ -299,17 +299,26 @@ COUNTS_UP_TO = 25  # more segments than this: their counts would slow the form d
 
 class SegmentChoiceField(forms.ModelChoiceField):
     """The organization's segments, labelled with how many contacts each matches now (while
-    the organization has at most 25 of them; each count is one query)."""
+    there are at most 25 of them; each count is one query).
 
-    def __init__(self, *, organization, required: bool = False, **kwargs: Any):
-        self.with_counts = segment_list(organization=organization).count() <= COUNTS_UP_TO
+    Pass ``organization``; a form that declares the field on its class can instead set
+    ``field.queryset = segment_list(organization=...)`` in its ``__init__``."""
+
+    def __init__(self, *, organization=None, required: bool = False, **kwargs: Any):
         kwargs.setdefault("label", "Segment")
         kwargs.setdefault("empty_label", "Choose a segment…")
-        super().__init__(
-            queryset=segment_list(organization=organization), required=required, **kwargs
-        )
+        if "queryset" not in kwargs:
+            kwargs["queryset"] = (
+                segment_list(organization=organization)
+                if organization is not None
+                else Segment.objects.none()
+            )
+        super().__init__(required=required, **kwargs)
+        self.with_counts: bool | None = None
 
     def label_from_instance(self, obj: Segment) -> str:
+        if self.with_counts is None:
+            self.with_counts = self.queryset.count() <= COUNTS_UP_TO
         if not self.with_counts:
             return obj.name
         count = segment_count(segment=obj)

@@ -53,3 +53,21 @@ def test_many_segments_are_listed_without_counts(org, django_assert_max_num_quer
     with django_assert_max_num_queries(2):
         labels = [label for _, label in field.choices]
     assert labels[1] == "S00"
+
+
+class DeclaredForm(forms.Form):
+    segment = SegmentChoiceField()
+
+    def __init__(self, *args, organization, **kwargs):
+        from agents.segments.selectors import segment_list
+
+        super().__init__(*args, **kwargs)
+        self.fields["segment"].queryset = segment_list(organization=organization)
+
+
+def test_the_segment_field_declared_on_a_form_class(org, other_org):
+    mine = segment_create(organization=org, name="Everyone", rules={})
+    theirs = segment_create(organization=other_org, name="Theirs", rules={})
+    assert DeclaredForm({"segment": str(mine.pk)}, organization=org).is_valid()
+    assert not DeclaredForm({"segment": str(theirs.pk)}, organization=org).is_valid()
+    assert DeclaredForm({}, organization=org).is_valid()  # optional by default
