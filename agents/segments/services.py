@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
@@ -84,12 +85,18 @@ def segment_freeze(*, segment: Segment, now=None) -> ContactList:
     batch over the list sends to exactly the people who matched when it started."""
     now = now or timezone.now()
     stamp = timezone.localtime(now).strftime("%Y-%m-%d %H:%M:%S")
-    base = segment.name[: 100 - len(stamp) - 3]
-    contact_list = contact_list_create(
-        organization=segment.organization,
-        name=f"{base} — {stamp}",
-        description=f"The contacts of the segment {segment.name!r} at {stamp}"[:300],
-    )
+    base = segment.name[: 100 - len(stamp) - 8]
+    description = f"The contacts of the segment {segment.name!r} at {stamp}"[:300]
+    try:
+        contact_list = contact_list_create(
+            organization=segment.organization, name=f"{base} — {stamp}", description=description
+        )
+    except Conflict:  # two batches from one segment in the same second
+        contact_list = contact_list_create(
+            organization=segment.organization,
+            name=f"{base} — {stamp} ({secrets.token_hex(2)})",
+            description=description,
+        )
     matching = segment_contacts(segment=segment).order_by("created_at", "id")
     select_sql, select_params = matching.values(matching_id=F("pk")).query.sql_with_params()
     membership = ContactListMembership._meta

@@ -119,3 +119,16 @@ def test_a_segment_batch_from_the_api(api, org, other_org, vips, twilio_sms):
     assert api.post("/batches", {**body, "segment_id": str(theirs.pk)}).status_code == 404
     r = api.post("/batches", {**body, "items": [{"to": "+14155550100"}]})
     assert r.status_code == 422 and "segment_id" in r.json()["error"]["message"]
+
+
+def test_two_freezes_in_the_same_second_make_two_lists(org, vips):
+    from django.utils import timezone
+
+    segment = segment_create(organization=org, name="VIPs", rules=VIP)
+    now = timezone.now()
+    first, second = (
+        segment_freeze(segment=segment, now=now),
+        segment_freeze(segment=segment, now=now),
+    )
+    assert first.pk != second.pk and second.name.startswith(first.name)
+    assert second.contacts.count() == 2
