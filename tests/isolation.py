@@ -103,6 +103,12 @@ def _email_template(org):
     return EmailTemplate.objects.create(organization=org, name="Theirs", subject="Theirs")
 
 
+def _segment(org):
+    from agents.segments.services import segment_create
+
+    return segment_create(organization=org, name="Theirs", rules={}).id
+
+
 FOREIGN_OBJECTS: dict[str, Callable] = {
     "run_id": lambda org: AgentRunFactory(organization=org).id,
     "connector_id": lambda org: ConnectorFactory(organization=org).id,
@@ -127,6 +133,7 @@ FOREIGN_OBJECTS: dict[str, Callable] = {
     "campaign_id": lambda org: _campaign(org).id,
     "message_id": lambda org: _email_message(org).id,
     "template_id": lambda org: _email_template(org).id,
+    "segment_id": _segment,
 }
 
 # Parameters that are not object ids (an action name, a token) get a plain value.

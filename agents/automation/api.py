@@ -45,6 +45,7 @@ from agents.automation.schemas import (
 )
 from agents.automation.sources import source_provider, trigger_sources
 from agents.campaigns.selectors import campaign_for_field
+from agents.segments.selectors import segment_get
 from connectors.selectors import connector_get
 from neonhub.core.auth import requires, scoped
 from neonhub.core.errors import InvalidInput
@@ -309,7 +310,9 @@ def batch_list(request: HttpRequest, query: Query[BatchQuery]):
 
 
 @batches_router.post(
-    "", response={202: BatchOut}, summary="Start a batch over a JSON list or a contact list"
+    "",
+    response={202: BatchOut},
+    summary="Start a batch over a JSON list, a contact list or a segment",
 )
 @requires("write")
 def batch_create(request: HttpRequest, body: BatchIn):
@@ -326,14 +329,18 @@ def batch_create(request: HttpRequest, body: BatchIn):
             organization=principal.organization, campaign_id=body.campaignId
         ),
     }
-    if (body.items is None) == (body.contact_list_id is None):
+    given = [body.items, body.contact_list_id, body.segment_id]
+    if sum(source is not None for source in given) != 1:
         raise InvalidInput.for_field(
             "items",
-            "give either items or contact_list_id",
-            summary="Give either items or contact_list_id",
+            "give one of items, contact_list_id or segment_id",
+            summary="Give one of items, contact_list_id or segment_id",
         )
     if body.items is not None:
         return Status(202, batches.batch_create_json(items=body.items, **common))
+    if body.segment_id is not None:
+        segment = segment_get(organization=principal.organization, segment_id=body.segment_id)
+        return Status(202, batches.batch_create_segment(segment=segment, **common))
     contact_list = audience_selectors.contact_list_get(
         organization=principal.organization, list_id=body.contact_list_id
     )

@@ -30,6 +30,8 @@ from agents.audience.models import ContactList, ContactListMembership
 from agents.automation.mapping import apply_mapping, mapping_validate
 from agents.automation.models import Batch, BatchItem, BatchSource, BatchStatus, ItemStatus
 from agents.registry import get_agent
+from agents.segments.selectors import segment_count
+from agents.segments.services import segment_freeze
 from agents.services import run_cancel, run_start
 from neonhub.core.csvio import (
     RecordError,
@@ -223,6 +225,7 @@ def batch_create_list(
     defaults: dict | None = None,
     created_by=None,
     campaign=None,
+    source: str = BatchSource.CONTACT_LIST,
 ) -> Batch:
     """A batch over a contact list; ``mapping`` is payload field → contact field (id, name, phone, …)."""
     mapping = mapping_validate(mapping or {}) or CONTACT_DEFAULT_MAPPING
@@ -231,7 +234,7 @@ def batch_create_list(
         name=name,
         agent=agent,
         intent=intent,
-        source=BatchSource.CONTACT_LIST,
+        source=source,
         defaults=defaults or {},
         mapping=mapping,
         created_by=created_by,
@@ -246,6 +249,24 @@ def batch_create_list(
     )
     batch.total = contact_list.memberships.count()
     return _start(batch)
+
+
+def batch_create_segment(*, organization: Organization, segment, **common: Any) -> Batch:
+    """A batch over a segment: its matches now are frozen into a new contact list ("<segment> —
+    <date time>") and the batch runs over that list as a list batch does.  Nothing is kept if
+    the batch cannot start (no one matches, or the first contact makes no valid payload)."""
+    if segment.organization_id != organization.pk:
+        raise InvalidInput.for_field("segment_id", "no such segment in this organization")
+    if not segment_count(segment=segment):
+        raise InvalidInput.for_field("segment_id", "no contact matches the segment now")
+    with transaction.atomic():
+        contact_list = segment_freeze(segment=segment)
+        return batch_create_list(
+            organization=organization,
+            contact_list=contact_list,
+            source=BatchSource.SEGMENT,
+            **common,
+        )
 
 
 def _start(batch: Batch) -> Batch:
@@ -405,7 +426,7 @@ def _check_failure_rate(batch: Batch) -> None:
 def _feed(batch: Batch, limit: int) -> int:
     records = (
         _contact_records(batch, limit)
-        if batch.source == BatchSource.CONTACT_LIST
+        if batch.source in (BatchSource.CONTACT_LIST, BatchSource.SEGMENT)
         else _file_records(batch, limit)
     )
     items = []

@@ -8,9 +8,11 @@ import zoneinfo
 from typing import Any
 
 from django import forms
+from django.urls import reverse
 
 from agents.automation.sources import trigger_sources
 from agents.campaigns.forms import CampaignChoiceField
+from agents.segments.forms import SegmentChoiceField
 
 JSON_HELP = 'A JSON object, e.g. {"to": "Phone"}'
 
@@ -76,13 +78,31 @@ class BatchForm(TaskForm):
         self.fields["contact_list"].choices = [("", "—")] + [
             (str(lst.pk), lst.name) for lst in lists
         ]
+        if organization is not None:
+            self.fields["segment"] = SegmentChoiceField(
+                organization=organization,
+                label="Or a segment",
+                empty_label="—",
+                help_text="The contacts matching it when the batch starts are copied into a new "
+                "contact list named “<segment> — <date time>”, and the batch runs over that list. "
+                "The number in brackets is how many match now.",
+            )
+            self.fields["segment"].widget.attrs.update(
+                {
+                    "hx-get": reverse("segments:count"),
+                    "hx-trigger": "change",
+                    "hx-target": "#batch-segment-count",
+                }
+            )
+            self.order_fields(["task", "name", "file", "contact_list", "segment"])
         add_campaign_field(self, organization)
 
     def clean(self) -> dict:
         data = super().clean()
-        if bool(data.get("file")) == bool(data.get("contact_list")):
+        sources = [data.get("file"), data.get("contact_list"), data.get("segment")]
+        if sum(bool(s) for s in sources) != 1:
             raise forms.ValidationError(
-                "Upload a CSV file or choose a contact list (one of the two)."
+                "Upload a CSV file or choose a contact list or a segment (one of them)."
             )
         return data
 

@@ -224,6 +224,8 @@ class BatchSource(models.TextChoices):
     JSON = "json", "JSON list"
     CSV = "csv", "CSV upload"
     CONTACT_LIST = "contact_list", "Contact list"
+    # A segment's matches, frozen into a new contact list when the batch starts.
+    SEGMENT = "segment", "Segment"
 
 
 class BatchStatus(models.TextChoices):

@@ -263,6 +263,11 @@ class BatchIn(In):
     contact_list_id: UUID | None = Field(
         default=None, description="Instead of items: one input per contact"
     )
+    segment_id: UUID | None = Field(
+        default=None,
+        description="Instead of items: the segment's matching contacts, frozen into a new "
+        "contact list when the batch starts (its id is the batch's contact_list_id)",
+    )
     mapping: dict[str, str] = Field(
         default_factory=dict, description="Payload field → item field, CSV column or contact field"
     )

@@ -115,6 +115,8 @@ def _batch_create(request: HttpRequest, form: BatchForm, lists: list):
     }
     if form.cleaned_data.get("file"):
         return batches.batch_create_csv(upload=form.cleaned_data["file"], **common)
+    if form.cleaned_data.get("segment"):
+        return batches.batch_create_segment(segment=form.cleaned_data["segment"], **common)
     chosen = next(lst for lst in lists if str(lst.pk) == form.cleaned_data["contact_list"])
     return batches.batch_create_list(contact_list=chosen, **common)
 
