@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 
 from agents import results
+from agents.mail.models import MailSettings
 from agents.mailtemplates import services
 from agents.mailtemplates.models import EmailTemplate
 from connectors.models import OutboundMessage
@@ -104,6 +105,8 @@ def test_write_template_with_a_foreign_or_unknown_template_is_refused_before_a_r
 def test_send_with_a_template_delivers_its_html_and_text_filled_per_recipient(
     run_intent, smtp, mailbox, org
 ):
+    # The links as written (click tracking, on by default, is tested in tests/agents/mail).
+    MailSettings.objects.create(organization=org, track_clicks=False, add_utm=False)
     template = services.template_create(
         organization=org, name="Hello", layout="announcement", subject="Hi {{first_name|there}}",
         content={"heading": "Hello {{first_name|there}} & co", "body": "Your plan: **{{plan}}**",
