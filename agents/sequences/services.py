@@ -373,3 +373,24 @@ def template_for(*, organization: Organization, template_id: Any) -> EmailTempla
     if found is None:
         raise NotFound("Template not found")
     return found
+
+
+def contact_for_email(*, organization: Organization, email: str) -> Contact:
+    """The organization's contact with this address, or a new contact with it (no consent is
+    assumed: the compliance gate decides at every send)."""
+    from django.core.exceptions import ValidationError
+    from django.core.validators import validate_email
+
+    from agents.audience.services import contact_create
+
+    email = (email or "").strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise InvalidInput.for_field("email", "not a valid email address") from None
+    found = Contact.objects.filter(
+        organization=organization, email__iexact=email, erased_at__isnull=True
+    ).first()
+    if found is not None:
+        return found
+    return contact_create(organization=organization, email=email, entered_by="sequence enrollment")
