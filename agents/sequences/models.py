@@ -56,6 +56,9 @@ class Sequence(BaseModel):
     )
     # Enrol the segment's new matches at every run of the engine while the sequence is active.
     keep_enrolling = models.BooleanField(default=False)
+    # The Email agent run (its lineage) whose "Write a sequence" created this draft: a Retry of
+    # that run finds it instead of making a second one.
+    source_run_id = models.UUIDField(null=True, blank=True)
     # Why the engine could not send the last time it tried (blank once a send went through).
     last_problem = models.CharField(max_length=500, blank=True, default="")
     created_by = models.ForeignKey(
@@ -80,6 +83,8 @@ class Sequence(BaseModel):
             models.Index(fields=["organization", "status"], name="sequence_org_status"),
             # The campaign page's fragment: sequences of one campaign.
             models.Index(fields=["campaign"], name="sequence_campaign"),
+            # generate-sequence: the draft its run lineage made.
+            models.Index(fields=["organization", "source_run_id"], name="sequence_source_run"),
         ]
 
     def __str__(self) -> str:

@@ -394,3 +394,45 @@ def contact_for_email(*, organization: Organization, email: str) -> Contact:
     if found is not None:
         return found
     return contact_create(organization=organization, email=email, entered_by="sequence enrollment")
+
+
+def sequence_from_written(
+    *,
+    organization: Organization,
+    topic: str,
+    emails: list[dict[str, Any]],
+    campaign: Campaign | None = None,
+    source_run_id: Any = None,
+) -> Sequence:
+    """A draft sequence of written emails (``day`` = days after the first), named after the
+    topic; the run lineage that wrote it finds the same draft again."""
+    if source_run_id is not None:
+        found = Sequence.objects.filter(
+            organization=organization, source_run_id=source_run_id
+        ).first()
+        if found is not None:
+            return found
+    base = (topic.strip() or "Written sequence")[:180]
+    taken = set(
+        Sequence.objects.filter(organization=organization, name__startswith=base).values_list(
+            "name", flat=True
+        )
+    )
+    name = base
+    n = 2
+    while name in taken:
+        name, n = f"{base} ({n})", n + 1
+    steps, previous_day = [], 0
+    for index, email in enumerate(emails[:MAX_STEPS]):
+        day = email.get("day") if isinstance(email.get("day"), int) else index * 3
+        wait = 0 if index == 0 else max(0, min(365, day - previous_day))
+        previous_day = max(previous_day, day)
+        steps.append({"wait_days": wait, "subject": email["subject"][:300], "body": email["body"]})
+    with transaction.atomic():
+        sequence = sequence_create(
+            organization=organization, name=name, campaign=campaign, steps=steps
+        )
+        if source_run_id is not None:
+            sequence.source_run_id = source_run_id
+            sequence.save(update_fields=["source_run_id"])
+    return sequence

@@ -46,3 +46,23 @@ def people(org):
         ContactFactory(organization=org, name="Ada Lovelace", email="ada@example.org"),
         ContactFactory(organization=org, name="Bob", email="bob@example.org"),
     ]
+
+
+@pytest.fixture
+def run_intent(run_now, org):
+    """Start a run through the real service and execute it inline; returns the finished run."""
+    from agents import services as agent_services
+    from runs.models import AgentRun
+
+    def _run(agent, intent, payload, organization=None, **kwargs):
+        run, _ = run_now(
+            agent_services.run_start,
+            organization=organization or org,
+            agent=agent,
+            intent=intent,
+            payload=payload,
+            **kwargs,
+        )
+        return AgentRun.objects.get(pk=run.pk)
+
+    return _run
