@@ -193,7 +193,9 @@ def _act(
     exited = _apply_exits(mine, exits, now)
     staying = [e for e in mine if e.pk not in exits]
     previous = previous_messages(enrollments=staying)
-    to_send = [e for e in staying if condition_met(step.condition, previous.get(e.pk))]
+    # The first step has no previous email: it is always sent, whatever a move left on it.
+    condition = StepCondition.ALWAYS if step.position == 1 else step.condition
+    to_send = [e for e in staying if condition_met(condition, previous.get(e.pk))]
     skipped = [e for e in staying if e not in to_send]
     result: dict[str, Any] = {"exited": exited, "skipped": len(skipped)}
     failed: list[Enrollment] = []

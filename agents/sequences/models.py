@@ -115,7 +115,8 @@ class SequenceStep(BaseModel):
         "mailtemplates.EmailTemplate",
         null=True,
         blank=True,
-        on_delete=models.SET_NULL,
+        # A template in use is not deleted (the templates page says which sequence uses it).
+        on_delete=models.PROTECT,
         related_name="sequence_steps",
     )
     subject = models.CharField(max_length=300, blank=True, default="")

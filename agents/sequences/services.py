@@ -203,10 +203,6 @@ def step_remove(*, step: SequenceStep) -> None:
         position = step.position
         step.delete()
         sequence.steps.filter(position__gt=position).update(position=F("position") - 1)
-        first = sequence.steps.filter(position=1).first()
-        if first is not None and first.condition != StepCondition.ALWAYS:
-            first.condition = StepCondition.ALWAYS
-            first.save(update_fields=["condition", "updated_at"])
         _enrollments(sequence).filter(position__gt=position).update(position=F("position") - 1)
         _reschedule(sequence=sequence, position=position)
 
@@ -224,10 +220,8 @@ def step_move(*, step: SequenceStep, direction: str) -> SequenceStep:
         other.position, step.position = step.position, other_position
         other.save(update_fields=["position", "updated_at"])
         step.save(update_fields=["position", "updated_at"])
-        for s in (other, step):  # the new first step has no previous email to look at
-            if s.position == 1 and s.condition != StepCondition.ALWAYS:
-                s.condition = StepCondition.ALWAYS
-                s.save(update_fields=["condition", "updated_at"])
+        # A condition is kept when its step becomes the first (which is always sent: the
+        # engine ignores it there), so moving a step back restores it.
         _reschedule(sequence=sequence, position=step.position)
         _reschedule(sequence=sequence, position=other.position)
     return step

@@ -37,7 +37,10 @@ def _step_forms(sequence: Sequence, steps: list[SequenceStep], bad: dict | None 
             "step": s,
             "form": bad.get(s.pk)
             or StepForm(
-                initial=StepForm.initial_for(s),
+                initial={
+                    **StepForm.initial_for(s),
+                    **({"condition": "always"} if s.position == 1 else {}),
+                },
                 organization=sequence.organization,
                 first=s.position == 1,
                 prefix=f"step-{s.pk}",

@@ -86,7 +86,8 @@ def test_steps_can_be_added_changed_and_removed(api):
     assert changed.json()["condition"] == "clicked"
     assert api.delete(f"{base}/{made['steps'][0]['id']}").status_code == 204
     steps = api.get(f"/sequences/{made['id']}").json()["steps"]
-    assert [(s["position"], s["condition"]) for s in steps] == [(1, "always"), (2, "clicked")]
+    # The new first step keeps its condition (it is ignored there: the first step goes to all).
+    assert [(s["position"], s["condition"]) for s in steps] == [(1, "not_opened"), (2, "clicked")]
 
 
 def test_enroll_by_id_and_by_email_once_only(api, org):

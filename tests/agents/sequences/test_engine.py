@@ -307,3 +307,18 @@ def test_a_contact_whose_email_was_removed_leaves(three_steps, people, tick):
     people[0].save()
     tick()
     assert Enrollment.objects.get().exit_reason == ExitReason.NO_EMAIL
+
+
+def test_a_step_moved_first_is_sent_to_everyone_and_keeps_its_condition_for_later(
+    three_steps, people, tick
+):
+    second = three_steps.steps.get(position=2)
+    services.step_move(step=second, direction="up")
+    second.refresh_from_db()
+    assert (second.position, second.condition) == (1, "opened")
+    enroll(three_steps, people)
+    # The first step goes to all (after its own wait), whatever its condition says.
+    assert tick(now=T0 + timedelta(days=2))["sent"] == 2
+    services.step_move(step=second, direction="down")
+    second.refresh_from_db()
+    assert (second.position, second.condition) == (2, "opened")

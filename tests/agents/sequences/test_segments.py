@@ -50,7 +50,9 @@ def test_the_page_shows_the_count_before_enrolling(owner_client, org, segment, s
     ContactFactory(organization=org, email="a@example.org", tags=["vip"])
     ContactFactory(organization=org, email="b@example.org", tags=["vip"])
     url = reverse("sequences:enroll-segment", args=[sequence.pk])
-    html = owner_client.get(url, {"segment": str(segment.pk)}, HTTP_HX_REQUEST="true").content.decode()
+    html = owner_client.get(
+        url, {"segment": str(segment.pk)}, HTTP_HX_REQUEST="true"
+    ).content.decode()
     assert "Enroll the 2 contacts of VIPs now" in html
     owner_client.post(url, {"segment": str(segment.pk)})
     assert Enrollment.objects.filter(sequence=sequence).count() == 2
@@ -66,5 +68,7 @@ def test_new_matches_are_enrolled_while_active(org, segment, sequence, smtp, run
 
 def test_the_api_enrolls_a_segment(api, org, segment, sequence):
     ContactFactory(organization=org, email="a@example.org", tags=["vip"])
-    answer = api.post(f"/sequences/{sequence.pk}/enrollments/segment", {"segment_id": str(segment.pk)})
+    answer = api.post(
+        f"/sequences/{sequence.pk}/enrollments/segment", {"segment_id": str(segment.pk)}
+    )
     assert answer.json() == {"enrolled": 1, "already_enrolled": 0, "no_email": 0}
