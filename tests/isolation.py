@@ -83,6 +83,28 @@ def _recipe(org):
     return recipes_of(organization=org)[0]
 
 
+def _sequence(org):
+    import uuid
+
+    from agents.sequences.services import sequence_create
+
+    steps = [{"subject": "Hi", "body": "Hello"}]
+    return sequence_create(organization=org, name=f"Theirs {uuid.uuid4().hex[:8]}", steps=steps)
+
+
+def _enrollment(org):
+    from agents.sequences.services import enrollment_create
+
+    contact = ContactFactory(organization=org, email="theirs@example.com")
+    return enrollment_create(sequence=_sequence(org), contact=contact).enrollment.id
+
+
+def _sequence_campaign(org):
+    from agents.campaigns.models import Campaign
+
+    return Campaign.objects.create(organization=org, name="Their sequence campaign").id
+
+
 FOREIGN_OBJECTS: dict[str, Callable] = {
     "run_id": lambda org: AgentRunFactory(organization=org).id,
     "connector_id": lambda org: ConnectorFactory(organization=org).id,
@@ -104,6 +126,10 @@ FOREIGN_OBJECTS: dict[str, Callable] = {
     "grant_id": lambda org: OAuthGrantFactory(organization=org).id,
     "rule_id": _alert_rule,
     "destination_id": _alert_destination,
+    "sequence_id": lambda org: _sequence(org).id,
+    "step_id": lambda org: _sequence(org).steps.get().id,
+    "enrollment_id": _enrollment,
+    "campaign_id": _sequence_campaign,
 }
 
 # Parameters that are not object ids (an action name, a token) get a plain value.

@@ -235,6 +235,8 @@ def _contact(organization: Organization, body: EnrollIn) -> Contact:
 )
 @requires("write", find=selectors.sequence_get)
 def enrollment_segment(request: HttpRequest, sequence: Sequence, body: SegmentEnrollIn):
+    if body.segment_id is None:
+        raise InvalidInput.for_field("segment_id", "Field required")
     segment = _owned(Segment, sequence.organization, body.segment_id, "Segment")
     return services.segment_enroll(sequence=sequence, segment=segment)
 

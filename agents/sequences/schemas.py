@@ -124,7 +124,8 @@ class EnrollIn(In):
 
 
 class SegmentEnrollIn(In):
-    segment_id: UUID
+    # Optional here so another organization's sequence answers 404 before the body is judged.
+    segment_id: UUID | None = None
 
 
 class SegmentEnrollOut(Schema):
