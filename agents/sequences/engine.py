@@ -49,7 +49,7 @@ from agents.sequences.models import (
     StepOutcome,
 )
 from agents.writer import PLACEHOLDER_RE
-from connectors.selectors import suppression_exists
+from connectors.models import Suppression
 from neonhub.core.errors import NeonHubError
 from runs.models import Trigger
 
@@ -78,6 +78,7 @@ def engine_tick(
             next_step_at__lte=now,
             claim__isnull=True,
         )
+        .order_by()  # no ordering column in the DISTINCT
         .values_list("sequence_id", "position")
         .distinct()
     )
@@ -279,10 +280,15 @@ def exit_reasons(
             organization=org, to__in=emails, status=MessageStatus.BOUNCED, created_at__gte=since
         ).values_list("to", flat=True)
     )
+    suppressed = set(
+        Suppression.objects.filter(
+            organization=org, channel="email", address__in=[e.lower() for e in emails]
+        ).values_list("address", flat=True)
+    )
     require = "email" in ((org.settings or {}).get("require_consent") or [])
     reasons: dict[Any, str] = {}
     for enrollment in enrollments:
-        reason = _exit_reason(sequence, enrollment, seen, bounced, require, goal=goal)
+        reason = _exit_reason(sequence, enrollment, seen, bounced, suppressed, require, goal=goal)
         if reason:
             reasons[enrollment.pk] = reason
     return reasons
@@ -293,6 +299,7 @@ def _exit_reason(
     enrollment: Enrollment,
     seen: dict,
     bounced: set[str],
+    suppressed: set[str],
     require_consent: bool,
     *,
     goal: bool,
@@ -316,9 +323,7 @@ def _exit_reason(
         or happened(EventKind.COMPLAINT)
         or status == "revoked"
         or (require_consent and status != "granted")
-        or suppression_exists(
-            organization=sequence.organization, channel="email", address=contact.email
-        )
+        or contact.email.lower() in suppressed
     ):
         return ExitReason.UNSUBSCRIBED
     if goal and _goal_reached(sequence, contact, happened):

@@ -322,3 +322,14 @@ def test_a_step_moved_first_is_sent_to_everyone_and_keeps_its_condition_for_late
     services.step_move(step=second, direction="down")
     second.refresh_from_db()
     assert (second.position, second.condition) == (2, "opened")
+
+
+def test_one_pass_takes_each_due_step_once(three_steps, org, tick, monkeypatch):
+    contacts = [ContactFactory(organization=org, email=f"p{i}@example.org") for i in range(5)]
+    for i, c in enumerate(contacts):
+        services.enrollment_create(sequence=three_steps, contact=c, now=T0 - timedelta(seconds=i))
+    calls = []
+    take = engine.step_take
+    monkeypatch.setattr(engine, "step_take", lambda **kw: calls.append(kw) or take(**kw))
+    assert tick()["sent"] == 5
+    assert [c["position"] for c in calls] == [1]
