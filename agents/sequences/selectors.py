@@ -29,17 +29,20 @@ def sequence_list(*, organization: Organization) -> QuerySet[Sequence]:
     return (
         Sequence.objects.filter(organization=organization)
         .select_related("campaign")
+        # distinct: the join with the steps repeats each enrollment once per step.
         .annotate(
-            enrolled=Count("enrollments"),
-            active=Count("enrollments", filter=Q(enrollments__status=EnrollmentStatus.ACTIVE)),
-            completed=Count(
-                "enrollments", filter=Q(enrollments__status=EnrollmentStatus.COMPLETED)
-            ),
-            exited=Count("enrollments", filter=Q(enrollments__status=EnrollmentStatus.EXITED)),
+            enrolled=Count("enrollments", distinct=True),
+            active=_enrollments_count(EnrollmentStatus.ACTIVE),
+            completed=_enrollments_count(EnrollmentStatus.COMPLETED),
+            exited=_enrollments_count(EnrollmentStatus.EXITED),
             step_count=Count("steps", distinct=True),
         )
         .order_by("-created_at")
     )
+
+
+def _enrollments_count(status: str) -> Count:
+    return Count("enrollments", distinct=True, filter=Q(enrollments__status=status))
 
 
 def sequences_for_campaign(*, organization: Organization, campaign_id: UUID) -> QuerySet[Sequence]:

@@ -6,6 +6,7 @@ import pytest
 
 from agents.audience.models import Contact
 from agents.campaigns.models import Campaign
+from agents.sequences import services
 from agents.sequences.models import Enrollment, Sequence
 from tests.factories import ContactFactory
 
@@ -35,7 +36,12 @@ def test_create_with_steps_then_read_it(api, org):
     got = api.get(f"/sequences/{made['id']}").json()
     assert got["campaign_id"] == str(campaign.pk)
     assert got["steps"][0]["waiting"] == 0
-    assert [s["name"] for s in api.get("/sequences").json()] == ["Onboarding"]
+    services.enrollment_create(
+        sequence=Sequence.objects.get(pk=made["id"]),
+        contact=ContactFactory(organization=org, email="a@example.org"),
+    )
+    listed = api.get("/sequences").json()
+    assert [(s["name"], s["enrolled"], s["active"]) for s in listed] == [("Onboarding", 1, 1)]
 
 
 @pytest.mark.parametrize(
