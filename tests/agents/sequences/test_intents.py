@@ -129,3 +129,10 @@ def test_enroll_through_the_runs_api(api, sequence):
         {"agent": "email", "intent": "enroll", "payload": {"sequenceId": str(sequence.pk)}},
     )
     assert bad.status_code == 422
+
+
+def test_the_run_page_has_an_open_the_sequence_button(run_intent, owner_client):
+    run = run_intent("email", "generate-sequence", {"topic": "Welcome", "numEmails": 2})
+    html = owner_client.get(reverse("runs:detail", args=[run.pk])).content.decode()
+    assert "Open the sequence" in html
+    assert reverse("sequences:detail", args=[run.output["sequenceId"]]) in html
