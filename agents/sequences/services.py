@@ -139,7 +139,12 @@ def sequence_pause(*, sequence: Sequence) -> Sequence:
 
 
 def _step_clean(
-    sequence: Sequence, fields: dict[str, Any], *, position: int, prefix: str = ""
+    sequence: Sequence,
+    fields: dict[str, Any],
+    *,
+    position: int,
+    prefix: str = "",
+    condition_given: bool = True,
 ) -> dict[str, Any]:
     for key in ("wait_days", "wait_hours"):
         value = fields.get(key, 0) or 0
@@ -150,7 +155,9 @@ def _step_clean(
     condition = fields.get("condition") or StepCondition.ALWAYS
     if condition not in StepCondition.values:
         raise InvalidInput.for_field(f"{prefix}condition", "not a known condition")
-    if position == 1 and condition != StepCondition.ALWAYS:
+    # A condition a move brought to the first step is kept (and ignored there); a new one is
+    # refused, as the first step has no previous email.
+    if position == 1 and condition != StepCondition.ALWAYS and condition_given:
         raise InvalidInput.for_field(
             f"{prefix}condition", "the first step has no previous email: it is always sent"
         )
@@ -187,7 +194,12 @@ def step_add(*, sequence: Sequence, field_prefix: str = "", **fields: Any) -> Se
 
 def step_update(*, step: SequenceStep, **fields: Any) -> SequenceStep:
     current = {k: getattr(step, k) for k in STEP_FIELDS}
-    data = _step_clean(step.sequence, {**current, **fields}, position=step.position)
+    data = _step_clean(
+        step.sequence,
+        {**current, **fields},
+        position=step.position,
+        condition_given="condition" in fields,
+    )
     with transaction.atomic():
         for key, value in data.items():
             setattr(step, key, value)

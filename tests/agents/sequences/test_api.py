@@ -157,3 +157,13 @@ def test_viewers_read_but_do_not_write(api, viewer_api):
     made = create(api)
     assert viewer_api.get(f"/sequences/{made['id']}").status_code == 200
     assert viewer_api.post(f"/sequences/{made['id']}/activate").status_code == 403
+
+
+def test_a_first_step_with_a_kept_condition_can_still_be_edited(api):
+    made = create(api)
+    base = f"/sequences/{made['id']}/steps"
+    api.delete(f"{base}/{made['steps'][0]['id']}")  # "not_opened" is first now
+    second = made["steps"][1]["id"]
+    assert api.patch(f"{base}/{second}", {"subject": "New"}).status_code == 200
+    refused = api.patch(f"{base}/{second}", {"condition": "opened"})
+    assert refused.status_code == 422 and "condition" in refused.content.decode()
