@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import logging
 import re
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 
 from agents import publishing, writer
@@ -248,7 +250,19 @@ def _sequence(output: dict, payload: dict) -> dict | None:
         for e in _dicts(output.get("sequence"))
         if _text(e.get("subject")) and _text(e.get("body"))
     ]
-    return {"emails": emails} if emails else None
+    if not emails:
+        return None
+    # The draft sequence the run created (older runs made none): its page, where it is finished.
+    draft = _uuid_text(output.get("sequenceId"))
+    link = reverse("sequences:detail", args=[draft]) if draft else None
+    return {"emails": emails, "sequence_link": link}
+
+
+def _uuid_text(value: Any) -> str | None:
+    try:
+        return str(uuid.UUID(value)) if isinstance(value, str) else None
+    except ValueError:
+        return None
 
 
 def _subjects(output: dict, payload: dict) -> dict | None:

@@ -109,6 +109,22 @@ def _segment(org):
     return segment_create(organization=org, name="Theirs", rules={}).id
 
 
+def _sequence(org):
+    import uuid
+
+    from agents.sequences.services import sequence_create
+
+    steps = [{"subject": "Hi", "body": "Hello"}]
+    return sequence_create(organization=org, name=f"Theirs {uuid.uuid4().hex[:8]}", steps=steps)
+
+
+def _enrollment(org):
+    from agents.sequences.services import enrollment_create
+
+    contact = ContactFactory(organization=org, email="theirs@example.com")
+    return enrollment_create(sequence=_sequence(org), contact=contact).enrollment.id
+
+
 FOREIGN_OBJECTS: dict[str, Callable] = {
     "run_id": lambda org: AgentRunFactory(organization=org).id,
     "connector_id": lambda org: ConnectorFactory(organization=org).id,
@@ -134,6 +150,9 @@ FOREIGN_OBJECTS: dict[str, Callable] = {
     "message_id": lambda org: _email_message(org).id,
     "template_id": lambda org: _email_template(org).id,
     "segment_id": _segment,
+    "sequence_id": lambda org: _sequence(org).id,
+    "step_id": lambda org: _sequence(org).steps.get().id,
+    "enrollment_id": _enrollment,
 }
 
 # Parameters that are not object ids (an action name, a token) get a plain value.

@@ -13,8 +13,10 @@ import re
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
+from django.urls import reverse
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from agents import llm, writer
@@ -28,6 +30,7 @@ from agents.mailtemplates import services as templates
 from agents.mailtemplates.models import EmailTemplate
 from agents.models import ABTest
 from agents.selectors import brand_resolve
+from agents.sequences import enrolling as sequence_enrolling
 from agents.text import clip
 from connectors.selectors import suppression_exists
 from neonhub.core.errors import (
@@ -56,6 +59,11 @@ class GenerateSequenceIn(IntentInput):
         default=None,
         max_length=2000,
         description="The link the emails point to (default: the brand's website)",
+    )
+    campaignId: str | None = Field(
+        default=None,
+        max_length=64,
+        description="The campaign the draft sequence belongs to (default: the run's campaign)",
     )
     createdById: str | None = None
 
@@ -220,6 +228,28 @@ def _template_filled(data: SendIn, organization: Organization) -> SendIn:
     )
 
 
+class EnrollIn(IntentInput):
+    sequenceId: str = Field(min_length=1, max_length=64, description="The drip sequence")
+    email: str | None = Field(
+        default=None,
+        max_length=254,
+        description="Found among the contacts, or added as a new contact (no consent assumed)",
+    )
+    contactId: str | None = Field(default=None, max_length=64)
+    createdById: str | None = None
+
+    @field_validator("email")
+    @classmethod
+    def _address(cls, value: str | None) -> str | None:
+        return _email(value) if value else None
+
+    @model_validator(mode="after")
+    def _one_contact(self) -> EnrollIn:
+        if bool(self.email) == bool(self.contactId):
+            raise ValueError("give either email or contactId")
+        return self
+
+
 class SequenceOut(BaseModel):
     class Email(BaseModel):
         day: int | None = None
@@ -334,9 +364,21 @@ class EmailAgent(Agent):
             for i, e in enumerate(written.data["emails"][: data.length])
         ]
         found = writer.placeholders(*(f"{e['subject']}\n{e['body']}" for e in sequence))
+        with ctx.step("create draft sequence"):
+            # A draft the marketer finishes on the sequence's page (a Retry finds the same one).
+            draft = sequence_enrolling.draft_from_written(
+                organization=ctx.organization,
+                topic=data.topic,
+                emails=sequence,
+                campaign_id=data.campaignId or ctx.campaign_id,
+                source_run_id=ctx.lineage_id or ctx.run_id,
+            )
         ctx.metrics.update(emailsGenerated=len(sequence))
+        path = reverse("sequences:detail", args=[draft.pk])
         return {
             "jobId": str(ctx.run_id),
+            "sequenceId": str(draft.pk),
+            "sequenceUrl": f"{settings.NEONHUB_PUBLIC_URL}{path}",
             "sequence": sequence,
             # Filled per recipient by `send` (intended); and values nobody gave yet, which the
             # text keeps visible and `send` needs in its `variables`.
@@ -500,6 +542,12 @@ class EmailAgent(Agent):
     ) -> None:
         checks = Checks()
         brand_known(checks, organization=organization, ref=data.brandId, field="payload.brandId")
+        if data.campaignId:
+            checks.run(
+                lambda: sequence_enrolling.campaign_known(
+                    organization=organization, campaign_id=data.campaignId
+                )
+            )
         checks.raise_any()
 
     def preflight_send(self, data: SendIn, *, organization: Organization) -> None:
@@ -662,6 +710,27 @@ class EmailAgent(Agent):
         if html:
             message["html"] = html
         return message
+
+    def preflight_enroll(self, data: EnrollIn, *, organization: Organization) -> None:
+        checks = Checks("The contact was not enrolled")
+        checks.run(
+            lambda: sequence_enrolling.enroll_check(
+                organization=organization, sequence_id=data.sequenceId, contact_id=data.contactId
+            )
+        )
+        checks.raise_any()
+
+    @intent("enroll", EnrollIn, "Enroll a contact in a drip sequence (once per sequence)")
+    def enroll(self, ctx: RunContext, data: EnrollIn) -> dict:
+        with ctx.step("enroll"):
+            done = sequence_enrolling.enroll(
+                organization=ctx.organization,
+                sequence_id=data.sequenceId,
+                email=data.email,
+                contact_id=data.contactId,
+            )
+        ctx.metrics.update(enrolled=1 if done["created"] else 0)
+        return {"jobId": str(ctx.run_id), **done}
 
 
 def _template_target(data: WriteTemplateIn, organization: Organization) -> EmailTemplate | None:
