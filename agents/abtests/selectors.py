@@ -149,12 +149,8 @@ def variant_numbers(*, test: ABTest, group: str = RecipientGroup.TEST) -> dict[s
         .annotate(
             sent=Count("id", filter=Q(status__in=SENT_STATUSES)),
             hard=Count("id", filter=Q(status=MessageStatus.BOUNCED)),
-            opened=Count(
-                "id", filter=Q(status__in=SENT_STATUSES, first_opened_at__isnull=False)
-            ),
-            clicked=Count(
-                "id", filter=Q(status__in=SENT_STATUSES, first_clicked_at__isnull=False)
-            ),
+            opened=Count("id", filter=Q(status__in=SENT_STATUSES, first_opened_at__isnull=False)),
+            clicked=Count("id", filter=Q(status__in=SENT_STATUSES, first_clicked_at__isnull=False)),
         )
     )
     found = {r["variant"]: r for r in rows}

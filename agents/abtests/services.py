@@ -133,6 +133,20 @@ def _uuid(value: Any, field: str) -> uuid.UUID:
         raise InvalidInput.for_field(field, "not a valid id") from None
 
 
+def owned_get(*, model: type, organization: Organization, value: Any, field: str):
+    """The organization's ``model`` row with id ``value`` (None for none); else 422 on ``field``.
+
+    Used for ids given in a form or a payload (a campaign, segment, list or template), where an
+    unknown or foreign id is bad input naming the field.
+    """
+    if value in (None, ""):
+        return None
+    found = model.objects.filter(organization=organization, pk=_uuid(value, field)).first()
+    if found is None:
+        raise InvalidInput.for_field(field, f"no such {model._meta.verbose_name}")
+    return found
+
+
 # --- start ----------------------------------------------------------------------------------
 
 
@@ -302,9 +316,7 @@ def abtest_decide(*, test_id: uuid.UUID, now=None) -> ABTest:
     now = now or timezone.now()
     test = ABTest.objects.select_related("organization").get(pk=test_id)
     result = abtest_verdict(test=test)
-    send = result["winner"] or (
-        result["leader"] if test.no_winner == NoWinnerAction.LEADER else ""
-    )
+    send = result["winner"] or (result["leader"] if test.no_winner == NoWinnerAction.LEADER else "")
     result["sent_variant"] = send
     status = ABTestStatus.SENDING if send else ABTestStatus.PICKING
     moved = ABTest.objects.filter(
@@ -343,12 +355,8 @@ def _send_rest(test: ABTest, *, created_by: Any = None) -> ABTest:
     contacts = [r.contact for r in rest if r.contact.email and r.contact.erased_at is None]
     try:
         with transaction.atomic():
-            _send(
-                test, key, contacts, f"abtest:{test.pk}:winner", Trigger.SCHEDULE, created_by
-            )
-            ABTestRecipient.objects.filter(test=test, group=RecipientGroup.REST).update(
-                variant=key
-            )
+            _send(test, key, contacts, f"abtest:{test.pk}:winner", Trigger.SCHEDULE, created_by)
+            ABTestRecipient.objects.filter(test=test, group=RecipientGroup.REST).update(variant=key)
             ABTest.objects.filter(pk=test.pk, status=ABTestStatus.SENDING).update(
                 status=ABTestStatus.DONE,
                 completed_at=timezone.now(),
