@@ -69,9 +69,7 @@ class ABTestForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["campaign"].queryset = Campaign.objects.filter(organization=organization)
         self.fields["segment"].queryset = Segment.objects.filter(organization=organization)
-        self.fields["contact_list"].queryset = ContactList.objects.filter(
-            organization=organization
-        )
+        self.fields["contact_list"].queryset = ContactList.objects.filter(organization=organization)
         templates = EmailTemplate.objects.filter(organization=organization)
         for letter in LETTERS:
             optional = letter == "c"
@@ -79,7 +77,8 @@ class ABTestForm(forms.Form):
             self.fields[f"variant_{letter}_subject"] = forms.CharField(
                 max_length=300,
                 required=False,
-                label=f"Variant {upper}: subject" + (" (optional third variant)" if optional else ""),
+                label=f"Variant {upper}: subject"
+                + (" (optional third variant)" if optional else ""),
             )
             self.fields[f"variant_{letter}_body"] = forms.CharField(
                 max_length=50_000,

@@ -170,3 +170,23 @@ def _numbers(row: dict) -> dict:
         "open_rate": opened / delivered if delivered else 0.0,
         "click_rate": clicked / delivered if delivered else 0.0,
     }
+
+
+def result_summary(test: ABTest, result: dict) -> str:
+    """The result in plain words."""
+    if not result.get("variants"):
+        return ""
+    word = "open" if test.metric == "opens" else "click"
+    outcome, leader = result.get("outcome"), result.get("leader")
+    if outcome == "winner":
+        sure = int((result.get("confidence") or 0) * 100)
+        return f"Variant {result['winner']}'s {word} rate is higher with {sure}% confidence."
+    if outcome == "not_enough_data":
+        return (
+            f"Not enough data yet: each variant needs at least {result.get('min_sample', 30)} "
+            "delivered emails before a winner can be called."
+        )
+    if not leader:
+        return "No results yet."
+    prefix = "No clear winner" if test.decided_at else "No clear winner yet"
+    return f"{prefix}: the difference could be chance (Variant {leader} leads)."

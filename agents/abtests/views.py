@@ -181,31 +181,11 @@ def _results_context(test: ABTest) -> dict:
         "test": test,
         "rows": rows,
         "result": result,
-        "summary": summary(test, result),
+        "summary": selectors.result_summary(test, result),
         "live": test.status in LIVE,
         "metric_word": "open" if test.metric == ABTestMetric.OPENS else "click",
         "took": _took(test),
     }
-
-
-def summary(test: ABTest, result: dict) -> str:
-    """The result in plain words."""
-    if not result.get("variants"):
-        return ""
-    word = "open" if test.metric == ABTestMetric.OPENS else "click"
-    outcome, leader = result.get("outcome"), result.get("leader")
-    if outcome == "winner":
-        sure = int((result.get("confidence") or 0) * 100)
-        return f"Variant {result['winner']}'s {word} rate is higher with {sure}% confidence."
-    if outcome == "not_enough_data":
-        return (
-            f"Not enough data yet: each variant needs at least {result.get('min_sample', 30)} "
-            "delivered emails before a winner can be called."
-        )
-    if not leader:
-        return "No results yet."
-    prefix = "No clear winner" if test.decided_at else "No clear winner yet"
-    return f"{prefix}: the difference could be chance (Variant {leader} leads)."
 
 
 def _took(test: ABTest) -> str:
