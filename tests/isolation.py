@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from neonhub.core.services import api_key_create
 from tests.factories import (
+    ABTestFactory,
     AgentRunFactory,
     BatchFactory,
     BrandFactory,
@@ -24,6 +25,12 @@ from tests.factories import (
     RecurringScheduleFactory,
     TriggerFactory,
 )
+
+
+def _campaign(org):
+    from agents.campaigns.models import Campaign
+
+    return Campaign.objects.create(organization=org, name="Their campaign").id
 
 
 def _import(org):
@@ -104,6 +111,8 @@ FOREIGN_OBJECTS: dict[str, Callable] = {
     "grant_id": lambda org: OAuthGrantFactory(organization=org).id,
     "rule_id": _alert_rule,
     "destination_id": _alert_destination,
+    "test_id": lambda org: ABTestFactory(organization=org).id,
+    "campaign_id": _campaign,
 }
 
 # Parameters that are not object ids (an action name, a token) get a plain value.

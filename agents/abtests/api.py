@@ -116,4 +116,4 @@ def abtest_cancel(request: HttpRequest, test: ABTest):
 )
 @requires("write", find=selectors.abtest_get)
 def abtest_pick(request: HttpRequest, test: ABTest, body: PickIn):
-    return _detail(services.abtest_pick(test=test, variant=body.variant))
+    return _detail(services.abtest_pick(test=test, variant=body.variant or ""))

@@ -37,7 +37,9 @@ class ABTestIn(In):
 
 
 class PickIn(In):
-    variant: str = Field(min_length=1, max_length=8, description="A variant's key: A, B, …")
+    # Optional here so another organization's test answers 404 before the body is judged;
+    # the service refuses a missing or unknown variant (422 on "variant").
+    variant: str | None = Field(default=None, max_length=8, description="A variant's key: A, B, …")
 
 
 class VariantOut(Schema):

@@ -10,6 +10,7 @@ from django.db.models import Count, Q, QuerySet
 
 from agents.abtests.models import ABTestRecipient, RecipientGroup
 from agents.audience.models import Contact
+from agents.campaigns.models import Campaign
 from agents.mail.models import EmailMessage, MessageStatus
 from agents.models import ABTest
 from connectors.models import Suppression
@@ -33,7 +34,11 @@ def abtest_get(*, organization: Organization, test_id: uuid.UUID) -> ABTest:
 
 
 def abtest_for_campaign(*, organization: Organization, campaign_id: uuid.UUID) -> QuerySet[ABTest]:
-    return abtest_list(organization=organization).filter(campaign_id=campaign_id)
+    """The campaign's tests; another organization's campaign (or an unknown one) is a 404."""
+    campaign = organization_object_get(
+        Campaign.objects.all(), organization=organization, pk=campaign_id, what="Campaign"
+    )
+    return abtest_list(organization=organization).filter(campaign=campaign)
 
 
 # --- the audience ---------------------------------------------------------------------------

@@ -19,7 +19,9 @@ def body(contact_list, **extra):
     return {"name": "Spring", "list_id": str(contact_list.pk), "variants": VARIANTS, **extra}
 
 
-def test_create_then_start_sends_the_test_share(api, audience, smtp, django_capture_on_commit_callbacks):
+def test_create_then_start_sends_the_test_share(
+    api, audience, smtp, django_capture_on_commit_callbacks
+):
     created = api.post("/ab-tests", body(audience))
     assert created.status_code == 201, created.content
     data = created.json()

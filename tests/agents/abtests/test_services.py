@@ -179,9 +179,7 @@ def test_start_without_smtp_connector_sends_nothing_and_stays_draft(run_now, dra
 
 def test_bad_settings_name_the_field(org, audience):
     with pytest.raises(InvalidInput) as exc:
-        services.abtest_create(
-            organization=org, name="x", variants=[{"subject": "a", "body": "b"}]
-        )
+        services.abtest_create(organization=org, name="x", variants=[{"subject": "a", "body": "b"}])
     assert exc.value.details[0]["field"] == "variants"
     with pytest.raises(InvalidInput) as exc:
         services.abtest_create(

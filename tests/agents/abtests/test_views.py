@@ -39,7 +39,9 @@ def test_empty_list_says_what_to_do(owner_client):
     assert "No A/B tests yet" in page and reverse("abtests:new") in page
 
 
-def test_create_review_and_start(owner_client, org, audience, smtp, django_capture_on_commit_callbacks):
+def test_create_review_and_start(
+    owner_client, org, audience, smtp, django_capture_on_commit_callbacks
+):
     response = owner_client.post(reverse("abtests:new"), form_data(audience))
     test = ABTest.objects.get(organization=org)
     assert response.status_code == 302 and response.url == reverse("abtests:detail", args=[test.pk])
@@ -61,12 +63,16 @@ def test_form_errors_name_the_fields(owner_client, org, audience):
     assert "Choose who gets this test" in page
     assert "less than or equal to 50" in page
     assert not ABTest.objects.exists()
-    page = owner_client.post(reverse("abtests:new"), form_data(audience, variant_b_body="")).content.decode()
+    page = owner_client.post(
+        reverse("abtests:new"), form_data(audience, variant_b_body="")
+    ).content.decode()
     assert 'id="id_variant_b_body_error"' in page and "give a text, or choose a template" in page
 
 
 def test_start_without_smtp_says_why(owner_client, draft):
-    page = owner_client.post(reverse("abtests:start", args=[draft.pk]), follow=True).content.decode()
+    page = owner_client.post(
+        reverse("abtests:start", args=[draft.pk]), follow=True
+    ).content.decode()
     assert "The test was not started" in page
     draft.refresh_from_db()
     assert draft.status == ABTestStatus.DRAFT
@@ -146,7 +152,9 @@ def test_audience_count_shows_the_list_size(owner_client, audience):
         reverse("abtests:audience-count"), {"contact_list": str(audience.pk)}
     ).content.decode()
     assert "<strong>100</strong> contacts in Newsletter" in page
-    page = owner_client.get(reverse("abtests:audience-count"), {"contact_list": "x"}).content.decode()
+    page = owner_client.get(
+        reverse("abtests:audience-count"), {"contact_list": "x"}
+    ).content.decode()
     assert "Choose a segment or a contact list" in page
 
 
