@@ -70,3 +70,15 @@ def test_ab_test_variant_without_body_is_422(api):
     )
     assert response.status_code == 422
     assert response.json()["error"]["details"][0]["field"] == "payload.variants.1.body"
+
+
+def test_ab_test_run_page_shows_the_split_and_links_to_the_test(
+    run_intent, smtp, audience, owner_client
+):
+    from django.urls import reverse
+
+    run = run_intent({"name": "Spring", "listId": str(audience.pk), "variants": VARIANTS})
+    page = owner_client.get(reverse("runs:detail", args=[run.pk])).content.decode()
+    assert "Variant A to 10, Variant B to 10" in page
+    assert "the other 80 get the winner" in page
+    assert f"/email/ab-tests/{run.output['testId']}/" in page
