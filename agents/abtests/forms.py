@@ -70,6 +70,9 @@ class ABTestForm(forms.Form):
         self.fields["campaign"].queryset = Campaign.objects.filter(organization=organization)
         self.fields["segment"].queryset = Segment.objects.filter(organization=organization)
         self.fields["contact_list"].queryset = ContactList.objects.filter(organization=organization)
+        # Shown as a group of choices (agents/_field.html), not as one label over bare radios.
+        self.fields["metric"].kind = "multi"
+        self.fields["no_winner"].kind = "multi"
         templates = EmailTemplate.objects.filter(organization=organization)
         for letter in LETTERS:
             optional = letter == "c"

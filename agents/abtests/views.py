@@ -61,7 +61,8 @@ def abtest_new(request: HttpRequest) -> HttpResponse:
                 form.add_service_error(detail.get("field", ""), detail.get("message", ""))
         else:
             return redirect("abtests:detail", test_id=test.pk)
-    return render(request, "abtests/new.html", {"form": form})
+    status = 422 if request.method == "POST" else 200
+    return render(request, "abtests/new.html", {"form": form}, status=status)
 
 
 @login_required

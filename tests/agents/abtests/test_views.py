@@ -59,8 +59,9 @@ def test_create_review_and_start(
 
 def test_form_errors_name_the_fields(owner_client, org, audience):
     data = {**form_data(audience, share_percent="80"), "contact_list": ""}
-    page = owner_client.post(reverse("abtests:new"), data).content.decode()
-    assert "Choose who gets this test" in page
+    response = owner_client.post(reverse("abtests:new"), data)
+    page = response.content.decode()
+    assert response.status_code == 422 and "Choose who gets this test" in page
     assert "less than or equal to 50" in page
     assert not ABTest.objects.exists()
     page = owner_client.post(
