@@ -5,6 +5,24 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+def keyed_variants(apps, schema_editor):
+    """Tests written by the old ab-test intent (variants "variant_0", ...) get the keys A, B, ...
+    the pages and the API read; they stay drafts (they never had an audience)."""
+    ABTest = apps.get_model("agents", "ABTest")
+    for test in ABTest.objects.all().iterator():
+        test.variants = [
+            {
+                "key": "ABCDEFGHIJ"[i],
+                "subject": str(v.get("subject") or ""),
+                "body": str(v.get("body") or ""),
+                "template_id": None,
+            }
+            for i, v in enumerate(test.variants or [])
+            if isinstance(v, dict) and i < 10
+        ]
+        test.save(update_fields=["variants"])
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -127,4 +145,5 @@ class Migration(migrations.Migration):
             model_name='abtest',
             constraint=models.CheckConstraint(condition=models.Q(('share_percent__gte', 5), ('share_percent__lte', 50)), name='abtest_share_5_50'),
         ),
+        migrations.RunPython(keyed_variants, migrations.RunPython.noop),
     ]
