@@ -16,6 +16,7 @@ from agents.models import ABTest
 from connectors.models import Suppression
 from neonhub.core.models import Organization
 from neonhub.core.selectors import organization_object_get
+from runs.models import TERMINAL_STATUSES, AgentRun
 
 SENT_STATUSES = (MessageStatus.SENT, MessageStatus.BOUNCED, MessageStatus.COMPLAINED)
 
@@ -135,6 +136,18 @@ def _consents(contact: Contact, required: bool) -> bool:
     entry = (contact.consent or {}).get("email")
     status = entry.get("status") if isinstance(entry, dict) else None
     return status != "revoked" and (status == "granted" or not required)
+
+
+def test_share_pending(*, test: ABTest) -> int:
+    """The test share's send runs not finished yet (queued, running, awaiting approval)."""
+    return (
+        AgentRun.objects.filter(
+            organization_id=test.organization_id, idempotency_key__startswith=f"abtest:{test.pk}:"
+        )
+        .exclude(idempotency_key__startswith=f"abtest:{test.pk}:winner:")
+        .exclude(status__in=TERMINAL_STATUSES)
+        .count()
+    )
 
 
 # --- the numbers ----------------------------------------------------------------------------

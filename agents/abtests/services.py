@@ -315,6 +315,8 @@ def abtest_decide(*, test_id: uuid.UUID, now=None) -> ABTest:
     """
     now = now or timezone.now()
     test = ABTest.objects.select_related("organization").get(pk=test_id)
+    if selectors.test_share_pending(test=test):
+        return test  # judged once the whole test share has gone out (approval, quiet hours)
     result = abtest_verdict(test=test)
     send = result["winner"] or (result["leader"] if test.no_winner == NoWinnerAction.LEADER else "")
     result["sent_variant"] = send

@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from agents.abtests import selectors, services
@@ -186,6 +187,13 @@ def _results_context(test: ABTest) -> dict:
         "live": test.status in LIVE,
         "metric_word": "open" if test.metric == ABTestMetric.OPENS else "click",
         "took": _took(test),
+        "overdue_pending": (
+            selectors.test_share_pending(test=test)
+            if test.status == ABTestStatus.WAITING
+            and test.window_ends_at
+            and test.window_ends_at <= timezone.now()
+            else 0
+        ),
     }
 
 

@@ -259,3 +259,14 @@ def test_template_variant_is_compiled_and_filled_per_recipient(run_now, smtp, or
     assert test.variants[0]["subject"] == "Spring is here"
     test = start(run_now, test)
     assert EmailMessage.objects.filter(ab_test=test, subject="Spring is here").count() == 10
+
+
+def test_a_test_share_still_being_sent_is_waited_for(run_now, smtp, big):
+    test = start(run_now, big)
+    run = AgentRun.objects.get(idempotency_key=f"abtest:{test.pk}:A:0")
+    AgentRun.objects.filter(pk=run.pk).update(status="awaiting_approval")
+    test = run_now(services.abtest_decide, test_id=test.pk, now=after_window(test))
+    assert test.status == ABTestStatus.WAITING
+    AgentRun.objects.filter(pk=run.pk).update(status="completed")
+    test = run_now(services.abtest_decide, test_id=test.pk, now=after_window(test))
+    assert test.status == ABTestStatus.DONE
