@@ -40,8 +40,9 @@ class ContentDraftAdmin(admin.ModelAdmin):
 
 @admin.register(ABTest)
 class ABTestAdmin(admin.ModelAdmin):
-    list_display = ("name", "campaign_id", "organization", "winner", "started_at")
-    list_filter = ("organization",)
-    search_fields = ("name", "campaign_id")
-    list_select_related = ("organization",)
-    readonly_fields = ("run_id",)
+    list_display = ("name", "campaign", "organization", "status", "winner", "started_at")
+    list_filter = ("status", "organization")
+    search_fields = ("name", "campaign_label")
+    list_select_related = ("organization", "campaign")
+    raw_id_fields = ("campaign", "segment", "contact_list", "created_by")
+    readonly_fields = ("run_id", "split", "result", "started_at", "window_ends_at", "decided_at")

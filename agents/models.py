@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.utils import timezone
 
 from neonhub.core.models import BaseModel, Organization
 
@@ -117,21 +116,85 @@ class KnowledgeArticle(BaseModel):
         return self.title
 
 
+class ABTestStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    TESTING = "testing", "Sending the test share"
+    WAITING = "waiting", "Waiting for the window to end"
+    PICKING = "picking", "Waiting for you to pick a variant"
+    SENDING = "sending", "Sending the winner"
+    DONE = "done", "Done"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class ABTestMetric(models.TextChoices):
+    OPENS = "opens", "Open rate"
+    CLICKS = "clicks", "Click rate"
+
+
+class NoWinnerAction(models.TextChoices):
+    LEADER = "leader", "Send the leading variant anyway"
+    MANUAL = "manual", "Send nothing; I will pick"
+
+
 class ABTest(BaseModel):
+    """An email A/B test: a share of the audience gets the variants, the rest gets the winner.
+
+    ``variants`` is ``[{"key": "A", "subject": ..., "body": ..., "template_id": ...}]``;
+    ``split`` holds the counts of the snapshot taken at start (``abtests.ABTestRecipient``);
+    ``result`` the numbers per variant and the significance at the decision.
+    """
+
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="ab_tests"
     )
-    campaign_id = models.CharField(max_length=100)
+    campaign = models.ForeignKey(
+        "campaigns.Campaign",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="ab_tests",
+    )
+    # The free-text campaign name older ab-test runs gave (kept; new tests use ``campaign``).
+    campaign_label = models.CharField(max_length=100, blank=True, default="")
     name = models.CharField(max_length=200)
+    segment = models.ForeignKey(
+        "segments.Segment", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    contact_list = models.ForeignKey(
+        "audience.ContactList",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     variants = models.JSONField(default=list)
+    metric = models.CharField(
+        max_length=8, choices=ABTestMetric.choices, default=ABTestMetric.OPENS
+    )
+    share_percent = models.PositiveSmallIntegerField(default=20)
+    window_hours = models.PositiveSmallIntegerField(default=4)
+    confidence = models.PositiveSmallIntegerField(default=95)
+    no_winner = models.CharField(
+        max_length=8, choices=NoWinnerAction.choices, default=NoWinnerAction.LEADER
+    )
+    status = models.CharField(
+        max_length=16, choices=ABTestStatus.choices, default=ABTestStatus.DRAFT
+    )
     metrics = models.JSONField(default=dict, blank=True)
+    split = models.JSONField(default=dict, blank=True)
+    result = models.JSONField(default=dict, blank=True)
     winner = models.CharField(max_length=64, blank=True, default="")
-    started_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    window_ends_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     run_id = models.UUIDField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
-        ordering = ["-started_at"]
+        ordering = ["-created_at"]
         constraints = [
             # A re-executed ab-test run finds its test instead of creating a second one.
             models.UniqueConstraint(
@@ -139,13 +202,22 @@ class ABTest(BaseModel):
                 condition=models.Q(run_id__isnull=False),
                 name="abtest_unique_org_run",
             ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=ABTestStatus.values), name="abtest_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(share_percent__gte=5, share_percent__lte=50),
+                name="abtest_share_5_50",
+            ),
         ]
         indexes = [
-            # A campaign's tests, newest first.
+            # A campaign's tests, newest first (the campaign page's fragment).
             models.Index(
-                fields=["organization", "campaign_id", "-started_at"], name="abtest_org_campaign"
+                fields=["organization", "campaign", "-created_at"], name="abtest_org_campaign_fk"
             ),
+            # The minute task: tests whose window has ended.
+            models.Index(fields=["status", "window_ends_at"], name="abtest_status_window"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.name} ({self.campaign_id})"
+        return self.name

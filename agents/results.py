@@ -278,13 +278,28 @@ def _ab_test(output: dict, payload: dict) -> dict | None:
     variants = [
         {
             "name": f"Variant {chr(65 + i)}" if i < 26 else f"Variant {i + 1}",
-            "subject": placeholder_parts(v["subject"], filled=set(writer.SEND_TIME_PLACEHOLDERS)),
-            "body": placeholder_parts(v["body"], filled=set(writer.SEND_TIME_PLACEHOLDERS)),
+            "subject": placeholder_parts(
+                _text(v.get("subject")) or "", filled=set(writer.SEND_TIME_PLACEHOLDERS)
+            ),
+            "body": placeholder_parts(
+                _text(v.get("body")) or "", filled=set(writer.SEND_TIME_PLACEHOLDERS)
+            ),
+            "template": bool(_text(v.get("templateId"))),
         }
         for i, v in enumerate(_dicts(payload.get("variants")))
-        if _text(v.get("subject")) and _text(v.get("body"))
     ]
-    return {"test_id": output["testId"], "name": _text(payload.get("name")), "variants": variants}
+    split = _dict(output.get("split"))
+    return {
+        "test_id": output["testId"],
+        "name": _text(payload.get("name")),
+        "variants": variants,
+        "status": _text(output.get("status")) or "",
+        "link": _text(output.get("link")),
+        "per_variant": {
+            k: v for k, v in _dict(split.get("per_variant")).items() if _number(v) is not None
+        },
+        "rest": _number(split.get("rest")),
+    }
 
 
 def _email_send(output: dict, payload: dict) -> dict | None:

@@ -299,18 +299,18 @@ class KnowledgeArticleFactory(factory.django.DjangoModelFactory):
 
 
 class ABTestFactory(factory.django.DjangoModelFactory):
-    """Two variants shaped as the email agent's ab-test intent stores them."""
+    """A draft test of two subject lines, shaped as ``abtests.services.abtest_create`` stores them."""
 
     class Meta:
         model = ABTest
 
     organization = factory.SubFactory(OrganizationFactory)
-    campaign_id = "spring"
+    campaign_label = "spring"
     name = factory.Sequence(lambda n: f"Subject test {n}")
     variants = factory.LazyFunction(
         lambda: [
-            {"variantId": "variant_0", "subject": "Spring is here", "body": "Hello"},
-            {"variantId": "variant_1", "subject": "New for spring", "body": "Hello"},
+            {"key": "A", "subject": "Spring is here", "body": "Hello", "template_id": None},
+            {"key": "B", "subject": "New for spring", "body": "Hello", "template_id": None},
         ]
     )
 

@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from neonhub.core.services import api_key_create
 from tests.factories import (
+    ABTestFactory,
     AgentRunFactory,
     BatchFactory,
     BrandFactory,
@@ -153,6 +154,7 @@ FOREIGN_OBJECTS: dict[str, Callable] = {
     "sequence_id": lambda org: _sequence(org).id,
     "step_id": lambda org: _sequence(org).steps.get().id,
     "enrollment_id": _enrollment,
+    "test_id": lambda org: ABTestFactory(organization=org).id,
 }
 
 # Parameters that are not object ids (an action name, a token) get a plain value.

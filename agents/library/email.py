@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html as html_lib
 import re
+import uuid
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
@@ -20,15 +21,18 @@ from django.urls import reverse
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from agents import llm, writer
+from agents.audience.models import ContactList
 from agents.audience.unsubscribe import unsubscribe_url
 from agents.base import Agent, IntentInput, intent
+from agents.campaigns.models import Campaign
 from agents.checks import Checks, brand_known, connector_ready
 from agents.context import RunContext
 from agents.mail import services as mail
 from agents.mailtemplates import selectors as template_selectors
 from agents.mailtemplates import services as templates
 from agents.mailtemplates.models import EmailTemplate
-from agents.models import ABTest
+from agents.models import ABTest, ABTestStatus
+from agents.segments.models import Segment
 from agents.selectors import brand_resolve
 from agents.sequences import enrolling as sequence_enrolling
 from agents.text import clip
@@ -42,6 +46,7 @@ from neonhub.core.errors import (
 )
 from neonhub.core.ids import uuid_from
 from neonhub.core.models import Organization
+from runs.models import Trigger
 
 Tone = Literal["witty", "professional", "casual", "friendly", "authoritative"]
 PLACEHOLDER_RE = writer.PLACEHOLDER_RE
@@ -132,14 +137,36 @@ class TemplateCopyOut(BaseModel):
 
 
 class Variant(IntentInput):
-    subject: str = Field(min_length=1, max_length=300)
-    body: str = Field(min_length=1, max_length=50_000)
+    subject: str | None = Field(default=None, max_length=300)
+    body: str | None = Field(
+        default=None, max_length=50_000, description="Plain text with {{placeholders}}"
+    )
+    templateId: str | None = Field(
+        default=None, max_length=64, description="An email template instead of the body"
+    )
 
 
 class ABTestIn(IntentInput):
-    campaignId: str = Field(min_length=1, max_length=100)
-    variants: list[Variant] = Field(min_length=2, max_length=10)
     name: str | None = Field(default=None, max_length=200)
+    campaignId: str | None = Field(
+        default=None,
+        max_length=100,
+        description="The campaign's id (default: the run's campaign); other text is kept as a label",
+    )
+    segmentId: str | None = Field(default=None, max_length=64)
+    listId: str | None = Field(default=None, max_length=64)
+    variants: list[Variant] = Field(min_length=2, max_length=5)
+    metric: Literal["opens", "clicks"] = "opens"
+    sharePercent: int = Field(default=20, ge=5, le=50)
+    windowHours: int = Field(default=4, ge=1, le=168)
+    confidence: Literal[90, 95, 99] = 95
+    noWinner: Literal["leader", "manual"] = Field(
+        default="leader",
+        description="No clear winner: send the leading variant, or let a person pick",
+    )
+    start: bool = Field(
+        default=True, description="Start at once (needs segmentId or listId); false: a draft"
+    )
     createdById: str | None = None
 
 
@@ -512,30 +539,49 @@ class EmailAgent(Agent):
         checks.run(lambda: _template_target(data, organization))
         checks.raise_any()
 
-    @intent("ab-test", ABTestIn, "Create an A/B test of two or more email variants")
+    @intent("ab-test", ABTestIn, "Create an A/B test of two or more email variants and start it")
     def ab_test(self, ctx: RunContext, data: ABTestIn) -> dict:
-        variants = [
-            {"variantId": f"variant_{i}", **v.model_dump()} for i, v in enumerate(data.variants)
-        ]
-        metrics = {
-            "variants": [
-                {"variantId": v["variantId"], "opens": 0, "clicks": 0, "conversions": 0}
-                for v in variants
-            ]
-        }
+        from agents.abtests import services as abtests
+
         with ctx.step("create test"):
-            test, _ = ABTest.objects.get_or_create(
-                organization=ctx.organization,
-                run_id=ctx.run_id,
-                defaults={
-                    "campaign_id": data.campaignId,
-                    "variants": variants,
-                    "metrics": metrics,
-                    "name": data.name or f"Subject test for {data.campaignId}",
-                },
+            # Keyed by the lineage: a Retry or a re-executed run finds its test.
+            test = ABTest.objects.filter(
+                organization=ctx.organization, run_id=ctx.lineage_id
+            ).first() or abtests.abtest_create(
+                organization=ctx.organization, run_id=ctx.lineage_id, **_ab_test_fields(ctx, data)
             )
-        ctx.metrics.update(variantsTested=len(variants))
-        return {"jobId": str(ctx.run_id), "testId": str(test.id)}
+        if (
+            data.start
+            and test.status == ABTestStatus.DRAFT
+            and (test.segment_id or test.contact_list_id)
+        ):
+            with ctx.step("start test"):
+                test = abtests.abtest_start(test=test, trigger=Trigger.API)
+        ctx.metrics.update(variantsTested=len(test.variants))
+        return {
+            "jobId": str(ctx.run_id),
+            "testId": str(test.id),
+            "status": test.status,
+            "split": test.split,
+            "link": f"{settings.NEONHUB_PUBLIC_URL}{reverse('abtests:detail', args=[test.id])}",
+        }
+
+    def preflight_ab_test(self, data: ABTestIn, *, organization: Organization) -> None:
+        from agents.abtests import services as abtests
+
+        checks = Checks("The A/B test was not created")
+        checks.run(lambda: _ab_test_refs(organization, data))
+        try:
+            abtests.variants_clean(
+                organization=organization,
+                variants=[{"subject": v.subject, "body": v.body} for v in data.variants],
+            )
+        except InvalidInput as exc:
+            for d in exc.details or []:
+                checks.add(f"payload.{d['field']}", d["message"])
+        if data.segmentId and data.listId:
+            checks.add("payload.listId", "give a segment or a list, not both")
+        checks.raise_any()
 
     def preflight_generate_sequence(
         self, data: GenerateSequenceIn, *, organization: Organization
@@ -744,6 +790,64 @@ def _template_target(data: WriteTemplateIn, organization: Organization) -> Email
         )
     except NotFound:
         raise InvalidInput.for_field(field, "no such email template") from None
+
+
+def _ab_test_refs(organization: Organization, data: ABTestIn) -> dict:
+    """The campaign, audience and templates the input names (422 on the field otherwise).
+
+    A ``campaignId`` that is not an id is the free-text label older inputs gave.
+    """
+    from agents.abtests.services import owned_get
+
+    refs: dict[str, Any] = {"campaign": None, "campaign_label": ""}
+    if data.campaignId:
+        try:
+            uuid.UUID(data.campaignId)
+        except ValueError:
+            refs["campaign_label"] = data.campaignId
+        else:
+            refs["campaign"] = owned_get(
+                model=Campaign,
+                organization=organization,
+                value=data.campaignId,
+                field="payload.campaignId",
+            )
+    refs["segment"] = owned_get(
+        model=Segment, organization=organization, value=data.segmentId, field="payload.segmentId"
+    )
+    refs["contact_list"] = owned_get(
+        model=ContactList, organization=organization, value=data.listId, field="payload.listId"
+    )
+    for i, v in enumerate(data.variants):
+        owned_get(
+            model=EmailTemplate,
+            organization=organization,
+            value=v.templateId,
+            field=f"payload.variants.{i}.templateId",
+        )
+    return refs
+
+
+def _ab_test_fields(ctx: RunContext, data: ABTestIn) -> dict:
+    refs = _ab_test_refs(ctx.organization, data)
+    if refs["campaign"] is None and not refs["campaign_label"] and ctx.campaign_id:
+        refs["campaign"] = Campaign.objects.filter(
+            organization=ctx.organization, pk=ctx.campaign_id
+        ).first()
+    label = refs["campaign"].name if refs["campaign"] else refs["campaign_label"]
+    return {
+        **refs,
+        "name": data.name or (f"Subject test for {label}" if label else "Subject test"),
+        "variants": [
+            {"subject": v.subject, "body": v.body, "template_id": v.templateId}
+            for v in data.variants
+        ],
+        "metric": data.metric,
+        "share_percent": data.sharePercent,
+        "window_hours": data.windowHours,
+        "confidence": data.confidence,
+        "no_winner": data.noWinner,
+    }
 
 
 def _system(role: str, voice: writer.Voice) -> str:

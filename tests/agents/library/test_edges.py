@@ -24,7 +24,7 @@ def test_models_name_themselves(org):
     assert str(brand) == "Acme"
     assert str(ContentDraft(organization=org, title="T", topic="t", body="b")) == "T"
     assert str(KnowledgeArticle(organization=org, title="K", body="b")) == "K"
-    assert str(ABTest(organization=org, name="N", campaign_id="c")) == "N (c)"
+    assert str(ABTest(organization=org, name="N", campaign_label="c")) == "N"
 
 
 def test_publish_options_reach_the_provider_input():

@@ -101,7 +101,8 @@ def test_optimize_subject_gives_five_suggestions_of_30_to_60_characters(run_inte
     assert all(30 <= len(s) <= 60 for s in long.output["suggestions"])
 
 
-def test_ab_test_creates_one_test_with_zeroed_metrics(run_intent, org):
+def test_ab_test_without_an_audience_creates_a_draft_test(run_intent, org):
+    # An older input (a free-text campaign, no audience): the test is kept as a draft.
     payload = {
         "campaignId": "spring",
         "variants": [
@@ -112,14 +113,9 @@ def test_ab_test_creates_one_test_with_zeroed_metrics(run_intent, org):
     }
     run = run_intent("email", "ab-test", payload)
     test = ABTest.objects.get(pk=run.output["testId"])
-    assert test.organization == org and test.campaign_id == "spring" and test.run_id == run.id
-    assert [v["variantId"] for v in test.variants] == ["variant_0", "variant_1", "variant_2"]
-    assert test.metrics["variants"][1] == {
-        "variantId": "variant_1",
-        "opens": 0,
-        "clicks": 0,
-        "conversions": 0,
-    }
+    assert test.organization == org and test.campaign_label == "spring" and test.run_id == run.id
+    assert [v["key"] for v in test.variants] == ["A", "B", "C"]
+    assert run.output["status"] == "draft" and test.status == "draft"
     assert run.metrics["variantsTested"] == 3
 
 
