@@ -25,7 +25,9 @@ from uuid import UUID
 from django import forms
 from django.utils import timezone
 
+from agents.audience.models import ContactList
 from agents.campaigns.forms import CampaignChoiceField
+from agents.campaigns.models import Campaign
 from agents.fields import (
     ADVANCED,
     HIDDEN,
@@ -37,7 +39,10 @@ from agents.fields import (
     placement,
 )
 from agents.library import ads as ads_agent
+from agents.mailtemplates.models import EmailTemplate
 from agents.models import Brand
+from agents.segments.models import Segment
+from agents.sequences.models import Sequence
 from connectors.models import Connector
 from connectors.selectors import connector_for
 from connectors.services import connector_execute
@@ -51,6 +56,15 @@ URL_NAMES = frozenset({"url", "link", "imageUrl", "videoUrl"})
 DATETIME_INPUT = "%Y-%m-%dT%H:%M"
 DATE_INPUT = "%Y-%m-%d"
 DEFAULT_BRAND = "default-brand"
+
+# Intent fields that hold the id of one of the organization's objects: (model, empty choice).
+OBJECT_CHOICES: dict[str, tuple[type, str]] = {
+    "templateId": (EmailTemplate, "None"),
+    "segmentId": (Segment, "None"),
+    "listId": (ContactList, "None"),
+    "sequenceId": (Sequence, "None"),
+    "campaignId": (Campaign, "None"),
+}
 
 # The providers whose connectors a ``connector`` field chooses among, per intent.
 CONNECTOR_PROVIDERS: dict[tuple[str, str], tuple[str, ...]] = {
@@ -264,6 +278,8 @@ class IntentForm(forms.Form):
             field, kind = self._brand_field(field), "brand"
         elif name == "connector" and (self.agent, self.intent) in CONNECTOR_PROVIDERS:
             field, kind = self._connector_field(field), "connector"
+        elif name in OBJECT_CHOICES and kind == "string" and self.organization is not None:
+            field = self._object_field(name, field, required=required)
         if kind == "datetime":
             field.help_text = sentences(help_text, f"Times are in {self.tz.key}")
             field.timezone = self.tz.key
@@ -273,6 +289,20 @@ class IntentForm(forms.Form):
         if (self.agent, self.intent, name) == ("ads", "budget-change", "budgetId"):
             field = self._budget_field(field)
         return field, kind, nullable
+
+    def _object_field(self, name: str, field: forms.Field, *, required: bool) -> forms.Field:
+        """An id of one of the organization's templates, segments, lists, sequences or
+        campaigns, chosen by name instead of typed."""
+        model, empty = OBJECT_CHOICES[name]
+        rows = model.objects.filter(organization=self.organization).order_by("name")
+        choices = [(str(pk), label) for pk, label in rows.values_list("pk", "name")[:500]]
+        new = forms.ChoiceField(
+            required=required, choices=[("", "Choose…" if required else empty), *choices]
+        )
+        new.label, new.help_text = field.label, field.help_text
+        if not choices:
+            new.help_text = sentences(field.help_text, f"There is no {field.label.lower()} yet")
+        return new
 
     def _brand_field(self, field: forms.Field) -> forms.Field:
         brands = (

@@ -359,3 +359,50 @@ def test_help_texts_are_separate_sentences():
     assert sentences("Publish at this time instead of now", "In UTC") == (
         "Publish at this time instead of now. In UTC."
     )
+
+
+def _email_form(org, intent, data=None):
+    from agents.registry import get_agent
+
+    schema = get_agent("email").get_intent(intent).json_schema()
+    return IntentForm(
+        data, schema=schema, agent="email", intent=intent, organization=org, prefix="input"
+    )
+
+
+@pytest.mark.django_db
+def test_email_forms_choose_templates_sequences_and_segments_by_name(org, other_org):
+    from agents.mailtemplates.models import EmailTemplate
+    from agents.segments.models import Segment
+    from agents.sequences.services import sequence_create
+
+    template = EmailTemplate.objects.create(organization=org, name="Spring letter")
+    EmailTemplate.objects.create(organization=other_org, name="Theirs")
+    sequence = sequence_create(
+        organization=org, name="Welcome", steps=[{"subject": "Hi", "body": "Hello"}]
+    )
+    segment = Segment.objects.create(organization=org, name="VIPs", rules={})
+
+    send = _email_form(org, "send")
+    assert send.fields["templateId"].label == "Email template"
+    assert list(send.fields["templateId"].choices) == [
+        ("", "None"),
+        (str(template.pk), "Spring letter"),
+    ]
+    assert "abTestId" not in send.fields and "variant" not in send.fields
+
+    enroll = _email_form(
+        org, "enroll", {"input-sequenceId": str(sequence.pk), "input-email": "a@example.com"}
+    )
+    assert enroll.fields["sequenceId"].required
+    assert list(enroll.fields["sequenceId"].choices) == [
+        ("", "Choose…"),
+        (str(sequence.pk), "Welcome"),
+    ]
+    assert enroll.is_valid(), enroll.errors
+    assert enroll.payload()["sequenceId"] == str(sequence.pk)
+
+    ab = _email_form(org, "ab-test")
+    assert (str(segment.pk), "VIPs") in list(ab.fields["segmentId"].choices)
+    refused = _email_form(org, "enroll", {"input-sequenceId": "not-one-of-ours"})
+    assert not refused.is_valid() and "sequenceId" in refused.errors
