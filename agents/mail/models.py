@@ -95,6 +95,9 @@ class EmailMessage(BaseModel):
             models.Index(fields=["ab_test", "variant"], name="emailmsg_abtest_variant"),
             models.Index(fields=["organization", "message_id"], name="emailmsg_org_messageid"),
             models.Index(fields=["contact", "-created_at"], name="emailmsg_contact"),
+            # An address's latest email: unsubscribes, bounces without a token, erasure, and
+            # attributing an order to the buyer's last clicked email.
+            models.Index(fields=["organization", "to", "-created_at"], name="emailmsg_org_to"),
         ]
 
     def __str__(self) -> str:
