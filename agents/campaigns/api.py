@@ -17,14 +17,14 @@ from agents.campaigns.models import Campaign, ConversionSource
 from agents.campaigns.schemas import (
     CampaignIn,
     CampaignListQuery,
+    CampaignMessagePageOut,
+    CampaignMessageQuery,
     CampaignOut,
     CampaignPageOut,
     CampaignPatch,
     CampaignSummaryOut,
     ConversionIn,
     ConversionOut,
-    MessagePageOut,
-    MessageQuery,
     StatsOut,
     StatsQuery,
 )
@@ -154,10 +154,10 @@ def conversion_create(request: HttpRequest, campaign: Campaign, body: Conversion
 
 @router.get(
     "/{campaign_id}/messages",
-    response=MessagePageOut,
+    response=CampaignMessagePageOut,
     summary="The campaign's emails, newest first, with what happened to each",
 )
-def campaign_messages(request: HttpRequest, campaign_id: UUID, query: Query[MessageQuery]):
+def campaign_messages(request: HttpRequest, campaign_id: UUID, query: Query[CampaignMessageQuery]):
     campaign = selectors.campaign_get(
         organization=request.auth.organization, campaign_id=campaign_id
     )

@@ -163,7 +163,7 @@ class ConversionOut(Schema):
     created: bool = Field(description="False when the reference was already counted")
 
 
-class MessageOut(Schema):
+class CampaignMessageOut(Schema):
     id: UUID
     to: str
     subject: str
@@ -187,12 +187,12 @@ class MessageOut(Schema):
     complained_at: datetime | None
 
 
-class MessagePageOut(Schema):
-    items: list[MessageOut]
+class CampaignMessagePageOut(Schema):
+    items: list[CampaignMessageOut]
     next_cursor: str | None
     prev_cursor: str | None = None
 
 
-class MessageQuery(Schema):
+class CampaignMessageQuery(Schema):
     cursor: str | None = Field(default=None, max_length=500)
     limit: int = Field(default=50, ge=1, le=200)

@@ -21,6 +21,7 @@ from django.urls import reverse
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from agents import llm, writer
+from agents.abtests import services as abtests
 from agents.audience.models import ContactList
 from agents.audience.unsubscribe import unsubscribe_url
 from agents.base import Agent, IntentInput, intent
@@ -541,8 +542,6 @@ class EmailAgent(Agent):
 
     @intent("ab-test", ABTestIn, "Create an A/B test of two or more email variants and start it")
     def ab_test(self, ctx: RunContext, data: ABTestIn) -> dict:
-        from agents.abtests import services as abtests
-
         with ctx.step("create test"):
             # Keyed by the lineage: a Retry or a re-executed run finds its test.
             test = ABTest.objects.filter(
@@ -567,8 +566,6 @@ class EmailAgent(Agent):
         }
 
     def preflight_ab_test(self, data: ABTestIn, *, organization: Organization) -> None:
-        from agents.abtests import services as abtests
-
         checks = Checks("The A/B test was not created")
         checks.run(lambda: _ab_test_refs(organization, data))
         try:
@@ -797,8 +794,6 @@ def _ab_test_refs(organization: Organization, data: ABTestIn) -> dict:
 
     A ``campaignId`` that is not an id is the free-text label older inputs gave.
     """
-    from agents.abtests.services import owned_get
-
     refs: dict[str, Any] = {"campaign": None, "campaign_label": ""}
     if data.campaignId:
         try:
@@ -806,20 +801,20 @@ def _ab_test_refs(organization: Organization, data: ABTestIn) -> dict:
         except ValueError:
             refs["campaign_label"] = data.campaignId
         else:
-            refs["campaign"] = owned_get(
+            refs["campaign"] = abtests.owned_get(
                 model=Campaign,
                 organization=organization,
                 value=data.campaignId,
                 field="payload.campaignId",
             )
-    refs["segment"] = owned_get(
+    refs["segment"] = abtests.owned_get(
         model=Segment, organization=organization, value=data.segmentId, field="payload.segmentId"
     )
-    refs["contact_list"] = owned_get(
+    refs["contact_list"] = abtests.owned_get(
         model=ContactList, organization=organization, value=data.listId, field="payload.listId"
     )
     for i, v in enumerate(data.variants):
-        owned_get(
+        abtests.owned_get(
             model=EmailTemplate,
             organization=organization,
             value=v.templateId,

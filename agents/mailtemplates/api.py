@@ -30,7 +30,7 @@ from neonhub.core.auth import requires, scoped
 router = Router(tags=["email templates"])
 
 
-class PageQuery(Schema):
+class TemplatePageQuery(Schema):
     cursor: str | None = Field(default=None, max_length=500)
     limit: int = Field(default=50, ge=1, le=200)
 
@@ -55,7 +55,7 @@ def layout_list(request: HttpRequest):
 
 
 @router.get("", response=TemplatePageOut, summary="Email templates, newest first, with a cursor")
-def template_list(request: HttpRequest, query: Query[PageQuery]):
+def template_list(request: HttpRequest, query: Query[TemplatePageQuery]):
     page = selectors.template_page(
         organization=request.auth.organization, cursor=query.cursor, limit=query.limit
     )

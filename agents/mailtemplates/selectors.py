@@ -7,6 +7,7 @@ import uuid
 from django.db.models import Count, QuerySet
 
 from agents.audience.models import Contact
+from agents.audience.selectors import contact_filter, contact_get
 from agents.mailtemplates.models import EmailTemplate
 from neonhub.core.models import Organization
 from neonhub.core.pagination import Page, keyset_page
@@ -97,12 +98,8 @@ def contact_choices(
     *, organization: Organization, search: str = "", limit: int = 50
 ) -> list[Contact]:
     """Contacts to preview as: matching ``search`` (name, email, phone), newest first."""
-    from agents.audience.selectors import contact_filter
-
     return list(contact_filter(organization=organization, search=search[:100])[:limit])
 
 
 def contact_for_preview(*, organization: Organization, contact_id: uuid.UUID) -> Contact:
-    from agents.audience.selectors import contact_get
-
     return contact_get(organization=organization, contact_id=contact_id)

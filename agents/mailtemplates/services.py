@@ -35,9 +35,11 @@ from agents.mailtemplates.models import EmailTemplate, Layout
 from agents.mailtemplates.plaintext import html_to_text
 from agents.mailtemplates.selectors import template_uses
 from agents.mailtemplates.starters import STARTER_SUBJECTS, STARTERS
+from agents.services import run_start
 from agents.writer import PLACEHOLDER_RE
 from neonhub.core.errors import Conflict, InvalidInput
 from neonhub.core.models import Organization
+from runs.models import Trigger
 
 LAYOUTS_DIR = Path(__file__).resolve().parent / "layouts"
 # Autoescaping on: every value a marketer typed is text in the MJML, never markup.  The
@@ -450,9 +452,6 @@ def _in_use(uses: list[tuple[str, int]]) -> str:
 def template_send_test(*, template: EmailTemplate, user, organization: Organization):
     """Start an Email agent ``send`` of this template to the signed-in person's own address,
     with their own values where a contact has that address; returns the run."""
-    from agents.services import run_start
-    from runs.models import Trigger
-
     address = (getattr(user, "email", "") or "").strip()
     if not address:
         raise InvalidInput("Your account has no email address to send the test to.")

@@ -16,13 +16,13 @@ from agents.segments import selectors, services
 from agents.segments.models import Segment
 from agents.segments.schemas import (
     CountOut,
-    PreviewOut,
     RulesIn,
     SegmentContactsOut,
     SegmentIn,
     SegmentOut,
     SegmentPageOut,
     SegmentPatch,
+    SegmentPreviewOut,
 )
 from neonhub.core.auth import requires, scoped
 from neonhub.core.pagination import keyset_page
@@ -37,7 +37,7 @@ class SegmentQuery(Schema):
     limit: int = Field(default=50, ge=1, le=200)
 
 
-class PageQuery(Schema):
+class SegmentPageQuery(Schema):
     cursor: str | None = Field(default=None, max_length=500)
     limit: int = Field(default=50, ge=1, le=200)
 
@@ -74,7 +74,7 @@ def segment_create(request: HttpRequest, body: SegmentIn):
 
 @router.post(
     "/preview",
-    response=PreviewOut,
+    response=SegmentPreviewOut,
     summary="How many contacts unsaved rules match, and the first 20 (nothing is saved)",
 )
 @scoped("campaigns:read")
@@ -112,7 +112,7 @@ def segment_count(request: HttpRequest, segment_id: UUID):
     response=SegmentContactsOut,
     summary="The contacts matching now, newest first, with a cursor",
 )
-def segment_contacts(request: HttpRequest, segment_id: UUID, query: Query[PageQuery]):
+def segment_contacts(request: HttpRequest, segment_id: UUID, query: Query[SegmentPageQuery]):
     page = keyset_page(
         selectors.segment_contacts(segment=_get(request, segment_id)),
         cursor=query.cursor,

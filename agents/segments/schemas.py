@@ -73,7 +73,7 @@ class CountOut(Schema):
     count: int = Field(description="Contacts matching now (never the erased ones)")
 
 
-class PreviewOut(Schema):
+class SegmentPreviewOut(Schema):
     count: int
     contacts: list[ContactOut] = Field(description="The first 20 matching, newest first")
 

@@ -127,11 +127,11 @@ class DestinationPatch(In):
     enabled: bool | None = None
 
 
-class SecretOut(Schema):
+class DestinationSecretOut(Schema):
     secret: str
 
 
-class DeliveryOut(Schema):
+class AlertDeliveryOut(Schema):
     id: UUID
     rule_id: UUID | None
     destination_id: UUID
@@ -146,14 +146,14 @@ class DeliveryOut(Schema):
     created_at: datetime
 
 
-class DeliveryQuery(Schema):
+class AlertDeliveryQuery(Schema):
     rule_id: UUID | None = None
     cursor: str | None = Field(None, max_length=500)
     limit: int = Field(50, ge=1, le=200)
 
 
-class DeliveryPageOut(Schema):
-    items: list[DeliveryOut]
+class AlertDeliveryPageOut(Schema):
+    items: list[AlertDeliveryOut]
     next_cursor: str | None
 
 
@@ -180,10 +180,10 @@ def rule_create(request: HttpRequest, body: RuleIn):
 
 @rules_router.get(
     "/deliveries",
-    response=DeliveryPageOut,
+    response=AlertDeliveryPageOut,
     summary="Notifications sent, newest first, with a cursor",
 )
-def delivery_list(request: HttpRequest, query: Query[DeliveryQuery]):
+def delivery_list(request: HttpRequest, query: Query[AlertDeliveryQuery]):
     organization = _org(request)
     rule = (
         selectors.rule_get(organization=organization, rule_id=query.rule_id)
@@ -280,7 +280,7 @@ def destination_delete(request: HttpRequest, destination: AlertDestination):
 
 @destinations_router.post(
     "/{destination_id}/rotate-secret",
-    response=SecretOut,
+    response=DestinationSecretOut,
     summary="New webhook signing secret (shown once)",
 )
 @requires("manage", find=selectors.destination_get)
@@ -294,7 +294,7 @@ def destination_rotate(request: HttpRequest, destination: AlertDestination):
 
 @destinations_router.post(
     "/{destination_id}/test",
-    response=DeliveryOut,
+    response=AlertDeliveryOut,
     summary="Send a test notification now (one attempt)",
 )
 @requires("manage", find=selectors.destination_get)

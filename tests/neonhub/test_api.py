@@ -182,3 +182,23 @@ def _validator(doc, name):
     """A validator of one component, resolving its $refs against the document."""
     schema = {"$ref": f"#/components/schemas/{name}", "components": doc["components"]}
     return jsonschema_rs.Draft202012Validator(schema)
+
+
+def test_no_two_api_schemas_share_a_name(doc):
+    """The OpenAPI document names each schema by its class: two classes of one name would
+    silently document one of them for both (a frontend would then trust the wrong shape)."""
+    from collections import defaultdict
+
+    from ninja import Schema
+
+    def subclasses(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from subclasses(sub)
+
+    ours = ("agents", "runs", "connectors", "neonhub")
+    by_name = defaultdict(set)
+    for cls in subclasses(Schema):
+        if cls.__module__.split(".")[0] in ours and cls.__name__ in doc["components"]["schemas"]:
+            by_name[cls.__name__].add(f"{cls.__module__}.{cls.__qualname__}")
+    assert {name: paths for name, paths in by_name.items() if len(paths) > 1} == {}
