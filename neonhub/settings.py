@@ -296,6 +296,7 @@ NEONHUB_EXTRA_PROVIDERS: dict[str, str] = {}
 NEONHUB_DEMO_HOOKS = [
     "connectors.services.demo_connectors_ensure",
     "agents.automation.services.demo_automation_ensure",
+    "agents.automation.demo.demo_email_ensure",
 ]
 # The admin's Retry and Cancel run actions: agents' services, named here because the runs
 # app must not import agents.

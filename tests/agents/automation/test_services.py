@@ -96,3 +96,18 @@ def test_trigger_sources_are_checked_against_the_provider_registry(org, twilio_s
             intent="triage",
         )
     assert err.value.details[0]["field"] == "connector_id"
+
+
+def test_the_demo_organization_gets_a_campaign_a_template_and_a_segment_of_subscribers(org):
+    from agents.automation.demo import demo_email_ensure
+    from agents.campaigns.models import Campaign
+    from agents.mailtemplates.models import EmailTemplate
+    from agents.mailtemplates.services import template_compile
+    from agents.segments.models import Segment
+    from agents.segments.selectors import segment_count
+
+    demo_email_ensure(org)
+    demo_email_ensure(org)  # idempotent
+    assert Campaign.objects.get(organization=org).name == "Spring launch"
+    assert template_compile(template=EmailTemplate.objects.get(organization=org)).html
+    assert segment_count(segment=Segment.objects.get(organization=org)) == 3
