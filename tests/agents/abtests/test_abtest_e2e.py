@@ -13,8 +13,7 @@ from django_q.models import Schedule
 from agents.abtests import services, tasks
 from agents.mail.models import EmailMessage
 from agents.models import ABTest, ABTestStatus
-from connectors.services import connector_create
-from tests.connectors.providers.smtp_server import Mailbox, smtp_server
+from tests.connectors.providers.smtp_server import Mailbox, plain_smtp_connector, smtp_server
 from tests.e2e.conftest import wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -33,20 +32,7 @@ def mailbox():
 @pytest.fixture
 def live_smtp(org, mailbox):
     with smtp_server(mailbox, mode="none", auth=False) as controller:
-        connector_create(
-            organization=org,
-            provider="smtp_email",
-            name="mail",
-            mode="live",
-            credentials={},
-            config={
-                "host": "127.0.0.1",
-                "port": controller.port,
-                "tls_mode": "none",
-                "from_address": "news@acme.example",
-                "from_name": "Acme",
-            },
-        )
+        plain_smtp_connector(org, controller.port, from_name="Acme")
         yield controller
 
 

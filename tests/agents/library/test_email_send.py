@@ -10,7 +10,7 @@ from connectors.services import connector_create
 from connectors.suppressions import suppression_add
 from neonhub.core.errors import InvalidInput
 from runs.models import AgentRun
-from tests.connectors.providers.smtp_server import Mailbox, smtp_server
+from tests.connectors.providers.smtp_server import Mailbox, plain_smtp_connector, smtp_server
 from tests.helpers import run_until_failed
 
 pytestmark = pytest.mark.django_db
@@ -24,20 +24,7 @@ def mailbox():
 @pytest.fixture
 def smtp(org, mailbox):
     with smtp_server(mailbox, mode="none", auth=False) as controller:
-        connector_create(
-            organization=org,
-            provider="smtp_email",
-            name="mail",
-            mode="live",
-            credentials={},
-            config={
-                "host": "127.0.0.1",
-                "port": controller.port,
-                "tls_mode": "none",
-                "from_address": "news@acme.example",
-                "from_name": "Acme",
-            },
-        )
+        plain_smtp_connector(org, controller.port, from_name="Acme")
         yield controller
 
 

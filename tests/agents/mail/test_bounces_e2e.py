@@ -13,10 +13,9 @@ from agents import services
 from agents.mail.bounces import mailbox_get, token_reveal
 from agents.mail.models import EmailMessage
 from connectors.models import Suppression
-from connectors.services import connector_create
 from runs.models import AgentRun, Trigger
 from tests.agents.mail.conftest import BOUNCE_ADDRESS, addressed_to, sample
-from tests.connectors.providers.smtp_server import Mailbox, smtp_server
+from tests.connectors.providers.smtp_server import Mailbox, plain_smtp_connector, smtp_server
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.e2e]
 
@@ -54,19 +53,7 @@ def test_bounce_posted_for_a_sent_email_suppresses_the_next_send(
 ):
     mailbox = Mailbox()
     with smtp_server(mailbox, mode="none", auth=False) as controller:
-        connector_create(
-            organization=org,
-            provider="smtp_email",
-            name="mail",
-            mode="live",
-            credentials={},
-            config={
-                "host": "127.0.0.1",
-                "port": controller.port,
-                "tls_mode": "none",
-                "from_address": "news@acme.example",
-            },
-        )
+        plain_smtp_connector(org, controller.port)
         first = send(run_now, org, "bounce-e2e-1")
         assert first.status == "completed", first.error_context
         record = EmailMessage.objects.get(organization=org, to="ann@example.org")

@@ -14,9 +14,8 @@ from django.utils import timezone
 from agents import services as agent_services
 from agents.campaigns.models import Campaign
 from agents.mail.models import EmailEvent, EmailMessage
-from connectors.services import connector_create
 from runs.models import AgentRun
-from tests.connectors.providers.smtp_server import Mailbox, smtp_server
+from tests.connectors.providers.smtp_server import Mailbox, plain_smtp_connector, smtp_server
 from tests.factories import ContactFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -32,20 +31,7 @@ def mailbox():
 @pytest.fixture
 def smtp(org, mailbox):
     with smtp_server(mailbox, mode="none", auth=False) as controller:
-        connector_create(
-            organization=org,
-            provider="smtp_email",
-            name="mail",
-            mode="live",
-            credentials={},
-            config={
-                "host": "127.0.0.1",
-                "port": controller.port,
-                "tls_mode": "none",
-                "from_address": "news@acme.example",
-                "from_name": "Acme",
-            },
-        )
+        plain_smtp_connector(org, controller.port, from_name="Acme")
         yield controller
 
 

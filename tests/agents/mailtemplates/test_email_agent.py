@@ -13,7 +13,7 @@ from connectors.models import OutboundMessage
 from connectors.services import connector_create
 from neonhub.core.errors import InvalidInput
 from runs.models import AgentRun
-from tests.connectors.providers.smtp_server import Mailbox, smtp_server
+from tests.connectors.providers.smtp_server import Mailbox, plain_smtp_connector, smtp_server
 from tests.factories import OrganizationFactory
 
 pytestmark = pytest.mark.django_db
@@ -27,19 +27,7 @@ def mailbox():
 @pytest.fixture
 def smtp(org, mailbox):
     with smtp_server(mailbox, mode="none", auth=False) as controller:
-        connector_create(
-            organization=org,
-            provider="smtp_email",
-            name="mail",
-            mode="live",
-            credentials={},
-            config={
-                "host": "127.0.0.1",
-                "port": controller.port,
-                "tls_mode": "none",
-                "from_address": "news@acme.example",
-            },
-        )
+        plain_smtp_connector(org, controller.port)
         yield controller
 
 

@@ -206,3 +206,26 @@ def smtp_server(
         yield controller
     finally:
         controller.stop()
+
+
+def plain_smtp_connector(organization, port: int, *, name: str = "mail", from_name: str = ""):
+    """A live SMTP connector of ``organization`` sending to a plain loopback server (see
+    ``smtp_server(mode="none", auth=False)``) from news@acme.example."""
+    from connectors.services import connector_create
+
+    config = {
+        "host": "127.0.0.1",
+        "port": port,
+        "tls_mode": "none",
+        "from_address": "news@acme.example",
+    }
+    if from_name:
+        config["from_name"] = from_name
+    return connector_create(
+        organization=organization,
+        provider="smtp_email",
+        name=name,
+        mode="live",
+        credentials={},
+        config=config,
+    )
