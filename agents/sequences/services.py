@@ -19,6 +19,7 @@ from agents.audience.models import Contact
 from agents.campaigns.models import Campaign
 from agents.mailtemplates.models import EmailTemplate
 from agents.segments.models import Segment
+from agents.sequences import subject_tests
 from agents.sequences.models import (
     Enrollment,
     EnrollmentSource,
@@ -205,6 +206,7 @@ def step_update(*, step: SequenceStep, **fields: Any) -> SequenceStep:
             setattr(step, key, value)
         step.save()
         _reschedule(sequence=step.sequence, position=step.position)
+        subject_tests.step_test_sync(step=step)  # a draft subject test's variant A follows
     return step
 
 
