@@ -71,6 +71,7 @@ def engine_tick(
     now = now or timezone.now()
     started = time.monotonic()
     totals = {"enrolled": 0, "exited": 0, "sent": 0, "skipped": 0, "failed": 0, "completed": 0}
+    totals["held"] = 0  # due at a step whose subject test is under way
     totals["enrolled"] = _keep_enrolling(now)
     totals["exited"] += _exit_sweep(now)
     groups = (
