@@ -215,6 +215,7 @@ def step_remove(*, step: SequenceStep) -> None:
     sequence = step.sequence
     with transaction.atomic():
         position = step.position
+        subject_tests.step_test_remove(step=step)  # a draft test goes, a running one stops
         step.delete()
         sequence.steps.filter(position__gt=position).update(position=F("position") - 1)
         _enrollments(sequence).filter(position__gt=position).update(position=F("position") - 1)

@@ -171,6 +171,28 @@ def chosen_variant(test: ABTest) -> str | None:
     return test.result.get("sent_variant") or None
 
 
+def subject_test_out(step: SequenceStep) -> dict | None:
+    """The step's test for the API (``schemas.SubjectTestOut``)."""
+    test = step.ab_test if step.ab_test_id else None
+    if test is None:
+        return None
+    view = step_test_view(step)
+    return {
+        "ab_test_id": test.pk,
+        "status": test.status,
+        "subject_a": test.variants[0]["subject"] if test.variants else "",
+        "subject_b": subject_b_of(step),
+        "metric": test.metric,
+        "share_percent": test.share_percent,
+        "window_hours": test.window_hours,
+        "confidence": test.confidence,
+        "min_sample": test.min_sample,
+        "winner": test.winner,
+        "sent_variant": (test.result or {}).get("sent_variant", ""),
+        "summary": view.winner_words if view else "",
+    }
+
+
 # --- what the pages show --------------------------------------------------------------------
 
 

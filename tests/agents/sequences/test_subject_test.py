@@ -230,3 +230,32 @@ def test_a_foreign_engine_run_cannot_start_the_test_twice(tested, ten, tick):
     assert engine.step_take(sequence_id=tested.pk, position=1, now=T0)["held"] == 10
     assert not EmailMessage.objects.exists()
     assert Enrollment.objects.filter(position=1).count() == 10
+
+
+def test_the_api_sets_shows_and_removes_a_subject_test(api, viewer_api, other_api, tested):
+    step = tested.steps.get(position=2)
+    url = f"/sequences/{tested.pk}/steps/{step.pk}/subject-test"
+    made = api.put(url, {"subject_b": "Still curious?", "window_hours": 6})
+    assert made.status_code == 200
+    test = made.json()["subject_test"]
+    assert (test["subject_a"], test["subject_b"], test["window_hours"], test["status"]) == (
+        "You looked",
+        "Still curious?",
+        6,
+        "draft",
+    )
+    assert (test["share_percent"], test["confidence"], test["min_sample"]) == (20, 95, 30)
+    bad = api.put(url, {"subject_b": "X", "confidence": 80})
+    assert bad.status_code == 422 and "confidence" in bad.content.decode()
+    assert viewer_api.put(url, {"subject_b": "X"}).status_code == 403
+    assert other_api.put(url, {"subject_b": "X"}).status_code == 404
+    detail = api.get(f"/sequences/{tested.pk}").json()
+    assert [s["subject_test"] and s["subject_test"]["subject_b"] for s in detail["steps"]] == [
+        "Hello {{first_name|friend}}",
+        "Still curious?",
+    ]
+    assert api.delete(url).status_code == 204
+    assert api.get(f"/sequences/{tested.pk}").json()["steps"][1]["subject_test"] is None
+    # Removing the step takes its draft test with it.
+    api.delete(f"/sequences/{tested.pk}/steps/{tested.steps.get(position=1).pk}")
+    assert not ABTest.objects.exists()
