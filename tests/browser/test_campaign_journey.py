@@ -133,6 +133,8 @@ def test_the_campaign_page_shows_the_numbers_and_the_winner(browser_page, market
     expect(card).to_contain_text("Subject test")
     expect(card).to_contain_text("Variant B won: everyone else gets its subject.")
     expect(card).to_contain_text("Your spring offer is inside")
+    card.scroll_into_view_if_needed()
+    browser_page.shot("sequence")
     card.get_by_role("link", name="Open the test's page").click()
     expect(page.locator("main")).to_contain_text("Email 1 of the sequence")
     browser_page.shot("test")
