@@ -67,7 +67,8 @@ class SequencePatch(In):
 
 
 class SubjectTestIn(In):
-    subject_b: str = Field(min_length=1, max_length=300, description="The second subject line")
+    # Not required here, so another organization's sequence answers 404 before the body is judged.
+    subject_b: str = Field(default="", max_length=300, description="The second subject line")
     metric: Literal["opens", "clicks"] = Field(
         default="opens", description="The winner is the subject more people opened (or clicked)"
     )

@@ -259,3 +259,10 @@ def test_the_api_sets_shows_and_removes_a_subject_test(api, viewer_api, other_ap
     # Removing the step takes its draft test with it.
     api.delete(f"/sequences/{tested.pk}/steps/{tested.steps.get(position=1).pk}")
     assert not ABTest.objects.exists()
+
+
+def test_the_api_names_a_missing_second_subject(api, tested):
+    step = tested.steps.get(position=2)
+    bad = api.put(f"/sequences/{tested.pk}/steps/{step.pk}/subject-test", {})
+    assert bad.status_code == 422
+    assert bad.json()["error"]["details"][0]["field"] == "subject_b"
