@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('agents', '0002_abtest_audience_metric_status'),
+        ("agents", "0002_abtest_audience_metric_status"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='abtest',
-            name='min_sample',
+            model_name="abtest",
+            name="min_sample",
             field=models.PositiveIntegerField(default=30),
         ),
     ]

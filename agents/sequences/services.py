@@ -109,7 +109,11 @@ def sequence_update(*, sequence: Sequence, **fields: Any) -> Sequence:
 
 
 def sequence_delete(*, sequence: Sequence) -> None:
-    sequence.delete()
+    with transaction.atomic():
+        # Subject tests not started go with it; running ones stop (their numbers stay).
+        for step in sequence.steps.filter(ab_test__isnull=False).select_related("ab_test"):
+            subject_tests.step_test_remove(step=step)
+        sequence.delete()
 
 
 def sequence_activate(*, sequence: Sequence) -> Sequence:

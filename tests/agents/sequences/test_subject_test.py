@@ -266,3 +266,8 @@ def test_the_api_names_a_missing_second_subject(api, tested):
     bad = api.put(f"/sequences/{tested.pk}/steps/{step.pk}/subject-test", {})
     assert bad.status_code == 422
     assert bad.json()["error"]["details"][0]["field"] == "subject_b"
+
+
+def test_deleting_the_sequence_removes_its_draft_test(tested):
+    services.sequence_delete(sequence=tested)
+    assert not ABTest.objects.exists()
