@@ -142,25 +142,36 @@ class StepForm(forms.Form):
         "min_sample",
     )
 
-    def __init__(self, *args: Any, organization: Organization, first: bool = False, **kwargs: Any):
+    def __init__(
+        self,
+        *args: Any,
+        organization: Organization,
+        first: bool = False,
+        with_test: bool = True,
+        **kwargs: Any,
+    ):
         super().__init__(*args, **kwargs)
+        if not with_test:  # a new email: its subject test is set up on its card once added
+            for name in self.TEST_FIELDS:
+                del self.fields[name]
         self.fields["template"].queryset = EmailTemplate.objects.filter(organization=organization)
         if first:  # the first step has no previous email to look at
             self.fields["condition"].choices = [(StepCondition.ALWAYS, "Always")]
             self.fields["condition"].help_text = "The first step goes to everyone enrolled."
         for name in self.TEST_FIELDS[1:]:  # a blank value takes the default
-            self.fields[name].required = False
+            if name in self.fields:
+                self.fields[name].required = False
 
     def email_fields(self) -> list:
         return [self[name] for name in self.fields if name not in self.TEST_FIELDS]
 
     def test_fields(self) -> list:
-        return [self[name] for name in self.TEST_FIELDS]
+        return [self[name] for name in self.TEST_FIELDS if name in self.fields]
 
     def test_data(self) -> dict[str, Any] | None:
         """The subject test's settings (None: no second subject), defaults for blanks."""
         data = self.cleaned_data
-        if not (data.get("subject_b") or "").strip():
+        if "subject_b" not in self.fields or not (data.get("subject_b") or "").strip():
             return None
         return {
             name: data.get(name) if data.get(name) not in (None, "") else self.fields[name].initial

@@ -58,7 +58,9 @@ def _builder(sequence: Sequence, *, bad: dict | None = None, new_form=None) -> d
         "sequence": sequence,
         "cards": _step_forms(sequence, steps, bad),
         "new_form": new_form
-        or StepForm(organization=sequence.organization, first=not steps, prefix="new"),
+        or StepForm(
+            organization=sequence.organization, first=not steps, prefix="new", with_test=False
+        ),
     }
 
 
@@ -217,7 +219,9 @@ def _test_save(step: SequenceStep, form: StepForm, user: Any) -> None:
 @page_requires("write", DENIED, find=selectors.sequence_get)
 def step_add(request: HttpRequest, sequence: Sequence) -> HttpResponse:
     first = not sequence.steps.exists()
-    form = StepForm(request.POST, organization=sequence.organization, first=first, prefix="new")
+    form = StepForm(
+        request.POST, organization=sequence.organization, first=first, prefix="new", with_test=False
+    )
     if form.is_valid():
         try:
             with transaction.atomic():
