@@ -174,6 +174,8 @@ class ABTest(BaseModel):
     share_percent = models.PositiveSmallIntegerField(default=20)
     window_hours = models.PositiveSmallIntegerField(default=4)
     confidence = models.PositiveSmallIntegerField(default=95)
+    # The fewest delivered emails each variant needs before a winner can be called.
+    min_sample = models.PositiveIntegerField(default=30)
     no_winner = models.CharField(
         max_length=8, choices=NoWinnerAction.choices, default=NoWinnerAction.LEADER
     )

@@ -46,7 +46,7 @@ def _detail(test: ABTest) -> dict:
 
 _FIELDS = (
     "id", "name", "status", "campaign_id", "segment_id", "contact_list_id", "variants", "metric",
-    "share_percent", "window_hours", "confidence", "no_winner", "winner", "created_at",
+    "share_percent", "window_hours", "confidence", "min_sample", "no_winner", "winner", "created_at",
     "started_at", "window_ends_at", "decided_at", "completed_at",
 )  # fmt: skip
 
@@ -83,6 +83,7 @@ def abtest_create(request: HttpRequest, body: ABTestIn):
         share_percent=body.share_percent,
         window_hours=body.window_hours,
         confidence=body.confidence,
+        min_sample=body.min_sample,
         no_winner=body.no_winner,
     )
     return Status(201, _detail(test))

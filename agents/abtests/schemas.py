@@ -30,6 +30,12 @@ class ABTestIn(In):
     share_percent: int = Field(default=20, ge=5, le=50, description="The test share, in %")
     window_hours: int = Field(default=4, ge=1, le=168, description="Hours before choosing")
     confidence: Literal[90, 95, 99] = 95
+    min_sample: int = Field(
+        default=30,
+        ge=1,
+        le=100000,
+        description="Fewest delivered emails per variant before a winner can be called",
+    )
     no_winner: Literal["leader", "manual"] = Field(
         default="leader",
         description="No clear winner: send the leading variant, or wait for pick-winner",
@@ -94,6 +100,7 @@ class ABTestOut(Schema):
     share_percent: int
     window_hours: int
     confidence: int
+    min_sample: int
     no_winner: str
     winner: str
     created_at: datetime

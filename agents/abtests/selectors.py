@@ -96,8 +96,18 @@ def order_key(test_id: uuid.UUID, contact_id: uuid.UUID) -> str:
 
 def audience_split(*, test: ABTest) -> Split:
     """Who would get what if the test started now: stable for the same audience."""
+    contacts = list(
+        audience_contacts(test=test).only("id", "organization_id", "email", "consent", "erased_at")
+    )
+    return contacts_split(test=test, contacts=contacts)
+
+
+def contacts_split(*, test: ABTest, contacts: list[Contact]) -> Split:
+    """The split of an audience given as contacts (the test's organization's, not erased)."""
     split = Split(skipped={"no_email": 0, "suppressed": 0, "no_consent": 0})
-    contacts = list(audience_contacts(test=test).only("id", "email", "consent"))
+    contacts = [
+        c for c in contacts if c.organization_id == test.organization_id and c.erased_at is None
+    ]
     with_email = [c for c in contacts if c.email]
     split.skipped["no_email"] = len(contacts) - len(with_email)
     suppressed = _suppressed(test.organization, [c.email.lower() for c in with_email])

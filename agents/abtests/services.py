@@ -51,6 +51,7 @@ def abtest_create(
     window_hours: int = 4,
     confidence: int = 95,
     no_winner: str = NoWinnerAction.LEADER,
+    min_sample: int = stats.MIN_SAMPLE,
     created_by: Any = None,
     run_id: uuid.UUID | None = None,
 ) -> ABTest:
@@ -59,6 +60,7 @@ def abtest_create(
     if not name:
         raise InvalidInput.for_field("name", "give the test a name")
     _check_settings(metric, share_percent, window_hours, confidence, no_winner)
+    check_min_sample(min_sample)
     if segment is not None and contact_list is not None:
         raise InvalidInput.for_field("segment", "choose a segment or a list, not both")
     for what, obj in (("campaign", campaign), ("segment", segment), ("list", contact_list)):
@@ -77,6 +79,7 @@ def abtest_create(
         window_hours=window_hours,
         confidence=confidence,
         no_winner=no_winner,
+        min_sample=min_sample,
         created_by=created_by,
         run_id=run_id,
     )
@@ -95,6 +98,12 @@ def _check_settings(
         raise InvalidInput.for_field("confidence", "90, 95 or 99 (percent)")
     if no_winner not in NoWinnerAction.values:
         raise InvalidInput.for_field("no_winner", "leader or manual")
+
+
+def check_min_sample(min_sample: int) -> None:
+    """The fewest delivered emails per variant before a winner is called (30 unless lowered)."""
+    if not isinstance(min_sample, int) or not 1 <= min_sample <= 100000:
+        raise InvalidInput.for_field("min_sample", "between 1 and 100000 emails per variant")
 
 
 def variants_clean(*, organization: Organization, variants: list[dict]) -> list[dict]:
@@ -158,32 +167,68 @@ def abtest_start(*, test: ABTest, trigger: str = Trigger.UI, created_by: Any = N
     """
     if test.segment_id is None and test.contact_list_id is None:
         raise InvalidInput.for_field("audience", "choose a segment or a contact list first")
-    keys = [v["key"] for v in test.variants]
     with transaction.atomic():
-        if not ABTest.objects.filter(pk=test.pk, status=ABTestStatus.DRAFT).update(
-            status=ABTestStatus.TESTING
-        ):
-            raise Conflict("This test has already been started or cancelled")
-        split = selectors.audience_split(test=test)
-        if len(split.test) < len(keys):
-            raise InvalidInput.for_field(
-                "audience",
-                f"the audience has {split.eligible} people who can be emailed; "
-                f"a test of {len(keys)} variants needs at least {len(keys)}",
-            )
-        _snapshot(test, split, keys)
-        for i, key in enumerate(keys):
-            contacts = split.test[i :: len(keys)]
-            _send(test, key, contacts, f"abtest:{test.pk}:{key}", trigger, created_by)
-        now = timezone.now()
-        ABTest.objects.filter(pk=test.pk).update(
-            status=ABTestStatus.WAITING,
-            started_at=now,
-            window_ends_at=now + timedelta(hours=test.window_hours),
-            split=split.counts(keys),
-        )
+        _claim_draft(test)
+        _start(test, selectors.audience_split(test=test), trigger, created_by, {})
     test.refresh_from_db()
     return test
+
+
+def abtest_start_for_contacts(
+    *,
+    test: ABTest,
+    contacts: list[Contact],
+    trigger: str = Trigger.SCHEDULE,
+    created_by: Any = None,
+) -> dict[uuid.UUID, tuple[str, uuid.UUID]]:
+    """Start a test whose audience is ``contacts`` (given by the caller, e.g. the contacts a
+    sequence step is due for) instead of a segment or a list; all or nothing.
+
+    The test share gets its variants now, as with ``abtest_start``.  The rest is snapshotted
+    but **not** sent by this app: the caller holds those contacts and sends them the chosen
+    variant itself (``split["rest_sent_elsewhere"]``; the decision then only records the
+    winner).  Returns, for each contact of the test share, its variant and the id of the
+    Email agent run that sent it.
+    """
+    with transaction.atomic():
+        _claim_draft(test)
+        split = selectors.contacts_split(test=test, contacts=contacts)
+        return _start(test, split, trigger, created_by, {"rest_sent_elsewhere": True})
+
+
+def _claim_draft(test: ABTest) -> None:
+    if not ABTest.objects.filter(pk=test.pk, status=ABTestStatus.DRAFT).update(
+        status=ABTestStatus.TESTING
+    ):
+        raise Conflict("This test has already been started or cancelled")
+
+
+def _start(
+    test: ABTest, split: selectors.Split, trigger: str, created_by: Any, extra: dict
+) -> dict[uuid.UUID, tuple[str, uuid.UUID]]:
+    """Snapshot ``split``, send the test share and open the window (inside the caller's
+    transaction, after the test moved from draft to testing)."""
+    keys = [v["key"] for v in test.variants]
+    if len(split.test) < len(keys):
+        raise InvalidInput.for_field(
+            "audience",
+            f"the audience has {split.eligible} people who can be emailed; "
+            f"a test of {len(keys)} variants needs at least {len(keys)}",
+        )
+    _snapshot(test, split, keys)
+    sent: dict[uuid.UUID, tuple[str, uuid.UUID]] = {}
+    for i, key in enumerate(keys):
+        contacts = split.test[i :: len(keys)]
+        runs = _send(test, key, contacts, f"abtest:{test.pk}:{key}", trigger, created_by)
+        sent.update({contact_id: (key, run_id) for contact_id, run_id in runs.items()})
+    now = timezone.now()
+    ABTest.objects.filter(pk=test.pk).update(
+        status=ABTestStatus.WAITING,
+        started_at=now,
+        window_ends_at=now + timedelta(hours=test.window_hours),
+        split={**split.counts(keys), **extra},
+    )
+    return sent
 
 
 def _snapshot(test: ABTest, split: selectors.Split, keys: list[str]) -> None:
@@ -211,15 +256,16 @@ def _send(
     key_prefix: str,
     trigger: str,
     created_by: Any,
-) -> int:
-    """Start one Email agent ``send`` run per chunk of ``contacts`` with variant ``key``."""
+) -> dict[uuid.UUID, uuid.UUID]:
+    """Start one Email agent ``send`` run per chunk of ``contacts`` with variant ``key``;
+    returns the run that carries each contact's email (contact id → run id)."""
     variant = next(v for v in test.variants if v["key"] == key)
     content, values = _content(variant)
+    runs: dict[uuid.UUID, uuid.UUID] = {}
     for chunk, start in enumerate(range(0, len(contacts), CHUNK)):
-        recipients = [
-            {"email": c.email, "variables": values(c)} for c in contacts[start : start + CHUNK]
-        ]
-        agent_services.run_start(
+        part = contacts[start : start + CHUNK]
+        recipients = [{"email": c.email, "variables": values(c)} for c in part]
+        run, _ = agent_services.run_start(
             organization=test.organization,
             agent="email",
             intent="send",
@@ -229,7 +275,8 @@ def _send(
             idempotency_key=f"{key_prefix}:{chunk}",
             campaign_id=test.campaign_id,
         )
-    return len(contacts)
+        runs.update({c.pk: run.pk for c in part})
+    return runs
 
 
 def _content(variant: dict):
@@ -287,6 +334,7 @@ def abtest_verdict(*, test: ABTest) -> dict:
     found = stats.verdict(
         {k: (n[success], n["delivered"]) for k, n in numbers.items()},
         confidence=test.confidence,
+        min_sample=test.min_sample,
     )
     outcome = (
         "winner"
@@ -301,7 +349,7 @@ def abtest_verdict(*, test: ABTest) -> dict:
         "p_value": found.p_value,
         "confidence": found.confidence,
         "confidence_needed": test.confidence,
-        "min_sample": stats.MIN_SAMPLE,
+        "min_sample": test.min_sample,
         "outcome": outcome,
         "comparisons": found.comparisons,
     }
@@ -355,6 +403,17 @@ def _send_rest(test: ABTest, *, created_by: Any = None) -> ABTest:
     )
     # Whoever was erased or suppressed since the start is skipped by the send run itself.
     contacts = [r.contact for r in rest if r.contact.email and r.contact.erased_at is None]
+    if (test.split or {}).get("rest_sent_elsewhere"):
+        # The caller that gave the audience (a sequence step) holds the rest and sends them the
+        # chosen variant itself: here the decision is only recorded, nothing is sent.
+        with transaction.atomic():
+            ABTestRecipient.objects.filter(test=test, group=RecipientGroup.REST).update(variant=key)
+            ABTest.objects.filter(pk=test.pk, status=ABTestStatus.SENDING).update(
+                status=ABTestStatus.DONE,
+                completed_at=timezone.now(),
+                result={**test.result, "rest_sent_elsewhere": True, "error": ""},
+            )
+        return test
     try:
         with transaction.atomic():
             _send(test, key, contacts, f"abtest:{test.pk}:winner", Trigger.SCHEDULE, created_by)

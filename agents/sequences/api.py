@@ -13,7 +13,7 @@ from ninja import Router, Status
 from agents.audience.models import Contact
 from agents.campaigns.models import Campaign
 from agents.segments.models import Segment
-from agents.sequences import selectors, services
+from agents.sequences import selectors, services, subject_tests
 from agents.sequences.models import Enrollment, EnrollmentSource, EnrollmentStatus, Sequence
 from agents.sequences.schemas import (
     EnrollIn,
@@ -28,6 +28,7 @@ from agents.sequences.schemas import (
     StepIn,
     StepOut,
     StepPatch,
+    SubjectTestIn,
 )
 from neonhub.core.auth import requires
 from neonhub.core.errors import InvalidInput, NotFound
@@ -175,6 +176,29 @@ def step_add(request: HttpRequest, sequence: Sequence, body: StepIn):
 def step_update(request: HttpRequest, sequence: Sequence, step_id: UUID, body: StepPatch):
     data = _step_fields(sequence.organization, body.model_dump(exclude_unset=True))
     return services.step_update(step=_step_of(sequence, step_id), **data)
+
+
+@router.put(
+    "/{sequence_id}/steps/{step_id}/subject-test",
+    response=StepOut,
+    summary="Test a second subject line on a step (create it, or change it before it starts)",
+)
+@requires("write", find=selectors.sequence_get)
+def subject_test_set(request: HttpRequest, sequence: Sequence, step_id: UUID, body: SubjectTestIn):
+    step = _step_of(sequence, step_id)
+    subject_tests.step_test_set(step=step, created_by=request.auth.user, **body.model_dump())
+    return selectors.step_get(organization=sequence.organization, step_id=step.pk)
+
+
+@router.delete(
+    "/{sequence_id}/steps/{step_id}/subject-test",
+    response={204: None},
+    summary="Stop testing a subject: a draft test is removed, a running one cancelled",
+)
+@requires("write", find=selectors.sequence_get)
+def subject_test_remove(request: HttpRequest, sequence: Sequence, step_id: UUID):
+    subject_tests.step_test_remove(step=_step_of(sequence, step_id))
+    return Status(204, None)
 
 
 @router.delete("/{sequence_id}/steps/{step_id}", response={204: None}, summary="Remove a step")

@@ -32,9 +32,11 @@ from django.db.models import Q
 from django.utils import timezone
 
 from agents import services as agent_services
+from agents.abtests import services as ab_services
 from agents.audience.models import Contact
 from agents.mail.models import EmailEvent, EmailMessage, EventKind, MessageStatus
-from agents.sequences import selectors
+from agents.models import ABTest, ABTestStatus
+from agents.sequences import selectors, subject_tests
 from agents.sequences.models import (
     Enrollment,
     EnrollmentSource,
@@ -50,7 +52,7 @@ from agents.sequences.models import (
 )
 from agents.writer import PLACEHOLDER_RE
 from connectors.models import Suppression
-from neonhub.core.errors import NeonHubError
+from neonhub.core.errors import Conflict, NeonHubError
 from runs.models import Trigger
 
 logger = logging.getLogger(__name__)
@@ -69,6 +71,7 @@ def engine_tick(
     now = now or timezone.now()
     started = time.monotonic()
     totals = {"enrolled": 0, "exited": 0, "sent": 0, "skipped": 0, "failed": 0, "completed": 0}
+    totals["held"] = 0  # due at a step whose subject test is under way
     totals["enrolled"] = _keep_enrolling(now)
     totals["exited"] += _exit_sweep(now)
     groups = (
@@ -162,6 +165,13 @@ def step_take(
     if not due:
         return done
     steps = {s.position: s for s in selectors.step_list(sequence=sequence)}
+    step = steps.get(position)
+    if step is not None and step.ab_test_id is not None:
+        test = ABTest.objects.get(pk=step.ab_test_id)
+        if test.status != ABTestStatus.DRAFT and subject_tests.chosen_variant(test) is None:
+            # The subject test is under way: whoever is due waits here for the winner.
+            done["held"] = len(due)
+            return done
     with transaction.atomic():
         token = uuid.uuid4()
         Enrollment.objects.filter(
@@ -174,7 +184,6 @@ def step_take(
         mine_ids = set(Enrollment.objects.filter(claim=token).values_list("pk", flat=True))
         mine = [e for e in due if e.pk in mine_ids]
         done["claimed"] = len(mine)
-        step = steps.get(position)
         if step is None:  # past the last step (a step was removed): they are done
             done["completed"] = _finish(mine, now)
         else:
@@ -201,10 +210,18 @@ def _act(
     result: dict[str, Any] = {"exited": exited, "skipped": len(skipped)}
     failed: list[Enrollment] = []
     run_id = None
+    runs: dict[Any, Any] = {}  # enrollment id -> the run that sent it (a subject test's share)
+    held: list[Enrollment] = []
     if to_send:
         try:
             with transaction.atomic():
-                run_id, failed = _send(sequence, step, to_send)
+                if step.ab_test_id is not None:
+                    run_id, failed, runs, held = _send_tested(sequence, step, to_send)
+                else:
+                    run_id, failed = _send(sequence, step, to_send)
+        except Conflict:  # another worker started the subject test just now: wait for it
+            result["held"] = len(to_send)
+            to_send = []
         except NeonHubError as exc:
             _problem(sequence.pk, f"Step {step.position} could not be sent: {exc.message}")
             result["stuck"] = True
@@ -213,10 +230,18 @@ def _act(
         else:
             if sequence.last_problem:
                 _problem(sequence.pk, "")
-    sent = [e for e in to_send if e not in failed]
+    sent = [e for e in to_send if e not in failed and e not in held]
+    if held:
+        result["held"] = len(held)
     EnrollmentStep.objects.bulk_create(
         [
-            EnrollmentStep(enrollment=e, step=step, outcome=StepOutcome.SENT, run_id=run_id, at=now)
+            EnrollmentStep(
+                enrollment=e,
+                step=step,
+                outcome=StepOutcome.SENT,
+                run_id=runs.get(e.pk, run_id),
+                at=now,
+            )
             for e in sent
         ]
         + [
@@ -437,12 +462,74 @@ def missing_values(texts: list[str], values: dict[str, Any]) -> list[str]:
     return sorted(set(names))
 
 
-def _send(
+def _send_tested(
     sequence: Sequence, step: SequenceStep, enrollments: list[Enrollment]
+) -> tuple[Any, list[Enrollment], dict[Any, Any], list[Enrollment]]:
+    """Send a step whose subject is under test: ``(run id, failed, runs, held)``.
+
+    A draft test starts with these contacts as its audience: its test share gets A or B now
+    (``runs`` says which run sent each), the others are ``held`` (they stay due at this step,
+    and the engine leaves the step alone until the test is decided).  Once it is decided,
+    everyone gets the chosen variant's subject, sent here, by the sequence.
+    """
+    test = ABTest.objects.select_for_update().get(pk=step.ab_test_id)
+    if test.status == ABTestStatus.DRAFT:
+        missing = _failing(step, enrollments)
+        audience = [e for e in enrollments if e not in missing]
+        if not audience:
+            return None, missing, {}, []
+        subject_tests.step_test_sync(step=step)
+        test.refresh_from_db()
+        sent = ab_services.abtest_start_for_contacts(
+            test=test, contacts=[e.contact for e in audience]
+        )
+        runs = {e.pk: sent[e.contact_id][1] for e in audience if e.contact_id in sent}
+        held = [e for e in audience if e.contact_id not in sent]
+        return None, missing, runs, held
+    key = subject_tests.chosen_variant(test)
+    if key is None:  # decided meanwhile by nobody: still holding
+        return None, [], {}, list(enrollments)
+    if not key:  # the test was stopped: the step as written
+        run_id, failed = _send(sequence, step, enrollments)
+        return run_id, failed, {}, []
+    variant = next((v for v in test.variants if v["key"] == key), None)
+    subject = variant["subject"] if variant else None
+    run_id, failed = _send(
+        sequence, step, enrollments, subject=subject, ab_test_id=test.pk, variant=key
+    )
+    return run_id, failed, {}, []
+
+
+def _failing(step: SequenceStep, enrollments: list[Enrollment]) -> list[Enrollment]:
+    """Those whose values leave a ``{{placeholder}}`` of the step empty."""
+    content = step_content(step)
+    texts = [content["subject"], content["body"], content["html"] or ""]
+    return [
+        e
+        for e in enrollments
+        if missing_values(
+            texts, recipient_values(e.contact, uses_template=content["uses_template"])
+        )
+    ]
+
+
+def _send(
+    sequence: Sequence,
+    step: SequenceStep,
+    enrollments: list[Enrollment],
+    *,
+    subject: str | None = None,
+    ab_test_id: Any = None,
+    variant: str = "",
 ) -> tuple[Any, list[Enrollment]]:
     """Start the Email agent run of this step for these contacts.  Those whose values leave a
-    ``{{placeholder}}`` empty are not sent (they would refuse the whole run) and are returned."""
+    ``{{placeholder}}`` empty are not sent (they would refuse the whole run) and are returned.
+
+    ``subject`` replaces the step's (a subject test's chosen variant; its messages then carry
+    the test and the variant, ``ab_test_id`` and ``variant``)."""
     content = step_content(step)
+    if subject:
+        content["subject"] = subject
     texts = [content["subject"], content["body"], content["html"] or ""]
     recipients, failed = [], []
     for enrollment in enrollments:
@@ -457,6 +544,8 @@ def _send(
     payload = {"subject": content["subject"], "body": content["body"], "recipients": recipients}
     if content["html"]:
         payload["html"] = content["html"]
+    if ab_test_id is not None:
+        payload.update(abTestId=str(ab_test_id), variant=variant)
     ids = sorted(str(e.pk) for e in enrollments if e not in failed)
     chunk_key = hashlib.sha256(",".join(ids).encode()).hexdigest()[:24]
     run, _ = agent_services.run_start(
@@ -466,6 +555,6 @@ def _send(
         payload=payload,
         trigger=Trigger.SCHEDULE,
         campaign_id=sequence.campaign_id,
-        idempotency_key=f"seq:{step.pk}:{chunk_key}",
+        idempotency_key=f"seq:{step.pk}:{variant}{chunk_key}",
     )
     return run.pk, failed

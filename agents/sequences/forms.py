@@ -8,6 +8,7 @@ from django import forms
 
 from agents.campaigns.models import Campaign
 from agents.mailtemplates.models import EmailTemplate
+from agents.models import ABTestMetric
 from agents.segments.models import Segment
 from agents.sequences.models import GoalKind, Sequence, SequenceStep, StepCondition
 from neonhub.core.models import Organization
@@ -88,13 +89,94 @@ class StepForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 5}),
         help_text="Use {{first_name|there}} for a value per contact; the unsubscribe link is added.",
     )
+    # A/B test of the subject (empty subject B: no test).
+    subject_b = forms.CharField(
+        max_length=300,
+        required=False,
+        label="Test a second subject line",
+        help_text="Leave empty for no test. A share of the contacts gets each subject line; "
+        "the others wait until the winner is known, then get the winning one.",
+    )
+    metric = forms.ChoiceField(
+        choices=[
+            (ABTestMetric.OPENS, "More people opened it"),
+            (ABTestMetric.CLICKS, "More people clicked"),
+        ],
+        initial=ABTestMetric.OPENS,
+        label="The winner is the subject that",
+    )
+    share_percent = forms.IntegerField(
+        min_value=5,
+        max_value=50,
+        initial=20,
+        label="Test share (%)",
+        help_text="Of the contacts who first reach this email; half get each subject.",
+    )
+    window_hours = forms.IntegerField(
+        min_value=1,
+        max_value=168,
+        initial=4,
+        label="Decide after (hours)",
+        help_text="How long the test share has to open or click before the winner is chosen.",
+    )
+    confidence = forms.TypedChoiceField(
+        choices=[(90, "90%"), (95, "95%"), (99, "99%")],
+        coerce=int,
+        initial=95,
+        label="Confidence needed",
+        help_text="Without it there is no clear winner, and the leading subject goes out.",
+    )
+    min_sample = forms.IntegerField(
+        min_value=1,
+        max_value=100000,
+        initial=30,
+        label="Fewest emails per subject",
+        help_text="Below this many delivered emails of each subject, no winner is called.",
+    )
+    TEST_FIELDS = (
+        "subject_b",
+        "metric",
+        "share_percent",
+        "window_hours",
+        "confidence",
+        "min_sample",
+    )
 
-    def __init__(self, *args: Any, organization: Organization, first: bool = False, **kwargs: Any):
+    def __init__(
+        self,
+        *args: Any,
+        organization: Organization,
+        first: bool = False,
+        with_test: bool = True,
+        **kwargs: Any,
+    ):
         super().__init__(*args, **kwargs)
+        if not with_test:  # a new email: its subject test is set up on its card once added
+            for name in self.TEST_FIELDS:
+                del self.fields[name]
         self.fields["template"].queryset = EmailTemplate.objects.filter(organization=organization)
         if first:  # the first step has no previous email to look at
             self.fields["condition"].choices = [(StepCondition.ALWAYS, "Always")]
             self.fields["condition"].help_text = "The first step goes to everyone enrolled."
+        for name in self.TEST_FIELDS[1:]:  # a blank value takes the default
+            if name in self.fields:
+                self.fields[name].required = False
+
+    def email_fields(self) -> list:
+        return [self[name] for name in self.fields if name not in self.TEST_FIELDS]
+
+    def test_fields(self) -> list:
+        return [self[name] for name in self.TEST_FIELDS if name in self.fields]
+
+    def test_data(self) -> dict[str, Any] | None:
+        """The subject test's settings (None: no second subject), defaults for blanks."""
+        data = self.cleaned_data
+        if "subject_b" not in self.fields or not (data.get("subject_b") or "").strip():
+            return None
+        return {
+            name: data.get(name) if data.get(name) not in (None, "") else self.fields[name].initial
+            for name in self.TEST_FIELDS
+        }
 
     @staticmethod
     def initial_for(step: SequenceStep) -> dict[str, Any]:
@@ -105,6 +187,21 @@ class StepForm(forms.Form):
             "template": step.template_id,
             "subject": step.subject,
             "body": step.body,
+            **StepForm.test_initial(step),
+        }
+
+    @staticmethod
+    def test_initial(step: SequenceStep) -> dict[str, Any]:
+        test = step.ab_test
+        if test is None or test.status == "cancelled" or len(test.variants) < 2:
+            return {}
+        return {
+            "subject_b": test.variants[1].get("subject", ""),
+            "metric": test.metric,
+            "share_percent": test.share_percent,
+            "window_hours": test.window_hours,
+            "confidence": test.confidence,
+            "min_sample": test.min_sample,
         }
 
 

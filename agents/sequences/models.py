@@ -121,6 +121,15 @@ class SequenceStep(BaseModel):
     )
     subject = models.CharField(max_length=300, blank=True, default="")
     body = models.TextField(blank=True, default="")
+    # A second subject line under test: variant A is this step as written, B the same email
+    # with the test's other subject (see ``agents.sequences.engine``).
+    ab_test = models.OneToOneField(
+        "agents.ABTest",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="sequence_step",
+    )
 
     class Meta:
         ordering = ["sequence", "position"]

@@ -66,6 +66,37 @@ class SequencePatch(In):
     keep_enrolling: bool | None = None
 
 
+class SubjectTestIn(In):
+    # Not required here, so another organization's sequence answers 404 before the body is judged.
+    subject_b: str = Field(default="", max_length=300, description="The second subject line")
+    metric: Literal["opens", "clicks"] = Field(
+        default="opens", description="The winner is the subject more people opened (or clicked)"
+    )
+    share_percent: int = Field(
+        default=20, description="Of the contacts who first reach the step (5 to 50)"
+    )
+    window_hours: int = Field(default=4, description="Hours before the winner is chosen (1-168)")
+    confidence: int = Field(default=95, description="90, 95 or 99 (percent)")
+    min_sample: int = Field(
+        default=30, description="Fewest delivered emails per subject before a winner is called"
+    )
+
+
+class SubjectTestOut(Schema):
+    ab_test_id: UUID
+    status: str = Field(description="draft, waiting, picking, sending, done or cancelled")
+    subject_a: str
+    subject_b: str
+    metric: str
+    share_percent: int
+    window_hours: int
+    confidence: int
+    min_sample: int
+    winner: str = Field(description="The variant that won (blank: none, or not decided yet)")
+    sent_variant: str = Field(description="The variant everyone else gets (blank: not decided)")
+    summary: str = Field(description="The outcome in plain words")
+
+
 class StepOut(Schema):
     id: UUID
     position: int
@@ -83,6 +114,17 @@ class StepOut(Schema):
     clicked: int = 0
     replied: int = 0
     bounced: int = 0
+    subject_test: SubjectTestOut | None = Field(
+        None, description="A second subject line under A/B test (none: no test)"
+    )
+
+    @staticmethod
+    def resolve_subject_test(obj) -> dict | None:
+        from agents.sequences.subject_tests import subject_test_out
+
+        if isinstance(obj, dict):  # already dumped (the sequence's detail)
+            return obj.get("subject_test")
+        return subject_test_out(obj)
 
 
 class ExitCount(Schema):

@@ -61,7 +61,7 @@ def sequence_get(*, organization: Organization, sequence_id: UUID) -> Sequence:
 
 
 def step_list(*, sequence: Sequence) -> list[SequenceStep]:
-    return list(sequence.steps.select_related("template").order_by("position"))
+    return list(sequence.steps.select_related("template", "ab_test").order_by("position"))
 
 
 def step_get(*, organization: Organization, step_id: UUID) -> SequenceStep:

@@ -19,6 +19,7 @@ from agents.audience.models import Contact
 from agents.campaigns.models import Campaign
 from agents.mailtemplates.models import EmailTemplate
 from agents.segments.models import Segment
+from agents.sequences import subject_tests
 from agents.sequences.models import (
     Enrollment,
     EnrollmentSource,
@@ -108,7 +109,11 @@ def sequence_update(*, sequence: Sequence, **fields: Any) -> Sequence:
 
 
 def sequence_delete(*, sequence: Sequence) -> None:
-    sequence.delete()
+    with transaction.atomic():
+        # Subject tests not started go with it; running ones stop (their numbers stay).
+        for step in sequence.steps.filter(ab_test__isnull=False).select_related("ab_test"):
+            subject_tests.step_test_remove(step=step)
+        sequence.delete()
 
 
 def sequence_activate(*, sequence: Sequence) -> Sequence:
@@ -205,6 +210,7 @@ def step_update(*, step: SequenceStep, **fields: Any) -> SequenceStep:
             setattr(step, key, value)
         step.save()
         _reschedule(sequence=step.sequence, position=step.position)
+        subject_tests.step_test_sync(step=step)  # a draft subject test's variant A follows
     return step
 
 
@@ -213,6 +219,7 @@ def step_remove(*, step: SequenceStep) -> None:
     sequence = step.sequence
     with transaction.atomic():
         position = step.position
+        subject_tests.step_test_remove(step=step)  # a draft test goes, a running one stops
         step.delete()
         sequence.steps.filter(position__gt=position).update(position=F("position") - 1)
         _enrollments(sequence).filter(position__gt=position).update(position=F("position") - 1)

@@ -13,12 +13,13 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
 from agents.campaigns.models import Campaign
-from agents.sequences import selectors, services
+from agents.sequences import selectors, services, subject_tests
 from agents.sequences.forms import EnrollEmailForm, EnrollSegmentForm, SequenceForm, StepForm
 from agents.sequences.models import EnrollmentSource, Sequence, SequenceStep
 from neonhub.core.auth import page_requires
@@ -35,6 +36,7 @@ def _step_forms(sequence: Sequence, steps: list[SequenceStep], bad: dict | None 
     return [
         {
             "step": s,
+            "test": subject_tests.step_test_view(s),
             "form": bad.get(s.pk)
             or StepForm(
                 initial={
@@ -56,7 +58,9 @@ def _builder(sequence: Sequence, *, bad: dict | None = None, new_form=None) -> d
         "sequence": sequence,
         "cards": _step_forms(sequence, steps, bad),
         "new_form": new_form
-        or StepForm(organization=sequence.organization, first=not steps, prefix="new"),
+        or StepForm(
+            organization=sequence.organization, first=not steps, prefix="new", with_test=False
+        ),
     }
 
 
@@ -200,15 +204,29 @@ def _step_data(form: StepForm) -> dict[str, Any]:
     return {k: form.cleaned_data[k] for k in services.STEP_FIELDS}
 
 
+def _test_save(step: SequenceStep, form: StepForm, user: Any) -> None:
+    """Create, change or remove the step's subject test from the form."""
+    data = form.test_data()
+    step.refresh_from_db()
+    if data is None:
+        subject_tests.step_test_remove(step=step)
+    else:
+        subject_tests.step_test_set(step=step, created_by=user, **data)
+
+
 @login_required
 @organization_required
 @page_requires("write", DENIED, find=selectors.sequence_get)
 def step_add(request: HttpRequest, sequence: Sequence) -> HttpResponse:
     first = not sequence.steps.exists()
-    form = StepForm(request.POST, organization=sequence.organization, first=first, prefix="new")
+    form = StepForm(
+        request.POST, organization=sequence.organization, first=first, prefix="new", with_test=False
+    )
     if form.is_valid():
         try:
-            services.step_add(sequence=sequence, **_step_data(form))
+            with transaction.atomic():
+                step = services.step_add(sequence=sequence, **_step_data(form))
+                _test_save(step, form, request.user)
         except NeonHubError as exc:
             errors_to_form(form, exc.details, exc.message)
         else:
@@ -229,7 +247,9 @@ def step_edit(request: HttpRequest, sequence: Sequence, step_id) -> HttpResponse
     )
     if form.is_valid():
         try:
-            services.step_update(step=step, **_step_data(form))
+            with transaction.atomic():
+                step = services.step_update(step=step, **_step_data(form))
+                _test_save(step, form, request.user)
         except NeonHubError as exc:
             errors_to_form(form, exc.details, exc.message)
         else:

@@ -27,4 +27,5 @@ def test_the_minute_task_runs_the_engine():
         "skipped": 0,
         "failed": 0,
         "completed": 0,
+        "held": 0,
     }
