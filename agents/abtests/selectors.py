@@ -13,6 +13,7 @@ from agents.audience.models import Contact
 from agents.campaigns.models import Campaign
 from agents.mail.models import EmailMessage, MessageStatus
 from agents.models import ABTest
+from agents.segments.selectors import segment_contacts
 from connectors.models import Suppression
 from neonhub.core.models import Organization
 from neonhub.core.selectors import organization_object_get
@@ -78,8 +79,6 @@ class Split:
 def audience_contacts(*, test: ABTest) -> QuerySet[Contact]:
     """The test's segment or list, as it is now (not erased)."""
     if test.segment_id is not None:
-        from agents.segments.selectors import segment_contacts
-
         return segment_contacts(segment=test.segment)
     if test.contact_list_id is not None:
         return Contact.objects.filter(

@@ -21,6 +21,7 @@ from agents.abtests.models import ABTestRecipient, RecipientGroup
 from agents.audience.models import Contact, ContactList
 from agents.campaigns.models import Campaign
 from agents.mailtemplates.models import EmailTemplate
+from agents.mailtemplates.services import contact_values, template_compile
 from agents.models import ABTest, ABTestMetric, ABTestStatus, NoWinnerAction
 from agents.segments.models import Segment
 from neonhub.core.errors import Conflict, InvalidInput, NeonHubError
@@ -282,8 +283,6 @@ def _send(
 def _content(variant: dict):
     """The send payload's subject/body/html of a variant, and its per-recipient variables."""
     if variant.get("template_id"):
-        from agents.mailtemplates.services import contact_values, template_compile
-
         template = EmailTemplate.objects.get(pk=variant["template_id"])
         compiled = template_compile(template=template)
         content = {

@@ -25,8 +25,8 @@ from agents.sequences.schemas import (
     SequenceIn,
     SequenceOut,
     SequencePatch,
+    SequenceStepOut,
     StepIn,
-    StepOut,
     StepPatch,
     SubjectTestIn,
 )
@@ -60,7 +60,10 @@ def _step_fields(organization: Organization, data: dict) -> dict:
 def _detail(sequence: Sequence) -> dict:
     funnel = selectors.sequence_funnel(sequence=sequence)
     steps = [
-        {**StepOut.from_orm(s["step"]).model_dump(), **{k: v for k, v in s.items() if k != "step"}}
+        {
+            **SequenceStepOut.from_orm(s["step"]).model_dump(),
+            **{k: v for k, v in s.items() if k != "step"},
+        }
         for s in funnel["steps"]
     ]
     return {
@@ -164,14 +167,16 @@ def _step_of(sequence: Sequence, step_id: UUID):
     return step
 
 
-@router.post("/{sequence_id}/steps", response={201: StepOut}, summary="Add a step at the end")
+@router.post(
+    "/{sequence_id}/steps", response={201: SequenceStepOut}, summary="Add a step at the end"
+)
 @requires("write", find=selectors.sequence_get)
 def step_add(request: HttpRequest, sequence: Sequence, body: StepIn):
     data = _step_fields(sequence.organization, body.model_dump())
     return Status(201, services.step_add(sequence=sequence, **data))
 
 
-@router.patch("/{sequence_id}/steps/{step_id}", response=StepOut, summary="Change a step")
+@router.patch("/{sequence_id}/steps/{step_id}", response=SequenceStepOut, summary="Change a step")
 @requires("write", find=selectors.sequence_get)
 def step_update(request: HttpRequest, sequence: Sequence, step_id: UUID, body: StepPatch):
     data = _step_fields(sequence.organization, body.model_dump(exclude_unset=True))
@@ -180,7 +185,7 @@ def step_update(request: HttpRequest, sequence: Sequence, step_id: UUID, body: S
 
 @router.put(
     "/{sequence_id}/steps/{step_id}/subject-test",
-    response=StepOut,
+    response=SequenceStepOut,
     summary="Test a second subject line on a step (create it, or change it before it starts)",
 )
 @requires("write", find=selectors.sequence_get)

@@ -35,6 +35,7 @@ from agents import services as agent_services
 from agents.abtests import services as ab_services
 from agents.audience.models import Contact
 from agents.mail.models import EmailEvent, EmailMessage, EventKind, MessageStatus
+from agents.mailtemplates.services import contact_values, template_compile
 from agents.models import ABTest, ABTestStatus
 from agents.sequences import selectors, subject_tests
 from agents.sequences.models import (
@@ -50,6 +51,7 @@ from agents.sequences.models import (
     StepCondition,
     StepOutcome,
 )
+from agents.sequences.services import enrollment_exit, segment_enroll
 from agents.writer import PLACEHOLDER_RE
 from connectors.models import Suppression
 from neonhub.core.errors import Conflict, NeonHubError
@@ -96,8 +98,6 @@ def engine_tick(
 
 
 def _keep_enrolling(now: datetime) -> int:
-    from agents.sequences.services import segment_enroll
-
     enrolled = 0
     for sequence in Sequence.objects.filter(
         status=SequenceStatus.ACTIVE, keep_enrolling=True, segment__isnull=False
@@ -366,8 +366,6 @@ def _goal_reached(sequence: Sequence, contact: Contact, happened) -> bool:
 
 
 def _apply_exits(enrollments: list[Enrollment], exits: dict[Any, str], now: datetime) -> int:
-    from agents.sequences.services import enrollment_exit
-
     count = 0
     for reason in set(exits.values()):
         count += enrollment_exit(
@@ -431,8 +429,6 @@ def condition_met(condition: str, previous: EmailMessage | None) -> bool:
 def step_content(step: SequenceStep) -> dict[str, Any]:
     """Subject, plain text and HTML of a step, placeholders kept."""
     if step.template_id is not None:
-        from agents.mailtemplates.services import template_compile  # the templates' contract
-
         compiled = template_compile(template=step.template)
         return {
             "subject": compiled.subject or step.template.subject or step.subject,
@@ -445,8 +441,6 @@ def step_content(step: SequenceStep) -> dict[str, Any]:
 
 def recipient_values(contact: Contact, *, uses_template: bool) -> dict[str, str | int | float]:
     if uses_template:
-        from agents.mailtemplates.services import contact_values  # the templates' contract
-
         raw = contact_values(contact)
         return {k: v for k, v in raw.items() if isinstance(v, str | int | float) and v != ""}
     return selectors.contact_variables(contact)

@@ -9,6 +9,7 @@ from uuid import UUID
 from ninja import Schema
 from pydantic import Field
 
+from agents.sequences.subject_tests import subject_test_out
 from neonhub.core.schemas import In
 
 Condition = Literal[
@@ -97,7 +98,7 @@ class SubjectTestOut(Schema):
     summary: str = Field(description="The outcome in plain words")
 
 
-class StepOut(Schema):
+class SequenceStepOut(Schema):
     id: UUID
     position: int
     wait_days: int
@@ -120,8 +121,6 @@ class StepOut(Schema):
 
     @staticmethod
     def resolve_subject_test(obj) -> dict | None:
-        from agents.sequences.subject_tests import subject_test_out
-
         if isinstance(obj, dict):  # already dumped (the sequence's detail)
             return obj.get("subject_test")
         return subject_test_out(obj)
@@ -152,7 +151,7 @@ class SequenceOut(Schema):
 
 
 class SequenceDetailOut(SequenceOut):
-    steps: list[StepOut]
+    steps: list[SequenceStepOut]
     exits: list[ExitCount]
 
 

@@ -16,9 +16,11 @@ from django.db.models import F, Max
 from django.utils import timezone
 
 from agents.audience.models import Contact
+from agents.audience.services import contact_create
 from agents.campaigns.models import Campaign
 from agents.mailtemplates.models import EmailTemplate
 from agents.segments.models import Segment
+from agents.segments.selectors import segment_contacts, segment_count
 from agents.sequences import subject_tests
 from agents.sequences.models import (
     Enrollment,
@@ -332,8 +334,6 @@ def enrollment_exit(
 
 def segment_preview(*, sequence: Sequence, segment: Segment) -> int:
     """How many contacts the segment has now (shown before enrolling them)."""
-    from agents.segments.selectors import segment_count  # the segments app's contract
-
     return segment_count(segment=segment)
 
 
@@ -347,8 +347,6 @@ def segment_enroll(
 ) -> dict[str, int]:
     """Enroll the segment's contacts that are not in the sequence yet.  Contacts without an
     email address are skipped and counted; so are those already enrolled."""
-    from agents.segments.selectors import segment_contacts  # the segments app's contract
-
     if segment.organization_id != sequence.organization_id:
         raise NotFound("Segment not found")
     now = now or timezone.now()
@@ -393,8 +391,6 @@ def contact_for_email(*, organization: Organization, email: str) -> Contact:
     assumed: the compliance gate decides at every send)."""
     from django.core.exceptions import ValidationError
     from django.core.validators import validate_email
-
-    from agents.audience.services import contact_create
 
     email = (email or "").strip().lower()
     try:

@@ -24,6 +24,7 @@ from django.db import transaction
 from agents.abtests import selectors as ab_selectors
 from agents.abtests import services as ab_services
 from agents.abtests import stats
+from agents.mailtemplates.services import template_compile
 from agents.models import ABTest, ABTestMetric, ABTestStatus
 from agents.sequences.models import SequenceStep
 from neonhub.core.errors import Conflict, InvalidInput
@@ -41,8 +42,6 @@ HOLDING = (ABTestStatus.TESTING, ABTestStatus.WAITING, ABTestStatus.PICKING)
 def variants_for(step: SequenceStep, subject_b: str) -> list[dict]:
     """A: the step as written; B: the same email with ``subject_b``."""
     if step.template_id is not None:
-        from agents.mailtemplates.services import template_compile  # the templates' contract
-
         compiled = template_compile(template=step.template)
         subject_a = compiled.subject or step.template.subject or step.subject
         template_id = str(step.template_id)
