@@ -6,6 +6,7 @@ fails the test, so a new endpoint cannot skip the check.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 
 from neonhub.core.services import api_key_create
@@ -85,8 +86,6 @@ def _recipe(org):
 
 
 def _campaign(org):
-    import uuid
-
     from agents.campaigns.services import campaign_create
 
     return campaign_create(organization=org, name=f"Theirs {uuid.uuid4().hex[:8]}")
@@ -101,18 +100,18 @@ def _email_message(org):
 def _email_template(org):
     from agents.mailtemplates.models import EmailTemplate
 
-    return EmailTemplate.objects.create(organization=org, name="Theirs", subject="Theirs")
+    # Unique names: a walk may ask for another organization's template more than once.
+    name = f"Theirs {uuid.uuid4().hex[:8]}"
+    return EmailTemplate.objects.create(organization=org, name=name, subject="Theirs")
 
 
 def _segment(org):
     from agents.segments.services import segment_create
 
-    return segment_create(organization=org, name="Theirs", rules={}).id
+    return segment_create(organization=org, name=f"Theirs {uuid.uuid4().hex[:8]}", rules={}).id
 
 
 def _sequence(org):
-    import uuid
-
     from agents.sequences.services import sequence_create
 
     steps = [{"subject": "Hi", "body": "Hello"}]
@@ -122,7 +121,7 @@ def _sequence(org):
 def _enrollment(org):
     from agents.sequences.services import enrollment_create
 
-    contact = ContactFactory(organization=org, email="theirs@example.com")
+    contact = ContactFactory(organization=org, email=f"theirs-{uuid.uuid4().hex[:8]}@example.com")
     return enrollment_create(sequence=_sequence(org), contact=contact).enrollment.id
 
 
