@@ -88,7 +88,11 @@ def step_test_set(
         "confidence": confidence,
     }
     with transaction.atomic():
-        step = SequenceStep.objects.select_for_update().select_related("ab_test").get(pk=step.pk)
+        step = (
+            SequenceStep.objects.select_for_update(of=("self",))
+            .select_related("ab_test")
+            .get(pk=step.pk)
+        )
         test = step.ab_test
         if test is not None and test.status == ABTestStatus.CANCELLED:
             test = None  # a cancelled test is kept for its numbers; a new one starts
