@@ -126,6 +126,11 @@ class ABTestStatus(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
 
 
+# An A/B test's settings' limits, one place for the services, forms, schemas and the agent.
+SHARE_PERCENT_MIN, SHARE_PERCENT_MAX = 5, 50
+WINDOW_HOURS_MIN, WINDOW_HOURS_MAX = 1, 168
+
+
 class ABTestMetric(models.TextChoices):
     OPENS = "opens", "Open rate"
     CLICKS = "clicks", "Click rate"

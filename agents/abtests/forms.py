@@ -7,7 +7,14 @@ from django import forms
 from agents.audience.models import ContactList
 from agents.campaigns.models import Campaign
 from agents.mailtemplates.models import EmailTemplate
-from agents.models import ABTestMetric, NoWinnerAction
+from agents.models import (
+    SHARE_PERCENT_MAX,
+    SHARE_PERCENT_MIN,
+    WINDOW_HOURS_MAX,
+    WINDOW_HOURS_MIN,
+    ABTestMetric,
+    NoWinnerAction,
+)
 from agents.segments.models import Segment
 from neonhub.core.models import Organization
 
@@ -40,15 +47,15 @@ class ABTestForm(forms.Form):
         widget=forms.RadioSelect,
     )
     share_percent = forms.IntegerField(
-        min_value=5,
-        max_value=50,
+        min_value=SHARE_PERCENT_MIN,
+        max_value=SHARE_PERCENT_MAX,
         initial=20,
         label="Test share (% of the audience)",
         help_text="These people get the variants first; everyone else gets the winner.",
     )
     window_hours = forms.IntegerField(
-        min_value=1,
-        max_value=168,
+        min_value=WINDOW_HOURS_MIN,
+        max_value=WINDOW_HOURS_MAX,
         initial=4,
         label="Wait before choosing (hours)",
     )

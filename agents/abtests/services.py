@@ -22,7 +22,16 @@ from agents.audience.models import Contact, ContactList
 from agents.campaigns.models import Campaign
 from agents.mailtemplates.models import EmailTemplate
 from agents.mailtemplates.services import contact_values, template_compile
-from agents.models import ABTest, ABTestMetric, ABTestStatus, NoWinnerAction
+from agents.models import (
+    SHARE_PERCENT_MAX,
+    SHARE_PERCENT_MIN,
+    WINDOW_HOURS_MAX,
+    WINDOW_HOURS_MIN,
+    ABTest,
+    ABTestMetric,
+    ABTestStatus,
+    NoWinnerAction,
+)
 from agents.segments.models import Segment
 from neonhub.core.errors import Conflict, InvalidInput, NeonHubError
 from neonhub.core.models import Organization
@@ -91,10 +100,14 @@ def _check_settings(
 ) -> None:
     if metric not in ABTestMetric.values:
         raise InvalidInput.for_field("metric", "opens or clicks")
-    if not 5 <= share_percent <= 50:
-        raise InvalidInput.for_field("share_percent", "between 5 and 50 (percent)")
-    if not 1 <= window_hours <= 168:
-        raise InvalidInput.for_field("window_hours", "between 1 and 168 hours")
+    if not SHARE_PERCENT_MIN <= share_percent <= SHARE_PERCENT_MAX:
+        raise InvalidInput.for_field(
+            "share_percent", f"between {SHARE_PERCENT_MIN} and {SHARE_PERCENT_MAX} (percent)"
+        )
+    if not WINDOW_HOURS_MIN <= window_hours <= WINDOW_HOURS_MAX:
+        raise InvalidInput.for_field(
+            "window_hours", f"between {WINDOW_HOURS_MIN} and {WINDOW_HOURS_MAX} hours"
+        )
     if confidence not in CONFIDENCES:
         raise InvalidInput.for_field("confidence", "90, 95 or 99 (percent)")
     if no_winner not in NoWinnerAction.values:

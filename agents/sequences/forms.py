@@ -8,7 +8,13 @@ from django import forms
 
 from agents.campaigns.models import Campaign
 from agents.mailtemplates.models import EmailTemplate
-from agents.models import ABTestMetric
+from agents.models import (
+    SHARE_PERCENT_MAX,
+    SHARE_PERCENT_MIN,
+    WINDOW_HOURS_MAX,
+    WINDOW_HOURS_MIN,
+    ABTestMetric,
+)
 from agents.segments.models import Segment
 from agents.sequences.models import GoalKind, Sequence, SequenceStep, StepCondition
 from neonhub.core.models import Organization
@@ -106,15 +112,15 @@ class StepForm(forms.Form):
         label="The winner is the subject that",
     )
     share_percent = forms.IntegerField(
-        min_value=5,
-        max_value=50,
+        min_value=SHARE_PERCENT_MIN,
+        max_value=SHARE_PERCENT_MAX,
         initial=20,
         label="Test share (%)",
         help_text="Of the contacts who first reach this email; half get each subject.",
     )
     window_hours = forms.IntegerField(
-        min_value=1,
-        max_value=168,
+        min_value=WINDOW_HOURS_MIN,
+        max_value=WINDOW_HOURS_MAX,
         initial=4,
         label="Decide after (hours)",
         help_text="How long the test share has to open or click before the winner is chosen.",
