@@ -654,6 +654,8 @@ class EmailAgent(Agent):
             ]
             rec.detail = {"recipients": len(recipients), "suppressed": len(skipped)}
         handle = ctx.connector("smtp_email")
+        # Tracking settings, the campaign's UTM name and the bounce address: once per run.
+        sending = mail.sending_for(organization=ctx.organization, campaign_id=ctx.campaign_id)
         results, failed, unknown = [], [], []
         for message in messages:
             # The message's record (opens, clicks and bounces land on it), written before it
@@ -669,7 +671,7 @@ class EmailAgent(Agent):
                 variant=data.variant or "",
             )
             outgoing = mail.message_prepare(
-                organization=ctx.organization, record=record, message=message
+                organization=ctx.organization, record=record, message=message, sending=sending
             )
             try:
                 result = handle.call("send_email", outgoing, key=f"email:{message['to']}")

@@ -27,7 +27,7 @@ from agents.audience.models import Contact
 from agents.mail import machines, tracking
 from agents.mail.models import EmailEvent, EmailMessage, EventKind, MailSettings, MessageStatus
 from agents.mail.schemas import EmailTrackingSettings
-from agents.mail.verp import return_path_for
+from agents.mail.verp import bounce_address, verp_address
 from neonhub.core import audit
 from neonhub.core.errors import InvalidInput
 from neonhub.core.models import Organization
@@ -84,18 +84,52 @@ def message_record(
         return EmailMessage.objects.get(organization=organization, lineage_id=lineage_id, to=to)
 
 
-def message_prepare(*, organization: Organization, record: EmailMessage, message: dict) -> dict:
+@dataclasses.dataclass(frozen=True)
+class Sending:
+    """What every message of one send shares: the organization's tracking settings, the
+    campaign's UTM name and the bounce address, read once per run instead of per message."""
+
+    settings: MailSettings
+    utm_campaign: str
+    bounce_address: str
+
+
+def sending_for(*, organization: Organization, campaign_id: Any = None) -> Sending:
+    return Sending(
+        settings=mail_settings(organization),
+        utm_campaign=_utm_campaign(organization, campaign_id),
+        bounce_address=bounce_address(organization=organization),
+    )
+
+
+def _utm_campaign(organization: Organization, campaign_id: Any) -> str:
+    if not campaign_id:
+        return ""
+    # Through the message's relation: the mail app sits below campaigns and never imports it.
+    campaigns = EmailMessage._meta.get_field("campaign").related_model
+    campaign = campaigns.objects.filter(organization=organization, pk=campaign_id).first()
+    return campaign.utm_name if campaign is not None else ""
+
+
+def message_prepare(
+    *,
+    organization: Organization,
+    record: EmailMessage,
+    message: dict,
+    sending: Sending | None = None,
+) -> dict:
     """The message to send for ``record``: the open pixel, the signed click links and the UTM
     parameters the organization's settings ask for, the ``X-NeonHub-Message`` header and the
-    VERP return path."""
-    chosen = mail_settings(organization)
+    VERP return path.  A sender of many messages reads ``sending_for`` once and passes it."""
+    if sending is None:
+        sending = sending_for(organization=organization, campaign_id=record.campaign_id)
+    chosen = sending.settings
     utm: dict[str, str] = {}
     if chosen.add_utm:
-        campaign = record.campaign if record.campaign_id else None
         utm = {
             "utm_source": chosen.utm_source,
             "utm_medium": chosen.utm_medium,
-            "utm_campaign": campaign.utm_name if campaign is not None else "",
+            "utm_campaign": sending.utm_campaign if record.campaign_id else "",
             "utm_content": record.variant,
         }
         utm = {name: value for name, value in utm.items() if value}
@@ -106,7 +140,7 @@ def message_prepare(*, organization: Organization, record: EmailMessage, message
         ),
     )
     # The message's own return path (VERP), so a bounce names the message it answers.
-    return_path = return_path_for(organization=organization, record=record)
+    return_path = verp_address(sending.bounce_address, record)
     if return_path:
         prepared["return_path"] = return_path
     return prepared

@@ -26,7 +26,11 @@ def return_path_for(*, organization: Organization, record: EmailMessage) -> str 
     """The VERP return path of ``record`` (``local+<token>@domain``), or None when no bounce
     address is configured; ``message["return_path"] = return_path_for(...)`` is all a sender
     needs."""
-    address = bounce_address(organization=organization)
+    return verp_address(bounce_address(organization=organization), record)
+
+
+def verp_address(address: str, record: EmailMessage) -> str | None:
+    """``address`` with ``record``'s token after a ``+``, or None without a usable address."""
     if not address or "@" not in address:
         return None
     local, domain = address.rsplit("@", 1)
