@@ -193,8 +193,7 @@ def _reporting_clusters() -> int:
 
 
 def _disk() -> dict:
-    db = settings.DATABASES[DEFAULT_DB_ALIAS]
-    if db["ENGINE"] != "django.db.backends.sqlite3":
+    if connections[DEFAULT_DB_ALIAS].vendor != "sqlite":
         return {"status": "skipped", "reason": "the database is not a local file"}
     directory = Path(connections[DEFAULT_DB_ALIAS].settings_dict["NAME"]).resolve().parent
     usage = shutil.disk_usage(directory)
