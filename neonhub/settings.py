@@ -131,10 +131,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Measured: with Django's defaults a web process and a worker writing at once failed
     # ~46% of transactions with "database is locked".  WAL lets readers run beside the
     # writer; IMMEDIATE takes the write lock at BEGIN so the busy timeout applies instead
-    # of an instant failure on lock upgrade.  Django's backend, with the writing processes
-    # taking turns on a file lock instead of sleeping in SQLite's busy handler
-    # (neonhub/core/sqlite/base.py).
-    DATABASES["default"]["ENGINE"] = "neonhub.core.sqlite"
+    # of an instant failure on lock upgrade.
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,

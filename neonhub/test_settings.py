@@ -16,7 +16,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Unit tests run tasks inline.  The end-to-end tests start a real qcluster subprocess with
 # NEONHUB_TEST_WORKER=1, which must use the broker for real.
 Q_CLUSTER = {**Q_CLUSTER, "sync": os.environ.get("NEONHUB_TEST_WORKER") != "1", "workers": 2}
-if DATABASES["default"]["ENGINE"] == "neonhub.core.sqlite":  # noqa: F405
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # A file, not memory, so a worker process shares the test database.
     # One file per test process, so several test runs on one machine never share a database.
     DATABASES["default"]["TEST"] = {  # noqa: F405

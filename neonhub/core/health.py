@@ -193,7 +193,8 @@ def _reporting_clusters() -> int:
 
 
 def _disk() -> dict:
-    if connections[DEFAULT_DB_ALIAS].vendor != "sqlite":
+    db = settings.DATABASES[DEFAULT_DB_ALIAS]
+    if db["ENGINE"] != "django.db.backends.sqlite3":
         return {"status": "skipped", "reason": "the database is not a local file"}
     directory = Path(connections[DEFAULT_DB_ALIAS].settings_dict["NAME"]).resolve().parent
     usage = shutil.disk_usage(directory)
